@@ -1,0 +1,129 @@
+# IndexBus - plain Makefile (zstd style).
+#   make                 shared + static library and the indexbus CLI
+#   make check           every test           make check-asan / check-tsan
+#   make demo            fanout demo          make install / uninstall
+# Install honours PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, BINDIR, PKGCONFIGDIR.
+
+VERSION      := 1.0.0
+SOMAJOR      := 1
+PREFIX       ?= /usr/local
+LIBDIR       ?= $(PREFIX)/lib
+INCLUDEDIR   ?= $(PREFIX)/include
+BINDIR       ?= $(PREFIX)/bin
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR      ?=
+
+CC      ?= cc
+B       ?= build
+OPT     ?= -O2
+SAN     ?=
+WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS  ?= $(OPT) -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC $(WARN) -Iabi/include $(CFLAGS) $(SAN)
+LIB_CFLAGS := $(ALL_CFLAGS) -fvisibility=hidden -DINDEXBUS_BUILDING
+LDLIBS  := -lrt -pthread
+
+SONAME  := libindexbus.so.$(SOMAJOR)
+SOLIB   := $(B)/libindexbus.so.$(VERSION)
+ALIB    := $(B)/libindexbus.a
+CLI     := $(B)/indexbus
+
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_SRC := $(wildcard tools/indexbus/*.c)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
+TEST_SRC := $(wildcard test/*.c)
+TEST_LIB := $(filter test/harness%.c,$(TEST_SRC))
+TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)))
+TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
+
+.PHONY: all lib cli check check-c check-asan check-tsan check-clang demo install uninstall \
+        clean distclean
+all: lib cli
+
+lib: $(SOLIB) $(B)/$(SONAME) $(B)/libindexbus.so $(ALIB)
+cli: $(CLI)
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(wildcard abi/include/indexbus/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(SOLIB): $(LIB_OBJ) abi/libindexbus.map
+	$(CC) -shared $(SAN) -Wl,-soname,$(SONAME) -Wl,--version-script=abi/libindexbus.map \
+	    -Wl,-z,defs -o $@ $(LIB_OBJ) $(LDLIBS)
+
+$(B)/$(SONAME): $(SOLIB)
+	ln -sf $(notdir $(SOLIB)) $@
+$(B)/libindexbus.so: $(B)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(ALIB): $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/tools/%.o: tools/%.c $(wildcard tools/indexbus/*.h) $(wildcard abi/include/indexbus/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+# The CLI links the shared library and finds it beside itself in the tree.
+$(CLI): $(CLI_OBJ) $(B)/libindexbus.so
+	$(CC) $(SAN) -o $@ $(CLI_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS)
+
+# ---- tests -------------------------------------------------------------------
+$(B)/test/%.o: test/%.c test/harness.h $(wildcard abi/include/indexbus/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ilib -c $< -o $@
+
+$(B)/test/%: $(B)/test/%.o $(TEST_LIB_OBJ) $(B)/libindexbus.so
+	$(CC) $(SAN) -o $@ $< $(TEST_LIB_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN/..' $(LDLIBS)
+
+check-c: all $(TEST_BIN)
+	@B=$(B) IB_TSAN=$(IB_TSAN) sh test/run.sh $(TEST_BIN)
+
+check: check-c
+
+check-asan:
+	$(MAKE) check-c B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
+
+# TSan maps shadow memory at fixed addresses; a high-entropy ASLR kernel can
+# collide with it, so the runner disables ASLR for the test processes.
+check-tsan:
+	$(MAKE) check-c B=build/tsan OPT=-O1 SAN="-fsanitize=thread" IB_TSAN=1
+
+# Build everything with clang as well (warnings are errors there too).
+check-clang:
+	$(MAKE) all $(TEST_BIN:$(B)/%=build/clang/%) B=build/clang CC=clang
+
+# ---- demo ------------------------------------------------------------------------
+demo: all
+	@sh tools/demo.sh $(B)
+
+# ---- install -----------------------------------------------------------------------
+$(B)/indexbus.pc: pkgconfig/indexbus.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+install: all $(B)/indexbus.pc
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/indexbus $(DESTDIR)$(BINDIR) \
+	    $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 0755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
+	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libindexbus.so
+	install -m 0644 $(ALIB) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 abi/include/indexbus/indexbus.h abi/include/indexbus/layout.h \
+	    $(DESTDIR)$(INCLUDEDIR)/indexbus/
+	install -m 0644 $(B)/indexbus.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
+	    $(DESTDIR)$(LIBDIR)/libindexbus.so $(DESTDIR)$(LIBDIR)/libindexbus.a \
+	    $(DESTDIR)$(INCLUDEDIR)/indexbus/indexbus.h $(DESTDIR)$(INCLUDEDIR)/indexbus/layout.h \
+	    $(DESTDIR)$(PKGCONFIGDIR)/indexbus.pc $(DESTDIR)$(BINDIR)/indexbus
+	-rmdir $(DESTDIR)$(INCLUDEDIR)/indexbus 2>/dev/null
+
+clean:
+	rm -rf build
+distclean: clean
+.SECONDARY:

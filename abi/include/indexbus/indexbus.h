@@ -1,0 +1,297 @@
+/*
+ * indexbus/indexbus.h - the whole public contract of libindexbus.
+ *
+ * Conventions
+ *  - Every function returns an int status (enum indexbus_status) unless it
+ *    says otherwise; results come back through out-parameters.
+ *  - Handles are opaque. A handle must not be used by two threads at once;
+ *    open one producer per thread instead (MPSC producers are built for it).
+ *  - No thread-local error state, no callbacks, no inline functions.
+ *  - Structs passed in or out start with a `size` field that the caller sets
+ *    to sizeof(struct); newer libraries only append fields.
+ */
+#ifndef INDEXBUS_H
+#define INDEXBUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <indexbus/layout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(INDEXBUS_BUILDING) && defined(__GNUC__)
+#define INDEXBUS_API __attribute__((visibility("default")))
+#else
+#define INDEXBUS_API
+#endif
+
+/* ---- versions ------------------------------------------------------------ */
+
+#define INDEXBUS_VERSION_MAJOR 1
+#define INDEXBUS_VERSION_MINOR 0
+#define INDEXBUS_VERSION_PATCH 0
+#define INDEXBUS_VERSION_STRING "1.0.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH */
+#define INDEXBUS_VERSION_NUMBER \
+    (INDEXBUS_VERSION_MAJOR * 10000 + INDEXBUS_VERSION_MINOR * 100 + INDEXBUS_VERSION_PATCH)
+
+/* Runtime library version as INDEXBUS_VERSION_NUMBER. */
+INDEXBUS_API uint32_t indexbus_version(void);
+/* Runtime library version as "MAJOR.MINOR.PATCH". */
+INDEXBUS_API const char *indexbus_version_string(void);
+/* Region layout this library writes: (major << 16) | minor. */
+INDEXBUS_API uint32_t indexbus_layout_version(void);
+
+/* ---- status codes (values are frozen) ------------------------------------ */
+
+enum indexbus_status {
+    INDEXBUS_OK = 0,
+    INDEXBUS_FULL = 1,              /* no free slot or queue space; retry later */
+    INDEXBUS_EMPTY = 2,             /* nothing to receive or route */
+    INDEXBUS_TOO_LARGE = 3,         /* payload longer than the slot data size */
+    INDEXBUS_BUFFER_TOO_SMALL = 4,  /* message left in place; *len says how big */
+    INDEXBUS_INCOMPATIBLE = 5,      /* not an IndexBus region, or a newer major */
+    INDEXBUS_NOT_READY = 6,         /* creator has not finished initialising */
+    INDEXBUS_INVALID_ARGUMENT = 7,  /* NULL, bad flag, bad geometry, ... */
+    INDEXBUS_WRONG_KIND = 8,        /* call does not apply to this region kind */
+    INDEXBUS_TIMEOUT = 9,
+    INDEXBUS_DISCONNECTED = 10,     /* every peer on the other side has closed */
+    INDEXBUS_CORRUPT = 11,          /* region contents fail validation */
+    INDEXBUS_PERMISSION = 12,
+    INDEXBUS_EXISTS = 13,
+    INDEXBUS_NOT_FOUND = 14,
+    INDEXBUS_IO = 15,               /* an OS call failed */
+    INDEXBUS_BUSY = 16,             /* exclusive role already attached */
+    INDEXBUS_NO_MEMORY = 17,
+    INDEXBUS_OUT_OF_RANGE = 18,     /* consumer index >= consumer_count */
+    INDEXBUS_BAD_STATE = 19,        /* e.g. commit without claim, recv while borrowing */
+};
+#define INDEXBUS_STATUS_COUNT 20
+
+/* Text for any status, never NULL ("unknown status" for unknown values). */
+INDEXBUS_API const char *indexbus_strerror(int status);
+/* Symbolic name, e.g. "INDEXBUS_FULL"; never NULL. */
+INDEXBUS_API const char *indexbus_status_name(int status);
+
+/* ---- handles ------------------------------------------------------------- */
+
+typedef struct indexbus_region indexbus_region;
+typedef struct indexbus_producer indexbus_producer;
+typedef struct indexbus_router indexbus_router;
+typedef struct indexbus_consumer indexbus_consumer;
+
+/* ---- region lifecycle ---------------------------------------------------- */
+
+/*
+ * Names: a name with no '/' after its first character ("orders" or
+ * "/orders") is POSIX shared memory (shm_open). Anything else ("/dev/hugepages/x",
+ * "./x") is a file path, opened with O_NOFOLLOW.
+ */
+
+#define INDEXBUS_CREATE_PREFAULT 0x1u /* touch every page at creation */
+
+typedef struct indexbus_region_config {
+    uint32_t size;           /* sizeof(indexbus_region_config) */
+    uint32_t kind;           /* INDEXBUS_KIND_EVENTS or INDEXBUS_KIND_FANOUT */
+    uint32_t slot_count;     /* power of two; 0 = default */
+    uint32_t slot_data_size; /* bytes, multiple of 8, 64..1 MiB; 0 = default */
+    uint32_t queue_capacity; /* power of two; 0 = slot_count */
+    uint32_t consumer_count; /* events: 1; fanout: 1..64; 0 = default */
+    uint32_t mode;           /* file mode; 0 = 0600 */
+    uint32_t flags;          /* INDEXBUS_CREATE_* */
+} indexbus_region_config;
+
+/* Fill *cfg with defaults for `kind`. */
+INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32_t kind);
+
+/* Create exclusively (EXISTS if the name is taken) and map. */
+INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_config *cfg,
+                                        indexbus_region **out);
+
+typedef struct indexbus_open_config {
+    uint32_t size;             /* sizeof(indexbus_open_config) */
+    uint32_t flags;            /* 0 */
+    uint64_t ready_timeout_ns; /* wait this long for a racing creator */
+} indexbus_open_config;
+
+/* Open and validate. cfg may be NULL: ready timeout 1 s. NOT_READY if the
+ * creator did not finish in time, NOT_FOUND if there is no such region. */
+INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_config *cfg,
+                                      indexbus_region **out);
+
+/* Drop the caller's reference. The mapping lives until every handle opened
+ * on it is closed too. NULL is OK. */
+INDEXBUS_API int indexbus_region_close(indexbus_region *region);
+
+/* Remove the name; processes that have it mapped keep working. */
+INDEXBUS_API int indexbus_region_unlink(const char *name);
+
+typedef struct indexbus_info {
+    uint32_t size; /* caller sets sizeof(indexbus_info) */
+    uint32_t kind;
+    uint32_t layout_major;
+    uint32_t layout_minor;
+    uint64_t capabilities;
+    uint64_t total_bytes;
+    uint32_t slot_count;
+    uint32_t slot_data_size;
+    uint32_t queue_capacity;
+    uint32_t consumer_count;
+    uint32_t creator_pid;
+    uint32_t free_slots; /* snapshot; exact only when the region is quiet */
+    uint64_t creation_time_ns;
+    uint64_t published; /* SPSC + MPSC */
+    uint64_t routed;
+    uint64_t route_no_space;
+    uint32_t producers_live;
+    uint32_t consumers_live;
+    uint32_t routers_live;
+    uint32_t participants_live;
+    uint64_t spsc_depth; /* messages waiting in the SPSC producer queue */
+    uint64_t mpsc_depth; /* messages waiting in the MPSC producer queue */
+} indexbus_info;
+
+INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_info *info);
+
+typedef struct indexbus_consumer_stats {
+    uint32_t size; /* caller sets sizeof(indexbus_consumer_stats) */
+    uint32_t attached; /* 1 if a consumer handle holds this index */
+    uint64_t delivered;
+    uint64_t dropped_full;
+    uint64_t dropped_no_credit;
+    uint64_t depth; /* messages waiting for this consumer */
+} indexbus_consumer_stats;
+
+INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, uint32_t consumer,
+                                                indexbus_consumer_stats *stats);
+
+/* ---- producers ----------------------------------------------------------- */
+
+#define INDEXBUS_PRODUCER_SPSC 1u /* exclusive: one per region (BUSY otherwise) */
+#define INDEXBUS_PRODUCER_MPSC 2u /* any number, from any processes */
+
+INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
+                                        indexbus_producer **out);
+/* Aborts a pending claim. NULL is OK. */
+INDEXBUS_API int indexbus_producer_close(indexbus_producer *producer);
+
+/* Copy len bytes (0 allowed) into a slot and publish it. */
+INDEXBUS_API int indexbus_publish(indexbus_producer *producer, const void *data, size_t len);
+
+/* Publish up to `count` messages packed back to back in `data`, message i
+ * being lens[i] bytes. *published gets how many went out, in order; the
+ * status is OK if all did, else the reason the first one did not. */
+INDEXBUS_API int indexbus_publish_batch(indexbus_producer *producer, const void *data,
+                                        const uint32_t *lens, size_t count, size_t *published);
+
+/* Zero-copy: reserve a slot and get its buffer (capacity = slot data size). */
+INDEXBUS_API int indexbus_claim(indexbus_producer *producer, void **buf, size_t *capacity);
+/* Publish the first len bytes of the claimed buffer. On FULL or TOO_LARGE the
+ * claim stays pending: retry, or abort. */
+INDEXBUS_API int indexbus_commit(indexbus_producer *producer, size_t len);
+/* Give the claimed slot back unpublished. */
+INDEXBUS_API int indexbus_abort(indexbus_producer *producer);
+
+/* ---- router (fanout regions) --------------------------------------------- */
+
+#define INDEXBUS_SOURCE_SPSC 1u
+#define INDEXBUS_SOURCE_MPSC 2u
+#define INDEXBUS_SOURCE_ANY 3u /* alternate between the two */
+
+#define INDEXBUS_MODE_BROADCAST 1u /* every consumer gets every message */
+#define INDEXBUS_MODE_WORK_QUEUE 2u /* one consumer each, round robin, skipping full */
+
+typedef struct indexbus_route_result {
+    uint32_t size;              /* caller sets sizeof(indexbus_route_result) */
+    uint32_t routed;            /* 1 if a message left the source queue */
+    uint32_t delivered;         /* consumer queues it went into */
+    uint32_t dropped_full;      /* consumers skipped: queue full */
+    uint32_t dropped_no_credit; /* consumers skipped: no credit / not eligible */
+    uint32_t reserved;
+    uint64_t delivered_mask;
+    uint64_t dropped_full_mask;
+    uint64_t dropped_no_credit_mask;
+} indexbus_route_result;
+
+/* Exclusive: one router per region (BUSY otherwise). */
+INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router **out);
+INDEXBUS_API int indexbus_router_close(indexbus_router *router);
+
+/* Route one message. OK: routed; EMPTY: nothing waiting; FULL: no consumer
+ * could take it, so it stays queued (never dropped for everyone). */
+INDEXBUS_API int indexbus_route_once(indexbus_router *router, uint32_t source, uint32_t mode);
+/* As route_once, reporting per-consumer outcome in *result. */
+INDEXBUS_API int indexbus_route_once_stats(indexbus_router *router, uint32_t source,
+                                           uint32_t mode, indexbus_route_result *result);
+/* Credit-aware step. Only consumers in eligible_mask, not in no_credit_mask
+ * and not in full_mask are candidates; the rest count as dropped_no_credit
+ * (not eligible or no credit) or dropped_full (full_mask or queue full). */
+INDEXBUS_API int indexbus_route_once_credit(indexbus_router *router, uint32_t source,
+                                            uint32_t mode, uint64_t eligible_mask,
+                                            uint64_t no_credit_mask, uint64_t full_mask,
+                                            indexbus_route_result *result);
+
+#define INDEXBUS_ROUTER_EXIT_ON_DISCONNECT 0x1u /* return once producers are gone and drained */
+
+typedef struct indexbus_router_loop_config {
+    uint32_t size;        /* sizeof(indexbus_router_loop_config) */
+    uint32_t source;      /* INDEXBUS_SOURCE_*; 0 = ANY */
+    uint32_t mode;        /* INDEXBUS_MODE_*; 0 = BROADCAST */
+    uint32_t flags;       /* INDEXBUS_ROUTER_* */
+    uint32_t spin_iters;  /* idle: busy polls before yielding; 0 = default */
+    uint32_t yield_iters; /* idle: sched_yield polls before parking; 0 = default */
+    uint64_t park_ns;     /* idle: longest park before re-checking stop; 0 = default */
+    uint64_t routed;      /* out: messages routed by this run */
+} indexbus_router_loop_config;
+
+/* Route until indexbus_router_stop() (returns OK), or, with
+ * EXIT_ON_DISCONNECT, until producers are gone and drained (DISCONNECTED). */
+INDEXBUS_API int indexbus_router_run(indexbus_router *router, indexbus_router_loop_config *cfg);
+/* Ask a running indexbus_router_run to return. Safe from another thread or a
+ * signal handler. */
+INDEXBUS_API int indexbus_router_stop(indexbus_router *router);
+
+/* ---- consumers ----------------------------------------------------------- */
+
+/* Exclusive per index (BUSY otherwise). Events regions have index 0 only. */
+INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
+                                        indexbus_consumer **out);
+/* Ends a pending borrow. NULL is OK. */
+INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *consumer);
+
+/* Copy the next message into buf. On BUFFER_TOO_SMALL the message stays and
+ * *len is its length. EMPTY, or DISCONNECTED once producers are gone and
+ * everything is drained. */
+INDEXBUS_API int indexbus_try_recv(indexbus_consumer *consumer, void *buf, size_t cap,
+                                   size_t *len);
+/* As try_recv, waiting up to timeout_ns (spin, then futex park). TIMEOUT. */
+INDEXBUS_API int indexbus_recv(indexbus_consumer *consumer, void *buf, size_t cap, size_t *len,
+                               uint64_t timeout_ns);
+/* Wait until a message is ready (OK), without taking it. */
+INDEXBUS_API int indexbus_wait(indexbus_consumer *consumer, uint64_t timeout_ns);
+
+/* Zero-copy: borrow the next message in place until recv_end. */
+INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *consumer, const void **data,
+                                     size_t *len);
+INDEXBUS_API int indexbus_recv_end(indexbus_consumer *consumer);
+
+/* Receive up to max_msgs messages packed back to back into buf; lens[i] is
+ * message i's length, *count how many. OK if at least one, else EMPTY /
+ * DISCONNECTED / BUFFER_TOO_SMALL (first message does not fit; *count = 0). */
+INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *consumer, void *buf, size_t cap,
+                                     uint32_t *lens, size_t max_msgs, size_t *count);
+
+/* ---- sizes for FFI users ------------------------------------------------- */
+
+/* sizeof the named public struct, so bindings can check their mirrors:
+ * 1 region_config, 2 open_config, 3 info, 4 consumer_stats, 5 route_result,
+ * 6 router_loop_config; 0 for anything else. */
+INDEXBUS_API size_t indexbus_struct_size(uint32_t which);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* INDEXBUS_H */

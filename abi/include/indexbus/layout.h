@@ -1,0 +1,290 @@
+/*
+ * indexbus/layout.h - the IndexBus v1 shared-memory region format.
+ *
+ * FROZEN. This file and abi/LAYOUT.md are the contract between every process
+ * that maps a region, whatever its language. Never move, resize or reuse a
+ * field. A minor version may only add: new sections in the directory, new
+ * meanings for reserved (zero) bytes, new compat capability bits. Anything
+ * else is a new major version.
+ *
+ * All integers are little-endian, fixed-width, naturally aligned. No
+ * pointers, no `long`, no `bool`. Every offset here is from the start of the
+ * region. Fields marked (atomic) are only ever accessed with atomic
+ * operations; see LAYOUT.md section 5 for the memory-ordering contract.
+ */
+#ifndef INDEXBUS_LAYOUT_H
+#define INDEXBUS_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- identity ---------------------------------------------------------- */
+
+#define INDEXBUS_MAGIC 0x53554249u /* bytes "IBUS" in memory order */
+#define INDEXBUS_LAYOUT_MAJOR 1u
+#define INDEXBUS_LAYOUT_MINOR 0u
+#define INDEXBUS_READY_VALUE 1u /* header.ready once initialised */
+
+#define INDEXBUS_CACHE_LINE 64u
+#define INDEXBUS_PAGE 4096u
+#define INDEXBUS_HEADER_BYTES 1024u
+#define INDEXBUS_MAX_SECTIONS 16u
+
+/* region kinds (header.region_kind) */
+#define INDEXBUS_KIND_EVENTS 1u
+#define INDEXBUS_KIND_FANOUT 2u
+
+/*
+ * Capability bits (header.capabilities). Bits 0..31 are "compat": a reader
+ * that does not know one may ignore it. Bits 32..63 are "incompat": a reader
+ * that finds one it does not know must refuse the region (INCOMPATIBLE).
+ */
+#define INDEXBUS_CAP_EVENTS (1ull << 0)
+#define INDEXBUS_CAP_FANOUT (1ull << 1)
+#define INDEXBUS_CAP_MPSC (1ull << 2)
+#define INDEXBUS_CAP_BLOCKING (1ull << 3)
+#define INDEXBUS_CAP_COUNTERS (1ull << 4)
+#define INDEXBUS_CAP_PARTICIPANTS (1ull << 5)
+#define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
+#define INDEXBUS_CAP_KNOWN_INCOMPAT 0ull /* v1.0 defines none */
+
+/* ---- geometry limits ----------------------------------------------------- */
+
+#define INDEXBUS_MIN_SLOTS 2u
+#define INDEXBUS_MAX_SLOTS (1u << 20)
+#define INDEXBUS_MIN_SLOT_DATA 64u
+#define INDEXBUS_MAX_SLOT_DATA (1u << 20)
+#define INDEXBUS_MIN_QUEUE 2u
+#define INDEXBUS_MAX_QUEUE (1u << 20)
+#define INDEXBUS_MAX_CONSUMERS 64u
+#define INDEXBUS_MAX_PARTICIPANTS 256u
+
+#define INDEXBUS_DEFAULT_SLOTS 1024u
+#define INDEXBUS_DEFAULT_SLOT_DATA 256u
+#define INDEXBUS_DEFAULT_FANOUT_CONSUMERS 4u
+
+/* ---- header (offset 0, INDEXBUS_HEADER_BYTES long) ------------------------ */
+
+/* section kinds (indexbus_section_entry.kind); 0 = unused entry */
+#define INDEXBUS_SECTION_PARTICIPANTS 1u
+#define INDEXBUS_SECTION_COUNTERS 2u
+#define INDEXBUS_SECTION_WAKE 3u
+#define INDEXBUS_SECTION_ROUTER 4u    /* fanout only */
+#define INDEXBUS_SECTION_SPSC_QUEUE 5u
+#define INDEXBUS_SECTION_MPSC_QUEUE 6u
+#define INDEXBUS_SECTION_CONSUMER_QUEUES 7u /* fanout only */
+#define INDEXBUS_SECTION_SLOT_POOL 8u
+
+typedef struct indexbus_section_entry {
+    uint32_t kind;     /* INDEXBUS_SECTION_* */
+    uint32_t flags;    /* 0 in v1.0 */
+    uint64_t offset;   /* from region start, multiple of 64 */
+    uint64_t length;   /* bytes */
+    uint64_t reserved; /* 0 */
+} indexbus_section_entry;
+
+typedef struct indexbus_region_header {
+    uint32_t magic;            /*   0 INDEXBUS_MAGIC */
+    uint16_t layout_major;     /*   4 */
+    uint16_t layout_minor;     /*   6 */
+    uint32_t header_bytes;     /*   8 INDEXBUS_HEADER_BYTES */
+    uint32_t region_kind;      /*  12 INDEXBUS_KIND_* */
+    uint64_t capabilities;     /*  16 INDEXBUS_CAP_* */
+    uint64_t total_bytes;      /*  24 layout size; file may be larger */
+    uint32_t slot_count;       /*  32 power of two */
+    uint32_t slot_data_size;   /*  36 multiple of 8 */
+    uint32_t slot_stride;      /*  40 bytes per slot, multiple of 64 */
+    uint32_t queue_capacity;   /*  44 power of two */
+    uint32_t consumer_count;   /*  48 events: 1, fanout: 1..64 */
+    uint32_t section_count;    /*  52 used directory entries */
+    uint32_t creator_pid;      /*  56 masked in golden images */
+    uint32_t reserved0;        /*  60 */
+    uint64_t creation_time_ns; /*  64 CLOCK_REALTIME, masked in golden images */
+    uint32_t ready;            /*  72 (atomic) 0, then READY_VALUE, written last */
+    uint32_t reserved1;        /*  76 */
+    uint8_t reserved2[48];     /*  80 */
+    indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS]; /* 128 */
+    uint8_t reserved3[384];    /* 640 */
+} indexbus_region_header;
+
+/* ---- participants section (one per region) ------------------------------ */
+
+#define INDEXBUS_ROLE_SPSC_PRODUCER 1u
+#define INDEXBUS_ROLE_MPSC_PRODUCER 2u
+#define INDEXBUS_ROLE_ROUTER 3u
+#define INDEXBUS_ROLE_CONSUMER 4u
+
+#define INDEXBUS_PARTICIPANT_FREE 0u
+#define INDEXBUS_PARTICIPANT_ACTIVE 1u
+
+typedef struct indexbus_participants_ctl {
+    uint32_t producers_live; /* (atomic) attached SPSC + MPSC producers */
+    uint32_t producers_ever; /* (atomic) 1 once any producer attached */
+    uint32_t consumers_live; /* (atomic) */
+    uint32_t consumers_ever; /* (atomic) */
+    uint32_t routers_live;   /* (atomic) */
+    uint32_t routers_ever;   /* (atomic) */
+    uint32_t spsc_owner;     /* (atomic) participant index + 1, 0 = none */
+    uint32_t router_owner;   /* (atomic) participant index + 1, 0 = none */
+    uint8_t reserved[32];
+} indexbus_participants_ctl;
+
+typedef struct indexbus_participant {
+    uint32_t state;          /* (atomic) INDEXBUS_PARTICIPANT_* */
+    uint32_t role;           /* INDEXBUS_ROLE_* */
+    uint32_t index;          /* consumer index, else 0 */
+    uint32_t pid;
+    uint64_t attach_time_ns; /* CLOCK_REALTIME */
+    uint8_t reserved[40];
+} indexbus_participant;
+
+typedef struct indexbus_participants_section {
+    indexbus_participants_ctl ctl;                           /* +0 */
+    uint32_t consumer_owner[INDEXBUS_MAX_CONSUMERS];         /* +64 (atomic) */
+    indexbus_participant entries[INDEXBUS_MAX_PARTICIPANTS]; /* +320 */
+} indexbus_participants_section;
+
+/* ---- counters section ---------------------------------------------------- */
+
+/* Each line has exactly one writer, so no counter needs a contended RMW
+ * except published_mpsc. */
+typedef struct indexbus_counters_global {
+    uint64_t published_spsc; /* (atomic) written by the SPSC producer */
+    uint8_t pad0[56];
+    uint64_t published_mpsc; /* (atomic) added to by MPSC producers */
+    uint8_t pad1[56];
+    uint64_t routed;         /* (atomic) router: messages taken off a source */
+    uint64_t route_no_space; /* (atomic) router: steps that left a message for want of space */
+    uint8_t pad2[48];
+} indexbus_counters_global;
+
+typedef struct indexbus_counters_consumer {
+    uint64_t delivered;         /* (atomic) fanout: router; events: the consumer */
+    uint64_t dropped_full;      /* (atomic) router */
+    uint64_t dropped_no_credit; /* (atomic) router */
+    uint8_t pad[40];
+} indexbus_counters_consumer;
+
+/* ---- wake section: consumer_count + 1 entries (last one = router) -------- */
+
+typedef struct indexbus_wake_entry {
+    uint32_t seq;     /* (atomic) futex word, bumped by a waker */
+    uint32_t waiters; /* (atomic) parked (or about to park) waiters */
+    uint8_t pad[56];
+} indexbus_wake_entry;
+
+/* ---- router section (fanout) --------------------------------------------- */
+
+typedef struct indexbus_router_section {
+    uint32_t rr_next; /* (atomic) next work-queue candidate */
+    uint32_t reserved0;
+    uint8_t pad[56];
+} indexbus_router_section;
+
+/* ---- SPSC index queue: ctl then queue_capacity uint32 cells --------------
+ * Used for the SPSC producer queue and for every fanout consumer queue. */
+
+typedef struct indexbus_spsc_ctl {
+    uint64_t head; /* (atomic) next position to read; written by the reader */
+    uint8_t pad0[56];
+    uint64_t tail; /* (atomic) next position to write; written by the writer */
+    uint8_t pad1[56];
+} indexbus_spsc_ctl;
+
+/* ---- MPSC index queue: ctl then queue_capacity cells ---------------------- */
+
+typedef struct indexbus_mpsc_ctl {
+    uint64_t tail; /* (atomic) next position to reserve; CAS by writers */
+    uint8_t pad0[56];
+    uint64_t head; /* (atomic) next position to read; written by the reader */
+    uint8_t pad1[56];
+} indexbus_mpsc_ctl;
+
+typedef struct indexbus_mpsc_cell {
+    uint64_t seq;   /* (atomic) pos: free for pos; pos+1: holds pos's value */
+    uint32_t value; /* slot index */
+    uint32_t reserved;
+} indexbus_mpsc_cell;
+
+/* ---- slot pool: ctl line, then slot_count slots of slot_stride bytes ----- */
+
+#define INDEXBUS_SLOT_NIL 0xffffffffu
+
+typedef struct indexbus_pool_ctl {
+    uint64_t free_head; /* (atomic) (tag << 32) | first free slot, NIL if none */
+    uint8_t pad[56];
+} indexbus_pool_ctl;
+
+typedef struct indexbus_slot_header {
+    uint32_t len;       /* message length, <= slot_data_size */
+    uint32_t refcount;  /* (atomic) consumer queues still holding the slot */
+    uint32_t owner;     /* participant index + 1 of the claimer, 0 = none */
+    uint32_t next_free; /* (atomic) next slot in the free list, NIL = end */
+} indexbus_slot_header;
+#define INDEXBUS_SLOT_HEADER_BYTES 16u
+
+/* ---- frozen sizes and offsets ------------------------------------------ */
+
+#define INDEXBUS_ASSERT_OFF(t, f, o) \
+    _Static_assert(offsetof(t, f) == (o), #t "." #f " offset is frozen")
+#define INDEXBUS_ASSERT_SIZE(t, s) _Static_assert(sizeof(t) == (s), #t " size is frozen")
+
+INDEXBUS_ASSERT_SIZE(indexbus_section_entry, 32);
+INDEXBUS_ASSERT_OFF(indexbus_section_entry, offset, 8);
+INDEXBUS_ASSERT_OFF(indexbus_section_entry, length, 16);
+INDEXBUS_ASSERT_SIZE(indexbus_region_header, INDEXBUS_HEADER_BYTES);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, layout_major, 4);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, layout_minor, 6);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, header_bytes, 8);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, region_kind, 12);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, capabilities, 16);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, total_bytes, 24);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, slot_count, 32);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, slot_data_size, 36);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, slot_stride, 40);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, queue_capacity, 44);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, consumer_count, 48);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, section_count, 52);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, creator_pid, 56);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, creation_time_ns, 64);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, ready, 72);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, sections, 128);
+INDEXBUS_ASSERT_SIZE(indexbus_participants_ctl, 64);
+INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, spsc_owner, 24);
+INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, router_owner, 28);
+INDEXBUS_ASSERT_SIZE(indexbus_participant, 64);
+INDEXBUS_ASSERT_OFF(indexbus_participant, pid, 12);
+INDEXBUS_ASSERT_OFF(indexbus_participant, attach_time_ns, 16);
+INDEXBUS_ASSERT_OFF(indexbus_participants_section, consumer_owner, 64);
+INDEXBUS_ASSERT_OFF(indexbus_participants_section, entries, 320);
+INDEXBUS_ASSERT_SIZE(indexbus_participants_section, 320 + 64 * INDEXBUS_MAX_PARTICIPANTS);
+INDEXBUS_ASSERT_SIZE(indexbus_counters_global, 192);
+INDEXBUS_ASSERT_OFF(indexbus_counters_global, published_mpsc, 64);
+INDEXBUS_ASSERT_OFF(indexbus_counters_global, routed, 128);
+INDEXBUS_ASSERT_OFF(indexbus_counters_global, route_no_space, 136);
+INDEXBUS_ASSERT_SIZE(indexbus_counters_consumer, 64);
+INDEXBUS_ASSERT_OFF(indexbus_counters_consumer, dropped_full, 8);
+INDEXBUS_ASSERT_OFF(indexbus_counters_consumer, dropped_no_credit, 16);
+INDEXBUS_ASSERT_SIZE(indexbus_wake_entry, 64);
+INDEXBUS_ASSERT_OFF(indexbus_wake_entry, waiters, 4);
+INDEXBUS_ASSERT_SIZE(indexbus_router_section, 64);
+INDEXBUS_ASSERT_SIZE(indexbus_spsc_ctl, 128);
+INDEXBUS_ASSERT_OFF(indexbus_spsc_ctl, tail, 64);
+INDEXBUS_ASSERT_SIZE(indexbus_mpsc_ctl, 128);
+INDEXBUS_ASSERT_OFF(indexbus_mpsc_ctl, head, 64);
+INDEXBUS_ASSERT_SIZE(indexbus_mpsc_cell, 16);
+INDEXBUS_ASSERT_OFF(indexbus_mpsc_cell, value, 8);
+INDEXBUS_ASSERT_SIZE(indexbus_pool_ctl, 64);
+INDEXBUS_ASSERT_SIZE(indexbus_slot_header, INDEXBUS_SLOT_HEADER_BYTES);
+INDEXBUS_ASSERT_OFF(indexbus_slot_header, refcount, 4);
+INDEXBUS_ASSERT_OFF(indexbus_slot_header, owner, 8);
+INDEXBUS_ASSERT_OFF(indexbus_slot_header, next_free, 12);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* INDEXBUS_LAYOUT_H */

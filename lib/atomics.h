@@ -1,0 +1,57 @@
+/*
+ * atomics.h - every atomic operation and fence libindexbus uses on region
+ * memory. Nothing else in lib/ touches shared memory atomically except
+ * through these, so the memory-ordering contract lives in one place.
+ *
+ * Call sites say which release each acquire pairs with.
+ */
+#ifndef IB_ATOMICS_H
+#define IB_ATOMICS_H
+
+#include <stdint.h>
+
+#define ib_load_relaxed(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define ib_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define ib_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define ib_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+
+#define ib_fetch_add_relaxed(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define ib_fetch_add_acq_rel(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
+#define ib_fetch_sub_acq_rel(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_ACQ_REL)
+#define ib_fetch_add_seq_cst(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
+#define ib_fetch_sub_seq_cst(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_SEQ_CST)
+
+/* Compare-and-swap; on failure *expected gets the current value. */
+#define ib_cas_acq_rel(p, expected, desired)                                          \
+    __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_ACQ_REL, \
+                                __ATOMIC_ACQUIRE)
+#define ib_cas_relaxed(p, expected, desired) \
+    __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
+
+/*
+ * Store-load barrier for the park/wake handshake (a Dekker pattern): the
+ * waker publishes then reads `waiters`; the sleeper bumps `waiters` (seq_cst
+ * RMW) then re-reads the queue. One of the two must see the other.
+ * ThreadSanitizer does not model standalone fences, so under TSan a seq_cst
+ * RMW on a private word stands in (same ordering strength on real hardware).
+ */
+#if defined(__SANITIZE_THREAD__)
+static inline void ib_fence_seq_cst(void)
+{
+    static uint32_t ib_fence_word;
+    __atomic_fetch_add(&ib_fence_word, 0, __ATOMIC_SEQ_CST);
+}
+#else
+#define ib_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#endif
+
+/* Polite spin-wait hint. */
+#if defined(__x86_64__) || defined(__i386__)
+#define ib_cpu_relax() __builtin_ia32_pause()
+#elif defined(__aarch64__)
+#define ib_cpu_relax() __asm__ __volatile__("yield" ::: "memory")
+#else
+#define ib_cpu_relax() ((void)0)
+#endif
+
+#endif /* IB_ATOMICS_H */

@@ -1,0 +1,305 @@
+/* consumer.c - receive: copy, borrow, batch and blocking. An events
+ * consumer reads the SPSC and MPSC producer queues, alternating for
+ * fairness; a fanout consumer reads its own router-fed queue. */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring.h"
+
+enum { SRC_SPSC = 0, SRC_MPSC = 1 };
+
+struct indexbus_consumer {
+    indexbus_region *region;
+    ib_view *v;
+    uint32_t index;
+    uint32_t part;
+    ib_spsc q;         /* events: SPSC producer queue; fanout: own queue */
+    uint64_t mpsc_pos; /* events: MPSC head */
+    uint32_t turn;     /* events: queue to try first */
+    uint32_t borrowed; /* slot index, or NIL */
+    uint64_t delivered; /* events: mirror of the consumer's delivered counter */
+    indexbus_wake_entry *wake;
+};
+
+INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
+                                        indexbus_consumer **out)
+{
+    if (out == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (region == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    ib_view *v = &region->v;
+    if (index >= v->consumer_count)
+        return INDEXBUS_OUT_OF_RANGE;
+    indexbus_consumer *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return INDEXBUS_NO_MEMORY;
+    int st = ib_participant_attach(v, INDEXBUS_ROLE_CONSUMER, index, &c->part);
+    if (st != INDEXBUS_OK) {
+        free(c);
+        return st;
+    }
+    ib_region_ref(region);
+    c->region = region;
+    c->v = v;
+    c->index = index;
+    c->borrowed = INDEXBUS_SLOT_NIL;
+    c->wake = &v->wake[index];
+    if (v->kind == INDEXBUS_KIND_FANOUT) {
+        ib_spsc_attach_reader(
+            &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
+            v->queue_capacity);
+    } else {
+        ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
+        /* pairs with the previous reader's release of head in ib_mpsc_advance */
+        c->mpsc_pos = ib_load_acquire(&v->mpsc->head);
+        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
+    }
+    *out = c;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
+{
+    if (c == NULL)
+        return INDEXBUS_OK;
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        indexbus_recv_end(c);
+    ib_participant_detach(c->v, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
+    ib_region_unref(c->region);
+    free(c);
+    return INDEXBUS_OK;
+}
+
+/* ---- queue access --------------------------------------------------------------- */
+
+static int peek_src(indexbus_consumer *c, uint32_t src, uint32_t *idx)
+{
+    if (src == SRC_SPSC)
+        return ib_spsc_peek(&c->q, idx);
+    return ib_mpsc_peek(c->v->mpsc, c->v->queue_mask, c->mpsc_pos, idx);
+}
+
+/* Next waiting slot index and the queue it came from. */
+static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src)
+{
+    if (c->v->kind == INDEXBUS_KIND_FANOUT) {
+        *src = SRC_SPSC;
+        return ib_spsc_peek(&c->q, idx);
+    }
+    int st = peek_src(c, c->turn, idx);
+    if (st == INDEXBUS_EMPTY) {
+        st = peek_src(c, c->turn ^ 1, idx);
+        *src = c->turn ^ 1;
+    } else {
+        *src = c->turn;
+    }
+    return st;
+}
+
+static void advance(indexbus_consumer *c, uint32_t src)
+{
+    if (src == SRC_SPSC)
+        ib_spsc_advance(&c->q);
+    else
+        ib_mpsc_advance(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos);
+    if (c->v->kind == INDEXBUS_KIND_EVENTS) {
+        c->turn = src ^ 1;
+        c->delivered++;
+        ib_store_relaxed(&c->v->consumer_counters[0].delivered, c->delivered); /* single writer */
+    }
+}
+
+/* Validate what the queue handed us; a bad index is skipped and reported. */
+static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len)
+{
+    if (idx >= c->v->slot_count) {
+        advance(c, src);
+        return INDEXBUS_CORRUPT;
+    }
+    *len = ib_slot(c->v, idx)->len;
+    if (*len > c->v->slot_data_size) {
+        advance(c, src);
+        return INDEXBUS_CORRUPT;
+    }
+    return INDEXBUS_OK;
+}
+
+static void release_slot(indexbus_consumer *c, uint32_t idx)
+{
+    if (ib_slot_unref(c->v, idx) == 1)
+        ib_pool_free(c->v, idx);
+}
+
+/* Producers have all closed and nothing is left upstream of this consumer. */
+static int disconnected(indexbus_consumer *c)
+{
+    const ib_view *v = c->v;
+    const indexbus_participants_ctl *pc = &v->parts->ctl;
+    /* pairs with the release decrement in ib_participant_detach */
+    if (!ib_load_acquire(&pc->producers_ever) || ib_load_acquire(&pc->producers_live) != 0)
+        return 0;
+    /* fanout: the router moves source head only after delivering, so an
+     * empty source means everything routed is already in our queue */
+    if (v->kind == INDEXBUS_KIND_FANOUT &&
+        (ib_spsc_depth(v->spsc, v->queue_capacity) || ib_mpsc_depth(v->mpsc, v->queue_capacity)))
+        return 0;
+    uint32_t idx, src;
+    return peek(c, &idx, &src) == INDEXBUS_EMPTY;
+}
+
+static int empty_status(indexbus_consumer *c)
+{
+    return disconnected(c) ? INDEXBUS_DISCONNECTED : INDEXBUS_EMPTY;
+}
+
+/* ---- receive --------------------------------------------------------------------- */
+
+INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len)
+{
+    uint32_t idx, src, n;
+    if (c == NULL || len == NULL || (buf == NULL && cap != 0))
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    int st = peek(c, &idx, &src);
+    if (st == INDEXBUS_EMPTY)
+        return empty_status(c);
+    if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
+        return st;
+    *len = n;
+    if (n > cap)
+        return INDEXBUS_BUFFER_TOO_SMALL;
+    if (n)
+        memcpy(buf, ib_slot_data(c->v, idx), n);
+    advance(c, src);
+    release_slot(c, idx);
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, size_t *len)
+{
+    uint32_t idx, src, n;
+    if (c == NULL || data == NULL || len == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    int st = peek(c, &idx, &src);
+    if (st == INDEXBUS_EMPTY)
+        return empty_status(c);
+    if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
+        return st;
+    advance(c, src); /* the slot reference, not the queue cell, keeps the data */
+    c->borrowed = idx;
+    *data = ib_slot_data(c->v, idx);
+    *len = n;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
+{
+    if (c == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (c->borrowed == INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    release_slot(c, c->borrowed);
+    c->borrowed = INDEXBUS_SLOT_NIL;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap, uint32_t *lens,
+                                     size_t max_msgs, size_t *count)
+{
+    if (count != NULL)
+        *count = 0;
+    if (c == NULL || lens == NULL || count == NULL || max_msgs == 0 || (buf == NULL && cap != 0))
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    uint8_t *dst = buf;
+    size_t used = 0, k = 0;
+    uint32_t first = INDEXBUS_SLOT_NIL, last = INDEXBUS_SLOT_NIL;
+    int st = INDEXBUS_OK;
+    while (k < max_msgs) {
+        uint32_t idx, src, n;
+        st = peek(c, &idx, &src);
+        if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
+            break;
+        if (n > cap - used) {
+            st = INDEXBUS_BUFFER_TOO_SMALL;
+            if (k == 0)
+                lens[0] = n;
+            break;
+        }
+        if (n)
+            memcpy(dst + used, ib_slot_data(c->v, idx), n);
+        used += n;
+        lens[k++] = n;
+        advance(c, src);
+        /* chain slots we now own so they go back to the pool in one CAS */
+        if (ib_slot_unref(c->v, idx) == 1) {
+            if (first == INDEXBUS_SLOT_NIL)
+                first = idx;
+            else
+                ib_store_relaxed(&ib_slot(c->v, last)->next_free, idx);
+            last = idx;
+        }
+    }
+    if (first != INDEXBUS_SLOT_NIL)
+        ib_pool_free_chain(c->v, first, last);
+    *count = k;
+    if (k > 0)
+        return INDEXBUS_OK;
+    return st == INDEXBUS_EMPTY ? empty_status(c) : st;
+}
+
+/* ---- blocking -------------------------------------------------------------------- */
+
+#define IB_SPIN_POLLS 2000u
+#define IB_MAX_PARK_NS 100000000ull /* re-check at least every 100 ms */
+
+static int has_message(void *ctx)
+{
+    indexbus_consumer *c = ctx;
+    uint32_t idx, src;
+    return peek(c, &idx, &src) != INDEXBUS_EMPTY || disconnected(c);
+}
+
+INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
+{
+    if (c == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    uint64_t deadline = 0;
+    for (uint32_t polls = 0;; polls++) {
+        uint32_t idx, src;
+        int st = peek(c, &idx, &src);
+        if (st != INDEXBUS_EMPTY)
+            return st;
+        if (disconnected(c))
+            return INDEXBUS_DISCONNECTED;
+        if (polls < IB_SPIN_POLLS) {
+            ib_cpu_relax();
+            continue;
+        }
+        uint64_t now = ib_now_monotonic_ns();
+        if (deadline == 0)
+            deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+        if (now >= deadline)
+            return INDEXBUS_TIMEOUT;
+        uint64_t left = deadline - now;
+        ib_park(c->wake, has_message, c, left < IB_MAX_PARK_NS ? left : IB_MAX_PARK_NS);
+    }
+}
+
+INDEXBUS_API int indexbus_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len,
+                               uint64_t timeout_ns)
+{
+    int st = indexbus_wait(c, timeout_ns);
+    if (st != INDEXBUS_OK)
+        return st;
+    return indexbus_try_recv(c, buf, cap, len);
+}

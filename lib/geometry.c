@@ -1,0 +1,163 @@
+/* geometry.c - section placement from the geometry, and header validation.
+ * One function computes where everything sits; create writes its result
+ * into the header and open checks the header against it. */
+#include <string.h>
+
+#include "atomics.h"
+#include "internal.h"
+
+static int is_pow2(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
+
+static uint64_t spsc_queue_bytes(uint32_t cap)
+{
+    return sizeof(indexbus_spsc_ctl) + IB_ALIGN_UP((uint64_t)cap * 4u, INDEXBUS_CACHE_LINE);
+}
+
+static void add_section(ib_geometry *g, uint64_t *off, uint32_t kind, uint64_t len,
+                        uint64_t align)
+{
+    indexbus_section_entry *e = &g->sections[g->section_count++];
+    *off = IB_ALIGN_UP(*off, align);
+    e->kind = kind;
+    e->flags = 0;
+    e->offset = *off;
+    e->length = len;
+    e->reserved = 0;
+    *off += len;
+}
+
+int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_size,
+                        uint32_t queue_capacity, uint32_t consumer_count, ib_geometry *g)
+{
+    if (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (!is_pow2(slot_count) || slot_count < INDEXBUS_MIN_SLOTS || slot_count > INDEXBUS_MAX_SLOTS)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (slot_data_size < INDEXBUS_MIN_SLOT_DATA || slot_data_size > INDEXBUS_MAX_SLOT_DATA ||
+        slot_data_size % 8 != 0)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (!is_pow2(queue_capacity) || queue_capacity < INDEXBUS_MIN_QUEUE ||
+        queue_capacity > INDEXBUS_MAX_QUEUE)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (kind == INDEXBUS_KIND_EVENTS ? consumer_count != 1
+                                     : (consumer_count < 1 || consumer_count > INDEXBUS_MAX_CONSUMERS))
+        return INDEXBUS_INVALID_ARGUMENT;
+
+    memset(g, 0, sizeof(*g));
+    g->kind = kind;
+    g->slot_count = slot_count;
+    g->slot_data_size = slot_data_size;
+    g->slot_stride =
+        (uint32_t)IB_ALIGN_UP(INDEXBUS_SLOT_HEADER_BYTES + slot_data_size, INDEXBUS_CACHE_LINE);
+    g->queue_capacity = queue_capacity;
+    g->consumer_count = consumer_count;
+
+    uint64_t off = INDEXBUS_HEADER_BYTES;
+    const uint64_t line = INDEXBUS_CACHE_LINE;
+    add_section(g, &off, INDEXBUS_SECTION_PARTICIPANTS, sizeof(indexbus_participants_section), line);
+    add_section(g, &off, INDEXBUS_SECTION_COUNTERS,
+                sizeof(indexbus_counters_global) +
+                    (uint64_t)consumer_count * sizeof(indexbus_counters_consumer),
+                line);
+    add_section(g, &off, INDEXBUS_SECTION_WAKE,
+                (uint64_t)(consumer_count + 1) * sizeof(indexbus_wake_entry), line);
+    if (kind == INDEXBUS_KIND_FANOUT)
+        add_section(g, &off, INDEXBUS_SECTION_ROUTER, sizeof(indexbus_router_section), line);
+    add_section(g, &off, INDEXBUS_SECTION_SPSC_QUEUE, spsc_queue_bytes(queue_capacity), line);
+    add_section(g, &off, INDEXBUS_SECTION_MPSC_QUEUE,
+                sizeof(indexbus_mpsc_ctl) + (uint64_t)queue_capacity * sizeof(indexbus_mpsc_cell),
+                line);
+    if (kind == INDEXBUS_KIND_FANOUT)
+        add_section(g, &off, INDEXBUS_SECTION_CONSUMER_QUEUES,
+                    (uint64_t)consumer_count * spsc_queue_bytes(queue_capacity), line);
+    add_section(g, &off, INDEXBUS_SECTION_SLOT_POOL,
+                sizeof(indexbus_pool_ctl) + (uint64_t)slot_count * g->slot_stride, INDEXBUS_PAGE);
+    g->total_bytes = IB_ALIGN_UP(off, INDEXBUS_PAGE);
+    return INDEXBUS_OK;
+}
+
+/* Validate a header that reads as ready. Fills *g with the geometry the
+ * header claims, after checking that the directory agrees with it. A newer
+ * minor may append sections (unknown kinds are skipped) and grow total_bytes. */
+int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_geometry *g)
+{
+    if (h->magic != INDEXBUS_MAGIC)
+        return INDEXBUS_INCOMPATIBLE;
+    if (h->layout_major != INDEXBUS_LAYOUT_MAJOR)
+        return INDEXBUS_INCOMPATIBLE;
+    if (h->capabilities & INDEXBUS_CAP_INCOMPAT_MASK & ~INDEXBUS_CAP_KNOWN_INCOMPAT)
+        return INDEXBUS_INCOMPATIBLE;
+    if (h->region_kind != INDEXBUS_KIND_EVENTS && h->region_kind != INDEXBUS_KIND_FANOUT)
+        return INDEXBUS_INCOMPATIBLE;
+    if (h->header_bytes != INDEXBUS_HEADER_BYTES || h->section_count > INDEXBUS_MAX_SECTIONS)
+        return INDEXBUS_CORRUPT;
+    if (ib_geometry_compute(h->region_kind, h->slot_count, h->slot_data_size, h->queue_capacity,
+                            h->consumer_count, g) != INDEXBUS_OK)
+        return INDEXBUS_CORRUPT;
+    if (h->slot_stride != g->slot_stride)
+        return INDEXBUS_CORRUPT;
+    if (h->total_bytes < g->total_bytes || h->total_bytes > file_size)
+        return INDEXBUS_CORRUPT;
+    if (h->layout_minor == INDEXBUS_LAYOUT_MINOR && h->total_bytes != g->total_bytes)
+        return INDEXBUS_CORRUPT;
+    if (h->section_count < g->section_count)
+        return INDEXBUS_CORRUPT;
+    /* every section v1.0 needs must be listed exactly where the geometry puts it */
+    for (uint32_t i = 0; i < g->section_count; i++) {
+        const indexbus_section_entry *want = &g->sections[i];
+        int found = 0;
+        for (uint32_t j = 0; j < h->section_count; j++) {
+            const indexbus_section_entry *e = &h->sections[j];
+            if (e->kind != want->kind)
+                continue;
+            if (e->offset != want->offset || e->length != want->length)
+                return INDEXBUS_CORRUPT;
+            found = 1;
+            break;
+        }
+        if (!found)
+            return INDEXBUS_CORRUPT;
+    }
+    /* sections a newer minor appended must still lie inside the region */
+    for (uint32_t j = 0; j < h->section_count; j++) {
+        const indexbus_section_entry *e = &h->sections[j];
+        if (e->offset > h->total_bytes || e->length > h->total_bytes - e->offset)
+            return INDEXBUS_CORRUPT;
+    }
+    return INDEXBUS_OK;
+}
+
+static uint8_t *section_at(uint8_t *base, const ib_geometry *g, uint32_t kind)
+{
+    for (uint32_t i = 0; i < g->section_count; i++)
+        if (g->sections[i].kind == kind)
+            return base + g->sections[i].offset;
+    return NULL;
+}
+
+void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
+{
+    memset(v, 0, sizeof(*v));
+    v->base = base;
+    v->hdr = (indexbus_region_header *)base;
+    v->parts = (indexbus_participants_section *)section_at(base, g, INDEXBUS_SECTION_PARTICIPANTS);
+    v->counters = (indexbus_counters_global *)section_at(base, g, INDEXBUS_SECTION_COUNTERS);
+    v->consumer_counters = (indexbus_counters_consumer *)(v->counters + 1);
+    v->wake = (indexbus_wake_entry *)section_at(base, g, INDEXBUS_SECTION_WAKE);
+    v->router = (indexbus_router_section *)section_at(base, g, INDEXBUS_SECTION_ROUTER);
+    v->spsc = (indexbus_spsc_ctl *)section_at(base, g, INDEXBUS_SECTION_SPSC_QUEUE);
+    v->spsc_cells = (uint32_t *)(v->spsc + 1);
+    v->mpsc = (indexbus_mpsc_ctl *)section_at(base, g, INDEXBUS_SECTION_MPSC_QUEUE);
+    v->mpsc_cells = (indexbus_mpsc_cell *)(v->mpsc + 1);
+    v->consumer_queues = section_at(base, g, INDEXBUS_SECTION_CONSUMER_QUEUES);
+    v->cq_stride = spsc_queue_bytes(g->queue_capacity);
+    v->pool = (indexbus_pool_ctl *)section_at(base, g, INDEXBUS_SECTION_SLOT_POOL);
+    v->slots = (uint8_t *)(v->pool + 1);
+    v->kind = g->kind;
+    v->slot_count = g->slot_count;
+    v->slot_data_size = g->slot_data_size;
+    v->slot_stride = g->slot_stride;
+    v->queue_capacity = g->queue_capacity;
+    v->queue_mask = g->queue_capacity - 1;
+    v->consumer_count = g->consumer_count;
+}

@@ -1,0 +1,84 @@
+/*
+ * internal.h - process-local handle structs and internal (ib_) functions.
+ * Nothing here is exported; see indexbus.h for the public contract.
+ */
+#ifndef IB_INTERNAL_H
+#define IB_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <indexbus/indexbus.h>
+#include <indexbus/layout.h>
+
+#define IB_ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((uint64_t)(a)-1))
+
+/* Where every v1 section sits, derived from the geometry alone. */
+typedef struct ib_geometry {
+    uint32_t kind;
+    uint32_t slot_count;
+    uint32_t slot_data_size;
+    uint32_t slot_stride;
+    uint32_t queue_capacity;
+    uint32_t consumer_count;
+    uint32_t section_count;
+    uint64_t total_bytes;
+    indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS];
+} ib_geometry;
+
+/* Mapped-region views, resolved once at open from a validated geometry. */
+typedef struct ib_view {
+    uint8_t *base;
+    indexbus_region_header *hdr;
+    indexbus_participants_section *parts;
+    indexbus_counters_global *counters;
+    indexbus_counters_consumer *consumer_counters; /* [consumer_count] */
+    indexbus_wake_entry *wake;                     /* [consumer_count + 1] */
+    indexbus_router_section *router;               /* fanout only */
+    indexbus_spsc_ctl *spsc;
+    uint32_t *spsc_cells;
+    indexbus_mpsc_ctl *mpsc;
+    indexbus_mpsc_cell *mpsc_cells;
+    uint8_t *consumer_queues; /* fanout: consumer_count queues of cq_stride bytes */
+    uint64_t cq_stride;
+    indexbus_pool_ctl *pool;
+    uint8_t *slots;
+    uint32_t kind;
+    uint32_t slot_count;
+    uint32_t slot_data_size;
+    uint32_t slot_stride;
+    uint32_t queue_capacity;
+    uint32_t queue_mask;
+    uint32_t consumer_count;
+} ib_view;
+
+struct indexbus_region {
+    ib_view v;
+    size_t map_len;
+    int fd;
+    uint32_t refs; /* user ref + one per open handle; atomic */
+    char name[256];
+};
+
+/* geometry.c */
+int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_size,
+                        uint32_t queue_capacity, uint32_t consumer_count, ib_geometry *g);
+int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_geometry *g);
+void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g);
+
+/* region.c */
+void ib_region_ref(indexbus_region *r);
+void ib_region_unref(indexbus_region *r);
+uint64_t ib_now_realtime_ns(void);
+uint64_t ib_now_monotonic_ns(void);
+
+/* participants.c: attach/detach in the participant table. */
+int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *slot_out);
+void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t index);
+
+/* wake.c */
+void ib_wake_all(ib_view *v);
+int ib_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
+void ib_futex_wake(uint32_t *word);
+
+#endif /* IB_INTERNAL_H */

@@ -1,0 +1,215 @@
+/* producer.c - SPSC and MPSC producers: claim/commit/abort, copy publish,
+ * batch publish. Publish is claim + copy + commit; there is one path. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring.h"
+
+struct indexbus_producer {
+    indexbus_region *region;
+    ib_view *v;
+    uint32_t type;
+    uint32_t part;
+    uint32_t claimed;   /* slot index, or NIL */
+    ib_spsc q;          /* SPSC producer queue, writer side */
+    uint64_t published; /* SPSC: mirror of counters.published_spsc */
+    indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
+};
+
+INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
+                                        indexbus_producer **out)
+{
+    if (out == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (region == NULL || (type != INDEXBUS_PRODUCER_SPSC && type != INDEXBUS_PRODUCER_MPSC))
+        return INDEXBUS_INVALID_ARGUMENT;
+    indexbus_producer *p = calloc(1, sizeof(*p));
+    if (p == NULL)
+        return INDEXBUS_NO_MEMORY;
+    ib_view *v = &region->v;
+    int st = ib_participant_attach(
+        v, type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER,
+        0, &p->part);
+    if (st != INDEXBUS_OK) {
+        free(p);
+        return st;
+    }
+    ib_region_ref(region);
+    p->region = region;
+    p->v = v;
+    p->type = type;
+    p->claimed = INDEXBUS_SLOT_NIL;
+    if (type == INDEXBUS_PRODUCER_SPSC) {
+        ib_spsc_attach_writer(&p->q, v->spsc, v->queue_capacity);
+        p->published = ib_load_relaxed(&v->counters->published_spsc);
+    }
+    p->wake = &v->wake[v->kind == INDEXBUS_KIND_FANOUT ? v->consumer_count : 0];
+    *out = p;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
+{
+    if (p == NULL)
+        return INDEXBUS_OK;
+    if (p->claimed != INDEXBUS_SLOT_NIL)
+        indexbus_abort(p);
+    ib_participant_detach(p->v, p->part,
+                          p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
+                                                            : INDEXBUS_ROLE_MPSC_PRODUCER,
+                          0);
+    ib_region_unref(p->region);
+    free(p);
+    return INDEXBUS_OK;
+}
+
+/* Every consumer that ever attached has closed. */
+static int consumers_gone(const ib_view *v)
+{
+    const indexbus_participants_ctl *c = &v->parts->ctl;
+    return ib_load_relaxed(&c->consumers_ever) && ib_load_relaxed(&c->consumers_live) == 0;
+}
+
+/* Take a free slot and, for SPSC, make sure the queue can take it. */
+static int take_slot(indexbus_producer *p, uint32_t *idx)
+{
+    if (p->type == INDEXBUS_PRODUCER_SPSC) {
+        int64_t space = ib_spsc_space(&p->q);
+        if (space <= 0)
+            return space < 0 ? (int)-space : INDEXBUS_FULL;
+    }
+    int st = ib_pool_alloc(p->v, idx);
+    if (st == INDEXBUS_OK)
+        ib_slot(p->v, *idx)->owner = p->part + 1;
+    return st;
+}
+
+/* Queue a filled slot; for SPSC it stays invisible until flush. */
+static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
+{
+    indexbus_slot_header *s = ib_slot(p->v, idx);
+    s->len = len;
+    s->owner = 0;
+    ib_store_relaxed(&s->refcount, 1); /* published by the queue's release below */
+    if (p->type == INDEXBUS_PRODUCER_SPSC) {
+        ib_spsc_put(&p->q, idx);
+        return INDEXBUS_OK;
+    }
+    return ib_mpsc_push(p->v->mpsc, p->v->queue_mask, idx);
+}
+
+/* Make n enqueued messages visible, count them and wake the reader. */
+static void flush(indexbus_producer *p, uint64_t n)
+{
+    indexbus_counters_global *c = p->v->counters;
+    if (p->type == INDEXBUS_PRODUCER_SPSC) {
+        ib_spsc_publish(&p->q);
+        p->published += n;
+        ib_store_relaxed(&c->published_spsc, p->published); /* single writer */
+    } else {
+        ib_fetch_add_relaxed(&c->published_mpsc, n);
+    }
+    ib_wake_notify(p->wake);
+}
+
+INDEXBUS_API int indexbus_claim(indexbus_producer *p, void **buf, size_t *capacity)
+{
+    if (p == NULL || buf == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (p->claimed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    if (consumers_gone(p->v))
+        return INDEXBUS_DISCONNECTED;
+    uint32_t idx;
+    int st = take_slot(p, &idx);
+    if (st != INDEXBUS_OK)
+        return st;
+    p->claimed = idx;
+    *buf = ib_slot_data(p->v, idx);
+    if (capacity != NULL)
+        *capacity = p->v->slot_data_size;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
+{
+    if (p == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (p->claimed == INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    if (len > p->v->slot_data_size)
+        return INDEXBUS_TOO_LARGE;
+    int st = enqueue(p, p->claimed, (uint32_t)len);
+    if (st != INDEXBUS_OK)
+        return st; /* MPSC queue full (queue_capacity < slot_count): claim kept */
+    p->claimed = INDEXBUS_SLOT_NIL;
+    flush(p, 1);
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_abort(indexbus_producer *p)
+{
+    if (p == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (p->claimed == INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    ib_slot(p->v, p->claimed)->owner = 0;
+    ib_pool_free(p->v, p->claimed);
+    p->claimed = INDEXBUS_SLOT_NIL;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_publish(indexbus_producer *p, const void *data, size_t len)
+{
+    void *buf;
+    if (p == NULL || (data == NULL && len != 0))
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (len > p->v->slot_data_size)
+        return INDEXBUS_TOO_LARGE;
+    int st = indexbus_claim(p, &buf, NULL);
+    if (st != INDEXBUS_OK)
+        return st;
+    if (len)
+        memcpy(buf, data, len);
+    st = indexbus_commit(p, len);
+    if (st != INDEXBUS_OK)
+        indexbus_abort(p);
+    return st;
+}
+
+INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
+                                        const uint32_t *lens, size_t count, size_t *published)
+{
+    if (published != NULL)
+        *published = 0;
+    if (p == NULL || lens == NULL || (data == NULL && count != 0))
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (p->claimed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    if (consumers_gone(p->v))
+        return INDEXBUS_DISCONNECTED;
+    const uint8_t *src = data;
+    size_t n = 0;
+    int st = INDEXBUS_OK;
+    for (; n < count; n++) {
+        uint32_t idx;
+        if (lens[n] > p->v->slot_data_size) {
+            st = INDEXBUS_TOO_LARGE;
+            break;
+        }
+        if ((st = take_slot(p, &idx)) != INDEXBUS_OK)
+            break;
+        memcpy(ib_slot_data(p->v, idx), src, lens[n]);
+        if ((st = enqueue(p, idx, lens[n])) != INDEXBUS_OK) {
+            ib_pool_free(p->v, idx);
+            break;
+        }
+        src += lens[n];
+    }
+    if (n > 0)
+        flush(p, n);
+    if (published != NULL)
+        *published = n;
+    return st;
+}

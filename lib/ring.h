@@ -1,0 +1,239 @@
+/*
+ * ring.h - the three shared-memory algorithms of the v1 layout: the SPSC
+ * index queue, the MPSC index queue (per-cell sequence numbers) and the
+ * slot pool (tagged Treiber stack), plus slot refcounts and the wake
+ * handshake. Everything read from the region is validated before use: a
+ * bad value gives INDEXBUS_CORRUPT, never an out-of-bounds access.
+ */
+#ifndef IB_RING_H
+#define IB_RING_H
+
+#include "atomics.h"
+#include "internal.h"
+
+/* ---- slots ---------------------------------------------------------------- */
+
+static inline indexbus_slot_header *ib_slot(const ib_view *v, uint32_t idx)
+{
+    return (indexbus_slot_header *)(v->slots + (uint64_t)idx * v->slot_stride);
+}
+
+static inline uint8_t *ib_slot_data(const ib_view *v, uint32_t idx)
+{
+    return (uint8_t *)ib_slot(v, idx) + INDEXBUS_SLOT_HEADER_BYTES;
+}
+
+/* ---- SPSC index queue -------------------------------------------------------
+ * One writer, one reader; each keeps its own position and a cached copy of
+ * the other's, so the shared line is read only when the cache runs out. */
+
+typedef struct ib_spsc {
+    indexbus_spsc_ctl *ctl;
+    uint32_t *cells;
+    uint32_t mask;
+    uint64_t pos;    /* writer: next tail; reader: next head */
+    uint64_t cached; /* writer: last head seen; reader: last tail seen */
+} ib_spsc;
+
+static inline void ib_spsc_attach_writer(ib_spsc *q, indexbus_spsc_ctl *ctl, uint32_t cap)
+{
+    q->ctl = ctl;
+    q->cells = (uint32_t *)(ctl + 1);
+    q->mask = cap - 1;
+    q->pos = ib_load_acquire(&ctl->tail); /* pairs with the previous writer's release of tail */
+    q->cached = ib_load_acquire(&ctl->head); /* pairs with the reader's release of head */
+}
+
+static inline void ib_spsc_attach_reader(ib_spsc *q, indexbus_spsc_ctl *ctl, uint32_t cap)
+{
+    q->ctl = ctl;
+    q->cells = (uint32_t *)(ctl + 1);
+    q->mask = cap - 1;
+    q->pos = ib_load_acquire(&ctl->head); /* pairs with the previous reader's release of head */
+    q->cached = q->pos;
+}
+
+/* Free cells for the writer, or -INDEXBUS_CORRUPT if head is impossible. */
+static inline int64_t ib_spsc_space(ib_spsc *q)
+{
+    uint64_t cap = (uint64_t)q->mask + 1;
+    if (q->pos - q->cached >= cap) {
+        /* pairs with the release store of head in ib_spsc_advance: the
+         * reader is done with every cell before head */
+        q->cached = ib_load_acquire(&q->ctl->head);
+        if (q->pos - q->cached > cap)
+            return -INDEXBUS_CORRUPT;
+    }
+    return (int64_t)(cap - (q->pos - q->cached));
+}
+
+/* Write one cell; invisible until ib_spsc_publish. Caller checked space. */
+static inline void ib_spsc_put(ib_spsc *q, uint32_t idx)
+{
+    ib_store_relaxed(&q->cells[q->pos & q->mask], idx);
+    q->pos++;
+}
+
+static inline void ib_spsc_publish(ib_spsc *q)
+{
+    /* pairs with the acquire load of tail in ib_spsc_peek */
+    ib_store_release(&q->ctl->tail, q->pos);
+}
+
+/* Reader: the next index without consuming it. */
+static inline int ib_spsc_peek(ib_spsc *q, uint32_t *idx)
+{
+    if (q->pos == q->cached) {
+        /* pairs with the release store of tail in ib_spsc_publish */
+        uint64_t t = ib_load_acquire(&q->ctl->tail);
+        if (t - q->pos > (uint64_t)q->mask + 1)
+            return INDEXBUS_CORRUPT;
+        q->cached = t;
+        if (t == q->pos)
+            return INDEXBUS_EMPTY;
+    }
+    *idx = ib_load_relaxed(&q->cells[q->pos & q->mask]);
+    return INDEXBUS_OK;
+}
+
+static inline void ib_spsc_advance(ib_spsc *q)
+{
+    q->pos++;
+    /* pairs with the acquire load of head in ib_spsc_space */
+    ib_store_release(&q->ctl->head, q->pos);
+}
+
+/* Messages waiting, as any observer sees them (clamped for hostile values). */
+static inline uint64_t ib_spsc_depth(const indexbus_spsc_ctl *ctl, uint32_t cap)
+{
+    uint64_t h = ib_load_acquire(&ctl->head), t = ib_load_acquire(&ctl->tail);
+    return t - h > cap ? cap : t - h;
+}
+
+/* ---- MPSC index queue (bounded, per-cell sequence) ---------------------------
+ * cell.seq == pos: free for the writer of pos; == pos + 1: holds pos's value. */
+
+static inline int ib_mpsc_push(indexbus_mpsc_ctl *ctl, uint32_t mask, uint32_t idx)
+{
+    indexbus_mpsc_cell *cells = (indexbus_mpsc_cell *)(ctl + 1);
+    uint64_t pos = ib_load_relaxed(&ctl->tail);
+    indexbus_mpsc_cell *cell;
+    for (;;) {
+        cell = &cells[pos & mask];
+        /* pairs with the release store of seq in ib_mpsc_advance (cell freed) */
+        uint64_t seq = ib_load_acquire(&cell->seq);
+        int64_t dif = (int64_t)(seq - pos);
+        if (dif == 0) {
+            if (ib_cas_relaxed(&ctl->tail, &pos, pos + 1))
+                break;
+        } else if (dif < 0) {
+            return INDEXBUS_FULL;
+        } else {
+            uint64_t t = ib_load_relaxed(&ctl->tail);
+            if (t == pos)
+                return INDEXBUS_CORRUPT; /* seq ahead of every reservation */
+            pos = t;
+        }
+    }
+    ib_store_relaxed(&cell->value, idx);
+    /* pairs with the acquire load of seq in ib_mpsc_peek */
+    ib_store_release(&cell->seq, pos + 1);
+    return INDEXBUS_OK;
+}
+
+static inline int ib_mpsc_peek(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t pos, uint32_t *idx)
+{
+    indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[pos & mask];
+    /* pairs with the release store of seq in ib_mpsc_push */
+    uint64_t seq = ib_load_acquire(&cell->seq);
+    if (seq == pos + 1) {
+        *idx = ib_load_relaxed(&cell->value);
+        return INDEXBUS_OK;
+    }
+    return seq == pos ? INDEXBUS_EMPTY : INDEXBUS_CORRUPT;
+}
+
+static inline void ib_mpsc_advance(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *pos)
+{
+    indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[*pos & mask];
+    /* pairs with the acquire load of seq in ib_mpsc_push: free for pos + cap */
+    ib_store_release(&cell->seq, *pos + mask + 1);
+    (*pos)++;
+    /* pairs with acquire loads of head by observers (depth, disconnect) */
+    ib_store_release(&ctl->head, *pos);
+}
+
+static inline uint64_t ib_mpsc_depth(const indexbus_mpsc_ctl *ctl, uint32_t cap)
+{
+    uint64_t h = ib_load_acquire(&ctl->head), t = ib_load_acquire(&ctl->tail);
+    return t - h > cap ? cap : t - h;
+}
+
+/* ---- slot pool (tagged Treiber stack over slot.next_free) ----------------- */
+
+static inline int ib_pool_alloc(const ib_view *v, uint32_t *out)
+{
+    /* pairs with the release CAS in ib_pool_free_chain: next_free is visible */
+    uint64_t old = ib_load_acquire(&v->pool->free_head);
+    for (;;) {
+        uint32_t idx = (uint32_t)old;
+        if (idx == INDEXBUS_SLOT_NIL)
+            return INDEXBUS_FULL;
+        if (idx >= v->slot_count)
+            return INDEXBUS_CORRUPT;
+        uint32_t next = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+        uint64_t neu = (((old >> 32) + 1) << 32) | next;
+        if (ib_cas_acq_rel(&v->pool->free_head, &old, neu)) {
+            *out = idx;
+            return INDEXBUS_OK;
+        }
+    }
+}
+
+/* Push a chain first..last (already linked through next_free) in one CAS. */
+static inline void ib_pool_free_chain(const ib_view *v, uint32_t first, uint32_t last)
+{
+    uint64_t old = ib_load_relaxed(&v->pool->free_head);
+    uint64_t neu;
+    do {
+        ib_store_relaxed(&ib_slot(v, last)->next_free, (uint32_t)old);
+        neu = (((old >> 32) + 1) << 32) | first;
+        /* release pairs with the acquire in ib_pool_alloc */
+    } while (!ib_cas_acq_rel(&v->pool->free_head, &old, neu));
+}
+
+static inline void ib_pool_free(const ib_view *v, uint32_t idx) { ib_pool_free_chain(v, idx, idx); }
+
+/* Drop one reference; returns 1 if the caller now owns the slot and must
+ * free it, 0 if others still hold it, -1 if the refcount is impossible. */
+static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
+{
+    uint32_t *rc = &ib_slot(v, idx)->refcount;
+    /* pairs with the acq_rel fetch_sub of the other holders below */
+    uint32_t n = ib_load_acquire(rc);
+    if (n == 1)
+        return 1; /* sole holder: no RMW needed */
+    if (n == 0 || n > INDEXBUS_MAX_CONSUMERS)
+        return -1;
+    return ib_fetch_sub_acq_rel(rc, 1) == 1;
+}
+
+/* ---- wake handshake --------------------------------------------------------- */
+
+/* Waker side, after publishing: syscall only if somebody is parked. */
+static inline void ib_wake_notify(indexbus_wake_entry *w)
+{
+    /* store-load barrier; pairs with the seq_cst fetch_add of waiters in
+     * ib_park (ring.c) so either we see the waiter or it sees our publish */
+    ib_fence_seq_cst();
+    if (ib_load_relaxed(&w->waiters) != 0) {
+        ib_fetch_add_seq_cst(&w->seq, 1);
+        ib_futex_wake(&w->seq);
+    }
+}
+
+/* Sleeper side: park on w until woken, timeout_ns passes, or ready(ctx). */
+typedef int (*ib_ready_fn)(void *ctx);
+void ib_park(indexbus_wake_entry *w, ib_ready_fn ready, void *ctx, uint64_t timeout_ns);
+
+#endif /* IB_RING_H */

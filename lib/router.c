@@ -1,0 +1,279 @@
+/* router.c - fanout routing: producer queues -> consumer queues.
+ * The router takes a message off its source only after delivering it, so
+ * "source empty" tells consumers nothing is in flight (disconnect). */
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ring.h"
+
+enum { SRC_SPSC = 0, SRC_MPSC = 1 };
+
+struct indexbus_router {
+    indexbus_region *region;
+    ib_view *v;
+    uint32_t part;
+    uint32_t turn;   /* SOURCE_ANY: queue to try first */
+    uint32_t stop;   /* atomic: set by indexbus_router_stop */
+    ib_spsc in;      /* SPSC producer queue, reader side */
+    uint64_t mpsc_pos;
+    uint64_t routed; /* mirror of counters.routed (single writer) */
+    uint64_t all_mask;
+    ib_spsc out[INDEXBUS_MAX_CONSUMERS]; /* consumer queues, writer side */
+};
+
+INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router **out)
+{
+    if (out == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (region == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    ib_view *v = &region->v;
+    if (v->kind != INDEXBUS_KIND_FANOUT)
+        return INDEXBUS_WRONG_KIND;
+    indexbus_router *r = calloc(1, sizeof(*r));
+    if (r == NULL)
+        return INDEXBUS_NO_MEMORY;
+    int st = ib_participant_attach(v, INDEXBUS_ROLE_ROUTER, 0, &r->part);
+    if (st != INDEXBUS_OK) {
+        free(r);
+        return st;
+    }
+    ib_region_ref(region);
+    r->region = region;
+    r->v = v;
+    ib_spsc_attach_reader(&r->in, v->spsc, v->queue_capacity);
+    /* pairs with the previous router's release of head in ib_mpsc_advance */
+    r->mpsc_pos = ib_load_acquire(&v->mpsc->head);
+    r->routed = ib_load_relaxed(&v->counters->routed);
+    r->all_mask = v->consumer_count == 64 ? ~0ull : (1ull << v->consumer_count) - 1;
+    for (uint32_t i = 0; i < v->consumer_count; i++)
+        ib_spsc_attach_writer(&r->out[i],
+                              (indexbus_spsc_ctl *)(v->consumer_queues + i * v->cq_stride),
+                              v->queue_capacity);
+    *out = r;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_router_close(indexbus_router *r)
+{
+    if (r == NULL)
+        return INDEXBUS_OK;
+    ib_participant_detach(r->v, r->part, INDEXBUS_ROLE_ROUTER, 0);
+    ib_region_unref(r->region);
+    free(r);
+    return INDEXBUS_OK;
+}
+
+static int peek_src(indexbus_router *r, uint32_t src, uint32_t *idx)
+{
+    if (src == SRC_SPSC)
+        return ib_spsc_peek(&r->in, idx);
+    return ib_mpsc_peek(r->v->mpsc, r->v->queue_mask, r->mpsc_pos, idx);
+}
+
+static void advance_src(indexbus_router *r, uint32_t src)
+{
+    if (src == SRC_SPSC)
+        ib_spsc_advance(&r->in);
+    else
+        ib_mpsc_advance(r->v->mpsc, r->v->queue_mask, &r->mpsc_pos);
+}
+
+static int pick_source(indexbus_router *r, uint32_t source, uint32_t *src, uint32_t *idx)
+{
+    if (source == INDEXBUS_SOURCE_SPSC || source == INDEXBUS_SOURCE_MPSC) {
+        *src = source == INDEXBUS_SOURCE_SPSC ? SRC_SPSC : SRC_MPSC;
+        return peek_src(r, *src, idx);
+    }
+    *src = r->turn;
+    int st = peek_src(r, *src, idx);
+    if (st == INDEXBUS_EMPTY) {
+        *src ^= 1;
+        st = peek_src(r, *src, idx);
+    }
+    return st;
+}
+
+static void bump(uint64_t *counter) /* single-writer counter: no RMW */
+{
+    ib_store_relaxed(counter, ib_load_relaxed(counter) + 1);
+}
+
+static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t eligible,
+                 uint64_t no_credit, uint64_t full, indexbus_route_result *res)
+{
+    ib_view *v = r->v;
+    uint32_t src, idx;
+    if (source < INDEXBUS_SOURCE_SPSC || source > INDEXBUS_SOURCE_ANY ||
+        (mode != INDEXBUS_MODE_BROADCAST && mode != INDEXBUS_MODE_WORK_QUEUE))
+        return INDEXBUS_INVALID_ARGUMENT;
+    int st = pick_source(r, source, &src, &idx);
+    if (st != INDEXBUS_OK)
+        return st;
+    if (source == INDEXBUS_SOURCE_ANY)
+        r->turn = src ^ 1;
+    if (idx >= v->slot_count) {
+        advance_src(r, src); /* unusable entry: skip it, say so */
+        return INDEXBUS_CORRUPT;
+    }
+
+    uint64_t nc = r->all_mask & (~eligible | no_credit);
+    uint64_t fm = r->all_mask & full & ~nc;
+    uint64_t room = 0;
+    for (uint64_t m = r->all_mask & ~nc & ~fm; m; m &= m - 1) {
+        uint32_t i = (uint32_t)__builtin_ctzll(m);
+        int64_t space = ib_spsc_space(&r->out[i]);
+        if (space > 0)
+            room |= 1ull << i;
+        else
+            fm |= 1ull << i;
+    }
+    uint64_t targets = room;
+    if (mode == INDEXBUS_MODE_WORK_QUEUE && room) {
+        uint32_t start = ib_load_relaxed(&v->router->rr_next) % v->consumer_count;
+        uint64_t rot = (room >> start) | (start ? room << (64 - start) : 0);
+        uint32_t pick = (start + (uint32_t)__builtin_ctzll(rot)) % 64;
+        targets = 1ull << pick;
+        ib_store_relaxed(&v->router->rr_next, (pick + 1) % v->consumer_count);
+        nc = fm = 0; /* skipping a busy worker is not a drop */
+    }
+    if (targets == 0) {
+        bump(&v->counters->route_no_space);
+        return INDEXBUS_FULL; /* nobody can take it: leave it queued */
+    }
+
+    /* set the count before any consumer can see the slot; published by the
+     * release store of each queue's tail */
+    ib_store_relaxed(&ib_slot(v, idx)->refcount, (uint32_t)__builtin_popcountll(targets));
+    for (uint64_t m = targets; m; m &= m - 1) {
+        ib_spsc *q = &r->out[__builtin_ctzll(m)];
+        ib_spsc_put(q, idx);
+        ib_spsc_publish(q);
+    }
+    advance_src(r, src);
+    r->routed++;
+    ib_store_relaxed(&v->counters->routed, r->routed);
+    for (uint64_t m = targets; m; m &= m - 1)
+        bump(&v->consumer_counters[__builtin_ctzll(m)].delivered);
+    if (mode == INDEXBUS_MODE_BROADCAST) {
+        for (uint64_t m = fm; m; m &= m - 1)
+            bump(&v->consumer_counters[__builtin_ctzll(m)].dropped_full);
+        for (uint64_t m = nc; m; m &= m - 1)
+            bump(&v->consumer_counters[__builtin_ctzll(m)].dropped_no_credit);
+    }
+    for (uint64_t m = targets; m; m &= m - 1)
+        ib_wake_notify(&v->wake[__builtin_ctzll(m)]);
+    if (res != NULL) {
+        res->routed = 1;
+        res->delivered = (uint32_t)__builtin_popcountll(targets);
+        res->dropped_full = (uint32_t)__builtin_popcountll(fm);
+        res->dropped_no_credit = (uint32_t)__builtin_popcountll(nc);
+        res->delivered_mask = targets;
+        res->dropped_full_mask = fm;
+        res->dropped_no_credit_mask = nc;
+    }
+    return INDEXBUS_OK;
+}
+
+static int route_checked(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t eligible,
+                         uint64_t no_credit, uint64_t full, indexbus_route_result *res)
+{
+    if (r == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (res != NULL) {
+        if (res->size < sizeof(*res))
+            return INDEXBUS_INVALID_ARGUMENT;
+        memset(res, 0, sizeof(*res));
+        res->size = sizeof(*res);
+    }
+    return route(r, source, mode, eligible, no_credit, full, res);
+}
+
+INDEXBUS_API int indexbus_route_once(indexbus_router *r, uint32_t source, uint32_t mode)
+{
+    return route_checked(r, source, mode, ~0ull, 0, 0, NULL);
+}
+
+INDEXBUS_API int indexbus_route_once_stats(indexbus_router *r, uint32_t source, uint32_t mode,
+                                           indexbus_route_result *res)
+{
+    if (res == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    return route_checked(r, source, mode, ~0ull, 0, 0, res);
+}
+
+INDEXBUS_API int indexbus_route_once_credit(indexbus_router *r, uint32_t source, uint32_t mode,
+                                            uint64_t eligible_mask, uint64_t no_credit_mask,
+                                            uint64_t full_mask, indexbus_route_result *res)
+{
+    if (res == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    return route_checked(r, source, mode, eligible_mask, no_credit_mask, full_mask, res);
+}
+
+/* ---- loop ---------------------------------------------------------------------------- */
+
+static int sources_busy(void *ctx)
+{
+    indexbus_router *r = ctx;
+    return ib_spsc_depth(r->v->spsc, r->v->queue_capacity) ||
+           ib_mpsc_depth(r->v->mpsc, r->v->queue_capacity) || ib_load_acquire(&r->stop);
+}
+
+static int producers_done(indexbus_router *r)
+{
+    const indexbus_participants_ctl *pc = &r->v->parts->ctl;
+    /* pairs with the release decrement in ib_participant_detach */
+    return ib_load_acquire(&pc->producers_ever) && ib_load_acquire(&pc->producers_live) == 0 &&
+           !sources_busy(r);
+}
+
+INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_config *cfg)
+{
+    if (r == NULL || cfg == NULL || cfg->size < sizeof(*cfg) ||
+        cfg->flags & ~INDEXBUS_ROUTER_EXIT_ON_DISCONNECT)
+        return INDEXBUS_INVALID_ARGUMENT;
+    uint32_t source = cfg->source ? cfg->source : INDEXBUS_SOURCE_ANY;
+    uint32_t mode = cfg->mode ? cfg->mode : INDEXBUS_MODE_BROADCAST;
+    uint32_t spins = cfg->spin_iters ? cfg->spin_iters : 4096;
+    uint32_t yields = cfg->yield_iters ? cfg->yield_iters : 64;
+    uint64_t park = cfg->park_ns ? cfg->park_ns : 10000000ull;
+    indexbus_wake_entry *wake = &r->v->wake[r->v->consumer_count];
+    uint32_t idle = 0;
+    cfg->routed = 0;
+    while (!ib_load_acquire(&r->stop)) { /* pairs with the release in indexbus_router_stop */
+        int st = route(r, source, mode, ~0ull, 0, 0, NULL);
+        if (st == INDEXBUS_OK) {
+            cfg->routed++;
+            idle = 0;
+            continue;
+        }
+        if (st != INDEXBUS_EMPTY && st != INDEXBUS_FULL)
+            return st;
+        if ((cfg->flags & INDEXBUS_ROUTER_EXIT_ON_DISCONNECT) && producers_done(r))
+            return INDEXBUS_DISCONNECTED;
+        if (idle < spins)
+            ib_cpu_relax();
+        else if (idle < spins + yields)
+            sched_yield();
+        else if (st == INDEXBUS_EMPTY)
+            ib_park(wake, sources_busy, r, park);
+        else
+            sched_yield(); /* FULL: wait for consumers, who do not wake us */
+        idle++;
+    }
+    ib_store_relaxed(&r->stop, 0);
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_router_stop(indexbus_router *r)
+{
+    if (r == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    ib_store_release(&r->stop, 1); /* pairs with the acquire load in indexbus_router_run */
+    ib_fetch_add_seq_cst(&r->v->wake[r->v->consumer_count].seq, 1);
+    ib_futex_wake(&r->v->wake[r->v->consumer_count].seq);
+    return INDEXBUS_OK;
+}
