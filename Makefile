@@ -15,6 +15,14 @@ DESTDIR      ?=
 
 CC      ?= cc
 B       ?= build
+V       ?= 0
+ifeq ($(V),0)
+Q       := @
+say      = @echo "  $(1) $(2)";
+else
+Q       :=
+say      =
+endif
 OPT     ?= -O2
 SAN     ?=
 WARN    := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
@@ -37,8 +45,8 @@ TEST_LIB := $(filter test/harness%.c,$(TEST_SRC))
 TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)))
 TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
 
-.PHONY: all lib cli check check-c check-asan check-tsan check-clang demo install uninstall \
-        clean distclean
+.PHONY: all lib cli tests deps check check-c check-install check-cli check-asan check-tsan \
+        check-clang demo install uninstall clean distclean
 all: lib cli
 
 lib: $(SOLIB) $(B)/$(SONAME) $(B)/libindexbus.so $(ALIB)
@@ -46,41 +54,57 @@ cli: $(CLI)
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(SOLIB): $(LIB_OBJ) abi/libindexbus.map
-	$(CC) -shared $(SAN) -Wl,-soname,$(SONAME) -Wl,--version-script=abi/libindexbus.map \
+	$(call say,LD,$@)$(CC) -shared $(SAN) -Wl,-soname,$(SONAME) -Wl,--version-script=abi/libindexbus.map \
 	    -Wl,-z,defs -o $@ $(LIB_OBJ) $(LDLIBS)
 
 $(B)/$(SONAME): $(SOLIB)
-	ln -sf $(notdir $(SOLIB)) $@
+	$(Q)ln -sf $(notdir $(SOLIB)) $@
 $(B)/libindexbus.so: $(B)/$(SONAME)
-	ln -sf $(SONAME) $@
+	$(Q)ln -sf $(SONAME) $@
 
 $(ALIB): $(LIB_OBJ)
-	rm -f $@
-	ar rcs $@ $^
+	$(Q)rm -f $@
+	$(call say,AR,$@)ar rcs $@ $^
 
 $(B)/tools/%.o: tools/%.c $(wildcard tools/indexbus/*.h) $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # The CLI links the shared library and finds it beside itself in the tree.
 $(CLI): $(CLI_OBJ) $(B)/libindexbus.so
-	$(CC) $(SAN) -o $@ $(CLI_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $(CLI_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS)
 
 # ---- tests -------------------------------------------------------------------
 $(B)/test/%.o: test/%.c test/harness.h $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -Ilib -c $< -o $@
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Ilib -c $< -o $@
 
 $(B)/test/%: $(B)/test/%.o $(TEST_LIB_OBJ) $(B)/libindexbus.so
-	$(CC) $(SAN) -o $@ $< $(TEST_LIB_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN/..' $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $< $(TEST_LIB_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN/..' $(LDLIBS)
 
-check-c: all $(TEST_BIN)
+tests: $(TEST_BIN)
+
+deps:
+	@sh tools/deps.sh pkg-config readelf nm setarch clang
+
+# Unit, bad-region, multi-process and seed tests: one program each.
+check-c: all tests
 	@B=$(B) IB_TSAN=$(IB_TSAN) sh test/run.sh $(TEST_BIN)
 
-check: check-c
+check-install: all
+	@sh test/install_check.sh $(B)
+
+check-cli: all
+	@sh tools/cli_test.sh $(B)
+
+check: deps
+	$(MAKE) check-c
+	$(MAKE) check-cli
+	$(MAKE) check-install
+	$(MAKE) check-clang
 
 check-asan:
 	$(MAKE) check-c B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"
@@ -92,7 +116,7 @@ check-tsan:
 
 # Build everything with clang as well (warnings are errors there too).
 check-clang:
-	$(MAKE) all $(TEST_BIN:$(B)/%=build/clang/%) B=build/clang CC=clang
+	$(MAKE) all tests B=build/clang CC=clang
 
 # ---- demo ------------------------------------------------------------------------
 demo: all
