@@ -99,29 +99,35 @@ static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src)
     return st;
 }
 
-static void advance(indexbus_consumer *c, uint32_t src)
+static void skip(indexbus_consumer *c, uint32_t src)
 {
     if (src == SRC_SPSC)
         ib_spsc_advance(&c->q);
     else
         ib_mpsc_advance(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos);
+    c->turn = src ^ 1;
+}
+
+/* Consume the message just read; events consumers count their own deliveries. */
+static void advance(indexbus_consumer *c, uint32_t src)
+{
+    skip(c, src);
     if (c->v->kind == INDEXBUS_KIND_EVENTS) {
-        c->turn = src ^ 1;
         c->delivered++;
         ib_store_relaxed(&c->v->consumer_counters[0].delivered, c->delivered); /* single writer */
     }
 }
 
-/* Validate what the queue handed us; a bad index is skipped and reported. */
+/* Validate what the queue handed us; a bad entry is skipped and reported. */
 static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len)
 {
     if (idx >= c->v->slot_count) {
-        advance(c, src);
+        skip(c, src);
         return INDEXBUS_CORRUPT;
     }
-    *len = ib_slot(c->v, idx)->len;
+    *len = ib_load_relaxed(&ib_slot(c->v, idx)->len); /* read once: others may scribble */
     if (*len > c->v->slot_data_size) {
-        advance(c, src);
+        skip(c, src);
         return INDEXBUS_CORRUPT;
     }
     return INDEXBUS_OK;

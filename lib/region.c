@@ -322,7 +322,7 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
     info->layout_major = h->layout_major;
     info->layout_minor = h->layout_minor;
     info->capabilities = h->capabilities;
-    info->total_bytes = region->map_len;
+    info->total_bytes = h->total_bytes;
     info->slot_count = v->slot_count;
     info->slot_data_size = v->slot_data_size;
     info->queue_capacity = v->queue_capacity;
