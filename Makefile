@@ -118,6 +118,11 @@ check-tsan:
 check-clang:
 	$(MAKE) all tests B=build/clang CC=clang
 
+# ---- bindings: each owns a fragment defining check-<lang> -------------------------
+-include bindings/go/go.mk
+-include bindings/java/java.mk
+-include bindings/rust/rust.mk
+
 # ---- demo ------------------------------------------------------------------------
 demo: all
 	@sh tools/demo.sh $(B)

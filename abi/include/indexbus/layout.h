@@ -228,6 +228,7 @@ typedef struct indexbus_slot_header {
 #define INDEXBUS_SLOT_HEADER_BYTES 16u
 
 /* ---- frozen sizes and offsets ------------------------------------------ */
+#if !defined(SWIG) /* SWIG's parser does not know _Static_assert */
 
 #define INDEXBUS_ASSERT_OFF(t, f, o) \
     _Static_assert(offsetof(t, f) == (o), #t "." #f " offset is frozen")
@@ -283,6 +284,7 @@ INDEXBUS_ASSERT_SIZE(indexbus_slot_header, INDEXBUS_SLOT_HEADER_BYTES);
 INDEXBUS_ASSERT_OFF(indexbus_slot_header, refcount, 4);
 INDEXBUS_ASSERT_OFF(indexbus_slot_header, owner, 8);
 INDEXBUS_ASSERT_OFF(indexbus_slot_header, next_free, 12);
+#endif
 
 #ifdef __cplusplus
 }
