@@ -1,1 +1,126 @@
-int main(void){return 0;}
+/* main.c - the indexbus command-line tool: subcommand dispatch and help. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv); /* argv holds the arguments after the name */
+    const char *synopsis;
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"create", cmd_create,
+     "NAME [--kind events|fanout] [--slots N] [--slot-size BYTES] [--queue N] "
+     "[--consumers N] [--mode OCTAL] [--prefault]",
+     "create a region"},
+    {"info", cmd_info, "NAME", "show a region's header, geometry and counters"},
+    {"pub", cmd_pub, "NAME [--mpsc] [--file PATH...] [--count N [--size BYTES]]",
+     "publish stdin lines, files, or synthetic messages"},
+    {"sub", cmd_sub,
+     "NAME [--consumer N] [--count N] [--timeout-ms MS] [--quiet] [--hex] [--check-seq]",
+     "receive and print messages"},
+    {"route", cmd_route,
+     "NAME [--mode broadcast|work-queue] [--source spsc|mpsc|any] [--exit-on-disconnect]",
+     "run the router of a fanout region"},
+    {"unlink", cmd_unlink, "NAME", "remove a region's name"},
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static const char help_details[] =
+    "NAME is POSIX shared memory when it has no '/' after its first character\n"
+    "(\"orders\", \"/orders\"); anything else (\"/dev/hugepages/x\", \"./x\") is a file.\n"
+    "\n"
+    "create   --kind events (default; one consumer) or fanout (router + consumers).\n"
+    "         --slots N, --queue N: powers of two (default 1024; queue defaults to\n"
+    "         slots). --slot-size BYTES: multiple of 8, 64..1048576 (default 256).\n"
+    "         --consumers N: fanout 1..64 (default 4). --mode: file mode (0600).\n"
+    "         --prefault: touch every page now.\n"
+    "info     header (kind, layout, capabilities, size, creator), geometry,\n"
+    "         counters and a per-consumer table.\n"
+    "pub      default: each line of stdin (newline removed) is one message.\n"
+    "         --file PATH...: each file's whole content is one message.\n"
+    "         --count N [--size BYTES]: N synthetic messages (default 64 bytes, at\n"
+    "         least 8) starting with an 8-byte little-endian sequence number 0, 1, ...\n"
+    "         --mpsc: use an MPSC producer (default: the exclusive SPSC producer).\n"
+    "         Waits while the bus is full; stops if every consumer has closed.\n"
+    "         Prints count, seconds and rate on stderr.\n"
+    "sub      receives as consumer N (default 0) and prints each message on a\n"
+    "         line (raw text, or --hex). Stops after --count N messages, when the\n"
+    "         producers are gone and everything is drained, or after --timeout-ms\n"
+    "         without a message. --quiet prints no messages. --check-seq verifies\n"
+    "         the 8-byte sequence numbers strictly increase and counts gaps (a\n"
+    "         broadcast consumer that got everything from seq 0 has none).\n"
+    "         Prints a summary on stderr (time is first to last message).\n"
+    "route    routes a fanout region until SIGINT/SIGTERM, or with\n"
+    "         --exit-on-disconnect until the producers are gone and drained.\n"
+    "         --mode broadcast (default) or work-queue; --source any (default).\n"
+    "\n"
+    "Exit status: 0 success, 1 error, 2 usage error. sub also exits 1 if it got\n"
+    "fewer than --count messages or --check-seq found a message out of order.\n";
+
+const char *cli_synopsis(const char *cmd)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, cmd) == 0)
+            return commands[i].synopsis;
+    return "";
+}
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "indexbus %s - IndexBus shared-memory message bus tool\n\nusage:\n",
+            indexbus_version_string());
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  indexbus %s %s\n", commands[i].name, commands[i].synopsis);
+    fprintf(out, "  indexbus help | version\n\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n%s", help_details);
+}
+
+static void print_version(void)
+{
+    uint32_t layout = indexbus_layout_version();
+    printf("indexbus %s (library %s, region layout %u.%u)\n", INDEXBUS_VERSION_STRING,
+           indexbus_version_string(), (unsigned)(layout >> 16), (unsigned)(layout & 0xffff));
+}
+
+static const command *find_command(const char *name)
+{
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        print_help(stderr);
+        return CLI_USAGE;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "help") == 0 || strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        print_help(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(name, "version") == 0 || strcmp(name, "--version") == 0) {
+        print_version();
+        return CLI_OK;
+    }
+    const command *c = find_command(name);
+    if (c == NULL) {
+        fprintf(stderr, "indexbus: unknown command '%s' (see 'indexbus help')\n", name);
+        return CLI_USAGE;
+    }
+    int rc = c->run(argc - 2, argv + 2);
+    /* a full disk or closed pipe on stdout is an error too */
+    if (fflush(stdout) != 0 && rc == CLI_OK) {
+        cli_error("stdout: write failed");
+        rc = CLI_ERROR;
+    }
+    return rc;
+}

@@ -1,0 +1,322 @@
+#!/bin/sh
+# cli_test.sh BUILD_DIR - exercise every indexbus subcommand and its error
+# paths, checking exit statuses and exact output fragments. Prints
+# "cli: N passed, M failed" and exits non-zero if anything failed.
+set -u
+
+B=${1:-build}
+IB=$B/indexbus
+if [ ! -x "$IB" ]; then
+    echo "cli_test: $IB not found (run: make cli B=$B)" >&2
+    exit 2
+fi
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ibcli.XXXXXX") || exit 2
+P=/ibcli-$$ # prefix of every shm region this run creates
+pass=0
+fail=0
+STDIN=/dev/null # stdin for the next `t` (reset after each run)
+
+cleanup() {
+    exec 3>&- 2>/dev/null
+    for r in ev tmo data seq fan wq spsc; do "$IB" unlink "$P-$r" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+ok() { pass=$((pass + 1)); }
+
+bad() {
+    fail=$((fail + 1))
+    echo "FAIL: $1"
+    shift
+    for line in "$@"; do echo "      $line"; done
+    echo "      --- stdout:"; sed -n '1,10s/^/      /p' "$T/out"
+    echo "      --- stderr:"; sed -n '1,10s/^/      /p' "$T/err"
+}
+
+# t DESC STATUS FRAGMENT CMD...: run CMD (stdin from $STDIN), pass if it exits
+# STATUS and, unless FRAGMENT is empty, stdout or stderr contains FRAGMENT.
+t() {
+    desc=$1 want=$2 frag=$3
+    shift 3
+    "$@" <"$STDIN" >"$T/out" 2>"$T/err"
+    got=$?
+    STDIN=/dev/null
+    if [ "$got" -ne "$want" ]; then
+        bad "$desc" "exit status $got, want $want"
+    elif [ -n "$frag" ] && ! cat "$T/out" "$T/err" | grep -F -q -e "$frag"; then
+        bad "$desc" "output lacks: $frag"
+    else
+        ok
+    fi
+}
+
+# has DESC FRAGMENT: the last command's stdout or stderr contains FRAGMENT.
+has() {
+    if cat "$T/out" "$T/err" | grep -F -q -e "$2"; then ok; else bad "$1" "output lacks: $2"; fi
+}
+
+# stdout_is DESC TEXT: the last command's stdout is exactly TEXT (printf %b).
+stdout_is() {
+    printf '%b' "$2" >"$T/want"
+    if cmp -s "$T/want" "$T/out"; then ok; else bad "$1" "stdout is not exactly: $2"; fi
+}
+
+# file_has DESC FILE FRAGMENT: FILE contains FRAGMENT.
+file_has() {
+    if grep -F -q -e "$3" "$2"; then
+        ok
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $1: $2 lacks: $3"
+        sed 's/^/      /' "$2"
+    fi
+}
+
+# status_is DESC GOT WANT
+status_is() {
+    if [ "$2" -eq "$3" ]; then ok; else fail=$((fail + 1)); echo "FAIL: $1: exit $2, want $3"; fi
+}
+
+nap() { sleep 0.05 2>/dev/null || sleep 1; }
+
+# wait_live REGION ROLE N: poll `info` until "ROLE live" shows N (about 5 s).
+wait_live() {
+    i=0
+    while [ $i -lt 100 ]; do
+        v=$("$IB" info "$1" 2>/dev/null | awk -v r="$2" '$1 == r && $2 == "live" { print $3 }')
+        [ "$v" = "$3" ] && return 0
+        nap
+        i=$((i + 1))
+    done
+    echo "FAIL: $1: $2 live never reached $3" >&2
+    return 1
+}
+
+# ---- usage --------------------------------------------------------------------
+t "help" 0 "usage:" "$IB" help
+has "help lists route" "indexbus route NAME"
+t "no arguments" 2 "usage:" "$IB"
+t "unknown command" 2 "indexbus: unknown command 'frob'" "$IB" frob
+t "version" 0 "region layout 1.0" "$IB" version
+t "create without NAME" 2 "indexbus create: missing region NAME" "$IB" create
+t "bad number" 2 "--slots wants a whole number" "$IB" create "$P-x" --slots abc
+t "bad kind" 2 "--kind is events or fanout, not 'foo'" "$IB" create "$P-x" --kind foo
+t "bad mode" 2 "--mode wants an octal mode" "$IB" create "$P-x" --mode 999
+t "unknown option" 2 "indexbus sub: unknown option '--bogus'" "$IB" sub "$P-x" --bogus
+t "option needs value" 2 "option --consumer needs a value" "$IB" sub "$P-x" --consumer
+t "flag takes no value" 2 "option --quiet takes no value" "$IB" sub "$P-x" --quiet=1
+t "two names" 2 "unexpected argument 'y'" "$IB" info "$P-x" y
+t "--size needs --count" 2 "--size needs --count" "$IB" pub "$P-x" --size 16
+t "--file and --count" 2 "--file and --count exclude each other" \
+    "$IB" pub "$P-x" --file /dev/null --count 1
+t "bad route mode" 2 "--mode is broadcast or work-queue" "$IB" route "$P-x" --mode all
+t "command --help" 0 "usage: indexbus create NAME" "$IB" create --help
+
+# ---- create / info / unlink ----------------------------------------------------
+t "create events" 0 "created $P-ev: events, 16 slots x 64 bytes, queue 16, 1 consumer," \
+    "$IB" create "$P-ev" --slots 16 --slot-size 64
+t "create existing" 1 "indexbus: region $P-ev: region already exists" \
+    "$IB" create "$P-ev" --slots 16
+t "create bad geometry" 1 "indexbus: region $P-x: invalid argument (slots and queue" \
+    "$IB" create "$P-x" --slots 3
+t "info" 0 "region $P-ev" "$IB" info "$P-ev"
+has "info kind" "kind              events"
+has "info layout" "layout version    1.0"
+has "info capabilities" "capabilities      events mpsc blocking counters participants (0x3d)"
+has "info slots" "slots             16"
+has "info slot size" "slot data size    64 bytes"
+has "info queue" "queue capacity    16"
+has "info free slots" "free slots        16 of 16"
+has "info consumer table" "consumer  attached     delivered"
+has "info creator" "creator pid       "
+t "info missing" 1 "indexbus: region $P-none: no such region" "$IB" info "$P-none"
+
+# ---- pub lines, sub prints them exactly, in order -------------------------------
+printf 'alpha\nbeta\n\ngamma delta' >"$T/lines"
+STDIN=$T/lines
+t "pub lines" 0 "published 4 messages, 20 bytes in " "$IB" pub "$P-ev"
+t "sub --count" 0 "consumer 0: 3 messages, 9 bytes in " \
+    "$IB" sub "$P-ev" --count 3 --timeout-ms 2000
+stdout_is "sub prints lines in order" 'alpha\nbeta\n\n'
+t "sub until disconnected" 0 "consumer 0: 1 message, 11 bytes" "$IB" sub "$P-ev"
+stdout_is "sub prints the last line" 'gamma delta\n'
+t "info counters" 0 "published         4" "$IB" info "$P-ev"
+has "info delivered" "       0        no             4"
+STDIN=$T/lines
+t "pub with every consumer gone" 1 \
+    "indexbus: region $P-ev: publish: every peer on the other side has closed" "$IB" pub "$P-ev"
+t "unlink" 0 "" "$IB" unlink "$P-ev"
+t "unlink missing" 1 "indexbus: region $P-ev: no such region" "$IB" unlink "$P-ev"
+t "sub missing" 1 "indexbus: region $P-ev: no such region" "$IB" sub "$P-ev"
+
+# ---- timeouts, consumer index, exclusive consumer --------------------------------
+"$IB" create "$P-tmo" --slots 16 --slot-size 64 >/dev/null
+t "sub times out" 0 "consumer 0: 0 messages, 0 bytes" "$IB" sub "$P-tmo" --timeout-ms 100
+t "sub --count not reached" 1 \
+    "indexbus: region $P-tmo: consumer 0: got 0 of 1 messages: no message for 100 ms" \
+    "$IB" sub "$P-tmo" --count 1 --timeout-ms 100
+t "consumer out of range" 1 \
+    "indexbus: region $P-tmo: consumer 1: consumer index out of range (the region has 1)" \
+    "$IB" sub "$P-tmo" --consumer 1
+"$IB" sub "$P-tmo" >"$T/held.out" 2>"$T/held.err" &
+held=$!
+wait_live "$P-tmo" consumers 1
+t "consumer busy" 1 "indexbus: region $P-tmo: consumer 0: exclusive role is already attached" \
+    "$IB" sub "$P-tmo"
+kill -INT $held
+wait $held
+status_is "sub ends cleanly on SIGINT" $? 0
+file_has "sub summary after SIGINT" "$T/held.err" "consumer 0: 0 messages"
+t "consumer released after SIGINT" 0 "consumers live    0" "$IB" info "$P-tmo"
+t "route on events region" 1 \
+    "indexbus: region $P-tmo: router: operation does not apply to this region kind" \
+    "$IB" route "$P-tmo"
+
+# ---- files, hex, synthetic messages, size limits ---------------------------------
+"$IB" create "$P-data" --slots 16 --slot-size 64 >/dev/null
+printf 'hello\nworld' >"$T/f1"
+printf 'AB' >"$T/f2"
+head -c 100 /dev/zero >"$T/big"
+t "pub --file" 0 "published 2 messages, 13 bytes" "$IB" pub "$P-data" --file "$T/f1" "$T/f2"
+t "pub --file missing" 1 "indexbus: $T/nope: No such file or directory" \
+    "$IB" pub "$P-data" --file "$T/nope"
+t "pub --file too large" 1 \
+    "indexbus: region $P-data: $T/big is larger than the slot data size (64 bytes)" \
+    "$IB" pub "$P-data" --file "$T/big"
+t "pub --size too large" 1 \
+    "indexbus: region $P-data: --size 128 is larger than the slot data size (64 bytes)" \
+    "$IB" pub "$P-data" --count 1 --size 128
+awk 'BEGIN { s = ""; for (i = 0; i < 100; i++) s = s "x"; print s }' >"$T/longline"
+STDIN=$T/longline
+t "pub line too large" 1 \
+    "indexbus: region $P-data: message 1: message larger than the slot data size (64 bytes)" \
+    "$IB" pub "$P-data"
+t "pub --count" 0 "published 5 messages, 80 bytes" "$IB" pub "$P-data" --count 5 --size 16
+t "sub a whole file" 0 "" "$IB" sub "$P-data" --count 1
+stdout_is "file is one message" 'hello\nworld\n'
+t "sub --hex" 0 "" "$IB" sub "$P-data" --count 1 --hex
+stdout_is "hex output" '4142\n'
+t "sub --check-seq" 0 "consumer 0: 5 messages, 80 bytes in " \
+    "$IB" sub "$P-data" --quiet --check-seq --timeout-ms 2000
+has "seq ok" "; seq order ok, 0 gaps"
+stdout_is "--quiet prints nothing" ''
+
+# ---- sequence check failures -------------------------------------------------------
+"$IB" create "$P-seq" --slots 16 --slot-size 64 >/dev/null
+"$IB" pub "$P-seq" --count 3 --size 8 2>/dev/null
+"$IB" pub "$P-seq" --count 3 --size 8 2>/dev/null
+printf 'x\n' >"$T/short"
+STDIN=$T/short
+"$IB" pub "$P-seq" 2>/dev/null <"$T/short"
+t "seq out of order" 1 "; seq 3 out of order, 0 gaps, 1 shorter than 8 bytes" \
+    "$IB" sub "$P-seq" --quiet --check-seq
+has "seq failure named" "indexbus: region $P-seq: consumer 0: sequence check failed"
+
+# ---- SPSC producer is exclusive; MPSC producers are not ----------------------------
+"$IB" create "$P-spsc" --slots 16 --slot-size 64 >/dev/null
+mkfifo "$T/fifo"
+"$IB" pub "$P-spsc" <"$T/fifo" >/dev/null 2>"$T/spsc.err" &
+spsc=$!
+exec 3>"$T/fifo"
+wait_live "$P-spsc" producers 1
+t "SPSC producer busy" 1 \
+    "indexbus: region $P-spsc: SPSC producer: exclusive role is already attached (another pub" \
+    "$IB" pub "$P-spsc" --count 1
+t "MPSC beside SPSC" 0 "published 2 messages" "$IB" pub "$P-spsc" --mpsc --count 2 --size 8
+echo "from the fifo" >&3
+exec 3>&-
+wait $spsc
+status_is "pub ends at end of input" $? 0
+file_has "pub summary" "$T/spsc.err" "published 1 message, 13 bytes"
+t "events consumer reads SPSC and MPSC" 0 "consumer 0: 3 messages" \
+    "$IB" sub "$P-spsc" --quiet --count 3 --timeout-ms 2000
+
+# ---- fanout: router, broadcast to two consumers -------------------------------------
+t "create fanout" 0 "created $P-fan: fanout, 64 slots x 64 bytes, queue 64, 2 consumers," \
+    "$IB" create "$P-fan" --kind fanout --slots 64 --slot-size 64 --consumers 2
+"$IB" route "$P-fan" --exit-on-disconnect 2>"$T/route.err" &
+router=$!
+"$IB" sub "$P-fan" --consumer 0 --quiet --check-seq 2>"$T/sub0.err" &
+sub0=$!
+"$IB" sub "$P-fan" --consumer 1 --quiet --check-seq 2>"$T/sub1.err" &
+sub1=$!
+wait_live "$P-fan" consumers 2
+wait_live "$P-fan" routers 1
+t "pub to fanout" 0 "published 1000 messages, 64000 bytes" "$IB" pub "$P-fan" --count 1000 --size 64
+wait $router
+status_is "router exits on disconnect" $? 0
+wait $sub0
+status_is "consumer 0 exit" $? 0
+wait $sub1
+status_is "consumer 1 exit" $? 0
+file_has "router summary" "$T/route.err" "router: routed 1000 messages in "
+file_has "router reason" "$T/route.err" "; producers gone and drained"
+for i in 0 1; do
+    file_has "broadcast consumer $i" "$T/sub$i.err" \
+        "consumer $i: 1000 messages, 64000 bytes in "
+    file_has "broadcast consumer $i order" "$T/sub$i.err" "; seq order ok, 0 gaps"
+done
+t "info after fanout" 0 "routed            1000" "$IB" info "$P-fan"
+has "consumer 1 row" "       1        no          1000             0                  0         0"
+
+"$IB" route "$P-fan" 2>"$T/route2.err" &
+router=$!
+wait_live "$P-fan" routers 1
+t "router busy" 1 "indexbus: region $P-fan: router: exclusive role is already attached" \
+    "$IB" route "$P-fan"
+kill -TERM $router
+wait $router
+status_is "router stops on SIGTERM" $? 0
+file_has "router stop summary" "$T/route2.err" "router: routed 0 messages in "
+file_has "router stop reason" "$T/route2.err" "; stopped by signal"
+
+# ---- fanout: work queue from MPSC producers ---------------------------------------
+"$IB" create "$P-wq" --kind fanout --slots 64 --slot-size 64 --consumers 2 >/dev/null
+"$IB" route "$P-wq" --mode work-queue --source mpsc --exit-on-disconnect 2>"$T/wq.err" &
+router=$!
+"$IB" sub "$P-wq" --consumer 0 --quiet --check-seq 2>"$T/wq0.err" &
+sub0=$!
+"$IB" sub "$P-wq" --consumer 1 --quiet --check-seq 2>"$T/wq1.err" &
+sub1=$!
+wait_live "$P-wq" consumers 2
+t "pub --mpsc to work queue" 0 "published 500 messages" \
+    "$IB" pub "$P-wq" --mpsc --count 500 --size 16
+wait $router
+wait $sub0
+status_is "worker 0 exit" $? 0
+wait $sub1
+status_is "worker 1 exit" $? 0
+file_has "work-queue router" "$T/wq.err" "router: routed 500 messages"
+n0=$(sed -n 's/^consumer 0: \([0-9]*\) message.*/\1/p' "$T/wq0.err")
+n1=$(sed -n 's/^consumer 1: \([0-9]*\) message.*/\1/p' "$T/wq1.err")
+status_is "work queue splits 500 messages (got ${n0:-?} + ${n1:-?})" $((${n0:-0} + ${n1:-0})) 500
+file_has "worker 0 order" "$T/wq0.err" "; seq order ok"
+file_has "worker 1 order" "$T/wq1.err" "; seq order ok"
+
+# ---- regions this library must refuse ----------------------------------------------
+R2=$T/layout2.region
+t "create file-path region" 0 "created $R2: events" "$IB" create "$R2" --slots 16
+printf '\002\000' | dd of="$R2" bs=1 seek=4 conv=notrunc 2>/dev/null
+t "newer layout (info)" 1 \
+    "indexbus: region $R2: layout version 2.0 is newer than this library (1.x)" "$IB" info "$R2"
+t "newer layout (sub)" 1 \
+    "indexbus: region $R2: layout version 2.0 is newer than this library (1.x)" "$IB" sub "$R2"
+t "unlink file-path region" 0 "" "$IB" unlink "$R2"
+R3=$T/caps.region
+"$IB" create "$R3" --slots 16 >/dev/null
+printf '\001' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 32
+t "unknown incompat capability" 1 \
+    "indexbus: region $R3: uses incompatible features this library does not know" \
+    "$IB" info "$R3"
+dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 32 off
+printf '\003' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
+t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 3" "$IB" info "$R3"
+head -c 4096 /dev/zero | tr '\0' 'x' >"$T/junk.region"
+t "not an IndexBus region" 1 "indexbus: region $T/junk.region: not an IndexBus region" \
+    "$IB" info "$T/junk.region"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,118 @@
+/*
+ * cli.h - shared pieces of the indexbus command-line tool: argument
+ * parsing, error reporting, region opening with diagnosis, timing and
+ * signal handling, and the subcommand entry points.
+ */
+#ifndef INDEXBUS_CLI_H
+#define INDEXBUS_CLI_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <indexbus/indexbus.h>
+
+/* Exit statuses. */
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+
+/* Internal pseudo-status (never a library status): a stop signal arrived. */
+#define CLI_STOPPED (-1)
+
+#if defined(__GNUC__)
+#define CLI_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define CLI_PRINTF(f, a)
+#endif
+
+/* ---- main.c: subcommands and their synopses ------------------------------ */
+
+/* "NAME [--kind ...]" for `cmd`, or "" if unknown. */
+const char *cli_synopsis(const char *cmd);
+
+int cmd_create(int argc, char **argv);
+int cmd_unlink(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_pub(int argc, char **argv);
+int cmd_sub(int argc, char **argv);
+int cmd_route(int argc, char **argv);
+
+/* ---- args.c: option parsing --------------------------------------------- */
+
+typedef struct cli_opt {
+    const char *name; /* "--slots"; NULL ends a table */
+    int has_value;    /* takes "--opt VALUE" or "--opt=VALUE" */
+} cli_opt;
+
+typedef struct cli_parser {
+    const char *cmd; /* subcommand, for messages */
+    int argc;
+    char **argv;
+    int next;
+    int positional_only; /* seen "--" */
+    const cli_opt *opts;
+} cli_parser;
+
+#define CLI_ARG_END (-1)        /* no arguments left */
+#define CLI_ARG_POSITIONAL (-2) /* *value is a non-option argument */
+#define CLI_ARG_BAD (-3)        /* usage error already printed */
+#define CLI_ARG_HELP (-4)       /* --help: usage already printed on stdout */
+
+void cli_parser_init(cli_parser *p, const char *cmd, int argc, char **argv,
+                     const cli_opt *opts);
+/* Next argument: an index into opts (value in *value if it takes one), or
+ * one of the CLI_ARG_* codes above. */
+int cli_next(cli_parser *p, const char **value);
+
+/* Run a parser to the end, handing each option (index into opts) or
+ * positional (CLI_ARG_POSITIONAL) to handle(ctx, opt, value), stopping at
+ * the first non-CLI_OK answer. Returns CLI_OK, CLI_USAGE, or CLI_ARG_HELP. */
+typedef int (*cli_handler)(void *ctx, int opt, const char *value);
+int cli_parse_all(const char *cmd, int argc, char **argv, const cli_opt *opts,
+                  cli_handler handle, void *ctx);
+
+/* Take a positional argument as the region name: a second one is a usage
+ * error. Returns CLI_OK or CLI_USAGE. */
+int cli_take_name(const char *cmd, const char **name, const char *value);
+/* CLI_OK if *name was given, else a usage error. */
+int cli_need_name(const char *cmd, const char *name);
+
+/* Print "indexbus CMD: <message>" plus the command's usage; returns CLI_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) CLI_PRINTF(2, 3);
+
+/* Strict decimal / octal parsing with a range; on failure print a usage
+ * error naming `opt` and return CLI_USAGE, else CLI_OK. */
+int cli_parse_u64(const char *cmd, const char *opt, const char *text, uint64_t min,
+                  uint64_t max, uint64_t *out);
+int cli_parse_u32(const char *cmd, const char *opt, const char *text, uint32_t min,
+                  uint32_t max, uint32_t *out);
+int cli_parse_octal(const char *cmd, const char *opt, const char *text, uint32_t max,
+                    uint32_t *out);
+
+/* ---- util.c: errors, regions, time, signals ---------------------------- */
+
+/* "indexbus: <message>" on stderr. */
+void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
+/* "indexbus: region NAME: [WHAT: ]<indexbus_strerror(status)>"; returns CLI_ERROR. */
+int cli_region_error(const char *name, const char *what, int status);
+
+/* Open a region; on failure explain why (reading the raw header for an
+ * incompatible one) and return CLI_ERROR. */
+int cli_open_region(const char *name, indexbus_region **out);
+/* indexbus_region_info with the size field set; errors are reported. */
+int cli_region_info(const char *name, const indexbus_region *r, indexbus_info *info);
+
+uint64_t cli_now_ns(void); /* CLOCK_MONOTONIC */
+
+/* n per secs as "653.6k", "1.25M", "12.0"; "n/a" if secs <= 0. */
+void cli_format_rate(char *buf, size_t cap, uint64_t n, double secs);
+/* "<prefix>N messages, B bytes in S s (R msg/s)<suffix>\n" on stderr. */
+void cli_report(const char *prefix, uint64_t msgs, uint64_t bytes, uint64_t ns,
+                const char *suffix);
+
+/* Set by the default stop handler on SIGINT / SIGTERM. */
+extern volatile sig_atomic_t cli_stop_requested;
+/* Route SIGINT and SIGTERM to handler (NULL: set cli_stop_requested). The
+ * handler is installed without SA_RESTART so blocking reads return. */
+void cli_catch_stop_signals(void (*handler)(int));
+
+#endif /* INDEXBUS_CLI_H */

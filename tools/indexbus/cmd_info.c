@@ -1,0 +1,141 @@
+/* cmd_info.c - `indexbus info`: header, geometry, counters and a
+ * per-consumer table, as one aligned "label  value" listing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "cli.h"
+
+#define LABEL "  %-18s" /* every "label value" line starts like this */
+
+static const char *kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case INDEXBUS_KIND_EVENTS: return "events";
+    case INDEXBUS_KIND_FANOUT: return "fanout";
+    default: return "unknown";
+    }
+}
+
+/* Capability bits by name; unknown ones as "bitN" (incompat ones flagged). */
+static void print_capabilities(uint64_t caps)
+{
+    static const char *const names[] = {"events", "fanout", "mpsc",
+                                        "blocking", "counters", "participants"};
+    const size_t known = sizeof names / sizeof names[0];
+    printf(LABEL, "capabilities");
+    for (unsigned bit = 0; bit < 64; bit++) {
+        if (!(caps & (1ull << bit)))
+            continue;
+        if (bit < known)
+            printf("%s ", names[bit]);
+        else
+            printf("bit%u%s ", bit, bit >= 32 ? "(incompat)" : "");
+    }
+    printf("(0x%" PRIx64 ")\n", caps);
+}
+
+/* "2025-01-31 12:00:00.123 +0100" in local time. */
+static void print_time(const char *label, uint64_t realtime_ns)
+{
+    time_t secs = (time_t)(realtime_ns / 1000000000u);
+    unsigned ms = (unsigned)(realtime_ns % 1000000000u / 1000000u);
+    struct tm tm;
+    char day[32], zone[8];
+    if (localtime_r(&secs, &tm) == NULL) {
+        printf(LABEL "%" PRIu64 " ns since the epoch\n", label, realtime_ns);
+        return;
+    }
+    strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
+    strftime(zone, sizeof zone, "%z", &tm);
+    printf(LABEL "%s.%03u %s\n", label, day, ms, zone);
+}
+
+static void print_header(const char *name, const indexbus_info *in)
+{
+    printf("region %s\n", name);
+    printf(LABEL "%s\n", "kind", kind_name(in->kind));
+    printf(LABEL "%" PRIu32 ".%" PRIu32 "\n", "layout version", in->layout_major,
+           in->layout_minor);
+    print_capabilities(in->capabilities);
+    printf(LABEL "%" PRIu64 " (%.1f KiB)\n", "total bytes", in->total_bytes,
+           (double)in->total_bytes / 1024.0);
+    printf(LABEL "%" PRIu32 "\n", "creator pid", in->creator_pid);
+    print_time("created", in->creation_time_ns);
+}
+
+static void print_geometry(const indexbus_info *in)
+{
+    printf("\ngeometry\n");
+    printf(LABEL "%" PRIu32 "\n", "slots", in->slot_count);
+    printf(LABEL "%" PRIu32 " bytes\n", "slot data size", in->slot_data_size);
+    printf(LABEL "%" PRIu32 "\n", "queue capacity", in->queue_capacity);
+    printf(LABEL "%" PRIu32 "\n", "consumers", in->consumer_count);
+}
+
+static void print_counters(const indexbus_info *in)
+{
+    int fanout = in->kind == INDEXBUS_KIND_FANOUT;
+    printf("\ncounters\n");
+    printf(LABEL "%" PRIu64 "\n", "published", in->published);
+    if (fanout) {
+        printf(LABEL "%" PRIu64 "\n", "routed", in->routed);
+        printf(LABEL "%" PRIu64 "\n", "route no space", in->route_no_space);
+    }
+    printf(LABEL "%" PRIu32 " of %" PRIu32 "\n", "free slots", in->free_slots,
+           in->slot_count);
+    printf(LABEL "%" PRIu32 "\n", "producers live", in->producers_live);
+    printf(LABEL "%" PRIu32 "\n", "consumers live", in->consumers_live);
+    if (fanout)
+        printf(LABEL "%" PRIu32 "\n", "routers live", in->routers_live);
+    printf(LABEL "%" PRIu32 "\n", "participants live", in->participants_live);
+    printf(LABEL "%" PRIu64 "\n", "spsc depth", in->spsc_depth);
+    printf(LABEL "%" PRIu64 "\n", "mpsc depth", in->mpsc_depth);
+}
+
+static int print_consumers(const char *name, const indexbus_region *r, uint32_t count)
+{
+    printf("\nconsumers\n");
+    printf("  %8s  %8s  %12s  %12s  %17s  %8s\n", "consumer", "attached", "delivered",
+           "dropped_full", "dropped_no_credit", "depth");
+    for (uint32_t i = 0; i < count; i++) {
+        indexbus_consumer_stats cs = {.size = sizeof cs};
+        int st = indexbus_region_consumer_stats(r, i, &cs);
+        if (st != INDEXBUS_OK)
+            return cli_region_error(name, "consumer stats", st);
+        printf("  %8" PRIu32 "  %8s  %12" PRIu64 "  %12" PRIu64 "  %17" PRIu64 "  %8" PRIu64 "\n",
+               i, cs.attached ? "yes" : "no", cs.delivered, cs.dropped_full,
+               cs.dropped_no_credit, cs.depth);
+    }
+    return CLI_OK;
+}
+
+static const cli_opt no_opts[] = {{NULL, 0}};
+
+static int name_arg(void *ctx, int opt, const char *v)
+{
+    (void)opt; /* no options: only positionals arrive */
+    return cli_take_name("info", (const char **)ctx, v);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    const char *name = NULL;
+    indexbus_region *r;
+    indexbus_info in;
+    int rc = cli_parse_all("info", argc, argv, no_opts, name_arg, &name);
+    if (rc == CLI_ARG_HELP)
+        return CLI_OK;
+    if (rc != CLI_OK || (rc = cli_need_name("info", name)) != CLI_OK)
+        return rc;
+    if ((rc = cli_open_region(name, &r)) != CLI_OK)
+        return rc;
+    if ((rc = cli_region_info(name, r, &in)) == CLI_OK) {
+        print_header(name, &in);
+        print_geometry(&in);
+        print_counters(&in);
+        rc = print_consumers(name, r, in.consumer_count);
+    }
+    indexbus_region_close(r);
+    return rc;
+}

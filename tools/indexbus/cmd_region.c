@@ -1,0 +1,137 @@
+/* cmd_region.c - `indexbus create` and `indexbus unlink`. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+/* ---- create ------------------------------------------------------------- */
+
+enum { C_KIND, C_SLOTS, C_SLOT_SIZE, C_QUEUE, C_CONSUMERS, C_MODE, C_PREFAULT, C_NOPTS };
+
+static const cli_opt create_opts[] = {
+    [C_KIND] = {"--kind", 1},           [C_SLOTS] = {"--slots", 1},
+    [C_SLOT_SIZE] = {"--slot-size", 1}, [C_QUEUE] = {"--queue", 1},
+    [C_CONSUMERS] = {"--consumers", 1}, [C_MODE] = {"--mode", 1},
+    [C_PREFAULT] = {"--prefault", 0},   [C_NOPTS] = {NULL, 0},
+};
+
+/* 0 in a geometry field means "library default". */
+typedef struct create_args {
+    const char *name;
+    uint32_t kind, slots, slot_size, queue, consumers, mode, flags;
+} create_args;
+
+static int parse_kind(const char *text, uint32_t *kind)
+{
+    if (strcmp(text, "events") == 0)
+        *kind = INDEXBUS_KIND_EVENTS;
+    else if (strcmp(text, "fanout") == 0)
+        *kind = INDEXBUS_KIND_FANOUT;
+    else
+        return cli_usage_error("create", "--kind is events or fanout, not '%s'", text);
+    return CLI_OK;
+}
+
+static int create_arg(void *ctx, int opt, const char *v)
+{
+    create_args *a = ctx;
+    switch (opt) {
+    case CLI_ARG_POSITIONAL: return cli_take_name("create", &a->name, v);
+    case C_KIND: return parse_kind(v, &a->kind);
+    /* ranges here only reject nonsense; the library validates the geometry */
+    case C_SLOTS: return cli_parse_u32("create", "--slots", v, 1, UINT32_MAX, &a->slots);
+    case C_SLOT_SIZE:
+        return cli_parse_u32("create", "--slot-size", v, 1, UINT32_MAX, &a->slot_size);
+    case C_QUEUE: return cli_parse_u32("create", "--queue", v, 1, UINT32_MAX, &a->queue);
+    case C_CONSUMERS:
+        return cli_parse_u32("create", "--consumers", v, 1, UINT32_MAX, &a->consumers);
+    case C_MODE: return cli_parse_octal("create", "--mode", v, 0777, &a->mode);
+    case C_PREFAULT: a->flags |= INDEXBUS_CREATE_PREFAULT; return CLI_OK;
+    default: return CLI_USAGE;
+    }
+}
+
+static void apply_args(const create_args *a, indexbus_region_config *cfg)
+{
+    indexbus_region_config_init(cfg, a->kind);
+    if (a->slots) {
+        cfg->slot_count = a->slots;
+        cfg->queue_capacity = 0; /* 0 = follow slot_count unless --queue says */
+    }
+    if (a->slot_size)
+        cfg->slot_data_size = a->slot_size;
+    if (a->queue)
+        cfg->queue_capacity = a->queue;
+    if (a->consumers)
+        cfg->consumer_count = a->consumers;
+    if (a->mode)
+        cfg->mode = a->mode;
+    cfg->flags = a->flags;
+}
+
+static int report_create_error(const char *name, int st)
+{
+    if (st != INDEXBUS_INVALID_ARGUMENT)
+        return cli_region_error(name, NULL, st);
+    cli_error("region %s: %s (slots and queue: powers of two in %u..%u; slot size: a "
+              "multiple of 8 in %u..%u; consumers: 1 for events, 1..%u for fanout; "
+              "name: 1..254 bytes)",
+              name, indexbus_strerror(st), INDEXBUS_MIN_SLOTS, INDEXBUS_MAX_SLOTS,
+              INDEXBUS_MIN_SLOT_DATA, INDEXBUS_MAX_SLOT_DATA, INDEXBUS_MAX_CONSUMERS);
+    return CLI_ERROR;
+}
+
+static void print_created(const char *name, const indexbus_info *in)
+{
+    printf("created %s: %s, %" PRIu32 " slots x %" PRIu32 " bytes, queue %" PRIu32
+           ", %" PRIu32 " consumer%s, %" PRIu64 " bytes\n",
+           name, in->kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", in->slot_count,
+           in->slot_data_size, in->queue_capacity, in->consumer_count,
+           in->consumer_count == 1 ? "" : "s", in->total_bytes);
+}
+
+int cmd_create(int argc, char **argv)
+{
+    create_args a = {.kind = INDEXBUS_KIND_EVENTS};
+    int rc = cli_parse_all("create", argc, argv, create_opts, create_arg, &a);
+    if (rc == CLI_ARG_HELP)
+        return CLI_OK;
+    if (rc != CLI_OK || (rc = cli_need_name("create", a.name)) != CLI_OK)
+        return rc;
+
+    indexbus_region_config cfg;
+    indexbus_region *r;
+    indexbus_info info;
+    apply_args(&a, &cfg);
+    int st = indexbus_region_create(a.name, &cfg, &r);
+    if (st != INDEXBUS_OK)
+        return report_create_error(a.name, st);
+    rc = cli_region_info(a.name, r, &info);
+    if (rc == CLI_OK)
+        print_created(a.name, &info);
+    indexbus_region_close(r);
+    return rc;
+}
+
+/* ---- unlink --------------------------------------------------------------- */
+
+static const cli_opt no_opts[] = {{NULL, 0}};
+
+static int name_arg(void *ctx, int opt, const char *v)
+{
+    (void)opt; /* no options: only positionals arrive */
+    return cli_take_name("unlink", (const char **)ctx, v);
+}
+
+int cmd_unlink(int argc, char **argv)
+{
+    const char *name = NULL;
+    int rc = cli_parse_all("unlink", argc, argv, no_opts, name_arg, &name);
+    if (rc == CLI_ARG_HELP)
+        return CLI_OK;
+    if (rc != CLI_OK || (rc = cli_need_name("unlink", name)) != CLI_OK)
+        return rc;
+    int st = indexbus_region_unlink(name);
+    return st == INDEXBUS_OK ? CLI_OK : cli_region_error(name, NULL, st);
+}

@@ -1,0 +1,176 @@
+/* util.c - error reporting, region opening (with a diagnosis of regions
+ * the library refuses), timing, rate reports and stop signals. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+volatile sig_atomic_t cli_stop_requested;
+
+void cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("indexbus: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+int cli_region_error(const char *name, const char *what, int status)
+{
+    if (what != NULL)
+        cli_error("region %s: %s: %s", name, what, indexbus_strerror(status));
+    else
+        cli_error("region %s: %s", name, indexbus_strerror(status));
+    return CLI_ERROR;
+}
+
+/* ---- raw header diagnosis ------------------------------------------------ */
+
+/* Where the bytes of `name` live, by the same rule the library uses: no '/'
+ * after the first character means POSIX shm (Linux mounts it on /dev/shm). */
+static void raw_path(const char *name, char *buf, size_t cap)
+{
+    const char *rest = name[0] == '/' ? name + 1 : name;
+    if (strchr(rest, '/') == NULL)
+        snprintf(buf, cap, "/dev/shm/%s", rest);
+    else
+        snprintf(buf, cap, "%s", name);
+}
+
+/* The layout is little-endian whatever the host is. */
+static uint64_t le_bytes(const uint8_t *b, int n)
+{
+    uint64_t v = 0;
+    for (int i = n - 1; i >= 0; i--)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+/* Read the first bytes of the region file; returns how many (-1: no file). */
+static ssize_t read_raw_header(const char *name, uint8_t *buf, size_t cap)
+{
+    char path[4096];
+    raw_path(name, path, sizeof path);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = pread(fd, buf, cap, 0);
+    close(fd);
+    return n;
+}
+
+/* Explain why the library refused `name` (INCOMPATIBLE or CORRUPT), when
+ * the raw header says more than the status code. Returns 1 if it did. */
+static int explain_refusal(const char *name, int status)
+{
+    uint8_t h[24];
+    ssize_t n = read_raw_header(name, h, sizeof h);
+    if (n < 0)
+        return 0;
+    if (n < 8 || le_bytes(h, 4) != INDEXBUS_MAGIC) {
+        cli_error("region %s: not an IndexBus region (no \"IBUS\" magic at offset 0)", name);
+        return 1;
+    }
+    unsigned major = (unsigned)le_bytes(h + 4, 2), minor = (unsigned)le_bytes(h + 6, 2);
+    unsigned ours = indexbus_layout_version() >> 16;
+    if (major != ours) {
+        cli_error("region %s: layout version %u.%u is %s this library (%u.x)", name, major,
+                  minor, major > ours ? "newer than" : "older than supported by", ours);
+        return 1;
+    }
+    if (status != INDEXBUS_INCOMPATIBLE || n < (ssize_t)sizeof h)
+        return 0;
+    uint32_t kind = (uint32_t)le_bytes(h + 12, 4);
+    uint64_t caps = le_bytes(h + 16, 8);
+    uint64_t unknown = caps & INDEXBUS_CAP_INCOMPAT_MASK & ~INDEXBUS_CAP_KNOWN_INCOMPAT;
+    if (unknown != 0) {
+        cli_error("region %s: uses incompatible features this library does not know "
+                  "(capability bits 0x%016" PRIx64 ")",
+                  name, unknown);
+        return 1;
+    }
+    if (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT) {
+        cli_error("region %s: unknown region kind %" PRIu32, name, kind);
+        return 1;
+    }
+    return 0;
+}
+
+int cli_open_region(const char *name, indexbus_region **out)
+{
+    int st = indexbus_region_open(name, NULL, out);
+    if (st == INDEXBUS_OK)
+        return CLI_OK;
+    if ((st == INDEXBUS_INCOMPATIBLE || st == INDEXBUS_CORRUPT) && explain_refusal(name, st))
+        return CLI_ERROR;
+    return cli_region_error(name, NULL, st);
+}
+
+int cli_region_info(const char *name, const indexbus_region *r, indexbus_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->size = sizeof *info;
+    int st = indexbus_region_info(r, info);
+    return st == INDEXBUS_OK ? CLI_OK : cli_region_error(name, "info", st);
+}
+
+/* ---- time and reports ---------------------------------------------------- */
+
+uint64_t cli_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* "653.6k", "1.25M"; "n/a" when no time passed. */
+void cli_format_rate(char *buf, size_t cap, uint64_t n, double secs)
+{
+    if (secs <= 0.0) {
+        snprintf(buf, cap, "n/a");
+        return;
+    }
+    double r = (double)n / secs;
+    if (r >= 1e6)
+        snprintf(buf, cap, "%.2fM", r / 1e6);
+    else if (r >= 1e3)
+        snprintf(buf, cap, "%.1fk", r / 1e3);
+    else
+        snprintf(buf, cap, "%.1f", r);
+}
+
+void cli_report(const char *prefix, uint64_t msgs, uint64_t bytes, uint64_t ns,
+                const char *suffix)
+{
+    char rate[32];
+    double secs = (double)ns / 1e9;
+    cli_format_rate(rate, sizeof rate, msgs, secs);
+    fprintf(stderr, "%s%" PRIu64 " message%s, %" PRIu64 " bytes in %.3f s (%s msg/s)%s\n",
+            prefix, msgs, msgs == 1 ? "" : "s", bytes, secs, rate, suffix ? suffix : "");
+}
+
+/* ---- signals -------------------------------------------------------------- */
+
+static void note_stop(int sig)
+{
+    (void)sig;
+    cli_stop_requested = 1;
+}
+
+void cli_catch_stop_signals(void (*handler)(int))
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = handler != NULL ? handler : note_stop;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a read() blocked on stdin must return */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
