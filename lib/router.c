@@ -242,30 +242,35 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
     uint64_t park = cfg->park_ns ? cfg->park_ns : 10000000ull;
     indexbus_wake_entry *wake = &r->v->wake[r->v->consumer_count];
     uint32_t idle = 0;
+    int st = INDEXBUS_OK;
     cfg->routed = 0;
     while (!ib_load_acquire(&r->stop)) { /* pairs with the release in indexbus_router_stop */
-        int st = route(r, source, mode, ~0ull, 0, 0, NULL);
+        st = route(r, source, mode, ~0ull, 0, 0, NULL);
         if (st == INDEXBUS_OK) {
             cfg->routed++;
             idle = 0;
             continue;
         }
         if (st != INDEXBUS_EMPTY && st != INDEXBUS_FULL)
-            return st;
-        if ((cfg->flags & INDEXBUS_ROUTER_EXIT_ON_DISCONNECT) && producers_done(r))
-            return INDEXBUS_DISCONNECTED;
+            break;
+        if ((cfg->flags & INDEXBUS_ROUTER_EXIT_ON_DISCONNECT) && producers_done(r)) {
+            st = INDEXBUS_DISCONNECTED;
+            break;
+        }
+        int nothing_queued = st == INDEXBUS_EMPTY;
+        st = INDEXBUS_OK;
         if (idle < spins)
             ib_cpu_relax();
-        else if (idle < spins + yields)
-            sched_yield();
-        else if (st == INDEXBUS_EMPTY)
-            ib_park(wake, sources_busy, r, park);
+        else if (idle < spins + yields || !nothing_queued)
+            sched_yield(); /* FULL: consumers do not wake us, so keep polling */
         else
-            sched_yield(); /* FULL: wait for consumers, who do not wake us */
+            ib_park(wake, sources_busy, r, park);
         idle++;
     }
+    /* a stop consumed by this run, whatever ended it; a stop sent before
+     * run started still ends that run at once */
     ib_store_relaxed(&r->stop, 0);
-    return INDEXBUS_OK;
+    return st;
 }
 
 INDEXBUS_API int indexbus_router_stop(indexbus_router *r)

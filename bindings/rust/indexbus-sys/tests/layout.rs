@@ -1,0 +1,198 @@
+//! Checks the generated bindings against the C library they link to.
+//!
+//! bindgen's own layout checks (compile-time asserts in the generated file)
+//! compare the Rust mirrors with what clang computed from the header; these
+//! tests compare them with what the *compiled library* says
+//! (`indexbus_struct_size`), and pin the frozen constants and offsets.
+
+use indexbus_sys::*;
+use std::ffi::CStr;
+use std::mem::{offset_of, size_of};
+
+#[test]
+fn struct_sizes_match_the_library() {
+    let cases: [(u32, &str, usize); 6] = [
+        (
+            1,
+            "indexbus_region_config",
+            size_of::<indexbus_region_config>(),
+        ),
+        (2, "indexbus_open_config", size_of::<indexbus_open_config>()),
+        (3, "indexbus_info", size_of::<indexbus_info>()),
+        (
+            4,
+            "indexbus_consumer_stats",
+            size_of::<indexbus_consumer_stats>(),
+        ),
+        (
+            5,
+            "indexbus_route_result",
+            size_of::<indexbus_route_result>(),
+        ),
+        (
+            6,
+            "indexbus_router_loop_config",
+            size_of::<indexbus_router_loop_config>(),
+        ),
+    ];
+    for (which, name, rust_size) in cases {
+        let c_size = unsafe { indexbus_struct_size(which) };
+        assert_eq!(
+            rust_size, c_size,
+            "sizeof({name}) differs between Rust and libindexbus"
+        );
+    }
+    assert_eq!(unsafe { indexbus_struct_size(0) }, 0);
+    assert_eq!(unsafe { indexbus_struct_size(7) }, 0);
+}
+
+#[test]
+fn public_struct_sizes_are_the_expected_abi() {
+    // Literal values: a header change that resizes a struct must be deliberate.
+    assert_eq!(size_of::<indexbus_region_config>(), 32);
+    assert_eq!(size_of::<indexbus_open_config>(), 16);
+    assert_eq!(size_of::<indexbus_info>(), 120);
+    assert_eq!(size_of::<indexbus_consumer_stats>(), 40);
+    assert_eq!(size_of::<indexbus_route_result>(), 48);
+    assert_eq!(size_of::<indexbus_router_loop_config>(), 40);
+}
+
+#[test]
+fn status_codes_are_frozen() {
+    let expected: [(indexbus_status, u32, &str); 20] = [
+        (INDEXBUS_OK, 0, "INDEXBUS_OK"),
+        (INDEXBUS_FULL, 1, "INDEXBUS_FULL"),
+        (INDEXBUS_EMPTY, 2, "INDEXBUS_EMPTY"),
+        (INDEXBUS_TOO_LARGE, 3, "INDEXBUS_TOO_LARGE"),
+        (INDEXBUS_BUFFER_TOO_SMALL, 4, "INDEXBUS_BUFFER_TOO_SMALL"),
+        (INDEXBUS_INCOMPATIBLE, 5, "INDEXBUS_INCOMPATIBLE"),
+        (INDEXBUS_NOT_READY, 6, "INDEXBUS_NOT_READY"),
+        (INDEXBUS_INVALID_ARGUMENT, 7, "INDEXBUS_INVALID_ARGUMENT"),
+        (INDEXBUS_WRONG_KIND, 8, "INDEXBUS_WRONG_KIND"),
+        (INDEXBUS_TIMEOUT, 9, "INDEXBUS_TIMEOUT"),
+        (INDEXBUS_DISCONNECTED, 10, "INDEXBUS_DISCONNECTED"),
+        (INDEXBUS_CORRUPT, 11, "INDEXBUS_CORRUPT"),
+        (INDEXBUS_PERMISSION, 12, "INDEXBUS_PERMISSION"),
+        (INDEXBUS_EXISTS, 13, "INDEXBUS_EXISTS"),
+        (INDEXBUS_NOT_FOUND, 14, "INDEXBUS_NOT_FOUND"),
+        (INDEXBUS_IO, 15, "INDEXBUS_IO"),
+        (INDEXBUS_BUSY, 16, "INDEXBUS_BUSY"),
+        (INDEXBUS_NO_MEMORY, 17, "INDEXBUS_NO_MEMORY"),
+        (INDEXBUS_OUT_OF_RANGE, 18, "INDEXBUS_OUT_OF_RANGE"),
+        (INDEXBUS_BAD_STATE, 19, "INDEXBUS_BAD_STATE"),
+    ];
+    assert_eq!(INDEXBUS_STATUS_COUNT as usize, expected.len());
+    for (constant, value, name) in expected {
+        assert_eq!(constant, value, "{name}");
+        // and the library agrees on which code that name is
+        let c_name = unsafe { CStr::from_ptr(indexbus_status_name(value as i32)) };
+        assert_eq!(c_name.to_str().unwrap(), name);
+        let text = unsafe { CStr::from_ptr(indexbus_strerror(value as i32)) };
+        assert!(!text.to_bytes().is_empty());
+    }
+    for unknown in [-1, 20, 1000, i32::MIN, i32::MAX] {
+        let text = unsafe { CStr::from_ptr(indexbus_strerror(unknown)) };
+        assert_eq!(text.to_str().unwrap(), "unknown status");
+        let name = unsafe { CStr::from_ptr(indexbus_status_name(unknown)) };
+        assert_eq!(name.to_str().unwrap(), "INDEXBUS_UNKNOWN");
+    }
+}
+
+#[test]
+fn layout_constants_are_frozen() {
+    assert_eq!(INDEXBUS_MAGIC, 0x5355_4249);
+    assert_eq!(&INDEXBUS_MAGIC.to_le_bytes(), b"IBUS");
+    assert_eq!(INDEXBUS_LAYOUT_MAJOR, 1);
+    assert_eq!(INDEXBUS_LAYOUT_MINOR, 0);
+    assert_eq!(INDEXBUS_READY_VALUE, 1);
+    assert_eq!(INDEXBUS_HEADER_BYTES, 1024);
+    assert_eq!(INDEXBUS_CACHE_LINE, 64);
+    assert_eq!(INDEXBUS_PAGE, 4096);
+    assert_eq!(INDEXBUS_MAX_SECTIONS, 16);
+    assert_eq!(INDEXBUS_KIND_EVENTS, 1);
+    assert_eq!(INDEXBUS_KIND_FANOUT, 2);
+    assert_eq!(INDEXBUS_MAX_CONSUMERS, 64);
+    assert_eq!(INDEXBUS_MAX_PARTICIPANTS, 256);
+    assert_eq!(INDEXBUS_SLOT_HEADER_BYTES, 16);
+    assert_eq!(INDEXBUS_SLOT_NIL, u32::MAX);
+    assert_eq!(INDEXBUS_CAP_INCOMPAT_MASK, 0xffff_ffff_0000_0000_u64);
+    assert_eq!(INDEXBUS_CAP_KNOWN_INCOMPAT, 0_u64);
+    assert_eq!(INDEXBUS_CAP_EVENTS, 1_u64);
+    assert_eq!(INDEXBUS_CAP_PARTICIPANTS, 1_u64 << 5);
+    assert_eq!(INDEXBUS_PRODUCER_SPSC, 1);
+    assert_eq!(INDEXBUS_PRODUCER_MPSC, 2);
+    assert_eq!(INDEXBUS_SOURCE_ANY, 3);
+    assert_eq!(INDEXBUS_MODE_BROADCAST, 1);
+    assert_eq!(INDEXBUS_MODE_WORK_QUEUE, 2);
+    assert_eq!(INDEXBUS_ROUTER_EXIT_ON_DISCONNECT, 1);
+    assert_eq!(INDEXBUS_CREATE_PREFAULT, 1);
+    let layout = unsafe { indexbus_layout_version() };
+    assert_eq!(
+        layout,
+        (INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR
+    );
+}
+
+#[test]
+fn region_header_layout_is_frozen() {
+    type H = indexbus_region_header;
+    assert_eq!(size_of::<H>(), INDEXBUS_HEADER_BYTES as usize);
+    assert_eq!(offset_of!(H, magic), 0);
+    assert_eq!(offset_of!(H, layout_major), 4);
+    assert_eq!(offset_of!(H, layout_minor), 6);
+    assert_eq!(offset_of!(H, header_bytes), 8);
+    assert_eq!(offset_of!(H, region_kind), 12);
+    assert_eq!(offset_of!(H, capabilities), 16);
+    assert_eq!(offset_of!(H, total_bytes), 24);
+    assert_eq!(offset_of!(H, slot_count), 32);
+    assert_eq!(offset_of!(H, slot_data_size), 36);
+    assert_eq!(offset_of!(H, slot_stride), 40);
+    assert_eq!(offset_of!(H, queue_capacity), 44);
+    assert_eq!(offset_of!(H, consumer_count), 48);
+    assert_eq!(offset_of!(H, section_count), 52);
+    assert_eq!(offset_of!(H, creator_pid), 56);
+    assert_eq!(offset_of!(H, creation_time_ns), 64);
+    assert_eq!(offset_of!(H, ready), 72);
+    assert_eq!(offset_of!(H, sections), 128);
+    assert_eq!(size_of::<indexbus_section_entry>(), 32);
+    assert_eq!(size_of::<indexbus_participants_ctl>(), 64);
+    assert_eq!(size_of::<indexbus_participant>(), 64);
+    assert_eq!(size_of::<indexbus_participants_section>(), 320 + 64 * 256);
+    assert_eq!(size_of::<indexbus_counters_global>(), 192);
+    assert_eq!(size_of::<indexbus_counters_consumer>(), 64);
+    assert_eq!(size_of::<indexbus_wake_entry>(), 64);
+    assert_eq!(size_of::<indexbus_router_section>(), 64);
+    assert_eq!(size_of::<indexbus_spsc_ctl>(), 128);
+    assert_eq!(size_of::<indexbus_mpsc_ctl>(), 128);
+    assert_eq!(size_of::<indexbus_mpsc_cell>(), 16);
+    assert_eq!(size_of::<indexbus_pool_ctl>(), 64);
+    assert_eq!(
+        size_of::<indexbus_slot_header>(),
+        INDEXBUS_SLOT_HEADER_BYTES as usize
+    );
+}
+
+#[test]
+fn versions_agree_with_the_header() {
+    let v = unsafe { indexbus_version() };
+    assert_eq!(
+        INDEXBUS_VERSION_NUMBER,
+        INDEXBUS_VERSION_MAJOR * 10000 + INDEXBUS_VERSION_MINOR * 100 + INDEXBUS_VERSION_PATCH
+    );
+    // statically linked from the same tree: exactly the header's version
+    assert_eq!(v, INDEXBUS_VERSION_NUMBER);
+    let s = unsafe { CStr::from_ptr(indexbus_version_string()) };
+    assert_eq!(s.to_bytes_with_nul(), INDEXBUS_VERSION_STRING);
+}
+
+#[test]
+fn config_init_fills_defaults() {
+    let mut cfg = indexbus_region_config::default();
+    let st = unsafe { indexbus_region_config_init(&mut cfg, INDEXBUS_KIND_FANOUT) };
+    assert_eq!(st, INDEXBUS_OK as i32);
+    assert_eq!(cfg.size as usize, size_of::<indexbus_region_config>());
+    assert_eq!(cfg.consumer_count, INDEXBUS_DEFAULT_FANOUT_CONSUMERS);
+    assert_eq!(cfg.slot_count, INDEXBUS_DEFAULT_SLOTS);
+    let st = unsafe { indexbus_region_config_init(&mut cfg, 9) };
+    assert_eq!(st, INDEXBUS_INVALID_ARGUMENT as i32);
+}
