@@ -61,12 +61,32 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     return INDEXBUS_OK;
 }
 
+static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src);
+static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len);
+static void skip(indexbus_consumer *c, uint32_t src);
+static void release_slot(indexbus_consumer *c, uint32_t idx);
+
+/* A fanout consumer's queue is its own: what it leaves unread would hold
+ * broadcast slots from everyone, so closing hands them back. */
+static void drain(indexbus_consumer *c)
+{
+    uint32_t idx, src, len;
+    for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
+        if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
+            continue; /* already skipped */
+        skip(c, src);
+        release_slot(c, idx);
+    }
+}
+
 INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
 {
     if (c == NULL)
         return INDEXBUS_OK;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         indexbus_recv_end(c);
+    if (c->v->kind == INDEXBUS_KIND_FANOUT)
+        drain(c);
     ib_participant_detach(c->v, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
     ib_region_unref(c->region);
     free(c);
@@ -118,6 +138,12 @@ static void advance(indexbus_consumer *c, uint32_t src)
     }
 }
 
+static void release_slot(indexbus_consumer *c, uint32_t idx)
+{
+    if (ib_slot_unref(c->v, idx) == 1)
+        ib_pool_free(c->v, idx);
+}
+
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
 static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len)
 {
@@ -128,15 +154,10 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
     *len = ib_load_relaxed(&ib_slot(c->v, idx)->len); /* read once: others may scribble */
     if (*len > c->v->slot_data_size) {
         skip(c, src);
+        release_slot(c, idx); /* the index is sound: give our reference back */
         return INDEXBUS_CORRUPT;
     }
     return INDEXBUS_OK;
-}
-
-static void release_slot(indexbus_consumer *c, uint32_t idx)
-{
-    if (ib_slot_unref(c->v, idx) == 1)
-        ib_pool_free(c->v, idx);
 }
 
 /* Producers have all closed and nothing is left upstream of this consumer. */

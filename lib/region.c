@@ -43,6 +43,21 @@ static int errno_status(int e)
     }
 }
 
+/* Mappings on hugetlbfs must be whole huge pages; st_blksize says how big. */
+static uint64_t map_unit(int fd)
+{
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && sb.st_blksize > (blksize_t)INDEXBUS_PAGE)
+        return (uint64_t)sb.st_blksize;
+    return INDEXBUS_PAGE;
+}
+
+static uint64_t deadline_after(uint64_t timeout_ns)
+{
+    uint64_t now = ib_now_monotonic_ns();
+    return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+}
+
 /* A name with no '/' after its first character is POSIX shm. */
 static int is_shm_name(const char *name)
 {
@@ -168,11 +183,7 @@ INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_
     st = open_name(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode, &fd);
     if (st != INDEXBUS_OK)
         return st;
-    struct stat sb;
-    uint64_t file_size = g.total_bytes;
-    /* hugetlbfs needs whole huge pages; tmpfs reports 4 KiB here */
-    if (fstat(fd, &sb) == 0 && sb.st_blksize > (blksize_t)INDEXBUS_PAGE)
-        file_size = IB_ALIGN_UP(file_size, (uint64_t)sb.st_blksize);
+    uint64_t file_size = IB_ALIGN_UP(g.total_bytes, map_unit(fd));
     uint8_t *base = MAP_FAILED;
     if (fchmod(fd, mode) != 0 || ftruncate(fd, (off_t)file_size) != 0)
         goto fail_errno;
@@ -203,7 +214,7 @@ fail:
  * header, so later writes by others cannot change what was validated. */
 static int wait_ready(int fd, uint64_t timeout_ns, indexbus_region_header *hdr, uint64_t *fsize)
 {
-    uint64_t deadline = ib_now_monotonic_ns() + timeout_ns;
+    uint64_t deadline = deadline_after(timeout_ns), unit = map_unit(fd);
     for (;;) {
         struct stat sb;
         if (fstat(fd, &sb) != 0)
@@ -211,15 +222,15 @@ static int wait_ready(int fd, uint64_t timeout_ns, indexbus_region_header *hdr, 
         *fsize = (uint64_t)sb.st_size;
         if (*fsize > 0 && *fsize < INDEXBUS_HEADER_BYTES)
             return INDEXBUS_CORRUPT; /* truncated: ftruncate sizes in one step */
-        if (*fsize >= INDEXBUS_HEADER_BYTES) {
-            void *m = mmap(NULL, INDEXBUS_HEADER_BYTES, PROT_READ, MAP_SHARED, fd, 0);
+        if (*fsize >= INDEXBUS_HEADER_BYTES) { /* a short last page maps fine */
+            void *m = mmap(NULL, unit, PROT_READ, MAP_SHARED, fd, 0);
             if (m == MAP_FAILED)
                 return errno_status(errno);
             indexbus_region_header *h = m;
             /* pairs with the release store of ready at the end of region_init */
             uint32_t ready = ib_load_acquire(&h->ready);
             memcpy(hdr, h, sizeof(*hdr));
-            munmap(m, INDEXBUS_HEADER_BYTES);
+            munmap(m, unit);
             if (ready == INDEXBUS_READY_VALUE)
                 return INDEXBUS_OK;
             if (hdr->magic != 0 && hdr->magic != INDEXBUS_MAGIC)
@@ -259,15 +270,20 @@ INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_conf
         close(fd);
         return st;
     }
-    uint8_t *base = mmap(NULL, hdr.total_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    uint64_t len = IB_ALIGN_UP(hdr.total_bytes, map_unit(fd));
+    if (len > fsize) {
+        close(fd);
+        return INDEXBUS_CORRUPT;
+    }
+    uint8_t *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         st = errno_status(errno);
         close(fd);
         return st;
     }
-    *out = region_new(name, fd, base, hdr.total_bytes, &g);
+    *out = region_new(name, fd, base, len, &g);
     if (*out == NULL) {
-        munmap(base, hdr.total_bytes);
+        munmap(base, len);
         close(fd);
         return INDEXBUS_NO_MEMORY;
     }

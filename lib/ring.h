@@ -213,7 +213,7 @@ static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
     uint32_t n = ib_load_acquire(rc);
     if (n == 1)
         return 1; /* sole holder: no RMW needed */
-    if (n == 0 || n > INDEXBUS_MAX_CONSUMERS)
+    if (n == 0 || n > v->consumer_count)
         return -1;
     return ib_fetch_sub_acq_rel(rc, 1) == 1;
 }

@@ -18,7 +18,6 @@ struct indexbus_router {
     ib_spsc in;      /* SPSC producer queue, reader side */
     uint64_t mpsc_pos;
     uint64_t routed; /* mirror of counters.routed (single writer) */
-    uint64_t all_mask;
     ib_spsc out[INDEXBUS_MAX_CONSUMERS]; /* consumer queues, writer side */
 };
 
@@ -47,7 +46,6 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     /* pairs with the previous router's release of head in ib_mpsc_advance */
     r->mpsc_pos = ib_load_acquire(&v->mpsc->head);
     r->routed = ib_load_relaxed(&v->counters->routed);
-    r->all_mask = v->consumer_count == 64 ? ~0ull : (1ull << v->consumer_count) - 1;
     for (uint32_t i = 0; i < v->consumer_count; i++)
         ib_spsc_attach_writer(&r->out[i],
                               (indexbus_spsc_ctl *)(v->consumer_queues + i * v->cq_stride),
@@ -101,6 +99,15 @@ static void bump(uint64_t *counter) /* single-writer counter: no RMW */
     ib_store_relaxed(counter, ib_load_relaxed(counter) + 1);
 }
 
+static uint64_t attached_mask(const indexbus_router *r)
+{
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < r->v->consumer_count; i++)
+        if (ib_load_relaxed(&r->v->parts->consumer_owner[i]) != 0)
+            mask |= 1ull << i;
+    return mask;
+}
+
 static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t eligible,
                  uint64_t no_credit, uint64_t full, indexbus_route_result *res)
 {
@@ -119,16 +126,20 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
         return INDEXBUS_CORRUPT;
     }
 
-    uint64_t nc = r->all_mask & (~eligible | no_credit);
-    uint64_t fm = r->all_mask & full & ~nc;
-    uint64_t room = 0;
-    for (uint64_t m = r->all_mask & ~nc & ~fm; m; m &= m - 1) {
+    /* only attached consumers take part: an absent one must not pin slots */
+    uint64_t present = attached_mask(r);
+    uint64_t nc = present & (~eligible | no_credit);
+    uint64_t fm = present & full & ~nc;
+    uint64_t room = 0, corrupt = 0;
+    for (uint64_t m = present & ~nc & ~fm; m; m &= m - 1) {
         uint32_t i = (uint32_t)__builtin_ctzll(m);
         int64_t space = ib_spsc_space(&r->out[i]);
         if (space > 0)
             room |= 1ull << i;
-        else
+        else if (space == 0)
             fm |= 1ull << i;
+        else
+            corrupt |= 1ull << i; /* impossible head: never "just full" */
     }
     uint64_t targets = room;
     if (mode == INDEXBUS_MODE_WORK_QUEUE && room) {
@@ -140,9 +151,13 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
         nc = fm = 0; /* skipping a busy worker is not a drop */
     }
     if (targets == 0) {
+        if (corrupt)
+            return INDEXBUS_CORRUPT;
         bump(&v->counters->route_no_space);
         return INDEXBUS_FULL; /* nobody can take it: leave it queued */
     }
+    if (mode == INDEXBUS_MODE_BROADCAST)
+        fm |= corrupt; /* the healthy ones got it; the broken ones missed it */
 
     /* set the count before any consumer can see the slot; published by the
      * release store of each queue's tail */

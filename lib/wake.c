@@ -22,6 +22,7 @@ void ib_park(indexbus_wake_entry *w, ib_ready_fn ready, void *ctx, uint64_t time
 {
     /* seq_cst RMW: pairs with the fence in ib_wake_notify */
     ib_fetch_add_seq_cst(&w->waiters, 1);
+    ib_fence_seq_cst(); /* the RMW is a full barrier on x86/arm64; C11 wants the fence */
     /* read seq before re-checking: a publish after the check bumps seq and
      * makes FUTEX_WAIT return at once */
     uint32_t seq = ib_load_acquire(&w->seq);

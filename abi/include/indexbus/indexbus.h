@@ -64,7 +64,7 @@ enum indexbus_status {
     INDEXBUS_EXISTS = 13,
     INDEXBUS_NOT_FOUND = 14,
     INDEXBUS_IO = 15,               /* an OS call failed */
-    INDEXBUS_BUSY = 16,             /* exclusive role already attached */
+    INDEXBUS_BUSY = 16,             /* exclusive role already attached, or participant table full */
     INDEXBUS_NO_MEMORY = 17,
     INDEXBUS_OUT_OF_RANGE = 18,     /* consumer index >= consumer_count */
     INDEXBUS_BAD_STATE = 19,        /* e.g. commit without claim, recv while borrowing */
@@ -220,8 +220,10 @@ typedef struct indexbus_route_result {
 INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router **out);
 INDEXBUS_API int indexbus_router_close(indexbus_router *router);
 
-/* Route one message. OK: routed; EMPTY: nothing waiting; FULL: no consumer
- * could take it, so it stays queued (never dropped for everyone). */
+/* Route one message to the consumers that are attached right now (an absent
+ * consumer is skipped, not counted as a drop). OK: routed; EMPTY: nothing
+ * waiting; FULL: no consumer could take it, so it stays queued (never
+ * dropped for everyone). */
 INDEXBUS_API int indexbus_route_once(indexbus_router *router, uint32_t source, uint32_t mode);
 /* As route_once, reporting per-consumer outcome in *result. */
 INDEXBUS_API int indexbus_route_once_stats(indexbus_router *router, uint32_t source,
@@ -259,7 +261,9 @@ INDEXBUS_API int indexbus_router_stop(indexbus_router *router);
 /* Exclusive per index (BUSY otherwise). Events regions have index 0 only. */
 INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
                                         indexbus_consumer **out);
-/* Ends a pending borrow. NULL is OK. */
+/* Ends a pending borrow. A fanout consumer's unread messages are released
+ * (its queue holds broadcast slots everyone shares); an events consumer's
+ * stay for the next one. NULL is OK. */
 INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *consumer);
 
 /* Copy the next message into buf. On BUFFER_TOO_SMALL the message stays and
