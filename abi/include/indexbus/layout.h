@@ -4,13 +4,16 @@
  * FROZEN. This file and abi/LAYOUT.md are the contract between every process
  * that maps a region, whatever its language. Never move, resize or reuse a
  * field. A minor version may only add: new sections in the directory, new
- * meanings for reserved (zero) bytes, new compat capability bits. Anything
- * else is a new major version.
+ * meanings for reserved (zero) bytes, new compat capability bits, and new
+ * incompat bits for optional features (set only in regions created with the
+ * feature, which older readers then refuse). Anything else is a new major
+ * version.
  *
  * All integers are little-endian, fixed-width, naturally aligned. No
  * pointers, no `long`, no `bool`. Every offset here is from the start of the
- * region. Fields marked (atomic) are only ever accessed with atomic
- * operations; see LAYOUT.md section 5 for the memory-ordering contract.
+ * region. Once the region is ready, fields marked (atomic) are only ever
+ * accessed with atomic operations; see LAYOUT.md section 5 for the
+ * memory-ordering contract.
  */
 #ifndef INDEXBUS_LAYOUT_H
 #define INDEXBUS_LAYOUT_H
