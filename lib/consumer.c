@@ -66,11 +66,31 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
 static void skip(indexbus_consumer *c, uint32_t src);
 static void release_slot(indexbus_consumer *c, uint32_t idx);
 
+#define IB_LEAVE_WAIT_NS 50000000ull /* a router that is not routing may never ack */
+
+/* Stop being routed to, and wait until the router has finished any step
+ * that still counted us (it acks the new epoch at its next step). */
+static void leave_routing(indexbus_consumer *c)
+{
+    ib_view *v = c->v;
+    uint32_t epoch = ib_consumer_leaving(v, c->index, c->part);
+    indexbus_wake_entry *rw = &v->wake[v->consumer_count];
+    ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
+    ib_futex_wake(&rw->seq);
+    uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
+    /* pairs with the router's release store of seen_epoch in refresh_present */
+    while (ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
+           (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
+           ib_now_monotonic_ns() < deadline)
+        sched_yield();
+}
+
 /* A fanout consumer's queue is its own: what it leaves unread would hold
  * broadcast slots from everyone, so closing hands them back. */
 static void drain(indexbus_consumer *c)
 {
     uint32_t idx, src, len;
+    leave_routing(c);
     for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
         if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
             continue; /* already skipped */

@@ -75,6 +75,8 @@ uint64_t ib_now_monotonic_ns(void);
 /* participants.c: attach/detach in the participant table. */
 int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *slot_out);
 void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t index);
+uint32_t ib_bump_consumer_epoch(ib_view *v);
+uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot);
 
 /* wake.c */
 void ib_wake_all(ib_view *v);

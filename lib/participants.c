@@ -31,6 +31,21 @@ static void live_counts(ib_view *v, uint32_t role, uint32_t **live, uint32_t **e
     }
 }
 
+/* Tell the router the set of consumers changed. acq_rel: pairs with the
+ * router's acquire load of consumer_epoch, so a router that sees the new
+ * epoch also sees the owner change made before it. */
+uint32_t ib_bump_consumer_epoch(ib_view *v)
+{
+    return ib_fetch_add_acq_rel(&v->parts->ctl.consumer_epoch, 1) + 1;
+}
+
+/* A closing consumer stops being routed to but keeps its index. */
+uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot)
+{
+    ib_store_release(&v->parts->consumer_owner[index], (slot + 1) | INDEXBUS_OWNER_LEAVING);
+    return ib_bump_consumer_epoch(v);
+}
+
 int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *slot_out)
 {
     indexbus_participant *e = v->parts->entries;
@@ -57,6 +72,8 @@ int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *s
             return INDEXBUS_BUSY;
         }
     }
+    if (role == INDEXBUS_ROLE_CONSUMER)
+        ib_bump_consumer_epoch(v);
     uint32_t *live, *ever;
     live_counts(v, role, &live, &ever);
     ib_fetch_add_acq_rel(live, 1);
@@ -74,6 +91,8 @@ void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t in
     live_counts(v, role, &live, &ever);
     if (owner != NULL)
         ib_store_release(owner, 0);
+    if (role == INDEXBUS_ROLE_CONSUMER)
+        ib_bump_consumer_epoch(v);
     /* release: everything this participant published happens-before a peer
      * that reads the lower count with acquire (disconnect checks) */
     ib_fetch_sub_acq_rel(live, 1);

@@ -18,8 +18,13 @@ struct indexbus_router {
     ib_spsc in;      /* SPSC producer queue, reader side */
     uint64_t mpsc_pos;
     uint64_t routed; /* mirror of counters.routed (single writer) */
+    uint64_t present; /* consumers attached as of epoch */
+    uint32_t epoch;   /* consumer_epoch that present reflects */
+    uint32_t stalled; /* the last step left a message for want of space */
     ib_spsc out[INDEXBUS_MAX_CONSUMERS]; /* consumer queues, writer side */
 };
+
+static void refresh_present(indexbus_router *r);
 
 INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router **out)
 {
@@ -46,6 +51,8 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     /* pairs with the previous router's release of head in ib_mpsc_advance */
     r->mpsc_pos = ib_load_acquire(&v->mpsc->head);
     r->routed = ib_load_relaxed(&v->counters->routed);
+    r->epoch = ib_load_relaxed(&v->parts->ctl.consumer_epoch) - 1; /* force a first refresh */
+    refresh_present(r);
     for (uint32_t i = 0; i < v->consumer_count; i++)
         ib_spsc_attach_writer(&r->out[i],
                               (indexbus_spsc_ctl *)(v->consumer_queues + i * v->cq_stride),
@@ -99,13 +106,25 @@ static void bump(uint64_t *counter) /* single-writer counter: no RMW */
     ib_store_relaxed(counter, ib_load_relaxed(counter) + 1);
 }
 
-static uint64_t attached_mask(const indexbus_router *r)
+/* Re-read who is attached when the consumer set changed, then ack the
+ * epoch: every step that started before this one has finished, which is
+ * what a closing consumer waits for before draining its queue. */
+static void refresh_present(indexbus_router *r)
 {
+    ib_view *v = r->v;
+    /* pairs with the acq_rel bump in ib_bump_consumer_epoch */
+    uint32_t e = ib_load_acquire(&v->parts->ctl.consumer_epoch);
+    if (e == r->epoch)
+        return;
     uint64_t mask = 0;
-    for (uint32_t i = 0; i < r->v->consumer_count; i++)
-        if (ib_load_relaxed(&r->v->parts->consumer_owner[i]) != 0)
+    for (uint32_t i = 0; i < v->consumer_count; i++) {
+        uint32_t owner = ib_load_relaxed(&v->parts->consumer_owner[i]);
+        if (owner != 0 && !(owner & INDEXBUS_OWNER_LEAVING))
             mask |= 1ull << i;
-    return mask;
+    }
+    r->present = mask;
+    r->epoch = e;
+    ib_store_release(&v->router->seen_epoch, e); /* pairs with leave_routing */
 }
 
 static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t eligible,
@@ -116,6 +135,7 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     if (source < INDEXBUS_SOURCE_SPSC || source > INDEXBUS_SOURCE_ANY ||
         (mode != INDEXBUS_MODE_BROADCAST && mode != INDEXBUS_MODE_WORK_QUEUE))
         return INDEXBUS_INVALID_ARGUMENT;
+    refresh_present(r);
     int st = pick_source(r, source, &src, &idx);
     if (st != INDEXBUS_OK)
         return st;
@@ -127,7 +147,7 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     }
 
     /* only attached consumers take part: an absent one must not pin slots */
-    uint64_t present = attached_mask(r);
+    uint64_t present = r->present;
     uint64_t nc = present & (~eligible | no_credit);
     uint64_t fm = present & full & ~nc;
     uint64_t room = 0, corrupt = 0;
@@ -153,9 +173,12 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     if (targets == 0) {
         if (corrupt)
             return INDEXBUS_CORRUPT;
-        bump(&v->counters->route_no_space);
+        if (!r->stalled) /* count stalls, not the polls during one */
+            bump(&v->counters->route_no_space);
+        r->stalled = 1;
         return INDEXBUS_FULL; /* nobody can take it: leave it queued */
     }
+    r->stalled = 0;
     if (mode == INDEXBUS_MODE_BROADCAST)
         fm |= corrupt; /* the healthy ones got it; the broken ones missed it */
 
@@ -234,8 +257,21 @@ static int sources_busy(void *ctx)
 {
     indexbus_router *r = ctx;
     return ib_spsc_depth(r->v->spsc, r->v->queue_capacity) ||
-           ib_mpsc_depth(r->v->mpsc, r->v->queue_capacity) || ib_load_acquire(&r->stop);
+           ib_mpsc_depth(r->v->mpsc, r->v->queue_capacity) || ib_load_acquire(&r->stop) ||
+           ib_load_acquire(&r->v->parts->ctl.consumer_epoch) != r->epoch;
 }
+
+/* Blocked on full or absent consumers: they do not wake the router, so it
+ * parks in short slices, but comes back at once for a stop or a consumer
+ * joining or leaving. */
+static int stop_or_consumers_changed(void *ctx)
+{
+    indexbus_router *r = ctx;
+    return ib_load_acquire(&r->stop) ||
+           ib_load_acquire(&r->v->parts->ctl.consumer_epoch) != r->epoch;
+}
+
+#define IB_STALL_PARK_NS 1000000ull
 
 static int producers_done(indexbus_router *r)
 {
@@ -274,12 +310,16 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
         }
         int nothing_queued = st == INDEXBUS_EMPTY;
         st = INDEXBUS_OK;
+        refresh_present(r); /* ack consumers leaving even while idle */
         if (idle < spins)
             ib_cpu_relax();
-        else if (idle < spins + yields || !nothing_queued)
-            sched_yield(); /* FULL: consumers do not wake us, so keep polling */
-        else
+        else if (idle < spins + yields)
+            sched_yield();
+        else if (nothing_queued)
             ib_park(wake, sources_busy, r, park);
+        else
+            ib_park(wake, stop_or_consumers_changed, r,
+                    park < IB_STALL_PARK_NS ? park : IB_STALL_PARK_NS);
         idle++;
     }
     /* a stop consumed by this run, whatever ended it; a stop sent before

@@ -133,8 +133,13 @@ typedef struct indexbus_participants_ctl {
     uint32_t routers_ever;   /* (atomic) */
     uint32_t spsc_owner;     /* (atomic) participant index + 1, 0 = none */
     uint32_t router_owner;   /* (atomic) participant index + 1, 0 = none */
-    uint8_t reserved[32];
+    uint32_t consumer_epoch; /* (atomic) bumped on every consumer attach/detach */
+    uint8_t reserved[28];
 } indexbus_participants_ctl;
+
+/* consumer_owner[i]: 0 = free, participant index + 1 = attached; with this
+ * bit also set the consumer is closing: still owned, no longer routed to. */
+#define INDEXBUS_OWNER_LEAVING 0x80000000u
 
 typedef struct indexbus_participant {
     uint32_t state;          /* (atomic) INDEXBUS_PARTICIPANT_* */
@@ -161,7 +166,7 @@ typedef struct indexbus_counters_global {
     uint64_t published_mpsc; /* (atomic) added to by MPSC producers */
     uint8_t pad1[56];
     uint64_t routed;         /* (atomic) router: messages taken off a source */
-    uint64_t route_no_space; /* (atomic) router: steps that left a message for want of space */
+    uint64_t route_no_space; /* (atomic) router: stalls, a message held back for want of space */
     uint8_t pad2[48];
 } indexbus_counters_global;
 
@@ -183,8 +188,8 @@ typedef struct indexbus_wake_entry {
 /* ---- router section (fanout) --------------------------------------------- */
 
 typedef struct indexbus_router_section {
-    uint32_t rr_next; /* (atomic) next work-queue candidate */
-    uint32_t reserved0;
+    uint32_t rr_next;    /* (atomic) next work-queue candidate */
+    uint32_t seen_epoch; /* (atomic) consumer_epoch the router routes by */
     uint8_t pad[56];
 } indexbus_router_section;
 
@@ -260,6 +265,7 @@ INDEXBUS_ASSERT_OFF(indexbus_region_header, sections, 128);
 INDEXBUS_ASSERT_SIZE(indexbus_participants_ctl, 64);
 INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, spsc_owner, 24);
 INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, router_owner, 28);
+INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, consumer_epoch, 32);
 INDEXBUS_ASSERT_SIZE(indexbus_participant, 64);
 INDEXBUS_ASSERT_OFF(indexbus_participant, pid, 12);
 INDEXBUS_ASSERT_OFF(indexbus_participant, attach_time_ns, 16);
@@ -276,6 +282,7 @@ INDEXBUS_ASSERT_OFF(indexbus_counters_consumer, dropped_no_credit, 16);
 INDEXBUS_ASSERT_SIZE(indexbus_wake_entry, 64);
 INDEXBUS_ASSERT_OFF(indexbus_wake_entry, waiters, 4);
 INDEXBUS_ASSERT_SIZE(indexbus_router_section, 64);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, seen_epoch, 4);
 INDEXBUS_ASSERT_SIZE(indexbus_spsc_ctl, 128);
 INDEXBUS_ASSERT_OFF(indexbus_spsc_ctl, tail, 64);
 INDEXBUS_ASSERT_SIZE(indexbus_mpsc_ctl, 128);
