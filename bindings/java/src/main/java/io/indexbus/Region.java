@@ -1,0 +1,216 @@
+package io.indexbus;
+
+import io.indexbus.internal.indexbus;
+import io.indexbus.internal.indexbus_consumer_stats;
+import io.indexbus.internal.indexbus_info;
+import io.indexbus.internal.indexbus_open_config;
+import io.indexbus.internal.indexbus_region_config;
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * A mapped IndexBus region, and the factory for its {@link Producer}s, {@link Consumer}s and
+ * {@link Router}.
+ *
+ * <p>Names: a name with no '/' after its first character ({@code "orders"} or
+ * {@code "/orders"}) is POSIX shared memory; anything else ({@code "/dev/hugepages/x"},
+ * {@code "./x"}) is a file path.
+ *
+ * <p>{@link #close()} drops this object's reference only: producers, consumers and routers
+ * opened from it hold their own, so they keep working and the mapping lives until the last
+ * of them is closed too. The name stays until {@link #unlink(String)}.
+ *
+ * <pre>{@code
+ * try (Region region = Region.create("/orders", RegionConfig.events())) { ... }
+ * }</pre>
+ */
+public final class Region extends NativeHandle {
+    private final String name;
+
+    private Region(long handle, String name) {
+        super(handle, "region " + name);
+        this.name = name;
+    }
+
+    /**
+     * Creates a region exclusively and maps it.
+     *
+     * @throws ExistsException       if the name is taken
+     * @throws IndexBusException     {@link Status#INVALID_ARGUMENT} for a bad geometry or name,
+     *                               {@link Status#PERMISSION}, {@link Status#IO}, ...
+     * @throws IncompatibleException if the native library does not match this binding
+     */
+    public static Region create(String name, RegionConfig config) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(config, "config");
+        Version.ensureCompatible();
+        indexbus_region_config c = new indexbus_region_config();
+        try {
+            config.applyTo(c);
+            long[] out = new long[1];
+            Status.check(indexbus.indexbus_region_create(name, c, out), "create region " + name);
+            return new Region(out[0], name);
+        } finally {
+            c.delete();
+        }
+    }
+
+    /**
+     * Opens and validates an existing region, waiting up to 1 s for a creator that is still
+     * initialising it.
+     *
+     * @throws NotFoundException     if there is no such region
+     * @throws IncompatibleException if it is not an IndexBus region or has a newer layout major
+     * @throws IndexBusException     {@link Status#NOT_READY}, {@link Status#CORRUPT}, ...
+     */
+    public static Region open(String name) {
+        Objects.requireNonNull(name, "name");
+        Version.ensureCompatible();
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_region_open(name, null, out), "open region " + name);
+        return new Region(out[0], name);
+    }
+
+    /**
+     * As {@link #open(String)}, waiting up to {@code readyTimeout} for a racing creator
+     * ({@link Status#NOT_READY} after that).
+     */
+    public static Region open(String name, Duration readyTimeout) {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(readyTimeout, "readyTimeout");
+        Version.ensureCompatible();
+        indexbus_open_config c = new indexbus_open_config();
+        try {
+            c.setReady_timeout_ns(Durations.toNanos(readyTimeout));
+            long[] out = new long[1];
+            Status.check(indexbus.indexbus_region_open(name, c, out), "open region " + name);
+            return new Region(out[0], name);
+        } finally {
+            c.delete();
+        }
+    }
+
+    /**
+     * Removes a region's name; processes that have it mapped keep working.
+     *
+     * @throws NotFoundException if there is no such region
+     */
+    public static void unlink(String name) {
+        Objects.requireNonNull(name, "name");
+        Version.ensureCompatible();
+        Status.check(indexbus.indexbus_region_unlink(name), "unlink region " + name);
+    }
+
+    /** The name this region was created or opened with. */
+    public String name() {
+        return name;
+    }
+
+    /** A snapshot of geometry, counters and participants. */
+    public RegionInfo info() {
+        long h = handle();
+        indexbus_info i = new indexbus_info();
+        try {
+            Status.check(indexbus.indexbus_region_info(h, i), "info of " + this);
+            return new RegionInfo(
+                    RegionKind.of(i.getKind()),
+                    (int) i.getLayout_major(),
+                    (int) i.getLayout_minor(),
+                    i.getCapabilities(),
+                    i.getTotal_bytes(),
+                    (int) i.getSlot_count(),
+                    (int) i.getSlot_data_size(),
+                    (int) i.getQueue_capacity(),
+                    (int) i.getConsumer_count(),
+                    i.getCreator_pid(),
+                    (int) i.getFree_slots(),
+                    i.getCreation_time_ns(),
+                    i.getPublished(),
+                    i.getRouted(),
+                    i.getRoute_no_space(),
+                    (int) i.getProducers_live(),
+                    (int) i.getConsumers_live(),
+                    (int) i.getRouters_live(),
+                    (int) i.getParticipants_live(),
+                    i.getSpsc_depth(),
+                    i.getMpsc_depth());
+        } finally {
+            i.delete();
+        }
+    }
+
+    /**
+     * Counters of consumer {@code index}.
+     *
+     * @throws IndexBusException {@link Status#OUT_OF_RANGE} if {@code index >= consumerCount}
+     */
+    public ConsumerStats consumerStats(int index) {
+        long h = handle();
+        requireIndex(index);
+        indexbus_consumer_stats s = new indexbus_consumer_stats();
+        try {
+            Status.check(indexbus.indexbus_region_consumer_stats(h, index, s),
+                    "stats of consumer " + index + " of " + this);
+            return new ConsumerStats(index, s.getAttached() != 0, s.getDelivered(),
+                    s.getDropped_full(), s.getDropped_no_credit(), s.getDepth());
+        } finally {
+            s.delete();
+        }
+    }
+
+    /**
+     * Attaches a producer.
+     *
+     * @throws BusyException for a second {@link ProducerType#SPSC} producer
+     */
+    public Producer openProducer(ProducerType type) {
+        Objects.requireNonNull(type, "type");
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_producer_open(handle(), type.code(), out),
+                "open " + type + " producer on " + this);
+        return new Producer(out[0], type, name);
+    }
+
+    /** Attaches consumer 0, the only consumer of an events region. */
+    public Consumer openConsumer() {
+        return openConsumer(0);
+    }
+
+    /**
+     * Attaches consumer {@code index} (exclusive per index).
+     *
+     * @throws BusyException     if another handle holds that index
+     * @throws IndexBusException {@link Status#OUT_OF_RANGE} if {@code index >= consumerCount}
+     */
+    public Consumer openConsumer(int index) {
+        long h = handle();
+        requireIndex(index);
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_consumer_open(h, index, out),
+                "open consumer " + index + " on " + this);
+        return new Consumer(out[0], index, name);
+    }
+
+    /**
+     * Attaches the router of a fanout region (one per region).
+     *
+     * @throws IndexBusException {@link Status#WRONG_KIND} on an events region
+     * @throws BusyException     if another router is attached
+     */
+    public Router openRouter() {
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_router_open(handle(), out), "open router on " + this);
+        return new Router(out[0], name);
+    }
+
+    private static void requireIndex(int index) {
+        if (index < 0) {
+            throw new IllegalArgumentException("consumer index must be >= 0: " + index);
+        }
+    }
+
+    @Override
+    void release(long pointer) {
+        indexbus.indexbus_region_close(pointer);
+    }
+}

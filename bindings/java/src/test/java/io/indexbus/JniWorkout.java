@@ -1,0 +1,110 @@
+package io.indexbus;
+
+import java.nio.ByteBuffer;
+import java.time.Duration;
+
+/**
+ * Child process for {@link JniCheckTest}: drives every JNI entry point that takes a payload,
+ * an out-parameter or a struct, including the paths where the wrapper throws, so that a JVM
+ * run with {@code -Xcheck:jni} can report any misuse of JNI by the generated code.
+ *
+ * <p>Usage: {@code JniWorkout <events region> <fanout region>}
+ */
+public final class JniWorkout {
+    private JniWorkout() {
+    }
+
+    public static void main(String[] args) {
+        events(args[0]);
+        fanout(args[1]);
+        System.out.println("workout done");
+    }
+
+    private static void events(String name) {
+        RegionConfig cfg = RegionConfig.builder(RegionKind.EVENTS).slotCount(8).slotDataSize(64).build();
+        try (Region r = Region.create(name, cfg);
+             Producer p = r.openProducer(ProducerType.SPSC);
+             Consumer c = r.openConsumer()) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(64);
+            byte[] arr = new byte[64];
+            int[] lens = new int[8];
+            for (int round = 0; round < 50; round++) {
+                p.publish(new byte[] {1, 2, 3});
+                p.publish(arr, 1, 5);
+                direct.clear().limit(7);
+                p.publish(direct);
+                p.publish(ByteBuffer.allocate(4).asReadOnlyBuffer());
+                c.tryRecv(arr);
+                c.tryRecv(arr, 2, 10);
+                direct.clear();
+                c.tryRecv(direct);
+                direct.clear();
+                c.recv(direct, Duration.ofSeconds(1));
+                c.tryRecv(arr); // EMPTY
+                p.publishBatch(new byte[] {1, 2, 3, 4}, new int[] {1, 3});
+                direct.clear().limit(6);
+                p.publishBatch(direct, new int[] {2, 2, 2});
+                c.recvBatch(arr, lens);
+                direct.clear();
+                c.recvBatch(direct, lens);
+                p.claim().put((byte) 1);
+                p.commit();
+                p.claim();
+                p.abort();
+                c.recvBegin();
+                c.recvEnd();
+                c.recvBegin(); // EMPTY
+                c.await(Duration.ZERO);
+                r.info();
+                r.consumerStats(0);
+            }
+            p.publish(new byte[20]);
+            expect(() -> c.tryRecv(new byte[2]));                  // BUFFER_TOO_SMALL
+            expect(() -> c.recvBatch(new byte[2], new int[2]));    // BUFFER_TOO_SMALL
+            expect(() -> c.recv(ByteBuffer.allocateDirect(2), Duration.ZERO));
+            c.tryRecv(arr);
+            expect(() -> p.publish((byte[]) null));                 // NPE thrown by the wrapper
+            expect(() -> c.tryRecv((byte[]) null));
+            expect(() -> p.publish(new byte[65]));                  // TOO_LARGE
+            expect(() -> c.recv(direct, Duration.ofMillis(1)));     // TIMEOUT
+            expect(() -> Region.open(name + "-missing"));           // NOT_FOUND
+        } finally {
+            Region.unlink(name);
+        }
+    }
+
+    private static void fanout(String name) {
+        try (Region r = Region.create(name, RegionConfig.fanout(2));
+             Producer p = r.openProducer(ProducerType.MPSC);
+             Router router = r.openRouter();
+             Consumer c0 = r.openConsumer(0);
+             Consumer c1 = r.openConsumer(1)) {
+            byte[] buf = new byte[256];
+            for (int i = 0; i < 50; i++) {
+                p.publish(new byte[] {(byte) i});
+                p.publish(new byte[] {(byte) i});
+                p.publish(new byte[] {(byte) i});
+                router.routeOnce();
+                router.routeOnceStats(RouteSource.ANY, RouteMode.WORK_QUEUE);
+                router.routeOnceCredit(RouteSource.MPSC, RouteMode.BROADCAST, -1L, 0, 0);
+                c0.tryRecv(buf);
+                c0.tryRecv(buf);
+                c1.tryRecv(buf);
+                c1.tryRecv(buf);
+            }
+            router.stop();
+            router.run(RouterLoopConfig.defaults());
+        } finally {
+            Region.unlink(name);
+        }
+    }
+
+    private static void expect(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException expected) {
+            return;
+        }
+        throw new AssertionError("expected an exception");
+    }
+}
