@@ -1,0 +1,61 @@
+# bindings/go/go.mk - the Go binding; -included by the top Makefile.
+#   make go-binding    generate the SWIG layer (if stale) and build the packages
+#   make check-go      deps, generate, go vet, go test, go test -race, and
+#                      go test with GOEXPERIMENT=cgocheck2 when the Go has it
+# Both honour B (the library build dir). Go keeps its caches in their
+# default places.
+
+GO_DIR      := bindings/go
+GO_SWIG_DIR := $(GO_DIR)/internal/swig
+GO_SWIG_GEN := $(GO_SWIG_DIR)/indexbus.go $(GO_SWIG_DIR)/indexbus_wrap.c
+GO_SWIG_IN  := bindings/swig/indexbus.i bindings/swig/go.i \
+               abi/include/indexbus/indexbus.h abi/include/indexbus/layout.h
+GO_SWIG_TMP := $(B)/go-swig
+
+# The official Go tarball lives in /usr/local/go/bin, often not on PATH; a go
+# already on PATH wins.
+GO_PATH     := $(PATH):/usr/local/go/bin
+GO          := PATH="$(GO_PATH)" go
+# cgo puts these before the package's own #cgo LDFLAGS (which default to
+# `build`), so the library in $(B) is the one linked and found at run time.
+GO_ENV      := CGO_ENABLED=1 CGO_LDFLAGS="-L$(abspath $(B)) -Wl,-rpath,$(abspath $(B))"
+
+.PHONY: go-deps go-generate go-binding check-go go-vet go-test
+
+go-deps:
+	@PATH="$(GO_PATH)" sh tools/deps.sh swig go
+
+# Generate into $(B) first, from the top directory with relative paths so
+# the output does not depend on where the tree lives, gofmt it, then replace
+# the files in the source tree only when their content changed: generating
+# again never changes a file.
+$(GO_SWIG_GEN) &: $(GO_SWIG_IN) $(GO_DIR)/go.mk
+	@mkdir -p $(GO_SWIG_TMP) $(GO_SWIG_DIR)
+	$(call say,SWIG,bindings/swig/indexbus.i)swig -go -cgo -intgosize 64 -package swig \
+	    -Ibindings/swig -Iabi/include -o $(GO_SWIG_TMP)/indexbus_wrap.c -outdir $(GO_SWIG_TMP) \
+	    bindings/swig/indexbus.i
+	$(Q)PATH="$(GO_PATH)" gofmt -w $(GO_SWIG_TMP)/indexbus.go
+	$(Q)for f in indexbus.go indexbus_wrap.c; do \
+	    if cmp -s $(GO_SWIG_TMP)/$$f $(GO_SWIG_DIR)/$$f; then touch $(GO_SWIG_DIR)/$$f; \
+	    else cp $(GO_SWIG_TMP)/$$f $(GO_SWIG_DIR)/$$f; fi; done
+
+go-generate: $(GO_SWIG_GEN)
+
+go-binding: lib go-generate
+	$(call say,GO,build ./...)cd $(GO_DIR) && $(GO_ENV) $(GO) build ./...
+
+go-vet: go-binding
+	$(call say,GOFMT,-l $(GO_DIR))cd $(GO_DIR) && unformatted=$$(PATH="$(GO_PATH)" gofmt -l .) && \
+	    { [ -z "$$unformatted" ] || { echo "gofmt needed: $$unformatted"; exit 1; }; }
+	$(call say,GO,vet ./...)cd $(GO_DIR) && $(GO_ENV) $(GO) vet ./...
+
+go-test: go-vet
+	$(call say,GO,test ./...)cd $(GO_DIR) && $(GO_ENV) $(GO) test -count=1 ./...
+	$(call say,GO,test -race ./...)cd $(GO_DIR) && $(GO_ENV) $(GO) test -count=1 -race ./...
+	$(Q)cd $(GO_DIR) && if $(GO_ENV) GOEXPERIMENT=cgocheck2 $(GO) env GOEXPERIMENT >/dev/null 2>&1; then \
+	    echo "  GO GOEXPERIMENT=cgocheck2 test ./..."; \
+	    $(GO_ENV) GOEXPERIMENT=cgocheck2 $(GO) test -count=1 ./...; \
+	else echo "  GO this Go has no GOEXPERIMENT=cgocheck2: that run is skipped"; fi
+
+check-go: go-deps
+	$(MAKE) go-test

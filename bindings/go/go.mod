@@ -1,0 +1,3 @@
+module github.com/indexbus/indexbus/bindings/go
+
+go 1.22

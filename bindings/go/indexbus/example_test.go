@@ -1,0 +1,167 @@
+package indexbus_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+	"os"
+	"time"
+
+	"github.com/indexbus/indexbus/bindings/go/indexbus"
+)
+
+func Example() {
+	name := fmt.Sprintf("/hello-indexbus-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{Kind: indexbus.KindEvents})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+
+	// In real use the producer and the consumer are separate processes that
+	// each call indexbus.Open(name).
+	tx, err := region.OpenProducer(indexbus.SPSC)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rx, err := region.OpenConsumer(0)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rx.Close()
+
+	if err := tx.Publish([]byte("hello, bus")); err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	buf := make([]byte, 256)
+	n, err := rx.Recv(ctx, buf)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", buf[:n])
+
+	// Once every producer has closed and everything is read, the consumer
+	// is told so.
+	tx.Close()
+	_, err = rx.TryRecv(buf)
+	fmt.Println(errors.Is(err, indexbus.ErrDisconnected))
+	// Output:
+	// hello, bus
+	// true
+}
+
+// Zero-copy both ways: the producer writes straight into a slot, the
+// consumer reads it where it lies.
+func ExampleProducer_Claim() {
+	name := fmt.Sprintf("/indexbus-claim-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{SlotDataSize: 64})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	tx, _ := region.OpenProducer(indexbus.MPSC)
+	defer tx.Close()
+	rx, _ := region.OpenConsumer(0)
+	defer rx.Close()
+
+	slot, err := tx.Claim() // the slot in shared memory, valid until Commit
+	if err != nil {
+		log.Fatal(err)
+	}
+	n := copy(slot, "written in place")
+	if err := tx.Commit(n); err != nil {
+		log.Fatal(err)
+	}
+
+	msg, err := rx.RecvBegin() // the message in shared memory, valid until RecvEnd
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%d-byte slot, got %q\n", len(slot), msg)
+	if err := rx.RecvEnd(); err != nil {
+		log.Fatal(err)
+	}
+	// Output: 64-byte slot, got "written in place"
+}
+
+// A fanout region: a router broadcasts every message to every consumer.
+func ExampleRouter_Run() {
+	name := fmt.Sprintf("/indexbus-fanout-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{Kind: indexbus.KindFanout, ConsumerCount: 2})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	router, _ := region.OpenRouter()
+	defer router.Close()
+	tx, _ := region.OpenProducer(indexbus.MPSC)
+	defer tx.Close()
+	rx0, _ := region.OpenConsumer(0)
+	defer rx0.Close()
+	rx1, _ := region.OpenConsumer(1)
+	defer rx1.Close()
+
+	done := make(chan uint64)
+	go func() {
+		routed, _ := router.Run(indexbus.RunConfig{Mode: indexbus.Broadcast})
+		done <- routed
+	}()
+
+	tx.PublishBatch([][]byte{[]byte("one"), []byte("two")})
+	buf := make([]byte, 64)
+	for _, rx := range []*indexbus.Consumer{rx0, rx1} {
+		for i := 0; i < 2; i++ {
+			n, err := rx.RecvTimeout(buf, time.Second)
+			if err != nil {
+				log.Fatal(err)
+			}
+			fmt.Printf("consumer %d: %s\n", rx.Index(), buf[:n])
+		}
+	}
+	router.Stop()
+	fmt.Println("routed:", <-done)
+	// Output:
+	// consumer 0: one
+	// consumer 0: two
+	// consumer 1: one
+	// consumer 1: two
+	// routed: 2
+}
+
+// Receive in batches: messages come packed back to back, lens[i] long.
+func ExampleConsumer_RecvBatch() {
+	name := fmt.Sprintf("/indexbus-batch-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	tx, _ := region.OpenProducer(indexbus.SPSC)
+	defer tx.Close()
+	rx, _ := region.OpenConsumer(0)
+	defer rx.Close()
+
+	tx.PublishBatch([][]byte{[]byte("alpha"), []byte("beta"), []byte("gamma")})
+	buf := make([]byte, 1024)
+	lens := make([]uint32, 8)
+	n, err := rx.RecvBatch(buf, lens)
+	if err != nil {
+		log.Fatal(err)
+	}
+	off := 0
+	for _, l := range lens[:n] {
+		fmt.Println(string(buf[off : off+int(l)]))
+		off += int(l)
+	}
+	// Output:
+	// alpha
+	// beta
+	// gamma
+}

@@ -1,0 +1,365 @@
+package indexbus
+
+import (
+	"fmt"
+	"io/fs"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/indexbus/indexbus/bindings/go/internal/swig"
+)
+
+// Kind is the kind of a region.
+type Kind uint32
+
+const (
+	// KindEvents: SPSC and MPSC producers feed one consumer (index 0).
+	KindEvents Kind = Kind(swig.INDEXBUS_KIND_EVENTS)
+	// KindFanout: producers feed a router that broadcasts to, or
+	// load-balances across, up to 64 consumer queues.
+	KindFanout Kind = Kind(swig.INDEXBUS_KIND_FANOUT)
+)
+
+// String returns "events", "fanout" or "Kind(n)".
+func (k Kind) String() string {
+	switch k {
+	case KindEvents:
+		return "events"
+	case KindFanout:
+		return "fanout"
+	}
+	return fmt.Sprintf("Kind(%d)", uint32(k))
+}
+
+// Capability bits of a region (Info.Capabilities).
+const (
+	CapEvents       = swig.INDEXBUS_CAP_EVENTS
+	CapFanout       = swig.INDEXBUS_CAP_FANOUT
+	CapMPSC         = swig.INDEXBUS_CAP_MPSC
+	CapBlocking     = swig.INDEXBUS_CAP_BLOCKING
+	CapCounters     = swig.INDEXBUS_CAP_COUNTERS
+	CapParticipants = swig.INDEXBUS_CAP_PARTICIPANTS
+)
+
+// Config describes a region for Create. The zero value is a default events
+// region; every zero field takes the library default.
+type Config struct {
+	Kind          Kind        // KindEvents (also for 0) or KindFanout
+	SlotCount     uint32      // power of two, 2..1Mi; 0 = 1024
+	SlotDataSize  uint32      // bytes per message, multiple of 8, 64..1 MiB; 0 = 256
+	QueueCapacity uint32      // power of two; 0 = SlotCount
+	ConsumerCount uint32      // events: 1; fanout: 1..64; 0 = 1 (events) or 4 (fanout)
+	Mode          fs.FileMode // permission bits of the shm object or file; 0 = 0600
+	Prefault      bool        // touch every page at creation
+}
+
+// Region is an open IndexBus region. Open producers, consumers and a router
+// on it; they keep the mapping alive even after the Region is closed.
+//
+// A Region is safe for concurrent use; its calls are serialised.
+type Region struct {
+	mu   sync.Mutex
+	h    swig.Region // 0 once closed
+	name string
+	out  *regionOut // out-parameters (see callOut), guarded by mu
+}
+
+// regionOut holds a Region's out-parameters; pointer-free, see callOut.
+type regionOut struct {
+	info  swig.Info
+	stats swig.ConsumerStats
+}
+
+// checkName rejects names C would see differently: a Go string may hold NUL
+// bytes, a C string ends at the first one.
+func checkName(op, name string) error {
+	if strings.IndexByte(name, 0) >= 0 {
+		return &Error{Code: StatusInvalidArgument, Op: op, Detail: "name contains a NUL byte"}
+	}
+	return nil
+}
+
+// Create creates the region name exclusively (ErrExists if the name is
+// taken) and maps it. A name with no '/' after its first character
+// ("orders", "/orders") is POSIX shared memory; anything else is a file
+// path.
+func Create(name string, cfg Config) (*Region, error) {
+	const op = "create"
+	if err := CheckVersion(); err != nil {
+		return nil, err
+	}
+	if err := checkName(op, name); err != nil {
+		return nil, err
+	}
+	kind := cfg.Kind
+	if kind == 0 {
+		kind = KindEvents
+	}
+	var c swig.RegionConfig
+	if err := check(op, swig.Indexbus_region_config_init(&c, uint32(kind))); err != nil {
+		return nil, err
+	}
+	if cfg.SlotCount != 0 {
+		c.SlotCount = cfg.SlotCount
+	}
+	if cfg.SlotDataSize != 0 {
+		c.SlotDataSize = cfg.SlotDataSize
+	}
+	c.QueueCapacity = cfg.QueueCapacity // 0: the library uses the slot count
+	if cfg.ConsumerCount != 0 {
+		c.ConsumerCount = cfg.ConsumerCount
+	}
+	if cfg.Mode != 0 {
+		c.Mode = uint32(cfg.Mode) // non-permission bits make the library refuse it
+	}
+	if cfg.Prefault {
+		c.Flags |= uint32(swig.INDEXBUS_CREATE_PREFAULT)
+	}
+	var h swig.Region
+	if err := check(op, swig.Indexbus_region_create(name, &c, &h)); err != nil {
+		return nil, err
+	}
+	return &Region{h: h, name: name, out: new(regionOut)}, nil
+}
+
+// OpenOption configures Open.
+type OpenOption func(*openOptions)
+
+type openOptions struct {
+	readyTimeout time.Duration
+	set          bool
+}
+
+// WithReadyTimeout sets how long Open waits for a creator that has not
+// finished initialising the region (ErrNotReady after that). The default is
+// one second.
+func WithReadyTimeout(d time.Duration) OpenOption {
+	return func(o *openOptions) {
+		o.readyTimeout = max(d, 0)
+		o.set = true
+	}
+}
+
+// Open opens and validates an existing region: ErrNotFound if there is
+// none, ErrIncompatible if it is not an IndexBus region or has a layout this
+// library cannot read, ErrCorrupt if its header is inconsistent.
+func Open(name string, opts ...OpenOption) (*Region, error) {
+	const op = "open"
+	if err := CheckVersion(); err != nil {
+		return nil, err
+	}
+	if err := checkName(op, name); err != nil {
+		return nil, err
+	}
+	var o openOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var cfg *swig.OpenConfig // nil: library defaults
+	if o.set {
+		cfg = &swig.OpenConfig{Size: swig.OpenConfigSize, ReadyTimeoutNs: uint64(o.readyTimeout)}
+	}
+	var h swig.Region
+	if err := check(op, swig.Indexbus_region_open(name, cfg, &h)); err != nil {
+		return nil, err
+	}
+	return &Region{h: h, name: name, out: new(regionOut)}, nil
+}
+
+// Unlink removes the region's name. Processes that have it mapped keep
+// working; the memory goes away with the last of them.
+func Unlink(name string) error {
+	const op = "unlink"
+	if err := checkName(op, name); err != nil {
+		return err
+	}
+	return check(op, swig.Indexbus_region_unlink(name))
+}
+
+// Name returns the name the region was created or opened with.
+func (r *Region) Name() string { return r.name }
+
+// Close drops this handle. Producers, consumers and routers opened on the
+// region stay usable until they are closed themselves. Closing twice
+// returns ErrClosed.
+func (r *Region) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == 0 {
+		return closedError("region close")
+	}
+	h := r.h
+	r.h = 0
+	return check("region close", swig.Indexbus_region_close(h))
+}
+
+// Info is a snapshot of a region's geometry, counters and participants.
+type Info struct {
+	Kind             Kind
+	LayoutMajor      uint32
+	LayoutMinor      uint32
+	Capabilities     uint64 // Cap* bits
+	TotalBytes       uint64 // layout size
+	SlotCount        uint32
+	SlotDataSize     uint32 // largest message
+	QueueCapacity    uint32
+	ConsumerCount    uint32
+	CreatorPID       int
+	FreeSlots        uint32 // exact only when the region is quiet
+	CreationTime     time.Time
+	Published        uint64 // by SPSC and MPSC producers
+	Routed           uint64
+	RouteNoSpace     uint64 // routing steps that found no room
+	ProducersLive    uint32
+	ConsumersLive    uint32
+	RoutersLive      uint32
+	ParticipantsLive uint32
+	SPSCDepth        uint64 // messages waiting in the SPSC producer queue
+	MPSCDepth        uint64 // messages waiting in the MPSC producer queue
+}
+
+// Info returns a snapshot of the region's state.
+func (r *Region) Info() (Info, error) {
+	const op = "info"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == 0 {
+		return Info{}, closedError(op)
+	}
+	r.out.info = swig.Info{Size: swig.InfoSize}
+	if err := check(op, swig.Indexbus_region_info(r.h, &r.out.info)); err != nil {
+		return Info{}, err
+	}
+	c := &r.out.info
+	return Info{
+		Kind:             Kind(c.Kind),
+		LayoutMajor:      c.LayoutMajor,
+		LayoutMinor:      c.LayoutMinor,
+		Capabilities:     c.Capabilities,
+		TotalBytes:       c.TotalBytes,
+		SlotCount:        c.SlotCount,
+		SlotDataSize:     c.SlotDataSize,
+		QueueCapacity:    c.QueueCapacity,
+		ConsumerCount:    c.ConsumerCount,
+		CreatorPID:       int(c.CreatorPid),
+		FreeSlots:        c.FreeSlots,
+		CreationTime:     time.Unix(0, int64(c.CreationTimeNs)),
+		Published:        c.Published,
+		Routed:           c.Routed,
+		RouteNoSpace:     c.RouteNoSpace,
+		ProducersLive:    c.ProducersLive,
+		ConsumersLive:    c.ConsumersLive,
+		RoutersLive:      c.RoutersLive,
+		ParticipantsLive: c.ParticipantsLive,
+		SPSCDepth:        c.SpscDepth,
+		MPSCDepth:        c.MpscDepth,
+	}, nil
+}
+
+// ConsumerStats are one consumer index's counters.
+type ConsumerStats struct {
+	Attached        bool   // a consumer handle holds this index
+	Delivered       uint64 // messages put in its queue (fanout) or taken (events)
+	DroppedFull     uint64 // broadcasts skipped because its queue was full
+	DroppedNoCredit uint64 // broadcasts skipped for want of credit or eligibility
+	Depth           uint64 // messages waiting for it
+}
+
+// ConsumerStats returns the counters of consumer index (ErrOutOfRange if
+// index >= the consumer count).
+func (r *Region) ConsumerStats(index int) (ConsumerStats, error) {
+	const op = "consumer stats"
+	if index < 0 || uint64(index) > math.MaxUint32 {
+		return ConsumerStats{}, &Error{Code: StatusOutOfRange, Op: op}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == 0 {
+		return ConsumerStats{}, closedError(op)
+	}
+	r.out.stats = swig.ConsumerStats{Size: swig.ConsumerStatsSize}
+	if err := check(op, swig.Indexbus_region_consumer_stats(r.h, uint32(index), &r.out.stats)); err != nil {
+		return ConsumerStats{}, err
+	}
+	s := &r.out.stats
+	return ConsumerStats{
+		Attached:        s.Attached != 0,
+		Delivered:       s.Delivered,
+		DroppedFull:     s.DroppedFull,
+		DroppedNoCredit: s.DroppedNoCredit,
+		Depth:           s.Depth,
+	}, nil
+}
+
+// ProducerType selects the producer flavour.
+type ProducerType uint32
+
+const (
+	// SPSC is the single exclusive producer of a region (ErrBusy for a second).
+	SPSC ProducerType = ProducerType(swig.INDEXBUS_PRODUCER_SPSC)
+	// MPSC producers: any number, from any processes. Open one per goroutine.
+	MPSC ProducerType = ProducerType(swig.INDEXBUS_PRODUCER_MPSC)
+)
+
+// String returns "SPSC", "MPSC" or "ProducerType(n)".
+func (t ProducerType) String() string {
+	switch t {
+	case SPSC:
+		return "SPSC"
+	case MPSC:
+		return "MPSC"
+	}
+	return fmt.Sprintf("ProducerType(%d)", uint32(t))
+}
+
+// OpenProducer attaches a producer of type t.
+func (r *Region) OpenProducer(t ProducerType) (*Producer, error) {
+	const op = "producer open"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == 0 {
+		return nil, closedError(op)
+	}
+	var h swig.Producer // a local: &p.h would expose all of *p to C
+	if err := check(op, swig.Indexbus_producer_open(r.h, uint32(t), &h)); err != nil {
+		return nil, err
+	}
+	return &Producer{h: h, typ: t, out: new(callOut)}, nil
+}
+
+// OpenConsumer attaches consumer index (events regions have only 0; ErrBusy
+// if another handle holds the index, ErrOutOfRange if it does not exist).
+func (r *Region) OpenConsumer(index int) (*Consumer, error) {
+	const op = "consumer open"
+	if index < 0 || uint64(index) > math.MaxUint32 {
+		return nil, &Error{Code: StatusOutOfRange, Op: op}
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == 0 {
+		return nil, closedError(op)
+	}
+	var h swig.Consumer
+	if err := check(op, swig.Indexbus_consumer_open(r.h, uint32(index), &h)); err != nil {
+		return nil, err
+	}
+	return &Consumer{h: h, index: index, out: new(callOut)}, nil
+}
+
+// OpenRouter attaches the region's router (fanout regions only:
+// ErrWrongKind otherwise; ErrBusy if one is attached already).
+func (r *Region) OpenRouter() (*Router, error) {
+	const op = "router open"
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.h == 0 {
+		return nil, closedError(op)
+	}
+	var h swig.Router
+	if err := check(op, swig.Indexbus_router_open(r.h, &h)); err != nil {
+		return nil, err
+	}
+	return &Router{h: h, out: new(routerOut)}, nil
+}

@@ -1,0 +1,378 @@
+/* go.i - Go-only part of the SWIG interface, %included by indexbus.i before
+ * the declarations so everything here applies to them.
+ *
+ * The generated package (bindings/go/internal/swig) is a raw layer: one Go
+ * function per C function, status codes returned as int. The idiomatic API
+ * is bindings/go/indexbus. Rules this file enforces:
+ *
+ *  - Payloads are (pointer, length) with no copy: a Go []byte (or []uint32
+ *    for length arrays) travels to C as a slice header, valid only for the
+ *    duration of the call. C never keeps a Go pointer.
+ *  - Handles are plain uintptr-based Go types; `T **out` becomes `*T`.
+ *  - Memory the library hands back (a claimed slot, a borrowed message) comes
+ *    back as a Span: a pointer into C (shared) memory plus a length. A Span
+ *    holds no Go pointer, so it may itself be passed to C.
+ *  - The size-prefixed structs are Go mirror types, passed by pointer (C
+ *    reads/writes them in Go memory during the call). Every size and field
+ *    offset is checked against the C header at compile time.
+ *  - Status codes and other enum values are true Go constants whose values
+ *    cgo takes from the header at compile time. */
+
+/* ---- cgo preamble: the header for compile-time checks; link flags -------- */
+
+/* ${SRCDIR} is bindings/go/internal/swig. The header path is fixed in the
+ * tree. -L/-rpath default to the default build dir `build`; the make
+ * fragment passes CGO_LDFLAGS for $(B), which cgo puts first. */
+%insert(cgo_comment_typedefs) %{
+#cgo CFLAGS: -I${SRCDIR}/../../../../abi/include
+#cgo LDFLAGS: -L${SRCDIR}/../../../../build -Wl,-rpath,${SRCDIR}/../../../../build -lindexbus
+#include <string.h>
+#include <indexbus/indexbus.h>
+// the Go Span type, as ib_go_span in the wrapper; no block comments here
+typedef struct { void *data; long long len; } ib_go_span_t;
+%}
+
+%{
+#include <string.h>
+%}
+
+%go_import("strings")
+
+/* ---- what is not wrapped ------------------------------------------------- */
+
+/* Structs: the layout.h region structs are the shared-memory format, which
+ * Go code never touches; the API structs are replaced by mirrors below. */
+%rename("$ignore", %$isclass) "";
+/* Enum items, and macros whose value is an expression, would become
+ * variables initialised by a C call at package init; they are emitted as
+ * constants below instead. */
+%rename("$ignore", %$isenumitem) "";
+%ignore INDEXBUS_VERSION_NUMBER;
+%ignore INDEXBUS_CAP_EVENTS;
+%ignore INDEXBUS_CAP_FANOUT;
+%ignore INDEXBUS_CAP_MPSC;
+%ignore INDEXBUS_CAP_BLOCKING;
+%ignore INDEXBUS_CAP_COUNTERS;
+%ignore INDEXBUS_CAP_PARTICIPANTS;
+%ignore INDEXBUS_MAX_SLOTS;
+%ignore INDEXBUS_MAX_SLOT_DATA;
+%ignore INDEXBUS_MAX_QUEUE;
+
+/* ---- scalars ------------------------------------------------------------- */
+
+%typemap(gotype) uint32_t, const uint32_t "uint32"
+
+/* ---- strings the library returns are static: copy once, free nothing ----- */
+
+%typemap(out) const char * %{
+  $result.p = (char *)$1;
+  $result.n = $1 ? (intgo)strlen($1) : 0;
+%}
+%typemap(goout) const char * %{ $result = strings.Clone($1) %}
+
+/* ---- opaque handles ------------------------------------------------------ */
+
+%define IB_GO_HANDLE(CTYPE, GOTYPE)
+%typemap(gotype) CTYPE *, const CTYPE * "GOTYPE"
+%typemap(imtype) CTYPE *, const CTYPE * "uintptr"
+%typemap(goin) CTYPE *, const CTYPE * "$result = uintptr($input)"
+%typemap(in) CTYPE *, const CTYPE * %{ $1 = ($1_ltype)$input; %}
+/* out-parameter: C stores the new handle straight into the Go variable */
+%typemap(gotype) CTYPE **out "*GOTYPE"
+%typemap(in) CTYPE **out %{ $1 = ($1_ltype)$input; %}
+%enddef
+
+IB_GO_HANDLE(indexbus_region, Region)
+IB_GO_HANDLE(indexbus_producer, Producer)
+IB_GO_HANDLE(indexbus_router, Router)
+IB_GO_HANDLE(indexbus_consumer, Consumer)
+
+/* ---- payloads: (pointer, length) <- Go slice, no copy --------------------- */
+
+%typemap(gotype) (const void *data, size_t len), (void *buf, size_t cap) "[]byte"
+%typemap(in) (const void *data, size_t len), (void *buf, size_t cap) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+
+/* publish_batch: the message bytes; their lengths come from lens, and the
+ * caller guarantees the slice holds their sum */
+%typemap(gotype) const void *data "[]byte"
+%typemap(in) const void *data %{ $1 = ($1_ltype)$input.array; %}
+
+%typemap(gotype) (const uint32_t *lens, size_t count), (uint32_t *lens, size_t max_msgs) "[]uint32"
+%typemap(in) (const uint32_t *lens, size_t count), (uint32_t *lens, size_t max_msgs) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = (size_t)$input.len;
+%}
+
+/* size_t results: Go int has the width of size_t (checked below) */
+%typemap(gotype) size_t *len, size_t *published, size_t *count "*int"
+%typemap(in) size_t *len, size_t *published, size_t *count %{ $1 = ($1_ltype)$input; %}
+
+/* ---- memory the library hands out: Span --------------------------------- */
+
+%{
+/* layout of the Go Span type */
+typedef struct { void *data; intgo len; } ib_go_span;
+%}
+
+%typemap(gotype) (void **buf, size_t *capacity), (const void **data, size_t *len) "*Span"
+%typemap(in) (void **buf, size_t *capacity) (void *tdata = NULL, size_t tlen = 0) %{
+  $1 = &tdata;
+  $2 = &tlen;
+%}
+%typemap(in) (const void **data, size_t *len) (const void *tdata = NULL, size_t tlen = 0) %{
+  $1 = ($1_ltype)&tdata;
+  $2 = &tlen;
+%}
+/* the Span is always written: the library's pointer, or NULL on failure */
+%typemap(argout) (void **buf, size_t *capacity), (const void **data, size_t *len) %{
+  ((ib_go_span *)$input)->data = (void *)tdata$argnum;
+  ((ib_go_span *)$input)->len = (intgo)tlen$argnum;
+%}
+
+/* ---- size-prefixed structs: Go mirrors passed by pointer ------------------ */
+
+%define IB_GO_STRUCT(CTYPE, GOTYPE)
+%typemap(gotype) CTYPE *, const CTYPE * "*GOTYPE"
+%typemap(in) CTYPE *, const CTYPE * %{ $1 = ($1_ltype)$input; %}
+%enddef
+
+IB_GO_STRUCT(indexbus_region_config, RegionConfig)
+IB_GO_STRUCT(indexbus_open_config, OpenConfig)
+IB_GO_STRUCT(indexbus_info, Info)
+IB_GO_STRUCT(indexbus_consumer_stats, ConsumerStats)
+IB_GO_STRUCT(indexbus_route_result, RouteResult)
+IB_GO_STRUCT(indexbus_router_loop_config, RouterLoopConfig)
+
+/* ---- Go declarations ------------------------------------------------------ */
+
+%insert(go_wrapper) %{
+
+// Region is an indexbus_region handle (a C pointer; 0 is NULL).
+type Region uintptr
+
+// Producer is an indexbus_producer handle (a C pointer; 0 is NULL).
+type Producer uintptr
+
+// Router is an indexbus_router handle (a C pointer; 0 is NULL).
+type Router uintptr
+
+// Consumer is an indexbus_consumer handle (a C pointer; 0 is NULL).
+type Consumer uintptr
+
+// Span is memory the library hands out: a claimed slot or a borrowed
+// message, in C (shared) memory. It stays valid only until the matching
+// Commit/Abort or RecvEnd (or the handle's close).
+type Span struct {
+	Data unsafe.Pointer // C memory, never a Go pointer
+	Len  int
+}
+
+// Bytes returns the span as a slice aliasing the C memory (nil if unset).
+func (s Span) Bytes() []byte {
+	if s.Data == nil {
+		return nil
+	}
+	return unsafe.Slice((*byte)(s.Data), s.Len)
+}
+
+// Status codes (enum indexbus_status); the values are the header's.
+const (
+	INDEXBUS_OK               = int(C.INDEXBUS_OK)
+	INDEXBUS_FULL             = int(C.INDEXBUS_FULL)
+	INDEXBUS_EMPTY            = int(C.INDEXBUS_EMPTY)
+	INDEXBUS_TOO_LARGE        = int(C.INDEXBUS_TOO_LARGE)
+	INDEXBUS_BUFFER_TOO_SMALL = int(C.INDEXBUS_BUFFER_TOO_SMALL)
+	INDEXBUS_INCOMPATIBLE     = int(C.INDEXBUS_INCOMPATIBLE)
+	INDEXBUS_NOT_READY        = int(C.INDEXBUS_NOT_READY)
+	INDEXBUS_INVALID_ARGUMENT = int(C.INDEXBUS_INVALID_ARGUMENT)
+	INDEXBUS_WRONG_KIND       = int(C.INDEXBUS_WRONG_KIND)
+	INDEXBUS_TIMEOUT          = int(C.INDEXBUS_TIMEOUT)
+	INDEXBUS_DISCONNECTED     = int(C.INDEXBUS_DISCONNECTED)
+	INDEXBUS_CORRUPT          = int(C.INDEXBUS_CORRUPT)
+	INDEXBUS_PERMISSION       = int(C.INDEXBUS_PERMISSION)
+	INDEXBUS_EXISTS           = int(C.INDEXBUS_EXISTS)
+	INDEXBUS_NOT_FOUND        = int(C.INDEXBUS_NOT_FOUND)
+	INDEXBUS_IO               = int(C.INDEXBUS_IO)
+	INDEXBUS_BUSY             = int(C.INDEXBUS_BUSY)
+	INDEXBUS_NO_MEMORY        = int(C.INDEXBUS_NO_MEMORY)
+	INDEXBUS_OUT_OF_RANGE     = int(C.INDEXBUS_OUT_OF_RANGE)
+	INDEXBUS_BAD_STATE        = int(C.INDEXBUS_BAD_STATE)
+)
+
+// Macro values that are expressions in the header.
+const (
+	INDEXBUS_VERSION_NUMBER   = int(C.INDEXBUS_VERSION_NUMBER)
+	INDEXBUS_CAP_EVENTS       = uint64(C.INDEXBUS_CAP_EVENTS)
+	INDEXBUS_CAP_FANOUT       = uint64(C.INDEXBUS_CAP_FANOUT)
+	INDEXBUS_CAP_MPSC         = uint64(C.INDEXBUS_CAP_MPSC)
+	INDEXBUS_CAP_BLOCKING     = uint64(C.INDEXBUS_CAP_BLOCKING)
+	INDEXBUS_CAP_COUNTERS     = uint64(C.INDEXBUS_CAP_COUNTERS)
+	INDEXBUS_CAP_PARTICIPANTS = uint64(C.INDEXBUS_CAP_PARTICIPANTS)
+	INDEXBUS_MAX_SLOTS        = uint(C.INDEXBUS_MAX_SLOTS)
+	INDEXBUS_MAX_SLOT_DATA    = uint(C.INDEXBUS_MAX_SLOT_DATA)
+	INDEXBUS_MAX_QUEUE        = uint(C.INDEXBUS_MAX_QUEUE)
+)
+
+// RegionConfig mirrors indexbus_region_config.
+type RegionConfig struct {
+	Size          uint32
+	Kind          uint32
+	SlotCount     uint32
+	SlotDataSize  uint32
+	QueueCapacity uint32
+	ConsumerCount uint32
+	Mode          uint32
+	Flags         uint32
+}
+
+// OpenConfig mirrors indexbus_open_config.
+type OpenConfig struct {
+	Size           uint32
+	Flags          uint32
+	ReadyTimeoutNs uint64
+}
+
+// Info mirrors indexbus_info.
+type Info struct {
+	Size             uint32
+	Kind             uint32
+	LayoutMajor      uint32
+	LayoutMinor      uint32
+	Capabilities     uint64
+	TotalBytes       uint64
+	SlotCount        uint32
+	SlotDataSize     uint32
+	QueueCapacity    uint32
+	ConsumerCount    uint32
+	CreatorPid       uint32
+	FreeSlots        uint32
+	CreationTimeNs   uint64
+	Published        uint64
+	Routed           uint64
+	RouteNoSpace     uint64
+	ProducersLive    uint32
+	ConsumersLive    uint32
+	RoutersLive      uint32
+	ParticipantsLive uint32
+	SpscDepth        uint64
+	MpscDepth        uint64
+}
+
+// ConsumerStats mirrors indexbus_consumer_stats.
+type ConsumerStats struct {
+	Size            uint32
+	Attached        uint32
+	Delivered       uint64
+	DroppedFull     uint64
+	DroppedNoCredit uint64
+	Depth           uint64
+}
+
+// RouteResult mirrors indexbus_route_result.
+type RouteResult struct {
+	Size                uint32
+	Routed              uint32
+	Delivered           uint32
+	DroppedFull         uint32
+	DroppedNoCredit     uint32
+	Reserved            uint32
+	DeliveredMask       uint64
+	DroppedFullMask     uint64
+	DroppedNoCreditMask uint64
+}
+
+// RouterLoopConfig mirrors indexbus_router_loop_config.
+type RouterLoopConfig struct {
+	Size       uint32
+	Source     uint32
+	Mode       uint32
+	Flags      uint32
+	SpinIters  uint32
+	YieldIters uint32
+	ParkNs     uint64
+	Routed     uint64
+}
+
+// Sizes of the C structs, for the mirrors' Size fields.
+const (
+	RegionConfigSize     = uint32(unsafe.Sizeof(C.indexbus_region_config{}))
+	OpenConfigSize       = uint32(unsafe.Sizeof(C.indexbus_open_config{}))
+	InfoSize             = uint32(unsafe.Sizeof(C.indexbus_info{}))
+	ConsumerStatsSize    = uint32(unsafe.Sizeof(C.indexbus_consumer_stats{}))
+	RouteResultSize      = uint32(unsafe.Sizeof(C.indexbus_route_result{}))
+	RouterLoopConfigSize = uint32(unsafe.Sizeof(C.indexbus_router_loop_config{}))
+)
+
+// Compile-time layout checks: each index is 0 only if the Go and C values
+// agree; any difference fails to compile (index out of range or overflow).
+var (
+	_ = [1]int{}[unsafe.Sizeof(int(0))-unsafe.Sizeof(C.size_t(0))]
+	_ = [1]int{}[unsafe.Sizeof(Span{})-unsafe.Sizeof(C.ib_go_span_t{})]
+	_ = [1]int{}[unsafe.Offsetof(Span{}.Len)-unsafe.Offsetof(C.ib_go_span_t{}.len)]
+
+	_ = [1]int{}[unsafe.Sizeof(RegionConfig{})-unsafe.Sizeof(C.indexbus_region_config{})]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Kind)-unsafe.Offsetof(C.indexbus_region_config{}.kind)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.SlotCount)-unsafe.Offsetof(C.indexbus_region_config{}.slot_count)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.SlotDataSize)-unsafe.Offsetof(C.indexbus_region_config{}.slot_data_size)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.QueueCapacity)-unsafe.Offsetof(C.indexbus_region_config{}.queue_capacity)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.ConsumerCount)-unsafe.Offsetof(C.indexbus_region_config{}.consumer_count)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Mode)-unsafe.Offsetof(C.indexbus_region_config{}.mode)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Flags)-unsafe.Offsetof(C.indexbus_region_config{}.flags)]
+
+	_ = [1]int{}[unsafe.Sizeof(OpenConfig{})-unsafe.Sizeof(C.indexbus_open_config{})]
+	_ = [1]int{}[unsafe.Offsetof(OpenConfig{}.Flags)-unsafe.Offsetof(C.indexbus_open_config{}.flags)]
+	_ = [1]int{}[unsafe.Offsetof(OpenConfig{}.ReadyTimeoutNs)-unsafe.Offsetof(C.indexbus_open_config{}.ready_timeout_ns)]
+
+	_ = [1]int{}[unsafe.Sizeof(Info{})-unsafe.Sizeof(C.indexbus_info{})]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Kind)-unsafe.Offsetof(C.indexbus_info{}.kind)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.LayoutMajor)-unsafe.Offsetof(C.indexbus_info{}.layout_major)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.LayoutMinor)-unsafe.Offsetof(C.indexbus_info{}.layout_minor)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Capabilities)-unsafe.Offsetof(C.indexbus_info{}.capabilities)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.TotalBytes)-unsafe.Offsetof(C.indexbus_info{}.total_bytes)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.SlotCount)-unsafe.Offsetof(C.indexbus_info{}.slot_count)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.SlotDataSize)-unsafe.Offsetof(C.indexbus_info{}.slot_data_size)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.QueueCapacity)-unsafe.Offsetof(C.indexbus_info{}.queue_capacity)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.ConsumerCount)-unsafe.Offsetof(C.indexbus_info{}.consumer_count)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.CreatorPid)-unsafe.Offsetof(C.indexbus_info{}.creator_pid)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.FreeSlots)-unsafe.Offsetof(C.indexbus_info{}.free_slots)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.CreationTimeNs)-unsafe.Offsetof(C.indexbus_info{}.creation_time_ns)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Published)-unsafe.Offsetof(C.indexbus_info{}.published)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Routed)-unsafe.Offsetof(C.indexbus_info{}.routed)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RouteNoSpace)-unsafe.Offsetof(C.indexbus_info{}.route_no_space)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.ProducersLive)-unsafe.Offsetof(C.indexbus_info{}.producers_live)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.ConsumersLive)-unsafe.Offsetof(C.indexbus_info{}.consumers_live)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RoutersLive)-unsafe.Offsetof(C.indexbus_info{}.routers_live)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.ParticipantsLive)-unsafe.Offsetof(C.indexbus_info{}.participants_live)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.SpscDepth)-unsafe.Offsetof(C.indexbus_info{}.spsc_depth)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MpscDepth)-unsafe.Offsetof(C.indexbus_info{}.mpsc_depth)]
+
+	_ = [1]int{}[unsafe.Sizeof(ConsumerStats{})-unsafe.Sizeof(C.indexbus_consumer_stats{})]
+	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Attached)-unsafe.Offsetof(C.indexbus_consumer_stats{}.attached)]
+	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Delivered)-unsafe.Offsetof(C.indexbus_consumer_stats{}.delivered)]
+	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.DroppedFull)-unsafe.Offsetof(C.indexbus_consumer_stats{}.dropped_full)]
+	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.DroppedNoCredit)-unsafe.Offsetof(C.indexbus_consumer_stats{}.dropped_no_credit)]
+	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Depth)-unsafe.Offsetof(C.indexbus_consumer_stats{}.depth)]
+
+	_ = [1]int{}[unsafe.Sizeof(RouteResult{})-unsafe.Sizeof(C.indexbus_route_result{})]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.Routed)-unsafe.Offsetof(C.indexbus_route_result{}.routed)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.Delivered)-unsafe.Offsetof(C.indexbus_route_result{}.delivered)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.DroppedFull)-unsafe.Offsetof(C.indexbus_route_result{}.dropped_full)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.DroppedNoCredit)-unsafe.Offsetof(C.indexbus_route_result{}.dropped_no_credit)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.Reserved)-unsafe.Offsetof(C.indexbus_route_result{}.reserved)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.DeliveredMask)-unsafe.Offsetof(C.indexbus_route_result{}.delivered_mask)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.DroppedFullMask)-unsafe.Offsetof(C.indexbus_route_result{}.dropped_full_mask)]
+	_ = [1]int{}[unsafe.Offsetof(RouteResult{}.DroppedNoCreditMask)-unsafe.Offsetof(C.indexbus_route_result{}.dropped_no_credit_mask)]
+
+	_ = [1]int{}[unsafe.Sizeof(RouterLoopConfig{})-unsafe.Sizeof(C.indexbus_router_loop_config{})]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.Source)-unsafe.Offsetof(C.indexbus_router_loop_config{}.source)]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.Mode)-unsafe.Offsetof(C.indexbus_router_loop_config{}.mode)]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.Flags)-unsafe.Offsetof(C.indexbus_router_loop_config{}.flags)]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.SpinIters)-unsafe.Offsetof(C.indexbus_router_loop_config{}.spin_iters)]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.YieldIters)-unsafe.Offsetof(C.indexbus_router_loop_config{}.yield_iters)]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.ParkNs)-unsafe.Offsetof(C.indexbus_router_loop_config{}.park_ns)]
+	_ = [1]int{}[unsafe.Offsetof(RouterLoopConfig{}.Routed)-unsafe.Offsetof(C.indexbus_router_loop_config{}.routed)]
+)
+%}
