@@ -46,7 +46,7 @@ TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)
 TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
 
 .PHONY: all lib cli tests deps check check-c check-install check-cli check-asan check-tsan \
-        check-clang demo install uninstall clean distclean
+        check-clang check-bindings demo install uninstall clean distclean
 all: lib cli
 
 lib: $(SOLIB) $(B)/$(SONAME) $(B)/libindexbus.so $(ALIB)
@@ -105,6 +105,13 @@ check: deps
 	$(MAKE) check-cli
 	$(MAKE) check-install
 	$(MAKE) check-clang
+	$(MAKE) check-bindings
+
+# Go, Java and Rust suites (each fragment installs or names what it needs).
+check-bindings:
+	$(MAKE) check-go
+	$(MAKE) check-java
+	$(MAKE) check-rust
 
 check-asan:
 	$(MAKE) check-c B=build/asan OPT=-O1 SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all"

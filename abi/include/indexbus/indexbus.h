@@ -8,7 +8,8 @@
  *    open one producer per thread instead (MPSC producers are built for it).
  *  - No thread-local error state, no callbacks, no inline functions.
  *  - Structs passed in or out start with a `size` field that the caller sets
- *    to sizeof(struct); newer libraries only append fields.
+ *    to sizeof(struct); newer libraries only append fields and keep
+ *    accepting every size an older release used.
  */
 #ifndef INDEXBUS_H
 #define INDEXBUS_H
