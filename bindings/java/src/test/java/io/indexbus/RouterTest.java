@@ -153,7 +153,7 @@ class RouterTest {
             p.publish(new byte[] {2}); // the consumer queue (capacity 2) is full now
             assertEquals(RouteOutcome.FULL, router.routeOnce());
             assertEquals(RouteOutcome.FULL, router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST).outcome());
-            assertEquals(2, r.info().routeNoSpace());
+            assertEquals(1, r.info().routeNoSpace()); // one stall, however many polls
             assertEquals(0, recvOne(c));
             assertEquals(RouteOutcome.ROUTED, router.routeOnce());
         }
