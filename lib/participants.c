@@ -96,6 +96,12 @@ void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t in
     /* release: everything this participant published happens-before a peer
      * that reads the lower count with acquire (disconnect checks) */
     ib_fetch_sub_acq_rel(live, 1);
+    /* clear the entry so a quiet region's bytes do not depend on who was
+     * attached (golden images), then free it */
+    e->role = 0;
+    e->index = 0;
+    e->pid = 0;
+    e->attach_time_ns = 0;
     ib_store_release(&e->state, INDEXBUS_PARTICIPANT_FREE);
     ib_wake_all(v); /* parked peers re-check for DISCONNECTED */
 }
