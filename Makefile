@@ -131,7 +131,8 @@ check-clang:
 -include bindings/rust/rust.mk
 
 # ---- demo ------------------------------------------------------------------------
-demo: all
+# One fanout region: a C producer and router, and C, Go, Java and Rust consumers.
+demo: all go-demo java-binding rust-demo
 	@sh tools/demo.sh $(B)
 
 # ---- install -----------------------------------------------------------------------

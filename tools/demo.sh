@@ -1,24 +1,50 @@
 #!/bin/sh
-# demo.sh BUILD_DIR - IndexBus fanout demo (run by `make demo`).
+# demo.sh BUILD_DIR - IndexBus polyglot fanout demo (run by `make demo`).
 #
-# One producer process publishes synthetic sequence-numbered messages, a
-# router process broadcasts them, and several consumer processes each
-# receive every message and check the order. Exits non-zero unless every
-# consumer got every message in order.
+# One fanout region, five languages' worth of processes: the C CLI publishes
+# synthetic sequence-numbered messages (`indexbus pub`), the C router
+# broadcasts them (`indexbus route`), and four consumer processes receive
+# every message and check the order:
+#   consumer 0  C     indexbus sub --check-seq        ($B/indexbus)
+#   consumer 1  Go    bindings/go/cmd/indexbus-demo-sub  ($B/go/indexbus-demo-sub)
+#   consumer 2  Java  io.indexbus.demo.DemoSub        (bindings/java/target/indexbus-1.0.0.jar)
+#   consumer 3  Rust  indexbus/examples/demo_sub.rs   (bindings/rust/target/release/examples/demo_sub)
+# Prints a table of what each consumer received and `indexbus info`; exits
+# non-zero unless every consumer got every message, in order, without gaps.
 #
-# Environment: DEMO_MESSAGES (default 200000), DEMO_SIZE (bytes, default 64),
-# DEMO_CONSUMERS (1..64, default 4).
+# This script builds nothing: `make demo` builds the CLI and the three
+# consumers first (targets all, go-demo, java-binding, rust-demo).
+#
+# Environment: DEMO_MESSAGES (default 100000), DEMO_SIZE (bytes, 8..slot
+# size, default 64), DEMO_ATTACH_TIMEOUT (seconds, default 60), JAVA (the
+# java command, default java).
 set -u
 
 B=${1:-build}
 IB=$B/indexbus
-MESSAGES=${DEMO_MESSAGES:-200000}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+GO_SUB=$B/go/indexbus-demo-sub
+JAVA=${JAVA:-java}
+JAVA_JAR=$ROOT/bindings/java/target/indexbus-1.0.0.jar
+RUST_SUB=$ROOT/bindings/rust/target/release/examples/demo_sub
+MESSAGES=${DEMO_MESSAGES:-100000}
 SIZE=${DEMO_SIZE:-64}
-CONSUMERS=${DEMO_CONSUMERS:-4}
+ATTACH_TIMEOUT=${DEMO_ATTACH_TIMEOUT:-60}
+CONSUMERS=4
+LANGS="C Go Java Rust" # consumer i is the (i+1)th
 NAME=/indexbus-demo-$$
 
-if [ ! -x "$IB" ]; then
-    echo "demo: $IB not found (run: make B=$B)" >&2
+missing=""
+[ -x "$IB" ] || missing="$missing $IB"
+[ -x "$GO_SUB" ] || missing="$missing $GO_SUB"
+[ -f "$JAVA_JAR" ] || missing="$missing $JAVA_JAR"
+[ -x "$RUST_SUB" ] || missing="$missing $RUST_SUB"
+if [ -n "$missing" ]; then
+    echo "demo: not built:$missing (run: make demo B=$B)" >&2
+    exit 2
+fi
+if ! command -v "$JAVA" >/dev/null 2>&1; then
+    echo "demo: no '$JAVA' command (set JAVA, or run: make java-binding)" >&2
     exit 2
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/indexbus-demo.XXXXXX") || exit 2
@@ -26,10 +52,10 @@ pids=""  # background processes still running
 created=0 # unlink the region on exit only if this run created it
 
 # A hung run should end, not block: bound each process if timeout(1) exists
-# (our tools stop cleanly on its SIGTERM).
+# (our tools stop cleanly on its SIGTERM). The bound covers the attach wait.
 LIMIT=""
 if command -v timeout >/dev/null 2>&1; then
-    LIMIT="timeout 60"
+    LIMIT="timeout $((ATTACH_TIMEOUT + 60))"
 fi
 
 cleanup() {
@@ -42,19 +68,78 @@ trap 'exit 130' INT TERM
 
 nap() { sleep 0.1 2>/dev/null || sleep 1; }
 
+# lang_of I: the language of consumer I.
+lang_of() {
+    n=$1
+    set -- $LANGS
+    shift "$n"
+    echo "$1"
+}
+
 # live ROLE: the "ROLE live" count from `indexbus info`.
 live() {
     "$IB" info "$NAME" 2>/dev/null | awk -v r="$1" '$1 == r && $2 == "live" { print $3 }'
 }
 
+# attached I: is consumer index I attached, per the consumer table of `indexbus info`?
+attached() {
+    "$IB" info "$NAME" 2>/dev/null |
+        awk -v i="$1" '/^consumers$/ { t = 1; next } t && $1 == i { print $2 }' | grep -qx yes
+}
+
+# running I: is consumer I's process still running?
+running() { kill -0 "$(cat "$T/sub$1.pid")" 2>/dev/null; }
+
+# start_consumer I CMD...: run consumer I in the background, output to $T/subI.log.
+start_consumer() {
+    i=$1
+    shift
+    $LIMIT "$@" >"$T/sub$i.log" 2>&1 &
+    echo $! >"$T/sub$i.pid"
+    pids="$pids $!"
+}
+
+start_pipeline() {
+    $LIMIT "$IB" route "$NAME" --mode broadcast --exit-on-disconnect 2>"$T/router.log" &
+    echo $! >"$T/router.pid"
+    pids="$pids $!"
+    start_consumer 0 "$IB" sub "$NAME" --consumer 0 --quiet --check-seq
+    start_consumer 1 "$GO_SUB" "$NAME" 1 "$MESSAGES"
+    start_consumer 2 "$JAVA" -XX:+UseSerialGC -cp "$JAVA_JAR" io.indexbus.demo.DemoSub \
+        "$NAME" 2 "$MESSAGES"
+    start_consumer 3 "$RUST_SUB" "$NAME" 3 "$MESSAGES"
+}
+
 # Consumer queues fill while nobody reads them, so start the producer only
-# once every consumer and the router are attached (about 5 s at most).
+# once every consumer and the router are attached. The JVM takes a second or
+# so to start; a consumer that exits or never attaches ends the demo.
 wait_attached() {
-    i=0
+    start=$(date +%s)
     while [ "$(live consumers)" != "$CONSUMERS" ] || [ "$(live routers)" != 1 ]; do
-        i=$((i + 1))
-        if [ $i -gt 50 ]; then
-            echo "demo: consumers or router did not attach; see below" >&2
+        i=0
+        while [ $i -lt "$CONSUMERS" ]; do
+            if ! attached $i && ! running $i; then
+                wait "$(cat "$T/sub$i.pid")"
+                echo "demo: consumer $i ($(lang_of $i)) exited (status $?) before attaching:" >&2
+                sed 's/^/  /' "$T/sub$i.log" >&2
+                return 1
+            fi
+            i=$((i + 1))
+        done
+        if ! kill -0 "$(cat "$T/router.pid")" 2>/dev/null; then
+            echo "demo: the router exited before the demo started:" >&2
+            sed 's/^/  /' "$T/router.log" >&2
+            return 1
+        fi
+        if [ $(($(date +%s) - start)) -gt "$ATTACH_TIMEOUT" ]; then
+            i=0
+            while [ $i -lt "$CONSUMERS" ]; do
+                attached $i ||
+                    echo "demo: consumer $i ($(lang_of $i)) did not attach within $ATTACH_TIMEOUT s" >&2
+                i=$((i + 1))
+            done
+            [ "$(live routers)" = 1 ] ||
+                echo "demo: the router did not attach within $ATTACH_TIMEOUT s" >&2
             "$IB" info "$NAME" >&2
             return 1
         fi
@@ -62,55 +147,100 @@ wait_attached() {
     done
 }
 
-start_pipeline() {
-    $LIMIT "$IB" route "$NAME" --mode broadcast --exit-on-disconnect 2>"$T/router.log" &
-    echo $! >"$T/router.pid"
-    pids="$pids $!"
-    i=0
-    while [ $i -lt "$CONSUMERS" ]; do
-        $LIMIT "$IB" sub "$NAME" --consumer $i --quiet --check-seq 2>"$T/sub$i.log" &
-        echo $! >"$T/sub$i.pid"
-        pids="$pids $!"
-        i=$((i + 1))
-    done
+# reap WHO: 0 once WHO's process ($T/WHO.pid) has ended, with its exit status
+# in $T/WHO.rc; 1 while it runs.
+reap() {
+    [ -f "$T/$1.rc" ] && return 0
+    kill -0 "$(cat "$T/$1.pid")" 2>/dev/null && return 1
+    wait "$(cat "$T/$1.pid")"
+    echo $? >"$T/$1.rc"
 }
 
-# Wait for every background process; record each exit status in $T/*.rc.
-wait_pipeline() {
-    wait "$(cat "$T/router.pid")"
-    echo $? >"$T/router.rc"
-    i=0
-    while [ $i -lt "$CONSUMERS" ]; do
-        wait "$(cat "$T/sub$i.pid")"
-        echo $? >"$T/sub$i.rc"
-        i=$((i + 1))
+# Run the producer, then wait for every process. If one fails, stop the rest
+# rather than let the bus stall until the time limit.
+publish_and_wait() {
+    $LIMIT "$IB" pub "$NAME" --count "$MESSAGES" --size "$SIZE" 2>"$T/pub.log" &
+    echo $! >"$T/pub.pid"
+    pids="$pids $!"
+    stopped=0
+    while :; do
+        left=0
+        for w in pub router sub0 sub1 sub2 sub3; do
+            reap $w || left=1
+            if [ $stopped = 0 ] && [ -f "$T/$w.rc" ] && [ "$(cat "$T/$w.rc")" != 0 ]; then
+                echo "demo: $w failed (exit $(cat "$T/$w.rc")); stopping the others" >&2
+                for p in $pids; do kill "$p" 2>/dev/null; done
+                stopped=1
+            fi
+        done
+        [ $left = 0 ] && break
+        nap
     done
     pids=""
 }
 
-# check_consumer I: did consumer I get every message, in order, without gaps?
-check_consumer() {
-    [ "$(cat "$T/sub$1.rc")" = 0 ] &&
-        grep -q "^consumer $1: $MESSAGES messages, " "$T/sub$1.log" &&
-        grep -q "; seq order ok, 0 gaps" "$T/sub$1.log"
+# summary I: consumer I's summary line. The C CLI writes
+#   consumer I: N messages, B bytes in S s (R msg/s); seq order ok, G gaps
+# and the Go, Java and Rust consumers the same with "go ", "java ", "rust " in front.
+summary() {
+    grep -m 1 "^\([a-z]* \)\{0,1\}consumer $1: [0-9]* messages\{0,1\}, " "$T/sub$1.log"
+}
+
+# row I: one table row for consumer I; returns non-zero unless it got every
+# message in order, without gaps, and exited 0.
+row() {
+    rc=$(cat "$T/sub$1.rc")
+    fields=$(summary "$1" | sed -n 's/^.*consumer [0-9]*: \([0-9]*\) messages\{0,1\}, \([0-9]*\) bytes in \([0-9.]*\) s (\([^ ]*\) msg\/s); seq \(.*\), \([0-9]*\) gaps\(.*\)$/\1|\2|\3|\4|\5|\6|\7/p')
+    if [ -z "$fields" ]; then
+        printf '  %8s  %-5s  %s\n' "$1" "$(lang_of "$1")" "no summary (exit $rc)  FAILED"
+        return 1
+    fi
+    old_ifs=$IFS
+    IFS='|'
+    set -- "$1" $fields
+    IFS=$old_ifs
+    order=$6
+    [ "$order" = "order ok" ] && order=ok
+    verdict=OK
+    if [ "$rc" != 0 ] || [ "$2" != "$MESSAGES" ] || [ "$order" != ok ] || [ "$7" != 0 ] ||
+        [ -n "${8-}" ]; then
+        verdict="FAILED (exit $rc)"
+    fi
+    printf '  %8s  %-5s  %9s  %10s  %-8s  %5s  %8s  %9s  %s\n' \
+        "$1" "$(lang_of "$1")" "$2" "$3" "$order" "$7${8-}" "$4" "$5" "$verdict"
+    [ "$verdict" = OK ]
 }
 
 report() {
     echo
     echo "== results"
-    sed 's/^/  producer: /' "$T/pub.log"
+    sed 's/^/  producer (C CLI): /' "$T/pub.log"
     sed 's/^/  /' "$T/router.log"
     i=0
-    failed=0
     while [ $i -lt "$CONSUMERS" ]; do
-        verdict="OK"
-        if ! check_consumer $i; then
-            verdict="FAILED (exit $(cat "$T/sub$i.rc"))"
-            failed=1
-        fi
-        sed "s/\$/  [$verdict]/; s/^/  /" "$T/sub$i.log"
+        summary $i | sed 's/^consumer/c consumer/; s/^/  /'
         i=$((i + 1))
     done
+    echo
+    printf '  %8s  %-5s  %9s  %10s  %-8s  %5s  %8s  %9s  %s\n' \
+        consumer lang messages bytes order gaps seconds "msg/s" result
+    failed=0
+    i=0
+    while [ $i -lt "$CONSUMERS" ]; do
+        row $i || failed=1
+        i=$((i + 1))
+    done
+    if [ $failed = 1 ]; then
+        i=0
+        while [ $i -lt "$CONSUMERS" ]; do
+            if [ "$(cat "$T/sub$i.rc")" != 0 ] || ! row $i >/dev/null; then
+                echo
+                echo "  consumer $i ($(lang_of $i)) output:"
+                sed 's/^/    /' "$T/sub$i.log"
+            fi
+            i=$((i + 1))
+        done
+    fi
     echo
     echo "== indexbus info $NAME"
     "$IB" info "$NAME"
@@ -118,17 +248,18 @@ report() {
     return $failed
 }
 
-echo "== IndexBus fanout demo: 1 producer -> router (broadcast) -> $CONSUMERS consumers"
+echo "== IndexBus polyglot fanout demo: C producer -> C router (broadcast) -> C, Go, Java, Rust consumers"
 "$IB" create "$NAME" --kind fanout --consumers "$CONSUMERS" || exit 1
 created=1
 start_pipeline
-wait_attached || exit 1
-echo "== router and $CONSUMERS consumers attached; publishing $MESSAGES messages of $SIZE bytes"
-$LIMIT "$IB" pub "$NAME" --count "$MESSAGES" --size "$SIZE" 2>"$T/pub.log"
-pub_rc=$?
-wait_pipeline
-if report && [ "$pub_rc" -eq 0 ] && [ "$(cat "$T/router.rc")" = 0 ]; then
-    echo "demo: OK - all $CONSUMERS consumers got all $MESSAGES messages in order"
+if ! wait_attached; then
+    echo "demo: FAILED - not every consumer attached" >&2
+    exit 1
+fi
+echo "== router and $CONSUMERS consumers ($LANGS) attached; publishing $MESSAGES messages of $SIZE bytes"
+publish_and_wait
+if report && [ "$(cat "$T/pub.rc")" = 0 ] && [ "$(cat "$T/router.rc")" = 0 ]; then
+    echo "demo: OK - the C, Go, Java and Rust consumers each got all $MESSAGES messages in order"
     exit 0
 fi
 echo "demo: FAILED - see above" >&2

@@ -2,6 +2,7 @@
 #   make go-binding    generate the SWIG layer (if stale) and build the packages
 #   make check-go      deps, generate, go vet, go test, go test -race, and
 #                      go test with GOEXPERIMENT=cgocheck2 when the Go has it
+#   make go-demo       deps, then $(B)/go/indexbus-demo-sub, the Go consumer of `make demo`
 # Both honour B (the library build dir). Go keeps its caches in their
 # default places.
 
@@ -20,7 +21,7 @@ GO          := PATH="$(GO_PATH)" go
 # `build`), so the library in $(B) is the one linked and found at run time.
 GO_ENV      := CGO_ENABLED=1 CGO_LDFLAGS="-L$(abspath $(B)) -Wl,-rpath,$(abspath $(B))"
 
-.PHONY: go-deps go-generate go-binding check-go go-vet go-test
+.PHONY: go-deps go-generate go-binding check-go go-vet go-test go-demo
 
 go-deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh swig go
@@ -59,3 +60,12 @@ go-test: go-vet
 
 check-go: go-deps
 	$(MAKE) go-test
+
+# The Go consumer of `make demo` (cmd/indexbus-demo-sub). Like check-go: the
+# tools first, then the build in a sub-make that sees them; lib is built here
+# so the sub-make finds it up to date even under -j.
+go-demo: go-deps lib
+	$(Q)$(MAKE) --no-print-directory go-binding
+	@mkdir -p $(B)/go
+	$(call say,GO,build $(B)/go/indexbus-demo-sub)cd $(GO_DIR) && $(GO_ENV) $(GO) build \
+	    -o $(abspath $(B))/go/indexbus-demo-sub ./cmd/indexbus-demo-sub

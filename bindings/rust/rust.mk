@@ -1,6 +1,7 @@
 # bindings/rust/rust.mk - Rust binding; -include'd by the top Makefile.
 #   make check-rust      cargo test (unit, integration, doc tests) + clippy -D warnings
 #   make rust-binding    build the workspace (all targets)
+#   make rust-demo       target/release/examples/demo_sub, the Rust consumer of `make demo`
 # The static $(ALIB) from this build dir is linked (INDEXBUS_LIB_DIR), so
 # test binaries need no rpath. Cargo output goes to bindings/rust/target.
 
@@ -10,13 +11,16 @@ RUST_ENV   := INDEXBUS_LIB_DIR=$(abspath $(B)) \
               INDEXBUS_INCLUDE_DIR=$(abspath abi/include) \
               CARGO_TARGET_DIR=$(abspath $(RUST_DIR)/target)
 
-.PHONY: check-rust rust-binding rust-deps
+.PHONY: check-rust rust-binding rust-deps rust-demo
 
 rust-deps:
 	@sh tools/deps.sh cargo libclang
 
 rust-binding: rust-deps $(ALIB)
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) build --locked --all-targets
+
+rust-demo: rust-deps $(ALIB)
+	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) build --locked --release --example demo_sub
 
 check-rust: rust-deps $(ALIB)
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) test --locked
