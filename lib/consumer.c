@@ -22,6 +22,44 @@ struct indexbus_consumer {
     indexbus_wake_entry *wake;
 };
 
+static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src);
+static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len);
+static void skip(indexbus_consumer *c, uint32_t src);
+static void release_slot(indexbus_consumer *c, uint32_t idx);
+
+#define IB_LEAVE_WAIT_NS 50000000ull /* a router that is not routing may never ack */
+
+/* Wait until an attached router routes by `epoch` or later: it acks an
+ * epoch at the start of a step, so every step that still used the old set
+ * of consumers has finished. Bounded: a router that is not routing may
+ * never ack. */
+static void await_router(ib_view *v, uint32_t epoch)
+{
+    indexbus_wake_entry *rw = &v->wake[v->consumer_count];
+    ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
+    ib_futex_wake(&rw->seq);
+    uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
+    /* pairs with the router's release store of seen_epoch in refresh_present */
+    while (ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
+           (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
+           ib_now_monotonic_ns() < deadline)
+        sched_yield();
+}
+
+/* A fanout consumer's queue is its own: what is left in it would hold
+ * broadcast slots from everyone, so it is handed back on close (after
+ * leaving routing) and on open (a previous occupant's leftovers). */
+static void drain(indexbus_consumer *c)
+{
+    uint32_t idx, src, len;
+    for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
+        if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
+            continue; /* already skipped */
+        skip(c, src);
+        release_slot(c, idx);
+    }
+}
+
 INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
                                         indexbus_consumer **out)
 {
@@ -51,6 +89,10 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
         ib_spsc_attach_reader(
             &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
             v->queue_capacity);
+        drain(c);
+        /* routed to from the router's next step on; wait for it so that a
+         * message published after open returns reaches us */
+        await_router(v, ib_bump_consumer_epoch(v));
     } else {
         ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
         /* pairs with the previous reader's release of head in ib_mpsc_advance */
@@ -61,52 +103,16 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     return INDEXBUS_OK;
 }
 
-static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src);
-static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len);
-static void skip(indexbus_consumer *c, uint32_t src);
-static void release_slot(indexbus_consumer *c, uint32_t idx);
-
-#define IB_LEAVE_WAIT_NS 50000000ull /* a router that is not routing may never ack */
-
-/* Stop being routed to, and wait until the router has finished any step
- * that still counted us (it acks the new epoch at its next step). */
-static void leave_routing(indexbus_consumer *c)
-{
-    ib_view *v = c->v;
-    uint32_t epoch = ib_consumer_leaving(v, c->index, c->part);
-    indexbus_wake_entry *rw = &v->wake[v->consumer_count];
-    ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
-    ib_futex_wake(&rw->seq);
-    uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
-    /* pairs with the router's release store of seen_epoch in refresh_present */
-    while (ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
-           (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
-           ib_now_monotonic_ns() < deadline)
-        sched_yield();
-}
-
-/* A fanout consumer's queue is its own: what it leaves unread would hold
- * broadcast slots from everyone, so closing hands them back. */
-static void drain(indexbus_consumer *c)
-{
-    uint32_t idx, src, len;
-    leave_routing(c);
-    for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
-        if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
-            continue; /* already skipped */
-        skip(c, src);
-        release_slot(c, idx);
-    }
-}
-
 INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
 {
     if (c == NULL)
         return INDEXBUS_OK;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         indexbus_recv_end(c);
-    if (c->v->kind == INDEXBUS_KIND_FANOUT)
+    if (c->v->kind == INDEXBUS_KIND_FANOUT) {
+        await_router(c->v, ib_consumer_leaving(c->v, c->index, c->part));
         drain(c);
+    }
     ib_participant_detach(c->v, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
     ib_region_unref(c->region);
     free(c);

@@ -72,9 +72,7 @@ int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *s
             return INDEXBUS_BUSY;
         }
     }
-    if (role == INDEXBUS_ROLE_CONSUMER)
-        ib_bump_consumer_epoch(v);
-    uint32_t *live, *ever;
+    uint32_t *live, *ever; /* consumers tell the router themselves (consumer.c) */
     live_counts(v, role, &live, &ever);
     ib_fetch_add_acq_rel(live, 1);
     ib_store_release(ever, 1);

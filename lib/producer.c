@@ -91,13 +91,14 @@ static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
     indexbus_slot_header *s = ib_slot(p->v, idx);
     int st = INDEXBUS_OK;
     s->len = len;
+    s->owner = 0; /* the queue holds it from the push on; never touch it after */
     ib_store_relaxed(&s->refcount, 1); /* published by the queue's release below */
     if (p->type == INDEXBUS_PRODUCER_SPSC)
         ib_spsc_put(&p->q, idx);
     else
         st = ib_mpsc_push(p->v->mpsc, p->v->queue_mask, idx);
-    if (st == INDEXBUS_OK)
-        s->owner = 0; /* the queue holds it now */
+    if (st != INDEXBUS_OK)
+        s->owner = p->part + 1; /* not queued: still ours */
     return st;
 }
 

@@ -361,6 +361,19 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
     return INDEXBUS_OK;
 }
 
+/* Attached, and (fanout) already known to the router: a message published
+ * now reaches it. */
+static int consumer_routed_to(const ib_view *v, uint32_t i)
+{
+    uint32_t owner = ib_load_acquire(&v->parts->consumer_owner[i]);
+    if (owner == 0 || (owner & INDEXBUS_OWNER_LEAVING))
+        return 0;
+    if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
+        return 1;
+    uint32_t epoch = ib_load_acquire(&v->parts->ctl.consumer_epoch);
+    return (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) >= 0;
+}
+
 INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, uint32_t consumer,
                                                 indexbus_consumer_stats *stats)
 {
@@ -372,7 +385,7 @@ INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, u
     const indexbus_counters_consumer *cc = &v->consumer_counters[consumer];
     memset(stats, 0, sizeof(*stats));
     stats->size = sizeof(*stats);
-    stats->attached = ib_load_relaxed(&v->parts->consumer_owner[consumer]) != 0;
+    stats->attached = consumer_routed_to(v, consumer);
     stats->delivered = ib_load_relaxed(&cc->delivered);
     stats->dropped_full = ib_load_relaxed(&cc->dropped_full);
     stats->dropped_no_credit = ib_load_relaxed(&cc->dropped_no_credit);

@@ -159,7 +159,7 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
 
 typedef struct indexbus_consumer_stats {
     uint32_t size; /* caller sets sizeof(indexbus_consumer_stats) */
-    uint32_t attached; /* 1 if a consumer handle holds this index */
+    uint32_t attached; /* 1 if a consumer holds this index and (fanout) the router routes to it */
     uint64_t delivered;
     uint64_t dropped_full;
     uint64_t dropped_no_credit;

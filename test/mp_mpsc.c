@@ -1,0 +1,106 @@
+/* mp_mpsc.c - events region, 4 MPSC producer processes x 100000 messages,
+ * one consumer process: per-producer order preserved, nothing lost, nothing
+ * duplicated, payload = (producer id, seq) plus bytes derived from both.
+ * All producers attach before any publishes, so the consumer cannot see
+ * "every producer closed" early; it ends on DISCONNECTED. */
+#include "mp_util.h"
+
+#define PRODUCERS 4u
+#define PER 100000u
+#define DATA 64u
+
+static const char *g_name;
+static mp_ctl *g_ctl;
+
+static size_t msg_len(uint32_t seq) { return sizeof(mp_rec) + seq % (DATA - sizeof(mp_rec) + 1); }
+
+static int producer(int id)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_producer *p;
+    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
+    mp_barrier(&g_ctl->counter[0], PRODUCERS);
+    uint8_t msg[DATA];
+    for (uint32_t seq = 0; seq < PER; seq++) {
+        size_t len = msg_len(seq);
+        mp_rec rec = {.sender = (uint32_t)id, .seq = seq};
+        memcpy(msg, &rec, sizeof rec);
+        mp_fill(msg + sizeof rec, (uint64_t)id + 10, seq, len - sizeof rec);
+        int st = mp_publish(p, msg, len);
+        if (st != INDEXBUS_OK) {
+            fprintf(stderr, "producer %d publish %u: %s\n", id, seq, indexbus_status_name(st));
+            return 1;
+        }
+    }
+    REQUIRE_OK(indexbus_producer_close(p));
+    indexbus_region_close(r);
+    return 0;
+}
+
+static int consumer(int arg)
+{
+    (void)arg;
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_consumer *c;
+    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    uint32_t next[PRODUCERS] = {0};
+    uint64_t total = 0;
+    uint8_t buf[DATA];
+    for (;;) {
+        size_t len = 0;
+        int st = indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS);
+        if (st == INDEXBUS_DISCONNECTED)
+            break;
+        if (st != INDEXBUS_OK) {
+            fprintf(stderr, "recv after %llu: %s\n", (unsigned long long)total,
+                    indexbus_status_name(st));
+            return 1;
+        }
+        mp_rec rec;
+        REQUIRE(len >= sizeof rec);
+        memcpy(&rec, buf, sizeof rec);
+        if (rec.sender >= PRODUCERS || rec.seq != next[rec.sender]) {
+            fprintf(stderr, "got sender %u seq %u, want seq %u\n", rec.sender, rec.seq,
+                    rec.sender < PRODUCERS ? next[rec.sender] : 0);
+            return 1;
+        }
+        if (!mp_check_fill(buf + sizeof rec, len - sizeof rec, (uint64_t)rec.sender + 10, rec.seq,
+                           msg_len(rec.seq) - sizeof rec))
+            return 1;
+        next[rec.sender]++;
+        total++;
+    }
+    for (uint32_t i = 0; i < PRODUCERS; i++)
+        if (next[i] != PER) {
+            fprintf(stderr, "producer %u: got %u of %u\n", i, next[i], PER);
+            ib_test_failures++;
+        }
+    CHECK(total == (uint64_t)PRODUCERS * PER);
+    REQUIRE_OK(indexbus_consumer_close(c));
+    indexbus_region_close(r);
+    return 0;
+}
+
+int main(void)
+{
+    mp_guard();
+    g_name = ib_test_name("mpsc");
+    g_ctl = mp_ctl_new();
+    indexbus_region *r = mp_create(g_name, INDEXBUS_KIND_EVENTS, 1024, DATA, 0, 0);
+    pid_t pids[PRODUCERS + 1];
+    pids[0] = ib_spawn(consumer, 0);
+    for (uint32_t i = 0; i < PRODUCERS; i++)
+        pids[i + 1] = ib_spawn(producer, (int)i);
+    if (mp_join_all(pids, PRODUCERS + 1))
+        ib_test_failures++;
+    indexbus_info info = mp_info(r);
+    CHECK(info.published == (uint64_t)PRODUCERS * PER);
+    CHECK(mp_cstats(r, 0).delivered == (uint64_t)PRODUCERS * PER);
+    CHECK(info.free_slots == 1024);
+    CHECK(info.mpsc_depth == 0 && info.producers_live == 0 && info.consumers_live == 0);
+    indexbus_region_close(r);
+    CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
+    return ib_test_done("mp_mpsc");
+}

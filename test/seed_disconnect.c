@@ -1,0 +1,349 @@
+/* seed_disconnect.c - disconnect in both directions, every party its own
+ * process, stepped phase by phase (mp_script):
+ *  E1 events, consumer side: a consumer attached before any producer ever
+ *     attached sees EMPTY / TIMEOUT, not DISCONNECTED; with one of two
+ *     producers closed it still gets everything and then EMPTY; once both
+ *     have closed it first gets the remaining message, then DISCONNECTED from
+ *     every receive call.
+ *  E2 events, producer side: publishing before any consumer attached works;
+ *     once the consumer that attached has closed, publish, claim and
+ *     publish_batch say DISCONNECTED (SPSC and MPSC producers).
+ *  F1 fanout: consumers attached before any producer see EMPTY; the producer
+ *     publishes 3 and closes with no router running: consumers see EMPTY /
+ *     TIMEOUT (not DISCONNECTED) while messages wait to be routed, get them
+ *     as the router routes, and DISCONNECTED only after the last one.
+ *  F2 fanout, router FULL: a message the router could not route (queue full)
+ *     stays in the producer queue; the consumer drains its queue and sees
+ *     EMPTY, not DISCONNECTED, until the router routes it.
+ *  F3 fanout, producer side: with one of two consumers closed publishing
+ *     still works; with both closed publish / claim / publish_batch say
+ *     DISCONNECTED. */
+#include "mp_util.h"
+
+#define SHORT_NS (10 * 1000 * 1000ull)
+
+static indexbus_producer *g_p;
+static indexbus_consumer *g_c;
+static indexbus_router *g_rt;
+
+static void open_producer(uint32_t type)
+{
+    REQUIRE_OK(indexbus_producer_open(mp_child_region, type, &g_p));
+}
+
+static void open_consumer(uint32_t index)
+{
+    REQUIRE_OK(indexbus_consumer_open(mp_child_region, index, &g_c));
+}
+
+static void close_producer(void)
+{
+    REQUIRE_OK(indexbus_producer_close(g_p));
+    g_p = NULL;
+}
+
+static void close_consumer(void)
+{
+    REQUIRE_OK(indexbus_consumer_close(g_c));
+    g_c = NULL;
+}
+
+/* Every receive entry point must say `want` (EMPTY/TIMEOUT or DISCONNECTED). */
+static void expect_all_recv(int want, int line)
+{
+    char buf[64];
+    size_t len = 0, count = 0;
+    uint32_t lens[4];
+    const void *data;
+    int blocking = want == INDEXBUS_EMPTY ? INDEXBUS_TIMEOUT : want;
+    int st[5] = {
+        indexbus_try_recv(g_c, buf, sizeof buf, &len),
+        indexbus_recv(g_c, buf, sizeof buf, &len, want == INDEXBUS_EMPTY ? SHORT_NS : MP_HANG_NS),
+        indexbus_wait(g_c, want == INDEXBUS_EMPTY ? SHORT_NS : MP_HANG_NS),
+        indexbus_recv_batch(g_c, buf, sizeof buf, lens, 4, &count),
+        indexbus_recv_begin(g_c, &data, &len),
+    };
+    int wants[5] = {want, blocking, blocking, want, want};
+    for (int i = 0; i < 5; i++)
+        if (st[i] != wants[i]) {
+            fprintf(stderr, "line %d: receive call %d = %s, want %s\n", line, i,
+                    indexbus_status_name(st[i]), indexbus_status_name(wants[i]));
+            ib_test_failures++;
+        }
+    CHECK(count == 0);
+}
+
+/* publish, publish_batch and claim must all say `want` (3 messages on OK). */
+static void expect_all_publish(int want, int line)
+{
+    void *buf;
+    size_t cap, sent = 99;
+    uint32_t lens[2] = {1, 1};
+    int st[3];
+    st[0] = indexbus_publish(g_p, "z", 1);
+    st[1] = indexbus_publish_batch(g_p, "zz", lens, 2, &sent);
+    st[2] = indexbus_claim(g_p, &buf, &cap);
+    if (st[2] == INDEXBUS_OK)
+        REQUIRE_OK(indexbus_abort(g_p));
+    for (int i = 0; i < 3; i++)
+        if (st[i] != want) {
+            fprintf(stderr, "line %d: publish call %d = %s, want %s\n", line, i,
+                    indexbus_status_name(st[i]), indexbus_status_name(want));
+            ib_test_failures++;
+        }
+    CHECK(sent == (want == INDEXBUS_OK ? 2u : 0u));
+}
+
+/* ---- E1: events, consumer side ------------------------------------------ */
+enum { E1_C, E1_SPSC, E1_MPSC };
+
+static void e1_step(int role, int k)
+{
+    switch (k * 10 + role) {
+    case 10 + E1_C: open_consumer(0); break;
+    case 20 + E1_C: expect_all_recv(INDEXBUS_EMPTY, __LINE__); break; /* no producer ever */
+    case 30 + E1_SPSC:
+        open_producer(INDEXBUS_PRODUCER_SPSC);
+        MP_PUB(g_p, "s-a", INDEXBUS_OK);
+        MP_PUB(g_p, "s-b", INDEXBUS_OK);
+        break;
+    case 30 + E1_MPSC:
+        open_producer(INDEXBUS_PRODUCER_MPSC);
+        MP_PUB(g_p, "m-a", INDEXBUS_OK);
+        break;
+    case 40 + E1_SPSC: close_producer(); break;
+    case 50 + E1_C: /* the consumer alternates SPSC, MPSC, SPSC, ... */
+        MP_EXPECT(g_c, "s-a");
+        MP_EXPECT(g_c, "m-a");
+        MP_EXPECT(g_c, "s-b");
+        expect_all_recv(INDEXBUS_EMPTY, __LINE__); /* the MPSC producer is still there */
+        break;
+    case 60 + E1_MPSC:
+        MP_PUB(g_p, "m-b", INDEXBUS_OK);
+        close_producer();
+        break;
+    case 70 + E1_C:
+        MP_EXPECT(g_c, "m-b"); /* drained first ... */
+        expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__); /* ... then disconnected */
+        expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__);
+        close_consumer();
+        break;
+    }
+}
+
+static void e1_parent(indexbus_region *r, int k)
+{
+    if (k == 4)
+        CHECK(mp_info(r).producers_live == 1);
+    if (k == 7) {
+        indexbus_info info = mp_info(r);
+        CHECK(info.published == 4 && info.free_slots == 16);
+        MP_CHECK_CSTATS(r, 0, 4, 0, 0, 0);
+    }
+}
+
+/* ---- E2: events, producer side ------------------------------------------ */
+enum { E2_SPSC, E2_MPSC, E2_C };
+
+static void e2_step(int role, int k)
+{
+    switch (k * 10 + role) {
+    case 10 + E2_SPSC: open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + E2_MPSC: open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 20 + E2_SPSC: /* no consumer yet: fine */
+    case 20 + E2_MPSC: expect_all_publish(INDEXBUS_OK, __LINE__); break;
+    case 30 + E2_C:
+        open_consumer(0);
+        MP_EXPECT(g_c, "z");
+        MP_EXPECT(g_c, "z");
+        MP_EXPECT(g_c, "z");
+        MP_EXPECT(g_c, "z");
+        MP_EXPECT(g_c, "z");
+        MP_EXPECT(g_c, "z");
+        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+        break;
+    case 40 + E2_SPSC:
+    case 40 + E2_MPSC: expect_all_publish(INDEXBUS_OK, __LINE__); break; /* consumer live */
+    case 50 + E2_C: close_consumer(); break;
+    case 60 + E2_SPSC:
+    case 60 + E2_MPSC:
+        expect_all_publish(INDEXBUS_DISCONNECTED, __LINE__);
+        close_producer();
+        break;
+    }
+}
+
+static void e2_parent(indexbus_region *r, int k)
+{
+    if (k == 6) {
+        indexbus_info info = mp_info(r);
+        /* 2 x 3 before the consumer, 2 x 3 while it was there, none after */
+        CHECK(info.published == 12);
+        CHECK(info.free_slots == 16 - 6); /* 6 never received (no crash recovery needed) */
+    }
+}
+
+/* ---- F1: fanout, messages waiting to be routed -------------------------- */
+enum { F1_C0, F1_C1, F1_R, F1_P };
+
+static void route_n(int n, int want)
+{
+    for (int i = 0; i < n; i++)
+        CHECK_ST(indexbus_route_once(g_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST), want);
+}
+
+static void f1_step(int role, int k)
+{
+    switch (k * 10 + role) {
+    case 10 + F1_C0: open_consumer(0); break;
+    case 10 + F1_C1: open_consumer(1); break;
+    case 10 + F1_R: REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt)); break;
+    case 20 + F1_C0:
+    case 20 + F1_C1: expect_all_recv(INDEXBUS_EMPTY, __LINE__); break; /* no producer ever */
+    case 30 + F1_P:
+        open_producer(INDEXBUS_PRODUCER_MPSC);
+        MP_PUB(g_p, "f0", INDEXBUS_OK);
+        MP_PUB(g_p, "f1", INDEXBUS_OK);
+        MP_PUB(g_p, "f2", INDEXBUS_OK);
+        close_producer();
+        break;
+    case 40 + F1_C0:
+    case 40 + F1_C1: expect_all_recv(INDEXBUS_EMPTY, __LINE__); break; /* 3 wait in the source */
+    case 50 + F1_R: route_n(1, INDEXBUS_OK); break;
+    case 60 + F1_C0:
+        MP_EXPECT(g_c, "f0");
+        expect_all_recv(INDEXBUS_EMPTY, __LINE__); /* 2 still wait */
+        break;
+    case 70 + F1_R:
+        route_n(2, INDEXBUS_OK);
+        route_n(1, INDEXBUS_EMPTY);
+        REQUIRE_OK(indexbus_router_close(g_rt));
+        break;
+    case 80 + F1_C0:
+    case 80 + F1_C1:
+        if (role == F1_C1) /* consumer 0 took f0 in phase 6 */
+            MP_EXPECT(g_c, "f0");
+        MP_EXPECT(g_c, "f1");
+        MP_EXPECT(g_c, "f2");
+        expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__);
+        close_consumer();
+        break;
+    }
+}
+
+static void f1_parent(indexbus_region *r, int k)
+{
+    if (k == 4)
+        CHECK(mp_info(r).mpsc_depth == 3);
+    if (k == 8) {
+        indexbus_info info = mp_info(r);
+        CHECK(info.routed == 3 && info.free_slots == 16 && info.mpsc_depth == 0);
+    }
+}
+
+/* ---- F2: fanout, router FULL keeps the message upstream ------------------ */
+enum { F2_C, F2_R, F2_P };
+
+static void f2_step(int role, int k)
+{
+    char s[16];
+    switch (k * 10 + role) {
+    case 10 + F2_C: open_consumer(0); break;
+    case 10 + F2_R: REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt)); break;
+    case 10 + F2_P: open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 20 + F2_P:
+        for (int i = 0; i < 4; i++) {
+            snprintf(s, sizeof s, "q%d", i);
+            MP_PUB(g_p, s, INDEXBUS_OK);
+        }
+        break;
+    case 30 + F2_R: route_n(4, INDEXBUS_OK); break; /* consumer queue (4) now full */
+    case 40 + F2_P:
+        MP_PUB(g_p, "q4", INDEXBUS_OK);
+        close_producer();
+        break;
+    case 50 + F2_R: route_n(1, INDEXBUS_FULL); break;
+    case 60 + F2_C:
+        for (int i = 0; i < 4; i++) {
+            snprintf(s, sizeof s, "q%d", i);
+            MP_EXPECT(g_c, s);
+        }
+        expect_all_recv(INDEXBUS_EMPTY, __LINE__); /* q4 is still upstream */
+        break;
+    case 70 + F2_R:
+        route_n(1, INDEXBUS_OK);
+        REQUIRE_OK(indexbus_router_close(g_rt));
+        break;
+    case 80 + F2_C:
+        MP_EXPECT(g_c, "q4");
+        expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__);
+        close_consumer();
+        break;
+    }
+}
+
+static void f2_parent(indexbus_region *r, int k)
+{
+    if (k == 5) {
+        indexbus_info info = mp_info(r);
+        CHECK(info.spsc_depth == 1 && info.route_no_space == 1 && info.routed == 4);
+    }
+    if (k == 8)
+        MP_CHECK_CSTATS(r, 0, 5, 0, 0, 0);
+}
+
+/* ---- F3: fanout, producer side ------------------------------------------- */
+enum { F3_SPSC, F3_MPSC, F3_C0, F3_C1 };
+
+static void f3_step(int role, int k)
+{
+    switch (k * 10 + role) {
+    case 10 + F3_SPSC: open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + F3_MPSC: open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 10 + F3_C0: open_consumer(0); break;
+    case 10 + F3_C1: open_consumer(1); break;
+    case 20 + F3_C0: close_consumer(); break;
+    case 30 + F3_SPSC:
+    case 30 + F3_MPSC: expect_all_publish(INDEXBUS_OK, __LINE__); break; /* C1 still there */
+    case 40 + F3_C1: close_consumer(); break;
+    case 50 + F3_SPSC:
+    case 50 + F3_MPSC:
+        expect_all_publish(INDEXBUS_DISCONNECTED, __LINE__);
+        close_producer();
+        break;
+    }
+}
+
+static void f3_parent(indexbus_region *r, int k)
+{
+    if (k == 5)
+        CHECK(mp_info(r).published == 6);
+}
+
+static void run(const char *tag, uint32_t kind, uint32_t qcap, uint32_t consumers,
+                const mp_script *s)
+{
+    const char *name = ib_test_name(tag);
+    indexbus_region *r = mp_create(name, kind, 16, 64, qcap, consumers);
+    mp_script_run(s, name, r);
+    indexbus_info info = mp_info(r);
+    CHECK(info.producers_live == 0 && info.consumers_live == 0 && info.routers_live == 0);
+    indexbus_region_close(r);
+    CHECK_ST(indexbus_region_unlink(name), INDEXBUS_OK);
+}
+
+int main(void)
+{
+    mp_guard();
+    static const mp_script e1 = {3, 7, e1_step, e1_parent};
+    static const mp_script e2 = {3, 6, e2_step, e2_parent};
+    static const mp_script f1 = {4, 8, f1_step, f1_parent};
+    static const mp_script f2 = {3, 8, f2_step, f2_parent};
+    static const mp_script f3 = {4, 5, f3_step, f3_parent};
+    run("dc-e1", INDEXBUS_KIND_EVENTS, 0, 0, &e1);
+    run("dc-e2", INDEXBUS_KIND_EVENTS, 0, 0, &e2);
+    run("dc-f1", INDEXBUS_KIND_FANOUT, 0, 2, &f1);
+    run("dc-f2", INDEXBUS_KIND_FANOUT, 4, 1, &f2);
+    run("dc-f3", INDEXBUS_KIND_FANOUT, 0, 2, &f3);
+    return ib_test_done("seed_disconnect");
+}

@@ -1,0 +1,173 @@
+/* seed_order.c - per-sender order holds with 4 sender processes x 10000
+ * messages:
+ *   A: events region, 4 MPSC senders -> 1 consumer: each sender's messages
+ *      arrive complete and in order (interleaving between senders is free);
+ *   B: fanout, 4 MPSC senders -> router process (broadcast) -> 2 consumers:
+ *      both see every sender's messages complete and in order;
+ *   C: fanout, 1 SPSC + 3 MPSC senders -> router (SOURCE_ANY, work-queue,
+ *      small queues) -> 3 consumers: per consumer each sender's messages are
+ *      increasing, and together every message arrives exactly once.
+ * All senders attach before any publishes (so nobody sees "every producer
+ * closed" early); consumers end on DISCONNECTED. */
+#include "mp_util.h"
+
+#define SENDERS 4u
+#define PER 10000u
+#define MAXC 3u
+
+enum { PART_A, PART_B, PART_C };
+
+static const char *g_name;
+static int g_part;
+static mp_ctl *g_ctl;           /* counter[0]: senders attached; data[i]: consumer i's count */
+static uint8_t (*g_hits)[SENDERS * PER]; /* part C: [consumer][sender * PER + seq] */
+
+static uint32_t consumers(void) { return g_part == PART_A ? 1 : g_part == PART_B ? 2 : MAXC; }
+
+static int sender(int id)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_producer *p;
+    uint32_t type = g_part == PART_C && id == 0 ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
+    REQUIRE_OK(indexbus_producer_open(r, type, &p));
+    /* the router serves attached consumers only: start once all are there */
+    if (g_part != PART_A)
+        mp_wait_consumers_ready(&g_ctl->counter[1], consumers());
+    mp_barrier(&g_ctl->counter[0], SENDERS);
+    for (uint32_t seq = 0; seq < PER; seq++) {
+        mp_rec rec = {.sender = (uint32_t)id, .seq = seq};
+        int st = mp_publish(p, &rec, sizeof rec);
+        if (st != INDEXBUS_OK) {
+            fprintf(stderr, "sender %d seq %u: %s\n", id, seq, indexbus_status_name(st));
+            return 1;
+        }
+    }
+    REQUIRE_OK(indexbus_producer_close(p));
+    indexbus_region_close(r);
+    return 0;
+}
+
+static int router(int arg)
+{
+    (void)arg;
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_router *rt;
+    REQUIRE_OK(indexbus_router_open(r, &rt));
+    indexbus_router_loop_config lc = {
+        .size = sizeof lc,
+        .source = INDEXBUS_SOURCE_ANY,
+        .mode = g_part == PART_B ? INDEXBUS_MODE_BROADCAST : INDEXBUS_MODE_WORK_QUEUE,
+        .flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT};
+    CHECK_ST(indexbus_router_run(rt, &lc), INDEXBUS_DISCONNECTED);
+    CHECK(lc.routed == SENDERS * PER);
+    REQUIRE_OK(indexbus_router_close(rt));
+    indexbus_region_close(r);
+    return 0;
+}
+
+static int consumer(int idx)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_consumer *c;
+    REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)idx, &c));
+    mp_consumer_ready(&g_ctl->counter[1]);
+    int64_t last[SENDERS] = {-1, -1, -1, -1};
+    uint64_t n = 0;
+    for (;;) {
+        mp_rec rec;
+        size_t len = 0;
+        int st = indexbus_recv(c, &rec, sizeof rec, &len, MP_HANG_NS);
+        if (st == INDEXBUS_DISCONNECTED)
+            break;
+        if (st != INDEXBUS_OK) {
+            fprintf(stderr, "part %c consumer %d recv: %s\n", 'A' + g_part, idx,
+                    indexbus_status_name(st));
+            return 1;
+        }
+        int ok = len == sizeof rec && rec.sender < SENDERS && rec.seq < PER;
+        /* A, B: the very next one; C: any later one (others took the gaps) */
+        if (ok)
+            ok = g_part == PART_C ? (int64_t)rec.seq > last[rec.sender]
+                                  : (int64_t)rec.seq == last[rec.sender] + 1;
+        if (!ok) {
+            fprintf(stderr, "part %c consumer %d: got sender %u seq %u after %lld\n", 'A' + g_part,
+                    idx, rec.sender, rec.seq,
+                    rec.sender < SENDERS ? (long long)last[rec.sender] : -2LL);
+            return 1;
+        }
+        last[rec.sender] = rec.seq;
+        if (g_part == PART_C)
+            g_hits[idx][rec.sender * PER + rec.seq]++;
+        n++;
+    }
+    if (g_part != PART_C)
+        for (uint32_t s = 0; s < SENDERS; s++)
+            CHECK(last[s] == PER - 1);
+    g_ctl->data[idx] = n;
+    REQUIRE_OK(indexbus_consumer_close(c));
+    indexbus_region_close(r);
+    return 0;
+}
+
+static void run_part(int part)
+{
+    static const char *tags[] = {"ord-a", "ord-b", "ord-c"};
+    g_part = part;
+    g_name = ib_test_name(tags[part]);
+    g_ctl = mp_ctl_new();
+    g_hits = mp_shared(sizeof(uint8_t[MAXC][SENDERS * PER]));
+    indexbus_region *r =
+        part == PART_A   ? mp_create(g_name, INDEXBUS_KIND_EVENTS, 256, 64, 0, 0)
+        : part == PART_B ? mp_create(g_name, INDEXBUS_KIND_FANOUT, 256, 64, 0, 2)
+                         : mp_create(g_name, INDEXBUS_KIND_FANOUT, 256, 64, 16, MAXC);
+    pid_t pids[SENDERS + MAXC + 1];
+    int n = 0;
+    for (uint32_t i = 0; i < consumers(); i++)
+        pids[n++] = ib_spawn(consumer, (int)i);
+    if (part != PART_A)
+        pids[n++] = ib_spawn(router, 0);
+    for (uint32_t i = 0; i < SENDERS; i++)
+        pids[n++] = ib_spawn(sender, (int)i);
+    if (mp_join_all(pids, n)) {
+        fprintf(stderr, "part %c: a child failed\n", 'A' + part);
+        ib_test_failures++;
+    }
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < consumers(); i++) {
+        total += g_ctl->data[i];
+        CHECK(mp_cstats(r, i).delivered == g_ctl->data[i]);
+        CHECK(mp_cstats(r, i).dropped_full == 0);
+    }
+    CHECK(total == (part == PART_B ? 2ull : 1ull) * SENDERS * PER);
+    if (part == PART_C) {
+        uint32_t bad = 0;
+        for (uint32_t m = 0; m < SENDERS * PER; m++) {
+            uint32_t sum = 0;
+            for (uint32_t i = 0; i < MAXC; i++)
+                sum += g_hits[i][m];
+            if (sum != 1 && bad++ < 5)
+                fprintf(stderr, "part C: sender %u seq %u received %u times\n", m / PER, m % PER,
+                        sum);
+        }
+        CHECK(bad == 0);
+    }
+    indexbus_info info = mp_info(r);
+    CHECK(info.published == SENDERS * PER);
+    CHECK(info.free_slots == 256);
+    indexbus_region_close(r);
+    CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
+    mp_unshare(g_hits, sizeof(uint8_t[MAXC][SENDERS * PER]));
+    mp_unshare(g_ctl, sizeof *g_ctl);
+}
+
+int main(void)
+{
+    mp_guard();
+    run_part(PART_A);
+    run_part(PART_B);
+    run_part(PART_C);
+    return ib_test_done("seed_order");
+}
