@@ -64,20 +64,28 @@ static int is_shm_name(const char *name)
     return strchr(name[0] == '/' ? name + 1 : name, '/') == NULL;
 }
 
-static int open_name(const char *name, int flags, mode_t mode, int *fd)
+/* Check a region name; for POSIX shm, write shm_open's "/name" form. */
+static int parse_name(const char *name, char shm[258], int *is_shm)
 {
     if (name == NULL || name[0] == '\0' || strlen(name) >= 255)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (is_shm_name(name)) {
-        char shm[258];
+    *is_shm = is_shm_name(name);
+    if (*is_shm) {
         shm[0] = '/';
         strcpy(shm + 1, name[0] == '/' ? name + 1 : name);
         if (shm[1] == '\0')
             return INDEXBUS_INVALID_ARGUMENT;
-        *fd = shm_open(shm, flags, mode);
-    } else {
-        *fd = open(name, flags | O_NOFOLLOW, mode);
     }
+    return INDEXBUS_OK;
+}
+
+static int open_name(const char *name, int flags, mode_t mode, int *fd)
+{
+    char shm[258];
+    int is_shm, st = parse_name(name, shm, &is_shm);
+    if (st != INDEXBUS_OK)
+        return st;
+    *fd = is_shm ? shm_open(shm, flags, mode) : open(name, flags | O_NOFOLLOW, mode);
     return *fd < 0 ? errno_status(errno) : INDEXBUS_OK;
 }
 
@@ -299,17 +307,11 @@ INDEXBUS_API int indexbus_region_close(indexbus_region *region)
 
 INDEXBUS_API int indexbus_region_unlink(const char *name)
 {
-    if (name == NULL || name[0] == '\0' || strlen(name) >= 255)
-        return INDEXBUS_INVALID_ARGUMENT;
-    int rc;
-    if (is_shm_name(name)) {
-        char shm[258];
-        shm[0] = '/';
-        strcpy(shm + 1, name[0] == '/' ? name + 1 : name);
-        rc = shm_unlink(shm);
-    } else {
-        rc = unlink(name);
-    }
+    char shm[258];
+    int is_shm, st = parse_name(name, shm, &is_shm);
+    if (st != INDEXBUS_OK)
+        return st;
+    int rc = is_shm ? shm_unlink(shm) : unlink(name);
     return rc == 0 ? INDEXBUS_OK : errno_status(errno);
 }
 
