@@ -14,6 +14,8 @@
 #define ib_load_acquire(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
 #define ib_store_relaxed(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
 #define ib_store_release(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define ib_load_seq_cst(p) __atomic_load_n((p), __ATOMIC_SEQ_CST)
+#define ib_store_seq_cst(p, v) __atomic_store_n((p), (v), __ATOMIC_SEQ_CST)
 
 #define ib_fetch_add_relaxed(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define ib_fetch_add_acq_rel(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)

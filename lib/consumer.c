@@ -35,6 +35,8 @@ static void release_slot(indexbus_consumer *c, uint32_t idx);
  * never ack. */
 static void await_router(ib_view *v, uint32_t epoch)
 {
+    if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
+        return; /* a router that attaches later reads the owners itself */
     indexbus_wake_entry *rw = &v->wake[v->consumer_count];
     ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
     ib_futex_wake(&rw->seq);
@@ -90,15 +92,15 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
             &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
             v->queue_capacity);
         drain(c);
-        /* routed to from the router's next step on; wait for it so that a
-         * message published after open returns reaches us */
-        await_router(v, ib_bump_consumer_epoch(v));
     } else {
         ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
         /* pairs with the previous reader's release of head in ib_mpsc_advance */
         c->mpsc_pos = ib_load_acquire(&v->mpsc->head);
         c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
     }
+    /* routed to from the router's next step on; wait for it so that a
+     * message published after open returns reaches us */
+    await_router(v, ib_bump_consumer_epoch(v));
     *out = c;
     return INDEXBUS_OK;
 }

@@ -15,6 +15,7 @@ struct indexbus_router {
     uint32_t part;
     uint32_t turn;   /* SOURCE_ANY: queue to try first */
     uint32_t stop;   /* atomic: set by indexbus_router_stop */
+    uint32_t running; /* atomic: indexbus_router_run is in progress */
     ib_spsc in;      /* SPSC producer queue, reader side */
     uint64_t mpsc_pos;
     uint64_t routed; /* mirror of counters.routed (single writer) */
@@ -295,7 +296,10 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
     uint32_t idle = 0;
     int st = INDEXBUS_OK;
     cfg->routed = 0;
-    while (!ib_load_acquire(&r->stop)) { /* pairs with the release in indexbus_router_stop */
+    /* seq_cst with the loads of stop below and the stop/running pair in
+     * indexbus_router_stop: either we see the stop or the stopper sees us */
+    ib_store_seq_cst(&r->running, 1);
+    while (!ib_load_seq_cst(&r->stop)) { /* pairs with the store in indexbus_router_stop */
         st = route(r, source, mode, ~0ull, 0, 0, NULL);
         if (st == INDEXBUS_OK) {
             cfg->routed++;
@@ -324,6 +328,7 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
     }
     /* a stop consumed by this run, whatever ended it; a stop sent before
      * run started still ends that run at once */
+    ib_store_release(&r->running, 0);
     ib_store_relaxed(&r->stop, 0);
     return st;
 }
@@ -332,8 +337,12 @@ INDEXBUS_API int indexbus_router_stop(indexbus_router *r)
 {
     if (r == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    ib_store_release(&r->stop, 1); /* pairs with the acquire load in indexbus_router_run */
-    ib_fetch_add_seq_cst(&r->v->wake[r->v->consumer_count].seq, 1);
-    ib_futex_wake(&r->v->wake[r->v->consumer_count].seq);
+    ib_store_seq_cst(&r->stop, 1); /* pairs with the loop's load in indexbus_router_run */
+    /* only a run can be parked; leaving the region alone otherwise keeps a
+     * quiet region's bytes independent of how a binding closes routers */
+    if (ib_load_seq_cst(&r->running)) {
+        ib_fetch_add_seq_cst(&r->v->wake[r->v->consumer_count].seq, 1);
+        ib_futex_wake(&r->v->wake[r->v->consumer_count].seq);
+    }
     return INDEXBUS_OK;
 }
