@@ -78,7 +78,7 @@ $(CLI): $(CLI_OBJ) $(B)/libindexbus.so
 	$(call say,LD,$@)$(CC) $(SAN) -o $@ $(CLI_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN:$$ORIGIN/../lib' $(LDLIBS)
 
 # ---- tests -------------------------------------------------------------------
-$(B)/test/%.o: test/%.c test/harness.h $(wildcard abi/include/indexbus/*.h)
+$(B)/test/%.o: test/%.c $(wildcard test/*.h) $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Ilib -c $< -o $@
 
@@ -102,10 +102,13 @@ check-cli: all
 
 check: deps
 	$(MAKE) check-c
+	$(MAKE) abi-check
+	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
 	$(MAKE) check-install
 	$(MAKE) check-clang
 	$(MAKE) check-bindings
+	$(MAKE) conformance
 
 # Go, Java and Rust suites (each fragment installs or names what it needs).
 check-bindings:
@@ -129,6 +132,8 @@ check-clang:
 -include bindings/go/go.mk
 -include bindings/java/java.mk
 -include bindings/rust/rust.mk
+-include abi/abi.mk
+-include conformance/conformance.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java and Rust consumers.

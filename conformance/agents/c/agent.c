@@ -1,0 +1,1043 @@
+/*
+ * agent.c - the C conformance agent (conformance/PROTOCOL.md).
+ *
+ *   agent-c <command> --region NAME [options]
+ *
+ * A thin user of <indexbus/indexbus.h>: JSON lines on stdout, free text on
+ * stderr; exit 0 = done, 1 = failed (after an {"ev":"fail"} line), 2 = usage.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <inttypes.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <indexbus/indexbus.h>
+
+#define EXIT_FAIL 1
+#define EXIT_USAGE 2
+
+#define WAIT_CONSUMERS_NS 10000000000ull /* --wait-consumers bound: 10 s */
+#define FULL_RETRY_NS 20000000000ull     /* publish retry bound: 20 s */
+#define MAX_SIZES 1024
+
+/* ---- small helpers ---------------------------------------------------------- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            fprintf(f, "\\%c", c);
+        else if (c < 0x20)
+            fprintf(f, "\\u%04x", c);
+        else
+            fputc(c, f);
+    }
+    fputc('"', f);
+}
+
+/* {"ev":"fail","status":NAME,"what":WHAT}, then exit 1. */
+static _Noreturn void fail(int status, const char *fmt, ...)
+{
+    char what[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "agent-c: %s: %s\n", what, indexbus_status_name(status));
+    fputs("{\"ev\":\"fail\",\"status\":", stdout);
+    json_str(stdout, indexbus_status_name(status));
+    fputs(",\"what\":", stdout);
+    json_str(stdout, what);
+    fputs("}\n", stdout);
+    fflush(stdout);
+    exit(EXIT_FAIL);
+}
+
+static _Noreturn void usage(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("agent-c: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputs("\nusage: agent-c <create|produce|route|consume|error|golden|unlink> --region NAME "
+          "[options] (see conformance/PROTOCOL.md)\n",
+          stderr);
+    exit(EXIT_USAGE);
+}
+
+/* Payload rule: message k of producer p, s bytes. */
+static void payload(uint8_t *b, uint32_t p, uint32_t k, size_t s)
+{
+    for (size_t j = 0; j < s; j++) {
+        if (j < 4)
+            b[j] = (uint8_t)(p >> (8 * j));
+        else if (j < 8)
+            b[j] = (uint8_t)(k >> (8 * (j - 4)));
+        else
+            b[j] = (uint8_t)((p * 31u + k * 17u + (uint32_t)j * 7u) & 0xffu);
+    }
+}
+
+static void print_msg(const uint8_t *data, size_t len)
+{
+    static const char hexd[] = "0123456789abcdef";
+    printf("{\"ev\":\"msg\",\"len\":%zu,\"hex\":\"", len);
+    for (size_t i = 0; i < len; i++) {
+        putchar(hexd[data[i] >> 4]);
+        putchar(hexd[data[i] & 15]);
+    }
+    fputs("\"}\n", stdout);
+}
+
+/* ---- options ---------------------------------------------------------------- */
+
+enum {
+    O_REGION, O_KIND, O_SLOTS, O_SLOT_SIZE, O_QUEUE, O_CONSUMERS, O_TYPE, O_PRODUCER, O_COUNT,
+    O_SIZES, O_ZERO_COPY, O_BATCH, O_WAIT_CONSUMERS, O_MODE, O_SOURCE, O_INDEX, O_BORROW,
+    O_TIMEOUT_MS, O_CASE, O_SCENARIO, O_COUNT_OPTS
+};
+
+static const struct {
+    const char *name;
+    int has_value;
+} opt_names[O_COUNT_OPTS] = {
+    [O_REGION] = {"--region", 1},       [O_KIND] = {"--kind", 1},
+    [O_SLOTS] = {"--slots", 1},         [O_SLOT_SIZE] = {"--slot-size", 1},
+    [O_QUEUE] = {"--queue", 1},         [O_CONSUMERS] = {"--consumers", 1},
+    [O_TYPE] = {"--type", 1},           [O_PRODUCER] = {"--producer", 1},
+    [O_COUNT] = {"--count", 1},         [O_SIZES] = {"--sizes", 1},
+    [O_ZERO_COPY] = {"--zero-copy", 0}, [O_BATCH] = {"--batch", 1},
+    [O_WAIT_CONSUMERS] = {"--wait-consumers", 1},
+    [O_MODE] = {"--mode", 1},           [O_SOURCE] = {"--source", 1},
+    [O_INDEX] = {"--index", 1},         [O_BORROW] = {"--borrow", 0},
+    [O_TIMEOUT_MS] = {"--timeout-ms", 1},
+    [O_CASE] = {"--case", 1},           [O_SCENARIO] = {"--scenario", 1},
+};
+
+static const char *opt_val[O_COUNT_OPTS];
+static int opt_set[O_COUNT_OPTS];
+
+/* Parse argv[2..]; `allowed` lists the options the command accepts. */
+static void parse_opts(int argc, char **argv, const int *allowed, size_t n_allowed)
+{
+    for (int i = 2; i < argc; i++) {
+        int found = -1;
+        for (size_t a = 0; a < n_allowed; a++)
+            if (strcmp(argv[i], opt_names[allowed[a]].name) == 0)
+                found = allowed[a];
+        if (found < 0)
+            usage("%s: unknown option '%s'", argv[1], argv[i]);
+        if (opt_set[found])
+            usage("%s: option %s given twice", argv[1], argv[i]);
+        opt_set[found] = 1;
+        if (opt_names[found].has_value) {
+            if (i + 1 >= argc)
+                usage("%s: option %s needs a value", argv[1], argv[i]);
+            opt_val[found] = argv[++i];
+        }
+    }
+    if (!opt_set[O_REGION])
+        usage("%s: --region is required", argv[1]);
+}
+
+static uint64_t num_opt(int o, uint64_t dflt)
+{
+    if (!opt_set[o])
+        return dflt;
+    const char *s = opt_val[o];
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+        usage("%s: not a number: '%s'", opt_names[o].name, s);
+    return v;
+}
+
+static uint32_t u32_opt(int o, uint32_t dflt)
+{
+    uint64_t v = num_opt(o, dflt);
+    if (v > UINT32_MAX)
+        usage("%s: out of range", opt_names[o].name);
+    return (uint32_t)v;
+}
+
+/* "--sizes 0,8,64" -> sizes[], count */
+static size_t parse_sizes(const char *s, uint32_t *sizes)
+{
+    size_t n = 0;
+    while (*s) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(s, &end, 10);
+        if (end == s || errno != 0 || v > UINT32_MAX || n == MAX_SIZES || s[0] == '-')
+            usage("--sizes: bad list");
+        sizes[n++] = (uint32_t)v;
+        s = end;
+        if (*s == ',')
+            s++;
+        else if (*s != '\0')
+            usage("--sizes: bad list");
+    }
+    if (n == 0)
+        usage("--sizes: empty list");
+    return n;
+}
+
+static uint32_t kind_of(const char *s)
+{
+    if (strcmp(s, "events") == 0)
+        return INDEXBUS_KIND_EVENTS;
+    if (strcmp(s, "fanout") == 0)
+        return INDEXBUS_KIND_FANOUT;
+    usage("bad kind '%s'", s);
+}
+
+static uint32_t type_of(const char *s)
+{
+    if (strcmp(s, "spsc") == 0)
+        return INDEXBUS_PRODUCER_SPSC;
+    if (strcmp(s, "mpsc") == 0)
+        return INDEXBUS_PRODUCER_MPSC;
+    usage("bad producer type '%s'", s);
+}
+
+static uint32_t mode_of(const char *s)
+{
+    if (strcmp(s, "broadcast") == 0)
+        return INDEXBUS_MODE_BROADCAST;
+    if (strcmp(s, "work-queue") == 0)
+        return INDEXBUS_MODE_WORK_QUEUE;
+    usage("bad mode '%s'", s);
+}
+
+static uint32_t source_of(const char *s)
+{
+    if (strcmp(s, "any") == 0)
+        return INDEXBUS_SOURCE_ANY;
+    if (strcmp(s, "spsc") == 0)
+        return INDEXBUS_SOURCE_SPSC;
+    if (strcmp(s, "mpsc") == 0)
+        return INDEXBUS_SOURCE_MPSC;
+    usage("bad source '%s'", s);
+}
+
+/* ---- library wrappers shared by the commands ----------------------------------- */
+
+static indexbus_region *open_region(const char *name)
+{
+    indexbus_region *r;
+    int st = indexbus_region_open(name, NULL, &r);
+    if (st != INDEXBUS_OK)
+        fail(st, "open region %s", name);
+    return r;
+}
+
+static indexbus_info region_info(const indexbus_region *r)
+{
+    indexbus_info in;
+    memset(&in, 0, sizeof in);
+    in.size = sizeof in;
+    int st = indexbus_region_info(r, &in);
+    if (st != INDEXBUS_OK)
+        fail(st, "region info");
+    return in;
+}
+
+static void create_region(const char *name, uint32_t kind, uint32_t slots, uint32_t slot_size,
+                          uint32_t queue, uint32_t consumers, indexbus_region **out)
+{
+    indexbus_region_config cfg;
+    int st = indexbus_region_config_init(&cfg, kind);
+    if (st != INDEXBUS_OK)
+        fail(st, "region config init");
+    if (slots)
+        cfg.slot_count = slots;
+    if (slot_size)
+        cfg.slot_data_size = slot_size;
+    if (queue)
+        cfg.queue_capacity = queue;
+    if (consumers)
+        cfg.consumer_count = consumers;
+    st = indexbus_region_create(name, &cfg, out);
+    if (st != INDEXBUS_OK)
+        fail(st, "create region %s", name);
+}
+
+/* Publish message k of producer p (size s), retrying on FULL if `retry`. */
+static void publish_one(indexbus_producer *tx, uint8_t *buf, uint32_t p, uint32_t k, uint32_t s,
+                        int zero_copy, int retry)
+{
+    uint64_t deadline = 0;
+    int st;
+    if (!zero_copy) {
+        payload(buf, p, k, s);
+        for (;;) {
+            st = indexbus_publish(tx, buf, s);
+            if (st != INDEXBUS_FULL || !retry)
+                break;
+            if (deadline == 0)
+                deadline = now_ns() + FULL_RETRY_NS;
+            else if (now_ns() > deadline)
+                fail(INDEXBUS_TIMEOUT, "publish %" PRIu32 ": FULL for 20 s", k);
+            sched_yield();
+        }
+        if (st != INDEXBUS_OK)
+            fail(st, "publish message %" PRIu32, k);
+        return;
+    }
+    void *slot;
+    size_t cap = 0;
+    for (;;) {
+        st = indexbus_claim(tx, &slot, &cap);
+        if (st != INDEXBUS_FULL || !retry)
+            break;
+        if (deadline == 0)
+            deadline = now_ns() + FULL_RETRY_NS;
+        else if (now_ns() > deadline)
+            fail(INDEXBUS_TIMEOUT, "claim %" PRIu32 ": FULL for 20 s", k);
+        sched_yield();
+    }
+    if (st != INDEXBUS_OK)
+        fail(st, "claim for message %" PRIu32, k);
+    if (cap < s)
+        fail(INDEXBUS_TOO_LARGE, "claimed capacity %zu < %" PRIu32, cap, s);
+    payload(slot, p, k, s);
+    for (;;) {
+        st = indexbus_commit(tx, s);
+        if (st != INDEXBUS_FULL || !retry)
+            break;
+        if (deadline == 0)
+            deadline = now_ns() + FULL_RETRY_NS;
+        else if (now_ns() > deadline)
+            fail(INDEXBUS_TIMEOUT, "commit %" PRIu32 ": FULL for 20 s", k);
+        sched_yield();
+    }
+    if (st != INDEXBUS_OK)
+        fail(st, "commit message %" PRIu32, k);
+}
+
+/* ---- commands ------------------------------------------------------------------ */
+
+static int cmd_create(const char *name)
+{
+    if (!opt_set[O_KIND])
+        usage("create: --kind is required");
+    indexbus_region *r;
+    create_region(name, kind_of(opt_val[O_KIND]), u32_opt(O_SLOTS, 0), u32_opt(O_SLOT_SIZE, 0),
+                  u32_opt(O_QUEUE, 0), u32_opt(O_CONSUMERS, 0), &r);
+    indexbus_region_close(r);
+    puts("{\"ev\":\"created\"}");
+    return 0;
+}
+
+static int cmd_unlink(const char *name)
+{
+    int st = indexbus_region_unlink(name);
+    if (st != INDEXBUS_OK)
+        fail(st, "unlink %s", name);
+    puts("{\"ev\":\"unlinked\"}");
+    return 0;
+}
+
+static int cmd_produce(const char *name)
+{
+    static uint32_t sizes[MAX_SIZES];
+    uint32_t type = type_of(opt_set[O_TYPE] ? opt_val[O_TYPE] : "spsc");
+    uint32_t p = u32_opt(O_PRODUCER, 0);
+    uint32_t count = u32_opt(O_COUNT, 0);
+    size_t nsizes = parse_sizes(opt_set[O_SIZES] ? opt_val[O_SIZES] : "0", sizes);
+    int zero_copy = opt_set[O_ZERO_COPY];
+    uint32_t batch = u32_opt(O_BATCH, 0);
+    uint32_t want = u32_opt(O_WAIT_CONSUMERS, 0);
+    if (opt_set[O_BATCH] && batch == 0)
+        usage("produce: --batch must be at least 1");
+    if (zero_copy && batch)
+        usage("produce: --zero-copy and --batch exclude each other");
+
+    indexbus_region *r = open_region(name);
+    indexbus_info in = region_info(r);
+    for (size_t i = 0; i < nsizes; i++)
+        if (sizes[i] > in.slot_data_size)
+            usage("produce: size %" PRIu32 " > slot data size %" PRIu32, sizes[i],
+                  in.slot_data_size);
+    indexbus_producer *tx;
+    int st = indexbus_producer_open(r, type, &tx);
+    if (st != INDEXBUS_OK)
+        fail(st, "open producer");
+    if (want) {
+        uint64_t deadline = now_ns() + WAIT_CONSUMERS_NS;
+        while (region_info(r).consumers_live < want) {
+            if (now_ns() > deadline)
+                fail(INDEXBUS_TIMEOUT, "waiting for %" PRIu32 " consumers", want);
+            struct timespec nap = {0, 1000000};
+            nanosleep(&nap, NULL);
+        }
+    }
+    if (batch == 0) {
+        uint8_t *buf = malloc(in.slot_data_size ? in.slot_data_size : 1);
+        if (buf == NULL)
+            fail(INDEXBUS_NO_MEMORY, "malloc");
+        for (uint32_t k = 0; k < count; k++)
+            publish_one(tx, buf, p, k, sizes[k % nsizes], zero_copy, 1);
+        free(buf);
+    } else {
+        uint8_t *buf = malloc((size_t)batch * in.slot_data_size + 1);
+        uint32_t *lens = malloc(sizeof(uint32_t) * batch);
+        if (buf == NULL || lens == NULL)
+            fail(INDEXBUS_NO_MEMORY, "malloc");
+        uint32_t k = 0;
+        uint64_t deadline = 0;
+        while (k < count) {
+            uint32_t n = count - k < batch ? count - k : batch;
+            size_t off = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                lens[i] = sizes[(k + i) % nsizes];
+                payload(buf + off, p, k + i, lens[i]);
+                off += lens[i];
+            }
+            size_t done = 0;
+            st = indexbus_publish_batch(tx, buf, lens, n, &done);
+            k += (uint32_t)done;
+            if (st == INDEXBUS_OK || (st == INDEXBUS_FULL && done > 0)) {
+                deadline = 0;
+                continue;
+            }
+            if (st != INDEXBUS_FULL)
+                fail(st, "publish batch at message %" PRIu32, k);
+            if (deadline == 0)
+                deadline = now_ns() + FULL_RETRY_NS;
+            else if (now_ns() > deadline)
+                fail(INDEXBUS_TIMEOUT, "batch at %" PRIu32 ": FULL for 20 s", k);
+            sched_yield();
+        }
+        free(lens);
+        free(buf);
+    }
+    indexbus_producer_close(tx);
+    indexbus_region_close(r);
+    printf("{\"ev\":\"done\",\"published\":%" PRIu32 "}\n", count);
+    return 0;
+}
+
+static int cmd_route(const char *name)
+{
+    uint32_t mode = mode_of(opt_set[O_MODE] ? opt_val[O_MODE] : "broadcast");
+    uint32_t source = source_of(opt_set[O_SOURCE] ? opt_val[O_SOURCE] : "any");
+    indexbus_region *r = open_region(name);
+    indexbus_router *rt;
+    int st = indexbus_router_open(r, &rt);
+    if (st != INDEXBUS_OK)
+        fail(st, "open router");
+    indexbus_router_loop_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.size = sizeof cfg;
+    cfg.source = source;
+    cfg.mode = mode;
+    cfg.flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT;
+    st = indexbus_router_run(rt, &cfg);
+    if (st != INDEXBUS_DISCONNECTED && st != INDEXBUS_OK)
+        fail(st, "router run");
+    indexbus_router_close(rt);
+    indexbus_region_close(r);
+    printf("{\"ev\":\"done\",\"routed\":%" PRIu64 "}\n", cfg.routed);
+    return 0;
+}
+
+static int cmd_consume(const char *name)
+{
+    uint32_t index = u32_opt(O_INDEX, 0);
+    int borrow = opt_set[O_BORROW];
+    uint32_t batch = u32_opt(O_BATCH, 0);
+    uint64_t timeout_ns = num_opt(O_TIMEOUT_MS, 10000) * 1000000ull;
+    int limited = opt_set[O_COUNT];
+    uint64_t want = num_opt(O_COUNT, 0);
+    if (opt_set[O_BATCH] && batch == 0)
+        usage("consume: --batch must be at least 1");
+    if (borrow && batch)
+        usage("consume: --borrow and --batch exclude each other");
+
+    indexbus_region *r = open_region(name);
+    indexbus_info in = region_info(r);
+    indexbus_consumer *rx;
+    int st = indexbus_consumer_open(r, index, &rx);
+    if (st != INDEXBUS_OK)
+        fail(st, "open consumer %" PRIu32, index);
+    size_t cap = (size_t)in.slot_data_size * (batch ? batch : 1);
+    uint8_t *buf = malloc(cap ? cap : 1);
+    uint32_t *lens = malloc(sizeof(uint32_t) * (batch ? batch : 1));
+    if (buf == NULL || lens == NULL)
+        fail(INDEXBUS_NO_MEMORY, "malloc");
+    uint64_t got = 0;
+    int end = INDEXBUS_OK;
+    uint64_t idle_since = 0;
+    while (!limited || got < want) {
+        if (batch) {
+            size_t max = batch;
+            if (limited && want - got < max)
+                max = (size_t)(want - got);
+            size_t n = 0;
+            st = indexbus_recv_batch(rx, buf, cap, lens, max, &n);
+            if (st == INDEXBUS_OK) {
+                size_t off = 0;
+                for (size_t i = 0; i < n; i++) {
+                    print_msg(buf + off, lens[i]);
+                    off += lens[i];
+                }
+                got += n;
+                idle_since = 0;
+                continue;
+            }
+            if (st == INDEXBUS_EMPTY) {
+                uint64_t t = now_ns();
+                if (idle_since == 0)
+                    idle_since = t;
+                else if (t - idle_since > timeout_ns)
+                    fail(INDEXBUS_TIMEOUT, "batch receive: idle for %" PRIu64 " ms",
+                         timeout_ns / 1000000);
+                sched_yield();
+                continue;
+            }
+        } else if (borrow) {
+            st = indexbus_wait(rx, timeout_ns);
+            if (st == INDEXBUS_OK) {
+                const void *data;
+                size_t len;
+                st = indexbus_recv_begin(rx, &data, &len);
+                if (st == INDEXBUS_OK) {
+                    print_msg(data, len);
+                    st = indexbus_recv_end(rx);
+                    if (st != INDEXBUS_OK)
+                        fail(st, "recv_end");
+                    got++;
+                    continue;
+                }
+            }
+        } else {
+            size_t len = 0;
+            st = indexbus_recv(rx, buf, cap, &len, timeout_ns);
+            if (st == INDEXBUS_OK) {
+                print_msg(buf, len);
+                got++;
+                continue;
+            }
+        }
+        if (st == INDEXBUS_DISCONNECTED) {
+            end = st;
+            break;
+        }
+        fail(st, "receive after %" PRIu64 " messages", got);
+    }
+    free(lens);
+    free(buf);
+    indexbus_consumer_close(rx);
+    indexbus_region_close(r);
+    printf("{\"ev\":\"end\",\"status\":\"%s\",\"count\":%" PRIu64 "}\n", indexbus_status_name(end),
+           got);
+    return 0;
+}
+
+/* One wrong call per case; the status it returns is what we report. */
+static int cmd_error(const char *name)
+{
+    if (!opt_set[O_CASE])
+        usage("error: --case is required");
+    const char *c = opt_val[O_CASE];
+    int st;
+    indexbus_region *r = NULL;
+    indexbus_producer *tx = NULL;
+    indexbus_consumer *rx = NULL;
+    uint8_t buf[80];
+    if (strcmp(c, "too_large") == 0) {
+        r = open_region(name);
+        if ((st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &tx)) != INDEXBUS_OK)
+            fail(st, "open producer");
+        payload(buf, 0, 0, 65);
+        st = indexbus_publish(tx, buf, 65);
+    } else if (strcmp(c, "buffer_too_small") == 0) {
+        r = open_region(name);
+        if ((st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &tx)) != INDEXBUS_OK)
+            fail(st, "open producer");
+        payload(buf, 0, 0, 10);
+        if ((st = indexbus_publish(tx, buf, 10)) != INDEXBUS_OK)
+            fail(st, "publish 10 bytes");
+        if ((st = indexbus_consumer_open(r, 0, &rx)) != INDEXBUS_OK)
+            fail(st, "open consumer");
+        size_t len = 0;
+        st = indexbus_recv(rx, buf, 4, &len, 1000000000ull);
+    } else if (strcmp(c, "wrong_kind") == 0) {
+        indexbus_router *rt = NULL;
+        r = open_region(name);
+        st = indexbus_router_open(r, &rt);
+        indexbus_router_close(rt);
+    } else if (strcmp(c, "newer_major") == 0) {
+        st = indexbus_region_open(name, NULL, &r);
+    } else if (strcmp(c, "not_ready") == 0) {
+        indexbus_open_config oc;
+        memset(&oc, 0, sizeof oc);
+        oc.size = sizeof oc;
+        oc.ready_timeout_ns = 50000000ull;
+        st = indexbus_region_open(name, &oc, &r);
+    } else if (strcmp(c, "timeout") == 0) {
+        r = open_region(name);
+        if ((st = indexbus_consumer_open(r, 0, &rx)) != INDEXBUS_OK)
+            fail(st, "open consumer");
+        size_t len = 0;
+        st = indexbus_recv(rx, buf, sizeof buf, &len, 50000000ull);
+    } else {
+        usage("error: unknown case '%s'", c);
+    }
+    indexbus_consumer_close(rx);
+    indexbus_producer_close(tx);
+    indexbus_region_close(r);
+    fputs("{\"ev\":\"error\",\"case\":", stdout);
+    json_str(stdout, c);
+    printf(",\"status\":\"%s\"}\n", indexbus_status_name(st));
+    return 0;
+}
+
+/* ---- a minimal JSON reader for golden scenarios --------------------------------- */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+typedef struct jval {
+    enum jtype t;
+    int64_t num;          /* J_NUM, J_BOOL */
+    char *str;            /* J_STR */
+    size_t n;             /* J_ARR, J_OBJ: number of items */
+    struct jval **items;  /* J_ARR, J_OBJ */
+    char **keys;          /* J_OBJ */
+} jval;
+
+typedef struct {
+    const char *s;     /* next character */
+    const char *start; /* the whole text */
+    const char *file;  /* its path, for messages */
+} jparser;
+
+static _Noreturn void jfail(jparser *p, const char *what)
+{
+    fail(INDEXBUS_INVALID_ARGUMENT, "scenario %s: %s at offset %td", p->file, what,
+         p->s - p->start);
+}
+
+static void jws(jparser *p)
+{
+    while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
+        p->s++;
+}
+
+static void *xcalloc(size_t n, size_t sz)
+{
+    void *q = calloc(n ? n : 1, sz);
+    if (q == NULL)
+        fail(INDEXBUS_NO_MEMORY, "calloc");
+    return q;
+}
+
+static char *jstring(jparser *p)
+{
+    size_t cap = 16, n = 0;
+    char *out = xcalloc(cap, 1);
+    p->s++; /* opening quote */
+    while (*p->s != '"') {
+        char c = *p->s++;
+        if (c == '\0')
+            jfail(p, "unterminated string");
+        if (c == '\\') {
+            char e = *p->s++;
+            switch (e) {
+            case '"': case '\\': case '/': c = e; break;
+            case 'n': c = '\n'; break;
+            case 't': c = '\t'; break;
+            case 'r': c = '\r'; break;
+            case 'b': c = '\b'; break;
+            case 'f': c = '\f'; break;
+            default: jfail(p, "unsupported string escape");
+            }
+        }
+        if (n + 2 > cap) {
+            cap *= 2;
+            out = realloc(out, cap);
+            if (out == NULL)
+                fail(INDEXBUS_NO_MEMORY, "realloc");
+        }
+        out[n++] = c;
+    }
+    p->s++;
+    out[n] = '\0';
+    return out;
+}
+
+static jval *jparse(jparser *p);
+
+static void jpush(jval *v, char *key, jval *item)
+{
+    v->items = realloc(v->items, sizeof(*v->items) * (v->n + 1));
+    v->keys = realloc(v->keys, sizeof(*v->keys) * (v->n + 1));
+    if (v->items == NULL || v->keys == NULL)
+        fail(INDEXBUS_NO_MEMORY, "realloc");
+    v->items[v->n] = item;
+    v->keys[v->n] = key;
+    v->n++;
+}
+
+static jval *jparse(jparser *p)
+{
+    jval *v = xcalloc(1, sizeof *v);
+    jws(p);
+    char c = *p->s;
+    if (c == '{' || c == '[') {
+        int obj = c == '{';
+        v->t = obj ? J_OBJ : J_ARR;
+        p->s++;
+        jws(p);
+        if (*p->s == (obj ? '}' : ']')) {
+            p->s++;
+            return v;
+        }
+        for (;;) {
+            char *key = NULL;
+            jws(p);
+            if (obj) {
+                if (*p->s != '"')
+                    jfail(p, "expected a key");
+                key = jstring(p);
+                jws(p);
+                if (*p->s++ != ':')
+                    jfail(p, "expected ':'");
+            }
+            jpush(v, key, jparse(p));
+            jws(p);
+            if (*p->s == ',') {
+                p->s++;
+                continue;
+            }
+            if (*p->s++ != (obj ? '}' : ']'))
+                jfail(p, "expected ',' or a closing bracket");
+            return v;
+        }
+    }
+    if (c == '"') {
+        v->t = J_STR;
+        v->str = jstring(p);
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+        char *end;
+        errno = 0;
+        v->t = J_NUM;
+        v->num = strtoll(p->s, &end, 10);
+        if (errno != 0 || *end == '.' || *end == 'e' || *end == 'E')
+            jfail(p, "only integers are supported");
+        p->s = end;
+    } else if (strncmp(p->s, "true", 4) == 0) {
+        v->t = J_BOOL;
+        v->num = 1;
+        p->s += 4;
+    } else if (strncmp(p->s, "false", 5) == 0) {
+        v->t = J_BOOL;
+        p->s += 5;
+    } else if (strncmp(p->s, "null", 4) == 0) {
+        v->t = J_NULL;
+        p->s += 4;
+    } else {
+        jfail(p, "unexpected character");
+    }
+    return v;
+}
+
+static void jfree(jval *v)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        jfree(v->items[i]);
+        free(v->keys[i]);
+    }
+    free(v->items);
+    free(v->keys);
+    free(v->str);
+    free(v);
+}
+
+static const jval *jget(const jval *obj, const char *key)
+{
+    if (obj == NULL || obj->t != J_OBJ)
+        return NULL;
+    for (size_t i = 0; i < obj->n; i++)
+        if (strcmp(obj->keys[i], key) == 0)
+            return obj->items[i];
+    return NULL;
+}
+
+static int64_t jnum(const jval *op, const char *key, int64_t dflt, int required)
+{
+    const jval *v = jget(op, key);
+    if (v == NULL) {
+        if (required)
+            fail(INDEXBUS_INVALID_ARGUMENT, "golden op: missing field '%s'", key);
+        return dflt;
+    }
+    if (v->t != J_NUM && v->t != J_BOOL)
+        fail(INDEXBUS_INVALID_ARGUMENT, "golden op: field '%s' is not a number", key);
+    return v->num;
+}
+
+static const char *jstr(const jval *op, const char *key, const char *dflt)
+{
+    const jval *v = jget(op, key);
+    if (v == NULL) {
+        if (dflt == NULL)
+            fail(INDEXBUS_INVALID_ARGUMENT, "golden op: missing field '%s'", key);
+        return dflt;
+    }
+    if (v->t != J_STR)
+        fail(INDEXBUS_INVALID_ARGUMENT, "golden op: field '%s' is not a string", key);
+    return v->str;
+}
+
+/* ---- golden: run an op list ------------------------------------------------------ */
+
+enum htype { H_PRODUCER, H_ROUTER, H_CONSUMER };
+
+typedef struct {
+    const char *name;
+    enum htype t;
+    void *h;
+    int open;
+} handle;
+
+#define MAX_HANDLES 64
+
+static handle handles[MAX_HANDLES];
+static size_t n_handles;
+
+static handle *find_handle(const char *name, enum htype t)
+{
+    for (size_t i = n_handles; i-- > 0;)
+        if (handles[i].open && strcmp(handles[i].name, name) == 0) {
+            if (handles[i].t != t)
+                fail(INDEXBUS_INVALID_ARGUMENT, "golden: handle '%s' has the wrong role", name);
+            return &handles[i];
+        }
+    fail(INDEXBUS_INVALID_ARGUMENT, "golden: no open handle '%s'", name);
+}
+
+static void add_handle(const char *name, enum htype t, void *h)
+{
+    if (n_handles == MAX_HANDLES)
+        fail(INDEXBUS_INVALID_ARGUMENT, "golden: too many handles");
+    handles[n_handles].name = name;
+    handles[n_handles].t = t;
+    handles[n_handles].h = h;
+    handles[n_handles].open = 1;
+    n_handles++;
+}
+
+static void close_handle(handle *h)
+{
+    switch (h->t) {
+    case H_PRODUCER: indexbus_producer_close(h->h); break;
+    case H_ROUTER: indexbus_router_close(h->h); break;
+    case H_CONSUMER: indexbus_consumer_close(h->h); break;
+    }
+    h->open = 0;
+}
+
+static char *read_file(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        fail(INDEXBUS_IO, "cannot open scenario %s: %s", path, strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *s = xcalloc(cap, 1);
+    size_t got;
+    while ((got = fread(s + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            cap *= 2;
+            s = realloc(s, cap);
+            if (s == NULL)
+                fail(INDEXBUS_NO_MEMORY, "realloc");
+        }
+    }
+    fclose(f);
+    s[n] = '\0';
+    return s;
+}
+
+static int cmd_golden(const char *name)
+{
+    static uint32_t sizes[MAX_SIZES];
+    if (!opt_set[O_SCENARIO])
+        usage("golden: --scenario is required");
+    char *text = read_file(opt_val[O_SCENARIO]);
+    jparser jp = {text, text, opt_val[O_SCENARIO]};
+    jval *root = jparse(&jp);
+    jws(&jp);
+    if (*jp.s != '\0')
+        jfail(&jp, "text after the JSON value");
+    const jval *ops = jget(root, "ops");
+    if (ops == NULL || ops->t != J_ARR)
+        fail(INDEXBUS_INVALID_ARGUMENT, "scenario: no \"ops\" array");
+    indexbus_region *r = NULL;
+    uint8_t *buf = NULL;
+    size_t bufcap = 0;
+    for (size_t i = 0; i < ops->n; i++) {
+        const jval *op = ops->items[i];
+        const char *what = jstr(op, "op", NULL);
+        int st;
+        if (strcmp(what, "create") == 0) {
+            if (r != NULL)
+                fail(INDEXBUS_INVALID_ARGUMENT, "golden: second create");
+            create_region(name, kind_of(jstr(op, "kind", NULL)),
+                          (uint32_t)jnum(op, "slots", 0, 0), (uint32_t)jnum(op, "slot_size", 0, 0),
+                          (uint32_t)jnum(op, "queue", 0, 0), (uint32_t)jnum(op, "consumers", 0, 0),
+                          &r);
+            bufcap = region_info(r).slot_data_size;
+            buf = xcalloc(bufcap, 1);
+            continue;
+        }
+        if (r == NULL)
+            fail(INDEXBUS_INVALID_ARGUMENT, "golden: op %zu before create", i);
+        if (strcmp(what, "producer") == 0) {
+            indexbus_producer *tx;
+            st = indexbus_producer_open(r, type_of(jstr(op, "type", NULL)), &tx);
+            if (st != INDEXBUS_OK)
+                fail(st, "golden op %zu: open producer", i);
+            add_handle(jstr(op, "name", NULL), H_PRODUCER, tx);
+        } else if (strcmp(what, "router") == 0) {
+            indexbus_router *rt;
+            st = indexbus_router_open(r, &rt);
+            if (st != INDEXBUS_OK)
+                fail(st, "golden op %zu: open router", i);
+            add_handle(jstr(op, "name", NULL), H_ROUTER, rt);
+        } else if (strcmp(what, "consumer") == 0) {
+            indexbus_consumer *rx;
+            st = indexbus_consumer_open(r, (uint32_t)jnum(op, "index", 0, 1), &rx);
+            if (st != INDEXBUS_OK)
+                fail(st, "golden op %zu: open consumer", i);
+            add_handle(jstr(op, "name", NULL), H_CONSUMER, rx);
+        } else if (strcmp(what, "publish") == 0) {
+            handle *h = find_handle(jstr(op, "producer", NULL), H_PRODUCER);
+            uint32_t p = (uint32_t)jnum(op, "id", 0, 1);
+            uint32_t from = (uint32_t)jnum(op, "from", 0, 0);
+            uint32_t count = (uint32_t)jnum(op, "count", 0, 1);
+            int zc = (int)jnum(op, "zero_copy", 0, 0);
+            const jval *sz = jget(op, "sizes");
+            if (sz == NULL || sz->t != J_ARR || sz->n == 0 || sz->n > MAX_SIZES)
+                fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: bad sizes", i);
+            for (size_t j = 0; j < sz->n; j++) {
+                if (sz->items[j]->t != J_NUM || sz->items[j]->num < 0 ||
+                    (uint64_t)sz->items[j]->num > bufcap)
+                    fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: bad size", i);
+                sizes[j] = (uint32_t)sz->items[j]->num;
+            }
+            for (uint32_t k = from; k < from + count; k++)
+                publish_one(h->h, buf, p, k, sizes[k % sz->n], zc, 0);
+        } else if (strcmp(what, "route") == 0) {
+            handle *h = find_handle(jstr(op, "router", NULL), H_ROUTER);
+            uint32_t count = (uint32_t)jnum(op, "count", 0, 1);
+            uint32_t mode = mode_of(jstr(op, "mode", "broadcast"));
+            uint32_t source = source_of(jstr(op, "source", "any"));
+            for (uint32_t k = 0; k < count; k++)
+                if ((st = indexbus_route_once(h->h, source, mode)) != INDEXBUS_OK)
+                    fail(st, "golden op %zu: route step %" PRIu32, i, k);
+        } else if (strcmp(what, "recv") == 0) {
+            handle *h = find_handle(jstr(op, "consumer", NULL), H_CONSUMER);
+            uint32_t count = (uint32_t)jnum(op, "count", 0, 1);
+            int borrow = (int)jnum(op, "borrow", 0, 0);
+            for (uint32_t k = 0; k < count; k++) {
+                size_t len;
+                if (borrow) {
+                    const void *data;
+                    if ((st = indexbus_recv_begin(h->h, &data, &len)) != INDEXBUS_OK)
+                        fail(st, "golden op %zu: recv_begin %" PRIu32, i, k);
+                    if ((st = indexbus_recv_end(h->h)) != INDEXBUS_OK)
+                        fail(st, "golden op %zu: recv_end %" PRIu32, i, k);
+                } else if ((st = indexbus_try_recv(h->h, buf, bufcap, &len)) != INDEXBUS_OK) {
+                    fail(st, "golden op %zu: recv %" PRIu32, i, k);
+                }
+            }
+        } else if (strcmp(what, "close") == 0) {
+            const char *hn = jstr(op, "name", NULL);
+            handle *h = NULL;
+            for (size_t j = n_handles; j-- > 0;)
+                if (handles[j].open && strcmp(handles[j].name, hn) == 0) {
+                    h = &handles[j];
+                    break;
+                }
+            if (h == NULL)
+                fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: no open handle '%s'", i, hn);
+            close_handle(h);
+        } else {
+            fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: unknown op '%s'", i, what);
+        }
+    }
+    if (r == NULL)
+        fail(INDEXBUS_INVALID_ARGUMENT, "golden: no create op");
+    for (size_t j = n_handles; j-- > 0;)
+        if (handles[j].open)
+            close_handle(&handles[j]);
+    indexbus_region_close(r);
+    free(buf);
+    jfree(root);
+    free(text);
+    puts("{\"ev\":\"done\"}");
+    return 0;
+}
+
+/* ---- main -------------------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    static const int create_opts[] = {O_REGION, O_KIND, O_SLOTS, O_SLOT_SIZE, O_QUEUE,
+                                      O_CONSUMERS};
+    static const int produce_opts[] = {O_REGION, O_TYPE, O_PRODUCER, O_COUNT, O_SIZES,
+                                       O_ZERO_COPY, O_BATCH, O_WAIT_CONSUMERS};
+    static const int route_opts[] = {O_REGION, O_MODE, O_SOURCE};
+    static const int consume_opts[] = {O_REGION, O_INDEX, O_BORROW, O_BATCH, O_TIMEOUT_MS,
+                                       O_COUNT};
+    static const int error_opts[] = {O_REGION, O_CASE};
+    static const int golden_opts[] = {O_REGION, O_SCENARIO};
+    static const int unlink_opts[] = {O_REGION};
+    static const struct {
+        const char *name;
+        const int *opts;
+        size_t n;
+        int (*run)(const char *);
+    } cmds[] = {
+        {"create", create_opts, sizeof create_opts / sizeof create_opts[0], cmd_create},
+        {"produce", produce_opts, sizeof produce_opts / sizeof produce_opts[0], cmd_produce},
+        {"route", route_opts, sizeof route_opts / sizeof route_opts[0], cmd_route},
+        {"consume", consume_opts, sizeof consume_opts / sizeof consume_opts[0], cmd_consume},
+        {"error", error_opts, sizeof error_opts / sizeof error_opts[0], cmd_error},
+        {"golden", golden_opts, sizeof golden_opts / sizeof golden_opts[0], cmd_golden},
+        {"unlink", unlink_opts, sizeof unlink_opts / sizeof unlink_opts[0], cmd_unlink},
+    };
+    if (argc < 2)
+        usage("no command");
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        if (strcmp(argv[1], cmds[i].name) == 0) {
+            parse_opts(argc, argv, cmds[i].opts, cmds[i].n);
+            int rc = cmds[i].run(opt_val[O_REGION]);
+            fflush(stdout);
+            return rc;
+        }
+    }
+    usage("unknown command '%s'", argv[1]);
+}

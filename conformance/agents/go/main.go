@@ -1,0 +1,941 @@
+// Command indexbus-conformance-agent is the Go conformance agent: a thin
+// user of the Go binding's public package indexbus, speaking the agent
+// protocol of conformance/PROTOCOL.md.
+//
+//	indexbus-conformance-agent <command> --region NAME [options]
+//
+// JSON lines on stdout, free text on stderr; exit 0 when the command did
+// what was asked, 1 when it failed (after an {"ev":"fail",...} line), 2 on a
+// usage error.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/indexbus/indexbus/bindings/go/indexbus"
+)
+
+const (
+	fullBound       = 20 * time.Second // publish: longest time without progress while FULL
+	waitConsumers   = 10 * time.Second // produce --wait-consumers bound
+	defaultRecvMs   = 10000            // consume --timeout-ms default
+	notReadyTimeout = 50 * time.Millisecond
+	errTimeout      = 50 * time.Millisecond
+)
+
+var out = bufio.NewWriterSize(os.Stdout, 1<<16)
+
+// ---- output -------------------------------------------------------------------
+
+// kv is one field of a JSON line, in order.
+type kv struct {
+	k string
+	v any
+}
+
+// emit writes one JSON object per line, fields in the given order.
+func emit(fields ...kv) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(f.k)
+		b.Write(k)
+		b.WriteByte(':')
+		v, err := json.Marshal(f.v)
+		if err != nil {
+			v = []byte("null")
+		}
+		b.Write(v)
+	}
+	b.WriteString("}\n")
+	out.WriteString(b.String())
+}
+
+// emitMsg writes a msg line; hex-encodes without going through reflection.
+func emitMsg(msg []byte) {
+	out.WriteString(`{"ev":"msg","len":`)
+	out.WriteString(strconv.Itoa(len(msg)))
+	out.WriteString(`,"hex":"`)
+	var tmp [512]byte
+	for len(msg) > 0 {
+		n := min(len(msg), len(tmp)/2)
+		hex.Encode(tmp[:], msg[:n])
+		out.Write(tmp[:2*n])
+		msg = msg[n:]
+	}
+	out.WriteString("\"}\n")
+}
+
+// statusName recovers the C status name from a binding error.
+func statusName(err error) (string, bool) {
+	var e *indexbus.Error
+	if errors.As(err, &e) {
+		return indexbus.StatusName(e.Code), true
+	}
+	return "", false
+}
+
+// fail prints the fail line for a failed operation and returns exit status 1.
+func fail(op string, err error, extra ...kv) int {
+	fields := []kv{{"ev", "fail"}, {"op", op}}
+	if name, ok := statusName(err); ok {
+		fields = append(fields, kv{"status", name})
+	}
+	fields = append(fields, extra...)
+	fields = append(fields, kv{"error", err.Error()})
+	emit(fields...)
+	fmt.Fprintf(os.Stderr, "go agent: %s: %v\n", op, err)
+	return 1
+}
+
+// failStatus prints a fail line with an explicit status name (none if "").
+func failStatus(op, status, msg string, extra ...kv) int {
+	fields := []kv{{"ev", "fail"}, {"op", op}}
+	if status != "" {
+		fields = append(fields, kv{"status", status})
+	}
+	fields = append(fields, extra...)
+	fields = append(fields, kv{"error", msg})
+	emit(fields...)
+	fmt.Fprintf(os.Stderr, "go agent: %s: %s (%s)\n", op, msg, status)
+	return 1
+}
+
+// ---- options ------------------------------------------------------------------
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// options holds the parsed --key value options of one command.
+type options struct {
+	vals  map[string]string
+	flags map[string]bool
+}
+
+// spec: option name -> takes a value (false: a flag).
+var specs = map[string]map[string]bool{
+	"create":  {"region": true, "kind": true, "slots": true, "slot-size": true, "queue": true, "consumers": true},
+	"produce": {"region": true, "type": true, "producer": true, "count": true, "sizes": true, "zero-copy": false, "batch": true, "wait-consumers": true},
+	"route":   {"region": true, "mode": true, "source": true},
+	"consume": {"region": true, "index": true, "borrow": false, "batch": true, "timeout-ms": true, "count": true},
+	"error":   {"region": true, "case": true},
+	"golden":  {"region": true, "scenario": true},
+	"unlink":  {"region": true},
+}
+
+var required = map[string][]string{
+	"create":  {"region", "kind"},
+	"produce": {"region", "type", "producer", "count", "sizes"},
+	"route":   {"region", "mode"},
+	"consume": {"region", "index"},
+	"error":   {"region", "case"},
+	"golden":  {"region", "scenario"},
+	"unlink":  {"region"},
+}
+
+func parse(cmd string, args []string) (options, error) {
+	spec, ok := specs[cmd]
+	if !ok {
+		return options{}, usageError{fmt.Sprintf("unknown command %q", cmd)}
+	}
+	o := options{vals: map[string]string{}, flags: map[string]bool{}}
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if !strings.HasPrefix(a, "--") {
+			return o, usageError{fmt.Sprintf("unexpected argument %q", a)}
+		}
+		name := a[2:]
+		takesValue, known := spec[name]
+		if !known {
+			return o, usageError{fmt.Sprintf("unknown option --%s for %s", name, cmd)}
+		}
+		if !takesValue {
+			o.flags[name] = true
+			continue
+		}
+		if i+1 >= len(args) {
+			return o, usageError{fmt.Sprintf("--%s needs a value", name)}
+		}
+		i++
+		o.vals[name] = args[i]
+	}
+	for _, r := range required[cmd] {
+		if _, ok := o.vals[r]; !ok {
+			return o, usageError{fmt.Sprintf("%s needs --%s", cmd, r)}
+		}
+	}
+	return o, nil
+}
+
+func (o options) str(name string) string { return o.vals[name] }
+
+// num is a non-negative integer option (def when absent).
+func (o options) num(name string, def uint64) (uint64, error) {
+	s, ok := o.vals[name]
+	if !ok {
+		return def, nil
+	}
+	v, err := strconv.ParseUint(s, 10, 32)
+	if err != nil {
+		return 0, usageError{fmt.Sprintf("--%s: not a number: %q", name, s)}
+	}
+	return v, nil
+}
+
+func parseSizes(s string) ([]int, error) {
+	var sizes []int
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(f), 10, 31)
+		if err != nil {
+			return nil, usageError{fmt.Sprintf("--sizes: bad size %q", f)}
+		}
+		sizes = append(sizes, int(v))
+	}
+	if len(sizes) == 0 {
+		return nil, usageError{"--sizes: empty"}
+	}
+	return sizes, nil
+}
+
+// ---- payload rule -------------------------------------------------------------
+
+// fill writes message k of producer p (size len(b)) into b.
+func fill(b []byte, p, k uint32) {
+	for j := range b {
+		switch {
+		case j < 4:
+			b[j] = byte(p >> (8 * j))
+		case j < 8:
+			b[j] = byte(k >> (8 * (j - 4)))
+		default:
+			b[j] = byte((uint64(p)*31 + uint64(k)*17 + uint64(j)*7) % 256)
+		}
+	}
+}
+
+func payload(p, k uint32, size int) []byte {
+	b := make([]byte, size)
+	fill(b, p, k)
+	return b
+}
+
+// ---- enums --------------------------------------------------------------------
+
+func producerType(s string) (indexbus.ProducerType, error) {
+	switch s {
+	case "spsc":
+		return indexbus.SPSC, nil
+	case "mpsc":
+		return indexbus.MPSC, nil
+	}
+	return 0, usageError{fmt.Sprintf("bad producer type %q", s)}
+}
+
+func routeMode(s string) (indexbus.Mode, error) {
+	switch s {
+	case "", "broadcast":
+		return indexbus.Broadcast, nil
+	case "work-queue":
+		return indexbus.WorkQueue, nil
+	}
+	return 0, usageError{fmt.Sprintf("bad mode %q", s)}
+}
+
+func routeSource(s string) (indexbus.Source, error) {
+	switch s {
+	case "", "any":
+		return indexbus.SourceAny, nil
+	case "spsc":
+		return indexbus.SourceSPSC, nil
+	case "mpsc":
+		return indexbus.SourceMPSC, nil
+	}
+	return 0, usageError{fmt.Sprintf("bad source %q", s)}
+}
+
+func regionKind(s string) (indexbus.Kind, error) {
+	switch s {
+	case "events":
+		return indexbus.KindEvents, nil
+	case "fanout":
+		return indexbus.KindFanout, nil
+	}
+	return 0, usageError{fmt.Sprintf("bad kind %q", s)}
+}
+
+// osYield gives the CPU to another process (sched_yield), as C agents do.
+func osYield() {
+	syscall.Syscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+}
+
+// ---- commands -----------------------------------------------------------------
+
+func cmdCreate(o options) (int, error) {
+	kind, err := regionKind(o.str("kind"))
+	if err != nil {
+		return 0, err
+	}
+	var n [4]uint64
+	for i, name := range []string{"slots", "slot-size", "queue", "consumers"} {
+		if n[i], err = o.num(name, 0); err != nil {
+			return 0, err
+		}
+	}
+	region, err := indexbus.Create(o.str("region"), indexbus.Config{
+		Kind:          kind,
+		SlotCount:     uint32(n[0]),
+		SlotDataSize:  uint32(n[1]),
+		QueueCapacity: uint32(n[2]),
+		ConsumerCount: uint32(n[3]),
+	})
+	if err != nil {
+		return fail("create", err), nil
+	}
+	if err := region.Close(); err != nil {
+		return fail("region close", err), nil
+	}
+	emit(kv{"ev", "created"})
+	return 0, nil
+}
+
+func cmdProduce(o options) (int, error) {
+	typ, err := producerType(o.str("type"))
+	if err != nil {
+		return 0, err
+	}
+	pid, err := o.num("producer", 0)
+	if err != nil {
+		return 0, err
+	}
+	count, err := o.num("count", 0)
+	if err != nil {
+		return 0, err
+	}
+	sizes, err := parseSizes(o.str("sizes"))
+	if err != nil {
+		return 0, err
+	}
+	batch, err := o.num("batch", 0)
+	if err != nil {
+		return 0, err
+	}
+	wait, err := o.num("wait-consumers", 0)
+	if err != nil {
+		return 0, err
+	}
+	zeroCopy := o.flags["zero-copy"]
+	if zeroCopy && batch > 0 {
+		return 0, usageError{"--zero-copy and --batch do not combine"}
+	}
+
+	region, err := indexbus.Open(o.str("region"))
+	if err != nil {
+		return fail("open", err), nil
+	}
+	defer region.Close()
+	prod, err := region.OpenProducer(typ)
+	if err != nil {
+		return fail("producer open", err), nil
+	}
+	defer prod.Close()
+
+	if wait > 0 {
+		deadline := time.Now().Add(waitConsumers)
+		for {
+			info, err := region.Info()
+			if err != nil {
+				return fail("info", err), nil
+			}
+			if uint64(info.ConsumersLive) >= wait {
+				break
+			}
+			if time.Now().After(deadline) {
+				return failStatus("wait consumers", "INDEXBUS_TIMEOUT",
+					fmt.Sprintf("%d of %d consumers attached after %v", info.ConsumersLive, wait, waitConsumers)), nil
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	p := uint32(pid)
+	sizeOf := func(k uint64) int { return sizes[k%uint64(len(sizes))] }
+	progress := time.Now()
+	// full reports whether to retry after FULL (false once the bound is spent).
+	full := func() bool {
+		if time.Since(progress) > fullBound {
+			return false
+		}
+		osYield()
+		return true
+	}
+	k := uint64(0)
+	for k < count {
+		switch {
+		case batch > 0:
+			end := min(k+batch, count)
+			msgs := make([][]byte, 0, end-k)
+			for i := k; i < end; i++ {
+				msgs = append(msgs, payload(p, uint32(i), sizeOf(i)))
+			}
+			n, err := prod.PublishBatch(msgs)
+			k += uint64(n)
+			if n > 0 {
+				progress = time.Now()
+			}
+			if err != nil {
+				if errors.Is(err, indexbus.ErrFull) {
+					if full() {
+						continue
+					}
+					return fail("publish batch", err, kv{"published", k}), nil
+				}
+				if n == 0 {
+					return fail("publish batch", err, kv{"published", k}), nil
+				}
+				// some went out: the next call starts with the failing one
+			}
+		case zeroCopy:
+			buf, err := prod.Claim()
+			if err != nil {
+				if errors.Is(err, indexbus.ErrFull) && full() {
+					continue
+				}
+				return fail("claim", err, kv{"published", k}), nil
+			}
+			s := sizeOf(k)
+			fill(buf[:min(s, len(buf))], p, uint32(k))
+			for {
+				err = prod.Commit(s)
+				if err == nil || !errors.Is(err, indexbus.ErrFull) || !full() {
+					break
+				}
+			}
+			if err != nil {
+				prod.Abort()
+				return fail("commit", err, kv{"published", k}), nil
+			}
+			k++
+			progress = time.Now()
+		default:
+			err := prod.Publish(payload(p, uint32(k), sizeOf(k)))
+			if err != nil {
+				if errors.Is(err, indexbus.ErrFull) && full() {
+					continue
+				}
+				return fail("publish", err, kv{"published", k}), nil
+			}
+			k++
+			progress = time.Now()
+		}
+	}
+	if err := prod.Close(); err != nil {
+		return fail("producer close", err), nil
+	}
+	emit(kv{"ev", "done"}, kv{"published", count})
+	return 0, nil
+}
+
+func cmdRoute(o options) (int, error) {
+	mode, err := routeMode(o.str("mode"))
+	if err != nil {
+		return 0, err
+	}
+	src, err := routeSource(o.str("source"))
+	if err != nil {
+		return 0, err
+	}
+	region, err := indexbus.Open(o.str("region"))
+	if err != nil {
+		return fail("open", err), nil
+	}
+	defer region.Close()
+	router, err := region.OpenRouter()
+	if err != nil {
+		return fail("router open", err), nil
+	}
+	defer router.Close()
+	routed, err := router.Run(indexbus.RunConfig{Source: src, Mode: mode, ExitOnDisconnect: true})
+	if err != nil && !errors.Is(err, indexbus.ErrDisconnected) {
+		return fail("router run", err, kv{"routed", routed}), nil
+	}
+	if err := router.Close(); err != nil {
+		return fail("router close", err), nil
+	}
+	emit(kv{"ev", "done"}, kv{"routed", routed})
+	return 0, nil
+}
+
+func cmdConsume(o options) (int, error) {
+	index, err := o.num("index", 0)
+	if err != nil {
+		return 0, err
+	}
+	batch, err := o.num("batch", 0)
+	if err != nil {
+		return 0, err
+	}
+	timeoutMs, err := o.num("timeout-ms", defaultRecvMs)
+	if err != nil {
+		return 0, err
+	}
+	_, hasCount := o.vals["count"]
+	limit, err := o.num("count", 0)
+	if err != nil {
+		return 0, err
+	}
+	borrow := o.flags["borrow"]
+	if borrow && batch > 0 {
+		return 0, usageError{"--borrow and --batch do not combine"}
+	}
+	timeout := time.Duration(timeoutMs) * time.Millisecond
+
+	region, err := indexbus.Open(o.str("region"))
+	if err != nil {
+		return fail("open", err), nil
+	}
+	defer region.Close()
+	info, err := region.Info()
+	if err != nil {
+		return fail("info", err), nil
+	}
+	slot := int(info.SlotDataSize)
+	cons, err := region.OpenConsumer(int(index))
+	if err != nil {
+		return fail("consumer open", err), nil
+	}
+	defer cons.Close()
+
+	n := uint64(0)
+	end := func(err error) (int, error) {
+		if errors.Is(err, indexbus.ErrDisconnected) {
+			if err := cons.Close(); err != nil {
+				return fail("consumer close", err), nil
+			}
+			emit(kv{"ev", "end"}, kv{"status", "INDEXBUS_DISCONNECTED"}, kv{"count", n})
+			return 0, nil
+		}
+		op := "recv"
+		switch {
+		case borrow:
+			op = "recv begin"
+		case batch > 0:
+			op = "recv batch"
+		}
+		return fail(op, err, kv{"count", n}), nil
+	}
+
+	buf := make([]byte, max(slot, 1))
+	var bbuf []byte
+	var lens []uint32
+	if batch > 0 {
+		bbuf = make([]byte, int(batch)*slot)
+		lens = make([]uint32, batch)
+	}
+	last := time.Now()
+	for !hasCount || n < limit {
+		switch {
+		case batch > 0:
+			m := batch
+			if hasCount {
+				m = min(m, limit-n)
+			}
+			got, err := cons.RecvBatch(bbuf, lens[:m])
+			if err != nil {
+				if errors.Is(err, indexbus.ErrEmpty) {
+					if time.Since(last) > timeout {
+						return failStatus("recv batch", "INDEXBUS_TIMEOUT",
+							fmt.Sprintf("no message in %v", timeout), kv{"count", n}), nil
+					}
+					osYield()
+					continue
+				}
+				return end(err)
+			}
+			off := 0
+			for _, l := range lens[:got] {
+				emitMsg(bbuf[off : off+int(l)])
+				off += int(l)
+			}
+			n += uint64(got)
+			last = time.Now()
+		case borrow:
+			ctx, cancel := context.WithTimeout(context.Background(), timeout)
+			err := cons.Wait(ctx)
+			cancel()
+			if err != nil {
+				return end(err)
+			}
+			msg, err := cons.RecvBegin()
+			if err != nil {
+				return end(err)
+			}
+			emitMsg(msg)
+			if err := cons.RecvEnd(); err != nil {
+				return fail("recv end", err, kv{"count", n}), nil
+			}
+			n++
+		default:
+			got, err := cons.RecvTimeout(buf, timeout)
+			if err != nil {
+				return end(err)
+			}
+			emitMsg(buf[:got])
+			n++
+		}
+	}
+	if err := cons.Close(); err != nil {
+		return fail("consumer close", err), nil
+	}
+	emit(kv{"ev", "end"}, kv{"status", "INDEXBUS_OK"}, kv{"count", n})
+	return 0, nil
+}
+
+func cmdError(o options) (int, error) {
+	name := o.str("region")
+	c := o.str("case")
+	var err error
+	switch c {
+	case "too_large":
+		err = errTooLarge(name)
+	case "buffer_too_small":
+		err = errBufferTooSmall(name)
+	case "wrong_kind":
+		err = withRegion(name, func(r *indexbus.Region) error {
+			router, err := r.OpenRouter()
+			if err == nil {
+				router.Close()
+			}
+			return err
+		})
+	case "newer_major":
+		err = openClose(name)
+	case "not_ready":
+		err = openClose(name, indexbus.WithReadyTimeout(notReadyTimeout))
+	case "timeout":
+		err = withRegion(name, func(r *indexbus.Region) error {
+			cons, err := r.OpenConsumer(0)
+			if err != nil {
+				return setup{"consumer open", err}
+			}
+			defer cons.Close()
+			_, err = cons.RecvTimeout(make([]byte, 256), errTimeout)
+			return err
+		})
+	default:
+		return 0, usageError{fmt.Sprintf("unknown error case %q", c)}
+	}
+	var s setup
+	if errors.As(err, &s) {
+		return fail(s.op, s.err), nil
+	}
+	status := "INDEXBUS_OK"
+	if err != nil {
+		var ok bool
+		if status, ok = statusName(err); !ok {
+			return fail(c, err), nil
+		}
+	}
+	emit(kv{"ev", "error"}, kv{"case", c}, kv{"status", status})
+	return 0, nil
+}
+
+// setup is a failure before the call under test: the case could not run.
+type setup struct {
+	op  string
+	err error
+}
+
+func (s setup) Error() string { return s.op + ": " + s.err.Error() }
+
+func withRegion(name string, f func(*indexbus.Region) error) error {
+	r, err := indexbus.Open(name)
+	if err != nil {
+		return setup{"open", err}
+	}
+	defer r.Close()
+	return f(r)
+}
+
+func openClose(name string, opts ...indexbus.OpenOption) error {
+	r, err := indexbus.Open(name, opts...)
+	if err == nil {
+		r.Close()
+	}
+	return err
+}
+
+func errTooLarge(name string) error {
+	return withRegion(name, func(r *indexbus.Region) error {
+		p, err := r.OpenProducer(indexbus.SPSC)
+		if err != nil {
+			return setup{"producer open", err}
+		}
+		defer p.Close()
+		return p.Publish(payload(0, 0, 65))
+	})
+}
+
+func errBufferTooSmall(name string) error {
+	return withRegion(name, func(r *indexbus.Region) error {
+		cons, err := r.OpenConsumer(0)
+		if err != nil {
+			return setup{"consumer open", err}
+		}
+		defer cons.Close()
+		p, err := r.OpenProducer(indexbus.SPSC)
+		if err != nil {
+			return setup{"producer open", err}
+		}
+		defer p.Close()
+		if err := p.Publish(payload(0, 0, 10)); err != nil {
+			return setup{"publish", err}
+		}
+		_, err = cons.RecvTimeout(make([]byte, 4), time.Second)
+		return err
+	})
+}
+
+func cmdUnlink(o options) (int, error) {
+	if err := indexbus.Unlink(o.str("region")); err != nil {
+		return fail("unlink", err), nil
+	}
+	emit(kv{"ev", "unlinked"})
+	return 0, nil
+}
+
+// ---- golden -------------------------------------------------------------------
+
+// goldenOp is one op of a golden scenario; unused fields stay zero.
+type goldenOp struct {
+	Op        string `json:"op"`
+	Kind      string `json:"kind"`
+	Slots     uint32 `json:"slots"`
+	SlotSize  uint32 `json:"slot_size"`
+	Queue     uint32 `json:"queue"`
+	Consumers uint32 `json:"consumers"`
+	Name      string `json:"name"`
+	Type      string `json:"type"`
+	Index     int    `json:"index"`
+	Producer  string `json:"producer"`
+	ID        uint32 `json:"id"`
+	From      uint32 `json:"from"`
+	Count     int    `json:"count"`
+	Sizes     []int  `json:"sizes"`
+	ZeroCopy  bool   `json:"zero_copy"`
+	Router    string `json:"router"`
+	Mode      string `json:"mode"`
+	Source    string `json:"source"`
+	Consumer  string `json:"consumer"`
+	Borrow    bool   `json:"borrow"`
+}
+
+type closer interface{ Close() error }
+
+func cmdGolden(o options) (int, error) {
+	data, err := os.ReadFile(o.str("scenario"))
+	if err != nil {
+		return failStatus("golden", "", err.Error()), nil
+	}
+	var sc struct {
+		Ops []goldenOp `json:"ops"`
+	}
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return failStatus("golden", "", "bad scenario: "+err.Error()), nil
+	}
+	path := o.str("region")
+	var region *indexbus.Region
+	handles := map[string]closer{}
+	var order []string // open handles, in opening order
+	closeAll := func() {
+		for i := len(order) - 1; i >= 0; i-- {
+			handles[order[i]].Close()
+		}
+		order = nil
+		if region != nil {
+			region.Close()
+			region = nil
+		}
+	}
+	defer closeAll()
+	slot := 0
+	for i, op := range sc.Ops {
+		where := fmt.Sprintf("op %d (%s)", i, op.Op)
+		needRegion := func() bool { return region != nil }
+		switch op.Op {
+		case "create":
+			kind, err := regionKind(op.Kind)
+			if err != nil {
+				return failStatus(where, "", err.Error()), nil
+			}
+			region, err = indexbus.Create(path, indexbus.Config{Kind: kind, SlotCount: op.Slots,
+				SlotDataSize: op.SlotSize, QueueCapacity: op.Queue, ConsumerCount: op.Consumers})
+			if err != nil {
+				return fail(where, err), nil
+			}
+			info, err := region.Info()
+			if err != nil {
+				return fail(where, err), nil
+			}
+			slot = int(info.SlotDataSize)
+		case "producer", "router", "consumer":
+			if !needRegion() {
+				return failStatus(where, "", "no region"), nil
+			}
+			if _, dup := handles[op.Name]; dup {
+				return failStatus(where, "", "handle name in use: "+op.Name), nil
+			}
+			var h closer
+			switch op.Op {
+			case "producer":
+				typ, err := producerType(op.Type)
+				if err != nil {
+					return failStatus(where, "", err.Error()), nil
+				}
+				if h, err = region.OpenProducer(typ); err != nil {
+					return fail(where, err), nil
+				}
+			case "router":
+				if h, err = region.OpenRouter(); err != nil {
+					return fail(where, err), nil
+				}
+			case "consumer":
+				if h, err = region.OpenConsumer(op.Index); err != nil {
+					return fail(where, err), nil
+				}
+			}
+			handles[op.Name] = h
+			order = append(order, op.Name)
+		case "publish":
+			p, ok := handles[op.Producer].(*indexbus.Producer)
+			if !ok || len(op.Sizes) == 0 {
+				return failStatus(where, "", "no producer "+op.Producer+" or no sizes"), nil
+			}
+			for c := 0; c < op.Count; c++ {
+				k := op.From + uint32(c)
+				s := op.Sizes[int(k)%len(op.Sizes)]
+				if op.ZeroCopy {
+					buf, err := p.Claim()
+					if err != nil {
+						return fail(where, err), nil
+					}
+					fill(buf[:min(s, len(buf))], op.ID, k)
+					if err := p.Commit(s); err != nil {
+						p.Abort()
+						return fail(where, err), nil
+					}
+				} else if err := p.Publish(payload(op.ID, k, s)); err != nil {
+					return fail(where, err), nil
+				}
+			}
+		case "route":
+			r, ok := handles[op.Router].(*indexbus.Router)
+			if !ok {
+				return failStatus(where, "", "no router "+op.Router), nil
+			}
+			mode, err := routeMode(op.Mode)
+			if err != nil {
+				return failStatus(where, "", err.Error()), nil
+			}
+			src, err := routeSource(op.Source)
+			if err != nil {
+				return failStatus(where, "", err.Error()), nil
+			}
+			for c := 0; c < op.Count; c++ {
+				if err := r.RouteOnce(src, mode); err != nil {
+					return fail(where, err), nil
+				}
+			}
+		case "recv":
+			cons, ok := handles[op.Consumer].(*indexbus.Consumer)
+			if !ok {
+				return failStatus(where, "", "no consumer "+op.Consumer), nil
+			}
+			buf := make([]byte, max(slot, 1))
+			for c := 0; c < op.Count; c++ {
+				if op.Borrow {
+					if _, err := cons.RecvBegin(); err != nil {
+						return fail(where, err), nil
+					}
+					if err := cons.RecvEnd(); err != nil {
+						return fail(where, err), nil
+					}
+				} else if _, err := cons.TryRecv(buf); err != nil {
+					return fail(where, err), nil
+				}
+			}
+		case "close":
+			h, ok := handles[op.Name]
+			if !ok {
+				return failStatus(where, "", "no open handle "+op.Name), nil
+			}
+			delete(handles, op.Name)
+			for j, n := range order {
+				if n == op.Name {
+					order = append(order[:j], order[j+1:]...)
+					break
+				}
+			}
+			if err := h.Close(); err != nil {
+				return fail(where, err), nil
+			}
+		default:
+			return failStatus(where, "", "unknown op "+op.Op), nil
+		}
+	}
+	closeAll()
+	emit(kv{"ev", "done"})
+	return 0, nil
+}
+
+// ---- main ---------------------------------------------------------------------
+
+const usage = `usage: indexbus-conformance-agent <command> --region NAME [options]
+commands: create produce route consume error golden unlink (see conformance/PROTOCOL.md)`
+
+func main() {
+	code := run(os.Args[1:])
+	out.Flush()
+	os.Exit(code)
+}
+
+func run(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(os.Stderr, usage)
+		return 2
+	}
+	cmd := args[0]
+	o, err := parse(cmd, args[1:])
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go agent: %v\n%s\n", err, usage)
+		return 2
+	}
+	commands := map[string]func(options) (int, error){
+		"create":  cmdCreate,
+		"produce": cmdProduce,
+		"route":   cmdRoute,
+		"consume": cmdConsume,
+		"error":   cmdError,
+		"golden":  cmdGolden,
+		"unlink":  cmdUnlink,
+	}
+	code, err := commands[cmd](o)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "go agent: %v\n%s\n", err, usage)
+		return 2
+	}
+	return code
+}

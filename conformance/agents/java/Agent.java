@@ -1,0 +1,1093 @@
+package io.indexbus.conformance;
+
+import io.indexbus.Consumer;
+import io.indexbus.DisconnectedException;
+import io.indexbus.FullException;
+import io.indexbus.IndexBusException;
+import io.indexbus.IndexBusTimeoutException;
+import io.indexbus.Producer;
+import io.indexbus.ProducerType;
+import io.indexbus.Region;
+import io.indexbus.RegionConfig;
+import io.indexbus.RegionKind;
+import io.indexbus.RouteMode;
+import io.indexbus.RouteOutcome;
+import io.indexbus.RouteSource;
+import io.indexbus.Router;
+import io.indexbus.RouterLoopConfig;
+import io.indexbus.Status;
+import java.io.BufferedOutputStream;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The Java conformance agent: a thin user of the public {@code io.indexbus} binding speaking
+ * the agent protocol of {@code conformance/PROTOCOL.md}.
+ *
+ * <pre>
+ * java -cp indexbus-1.0.0.jar:CLASSES io.indexbus.conformance.Agent &lt;command&gt; --region NAME [options]
+ * </pre>
+ *
+ * JSON lines on stdout, free text on stderr; exit 0 when the command did what was asked, 1
+ * when it failed (after an {@code {"ev":"fail",...}} line), 2 on a usage error.
+ */
+public final class Agent {
+    private static final long FULL_BOUND_NS = 20_000_000_000L; // publish: no progress while FULL
+    private static final long WAIT_CONSUMERS_NS = 10_000_000_000L;
+    private static final long DEFAULT_RECV_MS = 10_000;
+    private static final Duration NOT_READY_TIMEOUT = Duration.ofMillis(50);
+    private static final Duration ERROR_TIMEOUT = Duration.ofMillis(50);
+
+    private static final PrintStream OUT = new PrintStream(
+            new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 1 << 16), false,
+            StandardCharsets.UTF_8);
+
+    private Agent() {
+    }
+
+    // ---- usage errors ---------------------------------------------------------------------
+
+    /** A usage error: exit 2. */
+    private static final class UsageException extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        UsageException(String msg) {
+            super(msg);
+        }
+    }
+
+    /** A failure already reported on stdout: exit 1. */
+    private static final class Failed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Failed() {
+            super(null, null, false, false);
+        }
+    }
+
+    // ---- output ---------------------------------------------------------------------------
+
+    private static final char[] HEX = "0123456789abcdef".toCharArray();
+
+    private static void quote(StringBuilder sb, String s) {
+        sb.append('"');
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            switch (c) {
+                case '"':
+                    sb.append("\\\"");
+                    break;
+                case '\\':
+                    sb.append("\\\\");
+                    break;
+                case '\n':
+                    sb.append("\\n");
+                    break;
+                case '\r':
+                    sb.append("\\r");
+                    break;
+                case '\t':
+                    sb.append("\\t");
+                    break;
+                default:
+                    if (c < 0x20) {
+                        sb.append(String.format("\\u%04x", (int) c));
+                    } else {
+                        sb.append(c);
+                    }
+            }
+        }
+        sb.append('"');
+    }
+
+    /** One JSON line; fields are key, value pairs (String, Number or Boolean values). */
+    private static void emit(Object... kv) {
+        StringBuilder sb = new StringBuilder("{");
+        for (int i = 0; i < kv.length; i += 2) {
+            if (i > 0) {
+                sb.append(',');
+            }
+            quote(sb, (String) kv[i]);
+            sb.append(':');
+            Object v = kv[i + 1];
+            if (v instanceof String) {
+                quote(sb, (String) v);
+            } else {
+                sb.append(v);
+            }
+        }
+        sb.append("}\n");
+        OUT.print(sb);
+    }
+
+    private static final StringBuilder MSG = new StringBuilder();
+
+    private static void emitMsg(byte[] b, int off, int len) {
+        StringBuilder sb = MSG;
+        sb.setLength(0);
+        sb.append("{\"ev\":\"msg\",\"len\":").append(len).append(",\"hex\":\"");
+        for (int i = off; i < off + len; i++) {
+            sb.append(HEX[(b[i] >> 4) & 0xf]).append(HEX[b[i] & 0xf]);
+        }
+        sb.append("\"}\n");
+        OUT.append(sb);
+    }
+
+    /** Prints a fail line for op and returns the exception to throw. */
+    private static Failed fail(String op, Throwable e, Object... extra) {
+        List<Object> f = new ArrayList<>(List.of("ev", "fail", "op", op));
+        if (e instanceof IndexBusException) {
+            f.add("status");
+            f.add(((IndexBusException) e).statusName());
+        }
+        f.addAll(List.of(extra));
+        f.add("error");
+        f.add(String.valueOf(e.getMessage() != null ? e.getMessage() : e.toString()));
+        emit(f.toArray());
+        System.err.println("java agent: " + op + ": " + e);
+        return new Failed();
+    }
+
+    /** Prints a fail line with an explicit status name (none if null). */
+    private static Failed failStatus(String op, String status, String msg, Object... extra) {
+        List<Object> f = new ArrayList<>(List.of("ev", "fail", "op", op));
+        if (status != null) {
+            f.add("status");
+            f.add(status);
+        }
+        f.addAll(List.of(extra));
+        f.add("error");
+        f.add(msg);
+        emit(f.toArray());
+        System.err.println("java agent: " + op + ": " + msg);
+        return new Failed();
+    }
+
+    // ---- options --------------------------------------------------------------------------
+
+    private static final Map<String, Map<String, Boolean>> SPECS = new HashMap<>();
+    private static final Map<String, List<String>> REQUIRED = new HashMap<>();
+
+    private static void spec(String cmd, List<String> required, String... opts) {
+        Map<String, Boolean> m = new HashMap<>();
+        for (String o : opts) {
+            boolean flag = o.startsWith("!");
+            m.put(flag ? o.substring(1) : o, !flag);
+        }
+        SPECS.put(cmd, m);
+        REQUIRED.put(cmd, required);
+    }
+
+    static {
+        spec("create", List.of("region", "kind"), "region", "kind", "slots", "slot-size", "queue",
+                "consumers");
+        spec("produce", List.of("region", "type", "producer", "count", "sizes"), "region", "type",
+                "producer", "count", "sizes", "!zero-copy", "batch", "wait-consumers");
+        spec("route", List.of("region", "mode"), "region", "mode", "source");
+        spec("consume", List.of("region", "index"), "region", "index", "!borrow", "batch",
+                "timeout-ms", "count");
+        spec("error", List.of("region", "case"), "region", "case");
+        spec("golden", List.of("region", "scenario"), "region", "scenario");
+        spec("unlink", List.of("region"), "region");
+    }
+
+    private static final class Options {
+        final Map<String, String> vals = new HashMap<>();
+        final Set<String> flags = new java.util.HashSet<>();
+
+        String str(String name) {
+            return vals.get(name);
+        }
+
+        boolean has(String name) {
+            return vals.containsKey(name);
+        }
+
+        boolean flag(String name) {
+            return flags.contains(name);
+        }
+
+        long num(String name, long def) throws UsageException {
+            String s = vals.get(name);
+            if (s == null) {
+                return def;
+            }
+            try {
+                long v = Long.parseLong(s);
+                if (v < 0 || v > 0xffffffffL) {
+                    throw new NumberFormatException();
+                }
+                return v;
+            } catch (NumberFormatException e) {
+                throw new UsageException("--" + name + ": not a number: " + s);
+            }
+        }
+    }
+
+    private static Options parse(String cmd, String[] args) throws UsageException {
+        Map<String, Boolean> spec = SPECS.get(cmd);
+        if (spec == null) {
+            throw new UsageException("unknown command \"" + cmd + "\"");
+        }
+        Options o = new Options();
+        for (int i = 1; i < args.length; i++) {
+            String a = args[i];
+            if (!a.startsWith("--")) {
+                throw new UsageException("unexpected argument \"" + a + "\"");
+            }
+            String name = a.substring(2);
+            Boolean takesValue = spec.get(name);
+            if (takesValue == null) {
+                throw new UsageException("unknown option --" + name + " for " + cmd);
+            }
+            if (!takesValue) {
+                o.flags.add(name);
+                continue;
+            }
+            if (i + 1 >= args.length) {
+                throw new UsageException("--" + name + " needs a value");
+            }
+            o.vals.put(name, args[++i]);
+        }
+        for (String r : REQUIRED.get(cmd)) {
+            if (!o.has(r)) {
+                throw new UsageException(cmd + " needs --" + r);
+            }
+        }
+        return o;
+    }
+
+    private static int[] parseSizes(String s) throws UsageException {
+        String[] parts = s.split(",", -1);
+        int[] sizes = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            try {
+                sizes[i] = Integer.parseInt(parts[i].trim());
+                if (sizes[i] < 0) {
+                    throw new NumberFormatException();
+                }
+            } catch (NumberFormatException e) {
+                throw new UsageException("--sizes: bad size \"" + parts[i] + "\"");
+            }
+        }
+        return sizes;
+    }
+
+    // ---- payload rule ---------------------------------------------------------------------
+
+    /** Writes message k of producer p, len bytes, into b at off. */
+    static void fill(byte[] b, int off, int len, long p, long k) {
+        for (int j = 0; j < len; j++) {
+            int v;
+            if (j < 4) {
+                v = (int) (p >>> (8 * j));
+            } else if (j < 8) {
+                v = (int) (k >>> (8 * (j - 4)));
+            } else {
+                v = (int) ((p * 31 + k * 17 + (long) j * 7) % 256);
+            }
+            b[off + j] = (byte) v;
+        }
+    }
+
+    static byte[] payload(long p, long k, int size) {
+        byte[] b = new byte[size];
+        fill(b, 0, size, p, k);
+        return b;
+    }
+
+    // ---- enums ----------------------------------------------------------------------------
+
+    private static ProducerType producerType(String s) throws UsageException {
+        switch (s) {
+            case "spsc":
+                return ProducerType.SPSC;
+            case "mpsc":
+                return ProducerType.MPSC;
+            default:
+                throw new UsageException("bad producer type \"" + s + "\"");
+        }
+    }
+
+    private static RouteMode routeMode(String s) throws UsageException {
+        if (s == null || s.equals("broadcast")) {
+            return RouteMode.BROADCAST;
+        }
+        if (s.equals("work-queue")) {
+            return RouteMode.WORK_QUEUE;
+        }
+        throw new UsageException("bad mode \"" + s + "\"");
+    }
+
+    private static RouteSource routeSource(String s) throws UsageException {
+        if (s == null || s.equals("any")) {
+            return RouteSource.ANY;
+        }
+        switch (s) {
+            case "spsc":
+                return RouteSource.SPSC;
+            case "mpsc":
+                return RouteSource.MPSC;
+            default:
+                throw new UsageException("bad source \"" + s + "\"");
+        }
+    }
+
+    private static RegionKind regionKind(String s) throws UsageException {
+        switch (s == null ? "" : s) {
+            case "events":
+                return RegionKind.EVENTS;
+            case "fanout":
+                return RegionKind.FANOUT;
+            default:
+                throw new UsageException("bad kind \"" + s + "\"");
+        }
+    }
+
+    private static RegionConfig config(RegionKind kind, long slots, long slotSize, long queue,
+                                       long consumers) {
+        return RegionConfig.builder(kind).slotCount((int) slots).slotDataSize((int) slotSize)
+                .queueCapacity((int) queue).consumerCount((int) consumers).build();
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    private static void create(Options o) throws UsageException, Failed {
+        RegionConfig cfg = config(regionKind(o.str("kind")), o.num("slots", 0),
+                o.num("slot-size", 0), o.num("queue", 0), o.num("consumers", 0));
+        try {
+            Region.create(o.str("region"), cfg).close();
+        } catch (IndexBusException e) {
+            throw fail("create", e);
+        }
+        emit("ev", "created");
+    }
+
+    /** Tracks progress for the FULL retry bound. */
+    private static final class FullRetry {
+        long progress = System.nanoTime();
+
+        void progressed() {
+            progress = System.nanoTime();
+        }
+
+        /** Yields and returns true, or false once the bound is spent. */
+        boolean retry() {
+            if (System.nanoTime() - progress > FULL_BOUND_NS) {
+                return false;
+            }
+            Thread.yield();
+            return true;
+        }
+    }
+
+    private static void produce(Options o) throws UsageException, Failed {
+        ProducerType type = producerType(o.str("type"));
+        long p = o.num("producer", 0);
+        long count = o.num("count", 0);
+        int[] sizes = parseSizes(o.str("sizes"));
+        long batch = o.num("batch", 0);
+        long wait = o.num("wait-consumers", 0);
+        boolean zeroCopy = o.flag("zero-copy");
+        if (zeroCopy && batch > 0) {
+            throw new UsageException("--zero-copy and --batch do not combine");
+        }
+        String op = "open";
+        long k = 0;
+        try (Region region = Region.open(o.str("region"))) {
+            op = "producer open";
+            try (Producer prod = region.openProducer(type)) {
+                if (wait > 0) {
+                    op = "info";
+                    long deadline = System.nanoTime() + WAIT_CONSUMERS_NS;
+                    for (;;) {
+                        int live = region.info().consumersLive();
+                        if (live >= wait) {
+                            break;
+                        }
+                        if (System.nanoTime() - deadline > 0) {
+                            throw failStatus("wait consumers", "INDEXBUS_TIMEOUT",
+                                    live + " of " + wait + " consumers attached after 10 s");
+                        }
+                        sleepMs(1);
+                    }
+                }
+                FullRetry full = new FullRetry();
+                while (k < count) {
+                    if (batch > 0) {
+                        op = "publish batch";
+                        int m = (int) Math.min(batch, count - k);
+                        int[] lens = new int[m];
+                        int total = 0;
+                        for (int i = 0; i < m; i++) {
+                            lens[i] = sizes[(int) ((k + i) % sizes.length)];
+                            total += lens[i];
+                        }
+                        byte[] packed = new byte[total];
+                        int at = 0;
+                        for (int i = 0; i < m; i++) {
+                            fill(packed, at, lens[i], p, k + i);
+                            at += lens[i];
+                        }
+                        int n = prod.publishBatch(packed, lens); // 0 when full
+                        if (n > 0) {
+                            k += n;
+                            full.progressed();
+                        } else if (!full.retry()) {
+                            throw failStatus(op, Status.name(Status.FULL),
+                                    "still full after 20 s", "published", k);
+                        }
+                    } else if (zeroCopy) {
+                        op = "claim";
+                        ByteBuffer slot;
+                        try {
+                            slot = prod.claim();
+                        } catch (FullException e) {
+                            if (full.retry()) {
+                                continue;
+                            }
+                            throw e;
+                        }
+                        int s = sizes[(int) (k % sizes.length)];
+                        byte[] msg = payload(p, k, s);
+                        slot.put(msg, 0, Math.min(s, slot.remaining()));
+                        op = "commit";
+                        for (;;) {
+                            try {
+                                prod.commit(s);
+                                break;
+                            } catch (FullException e) {
+                                if (!full.retry()) {
+                                    prod.abort();
+                                    throw e;
+                                }
+                            } catch (IndexBusException e) {
+                                prod.abort();
+                                throw e;
+                            }
+                        }
+                        k++;
+                        full.progressed();
+                    } else {
+                        op = "publish";
+                        byte[] msg = payload(p, k, sizes[(int) (k % sizes.length)]);
+                        if (prod.offer(msg)) {
+                            k++;
+                            full.progressed();
+                        } else if (!full.retry()) {
+                            throw failStatus(op, Status.name(Status.FULL),
+                                    "still full after 20 s", "published", k);
+                        }
+                    }
+                }
+                op = "producer close";
+            }
+        } catch (IndexBusException e) {
+            throw fail(op, e, "published", k);
+        }
+        emit("ev", "done", "published", count);
+    }
+
+    private static void sleepMs(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void route(Options o) throws UsageException, Failed {
+        RouterLoopConfig cfg = RouterLoopConfig.builder().mode(routeMode(o.str("mode")))
+                .source(routeSource(o.str("source"))).exitOnDisconnect(true).build();
+        String op = "open";
+        long routed;
+        try (Region region = Region.open(o.str("region"))) {
+            op = "router open";
+            try (Router router = region.openRouter()) {
+                op = "router run";
+                routed = router.run(cfg).routed();
+                op = "router close";
+            }
+        } catch (IndexBusException e) {
+            throw fail(op, e);
+        }
+        emit("ev", "done", "routed", routed);
+    }
+
+    private static void consume(Options o) throws UsageException, Failed {
+        int index = (int) o.num("index", 0);
+        int batch = (int) o.num("batch", 0);
+        Duration timeout = Duration.ofMillis(o.num("timeout-ms", DEFAULT_RECV_MS));
+        boolean hasCount = o.has("count");
+        long limit = o.num("count", 0);
+        boolean borrow = o.flag("borrow");
+        if (borrow && batch > 0) {
+            throw new UsageException("--borrow and --batch do not combine");
+        }
+        String op = "open";
+        long n = 0;
+        String end = "INDEXBUS_OK";
+        try (Region region = Region.open(o.str("region"))) {
+            op = "info";
+            int slot = region.info().slotDataSize();
+            op = "consumer open";
+            try (Consumer cons = region.openConsumer(index)) {
+                op = batch > 0 ? "recv batch" : borrow ? "recv begin" : "recv";
+                byte[] buf = new byte[Math.max(slot, 1)];
+                byte[] bbuf = batch > 0 ? new byte[batch * slot] : null;
+                int[] lens = batch > 0 ? new int[batch] : null;
+                long last = System.nanoTime();
+                try {
+                    while (!hasCount || n < limit) {
+                        if (batch > 0) {
+                            int m = (int) (hasCount ? Math.min(batch, limit - n) : batch);
+                            if (lens.length != m) {
+                                lens = new int[m];
+                            }
+                            int got = cons.recvBatch(bbuf, lens); // 0 when empty
+                            if (got == 0) {
+                                if (System.nanoTime() - last > timeout.toNanos()) {
+                                    throw failStatus(op, "INDEXBUS_TIMEOUT",
+                                            "no message in " + timeout.toMillis() + " ms", "count", n);
+                                }
+                                Thread.yield();
+                                continue;
+                            }
+                            int off = 0;
+                            for (int i = 0; i < got; i++) {
+                                emitMsg(bbuf, off, lens[i]);
+                                off += lens[i];
+                            }
+                            n += got;
+                            last = System.nanoTime();
+                        } else if (borrow) {
+                            if (!cons.await(timeout)) {
+                                throw failStatus(op, "INDEXBUS_TIMEOUT",
+                                        "no message in " + timeout.toMillis() + " ms", "count", n);
+                            }
+                            ByteBuffer msg = cons.recvBegin();
+                            if (msg == null) {
+                                throw failStatus(op, Status.name(Status.EMPTY),
+                                        "nothing to borrow after await", "count", n);
+                            }
+                            int len = msg.remaining();
+                            msg.get(buf, 0, len);
+                            emitMsg(buf, 0, len);
+                            op = "recv end";
+                            cons.recvEnd();
+                            op = "recv begin";
+                            n++;
+                        } else {
+                            int len = cons.recv(buf, timeout);
+                            emitMsg(buf, 0, len);
+                            n++;
+                        }
+                    }
+                } catch (DisconnectedException e) {
+                    end = e.statusName();
+                }
+                op = "consumer close";
+            }
+        } catch (IndexBusException e) {
+            throw fail(op, e, "count", n);
+        }
+        emit("ev", "end", "status", end, "count", n);
+    }
+
+    // ---- error cases ----------------------------------------------------------------------
+
+    /** A failure before the call under test: the case could not run. */
+    private static final class Setup extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String op;
+
+        Setup(String op, IndexBusException cause) {
+            super(cause);
+            this.op = op;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Step<T> {
+        T run() throws Setup;
+    }
+
+    private static <T> T setup(String op, Step<T> step) throws Setup {
+        try {
+            return step.run();
+        } catch (IndexBusException e) {
+            throw new Setup(op, e);
+        }
+    }
+
+    private static void error(Options o) throws UsageException, Failed {
+        String name = o.str("region");
+        String c = o.str("case");
+        String status = Status.name(Status.OK);
+        try {
+            switch (c) {
+                case "too_large":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Producer p = setup("producer open", () -> r.openProducer(ProducerType.SPSC))) {
+                        p.publish(payload(0, 0, 65));
+                    }
+                    break;
+                case "buffer_too_small":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Consumer cons = setup("consumer open", () -> r.openConsumer(0));
+                         Producer p = setup("producer open", () -> r.openProducer(ProducerType.SPSC))) {
+                        setup("publish", () -> {
+                            p.publish(payload(0, 0, 10));
+                            return null;
+                        });
+                        cons.recv(new byte[4], Duration.ofSeconds(1));
+                    }
+                    break;
+                case "wrong_kind":
+                    try (Region r = setup("open", () -> Region.open(name))) {
+                        r.openRouter().close();
+                    }
+                    break;
+                case "newer_major":
+                    Region.open(name).close();
+                    break;
+                case "not_ready":
+                    Region.open(name, NOT_READY_TIMEOUT).close();
+                    break;
+                case "timeout":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Consumer cons = setup("consumer open", () -> r.openConsumer(0))) {
+                        cons.recv(new byte[256], ERROR_TIMEOUT);
+                    }
+                    break;
+                default:
+                    throw new UsageException("unknown error case \"" + c + "\"");
+            }
+        } catch (Setup e) {
+            throw fail(e.op, e.getCause());
+        } catch (IndexBusException e) {
+            status = e.statusName();
+        }
+        emit("ev", "error", "case", c, "status", status);
+    }
+
+    private static void unlink(Options o) throws Failed {
+        try {
+            Region.unlink(o.str("region"));
+        } catch (IndexBusException e) {
+            throw fail("unlink", e);
+        }
+        emit("ev", "unlinked");
+    }
+
+    // ---- golden ---------------------------------------------------------------------------
+
+    private static Object field(Map<?, ?> op, String name, Object def) {
+        Object v = op.get(name);
+        return v == null ? def : v;
+    }
+
+    private static long longField(Map<?, ?> op, String name) {
+        return ((Number) field(op, name, 0L)).longValue();
+    }
+
+    private static String strField(Map<?, ?> op, String name) {
+        return (String) op.get(name);
+    }
+
+    private static boolean boolField(Map<?, ?> op, String name) {
+        return (Boolean) field(op, name, Boolean.FALSE);
+    }
+
+    private static void golden(Options o) throws Failed {
+        Object doc;
+        try {
+            String text = new String(Files.readAllBytes(Paths.get(o.str("scenario"))),
+                    StandardCharsets.UTF_8);
+            doc = new Json(text).parse();
+        } catch (IOException | IllegalArgumentException e) {
+            throw failStatus("golden", null, "bad scenario: " + e.getMessage());
+        }
+        List<?> ops;
+        try {
+            ops = (List<?>) ((Map<?, ?>) doc).get("ops");
+            if (ops == null) {
+                throw new ClassCastException("no ops");
+            }
+        } catch (ClassCastException e) {
+            throw failStatus("golden", null, "bad scenario: no \"ops\" list");
+        }
+        String path = o.str("region");
+        Region region = null;
+        Map<String, AutoCloseable> handles = new LinkedHashMap<>(); // opening order
+        String where = "golden";
+        try {
+            int slot = 0;
+            for (int i = 0; i < ops.size(); i++) {
+                Map<?, ?> op = (Map<?, ?>) ops.get(i);
+                String kind = strField(op, "op");
+                where = "op " + i + " (" + kind + ")";
+                switch (kind) {
+                    case "create": {
+                        RegionConfig cfg = config(regionKind(strField(op, "kind")),
+                                longField(op, "slots"), longField(op, "slot_size"),
+                                longField(op, "queue"), longField(op, "consumers"));
+                        region = Region.create(path, cfg);
+                        slot = region.info().slotDataSize();
+                        break;
+                    }
+                    case "producer":
+                    case "router":
+                    case "consumer": {
+                        String name = strField(op, "name");
+                        if (region == null || handles.containsKey(name)) {
+                            throw failStatus(where, null, "no region, or handle name in use: " + name);
+                        }
+                        AutoCloseable h;
+                        if (kind.equals("producer")) {
+                            h = region.openProducer(producerType(strField(op, "type")));
+                        } else if (kind.equals("router")) {
+                            h = region.openRouter();
+                        } else {
+                            h = region.openConsumer((int) longField(op, "index"));
+                        }
+                        handles.put(name, h);
+                        break;
+                    }
+                    case "publish": {
+                        Producer p = (Producer) handles.get(strField(op, "producer"));
+                        List<?> sizes = (List<?>) op.get("sizes");
+                        if (p == null || sizes == null || sizes.isEmpty()) {
+                            throw failStatus(where, null, "no such producer, or no sizes");
+                        }
+                        long id = longField(op, "id");
+                        long from = longField(op, "from");
+                        long count = longField(op, "count");
+                        boolean zeroCopy = boolField(op, "zero_copy");
+                        for (long k = from; k < from + count; k++) {
+                            int s = ((Number) sizes.get((int) (k % sizes.size()))).intValue();
+                            byte[] msg = payload(id, k, s);
+                            if (zeroCopy) {
+                                ByteBuffer b = p.claim();
+                                b.put(msg, 0, Math.min(s, b.remaining()));
+                                try {
+                                    p.commit(s);
+                                } catch (IndexBusException e) {
+                                    p.abort();
+                                    throw e;
+                                }
+                            } else {
+                                p.publish(msg);
+                            }
+                        }
+                        break;
+                    }
+                    case "route": {
+                        Router r = (Router) handles.get(strField(op, "router"));
+                        if (r == null) {
+                            throw failStatus(where, null, "no such router");
+                        }
+                        RouteMode mode = routeMode(strField(op, "mode"));
+                        RouteSource src = routeSource(strField(op, "source"));
+                        long count = longField(op, "count");
+                        for (long c = 0; c < count; c++) {
+                            RouteOutcome out = r.routeOnce(src, mode);
+                            if (out != RouteOutcome.ROUTED) {
+                                int st = out == RouteOutcome.EMPTY ? Status.EMPTY : Status.FULL;
+                                throw failStatus(where, Status.name(st), "route once: " + out);
+                            }
+                        }
+                        break;
+                    }
+                    case "recv": {
+                        Consumer cons = (Consumer) handles.get(strField(op, "consumer"));
+                        if (cons == null) {
+                            throw failStatus(where, null, "no such consumer");
+                        }
+                        boolean borrow = boolField(op, "borrow");
+                        long count = longField(op, "count");
+                        byte[] buf = new byte[Math.max(slot, 1)];
+                        for (long c = 0; c < count; c++) {
+                            if (borrow) {
+                                if (cons.recvBegin() == null) {
+                                    throw failStatus(where, Status.name(Status.EMPTY), "recv begin: empty");
+                                }
+                                cons.recvEnd();
+                            } else if (cons.tryRecv(buf) < 0) {
+                                throw failStatus(where, Status.name(Status.EMPTY), "try recv: empty");
+                            }
+                        }
+                        break;
+                    }
+                    case "close": {
+                        AutoCloseable h = handles.remove(strField(op, "name"));
+                        if (h == null) {
+                            throw failStatus(where, null, "no open handle " + strField(op, "name"));
+                        }
+                        h.close();
+                        break;
+                    }
+                    default:
+                        throw failStatus(where, null, "unknown op " + kind);
+                }
+            }
+            where = "close";
+            closeAll(handles, region);
+            region = null;
+        } catch (IndexBusException e) {
+            throw fail(where, e);
+        } catch (UsageException | ClassCastException | NullPointerException e) {
+            throw failStatus(where, null, "bad scenario: " + e);
+        } catch (Failed e) {
+            throw e;
+        } catch (Exception e) {
+            throw fail(where, e);
+        } finally {
+            if (region != null) {
+                try {
+                    closeAll(handles, region);
+                } catch (Exception ignored) {
+                    // already failing
+                }
+            }
+        }
+        emit("ev", "done");
+    }
+
+    /** Closes the handles in reverse opening order, then the region. */
+    private static void closeAll(Map<String, AutoCloseable> handles, Region region) throws Exception {
+        List<AutoCloseable> open = new ArrayList<>(handles.values());
+        handles.clear();
+        for (int i = open.size() - 1; i >= 0; i--) {
+            open.get(i).close();
+        }
+        if (region != null) {
+            region.close();
+        }
+    }
+
+    /** A minimal JSON parser: objects, arrays, strings, numbers, true/false/null. */
+    static final class Json {
+        private final String s;
+        private int i;
+
+        Json(String s) {
+            this.s = s;
+        }
+
+        Object parse() {
+            Object v = value();
+            ws();
+            if (i != s.length()) {
+                throw error("trailing characters");
+            }
+            return v;
+        }
+
+        private IllegalArgumentException error(String what) {
+            return new IllegalArgumentException(what + " at offset " + i);
+        }
+
+        private void ws() {
+            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) {
+                i++;
+            }
+        }
+
+        private boolean eat(char c) {
+            ws();
+            if (i < s.length() && s.charAt(i) == c) {
+                i++;
+                return true;
+            }
+            return false;
+        }
+
+        private void expect(char c) {
+            if (!eat(c)) {
+                throw error("expected '" + c + "'");
+            }
+        }
+
+        private Object value() {
+            ws();
+            if (i >= s.length()) {
+                throw error("unexpected end");
+            }
+            char c = s.charAt(i);
+            if (c == '{') {
+                i++;
+                Map<String, Object> m = new LinkedHashMap<>();
+                if (eat('}')) {
+                    return m;
+                }
+                do {
+                    ws();
+                    String k = string();
+                    expect(':');
+                    m.put(k, value());
+                } while (eat(','));
+                expect('}');
+                return m;
+            }
+            if (c == '[') {
+                i++;
+                List<Object> l = new ArrayList<>();
+                if (eat(']')) {
+                    return l;
+                }
+                do {
+                    l.add(value());
+                } while (eat(','));
+                expect(']');
+                return l;
+            }
+            if (c == '"') {
+                return string();
+            }
+            for (String lit : new String[] {"true", "false", "null"}) {
+                if (s.startsWith(lit, i)) {
+                    i += lit.length();
+                    return lit.equals("null") ? null : Boolean.valueOf(lit.equals("true"));
+                }
+            }
+            int start = i;
+            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
+                i++;
+            }
+            String num = s.substring(start, i);
+            if (num.isEmpty()) {
+                throw error("unexpected character");
+            }
+            try {
+                return Long.valueOf(num);
+            } catch (NumberFormatException e) {
+                try {
+                    return Double.valueOf(num);
+                } catch (NumberFormatException e2) {
+                    throw error("bad number");
+                }
+            }
+        }
+
+        private String string() {
+            if (i >= s.length() || s.charAt(i) != '"') {
+                throw error("expected a string");
+            }
+            i++;
+            StringBuilder sb = new StringBuilder();
+            while (i < s.length()) {
+                char c = s.charAt(i++);
+                if (c == '"') {
+                    return sb.toString();
+                }
+                if (c != '\\') {
+                    sb.append(c);
+                    continue;
+                }
+                if (i >= s.length()) {
+                    break;
+                }
+                char e = s.charAt(i++);
+                switch (e) {
+                    case 'n':
+                        sb.append('\n');
+                        break;
+                    case 't':
+                        sb.append('\t');
+                        break;
+                    case 'r':
+                        sb.append('\r');
+                        break;
+                    case 'b':
+                        sb.append('\b');
+                        break;
+                    case 'f':
+                        sb.append('\f');
+                        break;
+                    case 'u':
+                        if (i + 4 > s.length()) {
+                            throw error("bad escape");
+                        }
+                        sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
+                        i += 4;
+                        break;
+                    default:
+                        sb.append(e);
+                }
+            }
+            throw error("unterminated string");
+        }
+    }
+
+    // ---- main -----------------------------------------------------------------------------
+
+    private static final String USAGE =
+            "usage: io.indexbus.conformance.Agent <command> --region NAME [options]\n"
+            + "commands: create produce route consume error golden unlink (see conformance/PROTOCOL.md)";
+
+    public static void main(String[] args) {
+        int code = run(args);
+        OUT.flush();
+        System.err.flush();
+        System.exit(code);
+    }
+
+    private static int run(String[] args) {
+        if (args.length == 0) {
+            System.err.println(USAGE);
+            return 2;
+        }
+        try {
+            Options o = parse(args[0], args);
+            switch (args[0]) {
+                case "create":
+                    create(o);
+                    break;
+                case "produce":
+                    produce(o);
+                    break;
+                case "route":
+                    route(o);
+                    break;
+                case "consume":
+                    consume(o);
+                    break;
+                case "error":
+                    error(o);
+                    break;
+                case "golden":
+                    golden(o);
+                    break;
+                case "unlink":
+                    unlink(o);
+                    break;
+                default:
+                    throw new UsageException("unknown command \"" + args[0] + "\"");
+            }
+            return 0;
+        } catch (UsageException e) {
+            System.err.println("java agent: " + e.getMessage());
+            System.err.println(USAGE);
+            return 2;
+        } catch (Failed e) {
+            return 1;
+        } catch (RuntimeException e) {
+            fail(args[0], e);
+            return 1;
+        }
+    }
+}

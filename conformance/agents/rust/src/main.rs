@@ -1,0 +1,1057 @@
+//! The Rust conformance agent: a thin user of the safe `indexbus` crate
+//! speaking the agent protocol of `conformance/PROTOCOL.md`.
+//!
+//! ```text
+//! indexbus-conformance-agent <command> --region NAME [options]
+//! ```
+//!
+//! JSON lines on stdout, free text on stderr; exit 0 when the command did
+//! what was asked, 1 when it failed (after an `{"ev":"fail",...}` line), 2 on
+//! a usage error.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use indexbus::{
+    Config, Consumer, Error, Kind, Mode, Producer, ProducerKind, Region, Router, RunConfig, Source,
+};
+
+/// publish: longest time without progress while FULL.
+const FULL_BOUND: Duration = Duration::from_secs(20);
+/// produce --wait-consumers bound.
+const WAIT_CONSUMERS: Duration = Duration::from_secs(10);
+const DEFAULT_RECV_MS: u64 = 10_000;
+const NOT_READY_TIMEOUT: Duration = Duration::from_millis(50);
+const ERROR_TIMEOUT: Duration = Duration::from_millis(50);
+
+const USAGE: &str = "usage: indexbus-conformance-agent <command> --region NAME [options]\n\
+commands: create produce route consume error golden unlink (see conformance/PROTOCOL.md)";
+
+// ---- outcome ------------------------------------------------------------------
+
+/// Why a command did not succeed.
+enum Exit {
+    /// Usage error (exit 2), with its message.
+    Usage(String),
+    /// Failure already reported with a fail line (exit 1).
+    Failed,
+}
+
+type Res<T = ()> = std::result::Result<T, Exit>;
+
+fn usage<T>(msg: impl Into<String>) -> Res<T> {
+    Err(Exit::Usage(msg.into()))
+}
+
+// ---- output -------------------------------------------------------------------
+
+/// A JSON value of an output line.
+enum V<'a> {
+    S(&'a str),
+    N(u64),
+}
+
+impl V<'_> {
+    fn reborrow(&self) -> V<'_> {
+        match self {
+            V::S(s) => V::S(s),
+            V::N(n) => V::N(*n),
+        }
+    }
+}
+
+fn quote(s: &str, out: &mut String) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+struct Out {
+    w: BufWriter<io::Stdout>,
+    line: String,
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl Out {
+    fn emit(&mut self, fields: &[(&str, V<'_>)]) {
+        let mut s = String::from("{");
+        for (i, (k, v)) in fields.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
+            }
+            quote(k, &mut s);
+            s.push(':');
+            match v {
+                V::S(t) => quote(t, &mut s),
+                V::N(n) => {
+                    let _ = write!(s, "{n}");
+                }
+            }
+        }
+        s.push_str("}\n");
+        let _ = self.w.write_all(s.as_bytes());
+    }
+
+    fn msg(&mut self, m: &[u8]) {
+        let l = &mut self.line;
+        l.clear();
+        let _ = write!(l, "{{\"ev\":\"msg\",\"len\":{},\"hex\":\"", m.len());
+        for &b in m {
+            l.push(HEX[(b >> 4) as usize] as char);
+            l.push(HEX[(b & 0xf) as usize] as char);
+        }
+        l.push_str("\"}\n");
+        let _ = self.w.write_all(l.as_bytes());
+    }
+
+    /// A fail line for a binding error; returns `Exit::Failed`.
+    fn fail(&mut self, op: &str, e: &Error, extra: &[(&str, V<'_>)]) -> Exit {
+        let text = e.to_string();
+        let mut f = vec![
+            ("ev", V::S("fail")),
+            ("op", V::S(op)),
+            ("status", V::S(e.name())),
+        ];
+        f.extend(extra.iter().map(|(k, v)| (*k, v.reborrow())));
+        f.push(("error", V::S(&text)));
+        self.emit(&f);
+        eprintln!("rust agent: {op}: {text} ({})", e.name());
+        Exit::Failed
+    }
+
+    /// A fail line with an explicit status name (none if `None`).
+    fn fail_status(
+        &mut self,
+        op: &str,
+        status: Option<&str>,
+        msg: &str,
+        extra: &[(&str, V<'_>)],
+    ) -> Exit {
+        let mut f = vec![("ev", V::S("fail")), ("op", V::S(op))];
+        if let Some(s) = status {
+            f.push(("status", V::S(s)));
+        }
+        f.extend(extra.iter().map(|(k, v)| (*k, v.reborrow())));
+        f.push(("error", V::S(msg)));
+        self.emit(&f);
+        eprintln!("rust agent: {op}: {msg}");
+        Exit::Failed
+    }
+}
+
+/// The C name of a status the binding reports as a value, not an error.
+fn status_name(e: Error) -> &'static str {
+    e.name()
+}
+
+// ---- options ------------------------------------------------------------------
+
+struct Options {
+    vals: HashMap<String, String>,
+    flags: Vec<String>,
+}
+
+/// Options of a command: (name, takes a value), and the required ones.
+/// `(name, takes a value)` pairs.
+type OptSpec = &'static [(&'static str, bool)];
+
+fn spec(cmd: &str) -> Option<(OptSpec, &'static [&'static str])> {
+    Some(match cmd {
+        "create" => (
+            &[
+                ("region", true),
+                ("kind", true),
+                ("slots", true),
+                ("slot-size", true),
+                ("queue", true),
+                ("consumers", true),
+            ],
+            &["region", "kind"],
+        ),
+        "produce" => (
+            &[
+                ("region", true),
+                ("type", true),
+                ("producer", true),
+                ("count", true),
+                ("sizes", true),
+                ("zero-copy", false),
+                ("batch", true),
+                ("wait-consumers", true),
+            ],
+            &["region", "type", "producer", "count", "sizes"],
+        ),
+        "route" => (
+            &[("region", true), ("mode", true), ("source", true)],
+            &["region", "mode"],
+        ),
+        "consume" => (
+            &[
+                ("region", true),
+                ("index", true),
+                ("borrow", false),
+                ("batch", true),
+                ("timeout-ms", true),
+                ("count", true),
+            ],
+            &["region", "index"],
+        ),
+        "error" => (&[("region", true), ("case", true)], &["region", "case"]),
+        "golden" => (
+            &[("region", true), ("scenario", true)],
+            &["region", "scenario"],
+        ),
+        "unlink" => (&[("region", true)], &["region"]),
+        _ => return None,
+    })
+}
+
+fn parse(cmd: &str, args: &[String]) -> Res<Options> {
+    let Some((opts, required)) = spec(cmd) else {
+        return usage(format!("unknown command {cmd:?}"));
+    };
+    let mut o = Options {
+        vals: HashMap::new(),
+        flags: Vec::new(),
+    };
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let Some(name) = a.strip_prefix("--") else {
+            return usage(format!("unexpected argument {a:?}"));
+        };
+        let Some(&(_, takes_value)) = opts.iter().find(|(n, _)| *n == name) else {
+            return usage(format!("unknown option --{name} for {cmd}"));
+        };
+        if !takes_value {
+            o.flags.push(name.to_owned());
+            continue;
+        }
+        let Some(v) = it.next() else {
+            return usage(format!("--{name} needs a value"));
+        };
+        o.vals.insert(name.to_owned(), v.clone());
+    }
+    for r in required {
+        if !o.vals.contains_key(*r) {
+            return usage(format!("{cmd} needs --{r}"));
+        }
+    }
+    Ok(o)
+}
+
+impl Options {
+    fn str(&self, name: &str) -> Option<&str> {
+        self.vals.get(name).map(String::as_str)
+    }
+    fn region(&self) -> &str {
+        self.str("region").unwrap_or_default()
+    }
+    fn flag(&self, name: &str) -> bool {
+        self.flags.iter().any(|f| f == name)
+    }
+    fn num(&self, name: &str, def: u64) -> Res<u64> {
+        match self.vals.get(name) {
+            None => Ok(def),
+            Some(s) => match s.parse::<u32>() {
+                Ok(v) => Ok(u64::from(v)),
+                Err(_) => usage(format!("--{name}: not a number: {s:?}")),
+            },
+        }
+    }
+}
+
+fn parse_sizes(s: &str) -> Res<Vec<usize>> {
+    s.split(',')
+        .map(|f| f.trim().parse::<u32>().map(|v| v as usize))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .or_else(|_| usage(format!("--sizes: bad list {s:?}")))
+}
+
+// ---- payload rule -------------------------------------------------------------
+
+/// Writes message `k` of producer `p` (size `b.len()`) into `b`.
+fn fill(b: &mut [u8], p: u64, k: u64) {
+    let (p32, k32) = (p as u32, k as u32);
+    for (j, x) in b.iter_mut().enumerate() {
+        *x = match j {
+            0..=3 => p32.to_le_bytes()[j],
+            4..=7 => k32.to_le_bytes()[j - 4],
+            _ => ((p * 31 + k * 17 + j as u64 * 7) % 256) as u8,
+        };
+    }
+}
+
+fn payload(p: u64, k: u64, size: usize) -> Vec<u8> {
+    let mut b = vec![0u8; size];
+    fill(&mut b, p, k);
+    b
+}
+
+// ---- enums --------------------------------------------------------------------
+
+fn producer_kind(s: &str) -> Res<ProducerKind> {
+    match s {
+        "spsc" => Ok(ProducerKind::Spsc),
+        "mpsc" => Ok(ProducerKind::Mpsc),
+        _ => usage(format!("bad producer type {s:?}")),
+    }
+}
+
+fn route_mode(s: Option<&str>) -> Res<Mode> {
+    match s {
+        None | Some("broadcast") => Ok(Mode::Broadcast),
+        Some("work-queue") => Ok(Mode::WorkQueue),
+        Some(s) => usage(format!("bad mode {s:?}")),
+    }
+}
+
+fn route_source(s: Option<&str>) -> Res<Source> {
+    match s {
+        None | Some("any") => Ok(Source::Any),
+        Some("spsc") => Ok(Source::Spsc),
+        Some("mpsc") => Ok(Source::Mpsc),
+        Some(s) => usage(format!("bad source {s:?}")),
+    }
+}
+
+fn region_kind(s: &str) -> Res<Kind> {
+    match s {
+        "events" => Ok(Kind::Events),
+        "fanout" => Ok(Kind::Fanout),
+        _ => usage(format!("bad kind {s:?}")),
+    }
+}
+
+fn config(kind: Kind, slots: u64, slot_size: u64, queue: u64, consumers: u64) -> Config {
+    Config::new(kind)
+        .slot_count(slots as u32)
+        .slot_data_size(slot_size as u32)
+        .queue_capacity(queue as u32)
+        .consumer_count(consumers as u32)
+}
+
+/// The FULL retry bound: time since the last progress.
+struct FullRetry(Instant);
+
+impl FullRetry {
+    fn progressed(&mut self) {
+        self.0 = Instant::now();
+    }
+    /// Yields and returns true, or false once the bound is spent.
+    fn retry(&self) -> bool {
+        if self.0.elapsed() > FULL_BOUND {
+            return false;
+        }
+        std::thread::yield_now();
+        true
+    }
+}
+
+// ---- commands -----------------------------------------------------------------
+
+fn cmd_create(out: &mut Out, o: &Options) -> Res {
+    let cfg = config(
+        region_kind(o.str("kind").unwrap_or_default())?,
+        o.num("slots", 0)?,
+        o.num("slot-size", 0)?,
+        o.num("queue", 0)?,
+        o.num("consumers", 0)?,
+    );
+    let region = Region::create(o.region(), &cfg).map_err(|e| out.fail("create", &e, &[]))?;
+    drop(region);
+    out.emit(&[("ev", V::S("created"))]);
+    Ok(())
+}
+
+fn cmd_produce(out: &mut Out, o: &Options) -> Res {
+    let kind = producer_kind(o.str("type").unwrap_or_default())?;
+    let p = o.num("producer", 0)?;
+    let count = o.num("count", 0)?;
+    let sizes = parse_sizes(o.str("sizes").unwrap_or_default())?;
+    let batch = o.num("batch", 0)?;
+    let wait = o.num("wait-consumers", 0)?;
+    let zero_copy = o.flag("zero-copy");
+    if zero_copy && batch > 0 {
+        return usage("--zero-copy and --batch do not combine");
+    }
+    let size = |k: u64| sizes[(k % sizes.len() as u64) as usize];
+
+    let region = Region::open(o.region()).map_err(|e| out.fail("open", &e, &[]))?;
+    let mut prod = region
+        .producer(kind)
+        .map_err(|e| out.fail("producer open", &e, &[]))?;
+    if wait > 0 {
+        let start = Instant::now();
+        loop {
+            let info = region.info().map_err(|e| out.fail("info", &e, &[]))?;
+            if u64::from(info.consumers_live) >= wait {
+                break;
+            }
+            if start.elapsed() > WAIT_CONSUMERS {
+                let msg = format!(
+                    "{} of {wait} consumers attached after 10 s",
+                    info.consumers_live
+                );
+                return Err(out.fail_status("wait consumers", Some("INDEXBUS_TIMEOUT"), &msg, &[]));
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    let mut full = FullRetry(Instant::now());
+    let mut k = 0u64;
+    while k < count {
+        if batch > 0 {
+            let end = (k + batch).min(count);
+            let msgs: Vec<Vec<u8>> = (k..end).map(|i| payload(p, i, size(i))).collect();
+            match prod.publish_batch(&msgs) {
+                Ok(n) => {
+                    k += n as u64;
+                    full.progressed();
+                }
+                Err(e) if e.is_full() && full.retry() => {}
+                Err(e) => return Err(out.fail("publish batch", &e, &[("published", V::N(k))])),
+            }
+        } else if zero_copy {
+            let mut claim = match prod.claim() {
+                Ok(c) => c,
+                Err(e) if e.is_full() && full.retry() => continue,
+                Err(e) => return Err(out.fail("claim", &e, &[("published", V::N(k))])),
+            };
+            let s = size(k);
+            let cap = claim.capacity();
+            fill(&mut claim[..s.min(cap)], p, k);
+            let mut res = claim.commit(s);
+            loop {
+                match res {
+                    Ok(()) => break,
+                    Err(ce) if ce.error().is_full() && full.retry() => {
+                        res = ce.into_claim().commit(s)
+                    }
+                    Err(ce) => {
+                        let e = ce.error();
+                        drop(ce); // aborts the claim
+                        return Err(out.fail("commit", &e, &[("published", V::N(k))]));
+                    }
+                }
+            }
+            k += 1;
+            full.progressed();
+        } else {
+            match prod.publish(&payload(p, k, size(k))) {
+                Ok(()) => {
+                    k += 1;
+                    full.progressed();
+                }
+                Err(e) if e.is_full() && full.retry() => {}
+                Err(e) => return Err(out.fail("publish", &e, &[("published", V::N(k))])),
+            }
+        }
+    }
+    drop(prod);
+    drop(region);
+    out.emit(&[("ev", V::S("done")), ("published", V::N(count))]);
+    Ok(())
+}
+
+fn cmd_route(out: &mut Out, o: &Options) -> Res {
+    let cfg = RunConfig::new()
+        .mode(route_mode(o.str("mode"))?)
+        .source(route_source(o.str("source"))?)
+        .exit_on_disconnect(true);
+    let region = Region::open(o.region()).map_err(|e| out.fail("open", &e, &[]))?;
+    let mut router = region
+        .router()
+        .map_err(|e| out.fail("router open", &e, &[]))?;
+    let exit = router
+        .run(&cfg)
+        .map_err(|e| out.fail("router run", &e, &[]))?;
+    drop(router);
+    drop(region);
+    out.emit(&[("ev", V::S("done")), ("routed", V::N(exit.routed))]);
+    Ok(())
+}
+
+fn cmd_consume(out: &mut Out, o: &Options) -> Res {
+    let index = o.num("index", 0)? as u32;
+    let batch = o.num("batch", 0)? as usize;
+    let timeout = Duration::from_millis(o.num("timeout-ms", DEFAULT_RECV_MS)?);
+    let limit = match o.str("count") {
+        Some(_) => Some(o.num("count", 0)?),
+        None => None,
+    };
+    let borrow = o.flag("borrow");
+    if borrow && batch > 0 {
+        return usage("--borrow and --batch do not combine");
+    }
+    let op = if batch > 0 {
+        "recv batch"
+    } else if borrow {
+        "recv borrow"
+    } else {
+        "recv"
+    };
+
+    let region = Region::open(o.region()).map_err(|e| out.fail("open", &e, &[]))?;
+    let slot = region
+        .info()
+        .map_err(|e| out.fail("info", &e, &[]))?
+        .slot_data_size as usize;
+    let mut cons = region
+        .consumer(index)
+        .map_err(|e| out.fail("consumer open", &e, &[]))?;
+
+    let mut buf = vec![0u8; slot.max(1)];
+    let mut bbuf = vec![0u8; batch * slot];
+    let mut lens = vec![0u32; batch];
+    let mut n = 0u64;
+    let mut last = Instant::now();
+    let mut end = "INDEXBUS_OK";
+    while limit.map_or(true, |l| n < l) {
+        let got: indexbus::Result<u64> = if batch > 0 {
+            let m = limit.map_or(batch, |l| batch.min((l - n) as usize));
+            match cons.recv_batch(&mut bbuf, &mut lens[..m]) {
+                Ok(b) => {
+                    for msg in b.iter() {
+                        out.msg(msg);
+                    }
+                    last = Instant::now();
+                    Ok(b.len() as u64)
+                }
+                Err(e) if e.is_empty() => {
+                    if last.elapsed() > timeout {
+                        let msg = format!("no message in {} ms", timeout.as_millis());
+                        return Err(out.fail_status(
+                            op,
+                            Some("INDEXBUS_TIMEOUT"),
+                            &msg,
+                            &[("count", V::N(n))],
+                        ));
+                    }
+                    std::thread::yield_now();
+                    continue;
+                }
+                Err(e) => Err(e),
+            }
+        } else if borrow {
+            match cons.recv_borrow(timeout) {
+                Ok(msg) => {
+                    out.msg(&msg);
+                    Ok(1)
+                }
+                Err(e) => Err(e),
+            }
+        } else {
+            match cons.recv(&mut buf, timeout) {
+                Ok(len) => {
+                    out.msg(&buf[..len]);
+                    Ok(1)
+                }
+                Err(e) => Err(e),
+            }
+        };
+        match got {
+            Ok(c) => n += c,
+            Err(Error::Disconnected) => {
+                end = status_name(Error::Disconnected);
+                break;
+            }
+            Err(e) => return Err(out.fail(op, &e, &[("count", V::N(n))])),
+        }
+    }
+    drop(cons);
+    drop(region);
+    out.emit(&[
+        ("ev", V::S("end")),
+        ("status", V::S(end)),
+        ("count", V::N(n)),
+    ]);
+    Ok(())
+}
+
+/// Outcome of an error case: `Err((op, e))` when setup failed before the call under test.
+type Case = std::result::Result<indexbus::Result<()>, (&'static str, Error)>;
+
+fn setup<T>(
+    op: &'static str,
+    r: indexbus::Result<T>,
+) -> std::result::Result<T, (&'static str, Error)> {
+    r.map_err(|e| (op, e))
+}
+
+fn error_case(name: &str, case: &str) -> Option<Case> {
+    let run = || -> Case {
+        Ok(match case {
+            "too_large" => {
+                let r = setup("open", Region::open(name))?;
+                let mut p = setup("producer open", r.producer(ProducerKind::Spsc))?;
+                p.publish(&payload(0, 0, 65))
+            }
+            "buffer_too_small" => {
+                let r = setup("open", Region::open(name))?;
+                let mut c = setup("consumer open", r.consumer(0))?;
+                let mut p = setup("producer open", r.producer(ProducerKind::Spsc))?;
+                setup("publish", p.publish(&payload(0, 0, 10)))?;
+                let mut small = [0u8; 4];
+                c.recv(&mut small, Duration::from_secs(1)).map(drop)
+            }
+            "wrong_kind" => {
+                let r = setup("open", Region::open(name))?;
+                r.router().map(drop)
+            }
+            "newer_major" => Region::open(name).map(drop),
+            "not_ready" => Region::open_with_timeout(name, NOT_READY_TIMEOUT).map(drop),
+            "timeout" => {
+                let r = setup("open", Region::open(name))?;
+                let mut c = setup("consumer open", r.consumer(0))?;
+                let mut buf = [0u8; 256];
+                c.recv(&mut buf, ERROR_TIMEOUT).map(drop)
+            }
+            _ => unreachable!(),
+        })
+    };
+    match case {
+        "too_large" | "buffer_too_small" | "wrong_kind" | "newer_major" | "not_ready"
+        | "timeout" => Some(run()),
+        _ => None,
+    }
+}
+
+fn cmd_error(out: &mut Out, o: &Options) -> Res {
+    let case = o.str("case").unwrap_or_default();
+    let Some(result) = error_case(o.region(), case) else {
+        return usage(format!("unknown error case {case:?}"));
+    };
+    let status = match result {
+        Err((op, e)) => return Err(out.fail(op, &e, &[])),
+        Ok(Ok(())) => "INDEXBUS_OK",
+        Ok(Err(e)) => e.name(),
+    };
+    out.emit(&[
+        ("ev", V::S("error")),
+        ("case", V::S(case)),
+        ("status", V::S(status)),
+    ]);
+    Ok(())
+}
+
+fn cmd_unlink(out: &mut Out, o: &Options) -> Res {
+    Region::unlink(o.region()).map_err(|e| out.fail("unlink", &e, &[]))?;
+    out.emit(&[("ev", V::S("unlinked"))]);
+    Ok(())
+}
+
+// ---- golden -------------------------------------------------------------------
+
+/// A parsed JSON value.
+#[derive(Debug, Clone, PartialEq)]
+enum Json {
+    Null,
+    Bool(bool),
+    Num(f64),
+    Str(String),
+    Arr(Vec<Json>),
+    Obj(Vec<(String, Json)>),
+}
+
+impl Json {
+    fn get(&self, key: &str) -> Option<&Json> {
+        match self {
+            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+    fn str_field(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some(Json::Str(s)) => Some(s),
+            _ => None,
+        }
+    }
+    fn num_field(&self, key: &str) -> std::result::Result<u64, String> {
+        match self.get(key) {
+            None | Some(Json::Null) => Ok(0),
+            Some(Json::Num(n)) if *n >= 0.0 && n.fract() == 0.0 => Ok(*n as u64),
+            Some(v) => Err(format!("field {key:?}: not a count: {v:?}")),
+        }
+    }
+    fn bool_field(&self, key: &str) -> bool {
+        matches!(self.get(key), Some(Json::Bool(true)))
+    }
+}
+
+struct JsonParser<'a> {
+    s: &'a [u8],
+    i: usize,
+}
+
+impl JsonParser<'_> {
+    fn parse(text: &str) -> std::result::Result<Json, String> {
+        let mut p = JsonParser {
+            s: text.as_bytes(),
+            i: 0,
+        };
+        let v = p.value()?;
+        p.ws();
+        if p.i != p.s.len() {
+            return Err(p.err("trailing characters"));
+        }
+        Ok(v)
+    }
+    fn err(&self, what: &str) -> String {
+        format!("{what} at offset {}", self.i)
+    }
+    fn ws(&mut self) {
+        while self.i < self.s.len() && b" \t\r\n".contains(&self.s[self.i]) {
+            self.i += 1;
+        }
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        self.ws();
+        if self.s.get(self.i) == Some(&c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn expect(&mut self, c: u8) -> std::result::Result<(), String> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            Err(self.err(&format!("expected '{}'", c as char)))
+        }
+    }
+    fn value(&mut self) -> std::result::Result<Json, String> {
+        self.ws();
+        match self.s.get(self.i) {
+            None => Err(self.err("unexpected end")),
+            Some(b'{') => {
+                self.i += 1;
+                let mut m = Vec::new();
+                if self.eat(b'}') {
+                    return Ok(Json::Obj(m));
+                }
+                loop {
+                    self.ws();
+                    let k = self.string()?;
+                    self.expect(b':')?;
+                    m.push((k, self.value()?));
+                    if !self.eat(b',') {
+                        break;
+                    }
+                }
+                self.expect(b'}')?;
+                Ok(Json::Obj(m))
+            }
+            Some(b'[') => {
+                self.i += 1;
+                let mut l = Vec::new();
+                if self.eat(b']') {
+                    return Ok(Json::Arr(l));
+                }
+                loop {
+                    l.push(self.value()?);
+                    if !self.eat(b',') {
+                        break;
+                    }
+                }
+                self.expect(b']')?;
+                Ok(Json::Arr(l))
+            }
+            Some(b'"') => Ok(Json::Str(self.string()?)),
+            Some(_) => {
+                for (lit, v) in [
+                    ("true", Json::Bool(true)),
+                    ("false", Json::Bool(false)),
+                    ("null", Json::Null),
+                ] {
+                    if self.s[self.i..].starts_with(lit.as_bytes()) {
+                        self.i += lit.len();
+                        return Ok(v);
+                    }
+                }
+                let start = self.i;
+                while self.i < self.s.len() && b"+-0123456789.eE".contains(&self.s[self.i]) {
+                    self.i += 1;
+                }
+                std::str::from_utf8(&self.s[start..self.i])
+                    .ok()
+                    .and_then(|t| t.parse::<f64>().ok())
+                    .map(Json::Num)
+                    .ok_or_else(|| self.err("bad value"))
+            }
+        }
+    }
+    fn string(&mut self) -> std::result::Result<String, String> {
+        if self.s.get(self.i) != Some(&b'"') {
+            return Err(self.err("expected a string"));
+        }
+        self.i += 1;
+        let mut out: Vec<u8> = Vec::new();
+        while let Some(&c) = self.s.get(self.i) {
+            self.i += 1;
+            match c {
+                b'"' => return String::from_utf8(out).map_err(|_| self.err("bad UTF-8")),
+                b'\\' => {
+                    let Some(&e) = self.s.get(self.i) else { break };
+                    self.i += 1;
+                    match e {
+                        b'n' => out.push(b'\n'),
+                        b't' => out.push(b'\t'),
+                        b'r' => out.push(b'\r'),
+                        b'b' => out.push(8),
+                        b'f' => out.push(12),
+                        b'u' => {
+                            let hex = self
+                                .s
+                                .get(self.i..self.i + 4)
+                                .ok_or_else(|| self.err("bad escape"))?;
+                            let code = std::str::from_utf8(hex)
+                                .ok()
+                                .and_then(|h| u32::from_str_radix(h, 16).ok())
+                                .ok_or_else(|| self.err("bad escape"))?;
+                            self.i += 4;
+                            let ch = char::from_u32(code).unwrap_or('\u{fffd}');
+                            let mut tmp = [0u8; 4];
+                            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
+                        }
+                        other => out.push(other),
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        Err(self.err("unterminated string"))
+    }
+}
+
+enum Handle {
+    Producer(Producer),
+    Router(Router),
+    Consumer(Consumer),
+}
+
+fn cmd_golden(out: &mut Out, o: &Options) -> Res {
+    let file = o.str("scenario").unwrap_or_default();
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| out.fail_status("golden", None, &format!("{file}: {e}"), &[]))?;
+    let doc = JsonParser::parse(&text)
+        .map_err(|e| out.fail_status("golden", None, &format!("bad scenario: {e}"), &[]))?;
+    let Some(Json::Arr(ops)) = doc.get("ops") else {
+        return Err(out.fail_status("golden", None, "bad scenario: no \"ops\" list", &[]));
+    };
+    let mut region: Option<Region> = None;
+    // open handles, in opening order; closed in reverse at the end (then the region)
+    let mut handles: Vec<(String, Handle)> = Vec::new();
+    let result = run_ops(out, o.region(), ops, &mut region, &mut handles);
+    while let Some(h) = handles.pop() {
+        drop(h);
+    }
+    drop(region);
+    result?;
+    out.emit(&[("ev", V::S("done"))]);
+    Ok(())
+}
+
+fn run_ops(
+    out: &mut Out,
+    path: &str,
+    ops: &[Json],
+    region: &mut Option<Region>,
+    handles: &mut Vec<(String, Handle)>,
+) -> Res {
+    let mut slot = 0usize;
+    for (i, op) in ops.iter().enumerate() {
+        let kind = op.str_field("op").unwrap_or("");
+        let where_ = format!("op {i} ({kind})");
+        // scenario errors (not binding errors)
+        let bad = |out: &mut Out, msg: String| out.fail_status(&where_, None, &msg, &[]);
+        let num = |key: &str| op.num_field(key);
+        let find = |handles: &Vec<(String, Handle)>, key: &str| {
+            let name = op.str_field(key).unwrap_or("");
+            handles.iter().position(|(n, _)| n == name)
+        };
+        match kind {
+            "create" => {
+                let nums = (|| {
+                    Ok::<_, String>((
+                        num("slots")?,
+                        num("slot_size")?,
+                        num("queue")?,
+                        num("consumers")?,
+                    ))
+                })();
+                let (slots, size, queue, consumers) = nums.map_err(|e| bad(out, e))?;
+                let k = match op.str_field("kind") {
+                    Some("events") => Kind::Events,
+                    Some("fanout") => Kind::Fanout,
+                    other => return Err(bad(out, format!("bad kind {other:?}"))),
+                };
+                let r = Region::create(path, &config(k, slots, size, queue, consumers))
+                    .map_err(|e| out.fail(&where_, &e, &[]))?;
+                slot = r
+                    .info()
+                    .map_err(|e| out.fail(&where_, &e, &[]))?
+                    .slot_data_size as usize;
+                *region = Some(r);
+            }
+            "producer" | "router" | "consumer" => {
+                let name = op.str_field("name").unwrap_or("").to_owned();
+                let Some(r) = region.as_ref() else {
+                    return Err(bad(out, "no region".into()));
+                };
+                if handles.iter().any(|(n, _)| *n == name) {
+                    return Err(bad(out, format!("handle name in use: {name}")));
+                }
+                let h = match kind {
+                    "producer" => {
+                        let pk = match op.str_field("type") {
+                            Some("spsc") => ProducerKind::Spsc,
+                            Some("mpsc") => ProducerKind::Mpsc,
+                            other => return Err(bad(out, format!("bad type {other:?}"))),
+                        };
+                        r.producer(pk).map(Handle::Producer)
+                    }
+                    "router" => r.router().map(Handle::Router),
+                    _ => {
+                        let index = num("index").map_err(|e| bad(out, e))?;
+                        r.consumer(index as u32).map(Handle::Consumer)
+                    }
+                };
+                let h = h.map_err(|e| out.fail(&where_, &e, &[]))?;
+                handles.push((name, h));
+            }
+            "publish" => {
+                let sizes: Vec<usize> = match op.get("sizes") {
+                    Some(Json::Arr(a)) if !a.is_empty() => a
+                        .iter()
+                        .map(|v| match v {
+                            Json::Num(n) if *n >= 0.0 => Ok(*n as usize),
+                            _ => Err(()),
+                        })
+                        .collect::<std::result::Result<_, _>>()
+                        .map_err(|_| bad(out, "bad sizes".into()))?,
+                    _ => return Err(bad(out, "no sizes".into())),
+                };
+                let nums = (|| Ok::<_, String>((num("id")?, num("from")?, num("count")?)))();
+                let (id, from, count) = nums.map_err(|e| bad(out, e))?;
+                let zero_copy = op.bool_field("zero_copy");
+                let Some(Handle::Producer(p)) =
+                    find(handles, "producer").map(|j| &mut handles[j].1)
+                else {
+                    return Err(bad(out, "no such producer".into()));
+                };
+                for k in from..from + count {
+                    let s = sizes[(k % sizes.len() as u64) as usize];
+                    let r = if zero_copy {
+                        match p.claim() {
+                            Ok(mut claim) => {
+                                let cap = claim.capacity();
+                                fill(&mut claim[..s.min(cap)], id, k);
+                                claim.commit(s).map_err(Error::from)
+                            }
+                            Err(e) => Err(e),
+                        }
+                    } else {
+                        p.publish(&payload(id, k, s))
+                    };
+                    r.map_err(|e| out.fail(&where_, &e, &[]))?;
+                }
+            }
+            "route" => {
+                let mode =
+                    route_mode(op.str_field("mode")).map_err(|_| bad(out, "bad mode".into()))?;
+                let src = route_source(op.str_field("source"))
+                    .map_err(|_| bad(out, "bad source".into()))?;
+                let count = num("count").map_err(|e| bad(out, e))?;
+                let Some(Handle::Router(r)) = find(handles, "router").map(|j| &mut handles[j].1)
+                else {
+                    return Err(bad(out, "no such router".into()));
+                };
+                for _ in 0..count {
+                    r.route_once(src, mode)
+                        .map_err(|e| out.fail(&where_, &e, &[]))?;
+                }
+            }
+            "recv" => {
+                let count = num("count").map_err(|e| bad(out, e))?;
+                let borrow = op.bool_field("borrow");
+                let Some(Handle::Consumer(c)) =
+                    find(handles, "consumer").map(|j| &mut handles[j].1)
+                else {
+                    return Err(bad(out, "no such consumer".into()));
+                };
+                let mut buf = vec![0u8; slot.max(1)];
+                for _ in 0..count {
+                    let r = if borrow {
+                        c.try_recv_borrow().map(drop)
+                    } else {
+                        c.try_recv(&mut buf).map(drop)
+                    };
+                    r.map_err(|e| out.fail(&where_, &e, &[]))?;
+                }
+            }
+            "close" => {
+                let Some(j) = find(handles, "name") else {
+                    return Err(bad(out, "no open handle of that name".into()));
+                };
+                drop(handles.remove(j));
+            }
+            other => return Err(bad(out, format!("unknown op {other:?}"))),
+        }
+    }
+    Ok(())
+}
+
+// ---- main ---------------------------------------------------------------------
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut out = Out {
+        w: BufWriter::with_capacity(1 << 16, io::stdout()),
+        line: String::new(),
+    };
+    let res = run(&mut out, &args);
+    let _ = out.w.flush();
+    match res {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Exit::Failed) => ExitCode::from(1),
+        Err(Exit::Usage(msg)) => {
+            eprintln!("rust agent: {msg}\n{USAGE}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(out: &mut Out, args: &[String]) -> Res {
+    let Some(cmd) = args.first() else {
+        return usage("no command");
+    };
+    let o = parse(cmd, &args[1..])?;
+    match cmd.as_str() {
+        "create" => cmd_create(out, &o),
+        "produce" => cmd_produce(out, &o),
+        "route" => cmd_route(out, &o),
+        "consume" => cmd_consume(out, &o),
+        "error" => cmd_error(out, &o),
+        "golden" => cmd_golden(out, &o),
+        "unlink" => cmd_unlink(out, &o),
+        _ => usage(format!("unknown command {cmd:?}")),
+    }
+}

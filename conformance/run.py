@@ -1,0 +1,915 @@
+#!/usr/bin/env python3
+"""conformance/run.py - the IndexBus cross-language conformance matrix.
+
+Starts language agents (conformance/PROTOCOL.md) as separate processes on one
+named region per cell, regenerates the expected bytes from the payload rule
+and compares them with what every consumer reports. Python 3 stdlib only.
+
+    python3 conformance/run.py --agent c=build/conformance/agent-c \\
+        --agent python="python3 conformance/agents/python/agent.py" \\
+        [--only c,python] [--rows spsc,golden] [--regen-golden]
+
+Exit status: 0 when every cell passed, 1 when any failed, 2 for usage errors.
+"""
+import argparse
+import glob
+import heapq
+import json
+import os
+import shlex
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+SCENARIOS = os.path.join(HERE, "scenarios")
+GOLDEN_DIR = os.path.join(HERE, "golden")
+
+# Display order of the languages we know; others follow in command-line order.
+LANG_ORDER = ["c", "python", "go", "java", "rust"]
+ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "zero-copy", "blocking", "batch",
+             "errors", "golden"]
+DEFAULT_AGENTS = {
+    "c": "build/conformance/agent-c",
+    "python": "python3 conformance/agents/python/agent.py",
+}
+
+# creator_pid (56, 4 bytes) and creation_time_ns (64, 8 bytes): LAYOUT.md 2.4
+GOLDEN_MASK = [(56, 4), (64, 8)]
+SECTION_NAMES = {1: "PARTICIPANTS", 2: "COUNTERS", 3: "WAKE", 4: "ROUTER", 5: "SPSC_QUEUE",
+                 6: "MPSC_QUEUE", 7: "CONSUMER_QUEUES", 8: "SLOT_POOL"}
+
+
+# ---- payload rule ---------------------------------------------------------------------------
+
+def payload(p, k, s):
+    """Message k (0-based) of producer p, s bytes (PROTOCOL.md, payload rule)."""
+    head = (p & 0xFFFFFFFF).to_bytes(4, "little") + (k & 0xFFFFFFFF).to_bytes(4, "little")
+    return head[:s] + bytes((p * 31 + k * 17 + j * 7) & 0xFF for j in range(8, s))
+
+
+def expected_stream(p, count, sizes, first=0):
+    return [payload(p, k, sizes[k % len(sizes)]) for k in range(first, first + count)]
+
+
+def show(b, limit=24):
+    h = b.hex()
+    return f"len {len(b)} {h[:2 * limit]}{'...' if len(b) > limit else ''}"
+
+
+# ---- failures --------------------------------------------------------------------------------
+
+class CellFail(Exception):
+    """A cell failed; the message is its reason."""
+
+
+# ---- reading a region (the runner's own view, for attach waits and totals) -------------------
+
+def shm_path(name):
+    """The file behind a region name (LAYOUT.md 1.3)."""
+    if "/" in name[1:]:
+        return name
+    return "/dev/shm/" + name.lstrip("/")
+
+
+def region_state(name):
+    """A few live values of a ready region, or None if it is not there yet."""
+    try:
+        with open(shm_path(name), "rb") as f:
+            hdr = f.read(1024)
+            if len(hdr) < 1024 or hdr[:4] != b"IBUS" or struct.unpack_from("<I", hdr, 72)[0] != 1:
+                return None
+            secs = {}
+            for i in range(min(struct.unpack_from("<I", hdr, 52)[0], 16)):
+                kind, _flags, off, _len = struct.unpack_from("<IIQQ", hdr, 128 + 32 * i)
+                secs[kind] = off
+
+            def rd(kind, rel, fmt):
+                f.seek(secs[kind] + rel)
+                return struct.unpack("<" + fmt, f.read(struct.calcsize(fmt)))[0]
+
+            return {
+                "producers_live": rd(1, 0, "I"),
+                "producers_ever": rd(1, 4, "I"),
+                "consumers_live": rd(1, 8, "I"),
+                "routers_live": rd(1, 16, "I"),
+                "published": rd(2, 0, "Q") + rd(2, 64, "Q"),
+                "routed": rd(2, 128, "Q"),
+                "spsc_depth": rd(5, 64, "Q") - rd(5, 0, "Q"),
+                "mpsc_depth": rd(6, 0, "Q") - rd(6, 64, "Q"),
+            }
+    except (OSError, KeyError, struct.error):
+        return None
+
+
+# ---- agent processes -----------------------------------------------------------------------
+
+class Proc:
+    """One agent process; stdout and stderr go to files (no pipe deadlocks)."""
+
+    def __init__(self, run, role, lang, args):
+        self.role, self.lang = role, lang
+        self.argv = run.agents[lang] + args
+        base = os.path.join(run.tmp, f"p{run.next_id()}-{lang}-{role.split()[0]}")
+        self.out_path, self.err_path = base + ".out", base + ".err"
+        self.rc = None
+        self.killed = False
+        self.p = None
+        with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
+            try:
+                self.p = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
+                                          stderr=err, cwd=REPO, env=run.env,
+                                          start_new_session=True)
+            except OSError as e:
+                err.write(f"cannot start {self.argv!r}: {e}\n".encode())
+                self.rc = 127
+        run.live.append(self)
+
+    def name(self):
+        return f"{self.role} ({self.lang})"
+
+    def exited(self):
+        if self.rc is None and self.p is not None:
+            self.rc = self.p.poll()
+        return self.rc is not None
+
+    def wait(self, deadline):
+        if self.rc is None and self.p is not None:
+            try:
+                self.rc = self.p.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                return None
+        return self.rc
+
+    def kill(self):
+        """Kill this agent's own process group (it was started in a new session)."""
+        if self.p is not None and self.p.poll() is None:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.p.wait()
+            self.killed = True
+            self.rc = self.p.returncode
+
+    def stderr_tail(self, n=4):
+        try:
+            with open(self.err_path, "rb") as f:
+                lines = f.read().decode("utf-8", "replace").strip().splitlines()
+        except OSError:
+            return ""
+        tail = " | ".join(lines[-n:])
+        return f"; stderr: {tail}" if tail else ""
+
+    def events(self):
+        """The JSON lines of stdout; a line that is not a JSON object fails the cell."""
+        evs = []
+        with open(self.out_path, "rb") as f:
+            for no, line in enumerate(f, 1):
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    ev = json.loads(line)
+                except ValueError:
+                    raise CellFail(f"{self.name()}: stdout line {no} is not JSON: "
+                                   f"{line[:80]!r}") from None
+                if not isinstance(ev, dict) or "ev" not in ev:
+                    raise CellFail(f"{self.name()}: stdout line {no} has no \"ev\"")
+                evs.append(ev)
+        return evs
+
+    def failure(self):
+        """Why this process did not succeed, or None."""
+        if self.killed:
+            return f"{self.name()} did not finish in time (killed){self.stderr_tail()}"
+        if self.rc == 0:
+            return None
+        what = ""
+        try:
+            for ev in self.events():
+                if ev.get("ev") == "fail":
+                    what = f" {ev.get('status')} ({ev.get('what', '')})"
+        except CellFail:
+            pass
+        return f"{self.name()} exit {self.rc}{what}{self.stderr_tail()}"
+
+    def event(self, kind):
+        evs = [e for e in self.events() if e["ev"] == kind]
+        if len(evs) != 1:
+            raise CellFail(f"{self.name()}: expected one {{\"ev\":\"{kind}\"}} line, got {len(evs)}")
+        return evs[0]
+
+    def messages(self):
+        """(list of message bytes, end event) of a consume run."""
+        msgs, end = [], None
+        for ev in self.events():
+            if ev["ev"] == "msg":
+                if end is not None:
+                    raise CellFail(f"{self.name()}: message after the end line")
+                try:
+                    data = bytes.fromhex(ev["hex"])
+                except (KeyError, TypeError, ValueError):
+                    raise CellFail(f"{self.name()}: bad hex in message {len(msgs)}") from None
+                if ev.get("hex") != data.hex():
+                    raise CellFail(f"{self.name()}: hex of message {len(msgs)} is not lowercase")
+                if ev.get("len") != len(data):
+                    raise CellFail(f"{self.name()}: message {len(msgs)} says len {ev.get('len')}"
+                                   f" but has {len(data)} bytes")
+                msgs.append(data)
+            elif ev["ev"] == "end":
+                end = ev
+        if end is None:
+            raise CellFail(f"{self.name()}: no end line")
+        if end.get("count") != len(msgs):
+            raise CellFail(f"{self.name()}: end line count {end.get('count')} but "
+                           f"{len(msgs)} messages printed")
+        return msgs, end
+
+
+# ---- checks ------------------------------------------------------------------------------------
+
+def check_exact(who, want, got):
+    """got must equal want, message for message."""
+    for i, (w, g) in enumerate(zip(want, got)):
+        if w != g:
+            raise CellFail(f"{who}: message {i} differs: expected {show(w)}, got {show(g)}")
+    if len(want) != len(got):
+        raise CellFail(f"{who}: expected {len(want)} messages, got {len(got)}")
+
+
+def check_interleaving(who, streams, got):
+    """got must be an interleaving of the producer streams ({P: [bytes]}): each
+    producer's messages in its order, nothing missing, nothing extra. Byte 0 of a
+    non-empty message names its producer (ids have distinct low bytes); empty
+    messages are indistinguishable, so they are matched to the producers' gaps
+    by earliest deadline (exact for unit-length jobs on intervals)."""
+    by_low = {p & 0xFF: p for p in streams}
+    if len(by_low) != len(streams):
+        raise CellFail(f"{who}: producer ids need distinct low bytes")
+    # For each producer: positions in got of its non-empty messages.
+    pos = {p: [] for p in streams}
+    nonempty = {p: [m for m in s if m] for p, s in streams.items()}
+    for i, m in enumerate(got):
+        if not m:
+            continue
+        p = by_low.get(m[0])
+        if p is None:
+            raise CellFail(f"{who}: message {i} ({show(m)}) is from no producer")
+        j = len(pos[p])
+        if j >= len(nonempty[p]):
+            raise CellFail(f"{who}: message {i} is an extra one from producer {p}: {show(m)}")
+        if m != nonempty[p][j]:
+            raise CellFail(f"{who}: producer {p} message {j} (non-empty) differs at position "
+                           f"{i}: expected {show(nonempty[p][j])}, got {show(m)}")
+        pos[p].append(i)
+    for p in streams:
+        if len(pos[p]) != len(nonempty[p]):
+            raise CellFail(f"{who}: producer {p}: {len(pos[p])} of {len(nonempty[p])} "
+                           f"non-empty messages arrived")
+    # Empty messages: producer p's r-th empty must arrive after its previous
+    # non-empty message and before its next one.
+    jobs = []  # (release position, deadline position, producer)
+    for p, s in streams.items():
+        seen = 0
+        for m in s:
+            if m:
+                seen += 1
+            else:
+                rel = pos[p][seen - 1] if seen else -1
+                dl = pos[p][seen] if seen < len(pos[p]) else len(got)
+                jobs.append((rel, dl, p))
+    empties = [i for i, m in enumerate(got) if not m]
+    if len(empties) != len(jobs):
+        raise CellFail(f"{who}: expected {len(jobs)} empty messages, got {len(empties)}")
+    jobs.sort()
+    pending, j = [], 0
+    for i in empties:
+        while j < len(jobs) and jobs[j][0] < i:
+            heapq.heappush(pending, (jobs[j][1], jobs[j][2]))
+            j += 1
+        if not pending:
+            raise CellFail(f"{who}: empty message at position {i} fits no producer's order")
+        dl, p = heapq.heappop(pending)
+        if dl < i:
+            raise CellFail(f"{who}: an empty message of producer {p} arrived out of order")
+
+
+def check_subsequence(who, want, got):
+    """got must appear in want's order (a subsequence)."""
+    j = 0
+    for i, m in enumerate(got):
+        while j < len(want) and want[j] != m:
+            j += 1
+        if j == len(want):
+            raise CellFail(f"{who}: message {i} ({show(m)}) is out of order or unexpected")
+        j += 1
+
+
+# ---- the run -----------------------------------------------------------------------------------
+
+class Cell:
+    def __init__(self, row, key, label):
+        self.row, self.key, self.label = row, key, label
+        self.ok = None
+        self.reason = ""
+        self.note = ""
+        self.seconds = 0.0
+
+
+class Run:
+    def __init__(self, args, agents):
+        self.args = args
+        self.agents = agents  # lang -> argv prefix
+        self.langs = list(agents)
+        self.ref = "c" if "c" in agents else self.langs[0]
+        self.tmp = tempfile.mkdtemp(prefix="indexbus-conf-")
+        self.env = dict(os.environ)
+        if args.lib:
+            self.env["INDEXBUS_LIB"] = os.path.abspath(args.lib)
+        self.counter = 0
+        self.live = []
+        self.cells = []
+        self.cell_timeout = args.cell_timeout
+
+    def next_id(self):
+        self.counter += 1
+        return self.counter
+
+    def region_name(self, tag):
+        return f"/ibconf-{os.getpid()}-{self.next_id()}-{tag}"
+
+    def file_region(self, tag):
+        return os.path.join(self.tmp, f"region-{self.next_id()}-{tag}")
+
+    def next_lang(self, lang, step=1):
+        return self.langs[(self.langs.index(lang) + step) % len(self.langs)]
+
+    # -- process helpers --
+
+    def start(self, role, lang, args):
+        return Proc(self, role, lang, args)
+
+    def finish(self, procs, deadline):
+        """Wait for every process until deadline; kill the stragglers."""
+        for p in procs:
+            p.wait(deadline)
+        for p in procs:
+            if not p.exited():
+                p.kill()
+        bad = [p.failure() for p in procs if p.failure()]
+        if bad:
+            raise CellFail("; ".join(bad))
+
+    def run_one(self, role, lang, args, timeout=None):
+        p = self.start(role, lang, args)
+        self.finish([p], time.monotonic() + (timeout or self.cell_timeout))
+        return p
+
+    def create(self, lang, name, region, consumers=None):
+        args = ["create", "--region", name, "--kind", region["kind"]]
+        for key, opt in (("slots", "--slots"), ("slot_size", "--slot-size"), ("queue", "--queue"),
+                         ("consumers", "--consumers")):
+            v = region.get(key)
+            if key == "consumers" and consumers is not None:
+                v = consumers
+            if v:
+                args += [opt, str(v)]
+        p = self.run_one("create", lang, args)
+        p.event("created")
+
+    def cleanup(self, name, lang):
+        """Unlink with the agent, then make sure the name is gone whatever happened."""
+        path = shm_path(name)
+        if os.path.exists(path):
+            try:
+                self.run_one("unlink", lang, ["unlink", "--region", name], timeout=10)
+            except CellFail:
+                pass
+        if os.path.exists(path):
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+    def wait_region(self, name, cond, procs, what, deadline):
+        """Poll the region until cond(state); fail if a process ends first."""
+        while True:
+            st = region_state(name)
+            if st is not None and cond(st):
+                return
+            for p in procs:
+                if p.exited():
+                    raise CellFail(f"{p.name()} ended while waiting for {what}: "
+                                   f"{p.failure() or 'exit 0'}")
+            if time.monotonic() > deadline:
+                raise CellFail(f"timed out waiting for {what}")
+            time.sleep(0.01)
+
+    def cell(self, row, key, label, fn):
+        c = Cell(row, key, label)
+        t0 = time.monotonic()
+        procs_before = len(self.live)
+        try:
+            note = fn()
+            c.ok = True
+            c.note = note or ""
+        except CellFail as e:
+            c.ok = False
+            c.reason = str(e)
+        except Exception as e:  # a runner bug must not hide the other cells
+            c.ok = False
+            c.reason = f"runner error: {type(e).__name__}: {e}"
+        finally:
+            for p in self.live[procs_before:]:
+                if not p.exited():
+                    p.kill()
+        c.seconds = time.monotonic() - t0
+        self.cells.append(c)
+        if self.args.verbose:
+            print(f"  [{row}] {label}: {'PASS' if c.ok else 'FAIL ' + c.reason}", flush=True)
+        else:
+            print("." if c.ok else "F", end="", flush=True)
+        return c
+
+    # -- common pieces of the message rows --
+
+    @staticmethod
+    def producer_args(name, prod, p, extra=()):
+        args = ["produce", "--region", name, "--type", prod.get("type", "spsc"),
+                "--producer", str(p), "--count", str(prod["count"]),
+                "--sizes", ",".join(str(s) for s in prod["sizes"])]
+        if prod.get("zero_copy"):
+            args.append("--zero-copy")
+        if prod.get("batch"):
+            args += ["--batch", str(prod["batch"])]
+        return args + list(extra)
+
+    @staticmethod
+    def consumer_args(name, cons, index, count=None):
+        args = ["consume", "--region", name, "--index", str(index)]
+        if cons.get("borrow"):
+            args.append("--borrow")
+        if cons.get("batch"):
+            args += ["--batch", str(cons["batch"])]
+        if cons.get("timeout_ms"):
+            args += ["--timeout-ms", str(cons["timeout_ms"])]
+        if count is not None:
+            args += ["--count", str(count)]
+        return args
+
+    def check_published(self, proc, count):
+        done = proc.event("done")
+        if done.get("published") != count:
+            raise CellFail(f"{proc.name()} says published {done.get('published')}, want {count}")
+
+    # -- rows --
+
+    def events_pipe(self, sc, prod_lang, cons_lang, tag):
+        """One producer -> one events consumer (rows spsc, zero-copy, blocking, batch)."""
+        prod, cons = sc["producer"], sc.get("consumer", {})
+        name = self.region_name(tag)
+        deadline = time.monotonic() + self.cell_timeout
+        try:
+            self.create(prod_lang, name, sc["region"])
+            count = prod["count"] if cons.get("count") else None
+            c = self.start("consumer", cons_lang, self.consumer_args(name, cons, 0, count))
+            if cons.get("wait_attached"):
+                self.wait_region(name, lambda s: s["consumers_live"] >= 1, [c],
+                                 "the consumer to attach", deadline)
+                time.sleep(prod.get("start_delay_ms", 0) / 1000.0)
+            p = self.start("producer", prod_lang, self.producer_args(name, prod, prod["id"]))
+            self.finish([c, p], deadline)
+            self.check_published(p, prod["count"])
+            msgs, end = c.messages()
+            check_exact(c.name(), expected_stream(prod["id"], prod["count"], prod["sizes"]), msgs)
+            want_end = "INDEXBUS_OK" if count is not None else "INDEXBUS_DISCONNECTED"
+            if end.get("status") != want_end:
+                raise CellFail(f"{c.name()} ended with {end.get('status')}, want {want_end}")
+        finally:
+            self.cleanup(name, prod_lang)
+
+    def row_spsc(self, sc):
+        for pl in self.langs:
+            for cl in self.langs:
+                self.cell("spsc", (pl, cl), f"{pl} -> {cl}",
+                          lambda pl=pl, cl=cl: self.events_pipe(sc, pl, cl, f"spsc-{pl}-{cl}"))
+
+    def row_pairs(self, row, sc):
+        """Each language produces into the next language's consumer."""
+        for lang in self.langs:
+            nxt = self.next_lang(lang)
+            self.cell(row, lang, f"{lang} -> {nxt}",
+                      lambda lang=lang, nxt=nxt: self.events_pipe(sc, lang, nxt,
+                                                                  f"{row}-{lang}-{nxt}"))
+
+    def row_blocking(self, sc):
+        """The consumer in each language blocks; the next language produces."""
+        for lang in self.langs:
+            prod = self.next_lang(lang)
+            self.cell("blocking", lang, f"{prod} wakes {lang}",
+                      lambda lang=lang, prod=prod: self.events_pipe(sc, prod, lang,
+                                                                   f"block-{lang}"))
+
+    def row_mpsc(self, sc):
+        prod, cons = sc["producer"], sc.get("consumer", {})
+        ids = {lang: prod["id_base"] + i for i, lang in enumerate(self.langs)}
+        total = prod["count"] * len(self.langs)
+
+        def one(cl):
+            name = self.region_name(f"mpsc-{cl}")
+            deadline = time.monotonic() + self.cell_timeout
+            try:
+                self.create(cl, name, sc["region"])
+                # Every producer attaches, then waits for the consumer, so none can
+                # close before the last one has attached (the consumer would see
+                # DISCONNECTED early): all attached -> start the consumer.
+                ps = [self.start(f"producer P={ids[pl]}", pl,
+                                 self.producer_args(name, prod, ids[pl], ["--wait-consumers", "1"]))
+                      for pl in self.langs]
+                self.wait_region(name, lambda s: s["producers_live"] >= len(ps), ps,
+                                 "every producer to attach", deadline)
+                c = self.start("consumer", cl, self.consumer_args(name, cons, 0))
+                self.finish([c] + ps, deadline)
+                for p in ps:
+                    self.check_published(p, prod["count"])
+                msgs, end = c.messages()
+                if end.get("status") != "INDEXBUS_DISCONNECTED":
+                    raise CellFail(f"{c.name()} ended with {end.get('status')}, "
+                                   "want INDEXBUS_DISCONNECTED")
+                streams = {ids[pl]: expected_stream(ids[pl], prod["count"], prod["sizes"])
+                           for pl in self.langs}
+                check_interleaving(c.name(), streams, msgs)
+                st = region_state(name)
+                if st is None:
+                    raise CellFail("cannot read the region after the run")
+                if st["published"] != total or st["mpsc_depth"] or st["spsc_depth"]:
+                    raise CellFail(f"region after the run: published {st['published']} (want "
+                                   f"{total}), mpsc depth {st['mpsc_depth']}, spsc depth "
+                                   f"{st['spsc_depth']} (want 0)")
+                return f"{total} messages"
+            finally:
+                self.cleanup(name, cl)
+
+        for cl in self.langs:
+            self.cell("mpsc", cl, f"all -> {cl}", lambda cl=cl: one(cl))
+
+    def router_lang(self, sc, i):
+        choice = sc.get("router", {}).get("lang", "rotate")
+        if choice == "rotate":
+            return self.langs[(i + 1) % len(self.langs)]
+        return choice if choice in self.agents else self.ref
+
+    def fanout_cell(self, sc, row, prod_lang, router_lang):
+        prod, cons, rt = sc["producer"], sc.get("consumer", {}), sc["router"]
+        n = len(self.langs)
+        if sc["region"].get("queue", 0) < sc["region"].get("slots", 0):
+            raise CellFail("scenario: queue must be >= slots, or broadcast may drop")
+        name = self.region_name(f"{row}-{prod_lang}")
+        deadline = time.monotonic() + self.cell_timeout
+        try:
+            self.create(prod_lang, name, sc["region"], consumers=n)
+            r = self.start("router", router_lang, ["route", "--region", name, "--mode",
+                                                   rt["mode"], "--source", rt.get("source", "any")])
+            cs = [self.start(f"consumer {i}", cl, self.consumer_args(name, cons, i))
+                  for i, cl in enumerate(self.langs)]
+            self.wait_region(name, lambda s: s["consumers_live"] >= n and s["routers_live"] >= 1,
+                             [r] + cs, "the router and consumers to attach", deadline)
+            p = self.start("producer", prod_lang,
+                           self.producer_args(name, prod, prod["id"],
+                                              ["--wait-consumers", str(n)]))
+            self.finish([r, p] + cs, deadline)
+            self.check_published(p, prod["count"])
+            routed = r.event("done").get("routed")
+            if routed != prod["count"]:
+                raise CellFail(f"{r.name()} routed {routed}, want {prod['count']}")
+            want = expected_stream(prod["id"], prod["count"], prod["sizes"])
+            got = []
+            for c in cs:
+                msgs, end = c.messages()
+                if end.get("status") != "INDEXBUS_DISCONNECTED":
+                    raise CellFail(f"{c.name()} ended with {end.get('status')}, "
+                                   "want INDEXBUS_DISCONNECTED")
+                got.append(msgs)
+            if rt["mode"] == "broadcast":
+                for c, msgs in zip(cs, got):
+                    check_exact(c.name(), want, msgs)
+                return ""
+            for c, msgs in zip(cs, got):
+                check_subsequence(c.name(), want, msgs)
+            union = Counter(m for msgs in got for m in msgs)
+            expect = Counter(want)
+            if union != expect:
+                missing = sum((expect - union).values())
+                extra = sum((union - expect).values())
+                raise CellFail(f"union of the consumers: {missing} message(s) missing, "
+                               f"{extra} duplicate or unexpected")
+            return "split " + "/".join(str(len(m)) for m in got)
+        finally:
+            self.cleanup(name, prod_lang)
+
+    def row_fanout(self, row, sc):
+        for i, pl in enumerate(self.langs):
+            rl = self.router_lang(sc, i)
+            self.cell(row, pl, f"producer {pl}, router {rl}",
+                      lambda pl=pl, rl=rl: self.fanout_cell(sc, row, pl, rl))
+
+    def row_errors(self, sc):
+        def one(case, lang):
+            file_region = case.get("file", False)
+            tag = f"err-{case['case']}-{lang}"
+            name = self.file_region(tag) if file_region else self.region_name(tag)
+            try:
+                self.create(self.ref, name, case["region"])
+                for patch in case.get("patch", []):
+                    with open(shm_path(name), "r+b") as f:
+                        f.seek(patch["offset"])
+                        f.write(int(patch["value"]).to_bytes(patch["size"], "little"))
+                p = self.run_one("error", lang, ["error", "--region", name, "--case",
+                                                 case["case"]])
+                ev = p.event("error")
+                if ev.get("case") != case["case"]:
+                    raise CellFail(f"{p.name()} reported case {ev.get('case')!r}")
+                if ev.get("status") != case["expect"]:
+                    raise CellFail(f"{lang}: {ev.get('status')}, want {case['expect']}")
+                return ev.get("status")
+            finally:
+                self.cleanup(name, self.ref)
+
+        for case in sc["cases"]:
+            for lang in self.langs:
+                self.cell("errors", (case["case"], lang), f"{case['case']} in {lang}",
+                          lambda case=case, lang=lang: one(case, lang))
+
+    # -- golden images --
+
+    def golden_image(self, lang, scenario):
+        path = self.file_region(f"golden-{lang}")
+        try:
+            p = self.run_one("golden", lang, ["golden", "--region", path, "--scenario",
+                                              scenario])
+            p.event("done")
+            with open(path, "rb") as f:
+                return mask(f.read())
+        finally:
+            if os.path.exists(path):
+                os.unlink(path)
+
+    def regen_golden(self, scenarios):
+        if "c" not in self.agents:
+            print("run.py: --regen-golden needs the C agent (--agent c=...)", file=sys.stderr)
+            return False
+        ok = True
+        os.makedirs(GOLDEN_DIR, exist_ok=True)
+        for sc in scenarios:
+            out = golden_path(sc)
+            try:
+                a = self.golden_image("c", sc)
+                b = self.golden_image("c", sc)
+            except CellFail as e:
+                print(f"regen {os.path.basename(sc)}: {e}", file=sys.stderr)
+                ok = False
+                continue
+            if a != b:
+                print(f"regen {os.path.basename(sc)}: two runs of the C agent differ: "
+                      f"{diff_summary(a, b)}", file=sys.stderr)
+                ok = False
+                continue
+            with open(out, "wb") as f:
+                f.write(a)
+            print(f"regen: wrote {os.path.relpath(out, REPO)} ({len(a)} bytes)")
+        return ok
+
+    def row_golden(self, scenarios):
+        def one(sc, lang):
+            gp = golden_path(sc)
+            try:
+                with open(gp, "rb") as f:
+                    want = f.read()
+            except OSError:
+                raise CellFail(f"no {os.path.relpath(gp, REPO)} (run with --regen-golden)") \
+                    from None
+            got = self.golden_image(lang, sc)
+            if got != want:
+                raise CellFail(f"{lang}: region differs from {os.path.relpath(gp, REPO)}: "
+                               f"{diff_summary(want, got)}")
+            return ""
+
+        for sc in scenarios:
+            gname = golden_name(sc)
+            for lang in self.langs:
+                self.cell("golden", (gname, lang), f"{gname} in {lang}",
+                          lambda sc=sc, lang=lang: one(sc, lang))
+
+    def kill_all(self):
+        for p in self.live:
+            if not p.exited():
+                p.kill()
+
+
+def golden_name(scenario):
+    base = os.path.splitext(os.path.basename(scenario))[0]
+    return base[len("golden_"):] if base.startswith("golden_") else base
+
+
+def golden_path(scenario):
+    return os.path.join(GOLDEN_DIR, golden_name(scenario) + ".bin")
+
+
+def mask(image):
+    b = bytearray(image)
+    for off, n in GOLDEN_MASK:
+        b[off:off + n] = bytes(n)
+    return bytes(b)
+
+
+def where(image, off):
+    """Name the header field or section an offset falls in."""
+    if off < 1024:
+        return f"header +{off}"
+    try:
+        for i in range(struct.unpack_from("<I", image, 52)[0]):
+            kind, _f, start, length = struct.unpack_from("<IIQQ", image, 128 + 32 * i)
+            if start <= off < start + length:
+                return f"{SECTION_NAMES.get(kind, kind)} +{off - start}"
+    except struct.error:
+        pass
+    return "padding"
+
+
+def diff_summary(want, got):
+    if len(want) != len(got):
+        return f"size {len(got)}, want {len(want)}"
+    diffs = [i for i in range(len(want)) if want[i] != got[i]]
+    first = diffs[0]
+    return (f"{len(diffs)} byte(s) differ, first at offset {first} ({where(want, first)}): "
+            f"0x{got[first]:02x}, want 0x{want[first]:02x}")
+
+
+# ---- reporting ----------------------------------------------------------------------------------
+
+def report(run, rows_run, titles, expects):
+    print()
+    langs = run.langs
+    w = max(8, max(len(x) for x in langs) + 2)
+    for row in rows_run:
+        cells = [c for c in run.cells if c.row == row]
+        if not cells:
+            continue
+        print(f"\n== {row}: {titles.get(row, '')}")
+        if row == "spsc":
+            print("  " + "prod \\ cons".ljust(14) + "".join(x.ljust(w) for x in langs))
+            by = {c.key: c for c in cells}
+            for pl in langs:
+                line = "  " + pl.ljust(14)
+                for cl in langs:
+                    c = by.get((pl, cl))
+                    line += ("-" if c is None else "PASS" if c.ok else "FAIL").ljust(w)
+                print(line)
+        elif row in ("errors", "golden"):
+            keys = []
+            for c in cells:
+                if c.key[0] not in keys:
+                    keys.append(c.key[0])
+            kw = max(len(k) for k in keys) + 2
+            print("  " + "".ljust(kw) + "".join(x.ljust(w) for x in langs))
+            by = {c.key: c for c in cells}
+            for k in keys:
+                line = "  " + k.ljust(kw)
+                for lang in langs:
+                    c = by.get((k, lang))
+                    line += ("-" if c is None else "PASS" if c.ok else "FAIL").ljust(w)
+                if row == "errors":
+                    line += "  want " + expects.get(k, "?")
+                print(line)
+        else:
+            lw = max(len(c.label) for c in cells) + 2
+            for c in cells:
+                note = f"  ({c.note})" if c.ok and c.note else ""
+                print(f"  {c.label.ljust(lw)}{'PASS' if c.ok else 'FAIL'}{note}")
+        for c in cells:
+            if not c.ok:
+                print(f"  FAIL {c.label}: {c.reason}")
+    passed = sum(1 for c in run.cells if c.ok)
+    failed = len(run.cells) - passed
+    print()
+    print(f"conformance: {passed} passed, {failed} failed")
+    return failed == 0
+
+
+# ---- main -----------------------------------------------------------------------------------------
+
+def parse_agents(specs, only):
+    agents = {}
+    for spec in specs:
+        lang, sep, cmd = spec.partition("=")
+        if not sep or not lang or not cmd.strip():
+            raise SystemExit(f"run.py: --agent wants LANG=COMMAND, got {spec!r}")
+        agents[lang.strip()] = shlex.split(cmd)
+    if not agents:
+        agents = {k: shlex.split(v) for k, v in DEFAULT_AGENTS.items()}
+    if only:
+        want = [x.strip() for x in only.split(",") if x.strip()]
+        unknown = [x for x in want if x not in agents]
+        if unknown:
+            raise SystemExit(f"run.py: --only names languages without an agent: "
+                             f"{', '.join(unknown)}")
+        agents = {k: v for k, v in agents.items() if k in want}
+    order = {lang: i for i, lang in enumerate(LANG_ORDER)}
+    return dict(sorted(agents.items(), key=lambda kv: order.get(kv[0], len(order))))
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description="IndexBus cross-language conformance matrix")
+    ap.add_argument("--agent", action="append", default=[], metavar="LANG=COMMAND",
+                    help="agent command for a language (split with shlex); repeatable. "
+                         "Default: c and python from the default build")
+    ap.add_argument("--only", metavar="LANG,...", help="restrict to these languages")
+    ap.add_argument("--rows", metavar="ROW,...",
+                    help=f"matrix rows to run (default all: {','.join(ROW_ORDER)})")
+    ap.add_argument("--lib", metavar="PATH", help="libindexbus.so for ctypes agents "
+                    "(exported as INDEXBUS_LIB)")
+    ap.add_argument("--regen-golden", action="store_true",
+                    help="rewrite conformance/golden/*.bin with the C agent first")
+    ap.add_argument("--cell-timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="kill a cell's processes after this long (default 120)")
+    ap.add_argument("-v", "--verbose", action="store_true", help="one line per cell as it runs")
+    args = ap.parse_args(argv)
+
+    agents = parse_agents(args.agent, args.only)
+    rows = ROW_ORDER if not args.rows else [r.strip() for r in args.rows.split(",") if r.strip()]
+    bad = [r for r in rows if r not in ROW_ORDER]
+    if bad:
+        ap.error(f"unknown row(s) {', '.join(bad)}; rows are {', '.join(ROW_ORDER)}")
+    rows = [r for r in ROW_ORDER if r in rows]
+
+    scenarios, titles = {}, {}
+    for path in sorted(glob.glob(os.path.join(SCENARIOS, "*.json"))):
+        with open(path, encoding="utf-8") as f:
+            sc = json.load(f)
+        if os.path.basename(path).startswith("golden_"):
+            scenarios.setdefault("golden", []).append(path)
+            titles["golden"] = "golden region images (creator_pid and creation_time_ns masked)"
+        else:
+            scenarios[sc["row"]] = sc
+            titles[sc["row"]] = sc.get("title", "")
+
+    run = Run(args, agents)
+    print(f"conformance: languages {', '.join(run.langs)}; rows {', '.join(rows)}; "
+          f"scratch {run.tmp}")
+    for lang, argv_ in agents.items():
+        print(f"  {lang}: {' '.join(shlex.quote(a) for a in argv_)}")
+
+    def on_signal(signum, _frame):
+        run.kill_all()
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    regen_ok = True
+    t0 = time.monotonic()
+    try:
+        if args.regen_golden:
+            regen_ok = run.regen_golden(scenarios.get("golden", []))
+        for row in rows:
+            if row != "golden" and row not in scenarios:
+                print(f"run.py: no scenario file for row {row}", file=sys.stderr)
+                return 2
+            sc = scenarios.get(row)
+            if row == "spsc":
+                run.row_spsc(sc)
+            elif row in ("zero-copy", "batch"):
+                run.row_pairs(row, sc)
+            elif row == "blocking":
+                run.row_blocking(sc)
+            elif row == "mpsc":
+                run.row_mpsc(sc)
+            elif row in ("broadcast", "work-queue"):
+                run.row_fanout(row, sc)
+            elif row == "errors":
+                run.row_errors(sc)
+            elif row == "golden":
+                run.row_golden(scenarios.get("golden", []))
+    except KeyboardInterrupt:
+        run.kill_all()
+        print("\nconformance: interrupted")
+        return 130
+    finally:
+        run.kill_all()
+    expects = {c["case"]: c["expect"] for c in scenarios.get("errors", {}).get("cases", [])}
+    ok = report(run, rows, titles, expects)
+    print(f"({time.monotonic() - t0:.1f} s)")
+    if ok and regen_ok:
+        shutil.rmtree(run.tmp, ignore_errors=True)
+    else:
+        print(f"agent output kept in {run.tmp}")
+    return 0 if ok and regen_ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
