@@ -17,11 +17,13 @@ typedef struct live {
     const char *path;
     indexbus_region *r;
     bad_map m;
+    indexbus_producer *p; /* events tests: closed by live_close_events */
+    indexbus_consumer *c;
 } live;
 
 static live live_open(int n, uint32_t kind, uint32_t consumers)
 {
-    live l;
+    live l = {0};
     l.path = bad_path(n);
     bad_create(l.path, kind, SLOTS, 0, DATA, consumers, &l.r);
     l.m = bad_map_file(l.path);
@@ -35,6 +37,23 @@ static void live_close(live *l)
     bad_unmap(&l->m);
     indexbus_region_close(l->r);
     unlink(l->path);
+}
+
+/* A live events region with a producer of `type` (l.p) and consumer 0 (l.c). */
+static live live_open_events(int n, uint32_t type)
+{
+    live l = live_open(n, INDEXBUS_KIND_EVENTS, 1);
+    REQUIRE_OK(indexbus_producer_open(l.r, type, &l.p));
+    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &l.c));
+    return l;
+}
+
+/* Close l.c and l.p, then the live region. */
+static void live_close_events(live *l)
+{
+    indexbus_consumer_close(l->c);
+    indexbus_producer_close(l->p);
+    live_close(l);
 }
 
 static void pub(indexbus_producer *p, const char *s)
@@ -81,6 +100,34 @@ static void expect_all_corrupt(indexbus_consumer *c)
     CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, 1000000), INDEXBUS_CORRUPT);
 }
 
+/* Receive entry point `how` (0 try_recv, 1 recv_begin, 2 recv_batch) reports
+ * CORRUPT. */
+static void expect_corrupt_from(indexbus_consumer *c, int how)
+{
+    char buf[DATA];
+    const void *data;
+    size_t len, count;
+    uint32_t lens[4];
+    if (how == 0)
+        CHECK_ST(indexbus_try_recv(c, buf, sizeof buf, &len), INDEXBUS_CORRUPT);
+    else if (how == 1)
+        CHECK_ST(indexbus_recv_begin(c, &data, &len), INDEXBUS_CORRUPT);
+    else
+        CHECK_ST(indexbus_recv_batch(c, buf, sizeof buf, lens, 4, &count), INDEXBUS_CORRUPT);
+}
+
+/* publish, claim and publish_batch all report CORRUPT (and publish nothing). */
+static void expect_publish_corrupt(indexbus_producer *p)
+{
+    void *buf;
+    size_t published = 9;
+    uint32_t len1 = 1;
+    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_CORRUPT);
+    CHECK_ST(indexbus_claim(p, &buf, NULL), INDEXBUS_CORRUPT);
+    CHECK_ST(indexbus_publish_batch(p, "x", &len1, 1, &published), INDEXBUS_CORRUPT);
+    CHECK(published == 0);
+}
+
 static uint64_t delivered(indexbus_region *r, uint32_t i)
 {
     indexbus_consumer_stats cs = {.size = sizeof cs};
@@ -92,15 +139,11 @@ static uint64_t delivered(indexbus_region *r, uint32_t i)
 
 static void test_spsc_tail_impossible(void)
 {
-    live l = live_open(1, INDEXBUS_KIND_EVENTS, 1);
-    indexbus_producer *p;
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_SPSC, &p));
-    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &c));
+    live l = live_open_events(1, INDEXBUS_PRODUCER_SPSC);
     indexbus_spsc_ctl *q = bad_spsc(&l.m);
 
     q->tail = q->head + SLOTS + 5; /* more waiting than the queue holds */
-    expect_all_corrupt(c);
+    expect_all_corrupt(l.c);
     indexbus_info info = {.size = sizeof info};
     REQUIRE_OK(indexbus_region_info(l.r, &info));
     CHECK(info.spsc_depth <= SLOTS); /* clamped, not garbage */
@@ -109,54 +152,43 @@ static void test_spsc_tail_impossible(void)
     CHECK(cs.depth <= 2 * SLOTS);
 
     q->tail = ~0ull; /* behind the reader */
-    expect_all_corrupt(c);
+    expect_all_corrupt(l.c);
     q->tail = 0; /* repaired: the consumer carries on */
-    expect_st(c, INDEXBUS_EMPTY);
-    pub(p, "after repair");
-    expect_str(c, "after repair");
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    live_close(&l);
+    expect_st(l.c, INDEXBUS_EMPTY);
+    pub(l.p, "after repair");
+    expect_str(l.c, "after repair");
+    live_close_events(&l);
 }
 
 /* The writer side of the SPSC producer queue sees an impossible head. */
 static void test_spsc_head_impossible(void)
 {
     live l = live_open(2, INDEXBUS_KIND_EVENTS, 1);
-    indexbus_producer *p;
-    indexbus_consumer *c;
     void *buf;
-    size_t published = 9;
-    uint32_t len1 = 1;
-    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &c));
+    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &l.c));
     indexbus_spsc_ctl *q = bad_spsc(&l.m);
 
     q->head = 1000; /* ahead of every write, before the producer attaches */
-    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_SPSC, &p));
-    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_CORRUPT);
-    CHECK_ST(indexbus_claim(p, &buf, NULL), INDEXBUS_CORRUPT);
-    CHECK_ST(indexbus_publish_batch(p, "x", &len1, 1, &published), INDEXBUS_CORRUPT);
-    CHECK(published == 0);
+    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_SPSC, &l.p));
+    expect_publish_corrupt(l.p);
     CHECK(bad_free_slots(l.r) == SLOTS); /* nothing leaked */
-    indexbus_producer_close(p);
+    indexbus_producer_close(l.p);
 
     q->head = 0;
-    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_SPSC, &p));
+    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_SPSC, &l.p));
     for (uint32_t i = 0; i < SLOTS; i++) /* fill the queue: the next publish re-reads head */
-        CHECK_ST(indexbus_publish(p, "f", 1), INDEXBUS_OK);
+        CHECK_ST(indexbus_publish(l.p, "f", 1), INDEXBUS_OK);
     const uint64_t bad_heads[] = {SLOTS + 7, 0 - 3ull, 1ull << 63};
     for (int i = 0; i < 3; i++) {
         q->head = bad_heads[i];
-        CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_CORRUPT);
-        CHECK_ST(indexbus_claim(p, &buf, NULL), INDEXBUS_CORRUPT);
+        CHECK_ST(indexbus_publish(l.p, "x", 1), INDEXBUS_CORRUPT);
+        CHECK_ST(indexbus_claim(l.p, &buf, NULL), INDEXBUS_CORRUPT);
     }
     q->head = 0; /* repaired */
-    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_FULL);
-    expect_str(c, "f");
-    CHECK_ST(indexbus_publish(p, "y", 1), INDEXBUS_OK);
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    live_close(&l);
+    CHECK_ST(indexbus_publish(l.p, "x", 1), INDEXBUS_FULL);
+    expect_str(l.c, "f");
+    CHECK_ST(indexbus_publish(l.p, "y", 1), INDEXBUS_OK);
+    live_close_events(&l);
 }
 
 /* ---- events: queue cells and slot headers --------------------------------------- */
@@ -181,107 +213,83 @@ static uint32_t *next_index(const bad_map *m, uint32_t type)
 
 static void test_bad_cells_and_lens(uint32_t type)
 {
-    live l = live_open(3, INDEXBUS_KIND_EVENTS, 1);
-    indexbus_producer *p;
-    indexbus_consumer *c;
-    const void *data;
-    char buf[DATA];
-    size_t len, count;
-    uint32_t lens[4];
-    REQUIRE_OK(indexbus_producer_open(l.r, type, &p));
-    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &c));
+    live l = live_open_events(3, type);
 
     /* slot index out of range: skipped and reported, the next one is fine */
     const uint32_t bad_idx[] = {SLOTS, SLOTS + 7, INDEXBUS_SLOT_NIL};
     for (int i = 0; i < 3; i++) {
-        pub(p, "bad");
-        pub(p, "good");
+        pub(l.p, "bad");
+        pub(l.p, "good");
         *next_index(&l.m, type) = bad_idx[i];
         uint64_t d = delivered(l.r, 0);
-        if (i == 0)
-            CHECK_ST(indexbus_try_recv(c, buf, sizeof buf, &len), INDEXBUS_CORRUPT);
-        else if (i == 1)
-            CHECK_ST(indexbus_recv_begin(c, &data, &len), INDEXBUS_CORRUPT);
-        else
-            CHECK_ST(indexbus_recv_batch(c, buf, sizeof buf, lens, 4, &count), INDEXBUS_CORRUPT);
+        expect_corrupt_from(l.c, i);
         CHECK(delivered(l.r, 0) == d); /* a skipped entry is not a delivery */
-        expect_str(c, "good");
+        expect_str(l.c, "good");
         CHECK(delivered(l.r, 0) == d + 1);
     }
 
     /* slot length beyond slot_data_size */
     const uint32_t bad_len[] = {DATA + 1, 0x7fffffff, 0xffffffff};
     for (int i = 0; i < 3; i++) {
-        pub(p, "long");
-        pub(p, "short");
+        pub(l.p, "long");
+        pub(l.p, "short");
         uint32_t idx = *next_index(&l.m, type);
         bad_slot(&l.m, idx)->len = bad_len[i];
-        if (i == 0)
-            CHECK_ST(indexbus_try_recv(c, buf, sizeof buf, &len), INDEXBUS_CORRUPT);
-        else if (i == 1)
-            CHECK_ST(indexbus_recv_begin(c, &data, &len), INDEXBUS_CORRUPT);
-        else
-            CHECK_ST(indexbus_recv_batch(c, buf, sizeof buf, lens, 4, &count), INDEXBUS_CORRUPT);
-        expect_str(c, "short");
+        expect_corrupt_from(l.c, i);
+        expect_str(l.c, "short");
     }
-    expect_st(c, INDEXBUS_EMPTY);
+    expect_st(l.c, INDEXBUS_EMPTY);
     /* the producer still works (the skipped slots are lost, not reused) */
-    pub(p, "still fine");
-    expect_str(c, "still fine");
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    live_close(&l);
+    pub(l.p, "still fine");
+    expect_str(l.c, "still fine");
+    live_close_events(&l);
 }
 
 /* ---- events: MPSC sequence numbers -------------------------------------------------- */
 
 static void test_mpsc_seq(void)
 {
-    live l = live_open(4, INDEXBUS_KIND_EVENTS, 1);
-    indexbus_producer *p;
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_MPSC, &p));
-    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &c));
+    live l = live_open_events(4, INDEXBUS_PRODUCER_MPSC);
     indexbus_mpsc_ctl *q = bad_mpsc(&l.m);
     indexbus_mpsc_cell *cells = bad_mpsc_cells(q);
     const uint32_t mask = SLOTS - 1;
 
     /* reader: a cell whose seq is neither "free" nor "full" */
-    pub(p, "seq");
+    pub(l.p, "seq");
     indexbus_mpsc_cell *cell = mpsc_next_cell(&l.m);
     uint64_t saved = cell->seq;
     const uint64_t bad_seq[] = {12345, saved + 1, ~0ull};
     for (int i = 0; i < 3; i++) {
         cell->seq = bad_seq[i];
-        expect_all_corrupt(c);
+        expect_all_corrupt(l.c);
     }
     cell->seq = saved; /* repaired */
-    expect_str(c, "seq");
+    expect_str(l.c, "seq");
 
     /* writer: the cell at tail claims to be ahead of every reservation */
     uint64_t tail = q->tail;
     saved = cells[tail & mask].seq;
     cells[tail & mask].seq = tail + 5000;
     uint32_t free_before = bad_free_slots(l.r);
-    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_CORRUPT);
+    CHECK_ST(indexbus_publish(l.p, "x", 1), INDEXBUS_CORRUPT);
     size_t published = 9;
     uint32_t len1 = 1;
-    CHECK_ST(indexbus_publish_batch(p, "x", &len1, 1, &published), INDEXBUS_CORRUPT);
+    CHECK_ST(indexbus_publish_batch(l.p, "x", &len1, 1, &published), INDEXBUS_CORRUPT);
     CHECK(published == 0);
     CHECK(bad_free_slots(l.r) == free_before); /* slot given back */
     /* ... or behind it: looks like a full queue */
     cells[tail & mask].seq = tail - 5000;
-    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_FULL);
+    CHECK_ST(indexbus_publish(l.p, "x", 1), INDEXBUS_FULL);
     cells[tail & mask].seq = saved;
-    pub(p, "repaired");
-    expect_str(c, "repaired");
+    pub(l.p, "repaired");
+    expect_str(l.c, "repaired");
 
     /* garbage positions in the ctl line: a defined status, nothing else */
     const uint64_t bad_pos[] = {1ull << 62, ~0ull, 12345};
     uint64_t h0 = q->head, t0 = q->tail;
     for (int i = 0; i < 3; i++) {
         q->tail = bad_pos[i];
-        int st = indexbus_publish(p, "x", 1);
+        int st = indexbus_publish(l.p, "x", 1);
         CHECK(st == INDEXBUS_FULL || st == INDEXBUS_CORRUPT || st == INDEXBUS_OK);
         q->head = bad_pos[i];
         indexbus_info info = {.size = sizeof info};
@@ -290,77 +298,57 @@ static void test_mpsc_seq(void)
         q->head = h0;
         q->tail = t0;
     }
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    live_close(&l);
+    live_close_events(&l);
 }
 
 /* ---- slot pool ----------------------------------------------------------------- */
 
 static void test_pool(uint32_t type)
 {
-    live l = live_open(5, INDEXBUS_KIND_EVENTS, 1);
-    indexbus_producer *p;
-    indexbus_consumer *c;
-    void *buf;
-    size_t published = 9;
-    uint32_t len1 = 1;
-    REQUIRE_OK(indexbus_producer_open(l.r, type, &p));
-    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &c));
+    live l = live_open_events(5, type);
     indexbus_pool_ctl *pool = bad_pool(&l.m);
     const uint64_t saved = pool->free_head;
 
     const uint32_t bad_head[] = {SLOTS, SLOTS + 3, 0x7fffffff};
     for (int i = 0; i < 3; i++) {
         pool->free_head = (saved & ~0xffffffffull) | bad_head[i];
-        CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_CORRUPT);
-        CHECK_ST(indexbus_claim(p, &buf, NULL), INDEXBUS_CORRUPT);
-        CHECK_ST(indexbus_publish_batch(p, "x", &len1, 1, &published), INDEXBUS_CORRUPT);
-        CHECK(published == 0);
+        expect_publish_corrupt(l.p);
         CHECK(bad_free_slots(l.r) == 0); /* the walk stops at the bad index */
     }
     pool->free_head = INDEXBUS_SLOT_NIL; /* an empty pool is just FULL */
-    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_FULL);
+    CHECK_ST(indexbus_publish(l.p, "x", 1), INDEXBUS_FULL);
     pool->free_head = saved;
-    pub(p, "ok");
-    expect_str(c, "ok");
+    pub(l.p, "ok");
+    expect_str(l.c, "ok");
 
     /* a bad link further down the free list */
     uint32_t first = (uint32_t)pool->free_head;
     REQUIRE(first < SLOTS);
     bad_slot(&l.m, first)->next_free = 5000;
-    pub(p, "takes the slot with the bad link");
-    CHECK_ST(indexbus_publish(p, "x", 1), INDEXBUS_CORRUPT);
+    pub(l.p, "takes the slot with the bad link");
+    CHECK_ST(indexbus_publish(l.p, "x", 1), INDEXBUS_CORRUPT);
     CHECK(bad_free_slots(l.r) == 0);
-    expect_str(c, "takes the slot with the bad link");
+    expect_str(l.c, "takes the slot with the bad link");
     /* freeing pushes in front of the bad link: one good slot again */
     CHECK(bad_free_slots(l.r) == 1);
-    pub(p, "one more");
-    expect_str(c, "one more");
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    live_close(&l);
+    pub(l.p, "one more");
+    expect_str(l.c, "one more");
+    live_close_events(&l);
 }
 
 /* ---- refcounts ---------------------------------------------------------------- */
 
 static void test_refcount_events(void)
 {
-    live l = live_open(6, INDEXBUS_KIND_EVENTS, 1);
-    indexbus_producer *p;
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_producer_open(l.r, INDEXBUS_PRODUCER_SPSC, &p));
-    REQUIRE_OK(indexbus_consumer_open(l.r, 0, &c));
+    live l = live_open_events(6, INDEXBUS_PRODUCER_SPSC);
     const uint32_t bad_rc[] = {0, 2, 65, 0xdeadbeef};
     for (int i = 0; i < 4; i++) {
-        pub(p, "rc");
+        pub(l.p, "rc");
         bad_slot(&l.m, *spsc_next_cell(&l.m))->refcount = bad_rc[i];
-        expect_str(c, "rc"); /* data still delivered; the slot may be leaked */
+        expect_str(l.c, "rc"); /* data still delivered; the slot may be leaked */
         CHECK(bad_free_slots(l.r) <= SLOTS);
     }
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    live_close(&l);
+    live_close_events(&l);
 }
 
 /* ---- fanout --------------------------------------------------------------------- */

@@ -55,38 +55,39 @@ static int parked(const raw_map *m, uint32_t i)
 
 /* ---- A: events ------------------------------------------------------------ */
 
-static int a_consumer(int arg)
+/* Consumer child `index`: a blocking recv (long timeout) must give exactly
+ * want (want_len bytes), the next one DISCONNECTED. */
+static int recv_one_then_disconnected(int index, const char *want, size_t want_len)
 {
-    (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, (uint32_t)index, &r);
     char buf[64];
     size_t len = 0;
     CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS), INDEXBUS_OK);
-    CHECK(len == 7 && memcmp(buf, "wake-up", 7) == 0);
+    CHECK(len == want_len && memcmp(buf, want, want_len) == 0);
     CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS), INDEXBUS_DISCONNECTED);
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
+}
+
+static int a_consumer(int arg)
+{
+    (void)arg;
+    return recv_one_then_disconnected(0, "wake-up", 7);
 }
 
 static int a_producer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_MPSC, &r);
     raw_map m = raw_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
     MP_WAIT(parked(&m, 0));
     CHECK_ST(indexbus_publish(p, "wake-up", 7), INDEXBUS_OK);
     MP_WAIT(mp_cstats(r, 0).delivered == 1);
     MP_WAIT(parked(&m, 0)); /* blocked again */
-    REQUIRE_OK(indexbus_producer_close(p));
     raw_close(&m);
-    indexbus_region_close(r);
+    mp_close_producer(r, p);
     return 0;
 }
 
@@ -106,47 +107,21 @@ static void test_a(void)
 
 #define B_CONSUMERS 2u
 
-static int b_consumer(int index)
-{
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)index, &c));
-    char buf[64];
-    size_t len = 0;
-    CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS), INDEXBUS_OK);
-    CHECK(len == 6 && memcmp(buf, "fanout", 6) == 0);
-    CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS), INDEXBUS_DISCONNECTED);
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
-    return 0;
-}
+static int b_consumer(int index) { return recv_one_then_disconnected(index, "fanout", 6); }
 
 static int b_router(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_router *rt;
-    REQUIRE_OK(indexbus_router_open(r, &rt));
-    indexbus_router_loop_config lc = {.size = sizeof lc,
-                                      .flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT,
-                                      .park_ns = 30 * MP_SEC}; /* park long: must be woken */
-    CHECK_ST(indexbus_router_run(rt, &lc), INDEXBUS_DISCONNECTED);
-    CHECK(lc.routed == 1);
-    REQUIRE_OK(indexbus_router_close(rt));
-    indexbus_region_close(r);
-    return 0;
+    /* source and mode 0: the defaults (ANY, BROADCAST); park long: must be woken */
+    return mp_router_run_to_disconnect(g_name, 0, 0, 30 * MP_SEC, 1);
 }
 
 static int b_producer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_SPSC, &r);
     raw_map m = raw_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
     /* both consumers and the router (wake entry consumer_count) parked */
     MP_WAIT(parked(&m, 0) && parked(&m, 1) && parked(&m, B_CONSUMERS));
     CHECK_ST(indexbus_publish(p, "fanout", 6), INDEXBUS_OK);
@@ -156,9 +131,8 @@ static int b_producer(int arg)
     MP_WAIT(mp_cstats(r, 0).depth == 0 && mp_cstats(r, 1).depth == 0 &&
             mp_info(r).free_slots == 16);
     MP_WAIT(parked(&m, 0) && parked(&m, 1) && parked(&m, B_CONSUMERS));
-    REQUIRE_OK(indexbus_producer_close(p));
     raw_close(&m);
-    indexbus_region_close(r);
+    mp_close_producer(r, p);
     return 0;
 }
 
@@ -192,10 +166,8 @@ static void expect_timeouts(indexbus_consumer *c)
 /* arg: 0 = no producer ever attached, 1 = a live, silent producer */
 static int c_consumer(int with_producer)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, 0, &r);
     if (with_producer)
         MP_WAIT(mp_info(r).producers_live == 1);
     expect_timeouts(c);
@@ -205,21 +177,17 @@ static int c_consumer(int with_producer)
         size_t len;
         CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS), INDEXBUS_DISCONNECTED);
     }
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
 }
 
 static int c_producer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_MPSC, &r);
     MP_WAIT(mp_load(&g_ctl->counter[0]) == 1);
-    REQUIRE_OK(indexbus_producer_close(p));
-    indexbus_region_close(r);
+    mp_close_producer(r, p);
     return 0;
 }
 

@@ -32,10 +32,8 @@ static size_t msg_len(uint32_t seq) { return seq % 5 == 0 ? DATA : (seq * 13u) %
 static int producer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_SPSC, &r);
     /* every consumer attached before the first message */
     mp_wait_consumers_ready(&g_ctl->counter[0], CONSUMERS);
     CHECK(mp_consumers_attached(r, CONSUMERS));
@@ -43,33 +41,18 @@ static int producer(int arg)
     uint8_t msg[DATA];
     for (uint32_t seq = 0; seq < N; seq++) {
         mp_fill(msg, 2, seq, msg_len(seq));
-        int st = mp_publish(p, msg, msg_len(seq));
-        if (st != INDEXBUS_OK) {
-            fprintf(stderr, "publish %u: %s\n", seq, indexbus_status_name(st));
+        if (!mp_publish_ok(p, msg, msg_len(seq), "publish", seq))
             return 1;
-        }
     }
-    REQUIRE_OK(indexbus_producer_close(p));
-    indexbus_region_close(r);
+    mp_close_producer(r, p);
     return 0;
 }
 
 static int router(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_router *rt;
-    REQUIRE_OK(indexbus_router_open(r, &rt));
-    indexbus_router_loop_config lc = {.size = sizeof lc,
-                                      .source = INDEXBUS_SOURCE_ANY,
-                                      .mode = INDEXBUS_MODE_BROADCAST,
-                                      .flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT};
-    CHECK_ST(indexbus_router_run(rt, &lc), INDEXBUS_DISCONNECTED);
-    CHECK(lc.routed == g_n);
-    REQUIRE_OK(indexbus_router_close(rt));
-    indexbus_region_close(r);
-    return 0;
+    return mp_router_run_to_disconnect(g_name, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST, 0,
+                                       g_n);
 }
 
 /* One receive in the consumer's style; returns the status. */
@@ -103,10 +86,8 @@ static int recv_one(indexbus_consumer *c, int style, uint8_t *buf, size_t *len)
 
 static int consumer(int index)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)index, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, (uint32_t)index, &r);
     mp_consumer_ready(&g_ctl->counter[0]);
     uint8_t buf[16 * DATA];
     uint32_t seq = 0;
@@ -144,8 +125,7 @@ static int consumer(int index)
     }
     size_t len;
     CHECK_ST(indexbus_recv(c, buf, DATA, &len, MP_HANG_NS), INDEXBUS_DISCONNECTED);
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
 }
 
@@ -154,17 +134,14 @@ static int consumer(int index)
 static int churn_producer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_SPSC, &r);
     mp_wait_consumers_ready(&g_ctl->counter[0], 1); /* consumer 0 */
     for (uint32_t seq = 0; seq < g_n; seq++) {
         mp_rec rec = {.sender = 0, .seq = seq};
         REQUIRE_OK(mp_publish(p, &rec, sizeof rec));
     }
-    REQUIRE_OK(indexbus_producer_close(p));
-    indexbus_region_close(r);
+    mp_close_producer(r, p);
     return 0;
 }
 

@@ -16,35 +16,29 @@ static size_t msg_len(uint32_t seq) { return sizeof(mp_rec) + seq % (DATA - size
 
 static int producer(int id)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_MPSC, &r);
     mp_barrier(&g_ctl->counter[0], PRODUCERS);
+    char what[32];
+    snprintf(what, sizeof what, "producer %d publish", id);
     uint8_t msg[DATA];
     for (uint32_t seq = 0; seq < PER; seq++) {
         size_t len = msg_len(seq);
         mp_rec rec = {.sender = (uint32_t)id, .seq = seq};
         memcpy(msg, &rec, sizeof rec);
         mp_fill(msg + sizeof rec, (uint64_t)id + 10, seq, len - sizeof rec);
-        int st = mp_publish(p, msg, len);
-        if (st != INDEXBUS_OK) {
-            fprintf(stderr, "producer %d publish %u: %s\n", id, seq, indexbus_status_name(st));
+        if (!mp_publish_ok(p, msg, len, what, seq))
             return 1;
-        }
     }
-    REQUIRE_OK(indexbus_producer_close(p));
-    indexbus_region_close(r);
+    mp_close_producer(r, p);
     return 0;
 }
 
 static int consumer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, 0, &r);
     uint32_t next[PRODUCERS] = {0};
     uint64_t total = 0;
     uint8_t buf[DATA];
@@ -78,8 +72,7 @@ static int consumer(int arg)
             ib_test_failures++;
         }
     CHECK(total == (uint64_t)PRODUCERS * PER);
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
 }
 

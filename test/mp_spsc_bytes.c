@@ -94,11 +94,8 @@ static int producer(int arg)
                 sched_yield();
         } else {
             mp_fill(msg, 1, seq, msg_len(seq));
-            int st = mp_publish(p, msg, msg_len(seq));
-            if (st != INDEXBUS_OK) {
-                fprintf(stderr, "publish %u: %s\n", seq, indexbus_status_name(st));
+            if (!mp_publish_ok(p, msg, msg_len(seq), "publish", seq))
                 return 1;
-            }
             seq++;
         }
     }
@@ -111,10 +108,8 @@ static int producer(int arg)
 static int consumer(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, 0, &r);
     uint8_t buf[BATCH * DATA + 8];
     uint32_t seq = 0;
     int st;
@@ -166,8 +161,7 @@ static int consumer(int arg)
     /* producer closed after the last message: DISCONNECTED, never more data */
     CHECK_ST(indexbus_recv(c, buf, sizeof buf, &len, MP_HANG_NS), INDEXBUS_DISCONNECTED);
     CHECK_ST(indexbus_try_recv(c, buf, sizeof buf, &len), INDEXBUS_DISCONNECTED);
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
 }
 

@@ -263,6 +263,108 @@ static inline int mp_publish(indexbus_producer *p, const void *data, size_t len)
     }
 }
 
+/* mp_publish that must succeed: any other status is printed as
+ * "<what> <seq>: <status>" and 0 returned (the child then fails). */
+static inline int mp_publish_ok(indexbus_producer *p, const void *data, size_t len,
+                                const char *what, uint32_t seq)
+{
+    int st = mp_publish(p, data, len);
+    if (st != INDEXBUS_OK) {
+        fprintf(stderr, "%s %u: %s\n", what, seq, indexbus_status_name(st));
+        return 0;
+    }
+    return 1;
+}
+
+/* Publish the records {sender, seq} for seq = from..to-1 in order, each with
+ * mp_publish_ok; 0 at the first failure. */
+static inline int mp_publish_recs(indexbus_producer *p, uint32_t sender, uint32_t from,
+                                  uint32_t to, const char *what)
+{
+    for (uint32_t seq = from; seq < to; seq++) {
+        mp_rec rec = {.sender = sender, .seq = seq};
+        if (!mp_publish_ok(p, &rec, sizeof rec, what, seq))
+            return 0;
+    }
+    return 1;
+}
+
+/* Blocking receive for a consumer that reads until every producer has closed
+ * (MP_HANG_NS only guards against hangs). Returns the status: OK with a
+ * message in buf / *len, DISCONNECTED at the end; any other status is printed
+ * as "<who> recv: <status>". */
+static inline int mp_recv_next(indexbus_consumer *c, void *buf, size_t cap, size_t *len,
+                               const char *who)
+{
+    *len = 0;
+    int st = indexbus_recv(c, buf, cap, len, MP_HANG_NS);
+    if (st != INDEXBUS_OK && st != INDEXBUS_DISCONNECTED)
+        fprintf(stderr, "%s recv: %s\n", who, indexbus_status_name(st));
+    return st;
+}
+
+/* ---- child processes: one role each ------------------------------------------
+ * A producer or consumer child starts with mp_child_producer/_consumer (its
+ * mp_child, then the region by name and one handle on it) and ends with
+ * mp_close_producer/_consumer (the handle, then the region). */
+
+/* Start a producer child: mp_child, region `name` (into *r), a producer of `type`. */
+static inline indexbus_producer *mp_child_producer(const char *name, uint32_t type,
+                                                   indexbus_region **r)
+{
+    indexbus_producer *p;
+    mp_child();
+    *r = mp_open(name);
+    REQUIRE_OK(indexbus_producer_open(*r, type, &p));
+    return p;
+}
+
+/* Start a consumer child: mp_child, region `name` (into *r), consumer `index`. */
+static inline indexbus_consumer *mp_child_consumer(const char *name, uint32_t index,
+                                                   indexbus_region **r)
+{
+    indexbus_consumer *c;
+    mp_child();
+    *r = mp_open(name);
+    REQUIRE_OK(indexbus_consumer_open(*r, index, &c));
+    return c;
+}
+
+static inline void mp_close_producer(indexbus_region *r, indexbus_producer *p)
+{
+    REQUIRE_OK(indexbus_producer_close(p));
+    indexbus_region_close(r);
+}
+
+static inline void mp_close_consumer(indexbus_region *r, indexbus_consumer *c)
+{
+    REQUIRE_OK(indexbus_consumer_close(c));
+    indexbus_region_close(r);
+}
+
+/* A whole router child: opens `name` and a router, runs indexbus_router_run
+ * (source, mode and park_ns as given, 0 = the library default) with
+ * EXIT_ON_DISCONNECT, which must end DISCONNECTED once every producer has
+ * closed, having routed exactly want_routed; closes both. */
+static inline int mp_router_run_to_disconnect(const char *name, uint32_t source, uint32_t mode,
+                                              uint64_t park_ns, uint64_t want_routed)
+{
+    mp_child();
+    indexbus_region *r = mp_open(name);
+    indexbus_router *rt;
+    REQUIRE_OK(indexbus_router_open(r, &rt));
+    indexbus_router_loop_config lc = {.size = sizeof lc,
+                                      .source = source,
+                                      .mode = mode,
+                                      .flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT,
+                                      .park_ns = park_ns};
+    CHECK_ST(indexbus_router_run(rt, &lc), INDEXBUS_DISCONNECTED);
+    CHECK(lc.routed == want_routed);
+    REQUIRE_OK(indexbus_router_close(rt));
+    indexbus_region_close(r);
+    return 0;
+}
+
 /* ---- exact expectations ----------------------------------------------------- */
 
 /* try_recv must give exactly the string `want` (no NUL). */
@@ -354,12 +456,28 @@ static inline void mp_check_cstats_(const indexbus_region *r, uint32_t i, uint64
 /* Publish a string (no NUL), expecting status want. */
 #define MP_PUB(p, s, want) CHECK_ST(indexbus_publish((p), (s), strlen(s)), (want))
 
+/* MP_PUB / MP_EXPECT of the string printf(fmt, i), e.g. "f%d". */
+#define MP_PUBF(p, fmt, i, want)                                                 \
+    do {                                                                         \
+        char mp_s_[16];                                                          \
+        snprintf(mp_s_, sizeof mp_s_, fmt, i);                                   \
+        MP_PUB(p, mp_s_, want);                                                  \
+    } while (0)
+#define MP_EXPECTF(c, fmt, i)                                                    \
+    do {                                                                         \
+        char mp_s_[16];                                                          \
+        snprintf(mp_s_, sizeof mp_s_, fmt, i);                                   \
+        MP_EXPECT(c, mp_s_);                                                     \
+    } while (0)
+
 /* ---- scripted scenarios ----------------------------------------------------
  * A scenario is a list of phases. Every child (role 0..children-1) opens the
  * region by name (mp_child_region), then for each phase k = 1..phases waits
  * for the parent to start it, runs child_step(role, k) and acknowledges. The
- * parent runs parent_step(region, k) after all children finished phase k.
- * Handles live in the child's own statics; steps must close them. */
+ * parent runs parent_step(region, k) after all children finished phase k
+ * (mp_script_run), or drives the phases itself between mp_script_spawn and
+ * mp_script_join. A child's handles live in mp_role_p / _c / _rt (opened and
+ * closed with the mp_role_* helpers); steps must close them. */
 
 typedef struct mp_script {
     int children;
@@ -371,7 +489,52 @@ typedef struct mp_script {
 static const mp_script *mp_cur_script;
 static const char *mp_cur_name;
 static mp_ctl *mp_cur_ctl;
+static pid_t mp_cur_pids[64];
 static indexbus_region *mp_child_region; /* the child's own handle */
+static indexbus_producer *mp_role_p;     /* the child's role handles, NULL when closed */
+static indexbus_consumer *mp_role_c;
+static indexbus_router *mp_role_rt;
+
+static inline void mp_role_open_producer(uint32_t type)
+{
+    REQUIRE_OK(indexbus_producer_open(mp_child_region, type, &mp_role_p));
+}
+
+static inline void mp_role_open_consumer(uint32_t index)
+{
+    REQUIRE_OK(indexbus_consumer_open(mp_child_region, index, &mp_role_c));
+}
+
+static inline void mp_role_open_router(void)
+{
+    REQUIRE_OK(indexbus_router_open(mp_child_region, &mp_role_rt));
+}
+
+static inline void mp_role_close_producer(void)
+{
+    REQUIRE_OK(indexbus_producer_close(mp_role_p));
+    mp_role_p = NULL;
+}
+
+static inline void mp_role_close_consumer(void)
+{
+    REQUIRE_OK(indexbus_consumer_close(mp_role_c));
+    mp_role_c = NULL;
+}
+
+static inline void mp_role_close_router(void)
+{
+    REQUIRE_OK(indexbus_router_close(mp_role_rt));
+    mp_role_rt = NULL;
+}
+
+/* Close whichever role handles are open. */
+static inline void mp_role_close_all(void)
+{
+    mp_role_close_producer();
+    mp_role_close_consumer();
+    mp_role_close_router();
+}
 
 static inline int mp_script_child(int role)
 {
@@ -386,26 +549,56 @@ static inline int mp_script_child(int role)
     return 0;
 }
 
-/* Run a scenario on region `r` (already created as `name`). */
-static inline void mp_script_run(const mp_script *s, const char *name, indexbus_region *r)
+/* Fork the scenario's children on region `name` (they wait for phase 1);
+ * returns the control block to drive the phases with (mp_phase, ...). */
+static inline mp_ctl *mp_script_spawn(const mp_script *s, const char *name)
 {
-    pid_t pids[64];
     REQUIRE(s->children <= 64 && s->phases < MP_MAX_PHASES);
     mp_cur_script = s;
     mp_cur_name = name;
     mp_cur_ctl = mp_ctl_new();
     for (int i = 0; i < s->children; i++)
-        pids[i] = ib_spawn(mp_script_child, i);
+        mp_cur_pids[i] = ib_spawn(mp_script_child, i);
+    return mp_cur_ctl;
+}
+
+/* Join the children of mp_script_spawn and drop its control block; returns
+ * how many failed. */
+static inline int mp_script_join(void)
+{
+    int bad = mp_join_all(mp_cur_pids, mp_cur_script->children);
+    mp_unshare(mp_cur_ctl, sizeof *mp_cur_ctl);
+    return bad;
+}
+
+/* Run a scenario on region `r` (already created as `name`). */
+static inline void mp_script_run(const mp_script *s, const char *name, indexbus_region *r)
+{
+    mp_ctl *ctl = mp_script_spawn(s, name);
     for (int k = 1; k <= s->phases; k++) {
-        mp_phase(mp_cur_ctl, (uint32_t)k, (uint32_t)s->children);
+        mp_phase(ctl, (uint32_t)k, (uint32_t)s->children);
         if (s->parent_step != NULL)
             s->parent_step(r, k);
     }
-    if (mp_join_all(pids, s->children)) {
+    if (mp_script_join()) {
         fprintf(stderr, "scenario on %s: a child failed\n", name);
         ib_test_failures++;
     }
-    mp_unshare(mp_cur_ctl, sizeof *mp_cur_ctl);
+}
+
+/* Create region ib_test_name(tag) (mp_create geometry), run scenario s on it,
+ * check that nobody is left attached, then close and unlink it. */
+static inline void mp_script_run_new_region(const mp_script *s, const char *tag, uint32_t kind,
+                                            uint32_t slots, uint32_t data_size,
+                                            uint32_t queue_cap, uint32_t consumers)
+{
+    const char *name = ib_test_name(tag);
+    indexbus_region *r = mp_create(name, kind, slots, data_size, queue_cap, consumers);
+    mp_script_run(s, name, r);
+    indexbus_info info = mp_info(r);
+    CHECK(info.producers_live == 0 && info.consumers_live == 0 && info.routers_live == 0);
+    indexbus_region_close(r);
+    CHECK_ST(indexbus_region_unlink(name), INDEXBUS_OK);
 }
 
 #endif /* IB_MP_UTIL_H */

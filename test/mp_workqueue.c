@@ -24,71 +24,46 @@ static uint32_t producers(void) { return g_round == 0 ? 1 : 2; }
 
 static int producer(int id)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(r, id == 0 ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC,
-                                      &p));
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(
+        g_name, id == 0 ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC, &r);
     mp_wait_consumers_ready(&g_ctl->counter[1], CONSUMERS);
     /* no producer may finish before all have attached (router and consumers
      * would see "every producer closed") */
     mp_barrier(&g_ctl->counter[0], producers());
     uint32_t per = N / producers();
-    for (uint32_t seq = id * per; seq < (uint32_t)(id + 1) * per; seq++) {
-        mp_rec rec = {.sender = (uint32_t)id, .seq = seq};
-        int st = mp_publish(p, &rec, sizeof rec);
-        if (st != INDEXBUS_OK) {
-            fprintf(stderr, "producer %d publish %u: %s\n", id, seq, indexbus_status_name(st));
-            return 1;
-        }
-    }
-    REQUIRE_OK(indexbus_producer_close(p));
-    indexbus_region_close(r);
+    char what[32];
+    snprintf(what, sizeof what, "producer %d publish", id);
+    if (!mp_publish_recs(p, (uint32_t)id, id * per, (uint32_t)(id + 1) * per, what))
+        return 1;
+    mp_close_producer(r, p);
     return 0;
 }
 
 static int router(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_router *rt;
-    REQUIRE_OK(indexbus_router_open(r, &rt));
-    indexbus_router_loop_config lc = {.size = sizeof lc,
-                                      .source = INDEXBUS_SOURCE_ANY,
-                                      .mode = INDEXBUS_MODE_WORK_QUEUE,
-                                      .flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT};
-    CHECK_ST(indexbus_router_run(rt, &lc), INDEXBUS_DISCONNECTED);
-    CHECK(lc.routed == N);
-    REQUIRE_OK(indexbus_router_close(rt));
-    indexbus_region_close(r);
-    return 0;
+    return mp_router_run_to_disconnect(g_name, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_WORK_QUEUE, 0,
+                                       N);
 }
 
 static int consumer(int index)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)index, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, (uint32_t)index, &r);
     mp_consumer_ready(&g_ctl->counter[1]);
+    char who[32];
+    snprintf(who, sizeof who, "consumer %d", index);
     int64_t last[2] = {-1, -1};
     uint64_t got = 0;
-    for (;;) {
-        mp_rec rec;
-        size_t len = 0;
-        int st = indexbus_recv(c, &rec, sizeof rec, &len, MP_HANG_NS);
-        if (st == INDEXBUS_DISCONNECTED)
-            break;
-        if (st != INDEXBUS_OK) {
-            fprintf(stderr, "consumer %d recv: %s\n", index, indexbus_status_name(st));
-            return 1;
-        }
+    mp_rec rec;
+    size_t len;
+    int st;
+    while ((st = mp_recv_next(c, &rec, sizeof rec, &len, who)) == INDEXBUS_OK) {
         if (len != sizeof rec || rec.sender >= producers() || rec.seq >= N ||
             (int64_t)rec.seq <= last[rec.sender]) {
-            fprintf(stderr, "consumer %d: bad record len %zu sender %u seq %u (last %lld)\n",
-                    index, len, rec.sender, rec.seq,
-                    rec.sender < 2 ? (long long)last[rec.sender] : -1LL);
+            fprintf(stderr, "%s: bad record len %zu sender %u seq %u (last %lld)\n", who, len,
+                    rec.sender, rec.seq, rec.sender < 2 ? (long long)last[rec.sender] : -1LL);
             return 1;
         }
         last[rec.sender] = rec.seq;
@@ -97,9 +72,10 @@ static int consumer(int index)
         if (g_round == 1 && index == 0)
             sched_yield(); /* a slow worker: its small queue fills up */
     }
+    if (st != INDEXBUS_DISCONNECTED)
+        return 1;
     g_ctl->data[index] = got;
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
 }
 

@@ -18,32 +18,15 @@
  *     masks gives exact result masks and per-consumer counters. */
 #include "mp_util.h"
 
-static indexbus_producer *g_p;
-static indexbus_consumer *g_c;
-static indexbus_router *g_rt;
-
-static void pubf(const char *fmt, int i, int want)
-{
-    char s[16];
-    snprintf(s, sizeof s, fmt, i);
-    MP_PUB(g_p, s, want);
-}
-
-static void expectf(const char *fmt, int i)
-{
-    char s[16];
-    snprintf(s, sizeof s, fmt, i);
-    MP_EXPECT(g_c, s);
-}
-
 /* publish, publish_batch (2 messages) and claim must all say FULL. */
 static void expect_full(int line)
 {
     void *buf;
     size_t cap, sent = 99;
     uint32_t lens[2] = {1, 1};
-    int st[3] = {indexbus_publish(g_p, "z", 1), indexbus_publish_batch(g_p, "zz", lens, 2, &sent),
-                 indexbus_claim(g_p, &buf, &cap)};
+    int st[3] = {indexbus_publish(mp_role_p, "z", 1),
+                 indexbus_publish_batch(mp_role_p, "zz", lens, 2, &sent),
+                 indexbus_claim(mp_role_p, &buf, &cap)};
     for (int i = 0; i < 3; i++)
         if (st[i] != INDEXBUS_FULL) {
             fprintf(stderr, "line %d: publish call %d = %s, want FULL\n", line, i,
@@ -53,46 +36,28 @@ static void expect_full(int line)
     CHECK(sent == 0);
 }
 
-static void open_role(int is_producer, uint32_t type_or_index)
-{
-    if (is_producer)
-        REQUIRE_OK(indexbus_producer_open(mp_child_region, type_or_index, &g_p));
-    else
-        REQUIRE_OK(indexbus_consumer_open(mp_child_region, type_or_index, &g_c));
-}
-
-static void close_all(void)
-{
-    REQUIRE_OK(indexbus_producer_close(g_p));
-    REQUIRE_OK(indexbus_consumer_close(g_c));
-    REQUIRE_OK(indexbus_router_close(g_rt));
-    g_p = NULL;
-    g_c = NULL;
-    g_rt = NULL;
-}
-
 /* ---- P1: events, pool exhausted ------------------------------------------ */
 enum { P1_SPSC, P1_MPSC, P1_C };
 
 static void p1_step(int role, int k)
 {
     switch (k * 10 + role) {
-    case 10 + P1_SPSC: open_role(1, INDEXBUS_PRODUCER_SPSC); break;
-    case 10 + P1_MPSC: open_role(1, INDEXBUS_PRODUCER_MPSC); break;
-    case 10 + P1_C: open_role(0, 0); break;
+    case 10 + P1_SPSC: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + P1_MPSC: mp_role_open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 10 + P1_C: mp_role_open_consumer(0); break;
     case 20 + P1_SPSC:
         for (int i = 0; i < 5; i++)
-            pubf("p%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "p%d", i, INDEXBUS_OK);
         break;
     case 30 + P1_MPSC:
         for (int i = 0; i < 3; i++)
-            pubf("q%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "q%d", i, INDEXBUS_OK);
         expect_full(__LINE__); /* all 8 slots in use */
         break;
     case 40 + P1_SPSC: expect_full(__LINE__); break;
-    case 50 + P1_C: expectf("p%d", 0); break; /* frees one slot */
+    case 50 + P1_C: MP_EXPECTF(mp_role_c, "p%d", 0); break; /* frees one slot */
     case 60 + P1_SPSC:
-        pubf("p%d", 5, INDEXBUS_OK);
+        MP_PUBF(mp_role_p, "p%d", 5, INDEXBUS_OK);
         expect_full(__LINE__);
         break;
     case 70 + P1_MPSC: expect_full(__LINE__); break;
@@ -100,15 +65,15 @@ static void p1_step(int role, int k)
         /* alternating, starting with MPSC (p0 came from SPSC) */
         static const char *order[] = {"q0", "p1", "q1", "p2", "q2", "p3", "p4", "p5"};
         for (int i = 0; i < 8; i++)
-            MP_EXPECT(g_c, order[i]);
-        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+            MP_EXPECT(mp_role_c, order[i]);
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_EMPTY);
         break;
     }
     case 90 + P1_SPSC:
-    case 90 + P1_MPSC: close_all(); break;
+    case 90 + P1_MPSC: mp_role_close_all(); break;
     case 100 + P1_C:
-        MP_EXPECT_ST(g_c, INDEXBUS_DISCONNECTED);
-        close_all();
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_DISCONNECTED);
+        mp_role_close_all();
         break;
     }
 }
@@ -129,41 +94,41 @@ static void p2_step(int role, int k)
     void *buf, *buf2;
     size_t cap;
     switch (k * 10 + role) {
-    case 10 + P2_SPSC: open_role(1, INDEXBUS_PRODUCER_SPSC); break;
-    case 10 + P2_MPSC: open_role(1, INDEXBUS_PRODUCER_MPSC); break;
-    case 10 + P2_C: open_role(0, 0); break;
+    case 10 + P2_SPSC: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + P2_MPSC: mp_role_open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 10 + P2_C: mp_role_open_consumer(0); break;
     case 20 + P2_SPSC:
         for (int i = 0; i < 4; i++)
-            pubf("s%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "s%d", i, INDEXBUS_OK);
         expect_full(__LINE__); /* SPSC queue full, pool has 12 */
         break;
     case 30 + P2_MPSC:
         for (int i = 0; i < 4; i++)
-            pubf("m%d", i, INDEXBUS_OK);
-        MP_PUB(g_p, "m4", INDEXBUS_FULL); /* MPSC queue full: slot given back */
-        CHECK_ST(indexbus_claim(g_p, &buf, &cap), INDEXBUS_OK); /* a slot is free */
+            MP_PUBF(mp_role_p, "m%d", i, INDEXBUS_OK);
+        MP_PUB(mp_role_p, "m4", INDEXBUS_FULL); /* MPSC queue full: slot given back */
+        CHECK_ST(indexbus_claim(mp_role_p, &buf, &cap), INDEXBUS_OK); /* a slot is free */
         memcpy(buf, "m4", 2);
-        CHECK_ST(indexbus_commit(g_p, 2), INDEXBUS_FULL);        /* queue full: claim kept */
-        CHECK_ST(indexbus_claim(g_p, &buf2, &cap), INDEXBUS_BAD_STATE);
+        CHECK_ST(indexbus_commit(mp_role_p, 2), INDEXBUS_FULL);        /* queue full: claim kept */
+        CHECK_ST(indexbus_claim(mp_role_p, &buf2, &cap), INDEXBUS_BAD_STATE);
         break;
     case 40 + P2_C:
-        expectf("s%d", 0);
-        expectf("m%d", 0);
+        MP_EXPECTF(mp_role_c, "s%d", 0);
+        MP_EXPECTF(mp_role_c, "m%d", 0);
         break;
-    case 50 + P2_MPSC: CHECK_ST(indexbus_commit(g_p, 2), INDEXBUS_OK); break;
-    case 50 + P2_SPSC: pubf("s%d", 4, INDEXBUS_OK); break;
+    case 50 + P2_MPSC: CHECK_ST(indexbus_commit(mp_role_p, 2), INDEXBUS_OK); break;
+    case 50 + P2_SPSC: MP_PUBF(mp_role_p, "s%d", 4, INDEXBUS_OK); break;
     case 60 + P2_C:
         for (int i = 1; i <= 4; i++) {
-            expectf("s%d", i);
-            expectf("m%d", i);
+            MP_EXPECTF(mp_role_c, "s%d", i);
+            MP_EXPECTF(mp_role_c, "m%d", i);
         }
-        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_EMPTY);
         break;
     case 70 + P2_SPSC:
-    case 70 + P2_MPSC: close_all(); break;
+    case 70 + P2_MPSC: mp_role_close_all(); break;
     case 80 + P2_C:
-        MP_EXPECT_ST(g_c, INDEXBUS_DISCONNECTED);
-        close_all();
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_DISCONNECTED);
+        mp_role_close_all();
         break;
     }
 }
@@ -188,44 +153,44 @@ static void p3_step(int role, int k)
     void *buf;
     size_t cap;
     switch (k * 10 + role) {
-    case 10 + P3_SPSC: open_role(1, INDEXBUS_PRODUCER_SPSC); break;
-    case 10 + P3_MPSC: open_role(1, INDEXBUS_PRODUCER_MPSC); break;
-    case 10 + P3_R: REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt)); break;
-    case 10 + P3_C0: open_role(0, 0); break; /* attached but not reading */
-    case 10 + P3_C1: open_role(0, 1); break;
+    case 10 + P3_SPSC: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + P3_MPSC: mp_role_open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 10 + P3_R: mp_role_open_router(); break;
+    case 10 + P3_C0: mp_role_open_consumer(0); break; /* attached but not reading */
+    case 10 + P3_C1: mp_role_open_consumer(1); break;
     case 20 + P3_SPSC:
         for (int i = 0; i < 4; i++)
-            pubf("a%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "a%d", i, INDEXBUS_OK);
         expect_full(__LINE__);
         break;
     case 20 + P3_MPSC:
         for (int i = 0; i < 4; i++)
-            pubf("b%d", i, INDEXBUS_OK);
-        MP_PUB(g_p, "b4", INDEXBUS_FULL);
+            MP_PUBF(mp_role_p, "b%d", i, INDEXBUS_OK);
+        MP_PUB(mp_role_p, "b4", INDEXBUS_FULL);
         /* MPSC claim takes a pool slot; the commit finds the queue full */
-        CHECK_ST(indexbus_claim(g_p, &buf, &cap), INDEXBUS_OK);
-        CHECK_ST(indexbus_commit(g_p, 0), INDEXBUS_FULL);
-        CHECK_ST(indexbus_abort(g_p), INDEXBUS_OK);
+        CHECK_ST(indexbus_claim(mp_role_p, &buf, &cap), INDEXBUS_OK);
+        CHECK_ST(indexbus_commit(mp_role_p, 0), INDEXBUS_FULL);
+        CHECK_ST(indexbus_abort(mp_role_p), INDEXBUS_OK);
         break;
     case 30 + P3_R:
-        CHECK_ST(indexbus_route_once(g_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST),
+        CHECK_ST(indexbus_route_once(mp_role_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST),
                  INDEXBUS_OK);
-        CHECK_ST(indexbus_route_once(g_rt, INDEXBUS_SOURCE_MPSC, INDEXBUS_MODE_BROADCAST),
+        CHECK_ST(indexbus_route_once(mp_role_rt, INDEXBUS_SOURCE_MPSC, INDEXBUS_MODE_BROADCAST),
                  INDEXBUS_OK);
         break;
     case 40 + P3_SPSC:
-        pubf("a%d", 4, INDEXBUS_OK);
+        MP_PUBF(mp_role_p, "a%d", 4, INDEXBUS_OK);
         expect_full(__LINE__);
         break;
     case 40 + P3_MPSC:
-        pubf("b%d", 4, INDEXBUS_OK);
-        MP_PUB(g_p, "b5", INDEXBUS_FULL);
+        MP_PUBF(mp_role_p, "b%d", 4, INDEXBUS_OK);
+        MP_PUB(mp_role_p, "b5", INDEXBUS_FULL);
         break;
     case 50 + P3_SPSC:
     case 50 + P3_MPSC:
     case 50 + P3_R:
     case 50 + P3_C0:
-    case 50 + P3_C1: close_all(); break;
+    case 50 + P3_C1: mp_role_close_all(); break;
     }
 }
 
@@ -249,57 +214,62 @@ static void p4_step(int role, int k)
 {
     indexbus_route_result res = {.size = sizeof res};
     switch (k * 10 + role) {
-    case 10 + P4_P: open_role(1, INDEXBUS_PRODUCER_SPSC); break;
-    case 10 + P4_R: REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt)); break;
-    case 10 + P4_C0: open_role(0, 0); break;
-    case 10 + P4_C1: open_role(0, 1); break;
+    case 10 + P4_P: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + P4_R: mp_role_open_router(); break;
+    case 10 + P4_C0: mp_role_open_consumer(0); break;
+    case 10 + P4_C1: mp_role_open_consumer(1); break;
     case 20 + P4_P:
         for (int i = 0; i < 4; i++)
-            pubf("x%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "x%d", i, INDEXBUS_OK);
         break;
     case 30 + P4_R:
         for (int i = 0; i < 4; i++)
-            MP_ROUTE(g_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST, INDEXBUS_OK, 0x3, 0, 0);
+            MP_ROUTE(mp_role_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST, INDEXBUS_OK, 0x3,
+                     0, 0);
         break;
-    case 40 + P4_P: pubf("x%d", 4, INDEXBUS_OK); break;
+    case 40 + P4_P: MP_PUBF(mp_role_p, "x%d", 4, INDEXBUS_OK); break;
     case 50 + P4_R: /* both queues full: FULL, x4 stays upstream; one stall */
-        MP_ROUTE(g_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST, INDEXBUS_FULL, 0, 0, 0);
-        CHECK_ST(indexbus_route_once(g_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST),
+        MP_ROUTE(mp_role_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST, INDEXBUS_FULL, 0, 0,
+                 0);
+        CHECK_ST(indexbus_route_once(mp_role_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST),
                  INDEXBUS_FULL);
-        CHECK_ST(indexbus_route_once_credit(g_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_WORK_QUEUE,
-                                            ~0ull, 0, 0, &res),
+        CHECK_ST(indexbus_route_once_credit(mp_role_rt, INDEXBUS_SOURCE_ANY,
+                                            INDEXBUS_MODE_WORK_QUEUE, ~0ull, 0, 0, &res),
                  INDEXBUS_FULL);
         CHECK(res.routed == 0 && res.delivered == 0);
         break;
-    case 60 + P4_C0: expectf("x%d", 0); break;
+    case 60 + P4_C0: MP_EXPECTF(mp_role_c, "x%d", 0); break;
     case 70 + P4_R: /* broadcast: consumer 0 has room, consumer 1 is skipped */
-        MP_ROUTE(g_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST, INDEXBUS_OK, 0x1, 0x2, 0);
+        MP_ROUTE(mp_role_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST, INDEXBUS_OK, 0x1, 0x2,
+                 0);
         break;
-    case 80 + P4_P: pubf("x%d", 5, INDEXBUS_OK); break;
+    case 80 + P4_P: MP_PUBF(mp_role_p, "x%d", 5, INDEXBUS_OK); break;
     case 90 + P4_R:
-        MP_ROUTE(g_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_WORK_QUEUE, INDEXBUS_FULL, 0, 0, 0);
+        MP_ROUTE(mp_role_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_WORK_QUEUE, INDEXBUS_FULL, 0, 0,
+                 0);
         break;
-    case 100 + P4_C1: expectf("x%d", 0); break;
+    case 100 + P4_C1: MP_EXPECTF(mp_role_c, "x%d", 0); break;
     case 110 + P4_R: /* work-queue: goes to the one with room, no drops */
-        MP_ROUTE(g_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_WORK_QUEUE, INDEXBUS_OK, 0x2, 0, 0);
+        MP_ROUTE(mp_role_rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_WORK_QUEUE, INDEXBUS_OK, 0x2, 0,
+                 0);
         break;
     case 120 + P4_C0:
         for (int i = 1; i <= 4; i++)
-            expectf("x%d", i);
-        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+            MP_EXPECTF(mp_role_c, "x%d", i);
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_EMPTY);
         break;
     case 120 + P4_C1:
         for (int i = 1; i <= 3; i++)
-            expectf("x%d", i);
-        expectf("x%d", 5); /* x4 was dropped for it (queue full) */
-        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+            MP_EXPECTF(mp_role_c, "x%d", i);
+        MP_EXPECTF(mp_role_c, "x%d", 5); /* x4 was dropped for it (queue full) */
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_EMPTY);
         break;
     case 130 + P4_P:
-    case 130 + P4_R: close_all(); break;
+    case 130 + P4_R: mp_role_close_all(); break;
     case 140 + P4_C0:
     case 140 + P4_C1:
-        MP_EXPECT_ST(g_c, INDEXBUS_DISCONNECTED);
-        close_all();
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_DISCONNECTED);
+        mp_role_close_all();
         break;
     }
 }
@@ -332,7 +302,7 @@ enum { P5_P, P5_R, P5_C0 }; /* consumers P5_C0 + i, i < 4 */
 #define CREDIT(mode, elig, nocred, full, want_st, dmask, fmask, ncmask)                      \
     do {                                                                                    \
         indexbus_route_result res_ = {.size = sizeof res_};                                 \
-        int st_ = indexbus_route_once_credit(g_rt, INDEXBUS_SOURCE_ANY, (mode), (elig),     \
+        int st_ = indexbus_route_once_credit(mp_role_rt, INDEXBUS_SOURCE_ANY, (mode), (elig), \
                                              (nocred), (full), &res_);                      \
         mp_check_route_(st_, &res_, (want_st), (dmask), (fmask), (ncmask), __FILE__, __LINE__); \
     } while (0)
@@ -342,17 +312,17 @@ static void p5_step(int role, int k)
     const uint32_t B = INDEXBUS_MODE_BROADCAST, W = INDEXBUS_MODE_WORK_QUEUE;
     if (k == 1) {
         if (role == P5_P)
-            open_role(1, INDEXBUS_PRODUCER_MPSC);
+            mp_role_open_producer(INDEXBUS_PRODUCER_MPSC);
         else if (role == P5_R)
-            REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt));
+            mp_role_open_router();
         else
-            open_role(0, (uint32_t)(role - P5_C0));
+            mp_role_open_consumer((uint32_t)(role - P5_C0));
         return;
     }
     switch (k * 10 + (role > P5_C0 ? P5_C0 : role)) {
     case 20 + P5_P:
         for (int i = 0; i < 4; i++)
-            pubf("k%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "k%d", i, INDEXBUS_OK);
         break;
     case 30 + P5_R:
         /* k0: 2 not eligible, 0 no credit, 1 said full: only 3 gets it */
@@ -370,7 +340,7 @@ static void p5_step(int role, int k)
         break;
     case 40 + P5_P:
         for (int i = 4; i < 8; i++)
-            pubf("k%d", i, INDEXBUS_OK);
+            MP_PUBF(mp_role_p, "k%d", i, INDEXBUS_OK);
         break;
     case 50 + P5_R:
         /* k4: work queue, 3 has no credit, position 3 wraps to 0 */
@@ -385,15 +355,15 @@ static void p5_step(int role, int k)
         static const int got[4][5] = {{4, 1, 4, 5, 6}, {2, 1, 2}, {3, 1, 3, 7}, {3, 0, 1, 7}};
         int i = role - P5_C0;
         for (int j = 1; j <= got[i][0]; j++)
-            expectf("k%d", got[i][j]);
-        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+            MP_EXPECTF(mp_role_c, "k%d", got[i][j]);
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_EMPTY);
         break;
     }
     case 70 + P5_P:
-    case 70 + P5_R: close_all(); break;
+    case 70 + P5_R: mp_role_close_all(); break;
     case 80 + P5_C0:
-        MP_EXPECT_ST(g_c, INDEXBUS_DISCONNECTED);
-        close_all();
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_DISCONNECTED);
+        mp_role_close_all();
         break;
     }
 }
@@ -417,18 +387,6 @@ static void p5_parent(indexbus_region *r, int k)
         CHECK(mp_info(r).free_slots == 64);
 }
 
-static void run(const char *tag, uint32_t kind, uint32_t slots, uint32_t qcap, uint32_t consumers,
-                const mp_script *s)
-{
-    const char *name = ib_test_name(tag);
-    indexbus_region *r = mp_create(name, kind, slots, 64, qcap, consumers);
-    mp_script_run(s, name, r);
-    indexbus_info info = mp_info(r);
-    CHECK(info.producers_live == 0 && info.consumers_live == 0 && info.routers_live == 0);
-    indexbus_region_close(r);
-    CHECK_ST(indexbus_region_unlink(name), INDEXBUS_OK);
-}
-
 int main(void)
 {
     mp_guard();
@@ -437,10 +395,10 @@ int main(void)
     static const mp_script p3 = {5, 5, p3_step, p3_parent};
     static const mp_script p4 = {4, 14, p4_step, p4_parent};
     static const mp_script p5 = {6, 8, p5_step, p5_parent};
-    run("bp-1", INDEXBUS_KIND_EVENTS, 8, 8, 0, &p1);
-    run("bp-2", INDEXBUS_KIND_EVENTS, 16, 4, 0, &p2);
-    run("bp-3", INDEXBUS_KIND_FANOUT, 16, 4, 2, &p3);
-    run("bp-4", INDEXBUS_KIND_FANOUT, 16, 4, 2, &p4);
-    run("bp-5", INDEXBUS_KIND_FANOUT, 64, 4, 4, &p5);
+    mp_script_run_new_region(&p1, "bp-1", INDEXBUS_KIND_EVENTS, 8, 64, 8, 0);
+    mp_script_run_new_region(&p2, "bp-2", INDEXBUS_KIND_EVENTS, 16, 64, 4, 0);
+    mp_script_run_new_region(&p3, "bp-3", INDEXBUS_KIND_FANOUT, 16, 64, 4, 2);
+    mp_script_run_new_region(&p4, "bp-4", INDEXBUS_KIND_FANOUT, 16, 64, 4, 2);
+    mp_script_run_new_region(&p5, "bp-5", INDEXBUS_KIND_FANOUT, 64, 64, 4, 4);
     return ib_test_done("seed_backpressure");
 }

@@ -36,10 +36,8 @@ static void producer_step(indexbus_producer *p, int role, int k)
             MP_PUB(p, s, INDEXBUS_OK);
         }
     } else if (k == 6 && role == R_SPSC) {
-        for (int i = 0; i < (int)QCAP; i++) {
-            snprintf(s, sizeof s, "f%d", i);
-            MP_PUB(p, s, INDEXBUS_OK);
-        }
+        for (int i = 0; i < (int)QCAP; i++)
+            MP_PUBF(p, "f%d", i, INDEXBUS_OK);
     } else if (k == 8 && role == R_SPSC) {
         MP_PUB(p, "x", INDEXBUS_OK);
     }
@@ -47,7 +45,6 @@ static void producer_step(indexbus_producer *p, int role, int k)
 
 static void consumer_step(indexbus_consumer *c, indexbus_region *r, uint32_t idx, int k)
 {
-    char s[16];
     if (k == 3) {
         MP_EXPECT(c, "s0");
         MP_EXPECT(c, "s1");
@@ -60,10 +57,8 @@ static void consumer_step(indexbus_consumer *c, indexbus_region *r, uint32_t idx
             MP_EXPECT(c, order[i]);
         MP_EXPECT_ST(c, INDEXBUS_EMPTY);
     } else if ((k == 7 && idx != 2) || (k == 9 && idx == 2)) {
-        for (int i = 0; i < (int)QCAP; i++) {
-            snprintf(s, sizeof s, "f%d", i);
-            MP_EXPECT(c, s);
-        }
+        for (int i = 0; i < (int)QCAP; i++)
+            MP_EXPECTF(c, "f%d", i);
         MP_EXPECT_ST(c, INDEXBUS_EMPTY);
     } else if (k == 9) {
         MP_EXPECT(c, "x");
@@ -74,46 +69,35 @@ static void consumer_step(indexbus_consumer *c, indexbus_region *r, uint32_t idx
     }
 }
 
-static int child(int role)
+/* Phase k of child `role` (mp_script): producers close in phase 10,
+ * consumers after the last phase. */
+static void child_step(int role, int k)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p = NULL;
-    indexbus_consumer *c = NULL;
-    for (int k = 1; k <= LAST_PHASE; k++) {
-        mp_child_phase(g_ctl, (uint32_t)k);
-        if (k == 1) {
-            if (role == R_SPSC || role == R_MPSC)
-                REQUIRE_OK(indexbus_producer_open(
-                    r, role == R_SPSC ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC, &p));
-            else
-                REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)(role - R_C0), &c));
-        } else if (p != NULL) {
-            if (k == 10) {
-                REQUIRE_OK(indexbus_producer_close(p));
-                p = NULL;
-            } else {
-                producer_step(p, role, k);
-            }
-        } else if (c != NULL) {
-            consumer_step(c, r, (uint32_t)(role - R_C0), k);
-        }
-        mp_child_done(g_ctl, (uint32_t)k);
+    if (k == 1) {
+        if (role == R_SPSC || role == R_MPSC)
+            mp_role_open_producer(role == R_SPSC ? INDEXBUS_PRODUCER_SPSC
+                                                 : INDEXBUS_PRODUCER_MPSC);
+        else
+            mp_role_open_consumer((uint32_t)(role - R_C0));
+    } else if (mp_role_p != NULL) {
+        if (k == 10)
+            mp_role_close_producer();
+        else
+            producer_step(mp_role_p, role, k);
+    } else if (mp_role_c != NULL) {
+        consumer_step(mp_role_c, mp_child_region, (uint32_t)(role - R_C0), k);
+        if (k == LAST_PHASE)
+            mp_role_close_consumer();
     }
-    indexbus_consumer_close(c);
-    indexbus_region_close(r);
-    return 0;
 }
 
 int main(void)
 {
     mp_guard();
+    static const mp_script script = {CHILDREN, LAST_PHASE, child_step, NULL};
     g_name = ib_test_name("sbc");
-    g_ctl = mp_ctl_new();
     indexbus_region *r = mp_create(g_name, INDEXBUS_KIND_FANOUT, 64, 64, QCAP, CONSUMERS);
-    pid_t pids[CHILDREN];
-    for (int i = 0; i < (int)CHILDREN; i++)
-        pids[i] = ib_spawn(child, i);
+    g_ctl = mp_script_spawn(&script, g_name);
     indexbus_router *rt;
     REQUIRE_OK(indexbus_router_open(r, &rt));
 
@@ -165,7 +149,7 @@ int main(void)
     /* phases 10-11: producers close, consumers then see DISCONNECTED */
     mp_phase(g_ctl, 10, CHILDREN);
     mp_phase(g_ctl, 11, CHILDREN);
-    if (mp_join_all(pids, CHILDREN))
+    if (mp_script_join())
         ib_test_failures++;
 
     info = mp_info(r);

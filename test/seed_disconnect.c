@@ -22,32 +22,6 @@
 
 #define SHORT_NS (10 * 1000 * 1000ull)
 
-static indexbus_producer *g_p;
-static indexbus_consumer *g_c;
-static indexbus_router *g_rt;
-
-static void open_producer(uint32_t type)
-{
-    REQUIRE_OK(indexbus_producer_open(mp_child_region, type, &g_p));
-}
-
-static void open_consumer(uint32_t index)
-{
-    REQUIRE_OK(indexbus_consumer_open(mp_child_region, index, &g_c));
-}
-
-static void close_producer(void)
-{
-    REQUIRE_OK(indexbus_producer_close(g_p));
-    g_p = NULL;
-}
-
-static void close_consumer(void)
-{
-    REQUIRE_OK(indexbus_consumer_close(g_c));
-    g_c = NULL;
-}
-
 /* Every receive entry point must say `want` (EMPTY/TIMEOUT or DISCONNECTED). */
 static void expect_all_recv(int want, int line)
 {
@@ -57,11 +31,12 @@ static void expect_all_recv(int want, int line)
     const void *data;
     int blocking = want == INDEXBUS_EMPTY ? INDEXBUS_TIMEOUT : want;
     int st[5] = {
-        indexbus_try_recv(g_c, buf, sizeof buf, &len),
-        indexbus_recv(g_c, buf, sizeof buf, &len, want == INDEXBUS_EMPTY ? SHORT_NS : MP_HANG_NS),
-        indexbus_wait(g_c, want == INDEXBUS_EMPTY ? SHORT_NS : MP_HANG_NS),
-        indexbus_recv_batch(g_c, buf, sizeof buf, lens, 4, &count),
-        indexbus_recv_begin(g_c, &data, &len),
+        indexbus_try_recv(mp_role_c, buf, sizeof buf, &len),
+        indexbus_recv(mp_role_c, buf, sizeof buf, &len,
+                      want == INDEXBUS_EMPTY ? SHORT_NS : MP_HANG_NS),
+        indexbus_wait(mp_role_c, want == INDEXBUS_EMPTY ? SHORT_NS : MP_HANG_NS),
+        indexbus_recv_batch(mp_role_c, buf, sizeof buf, lens, 4, &count),
+        indexbus_recv_begin(mp_role_c, &data, &len),
     };
     int wants[5] = {want, blocking, blocking, want, want};
     for (int i = 0; i < 5; i++)
@@ -80,11 +55,11 @@ static void expect_all_publish(int want, int line)
     size_t cap, sent = 99;
     uint32_t lens[2] = {1, 1};
     int st[3];
-    st[0] = indexbus_publish(g_p, "z", 1);
-    st[1] = indexbus_publish_batch(g_p, "zz", lens, 2, &sent);
-    st[2] = indexbus_claim(g_p, &buf, &cap);
+    st[0] = indexbus_publish(mp_role_p, "z", 1);
+    st[1] = indexbus_publish_batch(mp_role_p, "zz", lens, 2, &sent);
+    st[2] = indexbus_claim(mp_role_p, &buf, &cap);
     if (st[2] == INDEXBUS_OK)
-        REQUIRE_OK(indexbus_abort(g_p));
+        REQUIRE_OK(indexbus_abort(mp_role_p));
     for (int i = 0; i < 3; i++)
         if (st[i] != want) {
             fprintf(stderr, "line %d: publish call %d = %s, want %s\n", line, i,
@@ -100,33 +75,33 @@ enum { E1_C, E1_SPSC, E1_MPSC };
 static void e1_step(int role, int k)
 {
     switch (k * 10 + role) {
-    case 10 + E1_C: open_consumer(0); break;
+    case 10 + E1_C: mp_role_open_consumer(0); break;
     case 20 + E1_C: expect_all_recv(INDEXBUS_EMPTY, __LINE__); break; /* no producer ever */
     case 30 + E1_SPSC:
-        open_producer(INDEXBUS_PRODUCER_SPSC);
-        MP_PUB(g_p, "s-a", INDEXBUS_OK);
-        MP_PUB(g_p, "s-b", INDEXBUS_OK);
+        mp_role_open_producer(INDEXBUS_PRODUCER_SPSC);
+        MP_PUB(mp_role_p, "s-a", INDEXBUS_OK);
+        MP_PUB(mp_role_p, "s-b", INDEXBUS_OK);
         break;
     case 30 + E1_MPSC:
-        open_producer(INDEXBUS_PRODUCER_MPSC);
-        MP_PUB(g_p, "m-a", INDEXBUS_OK);
+        mp_role_open_producer(INDEXBUS_PRODUCER_MPSC);
+        MP_PUB(mp_role_p, "m-a", INDEXBUS_OK);
         break;
-    case 40 + E1_SPSC: close_producer(); break;
+    case 40 + E1_SPSC: mp_role_close_producer(); break;
     case 50 + E1_C: /* the consumer alternates SPSC, MPSC, SPSC, ... */
-        MP_EXPECT(g_c, "s-a");
-        MP_EXPECT(g_c, "m-a");
-        MP_EXPECT(g_c, "s-b");
+        MP_EXPECT(mp_role_c, "s-a");
+        MP_EXPECT(mp_role_c, "m-a");
+        MP_EXPECT(mp_role_c, "s-b");
         expect_all_recv(INDEXBUS_EMPTY, __LINE__); /* the MPSC producer is still there */
         break;
     case 60 + E1_MPSC:
-        MP_PUB(g_p, "m-b", INDEXBUS_OK);
-        close_producer();
+        MP_PUB(mp_role_p, "m-b", INDEXBUS_OK);
+        mp_role_close_producer();
         break;
     case 70 + E1_C:
-        MP_EXPECT(g_c, "m-b"); /* drained first ... */
+        MP_EXPECT(mp_role_c, "m-b"); /* drained first ... */
         expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__); /* ... then disconnected */
         expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__);
-        close_consumer();
+        mp_role_close_consumer();
         break;
     }
 }
@@ -148,27 +123,27 @@ enum { E2_SPSC, E2_MPSC, E2_C };
 static void e2_step(int role, int k)
 {
     switch (k * 10 + role) {
-    case 10 + E2_SPSC: open_producer(INDEXBUS_PRODUCER_SPSC); break;
-    case 10 + E2_MPSC: open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 10 + E2_SPSC: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + E2_MPSC: mp_role_open_producer(INDEXBUS_PRODUCER_MPSC); break;
     case 20 + E2_SPSC: /* no consumer yet: fine */
     case 20 + E2_MPSC: expect_all_publish(INDEXBUS_OK, __LINE__); break;
     case 30 + E2_C:
-        open_consumer(0);
-        MP_EXPECT(g_c, "z");
-        MP_EXPECT(g_c, "z");
-        MP_EXPECT(g_c, "z");
-        MP_EXPECT(g_c, "z");
-        MP_EXPECT(g_c, "z");
-        MP_EXPECT(g_c, "z");
-        MP_EXPECT_ST(g_c, INDEXBUS_EMPTY);
+        mp_role_open_consumer(0);
+        MP_EXPECT(mp_role_c, "z");
+        MP_EXPECT(mp_role_c, "z");
+        MP_EXPECT(mp_role_c, "z");
+        MP_EXPECT(mp_role_c, "z");
+        MP_EXPECT(mp_role_c, "z");
+        MP_EXPECT(mp_role_c, "z");
+        MP_EXPECT_ST(mp_role_c, INDEXBUS_EMPTY);
         break;
     case 40 + E2_SPSC:
     case 40 + E2_MPSC: expect_all_publish(INDEXBUS_OK, __LINE__); break; /* consumer live */
-    case 50 + E2_C: close_consumer(); break;
+    case 50 + E2_C: mp_role_close_consumer(); break;
     case 60 + E2_SPSC:
     case 60 + E2_MPSC:
         expect_all_publish(INDEXBUS_DISCONNECTED, __LINE__);
-        close_producer();
+        mp_role_close_producer();
         break;
     }
 }
@@ -189,44 +164,45 @@ enum { F1_C0, F1_C1, F1_R, F1_P };
 static void route_n(int n, int want)
 {
     for (int i = 0; i < n; i++)
-        CHECK_ST(indexbus_route_once(g_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST), want);
+        CHECK_ST(indexbus_route_once(mp_role_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST),
+                 want);
 }
 
 static void f1_step(int role, int k)
 {
     switch (k * 10 + role) {
-    case 10 + F1_C0: open_consumer(0); break;
-    case 10 + F1_C1: open_consumer(1); break;
-    case 10 + F1_R: REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt)); break;
+    case 10 + F1_C0: mp_role_open_consumer(0); break;
+    case 10 + F1_C1: mp_role_open_consumer(1); break;
+    case 10 + F1_R: mp_role_open_router(); break;
     case 20 + F1_C0:
     case 20 + F1_C1: expect_all_recv(INDEXBUS_EMPTY, __LINE__); break; /* no producer ever */
     case 30 + F1_P:
-        open_producer(INDEXBUS_PRODUCER_MPSC);
-        MP_PUB(g_p, "f0", INDEXBUS_OK);
-        MP_PUB(g_p, "f1", INDEXBUS_OK);
-        MP_PUB(g_p, "f2", INDEXBUS_OK);
-        close_producer();
+        mp_role_open_producer(INDEXBUS_PRODUCER_MPSC);
+        MP_PUB(mp_role_p, "f0", INDEXBUS_OK);
+        MP_PUB(mp_role_p, "f1", INDEXBUS_OK);
+        MP_PUB(mp_role_p, "f2", INDEXBUS_OK);
+        mp_role_close_producer();
         break;
     case 40 + F1_C0:
     case 40 + F1_C1: expect_all_recv(INDEXBUS_EMPTY, __LINE__); break; /* 3 wait in the source */
     case 50 + F1_R: route_n(1, INDEXBUS_OK); break;
     case 60 + F1_C0:
-        MP_EXPECT(g_c, "f0");
+        MP_EXPECT(mp_role_c, "f0");
         expect_all_recv(INDEXBUS_EMPTY, __LINE__); /* 2 still wait */
         break;
     case 70 + F1_R:
         route_n(2, INDEXBUS_OK);
         route_n(1, INDEXBUS_EMPTY);
-        REQUIRE_OK(indexbus_router_close(g_rt));
+        mp_role_close_router();
         break;
     case 80 + F1_C0:
     case 80 + F1_C1:
         if (role == F1_C1) /* consumer 0 took f0 in phase 6 */
-            MP_EXPECT(g_c, "f0");
-        MP_EXPECT(g_c, "f1");
-        MP_EXPECT(g_c, "f2");
+            MP_EXPECT(mp_role_c, "f0");
+        MP_EXPECT(mp_role_c, "f1");
+        MP_EXPECT(mp_role_c, "f2");
         expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__);
-        close_consumer();
+        mp_role_close_consumer();
         break;
     }
 }
@@ -246,38 +222,33 @@ enum { F2_C, F2_R, F2_P };
 
 static void f2_step(int role, int k)
 {
-    char s[16];
     switch (k * 10 + role) {
-    case 10 + F2_C: open_consumer(0); break;
-    case 10 + F2_R: REQUIRE_OK(indexbus_router_open(mp_child_region, &g_rt)); break;
-    case 10 + F2_P: open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + F2_C: mp_role_open_consumer(0); break;
+    case 10 + F2_R: mp_role_open_router(); break;
+    case 10 + F2_P: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
     case 20 + F2_P:
-        for (int i = 0; i < 4; i++) {
-            snprintf(s, sizeof s, "q%d", i);
-            MP_PUB(g_p, s, INDEXBUS_OK);
-        }
+        for (int i = 0; i < 4; i++)
+            MP_PUBF(mp_role_p, "q%d", i, INDEXBUS_OK);
         break;
     case 30 + F2_R: route_n(4, INDEXBUS_OK); break; /* consumer queue (4) now full */
     case 40 + F2_P:
-        MP_PUB(g_p, "q4", INDEXBUS_OK);
-        close_producer();
+        MP_PUB(mp_role_p, "q4", INDEXBUS_OK);
+        mp_role_close_producer();
         break;
     case 50 + F2_R: route_n(1, INDEXBUS_FULL); break;
     case 60 + F2_C:
-        for (int i = 0; i < 4; i++) {
-            snprintf(s, sizeof s, "q%d", i);
-            MP_EXPECT(g_c, s);
-        }
+        for (int i = 0; i < 4; i++)
+            MP_EXPECTF(mp_role_c, "q%d", i);
         expect_all_recv(INDEXBUS_EMPTY, __LINE__); /* q4 is still upstream */
         break;
     case 70 + F2_R:
         route_n(1, INDEXBUS_OK);
-        REQUIRE_OK(indexbus_router_close(g_rt));
+        mp_role_close_router();
         break;
     case 80 + F2_C:
-        MP_EXPECT(g_c, "q4");
+        MP_EXPECT(mp_role_c, "q4");
         expect_all_recv(INDEXBUS_DISCONNECTED, __LINE__);
-        close_consumer();
+        mp_role_close_consumer();
         break;
     }
 }
@@ -298,18 +269,18 @@ enum { F3_SPSC, F3_MPSC, F3_C0, F3_C1 };
 static void f3_step(int role, int k)
 {
     switch (k * 10 + role) {
-    case 10 + F3_SPSC: open_producer(INDEXBUS_PRODUCER_SPSC); break;
-    case 10 + F3_MPSC: open_producer(INDEXBUS_PRODUCER_MPSC); break;
-    case 10 + F3_C0: open_consumer(0); break;
-    case 10 + F3_C1: open_consumer(1); break;
-    case 20 + F3_C0: close_consumer(); break;
+    case 10 + F3_SPSC: mp_role_open_producer(INDEXBUS_PRODUCER_SPSC); break;
+    case 10 + F3_MPSC: mp_role_open_producer(INDEXBUS_PRODUCER_MPSC); break;
+    case 10 + F3_C0: mp_role_open_consumer(0); break;
+    case 10 + F3_C1: mp_role_open_consumer(1); break;
+    case 20 + F3_C0: mp_role_close_consumer(); break;
     case 30 + F3_SPSC:
     case 30 + F3_MPSC: expect_all_publish(INDEXBUS_OK, __LINE__); break; /* C1 still there */
-    case 40 + F3_C1: close_consumer(); break;
+    case 40 + F3_C1: mp_role_close_consumer(); break;
     case 50 + F3_SPSC:
     case 50 + F3_MPSC:
         expect_all_publish(INDEXBUS_DISCONNECTED, __LINE__);
-        close_producer();
+        mp_role_close_producer();
         break;
     }
 }
@@ -320,18 +291,6 @@ static void f3_parent(indexbus_region *r, int k)
         CHECK(mp_info(r).published == 6);
 }
 
-static void run(const char *tag, uint32_t kind, uint32_t qcap, uint32_t consumers,
-                const mp_script *s)
-{
-    const char *name = ib_test_name(tag);
-    indexbus_region *r = mp_create(name, kind, 16, 64, qcap, consumers);
-    mp_script_run(s, name, r);
-    indexbus_info info = mp_info(r);
-    CHECK(info.producers_live == 0 && info.consumers_live == 0 && info.routers_live == 0);
-    indexbus_region_close(r);
-    CHECK_ST(indexbus_region_unlink(name), INDEXBUS_OK);
-}
-
 int main(void)
 {
     mp_guard();
@@ -340,10 +299,10 @@ int main(void)
     static const mp_script f1 = {4, 8, f1_step, f1_parent};
     static const mp_script f2 = {3, 8, f2_step, f2_parent};
     static const mp_script f3 = {4, 5, f3_step, f3_parent};
-    run("dc-e1", INDEXBUS_KIND_EVENTS, 0, 0, &e1);
-    run("dc-e2", INDEXBUS_KIND_EVENTS, 0, 0, &e2);
-    run("dc-f1", INDEXBUS_KIND_FANOUT, 0, 2, &f1);
-    run("dc-f2", INDEXBUS_KIND_FANOUT, 4, 1, &f2);
-    run("dc-f3", INDEXBUS_KIND_FANOUT, 0, 2, &f3);
+    mp_script_run_new_region(&e1, "dc-e1", INDEXBUS_KIND_EVENTS, 16, 64, 0, 0);
+    mp_script_run_new_region(&e2, "dc-e2", INDEXBUS_KIND_EVENTS, 16, 64, 0, 0);
+    mp_script_run_new_region(&f1, "dc-f1", INDEXBUS_KIND_FANOUT, 16, 64, 0, 2);
+    mp_script_run_new_region(&f2, "dc-f2", INDEXBUS_KIND_FANOUT, 16, 64, 4, 1);
+    mp_script_run_new_region(&f3, "dc-f3", INDEXBUS_KIND_FANOUT, 16, 64, 0, 2);
     return ib_test_done("seed_disconnect");
 }

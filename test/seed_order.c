@@ -26,75 +26,49 @@ static uint32_t consumers(void) { return g_part == PART_A ? 1 : g_part == PART_B
 
 static int sender(int id)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p;
     uint32_t type = g_part == PART_C && id == 0 ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
-    REQUIRE_OK(indexbus_producer_open(r, type, &p));
+    indexbus_region *r;
+    indexbus_producer *p = mp_child_producer(g_name, type, &r);
     /* the router serves attached consumers only: start once all are there */
     if (g_part != PART_A)
         mp_wait_consumers_ready(&g_ctl->counter[1], consumers());
     mp_barrier(&g_ctl->counter[0], SENDERS);
-    for (uint32_t seq = 0; seq < PER; seq++) {
-        mp_rec rec = {.sender = (uint32_t)id, .seq = seq};
-        int st = mp_publish(p, &rec, sizeof rec);
-        if (st != INDEXBUS_OK) {
-            fprintf(stderr, "sender %d seq %u: %s\n", id, seq, indexbus_status_name(st));
-            return 1;
-        }
-    }
-    REQUIRE_OK(indexbus_producer_close(p));
-    indexbus_region_close(r);
+    char what[32];
+    snprintf(what, sizeof what, "sender %d seq", id);
+    if (!mp_publish_recs(p, (uint32_t)id, 0, PER, what))
+        return 1;
+    mp_close_producer(r, p);
     return 0;
 }
 
 static int router(int arg)
 {
     (void)arg;
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_router *rt;
-    REQUIRE_OK(indexbus_router_open(r, &rt));
-    indexbus_router_loop_config lc = {
-        .size = sizeof lc,
-        .source = INDEXBUS_SOURCE_ANY,
-        .mode = g_part == PART_B ? INDEXBUS_MODE_BROADCAST : INDEXBUS_MODE_WORK_QUEUE,
-        .flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT};
-    CHECK_ST(indexbus_router_run(rt, &lc), INDEXBUS_DISCONNECTED);
-    CHECK(lc.routed == SENDERS * PER);
-    REQUIRE_OK(indexbus_router_close(rt));
-    indexbus_region_close(r);
-    return 0;
+    return mp_router_run_to_disconnect(
+        g_name, INDEXBUS_SOURCE_ANY,
+        g_part == PART_B ? INDEXBUS_MODE_BROADCAST : INDEXBUS_MODE_WORK_QUEUE, 0, SENDERS * PER);
 }
 
 static int consumer(int idx)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_consumer *c;
-    REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)idx, &c));
+    indexbus_region *r;
+    indexbus_consumer *c = mp_child_consumer(g_name, (uint32_t)idx, &r);
     mp_consumer_ready(&g_ctl->counter[1]);
+    char who[32];
+    snprintf(who, sizeof who, "part %c consumer %d", 'A' + g_part, idx);
     int64_t last[SENDERS] = {-1, -1, -1, -1};
     uint64_t n = 0;
-    for (;;) {
-        mp_rec rec;
-        size_t len = 0;
-        int st = indexbus_recv(c, &rec, sizeof rec, &len, MP_HANG_NS);
-        if (st == INDEXBUS_DISCONNECTED)
-            break;
-        if (st != INDEXBUS_OK) {
-            fprintf(stderr, "part %c consumer %d recv: %s\n", 'A' + g_part, idx,
-                    indexbus_status_name(st));
-            return 1;
-        }
+    mp_rec rec;
+    size_t len;
+    int st;
+    while ((st = mp_recv_next(c, &rec, sizeof rec, &len, who)) == INDEXBUS_OK) {
         int ok = len == sizeof rec && rec.sender < SENDERS && rec.seq < PER;
         /* A, B: the very next one; C: any later one (others took the gaps) */
         if (ok)
             ok = g_part == PART_C ? (int64_t)rec.seq > last[rec.sender]
                                   : (int64_t)rec.seq == last[rec.sender] + 1;
         if (!ok) {
-            fprintf(stderr, "part %c consumer %d: got sender %u seq %u after %lld\n", 'A' + g_part,
-                    idx, rec.sender, rec.seq,
+            fprintf(stderr, "%s: got sender %u seq %u after %lld\n", who, rec.sender, rec.seq,
                     rec.sender < SENDERS ? (long long)last[rec.sender] : -2LL);
             return 1;
         }
@@ -103,12 +77,13 @@ static int consumer(int idx)
             g_hits[idx][rec.sender * PER + rec.seq]++;
         n++;
     }
+    if (st != INDEXBUS_DISCONNECTED)
+        return 1;
     if (g_part != PART_C)
         for (uint32_t s = 0; s < SENDERS; s++)
             CHECK(last[s] == PER - 1);
     g_ctl->data[idx] = n;
-    REQUIRE_OK(indexbus_consumer_close(c));
-    indexbus_region_close(r);
+    mp_close_consumer(r, c);
     return 0;
 }
 

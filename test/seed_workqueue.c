@@ -19,13 +19,6 @@
 static const char *g_name;
 static mp_ctl *g_ctl;
 
-static void expect_w(indexbus_consumer *c, int n)
-{
-    char s[16];
-    snprintf(s, sizeof s, "w%d", n);
-    MP_EXPECT(c, s);
-}
-
 static void producer_step(indexbus_producer *p, int k)
 {
     int from = 0, to = 0;
@@ -50,11 +43,11 @@ static void consumer_step(indexbus_consumer *c, indexbus_region *r, int idx, int
         {3, 32, 35, 38}, {8, 1, 5, 9, 13, 17, 21, 25, 29}, {2, 33, 36}, {2, 34, 37}};
     if (k == 4 && idx != 1) {
         for (int i = idx; i < 32; i += 4)
-            expect_w(c, i);
+            MP_EXPECTF(c, "w%d", i);
         MP_EXPECT_ST(c, INDEXBUS_EMPTY);
     } else if (k == 6) {
         for (int i = 1; i <= rest[idx][0]; i++)
-            expect_w(c, rest[idx][i]);
+            MP_EXPECTF(c, "w%d", rest[idx][i]);
         MP_EXPECT_ST(c, INDEXBUS_EMPTY);
     } else if (k == 8) {
         MP_WAIT(mp_info(r).producers_live == 0);
@@ -62,29 +55,22 @@ static void consumer_step(indexbus_consumer *c, indexbus_region *r, int idx, int
     }
 }
 
-static int child(int role)
+/* Phase k of child `role` (mp_script): the producer closes in phase 7, the
+ * consumers after the last phase. */
+static void child_step(int role, int k)
 {
-    mp_child();
-    indexbus_region *r = mp_open(g_name);
-    indexbus_producer *p = NULL;
-    indexbus_consumer *c = NULL;
-    for (int k = 1; k <= LAST_PHASE; k++) {
-        mp_child_phase(g_ctl, (uint32_t)k);
-        if (k == 1 && role == 0)
-            REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
-        else if (k == 1)
-            REQUIRE_OK(indexbus_consumer_open(r, (uint32_t)role - 1, &c));
-        else if (role == 0 && k == 7)
-            REQUIRE_OK(indexbus_producer_close(p));
-        else if (role == 0)
-            producer_step(p, k);
-        else
-            consumer_step(c, r, role - 1, k);
-        mp_child_done(g_ctl, (uint32_t)k);
-    }
-    indexbus_consumer_close(c);
-    indexbus_region_close(r);
-    return 0;
+    if (k == 1 && role == 0)
+        mp_role_open_producer(INDEXBUS_PRODUCER_SPSC);
+    else if (k == 1)
+        mp_role_open_consumer((uint32_t)role - 1);
+    else if (role == 0 && k == 7)
+        mp_role_close_producer();
+    else if (role == 0)
+        producer_step(mp_role_p, k);
+    else
+        consumer_step(mp_role_c, mp_child_region, role - 1, k);
+    if (role != 0 && k == LAST_PHASE)
+        mp_role_close_consumer();
 }
 
 /* Route one message (retrying while the source is still EMPTY) and check it
@@ -105,12 +91,10 @@ static void route_to(indexbus_router *rt, uint32_t to, int line)
 int main(void)
 {
     mp_guard();
+    static const mp_script script = {CHILDREN, LAST_PHASE, child_step, NULL};
     g_name = ib_test_name("swq");
-    g_ctl = mp_ctl_new();
     indexbus_region *r = mp_create(g_name, INDEXBUS_KIND_FANOUT, SLOTS, 64, QCAP, CONSUMERS);
-    pid_t pids[CHILDREN];
-    for (int i = 0; i < (int)CHILDREN; i++)
-        pids[i] = ib_spawn(child, i);
+    g_ctl = mp_script_spawn(&script, g_name);
     indexbus_router *rt;
     REQUIRE_OK(indexbus_router_open(r, &rt));
     mp_phase(g_ctl, 1, CHILDREN);
@@ -144,7 +128,7 @@ int main(void)
     mp_phase(g_ctl, 6, CHILDREN);
     mp_phase(g_ctl, 7, CHILDREN);
     mp_phase(g_ctl, 8, CHILDREN);
-    if (mp_join_all(pids, CHILDREN))
+    if (mp_script_join())
         ib_test_failures++;
 
     info = mp_info(r);
