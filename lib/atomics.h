@@ -27,6 +27,9 @@
 #define ib_cas_acq_rel(p, expected, desired)                                          \
     __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_ACQ_REL, \
                                 __ATOMIC_ACQUIRE)
+#define ib_cas_release(p, expected, desired)                                          \
+    __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_RELEASE, \
+                                __ATOMIC_RELAXED)
 #define ib_cas_relaxed(p, expected, desired) \
     __atomic_compare_exchange_n((p), (expected), (desired), 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED)
 

@@ -20,106 +20,8 @@ struct indexbus_consumer {
     uint32_t borrowed; /* slot index, or NIL */
     uint64_t delivered; /* events: mirror of the consumer's delivered counter */
     indexbus_wake_entry *wake;
+    indexbus_participant *entry; /* our journal for recovery */
 };
-
-static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src);
-static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len);
-static void skip(indexbus_consumer *c, uint32_t src);
-static void release_slot(indexbus_consumer *c, uint32_t idx);
-
-#define IB_LEAVE_WAIT_NS 50000000ull /* a router that is not routing may never ack */
-
-/* Wait until an attached router routes by `epoch` or later: it acks an
- * epoch at the start of a step, so every step that still used the old set
- * of consumers has finished. Bounded: a router that is not routing may
- * never ack. */
-static void await_router(ib_view *v, uint32_t epoch)
-{
-    if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
-        return; /* a router that attaches later reads the owners itself */
-    indexbus_wake_entry *rw = &v->wake[v->consumer_count];
-    ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
-    ib_futex_wake(&rw->seq);
-    uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
-    /* pairs with the router's release store of seen_epoch in refresh_present */
-    while (ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
-           (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
-           ib_now_monotonic_ns() < deadline)
-        sched_yield();
-}
-
-/* A fanout consumer's queue is its own: what is left in it would hold
- * broadcast slots from everyone, so it is handed back on close (after
- * leaving routing) and on open (a previous occupant's leftovers). */
-static void drain(indexbus_consumer *c)
-{
-    uint32_t idx, src, len;
-    for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
-        if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
-            continue; /* already skipped */
-        skip(c, src);
-        release_slot(c, idx);
-    }
-}
-
-INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
-                                        indexbus_consumer **out)
-{
-    if (out == NULL)
-        return INDEXBUS_INVALID_ARGUMENT;
-    *out = NULL;
-    if (region == NULL)
-        return INDEXBUS_INVALID_ARGUMENT;
-    ib_view *v = &region->v;
-    if (index >= v->consumer_count)
-        return INDEXBUS_OUT_OF_RANGE;
-    indexbus_consumer *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return INDEXBUS_NO_MEMORY;
-    int st = ib_participant_attach(v, INDEXBUS_ROLE_CONSUMER, index, &c->part);
-    if (st != INDEXBUS_OK) {
-        free(c);
-        return st;
-    }
-    ib_region_ref(region);
-    c->region = region;
-    c->v = v;
-    c->index = index;
-    c->borrowed = INDEXBUS_SLOT_NIL;
-    c->wake = &v->wake[index];
-    if (v->kind == INDEXBUS_KIND_FANOUT) {
-        ib_spsc_attach_reader(
-            &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
-            v->queue_capacity);
-        drain(c);
-    } else {
-        ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
-        /* pairs with the previous reader's release of head in ib_mpsc_advance */
-        c->mpsc_pos = ib_load_acquire(&v->mpsc->head);
-        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
-    }
-    /* routed to from the router's next step on; wait for it so that a
-     * message published after open returns reaches us */
-    await_router(v, ib_bump_consumer_epoch(v));
-    *out = c;
-    return INDEXBUS_OK;
-}
-
-INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
-{
-    if (c == NULL)
-        return INDEXBUS_OK;
-    if (c->borrowed != INDEXBUS_SLOT_NIL)
-        indexbus_recv_end(c);
-    if (c->v->kind == INDEXBUS_KIND_FANOUT) {
-        await_router(c->v, ib_consumer_leaving(c->v, c->index, c->part));
-        drain(c);
-    }
-    ib_participant_detach(c->v, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
-    ib_region_unref(c->region);
-    free(c);
-    return INDEXBUS_OK;
-}
 
 /* ---- queue access --------------------------------------------------------------- */
 
@@ -127,7 +29,7 @@ static int peek_src(indexbus_consumer *c, uint32_t src, uint32_t *idx)
 {
     if (src == SRC_SPSC)
         return ib_spsc_peek(&c->q, idx);
-    return ib_mpsc_peek(c->v->mpsc, c->v->queue_mask, c->mpsc_pos, idx);
+    return ib_mpsc_peek(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos, idx);
 }
 
 /* Next waiting slot index and the queue it came from. */
@@ -172,6 +74,25 @@ static void release_slot(indexbus_consumer *c, uint32_t idx)
         ib_pool_free(c->v, idx);
 }
 
+/* Take the message at the head of src: journal it, then consume the queue
+ * cell. If we die between the two, a recoverer sees from the queue head
+ * whether the slot is still queued or ours to release. */
+static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
+{
+    ib_store_relaxed(&c->entry->held_pos, src == SRC_SPSC ? c->q.pos : c->mpsc_pos);
+    ib_store_relaxed(&c->entry->held_src, src);
+    ib_store_relaxed(&c->entry->held_slot, idx + 1);
+    advance(c, src);
+}
+
+/* Release a taken slot; the journal is cleared first, so a death in
+ * between can leak the slot (a sweep finds it) but never free it twice. */
+static void give_back(indexbus_consumer *c, uint32_t idx)
+{
+    ib_store_relaxed(&c->entry->held_slot, 0);
+    release_slot(c, idx);
+}
+
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
 static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len)
 {
@@ -210,6 +131,85 @@ static int empty_status(indexbus_consumer *c)
     return disconnected(c) ? INDEXBUS_DISCONNECTED : INDEXBUS_EMPTY;
 }
 
+/* ---- lifecycle ------------------------------------------------------------------- */
+
+/* A fanout consumer's queue is its own: what is left in it would hold
+ * broadcast slots from everyone, so it is handed back on close (after
+ * leaving routing) and on open (a previous occupant's leftovers). */
+static void drain(indexbus_consumer *c)
+{
+    uint32_t idx, src, len;
+    for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
+        if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
+            continue; /* already skipped */
+        ib_store_relaxed(&c->entry->held_pos, c->q.pos);
+        ib_store_relaxed(&c->entry->held_src, SRC_SPSC);
+        ib_store_relaxed(&c->entry->held_slot, idx + 1);
+        skip(c, src);
+        give_back(c, idx);
+    }
+}
+
+INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
+                                        indexbus_consumer **out)
+{
+    if (out == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *out = NULL;
+    if (region == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    ib_view *v = &region->v;
+    if (index >= v->consumer_count)
+        return INDEXBUS_OUT_OF_RANGE;
+    indexbus_consumer *c = calloc(1, sizeof(*c));
+    if (c == NULL)
+        return INDEXBUS_NO_MEMORY;
+    int st = ib_participant_attach(region, INDEXBUS_ROLE_CONSUMER, index, &c->part);
+    if (st != INDEXBUS_OK) {
+        free(c);
+        return st;
+    }
+    ib_region_ref(region);
+    c->region = region;
+    c->v = v;
+    c->index = index;
+    c->borrowed = INDEXBUS_SLOT_NIL;
+    c->wake = &v->wake[index];
+    c->entry = &v->parts->entries[c->part];
+    if (v->kind == INDEXBUS_KIND_FANOUT) {
+        ib_spsc_attach_reader(
+            &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
+            v->queue_capacity);
+        drain(c);
+    } else {
+        ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
+        /* pairs with the previous reader's release of head in ib_mpsc_advance */
+        c->mpsc_pos = ib_load_acquire(&v->mpsc->head);
+        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
+    }
+    /* routed to from the router's next step on; wait for it so that a
+     * message published after open returns reaches us */
+    ib_await_router(v, ib_bump_consumer_epoch(v));
+    *out = c;
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
+{
+    if (c == NULL)
+        return INDEXBUS_OK;
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        indexbus_recv_end(c);
+    if (c->v->kind == INDEXBUS_KIND_FANOUT) {
+        ib_await_router(c->v, ib_consumer_leaving(c->v, c->index, c->part));
+        drain(c);
+    }
+    ib_participant_detach(c->region, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
+    ib_region_unref(c->region);
+    free(c);
+    return INDEXBUS_OK;
+}
+
 /* ---- receive --------------------------------------------------------------------- */
 
 INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len)
@@ -229,8 +229,8 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
         return INDEXBUS_BUFFER_TOO_SMALL;
     if (n)
         memcpy(buf, ib_slot_data(c->v, idx), n);
-    advance(c, src);
-    release_slot(c, idx);
+    take(c, idx, src);
+    give_back(c, idx);
     return INDEXBUS_OK;
 }
 
@@ -246,7 +246,7 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
         return empty_status(c);
     if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
         return st;
-    advance(c, src); /* the slot reference, not the queue cell, keeps the data */
+    take(c, idx, src); /* the slot reference, not the queue cell, keeps the data */
     c->borrowed = idx;
     *data = ib_slot_data(c->v, idx);
     *len = n;
@@ -259,7 +259,7 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
         return INDEXBUS_INVALID_ARGUMENT;
     if (c->borrowed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    release_slot(c, c->borrowed);
+    give_back(c, c->borrowed);
     c->borrowed = INDEXBUS_SLOT_NIL;
     return INDEXBUS_OK;
 }
@@ -275,7 +275,6 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
         return INDEXBUS_BAD_STATE;
     uint8_t *dst = buf;
     size_t used = 0, k = 0;
-    uint32_t first = INDEXBUS_SLOT_NIL, last = INDEXBUS_SLOT_NIL;
     int st = INDEXBUS_OK;
     while (k < max_msgs) {
         uint32_t idx, src, n;
@@ -292,18 +291,9 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
             memcpy(dst + used, ib_slot_data(c->v, idx), n);
         used += n;
         lens[k++] = n;
-        advance(c, src);
-        /* chain slots we now own so they go back to the pool in one CAS */
-        if (ib_slot_unref(c->v, idx) == 1) {
-            if (first == INDEXBUS_SLOT_NIL)
-                first = idx;
-            else
-                ib_store_relaxed(&ib_slot(c->v, last)->next_free, idx);
-            last = idx;
-        }
+        take(c, idx, src);
+        give_back(c, idx);
     }
-    if (first != INDEXBUS_SLOT_NIL)
-        ib_pool_free_chain(c->v, first, last);
     *count = k;
     if (k > 0)
         return INDEXBUS_OK;
@@ -347,6 +337,9 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;
         ib_park(c->wake, has_message, c, left < IB_MAX_PARK_NS ? left : IB_MAX_PARK_NS);
+        /* a long wait may be a dead peer's doing: recover between parks */
+        indexbus_recover_report rep = {.size = sizeof(rep)};
+        ib_recover(c->region, 0, &rep);
     }
 }
 

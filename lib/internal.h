@@ -55,8 +55,10 @@ typedef struct ib_view {
 struct indexbus_region {
     ib_view v;
     size_t map_len;
-    int fd;
+    int fd;        /* holds this process's liveness locks (one OFD) */
+    int probe_fd;  /* a second OFD: sees our own locks as conflicts; -1 until needed */
     uint32_t refs; /* user ref + one per open handle; atomic */
+    uint64_t mine[INDEXBUS_MAX_PARTICIPANTS / 64]; /* atomic: entries this process locked */
     char name[256];
 };
 
@@ -72,9 +74,18 @@ void ib_region_unref(indexbus_region *r);
 uint64_t ib_now_realtime_ns(void);
 uint64_t ib_now_monotonic_ns(void);
 
-/* participants.c: attach/detach in the participant table. */
-int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *slot_out);
-void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t index);
+/* participants.c: attach/detach in the participant table, liveness. */
+int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out);
+void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uint32_t index);
+/* 1 alive, 0 dead (ACTIVE but its lock is gone), -1 free or unknown. */
+int ib_participant_alive(indexbus_region *r, uint32_t slot);
+int ib_open_probe(indexbus_region *r);
+uint64_t ib_entry_offset(const ib_view *v, uint32_t slot);
+void ib_await_router(ib_view *v, uint32_t epoch);
+int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, short type);
+int ib_is_mine(indexbus_region *r, uint32_t slot);
+/* recover.c: recover dead participants if any; cheap when all are alive. */
+int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep);
 uint32_t ib_bump_consumer_epoch(ib_view *v);
 uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot);
 

@@ -1,9 +1,46 @@
 /* participants.c - register handles in the region's participant table and
  * keep the live counts that disconnect detection reads. */
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "atomics.h"
 #include "internal.h"
+
+uint64_t ib_entry_offset(const ib_view *v, uint32_t slot)
+{
+    return (uint64_t)((const uint8_t *)&v->parts->entries[slot] - v->base);
+}
+
+/* Non-blocking OFD lock (or unlock) of the first byte of entry `slot`. */
+int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, short type)
+{
+    struct flock fl = {0};
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)ib_entry_offset(v, slot);
+    fl.l_len = 1;
+    return fcntl(fd, F_OFD_SETLK, &fl) == 0;
+}
+
+/* Claim bit `slot` of the process-local map of entries we hold; 0 if a
+ * handle of ours already does (our OFD would not see its lock). */
+static int claim_mine(indexbus_region *r, uint32_t slot)
+{
+    uint64_t bit = 1ull << (slot % 64);
+    return !(__atomic_fetch_or(&r->mine[slot / 64], bit, __ATOMIC_ACQ_REL) & bit);
+}
+
+static void drop_mine(indexbus_region *r, uint32_t slot)
+{
+    __atomic_fetch_and(&r->mine[slot / 64], ~(1ull << (slot % 64)), __ATOMIC_ACQ_REL);
+}
+
+int ib_is_mine(indexbus_region *r, uint32_t slot)
+{
+    return (__atomic_load_n(&r->mine[slot / 64], __ATOMIC_ACQUIRE) >> (slot % 64)) & 1;
+}
 
 static uint32_t *exclusive_owner(ib_view *v, uint32_t role, uint32_t index)
 {
@@ -46,17 +83,93 @@ uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot)
     return ib_bump_consumer_epoch(v);
 }
 
-int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *slot_out)
+/* Take a free entry: its liveness lock first, then the state word, so an
+ * ACTIVE entry is never unlocked while its owner lives. */
+static uint32_t take_entry(indexbus_region *r)
 {
+    ib_view *v = &r->v;
     indexbus_participant *e = v->parts->entries;
-    uint32_t slot = INDEXBUS_MAX_PARTICIPANTS;
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
-        uint32_t expect = INDEXBUS_PARTICIPANT_FREE;
-        if (ib_cas_acq_rel(&e[i].state, &expect, INDEXBUS_PARTICIPANT_ACTIVE)) {
-            slot = i;
-            break;
+        if (ib_load_relaxed(&e[i].state) != INDEXBUS_PARTICIPANT_FREE || !claim_mine(r, i))
+            continue;
+        if (ib_lock_entry(r->fd, v, i, F_WRLCK)) {
+            uint32_t expect = INDEXBUS_PARTICIPANT_FREE;
+            if (ib_cas_acq_rel(&e[i].state, &expect, INDEXBUS_PARTICIPANT_ACTIVE))
+                return i;
+            ib_lock_entry(r->fd, v, i, F_UNLCK); /* a dead entry awaiting recovery */
         }
+        drop_mine(r, i);
     }
+    return INDEXBUS_MAX_PARTICIPANTS;
+}
+
+static void release_entry(indexbus_region *r, uint32_t slot)
+{
+    ib_store_release(&r->v.parts->entries[slot].state, INDEXBUS_PARTICIPANT_FREE);
+    ib_lock_entry(r->fd, &r->v, slot, F_UNLCK);
+    drop_mine(r, slot);
+}
+
+int ib_open_probe(indexbus_region *r)
+{
+    int fd = __atomic_load_n(&r->probe_fd, __ATOMIC_ACQUIRE);
+    if (fd >= 0)
+        return fd;
+    /* /proc/self/fd re-opens the same file as a new open file description */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", r->fd);
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int expect = -1;
+    if (!__atomic_compare_exchange_n(&r->probe_fd, &expect, fd, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        close(fd);
+        fd = expect;
+    }
+    return fd;
+}
+
+int ib_participant_alive(indexbus_region *r, uint32_t slot)
+{
+    ib_view *v = &r->v;
+    if (ib_load_acquire(&v->parts->entries[slot].state) != INDEXBUS_PARTICIPANT_ACTIVE)
+        return -1;
+    if (ib_is_mine(r, slot))
+        return 1;
+    int fd = ib_open_probe(r);
+    if (fd < 0)
+        return -1;
+    struct flock fl = {0};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)ib_entry_offset(v, slot);
+    fl.l_len = 1;
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+        return -1;
+    return fl.l_type != F_UNLCK;
+}
+
+static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out);
+
+/* A role held by a dead process (or a table full of dead entries) frees up
+ * once recovered, so a refused attach recovers and tries once more. */
+int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out)
+{
+    int st = attach_once(r, role, index, slot_out);
+    if (st != INDEXBUS_BUSY)
+        return st;
+    indexbus_recover_report rep = {.size = sizeof(rep)};
+    if (ib_recover(r, 0, &rep) != INDEXBUS_OK || rep.dead == 0)
+        return st;
+    return attach_once(r, role, index, slot_out);
+}
+
+static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out)
+{
+    ib_view *v = &r->v;
+    indexbus_participant *e = v->parts->entries;
+    uint32_t slot = take_entry(r);
     if (slot == INDEXBUS_MAX_PARTICIPANTS)
         return INDEXBUS_BUSY; /* table full */
     e[slot].role = role;
@@ -68,7 +181,7 @@ int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *s
     if (owner != NULL) {
         uint32_t expect = 0;
         if (!ib_cas_acq_rel(owner, &expect, slot + 1)) {
-            ib_store_release(&e[slot].state, INDEXBUS_PARTICIPANT_FREE);
+            release_entry(r, slot);
             return INDEXBUS_BUSY;
         }
     }
@@ -81,8 +194,9 @@ int ib_participant_attach(ib_view *v, uint32_t role, uint32_t index, uint32_t *s
 }
 
 /* role and index come from the caller's handle, not from shared memory */
-void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t index)
+void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uint32_t index)
 {
+    ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
     uint32_t *owner = exclusive_owner(v, role, index);
     uint32_t *live, *ever;
@@ -100,6 +214,29 @@ void ib_participant_detach(ib_view *v, uint32_t slot, uint32_t role, uint32_t in
     e->index = 0;
     e->pid = 0;
     e->attach_time_ns = 0;
-    ib_store_release(&e->state, INDEXBUS_PARTICIPANT_FREE);
+    e->held_slot = e->held_src = 0;
+    e->held_pos = e->mpsc_reserve = 0;
+    release_entry(r, slot);
     ib_wake_all(v); /* parked peers re-check for DISCONNECTED */
+}
+
+#define IB_LEAVE_WAIT_NS 50000000ull /* a router that is not routing may never ack */
+
+/* Wait until an attached router routes by `epoch` or later: it acks an
+ * epoch at the start of a step, so every step that still used the old set
+ * of consumers has finished. Bounded: a router that is not routing may
+ * never ack. */
+void ib_await_router(ib_view *v, uint32_t epoch)
+{
+    if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
+        return; /* a router that attaches later reads the owners itself */
+    indexbus_wake_entry *rw = &v->wake[v->consumer_count];
+    ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
+    ib_futex_wake(&rw->seq);
+    uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
+    /* pairs with the router's release store of seen_epoch in refresh_present */
+    while (ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
+           (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
+           ib_now_monotonic_ns() < deadline)
+        sched_yield();
 }

@@ -14,6 +14,7 @@ struct indexbus_producer {
     ib_spsc q;          /* SPSC producer queue, writer side */
     uint64_t published; /* SPSC: mirror of counters.published_spsc */
     indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
+    indexbus_participant *entry; /* our journal for recovery */
 };
 
 INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
@@ -29,7 +30,7 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
         return INDEXBUS_NO_MEMORY;
     ib_view *v = &region->v;
     int st = ib_participant_attach(
-        v, type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER,
+        region, type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER,
         0, &p->part);
     if (st != INDEXBUS_OK) {
         free(p);
@@ -45,6 +46,7 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
         p->published = ib_load_relaxed(&v->counters->published_spsc);
     }
     p->wake = &v->wake[v->kind == INDEXBUS_KIND_FANOUT ? v->consumer_count : 0];
+    p->entry = &v->parts->entries[p->part];
     *out = p;
     return INDEXBUS_OK;
 }
@@ -55,7 +57,7 @@ INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
         return INDEXBUS_OK;
     if (p->claimed != INDEXBUS_SLOT_NIL)
         indexbus_abort(p);
-    ib_participant_detach(p->v, p->part,
+    ib_participant_detach(p->region, p->part,
                           p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
                                                             : INDEXBUS_ROLE_MPSC_PRODUCER,
                           0);
@@ -89,14 +91,14 @@ static int take_slot(indexbus_producer *p, uint32_t *idx)
 static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
 {
     indexbus_slot_header *s = ib_slot(p->v, idx);
-    int st = INDEXBUS_OK;
     s->len = len;
-    s->owner = 0; /* the queue holds it from the push on; never touch it after */
     ib_store_relaxed(&s->refcount, 1); /* published by the queue's release below */
-    if (p->type == INDEXBUS_PRODUCER_SPSC)
-        ib_spsc_put(&p->q, idx);
-    else
-        st = ib_mpsc_push(p->v->mpsc, p->v->queue_mask, idx);
+    if (p->type == INDEXBUS_PRODUCER_SPSC) {
+        ib_spsc_put(&p->q, idx); /* owner stays ours until flush publishes it */
+        return INDEXBUS_OK;
+    }
+    s->owner = 0; /* the queue holds it from the push on; never touch it after */
+    int st = ib_mpsc_push(p->v->mpsc, p->v->queue_mask, idx, &p->entry->mpsc_reserve);
     if (st != INDEXBUS_OK)
         s->owner = p->part + 1; /* not queued: still ours */
     return st;
@@ -107,6 +109,9 @@ static void flush(indexbus_producer *p, uint64_t n)
 {
     indexbus_counters_global *c = p->v->counters;
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
+        /* hand the batch's slots to the queue: clear owners, then publish */
+        for (uint64_t pos = p->q.pos - n; pos != p->q.pos; pos++)
+            ib_slot(p->v, p->q.cells[pos & p->q.mask])->owner = 0;
         ib_spsc_publish(&p->q);
         p->published += n;
         ib_store_relaxed(&c->published_spsc, p->published); /* single writer */

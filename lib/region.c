@@ -97,6 +97,7 @@ static indexbus_region *region_new(const char *name, int fd, uint8_t *base, size
         return NULL;
     ib_view_init(&r->v, base, g);
     r->fd = fd;
+    r->probe_fd = -1;
     r->map_len = len;
     r->refs = 1;
     strncpy(r->name, name, sizeof(r->name) - 1);
@@ -110,6 +111,8 @@ void ib_region_unref(indexbus_region *r)
     if (ib_fetch_sub_acq_rel(&r->refs, 1) != 1)
         return;
     munmap(r->v.base, r->map_len);
+    if (r->probe_fd >= 0)
+        close(r->probe_fd);
     close(r->fd);
     free(r);
 }

@@ -113,44 +113,45 @@ static inline uint64_t ib_spsc_depth(const indexbus_spsc_ctl *ctl, uint32_t cap)
 /* ---- MPSC index queue (bounded, per-cell sequence) ---------------------------
  * cell.seq == pos: free for the writer of pos; == pos + 1: holds pos's value. */
 
-static inline int ib_mpsc_push(indexbus_mpsc_ctl *ctl, uint32_t mask, uint32_t idx)
+/* Push idx. *journal (the producer's participant entry) holds position + 1
+ * while a cell may be ours, so a recoverer can skip it if we die. */
+static inline int ib_mpsc_push(indexbus_mpsc_ctl *ctl, uint32_t mask, uint32_t idx,
+                               uint64_t *journal)
 {
     indexbus_mpsc_cell *cells = (indexbus_mpsc_cell *)(ctl + 1);
-    uint64_t pos = ib_load_relaxed(&ctl->tail);
-    indexbus_mpsc_cell *cell;
     for (;;) {
-        cell = &cells[pos & mask];
-        /* pairs with the release store of seq in ib_mpsc_advance (cell freed) */
-        uint64_t seq = ib_load_acquire(&cell->seq);
-        int64_t dif = (int64_t)(seq - pos);
-        if (dif == 0) {
-            if (ib_cas_relaxed(&ctl->tail, &pos, pos + 1))
-                break;
-        } else if (dif < 0) {
-            return INDEXBUS_FULL;
-        } else {
-            uint64_t t = ib_load_relaxed(&ctl->tail);
-            if (t == pos)
-                return INDEXBUS_CORRUPT; /* seq ahead of every reservation */
-            pos = t;
+        uint64_t pos = ib_load_relaxed(&ctl->tail);
+        indexbus_mpsc_cell *cell;
+        for (;;) {
+            cell = &cells[pos & mask];
+            /* pairs with the release store of seq in ib_mpsc_advance (cell freed) */
+            uint64_t seq = ib_load_acquire(&cell->seq);
+            int64_t dif = (int64_t)(seq - pos);
+            if (dif == 0) {
+                ib_store_relaxed(journal, pos + 1); /* before the reservation */
+                if (ib_cas_relaxed(&ctl->tail, &pos, pos + 1))
+                    break;
+            } else if (dif < 0) {
+                ib_store_relaxed(journal, 0);
+                return INDEXBUS_FULL;
+            } else {
+                uint64_t t = ib_load_relaxed(&ctl->tail);
+                if (t == pos) {
+                    ib_store_relaxed(journal, 0);
+                    return INDEXBUS_CORRUPT; /* seq ahead of every reservation */
+                }
+                pos = t;
+            }
         }
+        ib_store_relaxed(&cell->value, idx);
+        uint64_t expect = pos;
+        /* release pairs with the acquire load of seq in ib_mpsc_peek */
+        int ok = ib_cas_release(&cell->seq, &expect, pos + 1);
+        ib_store_relaxed(journal, 0);
+        if (ok)
+            return INDEXBUS_OK;
+        /* a recoverer took us for dead and skipped the cell: reserve again */
     }
-    ib_store_relaxed(&cell->value, idx);
-    /* pairs with the acquire load of seq in ib_mpsc_peek */
-    ib_store_release(&cell->seq, pos + 1);
-    return INDEXBUS_OK;
-}
-
-static inline int ib_mpsc_peek(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t pos, uint32_t *idx)
-{
-    indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[pos & mask];
-    /* pairs with the release store of seq in ib_mpsc_push */
-    uint64_t seq = ib_load_acquire(&cell->seq);
-    if (seq == pos + 1) {
-        *idx = ib_load_relaxed(&cell->value);
-        return INDEXBUS_OK;
-    }
-    return seq == pos ? INDEXBUS_EMPTY : INDEXBUS_CORRUPT;
 }
 
 static inline void ib_mpsc_advance(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *pos)
@@ -161,6 +162,26 @@ static inline void ib_mpsc_advance(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64
     (*pos)++;
     /* pairs with acquire loads of head by observers (depth, disconnect) */
     ib_store_release(&ctl->head, *pos);
+}
+
+/* Reader: the next index without consuming it; passes over skipped cells. */
+static inline int ib_mpsc_peek(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *pos, uint32_t *idx)
+{
+    for (uint32_t n = 0; n <= mask; n++) {
+        indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[*pos & mask];
+        /* pairs with the release CAS of seq in ib_mpsc_push */
+        uint64_t seq = ib_load_acquire(&cell->seq);
+        if (seq == *pos + 1) {
+            *idx = ib_load_relaxed(&cell->value);
+            return INDEXBUS_OK;
+        }
+        if (seq == *pos)
+            return INDEXBUS_EMPTY;
+        if (seq != ((*pos + 1) | INDEXBUS_MPSC_SKIP))
+            return INDEXBUS_CORRUPT;
+        ib_mpsc_advance(ctl, mask, pos); /* a dead producer's empty cell */
+    }
+    return INDEXBUS_EMPTY;
 }
 
 static inline uint64_t ib_mpsc_depth(const indexbus_mpsc_ctl *ctl, uint32_t cap)

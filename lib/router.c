@@ -40,7 +40,7 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     indexbus_router *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return INDEXBUS_NO_MEMORY;
-    int st = ib_participant_attach(v, INDEXBUS_ROLE_ROUTER, 0, &r->part);
+    int st = ib_participant_attach(region, INDEXBUS_ROLE_ROUTER, 0, &r->part);
     if (st != INDEXBUS_OK) {
         free(r);
         return st;
@@ -66,7 +66,7 @@ INDEXBUS_API int indexbus_router_close(indexbus_router *r)
 {
     if (r == NULL)
         return INDEXBUS_OK;
-    ib_participant_detach(r->v, r->part, INDEXBUS_ROLE_ROUTER, 0);
+    ib_participant_detach(r->region, r->part, INDEXBUS_ROLE_ROUTER, 0);
     ib_region_unref(r->region);
     free(r);
     return INDEXBUS_OK;
@@ -76,7 +76,7 @@ static int peek_src(indexbus_router *r, uint32_t src, uint32_t *idx)
 {
     if (src == SRC_SPSC)
         return ib_spsc_peek(&r->in, idx);
-    return ib_mpsc_peek(r->v->mpsc, r->v->queue_mask, r->mpsc_pos, idx);
+    return ib_mpsc_peek(r->v->mpsc, r->v->queue_mask, &r->mpsc_pos, idx);
 }
 
 static void advance_src(indexbus_router *r, uint32_t src)
@@ -324,6 +324,11 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
         else
             ib_park(wake, stop_or_consumers_changed, r,
                     park < IB_STALL_PARK_NS ? park : IB_STALL_PARK_NS);
+        if (idle >= spins + yields && (idle - spins - yields) % 64 == 0) {
+            /* idle or stalled for a while: maybe a peer died holding things */
+            indexbus_recover_report rep = {.size = sizeof(rep)};
+            ib_recover(r->region, 0, &rep);
+        }
         idle++;
     }
     /* a stop consumed by this run, whatever ended it; a stop sent before

@@ -59,6 +59,8 @@ INDEXBUS_API size_t indexbus_struct_size(uint32_t which)
     case 4: return sizeof(indexbus_consumer_stats);
     case 5: return sizeof(indexbus_route_result);
     case 6: return sizeof(indexbus_router_loop_config);
+    case 7: return sizeof(indexbus_participant_info);
+    case 8: return sizeof(indexbus_recover_report);
     default: return 0;
     }
 }

@@ -66,7 +66,9 @@ static void test_struct_sizes(void)
     CHECK(indexbus_struct_size(4) == sizeof(indexbus_consumer_stats));
     CHECK(indexbus_struct_size(5) == sizeof(indexbus_route_result));
     CHECK(indexbus_struct_size(6) == sizeof(indexbus_router_loop_config));
-    const uint32_t others[] = {0, 7, 8, 100, 0x80000000u, 0xffffffffu};
+    CHECK(indexbus_struct_size(7) == sizeof(indexbus_participant_info));
+    CHECK(indexbus_struct_size(8) == sizeof(indexbus_recover_report));
+    const uint32_t others[] = {0, 9, 100, 0x80000000u, 0xffffffffu};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         CHECK(indexbus_struct_size(others[i]) == 0);
 }

@@ -169,6 +169,50 @@ typedef struct indexbus_consumer_stats {
 INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, uint32_t consumer,
                                                 indexbus_consumer_stats *stats);
 
+/* ---- liveness and recovery ---------------------------------------------- */
+
+/* Every attached handle holds an OFD lock on its participant entry, which
+ * the kernel drops when the process dies: death is definitive and a reused
+ * pid cannot fool it. Recovery hands a dead participant's resources back. */
+
+typedef struct indexbus_participant_info {
+    uint32_t size;   /* caller sets sizeof(indexbus_participant_info) */
+    uint32_t role;   /* INDEXBUS_ROLE_* */
+    uint32_t index;  /* consumer index */
+    uint32_t pid;    /* as recorded at attach; informational only */
+    uint32_t alive;  /* 1 alive, 0 dead and awaiting recovery */
+    uint32_t reserved;
+    uint64_t attach_time_ns;
+} indexbus_participant_info;
+
+/* Entry `slot` (0 .. INDEXBUS_MAX_PARTICIPANTS-1) of the participant table:
+ * OK, NOT_FOUND if the entry is free, OUT_OF_RANGE past the table. */
+INDEXBUS_API int indexbus_region_participant(indexbus_region *region, uint32_t slot,
+                                             indexbus_participant_info *info);
+
+#define INDEXBUS_RECOVER_SWEEP 0x1u /* also rebuild the pool; only when nobody is attached */
+
+typedef struct indexbus_recover_report {
+    uint32_t size;            /* caller sets sizeof(indexbus_recover_report) */
+    uint32_t dead;            /* dead participants cleaned up */
+    uint32_t slots_reclaimed; /* claimed, held or unaccounted slots back in the pool */
+    uint32_t cells_skipped;   /* MPSC cells a dead producer reserved but never filled */
+    uint64_t dropped;         /* messages discarded with a dead fanout consumer's queue */
+    uint64_t elapsed_ns;      /* time recovery took */
+} indexbus_recover_report;
+
+/* Find dead participants and undo what they held: exclusive roles and live
+ * counts, claimed slots, a dead fanout consumer's queue, held slots, MPSC
+ * reservations. Safe while others run. With INDEXBUS_RECOVER_SWEEP and no
+ * participant attached, also rebuilds the free pool from what the queues
+ * still reference (BUSY if someone is attached). report may be NULL. */
+INDEXBUS_API int indexbus_region_recover(indexbus_region *region, uint32_t flags,
+                                         indexbus_recover_report *report);
+
+/* Remove region `name` if every participant in it is dead (after recovering
+ * it): OK if removed, BUSY if someone is alive, or the open error. */
+INDEXBUS_API int indexbus_region_gc(const char *name);
+
 /* ---- producers ----------------------------------------------------------- */
 
 #define INDEXBUS_PRODUCER_SPSC 1u /* exclusive: one per region (BUSY otherwise) */
@@ -293,7 +337,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *consumer, void *buf, siz
 
 /* sizeof the named public struct, so bindings can check their mirrors:
  * 1 region_config, 2 open_config, 3 info, 4 consumer_stats, 5 route_result,
- * 6 router_loop_config; 0 for anything else. */
+ * 6 router_loop_config, 7 participant_info, 8 recover_report; 0 otherwise. */
 INDEXBUS_API size_t indexbus_struct_size(uint32_t which);
 
 #ifdef __cplusplus

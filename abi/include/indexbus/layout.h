@@ -141,13 +141,24 @@ typedef struct indexbus_participants_ctl {
  * bit also set the consumer is closing: still owned, no longer routed to. */
 #define INDEXBUS_OWNER_LEAVING 0x80000000u
 
+/*
+ * Liveness: while a participant is attached, its process holds an OFD write
+ * lock (F_OFD_SETLK) on the first byte of its entry in the region file. The
+ * kernel drops it when the process dies, so an ACTIVE entry whose byte is
+ * unlocked belongs to a dead process, whatever became of its pid.
+ */
 typedef struct indexbus_participant {
     uint32_t state;          /* (atomic) INDEXBUS_PARTICIPANT_* */
     uint32_t role;           /* INDEXBUS_ROLE_* */
     uint32_t index;          /* consumer index, else 0 */
     uint32_t pid;
     uint64_t attach_time_ns; /* CLOCK_REALTIME */
-    uint8_t reserved[40];
+    /* journal for recovery, written only by the participant itself: */
+    uint32_t held_slot;      /* consumer: slot + 1 taken off a queue, not yet released; 0 = none */
+    uint32_t held_src;       /* consumer: queue it came from: 0 own/SPSC, 1 MPSC */
+    uint64_t held_pos;       /* consumer: that queue's position it was taken from */
+    uint64_t mpsc_reserve;   /* MPSC producer: position + 1 it is reserving or filling; 0 = none */
+    uint8_t reserved[16];
 } indexbus_participant;
 
 typedef struct indexbus_participants_section {
@@ -212,8 +223,13 @@ typedef struct indexbus_mpsc_ctl {
     uint8_t pad1[56];
 } indexbus_mpsc_ctl;
 
+/* A recoverer marks a cell that a dead producer reserved but never filled:
+ * seq = (pos + 1) | SKIP. Readers pass over it without a message; writers
+ * publish with a CAS pos -> pos + 1, so a skipped writer notices and retries. */
+#define INDEXBUS_MPSC_SKIP (1ull << 63)
+
 typedef struct indexbus_mpsc_cell {
-    uint64_t seq;   /* (atomic) pos: free for pos; pos+1: holds pos's value */
+    uint64_t seq;   /* (atomic) pos: free for pos; pos+1: holds pos's value; see SKIP */
     uint32_t value; /* slot index */
     uint32_t reserved;
 } indexbus_mpsc_cell;
@@ -269,6 +285,10 @@ INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, consumer_epoch, 32);
 INDEXBUS_ASSERT_SIZE(indexbus_participant, 64);
 INDEXBUS_ASSERT_OFF(indexbus_participant, pid, 12);
 INDEXBUS_ASSERT_OFF(indexbus_participant, attach_time_ns, 16);
+INDEXBUS_ASSERT_OFF(indexbus_participant, held_slot, 24);
+INDEXBUS_ASSERT_OFF(indexbus_participant, held_src, 28);
+INDEXBUS_ASSERT_OFF(indexbus_participant, held_pos, 32);
+INDEXBUS_ASSERT_OFF(indexbus_participant, mpsc_reserve, 40);
 INDEXBUS_ASSERT_OFF(indexbus_participants_section, consumer_owner, 64);
 INDEXBUS_ASSERT_OFF(indexbus_participants_section, entries, 320);
 INDEXBUS_ASSERT_SIZE(indexbus_participants_section, 320 + 64 * INDEXBUS_MAX_PARTICIPANTS);

@@ -88,14 +88,15 @@ func statusName(err error) (string, bool) {
 	return "", false
 }
 
-// fail prints the fail line for a failed operation and returns exit status 1.
+// fail prints the fail line for a failed operation and returns exit status 1:
+// {"ev":"fail","status":NAME,"what":"OP: TEXT",...} (status only for binding errors).
 func fail(op string, err error, extra ...kv) int {
-	fields := []kv{{"ev", "fail"}, {"op", op}}
+	fields := []kv{{"ev", "fail"}}
 	if name, ok := statusName(err); ok {
 		fields = append(fields, kv{"status", name})
 	}
+	fields = append(fields, kv{"what", op + ": " + err.Error()})
 	fields = append(fields, extra...)
-	fields = append(fields, kv{"error", err.Error()})
 	emit(fields...)
 	fmt.Fprintf(os.Stderr, "go agent: %s: %v\n", op, err)
 	return 1
@@ -103,12 +104,12 @@ func fail(op string, err error, extra ...kv) int {
 
 // failStatus prints a fail line with an explicit status name (none if "").
 func failStatus(op, status, msg string, extra ...kv) int {
-	fields := []kv{{"ev", "fail"}, {"op", op}}
+	fields := []kv{{"ev", "fail"}}
 	if status != "" {
 		fields = append(fields, kv{"status", status})
 	}
+	fields = append(fields, kv{"what", op + ": " + msg})
 	fields = append(fields, extra...)
-	fields = append(fields, kv{"error", msg})
 	emit(fields...)
 	fmt.Fprintf(os.Stderr, "go agent: %s: %s (%s)\n", op, msg, status)
 	return 1

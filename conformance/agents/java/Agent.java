@@ -146,16 +146,19 @@ public final class Agent {
         OUT.append(sb);
     }
 
-    /** Prints a fail line for op and returns the exception to throw. */
+    /**
+     * Prints {@code {"ev":"fail","status":NAME,"what":"OP: TEXT",...}} (status only for binding
+     * errors) and returns the exception to throw.
+     */
     private static Failed fail(String op, Throwable e, Object... extra) {
-        List<Object> f = new ArrayList<>(List.of("ev", "fail", "op", op));
+        List<Object> f = new ArrayList<>(List.of("ev", "fail"));
         if (e instanceof IndexBusException) {
             f.add("status");
             f.add(((IndexBusException) e).statusName());
         }
+        f.add("what");
+        f.add(op + ": " + (e.getMessage() != null ? e.getMessage() : e.toString()));
         f.addAll(List.of(extra));
-        f.add("error");
-        f.add(String.valueOf(e.getMessage() != null ? e.getMessage() : e.toString()));
         emit(f.toArray());
         System.err.println("java agent: " + op + ": " + e);
         return new Failed();
@@ -163,14 +166,14 @@ public final class Agent {
 
     /** Prints a fail line with an explicit status name (none if null). */
     private static Failed failStatus(String op, String status, String msg, Object... extra) {
-        List<Object> f = new ArrayList<>(List.of("ev", "fail", "op", op));
+        List<Object> f = new ArrayList<>(List.of("ev", "fail"));
         if (status != null) {
             f.add("status");
             f.add(status);
         }
+        f.add("what");
+        f.add(op + ": " + msg);
         f.addAll(List.of(extra));
-        f.add("error");
-        f.add(msg);
         emit(f.toArray());
         System.err.println("java agent: " + op + ": " + msg);
         return new Failed();

@@ -120,16 +120,17 @@ impl Out {
         let _ = self.w.write_all(l.as_bytes());
     }
 
-    /// A fail line for a binding error; returns `Exit::Failed`.
+    /// `{"ev":"fail","status":NAME,"what":"OP: TEXT",...}` for a binding error;
+    /// returns `Exit::Failed`.
     fn fail(&mut self, op: &str, e: &Error, extra: &[(&str, V<'_>)]) -> Exit {
         let text = e.to_string();
+        let what = format!("{op}: {text}");
         let mut f = vec![
             ("ev", V::S("fail")),
-            ("op", V::S(op)),
             ("status", V::S(e.name())),
+            ("what", V::S(&what)),
         ];
         f.extend(extra.iter().map(|(k, v)| (*k, v.reborrow())));
-        f.push(("error", V::S(&text)));
         self.emit(&f);
         eprintln!("rust agent: {op}: {text} ({})", e.name());
         Exit::Failed
@@ -143,12 +144,13 @@ impl Out {
         msg: &str,
         extra: &[(&str, V<'_>)],
     ) -> Exit {
-        let mut f = vec![("ev", V::S("fail")), ("op", V::S(op))];
+        let what = format!("{op}: {msg}");
+        let mut f = vec![("ev", V::S("fail"))];
         if let Some(s) = status {
             f.push(("status", V::S(s)));
         }
+        f.push(("what", V::S(&what)));
         f.extend(extra.iter().map(|(k, v)| (*k, v.reborrow())));
-        f.push(("error", V::S(msg)));
         self.emit(&f);
         eprintln!("rust agent: {op}: {msg}");
         Exit::Failed
