@@ -11,7 +11,7 @@ use std::mem::{offset_of, size_of};
 
 #[test]
 fn struct_sizes_match_the_library() {
-    let cases: [(u32, &str, usize); 6] = [
+    let cases: [(u32, &str, usize); 8] = [
         (
             1,
             "indexbus_region_config",
@@ -34,6 +34,16 @@ fn struct_sizes_match_the_library() {
             "indexbus_router_loop_config",
             size_of::<indexbus_router_loop_config>(),
         ),
+        (
+            7,
+            "indexbus_participant_info",
+            size_of::<indexbus_participant_info>(),
+        ),
+        (
+            8,
+            "indexbus_recover_report",
+            size_of::<indexbus_recover_report>(),
+        ),
     ];
     for (which, name, rust_size) in cases {
         let c_size = unsafe { indexbus_struct_size(which) };
@@ -43,7 +53,7 @@ fn struct_sizes_match_the_library() {
         );
     }
     assert_eq!(unsafe { indexbus_struct_size(0) }, 0);
-    assert_eq!(unsafe { indexbus_struct_size(7) }, 0);
+    assert_eq!(unsafe { indexbus_struct_size(9) }, 0);
 }
 
 #[test]
