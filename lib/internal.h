@@ -77,7 +77,7 @@ uint64_t ib_now_monotonic_ns(void);
 /* participants.c: attach/detach in the participant table, liveness. */
 int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out);
 void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uint32_t index);
-/* 1 alive, 0 dead (ACTIVE but its lock is gone), -1 free or unknown. */
+/* 1 alive, 0 dead (ACTIVE but its lock is gone), -1 free, -2 cannot tell. */
 int ib_participant_alive(indexbus_region *r, uint32_t slot);
 int ib_open_probe(indexbus_region *r);
 uint64_t ib_entry_offset(const ib_view *v, uint32_t slot);
@@ -86,6 +86,7 @@ int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, short type);
 int ib_is_mine(indexbus_region *r, uint32_t slot);
 /* recover.c: recover dead participants if any; cheap when all are alive. */
 int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep);
+#define IB_RECOVER_BY_ROUTER 0x80000000u /* the caller is the router, between steps */
 uint32_t ib_bump_consumer_epoch(ib_view *v);
 uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot);
 

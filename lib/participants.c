@@ -139,14 +139,14 @@ int ib_participant_alive(indexbus_region *r, uint32_t slot)
         return 1;
     int fd = ib_open_probe(r);
     if (fd < 0)
-        return -1;
+        return -2;
     struct flock fl = {0};
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
     fl.l_start = (off_t)ib_entry_offset(v, slot);
     fl.l_len = 1;
     if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
-        return -1;
+        return -2;
     return fl.l_type != F_UNLCK;
 }
 
@@ -172,11 +172,6 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
     uint32_t slot = take_entry(r);
     if (slot == INDEXBUS_MAX_PARTICIPANTS)
         return INDEXBUS_BUSY; /* table full */
-    e[slot].role = role;
-    e[slot].index = index;
-    e[slot].pid = (uint32_t)getpid();
-    e[slot].attach_time_ns = ib_now_realtime_ns();
-
     uint32_t *owner = exclusive_owner(v, role, index);
     if (owner != NULL) {
         uint32_t expect = 0;
@@ -185,10 +180,17 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
             return INDEXBUS_BUSY;
         }
     }
+    /* count first, name the role last: recovery only uncounts an entry
+     * whose role is written, so a death in between leaves the count one too
+     * high (a missed DISCONNECTED), never too low (a false one) */
     uint32_t *live, *ever; /* consumers tell the router themselves (consumer.c) */
     live_counts(v, role, &live, &ever);
     ib_fetch_add_acq_rel(live, 1);
     ib_store_release(ever, 1);
+    e[slot].index = index;
+    e[slot].pid = (uint32_t)getpid();
+    e[slot].attach_time_ns = ib_now_realtime_ns();
+    ib_store_release(&e[slot].role, role);
     *slot_out = slot;
     return INDEXBUS_OK;
 }
@@ -205,12 +207,13 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
         ib_store_release(owner, 0);
     if (role == INDEXBUS_ROLE_CONSUMER)
         ib_bump_consumer_epoch(v);
+    /* unname the role before uncounting it (see attach_once) */
+    ib_store_release(&e->role, 0);
     /* release: everything this participant published happens-before a peer
      * that reads the lower count with acquire (disconnect checks) */
     ib_fetch_sub_acq_rel(live, 1);
     /* clear the entry so a quiet region's bytes do not depend on who was
      * attached (golden images), then free it */
-    e->role = 0;
     e->index = 0;
     e->pid = 0;
     e->attach_time_ns = 0;

@@ -210,6 +210,7 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
             break;
         memcpy(ib_slot_data(p->v, idx), src, lens[n]);
         if ((st = enqueue(p, idx, lens[n])) != INDEXBUS_OK) {
+            ib_slot(p->v, idx)->owner = 0; /* free slots have no owner */
             ib_pool_free(p->v, idx);
             break;
         }

@@ -41,7 +41,9 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
 static void settle_mpsc_head(const ib_view *v)
 {
     uint64_t h = ib_load_acquire(&v->mpsc->head);
-    if (ib_load_acquire(&v->mpsc_cells[h & v->queue_mask].seq) == h + v->queue_capacity)
+    uint64_t seq = ib_load_acquire(&v->mpsc_cells[h & v->queue_mask].seq);
+    /* freed for the next lap, and maybe already refilled or skipped there */
+    if ((seq & ~INDEXBUS_MPSC_SKIP) - h >= v->queue_capacity)
         ib_store_release(&v->mpsc->head, h + 1);
 }
 
@@ -83,19 +85,17 @@ static indexbus_spsc_ctl *consumer_queue(const ib_view *v, uint32_t index)
     return (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride);
 }
 
+/* The dead consumer owns `index` (its owner word says so). */
 static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t index,
-                                    indexbus_recover_report *rep)
+                                    uint32_t flags, indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
-    /* stop routing to it, as a closing consumer would; if it died before
-     * owning the index, the index and its queue are not its to touch */
-    uint32_t owner = slot + 1;
-    if (!ib_cas_acq_rel(&v->parts->consumer_owner[index], &owner,
-                        (slot + 1) | INDEXBUS_OWNER_LEAVING) &&
-        owner != ((slot + 1) | INDEXBUS_OWNER_LEAVING))
-        return;
-    ib_await_router(v, ib_bump_consumer_epoch(v));
+    /* stop routing to it, as a closing consumer would */
+    ib_store_release(&v->parts->consumer_owner[index], (slot + 1) | INDEXBUS_OWNER_LEAVING);
+    uint32_t epoch = ib_bump_consumer_epoch(v);
+    if (!(flags & IB_RECOVER_BY_ROUTER)) /* a router between steps has nothing in flight */
+        ib_await_router(v, epoch);
     ib_spsc q;
     ib_spsc_attach_reader(&q, consumer_queue(v, index), v->queue_capacity);
     release_held(v, e, q.pos, &rep->slots_reclaimed);
@@ -110,65 +110,70 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
 static void recover_events_consumer(const ib_view *v, const indexbus_participant *e,
                                     indexbus_recover_report *rep)
 {
-    if (ib_load_relaxed(&e->held_src) == 0) {
-        release_held(v, e, ib_load_acquire(&v->spsc->head), &rep->slots_reclaimed);
-    } else {
-        settle_mpsc_head(v);
-        release_held(v, e, ib_load_acquire(&v->mpsc->head), &rep->slots_reclaimed);
-    }
+    settle_mpsc_head(v); /* whatever it was doing when it died */
+    uint64_t head = ib_load_relaxed(&e->held_src) == 0 ? ib_load_acquire(&v->spsc->head)
+                                                        : ib_load_acquire(&v->mpsc->head);
+    release_held(v, e, head, &rep->slots_reclaimed);
     /* its backlog stays queued for the next consumer */
-}
-
-static uint32_t *exclusive_owner(ib_view *v, uint32_t role, uint32_t index)
-{
-    switch (role) {
-    case INDEXBUS_ROLE_SPSC_PRODUCER: return &v->parts->ctl.spsc_owner;
-    case INDEXBUS_ROLE_ROUTER: return &v->parts->ctl.router_owner;
-    case INDEXBUS_ROLE_CONSUMER: return &v->parts->consumer_owner[index];
-    default: return NULL;
-    }
 }
 
 static uint32_t *live_count(ib_view *v, uint32_t role)
 {
     indexbus_participants_ctl *c = &v->parts->ctl;
-    if (role == INDEXBUS_ROLE_CONSUMER)
-        return &c->consumers_live;
-    if (role == INDEXBUS_ROLE_ROUTER)
-        return &c->routers_live;
-    return &c->producers_live;
+    switch (role) {
+    case INDEXBUS_ROLE_SPSC_PRODUCER:
+    case INDEXBUS_ROLE_MPSC_PRODUCER: return &c->producers_live;
+    case INDEXBUS_ROLE_CONSUMER: return &c->consumers_live;
+    case INDEXBUS_ROLE_ROUTER: return &c->routers_live;
+    default: return NULL; /* role not written yet (or garbage): never counted */
+    }
+}
+
+/* Release whatever exclusive role word names `slot`, found by looking at
+ * the words themselves rather than trusting the entry. Returns the consumer
+ * index it owned, or -1. */
+static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
+                         indexbus_recover_report *rep)
+{
+    ib_view *v = &r->v;
+    indexbus_participants_ctl *c = &v->parts->ctl;
+    int consumer = -1;
+    uint32_t *words[2] = {&c->spsc_owner, &c->router_owner};
+    for (int i = 0; i < 2; i++) {
+        uint32_t cur = slot + 1;
+        ib_cas_acq_rel(words[i], &cur, 0);
+    }
+    for (uint32_t i = 0; i < v->consumer_count; i++) {
+        uint32_t cur = ib_load_acquire(&v->parts->consumer_owner[i]);
+        if ((cur & ~INDEXBUS_OWNER_LEAVING) != slot + 1)
+            continue;
+        consumer = (int)i;
+        if (v->kind == INDEXBUS_KIND_FANOUT)
+            recover_fanout_consumer(r, slot, i, flags, rep);
+        ib_store_release(&v->parts->consumer_owner[i], 0);
+        ib_bump_consumer_epoch(v);
+    }
+    return consumer;
 }
 
 /* Undo one dead participant; we hold its entry's lock. */
-static void recover_entry(indexbus_region *r, uint32_t slot, indexbus_recover_report *rep)
+static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
+                          indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
-    uint32_t role = ib_load_relaxed(&e->role), index = ib_load_relaxed(&e->index);
-    int known = role >= INDEXBUS_ROLE_SPSC_PRODUCER && role <= INDEXBUS_ROLE_CONSUMER &&
-                (role != INDEXBUS_ROLE_CONSUMER || index < v->consumer_count) &&
-                (role != INDEXBUS_ROLE_ROUTER || v->kind == INDEXBUS_KIND_FANOUT);
-    if (known) {
-        if (role == INDEXBUS_ROLE_SPSC_PRODUCER || role == INDEXBUS_ROLE_MPSC_PRODUCER) {
-            rep->slots_reclaimed += reclaim_owned(v, slot + 1);
-            rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
-        } else if (role == INDEXBUS_ROLE_CONSUMER && v->kind == INDEXBUS_KIND_FANOUT) {
-            recover_fanout_consumer(r, slot, index, rep);
-        } else if (role == INDEXBUS_ROLE_CONSUMER) {
-            recover_events_consumer(v, e, rep);
-        } else {
-            settle_mpsc_head(v); /* a router reads the MPSC source too */
-        }
-        uint32_t *owner = exclusive_owner(v, role, index);
-        if (owner != NULL) {
-            uint32_t cur = ib_load_relaxed(owner);
-            if ((cur & ~INDEXBUS_OWNER_LEAVING) == slot + 1)
-                ib_cas_acq_rel(owner, &cur, 0);
-        }
-        if (role == INDEXBUS_ROLE_CONSUMER)
-            ib_bump_consumer_epoch(v);
-        dec_saturating(live_count(v, role));
-    }
+    uint32_t role = ib_load_acquire(&e->role);
+    /* producers: what they claimed, and a reservation they never filled */
+    rep->slots_reclaimed += reclaim_owned(v, slot + 1);
+    rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
+    int consumer = release_roles(r, slot, flags, rep);
+    if (consumer >= 0 && v->kind == INDEXBUS_KIND_EVENTS)
+        recover_events_consumer(v, e, rep);
+    if (role == INDEXBUS_ROLE_ROUTER)
+        settle_mpsc_head(v); /* a router reads the MPSC source too */
+    uint32_t *live = live_count(v, role);
+    if (live != NULL)
+        dec_saturating(live);
     memset((uint8_t *)e + 4, 0, sizeof(*e) - 4); /* all but state */
     ib_store_release(&e->state, INDEXBUS_PARTICIPANT_FREE);
     rep->dead++;
@@ -227,6 +232,31 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
     return INDEXBUS_OK;
 }
 
+/* Sweep with every entry's lock held, so nobody can attach meanwhile. */
+static int sweep_quiet(indexbus_region *r, indexbus_recover_report *rep)
+{
+    ib_view *v = &r->v;
+    int probe = ib_open_probe(r);
+    if (probe < 0)
+        return INDEXBUS_IO;
+    struct flock fl = {0};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)ib_entry_offset(v, 0);
+    fl.l_len = (off_t)(ib_entry_offset(v, INDEXBUS_MAX_PARTICIPANTS - 1) + 1 - ib_entry_offset(v, 0));
+    if (fcntl(probe, F_OFD_SETLK, &fl) != 0)
+        return INDEXBUS_BUSY; /* someone is attached (or attaching) */
+    int st = INDEXBUS_OK;
+    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
+            st = INDEXBUS_BUSY;
+    if (st == INDEXBUS_OK)
+        st = sweep(v, rep);
+    fl.l_type = F_UNLCK;
+    fcntl(probe, F_OFD_SETLK, &fl);
+    return st;
+}
+
 int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
@@ -248,13 +278,13 @@ int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep)
             continue;
         }
         if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
-            recover_entry(r, i, rep);
+            recover_entry(r, i, flags, rep);
         ib_lock_entry(probe, v, i, F_UNLCK);
     }
     if (rep->dead)
         ib_wake_all(v); /* parked peers re-check for DISCONNECTED */
     if (st == INDEXBUS_OK && (flags & INDEXBUS_RECOVER_SWEEP))
-        st = alive ? INDEXBUS_BUSY : sweep(v, rep);
+        st = alive ? INDEXBUS_BUSY : sweep_quiet(r, rep);
     pthread_mutex_unlock(&ib_recover_mutex);
     return st;
 }
@@ -286,7 +316,7 @@ INDEXBUS_API int indexbus_region_participant(indexbus_region *region, uint32_t s
     const indexbus_participant *e = &region->v.parts->entries[slot];
     int alive = ib_participant_alive(region, slot);
     if (alive < 0)
-        return INDEXBUS_NOT_FOUND;
+        return alive == -1 ? INDEXBUS_NOT_FOUND : INDEXBUS_IO;
     memset(info, 0, sizeof(*info));
     info->size = sizeof(*info);
     info->role = ib_load_relaxed(&e->role);

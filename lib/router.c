@@ -327,7 +327,7 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
         if (idle >= spins + yields && (idle - spins - yields) % 64 == 0) {
             /* idle or stalled for a while: maybe a peer died holding things */
             indexbus_recover_report rep = {.size = sizeof(rep)};
-            ib_recover(r->region, 0, &rep);
+            ib_recover(r->region, IB_RECOVER_BY_ROUTER, &rep);
         }
         idle++;
     }

@@ -19,7 +19,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 
 cleanup() {
     exec 3>&- 2>/dev/null
-    for r in ev tmo data seq fan wq spsc; do "$IB" unlink "$P-$r" 2>/dev/null; done
+    for r in ev tmo data seq fan wq spsc dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -95,6 +95,58 @@ wait_live() {
     return 1
 }
 
+# wait_attached REGION INDEX: poll `info` until consumer INDEX shows as
+# attached in the consumer table (about 5 s).
+wait_attached() {
+    i=0
+    while [ $i -lt 100 ]; do
+        "$IB" info "$1" 2>/dev/null | awk -v c="$2" '$1 == c && $2 == "yes" { f = 1 } END { exit !f }' &&
+            return 0
+        nap
+        i=$((i + 1))
+    done
+    echo "FAIL: $1: consumer $2 never showed as attached" >&2
+    return 1
+}
+
+# wait_info REGION FRAGMENT: poll `info` until its output contains FRAGMENT.
+wait_info() {
+    i=0
+    while [ $i -lt 100 ]; do
+        "$IB" info "$1" 2>/dev/null | grep -F -q -e "$2" && return 0
+        nap
+        i=$((i + 1))
+    done
+    echo "FAIL: $1: info never showed: $2" >&2
+    return 1
+}
+
+# Attach times and elapsed times vary: section_is compares with them masked.
+TS='YYYY-MM-DD hh:mm:ss.mmm +zzzz' # as wide as a real attach time
+# row ...: one line of the participant table, as `info` formats it.
+row() { printf '  %4s  %-13s  %8s  %8s  %-29s  %s\n' "$@"; }
+# section_is DESC FIRST_LINE: the last command's stdout, from the line
+# FIRST_LINE to the end, times masked, is exactly the content of $T/want.
+section_is() {
+    sed -E -e "s/[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3} [-+][0-9]{4}/$TS/" \
+        -e 's/^(  elapsed +)[0-9]+ /\1N /' "$T/out" |
+        awk -v h="$2" '$0 == h { f = 1 } f' >"$T/got"
+    if cmp -s "$T/want" "$T/got"; then
+        ok
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $1: from \"$2\" on, stdout is not exactly:"
+        sed 's/^/      /' "$T/want"
+        echo "      --- got:"
+        sed 's/^/      /' "$T/got"
+    fi
+}
+# report DEAD SLOTS CELLS DROPPED: the five lines of a recover report.
+report() {
+    printf '  dead participants %s\n  slots reclaimed   %s\n  cells skipped     %s\n' "$1" "$2" "$3"
+    printf '  messages dropped  %s\n  elapsed           N \302\265s\n' "$4"
+}
+
 # ---- usage --------------------------------------------------------------------
 t "help" 0 "usage:" "$IB" help
 has "help lists route" "indexbus route NAME"
@@ -114,6 +166,12 @@ t "--file and --count" 2 "--file and --count exclude each other" \
     "$IB" pub "$P-x" --file /dev/null --count 1
 t "bad route mode" 2 "--mode is broadcast or work-queue" "$IB" route "$P-x" --mode all
 t "command --help" 0 "usage: indexbus create NAME" "$IB" create --help
+t "recover without NAME" 2 "indexbus recover: missing region NAME" "$IB" recover
+t "recover unknown option" 2 "indexbus recover: unknown option '--all'" "$IB" recover "$P-x" --all
+t "gc NAMEs and --dir" 2 "indexbus gc: give region NAMEs or --dir, not both" \
+    "$IB" gc "$P-x" --dir /tmp
+t "help lists recover" 0 "indexbus recover NAME [--sweep]" "$IB" help
+has "help lists gc" "indexbus gc [NAME...] [--dir DIR]"
 
 # ---- create / info / unlink ----------------------------------------------------
 t "create events" 0 "created $P-ev: events, 16 slots x 64 bytes, queue 16, 1 consumer," \
@@ -295,6 +353,135 @@ n1=$(sed -n 's/^consumer 1: \([0-9]*\) message.*/\1/p' "$T/wq1.err")
 status_is "work queue splits 500 messages (got ${n0:-?} + ${n1:-?})" $((${n0:-0} + ${n1:-0})) 500
 file_has "worker 0 order" "$T/wq0.err" "; seq order ok"
 file_has "worker 1 order" "$T/wq1.err" "; seq order ok"
+
+# ---- liveness: dead participants, recover, gc ----------------------------------------
+"$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null
+t "info, nobody attached" 0 "" "$IB" info "$P-dead"
+{ echo participants; row slot role consumer pid attached alive; echo "  (none attached)"; } >"$T/want"
+section_is "empty participant table" participants
+"$IB" sub "$P-dead" --quiet >/dev/null 2>&1 &
+victim=$!
+wait_attached "$P-dead" 0
+t "info, live consumer" 0 "" "$IB" info "$P-dead"
+{ echo participants; row slot role consumer pid attached alive; row 0 consumer 0 $victim "$TS" yes; } >"$T/want"
+section_is "participant table: live consumer" participants
+kill -9 $victim
+wait $victim 2>/dev/null
+t "info, dead consumer" 0 "consumers live    1" "$IB" info "$P-dead"
+{
+    echo participants
+    row slot role consumer pid attached alive
+    row 0 consumer 0 $victim "$TS" NO
+    echo "  NO: 1 dead participant awaiting recovery ('indexbus recover $P-dead')"
+} >"$T/want"
+section_is "participant table: dead consumer" participants
+t "recover a dead consumer" 0 "" "$IB" recover "$P-dead"
+{ echo "region $P-dead: recovered"; report 1 0 0 0; } >"$T/want"
+section_is "recover report" "region $P-dead: recovered"
+t "info after recover" 0 "consumers live    0" "$IB" info "$P-dead"
+{ echo participants; row slot role consumer pid attached alive; echo "  (none attached)"; } >"$T/want"
+section_is "participant table after recover" participants
+t "recover again: nothing dead" 0 "" "$IB" recover "$P-dead"
+{ echo "region $P-dead: recovered"; report 0 0 0 0; } >"$T/want"
+section_is "second recover report" "region $P-dead: recovered"
+t "sub on the recovered index" 0 "consumer 0: 0 messages" "$IB" sub "$P-dead" --timeout-ms 100
+# a refused attach recovers by itself
+"$IB" sub "$P-dead" --quiet >/dev/null 2>&1 &
+victim=$!
+wait_attached "$P-dead" 0
+kill -9 $victim
+wait $victim 2>/dev/null
+t "sub takes over a dead consumer's index" 0 "consumer 0: 0 messages" \
+    "$IB" sub "$P-dead" --timeout-ms 100
+t "attach recovered on the way" 0 "  dead participants 0" "$IB" recover "$P-dead"
+
+# a dead SPSC producer: what it published survives, the role comes back
+"$IB" create "$P-swp" --slots 16 --slot-size 64 >/dev/null
+"$IB" pub "$P-swp" --count 100 --size 8 >/dev/null 2>&1 &
+victim=$!
+wait_info "$P-swp" "free slots        0 of 16"
+wait_info "$P-swp" "published         16"
+kill -9 $victim
+wait $victim 2>/dev/null
+t "info, dead producer" 0 "producers live    1" "$IB" info "$P-swp"
+{
+    echo participants
+    row slot role consumer pid attached alive
+    row 0 spsc-producer - $victim "$TS" NO
+    echo "  NO: 1 dead participant awaiting recovery ('indexbus recover $P-swp')"
+} >"$T/want"
+section_is "participant table: dead producer" participants
+t "recover --sweep a quiet region" 0 "" "$IB" recover "$P-swp" --sweep
+{ echo "region $P-swp: recovered and swept"; report 1 0 0 0; } >"$T/want"
+section_is "recover --sweep report" "region $P-swp: recovered and swept"
+t "info after sweep" 0 "free slots        0 of 16" "$IB" info "$P-swp"
+has "producer no longer live" "producers live    0"
+t "a dead producer's messages survive" 0 "consumer 0: 16 messages, 128 bytes in " \
+    "$IB" sub "$P-swp" --quiet --check-seq --timeout-ms 2000
+has "... in order" "; seq order ok, 0 gaps"
+# attaching works (no BUSY); the consumer that left is what stops it
+t "SPSC role free again" 1 "indexbus: region $P-swp: publish: every peer on the other side has closed" \
+    "$IB" pub "$P-swp" --count 1 --size 8
+
+# gc: refuses a region with a live participant, removes one whose are all dead
+"$IB" create "$P-gc" --slots 16 --slot-size 64 >/dev/null
+"$IB" sub "$P-gc" --quiet >/dev/null 2>&1 &
+victim=$!
+wait_attached "$P-gc" 0
+t "recover --sweep while attached" 1 \
+    "indexbus: region $P-gc: recover --sweep: participants are still attached; --sweep needs a quiet region (1 alive)" \
+    "$IB" recover "$P-gc" --sweep
+{ echo "region $P-gc: recovered, not swept"; report 0 0 0 0; } >"$T/want"
+section_is "refused sweep still reports" "region $P-gc: recovered, not swept"
+t "gc a region in use" 0 "" "$IB" gc "$P-gc"
+stdout_is "gc says in use" "$P-gc: in use (1 alive)\n"
+kill -9 $victim
+wait $victim 2>/dev/null
+t "gc a region whose participants are dead" 0 "" "$IB" gc "$P-gc"
+stdout_is "gc says removed" "$P-gc: removed\n"
+t "gc removed it" 1 "indexbus: region $P-gc: no such region" "$IB" info "$P-gc"
+t "gc a missing region" 1 "indexbus: region $P-gc: no such region" "$IB" gc "$P-gc"
+
+# gc without NAMEs scans a directory (here --dir, so other users' regions
+# in /dev/shm are left alone); only files with the magic are regions
+G=$T/gcdir
+mkdir "$G"
+"$IB" create "$G/quiet" --slots 16 >/dev/null
+"$IB" create "$G/busy" --slots 16 >/dev/null
+"$IB" sub "$G/busy" --quiet >/dev/null 2>&1 &
+held=$!
+printf 'not a region' >"$G/junk"
+{ printf 'IBUS'; head -c 4092 /dev/zero; } >"$G/unready" # magic, never made ready
+ln -s "$G/quiet" "$G/link"
+wait_attached "$G/busy" 0
+t "gc --dir" 1 "indexbus: region $G/unready: region is not initialised yet" "$IB" gc --dir "$G"
+stdout_is "gc --dir report" \
+    "$G/busy: in use (1 alive)\n$G/quiet: removed\ngc: 3 IndexBus regions in $G: 1 removed, 1 in use, 1 failed\n"
+if [ -f "$G/junk" ] && [ -f "$G/unready" ] && [ -f "$G/busy" ] && [ -L "$G/link" ] &&
+    [ ! -e "$G/quiet" ]; then ok; else bad "gc --dir touched only the unused region" "$(ls -l "$G")"; fi
+kill -INT $held
+wait $held
+t "gc --dir once the last one closed" 1 "" "$IB" gc --dir "$G"
+stdout_is "gc --dir second pass" "$G/busy: removed\ngc: 2 IndexBus regions in $G: 1 removed, 0 in use, 1 failed\n"
+
+# ---- permissions: errors name the file ----------------------------------------------
+"$IB" create "$P-perm" --slots 16 --mode 400 >/dev/null
+if [ "$(id -u)" -ne 0 ]; then
+    t "open without permission" 1 \
+        "indexbus: region $P-perm: permission denied (/dev/shm/${P#/}-perm needs read and write access)" \
+        "$IB" info "$P-perm"
+elif setpriv --reuid=65534 --regid=65534 --clear-groups "$IB" version >/dev/null 2>&1; then
+    t "open without permission" 1 \
+        "indexbus: region $P-perm: permission denied (/dev/shm/${P#/}-perm needs read and write access)" \
+        setpriv --reuid=65534 --regid=65534 --clear-groups "$IB" info "$P-perm"
+else
+    echo "cli_test: root, and cannot run $IB as uid 65534 (setpriv): permission check skipped"
+fi
+"$IB" create "$T/real.region" --slots 16 >/dev/null
+ln -s "$T/real.region" "$T/link.region"
+t "open through a symbolic link" 1 \
+    "indexbus: region $T/link.region: permission denied ($T/link.region is a symbolic link; regions are opened without following links)" \
+    "$IB" info "$T/link.region"
 
 # ---- regions this library must refuse ----------------------------------------------
 R2=$T/layout2.region

@@ -1,11 +1,29 @@
 #!/bin/sh
 # deps.sh TOOL... - make sure build tools exist. Installs missing ones with
 # apt-get when running as root on Debian/Ubuntu; otherwise names the
-# packages to install and fails. "libclang" is checked as a library.
+# packages to install and fails. "libclang" is checked as a library;
+# "libfuzzer" (clang's libFuzzer runtime) by linking a fuzz target with clang.
+have_libfuzzer() {
+    command -v clang >/dev/null 2>&1 || return 1
+    d=$(mktemp -d) || return 1
+    printf 'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n);\n%s\n' \
+        'int LLVMFuzzerTestOneInput(const unsigned char *d, unsigned long n) { (void)d; (void)n; return 0; }' \
+        >"$d/t.c"
+    clang -fsanitize=fuzzer "$d/t.c" -o "$d/t" >/dev/null 2>&1
+    rc=$?
+    rm -rf "$d"
+    return $rc
+}
+# The runtime of the clang that is installed, else the default one's.
+libfuzzer_package() {
+    v=$(clang --version 2>/dev/null | sed -n 's/.*clang version \([0-9][0-9]*\).*/\1/p' | head -n 1)
+    if [ -n "$v" ]; then echo "libclang-rt-$v-dev"; else echo libclang-rt-dev; fi
+}
 have() {
     case $1 in
     libclang) ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* \
                   >/dev/null 2>&1 ;;
+    libfuzzer) have_libfuzzer ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
     esac
 }
@@ -14,6 +32,7 @@ package_of() {
     readelf|nm) echo binutils ;;
     setarch) echo util-linux ;;
     libclang) echo libclang-dev ;;
+    libfuzzer) libfuzzer_package ;;
     javac|java) echo openjdk-17-jdk-headless ;;
     mvn) echo maven ;;
     go) echo golang-go ;;

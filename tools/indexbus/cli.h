@@ -35,6 +35,8 @@ int cmd_info(int argc, char **argv);
 int cmd_pub(int argc, char **argv);
 int cmd_sub(int argc, char **argv);
 int cmd_route(int argc, char **argv);
+int cmd_recover(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
 
 /* ---- args.c: option parsing --------------------------------------------- */
 
@@ -98,6 +100,9 @@ int cli_region_error(const char *name, const char *what, int status);
 /* Open a region; on failure explain why (reading the raw header for an
  * incompatible one) and return CLI_ERROR. */
 int cli_open_region(const char *name, indexbus_region **out);
+/* Report a failure to open region `name` as cli_open_region does; returns
+ * CLI_ERROR. */
+int cli_open_error(const char *name, int status);
 /* indexbus_region_info with the size field set; errors are reported. */
 int cli_region_info(const char *name, const indexbus_region *r, indexbus_info *info);
 

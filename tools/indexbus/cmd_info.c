@@ -1,5 +1,6 @@
-/* cmd_info.c - `indexbus info`: header, geometry, counters and a
- * per-consumer table, as one aligned "label  value" listing. */
+/* cmd_info.c - `indexbus info`: header, geometry, counters, a
+ * per-consumer table and the participant table, as one aligned
+ * "label  value" listing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
@@ -35,20 +36,27 @@ static void print_capabilities(uint64_t caps)
     printf("(0x%" PRIx64 ")\n", caps);
 }
 
-/* "2025-01-31 12:00:00.123 +0100" in local time. */
-static void print_time(const char *label, uint64_t realtime_ns)
+/* "2025-01-31 12:00:00.123 +0100" in local time (29 characters). */
+static void format_time(char *buf, size_t cap, uint64_t realtime_ns)
 {
     time_t secs = (time_t)(realtime_ns / 1000000000u);
     unsigned ms = (unsigned)(realtime_ns % 1000000000u / 1000000u);
     struct tm tm;
     char day[32], zone[8];
     if (localtime_r(&secs, &tm) == NULL) {
-        printf(LABEL "%" PRIu64 " ns since the epoch\n", label, realtime_ns);
+        snprintf(buf, cap, "%" PRIu64 " ns since the epoch", realtime_ns);
         return;
     }
     strftime(day, sizeof day, "%Y-%m-%d %H:%M:%S", &tm);
     strftime(zone, sizeof zone, "%z", &tm);
-    printf(LABEL "%s.%03u %s\n", label, day, ms, zone);
+    snprintf(buf, cap, "%s.%03u %s", day, ms, zone);
+}
+
+static void print_time(const char *label, uint64_t realtime_ns)
+{
+    char when[64];
+    format_time(when, sizeof when, realtime_ns);
+    printf(LABEL "%s\n", label, when);
 }
 
 static void print_header(const char *name, const indexbus_info *in)
@@ -110,6 +118,52 @@ static int print_consumers(const char *name, const indexbus_region *r, uint32_t 
     return CLI_OK;
 }
 
+static const char *role_name(uint32_t role, char *buf, size_t cap)
+{
+    switch (role) {
+    case INDEXBUS_ROLE_SPSC_PRODUCER: return "spsc-producer";
+    case INDEXBUS_ROLE_MPSC_PRODUCER: return "mpsc-producer";
+    case INDEXBUS_ROLE_ROUTER: return "router";
+    case INDEXBUS_ROLE_CONSUMER: return "consumer";
+    default: snprintf(buf, cap, "role-%" PRIu32, role); return buf;
+    }
+}
+
+/* Every entry of the participant table that is not free. A dead one (its
+ * process exited without detaching) stays until someone recovers it. */
+static int print_participants(const char *name, indexbus_region *r)
+{
+    uint32_t shown = 0, dead = 0;
+    printf("\nparticipants\n");
+    printf("  %4s  %-13s  %8s  %8s  %-29s  %s\n", "slot", "role", "consumer", "pid",
+           "attached", "alive");
+    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
+        indexbus_participant_info pi = {.size = sizeof pi};
+        int st = indexbus_region_participant(r, i, &pi);
+        if (st == INDEXBUS_NOT_FOUND)
+            continue; /* free entry */
+        if (st != INDEXBUS_OK)
+            return cli_region_error(name, "participants", st);
+        char role[32], index[16], when[64];
+        const char *rn = role_name(pi.role, role, sizeof role);
+        if (pi.role == INDEXBUS_ROLE_CONSUMER)
+            snprintf(index, sizeof index, "%" PRIu32, pi.index);
+        else
+            snprintf(index, sizeof index, "-");
+        format_time(when, sizeof when, pi.attach_time_ns);
+        printf("  %4" PRIu32 "  %-13s  %8s  %8" PRIu32 "  %-29s  %s\n", i, rn, index, pi.pid,
+               when, pi.alive ? "yes" : "NO");
+        shown++;
+        dead += !pi.alive;
+    }
+    if (shown == 0)
+        printf("  (none attached)\n");
+    if (dead != 0)
+        printf("  NO: %" PRIu32 " dead participant%s awaiting recovery ('indexbus recover %s')\n",
+               dead, dead == 1 ? "" : "s", name);
+    return CLI_OK;
+}
+
 static const cli_opt no_opts[] = {{NULL, 0}};
 
 static int name_arg(void *ctx, int opt, const char *v)
@@ -135,6 +189,8 @@ int cmd_info(int argc, char **argv)
         print_geometry(&in);
         print_counters(&in);
         rc = print_consumers(name, r, in.consumer_count);
+        if (rc == CLI_OK)
+            rc = print_participants(name, r);
     }
     indexbus_region_close(r);
     return rc;

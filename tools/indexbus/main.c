@@ -16,7 +16,7 @@ static const command commands[] = {
      "NAME [--kind events|fanout] [--slots N] [--slot-size BYTES] [--queue N] "
      "[--consumers N] [--mode OCTAL] [--prefault]",
      "create a region"},
-    {"info", cmd_info, "NAME", "show a region's header, geometry and counters"},
+    {"info", cmd_info, "NAME", "show a region's header, geometry, counters and participants"},
     {"pub", cmd_pub, "NAME [--mpsc] [--file PATH...] [--count N [--size BYTES]]",
      "publish stdin lines, files, or synthetic messages"},
     {"sub", cmd_sub,
@@ -25,6 +25,9 @@ static const command commands[] = {
     {"route", cmd_route,
      "NAME [--mode broadcast|work-queue] [--source spsc|mpsc|any] [--exit-on-disconnect]",
      "run the router of a fanout region"},
+    {"recover", cmd_recover, "NAME [--sweep]",
+     "hand back what dead participants held"},
+    {"gc", cmd_gc, "[NAME...] [--dir DIR]", "remove regions nobody alive uses"},
     {"unlink", cmd_unlink, "NAME", "remove a region's name"},
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
@@ -39,7 +42,10 @@ static const char help_details[] =
     "         --consumers N: fanout 1..64 (default 4). --mode: file mode (0600).\n"
     "         --prefault: touch every page now.\n"
     "info     header (kind, layout, capabilities, size, creator), geometry,\n"
-    "         counters and a per-consumer table.\n"
+    "         counters, a per-consumer table and the participant table: every\n"
+    "         attached handle with its role, consumer index, pid, attach time and\n"
+    "         whether its process is alive (NO: it died without closing, and what\n"
+    "         it held waits for recovery).\n"
     "pub      default: each line of stdin (newline removed) is one message.\n"
     "         --file PATH...: each file's whole content is one message.\n"
     "         --count N [--size BYTES]: N synthetic messages (default 64 bytes, at\n"
@@ -57,9 +63,25 @@ static const char help_details[] =
     "route    routes a fanout region until SIGINT/SIGTERM, or with\n"
     "         --exit-on-disconnect until the producers are gone and drained.\n"
     "         --mode broadcast (default) or work-queue; --source any (default).\n"
+    "recover  finds participants whose process died (the kernel dropped their\n"
+    "         liveness lock) and hands back what they held: roles, claimed and\n"
+    "         held slots, a dead fanout consumer's queue (its messages are\n"
+    "         dropped), MPSC reservations. Safe while others run; blocking waits,\n"
+    "         idle routers and refused attaches also do it on their own.\n"
+    "         --sweep also rebuilds the free pool from what the queues hold (finds\n"
+    "         slots leaked in rare crash windows); it needs a quiet region: nobody\n"
+    "         attached, and nobody attaching while it runs.\n"
+    "gc       removes each named region whose participants are all dead (after\n"
+    "         recovering them); one nobody is attached to counts as unused, even\n"
+    "         if messages wait in it. Without NAMEs, does so for every file in\n"
+    "         /dev/shm (or --dir DIR, as file paths) that starts with the IndexBus\n"
+    "         magic; other files are never touched. Prints per region \"removed\",\n"
+    "         \"in use (N alive)\" or the error.\n"
     "\n"
     "Exit status: 0 success, 1 error, 2 usage error. sub also exits 1 if it got\n"
-    "fewer than --count messages or --check-seq found a message out of order.\n";
+    "fewer than --count messages or --check-seq found a message out of order;\n"
+    "recover --sweep exits 1 if someone is attached; gc exits 1 if a region\n"
+    "could not be examined (a region in use is not an error).\n";
 
 const char *cli_synopsis(const char *cmd)
 {

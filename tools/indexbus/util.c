@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -103,14 +104,43 @@ static int explain_refusal(const char *name, int status)
     return 0;
 }
 
+/* PERMISSION: name the file the library could not open, and why. */
+static void explain_permission(const char *name, int status)
+{
+    char path[4096];
+    struct stat sb;
+    raw_path(name, path, sizeof path);
+    if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
+        cli_error("region %s: %s (%s is a symbolic link; regions are opened without "
+                  "following links)",
+                  name, indexbus_strerror(status), path);
+    else
+        cli_error("region %s: %s (%s needs read and write access)", name,
+                  indexbus_strerror(status), path);
+}
+
+int cli_open_error(const char *name, int status)
+{
+    if ((status == INDEXBUS_INCOMPATIBLE || status == INDEXBUS_CORRUPT) &&
+        explain_refusal(name, status))
+        return CLI_ERROR;
+    if (status == INDEXBUS_PERMISSION) {
+        explain_permission(name, status);
+        return CLI_ERROR;
+    }
+    if (status == INDEXBUS_NOT_READY) {
+        cli_error("region %s: %s (its creator is still initialising it, or died doing so; "
+                  "if no creator is running, 'indexbus unlink' removes it)",
+                  name, indexbus_strerror(status));
+        return CLI_ERROR;
+    }
+    return cli_region_error(name, NULL, status);
+}
+
 int cli_open_region(const char *name, indexbus_region **out)
 {
     int st = indexbus_region_open(name, NULL, out);
-    if (st == INDEXBUS_OK)
-        return CLI_OK;
-    if ((st == INDEXBUS_INCOMPATIBLE || st == INDEXBUS_CORRUPT) && explain_refusal(name, st))
-        return CLI_ERROR;
-    return cli_region_error(name, NULL, st);
+    return st == INDEXBUS_OK ? CLI_OK : cli_open_error(name, st);
 }
 
 int cli_region_info(const char *name, const indexbus_region *r, indexbus_info *info)

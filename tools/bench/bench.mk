@@ -1,0 +1,67 @@
+# tools/bench/bench.mk - the benchmark harness; -included by the top Makefile.
+#   make bench         the full run (under 5 minutes on 2 cores): a table on stdout and
+#                      $(B)/bench/latest.json (raw figures and the ratio keys)
+#   make bench-quick   a smoke run for CI (seconds): checks that every part runs and
+#                      that every ratio key gets a value, not the targets;
+#                      writes $(B)/bench/quick.json
+#   make bench-report  regenerate docs/PERFORMANCE.md's tables and docs/perf/*.png
+#                      from $(B)/bench/latest.json (matplotlib in a venv under $(B)/bench)
+# The harness is C (tools/bench/*.c, linked with the static library); the binding
+# benches are bindings/go/cmd/indexbus-bench, io.indexbus.bench.Bench in the Java jar
+# and bindings/rust/indexbus/examples/bench.rs, each run by the harness as a child.
+
+BENCH_DIR    := $(B)/bench
+BENCH_SRC    := $(filter-out tools/bench/lang_c.c,$(wildcard tools/bench/*.c))
+BENCH_OBJ    := $(BENCH_SRC:tools/bench/%.c=$(BENCH_DIR)/obj/%.o)
+BENCH_BIN    := $(BENCH_DIR)/indexbus-bench
+BENCH_LANG_C := $(BENCH_DIR)/bench-lang-c
+BENCH_GO     := $(B)/go/indexbus-bench
+BENCH_RUST   := bindings/rust/target/release/examples/bench
+BENCH_JAR    := bindings/java/target/indexbus-$(VERSION).jar
+# No sanitizers here, whatever SAN says: these are timings.
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iabi/include -O2 -g
+BENCH_ARGS   := --lang-c $(BENCH_LANG_C) --go $(BENCH_GO) --rust $(BENCH_RUST) \
+                --java-jar $(BENCH_JAR)
+BENCH_VENV   := $(BENCH_DIR)/venv
+BENCH_PY     := $(BENCH_VENV)/bin/python
+
+.PHONY: bench bench-quick bench-report bench-bins bench-langs
+
+$(BENCH_DIR)/obj/%.o: tools/bench/%.c tools/bench/bench.h $(wildcard abi/include/indexbus/*.h)
+	@mkdir -p $(@D)
+	$(call say,CC,$<)$(CC) $(BENCH_CFLAGS) -c $< -o $@
+
+$(BENCH_BIN): $(BENCH_OBJ) $(ALIB)
+	$(call say,LD,$@)$(CC) -o $@ $(BENCH_OBJ) $(ALIB) $(LDLIBS) -lm
+
+$(BENCH_LANG_C): $(BENCH_DIR)/obj/lang_c.o $(ALIB)
+	$(call say,LD,$@)$(CC) -o $@ $< $(ALIB) $(LDLIBS)
+
+bench-bins: $(BENCH_BIN) $(BENCH_LANG_C)
+
+# The Go, Java and Rust benches (each fragment checks its own tools).
+bench-langs: lib
+	$(MAKE) go-bench
+	$(MAKE) java-binding
+	$(MAKE) rust-bench
+
+bench: bench-bins bench-langs
+	@echo "  BENCH full run: about 2-3 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	$(BENCH_BIN) $(BENCH_ARGS) --out $(BENCH_DIR)/latest.json
+
+bench-quick: bench-bins bench-langs
+	$(BENCH_BIN) --quick $(BENCH_ARGS) --out $(BENCH_DIR)/quick.json
+
+# matplotlib comes from PyPI into a venv under $(B)/bench; if that cannot be had,
+# this fails and says so.
+$(BENCH_PY):
+	@command -v python3 >/dev/null 2>&1 || { echo "bench-report: needs python3" >&2; exit 1; }
+	@echo "  VENV  $(BENCH_VENV) (matplotlib)"
+	@python3 -m venv $(BENCH_VENV) || { rm -rf $(BENCH_VENV); \
+	    echo "bench-report: python3 -m venv failed (Debian: apt-get install python3-venv)" >&2; exit 1; }
+	@$(BENCH_VENV)/bin/pip install -q matplotlib >$(BENCH_DIR)/venv.log 2>&1 || { cat $(BENCH_DIR)/venv.log >&2; \
+	    rm -rf $(BENCH_VENV); echo "bench-report: pip install matplotlib failed (log above)" >&2; exit 1; }
+
+bench-report: $(BENCH_PY)
+	@[ -f $(BENCH_DIR)/latest.json ] || { echo "bench-report: no $(BENCH_DIR)/latest.json: run 'make bench' first" >&2; exit 1; }
+	$(BENCH_PY) tools/bench/report.py $(BENCH_DIR)/latest.json docs/PERFORMANCE.md docs/perf

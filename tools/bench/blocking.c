@@ -1,0 +1,280 @@
+/* blocking.c - blocking mode.
+ *  - Wake latency, one way: the sender pauses (wake_gap_us, long enough for
+ *    the receiver to stop spinning and park), stamps CLOCK_MONOTONIC into
+ *    the message and publishes; the receiver, parked in indexbus_recv,
+ *    stamps again when recv returns. The raw twin does the same with a
+ *    shared futex word: the sender stores the stamp, bumps the word and
+ *    calls FUTEX_WAKE; the receiver sleeps in FUTEX_WAIT. A third variant,
+ *    for diagnosis only, has the raw receiver first spin for as long as
+ *    indexbus_recv spins before it parks (measured), then FUTEX_WAIT.
+ *  - Idle CPU of a parked consumer: getrusage around one indexbus_recv that
+ *    blocks for idle_ms with a producer attached but silent.
+ *  - Diagnostics for the report: the cost of the recovery scan indexbus_wait
+ *    runs after every park, and how long recv spins before it parks. */
+#include <limits.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+
+typedef struct wake_area {
+    hist h;
+    _Alignas(64) uint32_t word; /* raw: the futex word */
+    _Alignas(64) uint64_t stamp; /* raw: the sender's stamp */
+} wake_area;
+
+typedef struct wake_args {
+    char name[128];
+    uint64_t spin_ns; /* raw receiver: poll this long before FUTEX_WAIT */
+} wake_args;
+
+static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, word, op, val, ts, NULL, 0);
+}
+
+/* ---- raw futex ----------------------------------------------------------------- */
+
+static int raw_sender(shared_ctl *ctl, int slot, void *arg)
+{
+    (void)slot;
+    (void)arg;
+    wake_area *a = (wake_area *)ctl->area;
+    role_ready(ctl);
+    while (phase_of(ctl) < PHASE_STOP) {
+        sleep_ns((uint64_t)g_opts.wake_gap_us * 1000u);
+        __atomic_store_n(&a->stamp, now_ns(), __ATOMIC_RELAXED);
+        __atomic_fetch_add(&a->word, 1, __ATOMIC_RELEASE);
+        futex(&a->word, FUTEX_WAKE, INT_MAX, NULL);
+    }
+    return 0;
+}
+
+static int raw_receiver(shared_ctl *ctl, int slot, void *arg)
+{
+    (void)slot;
+    const wake_args *wa = arg;
+    wake_area *a = (wake_area *)ctl->area;
+    hist_init(&a->h);
+    role_ready(ctl);
+    struct timespec slice = {0, 50000000}; /* re-check the phase now and then */
+    uint32_t seen = __atomic_load_n(&a->word, __ATOMIC_ACQUIRE);
+    for (;;) {
+        uint32_t w;
+        if (wa->spin_ns != 0)
+            for (uint64_t t = now_ns(); __atomic_load_n(&a->word, __ATOMIC_ACQUIRE) == seen &&
+                                        now_ns() - t < wa->spin_ns;)
+                cpu_relax();
+        while ((w = __atomic_load_n(&a->word, __ATOMIC_ACQUIRE)) == seen) {
+            if (phase_of(ctl) >= PHASE_STOP)
+                return 0;
+            futex(&a->word, FUTEX_WAIT, seen, &slice);
+        }
+        uint64_t t1 = now_ns();
+        uint64_t t0 = __atomic_load_n(&a->stamp, __ATOMIC_RELAXED);
+        seen = w;
+        if (phase_of(ctl) == PHASE_MEASURE && t1 > t0)
+            hist_add(&a->h, t1 - t0);
+    }
+}
+
+/* ---- IndexBus -------------------------------------------------------------------- */
+
+static int ib_sender(shared_ctl *ctl, int slot, void *arg)
+{
+    const wake_args *wa = arg;
+    indexbus_region *reg = open_region(wa->name);
+    indexbus_producer *p;
+    check_ib(indexbus_producer_open(reg, INDEXBUS_PRODUCER_SPSC, &p), "producer_open");
+    role_ready(ctl);
+    int st = INDEXBUS_OK;
+    while (phase_of(ctl) < PHASE_STOP) {
+        sleep_ns((uint64_t)g_opts.wake_gap_us * 1000u);
+        uint64_t t0 = now_ns();
+        st = indexbus_publish(p, &t0, sizeof(t0));
+        if (st != INDEXBUS_OK && st != INDEXBUS_FULL)
+            break;
+    }
+    ctl->party[slot].error = st == INDEXBUS_FULL ? 0 : st;
+    indexbus_producer_close(p);
+    indexbus_region_close(reg);
+    return ctl->party[slot].error ? 2 : 0;
+}
+
+static int ib_receiver(shared_ctl *ctl, int slot, void *arg)
+{
+    const wake_args *wa = arg;
+    wake_area *a = (wake_area *)ctl->area;
+    indexbus_region *reg = open_region(wa->name);
+    indexbus_consumer *c;
+    check_ib(indexbus_consumer_open(reg, 0, &c), "consumer_open");
+    hist_init(&a->h);
+    role_ready(ctl);
+    int st;
+    for (;;) {
+        uint64_t t0;
+        size_t len;
+        st = indexbus_recv(c, &t0, sizeof(t0), &len, 50000000u);
+        uint64_t t1 = now_ns();
+        if (st == INDEXBUS_OK) {
+            if (phase_of(ctl) == PHASE_MEASURE && len == sizeof(t0) && t1 > t0)
+                hist_add(&a->h, t1 - t0);
+            continue;
+        }
+        if (st == INDEXBUS_TIMEOUT && phase_of(ctl) < PHASE_STOP)
+            continue;
+        break;
+    }
+    ctl->party[slot].error =
+        st == INDEXBUS_DISCONNECTED || st == INDEXBUS_TIMEOUT ? 0 : st;
+    indexbus_consumer_close(c);
+    indexbus_region_close(reg);
+    return ctl->party[slot].error ? 2 : 0;
+}
+
+int wake_latency(int raw, uint64_t spin_ns, lat_result *out, hist *h)
+{
+    wake_args wa = {.spin_ns = raw ? spin_ns : 0};
+    region_name(wa.name, sizeof(wa.name), "wake");
+    indexbus_region *reg = raw ? NULL : make_region(wa.name, INDEXBUS_KIND_EVENTS, 64, 1);
+    shared_ctl *ctl = ctl_map(sizeof(wake_area));
+    run_spec spec = {.parties = 2, .pin = 1, .arg = {&wa, &wa}};
+    spec.fn[0] = raw ? raw_sender : ib_sender;
+    spec.fn[1] = raw ? raw_receiver : ib_receiver;
+    int st = run_parties(ctl, &spec, g_opts.warmup_ms, g_opts.measure_ms);
+    wake_area *a = (wake_area *)ctl->area;
+    if (st == 0) {
+        lat_from_hist(out, !raw ? "wake: parked recv" : spin_ns ? "wake: raw futex, spin first"
+                                                              : "wake: raw futex",
+                      8, &a->h, 0);
+        out->place = placement_of(2);
+        if (h != NULL)
+            hist_merge(h, &a->h);
+    }
+    ctl_unmap(ctl);
+    if (reg != NULL) {
+        indexbus_region_close(reg);
+        indexbus_region_unlink(wa.name);
+    }
+    return st;
+}
+
+/* ---- parked consumer CPU ---------------------------------------------------------- */
+
+static int idle_producer(shared_ctl *ctl, int slot, void *arg)
+{
+    const wake_args *wa = arg;
+    indexbus_region *reg = open_region(wa->name);
+    indexbus_producer *p;
+    check_ib(indexbus_producer_open(reg, INDEXBUS_PRODUCER_SPSC, &p), "producer_open");
+    role_ready(ctl);
+    while (phase_of(ctl) < PHASE_STOP)
+        sleep_ns(10000000);
+    (void)slot;
+    indexbus_producer_close(p);
+    indexbus_region_close(reg);
+    return 0;
+}
+
+static uint64_t cpu_ns(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ((uint64_t)ru.ru_utime.tv_sec + (uint64_t)ru.ru_stime.tv_sec) * 1000000000u +
+           ((uint64_t)ru.ru_utime.tv_usec + (uint64_t)ru.ru_stime.tv_usec) * 1000u;
+}
+
+static int parked_consumer(shared_ctl *ctl, int slot, void *arg)
+{
+    const wake_args *wa = arg;
+    party_result *r = &ctl->party[slot];
+    indexbus_region *reg = open_region(wa->name);
+    indexbus_consumer *c;
+    check_ib(indexbus_consumer_open(reg, 0, &c), "consumer_open");
+    role_ready(ctl);
+    uint8_t buf[64];
+    size_t len;
+    uint64_t c0 = cpu_ns(), t0 = now_ns();
+    int st = indexbus_recv(c, buf, sizeof(buf), &len, (uint64_t)g_opts.idle_ms * 1000000u);
+    r->t_end = now_ns();
+    r->value = cpu_ns() - c0;
+    r->t_start = t0;
+    r->error = st == INDEXBUS_TIMEOUT ? 0 : st;
+    indexbus_consumer_close(c);
+    indexbus_region_close(reg);
+    return r->error ? 2 : 0;
+}
+
+int parked_cpu(double *pct)
+{
+    wake_args wa = {0};
+    region_name(wa.name, sizeof(wa.name), "idle");
+    indexbus_region *reg = make_region(wa.name, INDEXBUS_KIND_EVENTS, 64, 1);
+    shared_ctl *ctl = ctl_map(0);
+    run_spec spec = {.parties = 2, .fn = {idle_producer, parked_consumer}, .arg = {&wa, &wa},
+                     .pin = 1};
+    int st = run_parties(ctl, &spec, 0, g_opts.idle_ms + 200);
+    if (st == 0) {
+        const party_result *r = &ctl->party[1];
+        *pct = r->t_end > r->t_start ? 100.0 * (double)r->value / (double)(r->t_end - r->t_start)
+                                     : -1;
+    }
+    ctl_unmap(ctl);
+    indexbus_region_close(reg);
+    indexbus_region_unlink(wa.name);
+    return st;
+}
+
+/* ---- diagnostics ------------------------------------------------------------------ */
+
+#define RECOVER_CALLS 2000u
+#define SPIN_CALLS 50u
+
+static int recover_timer(shared_ctl *ctl, int slot, void *arg)
+{
+    const wake_args *wa = arg;
+    party_result *r = &ctl->party[slot];
+    indexbus_region *reg = open_region(wa->name);
+    indexbus_consumer *c;
+    check_ib(indexbus_consumer_open(reg, 0, &c), "consumer_open");
+    role_ready(ctl);
+    indexbus_recover_report rep = {.size = sizeof(rep)};
+    indexbus_region_recover(reg, 0, &rep); /* first call opens the probe descriptor */
+    uint64_t t0 = now_ns();
+    for (uint32_t i = 0; i < RECOVER_CALLS; i++)
+        indexbus_region_recover(reg, 0, &rep);
+    r->value = (now_ns() - t0) / RECOVER_CALLS;
+    /* recv with a zero timeout spins its polls, then gives up */
+    uint8_t buf[64];
+    size_t len;
+    t0 = now_ns();
+    for (uint32_t i = 0; i < SPIN_CALLS; i++)
+        indexbus_recv(c, buf, sizeof(buf), &len, 0);
+    r->total = (now_ns() - t0) / SPIN_CALLS;
+    indexbus_consumer_close(c);
+    indexbus_region_close(reg);
+    return 0;
+}
+
+int recover_cost(double *recover_ns, double *spin_ns)
+{
+    wake_args wa = {0};
+    region_name(wa.name, sizeof(wa.name), "recover");
+    indexbus_region *reg = make_region(wa.name, INDEXBUS_KIND_EVENTS, 64, 1);
+    shared_ctl *ctl = ctl_map(0);
+    run_spec spec = {.parties = 2, .fn = {idle_producer, recover_timer}, .arg = {&wa, &wa},
+                     .pin = 1};
+    int st = run_parties(ctl, &spec, 0, 300); /* the producer stays until the timer is done */
+    if (st == 0) {
+        *recover_ns = (double)ctl->party[1].value;
+        *spin_ns = (double)ctl->party[1].total;
+    }
+    ctl_unmap(ctl);
+    indexbus_region_close(reg);
+    indexbus_region_unlink(wa.name);
+    return st;
+}

@@ -1,0 +1,390 @@
+/* main.c - indexbus-bench: the plan of a run.
+ *
+ *   indexbus-bench [--quick] [--out FILE] [--reps N] [--only SECTIONS]
+ *                  [--lang-c PROG] [--go PROG] [--rust PROG]
+ *                  [--java-jar JAR] [--java CMD] [-v]
+ *
+ * Every ratio is the median of per-repetition ratios, the two sides of
+ * each measured back to back within one repetition (A, B, A, B, ...), so
+ * a machine that gets busier or quieter during the run moves both. The
+ * remaining rows of the tables (other sizes, other party counts) are one
+ * run each. --quick is a smoke run: short windows, one repetition, fewer
+ * rows; it checks that everything runs and that every ratio has a value.
+ * SECTIONS is a comma list of latency, throughput, multi, blocking,
+ * baseline, bindings (default: all). */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench.h"
+
+bench_opts g_opts;
+
+static double t_begin;
+static const char *only;
+
+static double elapsed(void) { return (double)(now_ns()) / 1e9 - t_begin; }
+
+static void progress(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "[%6.1fs] ", elapsed());
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static int wanted(const char *section)
+{
+    if (only == NULL)
+        return 1;
+    size_t n = strlen(section);
+    for (const char *p = only; (p = strstr(p, section)) != NULL; p += n)
+        if ((p == only || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+#define R_MAX 32
+
+/* ---- latency ---------------------------------------------------------------------- */
+
+static void latency(void)
+{
+    static hist h_floor, h_spsc, h_pipe;
+    hist_init(&h_floor);
+    hist_init(&h_spsc);
+    hist_init(&h_pipe);
+    double r_floor[R_MAX], r_pipe[R_MAX];
+    int reps = g_opts.reps;
+    for (int r = 0; r < reps; r++) {
+        progress("latency: repetition %d/%d (floor, spsc 64 B, pipe 64 B)", r + 1, reps);
+        lat_result lf, ls, lp;
+        int a = ref_pingpong(&lf, &h_floor);
+        int b = spsc_latency(64, &ls, &h_spsc);
+        int c = base_pingpong(BASE_PIPE, 64, &lp, &h_pipe);
+        r_floor[r] = !a && !b ? ls.p50 / lf.p50 : NAN;
+        r_pipe[r] = !b && !c ? lp.p50 / ls.p50 : NAN;
+    }
+    res_ratio("spsc_64_p50_over_floor", r_floor, reps);
+    res_ratio("pipe_rtt_over_spsc", r_pipe, reps);
+
+    lat_result l;
+    lat_from_hist(&l, "floor (2-line ping-pong)", 8, &h_floor, 1);
+    l.place = placement_of(2);
+    res_latency(&l);
+    static const uint32_t sizes[] = {8, 64, 1024};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        if (sizes[i] == 64) {
+            lat_from_hist(&l, "spsc", 64, &h_spsc, 1);
+            l.place = placement_of(2);
+        } else {
+            progress("latency: spsc %u B", sizes[i]);
+            if (spsc_latency(sizes[i], &l, NULL) != 0)
+                continue;
+        }
+        res_latency(&l);
+    }
+    lat_from_hist(&l, "pipe", 64, &h_pipe, 1);
+    l.place = placement_of(2);
+    res_latency(&l);
+    progress("latency: socketpair 64 B");
+    if (base_pingpong(BASE_SOCKETPAIR, 64, &l, NULL) == 0)
+        res_latency(&l);
+}
+
+/* ---- throughput --------------------------------------------------------------------- */
+
+static void throughput(void)
+{
+    int reps = g_opts.reps;
+    double ring[R_MAX], single[R_MAX], batched[R_MAX], mpsc2[R_MAX], fan1[R_MAX];
+    double q_single[R_MAX], q_batch[R_MAX], q_fan[R_MAX], q_mpsc[R_MAX];
+    for (int r = 0; r < reps; r++) {
+        progress("throughput: repetition %d/%d (ring, spsc, spsc batch 32, mpsc x2, fanout x1)",
+                 r + 1, reps);
+        double pc;
+        uint64_t drops;
+        ring[r] = single[r] = batched[r] = mpsc2[r] = fan1[r] = NAN;
+        if (ref_ring(64, &ring[r]) != 0)
+            ring[r] = NAN;
+        if (spsc_tput(64, 1, &single[r]) != 0)
+            single[r] = NAN;
+        if (spsc_tput(64, 32, &batched[r]) != 0)
+            batched[r] = NAN;
+        if (mpsc_tput(2, &mpsc2[r]) != 0)
+            mpsc2[r] = NAN;
+        if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &pc, &fan1[r], &drops) != 0)
+            fan1[r] = NAN;
+        q_single[r] = single[r] / ring[r];
+        q_batch[r] = batched[r] / ring[r];
+        q_fan[r] = fan1[r] / single[r];
+        q_mpsc[r] = mpsc2[r] / single[r];
+    }
+    res_ratio("spsc_64_tput_over_ring", q_single, reps);
+    res_ratio("spsc_64_tput_batch_over_ring", q_batch, reps);
+    res_ratio("fanout1_over_spsc", q_fan, reps);
+    res_ratio("mpsc2_over_spsc", q_mpsc, reps);
+
+    double m_ring = median(ring, reps), m_single = median(single, reps);
+    double m_batched = median(batched, reps);
+    res_tput("ring (reference)", 64, 1, 2, m_ring, 0, 0, placement_of(2));
+    static const uint32_t sizes[] = {8, 64, 256, 1024, 4096};
+    static const uint32_t batches[] = {1, 16, 32};
+    size_t nsizes = g_opts.quick ? 2 : sizeof(sizes) / sizeof(sizes[0]);
+    for (size_t b = 0; b < sizeof(batches) / sizeof(batches[0]); b++) {
+        if (g_opts.quick && batches[b] == 16)
+            continue;
+        for (size_t s = 0; s < nsizes; s++) {
+            double v;
+            if (sizes[s] == 64 && batches[b] == 1) {
+                v = m_single;
+            } else if (sizes[s] == 64 && batches[b] == 32) {
+                v = m_batched;
+            } else {
+                progress("throughput: spsc %u B, batch %u", sizes[s], batches[b]);
+                if (spsc_tput(sizes[s], batches[b], &v) != 0)
+                    continue;
+            }
+            res_tput("spsc", sizes[s], batches[b], 2, v, 0, 0, placement_of(2));
+        }
+    }
+    /* kept for the multi-party section */
+    res_value("mpsc2_msgs_per_s_median", median(mpsc2, reps));
+    res_value("fanout1_msgs_per_s_median", median(fan1, reps));
+}
+
+/* ---- multi-party -------------------------------------------------------------------- */
+
+static void multiparty(void)
+{
+    int max_p = g_opts.quick ? 2 : 4, max_c = g_opts.quick ? 2 : 8;
+    for (int k = 1; k <= max_p; k++) {
+        progress("multi-party: mpsc, %d producer%s", k, k > 1 ? "s" : "");
+        double v;
+        if (mpsc_tput(k, &v) == 0)
+            res_tput("mpsc", 64, 1, k + 1, v, 0, 0, placement_of(k + 1));
+    }
+    static const struct {
+        const char *name;
+        uint32_t mode;
+    } modes[] = {{"fanout broadcast", INDEXBUS_MODE_BROADCAST},
+                 {"fanout work-queue", INDEXBUS_MODE_WORK_QUEUE}};
+    for (size_t m = 0; m < 2; m++)
+        for (int k = 1; k <= max_c; k++) {
+            progress("multi-party: %s, %d consumer%s", modes[m].name, k, k > 1 ? "s" : "");
+            double pc, total;
+            uint64_t drops;
+            if (fanout_tput(k, modes[m].mode, &pc, &total, &drops) == 0)
+                res_tput(modes[m].name, 64, 1, k + 2, total, pc, drops, placement_of(k + 2));
+        }
+}
+
+/* ---- blocking ------------------------------------------------------------------------- */
+
+static void blocking(void)
+{
+    static hist h_raw, h_ib, h_spin;
+    hist_init(&h_raw);
+    hist_init(&h_ib);
+    hist_init(&h_spin);
+    double rec = NAN, spin = NAN;
+    if (recover_cost(&rec, &spin) == 0) {
+        res_value("recover_scan_ns (after each park)", rec);
+        res_value("recv_spin_before_park_ns", spin);
+    }
+    int reps = g_opts.reps;
+    double q[R_MAX];
+    for (int r = 0; r < reps; r++) {
+        progress("blocking: repetition %d/%d (raw futex wake, parked recv wake, raw after a "
+                 "spin)", r + 1, reps);
+        lat_result lr, li, ls;
+        int a = wake_latency(1, 0, &lr, &h_raw);
+        int b = wake_latency(0, 0, &li, &h_ib);
+        q[r] = !a && !b ? li.p50 / lr.p50 : NAN;
+        if (isfinite(spin))
+            wake_latency(1, (uint64_t)spin, &ls, &h_spin);
+    }
+    res_ratio("futex_wake_over_raw", q, reps);
+    lat_result l;
+    lat_from_hist(&l, "wake: raw futex", 8, &h_raw, 0);
+    l.place = placement_of(2);
+    res_latency(&l);
+    lat_from_hist(&l, "wake: parked recv", 8, &h_ib, 0);
+    l.place = placement_of(2);
+    res_latency(&l);
+    if (h_spin.count) {
+        lat_from_hist(&l, "wake: raw futex, spin first", 8, &h_spin, 0);
+        l.place = placement_of(2);
+        res_latency(&l);
+    }
+
+    progress("blocking: idle CPU of a consumer parked for %u ms", g_opts.idle_ms);
+    double pct;
+    if (parked_cpu(&pct) == 0)
+        res_ratio("parked_consumer_cpu_pct", &pct, 1);
+}
+
+/* ---- baselines -------------------------------------------------------------------------- */
+
+static void baselines(void)
+{
+    static const struct {
+        const char *name;
+        int kind;
+    } kinds[] = {{"pipe stream", BASE_PIPE}, {"socketpair stream", BASE_SOCKETPAIR}};
+    for (size_t i = 0; i < 2; i++) {
+        progress("baseline: %s 64 B", kinds[i].name);
+        double v;
+        if (base_stream(kinds[i].kind, 64, &v) == 0)
+            res_tput(kinds[i].name, 64, 1, 2, v, 0, 0, placement_of(2));
+    }
+}
+
+/* ---- bindings --------------------------------------------------------------------------- */
+
+static void bindings(void)
+{
+    static const char *const langs[] = {"go", "java", "rust"};
+    static const uint32_t batches[] = {1, 32};
+    enum { NL = 3, NB = 2 };
+    char why[256];
+    if (!lang_available("c", why, sizeof(why))) {
+        warnx_("bindings skipped: %s", why);
+        return;
+    }
+    int have[NL];
+    for (int l = 0; l < NL; l++)
+        if (!(have[l] = lang_available(langs[l], why, sizeof(why))))
+            warnx_("skipped: %s", why);
+    int reps = g_opts.reps;
+    double c[NB][R_MAX], v[NB][NL][R_MAX], q[NB][NL][R_MAX];
+    for (int r = 0; r < reps; r++)
+        for (int b = 0; b < NB; b++) {
+            progress("bindings: repetition %d/%d, batch %u (c, go, java, rust)", r + 1, reps,
+                     batches[b]);
+            if (lang_run("c", 64, batches[b], &c[b][r]) != 0)
+                c[b][r] = NAN;
+            for (int l = 0; l < NL; l++) {
+                v[b][l][r] = q[b][l][r] = NAN;
+                if (have[l] && lang_run(langs[l], 64, batches[b], &v[b][l][r]) == 0)
+                    q[b][l][r] = v[b][l][r] / c[b][r];
+            }
+        }
+    for (int b = 0; b < NB; b++) {
+        double mc = median(c[b], reps);
+        res_lang("c", batches[b], mc, mc, 1.0);
+        for (int l = 0; l < NL; l++) {
+            double tmp[R_MAX];
+            memcpy(tmp, q[b][l], sizeof(double) * (size_t)reps);
+            double ratio = median(tmp, reps);
+            res_lang(langs[l], batches[b], median(v[b][l], reps), mc, ratio);
+            if (batches[b] == 32) {
+                char key[64];
+                snprintf(key, sizeof(key), "%s_b32_over_c", langs[l]);
+                res_ratio(key, q[b][l], reps);
+            }
+        }
+    }
+}
+
+/* ---- main ---------------------------------------------------------------------------------- */
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "usage: indexbus-bench [--quick] [--out FILE] [--reps N] [--only SECTIONS]\n"
+            "                      [--lang-c PROG] [--go PROG] [--rust PROG]\n"
+            "                      [--java-jar JAR] [--java CMD] [-v]\n"
+            "SECTIONS: comma list of latency,throughput,multi,blocking,baseline,bindings\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *out = "build/bench/latest.json";
+    int reps = 0;
+    g_opts.java = "java";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define OPT(flag, field)                                                                \
+    if (strcmp(a, flag) == 0) {                                                          \
+        if (next == NULL)                                                               \
+            usage();                                                                    \
+        field = next;                                                                   \
+        i++;                                                                            \
+        continue;                                                                       \
+    }
+        if (strcmp(a, "--quick") == 0) {
+            g_opts.quick = 1;
+            continue;
+        }
+        if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            g_opts.verbose = 1;
+            continue;
+        }
+        if (strcmp(a, "--reps") == 0 && next != NULL) {
+            reps = atoi(next);
+            i++;
+            continue;
+        }
+        OPT("--out", out)
+        OPT("--only", only)
+        OPT("--lang-c", g_opts.lang_c)
+        OPT("--go", g_opts.lang_go)
+        OPT("--rust", g_opts.lang_rust)
+        OPT("--java-jar", g_opts.java_jar)
+        OPT("--java", g_opts.java)
+        usage();
+#undef OPT
+    }
+    if (g_opts.quick) {
+        g_opts.reps = 1;
+        g_opts.warmup_ms = 20;
+        g_opts.measure_ms = 60;
+        g_opts.wake_gap_us = 300;
+        g_opts.idle_ms = 200;
+        g_opts.lang_warmup = 20000;
+        g_opts.lang_count = 100000;
+    } else {
+        g_opts.reps = 5;
+        g_opts.warmup_ms = 100;
+        g_opts.measure_ms = 400;
+        g_opts.wake_gap_us = 1000;
+        g_opts.idle_ms = 1000;
+        g_opts.lang_warmup = 1000000;
+        g_opts.lang_count = 2000000;
+    }
+    if (reps > 0)
+        g_opts.reps = reps < R_MAX ? reps : R_MAX;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    t_begin = (double)now_ns() / 1e9;
+    res_machine_start();
+    if (placement_of(2) == PLACE_NONE)
+        warnx_("fewer than 2 CPUs allowed: nothing is pinned and spinners yield");
+    if (wanted("latency"))
+        latency();
+    if (wanted("throughput"))
+        throughput();
+    if (wanted("multi"))
+        multiparty();
+    if (wanted("blocking"))
+        blocking();
+    if (wanted("baseline"))
+        baselines();
+    if (wanted("bindings"))
+        bindings();
+    double secs = elapsed();
+    res_write(out, secs);
+    res_print_table();
+    printf("\nwrote %s in %.1f s\n", out, secs);
+    if (g_opts.quick && only == NULL && res_check_keys() != 0) {
+        fprintf(stderr, "bench: the quick run left ratio keys without a value\n");
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,281 @@
+#!/usr/bin/env python3
+"""bench-report: regenerate docs/PERFORMANCE.md's tables and docs/perf/*.png
+from a `make bench` result (build/bench/latest.json).
+
+    report.py LATEST_JSON PERFORMANCE_MD PLOT_DIR
+
+The document keeps its hand-written text; only what sits between
+`<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is replaced, for NAME in
+machine, targets, latency, throughput, multiparty, bindings, other. A marker
+that is missing is an error (nothing is written then).
+"""
+import json
+import math
+import os
+import re
+import sys
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+except ImportError:  # pragma: no cover - the Makefile installs it
+    sys.exit("bench-report: matplotlib is missing (make bench-report installs it in a venv)")
+
+SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "bindings", "other")
+
+
+def fmt_ns(v):
+    if v is None:
+        return "-"
+    if v >= 100000:
+        return f"{v / 1000:.0f} µs"
+    if v >= 10000:
+        return f"{v / 1000:.1f} µs"
+    return f"{v:.0f}"
+
+
+def fmt_rate(v):
+    if v is None:
+        return "-"
+    if v >= 1e6:
+        return f"{v / 1e6:.2f} M"
+    if v >= 1e3:
+        return f"{v / 1e3:.1f} k"
+    return f"{v:.0f}"
+
+
+def fmt_ratio(v):
+    if v is None:
+        return "-"
+    return f"{v:.3g}" if abs(v) < 100 else f"{v:.0f}"
+
+
+def table(header, rows, align=None):
+    align = align or ["l"] + ["r"] * (len(header) - 1)
+    sep = ["---:" if a == "r" else "---" for a in align]
+    out = ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"]
+    out += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(out)
+
+
+def machine_section(d):
+    m = d["machine"]
+    s = d["settings"]
+    return "\n".join(
+        [
+            table(
+                ["", ""],
+                [
+                    ["date (UTC)", d["date"]],
+                    ["CPU model (/proc/cpuinfo)", m["cpu_model"]],
+                    ["nproc / CPUs allowed", f'{m["nproc"]} / {m["cpus_allowed"]}'],
+                    ["kernel", m["kernel"]],
+                    ["load average before / after", f'{m["loadavg_start"]} / {m["loadavg_end"]}'],
+                    ["mode, repetitions per ratio", f'{d["mode"]}, {d["reps"]}'],
+                    ["window per measurement", f'{s["warmup_ms"]} ms warm-up + {s["measure_ms"]} ms'],
+                    ["run time", f'{d["elapsed_s"]:.0f} s'],
+                ],
+                ["l", "l"],
+            )
+        ]
+    )
+
+
+def targets_section(d):
+    rows = []
+    for key, t in d["targets"].items():
+        v = t["value"]
+        reps = ", ".join(fmt_ratio(x) for x in t["reps"])
+        met = "n/a" if v is None else ("**met**" if t["met"] else "**missed**")
+        limit = f'{t["op"]} {t["limit"]:g}'
+        rows.append([f"`{key}`", t["what"], limit, fmt_ratio(v), met, reps])
+    return table(
+        ["key", "what", "target", "measured", "", "per repetition"],
+        rows,
+        ["l", "l", "r", "r", "l", "l"],
+    )
+
+
+def latency_section(d):
+    rows = []
+    for r in d["raw"]["latency_ns"]:
+        rows.append(
+            [
+                r["name"],
+                r["size"],
+                fmt_ns(r["p50"]),
+                fmt_ns(r["p90"]),
+                fmt_ns(r["p99"]),
+                fmt_ns(r["p99_9"]),
+                fmt_ns(r["max"]),
+                r["samples"],
+                r["placement"],
+            ]
+        )
+    return table(["one way, ns", "bytes", "p50", "p90", "p99", "p99.9", "max", "samples", "CPUs"], rows)
+
+
+def tput_rows(d, names):
+    for r in d["raw"]["throughput"]:
+        if r["name"] in names:
+            yield r
+
+
+def throughput_section(d):
+    rows = []
+    for r in tput_rows(d, {"ring (reference)", "spsc", "pipe stream", "socketpair stream"}):
+        rows.append(
+            [
+                r["name"],
+                r["size"],
+                r["batch"],
+                fmt_rate(r["msgs_per_s"]),
+                f'{r["gb_per_s"]:.3f}' if r["gb_per_s"] is not None else "-",
+                r["placement"],
+            ]
+        )
+    return table(["", "bytes", "batch", "msgs/s", "GB/s", "CPUs"], rows)
+
+
+def multiparty_section(d):
+    rows = []
+    for r in tput_rows(d, {"mpsc", "fanout broadcast", "fanout work-queue"}):
+        if r["name"] == "mpsc":
+            who = f'{r["parties"] - 1} producer(s)'
+        else:
+            who = f'{r["parties"] - 2} consumer(s)'
+        per = r.get("per_consumer_msgs_per_s")
+        rows.append(
+            [
+                r["name"],
+                who,
+                r["parties"],
+                fmt_rate(r["msgs_per_s"]),
+                fmt_rate(per) if per else "-",
+                r["dropped_full"],
+                r["placement"],
+            ]
+        )
+    return table(["64 B", "parties", "processes", "msgs/s (all)", "per consumer", "dropped (full)", "CPUs"], rows)
+
+
+def bindings_section(d):
+    rows = []
+    for r in d["raw"]["bindings"]:
+        rows.append([r["lang"], r["batch"], fmt_rate(r["msgs_per_s"]), fmt_rate(r["c_msgs_per_s"]), fmt_ratio(r["over_c"])])
+    return table(["language", "batch", "msgs/s", "C msgs/s (same reps)", "over C (median)"], rows)
+
+
+def other_section(d):
+    rows = [[k, f"{v:,.0f}" if v is not None and abs(v) >= 100 else fmt_ratio(v)] for k, v in d["raw"]["values"].items()]
+    return table(["figure", "value"], rows, ["l", "r"])
+
+
+def plot_latency(d, path):
+    pcts = ["p50", "p90", "p99", "p99_9"]
+    labels = ["p50", "p90", "p99", "p99.9"]
+    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=100)
+    for r in d["raw"]["latency_ns"]:
+        ys = [r[p] for p in pcts]
+        if any(y is None for y in ys):
+            continue
+        style = "--" if r["name"].startswith("wake") else "-"
+        ax.plot(labels, ys, style, marker="o", label=f'{r["name"]} {r["size"]} B')
+    ax.set_yscale("log")
+    ax.set_ylabel("one-way latency, ns (log)")
+    ax.set_title("Latency percentiles (ping-pong RTT/2; wake: one way)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_throughput(d, path):
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4.2), dpi=100)
+    rows = list(tput_rows(d, {"spsc"}))
+    for batch in sorted({r["batch"] for r in rows}):
+        pts = sorted((r["size"], r["msgs_per_s"], r["gb_per_s"]) for r in rows if r["batch"] == batch)
+        pts = [p for p in pts if p[1] is not None]
+        if not pts:
+            continue
+        label = "publish" if batch == 1 else f"batch {batch}"
+        a1.plot([p[0] for p in pts], [p[1] / 1e6 for p in pts], marker="o", label=label)
+        a2.plot([p[0] for p in pts], [p[2] for p in pts], marker="o", label=label)
+    for r in tput_rows(d, {"ring (reference)"}):
+        if r["msgs_per_s"] is not None:
+            a1.scatter([r["size"]], [r["msgs_per_s"] / 1e6], marker="*", s=120, color="k", label="minimal ring", zorder=5)
+            a2.scatter([r["size"]], [r["gb_per_s"]], marker="*", s=120, color="k", label="minimal ring", zorder=5)
+    for ax, yl in ((a1, "M msgs/s"), (a2, "GB/s")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("message size, bytes")
+        ax.set_ylabel(yl)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    a1.set_title("SPSC throughput, two processes")
+    a2.set_title("SPSC bandwidth")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def plot_multiparty(d, path):
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=100)
+    for name, off in (("mpsc", 1), ("fanout broadcast", 2), ("fanout work-queue", 2)):
+        pts = sorted((r["parties"] - off, r["msgs_per_s"]) for r in tput_rows(d, {name}) if r["msgs_per_s"] is not None)
+        if pts:
+            label = "MPSC (x = producers)" if name == "mpsc" else f"{name} (x = consumers, all deliveries)"
+            ax.plot([p[0] for p in pts], [p[1] / 1e6 for p in pts], marker="o", label=label)
+    ax.set_xlabel("producers / consumers")
+    ax.set_ylabel("M msgs/s (64 B)")
+    ax.set_title("Multi-party throughput (each party its own process)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def replace_sections(text, parts):
+    for name in SECTIONS:
+        pat = re.compile(r"(<!-- bench:%s -->\n).*?(<!-- /bench:%s -->)" % (name, name), re.S)
+        if not pat.search(text):
+            sys.exit(f"bench-report: no <!-- bench:{name} --> ... <!-- /bench:{name} --> block in the document")
+        text = pat.sub(lambda m: m.group(1) + parts[name] + "\n" + m.group(2), text)
+    return text
+
+
+def main(argv):
+    if len(argv) != 4:
+        sys.exit("usage: report.py LATEST_JSON PERFORMANCE_MD PLOT_DIR")
+    src, doc, plots = argv[1:]
+    with open(src, encoding="utf-8") as f:
+        d = json.load(f)
+    if d.get("mode") != "full":
+        sys.exit(f"bench-report: {src} is a {d.get('mode')} run; the report wants a full `make bench`")
+    parts = {
+        "machine": machine_section(d),
+        "targets": targets_section(d),
+        "latency": latency_section(d),
+        "throughput": throughput_section(d),
+        "multiparty": multiparty_section(d),
+        "bindings": bindings_section(d),
+        "other": other_section(d),
+    }
+    with open(doc, encoding="utf-8") as f:
+        text = f.read()
+    text = replace_sections(text, parts)
+    os.makedirs(plots, exist_ok=True)
+    plot_latency(d, os.path.join(plots, "latency.png"))
+    plot_throughput(d, os.path.join(plots, "throughput.png"))
+    plot_multiparty(d, os.path.join(plots, "multiparty.png"))
+    with open(doc + ".tmp", "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(doc + ".tmp", doc)
+    print(f"  REPORT {doc}, {plots}/latency.png, throughput.png, multiparty.png")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
