@@ -102,6 +102,7 @@ check-cli: all
 
 check: deps
 	$(MAKE) check-c
+	$(MAKE) check-fuzz
 	$(MAKE) abi-check
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
@@ -109,6 +110,7 @@ check: deps
 	$(MAKE) check-clang
 	$(MAKE) check-bindings
 	$(MAKE) conformance
+	$(MAKE) bench-quick
 
 # Go, Java and Rust suites (each fragment installs or names what it needs).
 check-bindings:
@@ -134,6 +136,9 @@ check-clang:
 -include bindings/rust/rust.mk
 -include abi/abi.mk
 -include conformance/conformance.mk
+-include test/fuzz/fuzz.mk
+-include test/crash/crash.mk
+-include tools/bench/bench.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java and Rust consumers.

@@ -180,7 +180,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
         ib_spsc_attach_reader(
             &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
             v->queue_capacity);
-        drain(c);
+        drain(c); /* nothing new arrives: the router skips a leaving owner */
     } else {
         ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
         /* pairs with the previous reader's release of head in ib_mpsc_advance */
@@ -189,6 +189,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     }
     /* routed to from the router's next step on; wait for it so that a
      * message published after open returns reaches us */
+    ib_store_release(&v->parts->consumer_owner[index], c->part + 1);
     ib_await_router(v, ib_bump_consumer_epoch(v));
     *out = c;
     return INDEXBUS_OK;

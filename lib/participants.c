@@ -175,7 +175,10 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
     uint32_t *owner = exclusive_owner(v, role, index);
     if (owner != NULL) {
         uint32_t expect = 0;
-        if (!ib_cas_acq_rel(owner, &expect, slot + 1)) {
+        /* a consumer arrives "leaving": owned, but not routed to until it
+         * has cleared what a previous occupant left (consumer.c) */
+        uint32_t mine = (slot + 1) | (role == INDEXBUS_ROLE_CONSUMER ? INDEXBUS_OWNER_LEAVING : 0);
+        if (!ib_cas_acq_rel(owner, &expect, mine)) {
             release_entry(r, slot);
             return INDEXBUS_BUSY;
         }

@@ -127,6 +127,10 @@ static inline int ib_mpsc_push(indexbus_mpsc_ctl *ctl, uint32_t mask, uint32_t i
             /* pairs with the release store of seq in ib_mpsc_advance (cell freed) */
             uint64_t seq = ib_load_acquire(&cell->seq);
             int64_t dif = (int64_t)(seq - pos);
+            /* a skipped cell of the previous lap reads as that lap's pos + 1 */
+            int64_t skipped = (int64_t)((seq & ~INDEXBUS_MPSC_SKIP) - pos);
+            if ((seq & INDEXBUS_MPSC_SKIP) && skipped <= 0 && skipped >= -(int64_t)mask - 1)
+                dif = skipped;
             if (dif == 0) {
                 ib_store_relaxed(journal, pos + 1); /* before the reservation */
                 if (ib_cas_relaxed(&ctl->tail, &pos, pos + 1))

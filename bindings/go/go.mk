@@ -3,6 +3,7 @@
 #   make check-go      deps, generate, go vet, go test, go test -race, and
 #                      go test with GOEXPERIMENT=cgocheck2 when the Go has it
 #   make go-demo       deps, then $(B)/go/indexbus-demo-sub, the Go consumer of `make demo`
+#   make go-bench      deps, then $(B)/go/indexbus-bench, the Go side of `make bench`
 # Both honour B (the library build dir). Go keeps its caches in their
 # default places.
 
@@ -21,7 +22,7 @@ GO          := PATH="$(GO_PATH)" go
 # `build`), so the library in $(B) is the one linked and found at run time.
 GO_ENV      := CGO_ENABLED=1 CGO_LDFLAGS="-L$(abspath $(B)) -Wl,-rpath,$(abspath $(B))"
 
-.PHONY: go-deps go-generate go-binding check-go go-vet go-test go-demo
+.PHONY: go-deps go-generate go-binding check-go go-vet go-test go-demo go-bench
 
 go-deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh swig go
@@ -69,3 +70,10 @@ go-demo: go-deps lib
 	@mkdir -p $(B)/go
 	$(call say,GO,build $(B)/go/indexbus-demo-sub)cd $(GO_DIR) && $(GO_ENV) $(GO) build \
 	    -o $(abspath $(B))/go/indexbus-demo-sub ./cmd/indexbus-demo-sub
+
+# The Go binding bench of `make bench` (cmd/indexbus-bench), built like go-demo.
+go-bench: go-deps lib
+	$(Q)$(MAKE) --no-print-directory go-binding
+	@mkdir -p $(B)/go
+	$(call say,GO,build $(B)/go/indexbus-bench)cd $(GO_DIR) && $(GO_ENV) $(GO) build \
+	    -o $(abspath $(B))/go/indexbus-bench ./cmd/indexbus-bench

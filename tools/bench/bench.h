@@ -34,6 +34,7 @@
 typedef struct bench_opts {
     int quick;           /* smoke run: short windows, one repetition */
     int reps;            /* alternating repetitions behind each ratio */
+    int row_runs;        /* runs behind each other table row (median) */
     uint32_t warmup_ms;  /* per measurement, before the window opens */
     uint32_t measure_ms; /* the measured window */
     uint32_t wake_gap_us; /* blocking test: sender pause, so the receiver parks */
@@ -45,6 +46,7 @@ typedef struct bench_opts {
     const char *lang_rust;
     const char *java_jar;
     const char *java;     /* the java command */
+    int no_pin;           /* --no-pin: never pin (placement none) */
     int verbose;
 } bench_opts;
 
@@ -217,21 +219,23 @@ void lat_from_hist(lat_result *out, const char *name, uint32_t size, const hist 
 void res_latency(const lat_result *r);
 void res_tput(const char *name, uint32_t size, uint32_t batch, int parties, double msgs_per_s,
               double extra_per_s, uint64_t drops, int place);
-void res_lang(const char *lang, uint32_t batch, double msgs_per_s, double c_msgs_per_s,
-              double ratio);
+void res_lang(const char *lang, uint32_t batch, double per_cpu_s, double per_s,
+              double c_per_cpu_s, double ratio);
 void res_machine_start(void); /* note the load average before the run */
 void res_value(const char *key, double v); /* a scalar figure under raw.values */
 void res_ratio(const char *key, const double *per_rep, int n); /* median of per-rep ratios */
 void res_write(const char *path, double elapsed_s);
 void res_print_table(void);
 int res_check_keys(void); /* quick mode: every ratio present and finite */
-double median(double *v, int n);
+double median(const double *v, int n); /* of the finite values; NAN if none */
 
 /* ---- measurement entry points ---------------------------------------------- */
 
 /* reference.c */
 int ref_pingpong(lat_result *out, hist *h);              /* two-line ping-pong */
-int ref_ring(uint32_t size, double *msgs_per_s);         /* minimal SPSC ring */
+enum { RING_FENCE = 1, RING_POOL = 2 }; /* diagnostic variants of the ring */
+int ref_ring(uint32_t size, uint32_t flags, double *msgs_per_s); /* minimal SPSC ring */
+int ring_pingpong(uint32_t size, uint32_t flags, lat_result *out, hist *h); /* diagnostic */
 /* latency.c */
 int spsc_latency(uint32_t size, lat_result *out, hist *h);
 /* throughput.c */
@@ -250,7 +254,8 @@ int mpsc_tput(int producers, double *msgs_per_s);
 int fanout_tput(int consumers, uint32_t mode, double *per_consumer, double *total,
                 uint64_t *drops);
 /* blocking.c */
-int wake_latency(int raw, uint64_t spin_ns, lat_result *out, hist *h);
+enum { WAKE_INDEXBUS = 0, WAKE_RAW = 1, WAKE_RAW_SPIN = 2, WAKE_RAW_SCAN = 3 };
+int wake_latency(int mode, uint64_t spin_ns, lat_result *out, hist *h);
 int parked_cpu(double *pct);
 int recover_cost(double *recover_ns, double *spin_ns);
 /* baseline.c */
@@ -258,7 +263,7 @@ enum { BASE_PIPE = 0, BASE_SOCKETPAIR = 1 };
 int base_pingpong(int kind, uint32_t size, lat_result *out, hist *h);
 int base_stream(int kind, uint32_t size, double *msgs_per_s);
 /* langs.c */
-int lang_run(const char *lang, uint32_t size, uint32_t batch, double *msgs_per_s);
+int lang_run(const char *lang, uint32_t size, uint32_t batch, double *per_cpu_s, double *per_s);
 int lang_available(const char *lang, char *why, size_t cap);
 
 #endif /* IB_BENCH_H */

@@ -4,13 +4,16 @@
  *    the message and publishes; the receiver, parked in indexbus_recv,
  *    stamps again when recv returns. The raw twin does the same with a
  *    shared futex word: the sender stores the stamp, bumps the word and
- *    calls FUTEX_WAKE; the receiver sleeps in FUTEX_WAIT. A third variant,
- *    for diagnosis only, has the raw receiver first spin for as long as
- *    indexbus_recv spins before it parks (measured), then FUTEX_WAIT.
+ *    calls FUTEX_WAKE; the receiver sleeps in FUTEX_WAIT. Two more raw
+ *    variants, for diagnosis only, each add one thing indexbus_recv does:
+ *    spin first (as long as recv spins before it parks, measured), or run
+ *    the recovery scan recv runs after every park (indexbus_region_recover
+ *    on a region with one live producer) before taking the stamp.
  *  - Idle CPU of a parked consumer: getrusage around one indexbus_recv that
  *    blocks for idle_ms with a producer attached but silent.
  *  - Diagnostics for the report: the cost of the recovery scan indexbus_wait
- *    runs after every park, and how long recv spins before it parks. */
+ *    runs after every park, and how long recv spins before it parks (the
+ *    median of many calls each). */
 #include <limits.h>
 #include <linux/futex.h>
 #include <string.h>
@@ -30,6 +33,7 @@ typedef struct wake_area {
 typedef struct wake_args {
     char name[128];
     uint64_t spin_ns; /* raw receiver: poll this long before FUTEX_WAIT */
+    int scan;         /* raw: recovery scan of region `name` after each wake */
 } wake_args;
 
 static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *ts)
@@ -42,8 +46,14 @@ static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *t
 static int raw_sender(shared_ctl *ctl, int slot, void *arg)
 {
     (void)slot;
-    (void)arg;
+    const wake_args *wa = arg;
     wake_area *a = (wake_area *)ctl->area;
+    indexbus_region *reg = NULL;
+    indexbus_producer *p = NULL; /* scan variant: the live peer the scan probes */
+    if (wa->scan) {
+        reg = open_region(wa->name);
+        check_ib(indexbus_producer_open(reg, INDEXBUS_PRODUCER_SPSC, &p), "producer_open");
+    }
     role_ready(ctl);
     while (phase_of(ctl) < PHASE_STOP) {
         sleep_ns((uint64_t)g_opts.wake_gap_us * 1000u);
@@ -51,6 +61,8 @@ static int raw_sender(shared_ctl *ctl, int slot, void *arg)
         __atomic_fetch_add(&a->word, 1, __ATOMIC_RELEASE);
         futex(&a->word, FUTEX_WAKE, INT_MAX, NULL);
     }
+    indexbus_producer_close(p);
+    indexbus_region_close(reg);
     return 0;
 }
 
@@ -59,6 +71,10 @@ static int raw_receiver(shared_ctl *ctl, int slot, void *arg)
     (void)slot;
     const wake_args *wa = arg;
     wake_area *a = (wake_area *)ctl->area;
+    indexbus_region *reg = wa->scan ? open_region(wa->name) : NULL;
+    indexbus_recover_report rep = {.size = sizeof(rep)};
+    if (reg != NULL)
+        indexbus_region_recover(reg, 0, &rep); /* opens the probe descriptor once */
     hist_init(&a->h);
     role_ready(ctl);
     struct timespec slice = {0, 50000000}; /* re-check the phase now and then */
@@ -70,10 +86,14 @@ static int raw_receiver(shared_ctl *ctl, int slot, void *arg)
                                         now_ns() - t < wa->spin_ns;)
                 cpu_relax();
         while ((w = __atomic_load_n(&a->word, __ATOMIC_ACQUIRE)) == seen) {
-            if (phase_of(ctl) >= PHASE_STOP)
+            if (phase_of(ctl) >= PHASE_STOP) {
+                indexbus_region_close(reg);
                 return 0;
+            }
             futex(&a->word, FUTEX_WAIT, seen, &slice);
         }
+        if (reg != NULL)
+            indexbus_region_recover(reg, 0, &rep);
         uint64_t t1 = now_ns();
         uint64_t t0 = __atomic_load_n(&a->stamp, __ATOMIC_RELAXED);
         seen = w;
@@ -136,11 +156,13 @@ static int ib_receiver(shared_ctl *ctl, int slot, void *arg)
     return ctl->party[slot].error ? 2 : 0;
 }
 
-int wake_latency(int raw, uint64_t spin_ns, lat_result *out, hist *h)
+int wake_latency(int mode, uint64_t spin_ns, lat_result *out, hist *h)
 {
-    wake_args wa = {.spin_ns = raw ? spin_ns : 0};
+    int raw = mode != WAKE_INDEXBUS;
+    wake_args wa = {.spin_ns = mode == WAKE_RAW_SPIN ? spin_ns : 0, .scan = mode == WAKE_RAW_SCAN};
     region_name(wa.name, sizeof(wa.name), "wake");
-    indexbus_region *reg = raw ? NULL : make_region(wa.name, INDEXBUS_KIND_EVENTS, 64, 1);
+    indexbus_region *reg =
+        raw && !wa.scan ? NULL : make_region(wa.name, INDEXBUS_KIND_EVENTS, 64, 1);
     shared_ctl *ctl = ctl_map(sizeof(wake_area));
     run_spec spec = {.parties = 2, .pin = 1, .arg = {&wa, &wa}};
     spec.fn[0] = raw ? raw_sender : ib_sender;
@@ -148,9 +170,9 @@ int wake_latency(int raw, uint64_t spin_ns, lat_result *out, hist *h)
     int st = run_parties(ctl, &spec, g_opts.warmup_ms, g_opts.measure_ms);
     wake_area *a = (wake_area *)ctl->area;
     if (st == 0) {
-        lat_from_hist(out, !raw ? "wake: parked recv" : spin_ns ? "wake: raw futex, spin first"
-                                                              : "wake: raw futex",
-                      8, &a->h, 0);
+        static const char *const names[] = {"wake: parked recv", "wake: raw futex",
+                                            "wake: raw, spin first", "wake: raw, scan after"};
+        lat_from_hist(out, names[mode], 8, &a->h, 0);
         out->place = placement_of(2);
         if (h != NULL)
             hist_merge(h, &a->h);
@@ -242,19 +264,26 @@ static int recover_timer(shared_ctl *ctl, int slot, void *arg)
     indexbus_consumer *c;
     check_ib(indexbus_consumer_open(reg, 0, &c), "consumer_open");
     role_ready(ctl);
+    static hist h;
+    hist_init(&h);
     indexbus_recover_report rep = {.size = sizeof(rep)};
     indexbus_region_recover(reg, 0, &rep); /* first call opens the probe descriptor */
-    uint64_t t0 = now_ns();
-    for (uint32_t i = 0; i < RECOVER_CALLS; i++)
+    for (uint32_t i = 0; i < RECOVER_CALLS; i++) {
+        uint64_t t0 = now_ns();
         indexbus_region_recover(reg, 0, &rep);
-    r->value = (now_ns() - t0) / RECOVER_CALLS;
+        hist_add(&h, now_ns() - t0);
+    }
+    r->value = hist_pct(&h, 50);
     /* recv with a zero timeout spins its polls, then gives up */
+    hist_init(&h);
     uint8_t buf[64];
     size_t len;
-    t0 = now_ns();
-    for (uint32_t i = 0; i < SPIN_CALLS; i++)
+    for (uint32_t i = 0; i < SPIN_CALLS; i++) {
+        uint64_t t0 = now_ns();
         indexbus_recv(c, buf, sizeof(buf), &len, 0);
-    r->total = (now_ns() - t0) / SPIN_CALLS;
+        hist_add(&h, now_ns() - t0);
+    }
+    r->total = hist_pct(&h, 50);
     indexbus_consumer_close(c);
     indexbus_region_close(reg);
     return 0;

@@ -2,7 +2,7 @@
  *
  *   indexbus-bench [--quick] [--out FILE] [--reps N] [--only SECTIONS]
  *                  [--lang-c PROG] [--go PROG] [--rust PROG]
- *                  [--java-jar JAR] [--java CMD] [-v]
+ *                  [--java-jar JAR] [--java CMD] [--no-pin] [-v]
  *
  * Every ratio is the median of per-repetition ratios, the two sides of
  * each measured back to back within one repetition (A, B, A, B, ...), so
@@ -11,7 +11,8 @@
  * run each. --quick is a smoke run: short windows, one repetition, fewer
  * rows; it checks that everything runs and that every ratio has a value.
  * SECTIONS is a comma list of latency, throughput, multi, blocking,
- * baseline, bindings (default: all). */
+ * baseline, bindings (default: all). --no-pin leaves every process where
+ * the scheduler puts it (placement "none"), for comparison. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,18 +83,56 @@ static void latency(void)
             lat_from_hist(&l, "spsc", 64, &h_spsc, 1);
             l.place = placement_of(2);
         } else {
-            progress("latency: spsc %u B", sizes[i]);
-            if (spsc_latency(sizes[i], &l, NULL) != 0)
-                continue;
+            static hist h;
+            hist_init(&h);
+            for (int k = 0; k < g_opts.row_runs; k++) {
+                progress("latency: spsc %u B (%d/%d)", sizes[i], k + 1, g_opts.row_runs);
+                spsc_latency(sizes[i], &l, &h);
+            }
+            lat_from_hist(&l, "spsc", sizes[i], &h, 1);
+            l.place = placement_of(2);
         }
         res_latency(&l);
     }
     lat_from_hist(&l, "pipe", 64, &h_pipe, 1);
     l.place = placement_of(2);
     res_latency(&l);
-    progress("latency: socketpair 64 B");
-    if (base_pingpong(BASE_SOCKETPAIR, 64, &l, NULL) == 0)
-        res_latency(&l);
+    if (!g_opts.quick) {
+        /* diagnostics: what the publish path adds to a ring's latency; the
+         * variants take turns in each round, as the machine drifts */
+        static const struct {
+            const char *name;
+            uint32_t flags;
+        } variants[] = {{"ring (diagnostic)", 0},
+                        {"ring + fence (diagnostic)", RING_FENCE},
+                        {"ring + slot pool (diagnostic)", RING_POOL},
+                        {"ring + both (diagnostic)", RING_FENCE | RING_POOL}};
+        enum { NV = sizeof(variants) / sizeof(variants[0]) };
+        static hist hv[NV + 1];
+        for (size_t i = 0; i <= NV; i++)
+            hist_init(&hv[i]);
+        for (int k = 0; k < g_opts.row_runs; k++) {
+            progress("latency: ring diagnostics 64 B (%d/%d)", k + 1, g_opts.row_runs);
+            for (size_t i = 0; i < NV; i++)
+                ring_pingpong(64, variants[i].flags, &l, &hv[i]);
+            spsc_latency(64, &l, &hv[NV]);
+        }
+        for (size_t i = 0; i <= NV; i++) {
+            lat_from_hist(&l, i < NV ? variants[i].name : "spsc (diagnostic round)", 64, &hv[i],
+                          1);
+            l.place = placement_of(2);
+            res_latency(&l);
+        }
+    }
+    static hist h_sock;
+    hist_init(&h_sock);
+    for (int k = 0; k < g_opts.row_runs; k++) {
+        progress("latency: socketpair 64 B (%d/%d)", k + 1, g_opts.row_runs);
+        base_pingpong(BASE_SOCKETPAIR, 64, &l, &h_sock);
+    }
+    lat_from_hist(&l, "socketpair", 64, &h_sock, 1);
+    l.place = placement_of(2);
+    res_latency(&l);
 }
 
 /* ---- throughput --------------------------------------------------------------------- */
@@ -109,7 +148,7 @@ static void throughput(void)
         double pc;
         uint64_t drops;
         ring[r] = single[r] = batched[r] = mpsc2[r] = fan1[r] = NAN;
-        if (ref_ring(64, &ring[r]) != 0)
+        if (ref_ring(64, 0, &ring[r]) != 0)
             ring[r] = NAN;
         if (spsc_tput(64, 1, &single[r]) != 0)
             single[r] = NAN;
@@ -132,6 +171,32 @@ static void throughput(void)
     double m_ring = median(ring, reps), m_single = median(single, reps);
     double m_batched = median(batched, reps);
     res_tput("ring (reference)", 64, 1, 2, m_ring, 0, 0, placement_of(2));
+    if (!g_opts.quick) {
+        /* diagnostics: what the publish path adds to a ring, the variants
+         * and IndexBus taking turns in each round */
+        static const struct {
+            const char *name;
+            uint32_t flags;
+        } variants[] = {{"ring (diagnostic)", 0},
+                        {"ring + fence (diagnostic)", RING_FENCE},
+                        {"ring + slot pool (diagnostic)", RING_POOL},
+                        {"ring + both (diagnostic)", RING_FENCE | RING_POOL}};
+        enum { NV = sizeof(variants) / sizeof(variants[0]) };
+        double runs[NV + 1][R_MAX];
+        for (int k = 0; k < g_opts.row_runs; k++) {
+            progress("throughput: ring diagnostics 64 B (%d/%d)", k + 1, g_opts.row_runs);
+            for (size_t i = 0; i < NV; i++)
+                if (ref_ring(64, variants[i].flags, &runs[i][k]) != 0)
+                    runs[i][k] = NAN;
+            if (spsc_tput(64, 1, &runs[NV][k]) != 0)
+                runs[NV][k] = NAN;
+        }
+        for (size_t i = 0; i < NV; i++)
+            res_tput(variants[i].name, 64, 1, 2, median(runs[i], g_opts.row_runs), 0, 0,
+                     placement_of(2));
+        res_tput("spsc (diagnostic round)", 64, 1, 2, median(runs[NV], g_opts.row_runs), 0, 0,
+                 placement_of(2));
+    }
     static const uint32_t sizes[] = {8, 64, 256, 1024, 4096};
     static const uint32_t batches[] = {1, 16, 32};
     size_t nsizes = g_opts.quick ? 2 : sizeof(sizes) / sizeof(sizes[0]);
@@ -145,9 +210,14 @@ static void throughput(void)
             } else if (sizes[s] == 64 && batches[b] == 32) {
                 v = m_batched;
             } else {
-                progress("throughput: spsc %u B, batch %u", sizes[s], batches[b]);
-                if (spsc_tput(sizes[s], batches[b], &v) != 0)
-                    continue;
+                double runs[R_MAX];
+                for (int k = 0; k < g_opts.row_runs; k++) {
+                    progress("throughput: spsc %u B, batch %u (%d/%d)", sizes[s], batches[b],
+                             k + 1, g_opts.row_runs);
+                    if (spsc_tput(sizes[s], batches[b], &runs[k]) != 0)
+                        runs[k] = NAN;
+                }
+                v = median(runs, g_opts.row_runs);
             }
             res_tput("spsc", sizes[s], batches[b], 2, v, 0, 0, placement_of(2));
         }
@@ -161,12 +231,15 @@ static void throughput(void)
 
 static void multiparty(void)
 {
-    int max_p = g_opts.quick ? 2 : 4, max_c = g_opts.quick ? 2 : 8;
+    int max_p = g_opts.quick ? 2 : 4, max_c = g_opts.quick ? 2 : 8, n = g_opts.row_runs;
     for (int k = 1; k <= max_p; k++) {
-        progress("multi-party: mpsc, %d producer%s", k, k > 1 ? "s" : "");
-        double v;
-        if (mpsc_tput(k, &v) == 0)
-            res_tput("mpsc", 64, 1, k + 1, v, 0, 0, placement_of(k + 1));
+        double v[R_MAX];
+        for (int i = 0; i < n; i++) {
+            progress("multi-party: mpsc, %d producer%s (%d/%d)", k, k > 1 ? "s" : "", i + 1, n);
+            if (mpsc_tput(k, &v[i]) != 0)
+                v[i] = NAN;
+        }
+        res_tput("mpsc", 64, 1, k + 1, median(v, n), 0, 0, placement_of(k + 1));
     }
     static const struct {
         const char *name;
@@ -175,11 +248,18 @@ static void multiparty(void)
                  {"fanout work-queue", INDEXBUS_MODE_WORK_QUEUE}};
     for (size_t m = 0; m < 2; m++)
         for (int k = 1; k <= max_c; k++) {
-            progress("multi-party: %s, %d consumer%s", modes[m].name, k, k > 1 ? "s" : "");
-            double pc, total;
-            uint64_t drops;
-            if (fanout_tput(k, modes[m].mode, &pc, &total, &drops) == 0)
-                res_tput(modes[m].name, 64, 1, k + 2, total, pc, drops, placement_of(k + 2));
+            double pc[R_MAX], total[R_MAX];
+            uint64_t drops = 0, d;
+            for (int i = 0; i < n; i++) {
+                progress("multi-party: %s, %d consumer%s (%d/%d)", modes[m].name, k,
+                         k > 1 ? "s" : "", i + 1, n);
+                if (fanout_tput(k, modes[m].mode, &pc[i], &total[i], &d) != 0)
+                    pc[i] = total[i] = NAN;
+                else
+                    drops += d;
+            }
+            res_tput(modes[m].name, 64, 1, k + 2, median(total, n), median(pc, n), drops,
+                     placement_of(k + 2));
         }
 }
 
@@ -187,45 +267,55 @@ static void multiparty(void)
 
 static void blocking(void)
 {
-    static hist h_raw, h_ib, h_spin;
+    static hist h_raw, h_ib, h_spin, h_scan;
     hist_init(&h_raw);
     hist_init(&h_ib);
     hist_init(&h_spin);
+    hist_init(&h_scan);
     double rec = NAN, spin = NAN;
     if (recover_cost(&rec, &spin) == 0) {
-        res_value("recover_scan_ns (after each park)", rec);
-        res_value("recv_spin_before_park_ns", spin);
+        res_value("recover_scan_ns (p50, hot loop)", rec);
+        res_value("recv_spin_before_park_ns (p50)", spin);
     }
-    int reps = g_opts.reps;
+    int reps = g_opts.reps, diag = !g_opts.quick && isfinite(spin);
     double q[R_MAX];
     for (int r = 0; r < reps; r++) {
-        progress("blocking: repetition %d/%d (raw futex wake, parked recv wake, raw after a "
-                 "spin)", r + 1, reps);
-        lat_result lr, li, ls;
-        int a = wake_latency(1, 0, &lr, &h_raw);
-        int b = wake_latency(0, 0, &li, &h_ib);
+        progress("blocking: repetition %d/%d (raw futex wake, parked recv wake%s)", r + 1, reps,
+                 diag ? ", raw + spin, raw + scan" : "");
+        lat_result lr, li, ld;
+        int a = wake_latency(WAKE_RAW, 0, &lr, &h_raw);
+        int b = wake_latency(WAKE_INDEXBUS, 0, &li, &h_ib);
         q[r] = !a && !b ? li.p50 / lr.p50 : NAN;
-        if (isfinite(spin))
-            wake_latency(1, (uint64_t)spin, &ls, &h_spin);
+        if (diag) {
+            wake_latency(WAKE_RAW_SPIN, (uint64_t)spin, &ld, &h_spin);
+            wake_latency(WAKE_RAW_SCAN, 0, &ld, &h_scan);
+        }
     }
     res_ratio("futex_wake_over_raw", q, reps);
     lat_result l;
-    lat_from_hist(&l, "wake: raw futex", 8, &h_raw, 0);
-    l.place = placement_of(2);
-    res_latency(&l);
-    lat_from_hist(&l, "wake: parked recv", 8, &h_ib, 0);
-    l.place = placement_of(2);
-    res_latency(&l);
-    if (h_spin.count) {
-        lat_from_hist(&l, "wake: raw futex, spin first", 8, &h_spin, 0);
+    static const struct {
+        const char *name;
+        hist *h;
+    } rows[] = {{"wake: raw futex", &h_raw},
+                {"wake: parked recv", &h_ib},
+                {"wake: raw, spin first", &h_spin},
+                {"wake: raw, scan after", &h_scan}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        if (rows[i].h->count == 0)
+            continue;
+        lat_from_hist(&l, rows[i].name, 8, rows[i].h, 0);
         l.place = placement_of(2);
         res_latency(&l);
     }
 
-    progress("blocking: idle CPU of a consumer parked for %u ms", g_opts.idle_ms);
-    double pct;
-    if (parked_cpu(&pct) == 0)
-        res_ratio("parked_consumer_cpu_pct", &pct, 1);
+    double pct[R_MAX];
+    for (int k = 0; k < g_opts.row_runs; k++) {
+        progress("blocking: idle CPU of a consumer parked for %u ms (%d/%d)", g_opts.idle_ms,
+                 k + 1, g_opts.row_runs);
+        if (parked_cpu(&pct[k]) != 0)
+            pct[k] = NAN;
+    }
+    res_ratio("parked_consumer_cpu_pct", pct, g_opts.row_runs);
 }
 
 /* ---- baselines -------------------------------------------------------------------------- */
@@ -236,11 +326,15 @@ static void baselines(void)
         const char *name;
         int kind;
     } kinds[] = {{"pipe stream", BASE_PIPE}, {"socketpair stream", BASE_SOCKETPAIR}};
+    int n = g_opts.row_runs;
     for (size_t i = 0; i < 2; i++) {
-        progress("baseline: %s 64 B", kinds[i].name);
-        double v;
-        if (base_stream(kinds[i].kind, 64, &v) == 0)
-            res_tput(kinds[i].name, 64, 1, 2, v, 0, 0, placement_of(2));
+        double v[R_MAX];
+        for (int k = 0; k < n; k++) {
+            progress("baseline: %s 64 B (%d/%d)", kinds[i].name, k + 1, n);
+            if (base_stream(kinds[i].kind, 64, &v[k]) != 0)
+                v[k] = NAN;
+        }
+        res_tput(kinds[i].name, 64, 1, 2, median(v, n), 0, 0, placement_of(2));
     }
 }
 
@@ -261,27 +355,28 @@ static void bindings(void)
         if (!(have[l] = lang_available(langs[l], why, sizeof(why))))
             warnx_("skipped: %s", why);
     int reps = g_opts.reps;
-    double c[NB][R_MAX], v[NB][NL][R_MAX], q[NB][NL][R_MAX];
+    double c[NB][R_MAX], cw[NB][R_MAX], v[NB][NL][R_MAX], w[NB][NL][R_MAX], q[NB][NL][R_MAX];
     for (int r = 0; r < reps; r++)
         for (int b = 0; b < NB; b++) {
             progress("bindings: repetition %d/%d, batch %u (c, go, java, rust)", r + 1, reps,
                      batches[b]);
-            if (lang_run("c", 64, batches[b], &c[b][r]) != 0)
-                c[b][r] = NAN;
+            if (lang_run("c", 64, batches[b], &c[b][r], &cw[b][r]) != 0)
+                c[b][r] = cw[b][r] = NAN;
             for (int l = 0; l < NL; l++) {
-                v[b][l][r] = q[b][l][r] = NAN;
-                if (have[l] && lang_run(langs[l], 64, batches[b], &v[b][l][r]) == 0)
+                v[b][l][r] = w[b][l][r] = q[b][l][r] = NAN;
+                if (have[l] && lang_run(langs[l], 64, batches[b], &v[b][l][r], &w[b][l][r]) == 0)
                     q[b][l][r] = v[b][l][r] / c[b][r];
             }
         }
     for (int b = 0; b < NB; b++) {
         double mc = median(c[b], reps);
-        res_lang("c", batches[b], mc, mc, 1.0);
+        res_lang("c", batches[b], mc, median(cw[b], reps), mc, 1.0);
         for (int l = 0; l < NL; l++) {
             double tmp[R_MAX];
             memcpy(tmp, q[b][l], sizeof(double) * (size_t)reps);
             double ratio = median(tmp, reps);
-            res_lang(langs[l], batches[b], median(v[b][l], reps), mc, ratio);
+            res_lang(langs[l], batches[b], median(v[b][l], reps), median(w[b][l], reps), mc,
+                     ratio);
             if (batches[b] == 32) {
                 char key[64];
                 snprintf(key, sizeof(key), "%s_b32_over_c", langs[l]);
@@ -298,7 +393,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: indexbus-bench [--quick] [--out FILE] [--reps N] [--only SECTIONS]\n"
             "                      [--lang-c PROG] [--go PROG] [--rust PROG]\n"
-            "                      [--java-jar JAR] [--java CMD] [-v]\n"
+            "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
             "SECTIONS: comma list of latency,throughput,multi,blocking,baseline,bindings\n");
     exit(2);
 }
@@ -323,6 +418,10 @@ int main(int argc, char **argv)
             g_opts.quick = 1;
             continue;
         }
+        if (strcmp(a, "--no-pin") == 0) {
+            g_opts.no_pin = 1;
+            continue;
+        }
         if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
             g_opts.verbose = 1;
             continue;
@@ -344,6 +443,7 @@ int main(int argc, char **argv)
     }
     if (g_opts.quick) {
         g_opts.reps = 1;
+        g_opts.row_runs = 1;
         g_opts.warmup_ms = 20;
         g_opts.measure_ms = 60;
         g_opts.wake_gap_us = 300;
@@ -351,13 +451,14 @@ int main(int argc, char **argv)
         g_opts.lang_warmup = 20000;
         g_opts.lang_count = 100000;
     } else {
-        g_opts.reps = 5;
+        g_opts.reps = 7;
+        g_opts.row_runs = 3;
         g_opts.warmup_ms = 100;
         g_opts.measure_ms = 400;
         g_opts.wake_gap_us = 1000;
         g_opts.idle_ms = 1000;
-        g_opts.lang_warmup = 1000000;
-        g_opts.lang_count = 2000000;
+        g_opts.lang_warmup = 500000;
+        g_opts.lang_count = 3000000;
     }
     if (reps > 0)
         g_opts.reps = reps < R_MAX ? reps : R_MAX;

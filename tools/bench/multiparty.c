@@ -8,6 +8,7 @@
  *    the router hop.
  * With more processes than CPUs the placement is SPLIT (bench.h): the
  * producers and the router on one CPU, the consumers on the other. */
+#include <stdio.h>
 #include <string.h>
 
 #include "bench.h"
@@ -100,6 +101,13 @@ int fanout_tput(int consumers, uint32_t mode, double *per_consumer, double *tota
             if (indexbus_region_consumer_stats(reg, (uint32_t)i, &cs) == INDEXBUS_OK)
                 *drops += cs.dropped_full;
         }
+        indexbus_info info = {.size = sizeof(info)};
+        if (g_opts.verbose && indexbus_region_info(reg, &info) == INDEXBUS_OK)
+            fprintf(stderr,
+                    "  %d consumers, mode %u: routed %llu, router stalls %llu, producer FULL %llu\n",
+                    consumers, mode, (unsigned long long)info.routed,
+                    (unsigned long long)info.route_no_space,
+                    (unsigned long long)ctl->party[0].value);
     }
     ctl_unmap(ctl);
     indexbus_region_close(reg);

@@ -164,8 +164,19 @@ def multiparty_section(d):
 def bindings_section(d):
     rows = []
     for r in d["raw"]["bindings"]:
-        rows.append([r["lang"], r["batch"], fmt_rate(r["msgs_per_s"]), fmt_rate(r["c_msgs_per_s"]), fmt_ratio(r["over_c"])])
-    return table(["language", "batch", "msgs/s", "C msgs/s (same reps)", "over C (median)"], rows)
+        rows.append(
+            [
+                r["lang"],
+                r["batch"],
+                fmt_rate(r["msgs_per_cpu_s"]),
+                fmt_rate(r["c_msgs_per_cpu_s"]),
+                fmt_ratio(r["over_c"]),
+                fmt_rate(r["msgs_per_s"]),
+            ]
+        )
+    return table(
+        ["64 B, publish + recv", "batch", "msgs per CPU-s", "C, same reps", "over C (median)", "msgs/s, wall"], rows
+    )
 
 
 def other_section(d):
@@ -176,18 +187,24 @@ def other_section(d):
 def plot_latency(d, path):
     pcts = ["p50", "p90", "p99", "p99_9"]
     labels = ["p50", "p90", "p99", "p99.9"]
-    fig, ax = plt.subplots(figsize=(8, 4.8), dpi=100)
-    for r in d["raw"]["latency_ns"]:
-        ys = [r[p] for p in pcts]
-        if any(y is None for y in ys):
-            continue
-        style = "--" if r["name"].startswith("wake") else "-"
-        ax.plot(labels, ys, style, marker="o", label=f'{r["name"]} {r["size"]} B')
-    ax.set_yscale("log")
-    ax.set_ylabel("one-way latency, ns (log)")
-    ax.set_title("Latency percentiles (ping-pong RTT/2; wake: one way)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left")
+    rows = [r for r in d["raw"]["latency_ns"] if "diagnostic" not in r["name"] and "raw," not in r["name"]]
+    shm = [r for r in rows if r["name"].startswith(("floor", "spsc"))]
+    kern = [r for r in rows if r not in shm]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100)
+    for ax, group, title in (
+        (axes[0], shm, "Shared memory: ping-pong, RTT/2"),
+        (axes[1], kern, "Through the kernel (pipe, socket: RTT/2; wake: one way)"),
+    ):
+        for r in group:
+            ys = [r[p] for p in pcts]
+            if any(y is None for y in ys):
+                continue
+            ax.plot(labels, ys, marker="o", label=f'{r["name"]}, {r["size"]} B')
+        ax.set_yscale("log")
+        ax.set_ylabel("one-way latency, ns (log)")
+        ax.set_title(title, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     fig.savefig(path, metadata={"Software": None})
     plt.close(fig)
@@ -230,7 +247,7 @@ def plot_multiparty(d, path):
             ax.plot([p[0] for p in pts], [p[1] / 1e6 for p in pts], marker="o", label=label)
     ax.set_xlabel("producers / consumers")
     ax.set_ylabel("M msgs/s (64 B)")
-    ax.set_title("Multi-party throughput (each party its own process)")
+    ax.set_title("Multi-party throughput (each party its own process; beyond 2 processes,\nproducers and router share one CPU, consumers the other)", fontsize=10)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -54,7 +54,7 @@ typedef struct tput_result {
 typedef struct lang_result {
     char lang[16];
     uint32_t batch;
-    double msgs_per_s, c_msgs_per_s, ratio;
+    double per_cpu_s, per_s, c_per_cpu_s, ratio; /* medians over the repetitions */
 } lang_result;
 
 typedef struct value_result {
@@ -79,18 +79,23 @@ static value_result values[MAX_VALUES];
 static int nvalues;
 static ratio_result ratios[NTARGETS];
 
-double median(double *v, int n)
+/* Median of the finite values among v[0..n) (v is left alone); NAN if none. */
+double median(const double *v, int n)
 {
-    /* insertion sort: n is a handful */
-    for (int i = 1; i < n; i++)
-        for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
+    double t[64];
+    int k = 0;
+    for (int i = 0; i < n && k < 64; i++)
+        if (isfinite(v[i]))
+            t[k++] = v[i];
+    for (int i = 1; i < k; i++) /* insertion sort: k is a handful */
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            double x = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = x;
         }
-    if (n == 0)
+    if (k == 0)
         return NAN;
-    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    return k % 2 ? t[k / 2] : (t[k / 2 - 1] + t[k / 2]) / 2;
 }
 
 void lat_from_hist(lat_result *out, const char *name, uint32_t size, const hist *h, int rtt)
@@ -133,16 +138,17 @@ void res_tput(const char *name, uint32_t size, uint32_t batch, int parties, doub
     t->place = place;
 }
 
-void res_lang(const char *lang, uint32_t batch, double msgs_per_s, double c_msgs_per_s,
-              double ratio)
+void res_lang(const char *lang, uint32_t batch, double per_cpu_s, double per_s,
+              double c_per_cpu_s, double ratio)
 {
     if (nlangs >= MAX_LANG)
         return;
     lang_result *l = &langs[nlangs++];
     snprintf(l->lang, sizeof(l->lang), "%s", lang);
     l->batch = batch;
-    l->msgs_per_s = msgs_per_s;
-    l->c_msgs_per_s = c_msgs_per_s;
+    l->per_cpu_s = per_cpu_s;
+    l->per_s = per_s;
+    l->c_per_cpu_s = c_per_cpu_s;
     l->ratio = ratio;
 }
 
@@ -357,10 +363,12 @@ void res_write(const char *path, double elapsed_s)
         const lang_result *l = &langs[i];
         fprintf(f, "      {\"lang\": ");
         jstr(f, l->lang);
-        fprintf(f, ", \"size\": 64, \"batch\": %u, \"msgs_per_s\": ", l->batch);
-        jnum(f, round(l->msgs_per_s));
-        fprintf(f, ", \"c_msgs_per_s\": ");
-        jnum(f, round(l->c_msgs_per_s));
+        fprintf(f, ", \"size\": 64, \"batch\": %u, \"msgs_per_cpu_s\": ", l->batch);
+        jnum(f, round(l->per_cpu_s));
+        fprintf(f, ", \"msgs_per_s\": ");
+        jnum(f, round(l->per_s));
+        fprintf(f, ", \"c_msgs_per_cpu_s\": ");
+        jnum(f, round(l->c_per_cpu_s));
         fprintf(f, ", \"over_c\": ");
         jnum(f, l->ratio);
         fprintf(f, "}%s\n", i + 1 < nlangs ? "," : "");
@@ -412,7 +420,7 @@ void res_print_table(void)
     printf("\nIndexBus benchmarks (%s, %d reps): %s, %d CPUs, Linux %s\n",
            g_opts.quick ? "quick smoke run, not a measurement" : "full", g_opts.reps, model,
            cpu_count(), u.release);
-    printf("\nLatency, one way, ns          size      p50      p90      p99    p99.9      max  samples\n");
+    printf("\nLatency, one way, ns              size      p50      p90      p99    p99.9      max  samples\n");
     for (int i = 0; i < nlats; i++) {
         const lat_result *l = &lats[i];
         char a[5][16];
@@ -421,10 +429,10 @@ void res_print_table(void)
         fmt_ns(a[2], 16, l->p99);
         fmt_ns(a[3], 16, l->p999);
         fmt_ns(a[4], 16, l->max);
-        printf("  %-26s %5u %8s %8s %8s %8s %8s %8llu\n", l->name, l->size, a[0], a[1], a[2],
+        printf("  %-30s %5u %8s %8s %8s %8s %8s %8llu\n", l->name, l->size, a[0], a[1], a[2],
                a[3], a[4], (unsigned long long)l->samples);
     }
-    printf("\nThroughput                    size batch procs cpus        msgs/s      GB/s  per-consumer  drops\n");
+    printf("\nThroughput                        size batch procs cpus        msgs/s      GB/s  per-consumer  drops\n");
     for (int i = 0; i < ntputs; i++) {
         const tput_result *t = &tputs[i];
         char r[16], e[16];
@@ -433,18 +441,20 @@ void res_print_table(void)
             fmt_rate(e, sizeof(e), t->extra_per_s);
         else
             snprintf(e, sizeof(e), "-");
-        printf("  %-26s %5u %5u %5d %-8s %10s %9.3f %13s %6llu\n", t->name, t->size, t->batch,
+        printf("  %-30s %5u %5u %5d %-8s %10s %9.3f %13s %6llu\n", t->name, t->size, t->batch,
                t->parties, placement_name(t->place), r, t->msgs_per_s * t->size / 1e9, e,
                (unsigned long long)t->drops);
     }
     if (nlangs) {
-        printf("\nBindings, 64 B publish+recv   batch     msgs/s   C msgs/s   over C\n");
+        printf("\nBindings, 64 B publish+recv       batch  msgs/cpu-s  C msgs/cpu-s  over C   "
+               "msgs/s (wall)\n");
         for (int i = 0; i < nlangs; i++) {
             const lang_result *l = &langs[i];
-            char a[16], b[16];
-            fmt_rate(a, sizeof(a), l->msgs_per_s);
-            fmt_rate(b, sizeof(b), l->c_msgs_per_s);
-            printf("  %-26s %6u %10s %10s %8.3f\n", l->lang, l->batch, a, b, l->ratio);
+            char a[16], b[16], c[16];
+            fmt_rate(a, sizeof(a), l->per_cpu_s);
+            fmt_rate(b, sizeof(b), l->c_per_cpu_s);
+            fmt_rate(c, sizeof(c), l->per_s);
+            printf("  %-30s %6u %11s %13s %7.3f %15s\n", l->lang, l->batch, a, b, l->ratio, c);
         }
     }
     if (nvalues) {

@@ -47,6 +47,7 @@ int role_ib_producer(shared_ctl *ctl, int slot, void *arg)
         }
         if (st != INDEXBUS_FULL)
             break;
+        r->value++; /* FULL returns: the producer waited for room */
         backoff(&spins);
     }
     r->total = sent;

@@ -85,7 +85,7 @@ int cpu_count(void)
 
 int placement_of(int parties)
 {
-    if (cpu_count() < 2)
+    if (cpu_count() < 2 || g_opts.no_pin)
         return PLACE_NONE;
     return parties <= ncpus ? PLACE_OWN : PLACE_SPLIT;
 }
@@ -206,6 +206,7 @@ int run_parties(shared_ctl *ctl, const run_spec *spec, uint32_t warmup_ms, uint3
         }
         if (pid == 0) {
             alarm(WATCHDOG_S);
+            signal(SIGPIPE, SIG_IGN); /* a peer gone early is an error return, not a death */
             int place = spec->pin ? placement_of(n) : PLACE_NONE;
             g_unpinned = place != PLACE_OWN;
             if (place == PLACE_OWN)

@@ -1,0 +1,41 @@
+# test/crash/crash.mk - the SIGKILL campaign; -include'd by the top Makefile.
+#   make check-crash   build test/crash/crash.c against the shared library in
+#                      $(B), run CRASH_ITERS kill iterations (default 1000,
+#                      fixed seed; CRASH_SEED=n to change), print the results
+#                      and "crash: N passed, M failed" (N/M = iterations);
+#                      results also in $(CRASH_RESULTS)
+#   make crash-repro   build and run the deterministic repros of the library
+#                      bugs the campaign found (each exits 1 while its bug is
+#                      there, 0 once fixed); not part of check
+# Programs go to $(B)/crash; the results to $(B)/crash/results.txt, or to
+# $(B)/results.txt when B already ends in /crash (so B=build and
+# B=build/crash both write build/crash/results.txt).
+
+CRASH_DIR     := $(B)/crash
+CRASH_BIN     := $(CRASH_DIR)/crash_campaign
+CRASH_RESULTS ?= $(if $(filter %/crash,$(B)),$(B),$(CRASH_DIR))/results.txt
+CRASH_ITERS   ?= 1000
+CRASH_SEED    ?=
+CRASH_HDR     := test/crash/raw.h test/crash/trace.h $(wildcard abi/include/indexbus/*.h)
+CRASH_REPROS  := $(patsubst test/crash/%.c,$(CRASH_DIR)/%,$(wildcard test/crash/repro_*.c))
+
+.PHONY: check-crash crash-build crash-repro
+
+$(CRASH_DIR)/%: test/crash/%.c $(CRASH_HDR) $(B)/libindexbus.so
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lindexbus \
+	    -Wl,-rpath,$(abspath $(B)) $(LDLIBS)
+
+$(CRASH_BIN): test/crash/crash.c $(CRASH_HDR) $(B)/libindexbus.so
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lindexbus \
+	    -Wl,-rpath,$(abspath $(B)) $(LDLIBS)
+
+crash-build: $(CRASH_BIN) $(CRASH_REPROS)
+
+check-crash: lib $(CRASH_BIN)
+	@CRASH_ITERS=$(CRASH_ITERS) CRASH_SEED=$(CRASH_SEED) CRASH_RESULTS=$(CRASH_RESULTS) $(CRASH_BIN)
+
+crash-repro: lib $(CRASH_REPROS)
+	@fail=0; for t in $(CRASH_REPROS); do echo "== $$(basename $$t)"; $$t || fail=$$((fail + 1)); done; \
+	    echo "crash-repro: $$fail of $(words $(CRASH_REPROS)) repros still reproduce"; [ $$fail -eq 0 ]

@@ -1,0 +1,210 @@
+/*
+ * repro_router_midstep.c - what the documented limit "a router killed
+ * mid-step may deliver a message twice" does to the slot pool. The router
+ * puts a message's slot into consumer queues (refcount = number of
+ * targets) and only then advances its source. Killed in between, the
+ * source cell still names the slot; the next router routes it again and
+ * stores the refcount again. Two consequences beyond the duplicate:
+ *
+ *  A  killed after all its puts: the consumers read their copies and free
+ *     the slot; the new router then re-routes the FREED slot (refcount
+ *     stored on a free slot): the slot is queued and in the free list at
+ *     once, the next claim gets it, the consumers read that producer's
+ *     uncommitted bytes, and after they release it again the slot is
+ *     handed out twice (two claims, same buffer).
+ *  B  killed after its first put only: the re-route stores the refcount
+ *     over a reference still queued, so the slot gets one unref too many:
+ *     freed twice (the free list holds it twice).
+ *
+ * The kill point is exact: the router is single-stepped (ptrace) until the
+ * consumer queue's tail moves, then SIGKILLed.
+ * Exit 0 = the pool survives (fixed), 1 = reproduced.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <indexbus/indexbus.h>
+
+#include "raw.h"
+#include "trace.h"
+
+static const char *name = "/ibcrash-repro-midstep";
+static raw_view W;
+
+static void die(const char *what, int st)
+{
+    fprintf(stderr, "repro_router_midstep: %s: %s\n", what, indexbus_status_name(st));
+    exit(2);
+}
+
+typedef struct watch {
+    uint32_t q;
+    uint64_t tail0;
+} watch;
+
+static int queue_moved(void *arg)
+{
+    watch *w = arg;
+    return raw_ld64(&raw_cq(&W, w->q)->tail) != w->tail0;
+}
+
+static uint32_t free_slots(indexbus_region *r)
+{
+    indexbus_info info = {.size = sizeof info};
+    indexbus_region_info(r, &info);
+    return info.free_slots;
+}
+
+/* Free list walked through the layout: distinct slots, and whether one repeats. */
+static uint32_t free_walk(int *dup)
+{
+    uint8_t seen[64] = {0};
+    uint32_t n = 0, idx = (uint32_t)raw_ld64(&W.pool->free_head);
+    *dup = 0;
+    while (idx < W.slot_count && n <= W.slot_count) {
+        if (seen[idx]) {
+            *dup = 1;
+            break;
+        }
+        seen[idx] = 1;
+        n++;
+        idx = raw_slot(&W, idx)->next_free;
+    }
+    return n;
+}
+
+/* Kill a router child `stop_q` queue puts into its step. */
+static void kill_router_after_put(uint32_t stop_q)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        indexbus_region *cr;
+        indexbus_router *rt;
+        if (indexbus_region_open(name, NULL, &cr) || indexbus_router_open(cr, &rt))
+            _exit(2);
+        trace_me_and_stop();
+        indexbus_route_once(rt, INDEXBUS_SOURCE_MPSC, INDEXBUS_MODE_BROADCAST);
+        _exit(0);
+    }
+    if (trace_wait_stop(pid))
+        die("router did not stop", INDEXBUS_IO);
+    watch w = {stop_q, raw_ld64(&raw_cq(&W, stop_q)->tail)};
+    long steps = trace_step_until(pid, queue_moved, &w, 2000000);
+    trace_kill(pid);
+    if (steps < 0)
+        die("router never put the message", INDEXBUS_IO);
+    printf("  router killed %ld instructions into route_once, right after its put into queue %u;"
+           " source head still %llu\n",
+           steps, stop_q, (unsigned long long)raw_ld64(&W.mpsc->head));
+}
+
+static int expect_msg(indexbus_consumer *c, const char *who, const char *want)
+{
+    char buf[64] = {0};
+    size_t len = 0;
+    int st = indexbus_try_recv(c, buf, sizeof buf - 1, &len);
+    printf("  %s try_recv: %s \"%.*s\"%s\n", who, indexbus_status_name(st), (int)len, buf,
+           st == INDEXBUS_OK && strncmp(buf, want, len) != 0 ? "   <- not the message routed" : "");
+    return st == INDEXBUS_OK && strncmp(buf, want, len) == 0;
+}
+
+static indexbus_region *r;
+static indexbus_consumer *c0, *c1;
+static indexbus_producer *p, *p2;
+
+static void setup(void)
+{
+    indexbus_region_unlink(name);
+    indexbus_region_config cfg;
+    indexbus_region_config_init(&cfg, INDEXBUS_KIND_FANOUT);
+    cfg.slot_count = 8;
+    cfg.slot_data_size = 64;
+    cfg.queue_capacity = 8;
+    cfg.consumer_count = 2;
+    int st = indexbus_region_create(name, &cfg, &r);
+    if (st)
+        die("create", st);
+    if (raw_map(&W, name))
+        die("raw map", INDEXBUS_IO);
+    if ((st = indexbus_consumer_open(r, 0, &c0)) || (st = indexbus_consumer_open(r, 1, &c1)) ||
+        (st = indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p)) ||
+        (st = indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p2)))
+        die("open", st);
+}
+
+static void teardown(void)
+{
+    indexbus_producer_close(p);
+    indexbus_producer_close(p2);
+    indexbus_consumer_close(c0);
+    indexbus_consumer_close(c1);
+    indexbus_region_close(r);
+    raw_unmap(&W);
+    indexbus_region_unlink(name);
+}
+
+int main(void)
+{
+    indexbus_router *rt;
+    int bug = 0, dup, st;
+    setup();
+    indexbus_recover_report rep = {.size = sizeof rep};
+
+    printf("A: router killed after putting the message into both queues\n");
+    if ((st = indexbus_publish(p, "m1", 2)))
+        die("publish", st);
+    kill_router_after_put(1);
+    indexbus_region_recover(r, 0, &rep);
+    expect_msg(c0, "c0", "m1");
+    expect_msg(c1, "c1", "m1");
+    printf("  free_slots %u of 8 (both copies read: the slot is free again)\n", free_slots(r));
+    if ((st = indexbus_router_open(r, &rt)))
+        die("router_open", st);
+    st = indexbus_route_once(rt, INDEXBUS_SOURCE_MPSC, INDEXBUS_MODE_BROADCAST);
+    uint32_t fs = free_slots(r);
+    printf("  new router re-routes the source cell: %s; free_slots %u although that slot is now queued"
+           " twice\n", indexbus_status_name(st), fs);
+    bug |= fs == 8;
+    void *b1, *b2;
+    if ((st = indexbus_claim(p, &b1, NULL)))
+        die("claim", st);
+    memcpy(b1, "NEW!", 4); /* p's claim, not committed */
+    int ok0 = expect_msg(c0, "c0 (the duplicate)", "m1");
+    expect_msg(c1, "c1 (the duplicate)", "m1");
+    bug |= !ok0;
+    if ((st = indexbus_commit(p, 4)))
+        die("commit", st);
+    if ((st = indexbus_claim(p2, &b2, NULL)))
+        die("claim 2", st);
+    printf("  p committed its slot; p2's claim gets %s buffer\n", b1 == b2 ? "the SAME (queued) slot's" : "another");
+    bug |= b1 == b2;
+    indexbus_abort(p2);
+    indexbus_router_close(rt);
+    teardown();
+
+    printf("B: router killed after putting the message into queue 0 only (fresh region)\n");
+    setup();
+    uint32_t before = free_walk(&dup);
+    if ((st = indexbus_publish(p, "m2", 2)))
+        die("publish", st);
+    kill_router_after_put(0);
+    indexbus_region_recover(r, 0, &rep);
+    if ((st = indexbus_router_open(r, &rt)))
+        die("router_open", st);
+    st = indexbus_route_once(rt, INDEXBUS_SOURCE_MPSC, INDEXBUS_MODE_BROADCAST);
+    printf("  new router re-routes: %s\n", indexbus_status_name(st));
+    expect_msg(c0, "c0", "m2");
+    expect_msg(c0, "c0 (the duplicate)", "m2");
+    expect_msg(c1, "c1", "m2");
+    uint32_t after = free_walk(&dup);
+    printf("  free list: %u distinct slots before, %u after%s\n", before, after,
+           dup ? ", and one slot is in it TWICE (double free)" : "");
+    bug |= dup;
+    indexbus_router_close(rt);
+    teardown();
+    printf("repro_router_midstep: %s\n",
+           bug ? "REPRODUCED (a re-routed slot is used after free / freed twice)"
+               : "not reproduced (fixed)");
+    return bug;
+}

@@ -1,0 +1,756 @@
+/*
+ * fuzz_region.c - libFuzzer harness: the region file is hostile input.
+ *
+ * The rule under test (abi/LAYOUT.md section 7): whatever a region holds,
+ * every call returns a defined status; no crash, hang or out-of-bounds
+ * access. Each input is turned into a region file, opened, and driven
+ * through the whole public API while the input keeps scribbling on the file
+ * through a second ("rogue") mapping.
+ *
+ * Input format (all little-endian; missing bytes read as 0):
+ *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (16:
+ *              kind x geometry x state, see geoms[] and build_variant)
+ *   byte 1     flags: F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE
+ *   bytes 2-3  u16 T: with F_TRUNCATE the file is resized to
+ *              (T * 16) % (image size + 16384) bytes before open
+ *   then records, until the input ends:
+ *     tag >= 0x80   patch: n = (tag & 0x1f) + 1 data bytes, u16 offset, data
+ *                   tag & 0x40: live (applied at this point of the call
+ *                   sequence, after open, through the rogue mapping);
+ *                   otherwise applied to the image before open
+ *                   tag & 0x20: XOR the data in; otherwise overwrite
+ *                   offset is taken modulo the image (file) size
+ *     tag <  0x80   call: op = tag % OP_COUNT, then two argument bytes a, b
+ *   (at most MAX_RECORDS records count; the rest of the input is ignored)
+ *
+ * Baseline images are made once per process with the library itself (small
+ * geometry), read back into memory and the scratch file removed; each
+ * iteration rewrites the per-process file /dev/shm/ibfuzz-<pid>.region (a
+ * file PATH, not a POSIX shm name), which is unlinked at exit.
+ *
+ * Nothing here blocks: blocking receive and wait run with timeout 0 (a
+ * bounded spin, at most MAX_WAITS per input), open uses ready timeout 0 (or
+ * 1 ms), the router loop is only entered with a stop already pending, and
+ * every loop is bounded. Handles are always closed, so LeakSanitizer stays
+ * quiet. The library is compiled into this binary with test/fuzz/shim.h
+ * (guard pages around its mappings, warped monotonic time, in-process
+ * futexes); see there.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <indexbus/indexbus.h>
+#include <indexbus/layout.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* ---- checks ------------------------------------------------------------------ */
+
+static int ck(int st, int line, const char *what)
+{
+    if (st < 0 || st >= INDEXBUS_STATUS_COUNT) {
+        fprintf(stderr, "fuzz_region.c:%d: %s returned undefined status %d\n", line, what, st);
+        abort();
+    }
+    return st;
+}
+#define CK(call) ck((call), __LINE__, #call)
+
+#define EXPECT(cond)                                                                    \
+    do {                                                                                \
+        if (!(cond)) {                                                                  \
+            fprintf(stderr, "fuzz_region.c:%d: API contract violated: %s\n", __LINE__, \
+                    #cond);                                                             \
+            abort();                                                                    \
+        }                                                                               \
+    } while (0)
+
+#define SETUP(call)                                                                  \
+    do {                                                                             \
+        int st_ = (call);                                                            \
+        if (st_ != INDEXBUS_OK) {                                                    \
+            fprintf(stderr, "fuzz_region.c:%d: baseline setup: %s: %s\n", __LINE__, \
+                    #call, indexbus_status_name(st_));                               \
+            abort();                                                                 \
+        }                                                                            \
+    } while (0)
+
+/* ---- baseline images ------------------------------------------------------------ */
+
+enum { ST_FRESH = 0, ST_TRAFFIC = 1, ST_CRASHED = 2 };
+#define NVARIANTS 16u
+#define DEAD_PID 0x7ffffff0u /* above any pid_max: "the owner is gone" */
+
+typedef struct variant {
+    uint32_t kind, slots, data, queue, consumers, state;
+    uint8_t *img;
+    size_t len;
+} variant;
+
+static variant variants[NVARIANTS];
+static char work_path[128], base_path[128];
+static uint8_t payload[4096]; /* what producers publish */
+static uint8_t rxbuf[4096];   /* where consumers receive */
+
+static void cleanup_files(void)
+{
+    if (work_path[0])
+        unlink(work_path);
+    if (base_path[0])
+        unlink(base_path);
+}
+
+static uint8_t *read_file(const char *path, size_t *len)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat sb;
+    if (fd < 0 || fstat(fd, &sb) != 0)
+        abort();
+    uint8_t *buf = malloc((size_t)sb.st_size);
+    if (buf == NULL || pread(fd, buf, (size_t)sb.st_size, 0) != sb.st_size)
+        abort();
+    close(fd);
+    *len = (size_t)sb.st_size;
+    return buf;
+}
+
+static void pub(indexbus_producer *p, size_t len)
+{
+    SETUP(indexbus_publish(p, payload, len));
+}
+
+static void recv_one(indexbus_consumer *c)
+{
+    size_t len;
+    SETUP(indexbus_try_recv(c, rxbuf, sizeof rxbuf, &len));
+}
+
+/* A "crashed" image: the owners of its participant entries are gone (a
+ * snapshot carries no entry locks; the pid is only informational). */
+static void mark_owners_dead(uint8_t *img, size_t len)
+{
+    const indexbus_region_header *h = (const indexbus_region_header *)img;
+    for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
+        if (h->sections[i].kind != INDEXBUS_SECTION_PARTICIPANTS ||
+            h->sections[i].offset + sizeof(indexbus_participants_section) > len)
+            continue;
+        indexbus_participants_section *ps =
+            (indexbus_participants_section *)(img + h->sections[i].offset);
+        for (uint32_t j = 0; j < INDEXBUS_MAX_PARTICIPANTS; j++)
+            if (ps->entries[j].state == INDEXBUS_PARTICIPANT_ACTIVE)
+                ps->entries[j].pid = DEAD_PID;
+    }
+}
+
+/*
+ * FRESH: as created. TRAFFIC: every queue position wrapped past the
+ * capacity, a few messages still waiting upstream, every handle closed.
+ * CRASHED: a snapshot taken with every handle still open: messages in the
+ * consumer queues, a borrowed slot, a claimed slot, all roles held.
+ */
+static void build_variant(variant *vr)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    indexbus_consumer *c[INDEXBUS_MAX_CONSUMERS] = {0};
+    indexbus_router *rt = NULL;
+    indexbus_producer *sp = NULL, *mp = NULL;
+    int fanout = vr->kind == INDEXBUS_KIND_FANOUT;
+
+    unlink(base_path);
+    SETUP(indexbus_region_config_init(&cfg, vr->kind));
+    cfg.slot_count = vr->slots;
+    cfg.slot_data_size = vr->data;
+    cfg.queue_capacity = vr->queue;
+    cfg.consumer_count = vr->consumers;
+    SETUP(indexbus_region_create(base_path, &cfg, &r));
+    if (vr->state != ST_FRESH) {
+        for (uint32_t i = 0; i < vr->consumers; i++)
+            SETUP(indexbus_consumer_open(r, i, &c[i]));
+        if (fanout)
+            SETUP(indexbus_router_open(r, &rt)); /* after the consumers: no ack wait */
+        SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &sp));
+        SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &mp));
+        /* wrap every position: 20 rounds > any queue capacity used here */
+        for (uint32_t k = 0; k < 20; k++) {
+            pub(sp, k % (vr->data + 1));
+            pub(mp, (k * 7) % (vr->data + 1));
+            if (fanout) {
+                SETUP(indexbus_route_once(rt, INDEXBUS_SOURCE_ANY,
+                                          k & 1 ? INDEXBUS_MODE_WORK_QUEUE
+                                                : INDEXBUS_MODE_BROADCAST));
+                SETUP(indexbus_route_once(rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST));
+                for (uint32_t i = 0; i < vr->consumers; i++) {
+                    size_t len;
+                    for (int j = 0; j < 2; j++)
+                        if (CK(indexbus_try_recv(c[i], rxbuf, sizeof rxbuf, &len)) !=
+                            INDEXBUS_OK)
+                            break;
+                }
+            } else {
+                recv_one(c[0]);
+                recv_one(c[0]);
+            }
+        }
+        /* left waiting upstream (as many as the smallest pool allows) */
+        pub(sp, 3);
+        if (vr->slots >= 4)
+            pub(sp, vr->data);
+        pub(mp, 0);
+    }
+    if (vr->state == ST_CRASHED) {
+        const void *d;
+        size_t len;
+        void *buf;
+        if (fanout) {
+            pub(sp, 9);
+            SETUP(indexbus_route_once(rt, INDEXBUS_SOURCE_SPSC, INDEXBUS_MODE_BROADCAST));
+            SETUP(indexbus_route_once(rt, INDEXBUS_SOURCE_MPSC, INDEXBUS_MODE_BROADCAST));
+        }
+        SETUP(indexbus_recv_begin(c[0], &d, &len));
+        SETUP(indexbus_claim(mp, &buf, &len));
+        memset(buf, 0x5a, len);
+        vr->img = read_file(base_path, &vr->len); /* the snapshot: everyone "dies" here */
+        mark_owners_dead(vr->img, vr->len);
+        SETUP(indexbus_recv_end(c[0]));
+        SETUP(indexbus_abort(mp));
+    }
+    SETUP(indexbus_producer_close(sp));
+    SETUP(indexbus_producer_close(mp));
+    SETUP(indexbus_router_close(rt)); /* before the consumers: no ack wait */
+    for (uint32_t i = 0; i < vr->consumers; i++)
+        SETUP(indexbus_consumer_close(c[i]));
+    SETUP(indexbus_region_close(r));
+    if (vr->img == NULL)
+        vr->img = read_file(base_path, &vr->len);
+    SETUP(indexbus_region_unlink(base_path));
+}
+
+/* Variants 0-11: the four small geometries x FRESH / TRAFFIC / CRASHED;
+ * 12-15: the limits (fewest slots and queue cells; 64 consumers, so every
+ * consumer mask is full width) x FRESH / TRAFFIC. make_corpus.py mirrors this. */
+static const struct geom {
+    uint32_t kind, slots, data, queue, consumers;
+} geoms[6] = {
+    {INDEXBUS_KIND_EVENTS, 16, 64, 16, 1}, {INDEXBUS_KIND_FANOUT, 16, 64, 16, 2},
+    {INDEXBUS_KIND_EVENTS, 8, 128, 4, 1},  {INDEXBUS_KIND_FANOUT, 8, 128, 4, 3},
+    {INDEXBUS_KIND_EVENTS, 2, 64, 2, 1},   {INDEXBUS_KIND_FANOUT, 4, 64, 2, 64},
+};
+
+static void build_variants(void)
+{
+    for (uint32_t i = 0; i < NVARIANTS; i++) {
+        variant *vr = &variants[i];
+        const struct geom *g = i < 12 ? &geoms[i % 4] : &geoms[4 + (i - 12) % 2];
+        vr->kind = g->kind;
+        vr->slots = g->slots;
+        vr->data = g->data;
+        vr->queue = g->queue;
+        vr->consumers = g->consumers;
+        vr->state = i < 12 ? i / 4 : (i - 12) / 2;
+        build_variant(vr);
+    }
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    struct stat sb;
+    const char *dir = stat("/dev/shm", &sb) == 0 && S_ISDIR(sb.st_mode) &&
+                              access("/dev/shm", W_OK) == 0
+                          ? "/dev/shm"
+                          : "/tmp";
+    snprintf(work_path, sizeof work_path, "%s/ibfuzz-%d.region", dir, (int)getpid());
+    snprintf(base_path, sizeof base_path, "%s/ibfuzz-%d-base.region", dir, (int)getpid());
+    atexit(cleanup_files);
+    for (size_t i = 0; i < sizeof payload; i++)
+        payload[i] = (uint8_t)(i * 131u + 7u);
+    build_variants();
+    return 0;
+}
+
+/* ---- input reader --------------------------------------------------------------- */
+
+typedef struct reader {
+    const uint8_t *d;
+    size_t n, pos;
+} reader;
+
+static uint8_t rd_u8(reader *r) { return r->pos < r->n ? r->d[r->pos++] : 0; }
+
+static uint16_t rd_u16(reader *r)
+{
+    uint16_t lo = rd_u8(r);
+    return (uint16_t)(lo | (uint16_t)rd_u8(r) << 8);
+}
+
+enum { F_TRUNCATE = 0x01, F_READY_WAIT = 0x02, F_EARLY_CLOSE = 0x04 };
+#define HEADER_BYTES 4u
+#define MAX_RECORDS 256u
+
+typedef struct record {
+    int is_patch, live, xor_in;
+    uint16_t off;
+    const uint8_t *bytes;
+    size_t n;
+    uint8_t op, a, b;
+} record;
+
+/* Next record, or 0 at the end of the input. */
+static int next_record(reader *r, record *rec)
+{
+    if (r->pos >= r->n)
+        return 0;
+    uint8_t tag = rd_u8(r);
+    memset(rec, 0, sizeof *rec);
+    if (tag & 0x80) {
+        rec->is_patch = 1;
+        rec->live = (tag & 0x40) != 0;
+        rec->xor_in = (tag & 0x20) != 0;
+        rec->off = rd_u16(r);
+        size_t want = (size_t)(tag & 0x1f) + 1, left = r->n - (r->pos < r->n ? r->pos : r->n);
+        rec->n = want < left ? want : left;
+        rec->bytes = r->d + r->pos;
+        r->pos += rec->n;
+    } else {
+        rec->op = tag;
+        rec->a = rd_u8(r);
+        rec->b = rd_u8(r);
+    }
+    return 1;
+}
+
+static void apply_patch(uint8_t *dst, size_t len, const record *rec)
+{
+    if (len == 0)
+        return;
+    size_t off = rec->off % len;
+    for (size_t i = 0; i < rec->n && off + i < len; i++)
+        dst[off + i] = rec->xor_in ? (uint8_t)(dst[off + i] ^ rec->bytes[i]) : rec->bytes[i];
+}
+
+/* ---- the driven handles ----------------------------------------------------------- */
+
+enum { P_SPSC = 0, P_MPSC1 = 1, P_MPSC2 = 2, NPROD = 3 };
+
+typedef struct fz {
+    indexbus_region *r; /* NULL once closed early (F_EARLY_CLOSE) */
+    indexbus_consumer *c[INDEXBUS_MAX_CONSUMERS];
+    indexbus_router *rt;
+    indexbus_producer *p[NPROD];
+    uint32_t nc;        /* consumer_count as info reports it (<= 64) */
+    uint32_t data_size; /* slot_data_size as info reports it */
+    uint32_t queue;     /* queue_capacity as info reports it */
+    uint8_t *rogue;     /* second mapping of the file: the rogue writer */
+    size_t rogue_len;
+    uint32_t waits;     /* blocking calls so far in this input */
+} fz;
+
+/* recv / wait with timeout 0 still spin a couple of thousand polls before
+ * they give up; a few per input cover them without eating the run */
+#define MAX_WAITS 4u
+
+static const size_t caps[8] = {0, 1, 8, 16, 63, 64, 128, sizeof rxbuf};
+
+static void check_info(fz *f)
+{
+    indexbus_info info = {.size = sizeof info};
+    if (f->r == NULL)
+        return;
+    if (CK(indexbus_region_info(f->r, &info)) == INDEXBUS_OK) {
+        EXPECT(info.free_slots <= info.slot_count);
+        EXPECT(info.spsc_depth <= info.queue_capacity);
+        EXPECT(info.mpsc_depth <= info.queue_capacity);
+    }
+    for (uint32_t i = 0; i <= f->nc + 1; i++) {
+        indexbus_consumer_stats cs = {.size = sizeof cs};
+        int st = CK(indexbus_region_consumer_stats(f->r, i, &cs));
+        if (i >= f->nc)
+            EXPECT(st == INDEXBUS_OUT_OF_RANGE);
+        else if (st == INDEXBUS_OK)
+            EXPECT(cs.depth <= 2ull * f->queue && cs.attached <= 1);
+    }
+    indexbus_consumer_stats cs = {.size = sizeof cs};
+    EXPECT(CK(indexbus_region_consumer_stats(f->r, UINT32_MAX, &cs)) == INDEXBUS_OUT_OF_RANGE);
+}
+
+static void open_consumer(fz *f, uint32_t i)
+{
+    int st = CK(indexbus_consumer_open(f->r, i, &f->c[i]));
+    if (st != INDEXBUS_OK)
+        EXPECT(f->c[i] == NULL);
+}
+
+static void open_router(fz *f)
+{
+    int st = CK(indexbus_router_open(f->r, &f->rt));
+    if (st != INDEXBUS_OK)
+        EXPECT(f->rt == NULL);
+}
+
+static void open_producer(fz *f, uint32_t k)
+{
+    uint32_t type = k == P_SPSC ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
+    int st = CK(indexbus_producer_open(f->r, type, &f->p[k]));
+    if (st != INDEXBUS_OK)
+        EXPECT(f->p[k] == NULL);
+}
+
+/*
+ * Recovery over hostile contents: right after open (where = 0, before any
+ * handle of ours exists, so the quiet-region sweep runs too) and from
+ * OP_RECOVER (where = 1, with handles open and the rogue writer active);
+ * f->r is NULL after F_EARLY_CLOSE. The ST_CRASHED baselines hold ACTIVE
+ * entries nobody owns any more (no process holds their entry lock) for it
+ * to find.
+ */
+static void recovery_point(fz *f, int where)
+{
+    if (f->r == NULL)
+        return;
+    indexbus_recover_report rep = {.size = sizeof rep};
+    CK(indexbus_region_recover(f->r, where == 0 ? INDEXBUS_RECOVER_SWEEP : 0, &rep));
+}
+
+enum {
+    OP_TRY_RECV,
+    OP_RECV_BEGIN,
+    OP_RECV_END,
+    OP_RECV_BATCH,
+    OP_RECV_TIMEOUT0,
+    OP_WAIT0,
+    OP_PUBLISH,
+    OP_PUBLISH_BATCH,
+    OP_CLAIM,
+    OP_COMMIT,
+    OP_ABORT,
+    OP_ROUTE,
+    OP_ROUTE_STATS,
+    OP_ROUTE_CREDIT,
+    OP_INFO,
+    OP_REOPEN_CONSUMER,
+    OP_REOPEN_PRODUCER,
+    OP_REOPEN_ROUTER,
+    OP_RECOVER,
+    OP_ROUTER_RUN_STOPPED,
+    OP_COUNT
+};
+
+static void check_route_result(fz *f, int st, const indexbus_route_result *res)
+{
+    uint64_t all = res->delivered_mask | res->dropped_full_mask | res->dropped_no_credit_mask;
+    if (f->nc < 64)
+        EXPECT((all >> f->nc) == 0);
+    EXPECT((res->delivered_mask & res->dropped_full_mask) == 0);
+    EXPECT((res->delivered_mask & res->dropped_no_credit_mask) == 0);
+    EXPECT(res->delivered == (uint32_t)__builtin_popcountll(res->delivered_mask));
+    EXPECT(res->dropped_full == (uint32_t)__builtin_popcountll(res->dropped_full_mask));
+    EXPECT(res->dropped_no_credit == (uint32_t)__builtin_popcountll(res->dropped_no_credit_mask));
+    if (st == INDEXBUS_OK)
+        EXPECT(res->routed == 1 && res->delivered >= 1);
+    else
+        EXPECT(res->routed == 0 && all == 0);
+}
+
+static void do_op(fz *f, const record *rec)
+{
+    uint8_t a = rec->a, b = rec->b;
+    indexbus_consumer *c = f->nc ? f->c[a % f->nc] : NULL;
+    indexbus_producer *p = f->p[a % NPROD];
+    size_t len = 0;
+    int st;
+    switch (rec->op % OP_COUNT) {
+    case OP_TRY_RECV: {
+        size_t cap = caps[b % 8];
+        st = CK(indexbus_try_recv(c, rxbuf, cap, &len));
+        if (st == INDEXBUS_OK)
+            EXPECT(len <= cap && len <= f->data_size);
+        else if (st == INDEXBUS_BUFFER_TOO_SMALL)
+            EXPECT(len > cap && len <= f->data_size);
+        break;
+    }
+    case OP_RECV_BEGIN: {
+        const void *d = NULL;
+        st = CK(indexbus_recv_begin(c, &d, &len));
+        if (st == INDEXBUS_OK) {
+            EXPECT(d != NULL && len <= f->data_size);
+            const volatile uint8_t *v = d; /* touch it all: guards catch a bad pointer */
+            uint8_t sum = 0;
+            for (size_t i = 0; i < len; i++)
+                sum ^= v[i];
+            (void)sum;
+            if (b & 1)
+                EXPECT(CK(indexbus_recv_end(c)) == INDEXBUS_OK);
+        }
+        break;
+    }
+    case OP_RECV_END:
+        CK(indexbus_recv_end(c));
+        break;
+    case OP_RECV_BATCH: {
+        uint32_t lens[8];
+        size_t max = 1 + b % 8, cap = caps[(b >> 3) % 8], count = 99;
+        st = CK(indexbus_recv_batch(c, rxbuf, cap, lens, max, &count));
+        EXPECT(count <= max);
+        uint64_t sum = 0;
+        for (size_t i = 0; i < count; i++) {
+            EXPECT(lens[i] <= f->data_size);
+            sum += lens[i];
+        }
+        EXPECT(sum <= cap);
+        if (st == INDEXBUS_OK)
+            EXPECT(count >= 1);
+        else
+            EXPECT(count == 0);
+        if (st == INDEXBUS_BUFFER_TOO_SMALL)
+            EXPECT(lens[0] > cap);
+        break;
+    }
+    case OP_RECV_TIMEOUT0:
+        if (f->waits++ < MAX_WAITS)
+            CK(indexbus_recv(c, rxbuf, caps[b % 8], &len, 0));
+        break;
+    case OP_WAIT0:
+        if (f->waits++ < MAX_WAITS)
+            CK(indexbus_wait(c, 0));
+        break;
+    case OP_PUBLISH:
+        CK(indexbus_publish(p, payload, b));
+        break;
+    case OP_PUBLISH_BATCH: {
+        uint32_t lens[6];
+        size_t n = 1 + b % 6, done = 99;
+        for (size_t i = 0; i < n; i++)
+            lens[i] = (uint32_t)((b * (i + 1) * 7u) % 80u);
+        st = CK(indexbus_publish_batch(p, payload, lens, n, &done));
+        EXPECT(done <= n);
+        if (st == INDEXBUS_OK)
+            EXPECT(done == n);
+        break;
+    }
+    case OP_CLAIM: {
+        void *buf = NULL;
+        size_t cap = 0;
+        st = CK(indexbus_claim(p, &buf, &cap));
+        if (st == INDEXBUS_OK) {
+            EXPECT(buf != NULL && cap == f->data_size);
+            memset(buf, b, cap); /* write it all: guards catch a bad pointer */
+        }
+        break;
+    }
+    case OP_COMMIT:
+        CK(indexbus_commit(p, b));
+        break;
+    case OP_ABORT:
+        CK(indexbus_abort(p));
+        break;
+    case OP_ROUTE:
+        /* 0 and 3 / 0 are out-of-range source / mode values on purpose */
+        CK(indexbus_route_once(f->rt, a % 4, b % 3));
+        break;
+    case OP_ROUTE_STATS: {
+        indexbus_route_result res = {.size = sizeof res};
+        st = CK(indexbus_route_once_stats(f->rt, a % 4, b % 3, &res));
+        if (f->rt != NULL && (a % 4) != 0 && (b % 3) != 0)
+            check_route_result(f, st, &res);
+        break;
+    }
+    case OP_ROUTE_CREDIT: {
+        indexbus_route_result res = {.size = sizeof res};
+        uint32_t source = 1 + a % 3, mode = 1 + (a >> 2) % 2;
+        uint64_t pat = (uint64_t)b * 0x0101010101010101ull;
+        uint64_t eligible = a & 0x10 ? ~0ull : pat;
+        uint64_t no_credit = a & 0x20 ? pat >> 4 : 0;
+        uint64_t full = a & 0x40 ? pat >> 2 : 0;
+        st = CK(indexbus_route_once_credit(f->rt, source, mode, eligible, no_credit, full, &res));
+        if (f->rt != NULL)
+            check_route_result(f, st, &res);
+        break;
+    }
+    case OP_INFO:
+        check_info(f);
+        break;
+    case OP_REOPEN_CONSUMER: {
+        if (f->r == NULL || f->nc == 0)
+            break;
+        uint32_t i = a % f->nc;
+        /* close the router first: a consumer joining or leaving waits (bounded)
+         * for an attached router to ack, and this thread is that router */
+        int had_router = f->rt != NULL;
+        EXPECT(CK(indexbus_router_close(f->rt)) == INDEXBUS_OK);
+        f->rt = NULL;
+        EXPECT(CK(indexbus_consumer_close(f->c[i])) == INDEXBUS_OK);
+        f->c[i] = NULL;
+        if (b & 1)
+            open_consumer(f, i);
+        if (had_router || (b & 2))
+            open_router(f);
+        break;
+    }
+    case OP_REOPEN_PRODUCER: {
+        if (f->r == NULL)
+            break;
+        uint32_t k = a % NPROD;
+        EXPECT(CK(indexbus_producer_close(f->p[k])) == INDEXBUS_OK);
+        f->p[k] = NULL;
+        if (b & 1)
+            open_producer(f, k);
+        break;
+    }
+    case OP_REOPEN_ROUTER:
+        if (f->r == NULL)
+            break;
+        EXPECT(CK(indexbus_router_close(f->rt)) == INDEXBUS_OK);
+        f->rt = NULL;
+        if (b & 1)
+            open_router(f);
+        break;
+    case OP_RECOVER:
+        recovery_point(f, 1);
+        break;
+    case OP_ROUTER_RUN_STOPPED: {
+        /* a stop sent before run ends that run at once; without one it
+         * would route forever, so never enter it without */
+        if (f->rt == NULL)
+            break;
+        indexbus_router_loop_config lc = {.size = sizeof lc,
+                                          .source = a % 4,
+                                          .mode = b % 3,
+                                          .flags = a & 0x80 ? INDEXBUS_ROUTER_EXIT_ON_DISCONNECT : 0};
+        EXPECT(CK(indexbus_router_stop(f->rt)) == INDEXBUS_OK);
+        CK(indexbus_router_run(f->rt, &lc));
+        break;
+    }
+    }
+}
+
+/* ---- one input ---------------------------------------------------------------------- */
+
+static uint8_t scratch[1u << 17];
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    reader rd = {data, size, 0};
+    record rec;
+    const variant *vr = &variants[rd_u8(&rd) % NVARIANTS];
+    uint8_t flags = rd_u8(&rd);
+    uint16_t tsize = rd_u16(&rd);
+    size_t file_len = vr->len;
+    fz f;
+    memset(&f, 0, sizeof f);
+
+    if (vr->len > sizeof scratch)
+        abort();
+    memcpy(scratch, vr->img, vr->len);
+
+    /* pass 1: patches that land before open */
+    for (uint32_t n = 0; n < MAX_RECORDS && next_record(&rd, &rec); n++)
+        if (rec.is_patch && !rec.live)
+            apply_patch(scratch, vr->len, &rec);
+
+    if (flags & F_TRUNCATE)
+        file_len = ((size_t)tsize * 16u) % (vr->len + 16384u);
+    int fd = open(work_path, O_RDWR | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        perror(work_path);
+        abort();
+    }
+    size_t wlen = file_len < vr->len ? file_len : vr->len;
+    if (pwrite(fd, scratch, wlen, 0) != (ssize_t)wlen || ftruncate(fd, (off_t)file_len) != 0) {
+        perror(work_path);
+        abort();
+    }
+
+    indexbus_open_config oc = {.size = sizeof oc,
+                               .flags = 0,
+                               .ready_timeout_ns = flags & F_READY_WAIT ? 1000000u : 0};
+    int st = CK(indexbus_region_open(work_path, &oc, &f.r));
+    if (st != INDEXBUS_OK) {
+        EXPECT(f.r == NULL);
+        close(fd);
+        return 0;
+    }
+    f.rogue_len = file_len;
+    f.rogue = mmap(NULL, file_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (f.rogue == MAP_FAILED) {
+        perror("rogue mmap");
+        abort();
+    }
+
+    recovery_point(&f, 0);
+
+    /* what the region says about itself (validated at open: fixed from here) */
+    indexbus_info info = {.size = sizeof info};
+    EXPECT(CK(indexbus_region_info(f.r, &info)) == INDEXBUS_OK);
+    EXPECT(info.consumer_count >= 1 && info.consumer_count <= INDEXBUS_MAX_CONSUMERS);
+    f.nc = info.consumer_count;
+    f.data_size = info.slot_data_size;
+    f.queue = info.queue_capacity;
+    check_info(&f);
+
+    /* consumers before the router: joining then needs no router ack */
+    for (uint32_t i = 0; i < f.nc; i++)
+        open_consumer(&f, i);
+    indexbus_consumer *extra = NULL;
+    EXPECT(CK(indexbus_consumer_open(f.r, f.nc, &extra)) == INDEXBUS_OUT_OF_RANGE);
+    st = CK(indexbus_consumer_open(f.r, 0, &extra)); /* BUSY unless index 0 failed above */
+    if (st == INDEXBUS_OK)
+        EXPECT(CK(indexbus_consumer_close(extra)) == INDEXBUS_OK);
+    open_router(&f);
+    if (info.kind == INDEXBUS_KIND_EVENTS)
+        EXPECT(f.rt == NULL);
+    for (uint32_t k = 0; k < NPROD; k++)
+        open_producer(&f, k);
+    indexbus_producer *extra_p = NULL;
+    st = CK(indexbus_producer_open(f.r, INDEXBUS_PRODUCER_SPSC, &extra_p)); /* BUSY, mostly */
+    if (st == INDEXBUS_OK)
+        EXPECT(CK(indexbus_producer_close(extra_p)) == INDEXBUS_OK);
+    if (flags & F_EARLY_CLOSE) { /* handles keep the mapping alive */
+        EXPECT(CK(indexbus_region_close(f.r)) == INDEXBUS_OK);
+        f.r = NULL;
+    }
+
+    /* pass 2: the calls, with live patches where they stand */
+    rd.pos = HEADER_BYTES;
+    for (uint32_t n = 0; n < MAX_RECORDS && next_record(&rd, &rec); n++) {
+        if (!rec.is_patch)
+            do_op(&f, &rec);
+        else if (rec.live)
+            apply_patch(f.rogue, f.rogue_len, &rec);
+    }
+
+    /* a fixed tail, so even a patch-only input drives every queue */
+    for (uint32_t round = 0; round < 4; round++) {
+        if (f.rt != NULL)
+            CK(indexbus_route_once(f.rt, INDEXBUS_SOURCE_ANY,
+                                   round & 1 ? INDEXBUS_MODE_WORK_QUEUE : INDEXBUS_MODE_BROADCAST));
+        for (uint32_t i = 0; i < f.nc; i++) {
+            size_t len;
+            if (f.c[i] != NULL)
+                CK(indexbus_try_recv(f.c[i], rxbuf, sizeof rxbuf, &len));
+        }
+        if (f.p[round % NPROD] != NULL)
+            CK(indexbus_publish(f.p[round % NPROD], payload, round * 9));
+    }
+    check_info(&f);
+
+    /* close everything; the router first, so consumers leave without an ack wait */
+    for (uint32_t k = 0; k < NPROD; k++)
+        EXPECT(CK(indexbus_producer_close(f.p[k])) == INDEXBUS_OK);
+    EXPECT(CK(indexbus_router_close(f.rt)) == INDEXBUS_OK);
+    for (uint32_t i = 0; i < f.nc; i++)
+        EXPECT(CK(indexbus_consumer_close(f.c[i])) == INDEXBUS_OK);
+    EXPECT(CK(indexbus_region_close(f.r)) == INDEXBUS_OK);
+    munmap(f.rogue, f.rogue_len);
+    close(fd);
+    return 0;
+}

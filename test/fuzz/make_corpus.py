@@ -1,0 +1,348 @@
+#!/usr/bin/env python3
+"""make_corpus.py DIR - write the seed corpus of fuzz_region (reproducibly).
+
+Each seed is one input in the format fuzz_region.c describes:
+  byte 0 variant, byte 1 flags, bytes 2-3 truncation size / 16, then records
+  (patch: tag >= 0x80 with u16 offset and data; call: op byte + 2 args).
+Offsets come from the v1 layout rules (abi/LAYOUT.md section 3), recomputed
+here for the baseline geometries the harness builds; keep VARIANTS and OPS in
+step with fuzz_region.c. Files are named after what they exercise; existing
+seed-*.bin files are replaced, anything else in DIR (e.g. regression
+reproducers) is left alone.
+"""
+import os
+import struct
+import sys
+
+EVENTS, FANOUT = 1, 2
+FRESH, TRAFFIC, CRASHED = 0, 1, 2
+NVARIANTS = 16
+
+# ops, in fuzz_region.c order
+(TRY_RECV, RECV_BEGIN, RECV_END, RECV_BATCH, RECV_TIMEOUT0, WAIT0, PUBLISH, PUBLISH_BATCH,
+ CLAIM, COMMIT, ABORT, ROUTE, ROUTE_STATS, ROUTE_CREDIT, INFO, REOPEN_CONSUMER,
+ REOPEN_PRODUCER, REOPEN_ROUTER, RECOVER, ROUTER_RUN_STOPPED) = range(20)
+
+F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE = 1, 2, 4
+
+# section kinds
+S_PARTS, S_COUNTERS, S_WAKE, S_ROUTER, S_SPSC, S_MPSC, S_CQ, S_POOL = range(1, 9)
+
+
+GEOMS = [  # kind, slots, data, queue, consumers (fuzz_region.c geoms[])
+    (EVENTS, 16, 64, 16, 1), (FANOUT, 16, 64, 16, 2), (EVENTS, 8, 128, 4, 1),
+    (FANOUT, 8, 128, 4, 3), (EVENTS, 2, 64, 2, 1), (FANOUT, 4, 64, 2, 64),
+]
+
+
+def variant(i):
+    g = GEOMS[i % 4] if i < 12 else GEOMS[4 + (i - 12) % 2]
+    return dict(kind=g[0], slots=g[1], data=g[2], queue=g[3], consumers=g[4],
+                state=i // 4 if i < 12 else (i - 12) // 2)
+
+
+def align(x, a):
+    return (x + a - 1) & ~(a - 1)
+
+
+def layout(v):
+    """Section offsets/lengths, slot stride and total size, as geometry.c."""
+    q, cc = v['queue'], v['consumers']
+    spsc_bytes = 128 + align(q * 4, 64)
+    secs, off = {}, 1024
+
+    def add(kind, length, al=64):
+        nonlocal off
+        off = align(off, al)
+        secs[kind] = (off, length)
+        off += length
+
+    add(S_PARTS, 320 + 64 * 256)
+    add(S_COUNTERS, 192 + cc * 64)
+    add(S_WAKE, (cc + 1) * 64)
+    if v['kind'] == FANOUT:
+        add(S_ROUTER, 64)
+    add(S_SPSC, spsc_bytes)
+    add(S_MPSC, 128 + q * 16)
+    if v['kind'] == FANOUT:
+        add(S_CQ, cc * spsc_bytes)
+    stride = align(16 + v['data'], 64)
+    add(S_POOL, 64 + v['slots'] * stride, 4096)
+    return dict(secs=secs, stride=stride, total=align(off, 4096), spsc_bytes=spsc_bytes,
+                section_order=list(secs))
+
+
+def u16(x):
+    return struct.pack('<H', x & 0xffff)
+
+
+def u32(x):
+    return struct.pack('<I', x & 0xffffffff)
+
+
+def u64(x):
+    return struct.pack('<Q', x & 0xffffffffffffffff)
+
+
+def patch(off, data, live=False, xor=False):
+    assert 1 <= len(data) <= 32 and 0 <= off < 65536
+    tag = 0x80 | (0x40 if live else 0) | (0x20 if xor else 0) | (len(data) - 1)
+    return bytes([tag]) + u16(off) + data
+
+
+def op(code, a=0, b=0):
+    return bytes([code, a & 0xff, b & 0xff])
+
+
+def head(vi, flags=0, tsize=0):
+    return bytes([vi, flags]) + u16(tsize)
+
+
+class Region:
+    """Addresses of interesting fields for variant vi."""
+
+    def __init__(self, vi):
+        self.vi = vi
+        self.v = variant(vi)
+        self.l = layout(self.v)
+
+    def sec(self, kind):
+        return self.l['secs'][kind][0]
+
+    def parts_ctl(self, field):  # indexbus_participants_ctl, u32 fields
+        names = ['producers_live', 'producers_ever', 'consumers_live', 'consumers_ever',
+                 'routers_live', 'routers_ever', 'spsc_owner', 'router_owner', 'consumer_epoch']
+        return self.sec(S_PARTS) + 4 * names.index(field)
+
+    def consumer_owner(self, i):
+        return self.sec(S_PARTS) + 64 + 4 * i
+
+    def entry(self, i, field=0):
+        return self.sec(S_PARTS) + 320 + 64 * i + field
+
+    def spsc(self, field):  # head +0, tail +64, cells +128
+        return self.sec(S_SPSC) + {'head': 0, 'tail': 64, 'cells': 128}[field]
+
+    def mpsc(self, field):  # tail +0, head +64, cells +128 (16 bytes each)
+        return self.sec(S_MPSC) + {'tail': 0, 'head': 64, 'cells': 128}[field]
+
+    def cq(self, i, field):
+        return self.sec(S_CQ) + i * self.l['spsc_bytes'] + {'head': 0, 'tail': 64, 'cells': 128}[field]
+
+    def pool_head(self):
+        return self.sec(S_POOL)
+
+    def slot(self, idx, field):  # len, refcount, owner, next_free
+        return self.sec(S_POOL) + 64 + idx * self.l['stride'] + \
+            {'len': 0, 'refcount': 4, 'owner': 8, 'next_free': 12}[field]
+
+    def rr_next(self):
+        return self.sec(S_ROUTER)
+
+    def seen_epoch(self):
+        return self.sec(S_ROUTER) + 4
+
+    def wake(self, i, field):
+        return self.sec(S_WAKE) + 64 * i + (4 if field == 'waiters' else 0)
+
+    def counters(self, off):
+        return self.sec(S_COUNTERS) + off
+
+    def dir_entry(self, kind_index, field):  # directory entry j: kind, flags, offset, length
+        return 128 + 32 * kind_index + {'kind': 0, 'flags': 4, 'offset': 8, 'length': 16,
+                                        'reserved': 24}[field]
+
+
+def traffic_ops(r):
+    """A little of every call, for the region's kind."""
+    s = b''
+    s += op(PUBLISH, 0, 5) + op(PUBLISH, 1, 0) + op(PUBLISH, 2, r.v['data'])
+    if r.v['kind'] == FANOUT:
+        s += op(ROUTE, 3, 1) + op(ROUTE, 3, 2) + op(ROUTE_STATS, 1, 1) + op(ROUTE_STATS, 2, 2)
+    s += op(TRY_RECV, 0, 7) + op(RECV_BEGIN, 0, 0) + op(TRY_RECV, 0, 7) + op(RECV_END, 0)
+    s += op(RECV_BATCH, 0, 0x3f) + op(RECV_TIMEOUT0, 0, 7) + op(WAIT0, 0)
+    if r.v['kind'] == FANOUT:
+        for i in range(r.v['consumers']):
+            s += op(TRY_RECV, i, 7) + op(RECV_BATCH, i, 0x3f)
+    return s
+
+
+def seeds():
+    out = {}
+
+    def add(name, data):
+        assert name not in out, name
+        out[name] = data
+
+    add('empty', b'')
+    for vi in range(NVARIANTS):
+        add('variant-%02d' % vi, bytes([vi]))
+
+    # every call, on every variant
+    for vi in range(NVARIANTS):
+        r = Region(vi)
+        s = head(vi) + traffic_ops(r)
+        s += op(CLAIM, 1) + op(COMMIT, 1, 17) + op(CLAIM, 0) + op(ABORT, 0)
+        s += op(CLAIM, 2) + op(COMMIT, 2, 255) + op(ABORT, 2)
+        s += op(PUBLISH_BATCH, 0, 5) + op(PUBLISH_BATCH, 1, 200)
+        s += op(ROUTE_CREDIT, 0x13, 0x05) + op(ROUTE_CREDIT, 0x76, 0xaa)
+        s += op(INFO) + op(REOPEN_CONSUMER, 0, 3) + op(REOPEN_PRODUCER, 0, 1)
+        s += op(REOPEN_ROUTER, 0, 1) + op(RECOVER) + op(ROUTER_RUN_STOPPED, 0x80, 1)
+        s += traffic_ops(r)
+        add('calls-v%02d' % vi, s)
+
+    # flags: truncation (shorter, one byte short of a page, longer), ready wait, early close
+    for vi, cases in ((1, ('zero', 'header-only', 'short-header', 'one-page', 'minus-page',
+                           'minus-16', 'plus-page')), (0, ('zero', 'minus-page'))):
+        total = Region(vi).l['total']
+        sizes = {'zero': 0, 'header-only': 1024, 'short-header': 512, 'one-page': 4096,
+                 'minus-page': total - 4096, 'minus-16': total - 16, 'plus-page': total + 4096}
+        for name in cases:
+            add('truncate-%s-v%02d' % (name, vi), head(vi, F_TRUNCATE, sizes[name] // 16))
+    add('ready-wait-v00', head(0, F_READY_WAIT) + patch(72, u32(0)))
+    add('early-close-v05', head(5, F_EARLY_CLOSE) + traffic_ops(Region(5)))
+
+    # header fields, alternating events / fanout
+    hdr = [('magic', 0, lambda r: u32(0x53554248)), ('major', 4, lambda r: u16(2)),
+           ('minor', 6, lambda r: u16(1)), ('header-bytes', 8, lambda r: u32(2048)),
+           ('kind-0', 12, lambda r: u32(0)), ('kind-9', 12, lambda r: u32(9)),
+           ('kind-swap', 12, lambda r: u32(FANOUT if r.v['kind'] == EVENTS else EVENTS)),
+           ('caps-incompat', 16, lambda r: u64(1 << 40)),
+           ('caps-compat', 16, lambda r: u64(0xffffffff)),
+           ('total-small', 24, lambda r: u64(r.l['total'] - 4096)),
+           ('total-big', 24, lambda r: u64(r.l['total'] + 4096)),
+           ('total-huge', 24, lambda r: u64(1 << 62)), ('slots-3', 32, lambda r: u32(3)),
+           ('slots-half', 32, lambda r: u32(r.v['slots'] // 2)),
+           ('slots-max', 32, lambda r: u32(1 << 21)), ('data-odd', 36, lambda r: u32(65)),
+           ('data-double', 36, lambda r: u32(r.v['data'] * 2)),
+           ('stride', 40, lambda r: u32(r.l['stride'] + 64)), ('queue-3', 44, lambda r: u32(3)),
+           ('queue-half', 44, lambda r: u32(r.v['queue'] // 2)),
+           ('consumers-0', 48, lambda r: u32(0)), ('consumers-65', 48, lambda r: u32(65)),
+           ('consumers-2', 48, lambda r: u32(2)), ('sections-17', 52, lambda r: u32(17)),
+           ('sections-less', 52, lambda r: u32(3)), ('sections-more', 52, lambda r: u32(16)),
+           ('ready-0', 72, lambda r: u32(0)), ('ready-2', 72, lambda r: u32(2)),
+           ('creator', 56, lambda r: u32(1))]
+    for k, (name, off, val) in enumerate(hdr):
+        vi = k % 2
+        add('hdr-%s-v%02d' % (name, vi), head(vi) + patch(off, val(Region(vi))))
+    # a newer minor with a bigger total (legal), the file grown to match
+    r = Region(1)
+    add('hdr-newer-minor-v01', head(1, F_TRUNCATE, (r.l['total'] + 8192) // 16) +
+        patch(6, u16(1)) + patch(24, u64(r.l['total'] + 8192)) + traffic_ops(r))
+
+    # directory entries: offset, length, kind, an appended unknown section
+    n = len(r.l['section_order'])
+    for j in (0, 3, n - 1):
+        add('dir-%d-offset-v01' % j, head(1) + patch(r.dir_entry(j, 'offset'), u64(64), xor=True))
+    add('dir-1-length-v01', head(1) + patch(r.dir_entry(1, 'length'), u64(1 << 40)))
+    add('dir-kind-swap-v01', head(1) + patch(r.dir_entry(0, 'kind'), u32(S_POOL)) +
+        patch(r.dir_entry(n - 1, 'kind'), u32(S_PARTS)))
+    add('dir-appended-v01', head(1) + patch(52, u32(n + 1)) + patch(6, u16(1)) +
+        patch(r.dir_entry(n, 'kind'), u32(9)) + patch(r.dir_entry(n, 'offset'), u64(r.l['total'] - 64)) +
+        patch(r.dir_entry(n, 'length'), u64(64)) + traffic_ops(r))
+    add('dir-appended-outside-v01', head(1) + patch(52, u32(n + 1)) +
+        patch(r.dir_entry(n, 'kind'), u32(9)) + patch(r.dir_entry(n, 'offset'), u64(r.l['total'])) +
+        patch(r.dir_entry(n, 'length'), u64(64)))
+
+    # queues, pool, slots, participants: each value once, on a wrapped (traffic)
+    # image, by turns events / fanout / small events / small fanout, and by
+    # turns patched before open / by the rogue writer while handles are open
+    generic = [
+        ('spsc-tail-far', lambda r: (r.spsc('tail'), u64(1 << 40))),
+        ('spsc-tail-back', lambda r: (r.spsc('tail'), u64(0))),
+        ('spsc-head-far', lambda r: (r.spsc('head'), u64(1 << 40))),
+        ('spsc-head-ahead', lambda r: (r.spsc('head'), u64(r.v['queue'] * 100))),
+        ('spsc-cells-nil', lambda r: (r.spsc('cells'), u32(0xffffffff) * min(r.v['queue'], 8))),
+        ('spsc-cells-big', lambda r: (r.spsc('cells'), u32(r.v['slots']) * min(r.v['queue'], 8))),
+        ('mpsc-tail-far', lambda r: (r.mpsc('tail'), u64(1 << 50))),
+        ('mpsc-head-far', lambda r: (r.mpsc('head'), u64(12345))),
+        ('mpsc-seq-ahead', lambda r: (r.mpsc('cells'), u64(1 << 33))),
+        ('mpsc-seq-zero', lambda r: (r.mpsc('cells') + 16 * (r.v['queue'] - 1), u64(0))),
+        ('mpsc-value-big', lambda r: (r.mpsc('cells') + 8, u32(0x7fffffff))),
+        ('pool-nil', lambda r: (r.pool_head(), u64(0xffffffff))),
+        ('pool-big', lambda r: (r.pool_head(), u64(r.v['slots']))),
+        ('pool-tag', lambda r: (r.pool_head(), u64(0xffffffff00000003))),
+        ('slot-next-loop', lambda r: (r.slot(0, 'next_free'), u32(0))),
+        ('slot-next-big', lambda r: (r.slot(1, 'next_free'), u32(0x10000))),
+        ('slot-len-big', lambda r: (r.slot(2, 'len'), u32(r.v['data'] + 1))),
+        ('slot-len-max', lambda r: (r.slot(3, 'len'), u32(0xffffffff))),
+        ('slot-ref-zero', lambda r: (r.slot(2, 'refcount'), u32(0))),
+        ('slot-ref-big', lambda r: (r.slot(3, 'refcount'), u32(65))),
+        ('slot-owner', lambda r: (r.slot(4, 'owner'), u32(7))),
+        ('producers-live', lambda r: (r.parts_ctl('producers_live'), u32(0xffffffff))),
+        ('consumers-ever', lambda r: (r.parts_ctl('consumers_ever'), u32(1) + u32(0))),
+        ('spsc-owner', lambda r: (r.parts_ctl('spsc_owner'), u32(200))),
+        ('consumer-owner', lambda r: (r.consumer_owner(0), u32(0x80000001))),
+        ('entry-state', lambda r: (r.entry(0), u32(2))),
+        ('wake-waiters', lambda r: (r.wake(0, 'waiters'), u32(5))),
+        ('wake-seq', lambda r: (r.wake(0, 'seq'), u32(0xffffffff))),
+        ('counters', lambda r: (r.counters(0), u64(0xffffffffffffffff))),
+    ]
+    fanout_only = [
+        ('cq-tail-far', lambda r: (r.cq(0, 'tail'), u64(1 << 40))),
+        ('cq-head-far', lambda r: (r.cq(1, 'head'), u64(1 << 40))),
+        ('cq-head-ahead', lambda r: (r.cq(0, 'head'), u64(r.v['queue'] * 3))),
+        ('cq-cells-nil', lambda r: (r.cq(0, 'cells'), u32(0xffffffff) * min(r.v['queue'], 8))),
+        ('cq-last-tail', lambda r: (r.cq(r.v['consumers'] - 1, 'tail'), u64(r.v['queue'] + 1))),
+        ('rr-next', lambda r: (r.rr_next(), u32(0xffffffff))),
+        ('seen-epoch', lambda r: (r.seen_epoch(), u32(0x80000000))),
+        ('routers-live', lambda r: (r.parts_ctl('routers_live'), u32(1))),
+        ('router-owner', lambda r: (r.parts_ctl('router_owner'), u32(0))),
+        ('consumer-epoch', lambda r: (r.parts_ctl('consumer_epoch'), u32(0x7fffffff))),
+    ]
+    cases = [(name, fn, (4, 5, 6, 7)[k % 4]) for k, (name, fn) in enumerate(generic)]
+    cases += [(name, fn, (5, 7)[k % 2]) for k, (name, fn) in enumerate(fanout_only)]
+    for k, (name, fn, vi) in enumerate(cases):
+        r = Region(vi)
+        off, data = fn(r)
+        t = traffic_ops(r)
+        if (k // 4) % 2 == 0:
+            add('pre-%s-v%02d' % (name, vi), head(vi) + patch(off, data[:32]) + t)
+        else:
+            add('live-%s-v%02d' % (name, vi), head(vi) + op(PUBLISH, 0, 3) + op(PUBLISH, 1, 4) +
+                patch(off, data[:32], live=True) + t + t)
+
+    # the limits: 64 consumers (full-width masks), fewest slots and queue cells
+    r = Region(15)
+    t = traffic_ops(r)
+    add('limits-cq63-tail-v15', head(15) + patch(r.cq(63, 'tail'), u64(1 << 40)) + t)
+    add('limits-rr-next-v15', head(15) + op(PUBLISH, 1, 9) + patch(r.rr_next(), u32(63), live=True) +
+        op(ROUTE, 2, 2) + op(ROUTE_STATS, 3, 2) + t)
+    add('limits-credit-v15', head(15) + op(PUBLISH, 0, 1) + op(ROUTE_CREDIT, 0x70, 0xff) +
+        op(PUBLISH, 0, 2) + op(ROUTE_CREDIT, 0x31, 0x80) + t)
+    r = Region(14)
+    add('limits-pool-loop-v14', head(14) + patch(r.slot(1, 'next_free'), u32(1), live=True) +
+        traffic_ops(r) + traffic_ops(r))
+
+    # crashed images: roles held by the dead, a borrowed and a claimed slot
+    for vi in (8, 9, 10, 11):
+        add('crashed-calls-v%02d' % vi, head(vi) + traffic_ops(Region(vi)) + op(RECOVER) +
+            traffic_ops(Region(vi)))
+    r = Region(9)
+    add('crashed-free-roles-v09', head(9) + patch(r.parts_ctl('spsc_owner'), u32(0) + u32(0)) +
+        patch(r.consumer_owner(0), u32(0) * r.v['consumers']) + traffic_ops(r))
+
+    # xor noise over the queues of a live region
+    r = Region(5)
+    add('xor-live-queues-v05', head(5) + traffic_ops(r) +
+        patch(r.spsc('cells'), bytes(range(1, 17)), live=True, xor=True) +
+        patch(r.cq(0, 'cells'), bytes(range(3, 19)), live=True, xor=True) +
+        patch(r.mpsc('cells'), bytes(range(5, 37)), live=True, xor=True) + traffic_ops(r))
+    return out
+
+
+def main():
+    d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), 'corpus')
+    os.makedirs(d, exist_ok=True)
+    for f in os.listdir(d):
+        if f.startswith('seed-') and f.endswith('.bin'):
+            os.remove(os.path.join(d, f))
+    s = seeds()
+    for name, data in sorted(s.items()):
+        with open(os.path.join(d, 'seed-%s.bin' % name), 'wb') as fh:
+            fh.write(data)
+    print('make_corpus: %d seeds in %s' % (len(s), d))
+
+
+if __name__ == '__main__':
+    main()
