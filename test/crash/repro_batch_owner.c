@@ -20,28 +20,22 @@
 
 #include <indexbus/indexbus.h>
 
+#define REPRO_PROG "repro_batch_owner"
+#include "repro_util.h"
+
 static const char *name = "/ibcrash-repro-batch";
 static volatile uint32_t *flag;
 
-static void die(const char *what, int st)
-{
-    fprintf(stderr, "repro_batch_owner: %s: %s\n", what, indexbus_status_name(st));
-    exit(2);
-}
-
 int main(void)
 {
-    flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    indexbus_region_unlink(name);
+    flag = repro_shared_page();
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS);
     cfg.slot_count = 8;
     cfg.slot_data_size = 64;
     cfg.queue_capacity = 2; /* MPSC queue smaller than the pool */
-    indexbus_region *r;
-    int st = indexbus_region_create(name, &cfg, &r);
-    if (st)
-        die("create", st);
+    indexbus_region *r = repro_create(name, &cfg);
+    int st;
     indexbus_consumer *c;
     if ((st = indexbus_consumer_open(r, 0, &c)))
         die("consumer_open", st);
@@ -61,13 +55,11 @@ int main(void)
         for (;;)
             pause();
     }
-    while (!__atomic_load_n(flag, __ATOMIC_SEQ_CST))
-        usleep(100);
+    repro_wait_flag(flag);
     indexbus_info info = {.size = sizeof info};
     indexbus_region_info(r, &info);
     printf("before kill: free_slots %u (8 slots, 2 queued, producer holds none)\n", info.free_slots);
-    kill(pid, SIGKILL);
-    waitpid(pid, NULL, 0);
+    repro_kill(pid);
     indexbus_recover_report rep = {.size = sizeof rep};
     indexbus_region_recover(r, 0, &rep);
     indexbus_region_info(r, &info);

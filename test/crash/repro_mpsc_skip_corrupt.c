@@ -21,32 +21,23 @@
 
 #include "raw.h"
 #include "trace.h"
+#define REPRO_PROG "repro_mpsc_skip_corrupt"
+#include "repro_util.h"
 
 static const char *name = "/ibcrash-repro-skip";
 static raw_view W;
-
-static void die(const char *what, int st)
-{
-    fprintf(stderr, "repro_mpsc_skip_corrupt: %s: %s\n", what, indexbus_status_name(st));
-    exit(2);
-}
 
 static int tail_moved(void *arg) { return raw_ld64(&W.mpsc->tail) != *(uint64_t *)arg; }
 
 int main(void)
 {
-    indexbus_region_unlink(name);
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS);
     cfg.slot_count = 16;
     cfg.slot_data_size = 64;
     cfg.queue_capacity = 4;
-    indexbus_region *r;
-    int st = indexbus_region_create(name, &cfg, &r);
-    if (st)
-        die("create", st);
-    if (raw_map(&W, name))
-        die("raw map", INDEXBUS_IO);
+    indexbus_region *r = repro_create_mapped(name, &cfg, &W);
+    int st;
     indexbus_consumer *c; /* attached, not reading yet */
     if ((st = indexbus_consumer_open(r, 0, &c)))
         die("consumer_open", st);

@@ -22,15 +22,11 @@
 
 #include "raw.h"
 #include "trace.h"
+#define REPRO_PROG "repro_open_drain"
+#include "repro_util.h"
 
 static const char *name = "/ibcrash-repro-opendrain";
 static raw_view W;
-
-static void die(const char *what, int st)
-{
-    fprintf(stderr, "repro_open_drain: %s: %s\n", what, indexbus_status_name(st));
-    exit(2);
-}
 
 static int owner1_set(void *arg)
 {
@@ -40,20 +36,15 @@ static int owner1_set(void *arg)
 
 int main(void)
 {
-    volatile uint32_t *sh = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    indexbus_region_unlink(name);
+    volatile uint32_t *sh = repro_shared_page();
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_FANOUT);
     cfg.slot_count = 8;
     cfg.slot_data_size = 64;
     cfg.queue_capacity = 8;
     cfg.consumer_count = 2;
-    indexbus_region *r;
-    int st = indexbus_region_create(name, &cfg, &r);
-    if (st)
-        die("create", st);
-    if (raw_map(&W, name))
-        die("raw map", INDEXBUS_IO);
+    indexbus_region *r = repro_create_mapped(name, &cfg, &W);
+    int st;
     indexbus_consumer *c0;
     indexbus_producer *p;
     indexbus_router *rt;
@@ -72,8 +63,7 @@ int main(void)
         for (;;)
             pause();
     }
-    while (!__atomic_load_n(&sh[0], __ATOMIC_SEQ_CST))
-        usleep(100);
+    repro_wait_flag(&sh[0]);
     /* one message round robin to consumer 0: the next one goes to 1 */
     char buf[16];
     size_t len;
@@ -81,8 +71,7 @@ int main(void)
         die("m0", st);
     if ((st = indexbus_try_recv(c0, buf, sizeof buf, &len)))
         die("c0 m0", st);
-    kill(old, SIGKILL);
-    waitpid(old, NULL, 0);
+    repro_kill(old);
     indexbus_recover_report rep = {.size = sizeof rep};
     indexbus_region_recover(r, 0, &rep); /* bumps the epoch; the router has not stepped since */
     printf("old consumer 1 killed and recovered (dead %u); the router has not routed since\n", rep.dead);

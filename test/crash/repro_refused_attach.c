@@ -23,17 +23,13 @@
 
 #include "raw.h"
 #include "trace.h"
+#define REPRO_PROG "repro_refused_attach"
+#include "repro_util.h"
 
 static const char *name = "/ibcrash-repro-refused";
 static raw_view W;
 static int lockfd;
 static off_t entry_off;
-
-static void die(const char *what, int st)
-{
-    fprintf(stderr, "repro_refused_attach: %s: %s\n", what, indexbus_status_name(st));
-    exit(2);
-}
 
 /* Someone holds the liveness lock byte of the dead entry. */
 static int entry_locked(void *arg)
@@ -49,17 +45,12 @@ static int entry_locked(void *arg)
 
 int main(void)
 {
-    volatile uint32_t *flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    indexbus_region_unlink(name);
+    volatile uint32_t *flag = repro_shared_page();
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS);
     cfg.slot_count = 16;
-    indexbus_region *r;
-    int st = indexbus_region_create(name, &cfg, &r);
-    if (st)
-        die("create", st);
-    if (raw_map(&W, name))
-        die("raw map", INDEXBUS_IO);
+    indexbus_region *r = repro_create_mapped(name, &cfg, &W);
+    int st;
     char path[128];
     snprintf(path, sizeof path, "/dev/shm%s", name);
     if ((lockfd = open(path, O_RDWR)) < 0)
@@ -75,15 +66,13 @@ int main(void)
         for (;;)
             pause();
     }
-    while (!__atomic_load_n(flag, __ATOMIC_SEQ_CST))
-        usleep(100);
+    repro_wait_flag(flag);
     int entry = -1;
     for (int i = 0; i < (int)INDEXBUS_MAX_PARTICIPANTS; i++)
         if (W.parts->entries[i].state && W.parts->entries[i].pid == (uint32_t)owner)
             entry = i;
     entry_off = (off_t)((const uint8_t *)&W.parts->entries[entry] - W.base);
-    kill(owner, SIGKILL);
-    waitpid(owner, NULL, 0);
+    repro_kill(owner);
 
     pid_t rec = fork(); /* another participant's recovery, caught holding the entry */
     if (rec == 0) {

@@ -28,15 +28,11 @@
 
 #include "raw.h"
 #include "trace.h"
+#define REPRO_PROG "repro_router_midstep"
+#include "repro_util.h"
 
 static const char *name = "/ibcrash-repro-midstep";
 static raw_view W;
-
-static void die(const char *what, int st)
-{
-    fprintf(stderr, "repro_router_midstep: %s: %s\n", what, indexbus_status_name(st));
-    exit(2);
-}
 
 typedef struct watch {
     uint32_t q;
@@ -115,18 +111,14 @@ static indexbus_producer *p, *p2;
 
 static void setup(void)
 {
-    indexbus_region_unlink(name);
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_FANOUT);
     cfg.slot_count = 8;
     cfg.slot_data_size = 64;
     cfg.queue_capacity = 8;
     cfg.consumer_count = 2;
-    int st = indexbus_region_create(name, &cfg, &r);
-    if (st)
-        die("create", st);
-    if (raw_map(&W, name))
-        die("raw map", INDEXBUS_IO);
+    r = repro_create_mapped(name, &cfg, &W);
+    int st;
     if ((st = indexbus_consumer_open(r, 0, &c0)) || (st = indexbus_consumer_open(r, 1, &c1)) ||
         (st = indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p)) ||
         (st = indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p2)))

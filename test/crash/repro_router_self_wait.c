@@ -25,6 +25,9 @@
 
 #include <indexbus/indexbus.h>
 
+#define REPRO_PROG "repro_router_self_wait"
+#include "repro_util.h"
+
 static const char *name = "/ibcrash-repro-selfwait";
 static volatile uint32_t *flag;
 
@@ -33,12 +36,6 @@ static uint64_t now_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void die(const char *what, int st)
-{
-    fprintf(stderr, "repro_router_self_wait: %s: %s\n", what, indexbus_status_name(st));
-    exit(2);
 }
 
 static indexbus_region *open_child(void)
@@ -61,18 +58,15 @@ static int entry_of(indexbus_region *r, pid_t pid)
 
 int main(void)
 {
-    flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    indexbus_region_unlink(name);
+    flag = repro_shared_page();
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_FANOUT);
     cfg.slot_count = 16;
     cfg.slot_data_size = 64;
     cfg.queue_capacity = 16;
     cfg.consumer_count = 2;
-    indexbus_region *r;
-    int st = indexbus_region_create(name, &cfg, &r);
-    if (st)
-        die("create", st);
+    indexbus_region *r = repro_create(name, &cfg);
+    int st;
     indexbus_consumer *c0;
     indexbus_producer *p;
     if ((st = indexbus_consumer_open(r, 0, &c0)) || (st = indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p)))
@@ -104,8 +98,7 @@ int main(void)
         usleep(100);
     usleep(20000);
     int entry = entry_of(r, victim);
-    kill(victim, SIGKILL);
-    waitpid(victim, NULL, 0);
+    repro_kill(victim);
     uint64_t t_dead = now_ns();
     printf("consumer 1 (pid %d, entry %d) killed; nobody but the router recovers for 15 ms\n",
            (int)victim, entry);
@@ -142,8 +135,7 @@ int main(void)
     printf("dead entry freed %.1f ms after the death\n", (double)(t_free - t_dead) / 1e6);
 
     int bug = stuck || ost == INDEXBUS_BUSY || t_recv - t_pub > 10000000ull;
-    kill(router, SIGKILL);
-    waitpid(router, NULL, 0);
+    repro_kill(router);
     indexbus_region_recover(r, 0, &rep);
     indexbus_producer_close(p);
     indexbus_consumer_close(c0);

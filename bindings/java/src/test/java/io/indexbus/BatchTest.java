@@ -6,30 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import java.nio.ByteBuffer;
 import java.util.Arrays;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** publishBatch and recvBatch, packed buffers plus lengths. */
-class BatchTest {
-    private final TestRegions regions = new TestRegions();
-    private Region region;
-    private Producer producer;
-    private Consumer consumer;
-
-    @BeforeEach
-    void open() {
-        region = regions.events("batch", 8, 64);
-        producer = region.openProducer(ProducerType.SPSC);
-        consumer = region.openConsumer();
-    }
-
-    @AfterEach
-    void close() {
-        consumer.close();
-        producer.close();
-        region.close();
-        regions.close();
+class BatchTest extends EventsFixture {
+    BatchTest() {
+        super("batch", 8, 64, ProducerType.SPSC);
     }
 
     @Test

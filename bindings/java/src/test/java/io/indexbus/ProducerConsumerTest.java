@@ -12,32 +12,14 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /** Events region: every copy send and receive form, and their error mappings. */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class ProducerConsumerTest {
-    private final TestRegions regions = new TestRegions();
-    private Region region;
-    private Producer producer;
-    private Consumer consumer;
-
-    @BeforeEach
-    void open() {
-        region = regions.events("pc", 8, 64);
-        producer = region.openProducer(ProducerType.SPSC);
-        consumer = region.openConsumer();
-    }
-
-    @AfterEach
-    void close() {
-        consumer.close();
-        producer.close();
-        region.close();
-        regions.close();
+class ProducerConsumerTest extends EventsFixture {
+    ProducerConsumerTest() {
+        super("pc", 8, 64, ProducerType.SPSC);
     }
 
     private byte[] next() {

@@ -37,52 +37,42 @@ class RouterTest {
 
     @Test
     void broadcastStepByStep() {
-        try (Region r = regions.create("bc", RegionConfig.fanout(3));
-             Producer p = r.openProducer(ProducerType.SPSC);
-             Router router = r.openRouter();
-             Consumer c0 = r.openConsumer(0);
-             Consumer c1 = r.openConsumer(1);
-             Consumer c2 = r.openConsumer(2)) {
-            assertEquals(RouteOutcome.EMPTY, router.routeOnce());
-            p.publish(new byte[] {7});
-            p.publish(new byte[] {8});
-            assertEquals(RouteOutcome.ROUTED, router.routeOnce());
-            RouteResult res = router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST);
+        try (TestRegions.Fanout f = regions.fanout("bc", RegionConfig.fanout(3), ProducerType.SPSC, 3)) {
+            assertEquals(RouteOutcome.EMPTY, f.router.routeOnce());
+            f.producer.publish(new byte[] {7});
+            f.producer.publish(new byte[] {8});
+            assertEquals(RouteOutcome.ROUTED, f.router.routeOnce());
+            RouteResult res = f.router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST);
             assertTrue(res.routed());
             assertEquals(3, res.delivered());
             assertEquals(0b111, res.deliveredMask());
             assertEquals(0, res.droppedFull());
-            for (Consumer c : new Consumer[] {c0, c1, c2}) {
+            for (Consumer c : new Consumer[] {f.consumer(0), f.consumer(1), f.consumer(2)}) {
                 assertEquals(7, recvOne(c));
                 assertEquals(8, recvOne(c));
                 assertEquals(-1, recvOne(c));
             }
-            RouteResult none = router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST);
+            RouteResult none = f.router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST);
             assertEquals(RouteOutcome.EMPTY, none.outcome());
             assertFalse(none.routed());
             assertEquals(0, none.delivered());
-            assertEquals(2, r.info().routed());
-            assertEquals(2, r.consumerStats(2).delivered());
+            assertEquals(2, f.region.info().routed());
+            assertEquals(2, f.region.consumerStats(2).delivered());
         }
     }
 
     @Test
     void workQueueRoundRobin() {
-        try (Region r = regions.create("wq", RegionConfig.fanout(3));
-             Producer p = r.openProducer(ProducerType.MPSC);
-             Router router = r.openRouter();
-             Consumer c0 = r.openConsumer(0);
-             Consumer c1 = r.openConsumer(1);
-             Consumer c2 = r.openConsumer(2)) {
+        try (TestRegions.Fanout f = regions.fanout("wq", RegionConfig.fanout(3), ProducerType.MPSC, 3)) {
             for (int i = 0; i < 3; i++) {
-                p.publish(new byte[] {(byte) i});
-                RouteResult res = router.routeOnceStats(RouteSource.MPSC, RouteMode.WORK_QUEUE);
+                f.producer.publish(new byte[] {(byte) i});
+                RouteResult res = f.router.routeOnceStats(RouteSource.MPSC, RouteMode.WORK_QUEUE);
                 assertEquals(1, res.delivered());
                 assertEquals(1L << i, res.deliveredMask());
             }
-            assertEquals(0, recvOne(c0));
-            assertEquals(1, recvOne(c1));
-            assertEquals(2, recvOne(c2));
+            assertEquals(0, recvOne(f.consumer(0)));
+            assertEquals(1, recvOne(f.consumer(1)));
+            assertEquals(2, recvOne(f.consumer(2)));
         }
     }
 
@@ -106,35 +96,30 @@ class RouterTest {
 
     @Test
     void creditMasks() {
-        try (Region r = regions.create("credit", RegionConfig.fanout(3));
-             Producer p = r.openProducer(ProducerType.SPSC);
-             Router router = r.openRouter();
-             Consumer c0 = r.openConsumer(0);
-             Consumer c1 = r.openConsumer(1);
-             Consumer c2 = r.openConsumer(2)) {
-            p.publish(new byte[] {5});
+        try (TestRegions.Fanout f = regions.fanout("credit", RegionConfig.fanout(3), ProducerType.SPSC, 3)) {
+            f.producer.publish(new byte[] {5});
             // consumer 1 is not eligible, consumer 2 has no credit: only consumer 0 gets it
-            RouteResult res = router.routeOnceCredit(RouteSource.ANY, RouteMode.BROADCAST, 0b101, 0b100, 0);
+            RouteResult res = f.router.routeOnceCredit(RouteSource.ANY, RouteMode.BROADCAST, 0b101, 0b100, 0);
             assertEquals(RouteOutcome.ROUTED, res.outcome());
             assertEquals(0b001, res.deliveredMask());
             assertEquals(2, res.droppedNoCredit());
             assertEquals(0b110, res.droppedNoCreditMask());
             assertEquals(0, res.droppedFullMask());
-            assertEquals(1, r.consumerStats(1).droppedNoCredit());
-            assertEquals(5, recvOne(c0));
+            assertEquals(1, f.region.consumerStats(1).droppedNoCredit());
+            assertEquals(5, recvOne(f.consumer(0)));
 
-            p.publish(new byte[] {6});
-            res = router.routeOnceCredit(RouteSource.ANY, RouteMode.BROADCAST, 0b111, 0, 0b011);
+            f.producer.publish(new byte[] {6});
+            res = f.router.routeOnceCredit(RouteSource.ANY, RouteMode.BROADCAST, 0b111, 0, 0b011);
             assertEquals(0b100, res.deliveredMask());
             assertEquals(0b011, res.droppedFullMask());
             assertEquals(2, res.droppedFull());
-            assertEquals(6, recvOne(c2));
-            assertEquals(-1, recvOne(c1));
+            assertEquals(6, recvOne(f.consumer(2)));
+            assertEquals(-1, recvOne(f.consumer(1)));
 
-            p.publish(new byte[] {7});
-            res = router.routeOnceCredit(RouteSource.ANY, RouteMode.BROADCAST, 0, 0, 0);
+            f.producer.publish(new byte[] {7});
+            res = f.router.routeOnceCredit(RouteSource.ANY, RouteMode.BROADCAST, 0, 0, 0);
             assertEquals(RouteOutcome.FULL, res.outcome(), "nobody eligible: the message stays");
-            assertEquals(1, r.info().spscDepth());
+            assertEquals(1, f.region.info().spscDepth());
         }
     }
 
@@ -142,46 +127,40 @@ class RouterTest {
     void fullWhenNoConsumerHasRoom() {
         RegionConfig cfg = RegionConfig.builder(RegionKind.FANOUT).consumerCount(1).slotCount(8)
                 .queueCapacity(2).build();
-        try (Region r = regions.create("full", cfg);
-             Producer p = r.openProducer(ProducerType.SPSC);
-             Router router = r.openRouter();
-             Consumer c = r.openConsumer(0)) {
-            p.publish(new byte[] {0});
-            p.publish(new byte[] {1});
-            assertEquals(RouteOutcome.ROUTED, router.routeOnce());
-            assertEquals(RouteOutcome.ROUTED, router.routeOnce());
-            p.publish(new byte[] {2}); // the consumer queue (capacity 2) is full now
-            assertEquals(RouteOutcome.FULL, router.routeOnce());
-            assertEquals(RouteOutcome.FULL, router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST).outcome());
-            assertEquals(1, r.info().routeNoSpace()); // one stall, however many polls
-            assertEquals(0, recvOne(c));
-            assertEquals(RouteOutcome.ROUTED, router.routeOnce());
+        try (TestRegions.Fanout f = regions.fanout("full", cfg, ProducerType.SPSC, 1)) {
+            f.producer.publish(new byte[] {0});
+            f.producer.publish(new byte[] {1});
+            assertEquals(RouteOutcome.ROUTED, f.router.routeOnce());
+            assertEquals(RouteOutcome.ROUTED, f.router.routeOnce());
+            f.producer.publish(new byte[] {2}); // the consumer queue (capacity 2) is full now
+            assertEquals(RouteOutcome.FULL, f.router.routeOnce());
+            assertEquals(RouteOutcome.FULL, f.router.routeOnceStats(RouteSource.ANY, RouteMode.BROADCAST).outcome());
+            assertEquals(1, f.region.info().routeNoSpace()); // one stall, however many polls
+            assertEquals(0, recvOne(f.consumer(0)));
+            assertEquals(RouteOutcome.ROUTED, f.router.routeOnce());
         }
     }
 
     @Test
     void runUntilStopped() throws Exception {
-        try (Region r = regions.create("run", RegionConfig.fanout(1));
-             Producer p = r.openProducer(ProducerType.MPSC);
-             Router router = r.openRouter();
-             Consumer c = r.openConsumer(0)) {
+        try (TestRegions.Fanout f = regions.fanout("run", RegionConfig.fanout(1), ProducerType.MPSC, 1)) {
             CompletableFuture<Router.RunResult> run = CompletableFuture.supplyAsync(
-                    () -> router.run(RouterLoopConfig.builder().park(Duration.ofMillis(1)).build()));
+                    () -> f.router.run(RouterLoopConfig.builder().park(Duration.ofMillis(1)).build()));
             for (int i = 0; i < 100; i++) {
-                p.publish(new byte[] {(byte) i});
+                f.producer.publish(new byte[] {(byte) i});
                 byte[] b = new byte[4];
-                assertEquals(1, c.recv(b, Duration.ofSeconds(10)));
+                assertEquals(1, f.consumer(0).recv(b, Duration.ofSeconds(10)));
                 assertEquals((byte) i, b[0]);
             }
-            waitUntil(router::isRunning);
-            assertThrows(IllegalStateException.class, router::routeOnce);
-            assertThrows(IllegalStateException.class, () -> router.run(RouterLoopConfig.defaults()));
-            router.stop();
+            waitUntil(f.router::isRunning);
+            assertThrows(IllegalStateException.class, f.router::routeOnce);
+            assertThrows(IllegalStateException.class, () -> f.router.run(RouterLoopConfig.defaults()));
+            f.router.stop();
             Router.RunResult res = run.get(10, TimeUnit.SECONDS);
             assertEquals(100, res.routed());
             assertFalse(res.disconnected());
-            assertFalse(router.isRunning());
-            assertEquals(RouteOutcome.EMPTY, router.routeOnce(), "usable again after the loop");
+            assertFalse(f.router.isRunning());
+            assertEquals(RouteOutcome.EMPTY, f.router.routeOnce(), "usable again after the loop");
         }
     }
 

@@ -35,6 +35,53 @@ final class TestRegions implements AutoCloseable {
                 .slotDataSize(slotData).build());
     }
 
+    /** Fanout region with one producer, the router and consumers {@code 0..consumers-1}. */
+    Fanout fanout(String tag, RegionConfig config, ProducerType producerType, int consumers) {
+        return new Fanout(create(tag, config), producerType, consumers);
+    }
+
+    /** Handles over one fanout region; {@link #close()} closes them in reverse opening order. */
+    static final class Fanout implements AutoCloseable {
+        final Region region;
+        final Producer producer;
+        final Router router;
+        private final List<NativeHandle> opened = new ArrayList<>();
+        private final Consumer[] consumers;
+
+        private Fanout(Region region, ProducerType producerType, int consumers) {
+            this.region = region;
+            opened.add(region);
+            try {
+                producer = keep(region.openProducer(producerType));
+                router = keep(region.openRouter());
+                this.consumers = new Consumer[consumers];
+                for (int i = 0; i < consumers; i++) {
+                    this.consumers[i] = keep(region.openConsumer(i));
+                }
+            } catch (RuntimeException e) {
+                close();
+                throw e;
+            }
+        }
+
+        private <T extends NativeHandle> T keep(T handle) {
+            opened.add(handle);
+            return handle;
+        }
+
+        Consumer consumer(int i) {
+            return consumers[i];
+        }
+
+        @Override
+        public void close() {
+            for (int i = opened.size() - 1; i >= 0; i--) {
+                opened.get(i).close();
+            }
+            opened.clear();
+        }
+    }
+
     @Override
     public void close() {
         for (String n : names) {

@@ -9,30 +9,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.ReadOnlyBufferException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** claim/commit/abort and recvBegin/recvEnd: direct buffers over the shared slots. */
-class ZeroCopyTest {
-    private final TestRegions regions = new TestRegions();
-    private Region region;
-    private Producer producer;
-    private Consumer consumer;
-
-    @BeforeEach
-    void open() {
-        region = regions.events("zc", 4, 128);
-        producer = region.openProducer(ProducerType.MPSC);
-        consumer = region.openConsumer();
-    }
-
-    @AfterEach
-    void close() {
-        consumer.close();
-        producer.close();
-        region.close();
-        regions.close();
+class ZeroCopyTest extends EventsFixture {
+    ZeroCopyTest() {
+        super("zc", 4, 128, ProducerType.MPSC);
     }
 
     private static int badState(Runnable r) {
