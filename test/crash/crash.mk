@@ -16,7 +16,7 @@ CRASH_BIN     := $(CRASH_DIR)/crash_campaign
 CRASH_RESULTS ?= $(if $(filter %/crash,$(B)),$(B),$(CRASH_DIR))/results.txt
 CRASH_ITERS   ?= 1000
 CRASH_SEED    ?=
-CRASH_HDR := test/crash/raw.h test/crash/trace.h $(wildcard abi/include/indexbus/*.h)
+CRASH_HDR := $(wildcard test/crash/*.h) $(wildcard abi/include/indexbus/*.h)
 CRASH_REPROS  := $(patsubst test/crash/%.c,$(CRASH_DIR)/%,$(wildcard test/crash/repro_*.c))
 
 .PHONY: check-crash crash-build crash-repro
