@@ -3,8 +3,10 @@
  *    the receiver to stop spinning and park), stamps CLOCK_MONOTONIC into
  *    the message and publishes; the receiver, parked in indexbus_recv,
  *    stamps again when recv returns. The raw twin does the same with a
- *    shared futex word: the sender stores the stamp, bumps the word and
- *    calls FUTEX_WAKE; the receiver sleeps in FUTEX_WAIT. Two more raw
+ *    shared futex word: the sender stores the stamp of message n in a
+ *    stamp ring, sets the word to n and calls FUTEX_WAKE; the receiver
+ *    sleeps in FUTEX_WAIT and times every message since its last wake. The
+ *    sender keeps its schedule (open loop) in both. Two more raw
  *    variants, for diagnosis only, each add one thing indexbus_recv does:
  *    spin first (as long as recv spins before it parks, measured), or run
  *    the recovery scan recv runs after every park (indexbus_region_recover
@@ -24,10 +26,17 @@
 
 #include "bench.h"
 
+/* The raw twin keeps every stamp, indexed by sequence number, so a
+ * receiver that falls behind by more than one message (a busy machine)
+ * still times each message against its own stamp, as the IndexBus
+ * receiver does with the stamp inside each message; keeping only the
+ * latest stamp would drop exactly the late samples. */
+#define STAMPS 1024u
+
 typedef struct wake_area {
     hist h;
-    _Alignas(64) uint32_t word; /* raw: the futex word */
-    _Alignas(64) uint64_t stamp; /* raw: the sender's stamp */
+    _Alignas(64) uint32_t word;          /* raw: the futex word = messages sent */
+    _Alignas(64) uint64_t stamp[STAMPS]; /* raw: send time of message n, at n % STAMPS */
 } wake_area;
 
 typedef struct wake_args {
@@ -57,8 +66,9 @@ static int raw_sender(shared_ctl *ctl, int slot, void *arg)
     role_ready(ctl);
     while (phase_of(ctl) < PHASE_STOP) {
         sleep_ns((uint64_t)g_opts.wake_gap_us * 1000u);
-        __atomic_store_n(&a->stamp, now_ns(), __ATOMIC_RELAXED);
-        __atomic_fetch_add(&a->word, 1, __ATOMIC_RELEASE);
+        uint32_t n = __atomic_load_n(&a->word, __ATOMIC_RELAXED) + 1; /* single writer */
+        __atomic_store_n(&a->stamp[n % STAMPS], now_ns(), __ATOMIC_RELAXED);
+        __atomic_store_n(&a->word, n, __ATOMIC_RELEASE);
         futex(&a->word, FUTEX_WAKE, INT_MAX, NULL);
     }
     indexbus_producer_close(p);
@@ -95,10 +105,13 @@ static int raw_receiver(shared_ctl *ctl, int slot, void *arg)
         if (reg != NULL)
             indexbus_region_recover(reg, 0, &rep);
         uint64_t t1 = now_ns();
-        uint64_t t0 = __atomic_load_n(&a->stamp, __ATOMIC_RELAXED);
+        int measure = phase_of(ctl) == PHASE_MEASURE;
+        for (uint32_t n = seen + 1; n != w + 1; n++) { /* every message since the last wake */
+            uint64_t t0 = __atomic_load_n(&a->stamp[n % STAMPS], __ATOMIC_RELAXED);
+            if (measure && t1 > t0)
+                hist_add(&a->h, t1 - t0);
+        }
         seen = w;
-        if (phase_of(ctl) == PHASE_MEASURE && t1 > t0)
-            hist_add(&a->h, t1 - t0);
     }
 }
 

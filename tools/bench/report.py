@@ -10,7 +10,6 @@ machine, targets, latency, throughput, multiparty, bindings, other. A marker
 that is missing is an error (nothing is written then).
 """
 import json
-import math
 import os
 import re
 import sys
