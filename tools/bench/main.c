@@ -21,6 +21,17 @@
 
 #include "bench.h"
 
+/* Diagnostic rings: what each part of the publish path adds to a minimal
+ * ring, for both the latency and the throughput rows. */
+static const struct {
+    const char *name;
+    uint32_t flags;
+} variants[] = {{"ring (diagnostic)", 0},
+                {"ring + fence (diagnostic)", RING_FENCE},
+                {"ring + slot pool (diagnostic)", RING_POOL},
+                {"ring + both (diagnostic)", RING_FENCE | RING_POOL}};
+enum { NV = sizeof(variants) / sizeof(variants[0]) };
+
 bench_opts g_opts;
 
 static double t_begin;
@@ -100,14 +111,6 @@ static void latency(void)
     if (!g_opts.quick) {
         /* diagnostics: what the publish path adds to a ring's latency; the
          * variants take turns in each round, as the machine drifts */
-        static const struct {
-            const char *name;
-            uint32_t flags;
-        } variants[] = {{"ring (diagnostic)", 0},
-                        {"ring + fence (diagnostic)", RING_FENCE},
-                        {"ring + slot pool (diagnostic)", RING_POOL},
-                        {"ring + both (diagnostic)", RING_FENCE | RING_POOL}};
-        enum { NV = sizeof(variants) / sizeof(variants[0]) };
         static hist hv[NV + 1];
         for (size_t i = 0; i <= NV; i++)
             hist_init(&hv[i]);
@@ -174,14 +177,6 @@ static void throughput(void)
     if (!g_opts.quick) {
         /* diagnostics: what the publish path adds to a ring, the variants
          * and IndexBus taking turns in each round */
-        static const struct {
-            const char *name;
-            uint32_t flags;
-        } variants[] = {{"ring (diagnostic)", 0},
-                        {"ring + fence (diagnostic)", RING_FENCE},
-                        {"ring + slot pool (diagnostic)", RING_POOL},
-                        {"ring + both (diagnostic)", RING_FENCE | RING_POOL}};
-        enum { NV = sizeof(variants) / sizeof(variants[0]) };
         double runs[NV + 1][R_MAX];
         for (int k = 0; k < g_opts.row_runs; k++) {
             progress("throughput: ring diagnostics 64 B (%d/%d)", k + 1, g_opts.row_runs);
