@@ -320,6 +320,7 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
     uint64_t deadline = 0;
+    int parked = 0;
     for (uint32_t polls = 0;; polls++) {
         uint32_t idx, src;
         int st = peek(c, &idx, &src);
@@ -327,6 +328,15 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
             return st;
         if (disconnected(c))
             return INDEXBUS_DISCONNECTED;
+        if (parked) {
+            /* a park that ended with nothing to take may be a dead peer's
+             * doing: recover here, off the path of a real wake-up */
+            indexbus_recover_report rep = {.size = sizeof(rep)};
+            ib_recover(c->region, 0, &rep);
+            parked = 0;
+            if (rep.dead != 0)
+                continue; /* re-check at once: maybe DISCONNECTED now */
+        }
         if (polls < IB_SPIN_POLLS) {
             ib_cpu_relax();
             continue;
@@ -338,9 +348,7 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;
         ib_park(c->wake, has_message, c, left < IB_MAX_PARK_NS ? left : IB_MAX_PARK_NS);
-        /* a long wait may be a dead peer's doing: recover between parks */
-        indexbus_recover_report rep = {.size = sizeof(rep)};
-        ib_recover(c->region, 0, &rep);
+        parked = 1;
     }
 }
 

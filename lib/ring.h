@@ -246,15 +246,22 @@ static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
 /* ---- wake handshake --------------------------------------------------------- */
 
 /* Waker side, after publishing: syscall only if somebody is parked. */
-static inline void ib_wake_notify(indexbus_wake_entry *w)
+/* Wake w's sleepers if any; the caller has already issued the fence. */
+static inline void ib_wake_if_waiting(indexbus_wake_entry *w)
 {
-    /* store-load barrier; pairs with the seq_cst fetch_add of waiters in
-     * ib_park (ring.c) so either we see the waiter or it sees our publish */
-    ib_fence_seq_cst();
     if (ib_load_relaxed(&w->waiters) != 0) {
         ib_fetch_add_seq_cst(&w->seq, 1);
         ib_futex_wake(&w->seq);
     }
+}
+
+static inline void ib_wake_notify(indexbus_wake_entry *w)
+{
+    /* store-load barrier; pairs with the seq_cst fetch_add of waiters (and
+     * the fence after it) in ib_park (wake.c), so either we see the waiter
+     * or it sees our publish */
+    ib_fence_seq_cst();
+    ib_wake_if_waiting(w);
 }
 
 /* Sleeper side: park on w until woken, timeout_ns passes, or ready(ctx). */

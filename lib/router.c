@@ -202,8 +202,9 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
         for (uint64_t m = nc; m; m &= m - 1)
             bump(&v->consumer_counters[__builtin_ctzll(m)].dropped_no_credit);
     }
+    ib_fence_seq_cst(); /* one store-load barrier for every target (see ib_wake_notify) */
     for (uint64_t m = targets; m; m &= m - 1)
-        ib_wake_notify(&v->wake[__builtin_ctzll(m)]);
+        ib_wake_if_waiting(&v->wake[__builtin_ctzll(m)]);
     if (res != NULL) {
         res->routed = 1;
         res->delivered = (uint32_t)__builtin_popcountll(targets);
