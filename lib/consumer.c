@@ -190,7 +190,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     /* routed to from the router's next step on; wait for it so that a
      * message published after open returns reaches us */
     ib_store_release(&v->parts->consumer_owner[index], c->part + 1);
-    ib_await_router(v, ib_bump_consumer_epoch(v));
+    ib_await_router(region, ib_bump_consumer_epoch(v), 1);
     *out = c;
     return INDEXBUS_OK;
 }
@@ -202,7 +202,7 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         indexbus_recv_end(c);
     if (c->v->kind == INDEXBUS_KIND_FANOUT) {
-        ib_await_router(c->v, ib_consumer_leaving(c->v, c->index, c->part));
+        ib_await_router(c->region, ib_consumer_leaving(c->v, c->index, c->part), 1);
         drain(c);
     }
     ib_participant_detach(c->region, c->part, INDEXBUS_ROLE_CONSUMER, c->index);

@@ -79,10 +79,15 @@ int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uin
 void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uint32_t index);
 /* 1 alive, 0 dead (ACTIVE but its lock is gone), -1 free, -2 cannot tell. */
 int ib_participant_alive(indexbus_region *r, uint32_t slot);
+/* Is somebody recovering entry `slot` right now? */
+int ib_being_recovered(indexbus_region *r, uint32_t slot);
 int ib_open_probe(indexbus_region *r);
 uint64_t ib_entry_offset(const ib_view *v, uint32_t slot);
-void ib_await_router(ib_view *v, uint32_t epoch);
-int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, short type);
+/* may_recover: recover a dead router meanwhile (not from inside ib_recover) */
+void ib_await_router(indexbus_region *r, uint32_t epoch, int may_recover);
+/* OFD lock (F_WRLCK) or unlock (F_UNLCK) byte INDEXBUS_LOCK_* of an entry,
+ * without waiting; 1 on success. */
+int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, uint32_t byte, short type);
 int ib_is_mine(indexbus_region *r, uint32_t slot);
 /* recover.c: recover dead participants if any; cheap when all are alive. */
 int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep);

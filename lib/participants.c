@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomics.h"
@@ -13,15 +14,33 @@ uint64_t ib_entry_offset(const ib_view *v, uint32_t slot)
     return (uint64_t)((const uint8_t *)&v->parts->entries[slot] - v->base);
 }
 
-/* Non-blocking OFD lock (or unlock) of the first byte of entry `slot`. */
-int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, short type)
+static struct flock entry_byte(const ib_view *v, uint32_t slot, uint32_t byte, short type)
 {
     struct flock fl = {0};
     fl.l_type = type;
     fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)ib_entry_offset(v, slot);
+    fl.l_start = (off_t)(ib_entry_offset(v, slot) + byte);
     fl.l_len = 1;
+    return fl;
+}
+
+int ib_lock_entry(int fd, const ib_view *v, uint32_t slot, uint32_t byte, short type)
+{
+    struct flock fl = entry_byte(v, slot, byte, type);
     return fcntl(fd, F_OFD_SETLK, &fl) == 0;
+}
+
+/* 1 if another open file description locks that byte, 0 if not, -2 if we
+ * cannot tell. */
+static int byte_locked(indexbus_region *r, uint32_t slot, uint32_t byte)
+{
+    int fd = ib_open_probe(r);
+    if (fd < 0)
+        return -2;
+    struct flock fl = entry_byte(&r->v, slot, byte, F_WRLCK);
+    if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
+        return -2;
+    return fl.l_type != F_UNLCK;
 }
 
 /* Claim bit `slot` of the process-local map of entries we hold; 0 if a
@@ -92,11 +111,11 @@ static uint32_t take_entry(indexbus_region *r)
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
         if (ib_load_relaxed(&e[i].state) != INDEXBUS_PARTICIPANT_FREE || !claim_mine(r, i))
             continue;
-        if (ib_lock_entry(r->fd, v, i, F_WRLCK)) {
+        if (ib_lock_entry(r->fd, v, i, INDEXBUS_LOCK_LIVENESS, F_WRLCK)) {
             uint32_t expect = INDEXBUS_PARTICIPANT_FREE;
             if (ib_cas_acq_rel(&e[i].state, &expect, INDEXBUS_PARTICIPANT_ACTIVE))
                 return i;
-            ib_lock_entry(r->fd, v, i, F_UNLCK); /* a dead entry awaiting recovery */
+            ib_lock_entry(r->fd, v, i, INDEXBUS_LOCK_LIVENESS, F_UNLCK); /* a dead entry awaiting recovery */
         }
         drop_mine(r, i);
     }
@@ -106,7 +125,7 @@ static uint32_t take_entry(indexbus_region *r)
 static void release_entry(indexbus_region *r, uint32_t slot)
 {
     ib_store_release(&r->v.parts->entries[slot].state, INDEXBUS_PARTICIPANT_FREE);
-    ib_lock_entry(r->fd, &r->v, slot, F_UNLCK);
+    ib_lock_entry(r->fd, &r->v, slot, INDEXBUS_LOCK_LIVENESS, F_UNLCK);
     drop_mine(r, slot);
 }
 
@@ -132,37 +151,65 @@ int ib_open_probe(indexbus_region *r)
 
 int ib_participant_alive(indexbus_region *r, uint32_t slot)
 {
-    ib_view *v = &r->v;
-    if (ib_load_acquire(&v->parts->entries[slot].state) != INDEXBUS_PARTICIPANT_ACTIVE)
+    if (ib_load_acquire(&r->v.parts->entries[slot].state) != INDEXBUS_PARTICIPANT_ACTIVE)
         return -1;
     if (ib_is_mine(r, slot))
         return 1;
-    int fd = ib_open_probe(r);
-    if (fd < 0)
-        return -2;
-    struct flock fl = {0};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)ib_entry_offset(v, slot);
-    fl.l_len = 1;
-    if (fcntl(fd, F_OFD_GETLK, &fl) != 0)
-        return -2;
-    return fl.l_type != F_UNLCK;
+    return byte_locked(r, slot, INDEXBUS_LOCK_LIVENESS);
+}
+
+int ib_being_recovered(indexbus_region *r, uint32_t slot)
+{
+    return byte_locked(r, slot, INDEXBUS_LOCK_RECOVERY) == 1;
 }
 
 static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out);
 
+/* Is what refused us (the role's holder; for a full table, any entry)
+ * being recovered by another process right now? */
+static int refusal_being_recovered(indexbus_region *r, uint32_t role, uint32_t index)
+{
+    ib_view *v = &r->v;
+    uint32_t *owner = exclusive_owner(v, role, index);
+    if (owner != NULL) {
+        uint32_t o = ib_load_acquire(owner) & ~INDEXBUS_OWNER_LEAVING;
+        if (o != 0 && o <= INDEXBUS_MAX_PARTICIPANTS)
+            return ib_being_recovered(r, o - 1);
+    }
+    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE &&
+            !ib_is_mine(r, i) && ib_being_recovered(r, i))
+            return 1;
+    return 0;
+}
+
+#define IB_ATTACH_WAIT_NS 500000000ull /* recovery takes ms; this is a backstop */
+
 /* A role held by a dead process (or a table full of dead entries) frees up
- * once recovered, so a refused attach recovers and tries once more. */
+ * once recovered, so a refused attach recovers and tries again; while
+ * another process is recovering one, it waits for that to finish. */
 int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out)
 {
-    int st = attach_once(r, role, index, slot_out);
-    if (st != INDEXBUS_BUSY)
-        return st;
-    indexbus_recover_report rep = {.size = sizeof(rep)};
-    if (ib_recover(r, 0, &rep) != INDEXBUS_OK || rep.dead == 0)
-        return st;
-    return attach_once(r, role, index, slot_out);
+    uint64_t deadline = 0;
+    for (uint32_t tries = 0;; tries++) {
+        int st = attach_once(r, role, index, slot_out);
+        if (st != INDEXBUS_BUSY)
+            return st;
+        indexbus_recover_report rep = {.size = sizeof(rep)};
+        if (ib_recover(r, 0, &rep) != INDEXBUS_OK)
+            return st;
+        if (rep.dead != 0 && tries < INDEXBUS_MAX_PARTICIPANTS)
+            continue;
+        if (!refusal_being_recovered(r, role, index))
+            return st; /* the holder is alive */
+        uint64_t now = ib_now_monotonic_ns();
+        if (deadline == 0)
+            deadline = now + IB_ATTACH_WAIT_NS;
+        else if (now > deadline)
+            return st;
+        struct timespec ts = {0, 100000};
+        nanosleep(&ts, NULL);
+    }
 }
 
 static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out)
@@ -228,12 +275,24 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
 
 #define IB_LEAVE_WAIT_NS 50000000ull /* a router that is not routing may never ack */
 
+/* A router that died mid-step never acks: recover it (which completes
+ * its step, so nothing lands in a queue after we drain it). */
+static void recover_dead_router(indexbus_region *r)
+{
+    uint32_t owner = ib_load_acquire(&r->v.parts->ctl.router_owner);
+    if (owner == 0 || owner > INDEXBUS_MAX_PARTICIPANTS || ib_participant_alive(r, owner - 1) != 0)
+        return;
+    indexbus_recover_report rep = {.size = sizeof(rep)};
+    ib_recover(r, 0, &rep);
+}
+
 /* Wait until an attached router routes by `epoch` or later: it acks an
  * epoch at the start of a step, so every step that still used the old set
  * of consumers has finished. Bounded: a router that is not routing may
  * never ack. */
-void ib_await_router(ib_view *v, uint32_t epoch)
+void ib_await_router(indexbus_region *r, uint32_t epoch, int may_recover)
 {
+    ib_view *v = &r->v;
     if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
         return; /* a router that attaches later reads the owners itself */
     indexbus_wake_entry *rw = &v->wake[v->consumer_count];
@@ -241,8 +300,12 @@ void ib_await_router(ib_view *v, uint32_t epoch)
     ib_futex_wake(&rw->seq);
     uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
     /* pairs with the router's release store of seen_epoch in refresh_present */
-    while (ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
-           (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
-           ib_now_monotonic_ns() < deadline)
+    for (uint32_t n = 1; ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&
+                         (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) < 0 &&
+                         ib_now_monotonic_ns() < deadline;
+         n++) {
+        if (may_recover && n % 64 == 0)
+            recover_dead_router(r);
         sched_yield();
+    }
 }

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
+#include "step.h"
 
 /* Threads of one process share the probe descriptor, whose locks do not
  * exclude each other, so they take turns here. */
@@ -95,7 +95,7 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
     ib_store_release(&v->parts->consumer_owner[index], (slot + 1) | INDEXBUS_OWNER_LEAVING);
     uint32_t epoch = ib_bump_consumer_epoch(v);
     if (!(flags & IB_RECOVER_BY_ROUTER)) /* a router between steps has nothing in flight */
-        ib_await_router(v, epoch);
+        ib_await_router(r, epoch, 0);
     ib_spsc q;
     ib_spsc_attach_reader(&q, consumer_queue(v, index), v->queue_capacity);
     release_held(v, e, q.pos, &rep->slots_reclaimed);
@@ -166,12 +166,16 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     /* producers: what they claimed, and a reservation they never filled */
     rep->slots_reclaimed += reclaim_owned(v, slot + 1);
     rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
+    /* a dead router's half-made step, while the role is still its own */
+    if (v->kind == INDEXBUS_KIND_FANOUT && ib_load_acquire(&v->parts->ctl.router_owner) == slot + 1)
+        ib_step_finish(v);
     int consumer = release_roles(r, slot, flags, rep);
     if (consumer >= 0 && v->kind == INDEXBUS_KIND_EVENTS)
         recover_events_consumer(v, e, rep);
     if (role == INDEXBUS_ROLE_ROUTER)
         settle_mpsc_head(v); /* a router reads the MPSC source too */
     uint32_t *live = live_count(v, role);
+    ib_store_relaxed(&e->role, 0); /* a recoverer dying here does not uncount it twice */
     if (live != NULL)
         dec_saturating(live);
     memset((uint8_t *)e + 4, 0, sizeof(*e) - 4); /* all but state */
@@ -257,29 +261,48 @@ static int sweep_quiet(indexbus_region *r, indexbus_recover_report *rep)
     return st;
 }
 
+/* Recover entry i if it is dead: 1 if it is alive, 0 if not, -1 on I/O. */
+static int recover_if_dead(indexbus_region *r, uint32_t i, int *probe, uint32_t flags,
+                           indexbus_recover_report *rep)
+{
+    ib_view *v = &r->v;
+    if (ib_load_acquire(&v->parts->entries[i].state) != INDEXBUS_PARTICIPANT_ACTIVE)
+        return 0;
+    if (ib_is_mine(r, i))
+        return 1;
+    if (*probe < 0 && (*probe = ib_open_probe(r)) < 0)
+        return -1;
+    /* the recovery byte first: a refused attach that sees it waits */
+    if (!ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_RECOVERY, F_WRLCK))
+        return 1; /* another process is recovering it */
+    int alive = !ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_LIVENESS, F_WRLCK);
+    if (!alive) {
+        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
+            recover_entry(r, i, flags, rep);
+        ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_LIVENESS, F_UNLCK);
+    }
+    ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_RECOVERY, F_UNLCK);
+    return alive;
+}
+
 int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
     int probe = -1, alive = 0, st = INDEXBUS_OK;
     pthread_mutex_lock(&ib_recover_mutex);
-    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
-        if (ib_load_acquire(&v->parts->entries[i].state) != INDEXBUS_PARTICIPANT_ACTIVE)
+    /* the router first: its last step completes before any dead
+     * consumer's queue is drained, so nothing lands in a drained queue */
+    uint32_t first = ib_load_acquire(&v->parts->ctl.router_owner) - 1;
+    for (uint32_t n = 0; n <= INDEXBUS_MAX_PARTICIPANTS; n++) {
+        uint32_t i = n == 0 ? first : n - 1;
+        if (i >= INDEXBUS_MAX_PARTICIPANTS || (n != 0 && i == first))
             continue;
-        if (ib_is_mine(r, i)) {
-            alive++;
-            continue;
-        }
-        if (probe < 0 && (probe = ib_open_probe(r)) < 0) {
+        int a = recover_if_dead(r, i, &probe, flags, rep);
+        if (a < 0) {
             st = INDEXBUS_IO;
             break;
         }
-        if (!ib_lock_entry(probe, v, i, F_WRLCK)) {
-            alive++; /* its process still holds the lock */
-            continue;
-        }
-        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
-            recover_entry(r, i, flags, rep);
-        ib_lock_entry(probe, v, i, F_UNLCK);
+        alive += a;
     }
     if (rep->dead)
         ib_wake_all(v); /* parked peers re-check for DISCONNECTED */

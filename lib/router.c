@@ -5,9 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
+#include "step.h"
 
-enum { SRC_SPSC = 0, SRC_MPSC = 1 };
+enum { SRC_SPSC = IB_SRC_SPSC, SRC_MPSC = IB_SRC_MPSC };
 
 struct indexbus_router {
     indexbus_region *region;
@@ -18,7 +18,6 @@ struct indexbus_router {
     uint32_t running; /* atomic: indexbus_router_run is in progress */
     ib_spsc in;      /* SPSC producer queue, reader side */
     uint64_t mpsc_pos;
-    uint64_t routed; /* mirror of counters.routed (single writer) */
     uint64_t present; /* consumers attached as of epoch */
     uint32_t epoch;   /* consumer_epoch that present reflects */
     uint32_t stalled; /* the last step left a message for want of space */
@@ -51,7 +50,7 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     ib_spsc_attach_reader(&r->in, v->spsc, v->queue_capacity);
     /* pairs with the previous router's release of head in ib_mpsc_advance */
     r->mpsc_pos = ib_load_acquire(&v->mpsc->head);
-    r->routed = ib_load_relaxed(&v->counters->routed);
+    ib_step_finish(v); /* normally done by whoever recovered our predecessor */
     r->epoch = ib_load_relaxed(&v->parts->ctl.consumer_epoch) - 1; /* force a first refresh */
     refresh_present(r);
     for (uint32_t i = 0; i < v->consumer_count; i++)
@@ -183,25 +182,12 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     if (mode == INDEXBUS_MODE_BROADCAST)
         fm |= corrupt; /* the healthy ones got it; the broken ones missed it */
 
-    /* set the count before any consumer can see the slot; published by the
-     * release store of each queue's tail */
-    ib_store_relaxed(&ib_slot(v, idx)->refcount, (uint32_t)__builtin_popcountll(targets));
-    for (uint64_t m = targets; m; m &= m - 1) {
-        ib_spsc *q = &r->out[__builtin_ctzll(m)];
-        ib_spsc_put(q, idx);
-        ib_spsc_publish(q);
-    }
+    ib_step step = {.slot = idx, .src = src, .pos = src == SRC_SPSC ? r->in.pos : r->mpsc_pos,
+                    .targets = targets, .full = fm, .no_credit = nc};
+    ib_step_begin(v, &step);
+    ib_step_effects(v, &step, r->out, 0);
     advance_src(r, src);
-    r->routed++;
-    ib_store_relaxed(&v->counters->routed, r->routed);
-    for (uint64_t m = targets; m; m &= m - 1)
-        bump(&v->consumer_counters[__builtin_ctzll(m)].delivered);
-    if (mode == INDEXBUS_MODE_BROADCAST) {
-        for (uint64_t m = fm; m; m &= m - 1)
-            bump(&v->consumer_counters[__builtin_ctzll(m)].dropped_full);
-        for (uint64_t m = nc; m; m &= m - 1)
-            bump(&v->consumer_counters[__builtin_ctzll(m)].dropped_no_credit);
-    }
+    ib_step_end(v);
     ib_fence_seq_cst(); /* one store-load barrier for every target (see ib_wake_notify) */
     for (uint64_t m = targets; m; m &= m - 1)
         ib_wake_if_waiting(&v->wake[__builtin_ctzll(m)]);

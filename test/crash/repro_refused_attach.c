@@ -9,11 +9,17 @@
  * released. In the campaign this is hit when survivors (blocking waits,
  * router_run) recover concurrently with a replacement's open.
  *
+ * Fixed: a recoverer holds the entry's recovery byte while it works
+ * (LAYOUT.md 5.13), and a refused attach that finds it held waits for the
+ * recovery and tries again.
+ *
  * Here a real recoverer process is single-stepped (ptrace) until it holds
- * the dead SPSC producer's entry lock, and left stopped there.
+ * the dead SPSC producer's entry lock, and left stopped there while a
+ * thread attaches; the recoverer is let go 50 ms later.
  * Exit 0 = the bug is gone, 1 = reproduced.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +34,21 @@
 
 static const char *name = "/ibcrash-repro-refused";
 static raw_view W;
+
+typedef struct attacher {
+    indexbus_region *r;
+    indexbus_producer *p;
+    int st;
+    int done;
+} attacher;
+
+static void *attach_thread(void *arg)
+{
+    attacher *a = arg;
+    a->st = indexbus_producer_open(a->r, INDEXBUS_PRODUCER_SPSC, &a->p);
+    __atomic_store_n(&a->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
 static int lockfd;
 static off_t entry_off;
 
@@ -50,7 +71,6 @@ int main(void)
     indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS);
     cfg.slot_count = 16;
     indexbus_region *r = repro_create_mapped(name, &cfg, &W);
-    int st;
     char path[128];
     snprintf(path, sizeof path, "/dev/shm%s", name);
     if ((lockfd = open(path, O_RDWR)) < 0)
@@ -92,28 +112,29 @@ int main(void)
     printf("SPSC producer (entry %d) killed; another process's recovery stopped %ld instructions in,"
            " holding the dead entry's lock\n", entry, steps);
 
-    indexbus_producer *p = NULL;
-    int busy = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p);
-    printf("producer_open(SPSC) while that recovery is in progress: %s (want OK after the recovery,"
-           " or a wait/retry)\n", indexbus_status_name(busy));
-    if (busy == INDEXBUS_OK)
-        indexbus_producer_close(p);
-    indexbus_recover_report rep = {.size = sizeof rep};
-    indexbus_region_recover(r, 0, &rep);
-    printf("indexbus_region_recover meanwhile: dead %u (the owner is dead)\n", rep.dead);
-
+    /* the refused attach runs in a thread; the recovery is let go 50 ms
+     * later: a fixed attach is still waiting then, and gets the role */
+    attacher a = {.r = r};
+    pthread_t th;
+    pthread_create(&th, NULL, attach_thread, &a);
+    struct timespec ts = {0, 50000000};
+    nanosleep(&ts, NULL);
+    int waited = !__atomic_load_n(&a.done, __ATOMIC_ACQUIRE);
+    printf("producer_open(SPSC) while that recovery is in progress: %s after 50 ms\n",
+           waited ? "still waiting" : indexbus_status_name(a.st));
     trace_release(rec);
     int rs;
     waitpid(rec, &rs, 0);
-    st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p);
-    printf("after that recovery finished: producer_open(SPSC) = %s\n", indexbus_status_name(st));
-    if (st == INDEXBUS_OK)
-        indexbus_producer_close(p);
+    pthread_join(th, NULL);
+    printf("that recovery finished (exit %d); producer_open(SPSC) = %s (want OK)\n",
+           WIFEXITED(rs) ? WEXITSTATUS(rs) : -1, indexbus_status_name(a.st));
+    if (a.st == INDEXBUS_OK)
+        indexbus_producer_close(a.p);
+    int bug = !waited || a.st != INDEXBUS_OK;
     indexbus_region_close(r);
     raw_unmap(&W);
     close(lockfd);
     indexbus_region_unlink(name);
-    int bug = busy == INDEXBUS_BUSY;
     printf("repro_refused_attach: %s\n",
            bug ? "REPRODUCED (refused attach returns BUSY while another process recovers the dead owner)"
                : "not reproduced (fixed)");

@@ -145,8 +145,13 @@ typedef struct indexbus_participants_ctl {
  * Liveness: while a participant is attached, its process holds an OFD write
  * lock (F_OFD_SETLK) on the first byte of its entry in the region file. The
  * kernel drops it when the process dies, so an ACTIVE entry whose byte is
- * unlocked belongs to a dead process, whatever became of its pid.
+ * unlocked belongs to a dead process, whatever became of its pid. A
+ * recoverer holds the second byte while it recovers that entry (taken
+ * before the first), so a refused attach can tell "being recovered" from
+ * "alive" and wait.
  */
+#define INDEXBUS_LOCK_LIVENESS 0u /* entry byte the participant's process locks */
+#define INDEXBUS_LOCK_RECOVERY 1u /* entry byte a recoverer locks while at work */
 typedef struct indexbus_participant {
     uint32_t state;          /* (atomic) INDEXBUS_PARTICIPANT_* */
     uint32_t role;           /* INDEXBUS_ROLE_* */
@@ -198,10 +203,28 @@ typedef struct indexbus_wake_entry {
 
 /* ---- router section (fanout) --------------------------------------------- */
 
+/* step_cursor: which effect of the step was about to be made, and the low
+ * 32 bits of the word it changes as they were before (LAYOUT.md 5.10.1). */
+#define INDEXBUS_STEP_PUSH 1u              /* consumer queue tail */
+#define INDEXBUS_STEP_DELIVERED 2u         /* consumer counter delivered */
+#define INDEXBUS_STEP_DROPPED_FULL 3u      /* consumer counter dropped_full */
+#define INDEXBUS_STEP_DROPPED_NO_CREDIT 4u /* consumer counter dropped_no_credit */
+#define INDEXBUS_STEP_ROUTED 5u            /* global counter routed */
+#define INDEXBUS_STEP_CURSOR(phase, consumer, before) \
+    ((uint64_t)(phase) << 40 | (uint64_t)(consumer) << 32 | (uint32_t)(before))
+
 typedef struct indexbus_router_section {
     uint32_t rr_next;    /* (atomic) next work-queue candidate */
     uint32_t seen_epoch; /* (atomic) consumer_epoch the router routes by */
-    uint8_t pad[56];
+    /* step journal, written only by the router (or whoever recovers it): */
+    uint32_t step_slot;       /* (atomic) slot + 1 being routed; 0 = no step open */
+    uint32_t step_source;     /* 0 = SPSC queue, 1 = MPSC queue */
+    uint64_t step_pos;        /* source position the slot is taken from */
+    uint64_t step_targets;    /* consumers whose queues get it */
+    uint64_t step_full;       /* broadcast: consumers skipped, queue full */
+    uint64_t step_no_credit;  /* broadcast: consumers skipped, no credit */
+    uint64_t step_cursor;     /* (atomic) INDEXBUS_STEP_CURSOR of the effect in hand */
+    uint8_t pad[8];
 } indexbus_router_section;
 
 /* ---- SPSC index queue: ctl then queue_capacity uint32 cells --------------
@@ -303,6 +326,13 @@ INDEXBUS_ASSERT_SIZE(indexbus_wake_entry, 64);
 INDEXBUS_ASSERT_OFF(indexbus_wake_entry, waiters, 4);
 INDEXBUS_ASSERT_SIZE(indexbus_router_section, 64);
 INDEXBUS_ASSERT_OFF(indexbus_router_section, seen_epoch, 4);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_slot, 8);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_source, 12);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_pos, 16);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_targets, 24);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_full, 32);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_no_credit, 40);
+INDEXBUS_ASSERT_OFF(indexbus_router_section, step_cursor, 48);
 INDEXBUS_ASSERT_SIZE(indexbus_spsc_ctl, 128);
 INDEXBUS_ASSERT_OFF(indexbus_spsc_ctl, tail, 64);
 INDEXBUS_ASSERT_SIZE(indexbus_mpsc_ctl, 128);
