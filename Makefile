@@ -103,6 +103,8 @@ check-cli: all
 check: deps
 	$(MAKE) check-c
 	$(MAKE) check-fuzz
+	$(MAKE) crash-repro
+	$(MAKE) check-crash
 	$(MAKE) abi-check
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
