@@ -133,21 +133,47 @@ static void recv_one(indexbus_consumer *c)
     SETUP(indexbus_try_recv(c, rxbuf, sizeof rxbuf, &len));
 }
 
-/* A "crashed" image: the owners of its participant entries are gone (a
- * snapshot carries no entry locks; the pid is only informational). */
-static void mark_owners_dead(uint8_t *img, size_t len)
+static void *img_section(uint8_t *img, size_t len, uint32_t kind, uint64_t need)
 {
     const indexbus_region_header *h = (const indexbus_region_header *)img;
-    for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
-        if (h->sections[i].kind != INDEXBUS_SECTION_PARTICIPANTS ||
-            h->sections[i].offset + sizeof(indexbus_participants_section) > len)
-            continue;
-        indexbus_participants_section *ps =
-            (indexbus_participants_section *)(img + h->sections[i].offset);
-        for (uint32_t j = 0; j < INDEXBUS_MAX_PARTICIPANTS; j++)
-            if (ps->entries[j].state == INDEXBUS_PARTICIPANT_ACTIVE)
-                ps->entries[j].pid = DEAD_PID;
-    }
+    for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++)
+        if (h->sections[i].kind == kind && h->sections[i].offset + need <= len)
+            return img + h->sections[i].offset;
+    return NULL;
+}
+
+/* A "crashed" image: the owners of its participant entries are gone (a
+ * snapshot carries no entry locks; the pid is only informational). In a
+ * fanout image the router also dies just after opening its step journal
+ * for the message at the SPSC source's head (LAYOUT.md 5.10.1), so that
+ * recovery finishes a step, and mutations reach every journal field. */
+static void crash_image(uint8_t *img, size_t len)
+{
+    const indexbus_region_header *h = (const indexbus_region_header *)img;
+    indexbus_participants_section *ps =
+        img_section(img, len, INDEXBUS_SECTION_PARTICIPANTS, sizeof(*ps));
+    for (uint32_t j = 0; ps != NULL && j < INDEXBUS_MAX_PARTICIPANTS; j++)
+        if (ps->entries[j].state == INDEXBUS_PARTICIPANT_ACTIVE)
+            ps->entries[j].pid = DEAD_PID;
+    indexbus_router_section *rs = img_section(img, len, INDEXBUS_SECTION_ROUTER, sizeof(*rs));
+    indexbus_spsc_ctl *q = img_section(img, len, INDEXBUS_SECTION_SPSC_QUEUE,
+                                       sizeof(*q) + 4ull * h->queue_capacity);
+    uint8_t *pool = img_section(img, len, INDEXBUS_SECTION_SLOT_POOL,
+                                sizeof(indexbus_pool_ctl) + (uint64_t)h->slot_count * h->slot_stride);
+    if (rs == NULL || q == NULL || pool == NULL || q->tail == q->head)
+        return;
+    uint32_t idx = ((uint32_t *)(q + 1))[q->head & (h->queue_capacity - 1)];
+    if (idx >= h->slot_count)
+        return;
+    uint64_t all = h->consumer_count >= 64 ? ~0ull : (1ull << h->consumer_count) - 1;
+    indexbus_slot_header *slot =
+        (indexbus_slot_header *)(pool + sizeof(indexbus_pool_ctl) + (uint64_t)idx * h->slot_stride);
+    slot->refcount = (uint32_t)__builtin_popcountll(all);
+    rs->step_source = 0;
+    rs->step_pos = q->head;
+    rs->step_targets = all;
+    rs->step_full = rs->step_no_credit = rs->step_cursor = 0;
+    rs->step_slot = idx + 1;
 }
 
 /*
@@ -219,7 +245,7 @@ static void build_variant(variant *vr)
         SETUP(indexbus_claim(mp, &buf, &len));
         memset(buf, 0x5a, len);
         vr->img = read_file(base_path, &vr->len); /* the snapshot: everyone "dies" here */
-        mark_owners_dead(vr->img, vr->len);
+        crash_image(vr->img, vr->len);
         SETUP(indexbus_recv_end(c[0]));
         SETUP(indexbus_abort(mp));
     }
