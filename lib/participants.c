@@ -183,6 +183,19 @@ static int refusal_being_recovered(indexbus_region *r, uint32_t role, uint32_t i
     return 0;
 }
 
+/* Has what refused us gone meanwhile (recovered by somebody else, or
+ * released)? The role is free and so is a table entry. */
+static int refusal_gone(ib_view *v, uint32_t role, uint32_t index)
+{
+    uint32_t *owner = exclusive_owner(v, role, index);
+    if (owner != NULL && ib_load_acquire(owner) != 0)
+        return 0;
+    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_FREE)
+            return 1;
+    return 0;
+}
+
 #define IB_ATTACH_WAIT_NS 500000000ull /* recovery takes ms; this is a backstop */
 
 /* A role held by a dead process (or a table full of dead entries) frees up
@@ -198,7 +211,7 @@ int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uin
         indexbus_recover_report rep = {.size = sizeof(rep)};
         if (ib_recover(r, 0, &rep) != INDEXBUS_OK)
             return st;
-        if (rep.dead != 0 && tries < INDEXBUS_MAX_PARTICIPANTS)
+        if ((rep.dead != 0 || refusal_gone(&r->v, role, index)) && tries < INDEXBUS_MAX_PARTICIPANTS)
             continue;
         if (!refusal_being_recovered(r, role, index))
             return st; /* the holder is alive */
