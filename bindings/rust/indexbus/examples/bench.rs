@@ -9,7 +9,8 @@
 //! One process creates events region NAME (SIZE-byte slots, at least 64,
 //! default slot count), opens an SPSC producer and the consumer, then
 //! alternates: publish BATCH messages of SIZE bytes (`publish` when BATCH
-//! is 1, else one `publish_batch`), then receive them (`try_recv`, or
+//! is 1, else one `publish_packed` of a packed buffer and its lengths, like
+//! the C twin's `indexbus_publish_batch`), then receive them (`try_recv`, or
 //! `recv_batch` of up to BATCH until all BATCH are in). WARMUP messages
 //! first, untimed; then COUNT timed, in 5 equal segments, each on the wall
 //! clock and on the CPU clock of the thread that runs the loop (time spent
@@ -55,33 +56,40 @@ fn cpu_seconds() -> f64 {
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
 }
 
-struct Bench<'m> {
+struct Bench {
     tx: Producer,
     rx: Consumer,
-    msgs: Vec<&'m [u8]>,
-    buf: Vec<u8>,
+    /// BATCH messages of SIZE bytes, back to back
+    msgs: Vec<u8>,
+    /// their lengths (all SIZE)
     lens: Vec<u32>,
+    /// receive buffer: BATCH slots' worth
+    buf: Vec<u8>,
+    /// received lengths
+    rlens: Vec<u32>,
     size: usize,
+    batch: usize,
 }
 
-impl Bench<'_> {
+impl Bench {
     /// Publish and receive `rounds` batches.
     fn run(&mut self, rounds: usize) -> Result<()> {
-        let batch = self.msgs.len();
+        let batch = self.batch;
         for _ in 0..rounds {
             if batch == 1 {
-                self.tx.publish(self.msgs[0])?;
+                self.tx.publish(&self.msgs[..self.size])?;
                 let n = self.rx.try_recv(&mut self.buf)?;
                 assert_eq!(n, self.size, "received a message of the wrong length");
                 continue;
             }
-            let n = self.tx.publish_batch(&self.msgs)?;
+            // Ok(n < batch) is the C twin's non-OK status: a partial batch
+            let n = self.tx.publish_packed(&self.msgs, &self.lens)?;
             assert_eq!(n, batch, "a batch went out in part");
             let mut got = 0;
             while got < batch {
                 got += self
                     .rx
-                    .recv_batch(&mut self.buf, &mut self.lens[..batch - got])?
+                    .recv_batch(&mut self.buf, &mut self.rlens[..batch - got])?
                     .len();
             }
         }
@@ -126,14 +134,15 @@ fn run(name: &str, size: usize, batch: usize, warmup: usize, count: usize) -> Re
         name,
         &Config::events().slot_data_size(slot as u32).prefault(true),
     )?;
-    let packed = vec![0x42u8; batch * size];
     let mut b = Bench {
         tx: region.producer(ProducerKind::Spsc)?,
         rx: region.consumer(0)?,
-        msgs: packed.chunks(size).collect(),
+        msgs: vec![0x42u8; batch * size],
+        lens: vec![size as u32; batch],
         buf: vec![0u8; batch * slot],
-        lens: vec![0u32; batch],
+        rlens: vec![0u32; batch],
         size,
+        batch,
     };
     let result = measure(&mut b, warmup, count);
     drop(b);
@@ -143,8 +152,8 @@ fn run(name: &str, size: usize, batch: usize, warmup: usize, count: usize) -> Re
 }
 
 /// Warm up, then time `count` messages and print the JSON line.
-fn measure(b: &mut Bench<'_>, warmup: usize, count: usize) -> Result<()> {
-    let batch = b.msgs.len();
+fn measure(b: &mut Bench, warmup: usize, count: usize) -> Result<()> {
+    let batch = b.batch;
     b.run(warmup / batch)?;
     let rounds = count / batch / SEGMENTS;
     let (mut secs, mut cpu, mut best) = (0f64, 0f64, 0f64);

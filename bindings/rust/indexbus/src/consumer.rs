@@ -1,5 +1,6 @@
 //! [`Consumer`]: copy, borrow, batch and blocking receive.
 
+use std::ffi::c_int;
 use std::fmt;
 use std::ops::Deref;
 use std::ptr::{self, NonNull};
@@ -84,6 +85,7 @@ impl Consumer {
     }
 
     /// This consumer's index.
+    #[inline]
     pub fn index(&self) -> u32 {
         self.index
     }
@@ -91,6 +93,7 @@ impl Consumer {
     /// Copy the next message into `buf` and return its length, without
     /// waiting. [`Error::BufferTooSmall`] (with the length needed) leaves
     /// the message in place.
+    #[inline]
     pub fn try_recv(&mut self, buf: &mut [u8]) -> Result<usize> {
         let mut len = 0usize;
         // SAFETY: exclusive handle, buf valid for buf.len() bytes, out-pointer.
@@ -107,6 +110,7 @@ impl Consumer {
 
     /// As [`try_recv`](Consumer::try_recv), waiting up to `timeout`
     /// ([`Error::Timeout`]).
+    #[inline]
     pub fn recv(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize> {
         let mut len = 0usize;
         // SAFETY: as in try_recv.
@@ -123,6 +127,7 @@ impl Consumer {
     }
 
     /// Wait up to `timeout` until a message is ready, without taking it.
+    #[inline]
     pub fn wait(&mut self, timeout: Duration) -> Result<()> {
         // SAFETY: exclusive handle.
         check(unsafe { sys::indexbus_wait(self.raw.as_ptr(), nanos(timeout)) })
@@ -131,6 +136,7 @@ impl Consumer {
     /// Borrow the next message in place (zero-copy), without waiting. The
     /// guard derefs to the message bytes and releases the slot on drop
     /// (`indexbus_recv_end`).
+    #[inline]
     pub fn try_recv_borrow(&mut self) -> Result<Borrowed<'_>> {
         let mut data = ptr::null();
         let mut len = 0usize;
@@ -151,6 +157,7 @@ impl Consumer {
 
     /// As [`try_recv_borrow`](Consumer::try_recv_borrow), waiting up to
     /// `timeout` ([`Error::Timeout`]).
+    #[inline]
     pub fn recv_borrow(&mut self, timeout: Duration) -> Result<Borrowed<'_>> {
         self.wait(timeout)?;
         self.try_recv_borrow()
@@ -161,10 +168,16 @@ impl Consumer {
     /// [`Batch`] to split them. [`Error::BufferTooSmall`] (with the first
     /// message's length) if even the first does not fit;
     /// [`Error::InvalidArgument`] if `lens` is empty.
+    ///
+    /// `buf` and `lens` go to `indexbus_recv_batch` as they are, and the
+    /// [`Batch`] only borrows them: reuse the same two buffers for every
+    /// call, nothing is allocated or copied beyond what the library does.
+    #[inline]
     pub fn recv_batch<'b>(&mut self, buf: &'b mut [u8], lens: &'b mut [u32]) -> Result<Batch<'b>> {
         let mut count = 0usize;
         // SAFETY: exclusive handle; buf valid for buf.len() bytes; lens for
-        // lens.len() entries; count is a valid out-pointer.
+        // lens.len() entries; count is a valid out-pointer. No borrow is
+        // pending (a pending one would hold `&mut self`).
         let st = unsafe {
             sys::indexbus_recv_batch(
                 self.raw.as_ptr(),
@@ -175,36 +188,50 @@ impl Consumer {
                 &mut count,
             )
         };
-        match check(st) {
-            Ok(()) => {
-                let count = count.min(lens.len());
-                let lens: &'b [u32] = &lens[..count];
-                let total: usize = lens.iter().map(|&l| l as usize).sum();
-                let buf: &'b [u8] = buf;
-                Ok(Batch {
-                    data: &buf[..total.min(buf.len())],
-                    lens,
-                })
-            }
-            Err(Error::BufferTooSmall { .. }) => Err(Error::BufferTooSmall {
-                needed: lens.first().map_or(0, |&l| l as usize),
-            }),
-            Err(e) => Err(e),
+        if st == sys::INDEXBUS_OK as c_int {
+            // The messages are the first sum(lens[..count]) bytes of buf.
+            // Batch keeps all of buf and splits it as it is iterated, so no
+            // pass over the lengths is needed here.
+            let lens: &'b [u32] = &lens[..count.min(lens.len())];
+            Ok(Batch { data: buf, lens })
+        } else {
+            Err(batch_error(st, lens))
         }
     }
 
     /// The raw C handle, for calls this crate does not wrap. It stays valid
     /// while `self` lives; do not close it or use it from another thread.
+    #[inline]
     pub fn as_ptr(&self) -> *mut sys::indexbus_consumer {
         self.raw.as_ptr()
     }
 }
 
-fn too_small_len(st: std::ffi::c_int, len: usize) -> Result<usize> {
-    match check(st) {
-        Ok(()) => Ok(len),
-        Err(Error::BufferTooSmall { .. }) => Err(Error::BufferTooSmall { needed: len }),
-        Err(e) => Err(e),
+#[inline]
+fn too_small_len(st: c_int, len: usize) -> Result<usize> {
+    if st == sys::INDEXBUS_OK as c_int {
+        Ok(len)
+    } else {
+        Err(with_needed(Error::from_status(st), len))
+    }
+}
+
+/// A failed `indexbus_recv_batch`: on `BUFFER_TOO_SMALL` the library put
+/// the first message's length in `lens[0]`.
+#[cold]
+fn batch_error(st: c_int, lens: &[u32]) -> Error {
+    with_needed(
+        Error::from_status(st),
+        lens.first().map_or(0, |&l| l as usize),
+    )
+}
+
+/// `BufferTooSmall` with the waiting message's length filled in.
+#[cold]
+fn with_needed(e: Error, needed: usize) -> Error {
+    match e {
+        Error::BufferTooSmall { .. } => Error::BufferTooSmall { needed },
+        e => e,
     }
 }
 
@@ -263,27 +290,47 @@ impl Drop for Borrowed<'_> {
 
 /// Messages received by [`Consumer::recv_batch`], packed in the caller's
 /// buffer. Iterate to get each message as a slice.
-#[derive(Debug, Clone, Copy)]
+///
+/// It borrows the `buf` and `lens` given to `recv_batch` and splits the
+/// buffer lazily as it is iterated. [`data`](Batch::data) and
+/// [`lens`](Batch::lens) are the packed form that
+/// [`Producer::publish_packed`](crate::Producer::publish_packed) takes, so a
+/// batch can be passed on without being unpacked.
+#[derive(Clone, Copy)]
 pub struct Batch<'b> {
+    /// the whole receive buffer; the messages are its first
+    /// sum(lens) bytes
     data: &'b [u8],
     lens: &'b [u32],
 }
 
 impl<'b> Batch<'b> {
     /// Number of messages.
+    #[inline]
     pub fn len(&self) -> usize {
         self.lens.len()
     }
     /// Never true for a batch returned by `recv_batch` (it reports
     /// [`Error::Empty`] instead).
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.lens.is_empty()
     }
     /// Message lengths.
+    #[inline]
     pub fn lens(&self) -> &'b [u32] {
         self.lens
     }
+    /// The messages' bytes, back to back (`sum(lens())` bytes; this adds up
+    /// the lengths).
+    #[inline]
+    pub fn data(&self) -> &'b [u8] {
+        let total: u64 = self.lens.iter().map(|&l| u64::from(l)).sum();
+        let total = usize::try_from(total).map_or(self.data.len(), |t| t.min(self.data.len()));
+        &self.data[..total]
+    }
     /// The messages, in order.
+    #[inline]
     pub fn iter(&self) -> BatchIter<'b> {
         BatchIter {
             data: self.data,
@@ -292,23 +339,51 @@ impl<'b> Batch<'b> {
     }
 }
 
+impl fmt::Debug for Batch<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Batch")
+            .field("lens", &self.lens)
+            .field("data", &self.data())
+            .finish()
+    }
+}
+
 impl<'b> IntoIterator for Batch<'b> {
     type Item = &'b [u8];
     type IntoIter = BatchIter<'b>;
+    #[inline]
+    fn into_iter(self) -> BatchIter<'b> {
+        self.iter()
+    }
+}
+
+impl<'b> IntoIterator for &Batch<'b> {
+    type Item = &'b [u8];
+    type IntoIter = BatchIter<'b>;
+    #[inline]
     fn into_iter(self) -> BatchIter<'b> {
         self.iter()
     }
 }
 
 /// Iterator over a [`Batch`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct BatchIter<'b> {
     data: &'b [u8],
     lens: &'b [u32],
 }
 
+impl fmt::Debug for BatchIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BatchIter")
+            .field("remaining", &self.lens.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<'b> Iterator for BatchIter<'b> {
     type Item = &'b [u8];
+    #[inline]
     fn next(&mut self) -> Option<&'b [u8]> {
         let (&len, rest) = self.lens.split_first()?;
         let (msg, data) = self.data.split_at((len as usize).min(self.data.len()));
@@ -316,6 +391,7 @@ impl<'b> Iterator for BatchIter<'b> {
         self.data = data;
         Some(msg)
     }
+    #[inline]
     fn size_hint(&self) -> (usize, Option<usize>) {
         (self.lens.len(), Some(self.lens.len()))
     }

@@ -231,9 +231,21 @@ fn static_str(p: *const std::ffi::c_char) -> &'static str {
 }
 
 /// `Ok(())` for `INDEXBUS_OK`, else the matching error.
+#[inline]
 pub(crate) fn check(status: c_int) -> Result<()> {
-    match Error::from_code(status) {
-        None => Ok(()),
-        Some(e) => Err(e),
+    if status == sys::INDEXBUS_OK as c_int {
+        Ok(())
+    } else {
+        Err(Error::from_status(status))
+    }
+}
+
+impl Error {
+    /// The error for a non-OK status (kept out of line: the hot paths only
+    /// compare with `INDEXBUS_OK`).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn from_status(status: c_int) -> Error {
+        Error::from_code(status).unwrap_or(Error::Unknown(status))
     }
 }

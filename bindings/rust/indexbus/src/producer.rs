@@ -1,5 +1,6 @@
 //! [`Producer`]: copy publish, batch publish and zero-copy claim/commit.
 
+use std::ffi::c_int;
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::ptr::{self, NonNull};
@@ -111,6 +112,7 @@ impl Producer {
     }
 
     /// SPSC or MPSC.
+    #[inline]
     pub fn kind(&self) -> ProducerKind {
         self.kind
     }
@@ -120,6 +122,7 @@ impl Producer {
     /// [`Error::TooLarge`] past the slot data size, [`Error::Full`] when no
     /// slot or queue space is free (retry later), [`Error::Disconnected`]
     /// once every consumer that attached has closed.
+    #[inline]
     pub fn publish(&mut self, data: &[u8]) -> Result<()> {
         // SAFETY: exclusive handle; data valid for len bytes (NULL never passed).
         check(unsafe { sys::indexbus_publish(self.raw.as_ptr(), data.as_ptr().cast(), data.len()) })
@@ -134,9 +137,14 @@ impl Producer {
     /// with `&msgs[n..]`, which reports the reason as `Err` if the first
     /// message still cannot go (e.g. [`Error::Full`] or
     /// [`Error::TooLarge`]). An empty batch returns `Ok(0)`.
+    ///
+    /// When the messages already sit back to back in one buffer,
+    /// [`publish_packed`](Producer::publish_packed) publishes them without
+    /// this copy.
     pub fn publish_batch<M: AsRef<[u8]>>(&mut self, msgs: &[M]) -> Result<usize> {
         self.pack.clear();
         self.lens.clear();
+        self.lens.reserve(msgs.len());
         for m in msgs {
             let m = m.as_ref();
             // longer than u32: cannot fit any slot; stop the batch there
@@ -149,23 +157,49 @@ impl Producer {
         if self.lens.len() < msgs.len() && self.lens.is_empty() {
             return Err(Error::TooLarge);
         }
-        let mut published = 0usize;
-        // SAFETY: exclusive handle; pack holds sum(lens) bytes; lens has
-        // lens.len() entries; published is a valid out-pointer.
-        let st = unsafe {
-            sys::indexbus_publish_batch(
-                self.raw.as_ptr(),
-                self.pack.as_ptr().cast(),
-                self.lens.as_ptr(),
-                self.lens.len(),
-                &mut published,
-            )
-        };
-        match check(st) {
-            Ok(()) => Ok(published),
-            Err(_) if published > 0 => Ok(published),
-            Err(e) => Err(e),
+        // SAFETY: pack holds exactly sum(lens) bytes, built just above.
+        unsafe { publish_batch_raw(self.raw, self.pack.as_ptr(), &self.lens) }
+    }
+
+    /// Publish messages that are already packed back to back in `data`,
+    /// message `i` being `lens[i]` bytes, in one call and without copying
+    /// them first: `data` and `lens` go to `indexbus_publish_batch` as they
+    /// are (the zero-copy form of [`publish_batch`](Producer::publish_batch),
+    /// and the fastest way to publish a batch).
+    ///
+    /// The results are those of `publish_batch`: `Ok(n)` with how many went
+    /// out (`n < lens.len()` if the batch stopped early after at least one;
+    /// retry with the rest), `Err` with the reason if the first message
+    /// could not go ([`Error::Full`], [`Error::TooLarge`],
+    /// [`Error::Disconnected`], ...); empty `lens` gives `Ok(0)`. Bytes of
+    /// `data` past the last message are ignored. If the lengths add up to
+    /// more than `data.len()`, nothing is published and the result is
+    /// [`Error::InvalidArgument`].
+    ///
+    /// ```
+    /// use indexbus::{Config, ProducerKind, Region};
+    /// let name = format!("/ib-doc-packed-{}", std::process::id());
+    /// let region = Region::create(&name, &Config::events())?;
+    /// let mut consumer = region.consumer(0)?;
+    /// let mut producer = region.producer(ProducerKind::Spsc)?;
+    ///
+    /// assert_eq!(producer.publish_packed(b"onetwothree", &[3, 3, 5])?, 3);
+    ///
+    /// let (mut buf, mut lens) = ([0u8; 256], [0u32; 8]);
+    /// let batch = consumer.recv_batch(&mut buf, &mut lens)?;
+    /// assert_eq!(batch.iter().collect::<Vec<_>>(), [&b"one"[..], b"two", b"three"]);
+    /// # Region::unlink(&name)?;
+    /// # Ok::<(), indexbus::Error>(())
+    /// ```
+    #[inline]
+    pub fn publish_packed(&mut self, data: &[u8], lens: &[u32]) -> Result<usize> {
+        // The C library cannot see data's length: it reads lens[i] bytes for
+        // each message it publishes. Make sure all of them are in `data`.
+        if !packed_fits(data.len(), lens) {
+            return Err(Error::InvalidArgument);
         }
+        // SAFETY: data holds at least sum(lens) bytes (checked above).
+        unsafe { publish_batch_raw(self.raw, data.as_ptr(), lens) }
     }
 
     /// Reserve a slot for zero-copy writing.
@@ -175,6 +209,7 @@ impl Producer {
     /// an earlier message left there). Call [`Claim::commit`] with the
     /// message length to publish it; dropping the guard without committing
     /// gives the slot back (`indexbus_abort`).
+    #[inline]
     pub fn claim(&mut self) -> Result<Claim<'_>> {
         let mut buf = ptr::null_mut();
         let mut cap = 0usize;
@@ -190,8 +225,56 @@ impl Producer {
 
     /// The raw C handle, for calls this crate does not wrap. It stays valid
     /// while `self` lives; do not close it or use it from another thread.
+    #[inline]
     pub fn as_ptr(&self) -> *mut sys::indexbus_producer {
         self.raw.as_ptr()
+    }
+}
+
+/// Do messages of `lens` bytes, back to back, fit in `data_len` bytes?
+#[inline]
+fn packed_fits(data_len: usize, lens: &[u32]) -> bool {
+    if lens.len() <= u32::MAX as usize {
+        // at most 2^32 - 1 lengths below 2^32 each: the u64 sum cannot
+        // overflow, and this loop vectorises
+        lens.iter().map(|&l| u64::from(l)).sum::<u64>() <= data_len as u64
+    } else {
+        lens.iter()
+            .try_fold(0u64, |sum, &l| sum.checked_add(u64::from(l)))
+            .is_some_and(|sum| sum <= data_len as u64)
+    }
+}
+
+/// `indexbus_publish_batch` with the binding's result convention: `Ok(n)`
+/// if at least one message went out, else the reason.
+///
+/// # Safety
+///
+/// `raw` is a live producer handle used by no other thread, and `data` is
+/// valid for reads of `sum(lens)` bytes.
+#[inline]
+unsafe fn publish_batch_raw(
+    raw: NonNull<sys::indexbus_producer>,
+    data: *const u8,
+    lens: &[u32],
+) -> Result<usize> {
+    let mut published = 0usize;
+    // SAFETY: the caller's guarantees; lens has lens.len() entries and
+    // published is a valid out-pointer. A pending claim would hold
+    // `&mut Producer`, so there is none (the library checks anyway).
+    let st = unsafe {
+        sys::indexbus_publish_batch(
+            raw.as_ptr(),
+            data.cast(),
+            lens.as_ptr(),
+            lens.len(),
+            &mut published,
+        )
+    };
+    if st == sys::INDEXBUS_OK as c_int || published > 0 {
+        Ok(published)
+    } else {
+        Err(Error::from_status(st))
     }
 }
 

@@ -253,6 +253,118 @@ fn short_publish_batch_reports_count_then_reason() {
 }
 
 #[test]
+fn publish_packed_sends_the_packed_bytes_as_they_are() {
+    let (region, _u) = create(
+        "packed",
+        &Config::events().slot_count(16).slot_data_size(64),
+    );
+    let mut consumer = region.consumer(0).unwrap();
+    let mut producer = region.producer(ProducerKind::Spsc).unwrap();
+
+    // lengths 0, 3, 64 (a full slot), 1; 4 trailing bytes past the last are ignored
+    let mut data: Vec<u8> = Vec::new();
+    data.extend_from_slice(b"abc");
+    data.extend((0..64u8).map(|i| i.wrapping_mul(7)));
+    data.push(0xff);
+    data.extend_from_slice(b"tail");
+    let lens = [0u32, 3, 64, 1];
+    assert_eq!(producer.publish_packed(&data, &lens).unwrap(), 4);
+    assert_eq!(producer.publish_packed(&data, &[]).unwrap(), 0);
+    assert_eq!(region.info().unwrap().published, 4);
+
+    let mut buf = [0xeeu8; 1024];
+    let mut rlens = [0u32; 8];
+    let batch = consumer.recv_batch(&mut buf, &mut rlens).unwrap();
+    assert_eq!(batch.len(), 4);
+    assert_eq!(batch.lens(), &lens);
+    assert_eq!(batch.data(), &data[..68]);
+    let want: [&[u8]; 4] = [b"", b"abc", &data[3..67], &[0xff]];
+    assert_eq!(batch.iter().collect::<Vec<_>>(), want);
+    let mut n = 0;
+    for msg in &batch {
+        assert_eq!(msg, want[n]);
+        n += 1;
+    }
+    assert_eq!(n, 4);
+    // Debug shows the messages, not the rest of the receive buffer
+    assert_eq!(
+        format!("{batch:?}"),
+        format!("Batch {{ lens: [0, 3, 64, 1], data: {:?} }}", &data[..68])
+    );
+
+    // each one is an ordinary message for the single receive too
+    producer.publish_packed(b"xyz", &[2, 1]).unwrap();
+    let mut one = [0u8; 8];
+    assert_eq!(consumer.try_recv(&mut one), Ok(2));
+    assert_eq!(&one[..2], b"xy");
+    assert_eq!(&*consumer.try_recv_borrow().unwrap(), b"z");
+    assert_eq!(consumer.try_recv(&mut one), Err(Error::Empty));
+}
+
+#[test]
+fn a_received_batch_relays_without_unpacking() {
+    let (a, _ua) = create("relay-a", &Config::events().slot_count(8));
+    let (b, _ub) = create("relay-b", &Config::events().slot_count(8));
+    let mut a_rx = a.consumer(0).unwrap();
+    let mut a_tx = a.producer(ProducerKind::Mpsc).unwrap();
+    let mut b_rx = b.consumer(0).unwrap();
+    let mut b_tx = b.producer(ProducerKind::Mpsc).unwrap();
+
+    let msgs: [&[u8]; 3] = [b"first", b"", b"third message"];
+    assert_eq!(a_tx.publish_batch(&msgs).unwrap(), 3);
+    let (mut buf, mut lens) = ([0u8; 256], [0u32; 8]);
+    let batch = a_rx.recv_batch(&mut buf, &mut lens).unwrap();
+    assert_eq!(b_tx.publish_packed(batch.data(), batch.lens()).unwrap(), 3);
+
+    let (mut buf2, mut lens2) = ([0u8; 256], [0u32; 8]);
+    let relayed = b_rx.recv_batch(&mut buf2, &mut lens2).unwrap();
+    assert_eq!(relayed.iter().collect::<Vec<_>>(), msgs);
+    assert_eq!(relayed.data(), b"firstthird message");
+}
+
+#[test]
+fn short_publish_packed_reports_count_then_reason() {
+    let (region, _u) = create(
+        "shortpacked",
+        &Config::events().slot_count(4).slot_data_size(64),
+    );
+    let mut consumer = region.consumer(0).unwrap();
+    let mut producer = region.producer(ProducerKind::Spsc).unwrap();
+
+    let data: Vec<u8> = (0..6u8).flat_map(|i| [i, i]).collect();
+    let lens = [2u32; 6];
+    assert_eq!(producer.publish_packed(&data, &lens).unwrap(), 4); // 4 slots
+    assert_eq!(
+        producer.publish_packed(&data[8..], &lens[4..]),
+        Err(Error::Full)
+    );
+
+    let mut buf = [0u8; 64];
+    for i in 0..4u8 {
+        assert_eq!(consumer.try_recv(&mut buf), Ok(2));
+        assert_eq!(buf[..2], [i, i]);
+    }
+    assert_eq!(producer.publish_packed(&data[8..], &lens[4..]).unwrap(), 2);
+    for i in 4..6u8 {
+        assert_eq!(consumer.try_recv(&mut buf), Ok(2));
+        assert_eq!(buf[..2], [i, i]);
+    }
+
+    // a too-large message stops the batch after the ones before it
+    let mut mixed = b"ok".to_vec();
+    mixed.extend_from_slice(&[0u8; 65]);
+    mixed.extend_from_slice(b"after");
+    assert_eq!(producer.publish_packed(&mixed, &[2, 65, 5]).unwrap(), 1);
+    assert_eq!(
+        producer.publish_packed(&mixed[2..], &[65, 5]),
+        Err(Error::TooLarge)
+    );
+    assert_eq!(consumer.try_recv(&mut buf), Ok(2));
+    assert_eq!(&buf[..2], b"ok");
+    assert_eq!(consumer.try_recv(&mut buf), Err(Error::Empty));
+}
+
+#[test]
 fn handles_outlive_the_region_value_and_its_name() {
     let name = shm_name("outlive");
     let region = Region::create(&name, &Config::events().slot_count(8)).unwrap();

@@ -108,6 +108,10 @@ fn too_large() {
     let mut producer = region.producer(ProducerKind::Spsc).unwrap();
     assert_eq!(producer.publish(&[0u8; 65]), Err(Error::TooLarge));
     assert_eq!(producer.publish_batch(&[[0u8; 65]]), Err(Error::TooLarge));
+    assert_eq!(
+        producer.publish_packed(&[0u8; 65], &[65]),
+        Err(Error::TooLarge)
+    );
     let claim = producer.claim().unwrap();
     assert_eq!(claim.commit(65).unwrap_err().error(), Error::TooLarge);
     assert_eq!(region.info().unwrap().published, 0);
@@ -154,6 +158,7 @@ fn full() {
     assert!(e.is_full());
     assert_eq!(producer.claim().unwrap_err(), Error::Full);
     assert_eq!(producer.publish_batch(&[b"3"]), Err(Error::Full));
+    assert_eq!(producer.publish_packed(b"3", &[1]), Err(Error::Full));
 }
 
 #[test]
@@ -304,6 +309,35 @@ fn invalid_arguments() {
     );
 }
 
+#[test]
+fn publish_packed_lengths_past_the_data_are_rejected() {
+    // The library cannot see the buffer's length: the binding checks that
+    // every message lies inside it, and publishes nothing otherwise.
+    let (region, _u) = create("packed-overrun", &Config::events().slot_count(8));
+    let mut consumer = region.consumer(0).unwrap();
+    let mut producer = region.producer(ProducerKind::Spsc).unwrap();
+    let data = [7u8; 10];
+    assert_eq!(
+        producer.publish_packed(&data, &[4, 4, 3]),
+        Err(Error::InvalidArgument)
+    );
+    assert_eq!(
+        producer.publish_packed(&[], &[1]),
+        Err(Error::InvalidArgument)
+    );
+    assert_eq!(
+        producer.publish_packed(&data, &[u32::MAX, u32::MAX]),
+        Err(Error::InvalidArgument)
+    );
+    assert_eq!(region.info().unwrap().published, 0);
+    let mut buf = [0u8; 16];
+    assert_eq!(consumer.try_recv(&mut buf), Err(Error::Empty));
+
+    // exactly filling the buffer is fine
+    assert_eq!(producer.publish_packed(&data, &[4, 4, 2]).unwrap(), 3);
+    assert_eq!(region.info().unwrap().published, 3);
+}
+
 /// Create a good file-path region, close it, patch bytes, return the path.
 fn patched_region(tag: &str, offset: u64, bytes: &[u8]) -> (String, Unlink) {
     let path = file_name(tag);
@@ -400,6 +434,10 @@ fn disconnected_both_ways() {
     assert!(e.is_disconnected());
     assert_eq!(producer.claim().unwrap_err(), Error::Disconnected);
     assert_eq!(producer.publish_batch(&[b"x"]), Err(Error::Disconnected));
+    assert_eq!(
+        producer.publish_packed(b"x", &[1]),
+        Err(Error::Disconnected)
+    );
 }
 
 #[test]
