@@ -16,7 +16,11 @@
  *    reads/writes them in Go memory during the call). Every size and field
  *    offset is checked against the C header at compile time.
  *  - Status codes and other enum values are true Go constants whose values
- *    cgo takes from the header at compile time. */
+ *    cgo takes from the header at compile time.
+ *  - The hot path (publish, try_recv, publish_batch, recv_batch) also has
+ *    hand-written Go functions (PublishDirect, ...) calling static inline
+ *    helpers in the cgo preamble: payloads as typed pointers to pointer-free
+ *    memory, which cgo need not check at run time, and results by value. */
 
 /* ---- cgo preamble: the header for compile-time checks; link flags -------- */
 
@@ -30,6 +34,33 @@
 #include <indexbus/indexbus.h>
 // the Go Span type, as ib_go_span in the wrapper; no block comments here
 typedef struct { void *data; long long len; } ib_go_span_t;
+// The hot-path helpers behind PublishBatchDirect & co (see there): the
+// handle as an integer, payloads as uint8_t pointers, the status and count
+// returned by value. A NULL batch payload means every length is 0 (the Go
+// side checks the lengths against the slice); the library wants a non-NULL
+// pointer even then.
+typedef struct { int status; size_t n; } ib_go_result;
+static inline ib_go_result ib_go_publish_batch(uintptr_t p, const uint8_t *data,
+                                               const uint32_t *lens, size_t count) {
+	ib_go_result r = {0, 0};
+	const void *d = data != NULL ? (const void *)data : "";
+	r.status = indexbus_publish_batch((indexbus_producer *)p, d, lens, count, &r.n);
+	return r;
+}
+static inline ib_go_result ib_go_recv_batch(uintptr_t c, uint8_t *buf, size_t cap,
+                                            uint32_t *lens, size_t max_msgs) {
+	ib_go_result r = {0, 0};
+	r.status = indexbus_recv_batch((indexbus_consumer *)c, buf, cap, lens, max_msgs, &r.n);
+	return r;
+}
+static inline int ib_go_publish(uintptr_t p, const uint8_t *data, size_t len) {
+	return indexbus_publish((indexbus_producer *)p, data, len);
+}
+static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap) {
+	ib_go_result r = {0, 0};
+	r.status = indexbus_try_recv((indexbus_consumer *)c, buf, cap, &r.n);
+	return r;
+}
 %}
 
 %{
@@ -176,6 +207,68 @@ func (s Span) Bytes() []byte {
 		return nil
 	}
 	return unsafe.Slice((*byte)(s.Data), s.Len)
+}
+
+// The hot-path calls: each is one cgo call to a small C helper in the
+// preamble. Payloads and lengths go to C as typed pointers to their first
+// element (*C.uint8_t, *C.uint32_t): memory of a pointer-free type, which
+// the cgo rules allow and cgo has no need to check at run time, unlike the
+// untyped pointers in the slice headers the generated functions pass, for
+// which it looks up the whole Go object. The status and count come back as
+// results, so there is no out-parameter either. An empty slice is NULL.
+
+// PublishBatchDirect is Indexbus_publish_batch, returning the status and how
+// many were published. The caller guarantees that data holds at least the
+// sum of lens (C reads that many bytes); with an empty data every length
+// must be 0.
+func PublishBatchDirect(h Producer, data []byte, lens []uint32) (status, n int) {
+	var r C.ib_go_result
+	switch {
+	case len(lens) == 0:
+		r = C.ib_go_publish_batch(C.uintptr_t(h), nil, nil, 0)
+	case len(data) == 0:
+		r = C.ib_go_publish_batch(C.uintptr_t(h), nil, (*C.uint32_t)(&lens[0]), C.size_t(len(lens)))
+	default:
+		r = C.ib_go_publish_batch(C.uintptr_t(h), (*C.uint8_t)(&data[0]),
+			(*C.uint32_t)(&lens[0]), C.size_t(len(lens)))
+	}
+	return int(r.status), int(r.n)
+}
+
+// RecvBatchDirect is Indexbus_recv_batch (capacity len(buf), at most
+// len(lens) messages), returning the status and how many were received.
+func RecvBatchDirect(h Consumer, buf []byte, lens []uint32) (status, n int) {
+	var r C.ib_go_result
+	switch {
+	case len(lens) == 0:
+		r = C.ib_go_recv_batch(C.uintptr_t(h), nil, 0, nil, 0)
+	case len(buf) == 0:
+		r = C.ib_go_recv_batch(C.uintptr_t(h), nil, 0, (*C.uint32_t)(&lens[0]), C.size_t(len(lens)))
+	default:
+		r = C.ib_go_recv_batch(C.uintptr_t(h), (*C.uint8_t)(&buf[0]), C.size_t(len(buf)),
+			(*C.uint32_t)(&lens[0]), C.size_t(len(lens)))
+	}
+	return int(r.status), int(r.n)
+}
+
+// PublishDirect is Indexbus_publish.
+func PublishDirect(h Producer, msg []byte) (status int) {
+	if len(msg) == 0 {
+		return int(C.ib_go_publish(C.uintptr_t(h), nil, 0))
+	}
+	return int(C.ib_go_publish(C.uintptr_t(h), (*C.uint8_t)(&msg[0]), C.size_t(len(msg))))
+}
+
+// TryRecvDirect is Indexbus_try_recv (capacity len(buf)), returning the
+// status and the message length.
+func TryRecvDirect(h Consumer, buf []byte) (status, n int) {
+	var r C.ib_go_result
+	if len(buf) == 0 {
+		r = C.ib_go_try_recv(C.uintptr_t(h), nil, 0)
+	} else {
+		r = C.ib_go_try_recv(C.uintptr_t(h), (*C.uint8_t)(&buf[0]), C.size_t(len(buf)))
+	}
+	return int(r.status), int(r.n)
 }
 
 // Status codes (enum indexbus_status); the values are the header's.

@@ -32,6 +32,7 @@ func TestClosedHandles(t *testing.T) {
 		"Producer.Close":         tx.Close,
 		"Producer.Publish":       func() error { return tx.Publish([]byte("x")) },
 		"Producer.PublishBatch":  func() error { _, err := tx.PublishBatch([][]byte{{1}}); return err },
+		"Producer.PublishPacked": func() error { _, err := tx.PublishPacked([]byte{1}, []uint32{1}); return err },
 		"Producer.Claim":         func() error { _, err := tx.Claim(); return err },
 		"Producer.Commit":        func() error { return tx.Commit(1) },
 		"Producer.Abort":         tx.Abort,

@@ -114,6 +114,14 @@ func TestSharedHandleAndRacingClose(t *testing.T) {
 					t.Errorf("PublishBatch: %v", err)
 					return
 				}
+				if n, err := tx.PublishPacked([]byte("packed"), []uint32{6}); n == 1 {
+					mu.Lock()
+					published++
+					mu.Unlock()
+				} else if !errors.Is(err, ErrClosed) && !errors.Is(err, ErrFull) {
+					t.Errorf("PublishPacked: %v", err)
+					return
+				}
 			}
 		}()
 	}

@@ -52,12 +52,11 @@ func (c *Consumer) TryRecv(buf []byte) (n int, err error) {
 	if c.h == 0 {
 		return 0, closedError(op)
 	}
-	c.out.n = 0
-	st := swig.Indexbus_try_recv(c.h, buf, &c.out.n)
+	st, n := swig.TryRecvDirect(c.h, buf)
 	if st != StatusOK && st != StatusBufferTooSmall {
 		return 0, check(op, st)
 	}
-	return c.out.n, check(op, st)
+	return n, check(op, st)
 }
 
 // Recv waits for the next message and copies it into buf, like TryRecv,
@@ -156,10 +155,11 @@ func ctxError(op string, err error) error {
 }
 
 // RecvBatch receives up to len(lens) messages packed back to back into buf,
-// without waiting: message i is lens[i] bytes. It returns how many it took
-// (at least one on success). ErrEmpty / ErrDisconnected as TryRecv;
-// ErrBufferTooSmall if the first message does not fit, with its length in
-// lens[0].
+// without waiting, in one library call that writes buf and lens in place
+// (the counterpart of Producer.PublishPacked): message i is the next lens[i]
+// bytes. It returns how many it took (at least one on success). ErrEmpty /
+// ErrDisconnected as TryRecv; ErrBufferTooSmall if the first message does
+// not fit, with its length in lens[0].
 func (c *Consumer) RecvBatch(buf []byte, lens []uint32) (int, error) {
 	const op = "recv batch"
 	c.mu.Lock()
@@ -167,9 +167,8 @@ func (c *Consumer) RecvBatch(buf []byte, lens []uint32) (int, error) {
 	if c.h == 0 {
 		return 0, closedError(op)
 	}
-	c.out.n = 0
-	st := swig.Indexbus_recv_batch(c.h, buf, lens, &c.out.n)
-	return c.out.n, check(op, st)
+	st, n := swig.RecvBatchDirect(c.h, buf, lens)
+	return n, check(op, st)
 }
 
 // RecvBegin borrows the next message in place, without waiting or copying:

@@ -165,3 +165,33 @@ func ExampleConsumer_RecvBatch() {
 	// beta
 	// gamma
 }
+
+// Publish a batch that is already packed: the messages back to back in one
+// buffer and their lengths, sent in one call without copying in Go.
+func ExampleProducer_PublishPacked() {
+	name := fmt.Sprintf("/indexbus-packed-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	tx, _ := region.OpenProducer(indexbus.SPSC)
+	defer tx.Close()
+	rx, _ := region.OpenConsumer(0)
+	defer rx.Close()
+
+	data := []byte("alphabetagamma")
+	n, err := tx.PublishPacked(data, []uint32{5, 4, 5})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("published:", n)
+	buf := make([]byte, 1024)
+	lens := make([]uint32, 8)
+	n, _ = rx.RecvBatch(buf, lens)
+	fmt.Println("received:", n, lens[:n], string(buf[:len(data)]))
+	// Output:
+	// published: 3
+	// received: 3 [5 4 5] alphabetagamma
+}

@@ -16,7 +16,7 @@ type Producer struct {
 	h    swig.Producer // 0 once closed
 	typ  ProducerType
 	out  *callOut // out-parameters, guarded by mu
-	buf  []byte   // PublishBatch packing buffer, guarded by mu
+	buf  []byte   // PublishBatch packing buffer (when needed), guarded by mu
 	lens []uint32 // PublishBatch lengths, guarded by mu
 }
 
@@ -56,12 +56,44 @@ func (p *Producer) Publish(msg []byte) error {
 	if p.h == 0 {
 		return closedError(op)
 	}
-	return check(op, swig.Indexbus_publish(p.h, msg))
+	return check(op, swig.PublishDirect(p.h, msg))
 }
 
-// PublishBatch publishes msgs in order, packing them into one buffer for a
-// single library call. It returns how many went out; if not all did, the
-// error says why the first of the rest did not (e.g. ErrFull).
+// PublishPacked publishes len(lens) messages packed back to back in data,
+// message i being the next lens[i] bytes, in one library call that reads
+// data and lens in place: the only copy is into shared memory. It is the
+// fastest way to publish a batch, and never allocates. It returns how many
+// went out, in order; if not all did, the error says why the first of the
+// rest did not (e.g. ErrFull, ErrTooLarge). ErrInvalidArgument, with
+// nothing published, if data is shorter than the lengths add up to; bytes
+// past them are ignored.
+func (p *Producer) PublishPacked(data []byte, lens []uint32) (int, error) {
+	const op = "publish batch"
+	if len(lens) == 0 {
+		return 0, nil
+	}
+	left := uint64(len(data))
+	for _, n := range lens {
+		if uint64(n) > left {
+			return 0, &Error{Code: StatusInvalidArgument, Op: op,
+				Detail: "lens add up to more than len(data)"}
+		}
+		left -= uint64(n)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h == 0 {
+		return 0, closedError(op)
+	}
+	st, n := swig.PublishBatchDirect(p.h, data, lens)
+	return n, check(op, st)
+}
+
+// PublishBatch publishes msgs in order in a single library call. Messages
+// that already lie back to back in memory (slices of one buffer, in order)
+// are read in place; otherwise they are first packed into a buffer the
+// Producer keeps for the next call. It returns how many went out; if not all
+// did, the error says why the first of the rest did not (e.g. ErrFull).
 func (p *Producer) PublishBatch(msgs [][]byte) (int, error) {
 	const op = "publish batch"
 	if len(msgs) == 0 {
@@ -72,26 +104,49 @@ func (p *Producer) PublishBatch(msgs [][]byte) (int, error) {
 	if p.h == 0 {
 		return 0, closedError(op)
 	}
+	p.lens = p.lens[:0]
 	total := 0
 	for _, m := range msgs {
 		if uint64(len(m)) > math.MaxUint32 {
 			return 0, &Error{Code: StatusTooLarge, Op: op}
 		}
+		p.lens = append(p.lens, uint32(len(m)))
 		total += len(m)
 	}
-	// at least one byte of capacity: the library wants a non-NULL buffer
-	// even when every message is empty
-	if cap(p.buf) < max(total, 1) {
-		p.buf = make([]byte, 0, max(total, 1))
+	data, ok := adjacent(msgs, total)
+	if !ok {
+		if cap(p.buf) < total {
+			p.buf = make([]byte, 0, total)
+		}
+		p.buf = p.buf[:0]
+		for _, m := range msgs {
+			p.buf = append(p.buf, m...)
+		}
+		data = p.buf
 	}
-	p.buf, p.lens = p.buf[:0], p.lens[:0]
+	st, n := swig.PublishBatchDirect(p.h, data, p.lens)
+	return n, check(op, st)
+}
+
+// adjacent returns msgs as one slice of their total length when each one
+// starts where the previous one ends, all within the array behind msgs[0]
+// (so nothing needs packing), and ok = false otherwise.
+func adjacent(msgs [][]byte, total int) (data []byte, ok bool) {
+	if total == 0 {
+		return nil, true
+	}
+	if cap(msgs[0]) < total {
+		return nil, false
+	}
+	data = msgs[0][:total]
+	off := 0
 	for _, m := range msgs {
-		p.buf = append(p.buf, m...)
-		p.lens = append(p.lens, uint32(len(m)))
+		if len(m) > 0 && &m[0] != &data[off] {
+			return nil, false
+		}
+		off += len(m)
 	}
-	p.out.n = 0
-	st := swig.Indexbus_publish_batch(p.h, p.buf, p.lens, &p.out.n)
-	return p.out.n, check(op, st)
+	return data, true
 }
 
 // Claim reserves a free slot and returns its buffer, which is the slot
