@@ -309,7 +309,16 @@ void ib_await_router(indexbus_region *r, uint32_t epoch, int may_recover)
     if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
         return; /* a router that attaches later reads the owners itself */
     indexbus_wake_entry *rw = &v->wake[v->consumer_count];
-    ib_fetch_add_seq_cst(&rw->seq, 1); /* a parked router wakes and acks */
+    /* A parked router is between steps, and its next step re-reads the
+     * consumers first: nothing to wait for (and no waiting on its being
+     * scheduled). The fence pairs with the seq_cst increment of waiters and
+     * the fence after it in ib_park: either we see the router parking, or
+     * it sees our epoch in its last check and routes (and acks) instead.
+     * Only the router parks on this entry; recovery clears a dead one's. */
+    ib_fence_seq_cst();
+    if (ib_load_relaxed(&rw->waiters) != 0)
+        return;
+    ib_fetch_add_seq_cst(&rw->seq, 1); /* a router about to park wakes and acks */
     ib_futex_wake(&rw->seq);
     uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
     /* pairs with the router's release store of seen_epoch in refresh_present */

@@ -150,6 +150,7 @@ static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
         consumer = (int)i;
         if (v->kind == INDEXBUS_KIND_FANOUT)
             recover_fanout_consumer(r, slot, i, flags, rep);
+        ib_store_relaxed(&v->wake[i].waiters, 0); /* only its consumer parks there */
         ib_store_release(&v->parts->consumer_owner[i], 0);
         ib_bump_consumer_epoch(v);
     }
@@ -167,8 +168,11 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     rep->slots_reclaimed += reclaim_owned(v, slot + 1);
     rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
     /* a dead router's half-made step, while the role is still its own */
-    if (v->kind == INDEXBUS_KIND_FANOUT && ib_load_acquire(&v->parts->ctl.router_owner) == slot + 1)
+    if (v->kind == INDEXBUS_KIND_FANOUT && ib_load_acquire(&v->parts->ctl.router_owner) == slot + 1) {
         ib_step_finish(v);
+        /* killed parked: its waiter count would read as "parked" for ever */
+        ib_store_relaxed(&v->wake[v->consumer_count].waiters, 0);
+    }
     int consumer = release_roles(r, slot, flags, rep);
     if (consumer >= 0 && v->kind == INDEXBUS_KIND_EVENTS)
         recover_events_consumer(v, e, rep);
