@@ -2,6 +2,8 @@ package io.indexbus;
 
 import io.indexbus.internal.indexbus;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
+import java.nio.ReadOnlyBufferException;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -28,8 +30,11 @@ import java.util.Objects;
 public final class Consumer extends NativeHandle {
     private final int index;
     private final int[] len = new int[1];
-    private final int[] count = new int[1];
     private final ByteBuffer[] view = new ByteBuffer[1];
+    // the direct buffers last received into (by tryRecv, by recvBatch) and their addresses
+    private final DirectAddress messageBuffer = new DirectAddress();
+    private final DirectAddress batchBuffer = new DirectAddress();
+    private final DirectAddress lensBuffer = new DirectAddress();
 
     Consumer(long handle, int index, String region) {
         super(handle, "consumer " + index + " on " + region);
@@ -71,15 +76,19 @@ public final class Consumer extends NativeHandle {
         long h = handle();
         int pos = dst.position();
         int room = dst.remaining();
-        int st;
+        int n;
         if (dst.isReadOnly()) {
-            throw new java.nio.ReadOnlyBufferException();
+            throw new ReadOnlyBufferException();
         } else if (dst.isDirect()) {
-            st = indexbus.ibj_try_recv_direct(h, dst, pos, room, len);
+            long r = indexbus.ibj_try_recv_at(h, messageBuffer.of(dst), dst.capacity(), pos, room);
+            if (r < 0) {
+                return notReceived(-r, "tryRecv", room);
+            }
+            n = (int) r;
         } else {
-            st = indexbus.ibj_try_recv_bytes(h, dst.array(), dst.arrayOffset() + pos, room, len);
+            int st = indexbus.ibj_try_recv_bytes(h, dst.array(), dst.arrayOffset() + pos, room, len);
+            n = received(st, "tryRecv", room);
         }
-        int n = received(st, "tryRecv", room);
         if (n > 0) {
             dst.position(pos + n);
         }
@@ -144,14 +153,15 @@ public final class Consumer extends NativeHandle {
     public int recv(ByteBuffer dst, Duration timeout) {
         long h = handle();
         if (dst.isReadOnly()) {
-            throw new java.nio.ReadOnlyBufferException();
+            throw new ReadOnlyBufferException();
         }
         int pos = dst.position();
         int room = dst.remaining();
         int n;
         if (dst.isDirect()) {
-            int st = indexbus.ibj_recv_direct(h, dst, pos, room, len, Durations.toNanos(timeout));
-            n = received(st, "recv", room);
+            long r = indexbus.ibj_recv_at(h, messageBuffer.of(dst), dst.capacity(), pos, room,
+                    Durations.toNanos(timeout));
+            n = r >= 0 ? (int) r : notReceived(-r, "recv", room);
         } else {
             n = recv(dst.array(), dst.arrayOffset() + pos, room, timeout);
         }
@@ -203,7 +213,8 @@ public final class Consumer extends NativeHandle {
     public int recvBatch(byte[] dst, int[] lens) {
         long h = handle();
         requireLens(lens);
-        return batchReceived(indexbus.indexbus_recv_batch(h, dst, lens, count), lens, dst.length);
+        long r = indexbus.ibj_recv_batch_bytes(h, dst, 0, dst.length, lens);
+        return r >= 0 ? (int) (r >>> 32) : batchFailed((int) -r, lens[0], dst.length);
     }
 
     /**
@@ -214,23 +225,72 @@ public final class Consumer extends NativeHandle {
         long h = handle();
         requireLens(lens);
         if (dst.isReadOnly()) {
-            throw new java.nio.ReadOnlyBufferException();
+            throw new ReadOnlyBufferException();
         }
         int pos = dst.position();
         int room = dst.remaining();
-        int st;
+        long r;
         if (dst.isDirect()) {
-            st = indexbus.ibj_recv_batch_direct(h, dst, pos, room, lens, count);
+            r = indexbus.ibj_recv_batch_direct(h, dst, pos, room, lens);
         } else {
-            st = indexbus.ibj_recv_batch_bytes(h, dst.array(), dst.arrayOffset() + pos, room,
-                    lens, count);
+            r = indexbus.ibj_recv_batch_bytes(h, dst.array(), dst.arrayOffset() + pos, room, lens);
         }
-        int n = batchReceived(st, lens, room);
-        int used = 0;
-        for (int i = 0; i < n; i++) {
-            used += lens[i];
+        if (r < 0) {
+            return batchFailed((int) -r, lens[0], room);
         }
-        dst.position(pos + used);
+        dst.position(pos + (int) r);
+        return (int) (r >>> 32);
+    }
+
+    /**
+     * Receives up to {@code lens.remaining()} messages packed back to back into {@code dst}
+     * from its position (up to its limit); their lengths are put into {@code lens} from its
+     * position. Both positions advance past what was received: {@code dst} by the bytes,
+     * {@code lens} by the number of messages.
+     *
+     * <p>This is the fast batch call. When {@code dst} is direct and {@code lens} is a direct
+     * buffer in native byte order (see {@link Batches#lengths(int)}), both are written in
+     * place: nothing is allocated, pinned or copied on the Java side, and no exception is
+     * made unless the call fails (nothing waiting returns 0). Other buffers work too, through
+     * a copy of the lengths.
+     *
+     * @return how many were received; 0 if nothing was waiting
+     * @throws IllegalArgumentException if {@code lens} has no room
+     * @throws ReadOnlyBufferException  if {@code dst} or {@code lens} is read-only
+     * @throws BufferTooSmallException  if the first message does not fit (it stays queued)
+     * @throws DisconnectedException    if producers are gone and everything was received
+     */
+    public int recvBatch(ByteBuffer dst, IntBuffer lens) {
+        long h = handle();
+        int lpos = lens.position();
+        int max = lens.limit() - lpos;
+        if (max <= 0) {
+            throw new IllegalArgumentException("lens must have room for at least one message");
+        }
+        if (dst.isReadOnly() || lens.isReadOnly()) {
+            throw new ReadOnlyBufferException();
+        }
+        if (!dst.isDirect() || !Batches.isInPlace(lens)) {
+            return recvBatchCopy(dst, lens, max);
+        }
+        int pos = dst.position();
+        int room = dst.limit() - pos;
+        long r = indexbus.ibj_recv_batch_at(h, batchBuffer.of(dst), dst.capacity(), pos, room,
+                lensBuffer.of(lens), lens.capacity(), lpos, max);
+        if (r < 0) {
+            return batchFailed((int) -r, lens.get(lpos), room);
+        }
+        int n = (int) (r >>> 32);
+        dst.position(pos + (int) r);
+        lens.position(lpos + n);
+        return n;
+    }
+
+    /** The lengths are not a direct native-order buffer (or the payload is on the heap). */
+    private int recvBatchCopy(ByteBuffer dst, IntBuffer lens, int max) {
+        int[] copy = new int[max];
+        int n = recvBatch(dst, copy);
+        lens.put(copy, 0, n);
         return n;
     }
 
@@ -240,15 +300,31 @@ public final class Consumer extends NativeHandle {
         }
     }
 
-    private int batchReceived(int status, int[] lens, int room) {
+    /**
+     * A batch receive got nothing: 0 if nothing was waiting, else the exception.
+     * {@code first} is the first length slot, which holds the length needed for
+     * {@link Status#BUFFER_TOO_SMALL}.
+     */
+    private static int batchFailed(int status, int first, int room) {
         if (status == Status.EMPTY) {
             return 0;
         }
         if (status == Status.BUFFER_TOO_SMALL) {
-            throw new BufferTooSmallException("recvBatch", lens[0], room);
+            throw new BufferTooSmallException("recvBatch", first, room);
         }
-        Status.check(status, "recvBatch");
-        return count[0];
+        throw Status.exception(status, "recvBatch");
+    }
+
+    /** A failed ibj_try_recv_at or ibj_recv_at: {@code failure} is its result negated. */
+    private static int notReceived(long failure, String op, int room) {
+        int status = (int) failure;
+        if (status == Status.EMPTY) {
+            return -1;
+        }
+        if (status == Status.BUFFER_TOO_SMALL) {
+            throw new BufferTooSmallException(op, (int) (failure >>> 32), room);
+        }
+        throw Status.exception(status, op);
     }
 
     private int received(int status, String op, int room) {
@@ -266,6 +342,9 @@ public final class Consumer extends NativeHandle {
 
     @Override
     void release(long pointer) {
+        messageBuffer.clear();
+        batchBuffer.clear();
+        lensBuffer.clear();
         indexbus.indexbus_consumer_close(pointer);
     }
 }

@@ -1,7 +1,9 @@
 package io.indexbus;
 
 import io.indexbus.internal.indexbus;
+import io.indexbus.internal.indexbusConstants;
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.util.Objects;
 
 /**
@@ -20,9 +22,12 @@ import java.util.Objects;
  */
 public final class Producer extends NativeHandle {
     private final ProducerType type;
-    private final int[] count = new int[1];
     private final ByteBuffer[] view = new ByteBuffer[1];
     private ByteBuffer claimed;
+    // the direct buffers last published from (by publish, by publishBatch) and their addresses
+    private final DirectAddress messageBuffer = new DirectAddress();
+    private final DirectAddress batchBuffer = new DirectAddress();
+    private final DirectAddress lensBuffer = new DirectAddress();
 
     Producer(long handle, ProducerType type, String region) {
         super(handle, type + " producer on " + region);
@@ -82,7 +87,7 @@ public final class Producer extends NativeHandle {
         int len = message.remaining();
         int st;
         if (message.isDirect()) {
-            st = indexbus.ibj_publish_direct(h, message, pos, len);
+            st = indexbus.ibj_publish_at(h, messageBuffer.of(message), message.capacity(), pos, len);
         } else if (message.hasArray()) {
             st = indexbus.ibj_publish_bytes(h, message.array(), message.arrayOffset() + pos, len);
         } else {
@@ -160,8 +165,8 @@ public final class Producer extends NativeHandle {
      */
     public int publishBatch(byte[] packed, int[] lens) {
         long h = handle();
-        checkLens(lens, packed.length);
-        return batchResult(indexbus.ibj_publish_batch_bytes(h, packed, 0, packed.length, lens, count));
+        long r = indexbus.ibj_publish_batch_bytes(h, packed, 0, packed.length, lens);
+        return r >= 0 ? (int) (r >>> 32) : batchFailed((int) -r, lens, packed.length);
     }
 
     /**
@@ -173,25 +178,90 @@ public final class Producer extends NativeHandle {
         long h = handle();
         int pos = packed.position();
         int len = packed.remaining();
-        checkLens(lens, len);
-        int st;
+        long r;
         if (packed.isDirect()) {
-            st = indexbus.ibj_publish_batch_direct(h, packed, pos, len, lens, count);
+            r = indexbus.ibj_publish_batch_direct(h, packed, pos, len, lens);
         } else if (packed.hasArray()) {
-            st = indexbus.ibj_publish_batch_bytes(h, packed.array(), packed.arrayOffset() + pos,
-                    len, lens, count);
+            r = indexbus.ibj_publish_batch_bytes(h, packed.array(), packed.arrayOffset() + pos,
+                    len, lens);
         } else {
+            checkLens(lens, len);
             byte[] copy = new byte[len];
             packed.duplicate().get(copy);
-            st = indexbus.ibj_publish_batch_bytes(h, copy, 0, len, lens, count);
+            r = indexbus.ibj_publish_batch_bytes(h, copy, 0, len, lens);
         }
-        int n = batchResult(st);
-        int used = 0;
-        for (int i = 0; i < n; i++) {
-            used += lens[i];
+        if (r < 0) {
+            return batchFailed((int) -r, lens, len);
         }
-        packed.position(pos + used);
+        packed.position(pos + (int) r);
+        return (int) (r >>> 32);
+    }
+
+    /**
+     * Publishes {@code lens.remaining()} messages in one call: message {@code i} is
+     * {@code lens.get(lens.position() + i)} bytes, and the messages are packed back to back in
+     * {@code packed} from its position (they must fit before its limit). Both positions
+     * advance past what went out: {@code lens} by the number of messages, {@code packed} by
+     * their bytes.
+     *
+     * <p>This is the fast batch call. When {@code packed} is direct and {@code lens} is a
+     * direct buffer in native byte order (see {@link Batches#lengths(int)}), both are read in
+     * place: nothing is allocated, pinned or copied on the Java side, and no exception is
+     * made unless the call fails. Other buffers work too, through a copy of the lengths.
+     *
+     * @return how many went out, as {@link #publishBatch(byte[], int[])}
+     * @throws IndexOutOfBoundsException if the lengths add up to more than
+     *                                   {@code packed.remaining()} (nothing is sent)
+     * @throws IllegalArgumentException  if a length is negative (nothing is sent)
+     * @throws IndexBusException         if the first message cannot go out for a reason other
+     *                                   than {@link Status#FULL}
+     */
+    public int publishBatch(ByteBuffer packed, IntBuffer lens) {
+        long h = handle();
+        if (!packed.isDirect() || !Batches.isInPlace(lens)) {
+            return publishBatchCopy(packed, lens);
+        }
+        int pos = packed.position();
+        int room = packed.limit() - pos;
+        int lpos = lens.position();
+        int count = lens.limit() - lpos;
+        long r = indexbus.ibj_publish_batch_at(h, batchBuffer.of(packed), packed.capacity(), pos,
+                room, lensBuffer.of(lens), lens.capacity(), lpos, count);
+        if (r < 0) {
+            int[] copy = new int[count];
+            lens.get(lpos, copy);
+            return batchFailed((int) -r, copy, room);
+        }
+        int n = (int) (r >>> 32);
+        packed.position(pos + (int) r);
+        lens.position(lpos + n);
         return n;
+    }
+
+    /** The lengths are not a direct native-order buffer (or the payload is on the heap). */
+    private int publishBatchCopy(ByteBuffer packed, IntBuffer lens) {
+        int[] copy = new int[lens.remaining()];
+        lens.duplicate().get(copy);
+        int n = publishBatch(packed, copy);
+        lens.position(lens.position() + n);
+        return n;
+    }
+
+    /**
+     * A batch call sent nothing: 0 when full, else the exception. {@code lens} are the lengths
+     * asked for (a copy for an IntBuffer), to say what was wrong with them.
+     */
+    private static int batchFailed(int status, int[] lens, int room) {
+        if (status == Status.FULL) {
+            return 0;
+        }
+        if (status == indexbusConstants.IBJ_LENS_DONT_FIT) {
+            checkLens(lens, room);
+            // they fit now: another thread changed them during the call
+            throw new IndexOutOfBoundsException(
+                    "lengths add up to more than the " + room + " bytes given");
+        }
+        throw Status.exception(status, "publishBatch");
     }
 
     private static void checkLens(int[] lens, int room) {
@@ -206,14 +276,6 @@ public final class Producer extends NativeHandle {
             throw new IndexOutOfBoundsException(
                     "lengths add up to " + total + " bytes but only " + room + " are given");
         }
-    }
-
-    private int batchResult(int status) {
-        int n = count[0];
-        if (status == Status.OK || status == Status.FULL || n > 0) {
-            return n;
-        }
-        throw Status.exception(status, "publishBatch");
     }
 
     // ---- zero copy ---------------------------------------------------------------------
@@ -279,6 +341,9 @@ public final class Producer extends NativeHandle {
     @Override
     void release(long pointer) {
         claimed = null;
+        messageBuffer.clear();
+        batchBuffer.clear();
+        lensBuffer.clear();
         indexbus.indexbus_producer_close(pointer);
     }
 }

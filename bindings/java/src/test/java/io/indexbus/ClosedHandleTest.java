@@ -46,6 +46,7 @@ class ClosedHandleTest {
                     () -> p.publishBatch(new byte[][] {{1}}),
                     () -> p.publishBatch(new byte[1], new int[] {1}),
                     () -> p.publishBatch(direct, new int[] {1}),
+                    () -> p.publishBatch(direct, Batches.lengths(1)),
                     p::claim,
                     () -> p.commit(1),
                     p::commit,
@@ -71,7 +72,8 @@ class ClosedHandleTest {
                     c::recvBegin,
                     c::recvEnd,
                     () -> c.recvBatch(new byte[1], new int[1]),
-                    () -> c.recvBatch(direct, new int[1])));
+                    () -> c.recvBatch(direct, new int[1]),
+                    () -> c.recvBatch(direct, Batches.lengths(1))));
             assertEquals(0, c.index());
         }
     }

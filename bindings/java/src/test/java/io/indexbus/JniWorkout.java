@@ -1,6 +1,7 @@
 package io.indexbus;
 
 import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.time.Duration;
 
 /**
@@ -28,6 +29,7 @@ public final class JniWorkout {
             ByteBuffer direct = ByteBuffer.allocateDirect(64);
             byte[] arr = new byte[64];
             int[] lens = new int[8];
+            IntBuffer ilens = Batches.lengths(8);
             for (int round = 0; round < 50; round++) {
                 p.publish(new byte[] {1, 2, 3});
                 p.publish(arr, 1, 5);
@@ -47,6 +49,13 @@ public final class JniWorkout {
                 c.recvBatch(arr, lens);
                 direct.clear();
                 c.recvBatch(direct, lens);
+                direct.clear().limit(6);
+                ilens.clear().put(2).put(2).put(2).flip();
+                p.publishBatch(direct, ilens);
+                direct.clear();
+                c.recvBatch(direct, ilens.clear());
+                p.publishBatch(ByteBuffer.wrap(arr, 0, 3), IntBuffer.wrap(new int[] {1, 2}));
+                c.recvBatch(ByteBuffer.wrap(arr), IntBuffer.allocate(4));
                 p.claim().put((byte) 1);
                 p.commit();
                 p.claim();
@@ -61,6 +70,8 @@ public final class JniWorkout {
             p.publish(new byte[20]);
             expect(() -> c.tryRecv(new byte[2]));                  // BUFFER_TOO_SMALL
             expect(() -> c.recvBatch(new byte[2], new int[2]));    // BUFFER_TOO_SMALL
+            expect(() -> c.recvBatch(ByteBuffer.allocateDirect(2), Batches.lengths(2)));
+            expect(() -> p.publishBatch(ByteBuffer.allocateDirect(1), Batches.lengths(1).put(0, 2)));
             expect(() -> c.recv(ByteBuffer.allocateDirect(2), Duration.ZERO));
             c.tryRecv(arr);
             expect(() -> p.publish((byte[]) null));                 // NPE thrown by the wrapper

@@ -1,5 +1,6 @@
 package io.indexbus.bench;
 
+import io.indexbus.Batches;
 import io.indexbus.Consumer;
 import io.indexbus.IndexBusException;
 import io.indexbus.Producer;
@@ -8,7 +9,8 @@ import io.indexbus.Region;
 import io.indexbus.RegionConfig;
 import io.indexbus.RegionKind;
 import java.lang.management.ManagementFactory;
-import java.util.Arrays;
+import java.nio.ByteBuffer;
+import java.nio.IntBuffer;
 import java.util.Locale;
 
 /**
@@ -19,14 +21,17 @@ import java.util.Locale;
  *
  * <p>One process creates events region {@code NAME} ({@code SIZE}-byte slots, at least 64,
  * default slot count), opens an SPSC producer and the consumer, then alternates: publish
- * {@code BATCH} messages of {@code SIZE} bytes ({@link Producer#publish(byte[])} when
- * {@code BATCH} is 1, else one {@link Producer#publishBatch(byte[], int[])}), then receive them
- * ({@link Consumer#tryRecv(byte[])}, or {@link Consumer#recvBatch(byte[], int[])} of up to
- * {@code BATCH} until all are in). {@code WARMUP} messages first, untimed (the JIT compiles the
- * loop then); then {@code COUNT} timed, in 5 equal segments, each on the wall clock and on the
- * CPU clock of the thread that runs the loop (time spent preempted by other load does not count
- * there, nor do the JIT and GC threads, idle by then: the loop allocates nothing). Prints one
- * JSON line, {@code msgs_per_cpu_s} being the fastest segment's:
+ * {@code BATCH} messages of {@code SIZE} bytes ({@link Producer#publish(ByteBuffer)} when
+ * {@code BATCH} is 1, else one {@link Producer#publishBatch(ByteBuffer, IntBuffer)} from a
+ * packed buffer), then receive them ({@link Consumer#tryRecv(ByteBuffer)}, or
+ * {@link Consumer#recvBatch(ByteBuffer, IntBuffer)} of up to {@code BATCH} minus those already
+ * in, until all are in): the C twin's calls, through the binding's fastest calls, the ones that
+ * take direct buffers allocated once (the lengths from {@link Batches#lengths(int)}).
+ * {@code WARMUP} messages first, untimed (the JIT compiles the loop then); then {@code COUNT}
+ * timed, in 5 equal segments, each on the wall clock and on the CPU clock of the thread that
+ * runs the loop (time spent preempted by other load does not count there, nor do the JIT and GC
+ * threads, idle by then: the loop allocates nothing). Prints one JSON line,
+ * {@code msgs_per_cpu_s} being the fastest segment's:
  *
  * <pre>{"lang":"java","size":64,"batch":32,"msgs":N,"segments":5,"secs":S,"cpu_secs":C,
  *  "msgs_per_s":N/S,"msgs_per_cpu_s_all":N/C,"msgs_per_cpu_s":R}</pre>
@@ -40,11 +45,10 @@ public final class Bench {
 
     private final Producer tx;
     private final Consumer rx;
-    private final byte[] msg;
-    private final byte[] packed;
-    private final int[] lens;
-    private final int[] rlens;
-    private final byte[] buf;
+    private final ByteBuffer packed;
+    private final IntBuffer lens;
+    private final ByteBuffer dst;
+    private final IntBuffer rlens;
     private final int size;
     private final int batch;
 
@@ -53,33 +57,41 @@ public final class Bench {
         this.rx = rx;
         this.size = size;
         this.batch = batch;
-        this.msg = new byte[size];
-        this.packed = new byte[batch * size];
-        Arrays.fill(msg, (byte) 0x42);
-        Arrays.fill(packed, (byte) 0x42);
-        this.lens = new int[batch];
-        Arrays.fill(lens, size);
-        this.rlens = new int[batch];
-        this.buf = new byte[batch * slot];
+        this.packed = ByteBuffer.allocateDirect(batch * size);
+        while (packed.hasRemaining()) {
+            packed.put((byte) 0x42);
+        }
+        this.lens = Batches.lengths(batch);
+        while (lens.hasRemaining()) {
+            lens.put(size);
+        }
+        this.dst = ByteBuffer.allocateDirect(batch * slot);
+        this.rlens = Batches.lengths(batch);
     }
 
     /** Publishes and receives {@code rounds} batches. */
     private void run(long rounds) {
         for (long r = 0; r < rounds; r++) {
             if (batch == 1) {
-                tx.publish(msg);
-                int n = rx.tryRecv(buf);
+                packed.clear();
+                tx.publish(packed);
+                dst.clear();
+                int n = rx.tryRecv(dst);
                 if (n != size) {
                     throw new IllegalStateException("received " + n + " bytes, sent " + size);
                 }
                 continue;
             }
+            packed.clear();
+            lens.clear();
             int n = tx.publishBatch(packed, lens);
             if (n != batch) {
                 throw new IllegalStateException("published " + n + " of " + batch);
             }
             for (int got = 0; got < batch; ) {
-                int k = rx.recvBatch(buf, rlens);
+                dst.clear();
+                rlens.clear().limit(batch - got);
+                int k = rx.recvBatch(dst, rlens);
                 if (k <= 0) {
                     throw new IllegalStateException("a published batch is not there to receive");
                 }
