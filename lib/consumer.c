@@ -7,8 +7,6 @@
 
 #include "ring.h"
 
-enum { SRC_SPSC = 0, SRC_MPSC = 1 };
-
 struct indexbus_consumer {
     indexbus_region *region;
     ib_view *v;
@@ -27,7 +25,7 @@ struct indexbus_consumer {
 
 static int peek_src(indexbus_consumer *c, uint32_t src, uint32_t *idx)
 {
-    if (src == SRC_SPSC)
+    if (src == IB_SRC_SPSC)
         return ib_spsc_peek(&c->q, idx);
     return ib_mpsc_peek(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos, idx);
 }
@@ -36,7 +34,7 @@ static int peek_src(indexbus_consumer *c, uint32_t src, uint32_t *idx)
 static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src)
 {
     if (c->v->kind == INDEXBUS_KIND_FANOUT) {
-        *src = SRC_SPSC;
+        *src = IB_SRC_SPSC;
         return ib_spsc_peek(&c->q, idx);
     }
     int st = peek_src(c, c->turn, idx);
@@ -51,7 +49,7 @@ static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src)
 
 static void skip(indexbus_consumer *c, uint32_t src)
 {
-    if (src == SRC_SPSC)
+    if (src == IB_SRC_SPSC)
         ib_spsc_advance(&c->q);
     else
         ib_mpsc_advance(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos);
@@ -68,18 +66,12 @@ static void advance(indexbus_consumer *c, uint32_t src)
     }
 }
 
-static void release_slot(indexbus_consumer *c, uint32_t idx)
-{
-    if (ib_slot_unref(c->v, idx) == 1)
-        ib_pool_free(c->v, idx);
-}
-
 /* Take the message at the head of src: journal it, then consume the queue
  * cell. If we die between the two, a recoverer sees from the queue head
  * whether the slot is still queued or ours to release. */
 static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
 {
-    ib_store_relaxed(&c->entry->held_pos, src == SRC_SPSC ? c->q.pos : c->mpsc_pos);
+    ib_store_relaxed(&c->entry->held_pos, src == IB_SRC_SPSC ? c->q.pos : c->mpsc_pos);
     ib_store_relaxed(&c->entry->held_src, src);
     ib_store_relaxed(&c->entry->held_slot, idx + 1);
     advance(c, src);
@@ -90,7 +82,7 @@ static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
 static void give_back(indexbus_consumer *c, uint32_t idx)
 {
     ib_store_relaxed(&c->entry->held_slot, 0);
-    release_slot(c, idx);
+    ib_slot_release(c->v, idx);
 }
 
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
@@ -103,7 +95,7 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
     *len = ib_load_relaxed(&ib_slot(c->v, idx)->len); /* read once: others may scribble */
     if (*len > c->v->slot_data_size) {
         skip(c, src);
-        release_slot(c, idx); /* the index is sound: give our reference back */
+        ib_slot_release(c->v, idx); /* the index is sound: give our reference back */
         return INDEXBUS_CORRUPT;
     }
     return INDEXBUS_OK;
@@ -143,7 +135,7 @@ static void drain(indexbus_consumer *c)
         if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
             continue; /* already skipped */
         ib_store_relaxed(&c->entry->held_pos, c->q.pos);
-        ib_store_relaxed(&c->entry->held_src, SRC_SPSC);
+        ib_store_relaxed(&c->entry->held_src, IB_SRC_SPSC);
         ib_store_relaxed(&c->entry->held_slot, idx + 1);
         skip(c, src);
         give_back(c, idx);

@@ -64,10 +64,8 @@ static uint32_t skip_reservation(const ib_view *v, uint64_t reserve)
 
 static void release_ref(const ib_view *v, uint32_t idx, uint32_t *reclaimed)
 {
-    if (idx < v->slot_count && ib_slot_unref(v, idx) == 1) {
-        ib_pool_free(v, idx);
-        (*reclaimed)++;
-    }
+    if (idx < v->slot_count)
+        *reclaimed += (uint32_t)ib_slot_release(v, idx);
 }
 
 /* A dead consumer's slot in hand: released only if it had already moved
@@ -111,7 +109,7 @@ static void recover_events_consumer(const ib_view *v, const indexbus_participant
                                     indexbus_recover_report *rep)
 {
     settle_mpsc_head(v); /* whatever it was doing when it died */
-    uint64_t head = ib_load_relaxed(&e->held_src) == 0 ? ib_load_acquire(&v->spsc->head)
+    uint64_t head = ib_load_relaxed(&e->held_src) == IB_SRC_SPSC ? ib_load_acquire(&v->spsc->head)
                                                         : ib_load_acquire(&v->mpsc->head);
     release_held(v, e, head, &rep->slots_reclaimed);
     /* its backlog stays queued for the next consumer */

@@ -11,6 +11,10 @@
 #include "atomics.h"
 #include "internal.h"
 
+/* Producer queues, as held_src and step_source name them (LAYOUT.md 4.1, 4.4). */
+#define IB_SRC_SPSC 0u
+#define IB_SRC_MPSC 1u
+
 /* ---- slots ---------------------------------------------------------------- */
 
 static inline indexbus_slot_header *ib_slot(const ib_view *v, uint32_t idx)
@@ -241,6 +245,15 @@ static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
     if (n == 0 || n > v->consumer_count)
         return -1;
     return ib_fetch_sub_acq_rel(rc, 1) == 1;
+}
+
+/* Drop one reference and free the slot if it was the last: 1 if freed. */
+static inline int ib_slot_release(const ib_view *v, uint32_t idx)
+{
+    if (ib_slot_unref(v, idx) != 1)
+        return 0;
+    ib_pool_free(v, idx);
+    return 1;
 }
 
 /* ---- wake handshake --------------------------------------------------------- */

@@ -7,8 +7,6 @@
 
 #include "step.h"
 
-enum { SRC_SPSC = IB_SRC_SPSC, SRC_MPSC = IB_SRC_MPSC };
-
 struct indexbus_router {
     indexbus_region *region;
     ib_view *v;
@@ -73,14 +71,14 @@ INDEXBUS_API int indexbus_router_close(indexbus_router *r)
 
 static int peek_src(indexbus_router *r, uint32_t src, uint32_t *idx)
 {
-    if (src == SRC_SPSC)
+    if (src == IB_SRC_SPSC)
         return ib_spsc_peek(&r->in, idx);
     return ib_mpsc_peek(r->v->mpsc, r->v->queue_mask, &r->mpsc_pos, idx);
 }
 
 static void advance_src(indexbus_router *r, uint32_t src)
 {
-    if (src == SRC_SPSC)
+    if (src == IB_SRC_SPSC)
         ib_spsc_advance(&r->in);
     else
         ib_mpsc_advance(r->v->mpsc, r->v->queue_mask, &r->mpsc_pos);
@@ -89,7 +87,7 @@ static void advance_src(indexbus_router *r, uint32_t src)
 static int pick_source(indexbus_router *r, uint32_t source, uint32_t *src, uint32_t *idx)
 {
     if (source == INDEXBUS_SOURCE_SPSC || source == INDEXBUS_SOURCE_MPSC) {
-        *src = source == INDEXBUS_SOURCE_SPSC ? SRC_SPSC : SRC_MPSC;
+        *src = source == INDEXBUS_SOURCE_SPSC ? IB_SRC_SPSC : IB_SRC_MPSC;
         return peek_src(r, *src, idx);
     }
     *src = r->turn;
@@ -182,7 +180,7 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     if (mode == INDEXBUS_MODE_BROADCAST)
         fm |= corrupt; /* the healthy ones got it; the broken ones missed it */
 
-    ib_step step = {.slot = idx, .src = src, .pos = src == SRC_SPSC ? r->in.pos : r->mpsc_pos,
+    ib_step step = {.slot = idx, .src = src, .pos = src == IB_SRC_SPSC ? r->in.pos : r->mpsc_pos,
                     .targets = targets, .full = fm, .no_credit = nc};
     ib_step_begin(v, &step);
     ib_step_effects(v, &step, r->out, 0);

@@ -9,9 +9,6 @@
 
 #include "ring.h"
 
-#define IB_SRC_SPSC 0u
-#define IB_SRC_MPSC 1u
-
 typedef struct ib_step {
     uint32_t slot;      /* the message's slot */
     uint32_t src;       /* IB_SRC_* */
