@@ -314,12 +314,15 @@ void ib_await_router(indexbus_region *r, uint32_t epoch, int may_recover)
      * scheduled). The fence pairs with the seq_cst increment of waiters and
      * the fence after it in ib_park: either we see the router parking, or
      * it sees our epoch in its last check and routes (and acks) instead.
-     * Only the router parks on this entry; recovery clears a dead one's. */
+     * Only the router parks on this entry; recovery clears a dead one's.
+     * Either way it is woken, so that it acks (consumer_stats' attached)
+     * now rather than at the end of its park. */
     ib_fence_seq_cst();
-    if (ib_load_relaxed(&rw->waiters) != 0)
-        return;
+    int parked = ib_load_relaxed(&rw->waiters) != 0;
     ib_fetch_add_seq_cst(&rw->seq, 1); /* a router about to park wakes and acks */
     ib_futex_wake(&rw->seq);
+    if (parked)
+        return;
     uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;
     /* pairs with the router's release store of seen_epoch in refresh_present */
     for (uint32_t n = 1; ib_load_acquire(&v->parts->ctl.routers_live) != 0 &&

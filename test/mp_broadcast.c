@@ -36,7 +36,9 @@ static int producer(int arg)
     indexbus_producer *p = mp_child_producer(g_name, INDEXBUS_PRODUCER_SPSC, &r);
     /* every consumer attached before the first message */
     mp_wait_consumers_ready(&g_ctl->counter[0], CONSUMERS);
-    CHECK(mp_consumers_attached(r, CONSUMERS));
+    /* a parked router acks the new consumers when woken, a moment after
+     * their open returned (routing to them is already certain then) */
+    MP_WAIT(mp_consumers_attached(r, CONSUMERS));
     CHECK(mp_info(r).consumers_live == CONSUMERS);
     uint8_t msg[DATA];
     for (uint32_t seq = 0; seq < N; seq++) {
