@@ -50,6 +50,31 @@ static inline void ib_fence_seq_cst(void)
 #define ib_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #endif
 
+/*
+ * The same handshake made asymmetric: wakers (producers, the router) run it
+ * on every publish, sleepers only when they park. Where the kernel has
+ * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), a process that registered
+ * for it (ib_notify_register, at producer and router open) needs only a
+ * compiler barrier on the waker side, because the sleeper's
+ * ib_park_barrier makes every running thread of every registered process
+ * execute a full barrier before the sleeper re-reads the queue. A process
+ * that is not registered (or a forked child, which the kernel does not
+ * register) keeps the seq_cst fence. TSan does not model membarrier, so
+ * sanitized builds always fence.
+ */
+extern int ib_notify_registered; /* 1 once this process registered; reset in a forked child */
+
+static inline void ib_notify_fence(void)
+{
+#if !defined(__SANITIZE_THREAD__)
+    if (__atomic_load_n(&ib_notify_registered, __ATOMIC_RELAXED) == 1) {
+        __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the sleeper's membarrier does the rest */
+        return;
+    }
+#endif
+    ib_fence_seq_cst();
+}
+
 /* Polite spin-wait hint. */
 #if defined(__x86_64__) || defined(__i386__)
 #define ib_cpu_relax() __builtin_ia32_pause()

@@ -16,6 +16,8 @@ struct indexbus_consumer {
     uint64_t mpsc_pos; /* events: MPSC head */
     uint32_t turn;     /* events: queue to try first */
     uint32_t borrowed; /* slot index, or NIL */
+    uint32_t borrowed_parks; /* the borrowed slot goes back through its SPSC cell */
+    uint32_t spsc_pending;   /* SPSC head moved locally, not yet published */
     uint64_t delivered; /* events: mirror of the consumer's delivered counter */
     indexbus_wake_entry *wake;
     indexbus_participant *entry; /* our journal for recovery */
@@ -69,12 +71,45 @@ static void advance(indexbus_consumer *c, uint32_t src)
 /* Take the message at the head of src: journal it, then consume the queue
  * cell. If we die between the two, a recoverer sees from the queue head
  * whether the slot is still queued or ours to release. */
-static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
+static void journal(indexbus_consumer *c, uint32_t idx, uint32_t src)
 {
     ib_store_relaxed(&c->entry->held_pos, src == IB_SRC_SPSC ? c->q.pos : c->mpsc_pos);
     ib_store_relaxed(&c->entry->held_src, src);
     ib_store_relaxed(&c->entry->held_slot, idx + 1);
+}
+
+static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
+{
+    journal(c, idx, src);
     advance(c, src);
+}
+
+/* Does a slot taken off queue src go back through its SPSC cell (5.16)? */
+static int parks(const indexbus_consumer *c, uint32_t src)
+{
+    return src == IB_SRC_SPSC && c->v->recycle; /* recycle: events regions only */
+}
+
+/* Consume the SPSC message at head by parking its slot in its cell. Head is
+ * published by commit_spsc, once per call or batch. Nothing is journaled: a
+ * death before head moves leaves the message queued for the next consumer,
+ * and the producer does not reuse the slot until head has passed it. */
+static void park_spsc(indexbus_consumer *c, uint32_t idx)
+{
+    ib_slot_park(c->v, idx, c->q.pos);
+    ib_spsc_advance_local(&c->q);
+    c->turn = IB_SRC_MPSC;
+    c->delivered++;
+    c->spsc_pending = 1;
+}
+
+static void commit_spsc(indexbus_consumer *c)
+{
+    if (!c->spsc_pending)
+        return;
+    c->spsc_pending = 0;
+    ib_spsc_commit(&c->q);
+    ib_store_relaxed(&c->v->consumer_counters[0].delivered, c->delivered); /* single writer */
 }
 
 /* Release a taken slot; the journal is cleared first, so a death in
@@ -222,8 +257,13 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
         return INDEXBUS_BUFFER_TOO_SMALL;
     if (n)
         memcpy(buf, ib_slot_data(c->v, idx), n);
-    take(c, idx, src);
-    give_back(c, idx);
+    if (parks(c, src)) {
+        park_spsc(c, idx);
+        commit_spsc(c);
+    } else {
+        take(c, idx, src);
+        give_back(c, idx);
+    }
     return INDEXBUS_OK;
 }
 
@@ -239,7 +279,14 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
         return empty_status(c);
     if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
         return st;
-    take(c, idx, src); /* the slot reference, not the queue cell, keeps the data */
+    /* the slot reference, not the queue cell, keeps the data. A slot that
+     * parks stays queued until recv_end; the journal says it is taken, and
+     * a recoverer finishes the take if we die (recover_events_consumer). */
+    c->borrowed_parks = (uint32_t)parks(c, src);
+    if (c->borrowed_parks)
+        journal(c, idx, src);
+    else
+        take(c, idx, src);
     c->borrowed = idx;
     *data = ib_slot_data(c->v, idx);
     *len = n;
@@ -252,7 +299,13 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
         return INDEXBUS_INVALID_ARGUMENT;
     if (c->borrowed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    give_back(c, c->borrowed);
+    if (c->borrowed_parks) {
+        park_spsc(c, c->borrowed);
+        commit_spsc(c);
+        ib_store_relaxed(&c->entry->held_slot, 0); /* after head: see recovery */
+    } else {
+        give_back(c, c->borrowed);
+    }
     c->borrowed = INDEXBUS_SLOT_NIL;
     return INDEXBUS_OK;
 }
@@ -284,9 +337,15 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
             memcpy(dst + used, ib_slot_data(c->v, idx), n);
         used += n;
         lens[k++] = n;
-        take(c, idx, src);
-        give_back(c, idx);
+        if (parks(c, src)) {
+            park_spsc(c, idx); /* head moves once, below */
+        } else {
+            commit_spsc(c); /* keep the delivered counter in queue order */
+            take(c, idx, src);
+            give_back(c, idx);
+        }
     }
+    commit_spsc(c);
     *count = k;
     if (k > 0)
         return INDEXBUS_OK;

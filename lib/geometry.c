@@ -51,6 +51,9 @@ int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_s
         (uint32_t)IB_ALIGN_UP(INDEXBUS_SLOT_HEADER_BYTES + slot_data_size, INDEXBUS_CACHE_LINE);
     g->queue_capacity = queue_capacity;
     g->consumer_count = consumer_count;
+    /* the SPSC producer keeps at most queue_capacity slots parked in its
+     * cells, so MPSC producers always have the other half (LAYOUT.md 5.16) */
+    g->recycle = kind == INDEXBUS_KIND_EVENTS && slot_count >= 2ull * queue_capacity;
 
     uint64_t off = INDEXBUS_HEADER_BYTES;
     const uint64_t line = INDEXBUS_CACHE_LINE;
@@ -95,6 +98,10 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
                             h->consumer_count, g) != INDEXBUS_OK)
         return INDEXBUS_CORRUPT;
     if (h->slot_stride != g->slot_stride)
+        return INDEXBUS_CORRUPT;
+    /* the header says whether slots recycle; the creator's rule is not re-derived */
+    g->recycle = (h->capabilities & INDEXBUS_CAP_SPSC_RECYCLE) != 0;
+    if (g->recycle && h->region_kind != INDEXBUS_KIND_EVENTS)
         return INDEXBUS_CORRUPT;
     if (h->total_bytes < g->total_bytes || h->total_bytes > file_size)
         return INDEXBUS_CORRUPT;
@@ -160,4 +167,5 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->queue_capacity = g->queue_capacity;
     v->queue_mask = g->queue_capacity - 1;
     v->consumer_count = g->consumer_count;
+    v->recycle = g->recycle;
 }

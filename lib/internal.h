@@ -22,6 +22,7 @@ typedef struct ib_geometry {
     uint32_t queue_capacity;
     uint32_t consumer_count;
     uint32_t section_count;
+    uint32_t recycle; /* INDEXBUS_CAP_SPSC_RECYCLE: SPSC slots recycle through their cells */
     uint64_t total_bytes;
     indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS];
 } ib_geometry;
@@ -50,6 +51,7 @@ typedef struct ib_view {
     uint32_t queue_capacity;
     uint32_t queue_mask;
     uint32_t consumer_count;
+    uint32_t recycle; /* INDEXBUS_CAP_SPSC_RECYCLE (events only) */
 } ib_view;
 
 struct indexbus_region {

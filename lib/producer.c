@@ -47,6 +47,7 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
     }
     p->wake = &v->wake[v->kind == INDEXBUS_KIND_FANOUT ? v->consumer_count : 0];
     p->entry = &v->parts->entries[p->part];
+    ib_notify_register();
     *out = p;
     return INDEXBUS_OK;
 }
@@ -73,17 +74,22 @@ static int consumers_gone(const ib_view *v)
     return ib_load_relaxed(&c->consumers_ever) && ib_load_relaxed(&c->consumers_live) == 0;
 }
 
-/* Take a free slot and, for SPSC, make sure the queue can take it. */
+/* Take a free slot and, for SPSC, make sure the queue can take it. An SPSC
+ * producer first reuses the slot parked in the cell it writes next. */
 static int take_slot(indexbus_producer *p, uint32_t *idx)
 {
+    int st = INDEXBUS_FULL;
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
         int64_t space = ib_spsc_space(&p->q);
         if (space <= 0)
             return space < 0 ? (int)-space : INDEXBUS_FULL;
+        if (p->v->recycle && (*idx = ib_spsc_unpark(p->v, &p->q)) != INDEXBUS_SLOT_NIL)
+            st = INDEXBUS_OK;
     }
-    int st = ib_pool_alloc(p->v, idx);
-    if (st == INDEXBUS_OK)
-        ib_slot(p->v, *idx)->owner = p->part + 1;
+    if (st != INDEXBUS_OK)
+        st = ib_pool_alloc(p->v, idx);
+    if (st == INDEXBUS_OK) /* read by recoverers (reclaim_owned) */
+        ib_store_relaxed(&ib_slot(p->v, *idx)->owner, p->part + 1);
     return st;
 }
 
@@ -97,10 +103,10 @@ static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
         ib_spsc_put(&p->q, idx); /* owner stays ours until flush publishes it */
         return INDEXBUS_OK;
     }
-    s->owner = 0; /* the queue holds it from the push on; never touch it after */
+    ib_store_relaxed(&s->owner, 0); /* the queue holds it from the push on; never touch it after */
     int st = ib_mpsc_push(p->v->mpsc, p->v->queue_mask, idx, &p->entry->mpsc_reserve);
     if (st != INDEXBUS_OK)
-        s->owner = p->part + 1; /* not queued: still ours */
+        ib_store_relaxed(&s->owner, p->part + 1); /* not queued: still ours */
     return st;
 }
 
@@ -111,7 +117,7 @@ static void flush(indexbus_producer *p, uint64_t n)
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
         /* hand the batch's slots to the queue: clear owners, then publish */
         for (uint64_t pos = p->q.pos - n; pos != p->q.pos; pos++)
-            ib_slot(p->v, p->q.cells[pos & p->q.mask])->owner = 0;
+            ib_store_relaxed(&ib_slot(p->v, p->q.cells[pos & p->q.mask])->owner, 0);
         ib_spsc_publish(&p->q);
         p->published += n;
         ib_store_relaxed(&c->published_spsc, p->published); /* single writer */
@@ -162,7 +168,7 @@ INDEXBUS_API int indexbus_abort(indexbus_producer *p)
         return INDEXBUS_INVALID_ARGUMENT;
     if (p->claimed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    ib_slot(p->v, p->claimed)->owner = 0;
+    ib_store_relaxed(&ib_slot(p->v, p->claimed)->owner, 0);
     ib_pool_free(p->v, p->claimed);
     p->claimed = INDEXBUS_SLOT_NIL;
     return INDEXBUS_OK;
@@ -210,7 +216,7 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
             break;
         memcpy(ib_slot_data(p->v, idx), src, lens[n]);
         if ((st = enqueue(p, idx, lens[n])) != INDEXBUS_OK) {
-            ib_slot(p->v, idx)->owner = 0; /* free slots have no owner */
+            ib_store_relaxed(&ib_slot(p->v, idx)->owner, 0); /* free slots have no owner */
             ib_pool_free(p->v, idx);
             break;
         }

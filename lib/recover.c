@@ -29,7 +29,7 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
         indexbus_slot_header *s = ib_slot(v, i);
         if (ib_load_relaxed(&s->owner) != owner)
             continue;
-        s->owner = 0;
+        ib_store_relaxed(&s->owner, 0);
         ib_pool_free(v, i);
         n++;
     }
@@ -105,10 +105,33 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
     }
 }
 
+/* A dead consumer borrowed a slot that parks (5.16): the message counts as
+ * taken, as it would had the slot come from the pool. If head has not moved
+ * past it yet, park it and move head, as recv_end would have; if head has
+ * moved, the slot is parked already and may be in use again: leave it. */
+static void finish_parking_borrow(const ib_view *v, const indexbus_participant *e)
+{
+    uint32_t held = ib_load_relaxed(&e->held_slot);
+    uint64_t head = ib_load_acquire(&v->spsc->head);
+    if (held == 0 || held - 1 >= v->slot_count || head != ib_load_relaxed(&e->held_pos) ||
+        ib_load_acquire(&v->spsc->tail) == head ||
+        ib_load_relaxed(&v->spsc_cells[head & v->queue_mask]) != held - 1)
+        return;
+    ib_slot_park(v, held - 1, head);
+    /* pairs with the acquire load of head in ib_spsc_space */
+    ib_store_release(&v->spsc->head, head + 1);
+    uint64_t *delivered = &v->consumer_counters[0].delivered;
+    ib_store_relaxed(delivered, ib_load_relaxed(delivered) + 1); /* its writer is dead */
+}
+
 static void recover_events_consumer(const ib_view *v, const indexbus_participant *e,
                                     indexbus_recover_report *rep)
 {
     settle_mpsc_head(v); /* whatever it was doing when it died */
+    if (ib_load_relaxed(&e->held_src) == IB_SRC_SPSC && v->recycle) {
+        finish_parking_borrow(v, e);
+        return;
+    }
     uint64_t head = ib_load_relaxed(&e->held_src) == IB_SRC_SPSC ? ib_load_acquire(&v->spsc->head)
                                                         : ib_load_acquire(&v->mpsc->head);
     release_held(v, e, head, &rep->slots_reclaimed);
@@ -192,8 +215,8 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
     uint32_t *refs = calloc(v->slot_count, sizeof(uint32_t));
     if (refs == NULL)
         return INDEXBUS_NO_MEMORY;
+    uint32_t before = ib_count_free_slots(v), idx;
     ib_spsc q;
-    uint32_t idx;
     ib_spsc_attach_reader(&q, v->spsc, v->queue_capacity);
     for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK; n++, q.pos++)
         if (idx < v->slot_count)
@@ -215,14 +238,10 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
             if (idx < v->slot_count)
                 refs[idx]++;
     }
-    uint32_t before = 0;
-    for (uint32_t i = (uint32_t)ib_load_acquire(&v->pool->free_head);
-         i < v->slot_count && before < v->slot_count; i = ib_slot(v, i)->next_free)
-        before++;
     uint32_t first = INDEXBUS_SLOT_NIL, free_count = 0;
     for (uint32_t i = v->slot_count; i-- > 0;) {
         indexbus_slot_header *s = ib_slot(v, i);
-        s->owner = 0;
+        ib_store_relaxed(&s->owner, 0);
         s->refcount = refs[i];
         if (refs[i] == 0) {
             s->next_free = first;

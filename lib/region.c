@@ -8,8 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "atomics.h"
-#include "internal.h"
+#include "ring.h"
 #include "ring.h"
 
 #define IB_DEFAULT_READY_TIMEOUT_NS 1000000000ull
@@ -126,7 +125,8 @@ INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32
     memset(cfg, 0, sizeof(*cfg));
     cfg->size = sizeof(*cfg);
     cfg->kind = kind;
-    cfg->slot_count = INDEXBUS_DEFAULT_SLOTS;
+    /* events: twice the queue, so SPSC slots recycle through their cells */
+    cfg->slot_count = kind == INDEXBUS_KIND_EVENTS ? 2 * INDEXBUS_DEFAULT_SLOTS : INDEXBUS_DEFAULT_SLOTS;
     cfg->slot_data_size = INDEXBUS_DEFAULT_SLOT_DATA;
     cfg->queue_capacity = INDEXBUS_DEFAULT_SLOTS;
     cfg->consumer_count = kind == INDEXBUS_KIND_EVENTS ? 1 : INDEXBUS_DEFAULT_FANOUT_CONSUMERS;
@@ -153,7 +153,8 @@ static void region_init(uint8_t *base, const ib_geometry *g)
     h->region_kind = g->kind;
     h->capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
                       INDEXBUS_CAP_PARTICIPANTS |
-                      (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS);
+                      (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS) |
+                      (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0);
     h->total_bytes = g->total_bytes;
     h->slot_count = g->slot_count;
     h->slot_data_size = g->slot_data_size;
@@ -186,7 +187,9 @@ INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_
     uint32_t slots = cfg->slot_count ? cfg->slot_count : def.slot_count;
     st = ib_geometry_compute(cfg->kind, slots,
                              cfg->slot_data_size ? cfg->slot_data_size : def.slot_data_size,
-                             cfg->queue_capacity ? cfg->queue_capacity : slots,
+                             cfg->queue_capacity ? cfg->queue_capacity
+                             : cfg->slot_count   ? slots
+                                                 : def.queue_capacity,
                              cfg->consumer_count ? cfg->consumer_count : def.consumer_count, &g);
     if (st != INDEXBUS_OK)
         return st;
@@ -320,16 +323,6 @@ INDEXBUS_API int indexbus_region_unlink(const char *name)
 
 /* ---- info --------------------------------------------------------------------- */
 
-static uint32_t count_free_slots(const ib_view *v)
-{
-    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
-    while (idx < v->slot_count && n < v->slot_count) {
-        n++;
-        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
-    }
-    return n;
-}
-
 INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_info *info)
 {
     if (region == NULL || info == NULL || info->size < sizeof(*info))
@@ -350,7 +343,7 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
     info->consumer_count = v->consumer_count;
     info->creator_pid = h->creator_pid;
     info->creation_time_ns = h->creation_time_ns;
-    info->free_slots = count_free_slots(v);
+    info->free_slots = ib_count_free_slots(v);
     info->published = ib_load_relaxed(&v->counters->published_spsc) +
                       ib_load_relaxed(&v->counters->published_mpsc);
     info->routed = ib_load_relaxed(&v->counters->routed);

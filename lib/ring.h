@@ -71,10 +71,14 @@ static inline int64_t ib_spsc_space(ib_spsc *q)
     return (int64_t)(cap - (q->pos - q->cached));
 }
 
-/* Write one cell; invisible until ib_spsc_publish. Caller checked space. */
+/* Write one cell; invisible until ib_spsc_publish. Caller checked space.
+ * A cell that already names idx (a slot recycled through it, 5.16) is not
+ * stored to, so the reader's cached copy of the cell line stays valid. */
 static inline void ib_spsc_put(ib_spsc *q, uint32_t idx)
 {
-    ib_store_relaxed(&q->cells[q->pos & q->mask], idx);
+    uint32_t *cell = &q->cells[q->pos & q->mask];
+    if (ib_load_relaxed(cell) != idx)
+        ib_store_relaxed(cell, idx);
     q->pos++;
 }
 
@@ -112,6 +116,70 @@ static inline uint64_t ib_spsc_depth(const indexbus_spsc_ctl *ctl, uint32_t cap)
 {
     uint64_t h = ib_load_acquire(&ctl->head), t = ib_load_acquire(&ctl->tail);
     return t - h > cap ? cap : t - h;
+}
+
+static inline void ib_spsc_advance_local(ib_spsc *q) { q->pos++; }
+
+/* Reader: make every ib_spsc_advance_local so far visible at once. */
+static inline void ib_spsc_commit(ib_spsc *q)
+{
+    /* pairs with the acquire load of head in ib_spsc_space */
+    ib_store_release(&q->ctl->head, q->pos);
+}
+
+/* ---- SPSC slot recycling (INDEXBUS_CAP_SPSC_RECYCLE, LAYOUT.md 5.16) ----------
+ * An events consumer hands a slot it took off the SPSC queue at position pos
+ * back through that cell: next_free = pos, then owner = PARKED, both before
+ * head moves past pos. The producer, about to write the cell again at
+ * pos + cap, reuses the slot the cell names if it is parked for pos. Neither
+ * side does an atomic RMW or touches the pool's line, and the consumer
+ * writes only the slot's own line, which the producer rewrites a lap later. */
+
+static inline void ib_slot_park(const ib_view *v, uint32_t idx, uint64_t pos)
+{
+    indexbus_slot_header *s = ib_slot(v, idx);
+    ib_store_relaxed(&s->next_free, (uint32_t)pos);
+    /* pairs with the acquire load of owner in ib_slot_parked_at */
+    ib_store_release(&s->owner, INDEXBUS_SLOT_PARKED);
+}
+
+/* Is slot idx parked for queue position pos (low 32 bits)? */
+static inline int ib_slot_parked_at(const ib_view *v, uint32_t idx, uint32_t pos)
+{
+    indexbus_slot_header *s = ib_slot(v, idx);
+    /* pairs with the release store of owner in ib_slot_park */
+    return ib_load_acquire(&s->owner) == INDEXBUS_SLOT_PARKED &&
+           ib_load_relaxed(&s->next_free) == pos;
+}
+
+/* Writer, with space checked: the slot parked in the cell it writes next,
+ * or NIL; the caller takes it by storing its owner. The cell was last
+ * written at pos - cap, which head has passed. A cell naming a slot parked
+ * for another position (a stale or forged name) is not followed. */
+static inline uint32_t ib_spsc_unpark(const ib_view *v, const ib_spsc *q)
+{
+    uint64_t cap = (uint64_t)q->mask + 1;
+    if (q->pos < cap)
+        return INDEXBUS_SLOT_NIL; /* first lap: the cell was never written */
+    uint32_t idx = ib_load_relaxed(&q->cells[q->pos & q->mask]);
+    if (idx >= v->slot_count || !ib_slot_parked_at(v, idx, (uint32_t)(q->pos - cap)))
+        return INDEXBUS_SLOT_NIL;
+    return idx;
+}
+
+/* Slots parked for a position head has passed, still named by their cell:
+ * the ones the SPSC producer will reuse (for info; exact only when quiet). */
+static inline uint32_t ib_count_parked(const ib_view *v)
+{
+    if (!v->recycle)
+        return 0;
+    uint32_t n = 0, head = (uint32_t)ib_load_acquire(&v->spsc->head);
+    for (uint32_t i = 0; i < v->slot_count; i++) {
+        uint32_t pos = ib_load_relaxed(&ib_slot(v, i)->next_free);
+        n += ib_slot_parked_at(v, i, pos) && head - pos - 1u < v->queue_capacity &&
+             ib_load_relaxed(&v->spsc_cells[pos & v->queue_mask]) == i;
+    }
+    return n;
 }
 
 /* ---- MPSC index queue (bounded, per-cell sequence) ---------------------------
@@ -233,6 +301,18 @@ static inline void ib_pool_free_chain(const ib_view *v, uint32_t first, uint32_t
 
 static inline void ib_pool_free(const ib_view *v, uint32_t idx) { ib_pool_free_chain(v, idx, idx); }
 
+/* Free slots: the pool's list plus parked cells (snapshot; exact when quiet). */
+static inline uint32_t ib_count_free_slots(const ib_view *v)
+{
+    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
+    while (idx < v->slot_count && n < v->slot_count) {
+        n++;
+        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+    }
+    n += ib_count_parked(v);
+    return n < v->slot_count ? n : v->slot_count; /* hostile lists may overlap */
+}
+
 /* Drop one reference; returns 1 if the caller now owns the slot and must
  * free it, 0 if others still hold it, -1 if the refcount is impossible. */
 static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
@@ -270,12 +350,16 @@ static inline void ib_wake_if_waiting(indexbus_wake_entry *w)
 
 static inline void ib_wake_notify(indexbus_wake_entry *w)
 {
-    /* store-load barrier; pairs with the seq_cst fetch_add of waiters (and
-     * the fence after it) in ib_park (wake.c), so either we see the waiter
-     * or it sees our publish */
-    ib_fence_seq_cst();
+    /* store-load barrier; pairs with the seq_cst fetch_add of waiters and
+     * the barriers after it in ib_park (wake.c), so either we see the
+     * waiter or it sees our publish */
+    ib_notify_fence();
     ib_wake_if_waiting(w);
 }
+
+/* Once per process, before it first notifies: register for the sleepers'
+ * membarrier so that ib_notify_fence can be a compiler barrier. */
+void ib_notify_register(void);
 
 /* Sleeper side: park on w until woken, timeout_ns passes, or ready(ctx). */
 typedef int (*ib_ready_fn)(void *ctx);

@@ -55,6 +55,7 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
         ib_spsc_attach_writer(&r->out[i],
                               (indexbus_spsc_ctl *)(v->consumer_queues + i * v->cq_stride),
                               v->queue_capacity);
+    ib_notify_register();
     *out = r;
     return INDEXBUS_OK;
 }
@@ -186,7 +187,7 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     ib_step_effects(v, &step, r->out, 0);
     advance_src(r, src);
     ib_step_end(v);
-    ib_fence_seq_cst(); /* one store-load barrier for every target (see ib_wake_notify) */
+    ib_notify_fence(); /* one store-load barrier for every target (see ib_wake_notify) */
     for (uint64_t m = targets; m; m &= m - 1)
         ib_wake_if_waiting(&v->wake[__builtin_ctzll(m)]);
     if (res != NULL) {

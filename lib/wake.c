@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,11 +20,49 @@ int ib_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
 
 void ib_futex_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0); }
 
+/* ---- asymmetric store-load barrier (atomics.h) ------------------------------ */
+
+int ib_notify_registered; /* 0 unknown, 1 registered, -1 cannot */
+static int ib_membarrier_global; /* 1 if MEMBARRIER_CMD_GLOBAL_EXPEDITED works here */
+static pthread_once_t ib_membarrier_once = PTHREAD_ONCE_INIT;
+
+static long membarrier(int cmd) { return syscall(SYS_membarrier, cmd, 0, 0); }
+
+/* The kernel gives a forked child a fresh, unregistered mm. */
+static void notify_forked(void) { __atomic_store_n(&ib_notify_registered, 0, __ATOMIC_RELAXED); }
+
+static void membarrier_probe(void)
+{
+    long cmds = membarrier(MEMBARRIER_CMD_QUERY);
+    ib_membarrier_global = cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL_EXPEDITED) &&
+                           (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED);
+    pthread_atfork(NULL, NULL, notify_forked);
+}
+
+void ib_notify_register(void)
+{
+    pthread_once(&ib_membarrier_once, membarrier_probe);
+    if (__atomic_load_n(&ib_notify_registered, __ATOMIC_RELAXED) != 0)
+        return;
+    int ok = ib_membarrier_global && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
+    __atomic_store_n(&ib_notify_registered, ok ? 1 : -1, __ATOMIC_RELAXED);
+}
+
+/* Sleeper side: every registered waker executes a full barrier now. */
+static void park_barrier(void)
+{
+    pthread_once(&ib_membarrier_once, membarrier_probe);
+    if (ib_membarrier_global)
+        membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED);
+}
+
 void ib_park(indexbus_wake_entry *w, ib_ready_fn ready, void *ctx, uint64_t timeout_ns)
 {
-    /* seq_cst RMW: pairs with the fence in ib_wake_notify */
+    /* seq_cst RMW: pairs with ib_notify_fence in ib_wake_notify (a fence,
+     * or for registered wakers the membarrier below) */
     ib_fetch_add_seq_cst(&w->waiters, 1);
     ib_fence_seq_cst(); /* the RMW is a full barrier on x86/arm64; C11 wants the fence */
+    park_barrier();
     /* read seq before re-checking: a publish after the check bumps seq and
      * makes FUTEX_WAIT return at once */
     uint32_t seq = ib_load_acquire(&w->seq);

@@ -52,7 +52,9 @@ static void test_config_init(void)
     memset(&cfg, 0xa5, sizeof cfg);
     REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS));
     CHECK(cfg.size == sizeof cfg && cfg.kind == INDEXBUS_KIND_EVENTS);
-    CHECK(cfg.slot_count == INDEXBUS_DEFAULT_SLOTS && cfg.queue_capacity == INDEXBUS_DEFAULT_SLOTS);
+    /* twice the queue: SPSC slots recycle through their cells (LAYOUT.md 5.16) */
+    CHECK(cfg.slot_count == 2 * INDEXBUS_DEFAULT_SLOTS &&
+          cfg.queue_capacity == INDEXBUS_DEFAULT_SLOTS);
     CHECK(cfg.slot_data_size == INDEXBUS_DEFAULT_SLOT_DATA);
     CHECK(cfg.consumer_count == 1 && cfg.mode == 0600 && cfg.flags == 0);
 
@@ -362,7 +364,9 @@ static void check_info(uint32_t kind, uint32_t slots, uint32_t queue, uint32_t d
     CHECK(info.kind == kind && info.layout_major == 1 && info.layout_minor == 0);
     uint64_t caps = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
                     INDEXBUS_CAP_PARTICIPANTS |
-                    (kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS);
+                    (kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS) |
+                    (kind == INDEXBUS_KIND_EVENTS && slots >= 2 * queue ? INDEXBUS_CAP_SPSC_RECYCLE
+                                                                        : 0);
     CHECK(info.capabilities == caps);
     CHECK(info.slot_count == slots && info.queue_capacity == queue);
     CHECK(info.slot_data_size == data && info.consumer_count == consumers);

@@ -191,6 +191,12 @@ has "info free slots" "free slots        16 of 16"
 has "info consumer table" "consumer  attached     delivered"
 has "info creator" "creator pid       "
 t "info missing" 1 "indexbus: region $P-none: no such region" "$IB" info "$P-none"
+t "create default events" 0 "created $P-dflt: events, 2048 slots x 256 bytes, queue 1024," \
+    "$IB" create "$P-dflt"
+t "info default events" 0 \
+    "capabilities      events mpsc blocking counters participants spsc-recycle (0x10000003d)" \
+    "$IB" info "$P-dflt"
+t "unlink default events" 0 "" "$IB" unlink "$P-dflt"
 
 # ---- pub lines, sub prints them exactly, in order -------------------------------
 printf 'alpha\nbeta\n\ngamma delta' >"$T/lines"
@@ -494,11 +500,11 @@ t "newer layout (sub)" 1 \
 t "unlink file-path region" 0 "" "$IB" unlink "$R2"
 R3=$T/caps.region
 "$IB" create "$R3" --slots 16 >/dev/null
-printf '\001' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 32
+printf '\002' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 33
 t "unknown incompat capability" 1 \
     "indexbus: region $R3: uses incompatible features this library does not know" \
     "$IB" info "$R3"
-dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 32 off
+dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 33 off
 printf '\003' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
 t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 3" "$IB" info "$R3"
 head -c 4096 /dev/zero | tr '\0' 'x' >"$T/junk.region"

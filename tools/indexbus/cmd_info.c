@@ -30,6 +30,8 @@ static void print_capabilities(uint64_t caps)
             continue;
         if (bit < known)
             printf("%s ", names[bit]);
+        else if ((1ull << bit) == INDEXBUS_CAP_SPSC_RECYCLE)
+            printf("spsc-recycle ");
         else
             printf("bit%u%s ", bit, bit >= 32 ? "(incompat)" : "");
     }

@@ -57,7 +57,7 @@ static void apply_args(const create_args *a, indexbus_region_config *cfg)
     indexbus_region_config_init(cfg, a->kind);
     if (a->slots) {
         cfg->slot_count = a->slots;
-        cfg->queue_capacity = 0; /* 0 = follow slot_count unless --queue says */
+        cfg->queue_capacity = a->slots; /* follow slot_count unless --queue says */
     }
     if (a->slot_size)
         cfg->slot_data_size = a->slot_size;

@@ -99,7 +99,8 @@ typedef struct indexbus_region_config {
     uint32_t kind;           /* INDEXBUS_KIND_EVENTS or INDEXBUS_KIND_FANOUT */
     uint32_t slot_count;     /* power of two; 0 = default */
     uint32_t slot_data_size; /* bytes, multiple of 8, 64..1 MiB; 0 = default */
-    uint32_t queue_capacity; /* power of two; 0 = slot_count */
+    uint32_t queue_capacity; /* power of two; 0 = slot_count if that is set, else the
+                              * default (1024: events then recycle SPSC slots) */
     uint32_t consumer_count; /* events: 1; fanout: 1..64; 0 = default */
     uint32_t mode;           /* file mode; 0 = 0600 */
     uint32_t flags;          /* INDEXBUS_CREATE_* */

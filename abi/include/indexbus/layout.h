@@ -52,8 +52,14 @@ extern "C" {
 #define INDEXBUS_CAP_BLOCKING (1ull << 3)
 #define INDEXBUS_CAP_COUNTERS (1ull << 4)
 #define INDEXBUS_CAP_PARTICIPANTS (1ull << 5)
+/* incompat: in an events region, the consumer hands each slot it took off
+ * the SPSC queue back to the SPSC producer through that queue cell instead
+ * of the pool (INDEXBUS_SLOT_PARKED; LAYOUT.md 5.16). Set when
+ * slot_count >= 2 * queue_capacity. A reader that does not know it would
+ * leave parked slots unused, so it must refuse the region. */
+#define INDEXBUS_CAP_SPSC_RECYCLE (1ull << 32)
 #define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
-#define INDEXBUS_CAP_KNOWN_INCOMPAT 0ull /* v1.0 defines none */
+#define INDEXBUS_CAP_KNOWN_INCOMPAT INDEXBUS_CAP_SPSC_RECYCLE
 
 /* ---- geometry limits ----------------------------------------------------- */
 
@@ -273,6 +279,11 @@ typedef struct indexbus_slot_header {
     uint32_t next_free; /* (atomic) next slot in the free list, NIL = end */
 } indexbus_slot_header;
 #define INDEXBUS_SLOT_HEADER_BYTES 16u
+/* slot.owner of a slot parked in an SPSC queue cell (INDEXBUS_CAP_SPSC_RECYCLE):
+ * free, for the SPSC producer only; next_free holds the low 32 bits of the
+ * queue position the consumer took it from, whose cell still names it. */
+#define INDEXBUS_SLOT_PARKED 0xffffffffu
+
 
 /* ---- frozen sizes and offsets ------------------------------------------ */
 #if !defined(SWIG) /* SWIG's parser does not know _Static_assert */

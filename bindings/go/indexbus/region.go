@@ -41,15 +41,16 @@ const (
 	CapBlocking     = swig.INDEXBUS_CAP_BLOCKING
 	CapCounters     = swig.INDEXBUS_CAP_COUNTERS
 	CapParticipants = swig.INDEXBUS_CAP_PARTICIPANTS
+	CapSPSCRecycle  = swig.INDEXBUS_CAP_SPSC_RECYCLE // SPSC slots recycle through their queue cells
 )
 
 // Config describes a region for Create. The zero value is a default events
 // region; every zero field takes the library default.
 type Config struct {
 	Kind          Kind        // KindEvents (also for 0) or KindFanout
-	SlotCount     uint32      // power of two, 2..1Mi; 0 = 1024
+	SlotCount     uint32      // power of two, 2..1Mi; 0 = 2048 (events) or 1024 (fanout)
 	SlotDataSize  uint32      // bytes per message, multiple of 8, 64..1 MiB; 0 = 256
-	QueueCapacity uint32      // power of two; 0 = SlotCount
+	QueueCapacity uint32      // power of two; 0 = SlotCount if set, else 1024 (events: SPSC slots recycle)
 	ConsumerCount uint32      // events: 1; fanout: 1..64; 0 = 1 (events) or 4 (fanout)
 	Mode          fs.FileMode // permission bits of the shm object or file; 0 = 0600
 	Prefault      bool        // touch every page at creation
@@ -103,11 +104,14 @@ func Create(name string, cfg Config) (*Region, error) {
 	}
 	if cfg.SlotCount != 0 {
 		c.SlotCount = cfg.SlotCount
+		c.QueueCapacity = 0 // the library then follows the slot count
 	}
 	if cfg.SlotDataSize != 0 {
 		c.SlotDataSize = cfg.SlotDataSize
 	}
-	c.QueueCapacity = cfg.QueueCapacity // 0: the library uses the slot count
+	if cfg.QueueCapacity != 0 {
+		c.QueueCapacity = cfg.QueueCapacity
+	}
 	if cfg.ConsumerCount != 0 {
 		c.ConsumerCount = cfg.ConsumerCount
 	}

@@ -57,7 +57,8 @@ func TestCreateOpenInfo(t *testing.T) {
 func TestCreateDefaults(t *testing.T) {
 	info, err := newRegion(t, Config{}).Info()
 	must(t, "Info", err)
-	if info.Kind != KindEvents || info.SlotCount != 1024 || info.SlotDataSize != 256 || info.QueueCapacity != 1024 ||
+	if info.Kind != KindEvents || info.SlotCount != 2048 || info.SlotDataSize != 256 || info.QueueCapacity != 1024 ||
+		info.Capabilities&CapSPSCRecycle == 0 ||
 		info.ConsumerCount != 1 {
 		t.Fatalf("default events region: %+v", info)
 	}

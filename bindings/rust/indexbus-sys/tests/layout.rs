@@ -125,8 +125,10 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MAX_PARTICIPANTS, 256);
     assert_eq!(INDEXBUS_SLOT_HEADER_BYTES, 16);
     assert_eq!(INDEXBUS_SLOT_NIL, u32::MAX);
+    assert_eq!(INDEXBUS_SLOT_PARKED, u32::MAX);
     assert_eq!(INDEXBUS_CAP_INCOMPAT_MASK, 0xffff_ffff_0000_0000_u64);
-    assert_eq!(INDEXBUS_CAP_KNOWN_INCOMPAT, 0_u64);
+    assert_eq!(INDEXBUS_CAP_SPSC_RECYCLE, 1_u64 << 32);
+    assert_eq!(INDEXBUS_CAP_KNOWN_INCOMPAT, INDEXBUS_CAP_SPSC_RECYCLE);
     assert_eq!(INDEXBUS_CAP_EVENTS, 1_u64);
     assert_eq!(INDEXBUS_CAP_PARTICIPANTS, 1_u64 << 5);
     assert_eq!(INDEXBUS_PRODUCER_SPSC, 1);

@@ -46,8 +46,10 @@ impl Kind {
 }
 
 /// Geometry and options for [`Region::create`]. Zero fields mean "library
-/// default" (1024 slots of 256 bytes; a queue as deep as the slot count;
-/// fanout: 4 consumers; mode 0600).
+/// default" (slots of 256 bytes: events 2048, fanout 1024; a queue of 1024,
+/// or as deep as `slot_count` when that is set (events regions with twice
+/// as many slots as queue cells recycle SPSC slots); fanout: 4 consumers;
+/// mode 0600).
 ///
 /// ```
 /// use indexbus::{Config, Kind};

@@ -53,9 +53,10 @@ fn defaults_and_fanout_geometry() {
     let (events, _u1) = create("defaults", &Config::events());
     let i = events.info().unwrap();
     assert_eq!(
-        (i.slot_count, i.slot_data_size, i.consumer_count),
-        (1024, 256, 1)
+        (i.slot_count, i.queue_capacity, i.slot_data_size, i.consumer_count),
+        (2048, 1024, 256, 1)
     );
+    assert_ne!(i.capabilities & sys::INDEXBUS_CAP_SPSC_RECYCLE, 0);
 
     let (fanout, _u2) = create("fanout-geo", &Config::new(Kind::Fanout).queue_capacity(16));
     let i = fanout.info().unwrap();

@@ -363,7 +363,7 @@ fn incompatible_magic_and_incompat_capability() {
     let (path, _u) = patched_region("magic", 0, b"NOPE");
     assert_eq!(Region::open(&path).unwrap_err(), Error::Incompatible);
     // an unknown "incompat" capability bit (bits 32..63 of header.capabilities at 16)
-    let (path, _u2) = patched_region("capbit", 16 + 4, &1u32.to_le_bytes());
+    let (path, _u2) = patched_region("capbit", 16 + 4, &(1u32 << 8).to_le_bytes()); // bit 40
     assert_eq!(Region::open(&path).unwrap_err(), Error::Incompatible);
 }
 

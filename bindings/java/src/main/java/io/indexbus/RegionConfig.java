@@ -7,8 +7,10 @@ import java.util.Objects;
 /**
  * Geometry and options for {@link Region#create(String, RegionConfig)}. Immutable; build one
  * with {@link #builder(RegionKind)}, or take the defaults with {@link #events()} or
- * {@link #fanout(int)}. A value of 0 means "library default" (1024 slots of 256 bytes, queue
- * capacity = slot count, 1 events consumer or 4 fanout consumers, file mode 0600). The
+ * {@link #fanout(int)}. A value of 0 means "library default" (slots of 256 bytes: events 2048,
+ * fanout 1024; a queue of 1024, or as deep as the slot count when that is set, so default
+ * events regions recycle SPSC slots; 1 events consumer or 4 fanout consumers, file mode
+ * 0600). The
  * library validates the geometry: slot and queue counts are powers of two, the slot data
  * size a multiple of 8 between 64 bytes and 1 MiB, fanout has 1..64 consumers.
  */

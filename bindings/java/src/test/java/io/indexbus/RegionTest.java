@@ -64,7 +64,8 @@ class RegionTest {
         try (Region ev = regions.create("ev", RegionConfig.events());
              Region fan = regions.create("fan", RegionConfig.fanout(3))) {
             RegionInfo e = ev.info();
-            assertEquals(1024, e.slotCount());
+            assertEquals(2048, e.slotCount());
+            assertEquals(1024, e.queueCapacity());
             assertEquals(256, e.slotDataSize());
             RegionInfo f = fan.info();
             assertEquals(RegionKind.FANOUT, f.kind());
