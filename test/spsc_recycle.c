@@ -36,18 +36,45 @@ static void expect(indexbus_consumer *c, uint32_t i)
     CHECK(len == 6 && memcmp(got, b, 6) == 0);
 }
 
-/* Copy, borrow and batch receive each park; the pool is not touched. */
-static void test_no_pool_traffic(uint32_t slots, int want_recycle)
-{
-    const char *path = bad_path(1);
+/* An events region of `slots` slots and a Q-cell queue at a file path,
+ * with an SPSC producer, consumer 0 and a rogue mapping of the file. */
+typedef struct rig {
+    const char *path;
     indexbus_region *r;
     indexbus_producer *p;
     indexbus_consumer *c;
-    bad_create(path, INDEXBUS_KIND_EVENTS, slots, Q, 64, 1, &r);
-    bad_map m = bad_map_file(path);
+    bad_map m;
+} rig;
+
+static rig rig_open(int n, uint32_t slots)
+{
+    rig g;
+    g.path = bad_path(n);
+    bad_create(g.path, INDEXBUS_KIND_EVENTS, slots, Q, 64, 1, &g.r);
+    g.m = bad_map_file(g.path);
+    REQUIRE_OK(indexbus_producer_open(g.r, INDEXBUS_PRODUCER_SPSC, &g.p));
+    REQUIRE_OK(indexbus_consumer_open(g.r, 0, &g.c));
+    return g;
+}
+
+static void rig_close(rig *g)
+{
+    indexbus_consumer_close(g->c);
+    indexbus_producer_close(g->p);
+    bad_unmap(&g->m);
+    indexbus_region_close(g->r);
+    unlink(g->path);
+}
+
+/* Copy, borrow and batch receive each park; the pool is not touched. */
+static void test_no_pool_traffic(uint32_t slots, int want_recycle)
+{
+    rig g = rig_open(1, slots);
+    indexbus_region *r = g.r;
+    indexbus_producer *p = g.p;
+    indexbus_consumer *c = g.c;
+    bad_map m = g.m;
     CHECK(((m.h->capabilities & INDEXBUS_CAP_SPSC_RECYCLE) != 0) == want_recycle);
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
-    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
     uint32_t n = 0, k = 0;
     for (; n < Q; n++) /* first lap: cells are new, slots come from the pool */
         send(p, n);
@@ -102,11 +129,7 @@ static void test_no_pool_traffic(uint32_t slots, int want_recycle)
     indexbus_consumer_stats cs = {.size = sizeof cs};
     REQUIRE_OK(indexbus_region_consumer_stats(r, 0, &cs));
     CHECK(cs.delivered == n);
-    indexbus_consumer_close(c);
-    indexbus_producer_close(p);
-    bad_unmap(&m);
-    indexbus_region_close(r);
-    unlink(path);
+    rig_close(&g);
 }
 
 /* The producer reuses only a slot parked for the very cell and lap it is
@@ -115,14 +138,11 @@ static void test_no_pool_traffic(uint32_t slots, int want_recycle)
  * hands it to the pool cannot make it handed out twice. */
 static void test_cells(void)
 {
-    const char *path = bad_path(2);
-    indexbus_region *r;
-    indexbus_producer *p;
-    indexbus_consumer *c;
-    bad_create(path, INDEXBUS_KIND_EVENTS, SLOTS, Q, 64, 1, &r);
-    bad_map m = bad_map_file(path);
-    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
-    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    rig g = rig_open(2, SLOTS);
+    indexbus_region *r = g.r;
+    indexbus_producer *p = g.p;
+    indexbus_consumer *c = g.c;
+    bad_map m = g.m;
     uint32_t n = 0;
     for (; n < Q; n++)
         send(p, n);
@@ -164,7 +184,7 @@ static void test_cells(void)
     REQUIRE_OK(indexbus_region_info(r, &info));
     CHECK(info.free_slots == SLOTS - 2); /* the forged victim and lost slots leaked */
     indexbus_consumer_close(c);
-    indexbus_producer_close(p);
+    indexbus_producer_close(p); /* the sweep wants nobody attached */
     indexbus_recover_report rep = {.size = sizeof rep};
     CHECK_ST(indexbus_region_recover(r, INDEXBUS_RECOVER_SWEEP, &rep), INDEXBUS_OK);
     CHECK(rep.slots_reclaimed == 2);
@@ -172,9 +192,9 @@ static void test_cells(void)
     CHECK(info.free_slots == SLOTS);
     for (uint32_t i = 0; i < SLOTS; i++)
         CHECK(bad_slot(&m, i)->owner == 0); /* all in the pool now */
-    bad_unmap(&m);
-    indexbus_region_close(r);
-    unlink(path);
+    g.c = NULL; /* closed above, before the sweep */
+    g.p = NULL;
+    rig_close(&g);
 }
 
 /* MPSC producers keep the half of the slots SPSC recycling never parks. */
