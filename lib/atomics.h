@@ -56,7 +56,7 @@ static inline void ib_fence_seq_cst(void)
  * membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED), a process that registered
  * for it (ib_notify_register, at producer and router open) needs only a
  * compiler barrier on the waker side, because the sleeper's
- * ib_park_barrier makes every running thread of every registered process
+ * membarrier in ib_park (wake.c) makes every running thread of every registered process
  * execute a full barrier before the sleeper re-reads the queue. A process
  * that is not registered (or a forked child, which the kernel does not
  * register) keeps the seq_cst fence. TSan does not model membarrier, so

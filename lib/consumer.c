@@ -169,9 +169,7 @@ static void drain(indexbus_consumer *c)
     for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
         if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
             continue; /* already skipped */
-        ib_store_relaxed(&c->entry->held_pos, c->q.pos);
-        ib_store_relaxed(&c->entry->held_src, IB_SRC_SPSC);
-        ib_store_relaxed(&c->entry->held_slot, idx + 1);
+        journal(c, idx, src); /* src: a fanout consumer's own queue */
         skip(c, src);
         give_back(c, idx);
     }

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "ring.h"
-#include "ring.h"
 
 #define IB_DEFAULT_READY_TIMEOUT_NS 1000000000ull
 

@@ -104,11 +104,19 @@ static inline int ib_spsc_peek(ib_spsc *q, uint32_t *idx)
     return INDEXBUS_OK;
 }
 
-static inline void ib_spsc_advance(ib_spsc *q)
+/* Reader: consume privately (several at a time), then publish head. */
+static inline void ib_spsc_advance_local(ib_spsc *q) { q->pos++; }
+
+static inline void ib_spsc_commit(ib_spsc *q)
 {
-    q->pos++;
     /* pairs with the acquire load of head in ib_spsc_space */
     ib_store_release(&q->ctl->head, q->pos);
+}
+
+static inline void ib_spsc_advance(ib_spsc *q)
+{
+    ib_spsc_advance_local(q);
+    ib_spsc_commit(q);
 }
 
 /* Messages waiting, as any observer sees them (clamped for hostile values). */
@@ -116,15 +124,6 @@ static inline uint64_t ib_spsc_depth(const indexbus_spsc_ctl *ctl, uint32_t cap)
 {
     uint64_t h = ib_load_acquire(&ctl->head), t = ib_load_acquire(&ctl->tail);
     return t - h > cap ? cap : t - h;
-}
-
-static inline void ib_spsc_advance_local(ib_spsc *q) { q->pos++; }
-
-/* Reader: make every ib_spsc_advance_local so far visible at once. */
-static inline void ib_spsc_commit(ib_spsc *q)
-{
-    /* pairs with the acquire load of head in ib_spsc_space */
-    ib_store_release(&q->ctl->head, q->pos);
 }
 
 /* ---- SPSC slot recycling (INDEXBUS_CAP_SPSC_RECYCLE, LAYOUT.md 5.16) ----------

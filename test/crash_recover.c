@@ -20,13 +20,7 @@ static void wait_flag(uint32_t v)
 
 static void set_flag(uint32_t v) { __atomic_store_n(g_flag, v, __ATOMIC_SEQ_CST); }
 
-static void kill_child(pid_t pid)
-{
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
-}
+static void kill_child(pid_t pid) { CHECK(ib_kill(pid) == SIGKILL); }
 
 static indexbus_recover_report recover(indexbus_region *r, int want_st)
 {

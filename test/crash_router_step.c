@@ -68,10 +68,7 @@ static void kill_router(void)
         usleep(100);
     }
     indexbus_region_close(r);
-    kill(pid, SIGKILL);
-    int status;
-    waitpid(pid, &status, 0);
-    CHECK(WIFSIGNALED(status));
+    CHECK(ib_kill(pid) != 0);
 }
 
 /* Counter phases in the order the router makes them. */

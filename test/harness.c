@@ -66,6 +66,15 @@ int ib_join(pid_t pid)
     return 1;
 }
 
+int ib_kill(pid_t pid)
+{
+    int status;
+    kill(pid, SIGKILL);
+    if (waitpid(pid, &status, 0) != pid)
+        return 0;
+    return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+}
+
 int ib_test_done(const char *test)
 {
     if (ib_test_failures) {

@@ -59,6 +59,8 @@ typedef int (*ib_child_fn)(int arg);
 pid_t ib_spawn(ib_child_fn fn, int arg);
 /* Wait for a child; returns 0 if it exited 0, else prints why and returns 1. */
 int ib_join(pid_t pid);
+/* SIGKILL a child and reap it; returns the signal that ended it, 0 if none. */
+int ib_kill(pid_t pid);
 
 /* Print the test's result line and return its exit code. */
 int ib_test_done(const char *test);

@@ -36,6 +36,16 @@ static void *produce(void *arg)
     return NULL;
 }
 
+/* Every producer thread, started and joined. */
+static void run_producers(void)
+{
+    pthread_t pt[PRODUCERS];
+    for (uintptr_t i = 0; i < PRODUCERS; i++)
+        pthread_create(&pt[i], NULL, produce, (void *)i);
+    for (int i = 0; i < PRODUCERS; i++)
+        pthread_join(pt[i], NULL);
+}
+
 static void *route(void *arg)
 {
     indexbus_router *r = arg;
@@ -50,30 +60,26 @@ static void *route(void *arg)
     return NULL;
 }
 
-static void *consume(void *arg)
-{
-    indexbus_consumer *c = arg;
-    uint32_t next[PRODUCERS] = {0}, msg[2];
-    size_t len, total = 0;
-    int st;
-    while ((st = indexbus_recv(c, msg, sizeof msg, &len, 20000000000ull)) == INDEXBUS_OK) {
-        REQUIRE(len == sizeof msg && msg[0] < PRODUCERS);
-        CHECK(msg[1] == next[msg[0]]);
-        next[msg[0]] = msg[1] + 1;
-        total++;
-    }
-    CHECK_ST(st, INDEXBUS_DISCONNECTED);
-    CHECK(total == (size_t)PRODUCERS * PER_PRODUCER);
-    return NULL;
-}
-
-/* One message of the events part, checked against the per-producer order. */
+/* One message, checked against the per-producer order. */
 static void note(uint32_t *next, const uint32_t *msg, size_t len, size_t *total)
 {
     REQUIRE(len == 2 * sizeof(uint32_t) && msg[0] < PRODUCERS);
     CHECK(msg[1] == next[msg[0]]);
     next[msg[0]] = msg[1] + 1;
     (*total)++;
+}
+
+static void *consume(void *arg)
+{
+    indexbus_consumer *c = arg;
+    uint32_t next[PRODUCERS] = {0}, msg[2];
+    size_t len, total = 0;
+    int st;
+    while ((st = indexbus_recv(c, msg, sizeof msg, &len, 20000000000ull)) == INDEXBUS_OK)
+        note(next, msg, len, &total);
+    CHECK_ST(st, INDEXBUS_DISCONNECTED);
+    CHECK(total == (size_t)PRODUCERS * PER_PRODUCER);
+    return NULL;
 }
 
 static void *consume_events(void *arg)
@@ -116,13 +122,10 @@ static void events_part(void)
     REQUIRE_OK(indexbus_region_info(region, &info));
     CHECK(info.capabilities & INDEXBUS_CAP_SPSC_RECYCLE);
     indexbus_consumer *c;
-    pthread_t ct, pt[PRODUCERS];
+    pthread_t ct;
     REQUIRE_OK(indexbus_consumer_open(region, 0, &c));
     pthread_create(&ct, NULL, consume_events, c);
-    for (uintptr_t i = 0; i < PRODUCERS; i++)
-        pthread_create(&pt[i], NULL, produce, (void *)i);
-    for (int i = 0; i < PRODUCERS; i++)
-        pthread_join(pt[i], NULL);
+    run_producers();
     pthread_join(ct, NULL);
     REQUIRE_OK(indexbus_region_info(region, &info));
     CHECK(info.published == (uint64_t)PRODUCERS * PER_PRODUCER);
@@ -141,17 +144,14 @@ int main(void)
     region = ib_test_create(name, INDEXBUS_KIND_FANOUT, 256, 64, CONSUMERS);
     indexbus_router *r;
     indexbus_consumer *c[CONSUMERS];
-    pthread_t rt, ct[CONSUMERS], pt[PRODUCERS];
+    pthread_t rt, ct[CONSUMERS];
     REQUIRE_OK(indexbus_router_open(region, &r));
     for (uint32_t i = 0; i < CONSUMERS; i++) {
         REQUIRE_OK(indexbus_consumer_open(region, i, &c[i]));
         pthread_create(&ct[i], NULL, consume, c[i]);
     }
     pthread_create(&rt, NULL, route, r);
-    for (uintptr_t i = 0; i < PRODUCERS; i++)
-        pthread_create(&pt[i], NULL, produce, (void *)i);
-    for (int i = 0; i < PRODUCERS; i++)
-        pthread_join(pt[i], NULL);
+    run_producers();
     pthread_join(rt, NULL);
     for (int i = 0; i < CONSUMERS; i++)
         pthread_join(ct[i], NULL);

@@ -21,17 +21,17 @@ static const char *kind_name(uint32_t kind)
 /* Capability bits by name; unknown ones as "bitN" (incompat ones flagged). */
 static void print_capabilities(uint64_t caps)
 {
-    static const char *const names[] = {"events", "fanout", "mpsc",
-                                        "blocking", "counters", "participants"};
-    const size_t known = sizeof names / sizeof names[0];
+    static const char *const names[64] = {
+        [0] = "events",   [1] = "fanout",       [2] = "mpsc",
+        [3] = "blocking", [4] = "counters",     [5] = "participants",
+        [32] = "spsc-recycle", /* INDEXBUS_CAP_SPSC_RECYCLE */
+    };
     printf(LABEL, "capabilities");
     for (unsigned bit = 0; bit < 64; bit++) {
         if (!(caps & (1ull << bit)))
             continue;
-        if (bit < known)
+        if (names[bit] != NULL)
             printf("%s ", names[bit]);
-        else if ((1ull << bit) == INDEXBUS_CAP_SPSC_RECYCLE)
-            printf("spsc-recycle ");
         else
             printf("bit%u%s ", bit, bit >= 32 ? "(incompat)" : "");
     }
