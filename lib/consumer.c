@@ -127,7 +127,8 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
         skip(c, src);
         return INDEXBUS_CORRUPT;
     }
-    *len = ib_load_relaxed(&ib_slot(c->v, idx)->len); /* read once: others may scribble */
+    /* read once, checked, and only the copy is used (LAYOUT.md 7) */
+    *len = ib_load_relaxed(&ib_slot(c->v, idx)->len);
     if (*len > c->v->slot_data_size) {
         skip(c, src);
         ib_slot_release(c->v, idx); /* the index is sound: give our reference back */

@@ -146,7 +146,6 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
 {
     memset(v, 0, sizeof(*v));
     v->base = base;
-    v->hdr = (indexbus_region_header *)base;
     v->parts = (indexbus_participants_section *)section_at(base, g, INDEXBUS_SECTION_PARTICIPANTS);
     v->counters = (indexbus_counters_global *)section_at(base, g, INDEXBUS_SECTION_COUNTERS);
     v->consumer_counters = (indexbus_counters_consumer *)(v->counters + 1);

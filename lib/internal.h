@@ -30,7 +30,6 @@ typedef struct ib_geometry {
 /* Mapped-region views, resolved once at open from a validated geometry. */
 typedef struct ib_view {
     uint8_t *base;
-    indexbus_region_header *hdr;
     indexbus_participants_section *parts;
     indexbus_counters_global *counters;
     indexbus_counters_consumer *consumer_counters; /* [consumer_count] */
@@ -62,6 +61,9 @@ struct indexbus_region {
     uint32_t refs; /* user ref + one per open handle; atomic */
     uint64_t mine[INDEXBUS_MAX_PARTICIPANTS / 64]; /* atomic: entries this process locked */
     char name[256];
+    /* The header as written (create) or validated (open): info reports this
+     * copy, never the shared header, which anyone may rewrite (LAYOUT.md 7). */
+    indexbus_region_header hdr;
 };
 
 /* geometry.c */

@@ -5,12 +5,18 @@
 
 #include "ring.h"
 
+/* SPSC slots put into cells but not yet published, at most this many at a
+ * time: a longer batch is published in pieces of this size. */
+#define IB_PENDING_MAX 64u
+
 struct indexbus_producer {
     indexbus_region *region;
     ib_view *v;
     uint32_t type;
     uint32_t part;
     uint32_t claimed;   /* slot index, or NIL */
+    uint32_t npending;  /* SPSC: entries of pending[] put, not yet published */
+    uint32_t pending[IB_PENDING_MAX]; /* their slot indices: our copy, not the cells' */
     ib_spsc q;          /* SPSC producer queue, writer side */
     uint64_t published; /* SPSC: mirror of counters.published_spsc */
     indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
@@ -101,6 +107,7 @@ static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
     ib_store_relaxed(&s->refcount, 1); /* published by the queue's release below */
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
         ib_spsc_put(&p->q, idx); /* owner stays ours until flush publishes it */
+        p->pending[p->npending++] = idx;
         return INDEXBUS_OK;
     }
     ib_store_relaxed(&s->owner, 0); /* the queue holds it from the push on; never touch it after */
@@ -115,9 +122,13 @@ static void flush(indexbus_producer *p, uint64_t n)
 {
     indexbus_counters_global *c = p->v->counters;
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
-        /* hand the batch's slots to the queue: clear owners, then publish */
-        for (uint64_t pos = p->q.pos - n; pos != p->q.pos; pos++)
-            ib_store_relaxed(&ib_slot(p->v, p->q.cells[pos & p->q.mask])->owner, 0);
+        /* hand the batch's slots to the queue: clear owners, then publish.
+         * The indices come from pending[], never from the cells we wrote:
+         * another process may have rewritten those since (LAYOUT.md 7,
+         * "never read back what we wrote"; test/hostile_reread.c). */
+        for (uint32_t i = 0; i < p->npending; i++)
+            ib_store_relaxed(&ib_slot(p->v, p->pending[i])->owner, 0);
+        p->npending = 0;
         ib_spsc_publish(&p->q);
         p->published += n;
         ib_store_relaxed(&c->published_spsc, p->published); /* single writer */
@@ -204,7 +215,7 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
     if (consumers_gone(p->v))
         return INDEXBUS_DISCONNECTED;
     const uint8_t *src = data;
-    size_t n = 0;
+    size_t n = 0, unflushed = 0;
     int st = INDEXBUS_OK;
     for (; n < count; n++) {
         uint32_t idx;
@@ -221,9 +232,13 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
             break;
         }
         src += lens[n];
+        if (++unflushed == IB_PENDING_MAX) { /* pending[] is full: publish this piece */
+            flush(p, unflushed);
+            unflushed = 0;
+        }
     }
-    if (n > 0)
-        flush(p, n);
+    if (unflushed > 0)
+        flush(p, unflushed);
     if (published != NULL)
         *published = n;
     return st;

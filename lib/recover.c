@@ -73,7 +73,7 @@ static void release_ref(const ib_view *v, uint32_t idx, uint32_t *reclaimed)
 static void release_held(const ib_view *v, const indexbus_participant *e, uint64_t head,
                          uint32_t *reclaimed)
 {
-    uint32_t held = ib_load_relaxed(&e->held_slot);
+    uint32_t held = ib_load_relaxed(&e->held_slot); /* once; release_ref checks it (LAYOUT.md 7) */
     if (held != 0 && head == ib_load_relaxed(&e->held_pos) + 1)
         release_ref(v, held - 1, reclaimed);
 }
@@ -111,6 +111,8 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
  * moved, the slot is parked already and may be in use again: leave it. */
 static void finish_parking_borrow(const ib_view *v, const indexbus_participant *e)
 {
+    /* each journal word and head read once, checked, then only the copies
+     * are used (LAYOUT.md 7) */
     uint32_t held = ib_load_relaxed(&e->held_slot);
     uint64_t head = ib_load_acquire(&v->spsc->head);
     if (held == 0 || held - 1 >= v->slot_count || head != ib_load_relaxed(&e->held_pos) ||
@@ -128,12 +130,13 @@ static void recover_events_consumer(const ib_view *v, const indexbus_participant
                                     indexbus_recover_report *rep)
 {
     settle_mpsc_head(v); /* whatever it was doing when it died */
-    if (ib_load_relaxed(&e->held_src) == IB_SRC_SPSC && v->recycle) {
+    uint32_t src = ib_load_relaxed(&e->held_src); /* read once (LAYOUT.md 7) */
+    if (src == IB_SRC_SPSC && v->recycle) {
         finish_parking_borrow(v, e);
         return;
     }
-    uint64_t head = ib_load_relaxed(&e->held_src) == IB_SRC_SPSC ? ib_load_acquire(&v->spsc->head)
-                                                        : ib_load_acquire(&v->mpsc->head);
+    uint64_t head = src == IB_SRC_SPSC ? ib_load_acquire(&v->spsc->head)
+                                       : ib_load_acquire(&v->mpsc->head);
     release_held(v, e, head, &rep->slots_reclaimed);
     /* its backlog stays queued for the next consumer */
 }
@@ -238,6 +241,8 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
             if (idx < v->slot_count)
                 refs[idx]++;
     }
+    /* the free list is built from our own refs[] and loop index, never
+     * from the next_free words we write (LAYOUT.md 7) */
     uint32_t first = INDEXBUS_SLOT_NIL, free_count = 0;
     for (uint32_t i = v->slot_count; i-- > 0;) {
         indexbus_slot_header *s = ib_slot(v, i);

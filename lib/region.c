@@ -88,12 +88,13 @@ static int open_name(const char *name, int flags, mode_t mode, int *fd)
 }
 
 static indexbus_region *region_new(const char *name, int fd, uint8_t *base, size_t len,
-                                   const ib_geometry *g)
+                                   const ib_geometry *g, const indexbus_region_header *hdr)
 {
     indexbus_region *r = calloc(1, sizeof(*r));
     if (r == NULL)
         return NULL;
     ib_view_init(&r->v, base, g);
+    r->hdr = *hdr;
     r->fd = fd;
     r->probe_fd = -1;
     r->map_len = len;
@@ -133,9 +134,10 @@ INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32
     return INDEXBUS_OK;
 }
 
-static void region_init(uint8_t *base, const ib_geometry *g)
+/* Lay out a fresh region; *h gets the header, built here and copied in, so
+ * that the caller keeps what it wrote rather than reading it back. */
+static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_header *h)
 {
-    indexbus_region_header *h = (indexbus_region_header *)base;
     ib_view v;
     ib_view_init(&v, base, g);
     /* the file is fresh (all zero): only non-zero state needs writing */
@@ -145,6 +147,7 @@ static void region_init(uint8_t *base, const ib_geometry *g)
     for (uint32_t i = 0; i < g->queue_capacity; i++)
         v.mpsc_cells[i].seq = i;
 
+    memset(h, 0, sizeof(*h));
     h->magic = INDEXBUS_MAGIC;
     h->layout_major = INDEXBUS_LAYOUT_MAJOR;
     h->layout_minor = INDEXBUS_LAYOUT_MINOR;
@@ -164,8 +167,11 @@ static void region_init(uint8_t *base, const ib_geometry *g)
     h->creator_pid = (uint32_t)getpid();
     h->creation_time_ns = ib_now_realtime_ns();
     memcpy(h->sections, g->sections, sizeof(h->sections));
+    indexbus_region_header *shared = (indexbus_region_header *)base;
+    memcpy(shared, h, sizeof(*h)); /* ready is still 0 in both */
     /* written last; pairs with the acquire load of ready in wait_ready */
-    ib_store_release(&h->ready, INDEXBUS_READY_VALUE);
+    ib_store_release(&shared->ready, INDEXBUS_READY_VALUE);
+    h->ready = INDEXBUS_READY_VALUE;
 }
 
 INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_config *cfg,
@@ -204,8 +210,9 @@ INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_
                 MAP_SHARED | (cfg->flags & INDEXBUS_CREATE_PREFAULT ? MAP_POPULATE : 0), fd, 0);
     if (base == MAP_FAILED)
         goto fail_errno;
-    region_init(base, &g);
-    *out = region_new(name, fd, base, file_size, &g);
+    indexbus_region_header hdr;
+    region_init(base, &g, &hdr);
+    *out = region_new(name, fd, base, file_size, &g, &hdr);
     if (*out == NULL) {
         st = INDEXBUS_NO_MEMORY;
         goto fail;
@@ -294,7 +301,7 @@ INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_conf
         close(fd);
         return st;
     }
-    *out = region_new(name, fd, base, len, &g);
+    *out = region_new(name, fd, base, len, &g, &hdr);
     if (*out == NULL) {
         munmap(base, len);
         close(fd);
@@ -327,7 +334,7 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
     if (region == NULL || info == NULL || info->size < sizeof(*info))
         return INDEXBUS_INVALID_ARGUMENT;
     const ib_view *v = &region->v;
-    const indexbus_region_header *h = v->hdr;
+    const indexbus_region_header *h = &region->hdr; /* our copy, not the shared one */
     const indexbus_participants_ctl *pc = &v->parts->ctl;
     memset(info, 0, sizeof(*info));
     info->size = sizeof(*info);

@@ -4,6 +4,13 @@
  * slot pool (tagged Treiber stack), plus slot refcounts and the wake
  * handshake. Everything read from the region is validated before use: a
  * bad value gives INDEXBUS_CORRUPT, never an out-of-bounds access.
+ *
+ * The rule (LAYOUT.md 7): another process may rewrite any of these words
+ * at any moment, even between two of our reads. A word that decides where
+ * we write, how much we copy or how far we loop is read once into a local,
+ * checked, and only the local is used; and a word we wrote ourselves is
+ * never read back to index with (keep a private copy). Geometry (slot
+ * count, masks, section bases) comes from the validated ib_view only.
  */
 #ifndef IB_RING_H
 #define IB_RING_H
@@ -62,11 +69,13 @@ static inline int64_t ib_spsc_space(ib_spsc *q)
 {
     uint64_t cap = (uint64_t)q->mask + 1;
     if (q->pos - q->cached >= cap) {
-        /* pairs with the release store of head in ib_spsc_advance: the
-         * reader is done with every cell before head */
-        q->cached = ib_load_acquire(&q->ctl->head);
-        if (q->pos - q->cached > cap)
+        /* pairs with the release store of head in ib_spsc_commit: the
+         * reader is done with every cell before head. Read once, checked
+         * before it is kept (LAYOUT.md 7). */
+        uint64_t h = ib_load_acquire(&q->ctl->head);
+        if (q->pos - h > cap)
             return -INDEXBUS_CORRUPT;
+        q->cached = h;
     }
     return (int64_t)(cap - (q->pos - q->cached));
 }
@@ -92,7 +101,8 @@ static inline void ib_spsc_publish(ib_spsc *q)
 static inline int ib_spsc_peek(ib_spsc *q, uint32_t *idx)
 {
     if (q->pos == q->cached) {
-        /* pairs with the release store of tail in ib_spsc_publish */
+        /* pairs with the release store of tail in ib_spsc_publish; read
+         * once and checked before it is kept (LAYOUT.md 7) */
         uint64_t t = ib_load_acquire(&q->ctl->tail);
         if (t - q->pos > (uint64_t)q->mask + 1)
             return INDEXBUS_CORRUPT;
@@ -100,7 +110,7 @@ static inline int ib_spsc_peek(ib_spsc *q, uint32_t *idx)
         if (t == q->pos)
             return INDEXBUS_EMPTY;
     }
-    *idx = ib_load_relaxed(&q->cells[q->pos & q->mask]);
+    *idx = ib_load_relaxed(&q->cells[q->pos & q->mask]); /* the caller checks it */
     return INDEXBUS_OK;
 }
 
@@ -160,7 +170,7 @@ static inline uint32_t ib_spsc_unpark(const ib_view *v, const ib_spsc *q)
     uint64_t cap = (uint64_t)q->mask + 1;
     if (q->pos < cap)
         return INDEXBUS_SLOT_NIL; /* first lap: the cell was never written */
-    uint32_t idx = ib_load_relaxed(&q->cells[q->pos & q->mask]);
+    uint32_t idx = ib_load_relaxed(&q->cells[q->pos & q->mask]); /* once (LAYOUT.md 7) */
     if (idx >= v->slot_count || !ib_slot_parked_at(v, idx, (uint32_t)(q->pos - cap)))
         return INDEXBUS_SLOT_NIL;
     return idx;
@@ -272,11 +282,13 @@ static inline int ib_pool_alloc(const ib_view *v, uint32_t *out)
     /* pairs with the release CAS in ib_pool_free_chain: next_free is visible */
     uint64_t old = ib_load_acquire(&v->pool->free_head);
     for (;;) {
-        uint32_t idx = (uint32_t)old;
+        uint32_t idx = (uint32_t)old; /* checked before use (LAYOUT.md 7) */
         if (idx == INDEXBUS_SLOT_NIL)
             return INDEXBUS_FULL;
         if (idx >= v->slot_count)
             return INDEXBUS_CORRUPT;
+        /* not checked here: it only becomes free_head, and the next alloc
+         * checks it as idx */
         uint32_t next = ib_load_relaxed(&ib_slot(v, idx)->next_free);
         uint64_t neu = (((old >> 32) + 1) << 32) | next;
         if (ib_cas_acq_rel(&v->pool->free_head, &old, neu)) {
@@ -317,7 +329,8 @@ static inline uint32_t ib_count_free_slots(const ib_view *v)
 static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
 {
     uint32_t *rc = &ib_slot(v, idx)->refcount;
-    /* pairs with the acq_rel fetch_sub of the other holders below */
+    /* pairs with the acq_rel fetch_sub of the other holders below; read
+     * once and checked (LAYOUT.md 7) */
     uint32_t n = ib_load_acquire(rc);
     if (n == 1)
         return 1; /* sole holder: no RMW needed */

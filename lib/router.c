@@ -140,7 +140,7 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
         return st;
     if (source == INDEXBUS_SOURCE_ANY)
         r->turn = src ^ 1;
-    if (idx >= v->slot_count) {
+    if (idx >= v->slot_count) { /* idx: read once by the peek (LAYOUT.md 7) */
         advance_src(r, src); /* unusable entry: skip it, say so */
         return INDEXBUS_CORRUPT;
     }
@@ -162,6 +162,7 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     }
     uint64_t targets = room;
     if (mode == INDEXBUS_MODE_WORK_QUEUE && room) {
+        /* reduced before use (LAYOUT.md 7) */
         uint32_t start = ib_load_relaxed(&v->router->rr_next) % v->consumer_count;
         uint64_t rot = (room >> start) | (start ? room << (64 - start) : 0);
         uint32_t pick = (start + (uint32_t)__builtin_ctzll(rot)) % 64;

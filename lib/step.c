@@ -121,6 +121,7 @@ int ib_step_finish(ib_view *v)
     uint32_t slot = ib_load_acquire(&rs->step_slot);
     if (v->kind != INDEXBUS_KIND_FANOUT || slot == 0)
         return INDEXBUS_OK;
+    /* the journal is read once into s and checked; only s is used (LAYOUT.md 7) */
     ib_step s = {
         .slot = slot - 1,
         .src = ib_load_relaxed(&rs->step_source),
