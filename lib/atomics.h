@@ -3,7 +3,10 @@
  * memory. Nothing else in lib/ touches shared memory atomically except
  * through these, so the memory-ordering contract lives in one place.
  *
- * Call sites say which release each acquire pairs with.
+ * Call sites say which operation each acquire, release, acq_rel and
+ * seq_cst site pairs with ("pairs with ..." or a row of LAYOUT.md 5.2);
+ * tools/check_ordering.py fails the build's checks on a site that does not.
+ * Process-local atomics (handle state shared by threads) use these too.
  */
 #ifndef IB_ATOMICS_H
 #define IB_ATOMICS_H
@@ -20,6 +23,8 @@
 #define ib_fetch_add_relaxed(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
 #define ib_fetch_add_acq_rel(p, v) __atomic_fetch_add((p), (v), __ATOMIC_ACQ_REL)
 #define ib_fetch_sub_acq_rel(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_ACQ_REL)
+#define ib_fetch_or_acq_rel(p, v) __atomic_fetch_or((p), (v), __ATOMIC_ACQ_REL)
+#define ib_fetch_and_acq_rel(p, v) __atomic_fetch_and((p), (v), __ATOMIC_ACQ_REL)
 #define ib_fetch_add_seq_cst(p, v) __atomic_fetch_add((p), (v), __ATOMIC_SEQ_CST)
 #define ib_fetch_sub_seq_cst(p, v) __atomic_fetch_sub((p), (v), __ATOMIC_SEQ_CST)
 
@@ -67,12 +72,12 @@ extern int ib_notify_registered; /* 1 once this process registered; reset in a f
 static inline void ib_notify_fence(void)
 {
 #if !defined(__SANITIZE_THREAD__)
-    if (__atomic_load_n(&ib_notify_registered, __ATOMIC_RELAXED) == 1) {
+    if (ib_load_relaxed(&ib_notify_registered) == 1) {
         __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the sleeper's membarrier does the rest */
         return;
     }
 #endif
-    ib_fence_seq_cst();
+    ib_fence_seq_cst(); /* pairs with the seq_cst add of waiters in ib_park */
 }
 
 /* Polite spin-wait hint. */

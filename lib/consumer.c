@@ -214,7 +214,8 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
         c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
     }
     /* routed to from the router's next step on; wait for it so that a
-     * message published after open returns reaches us */
+     * message published after open returns reaches us. Pairs with the
+     * router's acquire of consumer_epoch (refresh_present), via the bump. */
     ib_store_release(&v->parts->consumer_owner[index], c->part + 1);
     ib_await_router(region, ib_bump_consumer_epoch(v), 1);
     *out = c;

@@ -102,6 +102,7 @@ uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot);
 /* wake.c */
 void ib_wake_all(ib_view *v);
 int ib_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns);
-void ib_futex_wake(uint32_t *word);
+/* Bump w's sequence and wake its sleepers: the one way to end a park. */
+void ib_wake_kick(indexbus_wake_entry *w);
 
 #endif /* IB_INTERNAL_H */

@@ -48,17 +48,21 @@ static int byte_locked(indexbus_region *r, uint32_t slot, uint32_t byte)
 static int claim_mine(indexbus_region *r, uint32_t slot)
 {
     uint64_t bit = 1ull << (slot % 64);
-    return !(__atomic_fetch_or(&r->mine[slot / 64], bit, __ATOMIC_ACQ_REL) & bit);
+    /* process-local; pairs with the fetch_and in drop_mine (the thread that
+     * dropped the entry is done with it) */
+    return !(ib_fetch_or_acq_rel(&r->mine[slot / 64], bit) & bit);
 }
 
 static void drop_mine(indexbus_region *r, uint32_t slot)
 {
-    __atomic_fetch_and(&r->mine[slot / 64], ~(1ull << (slot % 64)), __ATOMIC_ACQ_REL);
+    /* process-local; pairs with the fetch_or in claim_mine */
+    ib_fetch_and_acq_rel(&r->mine[slot / 64], ~(1ull << (slot % 64)));
 }
 
 int ib_is_mine(indexbus_region *r, uint32_t slot)
 {
-    return (__atomic_load_n(&r->mine[slot / 64], __ATOMIC_ACQUIRE) >> (slot % 64)) & 1;
+    /* process-local; pairs with the fetch_or in claim_mine */
+    return (ib_load_acquire(&r->mine[slot / 64]) >> (slot % 64)) & 1;
 }
 
 static uint32_t *exclusive_owner(ib_view *v, uint32_t role, uint32_t index)
@@ -92,12 +96,15 @@ static void live_counts(ib_view *v, uint32_t role, uint32_t **live, uint32_t **e
  * epoch also sees the owner change made before it. */
 uint32_t ib_bump_consumer_epoch(ib_view *v)
 {
+    /* pairs with the acquire loads of consumer_epoch in refresh_present */
     return ib_fetch_add_acq_rel(&v->parts->ctl.consumer_epoch, 1) + 1;
 }
 
 /* A closing consumer stops being routed to but keeps its index. */
 uint32_t ib_consumer_leaving(ib_view *v, uint32_t index, uint32_t slot)
 {
+    /* pairs with the router's loads of consumer_owner after its acquire of
+     * consumer_epoch (refresh_present), through the bump below */
     ib_store_release(&v->parts->consumer_owner[index], (slot + 1) | INDEXBUS_OWNER_LEAVING);
     return ib_bump_consumer_epoch(v);
 }
@@ -113,6 +120,8 @@ static uint32_t take_entry(indexbus_region *r)
             continue;
         if (ib_lock_entry(r->fd, v, i, INDEXBUS_LOCK_LIVENESS, F_WRLCK)) {
             uint32_t expect = INDEXBUS_PARTICIPANT_FREE;
+            /* pairs with detach's and recovery's release store of FREE: the
+             * previous owner's clearing of the entry is visible */
             if (ib_cas_acq_rel(&e[i].state, &expect, INDEXBUS_PARTICIPANT_ACTIVE))
                 return i;
             ib_lock_entry(r->fd, v, i, INDEXBUS_LOCK_LIVENESS, F_UNLCK); /* a dead entry awaiting recovery */
@@ -124,6 +133,8 @@ static uint32_t take_entry(indexbus_region *r)
 
 static void release_entry(indexbus_region *r, uint32_t slot)
 {
+    /* pairs with the acquire CAS in take_entry and the acquire loads of
+     * state by probers (ib_participant_alive, recover_if_dead) */
     ib_store_release(&r->v.parts->entries[slot].state, INDEXBUS_PARTICIPANT_FREE);
     ib_lock_entry(r->fd, &r->v, slot, INDEXBUS_LOCK_LIVENESS, F_UNLCK);
     drop_mine(r, slot);
@@ -131,7 +142,7 @@ static void release_entry(indexbus_region *r, uint32_t slot)
 
 int ib_open_probe(indexbus_region *r)
 {
-    int fd = __atomic_load_n(&r->probe_fd, __ATOMIC_ACQUIRE);
+    int fd = ib_load_acquire(&r->probe_fd); /* process-local; pairs with the CAS below */
     if (fd >= 0)
         return fd;
     /* /proc/self/fd re-opens the same file as a new open file description */
@@ -141,8 +152,8 @@ int ib_open_probe(indexbus_region *r)
     if (fd < 0)
         return -1;
     int expect = -1;
-    if (!__atomic_compare_exchange_n(&r->probe_fd, &expect, fd, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
+    /* process-local; pairs with the acquire load above in another thread */
+    if (!ib_cas_acq_rel(&r->probe_fd, &expect, fd)) {
         close(fd);
         fd = expect;
     }
@@ -151,6 +162,7 @@ int ib_open_probe(indexbus_region *r)
 
 int ib_participant_alive(indexbus_region *r, uint32_t slot)
 {
+    /* pairs with the release CAS in take_entry and release_entry's store */
     if (ib_load_acquire(&r->v.parts->entries[slot].state) != INDEXBUS_PARTICIPANT_ACTIVE)
         return -1;
     if (ib_is_mine(r, slot))
@@ -172,11 +184,13 @@ static int refusal_being_recovered(indexbus_region *r, uint32_t role, uint32_t i
     ib_view *v = &r->v;
     uint32_t *owner = exclusive_owner(v, role, index);
     if (owner != NULL) {
+        /* pairs with the release in attach_once's CAS and detach's store (5.2) */
         uint32_t o = ib_load_acquire(owner) & ~INDEXBUS_OWNER_LEAVING;
         if (o != 0 && o <= INDEXBUS_MAX_PARTICIPANTS)
             return ib_being_recovered(r, o - 1);
     }
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        /* pairs with the release CAS in take_entry */
         if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE &&
             !ib_is_mine(r, i) && ib_being_recovered(r, i))
             return 1;
@@ -188,9 +202,11 @@ static int refusal_being_recovered(indexbus_region *r, uint32_t role, uint32_t i
 static int refusal_gone(ib_view *v, uint32_t role, uint32_t index)
 {
     uint32_t *owner = exclusive_owner(v, role, index);
+    /* pairs with detach's and recovery's release store of 0 */
     if (owner != NULL && ib_load_acquire(owner) != 0)
         return 0;
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        /* pairs with detach's and recovery's release store of FREE */
         if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_FREE)
             return 1;
     return 0;
@@ -238,6 +254,8 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
         /* a consumer arrives "leaving": owned, but not routed to until it
          * has cleared what a previous occupant left (consumer.c) */
         uint32_t mine = (slot + 1) | (role == INDEXBUS_ROLE_CONSUMER ? INDEXBUS_OWNER_LEAVING : 0);
+        /* pairs with the previous holder's release store of 0 (detach,
+         * recovery): its private positions and totals are visible (5.2) */
         if (!ib_cas_acq_rel(owner, &expect, mine)) {
             release_entry(r, slot);
             return INDEXBUS_BUSY;
@@ -248,11 +266,15 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
      * high (a missed DISCONNECTED), never too low (a false one) */
     uint32_t *live, *ever; /* consumers tell the router themselves (consumer.c) */
     live_counts(v, role, &live, &ever);
+    /* the increment pairs with the acquire loads of *_live in disconnect
+     * checks; ever's release pairs with their acquire of *_ever, which
+     * they read first, so a reader seeing ever = 1 sees the count (5.2) */
     ib_fetch_add_acq_rel(live, 1);
     ib_store_release(ever, 1);
     e[slot].index = index;
     e[slot].pid = (uint32_t)getpid();
     e[slot].attach_time_ns = ib_now_realtime_ns();
+    /* pairs with the recoverer's acquire load of role (recover_entry) */
     ib_store_release(&e[slot].role, role);
     *slot_out = slot;
     return INDEXBUS_OK;
@@ -266,14 +288,16 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
     uint32_t *owner = exclusive_owner(v, role, index);
     uint32_t *live, *ever;
     live_counts(v, role, &live, &ever);
-    if (owner != NULL)
+    if (owner != NULL) /* pairs with the next holder's acquire CAS in attach_once */
         ib_store_release(owner, 0);
     if (role == INDEXBUS_ROLE_CONSUMER)
         ib_bump_consumer_epoch(v);
-    /* unname the role before uncounting it (see attach_once) */
+    /* unname the role before uncounting it (see attach_once); pairs with
+     * the recoverer's acquire load of role */
     ib_store_release(&e->role, 0);
     /* release: everything this participant published happens-before a peer
-     * that reads the lower count with acquire (disconnect checks) */
+     * that reads the lower count with acquire (disconnect checks);
+     * pairs with those acquire loads of *_live */
     ib_fetch_sub_acq_rel(live, 1);
     /* clear the entry so a quiet region's bytes do not depend on who was
      * attached (golden images), then free it */
@@ -292,6 +316,7 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
  * its step, so nothing lands in a queue after we drain it). */
 static void recover_dead_router(indexbus_region *r)
 {
+    /* pairs with the router's acquire CAS in attach_once / release in detach */
     uint32_t owner = ib_load_acquire(&r->v.parts->ctl.router_owner);
     if (owner == 0 || owner > INDEXBUS_MAX_PARTICIPANTS || ib_participant_alive(r, owner - 1) != 0)
         return;
@@ -306,6 +331,7 @@ static void recover_dead_router(indexbus_region *r)
 void ib_await_router(indexbus_region *r, uint32_t epoch, int may_recover)
 {
     ib_view *v = &r->v;
+    /* pairs with the router's acq_rel increment / decrement of routers_live */
     if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
         return; /* a router that attaches later reads the owners itself */
     indexbus_wake_entry *rw = &v->wake[v->consumer_count];
@@ -317,10 +343,9 @@ void ib_await_router(indexbus_region *r, uint32_t epoch, int may_recover)
      * Only the router parks on this entry; recovery clears a dead one's.
      * Either way it is woken, so that it acks (consumer_stats' attached)
      * now rather than at the end of its park. */
-    ib_fence_seq_cst();
+    ib_fence_seq_cst(); /* pairs with the seq_cst add of waiters in ib_park */
     int parked = ib_load_relaxed(&rw->waiters) != 0;
-    ib_fetch_add_seq_cst(&rw->seq, 1); /* a router about to park wakes and acks */
-    ib_futex_wake(&rw->seq);
+    ib_wake_kick(rw); /* a router about to park wakes and acks */
     if (parked)
         return;
     uint64_t deadline = ib_now_monotonic_ns() + IB_LEAVE_WAIT_NS;

@@ -17,6 +17,7 @@ static pthread_mutex_t ib_recover_mutex = PTHREAD_MUTEX_INITIALIZER;
 static void dec_saturating(uint32_t *count)
 {
     uint32_t n = ib_load_relaxed(count);
+    /* as detach's sub.ar: pairs with the acquire loads of *_live (5.2) */
     while (n != 0 && !ib_cas_acq_rel(count, &n, n - 1))
         ;
 }
@@ -40,11 +41,13 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
  * head on a cell already marked free for the next lap: finish the move. */
 static void settle_mpsc_head(const ib_view *v)
 {
-    uint64_t h = ib_load_acquire(&v->mpsc->head);
+    uint64_t h = ib_load_acquire(&v->mpsc->head); /* pairs with ib_mpsc_advance's release */
+    /* pairs with the release store of seq in ib_mpsc_advance (or a
+     * producer's publishing CAS, for a refilled cell) */
     uint64_t seq = ib_load_acquire(&v->mpsc_cells[h & v->queue_mask].seq);
     /* freed for the next lap, and maybe already refilled or skipped there */
     if ((seq & ~INDEXBUS_MPSC_SKIP) - h >= v->queue_capacity)
-        ib_store_release(&v->mpsc->head, h + 1);
+        ib_store_release(&v->mpsc->head, h + 1); /* as ib_mpsc_advance: pairs with observers' acquire */
 }
 
 /* The cell a dead MPSC producer reserved but never filled would stall the
@@ -55,9 +58,11 @@ static uint32_t skip_reservation(const ib_view *v, uint64_t reserve)
     if (reserve == 0)
         return 0;
     uint64_t pos = reserve - 1;
+    /* no data to pair with (LAYOUT.md 5.2: tail is a reservation only) */
     if ((int64_t)(ib_load_acquire(&v->mpsc->tail) - pos) <= 0)
         return 0; /* never reserved */
     uint64_t expect = pos;
+    /* pairs with the reader's acquire load of seq in ib_mpsc_peek (5.2) */
     return ib_cas_acq_rel(&v->mpsc_cells[pos & v->queue_mask].seq, &expect,
                           (pos + 1) | INDEXBUS_MPSC_SKIP);
 }
@@ -89,7 +94,8 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
 {
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
-    /* stop routing to it, as a closing consumer would */
+    /* stop routing to it, as a closing consumer would; pairs with the
+     * router's loads of consumer_owner after its acquire of consumer_epoch */
     ib_store_release(&v->parts->consumer_owner[index], (slot + 1) | INDEXBUS_OWNER_LEAVING);
     uint32_t epoch = ib_bump_consumer_epoch(v);
     if (!(flags & IB_RECOVER_BY_ROUTER)) /* a router between steps has nothing in flight */
@@ -114,8 +120,9 @@ static void finish_parking_borrow(const ib_view *v, const indexbus_participant *
     /* each journal word and head read once, checked, then only the copies
      * are used (LAYOUT.md 7) */
     uint32_t held = ib_load_relaxed(&e->held_slot);
-    uint64_t head = ib_load_acquire(&v->spsc->head);
+    uint64_t head = ib_load_acquire(&v->spsc->head); /* pairs with ib_spsc_commit */
     if (held == 0 || held - 1 >= v->slot_count || head != ib_load_relaxed(&e->held_pos) ||
+        /* pairs with the release store of tail in ib_spsc_publish */
         ib_load_acquire(&v->spsc->tail) == head ||
         ib_load_relaxed(&v->spsc_cells[head & v->queue_mask]) != held - 1)
         return;
@@ -135,6 +142,7 @@ static void recover_events_consumer(const ib_view *v, const indexbus_participant
         finish_parking_borrow(v, e);
         return;
     }
+    /* pairs with the head releases in ib_spsc_commit / ib_mpsc_advance */
     uint64_t head = src == IB_SRC_SPSC ? ib_load_acquire(&v->spsc->head)
                                        : ib_load_acquire(&v->mpsc->head);
     release_held(v, e, head, &rep->slots_reclaimed);
@@ -165,9 +173,11 @@ static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
     uint32_t *words[2] = {&c->spsc_owner, &c->router_owner};
     for (int i = 0; i < 2; i++) {
         uint32_t cur = slot + 1;
+        /* as detach's store.rel(0): pairs with the next holder's acquire CAS */
         ib_cas_acq_rel(words[i], &cur, 0);
     }
     for (uint32_t i = 0; i < v->consumer_count; i++) {
+        /* pairs with attach's CAS and leave's release store */
         uint32_t cur = ib_load_acquire(&v->parts->consumer_owner[i]);
         if ((cur & ~INDEXBUS_OWNER_LEAVING) != slot + 1)
             continue;
@@ -175,6 +185,7 @@ static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
         if (v->kind == INDEXBUS_KIND_FANOUT)
             recover_fanout_consumer(r, slot, i, flags, rep);
         ib_store_relaxed(&v->wake[i].waiters, 0); /* only its consumer parks there */
+        /* as detach's store.rel(0): pairs with the next holder's acquire CAS */
         ib_store_release(&v->parts->consumer_owner[i], 0);
         ib_bump_consumer_epoch(v);
     }
@@ -187,11 +198,12 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
 {
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
-    uint32_t role = ib_load_acquire(&e->role);
+    uint32_t role = ib_load_acquire(&e->role); /* pairs with attach_once's release of role */
     /* producers: what they claimed, and a reservation they never filled */
     rep->slots_reclaimed += reclaim_owned(v, slot + 1);
     rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
-    /* a dead router's half-made step, while the role is still its own */
+    /* a dead router's half-made step, while the role is still its own;
+     * pairs with the router's acquire CAS of router_owner in attach_once */
     if (v->kind == INDEXBUS_KIND_FANOUT && ib_load_acquire(&v->parts->ctl.router_owner) == slot + 1) {
         ib_step_finish(v);
         /* killed parked: its waiter count would read as "parked" for ever */
@@ -207,6 +219,7 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     if (live != NULL)
         dec_saturating(live);
     memset((uint8_t *)e + 4, 0, sizeof(*e) - 4); /* all but state */
+    /* pairs with the acquire CAS in take_entry: the cleared entry is seen */
     ib_store_release(&e->state, INDEXBUS_PARTICIPANT_FREE);
     rep->dead++;
 }
@@ -225,8 +238,9 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
         if (idx < v->slot_count)
             refs[idx]++;
     settle_mpsc_head(v);
-    uint64_t pos = ib_load_acquire(&v->mpsc->head);
+    uint64_t pos = ib_load_acquire(&v->mpsc->head); /* pairs with ib_mpsc_advance's release */
     for (uint32_t n = 0; n < v->queue_capacity; n++, pos++) {
+        /* pairs with the producer's release CAS of seq in ib_mpsc_push */
         uint64_t seq = ib_load_acquire(&v->mpsc_cells[pos & v->queue_mask].seq);
         if (seq != pos + 1 && seq != ((pos + 1) | INDEXBUS_MPSC_SKIP))
             break;
@@ -255,6 +269,7 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
         }
     }
     uint64_t old = ib_load_relaxed(&v->pool->free_head);
+    /* publishes the rebuilt list; pairs with the acquire in ib_pool_alloc */
     ib_store_release(&v->pool->free_head, (((old >> 32) + 1) << 32) | first);
     if (free_count > before)
         rep->slots_reclaimed += free_count - before;
@@ -278,6 +293,7 @@ static int sweep_quiet(indexbus_region *r, indexbus_recover_report *rep)
         return INDEXBUS_BUSY; /* someone is attached (or attaching) */
     int st = INDEXBUS_OK;
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        /* pairs with the release CAS in take_entry */
         if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
             st = INDEXBUS_BUSY;
     if (st == INDEXBUS_OK)
@@ -292,6 +308,7 @@ static int recover_if_dead(indexbus_region *r, uint32_t i, int *probe, uint32_t 
                            indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
+    /* pairs with the release CAS in take_entry */
     if (ib_load_acquire(&v->parts->entries[i].state) != INDEXBUS_PARTICIPANT_ACTIVE)
         return 0;
     if (ib_is_mine(r, i))
@@ -303,6 +320,7 @@ static int recover_if_dead(indexbus_region *r, uint32_t i, int *probe, uint32_t 
         return 1; /* another process is recovering it */
     int alive = !ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_LIVENESS, F_WRLCK);
     if (!alive) {
+        /* again, now that we hold the lock (5.2): pairs with release_entry */
         if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
             recover_entry(r, i, flags, rep);
         ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_LIVENESS, F_UNLCK);
@@ -318,6 +336,7 @@ int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep)
     pthread_mutex_lock(&ib_recover_mutex);
     /* the router first: its last step completes before any dead
      * consumer's queue is drained, so nothing lands in a drained queue */
+    /* pairs with the router's acquire CAS of router_owner in attach_once */
     uint32_t first = ib_load_acquire(&v->parts->ctl.router_owner) - 1;
     for (uint32_t n = 0; n <= INDEXBUS_MAX_PARTICIPANTS; n++) {
         uint32_t i = n == 0 ? first : n - 1;
@@ -387,6 +406,7 @@ INDEXBUS_API int indexbus_region_gc(const char *name)
     st = indexbus_region_recover(r, 0, &rep);
     int busy = 0;
     for (uint32_t i = 0; st == INDEXBUS_OK && i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        /* pairs with the release CAS in take_entry */
         busy |= ib_load_acquire(&r->v.parts->entries[i].state) != INDEXBUS_PARTICIPANT_FREE;
     indexbus_region_close(r);
     if (st != INDEXBUS_OK)

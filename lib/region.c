@@ -107,6 +107,8 @@ void ib_region_ref(indexbus_region *r) { ib_fetch_add_relaxed(&r->refs, 1); }
 
 void ib_region_unref(indexbus_region *r)
 {
+    /* process-local; pairs with the other handles' decrements: the last one
+     * sees every use of the mapping done */
     if (ib_fetch_sub_acq_rel(&r->refs, 1) != 1)
         return;
     munmap(r->v.base, r->map_len);
@@ -369,12 +371,16 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
  * now reaches it. */
 static int consumer_routed_to(const ib_view *v, uint32_t i)
 {
+    /* pairs with consumer_open's release store of consumer_owner */
     uint32_t owner = ib_load_acquire(&v->parts->consumer_owner[i]);
     if (owner == 0 || (owner & INDEXBUS_OWNER_LEAVING))
         return 0;
+    /* pairs with the router's acq_rel increment of routers_live */
     if (v->kind != INDEXBUS_KIND_FANOUT || ib_load_acquire(&v->parts->ctl.routers_live) == 0)
         return 1;
+    /* pairs with ib_bump_consumer_epoch's acq_rel increment */
     uint32_t epoch = ib_load_acquire(&v->parts->ctl.consumer_epoch);
+    /* pairs with the router's release store of seen_epoch in refresh_present */
     return (int32_t)(ib_load_acquire(&v->router->seen_epoch) - epoch) >= 0;
 }
 

@@ -132,6 +132,7 @@ static inline void ib_spsc_advance(ib_spsc *q)
 /* Messages waiting, as any observer sees them (clamped for hostile values). */
 static inline uint64_t ib_spsc_depth(const indexbus_spsc_ctl *ctl, uint32_t cap)
 {
+    /* pairs with the releases in ib_spsc_commit (head) and ib_spsc_publish (tail) */
     uint64_t h = ib_load_acquire(&ctl->head), t = ib_load_acquire(&ctl->tail);
     return t - h > cap ? cap : t - h;
 }
@@ -182,6 +183,7 @@ static inline uint32_t ib_count_parked(const ib_view *v)
 {
     if (!v->recycle)
         return 0;
+    /* pairs with the release store of head in ib_spsc_commit */
     uint32_t n = 0, head = (uint32_t)ib_load_acquire(&v->spsc->head);
     for (uint32_t i = 0; i < v->slot_count; i++) {
         uint32_t pos = ib_load_relaxed(&ib_slot(v, i)->next_free);
@@ -271,6 +273,7 @@ static inline int ib_mpsc_peek(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *
 
 static inline uint64_t ib_mpsc_depth(const indexbus_mpsc_ctl *ctl, uint32_t cap)
 {
+    /* head pairs with ib_mpsc_advance's release; tail carries no data (5.2) */
     uint64_t h = ib_load_acquire(&ctl->head), t = ib_load_acquire(&ctl->tail);
     return t - h > cap ? cap : t - h;
 }
@@ -291,6 +294,7 @@ static inline int ib_pool_alloc(const ib_view *v, uint32_t *out)
          * checks it as idx */
         uint32_t next = ib_load_relaxed(&ib_slot(v, idx)->next_free);
         uint64_t neu = (((old >> 32) + 1) << 32) | next;
+        /* pairs with the release half of the CAS in ib_pool_free_chain */
         if (ib_cas_acq_rel(&v->pool->free_head, &old, neu)) {
             *out = idx;
             return INDEXBUS_OK;
@@ -315,6 +319,7 @@ static inline void ib_pool_free(const ib_view *v, uint32_t idx) { ib_pool_free_c
 /* Free slots: the pool's list plus parked cells (snapshot; exact when quiet). */
 static inline uint32_t ib_count_free_slots(const ib_view *v)
 {
+    /* pairs with the release CAS in ib_pool_free_chain */
     uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
     while (idx < v->slot_count && n < v->slot_count) {
         n++;
@@ -336,6 +341,7 @@ static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
         return 1; /* sole holder: no RMW needed */
     if (n == 0 || n > v->consumer_count)
         return -1;
+    /* pairs with the other holders' acq_rel fetch_sub and the acquire above */
     return ib_fetch_sub_acq_rel(rc, 1) == 1;
 }
 
@@ -354,10 +360,8 @@ static inline int ib_slot_release(const ib_view *v, uint32_t idx)
 /* Wake w's sleepers if any; the caller has already issued the fence. */
 static inline void ib_wake_if_waiting(indexbus_wake_entry *w)
 {
-    if (ib_load_relaxed(&w->waiters) != 0) {
-        ib_fetch_add_seq_cst(&w->seq, 1);
-        ib_futex_wake(&w->seq);
-    }
+    if (ib_load_relaxed(&w->waiters) != 0)
+        ib_wake_kick(w);
 }
 
 static inline void ib_wake_notify(indexbus_wake_entry *w)

@@ -123,7 +123,7 @@ static void refresh_present(indexbus_router *r)
     }
     r->present = mask;
     r->epoch = e;
-    ib_store_release(&v->router->seen_epoch, e); /* pairs with leave_routing */
+    ib_store_release(&v->router->seen_epoch, e); /* pairs with ib_await_router's acquire of seen_epoch */
 }
 
 static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t eligible,
@@ -188,7 +188,9 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     ib_step_effects(v, &step, r->out, 0);
     advance_src(r, src);
     ib_step_end(v);
-    ib_notify_fence(); /* one store-load barrier for every target (see ib_wake_notify) */
+    /* one store-load barrier for every target (see ib_wake_notify);
+     * pairs with the seq_cst add of waiters in ib_park */
+    ib_notify_fence();
     for (uint64_t m = targets; m; m &= m - 1)
         ib_wake_if_waiting(&v->wake[__builtin_ctzll(m)]);
     if (res != NULL) {
@@ -244,6 +246,8 @@ INDEXBUS_API int indexbus_route_once_credit(indexbus_router *r, uint32_t source,
 static int sources_busy(void *ctx)
 {
     indexbus_router *r = ctx;
+    /* stop: pairs with the seq_cst store in indexbus_router_stop; epoch:
+     * with ib_bump_consumer_epoch's acq_rel increment */
     return ib_spsc_depth(r->v->spsc, r->v->queue_capacity) ||
            ib_mpsc_depth(r->v->mpsc, r->v->queue_capacity) || ib_load_acquire(&r->stop) ||
            ib_load_acquire(&r->v->parts->ctl.consumer_epoch) != r->epoch;
@@ -255,6 +259,8 @@ static int sources_busy(void *ctx)
 static int stop_or_consumers_changed(void *ctx)
 {
     indexbus_router *r = ctx;
+    /* stop: pairs with the seq_cst store in indexbus_router_stop; epoch:
+     * with ib_bump_consumer_epoch's acq_rel increment */
     return ib_load_acquire(&r->stop) ||
            ib_load_acquire(&r->v->parts->ctl.consumer_epoch) != r->epoch;
 }
@@ -284,7 +290,8 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
     int st = INDEXBUS_OK;
     cfg->routed = 0;
     /* seq_cst with the loads of stop below and the stop/running pair in
-     * indexbus_router_stop: either we see the stop or the stopper sees us */
+     * indexbus_router_stop: either we see the stop or the stopper sees us;
+     * pairs with the seq_cst load of running in indexbus_router_stop */
     ib_store_seq_cst(&r->running, 1);
     while (!ib_load_seq_cst(&r->stop)) { /* pairs with the store in indexbus_router_stop */
         st = route(r, source, mode, ~0ull, 0, 0, NULL);
@@ -320,7 +327,7 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
     }
     /* a stop consumed by this run, whatever ended it; a stop sent before
      * run started still ends that run at once */
-    ib_store_release(&r->running, 0);
+    ib_store_release(&r->running, 0); /* pairs with the load in indexbus_router_stop */
     ib_store_relaxed(&r->stop, 0);
     return st;
 }
@@ -332,9 +339,7 @@ INDEXBUS_API int indexbus_router_stop(indexbus_router *r)
     ib_store_seq_cst(&r->stop, 1); /* pairs with the loop's load in indexbus_router_run */
     /* only a run can be parked; leaving the region alone otherwise keeps a
      * quiet region's bytes independent of how a binding closes routers */
-    if (ib_load_seq_cst(&r->running)) {
-        ib_fetch_add_seq_cst(&r->v->wake[r->v->consumer_count].seq, 1);
-        ib_futex_wake(&r->v->wake[r->v->consumer_count].seq);
-    }
+    if (ib_load_seq_cst(&r->running)) /* pairs with the store of running in the run */
+        ib_wake_kick(&r->v->wake[r->v->consumer_count]);
     return INDEXBUS_OK;
 }

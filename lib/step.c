@@ -46,7 +46,9 @@ static void bump(ib_view *v, uint32_t phase, uint32_t i, uint64_t resume)
     if (made(resume, phase, i, old))
         return;
     ib_store_relaxed(&v->router->step_cursor, INDEXBUS_STEP_CURSOR(phase, i, old));
-    ib_store_release(w, old + 1); /* after the cursor store */
+    /* after the cursor store; pairs with the recoverer's acquire of step_slot
+     * then relaxed reads (5.2: step_cursor) */
+    ib_store_release(w, old + 1);
 }
 
 static void bump_each(ib_view *v, uint32_t phase, uint64_t mask, uint64_t resume)
@@ -95,7 +97,8 @@ void ib_step_effects(ib_view *v, const ib_step *s, ib_spsc *out, uint64_t resume
 
 void ib_step_end(ib_view *v)
 {
-    /* after the source advance: a recoverer seeing 0 finds the step whole */
+    /* after the source advance: a recoverer seeing 0 finds the step whole;
+     * pairs with the acquire load of step_slot in ib_step_finish */
     ib_store_release(&v->router->step_slot, 0);
 }
 
@@ -134,6 +137,7 @@ int ib_step_finish(ib_view *v)
     int st = INDEXBUS_CORRUPT;
     if (s.slot < v->slot_count && s.src <= IB_SRC_MPSC && !((s.targets | s.full | s.no_credit) & ~all)) {
         /* only the router moves head: it is at the message, or just past it */
+        /* pairs with the head releases in ib_spsc_commit / ib_mpsc_advance */
         uint64_t head = ib_load_acquire(s.src == IB_SRC_SPSC ? &v->spsc->head : &v->mpsc->head);
         if (head == s.pos) {
             ib_step_effects(v, &s, NULL, ib_load_relaxed(&rs->step_cursor));

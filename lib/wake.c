@@ -18,7 +18,7 @@ int ib_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
     return rc == 0 ? 0 : errno;
 }
 
-void ib_futex_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0); }
+static void ib_futex_wake(uint32_t *word) { syscall(SYS_futex, word, FUTEX_WAKE, INT_MAX, NULL, NULL, 0); }
 
 /* ---- asymmetric store-load barrier (atomics.h) ------------------------------ */
 
@@ -29,7 +29,7 @@ static pthread_once_t ib_membarrier_once = PTHREAD_ONCE_INIT;
 static long membarrier(int cmd) { return syscall(SYS_membarrier, cmd, 0, 0); }
 
 /* The kernel gives a forked child a fresh, unregistered mm. */
-static void notify_forked(void) { __atomic_store_n(&ib_notify_registered, 0, __ATOMIC_RELAXED); }
+static void notify_forked(void) { ib_store_relaxed(&ib_notify_registered, 0); }
 
 static void membarrier_probe(void)
 {
@@ -42,10 +42,10 @@ static void membarrier_probe(void)
 void ib_notify_register(void)
 {
     pthread_once(&ib_membarrier_once, membarrier_probe);
-    if (__atomic_load_n(&ib_notify_registered, __ATOMIC_RELAXED) != 0)
+    if (ib_load_relaxed(&ib_notify_registered) != 0)
         return;
     int ok = ib_membarrier_global && membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0;
-    __atomic_store_n(&ib_notify_registered, ok ? 1 : -1, __ATOMIC_RELAXED);
+    ib_store_relaxed(&ib_notify_registered, ok ? 1 : -1);
 }
 
 /* Sleeper side: every registered waker executes a full barrier now. */
@@ -64,18 +64,24 @@ void ib_park(indexbus_wake_entry *w, ib_ready_fn ready, void *ctx, uint64_t time
     ib_fence_seq_cst(); /* the RMW is a full barrier on x86/arm64; C11 wants the fence */
     park_barrier();
     /* read seq before re-checking: a publish after the check bumps seq and
-     * makes FUTEX_WAIT return at once */
+     * makes FUTEX_WAIT return at once; pairs with the bump in ib_wake_kick */
     uint32_t seq = ib_load_acquire(&w->seq);
     if (!ready(ctx))
         ib_futex_wait(&w->seq, seq, timeout_ns);
-    ib_fetch_sub_seq_cst(&w->waiters, 1);
+    ib_fetch_sub_seq_cst(&w->waiters, 1); /* pairs with the wakers' fence, as the add above */
+}
+
+void ib_wake_kick(indexbus_wake_entry *w)
+{
+    /* pairs with the sleeper's acquire load of seq in ib_park: a bump
+     * after that load makes its FUTEX_WAIT return at once */
+    ib_fetch_add_seq_cst(&w->seq, 1);
+    ib_futex_wake(&w->seq);
 }
 
 /* Wake every parked party, e.g. after a peer closed, so it re-checks state. */
 void ib_wake_all(ib_view *v)
 {
-    for (uint32_t i = 0; i <= v->consumer_count; i++) {
-        ib_fetch_add_seq_cst(&v->wake[i].seq, 1);
-        ib_futex_wake(&v->wake[i].seq);
-    }
+    for (uint32_t i = 0; i <= v->consumer_count; i++)
+        ib_wake_kick(&v->wake[i]);
 }
