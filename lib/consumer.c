@@ -187,15 +187,13 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     ib_view *v = &region->v;
     if (index >= v->consumer_count)
         return INDEXBUS_OUT_OF_RANGE;
-    indexbus_consumer *c = calloc(1, sizeof(*c));
+    uint32_t part;
+    int st;
+    indexbus_consumer *c =
+        ib_handle_attach(region, sizeof(*c), INDEXBUS_ROLE_CONSUMER, index, &part, &st);
     if (c == NULL)
-        return INDEXBUS_NO_MEMORY;
-    int st = ib_participant_attach(region, INDEXBUS_ROLE_CONSUMER, index, &c->part);
-    if (st != INDEXBUS_OK) {
-        free(c);
         return st;
-    }
-    ib_region_ref(region);
+    c->part = part;
     c->region = region;
     c->v = v;
     c->index = index;
@@ -203,9 +201,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     c->wake = &v->wake[index];
     c->entry = &v->parts->entries[c->part];
     if (v->kind == INDEXBUS_KIND_FANOUT) {
-        ib_spsc_attach_reader(
-            &c->q, (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride),
-            v->queue_capacity);
+        ib_spsc_attach_reader(&c->q, ib_consumer_queue(v, index), v->queue_capacity);
         drain(c); /* nothing new arrives: the router skips a leaving owner */
     } else {
         ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
@@ -232,25 +228,32 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
         ib_await_router(c->region, ib_consumer_leaving(c->v, c->index, c->part), 1);
         drain(c);
     }
-    ib_participant_detach(c->region, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
-    ib_region_unref(c->region);
-    free(c);
+    ib_handle_detach(c->region, c, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
     return INDEXBUS_OK;
 }
 
 /* ---- receive --------------------------------------------------------------------- */
+
+/* The message at the head, checked: its slot, queue and length. */
+static int next_message(indexbus_consumer *c, uint32_t *idx, uint32_t *src, uint32_t *n)
+{
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    int st = peek(c, idx, src);
+    if (st == INDEXBUS_EMPTY)
+        return empty_status(c);
+    if (st != INDEXBUS_OK)
+        return st;
+    return check_slot(c, *idx, *src, n);
+}
 
 INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len)
 {
     uint32_t idx, src, n;
     if (c == NULL || len == NULL || (buf == NULL && cap != 0))
         return INDEXBUS_INVALID_ARGUMENT;
-    if (c->borrowed != INDEXBUS_SLOT_NIL)
-        return INDEXBUS_BAD_STATE;
-    int st = peek(c, &idx, &src);
-    if (st == INDEXBUS_EMPTY)
-        return empty_status(c);
-    if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
+    int st = next_message(c, &idx, &src, &n);
+    if (st != INDEXBUS_OK)
         return st;
     *len = n;
     if (n > cap)
@@ -272,12 +275,8 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
     uint32_t idx, src, n;
     if (c == NULL || data == NULL || len == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (c->borrowed != INDEXBUS_SLOT_NIL)
-        return INDEXBUS_BAD_STATE;
-    int st = peek(c, &idx, &src);
-    if (st == INDEXBUS_EMPTY)
-        return empty_status(c);
-    if (st != INDEXBUS_OK || (st = check_slot(c, idx, src, &n)) != INDEXBUS_OK)
+    int st = next_message(c, &idx, &src, &n);
+    if (st != INDEXBUS_OK)
         return st;
     /* the slot reference, not the queue cell, keeps the data. A slot that
      * parks stays queued until recv_end; the journal says it is taken, and

@@ -81,6 +81,12 @@ uint64_t ib_now_monotonic_ns(void);
 /* participants.c: attach/detach in the participant table, liveness. */
 int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out);
 void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uint32_t index);
+/* A zeroed handle of `size` bytes attached as role/index, holding a region
+ * reference; *part gets its entry. NULL with *st set on failure. */
+void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index,
+                       uint32_t *part, int *st);
+/* Undo ib_handle_attach: detach entry `part`, drop the reference, free h. */
+void ib_handle_detach(indexbus_region *r, void *h, uint32_t part, uint32_t role, uint32_t index);
 /* 1 alive, 0 dead (ACTIVE but its lock is gone), -1 free, -2 cannot tell. */
 int ib_participant_alive(indexbus_region *r, uint32_t slot);
 /* Is somebody recovering entry `slot` right now? */

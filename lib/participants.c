@@ -1,6 +1,7 @@
 /* participants.c - register handles in the region's participant table and
  * keep the live counts that disconnect detection reads. */
 #include <fcntl.h>
+#include <stdlib.h>
 #include <sched.h>
 #include <stdio.h>
 #include <time.h>
@@ -278,6 +279,30 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
     ib_store_release(&e[slot].role, role);
     *slot_out = slot;
     return INDEXBUS_OK;
+}
+
+void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index,
+                       uint32_t *part, int *st)
+{
+    void *h = calloc(1, size);
+    if (h == NULL) {
+        *st = INDEXBUS_NO_MEMORY;
+        return NULL;
+    }
+    *st = ib_participant_attach(r, role, index, part);
+    if (*st != INDEXBUS_OK) {
+        free(h);
+        return NULL;
+    }
+    ib_region_ref(r);
+    return h;
+}
+
+void ib_handle_detach(indexbus_region *r, void *h, uint32_t part, uint32_t role, uint32_t index)
+{
+    ib_participant_detach(r, part, role, index);
+    ib_region_unref(r);
+    free(h);
 }
 
 /* role and index come from the caller's handle, not from shared memory */

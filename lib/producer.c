@@ -31,18 +31,16 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
     *out = NULL;
     if (region == NULL || (type != INDEXBUS_PRODUCER_SPSC && type != INDEXBUS_PRODUCER_MPSC))
         return INDEXBUS_INVALID_ARGUMENT;
-    indexbus_producer *p = calloc(1, sizeof(*p));
-    if (p == NULL)
-        return INDEXBUS_NO_MEMORY;
     ib_view *v = &region->v;
-    int st = ib_participant_attach(
-        region, type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER,
-        0, &p->part);
-    if (st != INDEXBUS_OK) {
-        free(p);
+    uint32_t part;
+    int st;
+    indexbus_producer *p = ib_handle_attach(
+        region, sizeof(*p),
+        type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER, 0,
+        &part, &st);
+    if (p == NULL)
         return st;
-    }
-    ib_region_ref(region);
+    p->part = part;
     p->region = region;
     p->v = v;
     p->type = type;
@@ -64,12 +62,10 @@ INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
         return INDEXBUS_OK;
     if (p->claimed != INDEXBUS_SLOT_NIL)
         indexbus_abort(p);
-    ib_participant_detach(p->region, p->part,
-                          p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
-                                                            : INDEXBUS_ROLE_MPSC_PRODUCER,
-                          0);
-    ib_region_unref(p->region);
-    free(p);
+    ib_handle_detach(p->region, p, p->part,
+                     p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
+                                                       : INDEXBUS_ROLE_MPSC_PRODUCER,
+                     0);
     return INDEXBUS_OK;
 }
 

@@ -83,11 +83,6 @@ static void release_held(const ib_view *v, const indexbus_participant *e, uint64
         release_ref(v, held - 1, reclaimed);
 }
 
-static indexbus_spsc_ctl *consumer_queue(const ib_view *v, uint32_t index)
-{
-    return (indexbus_spsc_ctl *)(v->consumer_queues + index * v->cq_stride);
-}
-
 /* The dead consumer owns `index` (its owner word says so). */
 static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t index,
                                     uint32_t flags, indexbus_recover_report *rep)
@@ -101,7 +96,7 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
     if (!(flags & IB_RECOVER_BY_ROUTER)) /* a router between steps has nothing in flight */
         ib_await_router(r, epoch, 0);
     ib_spsc q;
-    ib_spsc_attach_reader(&q, consumer_queue(v, index), v->queue_capacity);
+    ib_spsc_attach_reader(&q, ib_consumer_queue(v, index), v->queue_capacity);
     release_held(v, e, q.pos, &rep->slots_reclaimed);
     uint32_t idx;
     for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK; n++) {
@@ -249,7 +244,7 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
             refs[idx]++;
     }
     for (uint32_t c = 0; v->kind == INDEXBUS_KIND_FANOUT && c < v->consumer_count; c++) {
-        ib_spsc_attach_reader(&q, consumer_queue(v, c), v->queue_capacity);
+        ib_spsc_attach_reader(&q, ib_consumer_queue(v, c), v->queue_capacity);
         for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK;
              n++, q.pos++)
             if (idx < v->slot_count)

@@ -400,9 +400,7 @@ INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, u
     stats->dropped_full = ib_load_relaxed(&cc->dropped_full);
     stats->dropped_no_credit = ib_load_relaxed(&cc->dropped_no_credit);
     if (v->kind == INDEXBUS_KIND_FANOUT)
-        stats->depth = ib_spsc_depth(
-            (const indexbus_spsc_ctl *)(v->consumer_queues + consumer * v->cq_stride),
-            v->queue_capacity);
+        stats->depth = ib_spsc_depth(ib_consumer_queue(v, consumer), v->queue_capacity);
     else
         stats->depth = ib_spsc_depth(v->spsc, v->queue_capacity) +
                        ib_mpsc_depth(v->mpsc, v->queue_capacity);

@@ -34,6 +34,12 @@ static inline uint8_t *ib_slot_data(const ib_view *v, uint32_t idx)
     return (uint8_t *)ib_slot(v, idx) + INDEXBUS_SLOT_HEADER_BYTES;
 }
 
+/* Fanout consumer queue i (i < consumer_count): the section holds equal queues. */
+static inline indexbus_spsc_ctl *ib_consumer_queue(const ib_view *v, uint32_t i)
+{
+    return (indexbus_spsc_ctl *)(v->consumer_queues + (uint64_t)i * v->cq_stride);
+}
+
 /* ---- SPSC index queue -------------------------------------------------------
  * One writer, one reader; each keeps its own position and a cached copy of
  * the other's, so the shared line is read only when the cache runs out. */

@@ -34,15 +34,12 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     ib_view *v = &region->v;
     if (v->kind != INDEXBUS_KIND_FANOUT)
         return INDEXBUS_WRONG_KIND;
-    indexbus_router *r = calloc(1, sizeof(*r));
+    uint32_t part;
+    int st;
+    indexbus_router *r = ib_handle_attach(region, sizeof(*r), INDEXBUS_ROLE_ROUTER, 0, &part, &st);
     if (r == NULL)
-        return INDEXBUS_NO_MEMORY;
-    int st = ib_participant_attach(region, INDEXBUS_ROLE_ROUTER, 0, &r->part);
-    if (st != INDEXBUS_OK) {
-        free(r);
         return st;
-    }
-    ib_region_ref(region);
+    r->part = part;
     r->region = region;
     r->v = v;
     ib_spsc_attach_reader(&r->in, v->spsc, v->queue_capacity);
@@ -52,9 +49,7 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     r->epoch = ib_load_relaxed(&v->parts->ctl.consumer_epoch) - 1; /* force a first refresh */
     refresh_present(r);
     for (uint32_t i = 0; i < v->consumer_count; i++)
-        ib_spsc_attach_writer(&r->out[i],
-                              (indexbus_spsc_ctl *)(v->consumer_queues + i * v->cq_stride),
-                              v->queue_capacity);
+        ib_spsc_attach_writer(&r->out[i], ib_consumer_queue(v, i), v->queue_capacity);
     ib_notify_register();
     *out = r;
     return INDEXBUS_OK;
@@ -64,9 +59,7 @@ INDEXBUS_API int indexbus_router_close(indexbus_router *r)
 {
     if (r == NULL)
         return INDEXBUS_OK;
-    ib_participant_detach(r->region, r->part, INDEXBUS_ROLE_ROUTER, 0);
-    ib_region_unref(r->region);
-    free(r);
+    ib_handle_detach(r->region, r, r->part, INDEXBUS_ROLE_ROUTER, 0);
     return INDEXBUS_OK;
 }
 

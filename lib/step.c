@@ -80,8 +80,7 @@ void ib_step_effects(ib_view *v, const ib_step *s, ib_spsc *out, uint64_t resume
         uint32_t i = (uint32_t)__builtin_ctzll(m);
         ib_spsc tmp, *q = out != NULL ? &out[i] : &tmp;
         if (out == NULL) {
-            ib_spsc_attach_writer(&tmp, (indexbus_spsc_ctl *)(v->consumer_queues + i * v->cq_stride),
-                                  v->queue_capacity);
+            ib_spsc_attach_writer(&tmp, ib_consumer_queue(v, i), v->queue_capacity);
             /* the dead router saw room; no room now means a broken queue,
              * and the tail may still be the one at the cursor */
             if (ib_spsc_space(&tmp) <= 0 && !made(resume, INDEXBUS_STEP_PUSH, i, tmp.pos))
