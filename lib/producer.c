@@ -56,19 +56,6 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
     return INDEXBUS_OK;
 }
 
-INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
-{
-    if (p == NULL)
-        return INDEXBUS_OK;
-    if (p->claimed != INDEXBUS_SLOT_NIL)
-        indexbus_abort(p);
-    ib_handle_detach(p->region, p, p->part,
-                     p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
-                                                       : INDEXBUS_ROLE_MPSC_PRODUCER,
-                     0);
-    return INDEXBUS_OK;
-}
-
 /* Every consumer that ever attached has closed. */
 static int consumers_gone(const ib_view *v)
 {
@@ -238,4 +225,16 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
     if (published != NULL)
         *published = n;
     return st;
+}
+
+INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
+{
+    if (p == NULL)
+        return INDEXBUS_OK;
+    indexbus_abort(p); /* a claim still open goes back (BAD_STATE if none) */
+    ib_handle_detach(p->region, p, p->part,
+                     p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
+                                                       : INDEXBUS_ROLE_MPSC_PRODUCER,
+                     0);
+    return INDEXBUS_OK;
 }

@@ -149,25 +149,26 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
     for (uint32_t i = 0; i < g->queue_capacity; i++)
         v.mpsc_cells[i].seq = i;
 
-    memset(h, 0, sizeof(*h));
-    h->magic = INDEXBUS_MAGIC;
-    h->layout_major = INDEXBUS_LAYOUT_MAJOR;
-    h->layout_minor = INDEXBUS_LAYOUT_MINOR;
-    h->header_bytes = INDEXBUS_HEADER_BYTES;
-    h->region_kind = g->kind;
-    h->capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
-                      INDEXBUS_CAP_PARTICIPANTS |
-                      (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS) |
-                      (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0);
-    h->total_bytes = g->total_bytes;
-    h->slot_count = g->slot_count;
-    h->slot_data_size = g->slot_data_size;
-    h->slot_stride = g->slot_stride;
-    h->queue_capacity = g->queue_capacity;
-    h->consumer_count = g->consumer_count;
-    h->section_count = g->section_count;
-    h->creator_pid = (uint32_t)getpid();
-    h->creation_time_ns = ib_now_realtime_ns();
+    *h = (indexbus_region_header){
+        .magic = INDEXBUS_MAGIC,
+        .layout_major = INDEXBUS_LAYOUT_MAJOR,
+        .layout_minor = INDEXBUS_LAYOUT_MINOR,
+        .header_bytes = INDEXBUS_HEADER_BYTES,
+        .region_kind = g->kind,
+        .capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
+                        INDEXBUS_CAP_PARTICIPANTS |
+                        (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS) |
+                        (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0),
+        .total_bytes = g->total_bytes,
+        .slot_count = g->slot_count,
+        .slot_data_size = g->slot_data_size,
+        .slot_stride = g->slot_stride,
+        .queue_capacity = g->queue_capacity,
+        .consumer_count = g->consumer_count,
+        .section_count = g->section_count,
+        .creator_pid = (uint32_t)getpid(),
+        .creation_time_ns = ib_now_realtime_ns(),
+    };
     memcpy(h->sections, g->sections, sizeof(h->sections));
     indexbus_region_header *shared = (indexbus_region_header *)base;
     memcpy(shared, h, sizeof(*h)); /* ready is still 0 in both */
