@@ -1,5 +1,6 @@
 # ---- ABI gate (included by the top Makefile; see abi/README.md) ---------------
-#   make abi-check       compare $(B)'s library with abi/baseline/ (fails on any drift)
+#   make abi-check       compare $(B)'s library with abi/baseline/ (fails on any drift),
+#                        and abi/LAYOUT.md's struct tables with layout.h
 #   make abi-baseline    rewrite abi/baseline/ for a deliberate, reviewed change
 #   make check-abi-gate  prove the gate catches breaks, in a scratch copy of the tree
 .PHONY: abi-deps abi-check abi-baseline check-abi-gate
@@ -12,7 +13,7 @@ abi-deps:
 	    { echo "deps: installing abigail-tools" >&2; \
 	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq abigail-tools) >&2; }; then :; \
 	else echo "deps: missing abidw/abidiff; install the Debian package: abigail-tools" >&2; exit 1; fi
-	@sh tools/deps.sh nm readelf
+	@sh tools/deps.sh nm readelf python3
 
 abi-check: abi-deps lib
 	@CC="$(CC)" sh abi/abi.sh check $(B) $(SOLIB)

@@ -7,8 +7,11 @@
 #             checks; refuses changes that are never allowed in this soname /
 #             layout major unless ABI_BASELINE_FORCE=1.
 #
-# Run from the repository root (the Makefile does). Uses $CC, nm, abidw and
-# abidiff. Intermediate files go to BUILD_DIR/abi/.
+#   check also compares the struct tables of abi/LAYOUT.md with the layout dump
+#   of the headers (abi/layout_doc_check.py).
+#
+# Run from the repository root (the Makefile does). Uses $CC, nm, abidw,
+# abidiff and python3. Intermediate files go to BUILD_DIR/abi/.
 set -eu
 mode=${1:?usage: abi.sh check|baseline BUILD_DIR}
 B=${2:?usage: abi.sh check|baseline BUILD_DIR}
@@ -25,8 +28,8 @@ note() { echo "abi-check: $*"; }
 die() { echo "abi-check: $*" >&2; exit 2; }
 
 [ -f "$LIB" ] || die "$LIB not built (make lib B=$B)"
-for t in nm abidw abidiff; do
-    command -v $t >/dev/null 2>&1 || die "$t not found (Debian: binutils, abigail-tools; make abi-deps)"
+for t in nm abidw abidiff python3; do
+    command -v $t >/dev/null 2>&1 || die "$t not found (Debian: binutils, abigail-tools, python3; make abi-deps)"
 done
 readelf -S "$LIB" 2>/dev/null | grep -q '\.debug_info' ||
     die "$LIB has no debug info: the gate needs the default -g build"
@@ -215,6 +218,16 @@ if [ "$mode" = check ]; then
     else
         sed 's/^/    /' "$OUT/layout.diff" >&2
         fail "layout.h/indexbus.h layout or constants differ from $BASE/layout.txt (see diff above); the v1 region format and released constants are frozen; a deliberate additive change needs: make abi-baseline"
+    fi
+
+    # 4. the spec's struct tables (LAYOUT.md 2.1, 2.2, 4) vs the header as built
+    docrc=0
+    python3 abi/layout_doc_check.py abi/LAYOUT.md "$OUT/layout.txt" >"$OUT/layout_doc.txt" 2>&1 || docrc=$?
+    if [ $docrc -eq 0 ]; then
+        note "$(sed -n 's/^layout-doc: //p' "$OUT/layout_doc.txt" | tail -1)"
+    else
+        sed 's/^/    /' "$OUT/layout_doc.txt" >&2
+        fail "abi/LAYOUT.md's struct tables do not describe layout.h (see above; exit status $docrc): fix the tables (offset, size, type, field name, pads) to match layout.h"
     fi
 
     if [ $problems -ne 0 ]; then

@@ -172,5 +172,30 @@ if add_probe && edit abi/libindexbus.map 's/^\( *\)indexbus_recv_batch;$/&\n\1in
     result $ok "$d [abi-baseline]"
 else setup_failed "$d"; fi
 
+# (h) the spec: abi/LAYOUT.md's struct tables must describe layout.h. The
+# edits touch only the document, so one scratch tree and one library build
+# serve every sub-case: each starts from the pristine LAYOUT.md.
+new_case h
+doc_case() { # doc_case NAME DESCRIPTION PATTERN SED-SCRIPT
+    cp "$pristine/abi/LAYOUT.md" "$w/abi/LAYOUT.md"
+    log=$tmp/$1.log; : >"$log"
+    if edit abi/LAYOUT.md "$4"; then expect_fail "$2" "$3"; else setup_failed "$2"; fi
+}
+doc_case h1 "(h1) doc: WAKE table says waiters is at +12 (layout.h: +4) fails" \
+    "struct indexbus_wake_entry: field waiters: LAYOUT.md says offset +12, layout.h says +4" \
+    's/^| +4 | 4 | u32 (atomic) | `waiters` |/| +12 | 4 | u32 (atomic) | `waiters` |/'
+doc_case h2 "(h2) doc: ROUTER table renames seen_epoch to seen_epoc fails" \
+    "field seen_epoch of struct indexbus_router_section (+4, 4 bytes, uint32_t) is missing from the table" \
+    's/^\(| +4 | 4 | u32 (atomic) | `\)seen_epoch`/\1seen_epoc`/'
+doc_case h3 "(h3) doc: SPSC table swaps head and tail (tail documented at +0) fails" \
+    "struct indexbus_spsc_ctl: field tail: LAYOUT.md says offset +0, layout.h says +64" \
+    's/^| +0 | 8 | u64 (atomic) | `head` |/| +0 | 8 | u64 (atomic) | `tail` |/; s/^| +64 | 8 | u64 (atomic) | `tail` | next position to write/| +64 | 8 | u64 (atomic) | `head` | next position to write/'
+doc_case h4 "(h4) doc: ROUTER step-journal rows pasted into the SLOT_POOL table again fails" \
+    "field step_slot (+8, 4 bytes) is not a field of struct indexbus_pool_ctl" \
+    's/^| +0 | 8 | u64 (atomic) | `free_head` |.*/&\n| +8 | 4 | u32 (atomic) | `step_slot` | step journal |\n| +12 | 4 | u32 | `step_source` | 0 = SPSC, 1 = MPSC |\n\nThe journal fields other than `step_slot` keep the last values./'
+doc_case h5 "(h5) doc: the MPSC cell table (struct indexbus_mpsc_cell) deleted fails" \
+    "no table 2 (struct indexbus_mpsc_cell)" \
+    '/^Cell (16 bytes):/,/^Initial state: `seq`/{/^|/d}'
+
 echo "abi-gate: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

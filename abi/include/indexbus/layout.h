@@ -275,7 +275,7 @@ typedef struct indexbus_pool_ctl {
 typedef struct indexbus_slot_header {
     uint32_t len;       /* message length, <= slot_data_size */
     uint32_t refcount;  /* (atomic) consumer queues still holding the slot */
-    uint32_t owner;     /* participant index + 1 of the claimer, 0 = none */
+    uint32_t owner;     /* (atomic) participant index + 1 of the claimer, 0 = none */
     uint32_t next_free; /* (atomic) next slot in the free list, NIL = end */
 } indexbus_slot_header;
 #define INDEXBUS_SLOT_HEADER_BYTES 16u
