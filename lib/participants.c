@@ -271,7 +271,7 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
      * checks; ever's release pairs with their acquire of *_ever, which
      * they read first, so a reader seeing ever = 1 sees the count (5.2) */
     ib_fetch_add_acq_rel(live, 1);
-    ib_store_release(ever, 1);
+    ib_store_release(ever, 1); /* pairs with the disconnect checks' acquire of *_ever */
     e[slot].index = index;
     e[slot].pid = (uint32_t)getpid();
     e[slot].attach_time_ns = ib_now_realtime_ns();

@@ -113,7 +113,8 @@ static void advance_source(ib_view *v, const ib_step *s)
     /* release pairs with the acquire load of seq in ib_mpsc_push */
     ib_cas_acq_rel(&v->mpsc_cells[s->pos & v->queue_mask].seq, &expect,
                    s->pos + v->queue_capacity);
-    ib_store_release(&v->mpsc->head, s->pos + 1); /* as ib_mpsc_advance */
+    /* as ib_mpsc_advance: pairs with observers' acquire loads of head */
+    ib_store_release(&v->mpsc->head, s->pos + 1);
 }
 
 int ib_step_finish(ib_view *v)

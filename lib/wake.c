@@ -61,7 +61,9 @@ void ib_park(indexbus_wake_entry *w, ib_ready_fn ready, void *ctx, uint64_t time
     /* seq_cst RMW: pairs with ib_notify_fence in ib_wake_notify (a fence,
      * or for registered wakers the membarrier below) */
     ib_fetch_add_seq_cst(&w->waiters, 1);
-    ib_fence_seq_cst(); /* the RMW is a full barrier on x86/arm64; C11 wants the fence */
+    /* the RMW is a full barrier on x86/arm64; C11 wants the fence.
+     * Like the RMW, it pairs with the wakers' ib_notify_fence */
+    ib_fence_seq_cst();
     park_barrier();
     /* read seq before re-checking: a publish after the check bumps seq and
      * makes FUTEX_WAIT return at once; pairs with the bump in ib_wake_kick */

@@ -3,10 +3,10 @@
 
 A site is a call of an acquire, release, acq_rel or seq_cst helper from
 lib/atomics.h (or a raw __atomic_* call, which belongs in atomics.h). It is
-annotated when its own line, or the comment that ends just above it (at most
-four lines up, with only code of the same statement between), says
-"pairs with" or cites a row of LAYOUT.md 5.2 ("5.2"). Prints each
-unannotated site as FILE:LINE and exits 1 if there is any.
+annotated when its own line, or the comment right above it (only earlier
+lines of the same statement may stand between), says "pairs with" or cites
+a row of LAYOUT.md 5.2. Prints each unannotated site as FILE:LINE and exits
+1 if there is any.
 """
 import glob
 import re
@@ -18,6 +18,24 @@ SITE = re.compile(r"\bib_(load|store)_(acquire|release|seq_cst)\b|"
 NOTE = re.compile(r"pairs with|LAYOUT\.md 5\.2|\(5\.2\)", re.IGNORECASE)
 
 
+def is_comment(s):
+    return s.startswith(("/*", "*", "//")) or s.endswith("*/")
+
+
+def context(lines, i):
+    """Line i, the earlier lines of its statement, and the comment above."""
+    out = [lines[i]]
+    in_comment = False
+    for j in range(i - 1, max(-1, i - 12), -1):
+        s = lines[j].strip()
+        if is_comment(s):
+            in_comment = True
+        elif in_comment or not s or s.endswith((";", "{", "}")) or s.startswith("#"):
+            break  # the comment above has ended, or an earlier statement begins
+        out.append(lines[j])
+    return out
+
+
 def sites(path):
     lines = open(path, encoding="utf-8").read().split("\n")
     for i, line in enumerate(lines):
@@ -26,8 +44,7 @@ def sites(path):
             continue
         if path.endswith("atomics.h") and not code.lstrip().startswith(("ib_", "if", "return")):
             continue  # the helpers' own definitions
-        window = lines[max(0, i - 4):i + 1]
-        yield i + 1, line, any(NOTE.search(w) for w in window)
+        yield i + 1, line, any(NOTE.search(w) for w in context(lines, i))
 
 
 def main(argv):
