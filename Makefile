@@ -45,7 +45,7 @@ TEST_LIB := $(filter test/harness%.c,$(TEST_SRC))
 TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)))
 TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
 
-.PHONY: all lib cli tests deps check check-c check-install check-cli check-asan check-tsan \
+.PHONY: all lib cli tests deps check check-c check-ordering check-install check-cli check-asan check-tsan \
         check-clang check-bindings demo install uninstall clean distclean
 all: lib cli
 
@@ -94,6 +94,12 @@ deps:
 check-c: all tests
 	@B=$(B) IB_TSAN=$(IB_TSAN) sh test/run.sh $(TEST_BIN)
 
+# Every ordered atomic in lib/ names its pair; the fixture proves the check bites.
+check-ordering:
+	@python3 tools/check_ordering.py
+	@if python3 tools/check_ordering.py test/ordering/unannotated.c >/dev/null; then \
+	    echo "ordering: the check missed the fixture's unannotated site" >&2; exit 1; fi
+
 check-install: all
 	@sh test/install_check.sh $(B)
 
@@ -101,10 +107,12 @@ check-cli: all
 	@sh tools/cli_test.sh $(B)
 
 check: deps
+	$(MAKE) check-ordering
 	$(MAKE) check-c
 	$(MAKE) check-fuzz
 	$(MAKE) crash-repro
 	$(MAKE) check-crash
+	$(MAKE) check-rogue
 	$(MAKE) abi-check
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
@@ -140,6 +148,7 @@ check-clang:
 -include conformance/conformance.mk
 -include test/fuzz/fuzz.mk
 -include test/crash/crash.mk
+include test/rogue/rogue.mk
 -include tools/bench/bench.mk
 
 # ---- demo ------------------------------------------------------------------------

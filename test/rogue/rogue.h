@@ -1,0 +1,138 @@
+/*
+ * rogue.h - shared pieces of the live-rogue test (make check-rogue,
+ * make fuzz-live): PRNG, clock, the region geometry as the rogue and the
+ * driver read it from the header's section directory, the map of canary
+ * bytes (padding nobody may write), the strategy table, and the helper
+ * entry points. See test/rogue/README.md.
+ */
+#ifndef IB_ROGUE_H
+#define IB_ROGUE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <indexbus/indexbus.h>
+#include <indexbus/layout.h>
+
+/* ---- PRNG (splitmix64 seeding, xorshift64* stream) ----------------------- */
+
+static inline uint64_t rg_mix(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+typedef struct rg_rng {
+    uint64_t s;
+} rg_rng;
+
+static inline void rg_seed(rg_rng *r, uint64_t seed)
+{
+    r->s = rg_mix(seed) | 1;
+}
+
+static inline uint64_t rg_next(rg_rng *r)
+{
+    uint64_t x = r->s;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    r->s = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* uniform in [0, n); n > 0 */
+static inline uint64_t rg_below(rg_rng *r, uint64_t n)
+{
+    return n ? rg_next(r) % n : 0;
+}
+
+/* 1 with probability num/den */
+static inline int rg_chance(rg_rng *r, uint32_t num, uint32_t den)
+{
+    return rg_below(r, den) < num;
+}
+
+uint64_t rg_now_ns(void); /* CLOCK_MONOTONIC: the same clock in every process */
+void rg_sleep_ns(uint64_t ns);
+
+/* ---- geometry from the header ------------------------------------------- */
+
+#define RG_NSEC 9 /* section kinds 1..8 */
+
+typedef struct rg_geo {
+    uint32_t kind, slots, data, stride, queue, consumers, section_count;
+    uint64_t total;
+    uint64_t off[RG_NSEC], len[RG_NSEC]; /* by section kind; len 0 = absent */
+    uint64_t spsc_bytes;                 /* one SPSC index queue */
+} rg_geo;
+
+/* Read the geometry and section directory from a header (once, at start).
+ * 0 on success; else -1 and a reason in err. */
+int rg_geo_read(const uint8_t *base, uint64_t map_size, rg_geo *g, char *err, size_t errlen);
+
+/* Canary bytes: padding and reserved bytes of the layout that no
+ * participant ever writes (the rogue avoids them too). Any non-zero canary
+ * byte after a round is an out-of-bounds write by the library. One bit per
+ * byte of [0, total). */
+uint8_t *rg_canary_map(const rg_geo *g);
+static inline int rg_is_canary(const uint8_t *map, uint64_t off)
+{
+    return (map[off >> 3] >> (off & 7)) & 1;
+}
+/* Describe offset `off` ("SLOT_POOL+0x1234 (slot 3 pad)") into buf. */
+void rg_describe(const rg_geo *g, uint64_t off, char *buf, size_t len);
+
+/* Map a region (POSIX shm name) read-write or read-only. 0 on success. */
+int rg_map(const char *name, int writable, uint8_t **base, uint64_t *size);
+
+/* ---- strategies --------------------------------------------------------- */
+
+enum rg_strategy {
+    RG_RANDOM_BYTES,
+    RG_INDEX_BOUNDS,
+    RG_HUGE_LEN,
+    RG_QUEUE_WORDS,
+    RG_REFCOUNTS,
+    RG_HEADER,
+    RG_PARTICIPANTS,
+    RG_WAKE_COUNTERS,
+    RG_ROUTER_JOURNAL,
+    RG_POOL,
+    RG_SPSC_CELLS,
+    RG_MIXED,
+    RG_NSTRATEGIES
+};
+
+typedef struct rg_strategy_info {
+    const char *name;
+    const char *what;
+} rg_strategy_info;
+
+extern const rg_strategy_info rg_strategies[RG_NSTRATEGIES];
+int rg_strategy_by_name(const char *name); /* -1 if unknown */
+
+/* ---- helper processes (each one a fresh exec of this binary) ------------ */
+
+/* Geometry the driver created the region with: traffic sizes its buffers
+ * and checks the API's promises against these, never against the region. */
+typedef struct rg_args {
+    const char *role;
+    const char *region;
+    uint64_t until_ns; /* CLOCK_MONOTONIC deadline: end by then */
+    uint64_t seed;
+    uint32_t arg;      /* consumer index, producer id, router flavour, strategy */
+    uint32_t kind, slots, data, queue, consumers;
+} rg_args;
+
+int rg_traffic_main(const rg_args *a); /* roles prod-spsc, prod-mpsc, cons, router, observer, recover */
+int rg_rogue_main(const rg_args *a);   /* role rogue */
+
+/* exit code of a helper that saw the API break its own promises */
+#define RG_EXIT_CONTRACT 3
+/* exit code of a helper that could not set up (a test problem) */
+#define RG_EXIT_SETUP 4
+
+#endif /* IB_ROGUE_H */

@@ -1,0 +1,765 @@
+/*
+ * traffic.c - the traffic processes of the live-rogue test. Each one is a
+ * fresh exec of the test binary with a role:
+ *
+ *   prod-spsc / prod-mpsc  publish (copy), claim/commit/abort (zero copy),
+ *                          publish_batch (up to 32 x up to 1 KiB)
+ *   cons                   try_recv, recv_begin/recv_end, recv_batch,
+ *                          blocking recv and wait with short timeouts
+ *   router                 router_run in a thread stopped from the main
+ *                          thread (sometimes EXIT_ON_DISCONNECT), or
+ *                          route_once / _stats / _credit; broadcast and
+ *                          work-queue modes
+ *   observer               info, consumer_stats, participant, recover
+ *   recover                one indexbus_region_recover after a kill
+ *
+ * A region under attack may make any call fail: every status is fine and
+ * counted (per call, per status), the process retries or carries on, and
+ * ends by itself at its deadline with exit 0. What it does not accept are
+ * broken promises of the API that hold whatever the region contains (a
+ * status outside the enum, a length beyond the buffer or the slot size,
+ * ...): those exit RG_EXIT_CONTRACT. Payloads are checked only for
+ * statistics: the rogue may rewrite them.
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rogue.h"
+
+enum op {
+    OP_REGION_OPEN, OP_PRODUCER_OPEN, OP_CONSUMER_OPEN, OP_ROUTER_OPEN,
+    OP_PUBLISH, OP_PUBLISH_BATCH, OP_CLAIM, OP_COMMIT, OP_ABORT,
+    OP_TRY_RECV, OP_RECV_BEGIN, OP_RECV_END, OP_RECV_BATCH, OP_RECV, OP_WAIT,
+    OP_ROUTE_ONCE, OP_ROUTE_STATS, OP_ROUTE_CREDIT, OP_ROUTER_RUN, OP_ROUTER_STOP,
+    OP_INFO, OP_CONSUMER_STATS, OP_PARTICIPANT, OP_RECOVER, OP_CLOSE,
+    NOPS
+};
+
+static const char *op_names[NOPS] = {
+    "region_open", "producer_open", "consumer_open", "router_open",
+    "publish", "publish_batch", "claim", "commit", "abort",
+    "try_recv", "recv_begin", "recv_end", "recv_batch", "recv", "wait",
+    "route_once", "route_once_stats", "route_once_credit", "router_run", "router_stop",
+    "region_info", "consumer_stats", "participant", "region_recover", "close",
+};
+
+#define NST (INDEXBUS_STATUS_COUNT + 1) /* last column: not a status at all */
+
+static uint64_t hist[NOPS][NST];
+static const rg_args *A;
+static uint64_t pay_ok, pay_bad, pay_other, msgs_in, msgs_out;
+static uint32_t geo_mismatch; /* handle geometry differs from what was created */
+static uint32_t handle_data;  /* slot data size the current handle validated at open */
+static uint32_t len_limit;    /* no length the API returns may exceed this */
+
+static void dump_stats(void)
+{
+    for (int o = 0; o < NOPS; o++)
+        for (int s = 0; s < NST; s++) {
+            uint64_t n = __atomic_load_n(&hist[o][s], __ATOMIC_RELAXED);
+            if (n)
+                printf("@@h %s %s %llu\n", op_names[o],
+                       s < INDEXBUS_STATUS_COUNT ? indexbus_status_name(s) : "NOT_A_STATUS",
+                       (unsigned long long)n);
+        }
+    printf("@@t role=%s msgs_out=%llu msgs_in=%llu payload_ok=%llu payload_bad=%llu "
+           "payload_foreign=%llu geo_mismatch=%u\n",
+           A->role, (unsigned long long)msgs_out, (unsigned long long)msgs_in,
+           (unsigned long long)pay_ok, (unsigned long long)pay_bad,
+           (unsigned long long)pay_other, geo_mismatch);
+    fflush(stdout);
+}
+
+__attribute__((format(printf, 1, 2))) static void contract(const char *fmt, ...);
+static void contract(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "CONTRACT VIOLATION (%s): ", A->role);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    fflush(stderr);
+    dump_stats();
+    _exit(RG_EXIT_CONTRACT);
+}
+
+static int note(int op, int st)
+{
+    if (st < 0 || st >= INDEXBUS_STATUS_COUNT) {
+        __atomic_fetch_add(&hist[op][NST - 1], 1, __ATOMIC_RELAXED);
+        contract("%s returned %d, not a status", op_names[op], st);
+    }
+    __atomic_fetch_add(&hist[op][st], 1, __ATOMIC_RELAXED);
+    return st;
+}
+
+static int time_left(void) { return rg_now_ns() < A->until_ns; }
+
+static uint64_t left_ns(void)
+{
+    uint64_t now = rg_now_ns();
+    return now < A->until_ns ? A->until_ns - now : 0;
+}
+
+static uint64_t min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+static void backoff(rg_rng *rng)
+{
+    if (rg_chance(rng, 1, 2))
+        sched_yield();
+    else
+        rg_sleep_ns(20000 + rg_below(rng, 200000));
+}
+
+/* ---- payloads ---------------------------------------------------------------- */
+
+#define MSG_MAGIC 0x5247534du /* "MSGR" */
+typedef struct msg_hdr {
+    uint32_t magic, producer;
+    uint64_t seq;
+    uint32_t len, sum;
+} msg_hdr;
+
+static uint32_t fnv(const uint8_t *p, size_t n)
+{
+    uint32_t h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 16777619u;
+    return h;
+}
+
+static void fill_msg(uint8_t *buf, size_t len, uint32_t producer, uint64_t seq)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (uint8_t)(seq * 131 + i * 7 + producer);
+    if (len >= sizeof(msg_hdr)) {
+        msg_hdr h = {MSG_MAGIC, producer, seq, (uint32_t)len, 0};
+        h.sum = fnv(buf + sizeof h, len - sizeof h);
+        memcpy(buf, &h, sizeof h);
+    }
+}
+
+/* Only statistics: the rogue may have rewritten the bytes, or another
+ * message's slot may have been handed to us by a forged queue entry. */
+static void check_msg(const volatile uint8_t *data, size_t len)
+{
+    uint8_t tmp[sizeof(msg_hdr)];
+    uint8_t acc = 0;
+    for (size_t i = 0; i < len; i++) /* touch every byte we were given */
+        acc ^= data[i];
+    (void)acc;
+    msgs_in++;
+    if (len < sizeof(msg_hdr)) {
+        pay_other++;
+        return;
+    }
+    for (size_t i = 0; i < sizeof tmp; i++)
+        tmp[i] = data[i];
+    msg_hdr h;
+    memcpy(&h, tmp, sizeof h);
+    if (h.magic != MSG_MAGIC || h.len != len) {
+        pay_other++;
+        return;
+    }
+    /* copy out before summing: the bytes may change under us */
+    static uint8_t copy[1u << 20];
+    size_t n = len - sizeof h < sizeof copy ? len - sizeof h : sizeof copy;
+    for (size_t i = 0; i < n; i++)
+        copy[i] = data[sizeof h + i];
+    if (fnv(copy, n) == h.sum)
+        pay_ok++;
+    else
+        pay_bad++;
+}
+
+/* ---- region --------------------------------------------------------------------- */
+
+static indexbus_region *open_region(rg_rng *rng)
+{
+    indexbus_open_config oc = {sizeof oc, 0, 20000000ull};
+    while (time_left()) {
+        indexbus_region *r = NULL;
+        if (note(OP_REGION_OPEN, indexbus_region_open(A->region, &oc, &r)) == INDEXBUS_OK) {
+            /* the handle's own geometry (validated at open): a header forged
+             * into another consistent geometry would be a different region */
+            indexbus_info info = {.size = sizeof info};
+            handle_data = A->data;
+            if (note(OP_INFO, indexbus_region_info(r, &info)) == INDEXBUS_OK) {
+                if (info.slot_data_size != A->data || info.slot_count != A->slots ||
+                    info.queue_capacity != A->queue || info.consumer_count != A->consumers)
+                    geo_mismatch++;
+                handle_data = info.slot_data_size;
+            }
+            len_limit = handle_data > A->data ? handle_data : A->data;
+            return r;
+        }
+        rg_sleep_ns(500000 + rg_below(rng, 3000000));
+    }
+    return NULL;
+}
+
+/* A session: how long to keep one set of handles before closing and
+ * opening again (attach and detach run under attack too). */
+static uint64_t session_end(rg_rng *rng)
+{
+    return rg_now_ns() + 50000000ull + rg_below(rng, 1500000000ull);
+}
+
+/* ---- producers ------------------------------------------------------------------ */
+
+typedef struct prod_ctx {
+    rg_rng rng;
+    indexbus_producer *p;
+    uint32_t id;
+    uint64_t seq;
+    int scenario; /* spsc-cells: only batch 32 x 1 KiB and publish 1 KiB */
+    uint8_t *buf; /* 32 x up to 1 KiB, and one oversize message */
+} prod_ctx;
+
+static size_t msg_len(prod_ctx *P, size_t max)
+{
+    switch (rg_below(&P->rng, 4)) {
+    case 0: return rg_below(&P->rng, 32 < max ? 32 : max + 1);
+    case 1: return max;
+    default: return rg_below(&P->rng, max + 1);
+    }
+}
+
+static void after_publish_status(prod_ctx *P, int st)
+{
+    if (st == INDEXBUS_FULL || st == INDEXBUS_CORRUPT)
+        backoff(&P->rng);
+    else if (st == INDEXBUS_DISCONNECTED)
+        rg_sleep_ns(500000);
+}
+
+static void do_publish(prod_ctx *P, size_t len)
+{
+    fill_msg(P->buf, len, P->id, P->seq);
+    int st = note(OP_PUBLISH, indexbus_publish(P->p, P->buf, len));
+    if (st == INDEXBUS_OK) {
+        P->seq++;
+        msgs_out++;
+    }
+    after_publish_status(P, st);
+}
+
+static void do_batch(prod_ctx *P, size_t count, size_t each_max, int fixed)
+{
+    uint32_t lens[32];
+    size_t off = 0;
+    for (size_t i = 0; i < count; i++) {
+        lens[i] = (uint32_t)(fixed ? each_max : msg_len(P, each_max));
+        fill_msg(P->buf + off, lens[i], P->id, P->seq + i);
+        off += lens[i];
+    }
+    size_t published = 12345;
+    int st = note(OP_PUBLISH_BATCH, indexbus_publish_batch(P->p, P->buf, lens, count, &published));
+    if (published > count || (st == INDEXBUS_OK && published != count))
+        contract("publish_batch(%zu) = %s with *published = %zu", count, indexbus_status_name(st),
+                 published);
+    P->seq += published;
+    msgs_out += published;
+    after_publish_status(P, st);
+}
+
+static void do_claim(prod_ctx *P, int then_abort)
+{
+    void *buf = NULL;
+    size_t cap = 0;
+    int st = note(OP_CLAIM, indexbus_claim(P->p, &buf, &cap));
+    if (st != INDEXBUS_OK) {
+        after_publish_status(P, st);
+        return;
+    }
+    if (buf == NULL || cap != handle_data)
+        contract("claim gave buf %p capacity %zu, slot data size is %u", buf, cap, handle_data);
+    if (cap > A->data)
+        cap = A->data; /* our buffers are sized for the region as created */
+    if (then_abort) {
+        if (rg_chance(&P->rng, 1, 2))
+            memset(buf, 0xAB, cap);
+        note(OP_ABORT, indexbus_abort(P->p));
+        return;
+    }
+    size_t len = msg_len(P, cap);
+    fill_msg(buf, len, P->id, P->seq); /* writes only [0, len) of what we were given */
+    if (rg_chance(&P->rng, 1, 20)) { /* oversize commit: refused, claim kept */
+        st = note(OP_COMMIT, indexbus_commit(P->p, cap + 1 + rg_below(&P->rng, 100)));
+        if (st != INDEXBUS_TOO_LARGE)
+            contract("commit(capacity + n) = %s, want INDEXBUS_TOO_LARGE", indexbus_status_name(st));
+    }
+    for (int tries = 0;; tries++) {
+        st = note(OP_COMMIT, indexbus_commit(P->p, len));
+        if (st == INDEXBUS_OK) {
+            P->seq++;
+            msgs_out++;
+            return;
+        }
+        if (st == INDEXBUS_BAD_STATE)
+            contract("commit of a pending claim = INDEXBUS_BAD_STATE");
+        if (tries == 3 || !time_left())
+            break;
+        backoff(&P->rng);
+    }
+    st = note(OP_ABORT, indexbus_abort(P->p)); /* the claim stays pending after a failed commit */
+    if (st != INDEXBUS_OK)
+        contract("abort after failed commits = %s", indexbus_status_name(st));
+}
+
+static void produce_once(prod_ctx *P)
+{
+    size_t D = A->data, each = D < 1024 ? D : 1024;
+    if (P->scenario) {
+        if (rg_chance(&P->rng, 3, 4))
+            do_batch(P, 32, each, 1);
+        else
+            do_publish(P, each);
+        return;
+    }
+    uint32_t r = (uint32_t)rg_below(&P->rng, 100);
+    if (r < 30) {
+        do_publish(P, msg_len(P, D));
+    } else if (r < 55) {
+        do_batch(P, 1 + rg_below(&P->rng, 32), each, rg_chance(&P->rng, 1, 3));
+    } else if (r < 80) {
+        do_claim(P, 0);
+    } else if (r < 88) {
+        do_claim(P, 1);
+    } else if (r < 91) { /* oversize copy publish: refused whatever the region says */
+        int st = note(OP_PUBLISH, indexbus_publish(P->p, P->buf, D + 1 + rg_below(&P->rng, 64)));
+        if (st != INDEXBUS_TOO_LARGE && handle_data <= D)
+            contract("publish(slot size + n) = %s, want INDEXBUS_TOO_LARGE", indexbus_status_name(st));
+    } else if (r < 93) { /* commit / abort with nothing claimed */
+        int st = note(OP_COMMIT, indexbus_commit(P->p, 1));
+        if (st != INDEXBUS_BAD_STATE)
+            contract("commit without claim = %s, want INDEXBUS_BAD_STATE", indexbus_status_name(st));
+        st = note(OP_ABORT, indexbus_abort(P->p));
+        if (st != INDEXBUS_BAD_STATE)
+            contract("abort without claim = %s, want INDEXBUS_BAD_STATE", indexbus_status_name(st));
+    } else {
+        do_publish(P, msg_len(P, D));
+    }
+}
+
+static int producer_main(uint32_t type)
+{
+    static prod_ctx P;
+    rg_seed(&P.rng, A->seed);
+    P.id = A->arg;
+    P.scenario = strcmp(A->role, "prod-scenario") == 0;
+    size_t bufsize = 32 * 1024 + (size_t)A->data + 128;
+    if ((P.buf = malloc(bufsize)) == NULL)
+        return RG_EXIT_SETUP;
+    memset(P.buf, 0x5A, bufsize);
+    while (time_left()) {
+        indexbus_region *r = open_region(&P.rng);
+        if (r == NULL)
+            break;
+        uint64_t end = P.scenario ? A->until_ns : session_end(&P.rng);
+        P.p = NULL;
+        while (time_left() && P.p == NULL) {
+            if (note(OP_PRODUCER_OPEN, indexbus_producer_open(r, type, &P.p)) != INDEXBUS_OK)
+                rg_sleep_ns(500000 + rg_below(&P.rng, 2000000));
+        }
+        while (P.p != NULL && time_left() && rg_now_ns() < end)
+            produce_once(&P);
+        if (P.p != NULL)
+            note(OP_CLOSE, indexbus_producer_close(P.p));
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    free(P.buf);
+    return 0;
+}
+
+/* ---- consumers -------------------------------------------------------------------- */
+
+typedef struct cons_ctx {
+    rg_rng rng;
+    int scenario; /* spsc-cells: drain as fast as possible, no back-off on CORRUPT */
+    indexbus_consumer *c;
+    uint8_t *buf;
+    size_t bufsize;
+    uint32_t lens[64];
+} cons_ctx;
+
+static void after_recv_status(cons_ctx *C, int st)
+{
+    if (C->scenario && st == INDEXBUS_CORRUPT)
+        return; /* skip the bad cell and go on draining: the producer needs room */
+    if (st == INDEXBUS_EMPTY || st == INDEXBUS_CORRUPT)
+        backoff(&C->rng);
+    else if (st == INDEXBUS_DISCONNECTED)
+        rg_sleep_ns(500000);
+}
+
+/* OK / BUFFER_TOO_SMALL of a copy receive into cap bytes */
+static void check_copy(const char *what, int st, size_t len, size_t cap, const uint8_t *buf)
+{
+    if (st == INDEXBUS_OK) {
+        if (len > cap || len > len_limit)
+            contract("%s = OK with len %zu, cap %zu, slot data size %u", what, len, cap, len_limit);
+        check_msg(buf, len);
+    } else if (st == INDEXBUS_BUFFER_TOO_SMALL) {
+        if (len <= cap || len > len_limit)
+            contract("%s = BUFFER_TOO_SMALL with len %zu, cap %zu, slot data size %u", what, len,
+                     cap, len_limit);
+    }
+}
+
+static size_t pick_cap(cons_ctx *C)
+{
+    switch (rg_below(&C->rng, 10)) {
+    case 0: return rg_below(&C->rng, A->data);
+    case 1: return 0;
+    default: return A->data;
+    }
+}
+
+static uint64_t short_timeout(cons_ctx *C)
+{
+    return min_u64(200000 + rg_below(&C->rng, 10000000), left_ns());
+}
+
+static void consume_once(cons_ctx *C)
+{
+    uint32_t r = (uint32_t)rg_below(&C->rng, 100);
+    size_t len = 0;
+    int st;
+    if (C->scenario) /* mostly batches and copies: drain */
+        r = r < 50 ? 50 : r < 80 ? 0 : r;
+    if (r < 25) {
+        size_t cap = pick_cap(C);
+        st = note(OP_TRY_RECV, indexbus_try_recv(C->c, cap ? C->buf : NULL, cap, &len));
+        check_copy("try_recv", st, len, cap, C->buf);
+    } else if (r < 45) {
+        const void *data = NULL;
+        st = note(OP_RECV_BEGIN, indexbus_recv_begin(C->c, &data, &len));
+        if (st == INDEXBUS_OK) {
+            if (len > len_limit || (data == NULL && len != 0))
+                contract("recv_begin = OK with data %p len %zu, slot data size %u", data, len, len_limit);
+            check_msg(data, len);
+            if (rg_chance(&C->rng, 1, 10)) {
+                size_t l2;
+                int st2 = note(OP_TRY_RECV, indexbus_try_recv(C->c, C->buf, A->data, &l2));
+                if (st2 != INDEXBUS_BAD_STATE)
+                    contract("try_recv while borrowing = %s, want INDEXBUS_BAD_STATE",
+                             indexbus_status_name(st2));
+            }
+            int st2 = note(OP_RECV_END, indexbus_recv_end(C->c));
+            if (st2 != INDEXBUS_OK)
+                contract("recv_end after recv_begin OK = %s", indexbus_status_name(st2));
+        }
+    } else if (r < 65) {
+        size_t max = 1 + rg_below(&C->rng, 64);
+        size_t cap = rg_chance(&C->rng, 4, 5) ? max * A->data : rg_below(&C->rng, max * A->data + 1);
+        size_t count = 777;
+        st = note(OP_RECV_BATCH, indexbus_recv_batch(C->c, cap ? C->buf : NULL, cap, C->lens, max, &count));
+        if (st == INDEXBUS_OK) {
+            size_t sum = 0;
+            if (count < 1 || count > max)
+                contract("recv_batch = OK with count %zu of max %zu", count, max);
+            for (size_t i = 0; i < count; i++) {
+                if (C->lens[i] > len_limit)
+                    contract("recv_batch message %zu len %u > slot data size %u", i, C->lens[i], len_limit);
+                check_msg(C->buf + sum, C->lens[i]);
+                sum += C->lens[i];
+            }
+            if (sum > cap)
+                contract("recv_batch = OK with %zu bytes in a %zu-byte buffer", sum, cap);
+        } else {
+            if (count != 0)
+                contract("recv_batch = %s with count %zu", indexbus_status_name(st), count);
+            if (st == INDEXBUS_BUFFER_TOO_SMALL && (C->lens[0] <= cap || C->lens[0] > len_limit))
+                contract("recv_batch = BUFFER_TOO_SMALL with lens[0] %u, cap %zu", C->lens[0], cap);
+        }
+    } else if (r < 85) {
+        size_t cap = pick_cap(C);
+        st = note(OP_RECV, indexbus_recv(C->c, cap ? C->buf : NULL, cap, &len, short_timeout(C)));
+        check_copy("recv", st, len, cap, C->buf);
+    } else {
+        st = note(OP_WAIT, indexbus_wait(C->c, short_timeout(C)));
+        if (st == INDEXBUS_OK) {
+            st = note(OP_TRY_RECV, indexbus_try_recv(C->c, C->buf, A->data, &len));
+            check_copy("try_recv", st, len, A->data, C->buf);
+        }
+    }
+    after_recv_status(C, st);
+}
+
+static int consumer_main(void)
+{
+    static cons_ctx C;
+    rg_seed(&C.rng, A->seed);
+    C.bufsize = 64 * (size_t)A->data;
+    C.scenario = strcmp(A->role, "cons-scenario") == 0;
+    if ((C.buf = malloc(C.bufsize)) == NULL)
+        return RG_EXIT_SETUP;
+    while (time_left()) {
+        indexbus_region *r = open_region(&C.rng);
+        if (r == NULL)
+            break;
+        uint64_t end = C.scenario ? A->until_ns : session_end(&C.rng);
+        C.c = NULL;
+        while (time_left() && C.c == NULL) {
+            if (note(OP_CONSUMER_OPEN, indexbus_consumer_open(r, A->arg, &C.c)) != INDEXBUS_OK)
+                rg_sleep_ns(500000 + rg_below(&C.rng, 2000000));
+        }
+        while (C.c != NULL && time_left() && rg_now_ns() < end)
+            consume_once(&C);
+        if (C.c != NULL)
+            note(OP_CLOSE, indexbus_consumer_close(C.c));
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    free(C.buf);
+    return 0;
+}
+
+/* ---- router -------------------------------------------------------------------------- */
+
+typedef struct router_ctx {
+    rg_rng rng;       /* main thread */
+    rg_rng run_rng;   /* run thread */
+    indexbus_router *rt;
+    int quit, done;   /* atomic */
+} router_ctx;
+
+static void *run_thread(void *arg)
+{
+    router_ctx *R = arg;
+    while (!__atomic_load_n(&R->quit, __ATOMIC_ACQUIRE)) {
+        indexbus_router_loop_config cfg = {.size = sizeof cfg};
+        cfg.source = (uint32_t)rg_below(&R->run_rng, 4);
+        cfg.mode = (uint32_t)rg_below(&R->run_rng, 3);
+        cfg.flags = rg_chance(&R->run_rng, 1, 4) ? INDEXBUS_ROUTER_EXIT_ON_DISCONNECT : 0;
+        cfg.spin_iters = rg_chance(&R->run_rng, 1, 2) ? 0 : (uint32_t)rg_below(&R->run_rng, 200);
+        cfg.yield_iters = rg_chance(&R->run_rng, 1, 2) ? 0 : (uint32_t)rg_below(&R->run_rng, 20);
+        cfg.park_ns = 200000 + rg_below(&R->run_rng, 5000000);
+        int st = note(OP_ROUTER_RUN, indexbus_router_run(R->rt, &cfg));
+        if (st != INDEXBUS_OK)
+            rg_sleep_ns(200000 + rg_below(&R->run_rng, 1000000));
+    }
+    __atomic_store_n(&R->done, 1, __ATOMIC_RELEASE);
+    return NULL;
+}
+
+static void route_steps(router_ctx *R, uint64_t end)
+{
+    uint64_t all = A->consumers >= 64 ? ~0ull : (1ull << A->consumers) - 1;
+    uint32_t source = 1 + (uint32_t)rg_below(&R->rng, 3), mode = 1 + (uint32_t)rg_below(&R->rng, 2);
+    while (time_left() && rg_now_ns() < end) {
+        if (rg_chance(&R->rng, 1, 50)) {
+            source = 1 + (uint32_t)rg_below(&R->rng, 3);
+            mode = 1 + (uint32_t)rg_below(&R->rng, 2);
+        }
+        indexbus_route_result res = {.size = sizeof res};
+        int st, which = (int)rg_below(&R->rng, 3);
+        if (which == 0) {
+            st = note(OP_ROUTE_ONCE, indexbus_route_once(R->rt, source, mode));
+        } else if (which == 1) {
+            st = note(OP_ROUTE_STATS, indexbus_route_once_stats(R->rt, source, mode, &res));
+        } else {
+            uint64_t el = rg_chance(&R->rng, 1, 2) ? ~0ull : rg_next(&R->rng);
+            uint64_t nc = rg_chance(&R->rng, 1, 2) ? 0 : rg_next(&R->rng) & all;
+            uint64_t fm = rg_chance(&R->rng, 1, 2) ? 0 : rg_next(&R->rng) & all;
+            st = note(OP_ROUTE_CREDIT, indexbus_route_once_credit(R->rt, source, mode, el, nc, fm, &res));
+        }
+        if (which != 0) {
+            uint64_t m = res.delivered_mask | res.dropped_full_mask | res.dropped_no_credit_mask;
+            if (res.size != sizeof res || (m & ~all) ||
+                res.delivered != (uint32_t)__builtin_popcountll(res.delivered_mask) ||
+                res.dropped_full != (uint32_t)__builtin_popcountll(res.dropped_full_mask) ||
+                res.dropped_no_credit != (uint32_t)__builtin_popcountll(res.dropped_no_credit_mask) ||
+                (st == INDEXBUS_OK && (res.routed != 1 || res.delivered == 0)) ||
+                (st != INDEXBUS_OK && res.routed != 0))
+                contract("route result (%s): routed %u delivered %u/%#llx full %u/%#llx "
+                         "no_credit %u/%#llx, %u consumers",
+                         indexbus_status_name(st), res.routed, res.delivered,
+                         (unsigned long long)res.delivered_mask, res.dropped_full,
+                         (unsigned long long)res.dropped_full_mask, res.dropped_no_credit,
+                         (unsigned long long)res.dropped_no_credit_mask, A->consumers);
+        }
+        if (st == INDEXBUS_OK)
+            msgs_in++;
+        else
+            backoff(&R->rng);
+    }
+}
+
+static void route_run(router_ctx *R, uint64_t end)
+{
+    pthread_t th;
+    rg_seed(&R->run_rng, rg_next(&R->rng));
+    __atomic_store_n(&R->quit, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&R->done, 0, __ATOMIC_RELAXED);
+    if (pthread_create(&th, NULL, run_thread, R) != 0) {
+        route_steps(R, end);
+        return;
+    }
+    while (time_left() && rg_now_ns() < end) {
+        rg_sleep_ns(min_u64(2000000 + rg_below(&R->rng, 150000000), left_ns()));
+        note(OP_ROUTER_STOP, indexbus_router_stop(R->rt)); /* run returns OK, the thread runs again */
+    }
+    __atomic_store_n(&R->quit, 1, __ATOMIC_RELEASE);
+    /* a stop can land between two runs and be consumed by the first; keep
+     * stopping until the thread is out (a run that never returns is a hang) */
+    while (!__atomic_load_n(&R->done, __ATOMIC_ACQUIRE)) {
+        note(OP_ROUTER_STOP, indexbus_router_stop(R->rt));
+        rg_sleep_ns(1000000);
+    }
+    pthread_join(th, NULL);
+}
+
+static int router_main(void)
+{
+    static router_ctx R;
+    rg_seed(&R.rng, A->seed);
+    while (time_left()) {
+        indexbus_region *r = open_region(&R.rng);
+        if (r == NULL)
+            break;
+        uint64_t end = session_end(&R.rng);
+        R.rt = NULL;
+        while (time_left() && R.rt == NULL) {
+            if (note(OP_ROUTER_OPEN, indexbus_router_open(r, &R.rt)) != INDEXBUS_OK)
+                rg_sleep_ns(500000 + rg_below(&R.rng, 2000000));
+        }
+        if (R.rt != NULL) {
+            if (rg_chance(&R.rng, 1, 2))
+                route_run(&R, end);
+            else
+                route_steps(&R, end);
+            note(OP_CLOSE, indexbus_router_close(R.rt));
+        }
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    return 0;
+}
+
+/* ---- observer and recoverer ------------------------------------------------------------ */
+
+static void observe(indexbus_region *r, rg_rng *rng)
+{
+    indexbus_info info = {.size = sizeof info};
+    if (note(OP_INFO, indexbus_region_info(r, &info)) == INDEXBUS_OK &&
+        (info.free_slots > info.slot_count || info.spsc_depth > info.queue_capacity ||
+         info.mpsc_depth > info.queue_capacity))
+        contract("info: free_slots %u of %u, depths %llu/%llu of %u", info.free_slots,
+                 info.slot_count, (unsigned long long)info.spsc_depth,
+                 (unsigned long long)info.mpsc_depth, info.queue_capacity);
+    for (uint32_t i = 0; i <= A->consumers; i++) {
+        indexbus_consumer_stats cs = {.size = sizeof cs};
+        int st = note(OP_CONSUMER_STATS, indexbus_region_consumer_stats(r, i, &cs));
+        if (i == A->consumers && st != INDEXBUS_OUT_OF_RANGE && !geo_mismatch)
+            contract("consumer_stats(consumer_count) = %s", indexbus_status_name(st));
+        /* each queue's depth is clamped to Q; an events consumer has two queues */
+        uint64_t most = (uint64_t)A->queue * (A->kind == INDEXBUS_KIND_EVENTS ? 2 : 1);
+        if (st == INDEXBUS_OK && cs.depth > most && !geo_mismatch)
+            contract("consumer_stats(%u).depth %llu > %llu", i, (unsigned long long)cs.depth,
+                     (unsigned long long)most);
+    }
+    for (int n = 0; n < 4; n++) {
+        indexbus_participant_info pi = {.size = sizeof pi};
+        uint32_t slot = rg_chance(rng, 1, 8) ? 256 + (uint32_t)rg_below(rng, 10) : (uint32_t)rg_below(rng, 32);
+        int st = note(OP_PARTICIPANT, indexbus_region_participant(r, slot, &pi));
+        if (slot >= INDEXBUS_MAX_PARTICIPANTS && st != INDEXBUS_OUT_OF_RANGE)
+            contract("participant(%u) = %s", slot, indexbus_status_name(st));
+    }
+    if (rg_chance(rng, 1, 8)) {
+        indexbus_recover_report rep = {.size = sizeof rep};
+        note(OP_RECOVER, indexbus_region_recover(r, rg_chance(rng, 1, 8) ? INDEXBUS_RECOVER_SWEEP : 0, &rep));
+    }
+}
+
+static int observer_main(void)
+{
+    rg_rng rng;
+    rg_seed(&rng, A->seed);
+    while (time_left()) {
+        indexbus_region *r = open_region(&rng);
+        if (r == NULL)
+            break;
+        uint64_t end = session_end(&rng);
+        while (time_left() && rg_now_ns() < end) {
+            observe(r, &rng);
+            rg_sleep_ns(min_u64(1000000 + rg_below(&rng, 15000000), left_ns()));
+        }
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    return 0;
+}
+
+static int recover_main(void)
+{
+    rg_rng rng;
+    rg_seed(&rng, A->seed);
+    indexbus_region *r = open_region(&rng);
+    if (r == NULL)
+        return 0; /* the header is under attack: nothing to recover with */
+    indexbus_recover_report rep = {.size = sizeof rep};
+    int st = note(OP_RECOVER, indexbus_region_recover(r, A->arg ? INDEXBUS_RECOVER_SWEEP : 0, &rep));
+    printf("@@recover %s dead=%u reclaimed=%u skipped=%u dropped=%llu elapsed_us=%llu\n",
+           indexbus_status_name(st), rep.dead, rep.slots_reclaimed, rep.cells_skipped,
+           (unsigned long long)rep.dropped, (unsigned long long)(rep.elapsed_ns / 1000));
+    note(OP_CLOSE, indexbus_region_close(r));
+    return 0;
+}
+
+/* --selftest: make this process fail the way the driver must detect */
+static void selftest(void)
+{
+    const char *t = getenv("LIVE_ROGUE_SELFTEST");
+    if (t == NULL)
+        return;
+    int prod = strncmp(A->role, "prod-", 5) == 0, cons = strncmp(A->role, "cons", 4) == 0;
+    if (strcmp(t, "asan") == 0 && prod) {
+        char *p = malloc(16);
+        volatile size_t at = 16;
+        p[at] = 1; /* heap-buffer-overflow */
+        free(p);
+    } else if (strcmp(t, "ubsan") == 0 && prod) {
+        volatile int big = 0x7fffffff;
+        printf("%d\n", big + 1); /* signed overflow */
+    } else if (strcmp(t, "signal") == 0 && prod) {
+        raise(SIGSEGV);
+    } else if (strcmp(t, "hang") == 0 && cons) {
+        for (;;)
+            rg_sleep_ns(1000000000ull);
+    } else if (strcmp(t, "contract") == 0 && cons) {
+        contract("selftest");
+    } else if (strcmp(t, "exit") == 0 && cons) {
+        exit(9);
+    }
+}
+
+int rg_traffic_main(const rg_args *a)
+{
+    A = a;
+    int rc;
+    if (strcmp(a->role, "prod-spsc") == 0 || strcmp(a->role, "prod-scenario") == 0)
+        rc = producer_main(INDEXBUS_PRODUCER_SPSC);
+    else if (strcmp(a->role, "prod-mpsc") == 0)
+        rc = producer_main(INDEXBUS_PRODUCER_MPSC);
+    else if (strcmp(a->role, "cons") == 0 || strcmp(a->role, "cons-scenario") == 0)
+        rc = consumer_main();
+    else if (strcmp(a->role, "router") == 0)
+        rc = router_main();
+    else if (strcmp(a->role, "observer") == 0)
+        rc = observer_main();
+    else if (strcmp(a->role, "recover") == 0)
+        rc = recover_main();
+    else {
+        fprintf(stderr, "unknown role %s\n", a->role);
+        return RG_EXIT_SETUP;
+    }
+    selftest();
+    dump_stats();
+    return rc;
+}

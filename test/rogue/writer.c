@@ -1,0 +1,711 @@
+/*
+ * writer.c - the rogue: maps the region read-write and rewrites it while
+ * the traffic processes run, with the strategy it was started with, until
+ * its deadline. Section offsets come from the header's section directory,
+ * read once at start. Writes go in bursts; about a third of them are undone
+ * after the pause that follows the burst, so readers also see values that
+ * flicker (the read-twice class of bug). The rogue never writes canary bytes
+ * (rg_canary_map): those must still be zero when the round ends.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "rogue.h"
+
+#define NUNDO 64
+#define NWRITERS 11 /* writers in `writers` below, spsc-cells sweep last */
+
+typedef struct rogue {
+    rg_rng rng;
+    uint8_t *base;
+    uint64_t size;
+    rg_geo g;
+    uint8_t *canary;
+    uint8_t hdr0[INDEXBUS_HEADER_BYTES]; /* the header as it was at start */
+    struct {
+        uint64_t off;
+        uint32_t width;
+        uint64_t old;
+    } undo[NUNDO];
+    uint32_t nundo;
+    int keep_undo; /* 0: this write is not undone */
+    uint64_t writes, undone, sweeps;
+    uint64_t per_writer[NWRITERS];
+} rogue;
+
+/* ---- primitive accesses (never into a canary byte, never out of bounds) -- */
+
+static uint64_t get(rogue *R, uint64_t off, uint32_t width)
+{
+    uint8_t *p = R->base + off;
+    switch (width) {
+    case 1: return __atomic_load_n(p, __ATOMIC_RELAXED);
+    case 2: return __atomic_load_n((uint16_t *)p, __ATOMIC_RELAXED);
+    case 4: return __atomic_load_n((uint32_t *)p, __ATOMIC_RELAXED);
+    default: return __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED);
+    }
+}
+
+static void raw_put(rogue *R, uint64_t off, uint32_t width, uint64_t v)
+{
+    uint8_t *p = R->base + off;
+    switch (width) {
+    case 1: __atomic_store_n(p, (uint8_t)v, __ATOMIC_RELAXED); break;
+    case 2: __atomic_store_n((uint16_t *)p, (uint16_t)v, __ATOMIC_RELAXED); break;
+    case 4: __atomic_store_n((uint32_t *)p, (uint32_t)v, __ATOMIC_RELAXED); break;
+    default: __atomic_store_n((uint64_t *)p, v, __ATOMIC_RELAXED); break;
+    }
+}
+
+static int writable(rogue *R, uint64_t off, uint32_t width)
+{
+    if (off % width || off + width > R->g.total)
+        return 0;
+    for (uint32_t i = 0; i < width; i++)
+        if (rg_is_canary(R->canary, off + i))
+            return 0;
+    return 1;
+}
+
+static void put(rogue *R, uint64_t off, uint32_t width, uint64_t v)
+{
+    if (!writable(R, off, width)) {
+        /* a bug in this test, not in the library: say so loudly */
+        fprintf(stderr, "rogue: internal error: write of %u bytes at %#llx is not allowed\n",
+                width, (unsigned long long)off);
+        exit(RG_EXIT_SETUP);
+    }
+    if (R->keep_undo && R->nundo < NUNDO) {
+        R->undo[R->nundo].off = off;
+        R->undo[R->nundo].width = width;
+        R->undo[R->nundo].old = get(R, off, width);
+        R->nundo++;
+    }
+    raw_put(R, off, width, v);
+    R->writes++;
+}
+
+static void undo_all(rogue *R)
+{
+    while (R->nundo > 0) {
+        R->nundo--;
+        raw_put(R, R->undo[R->nundo].off, R->undo[R->nundo].width, R->undo[R->nundo].old);
+        R->undone++;
+    }
+}
+
+/* ---- addresses ------------------------------------------------------------ */
+
+#define OFF(kind) (R->g.off[INDEXBUS_SECTION_##kind])
+
+static uint32_t nqueues(rogue *R) /* SPSC producer queue + fanout consumer queues */
+{
+    return 1 + (R->g.kind == INDEXBUS_KIND_FANOUT ? R->g.consumers : 0);
+}
+
+static uint64_t spsc_q(rogue *R, uint32_t i)
+{
+    return i == 0 ? OFF(SPSC_QUEUE) : OFF(CONSUMER_QUEUES) + (uint64_t)(i - 1) * R->g.spsc_bytes;
+}
+
+static uint64_t slot_hdr(rogue *R, uint32_t idx)
+{
+    return OFF(SLOT_POOL) + 64 + (uint64_t)idx * R->g.stride;
+}
+
+static uint64_t mpsc_cell(rogue *R, uint64_t pos)
+{
+    return OFF(MPSC_QUEUE) + 128 + 16 * (pos & (R->g.queue - 1));
+}
+
+static uint64_t entry(rogue *R, uint32_t e)
+{
+    return OFF(PARTICIPANTS) + 320 + 64ull * e;
+}
+
+/* A queue position where readers look next: [head, tail + 1] when the two
+ * look sane, else anywhere. */
+static uint64_t near_head(rogue *R, uint64_t head, uint64_t tail)
+{
+    if (tail - head <= R->g.queue)
+        return head + rg_below(&R->rng, tail - head + 2);
+    return rg_below(&R->rng, R->g.queue);
+}
+
+static uint64_t spsc_cell_near_head(rogue *R, uint32_t q)
+{
+    uint64_t b = spsc_q(R, q);
+    uint64_t pos = near_head(R, get(R, b, 8), get(R, b + 64, 8));
+    return b + 128 + 4 * (pos & (R->g.queue - 1));
+}
+
+static uint32_t bad_index(rogue *R)
+{
+    uint32_t S = R->g.slots;
+    switch (rg_below(&R->rng, 9)) {
+    case 0: return S;
+    case 1: return S + 1;
+    case 2: return 0xFFFFFFF0u;
+    case 3: return INDEXBUS_SLOT_NIL - 1;
+    case 4: return INDEXBUS_SLOT_NIL;
+    case 5: return 0x80000000u;
+    case 6: return S + (uint32_t)rg_below(&R->rng, 1u << 20);
+    case 7: return S * 2;
+    default: return (uint32_t)rg_next(&R->rng) | S; /* >= S: S is a power of two */
+    }
+}
+
+/* A slot a reader is about to look at, or any slot. */
+static uint32_t hot_slot(rogue *R)
+{
+    uint32_t S = R->g.slots;
+    if (rg_chance(&R->rng, 1, 3))
+        return (uint32_t)rg_below(&R->rng, S);
+    if (rg_chance(&R->rng, 1, 2)) {
+        uint32_t idx = (uint32_t)get(R, spsc_cell_near_head(R, (uint32_t)rg_below(&R->rng, nqueues(R))), 4);
+        return idx < S ? idx : (uint32_t)rg_below(&R->rng, S);
+    }
+    uint64_t h = get(R, OFF(MPSC_QUEUE) + 64, 8);
+    uint32_t idx = (uint32_t)get(R, mpsc_cell(R, h + rg_below(&R->rng, 4)) + 8, 4);
+    return idx < S ? idx : (uint32_t)rg_below(&R->rng, S);
+}
+
+static uint64_t mutate64(rogue *R, uint64_t v)
+{
+    uint64_t Q = R->g.queue;
+    switch (rg_below(&R->rng, 12)) {
+    case 0: return v ^ (1ull << rg_below(&R->rng, 64));
+    case 1: return v + 1;
+    case 2: return v - 1;
+    case 3: return v + Q;
+    case 4: return v - Q;
+    case 5: return v + Q + 1;
+    case 6: return 0;
+    case 7: return ~0ull;
+    case 8: return rg_next(&R->rng);
+    case 9: return v | 1ull << 63;
+    case 10: return v ^ (1ull << rg_below(&R->rng, 24));
+    default: return v + 2 + rg_below(&R->rng, 2 * Q);
+    }
+}
+
+static uint32_t mutate32(rogue *R, uint32_t v)
+{
+    switch (rg_below(&R->rng, 8)) {
+    case 0: return v ^ (1u << rg_below(&R->rng, 32));
+    case 1: return v + 1;
+    case 2: return v - 1;
+    case 3: return 0;
+    case 4: return ~0u;
+    case 5: return (uint32_t)rg_next(&R->rng);
+    case 6: return v | 0x80000000u;
+    default: return 1 + (uint32_t)rg_below(&R->rng, 8);
+    }
+}
+
+/* ---- writers ---------------------------------------------------------------- */
+
+static void w_random_bytes(rogue *R)
+{
+    static const uint32_t widths[4] = {1, 2, 4, 8};
+    for (int tries = 0; tries < 16; tries++) {
+        int k = (int)rg_below(&R->rng, RG_NSEC); /* 0 = header */
+        uint64_t from, len;
+        if (k == 0) {
+            from = 0;
+            len = 640;
+        } else {
+            if (!R->g.len[k])
+                continue;
+            from = R->g.off[k];
+            len = R->g.len[k];
+        }
+        uint32_t w = widths[rg_below(&R->rng, 4)];
+        uint64_t off = (from + rg_below(&R->rng, len)) & ~(uint64_t)(w - 1);
+        if (!writable(R, off, w))
+            continue;
+        uint64_t v = rg_chance(&R->rng, 1, 4) ? mutate64(R, get(R, off, w)) : rg_next(&R->rng);
+        put(R, off, w, v);
+        return;
+    }
+}
+
+static void w_index_bounds(rogue *R)
+{
+    switch (rg_below(&R->rng, 9)) {
+    case 0:
+    case 1:
+    case 2:
+        put(R, spsc_cell_near_head(R, (uint32_t)rg_below(&R->rng, nqueues(R))), 4, bad_index(R));
+        break;
+    case 3: { /* MPSC value of a cell at or just after head */
+        uint64_t h = get(R, OFF(MPSC_QUEUE) + 64, 8);
+        put(R, mpsc_cell(R, h + rg_below(&R->rng, 4)) + 8, 4, bad_index(R));
+        break;
+    }
+    case 4: { /* free_head: keep the tag moving so CASes still see a change */
+        uint64_t fh = get(R, OFF(SLOT_POOL), 8);
+        put(R, OFF(SLOT_POOL), 8, (((fh >> 32) + 1) << 32) | bad_index(R));
+        break;
+    }
+    case 5:
+        put(R, slot_hdr(R, (uint32_t)rg_below(&R->rng, R->g.slots)) + 12, 4, bad_index(R));
+        break;
+    case 6:
+        put(R, entry(R, (uint32_t)rg_below(&R->rng, 16)) + 24, 4, bad_index(R) + 1);
+        break;
+    case 7:
+        if (R->g.len[INDEXBUS_SECTION_ROUTER])
+            put(R, OFF(ROUTER) + 8, 4, bad_index(R) + 1);
+        else
+            put(R, spsc_cell_near_head(R, 0), 4, bad_index(R));
+        break;
+    default: { /* a whole queue's cells at once */
+        uint64_t b = spsc_q(R, (uint32_t)rg_below(&R->rng, nqueues(R)));
+        uint32_t v = bad_index(R);
+        for (uint32_t i = 0; i < R->g.queue; i++)
+            raw_put(R, b + 128 + 4ull * i, 4, v);
+        R->writes++;
+        break;
+    }
+    }
+}
+
+static void w_huge_len(rogue *R)
+{
+    uint32_t D = R->g.data, v;
+    switch (rg_below(&R->rng, 9)) {
+    case 0: v = D + 1; break;
+    case 1: v = D + 8; break;
+    case 2: v = D + R->g.stride; break;
+    case 3: v = 2 * D; break;
+    case 4: v = 0x7FFFFFFFu; break;
+    case 5: v = 0x80000000u; break;
+    case 6: v = 0xFFFFFFFFu; break;
+    case 7: v = 0xFFFFFFF0u; break;
+    default: v = D + 1 + (uint32_t)rg_below(&R->rng, 1u << 16); break;
+    }
+    put(R, slot_hdr(R, hot_slot(R)), 4, v);
+}
+
+static void w_queue_words(rogue *R)
+{
+    uint64_t Q = R->g.queue;
+    switch (rg_below(&R->rng, 6)) {
+    case 0:
+    case 1: { /* SPSC / consumer queue head or tail */
+        uint64_t b = spsc_q(R, (uint32_t)rg_below(&R->rng, nqueues(R)));
+        uint64_t w = rg_chance(&R->rng, 1, 2) ? b : b + 64;
+        uint64_t v = get(R, w, 8);
+        if (rg_chance(&R->rng, 1, 5)) /* the other end, or one lap past it */
+            v = get(R, w == b ? b + 64 : b, 8) + (rg_chance(&R->rng, 1, 2) ? 0 : Q + 1);
+        else
+            v = mutate64(R, v);
+        put(R, w, 8, v);
+        break;
+    }
+    case 2: { /* MPSC tail or head */
+        uint64_t w = OFF(MPSC_QUEUE) + (rg_chance(&R->rng, 1, 2) ? 0 : 64);
+        put(R, w, 8, mutate64(R, get(R, w, 8)));
+        break;
+    }
+    default: { /* MPSC cell seq at a position readers or writers use next */
+        uint64_t h = get(R, OFF(MPSC_QUEUE) + 64, 8), t = get(R, OFF(MPSC_QUEUE), 8);
+        uint64_t p = rg_chance(&R->rng, 1, 2) ? near_head(R, h, t) : t + rg_below(&R->rng, 3);
+        uint64_t c = mpsc_cell(R, p), v;
+        switch (rg_below(&R->rng, 9)) {
+        case 0: v = p; break;
+        case 1: v = p + 1; break;
+        case 2: v = p + 2; break;
+        case 3: v = p - 1; break;
+        case 4: v = p + Q; break;
+        case 5: v = (p + 1) | INDEXBUS_MPSC_SKIP; break;
+        case 6: v = (p + Q + 1) | INDEXBUS_MPSC_SKIP; break;
+        case 7: v = INDEXBUS_MPSC_SKIP | rg_next(&R->rng); break;
+        default: v = mutate64(R, get(R, c, 8)); break;
+        }
+        put(R, c, 8, v);
+        break;
+    }
+    }
+}
+
+static void w_refcounts(rogue *R)
+{
+    uint64_t s = slot_hdr(R, hot_slot(R));
+    uint32_t C = R->g.consumers;
+    switch (rg_below(&R->rng, 4)) {
+    case 0:
+    case 1: { /* refcount */
+        static const uint32_t fixed[6] = {0, 1, 2, 0xFFFFFFFFu, 0x80000000u, 65};
+        uint32_t v = rg_chance(&R->rng, 1, 3) ? mutate32(R, (uint32_t)get(R, s + 4, 4))
+                     : rg_chance(&R->rng, 1, 4) ? C + 1
+                                                : fixed[rg_below(&R->rng, 6)];
+        put(R, s + 4, 4, v);
+        break;
+    }
+    case 2: { /* owner: nobody, a (maybe live) participant, parked, garbage */
+        uint32_t v;
+        switch (rg_below(&R->rng, 5)) {
+        case 0: v = 0; break;
+        case 1: v = 1 + (uint32_t)rg_below(&R->rng, 8); break;
+        case 2: v = 1 + (uint32_t)rg_below(&R->rng, 256); break;
+        case 3: v = INDEXBUS_SLOT_PARKED; break;
+        default: v = (uint32_t)rg_next(&R->rng); break;
+        }
+        put(R, s + 8, 4, v);
+        break;
+    }
+    default: /* next_free: out of bounds, itself, or another slot */
+        put(R, s + 12, 4,
+            rg_chance(&R->rng, 1, 2)  ? bad_index(R)
+            : rg_chance(&R->rng, 1, 2) ? (uint32_t)((s - slot_hdr(R, 0)) / R->g.stride)
+                                       : (uint32_t)rg_below(&R->rng, R->g.slots));
+        break;
+    }
+}
+
+static const struct {
+    uint16_t off, width;
+} header_fields[] = {
+    {0, 4}, {4, 2}, {6, 2}, {8, 4}, {12, 4}, {16, 8}, {24, 8}, {32, 4}, {36, 4},
+    {40, 4}, {44, 4}, {48, 4}, {52, 4}, {56, 4}, {64, 8}, {72, 4},
+};
+#define NHEADER_FIELDS (sizeof(header_fields) / sizeof(header_fields[0]))
+
+static void w_header(rogue *R)
+{
+    uint64_t off;
+    uint32_t w;
+    uint32_t nf = (uint32_t)NHEADER_FIELDS + 3 * R->g.section_count;
+    uint32_t f = (uint32_t)rg_below(&R->rng, nf);
+    if (rg_chance(&R->rng, 1, 3)) /* magic, ready or geometry most of all */
+        f = (uint32_t[]){0, 15, 7, 8, 9, 10, 11, 6}[rg_below(&R->rng, 8)];
+    if (f < NHEADER_FIELDS) {
+        off = header_fields[f].off;
+        w = header_fields[f].width;
+    } else {
+        uint32_t e = (f - (uint32_t)NHEADER_FIELDS) / 3, which = (f - (uint32_t)NHEADER_FIELDS) % 3;
+        off = 128 + 32ull * e + (which == 0 ? 0 : which == 1 ? 8 : 16);
+        w = which == 0 ? 4 : 8;
+    }
+    uint64_t v = get(R, off, w);
+    switch (rg_below(&R->rng, 6)) {
+    case 0:
+    case 1: v = 0; break;
+    case 2: v = v + 1; break;
+    case 3: v = v - 1; break;
+    case 4: v = v ^ (1ull << rg_below(&R->rng, 8 * w)); break;
+    default: v = rg_next(&R->rng); break;
+    }
+    put(R, off, w, v);
+}
+
+/* Put the whole header back as it was (so that new opens succeed again). */
+static void header_restore(rogue *R)
+{
+    for (uint32_t f = 0; f < NHEADER_FIELDS; f++) {
+        uint64_t v = 0;
+        memcpy(&v, R->hdr0 + header_fields[f].off, header_fields[f].width);
+        raw_put(R, header_fields[f].off, header_fields[f].width, v);
+    }
+    for (uint32_t e = 0; e < R->g.section_count; e++) {
+        uint64_t b = 128 + 32ull * e, v = 0;
+        memcpy(&v, R->hdr0 + b, 4);
+        raw_put(R, b, 4, v);
+        memcpy(&v, R->hdr0 + b + 8, 8);
+        raw_put(R, b + 8, 8, v);
+        memcpy(&v, R->hdr0 + b + 16, 8);
+        raw_put(R, b + 16, 8, v);
+    }
+}
+
+static uint32_t pick_entry(rogue *R)
+{
+    return (uint32_t)(rg_chance(&R->rng, 7, 10) ? rg_below(&R->rng, 16) : rg_below(&R->rng, 256));
+}
+
+static void w_participants(rogue *R)
+{
+    uint64_t P = OFF(PARTICIPANTS);
+    uint32_t C = R->g.consumers;
+    switch (rg_below(&R->rng, 4)) {
+    case 0: { /* control block word */
+        uint64_t off = P + 4 * rg_below(&R->rng, 9);
+        uint32_t v = get(R, off, 4);
+        switch (rg_below(&R->rng, 5)) {
+        case 0: v = 0; break;
+        case 1: v = 1 + (uint32_t)rg_below(&R->rng, 3); break;
+        case 2: v = 1 + (uint32_t)rg_below(&R->rng, 300); break;
+        case 3: v = (1 + (uint32_t)rg_below(&R->rng, 16)) | INDEXBUS_OWNER_LEAVING; break;
+        default: v = mutate32(R, v); break;
+        }
+        put(R, off, 4, v);
+        break;
+    }
+    case 1: { /* consumer_owner[i] */
+        uint64_t off = P + 64 + 4 * rg_below(&R->rng, C);
+        uint32_t v;
+        switch (rg_below(&R->rng, 5)) {
+        case 0: v = 0; break;
+        case 1: v = 1 + (uint32_t)rg_below(&R->rng, 16); break;
+        case 2: v = (1 + (uint32_t)rg_below(&R->rng, 16)) | INDEXBUS_OWNER_LEAVING; break;
+        case 3: v = 257 + (uint32_t)rg_below(&R->rng, 4); break;
+        default: v = (uint32_t)rg_next(&R->rng); break;
+        }
+        put(R, off, 4, v);
+        break;
+    }
+    default: { /* a participant entry field */
+        uint64_t e = entry(R, pick_entry(R));
+        switch (rg_below(&R->rng, 9)) {
+        case 0: /* state: forged ACTIVE entries look dead and get "recovered" */
+            put(R, e, 4, rg_chance(&R->rng, 3, 4) ? (uint32_t)rg_below(&R->rng, 2) : mutate32(R, 1));
+            break;
+        case 1: put(R, e + 4, 4, rg_chance(&R->rng, 3, 4) ? rg_below(&R->rng, 6) : rg_next(&R->rng)); break;
+        case 2: {
+            static const uint32_t idx[4] = {63, 64, 0xFFFFFFFFu, 0x80000000u};
+            put(R, e + 8, 4, rg_chance(&R->rng, 1, 2) ? rg_below(&R->rng, C + 1) : idx[rg_below(&R->rng, 4)]);
+            break;
+        }
+        case 3: put(R, e + 12, 4, rg_next(&R->rng)); break;
+        case 4:
+            put(R, e + 24, 4,
+                rg_chance(&R->rng, 1, 3)   ? 0
+                : rg_chance(&R->rng, 1, 2) ? 1 + rg_below(&R->rng, R->g.slots)
+                                           : (uint64_t)bad_index(R) + 1);
+            break;
+        case 5: put(R, e + 28, 4, rg_chance(&R->rng, 3, 4) ? rg_below(&R->rng, 3) : rg_next(&R->rng)); break;
+        case 6: { /* held_pos near the head it is compared with */
+            uint64_t h = rg_chance(&R->rng, 1, 2) ? get(R, spsc_q(R, (uint32_t)rg_below(&R->rng, nqueues(R))), 8)
+                                                  : get(R, OFF(MPSC_QUEUE) + 64, 8);
+            put(R, e + 32, 8, rg_chance(&R->rng, 3, 4) ? h - 1 + rg_below(&R->rng, 3) : rg_next(&R->rng));
+            break;
+        }
+        case 7: { /* mpsc_reserve near tail */
+            uint64_t t = get(R, OFF(MPSC_QUEUE), 8);
+            uint64_t v;
+            switch (rg_below(&R->rng, 5)) {
+            case 0: v = 0; break;
+            case 1: v = t; break;
+            case 2: v = t + 1; break;
+            case 3: v = t - R->g.queue; break;
+            default: v = rg_next(&R->rng); break;
+            }
+            put(R, e + 40, 8, v);
+            break;
+        }
+        default: put(R, e + 16, 8, rg_next(&R->rng)); break;
+        }
+        break;
+    }
+    }
+}
+
+static void w_wake_counters(rogue *R)
+{
+    uint32_t C = R->g.consumers;
+    if (rg_chance(&R->rng, 1, 2)) {
+        uint64_t w = OFF(WAKE) + 64 * rg_below(&R->rng, C + 1);
+        if (rg_chance(&R->rng, 1, 2)) {
+            put(R, w, 4, rg_chance(&R->rng, 2, 3) ? get(R, w, 4) + 1 : rg_next(&R->rng));
+        } else {
+            static const uint32_t v[5] = {0, 0, 1, 0xFFFFFFFFu, 1000};
+            put(R, w + 4, 4, rg_chance(&R->rng, 4, 5) ? v[rg_below(&R->rng, 5)] : rg_next(&R->rng));
+        }
+        return;
+    }
+    uint64_t K = OFF(COUNTERS), off;
+    if (rg_chance(&R->rng, 1, 2))
+        off = K + (uint64_t[]){0, 64, 128, 136}[rg_below(&R->rng, 4)];
+    else
+        off = K + 192 + 64 * rg_below(&R->rng, C) + 8 * rg_below(&R->rng, 3);
+    put(R, off, 8, mutate64(R, get(R, off, 8)));
+}
+
+static void w_router_journal(rogue *R)
+{
+    if (!R->g.len[INDEXBUS_SECTION_ROUTER]) {
+        w_wake_counters(R);
+        return;
+    }
+    uint64_t Rs = OFF(ROUTER);
+    uint32_t C = R->g.consumers, S = R->g.slots;
+    uint64_t all = C >= 64 ? ~0ull : (1ull << C) - 1;
+    uint64_t spsc_head = get(R, OFF(SPSC_QUEUE), 8), mpsc_head = get(R, OFF(MPSC_QUEUE) + 64, 8);
+    if (rg_chance(&R->rng, 1, 4)) {
+        /* a plausible open step: the next router_open or a recoverer finishes it */
+        uint32_t src = (uint32_t)rg_below(&R->rng, 2);
+        uint32_t slot = rg_chance(&R->rng, 3, 4) ? (uint32_t)rg_below(&R->rng, S) : bad_index(R);
+        put(R, Rs + 12, 4, src);
+        put(R, Rs + 16, 8, src == 0 ? spsc_head : mpsc_head);
+        put(R, Rs + 24, 8, rg_next(&R->rng) & all);
+        put(R, Rs + 32, 8, rg_chance(&R->rng, 1, 2) ? 0 : rg_next(&R->rng) & all);
+        put(R, Rs + 40, 8, rg_chance(&R->rng, 1, 2) ? 0 : rg_next(&R->rng) & all);
+        put(R, Rs + 48, 8,
+            rg_chance(&R->rng, 1, 2) ? 0
+                                     : INDEXBUS_STEP_CURSOR(1 + rg_below(&R->rng, 5), rg_below(&R->rng, C + 1),
+                                                            rg_next(&R->rng)));
+        put(R, Rs + 8, 4, slot + 1);
+        return;
+    }
+    switch (rg_below(&R->rng, 9)) {
+    case 0: put(R, Rs, 4, rg_chance(&R->rng, 1, 2) ? C + rg_below(&R->rng, 3) : rg_next(&R->rng)); break;
+    case 1: put(R, Rs + 4, 4, mutate32(R, (uint32_t)get(R, Rs + 4, 4))); break;
+    case 2:
+        put(R, Rs + 8, 4,
+            rg_chance(&R->rng, 1, 3)   ? 0
+            : rg_chance(&R->rng, 1, 2) ? 1 + rg_below(&R->rng, S)
+                                       : (uint64_t)bad_index(R) + 1);
+        break;
+    case 3: put(R, Rs + 12, 4, rg_chance(&R->rng, 2, 3) ? rg_below(&R->rng, 3) : rg_next(&R->rng)); break;
+    case 4: {
+        uint64_t h = rg_chance(&R->rng, 1, 2) ? spsc_head : mpsc_head;
+        put(R, Rs + 16, 8, rg_chance(&R->rng, 3, 4) ? h - 1 + rg_below(&R->rng, 3) : rg_next(&R->rng));
+        break;
+    }
+    case 5:
+    case 6:
+    case 7: {
+        uint64_t masks[5] = {all, rg_next(&R->rng), 1ull << 63, ~0ull, C < 64 ? 1ull << C : 0};
+        put(R, Rs + 24 + 8 * rg_below(&R->rng, 3), 8, masks[rg_below(&R->rng, 5)]);
+        break;
+    }
+    default:
+        put(R, Rs + 48, 8,
+            rg_chance(&R->rng, 1, 2)
+                ? INDEXBUS_STEP_CURSOR(rg_below(&R->rng, 8), rg_below(&R->rng, 70), rg_next(&R->rng))
+                : rg_next(&R->rng));
+        break;
+    }
+}
+
+static void w_pool(rogue *R)
+{
+    uint64_t L = OFF(SLOT_POOL);
+    uint64_t fh = get(R, L, 8), tag = (fh >> 32) + 1;
+    uint32_t S = R->g.slots;
+    switch (rg_below(&R->rng, 5)) {
+    case 0: put(R, L, 8, tag << 32 | INDEXBUS_SLOT_NIL); break;
+    case 1: put(R, L, 8, tag << 32 | bad_index(R)); break;
+    case 2: put(R, L, 8, tag << 32 | (uint32_t)rg_below(&R->rng, S)); break; /* maybe in use */
+    case 3: put(R, L, 8, rg_next(&R->rng)); break;
+    default: { /* next_free of the head slot (or any slot) */
+        uint32_t idx = (uint32_t)fh < S && rg_chance(&R->rng, 2, 3) ? (uint32_t)fh
+                                                                  : (uint32_t)rg_below(&R->rng, S);
+        uint32_t v = rg_chance(&R->rng, 1, 2)   ? bad_index(R)
+                     : rg_chance(&R->rng, 1, 2) ? idx
+                                                : (uint32_t)rg_below(&R->rng, S);
+        put(R, slot_hdr(R, idx) + 12, 4, v);
+        break;
+    }
+    }
+}
+
+/* The scenario: every SPSC producer-queue cell := 0xFFFFFFF0. */
+static void w_spsc_cells_sweep(rogue *R)
+{
+    uint64_t b = OFF(SPSC_QUEUE) + 128;
+    for (uint32_t i = 0; i < R->g.queue; i++)
+        raw_put(R, b + 4ull * i, 4, 0xFFFFFFF0u);
+    R->writes += R->g.queue;
+    R->sweeps++;
+}
+
+typedef void (*writer_fn)(rogue *R);
+static const writer_fn writers[NWRITERS] = {
+    w_random_bytes, w_index_bounds, w_huge_len, w_queue_words, w_refcounts, w_header,
+    w_participants, w_wake_counters, w_router_journal, w_pool, w_spsc_cells_sweep,
+};
+
+/* strategy -> writer (RG_MIXED picks per burst) */
+static int writer_of(int strategy)
+{
+    switch (strategy) {
+    case RG_RANDOM_BYTES: return 0;
+    case RG_INDEX_BOUNDS: return 1;
+    case RG_HUGE_LEN: return 2;
+    case RG_QUEUE_WORDS: return 3;
+    case RG_REFCOUNTS: return 4;
+    case RG_HEADER: return 5;
+    case RG_PARTICIPANTS: return 6;
+    case RG_WAKE_COUNTERS: return 7;
+    case RG_ROUTER_JOURNAL: return 8;
+    case RG_POOL: return 9;
+    case RG_SPSC_CELLS: return 10;
+    default: return -1;
+    }
+}
+
+static void pause_a_little(rogue *R)
+{
+    switch (rg_below(&R->rng, 10)) {
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+        for (uint32_t n = (uint32_t)rg_below(&R->rng, 2000); n > 0; n--)
+            __asm__ __volatile__("" ::: "memory");
+        break;
+    case 4:
+    case 5:
+    case 6: sched_yield(); break;
+    default: rg_sleep_ns(20000 + rg_below(&R->rng, 480000)); break;
+    }
+}
+
+int rg_rogue_main(const rg_args *a)
+{
+    static rogue R; /* large: keep it off the stack */
+    char err[160];
+    rg_seed(&R.rng, a->seed);
+    int strategy = (int)a->arg;
+    if (strategy < 0 || strategy >= RG_NSTRATEGIES) {
+        fprintf(stderr, "rogue: bad strategy %d\n", strategy);
+        return RG_EXIT_SETUP;
+    }
+    if (rg_map(a->region, 1, &R.base, &R.size) != 0) {
+        fprintf(stderr, "rogue: cannot map %s\n", a->region);
+        return RG_EXIT_SETUP;
+    }
+    if (rg_geo_read(R.base, R.size, &R.g, err, sizeof err) != 0) {
+        fprintf(stderr, "rogue: %s: %s\n", a->region, err);
+        return RG_EXIT_SETUP;
+    }
+    memcpy(R.hdr0, R.base, sizeof R.hdr0);
+    if ((R.canary = rg_canary_map(&R.g)) == NULL)
+        return RG_EXIT_SETUP;
+    int fixed = writer_of(strategy);
+    uint64_t bursts = 0;
+    while (rg_now_ns() < a->until_ns) {
+        if (strategy == RG_SPSC_CELLS) { /* continuously, no pauses */
+            for (int i = 0; i < 64; i++)
+                w_spsc_cells_sweep(&R);
+            bursts++;
+            continue;
+        }
+        int w = fixed >= 0 ? fixed : (int)rg_below(&R.rng, NWRITERS);
+        uint32_t n = 1 + (uint32_t)rg_below(&R.rng, 16);
+        R.keep_undo = rg_chance(&R.rng, 1, 3);
+        for (uint32_t i = 0; i < n; i++)
+            writers[w](&R);
+        R.per_writer[w] += n;
+        bursts++;
+        pause_a_little(&R);
+        undo_all(&R);
+        if (w == 5 && rg_chance(&R.rng, 1, 3)) {
+            rg_sleep_ns(rg_below(&R.rng, 3000000)); /* let an open in */
+            header_restore(&R);
+        }
+    }
+    const char *t = getenv("LIVE_ROGUE_SELFTEST");
+    if (t != NULL && strcmp(t, "canary") == 0) /* a stray write the driver must find */
+        raw_put(&R, R.g.off[INDEXBUS_SECTION_SLOT_POOL] + 64 + 16 + R.g.data, 1, 0x5a);
+    printf("@@rogue strategy=%s bursts=%llu writes=%llu undone=%llu sweeps=%llu\n",
+           rg_strategies[strategy].name, (unsigned long long)bursts, (unsigned long long)R.writes,
+           (unsigned long long)R.undone, (unsigned long long)R.sweeps);
+    return 0;
+}
