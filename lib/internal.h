@@ -81,6 +81,9 @@ uint64_t ib_now_monotonic_ns(void);
 /* participants.c: attach/detach in the participant table, liveness. */
 int ib_participant_attach(indexbus_region *r, uint32_t role, uint32_t index, uint32_t *slot_out);
 void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uint32_t index);
+/* A role's live count and (ever != NULL) its ever-attached word; NULL for
+ * a value that is no role (unwritten, or garbage read by recovery). */
+uint32_t *ib_live_count(ib_view *v, uint32_t role, uint32_t **ever);
 /* A zeroed handle of `size` bytes attached as role/index, holding a region
  * reference; *part gets its entry. NULL with *st set on failure. */
 void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index,

@@ -77,19 +77,20 @@ static uint32_t *exclusive_owner(ib_view *v, uint32_t role, uint32_t index)
     }
 }
 
-static void live_counts(ib_view *v, uint32_t role, uint32_t **live, uint32_t **ever)
+uint32_t *ib_live_count(ib_view *v, uint32_t role, uint32_t **ever)
 {
     indexbus_participants_ctl *c = &v->parts->ctl;
-    if (role == INDEXBUS_ROLE_CONSUMER) {
-        *live = &c->consumers_live;
-        *ever = &c->consumers_ever;
-    } else if (role == INDEXBUS_ROLE_ROUTER) {
-        *live = &c->routers_live;
-        *ever = &c->routers_ever;
-    } else {
-        *live = &c->producers_live;
-        *ever = &c->producers_ever;
+    uint32_t *live, *once;
+    switch (role) {
+    case INDEXBUS_ROLE_SPSC_PRODUCER:
+    case INDEXBUS_ROLE_MPSC_PRODUCER: live = &c->producers_live, once = &c->producers_ever; break;
+    case INDEXBUS_ROLE_CONSUMER: live = &c->consumers_live, once = &c->consumers_ever; break;
+    case INDEXBUS_ROLE_ROUTER: live = &c->routers_live, once = &c->routers_ever; break;
+    default: return NULL; /* role not written yet (or garbage): never counted */
     }
+    if (ever != NULL)
+        *ever = once;
+    return live;
 }
 
 /* Tell the router the set of consumers changed. acq_rel: pairs with the
@@ -265,8 +266,8 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
     /* count first, name the role last: recovery only uncounts an entry
      * whose role is written, so a death in between leaves the count one too
      * high (a missed DISCONNECTED), never too low (a false one) */
-    uint32_t *live, *ever; /* consumers tell the router themselves (consumer.c) */
-    live_counts(v, role, &live, &ever);
+    uint32_t *ever = NULL; /* consumers tell the router themselves (consumer.c) */
+    uint32_t *live = ib_live_count(v, role, &ever);
     /* the increment pairs with the acquire loads of *_live in disconnect
      * checks; ever's release pairs with their acquire of *_ever, which
      * they read first, so a reader seeing ever = 1 sees the count (5.2) */
@@ -311,8 +312,7 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
     uint32_t *owner = exclusive_owner(v, role, index);
-    uint32_t *live, *ever;
-    live_counts(v, role, &live, &ever);
+    uint32_t *live = ib_live_count(v, role, NULL);
     if (owner != NULL) /* pairs with the next holder's acquire CAS in attach_once */
         ib_store_release(owner, 0);
     if (role == INDEXBUS_ROLE_CONSUMER)

@@ -144,18 +144,6 @@ static void recover_events_consumer(const ib_view *v, const indexbus_participant
     /* its backlog stays queued for the next consumer */
 }
 
-static uint32_t *live_count(ib_view *v, uint32_t role)
-{
-    indexbus_participants_ctl *c = &v->parts->ctl;
-    switch (role) {
-    case INDEXBUS_ROLE_SPSC_PRODUCER:
-    case INDEXBUS_ROLE_MPSC_PRODUCER: return &c->producers_live;
-    case INDEXBUS_ROLE_CONSUMER: return &c->consumers_live;
-    case INDEXBUS_ROLE_ROUTER: return &c->routers_live;
-    default: return NULL; /* role not written yet (or garbage): never counted */
-    }
-}
-
 /* Release whatever exclusive role word names `slot`, found by looking at
  * the words themselves rather than trusting the entry. Returns the consumer
  * index it owned, or -1. */
@@ -209,7 +197,7 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
         recover_events_consumer(v, e, rep);
     if (role == INDEXBUS_ROLE_ROUTER)
         settle_mpsc_head(v); /* a router reads the MPSC source too */
-    uint32_t *live = live_count(v, role);
+    uint32_t *live = ib_live_count(v, role, NULL);
     ib_store_relaxed(&e->role, 0); /* a recoverer dying here does not uncount it twice */
     if (live != NULL)
         dec_saturating(live);
