@@ -8,10 +8,7 @@
 #include "ring.h"
 
 struct indexbus_consumer {
-    indexbus_region *region;
-    ib_view *v;
-    uint32_t index;
-    uint32_t part;
+    ib_handle h; /* first: region, view, entry, index */
     ib_spsc q;         /* events: SPSC producer queue; fanout: own queue */
     uint64_t mpsc_pos; /* events: MPSC head */
     uint32_t turn;     /* events: queue to try first */
@@ -20,7 +17,6 @@ struct indexbus_consumer {
     uint32_t spsc_pending;   /* SPSC head moved locally, not yet published */
     uint64_t delivered; /* events: mirror of the consumer's delivered counter */
     indexbus_wake_entry *wake;
-    indexbus_participant *entry; /* our journal for recovery */
 };
 
 /* ---- queue access --------------------------------------------------------------- */
@@ -29,13 +25,13 @@ static int peek_src(indexbus_consumer *c, uint32_t src, uint32_t *idx)
 {
     if (src == IB_SRC_SPSC)
         return ib_spsc_peek(&c->q, idx);
-    return ib_mpsc_peek(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos, idx);
+    return ib_mpsc_peek(c->h.v->mpsc, c->h.v->queue_mask, &c->mpsc_pos, idx);
 }
 
 /* Next waiting slot index and the queue it came from. */
 static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src)
 {
-    if (c->v->kind == INDEXBUS_KIND_FANOUT) {
+    if (c->h.v->kind == INDEXBUS_KIND_FANOUT) {
         *src = IB_SRC_SPSC;
         return ib_spsc_peek(&c->q, idx);
     }
@@ -54,7 +50,7 @@ static void skip(indexbus_consumer *c, uint32_t src)
     if (src == IB_SRC_SPSC)
         ib_spsc_advance(&c->q);
     else
-        ib_mpsc_advance(c->v->mpsc, c->v->queue_mask, &c->mpsc_pos);
+        ib_mpsc_advance(c->h.v->mpsc, c->h.v->queue_mask, &c->mpsc_pos);
     c->turn = src ^ 1;
 }
 
@@ -62,9 +58,9 @@ static void skip(indexbus_consumer *c, uint32_t src)
 static void advance(indexbus_consumer *c, uint32_t src)
 {
     skip(c, src);
-    if (c->v->kind == INDEXBUS_KIND_EVENTS) {
+    if (c->h.v->kind == INDEXBUS_KIND_EVENTS) {
         c->delivered++;
-        ib_store_relaxed(&c->v->consumer_counters[0].delivered, c->delivered); /* single writer */
+        ib_store_relaxed(&c->h.v->consumer_counters[0].delivered, c->delivered); /* single writer */
     }
 }
 
@@ -73,9 +69,9 @@ static void advance(indexbus_consumer *c, uint32_t src)
  * whether the slot is still queued or ours to release. */
 static void journal(indexbus_consumer *c, uint32_t idx, uint32_t src)
 {
-    ib_store_relaxed(&c->entry->held_pos, src == IB_SRC_SPSC ? c->q.pos : c->mpsc_pos);
-    ib_store_relaxed(&c->entry->held_src, src);
-    ib_store_relaxed(&c->entry->held_slot, idx + 1);
+    ib_store_relaxed(&c->h.entry->held_pos, src == IB_SRC_SPSC ? c->q.pos : c->mpsc_pos);
+    ib_store_relaxed(&c->h.entry->held_src, src);
+    ib_store_relaxed(&c->h.entry->held_slot, idx + 1);
 }
 
 static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
@@ -87,7 +83,7 @@ static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
 /* Does a slot taken off queue src go back through its SPSC cell (5.16)? */
 static int parks(const indexbus_consumer *c, uint32_t src)
 {
-    return src == IB_SRC_SPSC && c->v->recycle; /* recycle: events regions only */
+    return src == IB_SRC_SPSC && c->h.v->recycle; /* recycle: events regions only */
 }
 
 /* Consume the SPSC message at head by parking its slot in its cell. Head is
@@ -96,7 +92,7 @@ static int parks(const indexbus_consumer *c, uint32_t src)
  * and the producer does not reuse the slot until head has passed it. */
 static void park_spsc(indexbus_consumer *c, uint32_t idx)
 {
-    ib_slot_park(c->v, idx, c->q.pos);
+    ib_slot_park(c->h.v, idx, c->q.pos);
     ib_spsc_advance_local(&c->q);
     c->turn = IB_SRC_MPSC;
     c->delivered++;
@@ -109,29 +105,29 @@ static void commit_spsc(indexbus_consumer *c)
         return;
     c->spsc_pending = 0;
     ib_spsc_commit(&c->q);
-    ib_store_relaxed(&c->v->consumer_counters[0].delivered, c->delivered); /* single writer */
+    ib_store_relaxed(&c->h.v->consumer_counters[0].delivered, c->delivered); /* single writer */
 }
 
 /* Release a taken slot; the journal is cleared first, so a death in
  * between can leak the slot (a sweep finds it) but never free it twice. */
 static void give_back(indexbus_consumer *c, uint32_t idx)
 {
-    ib_store_relaxed(&c->entry->held_slot, 0);
-    ib_slot_release(c->v, idx);
+    ib_store_relaxed(&c->h.entry->held_slot, 0);
+    ib_slot_release(c->h.v, idx);
 }
 
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
 static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len)
 {
-    if (idx >= c->v->slot_count) {
+    if (idx >= c->h.v->slot_count) {
         skip(c, src);
         return INDEXBUS_CORRUPT;
     }
     /* read once, checked, and only the copy is used (LAYOUT.md 7) */
-    *len = ib_load_relaxed(&ib_slot(c->v, idx)->len);
-    if (*len > c->v->slot_data_size) {
+    *len = ib_load_relaxed(&ib_slot(c->h.v, idx)->len);
+    if (*len > c->h.v->slot_data_size) {
         skip(c, src);
-        ib_slot_release(c->v, idx); /* the index is sound: give our reference back */
+        ib_slot_release(c->h.v, idx); /* the index is sound: give our reference back */
         return INDEXBUS_CORRUPT;
     }
     return INDEXBUS_OK;
@@ -140,7 +136,7 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
 /* Producers have all closed and nothing is left upstream of this consumer. */
 static int disconnected(indexbus_consumer *c)
 {
-    const ib_view *v = c->v;
+    const ib_view *v = c->h.v;
     const indexbus_participants_ctl *pc = &v->parts->ctl;
     /* pairs with the release decrement in ib_participant_detach */
     if (!ib_load_acquire(&pc->producers_ever) || ib_load_acquire(&pc->producers_live) != 0)
@@ -167,7 +163,7 @@ static int empty_status(indexbus_consumer *c)
 static void drain(indexbus_consumer *c)
 {
     uint32_t idx, src, len;
-    for (uint32_t n = 0; n < c->v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
+    for (uint32_t n = 0; n < c->h.v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
         if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
             continue; /* already skipped */
         journal(c, idx, src); /* src: a fanout consumer's own queue */
@@ -187,19 +183,12 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     ib_view *v = &region->v;
     if (index >= v->consumer_count)
         return INDEXBUS_OUT_OF_RANGE;
-    uint32_t part;
     int st;
-    indexbus_consumer *c =
-        ib_handle_attach(region, sizeof(*c), INDEXBUS_ROLE_CONSUMER, index, &part, &st);
+    indexbus_consumer *c = ib_handle_attach(region, sizeof(*c), INDEXBUS_ROLE_CONSUMER, index, &st);
     if (c == NULL)
         return st;
-    c->part = part;
-    c->region = region;
-    c->v = v;
-    c->index = index;
     c->borrowed = INDEXBUS_SLOT_NIL;
     c->wake = &v->wake[index];
-    c->entry = &v->parts->entries[c->part];
     if (v->kind == INDEXBUS_KIND_FANOUT) {
         ib_spsc_attach_reader(&c->q, ib_consumer_queue(v, index), v->queue_capacity);
         drain(c); /* nothing new arrives: the router skips a leaving owner */
@@ -212,7 +201,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     /* routed to from the router's next step on; wait for it so that a
      * message published after open returns reaches us. Pairs with the
      * router's acquire of consumer_epoch (refresh_present), via the bump. */
-    ib_store_release(&v->parts->consumer_owner[index], c->part + 1);
+    ib_store_release(&v->parts->consumer_owner[index], c->h.part + 1);
     ib_await_router(region, ib_bump_consumer_epoch(v), 1);
     *out = c;
     return INDEXBUS_OK;
@@ -224,11 +213,11 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
         return INDEXBUS_OK;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         indexbus_recv_end(c);
-    if (c->v->kind == INDEXBUS_KIND_FANOUT) {
-        ib_await_router(c->region, ib_consumer_leaving(c->v, c->index, c->part), 1);
+    if (c->h.v->kind == INDEXBUS_KIND_FANOUT) {
+        ib_await_router(c->h.region, ib_consumer_leaving(c->h.v, c->h.index, c->h.part), 1);
         drain(c);
     }
-    ib_handle_detach(c->region, c, c->part, INDEXBUS_ROLE_CONSUMER, c->index);
+    ib_handle_detach(&c->h);
     return INDEXBUS_OK;
 }
 
@@ -259,7 +248,7 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
     if (n > cap)
         return INDEXBUS_BUFFER_TOO_SMALL;
     if (n)
-        memcpy(buf, ib_slot_data(c->v, idx), n);
+        memcpy(buf, ib_slot_data(c->h.v, idx), n);
     if (parks(c, src)) {
         park_spsc(c, idx);
         commit_spsc(c);
@@ -287,7 +276,7 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
     else
         take(c, idx, src);
     c->borrowed = idx;
-    *data = ib_slot_data(c->v, idx);
+    *data = ib_slot_data(c->h.v, idx);
     *len = n;
     return INDEXBUS_OK;
 }
@@ -301,7 +290,7 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
     if (c->borrowed_parks) {
         park_spsc(c, c->borrowed);
         commit_spsc(c);
-        ib_store_relaxed(&c->entry->held_slot, 0); /* after head: see recovery */
+        ib_store_relaxed(&c->h.entry->held_slot, 0); /* after head: see recovery */
     } else {
         give_back(c, c->borrowed);
     }
@@ -333,7 +322,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
             break;
         }
         if (n)
-            memcpy(dst + used, ib_slot_data(c->v, idx), n);
+            memcpy(dst + used, ib_slot_data(c->h.v, idx), n);
         used += n;
         lens[k++] = n;
         if (parks(c, src)) {
@@ -382,7 +371,7 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
             /* a park that ended with nothing to take may be a dead peer's
              * doing: recover here, off the path of a real wake-up */
             indexbus_recover_report rep = {.size = sizeof(rep)};
-            ib_recover(c->region, 0, &rep);
+            ib_recover(c->h.region, 0, &rep);
             parked = 0;
             if (rep.dead != 0)
                 continue; /* re-check at once: maybe DISCONNECTED now */

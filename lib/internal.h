@@ -84,12 +84,19 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
 /* A role's live count and (ever != NULL) its ever-attached word; NULL for
  * a value that is no role (unwritten, or garbage read by recovery). */
 uint32_t *ib_live_count(ib_view *v, uint32_t role, uint32_t **ever);
-/* A zeroed handle of `size` bytes attached as role/index, holding a region
- * reference; *part gets its entry. NULL with *st set on failure. */
-void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index,
-                       uint32_t *part, int *st);
-/* Undo ib_handle_attach: detach entry `part`, drop the reference, free h. */
-void ib_handle_detach(indexbus_region *r, void *h, uint32_t part, uint32_t role, uint32_t index);
+/* What every handle (producer, consumer, router) starts with. */
+typedef struct ib_handle {
+    indexbus_region *region; /* one reference held */
+    ib_view *v;
+    uint32_t part;               /* our participant entry */
+    uint32_t role, index;        /* as attached (never re-read from the entry) */
+    indexbus_participant *entry; /* our journal for recovery */
+} ib_handle;
+/* A zeroed handle of `size` bytes, an ib_handle first, attached as
+ * role/index; NULL with *st set on failure. */
+void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index, int *st);
+/* Undo ib_handle_attach: detach, drop the reference, free the handle. */
+void ib_handle_detach(ib_handle *h);
 /* 1 alive, 0 dead (ACTIVE but its lock is gone), -1 free, -2 cannot tell. */
 int ib_participant_alive(indexbus_region *r, uint32_t slot);
 /* Is somebody recovering entry `slot` right now? */

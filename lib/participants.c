@@ -282,27 +282,31 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
     return INDEXBUS_OK;
 }
 
-void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index,
-                       uint32_t *part, int *st)
+void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index, int *st)
 {
-    void *h = calloc(1, size);
+    ib_handle *h = calloc(1, size);
     if (h == NULL) {
         *st = INDEXBUS_NO_MEMORY;
         return NULL;
     }
-    *st = ib_participant_attach(r, role, index, part);
+    *st = ib_participant_attach(r, role, index, &h->part);
     if (*st != INDEXBUS_OK) {
         free(h);
         return NULL;
     }
     ib_region_ref(r);
+    h->region = r;
+    h->v = &r->v;
+    h->role = role;
+    h->index = index;
+    h->entry = &r->v.parts->entries[h->part];
     return h;
 }
 
-void ib_handle_detach(indexbus_region *r, void *h, uint32_t part, uint32_t role, uint32_t index)
+void ib_handle_detach(ib_handle *h)
 {
-    ib_participant_detach(r, part, role, index);
-    ib_region_unref(r);
+    ib_participant_detach(h->region, h->part, h->role, h->index);
+    ib_region_unref(h->region);
     free(h);
 }
 

@@ -10,17 +10,14 @@
 #define IB_PENDING_MAX 64u
 
 struct indexbus_producer {
-    indexbus_region *region;
-    ib_view *v;
+    ib_handle h; /* first: region, view, entry */
     uint32_t type;
-    uint32_t part;
     uint32_t claimed;   /* slot index, or NIL */
     uint32_t npending;  /* SPSC: entries of pending[] put, not yet published */
     uint32_t pending[IB_PENDING_MAX]; /* their slot indices: our copy, not the cells' */
     ib_spsc q;          /* SPSC producer queue, writer side */
     uint64_t published; /* SPSC: mirror of counters.published_spsc */
     indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
-    indexbus_participant *entry; /* our journal for recovery */
 };
 
 INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
@@ -32,17 +29,12 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
     if (region == NULL || (type != INDEXBUS_PRODUCER_SPSC && type != INDEXBUS_PRODUCER_MPSC))
         return INDEXBUS_INVALID_ARGUMENT;
     ib_view *v = &region->v;
-    uint32_t part;
     int st;
     indexbus_producer *p = ib_handle_attach(
         region, sizeof(*p),
-        type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER, 0,
-        &part, &st);
+        type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER : INDEXBUS_ROLE_MPSC_PRODUCER, 0, &st);
     if (p == NULL)
         return st;
-    p->part = part;
-    p->region = region;
-    p->v = v;
     p->type = type;
     p->claimed = INDEXBUS_SLOT_NIL;
     if (type == INDEXBUS_PRODUCER_SPSC) {
@@ -50,7 +42,6 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
         p->published = ib_load_relaxed(&v->counters->published_spsc);
     }
     p->wake = &v->wake[v->kind == INDEXBUS_KIND_FANOUT ? v->consumer_count : 0];
-    p->entry = &v->parts->entries[p->part];
     ib_notify_register();
     *out = p;
     return INDEXBUS_OK;
@@ -72,20 +63,20 @@ static int take_slot(indexbus_producer *p, uint32_t *idx)
         int64_t space = ib_spsc_space(&p->q);
         if (space <= 0)
             return space < 0 ? (int)-space : INDEXBUS_FULL;
-        if (p->v->recycle && (*idx = ib_spsc_unpark(p->v, &p->q)) != INDEXBUS_SLOT_NIL)
+        if (p->h.v->recycle && (*idx = ib_spsc_unpark(p->h.v, &p->q)) != INDEXBUS_SLOT_NIL)
             st = INDEXBUS_OK;
     }
     if (st != INDEXBUS_OK)
-        st = ib_pool_alloc(p->v, idx);
+        st = ib_pool_alloc(p->h.v, idx);
     if (st == INDEXBUS_OK) /* read by recoverers (reclaim_owned) */
-        ib_store_relaxed(&ib_slot(p->v, *idx)->owner, p->part + 1);
+        ib_store_relaxed(&ib_slot(p->h.v, *idx)->owner, p->h.part + 1);
     return st;
 }
 
 /* Queue a filled slot; for SPSC it stays invisible until flush. */
 static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
 {
-    indexbus_slot_header *s = ib_slot(p->v, idx);
+    indexbus_slot_header *s = ib_slot(p->h.v, idx);
     s->len = len;
     ib_store_relaxed(&s->refcount, 1); /* published by the queue's release below */
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
@@ -94,23 +85,23 @@ static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
         return INDEXBUS_OK;
     }
     ib_store_relaxed(&s->owner, 0); /* the queue holds it from the push on; never touch it after */
-    int st = ib_mpsc_push(p->v->mpsc, p->v->queue_mask, idx, &p->entry->mpsc_reserve);
+    int st = ib_mpsc_push(p->h.v->mpsc, p->h.v->queue_mask, idx, &p->h.entry->mpsc_reserve);
     if (st != INDEXBUS_OK)
-        ib_store_relaxed(&s->owner, p->part + 1); /* not queued: still ours */
+        ib_store_relaxed(&s->owner, p->h.part + 1); /* not queued: still ours */
     return st;
 }
 
 /* Make n enqueued messages visible, count them and wake the reader. */
 static void flush(indexbus_producer *p, uint64_t n)
 {
-    indexbus_counters_global *c = p->v->counters;
+    indexbus_counters_global *c = p->h.v->counters;
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
         /* hand the batch's slots to the queue: clear owners, then publish.
          * The indices come from pending[], never from the cells we wrote:
          * another process may have rewritten those since (LAYOUT.md 7,
          * "never read back what we wrote"; test/hostile_reread.c). */
         for (uint32_t i = 0; i < p->npending; i++)
-            ib_store_relaxed(&ib_slot(p->v, p->pending[i])->owner, 0);
+            ib_store_relaxed(&ib_slot(p->h.v, p->pending[i])->owner, 0);
         p->npending = 0;
         ib_spsc_publish(&p->q);
         p->published += n;
@@ -127,16 +118,16 @@ INDEXBUS_API int indexbus_claim(indexbus_producer *p, void **buf, size_t *capaci
         return INDEXBUS_INVALID_ARGUMENT;
     if (p->claimed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (consumers_gone(p->v))
+    if (consumers_gone(p->h.v))
         return INDEXBUS_DISCONNECTED;
     uint32_t idx;
     int st = take_slot(p, &idx);
     if (st != INDEXBUS_OK)
         return st;
     p->claimed = idx;
-    *buf = ib_slot_data(p->v, idx);
+    *buf = ib_slot_data(p->h.v, idx);
     if (capacity != NULL)
-        *capacity = p->v->slot_data_size;
+        *capacity = p->h.v->slot_data_size;
     return INDEXBUS_OK;
 }
 
@@ -146,7 +137,7 @@ INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
         return INDEXBUS_INVALID_ARGUMENT;
     if (p->claimed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (len > p->v->slot_data_size)
+    if (len > p->h.v->slot_data_size)
         return INDEXBUS_TOO_LARGE;
     int st = enqueue(p, p->claimed, (uint32_t)len);
     if (st != INDEXBUS_OK)
@@ -158,12 +149,10 @@ INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
 
 INDEXBUS_API int indexbus_abort(indexbus_producer *p)
 {
-    if (p == NULL)
-        return INDEXBUS_INVALID_ARGUMENT;
-    if (p->claimed == INDEXBUS_SLOT_NIL)
-        return INDEXBUS_BAD_STATE;
-    ib_store_relaxed(&ib_slot(p->v, p->claimed)->owner, 0);
-    ib_pool_free(p->v, p->claimed);
+    if (p == NULL || p->claimed == INDEXBUS_SLOT_NIL) /* nothing to hand back */
+        return p == NULL ? INDEXBUS_INVALID_ARGUMENT : INDEXBUS_BAD_STATE;
+    ib_store_relaxed(&ib_slot(p->h.v, p->claimed)->owner, 0);
+    ib_pool_free(p->h.v, p->claimed);
     p->claimed = INDEXBUS_SLOT_NIL;
     return INDEXBUS_OK;
 }
@@ -173,7 +162,7 @@ INDEXBUS_API int indexbus_publish(indexbus_producer *p, const void *data, size_t
     void *buf;
     if (p == NULL || (data == NULL && len != 0))
         return INDEXBUS_INVALID_ARGUMENT;
-    if (len > p->v->slot_data_size)
+    if (len > p->h.v->slot_data_size)
         return INDEXBUS_TOO_LARGE;
     int st = indexbus_claim(p, &buf, NULL);
     if (st != INDEXBUS_OK)
@@ -195,23 +184,23 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
         return INDEXBUS_INVALID_ARGUMENT;
     if (p->claimed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (consumers_gone(p->v))
+    if (consumers_gone(p->h.v))
         return INDEXBUS_DISCONNECTED;
     const uint8_t *src = data;
     size_t n = 0, unflushed = 0;
     int st = INDEXBUS_OK;
     for (; n < count; n++) {
         uint32_t idx;
-        if (lens[n] > p->v->slot_data_size) {
+        if (lens[n] > p->h.v->slot_data_size) {
             st = INDEXBUS_TOO_LARGE;
             break;
         }
         if ((st = take_slot(p, &idx)) != INDEXBUS_OK)
             break;
-        memcpy(ib_slot_data(p->v, idx), src, lens[n]);
+        memcpy(ib_slot_data(p->h.v, idx), src, lens[n]);
         if ((st = enqueue(p, idx, lens[n])) != INDEXBUS_OK) {
-            ib_store_relaxed(&ib_slot(p->v, idx)->owner, 0); /* free slots have no owner */
-            ib_pool_free(p->v, idx);
+            ib_store_relaxed(&ib_slot(p->h.v, idx)->owner, 0); /* free slots have no owner */
+            ib_pool_free(p->h.v, idx);
             break;
         }
         src += lens[n];
@@ -232,9 +221,6 @@ INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
     if (p == NULL)
         return INDEXBUS_OK;
     indexbus_abort(p); /* a claim still open goes back (BAD_STATE if none) */
-    ib_handle_detach(p->region, p, p->part,
-                     p->type == INDEXBUS_PRODUCER_SPSC ? INDEXBUS_ROLE_SPSC_PRODUCER
-                                                       : INDEXBUS_ROLE_MPSC_PRODUCER,
-                     0);
+    ib_handle_detach(&p->h);
     return INDEXBUS_OK;
 }

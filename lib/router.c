@@ -8,9 +8,7 @@
 #include "step.h"
 
 struct indexbus_router {
-    indexbus_region *region;
-    ib_view *v;
-    uint32_t part;
+    ib_handle h; /* first: region, view, entry */
     uint32_t turn;   /* SOURCE_ANY: queue to try first */
     uint32_t stop;   /* atomic: set by indexbus_router_stop */
     uint32_t running; /* atomic: indexbus_router_run is in progress */
@@ -34,14 +32,10 @@ INDEXBUS_API int indexbus_router_open(indexbus_region *region, indexbus_router *
     ib_view *v = &region->v;
     if (v->kind != INDEXBUS_KIND_FANOUT)
         return INDEXBUS_WRONG_KIND;
-    uint32_t part;
     int st;
-    indexbus_router *r = ib_handle_attach(region, sizeof(*r), INDEXBUS_ROLE_ROUTER, 0, &part, &st);
+    indexbus_router *r = ib_handle_attach(region, sizeof(*r), INDEXBUS_ROLE_ROUTER, 0, &st);
     if (r == NULL)
         return st;
-    r->part = part;
-    r->region = region;
-    r->v = v;
     ib_spsc_attach_reader(&r->in, v->spsc, v->queue_capacity);
     /* pairs with the previous router's release of head in ib_mpsc_advance */
     r->mpsc_pos = ib_load_acquire(&v->mpsc->head);
@@ -59,7 +53,7 @@ INDEXBUS_API int indexbus_router_close(indexbus_router *r)
 {
     if (r == NULL)
         return INDEXBUS_OK;
-    ib_handle_detach(r->region, r, r->part, INDEXBUS_ROLE_ROUTER, 0);
+    ib_handle_detach(&r->h);
     return INDEXBUS_OK;
 }
 
@@ -67,7 +61,7 @@ static int peek_src(indexbus_router *r, uint32_t src, uint32_t *idx)
 {
     if (src == IB_SRC_SPSC)
         return ib_spsc_peek(&r->in, idx);
-    return ib_mpsc_peek(r->v->mpsc, r->v->queue_mask, &r->mpsc_pos, idx);
+    return ib_mpsc_peek(r->h.v->mpsc, r->h.v->queue_mask, &r->mpsc_pos, idx);
 }
 
 static void advance_src(indexbus_router *r, uint32_t src)
@@ -75,7 +69,7 @@ static void advance_src(indexbus_router *r, uint32_t src)
     if (src == IB_SRC_SPSC)
         ib_spsc_advance(&r->in);
     else
-        ib_mpsc_advance(r->v->mpsc, r->v->queue_mask, &r->mpsc_pos);
+        ib_mpsc_advance(r->h.v->mpsc, r->h.v->queue_mask, &r->mpsc_pos);
 }
 
 static int pick_source(indexbus_router *r, uint32_t source, uint32_t *src, uint32_t *idx)
@@ -103,7 +97,7 @@ static void bump(uint64_t *counter) /* single-writer counter: no RMW */
  * what a closing consumer waits for before draining its queue. */
 static void refresh_present(indexbus_router *r)
 {
-    ib_view *v = r->v;
+    ib_view *v = r->h.v;
     /* pairs with the acq_rel bump in ib_bump_consumer_epoch */
     uint32_t e = ib_load_acquire(&v->parts->ctl.consumer_epoch);
     if (e == r->epoch)
@@ -122,7 +116,7 @@ static void refresh_present(indexbus_router *r)
 static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t eligible,
                  uint64_t no_credit, uint64_t full, indexbus_route_result *res)
 {
-    ib_view *v = r->v;
+    ib_view *v = r->h.v;
     uint32_t src, idx;
     if (source < INDEXBUS_SOURCE_SPSC || source > INDEXBUS_SOURCE_ANY ||
         (mode != INDEXBUS_MODE_BROADCAST && mode != INDEXBUS_MODE_WORK_QUEUE))
@@ -241,9 +235,9 @@ static int sources_busy(void *ctx)
     indexbus_router *r = ctx;
     /* stop: pairs with the seq_cst store in indexbus_router_stop; epoch:
      * with ib_bump_consumer_epoch's acq_rel increment */
-    return ib_spsc_depth(r->v->spsc, r->v->queue_capacity) ||
-           ib_mpsc_depth(r->v->mpsc, r->v->queue_capacity) || ib_load_acquire(&r->stop) ||
-           ib_load_acquire(&r->v->parts->ctl.consumer_epoch) != r->epoch;
+    return ib_spsc_depth(r->h.v->spsc, r->h.v->queue_capacity) ||
+           ib_mpsc_depth(r->h.v->mpsc, r->h.v->queue_capacity) || ib_load_acquire(&r->stop) ||
+           ib_load_acquire(&r->h.v->parts->ctl.consumer_epoch) != r->epoch;
 }
 
 /* Blocked on full or absent consumers: they do not wake the router, so it
@@ -255,14 +249,14 @@ static int stop_or_consumers_changed(void *ctx)
     /* stop: pairs with the seq_cst store in indexbus_router_stop; epoch:
      * with ib_bump_consumer_epoch's acq_rel increment */
     return ib_load_acquire(&r->stop) ||
-           ib_load_acquire(&r->v->parts->ctl.consumer_epoch) != r->epoch;
+           ib_load_acquire(&r->h.v->parts->ctl.consumer_epoch) != r->epoch;
 }
 
 #define IB_STALL_PARK_NS 1000000ull
 
 static int producers_done(indexbus_router *r)
 {
-    const indexbus_participants_ctl *pc = &r->v->parts->ctl;
+    const indexbus_participants_ctl *pc = &r->h.v->parts->ctl;
     /* pairs with the release decrement in ib_participant_detach */
     return ib_load_acquire(&pc->producers_ever) && ib_load_acquire(&pc->producers_live) == 0 &&
            !sources_busy(r);
@@ -278,7 +272,7 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
     uint32_t spins = cfg->spin_iters ? cfg->spin_iters : 4096;
     uint32_t yields = cfg->yield_iters ? cfg->yield_iters : 64;
     uint64_t park = cfg->park_ns ? cfg->park_ns : 10000000ull;
-    indexbus_wake_entry *wake = &r->v->wake[r->v->consumer_count];
+    indexbus_wake_entry *wake = &r->h.v->wake[r->h.v->consumer_count];
     uint32_t idle = 0;
     int st = INDEXBUS_OK;
     cfg->routed = 0;
@@ -314,7 +308,7 @@ INDEXBUS_API int indexbus_router_run(indexbus_router *r, indexbus_router_loop_co
         if (idle >= spins + yields && (idle - spins - yields) % 64 == 0) {
             /* idle or stalled for a while: maybe a peer died holding things */
             indexbus_recover_report rep = {.size = sizeof(rep)};
-            ib_recover(r->region, IB_RECOVER_BY_ROUTER, &rep);
+            ib_recover(r->h.region, IB_RECOVER_BY_ROUTER, &rep);
         }
         idle++;
     }
@@ -333,6 +327,6 @@ INDEXBUS_API int indexbus_router_stop(indexbus_router *r)
     /* only a run can be parked; leaving the region alone otherwise keeps a
      * quiet region's bytes independent of how a binding closes routers */
     if (ib_load_seq_cst(&r->running)) /* pairs with the store of running in the run */
-        ib_wake_kick(&r->v->wake[r->v->consumer_count]);
+        ib_wake_kick(&r->h.v->wake[r->h.v->consumer_count]);
     return INDEXBUS_OK;
 }
