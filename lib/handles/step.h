@@ -7,7 +7,8 @@
 #ifndef IB_STEP_H
 #define IB_STEP_H
 
-#include "ring.h"
+#include "../common/spsc.h"
+#include "../common/view.h"
 
 typedef struct ib_step {
     uint32_t slot;      /* the message's slot */

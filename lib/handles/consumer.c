@@ -5,7 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
+#include "../common/clock.h"
+#include "../common/mpsc.h"
+#include "../common/slots.h"
+#include "../common/spsc.h"
+#include "../common/wake.h"
+#include "../liveness/liveness.h"
 
 struct indexbus_consumer {
     ib_handle h; /* first: region, view, entry, index */

@@ -3,7 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ring.h"
+#include "../common/mpsc.h"
+#include "../common/slots.h"
+#include "../common/spsc.h"
+#include "../common/wake.h"
+#include "../liveness/liveness.h"
 
 /* SPSC slots put into cells but not yet published, at most this many at a
  * time: a longer batch is published in pieces of this size. */

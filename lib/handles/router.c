@@ -5,6 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../common/mpsc.h"
+#include "../common/slots.h"
+#include "../common/wake.h"
+#include "../liveness/liveness.h"
 #include "step.h"
 
 struct indexbus_router {

@@ -9,9 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ring.h"
+#include "wake.h"
 
-int ib_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
+static int ib_futex_wait(uint32_t *word, uint32_t expected, uint64_t timeout_ns)
 {
     struct timespec ts = {(time_t)(timeout_ns / 1000000000u), (long)(timeout_ns % 1000000000u)};
     long rc = syscall(SYS_futex, word, FUTEX_WAIT, expected, &ts, NULL, 0);

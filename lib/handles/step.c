@@ -8,6 +8,8 @@
  * the cursor were made, those after it were not, and the one at it was
  * made iff its word no longer holds the recorded value (it only ever moves
  * by one, and nobody else moves it). A recoverer makes the missing ones. */
+#include "../common/mpsc.h"
+#include "../common/slots.h"
 #include "step.h"
 
 static uint64_t *counter(ib_view *v, uint32_t phase, uint32_t i)

@@ -3,8 +3,8 @@
  * into the header and open checks the header against it. */
 #include <string.h>
 
-#include "atomics.h"
-#include "internal.h"
+#include "../common/atomics.h"
+#include "region.h"
 
 static int is_pow2(uint32_t x) { return x != 0 && (x & (x - 1)) == 0; }
 

@@ -1,5 +1,5 @@
-/* recover.c - hand a dead participant's resources back, list participants,
- * and remove regions nobody alive uses. A participant is dead when its
+/* recover.c - hand a dead participant's resources back (LAYOUT.md 5.14).
+ * A participant is dead when its
  * entry is ACTIVE but the OFD lock its process held is gone (the kernel
  * drops it at exit). A recoverer takes that lock itself through a second
  * open file description, which also keeps two recoverers apart. */
@@ -8,7 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "step.h"
+#include "../common/clock.h"
+#include "../common/mpsc.h"
+#include "../common/slots.h"
+#include "../common/wake.h"
+#include "../handles/step.h"
+#include "liveness.h"
 
 /* Threads of one process share the probe descriptor, whose locks do not
  * exclude each other, so they take turns here. */
@@ -35,19 +40,6 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
         n++;
     }
     return n;
-}
-
-/* A reader that died between freeing an MPSC cell and moving head leaves
- * head on a cell already marked free for the next lap: finish the move. */
-static void settle_mpsc_head(const ib_view *v)
-{
-    uint64_t h = ib_load_acquire(&v->mpsc->head); /* pairs with ib_mpsc_advance's release */
-    /* pairs with the release store of seq in ib_mpsc_advance (or a
-     * producer's publishing CAS, for a refilled cell) */
-    uint64_t seq = ib_load_acquire(&v->mpsc_cells[h & v->queue_mask].seq);
-    /* freed for the next lap, and maybe already refilled or skipped there */
-    if ((seq & ~INDEXBUS_MPSC_SKIP) - h >= v->queue_capacity)
-        ib_store_release(&v->mpsc->head, h + 1); /* as ib_mpsc_advance: pairs with observers' acquire */
 }
 
 /* The cell a dead MPSC producer reserved but never filled would stall the
@@ -131,7 +123,7 @@ static void finish_parking_borrow(const ib_view *v, const indexbus_participant *
 static void recover_events_consumer(const ib_view *v, const indexbus_participant *e,
                                     indexbus_recover_report *rep)
 {
-    settle_mpsc_head(v); /* whatever it was doing when it died */
+    ib_mpsc_settle_head(v->mpsc, v->queue_mask); /* whatever it was doing when it died */
     uint32_t src = ib_load_relaxed(&e->held_src); /* read once (LAYOUT.md 7) */
     if (src == IB_SRC_SPSC && v->recycle) {
         finish_parking_borrow(v, e);
@@ -196,94 +188,15 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     if (consumer >= 0 && v->kind == INDEXBUS_KIND_EVENTS)
         recover_events_consumer(v, e, rep);
     if (role == INDEXBUS_ROLE_ROUTER)
-        settle_mpsc_head(v); /* a router reads the MPSC source too */
+        ib_mpsc_settle_head(v->mpsc, v->queue_mask); /* a router reads the MPSC source too */
     uint32_t *live = ib_live_count(v, role, NULL);
     ib_store_relaxed(&e->role, 0); /* a recoverer dying here does not uncount it twice */
     if (live != NULL)
         dec_saturating(live);
     memset((uint8_t *)e + 4, 0, sizeof(*e) - 4); /* all but state */
-    /* pairs with the acquire CAS in take_entry: the cleared entry is seen */
+    /* pairs with the acquire CAS in ib_take_entry: the cleared entry is seen */
     ib_store_release(&e->state, INDEXBUS_PARTICIPANT_FREE);
     rep->dead++;
-}
-
-/* Rebuild the pool when nobody is attached: every slot no queue references
- * is free, and a queued slot's refcount is the number of references. */
-static int sweep(ib_view *v, indexbus_recover_report *rep)
-{
-    uint32_t *refs = calloc(v->slot_count, sizeof(uint32_t));
-    if (refs == NULL)
-        return INDEXBUS_NO_MEMORY;
-    uint32_t before = ib_count_free_slots(v), idx;
-    ib_spsc q;
-    ib_spsc_attach_reader(&q, v->spsc, v->queue_capacity);
-    for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK; n++, q.pos++)
-        if (idx < v->slot_count)
-            refs[idx]++;
-    settle_mpsc_head(v);
-    uint64_t pos = ib_load_acquire(&v->mpsc->head); /* pairs with ib_mpsc_advance's release */
-    for (uint32_t n = 0; n < v->queue_capacity; n++, pos++) {
-        /* pairs with the producer's release CAS of seq in ib_mpsc_push */
-        uint64_t seq = ib_load_acquire(&v->mpsc_cells[pos & v->queue_mask].seq);
-        if (seq != pos + 1 && seq != ((pos + 1) | INDEXBUS_MPSC_SKIP))
-            break;
-        idx = ib_load_relaxed(&v->mpsc_cells[pos & v->queue_mask].value);
-        if (seq == pos + 1 && idx < v->slot_count)
-            refs[idx]++;
-    }
-    for (uint32_t c = 0; v->kind == INDEXBUS_KIND_FANOUT && c < v->consumer_count; c++) {
-        ib_spsc_attach_reader(&q, ib_consumer_queue(v, c), v->queue_capacity);
-        for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK;
-             n++, q.pos++)
-            if (idx < v->slot_count)
-                refs[idx]++;
-    }
-    /* the free list is built from our own refs[] and loop index, never
-     * from the next_free words we write (LAYOUT.md 7) */
-    uint32_t first = INDEXBUS_SLOT_NIL, free_count = 0;
-    for (uint32_t i = v->slot_count; i-- > 0;) {
-        indexbus_slot_header *s = ib_slot(v, i);
-        ib_store_relaxed(&s->owner, 0);
-        s->refcount = refs[i];
-        if (refs[i] == 0) {
-            s->next_free = first;
-            first = i;
-            free_count++;
-        }
-    }
-    uint64_t old = ib_load_relaxed(&v->pool->free_head);
-    /* publishes the rebuilt list; pairs with the acquire in ib_pool_alloc */
-    ib_store_release(&v->pool->free_head, (((old >> 32) + 1) << 32) | first);
-    if (free_count > before)
-        rep->slots_reclaimed += free_count - before;
-    free(refs);
-    return INDEXBUS_OK;
-}
-
-/* Sweep with every entry's lock held, so nobody can attach meanwhile. */
-static int sweep_quiet(indexbus_region *r, indexbus_recover_report *rep)
-{
-    ib_view *v = &r->v;
-    int probe = ib_open_probe(r);
-    if (probe < 0)
-        return INDEXBUS_IO;
-    struct flock fl = {0};
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    fl.l_start = (off_t)ib_entry_offset(v, 0);
-    fl.l_len = (off_t)(ib_entry_offset(v, INDEXBUS_MAX_PARTICIPANTS - 1) + 1 - ib_entry_offset(v, 0));
-    if (fcntl(probe, F_OFD_SETLK, &fl) != 0)
-        return INDEXBUS_BUSY; /* someone is attached (or attaching) */
-    int st = INDEXBUS_OK;
-    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
-        /* pairs with the release CAS in take_entry */
-        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
-            st = INDEXBUS_BUSY;
-    if (st == INDEXBUS_OK)
-        st = sweep(v, rep);
-    fl.l_type = F_UNLCK;
-    fcntl(probe, F_OFD_SETLK, &fl);
-    return st;
 }
 
 /* Recover entry i if it is dead: 1 if it is alive, 0 if not, -1 on I/O. */
@@ -291,7 +204,7 @@ static int recover_if_dead(indexbus_region *r, uint32_t i, int *probe, uint32_t 
                            indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
-    /* pairs with the release CAS in take_entry */
+    /* pairs with the release CAS in ib_take_entry */
     if (ib_load_acquire(&v->parts->entries[i].state) != INDEXBUS_PARTICIPANT_ACTIVE)
         return 0;
     if (ib_is_mine(r, i))
@@ -335,7 +248,7 @@ int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep)
     if (rep->dead)
         ib_wake_all(v); /* parked peers re-check for DISCONNECTED */
     if (st == INDEXBUS_OK && (flags & INDEXBUS_RECOVER_SWEEP))
-        st = alive ? INDEXBUS_BUSY : sweep_quiet(r, rep);
+        st = alive ? INDEXBUS_BUSY : ib_sweep_quiet(r, rep);
     pthread_mutex_unlock(&ib_recover_mutex);
     return st;
 }
@@ -355,44 +268,4 @@ INDEXBUS_API int indexbus_region_recover(indexbus_region *region, uint32_t flags
     int st = ib_recover(region, flags, report);
     report->elapsed_ns = ib_now_monotonic_ns() - t0;
     return st;
-}
-
-INDEXBUS_API int indexbus_region_participant(indexbus_region *region, uint32_t slot,
-                                             indexbus_participant_info *info)
-{
-    if (region == NULL || info == NULL || info->size < sizeof(*info))
-        return INDEXBUS_INVALID_ARGUMENT;
-    if (slot >= INDEXBUS_MAX_PARTICIPANTS)
-        return INDEXBUS_OUT_OF_RANGE;
-    const indexbus_participant *e = &region->v.parts->entries[slot];
-    int alive = ib_participant_alive(region, slot);
-    if (alive < 0)
-        return alive == -1 ? INDEXBUS_NOT_FOUND : INDEXBUS_IO;
-    memset(info, 0, sizeof(*info));
-    info->size = sizeof(*info);
-    info->role = ib_load_relaxed(&e->role);
-    info->index = ib_load_relaxed(&e->index);
-    info->pid = ib_load_relaxed(&e->pid);
-    info->alive = (uint32_t)alive;
-    info->attach_time_ns = ib_load_relaxed(&e->attach_time_ns);
-    return INDEXBUS_OK;
-}
-
-INDEXBUS_API int indexbus_region_gc(const char *name)
-{
-    indexbus_open_config oc = {sizeof(oc), 0, 0};
-    indexbus_region *r;
-    int st = indexbus_region_open(name, &oc, &r);
-    if (st != INDEXBUS_OK)
-        return st;
-    indexbus_recover_report rep = {.size = sizeof(rep)};
-    st = indexbus_region_recover(r, 0, &rep);
-    int busy = 0;
-    for (uint32_t i = 0; st == INDEXBUS_OK && i < INDEXBUS_MAX_PARTICIPANTS; i++)
-        /* pairs with the release CAS in take_entry */
-        busy |= ib_load_acquire(&r->v.parts->entries[i].state) != INDEXBUS_PARTICIPANT_FREE;
-    indexbus_region_close(r);
-    if (st != INDEXBUS_OK)
-        return st;
-    return busy ? INDEXBUS_BUSY : indexbus_region_unlink(name);
 }

@@ -1,0 +1,157 @@
+/*
+ * slots.h - message slots: addressing, the slot pool (a tagged Treiber
+ * stack, LAYOUT.md 5.5), references (5.6), and SPSC slot recycling through
+ * the queue's cells (5.16). Values read from the region are checked before
+ * use (LAYOUT.md 7).
+ */
+#ifndef IB_SLOTS_H
+#define IB_SLOTS_H
+
+#include "atomics.h"
+#include "spsc.h"
+#include "view.h"
+
+/* ---- slots ---------------------------------------------------------------- */
+
+static inline indexbus_slot_header *ib_slot(const ib_view *v, uint32_t idx)
+{
+    return (indexbus_slot_header *)(v->slots + (uint64_t)idx * v->slot_stride);
+}
+
+static inline uint8_t *ib_slot_data(const ib_view *v, uint32_t idx)
+{
+    return (uint8_t *)ib_slot(v, idx) + INDEXBUS_SLOT_HEADER_BYTES;
+}
+/* ---- SPSC slot recycling (INDEXBUS_CAP_SPSC_RECYCLE, LAYOUT.md 5.16) ----------
+ * An events consumer hands a slot it took off the SPSC queue at position pos
+ * back through that cell: next_free = pos, then owner = PARKED, both before
+ * head moves past pos. The producer, about to write the cell again at
+ * pos + cap, reuses the slot the cell names if it is parked for pos. Neither
+ * side does an atomic RMW or touches the pool's line, and the consumer
+ * writes only the slot's own line, which the producer rewrites a lap later. */
+
+static inline void ib_slot_park(const ib_view *v, uint32_t idx, uint64_t pos)
+{
+    indexbus_slot_header *s = ib_slot(v, idx);
+    ib_store_relaxed(&s->next_free, (uint32_t)pos);
+    /* pairs with the acquire load of owner in ib_slot_parked_at */
+    ib_store_release(&s->owner, INDEXBUS_SLOT_PARKED);
+}
+
+/* Is slot idx parked for queue position pos (low 32 bits)? */
+static inline int ib_slot_parked_at(const ib_view *v, uint32_t idx, uint32_t pos)
+{
+    indexbus_slot_header *s = ib_slot(v, idx);
+    /* pairs with the release store of owner in ib_slot_park */
+    return ib_load_acquire(&s->owner) == INDEXBUS_SLOT_PARKED &&
+           ib_load_relaxed(&s->next_free) == pos;
+}
+
+/* Writer, with space checked: the slot parked in the cell it writes next,
+ * or NIL; the caller takes it by storing its owner. The cell was last
+ * written at pos - cap, which head has passed. A cell naming a slot parked
+ * for another position (a stale or forged name) is not followed. */
+static inline uint32_t ib_spsc_unpark(const ib_view *v, const ib_spsc *q)
+{
+    uint64_t cap = (uint64_t)q->mask + 1;
+    if (q->pos < cap)
+        return INDEXBUS_SLOT_NIL; /* first lap: the cell was never written */
+    uint32_t idx = ib_load_relaxed(&q->cells[q->pos & q->mask]); /* once (LAYOUT.md 7) */
+    if (idx >= v->slot_count || !ib_slot_parked_at(v, idx, (uint32_t)(q->pos - cap)))
+        return INDEXBUS_SLOT_NIL;
+    return idx;
+}
+
+/* Slots parked for a position head has passed, still named by their cell:
+ * the ones the SPSC producer will reuse (for info; exact only when quiet). */
+static inline uint32_t ib_count_parked(const ib_view *v)
+{
+    if (!v->recycle)
+        return 0;
+    /* pairs with the release store of head in ib_spsc_commit */
+    uint32_t n = 0, head = (uint32_t)ib_load_acquire(&v->spsc->head);
+    for (uint32_t i = 0; i < v->slot_count; i++) {
+        uint32_t pos = ib_load_relaxed(&ib_slot(v, i)->next_free);
+        n += ib_slot_parked_at(v, i, pos) && head - pos - 1u < v->queue_capacity &&
+             ib_load_relaxed(&v->spsc_cells[pos & v->queue_mask]) == i;
+    }
+    return n;
+}
+
+/* ---- slot pool (tagged Treiber stack over slot.next_free) ----------------- */
+
+static inline int ib_pool_alloc(const ib_view *v, uint32_t *out)
+{
+    /* pairs with the release CAS in ib_pool_free_chain: next_free is visible */
+    uint64_t old = ib_load_acquire(&v->pool->free_head);
+    for (;;) {
+        uint32_t idx = (uint32_t)old; /* checked before use (LAYOUT.md 7) */
+        if (idx == INDEXBUS_SLOT_NIL)
+            return INDEXBUS_FULL;
+        if (idx >= v->slot_count)
+            return INDEXBUS_CORRUPT;
+        /* not checked here: it only becomes free_head, and the next alloc
+         * checks it as idx */
+        uint32_t next = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+        uint64_t neu = (((old >> 32) + 1) << 32) | next;
+        /* pairs with the release half of the CAS in ib_pool_free_chain */
+        if (ib_cas_acq_rel(&v->pool->free_head, &old, neu)) {
+            *out = idx;
+            return INDEXBUS_OK;
+        }
+    }
+}
+
+/* Push a chain first..last (already linked through next_free) in one CAS. */
+static inline void ib_pool_free_chain(const ib_view *v, uint32_t first, uint32_t last)
+{
+    uint64_t old = ib_load_relaxed(&v->pool->free_head);
+    uint64_t neu;
+    do {
+        ib_store_relaxed(&ib_slot(v, last)->next_free, (uint32_t)old);
+        neu = (((old >> 32) + 1) << 32) | first;
+        /* release pairs with the acquire in ib_pool_alloc */
+    } while (!ib_cas_acq_rel(&v->pool->free_head, &old, neu));
+}
+
+static inline void ib_pool_free(const ib_view *v, uint32_t idx) { ib_pool_free_chain(v, idx, idx); }
+
+/* Free slots: the pool's list plus parked cells (snapshot; exact when quiet). */
+static inline uint32_t ib_count_free_slots(const ib_view *v)
+{
+    /* pairs with the release CAS in ib_pool_free_chain */
+    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
+    while (idx < v->slot_count && n < v->slot_count) {
+        n++;
+        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+    }
+    n += ib_count_parked(v);
+    return n < v->slot_count ? n : v->slot_count; /* hostile lists may overlap */
+}
+
+/* Drop one reference; returns 1 if the caller now owns the slot and must
+ * free it, 0 if others still hold it, -1 if the refcount is impossible. */
+static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
+{
+    uint32_t *rc = &ib_slot(v, idx)->refcount;
+    /* pairs with the acq_rel fetch_sub of the other holders below; read
+     * once and checked (LAYOUT.md 7) */
+    uint32_t n = ib_load_acquire(rc);
+    if (n == 1)
+        return 1; /* sole holder: no RMW needed */
+    if (n == 0 || n > v->consumer_count)
+        return -1;
+    /* pairs with the other holders' acq_rel fetch_sub and the acquire above */
+    return ib_fetch_sub_acq_rel(rc, 1) == 1;
+}
+
+/* Drop one reference and free the slot if it was the last: 1 if freed. */
+static inline int ib_slot_release(const ib_view *v, uint32_t idx)
+{
+    if (ib_slot_unref(v, idx) != 1)
+        return 0;
+    ib_pool_free(v, idx);
+    return 1;
+}
+
+#endif /* IB_SLOTS_H */

@@ -1,0 +1,33 @@
+/*
+ * region.h - the process-local region handle, and the functions that make
+ * and check its geometry.
+ */
+#ifndef IB_REGION_H
+#define IB_REGION_H
+
+#include "../common/view.h"
+
+struct indexbus_region {
+    ib_view v;
+    size_t map_len;
+    int fd;        /* holds this process's liveness locks (one OFD) */
+    int probe_fd;  /* a second OFD: sees our own locks as conflicts; -1 until needed */
+    uint32_t refs; /* user ref + one per open handle; atomic */
+    uint64_t mine[INDEXBUS_MAX_PARTICIPANTS / 64]; /* atomic: entries this process locked */
+    char name[256];
+    /* The header as written (create) or validated (open): info reports this
+     * copy, never the shared header, which anyone may rewrite (LAYOUT.md 7). */
+    indexbus_region_header hdr;
+};
+
+/* geometry.c */
+int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_size,
+                        uint32_t queue_capacity, uint32_t consumer_count, ib_geometry *g);
+int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_geometry *g);
+void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g);
+
+/* region.c: one reference per open handle, and the user's */
+void ib_region_ref(indexbus_region *r);
+void ib_region_unref(indexbus_region *r);
+
+#endif /* IB_REGION_H */
