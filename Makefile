@@ -36,12 +36,15 @@ SOLIB   := $(B)/libindexbus.so.$(VERSION)
 ALIB    := $(B)/libindexbus.a
 CLI     := $(B)/indexbus
 
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*/*.c)
+LIB_HDR := $(wildcard lib/*/*.h)
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_SRC := $(wildcard tools/indexbus/*.c)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/%.o)
-TEST_SRC := $(wildcard test/*.c)
-TEST_LIB := $(filter test/harness%.c,$(TEST_SRC))
+# One program per feature (test/*.c), plus the recovery programs among the
+# crash tests (test/crash/); the support code in TEST_LIB is linked into each.
+TEST_LIB := test/harness.c test/mp_util.c test/fixture.c
+TEST_SRC := $(wildcard test/*.c) test/crash/recover.c test/crash/router-step.c
 TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)))
 TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
 
@@ -52,7 +55,7 @@ all: lib cli
 lib: $(SOLIB) $(B)/$(SONAME) $(B)/libindexbus.so $(ALIB)
 cli: $(CLI)
 
-$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) $(wildcard abi/include/indexbus/*.h)
+$(B)/lib/%.o: lib/%.c $(LIB_HDR) $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(LIB_CFLAGS) -c $< -o $@
 
@@ -80,31 +83,34 @@ $(CLI): $(CLI_OBJ) $(B)/libindexbus.so
 # ---- tests -------------------------------------------------------------------
 $(B)/test/%.o: test/%.c $(wildcard test/*.h) $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
-	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Ilib -c $< -o $@
+	$(call say,CC,$<)$(CC) $(ALL_CFLAGS) -Ilib -Itest -c $< -o $@
 
 $(B)/test/%: $(B)/test/%.o $(TEST_LIB_OBJ) $(B)/libindexbus.so
-	$(call say,LD,$@)$(CC) $(SAN) -o $@ $< $(TEST_LIB_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN/..' $(LDLIBS)
+	$(call say,LD,$@)$(CC) $(SAN) -o $@ $< $(TEST_LIB_OBJ) -L$(B) -lindexbus -Wl,-rpath,'$$ORIGIN/..:$$ORIGIN/../..' $(LDLIBS)
 
 tests: $(TEST_BIN)
 
 deps:
 	@sh tools/deps.sh pkg-config readelf nm setarch clang
 
-# Unit, bad-region, multi-process and seed tests: one program each.
+# The feature tests (unit, scripted seed and multi-process cases of each) and
+# the crash-recovery tests: one program each.
 check-c: all tests
 	@B=$(B) IB_TSAN=$(IB_TSAN) sh test/run.sh $(TEST_BIN)
 
-# Every ordered atomic in lib/ names its pair; the fixture proves the check bites.
+# Every ordered atomic in lib/ names its pair (the fixture proves the check
+# bites), and every file the architecture map names exists.
 check-ordering:
 	@python3 tools/check_ordering.py
 	@if python3 tools/check_ordering.py test/ordering/unannotated.c >/dev/null; then \
 	    echo "ordering: the check missed the fixture's unannotated site" >&2; exit 1; fi
+	@python3 tools/check_doc_paths.py docs/ARCHITECTURE.md
 
 check-install: all
 	@sh test/install_check.sh $(B)
 
 check-cli: all
-	@sh tools/cli_test.sh $(B)
+	@sh test/cli.sh $(B)
 
 check: deps
 	$(MAKE) check-ordering

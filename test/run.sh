@@ -8,7 +8,7 @@ if [ "${IB_TSAN:-0}" = 1 ] && command -v setarch >/dev/null 2>&1; then
     wrap="setarch $(uname -m) -R"
 fi
 for t in "$@"; do
-    name=$(basename "$t")
+    name=${t#"${B:-build}"/test/} # e.g. broadcast, crash/recover
     log="${B:-build}/test/$name.log"
     if timeout 300 $wrap "$t" >"$log" 2>&1; then
         pass=$((pass + 1)); echo "PASS $name"

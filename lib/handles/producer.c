@@ -103,7 +103,7 @@ static void flush(indexbus_producer *p, uint64_t n)
         /* hand the batch's slots to the queue: clear owners, then publish.
          * The indices come from pending[], never from the cells we wrote:
          * another process may have rewritten those since (LAYOUT.md 7,
-         * "never read back what we wrote"; test/hostile_reread.c). */
+         * "never read back what we wrote"; test/hostile-reread.c). */
         for (uint32_t i = 0; i < p->npending; i++)
             ib_store_relaxed(&ib_slot(p->h.v, p->pending[i])->owner, 0);
         p->npending = 0;

@@ -70,6 +70,16 @@
  *   - "self-heal" (~1/4): the parent does not recover; survivors (blocking
  *     waits, router_run) and the replacement's refused attach must.
  *
+ * Why fork: the parties are forked, not re-executed the way the helpers of
+ * the other tests are (test/harness.h), because the campaign's ptrace
+ * tracing and bookkeeping are built on what a forked child inherits: the
+ * shared control block `sh` (where it reports ready, errors and what it
+ * sent), the parent's read-only view of the region and this iteration's
+ * parameters. A forked party starts its role at once, so a random kill
+ * delay, or a ptrace single-step run to a traced point, covers the role's
+ * traffic and not an exec and dynamic loading; re-executing would mean
+ * handing all of that over explicitly.
+ *
  * Environment: CRASH_SEED (default fixed), CRASH_ITERS (1000),
  * CRASH_RESULTS (results file), CRASH_VERBOSE=1 (diagnostics); for
  * investigation only: CRASH_ONLY=<scenario>, CRASH_AVOID=busy,midstep (steer

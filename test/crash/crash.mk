@@ -10,6 +10,10 @@
 # Programs go to $(B)/crash; the results to $(B)/crash/results.txt, or to
 # $(B)/results.txt when B already ends in /crash (so B=build and
 # B=build/crash both write build/crash/results.txt).
+# recover.c and router-step.c in this directory are harness tests (recovery
+# of SIGKILLed participants, of a router killed at each point of a step):
+# the top Makefile builds them with the feature tests, into $(B)/test/crash,
+# and check-c runs them.
 
 CRASH_DIR     := $(B)/crash
 CRASH_BIN     := $(CRASH_DIR)/crash_campaign

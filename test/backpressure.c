@@ -1,4 +1,4 @@
-/* seed_backpressure.c - back-pressure gives FULL, and the same call succeeds
+/* backpressure.c - back-pressure gives FULL, and the same call succeeds
  * after a drain. Every party is its own process, stepped phase by phase.
  *  P1 events, pool exhausted (8 slots): publish / claim / publish_batch say
  *     FULL for SPSC and MPSC producers until the consumer frees a slot; the
@@ -15,7 +15,12 @@
  *     delivers to it and skips the full one (dropped_full); work-queue FULL,
  *     then goes to the consumer that drained.
  *  P5 credit: indexbus_route_once_credit with eligible / no_credit / full
- *     masks gives exact result masks and per-consumer counters. */
+ *     masks gives exact result masks and per-consumer counters.
+ *
+ * Seed scenario (was seed_backpressure.c).
+ * "Seed" scenarios came from the seed documents the project started from:
+ * each is a scenario written down there, kept as a scripted test.
+ */
 #include "mp_util.h"
 
 /* publish, publish_batch (2 messages) and claim must all say FULL. */
@@ -387,8 +392,19 @@ static void p5_parent(indexbus_region *r, int k)
         CHECK(mp_info(r).free_slots == 64);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    MP_SCRIPT_HELPER,
+    IB_HELPER(p1_step),
+    IB_HELPER(p2_step),
+    IB_HELPER(p3_step),
+    IB_HELPER(p4_step),
+    IB_HELPER(p5_step),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     static const mp_script p1 = {3, 10, p1_step, p1_parent};
     static const mp_script p2 = {3, 8, p2_step, p2_parent};
@@ -400,5 +416,5 @@ int main(void)
     mp_script_run_new_region(&p3, "bp-3", INDEXBUS_KIND_FANOUT, 16, 64, 4, 2);
     mp_script_run_new_region(&p4, "bp-4", INDEXBUS_KIND_FANOUT, 16, 64, 4, 2);
     mp_script_run_new_region(&p5, "bp-5", INDEXBUS_KIND_FANOUT, 64, 64, 4, 4);
-    return ib_test_done("seed_backpressure");
+    return ib_test_done("backpressure");
 }

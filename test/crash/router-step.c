@@ -1,4 +1,4 @@
-/* crash_router_step.c - recovery of a router that died mid-step finishes
+/* router-step.c - recovery of a router that died mid-step finishes
  * the step from its journal (LAYOUT.md 5.10.1): for each point a step can
  * stop at, exactly the missing effects are made - every target consumer
  * gets the message once, each counter moves once, the source moves on,
@@ -17,7 +17,7 @@
 #define TARGETS 0x5ull /* consumers 0 and 2 */
 #define FULL 0x2ull    /* consumer 1: dropped, queue full */
 
-static const char *g_path;
+IB_SHARED static char g_path[96];
 
 /* How far the dead router got: effects made before it died. */
 typedef struct stop {
@@ -146,7 +146,7 @@ static void expect_msgs(indexbus_consumer *c, uint32_t n, const char *what)
 
 static void run(const stop *s)
 {
-    g_path = bad_path(0);
+    snprintf(g_path, sizeof g_path, "%s", bad_path(0));
     indexbus_region *r;
     bad_create(g_path, INDEXBUS_KIND_FANOUT, 8, 8, 64, NCONS, &r);
     indexbus_consumer *c[NCONS];
@@ -205,13 +205,19 @@ static void run(const stop *s)
     unlink(g_path);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(router_child),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++) {
         int before = ib_test_failures;
         run(&stops[i]);
         if (ib_test_failures != before)
             fprintf(stderr, "FAILED stop %zu: %s\n", i, stops[i].what);
     }
-    return ib_test_done("crash_router_step");
+    return ib_test_done("crash/router-step");
 }

@@ -1,4 +1,4 @@
-/* mp_open_race.c - opening a region while it is being created.
+/* open-race.c - opening a region while it is being created.
  *
  * Race rounds: 16 opener processes race two creator processes, 6 rounds with
  * different geometries. The openers start first and retry
@@ -37,9 +37,9 @@ static const geo g_geos[ROUNDS] = {
     {INDEXBUS_KIND_EVENTS, 4096, 4096, 4096, 1}, {INDEXBUS_KIND_FANOUT, 16384, 64, 16384, 1},
 };
 
-static const char *g_name;
-static int g_round;
-static mp_ctl *g_ctl;
+IB_SHARED static const char *g_name;
+IB_SHARED static int g_round;
+IB_SHARED static mp_ctl *g_ctl;
 /* counter[0]: openers spinning, [1]: openers finished
  * data[i]: opener i's open status; data[OPENERS + i]: 1 if it published;
  * data[2 * OPENERS + i]: creator pid opener i saw;
@@ -190,7 +190,6 @@ static void race_round(void)
     CHECK(g_ctl->data[D_MASK] == want);
     CHECK(g_ctl->data[D_COUNT] == ok);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
-    mp_unshare(g_ctl, sizeof *g_ctl);
 }
 
 /* ---- slow creator ---------------------------------------------------------- */
@@ -270,14 +269,21 @@ static void slow_creator_round(void)
     munmap(h, INDEXBUS_HEADER_BYTES);
     indexbus_region_close(r);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
-    mp_unshare(g_ctl, sizeof *g_ctl);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(opener),
+    IB_HELPER(creator),
+    IB_HELPER(slow_opener),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     for (g_round = 0; g_round < ROUNDS; g_round++)
         race_round();
     slow_creator_round();
-    return ib_test_done("mp_open_race");
+    return ib_test_done("open-race");
 }

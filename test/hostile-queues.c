@@ -1,4 +1,4 @@
-/* bad_queues.c - a rogue writer scribbles on live regions (through its own
+/* hostile-queues.c - a rogue writer scribbles on live regions (through its own
  * mapping of the region file, at offsets from the header's directory):
  * queue positions, queue cells, MPSC sequence numbers, slot lengths, the
  * pool free list, consumer queues, refcounts and the participant table.
@@ -640,8 +640,9 @@ static void test_participants(void)
     fan_close(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     test_spsc_tail_impossible();
     test_spsc_head_impossible();
     test_bad_cells_and_lens(INDEXBUS_PRODUCER_SPSC);
@@ -654,5 +655,5 @@ int main(void)
     test_fanout_consumer_queue_head();
     test_fanout_consumer_queue_reader();
     test_participants();
-    return ib_test_done("bad_queues");
+    return ib_test_done("hostile-queues");
 }

@@ -1,4 +1,4 @@
-/* mp_spsc_bytes.c - events region, producer process -> consumer process:
+/* spsc-bytes.c - events region, producer process -> consumer process:
  * 20000 messages of every length 0..slot_data_size (exactly max included),
  * binary content with NUL bytes, derived from (seq, len). The consumer checks
  * exact bytes and order, then DISCONNECTED once the producer has closed.
@@ -17,9 +17,9 @@
 
 enum { V_SPSC, V_MPSC, V_ZERO_COPY, V_BATCH, V_HANDOFF, V_COUNT };
 
-static const char *g_name;
-static int g_variant;
-static mp_ctl *g_ctl; /* V_HANDOFF: counter[0] A holds SPSC, [1] B saw BUSY */
+IB_SHARED static const char *g_name;
+IB_SHARED static int g_variant;
+IB_SHARED static mp_ctl *g_ctl; /* V_HANDOFF: counter[0] A holds SPSC, [1] B saw BUSY */
 
 /* Length of message seq: cycles through every value 0..DATA, plus extra
  * zero-length and max-length messages. */
@@ -192,13 +192,19 @@ static void run_variant(int variant)
     CHECK(cs.depth == 0 && cs.attached == 0);
     indexbus_region_close(r);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
-    mp_unshare(g_ctl, sizeof *g_ctl);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(producer),
+    IB_HELPER(consumer),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     for (int v = 0; v < V_COUNT; v++)
         run_variant(v);
-    return ib_test_done("mp_spsc_bytes");
+    return ib_test_done("spsc-bytes");
 }

@@ -1,4 +1,4 @@
-/* bad_header.c - opening damaged region files: truncation, identity
+/* hostile-header.c - opening damaged region files: truncation, identity
  * (magic, versions, capabilities, kind), the ready word, geometry that does
  * not match the file or itself, the section directory, newer-minor
  * regions that must still open, and a seeded fuzz of the header. Every
@@ -507,8 +507,9 @@ static void test_fuzz(void)
     unlink(bad_path(5));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     test_truncated();
     test_field_patches();
     test_racing_creator();
@@ -516,5 +517,5 @@ int main(void)
     test_newer_minor();
     test_unmappable();
     test_fuzz();
-    return ib_test_done("bad_header");
+    return ib_test_done("hostile-header");
 }

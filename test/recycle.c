@@ -1,4 +1,4 @@
-/* spsc_recycle.c - events regions with slot_count >= 2 * queue_capacity
+/* recycle.c - events regions with slot_count >= 2 * queue_capacity
  * recycle SPSC slots through their queue cells (LAYOUT.md 5.16): after the
  * first lap neither side touches the pool (its tag stays put), bytes and
  * order are kept, only a slot parked for that cell and lap is reused, MPSC
@@ -244,8 +244,8 @@ static void test_mpsc_share(void)
 /* A consumer process killed inside recv_begin/recv_end: recovery counts the
  * borrowed message as taken (parks it and moves head), as it would release
  * a pool slot; the next consumer gets the following message, no slot leaks. */
-static const char *g_path;
-static volatile uint32_t *g_flag;
+IB_SHARED static char g_path[96];
+IB_SHARED static volatile uint32_t *g_flag;
 
 static int borrower(int arg)
 {
@@ -267,7 +267,7 @@ static int borrower(int arg)
 
 static void test_killed_borrower(void)
 {
-    g_path = bad_path(4);
+    snprintf(g_path, sizeof g_path, "%s", bad_path(4));
     indexbus_region *r;
     indexbus_producer *p;
     bad_create(g_path, INDEXBUS_KIND_EVENTS, SLOTS, Q, 64, 1, &r);
@@ -305,14 +305,20 @@ static void test_killed_borrower(void)
     unlink(g_path);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(borrower),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
-    g_flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(g_flag != MAP_FAILED);
+    ib_test_init(argc, argv, helpers);
+    g_flag = ib_shared(4096);
+    REQUIRE(g_flag != NULL);
     test_no_pool_traffic(SLOTS, 1);
     test_no_pool_traffic(Q, 0); /* slot_count == queue: no recycling, the control */
     test_cells();
     test_mpsc_share();
     test_killed_borrower();
-    return ib_test_done("spsc_recycle");
+    return ib_test_done("recycle");
 }

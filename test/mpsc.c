@@ -1,4 +1,4 @@
-/* mp_mpsc.c - events region, 4 MPSC producer processes x 100000 messages,
+/* mpsc.c - events region, 4 MPSC producer processes x 100000 messages,
  * one consumer process: per-producer order preserved, nothing lost, nothing
  * duplicated, payload = (producer id, seq) plus bytes derived from both.
  * All producers attach before any publishes, so the consumer cannot see
@@ -9,8 +9,8 @@
 #define PER 100000u
 #define DATA 64u
 
-static const char *g_name;
-static mp_ctl *g_ctl;
+IB_SHARED static const char *g_name;
+IB_SHARED static mp_ctl *g_ctl;
 
 static size_t msg_len(uint32_t seq) { return sizeof(mp_rec) + seq % (DATA - sizeof(mp_rec) + 1); }
 
@@ -76,8 +76,15 @@ static int consumer(int arg)
     return 0;
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(producer),
+    IB_HELPER(consumer),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     g_name = ib_test_name("mpsc");
     g_ctl = mp_ctl_new();
@@ -95,5 +102,5 @@ int main(void)
     CHECK(info.mpsc_depth == 0 && info.producers_live == 0 && info.consumers_live == 0);
     indexbus_region_close(r);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
-    return ib_test_done("mp_mpsc");
+    return ib_test_done("mpsc");
 }

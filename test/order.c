@@ -1,4 +1,4 @@
-/* seed_order.c - per-sender order holds with 4 sender processes x 10000
+/* order.c - per-sender order holds with 4 sender processes x 10000
  * messages:
  *   A: events region, 4 MPSC senders -> 1 consumer: each sender's messages
  *      arrive complete and in order (interleaving between senders is free);
@@ -8,7 +8,12 @@
  *      small queues) -> 3 consumers: per consumer each sender's messages are
  *      increasing, and together every message arrives exactly once.
  * All senders attach before any publishes (so nobody sees "every producer
- * closed" early); consumers end on DISCONNECTED. */
+ * closed" early); consumers end on DISCONNECTED.
+ *
+ * Seed scenario (was seed_order.c).
+ * "Seed" scenarios came from the seed documents the project started from:
+ * each is a scenario written down there, kept as a scripted test.
+ */
 #include "mp_util.h"
 
 #define SENDERS 4u
@@ -17,10 +22,11 @@
 
 enum { PART_A, PART_B, PART_C };
 
-static const char *g_name;
-static int g_part;
-static mp_ctl *g_ctl;           /* counter[0]: senders attached; data[i]: consumer i's count */
-static uint8_t (*g_hits)[SENDERS * PER]; /* part C: [consumer][sender * PER + seq] */
+/* IB_SHARED: handed to the helper processes (harness.h) */
+IB_SHARED static const char *g_name;
+IB_SHARED static int g_part;
+IB_SHARED static mp_ctl *g_ctl; /* counter[0]: senders attached; data[i]: consumer i's count */
+IB_SHARED static uint8_t (*g_hits)[SENDERS * PER]; /* part C: [consumer][sender * PER + seq] */
 
 static uint32_t consumers(void) { return g_part == PART_A ? 1 : g_part == PART_B ? 2 : MAXC; }
 
@@ -134,15 +140,21 @@ static void run_part(int part)
     CHECK(info.free_slots == 256);
     indexbus_region_close(r);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
-    mp_unshare(g_hits, sizeof(uint8_t[MAXC][SENDERS * PER]));
-    mp_unshare(g_ctl, sizeof *g_ctl);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(consumer),
+    IB_HELPER(router),
+    IB_HELPER(sender),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     run_part(PART_A);
     run_part(PART_B);
     run_part(PART_C);
-    return ib_test_done("seed_order");
+    return ib_test_done("order");
 }

@@ -1,4 +1,4 @@
-/* unit_region.c - region lifecycle: config defaults, every invalid geometry,
+/* region.c - region lifecycle: config defaults, every invalid geometry,
  * EXISTS / NOT_FOUND / IO / PERMISSION, file-path regions and their modes,
  * symlink refusal, prefault, info and consumer_stats, open config checks,
  * and handles keeping the mapping alive after region_close. */
@@ -264,8 +264,8 @@ static void test_symlink(void)
     CHECK_ST(indexbus_region_unlink(path), INDEXBUS_OK);
 }
 
-static char perm_path[96];
-static char perm_shm[64];
+IB_SHARED static char perm_path[96];
+IB_SHARED static char perm_shm[64];
 
 /* Child: drop to nobody and touch the parent's 0600 root-owned regions. */
 static int perm_child(int arg)
@@ -474,8 +474,14 @@ static void test_handles_keep_mapping(void)
     CHECK_ST(indexbus_consumer_close(c), INDEXBUS_OK); /* last reference: unmaps */
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(perm_child),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     test_config_init();
     test_bad_geometry();
     test_exists_not_found_io();
@@ -488,5 +494,5 @@ int main(void)
     check_info(INDEXBUS_KIND_FANOUT, 2, 2, 64, 64);
     test_open_config();
     test_handles_keep_mapping();
-    return ib_test_done("unit_region");
+    return ib_test_done("region");
 }

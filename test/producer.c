@@ -1,4 +1,4 @@
-/* unit_producer.c - producer API: open arguments, SPSC exclusivity, many
+/* producer.c - producer API: open arguments, SPSC exclusivity, many
  * MPSC producers, publish argument checks and sizes, the claim/commit/abort
  * state machine, publish_batch (full, partial, TOO_LARGE mid-batch), pool
  * exhaustion and DISCONNECTED once the only consumer closed. */
@@ -361,8 +361,9 @@ static void test_disconnected(uint32_t kind, uint32_t type)
     indexbus_region_close(r);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     static const uint32_t types[] = {INDEXBUS_PRODUCER_SPSC, INDEXBUS_PRODUCER_MPSC};
     test_open_args();
     test_spsc_exclusive_mpsc_many();
@@ -376,5 +377,5 @@ int main(void)
         test_disconnected(INDEXBUS_KIND_EVENTS, types[i]);
         test_disconnected(INDEXBUS_KIND_FANOUT, types[i]);
     }
-    return ib_test_done("unit_producer");
+    return ib_test_done("producer");
 }

@@ -1,13 +1,14 @@
 #!/bin/sh
-# cli_test.sh BUILD_DIR - exercise every indexbus subcommand and its error
-# paths, checking exit statuses and exact output fragments. Prints
+# cli.sh BUILD_DIR - the CLI test (make check-cli): exercise every indexbus
+# subcommand and its error paths, checking exit statuses and exact output
+# fragments. Prints
 # "cli: N passed, M failed" and exits non-zero if anything failed.
 set -u
 
 B=${1:-build}
 IB=$B/indexbus
 if [ ! -x "$IB" ]; then
-    echo "cli_test: $IB not found (run: make cli B=$B)" >&2
+    echo "cli: $IB not found (run: make cli B=$B)" >&2
     exit 2
 fi
 
@@ -481,7 +482,7 @@ elif setpriv --reuid=65534 --regid=65534 --clear-groups "$IB" version >/dev/null
         "indexbus: region $P-perm: permission denied (/dev/shm/${P#/}-perm needs read and write access)" \
         setpriv --reuid=65534 --regid=65534 --clear-groups "$IB" info "$P-perm"
 else
-    echo "cli_test: root, and cannot run $IB as uid 65534 (setpriv): permission check skipped"
+    echo "cli: root, and cannot run $IB as uid 65534 (setpriv): permission check skipped"
 fi
 "$IB" create "$T/real.region" --slots 16 >/dev/null
 ln -s "$T/real.region" "$T/link.region"

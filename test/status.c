@@ -1,4 +1,4 @@
-/* unit_status.c - status text and names for every code, unknown codes,
+/* status.c - status text and names for every code, unknown codes,
  * library/layout versions and indexbus_struct_size. */
 #include "harness.h"
 
@@ -73,10 +73,11 @@ static void test_struct_sizes(void)
         CHECK(indexbus_struct_size(others[i]) == 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     test_names_and_text();
     test_versions();
     test_struct_sizes();
-    return ib_test_done("unit_status");
+    return ib_test_done("status");
 }

@@ -1,5 +1,5 @@
 /*
- * hostile_reread.c - regressions for shared values the library read twice,
+ * hostile-reread.c - regressions for shared values the library read twice,
  * or read back after writing them (LAYOUT.md 7: read once, check, use the
  * copy). Each case makes a rogue write land at the exact moment between the
  * library's write and its re-read, deterministically:
@@ -166,11 +166,17 @@ static void info_header_rewritten(void)
     unlink(path);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(batch_cells_rewritten),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     /* in a child: before the fix, the flush write kills the process */
     CHECK(ib_join(ib_spawn(batch_cells_rewritten, 0)) == 0);
     batch_longer_than_pending();
     info_header_rewritten();
-    return ib_test_done("hostile_reread");
+    return ib_test_done("hostile-reread");
 }

@@ -1,4 +1,4 @@
-/* seed_disconnect.c - disconnect in both directions, every party its own
+/* disconnect.c - disconnect in both directions, every party its own
  * process, stepped phase by phase (mp_script):
  *  E1 events, consumer side: a consumer attached before any producer ever
  *     attached sees EMPTY / TIMEOUT, not DISCONNECTED; with one of two
@@ -17,7 +17,12 @@
  *     EMPTY, not DISCONNECTED, until the router routes it.
  *  F3 fanout, producer side: with one of two consumers closed publishing
  *     still works; with both closed publish / claim / publish_batch say
- *     DISCONNECTED. */
+ *     DISCONNECTED.
+ *
+ * Seed scenario (was seed_disconnect.c).
+ * "Seed" scenarios came from the seed documents the project started from:
+ * each is a scenario written down there, kept as a scripted test.
+ */
 #include "mp_util.h"
 
 #define SHORT_NS (10 * 1000 * 1000ull)
@@ -291,8 +296,19 @@ static void f3_parent(indexbus_region *r, int k)
         CHECK(mp_info(r).published == 6);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    MP_SCRIPT_HELPER,
+    IB_HELPER(e1_step),
+    IB_HELPER(e2_step),
+    IB_HELPER(f1_step),
+    IB_HELPER(f2_step),
+    IB_HELPER(f3_step),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     static const mp_script e1 = {3, 7, e1_step, e1_parent};
     static const mp_script e2 = {3, 6, e2_step, e2_parent};
@@ -304,5 +320,5 @@ int main(void)
     mp_script_run_new_region(&f1, "dc-f1", INDEXBUS_KIND_FANOUT, 16, 64, 0, 2);
     mp_script_run_new_region(&f2, "dc-f2", INDEXBUS_KIND_FANOUT, 16, 64, 4, 1);
     mp_script_run_new_region(&f3, "dc-f3", INDEXBUS_KIND_FANOUT, 16, 64, 0, 2);
-    return ib_test_done("seed_disconnect");
+    return ib_test_done("disconnect");
 }

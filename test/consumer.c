@@ -1,4 +1,4 @@
-/* unit_consumer.c - consumer API: open (OUT_OF_RANGE, BUSY), try_recv
+/* consumer.c - consumer API: open (OUT_OF_RANGE, BUSY), try_recv
  * argument checks and BUFFER_TOO_SMALL, zero-copy borrow state machine and
  * slot lifetime, recv_batch packing and partial results, wait/recv
  * timeouts and wake-up, and SPSC/MPSC fairness of events consumers. */
@@ -335,13 +335,14 @@ static void test_fairness(void)
     teardown(&f);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     test_open();
     test_try_recv();
     test_borrow();
     test_recv_batch();
     test_wait_and_timeouts();
     test_fairness();
-    return ib_test_done("unit_consumer");
+    return ib_test_done("consumer");
 }

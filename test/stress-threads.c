@@ -1,4 +1,4 @@
-/* stress_threads.c - threads hammering one region, for TSan: 4 MPSC
+/* stress-threads.c - threads hammering one region, for TSan: 4 MPSC
  * producer threads + 1 SPSC producer thread into a fanout router thread and
  * 3 broadcast consumer threads that block in recv (park/wake); then the same
  * producers into an events region that recycles SPSC slots (LAYOUT.md 5.16)
@@ -138,8 +138,9 @@ static void events_part(void)
     indexbus_region_unlink(name);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     const char *name = ib_test_name("stress");
     region = ib_test_create(name, INDEXBUS_KIND_FANOUT, 256, 64, CONSUMERS);
     indexbus_router *r;
@@ -170,5 +171,5 @@ int main(void)
     indexbus_region_close(region);
     indexbus_region_unlink(name);
     events_part();
-    return ib_test_done("stress_threads");
+    return ib_test_done("stress-threads");
 }

@@ -1,9 +1,10 @@
-/* events_basic.c - events region: publish/recv round trip, order, zero-length,
+/* events.c - events region: publish/recv round trip, order, zero-length,
  * EMPTY, BUFFER_TOO_SMALL keeps the message, back-pressure FULL then drain. */
 #include "harness.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, NULL);
     const char *name = ib_test_name("evb");
     indexbus_region *r = ib_test_create(name, INDEXBUS_KIND_EVENTS, 8, 64, 0);
     indexbus_producer *p;
@@ -54,5 +55,5 @@ int main(void)
     indexbus_consumer_close(c);
     indexbus_region_close(r);
     REQUIRE_OK(indexbus_region_unlink(name));
-    return ib_test_done("events_basic");
+    return ib_test_done("events");
 }

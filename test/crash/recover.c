@@ -1,4 +1,4 @@
-/* crash_recover.c - SIGKILLed participants are detected by their dropped
+/* recover.c - SIGKILLed participants are detected by their dropped
  * OFD lock and recovered: roles can be taken again, claimed slots and a
  * dead fanout consumer's queue go back to the pool, live peers carry on,
  * and DISCONNECTED still comes when the last (dead) producer is gone. */
@@ -9,8 +9,8 @@
 
 #include "harness.h"
 
-static const char *g_name;
-static volatile uint32_t *g_flag; /* shared: child says "I hold what you want" */
+IB_SHARED static const char *g_name;
+IB_SHARED static volatile uint32_t *g_flag; /* shared: child says "I hold what you want" */
 
 static void wait_flag(uint32_t v)
 {
@@ -207,12 +207,20 @@ static void test_gc_and_reattach(void)
     CHECK_ST(indexbus_region_open(g_name, NULL, &r), INDEXBUS_NOT_FOUND);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(claimer),
+    IB_HELPER(borrower),
+    IB_HELPER(idle_consumer),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
-    g_flag = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    REQUIRE(g_flag != MAP_FAILED);
+    ib_test_init(argc, argv, helpers);
+    g_flag = ib_shared(4096);
+    REQUIRE(g_flag != NULL);
     test_dead_producer();
     test_dead_consumer();
     test_gc_and_reattach();
-    return ib_test_done("crash_recover");
+    return ib_test_done("crash/recover");
 }

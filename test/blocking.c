@@ -1,4 +1,4 @@
-/* mp_blocking.c - blocking receive across processes.
+/* blocking.c - blocking receive across processes.
  *  A (events): a consumer process parked in indexbus_recv (long timeout) is
  *    woken by a message published from another process; parked again, it
  *    wakes with DISCONNECTED when that producer process closes.
@@ -15,8 +15,8 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 
-static const char *g_name;
-static mp_ctl *g_ctl;
+IB_SHARED static const char *g_name;
+IB_SHARED static mp_ctl *g_ctl;
 
 /* ---- read-only raw view of the wake section ------------------------------ */
 
@@ -205,11 +205,22 @@ static void test_c(uint32_t kind, int with_producer)
         ib_test_failures++;
     indexbus_region_close(r);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
-    mp_unshare(g_ctl, sizeof *g_ctl);
 }
 
-int main(void)
+static const ib_helper helpers[] = {
+    IB_HELPER(a_consumer),
+    IB_HELPER(a_producer),
+    IB_HELPER(b_consumer),
+    IB_HELPER(b_router),
+    IB_HELPER(b_producer),
+    IB_HELPER(c_consumer),
+    IB_HELPER(c_producer),
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
 {
+    ib_test_init(argc, argv, helpers);
     mp_guard();
     test_a();
     test_b();
@@ -217,5 +228,5 @@ int main(void)
     test_c(INDEXBUS_KIND_EVENTS, 1);
     test_c(INDEXBUS_KIND_FANOUT, 0);
     test_c(INDEXBUS_KIND_FANOUT, 1);
-    return ib_test_done("mp_blocking");
+    return ib_test_done("blocking");
 }
