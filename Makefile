@@ -48,7 +48,7 @@ TEST_SRC := $(wildcard test/*.c) test/crash/recover.c test/crash/router-step.c
 TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)))
 TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
 
-.PHONY: all lib cli tests deps check check-c check-ordering check-install check-cli check-asan check-tsan \
+.PHONY: all lib cli tests deps check-deps check check-c check-ordering check-install check-cli check-asan check-tsan \
         check-clang check-bindings demo install uninstall clean distclean
 all: lib cli
 
@@ -90,8 +90,16 @@ $(B)/test/%: $(B)/test/%.o $(TEST_LIB_OBJ) $(B)/libindexbus.so
 
 tests: $(TEST_BIN)
 
+# Every tool a target here uses; `make deps` is the one place that installs
+# them (apt-get, as root), every other target only checks (tools/deps.sh).
+DEPS := pkg-config readelf nm setarch python3 clang libfuzzer abidw abidiff \
+        swig go javac mvn cargo libclang
+
 deps:
-	@sh tools/deps.sh pkg-config readelf nm setarch clang
+	@PATH="$(GO_PATH)" sh tools/deps.sh install $(DEPS)
+
+check-deps:
+	@PATH="$(GO_PATH)" sh tools/deps.sh check --for check $(DEPS)
 
 # The feature tests (unit, scripted seed and multi-process cases of each) and
 # the crash-recovery tests: one program each.
@@ -112,7 +120,7 @@ check-install: all
 check-cli: all
 	@sh test/cli.sh $(B)
 
-check: deps
+check: check-deps
 	$(MAKE) check-ordering
 	$(MAKE) check-c
 	$(MAKE) check-fuzz
@@ -147,15 +155,15 @@ check-clang:
 	$(MAKE) all tests B=build/clang CC=clang
 
 # ---- bindings: each owns a fragment defining check-<lang> -------------------------
--include bindings/go/go.mk
--include bindings/java/java.mk
--include bindings/rust/rust.mk
--include abi/abi.mk
--include conformance/conformance.mk
--include test/fuzz/fuzz.mk
--include test/crash/crash.mk
+include bindings/go/go.mk
+include bindings/java/java.mk
+include bindings/rust/rust.mk
+include abi/abi.mk
+include conformance/conformance.mk
+include test/fuzz/fuzz.mk
+include test/crash/crash.mk
 include test/rogue/rogue.mk
--include tools/bench/bench.mk
+include tools/bench/bench.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java and Rust consumers.

@@ -5,15 +5,9 @@
 #   make check-abi-gate  prove the gate catches breaks, in a scratch copy of the tree
 .PHONY: abi-deps abi-check abi-baseline check-abi-gate
 
-# abidw/abidiff come from Debian's abigail-tools (tools/deps.sh does not map
-# them, so this is the same install step written out).
+# abidw/abidiff (Debian: abigail-tools), binutils, python3; `make deps` installs them.
 abi-deps:
-	@if command -v abidw >/dev/null 2>&1 && command -v abidiff >/dev/null 2>&1; then :; \
-	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
-	    { echo "deps: installing abigail-tools" >&2; \
-	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq abigail-tools) >&2; }; then :; \
-	else echo "deps: missing abidw/abidiff; install the Debian package: abigail-tools" >&2; exit 1; fi
-	@sh tools/deps.sh nm readelf python3
+	@sh tools/deps.sh check --for abi-check abidw abidiff nm readelf python3
 
 abi-check: abi-deps lib
 	@CC="$(CC)" sh abi/abi.sh check $(B) $(SOLIB)

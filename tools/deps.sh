@@ -1,8 +1,10 @@
 #!/bin/sh
-# deps.sh TOOL... - make sure build tools exist. Installs missing ones with
-# apt-get when running as root on Debian/Ubuntu; otherwise names the
-# packages to install and fails. "libclang" is checked as a library;
-# "libfuzzer" (clang's libFuzzer runtime) by linking a fuzz target with clang.
+# deps.sh install|check [--for TARGET] TOOL... - the build tools.
+#   install  installs the missing ones with apt-get (as root, on Debian); only
+#            `make deps` runs this, so no test target ever installs anything
+#   check    fails naming what is missing, its Debian package, and `make deps`
+# "libclang" is checked as a library; "libfuzzer" (clang's libFuzzer runtime)
+# by linking a fuzz target with clang.
 have_libfuzzer() {
     command -v clang >/dev/null 2>&1 || return 1
     d=$(mktemp -d) || return 1
@@ -30,6 +32,7 @@ have() {
 package_of() {
     case $1 in
     readelf|nm) echo binutils ;;
+    abidw|abidiff) echo abigail-tools ;;
     setarch) echo util-linux ;;
     libclang) echo libclang-dev ;;
     libfuzzer) libfuzzer_package ;;
@@ -40,6 +43,10 @@ package_of() {
     *) echo "$1" ;;
     esac
 }
+mode=$1; shift
+case $mode in install|check) ;; *) echo "usage: deps.sh install|check [--for TARGET] TOOL..." >&2; exit 2 ;; esac
+target="make check"
+if [ "${1:-}" = --for ]; then target="make $2"; shift 2; fi
 missing=""; pkgs=""
 for t in "$@"; do
     have "$t" && continue
@@ -47,6 +54,10 @@ for t in "$@"; do
     pkgs="$pkgs $(package_of "$t")"
 done
 [ -z "$missing" ] && exit 0
+if [ "$mode" = check ]; then
+    echo "deps: $target needs$missing (Debian:$pkgs); run \`make deps\` (as root) to install them" >&2
+    exit 1
+fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "deps: installing$pkgs" >&2
     if (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs) >&2; then

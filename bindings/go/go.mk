@@ -25,7 +25,7 @@ GO_ENV      := CGO_ENABLED=1 CGO_LDFLAGS="-L$(abspath $(B)) -Wl,-rpath,$(abspath
 .PHONY: go-deps go-generate go-binding check-go go-vet go-test go-demo go-bench
 
 go-deps:
-	@PATH="$(GO_PATH)" sh tools/deps.sh swig go
+	@PATH="$(GO_PATH)" sh tools/deps.sh check --for check-go swig go
 
 # Generate into $(B) first, from the top directory with relative paths so
 # the output does not depend on where the tree lives, gofmt it, then replace

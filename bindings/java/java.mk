@@ -29,9 +29,9 @@ JAVA_JDK = $(shell h='$(JAVA_HOME)'; [ -f "$$h/include/jni.h" ] || \
 JAVA_JNI_CFLAGS = -std=c11 -D_GNU_SOURCE -fPIC -O2 -g -fno-strict-aliasing -Wall \
     -Wno-unused-function -I'$(JAVA_JDK)/include' -I'$(JAVA_JDK)/include/linux' -Iabi/include
 
-# swig, a JDK and Maven; installed with apt-get when missing and running as root.
+# swig, a JDK and Maven (`make deps` installs them).
 java-deps:
-	@sh tools/deps.sh swig javac mvn
+	@sh tools/deps.sh check --for check-java swig javac mvn
 
 # One SWIG run writes both the Java classes and the C wrapper.
 $(JAVA_WRAP) $(JAVA_PKG_DIR)/indexbusJNI.java &: $(JAVA_SWIG_IN) | java-deps

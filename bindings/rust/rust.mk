@@ -15,7 +15,7 @@ RUST_ENV   := INDEXBUS_LIB_DIR=$(abspath $(B)) \
 .PHONY: check-rust rust-binding rust-deps rust-demo rust-bench
 
 rust-deps:
-	@sh tools/deps.sh cargo libclang
+	@sh tools/deps.sh check --for check-rust cargo libclang
 
 rust-binding: rust-deps $(ALIB)
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) build --locked --all-targets

@@ -1,4 +1,4 @@
-# test/crash/crash.mk - the SIGKILL campaign; -include'd by the top Makefile.
+# test/crash/crash.mk - the SIGKILL campaign; included by the top Makefile.
 #   make check-crash   build test/crash/crash.c against the shared library in
 #                      $(B), run CRASH_ITERS kill iterations (default 1000,
 #                      fixed seed; CRASH_SEED=n to change), print the results
@@ -6,7 +6,7 @@
 #                      results also in $(CRASH_RESULTS)
 #   make crash-repro   build and run the deterministic repros of the library
 #                      bugs the campaign found (each exits 1 while its bug is
-#                      there, 0 once fixed); not part of check
+#                      there, 0 once fixed); part of make check
 # Programs go to $(B)/crash; the results to $(B)/crash/results.txt, or to
 # $(B)/results.txt when B already ends in /crash (so B=build and
 # B=build/crash both write build/crash/results.txt).
@@ -16,7 +16,7 @@
 # and check-c runs them.
 
 CRASH_DIR     := $(B)/crash
-CRASH_BIN     := $(CRASH_DIR)/crash_campaign
+CRASH_BIN     := $(CRASH_DIR)/crash
 CRASH_RESULTS ?= $(if $(filter %/crash,$(B)),$(B),$(CRASH_DIR))/results.txt
 CRASH_ITERS   ?= 1000
 CRASH_SEED    ?=
@@ -25,12 +25,8 @@ CRASH_REPROS  := $(patsubst test/crash/%.c,$(CRASH_DIR)/%,$(wildcard test/crash/
 
 .PHONY: check-crash crash-build crash-repro
 
+# The campaign (crash.c) and every repro: one program per source file.
 $(CRASH_DIR)/%: test/crash/%.c $(CRASH_HDR) $(B)/libindexbus.so
-	@mkdir -p $(@D)
-	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lindexbus \
-	    -Wl,-rpath,$(abspath $(B)) $(LDLIBS)
-
-$(CRASH_BIN): test/crash/crash.c $(CRASH_HDR) $(B)/libindexbus.so
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lindexbus \
 	    -Wl,-rpath,$(abspath $(B)) $(LDLIBS)
