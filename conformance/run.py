@@ -652,8 +652,8 @@ class Run:
     def golden_image(self, lang, scenario):
         path = self.file_region(f"golden-{lang}")
         try:
-            p = self.run_one("golden", lang, ["golden", "--region", path, "--scenario",
-                                              scenario])
+            p = self.run_one("golden", lang, ["golden", "--region", path] +
+                             golden_args(scenario))
             p.event("done")
             with open(path, "rb") as f:
                 return mask(f.read())
@@ -711,6 +711,30 @@ class Run:
         for p in self.live:
             if not p.exited():
                 p.kill()
+
+
+# A golden op's JSON field -> its option name, where it is not the field with '-' for '_'
+# (PROTOCOL.md: every handle is --name, the payload's producer id is --producer).
+GOLDEN_OPTS = {"producer": "name", "router": "name", "consumer": "name", "id": "producer"}
+
+
+def golden_args(scenario):
+    """The op list of a golden scenario as the golden command's arguments: each op is its
+    name followed by its fields as options (PROTOCOL.md); true is a flag, false none."""
+    with open(scenario, encoding="utf-8") as f:
+        ops = json.load(f)["ops"]
+    args = []
+    for op in ops:
+        args.append(op["op"])
+        for key, v in op.items():
+            if key == "op" or v is False:
+                continue
+            args.append("--" + GOLDEN_OPTS.get(key, key).replace("_", "-"))
+            if isinstance(v, list):
+                args.append(",".join(str(x) for x in v))
+            elif v is not True:
+                args.append(str(v))
+    return args
 
 
 def golden_name(scenario):

@@ -71,7 +71,7 @@ setup_failed() { echo "setup: an edit did not apply" >>"$log"; result 0 "$1"; }
 add_probe() { # declare + define indexbus_gate_probe (not in the map)
     edit abi/include/indexbus/indexbus.h \
         's|^INDEXBUS_API size_t indexbus_struct_size(uint32_t which);|&\n/* gate test */\nINDEXBUS_API int indexbus_gate_probe(void);|' &&
-    printf '\nINDEXBUS_API int indexbus_gate_probe(void)\n{\n    return 42;\n}\n' >>"$w/lib/status.c"
+    printf '\nINDEXBUS_API int indexbus_gate_probe(void)\n{\n    return 42;\n}\n' >>"$w/lib/common/status.c"
 }
 new_node() { # put indexbus_gate_probe at a new node INDEXBUS_1.1
     printf 'INDEXBUS_1.1 {\n    global:\n        indexbus_gate_probe;\n} INDEXBUS_1.0;\n' >>"$w/abi/libindexbus.map"
@@ -112,7 +112,7 @@ then expect_fail "$d" "struct indexbus_region_header size 2048"; else setup_fail
 d="(c) abi: indexbus_publish len size_t -> uint32_t (header + lib) fails"
 new_case c
 if edit abi/include/indexbus/indexbus.h 's/indexbus_publish(indexbus_producer \*producer, const void \*data, size_t len)/indexbus_publish(indexbus_producer *producer, const void *data, uint32_t len)/' &&
-   edit lib/producer.c 's/indexbus_publish(indexbus_producer \*p, const void \*data, size_t len)/indexbus_publish(indexbus_producer *p, const void *data, uint32_t len)/'
+   edit lib/handles/producer.c 's/indexbus_publish(indexbus_producer \*p, const void \*data, size_t len)/indexbus_publish(indexbus_producer *p, const void *data, uint32_t len)/'
 then
     expect_fail "$d" "ABI change to existing interfaces"
     d="(c) ... and make abi-baseline refuses to record it"

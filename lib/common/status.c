@@ -53,14 +53,14 @@ INDEXBUS_API uint32_t indexbus_layout_version(void)
 INDEXBUS_API size_t indexbus_struct_size(uint32_t which)
 {
     switch (which) {
-    case 1: return sizeof(indexbus_region_config);
-    case 2: return sizeof(indexbus_open_config);
-    case 3: return sizeof(indexbus_info);
-    case 4: return sizeof(indexbus_consumer_stats);
-    case 5: return sizeof(indexbus_route_result);
-    case 6: return sizeof(indexbus_router_loop_config);
-    case 7: return sizeof(indexbus_participant_info);
-    case 8: return sizeof(indexbus_recover_report);
+    case INDEXBUS_STRUCT_REGION_CONFIG: return sizeof(indexbus_region_config);
+    case INDEXBUS_STRUCT_OPEN_CONFIG: return sizeof(indexbus_open_config);
+    case INDEXBUS_STRUCT_INFO: return sizeof(indexbus_info);
+    case INDEXBUS_STRUCT_CONSUMER_STATS: return sizeof(indexbus_consumer_stats);
+    case INDEXBUS_STRUCT_ROUTE_RESULT: return sizeof(indexbus_route_result);
+    case INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG: return sizeof(indexbus_router_loop_config);
+    case INDEXBUS_STRUCT_PARTICIPANT_INFO: return sizeof(indexbus_participant_info);
+    case INDEXBUS_STRUCT_RECOVER_REPORT: return sizeof(indexbus_recover_report);
     default: return 0;
     }
 }

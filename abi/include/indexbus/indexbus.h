@@ -336,9 +336,20 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *consumer, void *buf, siz
 
 /* ---- sizes for FFI users ------------------------------------------------- */
 
-/* sizeof the named public struct, so bindings can check their mirrors:
- * 1 region_config, 2 open_config, 3 info, 4 consumer_stats, 5 route_result,
- * 6 router_loop_config, 7 participant_info, 8 recover_report; 0 otherwise. */
+/* What indexbus_struct_size measures (values are frozen). */
+enum indexbus_struct {
+    INDEXBUS_STRUCT_REGION_CONFIG = 1,      /* indexbus_region_config */
+    INDEXBUS_STRUCT_OPEN_CONFIG = 2,        /* indexbus_open_config */
+    INDEXBUS_STRUCT_INFO = 3,               /* indexbus_info */
+    INDEXBUS_STRUCT_CONSUMER_STATS = 4,     /* indexbus_consumer_stats */
+    INDEXBUS_STRUCT_ROUTE_RESULT = 5,       /* indexbus_route_result */
+    INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG = 6, /* indexbus_router_loop_config */
+    INDEXBUS_STRUCT_PARTICIPANT_INFO = 7,   /* indexbus_participant_info */
+    INDEXBUS_STRUCT_RECOVER_REPORT = 8,     /* indexbus_recover_report */
+};
+
+/* sizeof the public struct that `which` (an enum indexbus_struct value) names,
+ * so bindings can check their mirrors; 0 for any other value. */
 INDEXBUS_API size_t indexbus_struct_size(uint32_t which);
 
 #ifdef __cplusplus

@@ -1,7 +1,7 @@
 /*
  * agent.c - the C conformance agent (conformance/PROTOCOL.md).
  *
- *   agent-c <command> --region NAME [options]
+ *   agent-c <command> --region NAME [options]   (golden: then its op list)
  *
  * A thin user of <indexbus/indexbus.h>: JSON lines on stdout, free text on
  * stderr; exit 0 = done, 1 = failed (after an {"ev":"fail"} line), 2 = usage.
@@ -112,8 +112,9 @@ static void print_msg(const uint8_t *data, size_t len)
 enum {
     O_REGION, O_KIND, O_SLOTS, O_SLOT_SIZE, O_QUEUE, O_CONSUMERS, O_TYPE, O_PRODUCER, O_COUNT,
     O_SIZES, O_ZERO_COPY, O_BATCH, O_WAIT_CONSUMERS, O_MODE, O_SOURCE, O_INDEX, O_BORROW,
-    O_TIMEOUT_MS, O_CASE, O_SCENARIO, O_COUNT_OPTS
+    O_TIMEOUT_MS, O_CASE, O_NAME, O_FROM, O_COUNT_OPTS
 };
+#define OPT(o) (1u << (o)) /* option sets are bit masks */
 
 static const struct {
     const char *name;
@@ -129,33 +130,39 @@ static const struct {
     [O_MODE] = {"--mode", 1},           [O_SOURCE] = {"--source", 1},
     [O_INDEX] = {"--index", 1},         [O_BORROW] = {"--borrow", 0},
     [O_TIMEOUT_MS] = {"--timeout-ms", 1},
-    [O_CASE] = {"--case", 1},           [O_SCENARIO] = {"--scenario", 1},
+    [O_CASE] = {"--case", 1},           [O_NAME] = {"--name", 1},
+    [O_FROM] = {"--from", 1},
 };
 
 static const char *opt_val[O_COUNT_OPTS];
 static int opt_set[O_COUNT_OPTS];
 
-/* Parse argv[2..]; `allowed` lists the options the command accepts. */
-static void parse_opts(int argc, char **argv, const int *allowed, size_t n_allowed)
+/* Parse the options of `cmd` from argv[i..] up to the first word that is not an
+ * option, whose index is returned; `allowed` and `required` are OPT() masks. */
+static int parse_opts(const char *cmd, int argc, char **argv, int i, uint32_t allowed,
+                      uint32_t required)
 {
-    for (int i = 2; i < argc; i++) {
+    memset(opt_set, 0, sizeof opt_set);
+    for (; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
         int found = -1;
-        for (size_t a = 0; a < n_allowed; a++)
-            if (strcmp(argv[i], opt_names[allowed[a]].name) == 0)
-                found = allowed[a];
+        for (int o = 0; o < O_COUNT_OPTS; o++)
+            if ((allowed & OPT(o)) && strcmp(argv[i], opt_names[o].name) == 0)
+                found = o;
         if (found < 0)
-            usage("%s: unknown option '%s'", argv[1], argv[i]);
+            usage("%s: unknown option '%s'", cmd, argv[i]);
         if (opt_set[found])
-            usage("%s: option %s given twice", argv[1], argv[i]);
+            usage("%s: option %s given twice", cmd, argv[i]);
         opt_set[found] = 1;
         if (opt_names[found].has_value) {
             if (i + 1 >= argc)
-                usage("%s: option %s needs a value", argv[1], argv[i]);
+                usage("%s: option %s needs a value", cmd, argv[i]);
             opt_val[found] = argv[++i];
         }
     }
-    if (!opt_set[O_REGION])
-        usage("%s: --region is required", argv[1]);
+    for (int o = 0; o < O_COUNT_OPTS; o++)
+        if ((required & OPT(o)) && !opt_set[o])
+            usage("%s: %s is required", cmd, opt_names[o].name);
+    return i;
 }
 
 static uint64_t num_opt(int o, uint64_t dflt)
@@ -338,8 +345,6 @@ static void publish_one(indexbus_producer *tx, uint8_t *buf, uint32_t p, uint32_
 
 static int cmd_create(const char *name)
 {
-    if (!opt_set[O_KIND])
-        usage("create: --kind is required");
     indexbus_region *r;
     create_region(name, kind_of(opt_val[O_KIND]), u32_opt(O_SLOTS, 0), u32_opt(O_SLOT_SIZE, 0),
                   u32_opt(O_QUEUE, 0), u32_opt(O_CONSUMERS, 0), &r);
@@ -557,8 +562,6 @@ static int cmd_consume(const char *name)
 /* One wrong call per case; the status it returns is what we report. */
 static int cmd_error(const char *name)
 {
-    if (!opt_set[O_CASE])
-        usage("error: --case is required");
     const char *c = opt_val[O_CASE];
     int st;
     indexbus_region *r = NULL;
@@ -613,203 +616,6 @@ static int cmd_error(const char *name)
     return 0;
 }
 
-/* ---- a minimal JSON reader for golden scenarios --------------------------------- */
-
-enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
-
-typedef struct jval {
-    enum jtype t;
-    int64_t num;          /* J_NUM, J_BOOL */
-    char *str;            /* J_STR */
-    size_t n;             /* J_ARR, J_OBJ: number of items */
-    struct jval **items;  /* J_ARR, J_OBJ */
-    char **keys;          /* J_OBJ */
-} jval;
-
-typedef struct {
-    const char *s;     /* next character */
-    const char *start; /* the whole text */
-    const char *file;  /* its path, for messages */
-} jparser;
-
-static _Noreturn void jfail(jparser *p, const char *what)
-{
-    fail(INDEXBUS_INVALID_ARGUMENT, "scenario %s: %s at offset %td", p->file, what,
-         p->s - p->start);
-}
-
-static void jws(jparser *p)
-{
-    while (*p->s == ' ' || *p->s == '\t' || *p->s == '\n' || *p->s == '\r')
-        p->s++;
-}
-
-static void *xcalloc(size_t n, size_t sz)
-{
-    void *q = calloc(n ? n : 1, sz);
-    if (q == NULL)
-        fail(INDEXBUS_NO_MEMORY, "calloc");
-    return q;
-}
-
-static char *jstring(jparser *p)
-{
-    size_t cap = 16, n = 0;
-    char *out = xcalloc(cap, 1);
-    p->s++; /* opening quote */
-    while (*p->s != '"') {
-        char c = *p->s++;
-        if (c == '\0')
-            jfail(p, "unterminated string");
-        if (c == '\\') {
-            char e = *p->s++;
-            switch (e) {
-            case '"': case '\\': case '/': c = e; break;
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
-            default: jfail(p, "unsupported string escape");
-            }
-        }
-        if (n + 2 > cap) {
-            cap *= 2;
-            out = realloc(out, cap);
-            if (out == NULL)
-                fail(INDEXBUS_NO_MEMORY, "realloc");
-        }
-        out[n++] = c;
-    }
-    p->s++;
-    out[n] = '\0';
-    return out;
-}
-
-static jval *jparse(jparser *p);
-
-static void jpush(jval *v, char *key, jval *item)
-{
-    v->items = realloc(v->items, sizeof(*v->items) * (v->n + 1));
-    v->keys = realloc(v->keys, sizeof(*v->keys) * (v->n + 1));
-    if (v->items == NULL || v->keys == NULL)
-        fail(INDEXBUS_NO_MEMORY, "realloc");
-    v->items[v->n] = item;
-    v->keys[v->n] = key;
-    v->n++;
-}
-
-static jval *jparse(jparser *p)
-{
-    jval *v = xcalloc(1, sizeof *v);
-    jws(p);
-    char c = *p->s;
-    if (c == '{' || c == '[') {
-        int obj = c == '{';
-        v->t = obj ? J_OBJ : J_ARR;
-        p->s++;
-        jws(p);
-        if (*p->s == (obj ? '}' : ']')) {
-            p->s++;
-            return v;
-        }
-        for (;;) {
-            char *key = NULL;
-            jws(p);
-            if (obj) {
-                if (*p->s != '"')
-                    jfail(p, "expected a key");
-                key = jstring(p);
-                jws(p);
-                if (*p->s++ != ':')
-                    jfail(p, "expected ':'");
-            }
-            jpush(v, key, jparse(p));
-            jws(p);
-            if (*p->s == ',') {
-                p->s++;
-                continue;
-            }
-            if (*p->s++ != (obj ? '}' : ']'))
-                jfail(p, "expected ',' or a closing bracket");
-            return v;
-        }
-    }
-    if (c == '"') {
-        v->t = J_STR;
-        v->str = jstring(p);
-    } else if (c == '-' || (c >= '0' && c <= '9')) {
-        char *end;
-        errno = 0;
-        v->t = J_NUM;
-        v->num = strtoll(p->s, &end, 10);
-        if (errno != 0 || *end == '.' || *end == 'e' || *end == 'E')
-            jfail(p, "only integers are supported");
-        p->s = end;
-    } else if (strncmp(p->s, "true", 4) == 0) {
-        v->t = J_BOOL;
-        v->num = 1;
-        p->s += 4;
-    } else if (strncmp(p->s, "false", 5) == 0) {
-        v->t = J_BOOL;
-        p->s += 5;
-    } else if (strncmp(p->s, "null", 4) == 0) {
-        v->t = J_NULL;
-        p->s += 4;
-    } else {
-        jfail(p, "unexpected character");
-    }
-    return v;
-}
-
-static void jfree(jval *v)
-{
-    for (size_t i = 0; i < v->n; i++) {
-        jfree(v->items[i]);
-        free(v->keys[i]);
-    }
-    free(v->items);
-    free(v->keys);
-    free(v->str);
-    free(v);
-}
-
-static const jval *jget(const jval *obj, const char *key)
-{
-    if (obj == NULL || obj->t != J_OBJ)
-        return NULL;
-    for (size_t i = 0; i < obj->n; i++)
-        if (strcmp(obj->keys[i], key) == 0)
-            return obj->items[i];
-    return NULL;
-}
-
-static int64_t jnum(const jval *op, const char *key, int64_t dflt, int required)
-{
-    const jval *v = jget(op, key);
-    if (v == NULL) {
-        if (required)
-            fail(INDEXBUS_INVALID_ARGUMENT, "golden op: missing field '%s'", key);
-        return dflt;
-    }
-    if (v->t != J_NUM && v->t != J_BOOL)
-        fail(INDEXBUS_INVALID_ARGUMENT, "golden op: field '%s' is not a number", key);
-    return v->num;
-}
-
-static const char *jstr(const jval *op, const char *key, const char *dflt)
-{
-    const jval *v = jget(op, key);
-    if (v == NULL) {
-        if (dflt == NULL)
-            fail(INDEXBUS_INVALID_ARGUMENT, "golden op: missing field '%s'", key);
-        return dflt;
-    }
-    if (v->t != J_STR)
-        fail(INDEXBUS_INVALID_ARGUMENT, "golden op: field '%s' is not a string", key);
-    return v->str;
-}
-
 /* ---- golden: run an op list ------------------------------------------------------ */
 
 enum htype { H_PRODUCER, H_ROUTER, H_CONSUMER };
@@ -858,123 +664,107 @@ static void close_handle(handle *h)
     h->open = 0;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        fail(INDEXBUS_IO, "cannot open scenario %s: %s", path, strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *s = xcalloc(cap, 1);
-    size_t got;
-    while ((got = fread(s + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            cap *= 2;
-            s = realloc(s, cap);
-            if (s == NULL)
-                fail(INDEXBUS_NO_MEMORY, "realloc");
-        }
-    }
-    fclose(f);
-    s[n] = '\0';
-    return s;
-}
+/* The golden op list: argv[golden_i..] (main sets it), each op a word and its options. */
+static char **golden_argv;
+static int golden_argc, golden_i;
 
 static int cmd_golden(const char *name)
 {
+    static const struct {
+        const char *op;
+        uint32_t allowed, required;
+    } ops[] = {
+        {"create", OPT(O_KIND) | OPT(O_SLOTS) | OPT(O_SLOT_SIZE) | OPT(O_QUEUE) | OPT(O_CONSUMERS),
+         OPT(O_KIND)},
+        {"producer", OPT(O_NAME) | OPT(O_TYPE), OPT(O_NAME) | OPT(O_TYPE)},
+        {"router", OPT(O_NAME), OPT(O_NAME)},
+        {"consumer", OPT(O_NAME) | OPT(O_INDEX), OPT(O_NAME) | OPT(O_INDEX)},
+        {"publish", OPT(O_NAME) | OPT(O_PRODUCER) | OPT(O_FROM) | OPT(O_COUNT) | OPT(O_SIZES) |
+         OPT(O_ZERO_COPY), OPT(O_NAME) | OPT(O_PRODUCER) | OPT(O_COUNT) | OPT(O_SIZES)},
+        {"route", OPT(O_NAME) | OPT(O_COUNT) | OPT(O_MODE) | OPT(O_SOURCE),
+         OPT(O_NAME) | OPT(O_COUNT)},
+        {"recv", OPT(O_NAME) | OPT(O_COUNT) | OPT(O_BORROW), OPT(O_NAME) | OPT(O_COUNT)},
+        {"close", OPT(O_NAME), OPT(O_NAME)},
+    };
     static uint32_t sizes[MAX_SIZES];
-    if (!opt_set[O_SCENARIO])
-        usage("golden: --scenario is required");
-    char *text = read_file(opt_val[O_SCENARIO]);
-    jparser jp = {text, text, opt_val[O_SCENARIO]};
-    jval *root = jparse(&jp);
-    jws(&jp);
-    if (*jp.s != '\0')
-        jfail(&jp, "text after the JSON value");
-    const jval *ops = jget(root, "ops");
-    if (ops == NULL || ops->t != J_ARR)
-        fail(INDEXBUS_INVALID_ARGUMENT, "scenario: no \"ops\" array");
     indexbus_region *r = NULL;
     uint8_t *buf = NULL;
     size_t bufcap = 0;
-    for (size_t i = 0; i < ops->n; i++) {
-        const jval *op = ops->items[i];
-        const char *what = jstr(op, "op", NULL);
+    for (int a = golden_i, i = 0; a < golden_argc; i++) {
+        const char *what = golden_argv[a];
+        size_t o = 0;
+        while (o < sizeof ops / sizeof ops[0] && strcmp(ops[o].op, what) != 0)
+            o++;
+        if (o == sizeof ops / sizeof ops[0])
+            usage("golden: unknown op '%s'", what);
+        a = parse_opts(what, golden_argc, golden_argv, a + 1, ops[o].allowed, ops[o].required);
+        const char *hn = opt_val[O_NAME];
         int st;
         if (strcmp(what, "create") == 0) {
             if (r != NULL)
                 fail(INDEXBUS_INVALID_ARGUMENT, "golden: second create");
-            create_region(name, kind_of(jstr(op, "kind", NULL)),
-                          (uint32_t)jnum(op, "slots", 0, 0), (uint32_t)jnum(op, "slot_size", 0, 0),
-                          (uint32_t)jnum(op, "queue", 0, 0), (uint32_t)jnum(op, "consumers", 0, 0),
+            create_region(name, kind_of(opt_val[O_KIND]), u32_opt(O_SLOTS, 0),
+                          u32_opt(O_SLOT_SIZE, 0), u32_opt(O_QUEUE, 0), u32_opt(O_CONSUMERS, 0),
                           &r);
             bufcap = region_info(r).slot_data_size;
-            buf = xcalloc(bufcap, 1);
+            if ((buf = malloc(bufcap ? bufcap : 1)) == NULL)
+                fail(INDEXBUS_NO_MEMORY, "malloc");
             continue;
         }
         if (r == NULL)
-            fail(INDEXBUS_INVALID_ARGUMENT, "golden: op %zu before create", i);
+            fail(INDEXBUS_INVALID_ARGUMENT, "golden: op %d before create", i);
         if (strcmp(what, "producer") == 0) {
             indexbus_producer *tx;
-            st = indexbus_producer_open(r, type_of(jstr(op, "type", NULL)), &tx);
+            st = indexbus_producer_open(r, type_of(opt_val[O_TYPE]), &tx);
             if (st != INDEXBUS_OK)
-                fail(st, "golden op %zu: open producer", i);
-            add_handle(jstr(op, "name", NULL), H_PRODUCER, tx);
+                fail(st, "golden op %d: open producer", i);
+            add_handle(hn, H_PRODUCER, tx);
         } else if (strcmp(what, "router") == 0) {
             indexbus_router *rt;
             st = indexbus_router_open(r, &rt);
             if (st != INDEXBUS_OK)
-                fail(st, "golden op %zu: open router", i);
-            add_handle(jstr(op, "name", NULL), H_ROUTER, rt);
+                fail(st, "golden op %d: open router", i);
+            add_handle(hn, H_ROUTER, rt);
         } else if (strcmp(what, "consumer") == 0) {
             indexbus_consumer *rx;
-            st = indexbus_consumer_open(r, (uint32_t)jnum(op, "index", 0, 1), &rx);
+            st = indexbus_consumer_open(r, u32_opt(O_INDEX, 0), &rx);
             if (st != INDEXBUS_OK)
-                fail(st, "golden op %zu: open consumer", i);
-            add_handle(jstr(op, "name", NULL), H_CONSUMER, rx);
+                fail(st, "golden op %d: open consumer", i);
+            add_handle(hn, H_CONSUMER, rx);
         } else if (strcmp(what, "publish") == 0) {
-            handle *h = find_handle(jstr(op, "producer", NULL), H_PRODUCER);
-            uint32_t p = (uint32_t)jnum(op, "id", 0, 1);
-            uint32_t from = (uint32_t)jnum(op, "from", 0, 0);
-            uint32_t count = (uint32_t)jnum(op, "count", 0, 1);
-            int zc = (int)jnum(op, "zero_copy", 0, 0);
-            const jval *sz = jget(op, "sizes");
-            if (sz == NULL || sz->t != J_ARR || sz->n == 0 || sz->n > MAX_SIZES)
-                fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: bad sizes", i);
-            for (size_t j = 0; j < sz->n; j++) {
-                if (sz->items[j]->t != J_NUM || sz->items[j]->num < 0 ||
-                    (uint64_t)sz->items[j]->num > bufcap)
-                    fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: bad size", i);
-                sizes[j] = (uint32_t)sz->items[j]->num;
-            }
+            handle *h = find_handle(hn, H_PRODUCER);
+            uint32_t p = u32_opt(O_PRODUCER, 0), from = u32_opt(O_FROM, 0);
+            uint32_t count = u32_opt(O_COUNT, 0);
+            size_t nsizes = parse_sizes(opt_val[O_SIZES], sizes);
+            for (size_t j = 0; j < nsizes; j++)
+                if (sizes[j] > bufcap)
+                    usage("golden op %d: size %" PRIu32 " > slot data size", i, sizes[j]);
             for (uint32_t k = from; k < from + count; k++)
-                publish_one(h->h, buf, p, k, sizes[k % sz->n], zc, 0);
+                publish_one(h->h, buf, p, k, sizes[k % nsizes], opt_set[O_ZERO_COPY], 0);
         } else if (strcmp(what, "route") == 0) {
-            handle *h = find_handle(jstr(op, "router", NULL), H_ROUTER);
-            uint32_t count = (uint32_t)jnum(op, "count", 0, 1);
-            uint32_t mode = mode_of(jstr(op, "mode", "broadcast"));
-            uint32_t source = source_of(jstr(op, "source", "any"));
+            handle *h = find_handle(hn, H_ROUTER);
+            uint32_t count = u32_opt(O_COUNT, 0);
+            uint32_t mode = mode_of(opt_set[O_MODE] ? opt_val[O_MODE] : "broadcast");
+            uint32_t source = source_of(opt_set[O_SOURCE] ? opt_val[O_SOURCE] : "any");
             for (uint32_t k = 0; k < count; k++)
                 if ((st = indexbus_route_once(h->h, source, mode)) != INDEXBUS_OK)
-                    fail(st, "golden op %zu: route step %" PRIu32, i, k);
+                    fail(st, "golden op %d: route step %" PRIu32, i, k);
         } else if (strcmp(what, "recv") == 0) {
-            handle *h = find_handle(jstr(op, "consumer", NULL), H_CONSUMER);
-            uint32_t count = (uint32_t)jnum(op, "count", 0, 1);
-            int borrow = (int)jnum(op, "borrow", 0, 0);
+            handle *h = find_handle(hn, H_CONSUMER);
+            uint32_t count = u32_opt(O_COUNT, 0);
             for (uint32_t k = 0; k < count; k++) {
                 size_t len;
-                if (borrow) {
+                if (opt_set[O_BORROW]) {
                     const void *data;
                     if ((st = indexbus_recv_begin(h->h, &data, &len)) != INDEXBUS_OK)
-                        fail(st, "golden op %zu: recv_begin %" PRIu32, i, k);
+                        fail(st, "golden op %d: recv_begin %" PRIu32, i, k);
                     if ((st = indexbus_recv_end(h->h)) != INDEXBUS_OK)
-                        fail(st, "golden op %zu: recv_end %" PRIu32, i, k);
+                        fail(st, "golden op %d: recv_end %" PRIu32, i, k);
                 } else if ((st = indexbus_try_recv(h->h, buf, bufcap, &len)) != INDEXBUS_OK) {
-                    fail(st, "golden op %zu: recv %" PRIu32, i, k);
+                    fail(st, "golden op %d: recv %" PRIu32, i, k);
                 }
             }
-        } else if (strcmp(what, "close") == 0) {
-            const char *hn = jstr(op, "name", NULL);
+        } else { /* close */
             handle *h = NULL;
             for (size_t j = n_handles; j-- > 0;)
                 if (handles[j].open && strcmp(handles[j].name, hn) == 0) {
@@ -982,10 +772,8 @@ static int cmd_golden(const char *name)
                     break;
                 }
             if (h == NULL)
-                fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: no open handle '%s'", i, hn);
+                fail(INDEXBUS_INVALID_ARGUMENT, "golden op %d: no open handle '%s'", i, hn);
             close_handle(h);
-        } else {
-            fail(INDEXBUS_INVALID_ARGUMENT, "golden op %zu: unknown op '%s'", i, what);
         }
     }
     if (r == NULL)
@@ -995,8 +783,6 @@ static int cmd_golden(const char *name)
             close_handle(&handles[j]);
     indexbus_region_close(r);
     free(buf);
-    jfree(root);
-    free(text);
     puts("{\"ev\":\"done\"}");
     return 0;
 }
@@ -1005,36 +791,32 @@ static int cmd_golden(const char *name)
 
 int main(int argc, char **argv)
 {
-    static const int create_opts[] = {O_REGION, O_KIND, O_SLOTS, O_SLOT_SIZE, O_QUEUE,
-                                      O_CONSUMERS};
-    static const int produce_opts[] = {O_REGION, O_TYPE, O_PRODUCER, O_COUNT, O_SIZES,
-                                       O_ZERO_COPY, O_BATCH, O_WAIT_CONSUMERS};
-    static const int route_opts[] = {O_REGION, O_MODE, O_SOURCE};
-    static const int consume_opts[] = {O_REGION, O_INDEX, O_BORROW, O_BATCH, O_TIMEOUT_MS,
-                                       O_COUNT};
-    static const int error_opts[] = {O_REGION, O_CASE};
-    static const int golden_opts[] = {O_REGION, O_SCENARIO};
-    static const int unlink_opts[] = {O_REGION};
     static const struct {
         const char *name;
-        const int *opts;
-        size_t n;
+        uint32_t allowed, required;
         int (*run)(const char *);
     } cmds[] = {
-        {"create", create_opts, sizeof create_opts / sizeof create_opts[0], cmd_create},
-        {"produce", produce_opts, sizeof produce_opts / sizeof produce_opts[0], cmd_produce},
-        {"route", route_opts, sizeof route_opts / sizeof route_opts[0], cmd_route},
-        {"consume", consume_opts, sizeof consume_opts / sizeof consume_opts[0], cmd_consume},
-        {"error", error_opts, sizeof error_opts / sizeof error_opts[0], cmd_error},
-        {"golden", golden_opts, sizeof golden_opts / sizeof golden_opts[0], cmd_golden},
-        {"unlink", unlink_opts, sizeof unlink_opts / sizeof unlink_opts[0], cmd_unlink},
+        {"create", OPT(O_REGION) | OPT(O_KIND) | OPT(O_SLOTS) | OPT(O_SLOT_SIZE) | OPT(O_QUEUE) |
+         OPT(O_CONSUMERS), OPT(O_REGION) | OPT(O_KIND), cmd_create},
+        {"produce", OPT(O_REGION) | OPT(O_TYPE) | OPT(O_PRODUCER) | OPT(O_COUNT) | OPT(O_SIZES) |
+         OPT(O_ZERO_COPY) | OPT(O_BATCH) | OPT(O_WAIT_CONSUMERS), OPT(O_REGION), cmd_produce},
+        {"route", OPT(O_REGION) | OPT(O_MODE) | OPT(O_SOURCE), OPT(O_REGION), cmd_route},
+        {"consume", OPT(O_REGION) | OPT(O_INDEX) | OPT(O_BORROW) | OPT(O_BATCH) |
+         OPT(O_TIMEOUT_MS) | OPT(O_COUNT), OPT(O_REGION), cmd_consume},
+        {"error", OPT(O_REGION) | OPT(O_CASE), OPT(O_REGION) | OPT(O_CASE), cmd_error},
+        {"golden", OPT(O_REGION), OPT(O_REGION), cmd_golden},
+        {"unlink", OPT(O_REGION), OPT(O_REGION), cmd_unlink},
     };
     if (argc < 2)
         usage("no command");
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
         if (strcmp(argv[1], cmds[i].name) == 0) {
-            parse_opts(argc, argv, cmds[i].opts, cmds[i].n);
-            int rc = cmds[i].run(opt_val[O_REGION]);
+            int end = parse_opts(argv[1], argc, argv, 2, cmds[i].allowed, cmds[i].required);
+            if (end < argc && cmds[i].run != cmd_golden)
+                usage("%s: unexpected argument '%s'", argv[1], argv[end]);
+            golden_argv = argv, golden_argc = argc, golden_i = end;
+            const char *region = opt_val[O_REGION]; /* before golden re-parses */
+            int rc = cmds[i].run(region);
             fflush(stdout);
             return rc;
         }

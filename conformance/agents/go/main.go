@@ -2,7 +2,7 @@
 // user of the Go binding's public package indexbus, speaking the agent
 // protocol of conformance/PROTOCOL.md.
 //
-//	indexbus-conformance-agent <command> --region NAME [options]
+//	indexbus-conformance-agent <command> --region NAME [options]   (golden: then its op list)
 //
 // JSON lines on stdout, free text on stderr; exit 0 when the command did
 // what was asked, 1 when it failed (after an {"ev":"fail",...} line), 2 on a
@@ -121,10 +121,11 @@ type usageError struct{ msg string }
 
 func (u usageError) Error() string { return u.msg }
 
-// options holds the parsed --key value options of one command.
+// options holds the parsed --key value options of one command or golden op.
 type options struct {
 	vals  map[string]string
 	flags map[string]bool
+	rest  []string // the arguments after the options
 }
 
 // spec: option name -> takes a value (false: a flag).
@@ -134,8 +135,17 @@ var specs = map[string]map[string]bool{
 	"route":   {"region": true, "mode": true, "source": true},
 	"consume": {"region": true, "index": true, "borrow": false, "batch": true, "timeout-ms": true, "count": true},
 	"error":   {"region": true, "case": true},
-	"golden":  {"region": true, "scenario": true},
+	"golden":  {"region": true},
 	"unlink":  {"region": true},
+	// the ops of the golden command's list
+	"golden create":   {"kind": true, "slots": true, "slot-size": true, "queue": true, "consumers": true},
+	"golden producer": {"name": true, "type": true},
+	"golden router":   {"name": true},
+	"golden consumer": {"name": true, "index": true},
+	"golden publish":  {"name": true, "producer": true, "from": true, "count": true, "sizes": true, "zero-copy": false},
+	"golden route":    {"name": true, "count": true, "mode": true, "source": true},
+	"golden recv":     {"name": true, "count": true, "borrow": false},
+	"golden close":    {"name": true},
 }
 
 var required = map[string][]string{
@@ -144,22 +154,30 @@ var required = map[string][]string{
 	"route":   {"region", "mode"},
 	"consume": {"region", "index"},
 	"error":   {"region", "case"},
-	"golden":  {"region", "scenario"},
+	"golden":  {"region"},
 	"unlink":  {"region"},
+
+	"golden create":   {"kind"},
+	"golden producer": {"name", "type"},
+	"golden router":   {"name"},
+	"golden consumer": {"name", "index"},
+	"golden publish":  {"name", "producer", "count", "sizes"},
+	"golden route":    {"name", "count"},
+	"golden recv":     {"name", "count"},
+	"golden close":    {"name"},
 }
 
+// parse reads the options of cmd from args up to the first word that is not an
+// option; o.rest is what follows.
 func parse(cmd string, args []string) (options, error) {
 	spec, ok := specs[cmd]
 	if !ok {
 		return options{}, usageError{fmt.Sprintf("unknown command %q", cmd)}
 	}
 	o := options{vals: map[string]string{}, flags: map[string]bool{}}
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if !strings.HasPrefix(a, "--") {
-			return o, usageError{fmt.Sprintf("unexpected argument %q", a)}
-		}
-		name := a[2:]
+	i := 0
+	for ; i < len(args) && strings.HasPrefix(args[i], "--"); i++ {
+		name := args[i][2:]
 		takesValue, known := spec[name]
 		if !known {
 			return o, usageError{fmt.Sprintf("unknown option --%s for %s", name, cmd)}
@@ -174,6 +192,7 @@ func parse(cmd string, args []string) (options, error) {
 		i++
 		o.vals[name] = args[i]
 	}
+	o.rest = args[i:]
 	for _, r := range required[cmd] {
 		if _, ok := o.vals[r]; !ok {
 			return o, usageError{fmt.Sprintf("%s needs --%s", cmd, r)}
@@ -285,24 +304,33 @@ func osYield() {
 
 // ---- commands -----------------------------------------------------------------
 
-func cmdCreate(o options) (int, error) {
+// regionConfig is the region of create's options (and the golden create op's).
+func regionConfig(o options) (indexbus.Config, error) {
 	kind, err := regionKind(o.str("kind"))
 	if err != nil {
-		return 0, err
+		return indexbus.Config{}, err
 	}
 	var n [4]uint64
 	for i, name := range []string{"slots", "slot-size", "queue", "consumers"} {
 		if n[i], err = o.num(name, 0); err != nil {
-			return 0, err
+			return indexbus.Config{}, err
 		}
 	}
-	region, err := indexbus.Create(o.str("region"), indexbus.Config{
+	return indexbus.Config{
 		Kind:          kind,
 		SlotCount:     uint32(n[0]),
 		SlotDataSize:  uint32(n[1]),
 		QueueCapacity: uint32(n[2]),
 		ConsumerCount: uint32(n[3]),
-	})
+	}, nil
+}
+
+func cmdCreate(o options) (int, error) {
+	cfg, err := regionConfig(o)
+	if err != nil {
+		return 0, err
+	}
+	region, err := indexbus.Create(o.str("region"), cfg)
 	if err != nil {
 		return fail("create", err), nil
 	}
@@ -720,43 +748,10 @@ func cmdUnlink(o options) (int, error) {
 
 // ---- golden -------------------------------------------------------------------
 
-// goldenOp is one op of a golden scenario; unused fields stay zero.
-type goldenOp struct {
-	Op        string `json:"op"`
-	Kind      string `json:"kind"`
-	Slots     uint32 `json:"slots"`
-	SlotSize  uint32 `json:"slot_size"`
-	Queue     uint32 `json:"queue"`
-	Consumers uint32 `json:"consumers"`
-	Name      string `json:"name"`
-	Type      string `json:"type"`
-	Index     int    `json:"index"`
-	Producer  string `json:"producer"`
-	ID        uint32 `json:"id"`
-	From      uint32 `json:"from"`
-	Count     int    `json:"count"`
-	Sizes     []int  `json:"sizes"`
-	ZeroCopy  bool   `json:"zero_copy"`
-	Router    string `json:"router"`
-	Mode      string `json:"mode"`
-	Source    string `json:"source"`
-	Consumer  string `json:"consumer"`
-	Borrow    bool   `json:"borrow"`
-}
-
 type closer interface{ Close() error }
 
+// cmdGolden runs the op list o.rest: each op a word and its options (PROTOCOL.md).
 func cmdGolden(o options) (int, error) {
-	data, err := os.ReadFile(o.str("scenario"))
-	if err != nil {
-		return failStatus("golden", "", err.Error()), nil
-	}
-	var sc struct {
-		Ops []goldenOp `json:"ops"`
-	}
-	if err := json.Unmarshal(data, &sc); err != nil {
-		return failStatus("golden", "", "bad scenario: "+err.Error()), nil
-	}
 	path := o.str("region")
 	var region *indexbus.Region
 	handles := map[string]closer{}
@@ -773,18 +768,31 @@ func cmdGolden(o options) (int, error) {
 	}
 	defer closeAll()
 	slot := 0
-	for i, op := range sc.Ops {
-		where := fmt.Sprintf("op %d (%s)", i, op.Op)
-		needRegion := func() bool { return region != nil }
-		switch op.Op {
-		case "create":
-			kind, err := regionKind(op.Kind)
-			if err != nil {
-				return failStatus(where, "", err.Error()), nil
+	for i, args := 0, o.rest; len(args) > 0; i++ {
+		kind := args[0]
+		if _, ok := specs["golden "+kind]; !ok {
+			return 0, usageError{fmt.Sprintf("golden: unknown op %q", kind)}
+		}
+		op, err := parse("golden "+kind, args[1:])
+		if err != nil {
+			return 0, err
+		}
+		args = op.rest
+		where, name := fmt.Sprintf("op %d (%s)", i, kind), op.str("name")
+		var v [4]uint64 // the numbers an op may have (0 when absent)
+		for j, f := range []string{"index", "producer", "from", "count"} {
+			if v[j], err = op.num(f, 0); err != nil {
+				return 0, err
 			}
-			region, err = indexbus.Create(path, indexbus.Config{Kind: kind, SlotCount: op.Slots,
-				SlotDataSize: op.SlotSize, QueueCapacity: op.Queue, ConsumerCount: op.Consumers})
+		}
+		index, id, from, count := int(v[0]), uint32(v[1]), uint32(v[2]), int(v[3])
+		switch kind {
+		case "create":
+			cfg, err := regionConfig(op)
 			if err != nil {
+				return 0, err
+			}
+			if region, err = indexbus.Create(path, cfg); err != nil {
 				return fail(where, err), nil
 			}
 			info, err := region.Info()
@@ -793,18 +801,18 @@ func cmdGolden(o options) (int, error) {
 			}
 			slot = int(info.SlotDataSize)
 		case "producer", "router", "consumer":
-			if !needRegion() {
+			if region == nil {
 				return failStatus(where, "", "no region"), nil
 			}
-			if _, dup := handles[op.Name]; dup {
-				return failStatus(where, "", "handle name in use: "+op.Name), nil
+			if _, dup := handles[name]; dup {
+				return failStatus(where, "", "handle name in use: "+name), nil
 			}
 			var h closer
-			switch op.Op {
+			switch kind {
 			case "producer":
-				typ, err := producerType(op.Type)
+				typ, err := producerType(op.str("type"))
 				if err != nil {
-					return failStatus(where, "", err.Error()), nil
+					return 0, err
 				}
 				if h, err = region.OpenProducer(typ); err != nil {
 					return fail(where, err), nil
@@ -814,60 +822,64 @@ func cmdGolden(o options) (int, error) {
 					return fail(where, err), nil
 				}
 			case "consumer":
-				if h, err = region.OpenConsumer(op.Index); err != nil {
+				if h, err = region.OpenConsumer(index); err != nil {
 					return fail(where, err), nil
 				}
 			}
-			handles[op.Name] = h
-			order = append(order, op.Name)
+			handles[name] = h
+			order = append(order, name)
 		case "publish":
-			p, ok := handles[op.Producer].(*indexbus.Producer)
-			if !ok || len(op.Sizes) == 0 {
-				return failStatus(where, "", "no producer "+op.Producer+" or no sizes"), nil
+			sizes, err := parseSizes(op.str("sizes"))
+			if err != nil {
+				return 0, err
 			}
-			for c := 0; c < op.Count; c++ {
-				k := op.From + uint32(c)
-				s := op.Sizes[int(k)%len(op.Sizes)]
-				if op.ZeroCopy {
+			p, ok := handles[name].(*indexbus.Producer)
+			if !ok {
+				return failStatus(where, "", "no producer "+name), nil
+			}
+			for c := 0; c < count; c++ {
+				k := from + uint32(c)
+				s := sizes[int(k)%len(sizes)]
+				if op.flags["zero-copy"] {
 					buf, err := p.Claim()
 					if err != nil {
 						return fail(where, err), nil
 					}
-					fill(buf[:min(s, len(buf))], op.ID, k)
+					fill(buf[:min(s, len(buf))], id, k)
 					if err := p.Commit(s); err != nil {
 						p.Abort()
 						return fail(where, err), nil
 					}
-				} else if err := p.Publish(payload(op.ID, k, s)); err != nil {
+				} else if err := p.Publish(payload(id, k, s)); err != nil {
 					return fail(where, err), nil
 				}
 			}
 		case "route":
-			r, ok := handles[op.Router].(*indexbus.Router)
+			r, ok := handles[name].(*indexbus.Router)
 			if !ok {
-				return failStatus(where, "", "no router "+op.Router), nil
+				return failStatus(where, "", "no router "+name), nil
 			}
-			mode, err := routeMode(op.Mode)
+			mode, err := routeMode(op.str("mode"))
 			if err != nil {
-				return failStatus(where, "", err.Error()), nil
+				return 0, err
 			}
-			src, err := routeSource(op.Source)
+			src, err := routeSource(op.str("source"))
 			if err != nil {
-				return failStatus(where, "", err.Error()), nil
+				return 0, err
 			}
-			for c := 0; c < op.Count; c++ {
+			for c := 0; c < count; c++ {
 				if err := r.RouteOnce(src, mode); err != nil {
 					return fail(where, err), nil
 				}
 			}
 		case "recv":
-			cons, ok := handles[op.Consumer].(*indexbus.Consumer)
+			cons, ok := handles[name].(*indexbus.Consumer)
 			if !ok {
-				return failStatus(where, "", "no consumer "+op.Consumer), nil
+				return failStatus(where, "", "no consumer "+name), nil
 			}
 			buf := make([]byte, max(slot, 1))
-			for c := 0; c < op.Count; c++ {
-				if op.Borrow {
+			for c := 0; c < count; c++ {
+				if op.flags["borrow"] {
 					if _, err := cons.RecvBegin(); err != nil {
 						return fail(where, err), nil
 					}
@@ -879,13 +891,13 @@ func cmdGolden(o options) (int, error) {
 				}
 			}
 		case "close":
-			h, ok := handles[op.Name]
+			h, ok := handles[name]
 			if !ok {
-				return failStatus(where, "", "no open handle "+op.Name), nil
+				return failStatus(where, "", "no open handle "+name), nil
 			}
-			delete(handles, op.Name)
+			delete(handles, name)
 			for j, n := range order {
-				if n == op.Name {
+				if n == name {
 					order = append(order[:j], order[j+1:]...)
 					break
 				}
@@ -893,8 +905,6 @@ func cmdGolden(o options) (int, error) {
 			if err := h.Close(); err != nil {
 				return fail(where, err), nil
 			}
-		default:
-			return failStatus(where, "", "unknown op "+op.Op), nil
 		}
 	}
 	closeAll()
@@ -920,6 +930,9 @@ func run(args []string) int {
 	}
 	cmd := args[0]
 	o, err := parse(cmd, args[1:])
+	if err == nil && cmd != "golden" && len(o.rest) > 0 {
+		err = usageError{fmt.Sprintf("unexpected argument %q", o.rest[0])}
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "go agent: %v\n%s\n", err, usage)
 		return 2

@@ -19,12 +19,9 @@ import io.indexbus.Status;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -39,6 +36,7 @@ import java.util.Set;
  *
  * <pre>
  * java -cp indexbus-1.0.0.jar:CLASSES io.indexbus.conformance.Agent &lt;command&gt; --region NAME [options]
+ *     (golden: then its op list)
  * </pre>
  *
  * JSON lines on stdout, free text on stderr; exit 0 when the command did what was asked, 1
@@ -203,13 +201,24 @@ public final class Agent {
         spec("consume", List.of("region", "index"), "region", "index", "!borrow", "batch",
                 "timeout-ms", "count");
         spec("error", List.of("region", "case"), "region", "case");
-        spec("golden", List.of("region", "scenario"), "region", "scenario");
+        spec("golden", List.of("region"), "region");
         spec("unlink", List.of("region"), "region");
+        // the ops of the golden command's list, "golden OP"
+        spec("golden create", List.of("kind"), "kind", "slots", "slot-size", "queue", "consumers");
+        spec("golden producer", List.of("name", "type"), "name", "type");
+        spec("golden router", List.of("name"), "name");
+        spec("golden consumer", List.of("name", "index"), "name", "index");
+        spec("golden publish", List.of("name", "producer", "count", "sizes"), "name", "producer",
+                "from", "count", "sizes", "!zero-copy");
+        spec("golden route", List.of("name", "count"), "name", "count", "mode", "source");
+        spec("golden recv", List.of("name", "count"), "name", "count", "!borrow");
+        spec("golden close", List.of("name"), "name");
     }
 
     private static final class Options {
         final Map<String, String> vals = new HashMap<>();
         final Set<String> flags = new java.util.HashSet<>();
+        int next; // the first argument after the options
 
         String str(String name) {
             return vals.get(name);
@@ -240,18 +249,16 @@ public final class Agent {
         }
     }
 
-    private static Options parse(String cmd, String[] args) throws UsageException {
+    /** The options of {@code cmd} from args[from..] up to the first word that is not one. */
+    private static Options parse(String cmd, String[] args, int from) throws UsageException {
         Map<String, Boolean> spec = SPECS.get(cmd);
         if (spec == null) {
             throw new UsageException("unknown command \"" + cmd + "\"");
         }
         Options o = new Options();
-        for (int i = 1; i < args.length; i++) {
-            String a = args[i];
-            if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument \"" + a + "\"");
-            }
-            String name = a.substring(2);
+        int i = from;
+        for (; i < args.length && args[i].startsWith("--"); i++) {
+            String name = args[i].substring(2);
             Boolean takesValue = spec.get(name);
             if (takesValue == null) {
                 throw new UsageException("unknown option --" + name + " for " + cmd);
@@ -265,6 +272,7 @@ public final class Agent {
             }
             o.vals.put(name, args[++i]);
         }
+        o.next = i;
         for (String r : REQUIRED.get(cmd)) {
             if (!o.has(r)) {
                 throw new UsageException(cmd + " needs --" + r);
@@ -698,56 +706,27 @@ public final class Agent {
 
     // ---- golden ---------------------------------------------------------------------------
 
-    private static Object field(Map<?, ?> op, String name, Object def) {
-        Object v = op.get(name);
-        return v == null ? def : v;
-    }
-
-    private static long longField(Map<?, ?> op, String name) {
-        return ((Number) field(op, name, 0L)).longValue();
-    }
-
-    private static String strField(Map<?, ?> op, String name) {
-        return (String) op.get(name);
-    }
-
-    private static boolean boolField(Map<?, ?> op, String name) {
-        return (Boolean) field(op, name, Boolean.FALSE);
-    }
-
-    private static void golden(Options o) throws Failed {
-        Object doc;
-        try {
-            String text = new String(Files.readAllBytes(Paths.get(o.str("scenario"))),
-                    StandardCharsets.UTF_8);
-            doc = new Json(text).parse();
-        } catch (IOException | IllegalArgumentException e) {
-            throw failStatus("golden", null, "bad scenario: " + e.getMessage());
-        }
-        List<?> ops;
-        try {
-            ops = (List<?>) ((Map<?, ?>) doc).get("ops");
-            if (ops == null) {
-                throw new ClassCastException("no ops");
-            }
-        } catch (ClassCastException e) {
-            throw failStatus("golden", null, "bad scenario: no \"ops\" list");
-        }
+    /** Runs the op list args[o.next..], each op a word and its options (PROTOCOL.md). */
+    private static void golden(Options o, String[] args) throws Failed, UsageException {
         String path = o.str("region");
         Region region = null;
         Map<String, AutoCloseable> handles = new LinkedHashMap<>(); // opening order
         String where = "golden";
         try {
             int slot = 0;
-            for (int i = 0; i < ops.size(); i++) {
-                Map<?, ?> op = (Map<?, ?>) ops.get(i);
-                String kind = strField(op, "op");
+            for (int i = 0, a = o.next; a < args.length; i++) {
+                String kind = args[a];
                 where = "op " + i + " (" + kind + ")";
+                if (!SPECS.containsKey("golden " + kind)) {
+                    throw new UsageException("golden: unknown op \"" + kind + "\"");
+                }
+                Options op = parse("golden " + kind, args, a + 1);
+                a = op.next;
+                String name = op.str("name");
                 switch (kind) {
                     case "create": {
-                        RegionConfig cfg = config(regionKind(strField(op, "kind")),
-                                longField(op, "slots"), longField(op, "slot_size"),
-                                longField(op, "queue"), longField(op, "consumers"));
+                        RegionConfig cfg = config(regionKind(op.str("kind")), op.num("slots", 0),
+                                op.num("slot-size", 0), op.num("queue", 0), op.num("consumers", 0));
                         region = Region.create(path, cfg);
                         slot = region.info().slotDataSize();
                         break;
@@ -755,35 +734,33 @@ public final class Agent {
                     case "producer":
                     case "router":
                     case "consumer": {
-                        String name = strField(op, "name");
                         if (region == null || handles.containsKey(name)) {
                             throw failStatus(where, null, "no region, or handle name in use: " + name);
                         }
                         AutoCloseable h;
                         if (kind.equals("producer")) {
-                            h = region.openProducer(producerType(strField(op, "type")));
+                            h = region.openProducer(producerType(op.str("type")));
                         } else if (kind.equals("router")) {
                             h = region.openRouter();
                         } else {
-                            h = region.openConsumer((int) longField(op, "index"));
+                            h = region.openConsumer((int) op.num("index", 0));
                         }
                         handles.put(name, h);
                         break;
                     }
                     case "publish": {
-                        Producer p = (Producer) handles.get(strField(op, "producer"));
-                        List<?> sizes = (List<?>) op.get("sizes");
-                        if (p == null || sizes == null || sizes.isEmpty()) {
-                            throw failStatus(where, null, "no such producer, or no sizes");
+                        Producer p = (Producer) handles.get(name);
+                        if (p == null) {
+                            throw failStatus(where, null, "no such producer");
                         }
-                        long id = longField(op, "id");
-                        long from = longField(op, "from");
-                        long count = longField(op, "count");
-                        boolean zeroCopy = boolField(op, "zero_copy");
+                        int[] sizes = parseSizes(op.str("sizes"));
+                        long id = op.num("producer", 0);
+                        long from = op.num("from", 0);
+                        long count = op.num("count", 0);
                         for (long k = from; k < from + count; k++) {
-                            int s = ((Number) sizes.get((int) (k % sizes.size()))).intValue();
+                            int s = sizes[(int) (k % sizes.length)];
                             byte[] msg = payload(id, k, s);
-                            if (zeroCopy) {
+                            if (op.flag("zero-copy")) {
                                 ByteBuffer b = p.claim();
                                 b.put(msg, 0, Math.min(s, b.remaining()));
                                 try {
@@ -799,13 +776,13 @@ public final class Agent {
                         break;
                     }
                     case "route": {
-                        Router r = (Router) handles.get(strField(op, "router"));
+                        Router r = (Router) handles.get(name);
                         if (r == null) {
                             throw failStatus(where, null, "no such router");
                         }
-                        RouteMode mode = routeMode(strField(op, "mode"));
-                        RouteSource src = routeSource(strField(op, "source"));
-                        long count = longField(op, "count");
+                        RouteMode mode = routeMode(op.str("mode"));
+                        RouteSource src = routeSource(op.str("source"));
+                        long count = op.num("count", 0);
                         for (long c = 0; c < count; c++) {
                             RouteOutcome out = r.routeOnce(src, mode);
                             if (out != RouteOutcome.ROUTED) {
@@ -816,15 +793,14 @@ public final class Agent {
                         break;
                     }
                     case "recv": {
-                        Consumer cons = (Consumer) handles.get(strField(op, "consumer"));
+                        Consumer cons = (Consumer) handles.get(name);
                         if (cons == null) {
                             throw failStatus(where, null, "no such consumer");
                         }
-                        boolean borrow = boolField(op, "borrow");
-                        long count = longField(op, "count");
+                        long count = op.num("count", 0);
                         byte[] buf = new byte[Math.max(slot, 1)];
                         for (long c = 0; c < count; c++) {
-                            if (borrow) {
+                            if (op.flag("borrow")) {
                                 if (cons.recvBegin() == null) {
                                     throw failStatus(where, Status.name(Status.EMPTY), "recv begin: empty");
                                 }
@@ -835,16 +811,14 @@ public final class Agent {
                         }
                         break;
                     }
-                    case "close": {
-                        AutoCloseable h = handles.remove(strField(op, "name"));
+                    default: { // close
+                        AutoCloseable h = handles.remove(name);
                         if (h == null) {
-                            throw failStatus(where, null, "no open handle " + strField(op, "name"));
+                            throw failStatus(where, null, "no open handle " + name);
                         }
                         h.close();
                         break;
                     }
-                    default:
-                        throw failStatus(where, null, "unknown op " + kind);
                 }
             }
             where = "close";
@@ -852,10 +826,10 @@ public final class Agent {
             region = null;
         } catch (IndexBusException e) {
             throw fail(where, e);
-        } catch (UsageException | ClassCastException | NullPointerException e) {
-            throw failStatus(where, null, "bad scenario: " + e);
-        } catch (Failed e) {
+        } catch (UsageException | Failed e) {
             throw e;
+        } catch (ClassCastException e) {
+            throw failStatus(where, null, "bad scenario: " + e);
         } catch (Exception e) {
             throw fail(where, e);
         } finally {
@@ -882,160 +856,6 @@ public final class Agent {
         }
     }
 
-    /** A minimal JSON parser: objects, arrays, strings, numbers, true/false/null. */
-    static final class Json {
-        private final String s;
-        private int i;
-
-        Json(String s) {
-            this.s = s;
-        }
-
-        Object parse() {
-            Object v = value();
-            ws();
-            if (i != s.length()) {
-                throw error("trailing characters");
-            }
-            return v;
-        }
-
-        private IllegalArgumentException error(String what) {
-            return new IllegalArgumentException(what + " at offset " + i);
-        }
-
-        private void ws() {
-            while (i < s.length() && " \t\r\n".indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-        }
-
-        private boolean eat(char c) {
-            ws();
-            if (i < s.length() && s.charAt(i) == c) {
-                i++;
-                return true;
-            }
-            return false;
-        }
-
-        private void expect(char c) {
-            if (!eat(c)) {
-                throw error("expected '" + c + "'");
-            }
-        }
-
-        private Object value() {
-            ws();
-            if (i >= s.length()) {
-                throw error("unexpected end");
-            }
-            char c = s.charAt(i);
-            if (c == '{') {
-                i++;
-                Map<String, Object> m = new LinkedHashMap<>();
-                if (eat('}')) {
-                    return m;
-                }
-                do {
-                    ws();
-                    String k = string();
-                    expect(':');
-                    m.put(k, value());
-                } while (eat(','));
-                expect('}');
-                return m;
-            }
-            if (c == '[') {
-                i++;
-                List<Object> l = new ArrayList<>();
-                if (eat(']')) {
-                    return l;
-                }
-                do {
-                    l.add(value());
-                } while (eat(','));
-                expect(']');
-                return l;
-            }
-            if (c == '"') {
-                return string();
-            }
-            for (String lit : new String[] {"true", "false", "null"}) {
-                if (s.startsWith(lit, i)) {
-                    i += lit.length();
-                    return lit.equals("null") ? null : Boolean.valueOf(lit.equals("true"));
-                }
-            }
-            int start = i;
-            while (i < s.length() && "+-0123456789.eE".indexOf(s.charAt(i)) >= 0) {
-                i++;
-            }
-            String num = s.substring(start, i);
-            if (num.isEmpty()) {
-                throw error("unexpected character");
-            }
-            try {
-                return Long.valueOf(num);
-            } catch (NumberFormatException e) {
-                try {
-                    return Double.valueOf(num);
-                } catch (NumberFormatException e2) {
-                    throw error("bad number");
-                }
-            }
-        }
-
-        private String string() {
-            if (i >= s.length() || s.charAt(i) != '"') {
-                throw error("expected a string");
-            }
-            i++;
-            StringBuilder sb = new StringBuilder();
-            while (i < s.length()) {
-                char c = s.charAt(i++);
-                if (c == '"') {
-                    return sb.toString();
-                }
-                if (c != '\\') {
-                    sb.append(c);
-                    continue;
-                }
-                if (i >= s.length()) {
-                    break;
-                }
-                char e = s.charAt(i++);
-                switch (e) {
-                    case 'n':
-                        sb.append('\n');
-                        break;
-                    case 't':
-                        sb.append('\t');
-                        break;
-                    case 'r':
-                        sb.append('\r');
-                        break;
-                    case 'b':
-                        sb.append('\b');
-                        break;
-                    case 'f':
-                        sb.append('\f');
-                        break;
-                    case 'u':
-                        if (i + 4 > s.length()) {
-                            throw error("bad escape");
-                        }
-                        sb.append((char) Integer.parseInt(s.substring(i, i + 4), 16));
-                        i += 4;
-                        break;
-                    default:
-                        sb.append(e);
-                }
-            }
-            throw error("unterminated string");
-        }
-    }
-
     // ---- main -----------------------------------------------------------------------------
 
     private static final String USAGE =
@@ -1055,7 +875,10 @@ public final class Agent {
             return 2;
         }
         try {
-            Options o = parse(args[0], args);
+            Options o = parse(args[0], args, 1);
+            if (o.next < args.length && !args[0].equals("golden")) {
+                throw new UsageException("unexpected argument \"" + args[o.next] + "\"");
+            }
             switch (args[0]) {
                 case "create":
                     create(o);
@@ -1073,7 +896,7 @@ public final class Agent {
                     error(o);
                     break;
                 case "golden":
-                    golden(o);
+                    golden(o, args);
                     break;
                 case "unlink":
                     unlink(o);

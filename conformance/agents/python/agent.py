@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The Python conformance agent (conformance/PROTOCOL.md).
 
-    agent.py <command> --region NAME [options]
+    agent.py <command> --region NAME [options]   (golden: then its op list)
 
 A thin ctypes user of libindexbus.so (path from $INDEXBUS_LIB, default
 build/libindexbus.so). The public structs are mirrored with ctypes.Structure
@@ -31,6 +31,10 @@ PRODUCER = {"spsc": 1, "mpsc": 2}
 SOURCE = {"spsc": 1, "mpsc": 2, "any": 3}
 MODE = {"broadcast": 1, "work-queue": 2}
 ROUTER_EXIT_ON_DISCONNECT = 0x1
+# enum indexbus_struct: what indexbus_struct_size() measures
+INDEXBUS_STRUCT_REGION_CONFIG, INDEXBUS_STRUCT_OPEN_CONFIG, INDEXBUS_STRUCT_INFO = 1, 2, 3
+INDEXBUS_STRUCT_CONSUMER_STATS, INDEXBUS_STRUCT_ROUTE_RESULT = 4, 5
+INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG = 6
 
 u32, u64, c_size_t = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
 vp = ctypes.c_void_p
@@ -75,9 +79,11 @@ class RouterLoopConfig(ctypes.Structure):
                 ("routed", u64)]
 
 
-# indexbus_struct_size(which) numbering
-MIRRORS = {1: RegionConfig, 2: OpenConfig, 3: Info, 4: ConsumerStats, 5: RouteResult,
-           6: RouterLoopConfig}
+# the mirrors, by their indexbus_struct_size() selector
+MIRRORS = {INDEXBUS_STRUCT_REGION_CONFIG: RegionConfig, INDEXBUS_STRUCT_OPEN_CONFIG: OpenConfig,
+           INDEXBUS_STRUCT_INFO: Info, INDEXBUS_STRUCT_CONSUMER_STATS: ConsumerStats,
+           INDEXBUS_STRUCT_ROUTE_RESULT: RouteResult,
+           INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG: RouterLoopConfig}
 
 # name: (restype, argtypes)
 PROTOTYPES = {
@@ -172,9 +178,45 @@ COMMAND_OPTS = {
     "route": {"--region", "--mode", "--source"},
     "consume": {"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count"},
     "error": {"--region", "--case"},
-    "golden": {"--region", "--scenario"},
+    "golden": {"--region"},
     "unlink": {"--region"},
 }
+# The ops of the golden command's list: (options, required ones).
+GOLDEN_OPS = {
+    "create": ({"--kind", "--slots", "--slot-size", "--queue", "--consumers"}, ["--kind"]),
+    "producer": ({"--name", "--type"}, ["--name", "--type"]),
+    "router": ({"--name"}, ["--name"]),
+    "consumer": ({"--name", "--index"}, ["--name", "--index"]),
+    "publish": ({"--name", "--producer", "--from", "--count", "--sizes", "--zero-copy"},
+                ["--name", "--producer", "--count", "--sizes"]),
+    "route": ({"--name", "--count", "--mode", "--source"}, ["--name", "--count"]),
+    "recv": ({"--name", "--count", "--borrow"}, ["--name", "--count"]),
+    "close": ({"--name"}, ["--name"]),
+}
+
+
+def parse_opts(what, allowed, required, argv, i):
+    """The options of `what` from argv[i:] up to the first word that is not an option,
+    and that word's index."""
+    opts = {}
+    while i < len(argv) and argv[i].startswith("--"):
+        a = argv[i]
+        if a not in allowed:
+            raise Usage(f"{what}: unknown option '{a}'")
+        if a in opts:
+            raise Usage(f"{what}: option {a} given twice")
+        if a in FLAGS:
+            opts[a] = True
+        else:
+            if i + 1 >= len(argv):
+                raise Usage(f"{what}: option {a} needs a value")
+            i += 1
+            opts[a] = argv[i]
+        i += 1
+    for key in required:
+        if key not in opts:
+            raise Usage(f"{what}: {key} is required")
+    return opts, i
 
 
 def parse_args(argv):
@@ -183,25 +225,23 @@ def parse_args(argv):
     cmd = argv[0]
     if cmd not in COMMAND_OPTS:
         raise Usage(f"unknown command '{cmd}'")
-    opts = {}
-    i = 1
-    while i < len(argv):
-        a = argv[i]
-        if a not in COMMAND_OPTS[cmd]:
-            raise Usage(f"{cmd}: unknown option '{a}'")
-        if a in opts:
-            raise Usage(f"{cmd}: option {a} given twice")
-        if a in FLAGS:
-            opts[a] = True
-        else:
-            if i + 1 >= len(argv):
-                raise Usage(f"{cmd}: option {a} needs a value")
-            i += 1
-            opts[a] = argv[i]
-        i += 1
-    if "--region" not in opts:
-        raise Usage(f"{cmd}: --region is required")
+    opts, i = parse_opts(cmd, COMMAND_OPTS[cmd], ["--region"], argv, 1)
+    if cmd == "golden":
+        opts["ops"] = argv[i:]
+    elif i < len(argv):
+        raise Usage(f"{cmd}: unexpected argument '{argv[i]}'")
     return cmd, opts
+
+
+def golden_ops(argv):
+    """The golden op list argv, as (op, its options) pairs."""
+    i = 0
+    while i < len(argv):
+        what = argv[i]
+        if what not in GOLDEN_OPS:
+            raise Usage(f"golden: unknown op '{what}'")
+        op, i = parse_opts(what, *GOLDEN_OPS[what], argv, i + 1)
+        yield what, op
 
 
 def num(opts, key, default):
@@ -518,14 +558,6 @@ def cmd_error(name, o):
 
 
 def cmd_golden(name, o):
-    path = o.get("--scenario")
-    if path is None:
-        raise Usage("golden: --scenario is required")
-    try:
-        with open(path, encoding="utf-8") as f:
-            ops = json.load(f)["ops"]
-    except (OSError, ValueError, KeyError) as e:
-        raise Fail(INVALID_ARGUMENT, f"scenario {path}: {e}") from None
     handles = []  # [name, role, handle, open], in opening order
     closers = {"producer": LIB.indexbus_producer_close, "router": LIB.indexbus_router_close,
                "consumer": LIB.indexbus_consumer_close}
@@ -538,10 +570,7 @@ def cmd_golden(name, o):
                 return h
         raise Fail(INVALID_ARGUMENT, f"golden: no open handle '{hname}'")
 
-    try:
-        r = run_ops(name, ops, handles, closers, find)
-    except (KeyError, TypeError, IndexError, ZeroDivisionError) as e:
-        raise Fail(INVALID_ARGUMENT, f"scenario {path}: bad op: {e!r}") from None
+    r = run_ops(name, o["ops"], handles, closers, find)
     for h in reversed(handles):
         if h[3]:
             closers[h[1]](h[2])
@@ -555,55 +584,54 @@ def run_ops(name, ops, handles, closers, find):
     r = None
     buf = None
     bufcap = 0
-    for i, op in enumerate(ops):
-        what = op["op"]
+    for i, (what, op) in enumerate(golden_ops(ops)):
+        count = num(op, "--count", 0)
         if what == "create":
-            r = create_region(name, choice(KIND, op["kind"], "kind"), op.get("slots", 0),
-                              op.get("slot_size", 0), op.get("queue", 0),
-                              op.get("consumers", 0))
+            r = create_region(name, choice(KIND, op["--kind"], "kind"), num(op, "--slots", 0),
+                              num(op, "--slot-size", 0), num(op, "--queue", 0),
+                              num(op, "--consumers", 0))
             bufcap = region_info(r).slot_data_size
             buf = ctypes.create_string_buffer(bufcap)
             continue
         if r is None:
             raise Fail(INVALID_ARGUMENT, f"golden: op {i} before create")
         if what == "producer":
-            handles.append([op["name"], "producer",
-                            open_producer(r, choice(PRODUCER, op["type"], "type")), True])
+            handles.append([op["--name"], "producer",
+                            open_producer(r, choice(PRODUCER, op["--type"], "type")), True])
         elif what == "router":
-            handles.append([op["name"], "router", open_router(r), True])
+            handles.append([op["--name"], "router", open_router(r), True])
         elif what == "consumer":
-            handles.append([op["name"], "consumer", open_consumer(r, op["index"]), True])
+            handles.append([op["--name"], "consumer", open_consumer(r, num(op, "--index", 0)),
+                            True])
         elif what == "publish":
-            tx = find(op["producer"], "producer")[2]
-            sizes = op["sizes"]
-            start = op.get("from", 0)
-            for k in range(start, start + op["count"]):
-                publish_one(tx, op["id"], k, sizes[k % len(sizes)], op.get("zero_copy", False),
+            tx = find(op["--name"], "producer")[2]
+            sizes = parse_sizes(op["--sizes"])
+            pid, start = num(op, "--producer", 0), num(op, "--from", 0)
+            for k in range(start, start + count):
+                publish_one(tx, pid, k, sizes[k % len(sizes)], op.get("--zero-copy", False),
                             False)
         elif what == "route":
-            rt = find(op["router"], "router")[2]
-            mode = choice(MODE, op.get("mode", "broadcast"), "mode")
-            source = choice(SOURCE, op.get("source", "any"), "source")
-            for k in range(op["count"]):
+            rt = find(op["--name"], "router")[2]
+            mode = choice(MODE, op.get("--mode", "broadcast"), "mode")
+            source = choice(SOURCE, op.get("--source", "any"), "source")
+            for k in range(count):
                 check(LIB.indexbus_route_once(rt, source, mode), f"golden op {i}: route step {k}")
         elif what == "recv":
-            rx = find(op["consumer"], "consumer")[2]
+            rx = find(op["--name"], "consumer")[2]
             n = c_size_t()
             data = vp()
-            for k in range(op["count"]):
-                if op.get("borrow", False):
+            for k in range(count):
+                if op.get("--borrow", False):
                     check(LIB.indexbus_recv_begin(rx, ctypes.byref(data), ctypes.byref(n)),
                           f"golden op {i}: recv_begin {k}")
                     check(LIB.indexbus_recv_end(rx), f"golden op {i}: recv_end {k}")
                 else:
                     check(LIB.indexbus_try_recv(rx, buf, bufcap, ctypes.byref(n)),
                           f"golden op {i}: recv {k}")
-        elif what == "close":
-            h = find(op["name"], None)
+        else:  # close
+            h = find(op["--name"], None)
             closers[h[1]](h[2])
             h[3] = False
-        else:
-            raise Fail(INVALID_ARGUMENT, f"golden op {i}: unknown op '{what}'")
     if r is None:
         raise Fail(INVALID_ARGUMENT, "golden: no create op")
     return r

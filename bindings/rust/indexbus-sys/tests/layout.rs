@@ -11,36 +11,44 @@ use std::mem::{offset_of, size_of};
 
 #[test]
 fn struct_sizes_match_the_library() {
-    let cases: [(u32, &str, usize); 8] = [
+    let cases: [(indexbus_struct, &str, usize); 8] = [
         (
-            1,
+            INDEXBUS_STRUCT_REGION_CONFIG,
             "indexbus_region_config",
             size_of::<indexbus_region_config>(),
         ),
-        (2, "indexbus_open_config", size_of::<indexbus_open_config>()),
-        (3, "indexbus_info", size_of::<indexbus_info>()),
         (
-            4,
+            INDEXBUS_STRUCT_OPEN_CONFIG,
+            "indexbus_open_config",
+            size_of::<indexbus_open_config>(),
+        ),
+        (
+            INDEXBUS_STRUCT_INFO,
+            "indexbus_info",
+            size_of::<indexbus_info>(),
+        ),
+        (
+            INDEXBUS_STRUCT_CONSUMER_STATS,
             "indexbus_consumer_stats",
             size_of::<indexbus_consumer_stats>(),
         ),
         (
-            5,
+            INDEXBUS_STRUCT_ROUTE_RESULT,
             "indexbus_route_result",
             size_of::<indexbus_route_result>(),
         ),
         (
-            6,
+            INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG,
             "indexbus_router_loop_config",
             size_of::<indexbus_router_loop_config>(),
         ),
         (
-            7,
+            INDEXBUS_STRUCT_PARTICIPANT_INFO,
             "indexbus_participant_info",
             size_of::<indexbus_participant_info>(),
         ),
         (
-            8,
+            INDEXBUS_STRUCT_RECOVER_REPORT,
             "indexbus_recover_report",
             size_of::<indexbus_recover_report>(),
         ),

@@ -2,7 +2,7 @@
 //! speaking the agent protocol of `conformance/PROTOCOL.md`.
 //!
 //! ```text
-//! indexbus-conformance-agent <command> --region NAME [options]
+//! indexbus-conformance-agent <command> --region NAME [options]   (golden: then its op list)
 //! ```
 //!
 //! JSON lines on stdout, free text on stderr; exit 0 when the command did
@@ -169,11 +169,10 @@ struct Options {
     flags: Vec<String>,
 }
 
-/// Options of a command: (name, takes a value), and the required ones.
-/// `(name, takes a value)` pairs.
-type OptSpec = &'static [(&'static str, bool)];
+/// Options of a command or golden op: `(name, takes a value)` pairs, and the required ones.
+type OptSpec = (&'static [(&'static str, bool)], &'static [&'static str]);
 
-fn spec(cmd: &str) -> Option<(OptSpec, &'static [&'static str])> {
+fn spec(cmd: &str) -> Option<OptSpec> {
     Some(match cmd {
         "create" => (
             &[
@@ -215,46 +214,86 @@ fn spec(cmd: &str) -> Option<(OptSpec, &'static [&'static str])> {
             &["region", "index"],
         ),
         "error" => (&[("region", true), ("case", true)], &["region", "case"]),
-        "golden" => (
-            &[("region", true), ("scenario", true)],
-            &["region", "scenario"],
-        ),
+        "golden" => (&[("region", true)], &["region"]),
         "unlink" => (&[("region", true)], &["region"]),
         _ => return None,
     })
 }
 
-fn parse(cmd: &str, args: &[String]) -> Res<Options> {
-    let Some((opts, required)) = spec(cmd) else {
-        return usage(format!("unknown command {cmd:?}"));
-    };
+/// The ops of the golden command's list (PROTOCOL.md).
+fn op_spec(op: &str) -> Option<OptSpec> {
+    Some(match op {
+        "create" => (
+            &[
+                ("kind", true),
+                ("slots", true),
+                ("slot-size", true),
+                ("queue", true),
+                ("consumers", true),
+            ],
+            &["kind"],
+        ),
+        "producer" => (&[("name", true), ("type", true)], &["name", "type"]),
+        "router" | "close" => (&[("name", true)], &["name"]),
+        "consumer" => (&[("name", true), ("index", true)], &["name", "index"]),
+        "publish" => (
+            &[
+                ("name", true),
+                ("producer", true),
+                ("from", true),
+                ("count", true),
+                ("sizes", true),
+                ("zero-copy", false),
+            ],
+            &["name", "producer", "count", "sizes"],
+        ),
+        "route" => (
+            &[
+                ("name", true),
+                ("count", true),
+                ("mode", true),
+                ("source", true),
+            ],
+            &["name", "count"],
+        ),
+        "recv" => (
+            &[("name", true), ("count", true), ("borrow", false)],
+            &["name", "count"],
+        ),
+        _ => return None,
+    })
+}
+
+/// Parses the options of `what` from `args` up to the first word that is not an
+/// option; returns them and the rest.
+fn parse<'a>(what: &str, spec: OptSpec, args: &'a [String]) -> Res<(Options, &'a [String])> {
+    let (opts, required) = spec;
     let mut o = Options {
         vals: HashMap::new(),
         flags: Vec::new(),
     };
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        let Some(name) = a.strip_prefix("--") else {
-            return usage(format!("unexpected argument {a:?}"));
-        };
+    let mut i = 0;
+    while let Some(name) = args.get(i).and_then(|a| a.strip_prefix("--")) {
         let Some(&(_, takes_value)) = opts.iter().find(|(n, _)| *n == name) else {
-            return usage(format!("unknown option --{name} for {cmd}"));
+            return usage(format!("unknown option --{name} for {what}"));
         };
+        i += 1;
         if !takes_value {
             o.flags.push(name.to_owned());
             continue;
         }
-        let Some(v) = it.next() else {
+        let Some(v) = args.get(i) else {
             return usage(format!("--{name} needs a value"));
         };
         o.vals.insert(name.to_owned(), v.clone());
+        i += 1;
     }
     for r in required {
         if !o.vals.contains_key(*r) {
-            return usage(format!("{cmd} needs --{r}"));
+            return usage(format!("{what} needs --{r}"));
         }
     }
-    Ok(o)
+    Ok((o, &args[i..]))
 }
 
 impl Options {
@@ -661,203 +700,13 @@ fn cmd_unlink(out: &mut Out, o: &Options) -> Res {
 
 // ---- golden -------------------------------------------------------------------
 
-/// A parsed JSON value.
-#[derive(Debug, Clone, PartialEq)]
-enum Json {
-    Null,
-    Bool(bool),
-    Num(f64),
-    Str(String),
-    Arr(Vec<Json>),
-    Obj(Vec<(String, Json)>),
-}
-
-impl Json {
-    fn get(&self, key: &str) -> Option<&Json> {
-        match self {
-            Json::Obj(m) => m.iter().find(|(k, _)| k == key).map(|(_, v)| v),
-            _ => None,
-        }
-    }
-    fn str_field(&self, key: &str) -> Option<&str> {
-        match self.get(key) {
-            Some(Json::Str(s)) => Some(s),
-            _ => None,
-        }
-    }
-    fn num_field(&self, key: &str) -> std::result::Result<u64, String> {
-        match self.get(key) {
-            None | Some(Json::Null) => Ok(0),
-            Some(Json::Num(n)) if *n >= 0.0 && n.fract() == 0.0 => Ok(*n as u64),
-            Some(v) => Err(format!("field {key:?}: not a count: {v:?}")),
-        }
-    }
-    fn bool_field(&self, key: &str) -> bool {
-        matches!(self.get(key), Some(Json::Bool(true)))
-    }
-}
-
-struct JsonParser<'a> {
-    s: &'a [u8],
-    i: usize,
-}
-
-impl JsonParser<'_> {
-    fn parse(text: &str) -> std::result::Result<Json, String> {
-        let mut p = JsonParser {
-            s: text.as_bytes(),
-            i: 0,
-        };
-        let v = p.value()?;
-        p.ws();
-        if p.i != p.s.len() {
-            return Err(p.err("trailing characters"));
-        }
-        Ok(v)
-    }
-    fn err(&self, what: &str) -> String {
-        format!("{what} at offset {}", self.i)
-    }
-    fn ws(&mut self) {
-        while self.i < self.s.len() && b" \t\r\n".contains(&self.s[self.i]) {
-            self.i += 1;
-        }
-    }
-    fn eat(&mut self, c: u8) -> bool {
-        self.ws();
-        if self.s.get(self.i) == Some(&c) {
-            self.i += 1;
-            true
-        } else {
-            false
-        }
-    }
-    fn expect(&mut self, c: u8) -> std::result::Result<(), String> {
-        if self.eat(c) {
-            Ok(())
-        } else {
-            Err(self.err(&format!("expected '{}'", c as char)))
-        }
-    }
-    fn value(&mut self) -> std::result::Result<Json, String> {
-        self.ws();
-        match self.s.get(self.i) {
-            None => Err(self.err("unexpected end")),
-            Some(b'{') => {
-                self.i += 1;
-                let mut m = Vec::new();
-                if self.eat(b'}') {
-                    return Ok(Json::Obj(m));
-                }
-                loop {
-                    self.ws();
-                    let k = self.string()?;
-                    self.expect(b':')?;
-                    m.push((k, self.value()?));
-                    if !self.eat(b',') {
-                        break;
-                    }
-                }
-                self.expect(b'}')?;
-                Ok(Json::Obj(m))
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut l = Vec::new();
-                if self.eat(b']') {
-                    return Ok(Json::Arr(l));
-                }
-                loop {
-                    l.push(self.value()?);
-                    if !self.eat(b',') {
-                        break;
-                    }
-                }
-                self.expect(b']')?;
-                Ok(Json::Arr(l))
-            }
-            Some(b'"') => Ok(Json::Str(self.string()?)),
-            Some(_) => {
-                for (lit, v) in [
-                    ("true", Json::Bool(true)),
-                    ("false", Json::Bool(false)),
-                    ("null", Json::Null),
-                ] {
-                    if self.s[self.i..].starts_with(lit.as_bytes()) {
-                        self.i += lit.len();
-                        return Ok(v);
-                    }
-                }
-                let start = self.i;
-                while self.i < self.s.len() && b"+-0123456789.eE".contains(&self.s[self.i]) {
-                    self.i += 1;
-                }
-                std::str::from_utf8(&self.s[start..self.i])
-                    .ok()
-                    .and_then(|t| t.parse::<f64>().ok())
-                    .map(Json::Num)
-                    .ok_or_else(|| self.err("bad value"))
-            }
-        }
-    }
-    fn string(&mut self) -> std::result::Result<String, String> {
-        if self.s.get(self.i) != Some(&b'"') {
-            return Err(self.err("expected a string"));
-        }
-        self.i += 1;
-        let mut out: Vec<u8> = Vec::new();
-        while let Some(&c) = self.s.get(self.i) {
-            self.i += 1;
-            match c {
-                b'"' => return String::from_utf8(out).map_err(|_| self.err("bad UTF-8")),
-                b'\\' => {
-                    let Some(&e) = self.s.get(self.i) else { break };
-                    self.i += 1;
-                    match e {
-                        b'n' => out.push(b'\n'),
-                        b't' => out.push(b'\t'),
-                        b'r' => out.push(b'\r'),
-                        b'b' => out.push(8),
-                        b'f' => out.push(12),
-                        b'u' => {
-                            let hex = self
-                                .s
-                                .get(self.i..self.i + 4)
-                                .ok_or_else(|| self.err("bad escape"))?;
-                            let code = std::str::from_utf8(hex)
-                                .ok()
-                                .and_then(|h| u32::from_str_radix(h, 16).ok())
-                                .ok_or_else(|| self.err("bad escape"))?;
-                            self.i += 4;
-                            let ch = char::from_u32(code).unwrap_or('\u{fffd}');
-                            let mut tmp = [0u8; 4];
-                            out.extend_from_slice(ch.encode_utf8(&mut tmp).as_bytes());
-                        }
-                        other => out.push(other),
-                    }
-                }
-                c => out.push(c),
-            }
-        }
-        Err(self.err("unterminated string"))
-    }
-}
-
 enum Handle {
     Producer(Producer),
     Router(Router),
     Consumer(Consumer),
 }
 
-fn cmd_golden(out: &mut Out, o: &Options) -> Res {
-    let file = o.str("scenario").unwrap_or_default();
-    let text = std::fs::read_to_string(file)
-        .map_err(|e| out.fail_status("golden", None, &format!("{file}: {e}"), &[]))?;
-    let doc = JsonParser::parse(&text)
-        .map_err(|e| out.fail_status("golden", None, &format!("bad scenario: {e}"), &[]))?;
-    let Some(Json::Arr(ops)) = doc.get("ops") else {
-        return Err(out.fail_status("golden", None, "bad scenario: no \"ops\" list", &[]));
-    };
+fn cmd_golden(out: &mut Out, o: &Options, ops: &[String]) -> Res {
     let mut region: Option<Region> = None;
     // open handles, in opening order; closed in reverse at the end (then the region)
     let mut handles: Vec<(String, Handle)> = Vec::new();
@@ -871,42 +720,38 @@ fn cmd_golden(out: &mut Out, o: &Options) -> Res {
     Ok(())
 }
 
+/// Runs the golden op list: each op a word and its options (PROTOCOL.md).
 fn run_ops(
     out: &mut Out,
     path: &str,
-    ops: &[Json],
+    mut args: &[String],
     region: &mut Option<Region>,
     handles: &mut Vec<(String, Handle)>,
 ) -> Res {
     let mut slot = 0usize;
-    for (i, op) in ops.iter().enumerate() {
-        let kind = op.str_field("op").unwrap_or("");
+    let mut i = 0;
+    while let Some((kind, rest)) = args.split_first() {
+        let Some(spec) = op_spec(kind) else {
+            return usage(format!("golden: unknown op {kind:?}"));
+        };
+        let (op, rest) = parse(kind, spec, rest)?;
+        args = rest;
         let where_ = format!("op {i} ({kind})");
+        i += 1;
         // scenario errors (not binding errors)
         let bad = |out: &mut Out, msg: String| out.fail_status(&where_, None, &msg, &[]);
-        let num = |key: &str| op.num_field(key);
-        let find = |handles: &Vec<(String, Handle)>, key: &str| {
-            let name = op.str_field(key).unwrap_or("");
-            handles.iter().position(|(n, _)| n == name)
-        };
-        match kind {
+        let name = op.str("name").unwrap_or_default();
+        let find = |handles: &Vec<(String, Handle)>| handles.iter().position(|(n, _)| n == name);
+        match kind.as_str() {
             "create" => {
-                let nums = (|| {
-                    Ok::<_, String>((
-                        num("slots")?,
-                        num("slot_size")?,
-                        num("queue")?,
-                        num("consumers")?,
-                    ))
-                })();
-                let (slots, size, queue, consumers) = nums.map_err(|e| bad(out, e))?;
-                let k = match op.str_field("kind") {
-                    Some("events") => Kind::Events,
-                    Some("fanout") => Kind::Fanout,
-                    other => return Err(bad(out, format!("bad kind {other:?}"))),
-                };
-                let r = Region::create(path, &config(k, slots, size, queue, consumers))
-                    .map_err(|e| out.fail(&where_, &e, &[]))?;
+                let cfg = config(
+                    region_kind(op.str("kind").unwrap_or_default())?,
+                    op.num("slots", 0)?,
+                    op.num("slot-size", 0)?,
+                    op.num("queue", 0)?,
+                    op.num("consumers", 0)?,
+                );
+                let r = Region::create(path, &cfg).map_err(|e| out.fail(&where_, &e, &[]))?;
                 slot = r
                     .info()
                     .map_err(|e| out.fail(&where_, &e, &[]))?
@@ -914,49 +759,28 @@ fn run_ops(
                 *region = Some(r);
             }
             "producer" | "router" | "consumer" => {
-                let name = op.str_field("name").unwrap_or("").to_owned();
                 let Some(r) = region.as_ref() else {
                     return Err(bad(out, "no region".into()));
                 };
-                if handles.iter().any(|(n, _)| *n == name) {
+                if find(handles).is_some() {
                     return Err(bad(out, format!("handle name in use: {name}")));
                 }
-                let h = match kind {
-                    "producer" => {
-                        let pk = match op.str_field("type") {
-                            Some("spsc") => ProducerKind::Spsc,
-                            Some("mpsc") => ProducerKind::Mpsc,
-                            other => return Err(bad(out, format!("bad type {other:?}"))),
-                        };
-                        r.producer(pk).map(Handle::Producer)
-                    }
+                let h = match kind.as_str() {
+                    "producer" => r
+                        .producer(producer_kind(op.str("type").unwrap_or_default())?)
+                        .map(Handle::Producer),
                     "router" => r.router().map(Handle::Router),
-                    _ => {
-                        let index = num("index").map_err(|e| bad(out, e))?;
-                        r.consumer(index as u32).map(Handle::Consumer)
-                    }
+                    _ => r.consumer(op.num("index", 0)? as u32).map(Handle::Consumer),
                 };
                 let h = h.map_err(|e| out.fail(&where_, &e, &[]))?;
-                handles.push((name, h));
+                handles.push((name.to_owned(), h));
             }
             "publish" => {
-                let sizes: Vec<usize> = match op.get("sizes") {
-                    Some(Json::Arr(a)) if !a.is_empty() => a
-                        .iter()
-                        .map(|v| match v {
-                            Json::Num(n) if *n >= 0.0 => Ok(*n as usize),
-                            _ => Err(()),
-                        })
-                        .collect::<std::result::Result<_, _>>()
-                        .map_err(|_| bad(out, "bad sizes".into()))?,
-                    _ => return Err(bad(out, "no sizes".into())),
-                };
-                let nums = (|| Ok::<_, String>((num("id")?, num("from")?, num("count")?)))();
-                let (id, from, count) = nums.map_err(|e| bad(out, e))?;
-                let zero_copy = op.bool_field("zero_copy");
-                let Some(Handle::Producer(p)) =
-                    find(handles, "producer").map(|j| &mut handles[j].1)
-                else {
+                let sizes = parse_sizes(op.str("sizes").unwrap_or_default())?;
+                let (id, from) = (op.num("producer", 0)?, op.num("from", 0)?);
+                let count = op.num("count", 0)?;
+                let zero_copy = op.flag("zero-copy");
+                let Some(Handle::Producer(p)) = find(handles).map(|j| &mut handles[j].1) else {
                     return Err(bad(out, "no such producer".into()));
                 };
                 for k in from..from + count {
@@ -977,13 +801,10 @@ fn run_ops(
                 }
             }
             "route" => {
-                let mode =
-                    route_mode(op.str_field("mode")).map_err(|_| bad(out, "bad mode".into()))?;
-                let src = route_source(op.str_field("source"))
-                    .map_err(|_| bad(out, "bad source".into()))?;
-                let count = num("count").map_err(|e| bad(out, e))?;
-                let Some(Handle::Router(r)) = find(handles, "router").map(|j| &mut handles[j].1)
-                else {
+                let mode = route_mode(op.str("mode"))?;
+                let src = route_source(op.str("source"))?;
+                let count = op.num("count", 0)?;
+                let Some(Handle::Router(r)) = find(handles).map(|j| &mut handles[j].1) else {
                     return Err(bad(out, "no such router".into()));
                 };
                 for _ in 0..count {
@@ -992,11 +813,9 @@ fn run_ops(
                 }
             }
             "recv" => {
-                let count = num("count").map_err(|e| bad(out, e))?;
-                let borrow = op.bool_field("borrow");
-                let Some(Handle::Consumer(c)) =
-                    find(handles, "consumer").map(|j| &mut handles[j].1)
-                else {
+                let count = op.num("count", 0)?;
+                let borrow = op.flag("borrow");
+                let Some(Handle::Consumer(c)) = find(handles).map(|j| &mut handles[j].1) else {
                     return Err(bad(out, "no such consumer".into()));
                 };
                 let mut buf = vec![0u8; slot.max(1)];
@@ -1009,13 +828,13 @@ fn run_ops(
                     r.map_err(|e| out.fail(&where_, &e, &[]))?;
                 }
             }
-            "close" => {
-                let Some(j) = find(handles, "name") else {
+            _ => {
+                // close
+                let Some(j) = find(handles) else {
                     return Err(bad(out, "no open handle of that name".into()));
                 };
                 drop(handles.remove(j));
             }
-            other => return Err(bad(out, format!("unknown op {other:?}"))),
         }
     }
     Ok(())
@@ -1045,14 +864,20 @@ fn run(out: &mut Out, args: &[String]) -> Res {
     let Some(cmd) = args.first() else {
         return usage("no command");
     };
-    let o = parse(cmd, &args[1..])?;
+    let Some(spec) = spec(cmd) else {
+        return usage(format!("unknown command {cmd:?}"));
+    };
+    let (o, rest) = parse(cmd, spec, &args[1..])?;
+    if let (false, Some(a)) = (cmd == "golden", rest.first()) {
+        return usage(format!("unexpected argument {a:?}"));
+    }
     match cmd.as_str() {
         "create" => cmd_create(out, &o),
         "produce" => cmd_produce(out, &o),
         "route" => cmd_route(out, &o),
         "consume" => cmd_consume(out, &o),
         "error" => cmd_error(out, &o),
-        "golden" => cmd_golden(out, &o),
+        "golden" => cmd_golden(out, &o, rest),
         "unlink" => cmd_unlink(out, &o),
         _ => usage(format!("unknown command {cmd:?}")),
     }
