@@ -168,7 +168,7 @@ include tools/bench/bench.mk
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java and Rust consumers.
 demo: all go-demo java-binding rust-demo
-	@sh tools/demo.sh $(B)
+	@JAVA_JAR=$(abspath $(JAVA_JAR)) sh tools/demo.sh $(B)
 
 # ---- install -----------------------------------------------------------------------
 $(B)/indexbus.pc: pkgconfig/indexbus.pc.in Makefile

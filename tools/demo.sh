@@ -7,7 +7,7 @@
 # every message and check the order:
 #   consumer 0  C     indexbus sub --check-seq        ($B/indexbus)
 #   consumer 1  Go    bindings/go/cmd/indexbus-demo-sub  ($B/go/indexbus-demo-sub)
-#   consumer 2  Java  io.indexbus.demo.DemoSub        (bindings/java/target/indexbus-1.0.0.jar)
+#   consumer 2  Java  io.indexbus.demo.DemoSub        (bindings/java/target/indexbus-VERSION.jar)
 #   consumer 3  Rust  indexbus/examples/demo_sub.rs   (bindings/rust/target/release/examples/demo_sub)
 # Prints a table of what each consumer received and `indexbus info`; exits
 # non-zero unless every consumer got every message, in order, without gaps.
@@ -25,7 +25,7 @@ IB=$B/indexbus
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 GO_SUB=$B/go/indexbus-demo-sub
 JAVA=${JAVA:-java}
-JAVA_JAR=$ROOT/bindings/java/target/indexbus-1.0.0.jar
+JAVA_JAR=${JAVA_JAR:-$(ls "$ROOT"/bindings/java/target/indexbus-*.jar 2>/dev/null | head -n 1)}
 RUST_SUB=$ROOT/bindings/rust/target/release/examples/demo_sub
 MESSAGES=${DEMO_MESSAGES:-100000}
 SIZE=${DEMO_SIZE:-64}

@@ -10,6 +10,7 @@
 .PHONY: java-deps java-native java-binding check-java
 
 JAVA_DIR      := bindings/java
+JAVA_JAR      := $(JAVA_DIR)/target/indexbus-$(VERSION).jar
 JAVA_GEN_DIR  := $(JAVA_DIR)/target/generated-sources/swig
 JAVA_PKG      := io.indexbus.internal
 JAVA_PKG_DIR  := $(JAVA_GEN_DIR)/io/indexbus/internal
@@ -20,6 +21,9 @@ JAVA_SWIG_IN  := bindings/swig/indexbus.i bindings/swig/java.i $(wildcard abi/in
 JAVA_LOG      := $(abspath $(B))/java/mvn.log
 MVN           ?= mvn
 MVN_FLAGS     ?= -B -ntp
+# The POM's version is ${revision}; make's $(VERSION) is the one source of it, written to
+# .mvn/maven.config so that a plain `mvn` in bindings/java builds the same version.
+JAVA_MVN_CONFIG := $(JAVA_DIR)/.mvn/maven.config
 
 # The JDK whose jni.h to compile against: $JAVA_HOME if it has one, else the JDK that
 # the javac on PATH belongs to (javac is usually a chain of symlinks into it).
@@ -51,13 +55,17 @@ $(JAVA_RES): $(JAVA_JNI)
 	@mkdir -p $(@D)
 	$(Q)cp $< $@
 
-java-native: $(JAVA_PKG_DIR)/indexbusJNI.java $(JAVA_RES)
+$(JAVA_MVN_CONFIG): Makefile
+	@mkdir -p $(@D)
+	$(Q)echo "-Drevision=$(VERSION)" > $@
+
+java-native: $(JAVA_PKG_DIR)/indexbusJNI.java $(JAVA_RES) $(JAVA_MVN_CONFIG)
 
 java-binding: java-native
 	@mkdir -p $(B)/java
 	@cd $(JAVA_DIR) && $(MVN) $(MVN_FLAGS) -DskipTests package > $(JAVA_LOG) 2>&1 || \
 	    { tail -n 60 $(JAVA_LOG); echo "java: mvn package failed (log: $(JAVA_LOG))"; exit 1; }
-	@echo "  JAR   $(JAVA_DIR)/target/indexbus-1.0.0.jar"
+	@echo "  JAR   $(JAVA_JAR)"
 
 # Maven's output goes to $(JAVA_LOG); the summary lines (Surefire's "Tests run: ...")
 # are printed, and the log tail too if anything failed.

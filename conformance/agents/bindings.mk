@@ -20,7 +20,7 @@ CONF_GO_DIR       := $(CONF_AGENTS_DIR)/go
 CONF_GO_BIN       := $(B)/conformance/go/indexbus-conformance-agent
 CONF_JAVA_SRC     := $(CONF_AGENTS_DIR)/java/Agent.java
 CONF_JAVA_CLASSES := $(B)/conformance/java
-CONF_JAVA_JAR     := bindings/java/target/indexbus-1.0.0.jar
+CONF_JAVA_JAR     := $(JAVA_JAR)
 CONF_RUST_DIR     := $(CONF_AGENTS_DIR)/rust
 CONF_RUST_BIN     := $(CONF_RUST_DIR)/target/release/indexbus-conformance-agent
 # As RUST_ENV (bindings/rust/rust.mk), with the agent's own target directory.

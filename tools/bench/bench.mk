@@ -17,7 +17,7 @@ BENCH_BIN    := $(BENCH_DIR)/indexbus-bench
 BENCH_LANG_C := $(BENCH_DIR)/bench-lang-c
 BENCH_GO     := $(B)/go/indexbus-bench
 BENCH_RUST   := bindings/rust/target/release/examples/bench
-BENCH_JAR    := bindings/java/target/indexbus-$(VERSION).jar
+BENCH_JAR    := $(JAVA_JAR)
 # No sanitizers here, whatever SAN says: these are timings.
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iabi/include -O2 -g
 BENCH_ARGS   := --lang-c $(BENCH_LANG_C) --go $(BENCH_GO) --rust $(BENCH_RUST) \

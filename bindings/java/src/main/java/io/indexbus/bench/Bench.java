@@ -17,7 +17,7 @@ import java.util.Locale;
  * The Java side of the binding benchmarks that {@code make bench} runs ({@code tools/bench/langs.c}
  * defines the protocol; the C twin is {@code tools/bench/lang_c.c}).
  *
- * <pre>java -cp indexbus-1.0.0.jar io.indexbus.bench.Bench NAME SIZE BATCH WARMUP COUNT</pre>
+ * <pre>java -cp indexbus-VERSION.jar io.indexbus.bench.Bench NAME SIZE BATCH WARMUP COUNT</pre>
  *
  * <p>One process creates events region {@code NAME} ({@code SIZE}-byte slots, at least 64,
  * default slot count), opens an SPSC producer and the consumer, then alternates: publish
@@ -41,7 +41,7 @@ public final class Bench {
     private static final int SEGMENTS = 5;
 
     private static final String USAGE =
-            "usage: java -cp indexbus-1.0.0.jar io.indexbus.bench.Bench NAME SIZE BATCH WARMUP COUNT";
+            "usage: java -cp indexbus-VERSION.jar io.indexbus.bench.Bench NAME SIZE BATCH WARMUP COUNT";
 
     private final Producer tx;
     private final Consumer rx;

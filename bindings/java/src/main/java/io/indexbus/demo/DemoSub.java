@@ -14,7 +14,7 @@ import java.util.Locale;
  * The Java consumer of {@code make demo} ({@code tools/demo.sh}): a small user of the
  * {@code io.indexbus} API.
  *
- * <pre>java -cp indexbus-1.0.0.jar io.indexbus.demo.DemoSub NAME INDEX [EXPECTED]</pre>
+ * <pre>java -cp indexbus-VERSION.jar io.indexbus.demo.DemoSub NAME INDEX [EXPECTED]</pre>
  *
  * <p>Opens region {@code NAME}, attaches consumer {@code INDEX} and receives until every
  * producer is gone and everything is drained ({@link DisconnectedException}), checking that
@@ -30,7 +30,7 @@ import java.util.Locale;
  */
 public final class DemoSub {
     private static final String USAGE =
-            "usage: java -cp indexbus-1.0.0.jar io.indexbus.demo.DemoSub NAME INDEX [EXPECTED]";
+            "usage: java -cp indexbus-VERSION.jar io.indexbus.demo.DemoSub NAME INDEX [EXPECTED]";
     /** Each blocking receive waits at most this long, then simply waits again. */
     private static final Duration WAIT = Duration.ofSeconds(1);
 
