@@ -27,18 +27,18 @@ FUZZ_JOBS       ?= 2
 .PHONY: fuzz-deps fuzz-build check-fuzz fuzz-long fuzz-corpus
 
 fuzz-deps:
-	@sh tools/deps.sh clang libfuzzer
+	@sh tools/deps.sh check --for check-fuzz clang libfuzzer
 
 # Library sources: coverage-instrumented, sanitized, with test/fuzz/shim.h
 # force-included (guard pages around every mapping, warped monotonic time).
-$(FUZZ_DIR)/obj/lib/%.o: lib/%.c $(wildcard lib/*.h) $(wildcard abi/include/indexbus/*.h) \
+$(FUZZ_DIR)/obj/lib/%.o: lib/%.c $(LIB_HDR) $(wildcard abi/include/indexbus/*.h) \
                          test/fuzz/shim.h | fuzz-deps
 	@mkdir -p $(@D)
 	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
 	    -include test/fuzz/shim.h -c $< -o $@
 
-$(FUZZ_DIR)/obj/fuzz_region.o: test/fuzz/fuzz_region.c $(wildcard abi/include/indexbus/*.h) \
-                                | fuzz-deps
+$(FUZZ_DIR)/obj/fuzz_region.o: test/fuzz/fuzz_region.c test/fuzz/mutator.h \
+                                $(wildcard abi/include/indexbus/*.h) | fuzz-deps
 	@mkdir -p $(@D)
 	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
@@ -46,7 +46,14 @@ $(FUZZ_DIR)/obj/shim.o: test/fuzz/shim.c test/fuzz/shim.h | fuzz-deps
 	@mkdir -p $(@D)
 	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
 
-$(FUZZ_BIN): $(FUZZ_DIR)/obj/fuzz_region.o $(FUZZ_DIR)/obj/shim.o $(FUZZ_LIB_OBJ)
+# The concurrent rogue writer: sanitized, but (like shim.o) without coverage,
+# so its timing-dependent spin loops add nothing to libFuzzer's features.
+$(FUZZ_DIR)/obj/mutator.o: test/fuzz/mutator.c test/fuzz/mutator.h | fuzz-deps
+	@mkdir -p $(@D)
+	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BIN): $(FUZZ_DIR)/obj/fuzz_region.o $(FUZZ_DIR)/obj/shim.o $(FUZZ_DIR)/obj/mutator.o \
+             $(FUZZ_LIB_OBJ)
 	$(call say,FUZZLD,$@)$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
 
 fuzz-build: $(FUZZ_BIN)

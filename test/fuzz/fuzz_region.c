@@ -2,10 +2,12 @@
  * fuzz_region.c - libFuzzer harness: the region file is hostile input.
  *
  * The rule under test (abi/LAYOUT.md section 7): whatever a region holds,
- * every call returns a defined status; no crash, hang or out-of-bounds
- * access. Each input is turned into a region file, opened, and driven
- * through the whole public API while the input keeps scribbling on the file
- * through a second ("rogue") mapping.
+ * and whatever another process writes into it while we run, every call
+ * returns a defined status; no crash, hang or out-of-bounds access. Each
+ * input is turned into a region file, opened, and driven through the whole
+ * public API while the input keeps scribbling on the file through a second
+ * ("rogue") mapping: between calls (live patches) and WHILE a call runs
+ * (mutations, written by a second thread: mutator.h).
  *
  * Input format (all little-endian; missing bytes read as 0):
  *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (16:
@@ -20,8 +22,40 @@
  *                   otherwise applied to the image before open
  *                   tag & 0x20: XOR the data in; otherwise overwrite
  *                   offset is taken modulo the image (file) size
- *     tag <  0x80   call: op = tag % OP_COUNT, then two argument bytes a, b
+ *     0x60 <= tag < 0x80   mutation: queued for the mutator thread, which
+ *                   writes it while the NEXT call runs (all mutations queued
+ *                   since the previous call form that call's batch, at most
+ *                   MAX_MUTS; after the last call: during the fixed tail).
+ *                   tag & 0x03: word width 1 << (tag & 3) = 1, 2, 4, 8 bytes
+ *                   tag & 0x0c: target value, from v and the word's value
+ *                     at release (orig): 0 SET v, 1 XOR orig ^ v,
+ *                     2 ADD orig + v, 3 STEP v + k for the k-th word
+ *                   tag & 0x10: flicker: alternate target and orig
+ *                   then u8 sel, u16 off, u8 rep, u8 span, v (width bytes)
+ *                   sel % 9: 0 the whole file (header at 0), 1-8 the section
+ *                     of that kind (INDEXBUS_SECTION_*) where the baseline's
+ *                     directory puts it; a kind the region lacks: ignored
+ *                   off % that length, rounded down to the width
+ *                   rep & 0x7f: 0 = hammer (rewrite for as long as the call
+ *                     runs, then once more: the word ends as target),
+ *                     n = write it in the first n rounds only
+ *                   rep & 0x80: lead - the call starts only after the
+ *                     mutator's first round (the value is in place at entry)
+ *                   span & 0x3f: 1 + that many consecutive words (clipped
+ *                     to the section); span >> 6: pause 0 / 64 / 1024 /
+ *                     16384 iterations before the first write
+ *     tag <  0x60   call: op = tag % OP_COUNT, then two argument bytes a, b
  *   (at most MAX_RECORDS records count; the rest of the input is ignored)
+ *   Inputs made before mutation records existed keep their meaning unless
+ *   they hold call tags 0x60-0x7f (the seeds never did: their ops are < 20).
+ *
+ * Reproducibility: the batch (addresses, values, orig snapshots, order of
+ * writes, the call it races) is fixed by the input; nothing else writes the
+ * mapping while it is resolved. Which of the call's loads see which write,
+ * and how often a hammered word is rewritten, is timing: a race hit in one
+ * execution may be missed in the next, and a call's result (and so the
+ * state later calls see) can differ from run to run. Replay a finding with
+ * -runs=N (README.md). IBFUZZ_TRACE=1 prints each batch, call and status.
  *
  * Baseline images are made once per process with the library itself (small
  * geometry), read back into memory and the scratch file removed; each
@@ -49,13 +83,19 @@
 #include <indexbus/indexbus.h>
 #include <indexbus/layout.h>
 
+#include "mutator.h"
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* ---- checks ------------------------------------------------------------------ */
 
+static int trace; /* IBFUZZ_TRACE set: print each mutation batch, call and status */
+
 static int ck(int st, int line, const char *what)
 {
+    if (trace)
+        fprintf(stderr, "    %s -> %s\n", what, indexbus_status_name(st));
     if (st < 0 || st >= INDEXBUS_STATUS_COUNT) {
         fprintf(stderr, "fuzz_region.c:%d: %s returned undefined status %d\n", line, what, st);
         abort();
@@ -89,10 +129,15 @@ enum { ST_FRESH = 0, ST_TRAFFIC = 1, ST_CRASHED = 2 };
 #define NVARIANTS 16u
 #define DEAD_PID 0x7ffffff0u /* above any pid_max: "the owner is gone" */
 
+/* Where mutation records aim (SEL_*): 0 = the whole file, 1-8 = the
+ * section of that kind as the baseline image's directory places it. */
+#define NSEL 9u
+
 typedef struct variant {
     uint32_t kind, slots, data, queue, consumers, state;
     uint8_t *img;
     size_t len;
+    uint64_t sec_off[NSEL], sec_len[NSEL]; /* sec_len 0: no such section */
 } variant;
 
 static variant variants[NVARIANTS];
@@ -260,6 +305,24 @@ static void build_variant(variant *vr)
     SETUP(indexbus_region_unlink(base_path));
 }
 
+/* The baseline's own directory, read once: mutation records address
+ * sections through it, so they keep pointing at the same field whatever
+ * patches do to the header later. */
+static void note_sections(variant *vr)
+{
+    const indexbus_region_header *h = (const indexbus_region_header *)vr->img;
+    vr->sec_off[0] = 0;
+    vr->sec_len[0] = vr->len;
+    for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
+        const indexbus_section_entry *e = &h->sections[i];
+        if (e->kind >= 1 && e->kind < NSEL && e->offset < vr->len &&
+            e->length <= vr->len - e->offset) {
+            vr->sec_off[e->kind] = e->offset;
+            vr->sec_len[e->kind] = e->length;
+        }
+    }
+}
+
 /* Variants 0-11: the four small geometries x FRESH / TRAFFIC / CRASHED;
  * 12-15: the limits (fewest slots and queue cells; 64 consumers, so every
  * consumer mask is full width) x FRESH / TRAFFIC. make_corpus.py mirrors this. */
@@ -283,6 +346,7 @@ static void build_variants(void)
         vr->consumers = g->consumers;
         vr->state = i < 12 ? i / 4 : (i - 12) / 2;
         build_variant(vr);
+        note_sections(vr);
     }
 }
 
@@ -298,6 +362,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(work_path, sizeof work_path, "%s/ibfuzz-%d.region", dir, (int)getpid());
     snprintf(base_path, sizeof base_path, "%s/ibfuzz-%d-base.region", dir, (int)getpid());
     atexit(cleanup_files);
+    trace = getenv("IBFUZZ_TRACE") != NULL;
     for (size_t i = 0; i < sizeof payload; i++)
         payload[i] = (uint8_t)(i * 131u + 7u);
     build_variants();
@@ -322,13 +387,23 @@ static uint16_t rd_u16(reader *r)
 enum { F_TRUNCATE = 0x01, F_READY_WAIT = 0x02, F_EARLY_CLOSE = 0x04 };
 #define HEADER_BYTES 4u
 #define MAX_RECORDS 256u
+#define TAG_MUTATE 0x60u /* tags 0x60-0x7f: mutation records; below: calls */
+#define MAX_MUTS 16u     /* queued per call; more before the same call are dropped */
+
+/* how a mutation's target value comes from v and the word's value at release */
+enum { MV_SET, MV_XOR, MV_ADD, MV_STEP };
+/* pause iterations before a mutation's first write, by span >> 6 */
+static const uint32_t delays[4] = {0, 64, 1024, 16384};
 
 typedef struct record {
-    int is_patch, live, xor_in;
+    int is_patch, live, xor_in, is_mut;
     uint16_t off;
     const uint8_t *bytes;
     size_t n;
     uint8_t op, a, b;
+    /* mutation: tag bits, then sel, off (above), rep, span, value */
+    uint8_t width, vop, flicker, sel, rep, span;
+    uint64_t value;
 } record;
 
 /* Next record, or 0 at the end of the input. */
@@ -347,6 +422,17 @@ static int next_record(reader *r, record *rec)
         rec->n = want < left ? want : left;
         rec->bytes = r->d + r->pos;
         r->pos += rec->n;
+    } else if (tag >= TAG_MUTATE) {
+        rec->is_mut = 1;
+        rec->width = (uint8_t)(1u << (tag & 3));
+        rec->vop = (tag >> 2) & 3;
+        rec->flicker = (tag >> 4) & 1;
+        rec->sel = rd_u8(r);
+        rec->off = rd_u16(r);
+        rec->rep = rd_u8(r);
+        rec->span = rd_u8(r);
+        for (uint32_t i = 0; i < rec->width; i++)
+            rec->value |= (uint64_t)rd_u8(r) << (8 * i);
     } else {
         rec->op = tag;
         rec->a = rd_u8(r);
@@ -379,7 +465,91 @@ typedef struct fz {
     uint8_t *rogue;     /* second mapping of the file: the rogue writer */
     size_t rogue_len;
     uint32_t waits;     /* blocking calls so far in this input */
+    const variant *vr;  /* the baseline: where mutation records aim */
+    record mut[MAX_MUTS]; /* mutation records queued for the next call */
+    uint32_t nmut;
 } fz;
+
+/* ---- the concurrent rogue writer (mutator.h) ------------------------------------- */
+
+static uint64_t peek_word(const uint8_t *a, uint32_t width)
+{
+    switch (width) {
+    case 1:
+        return __atomic_load_n(a, __ATOMIC_RELAXED);
+    case 2:
+        return __atomic_load_n((const uint16_t *)(const void *)a, __ATOMIC_RELAXED);
+    case 4:
+        return __atomic_load_n((const uint32_t *)(const void *)a, __ATOMIC_RELAXED);
+    default:
+        return __atomic_load_n((const uint64_t *)(const void *)a, __ATOMIC_RELAXED);
+    }
+}
+
+/*
+ * Resolve the queued mutation records against the mapping as it stands now
+ * (nothing else writes it at this point, so orig is fixed by the input and
+ * the calls before) and hand the writes to the mutator thread. Returns 1 if
+ * a batch is out: the caller makes its call, then ibm_finish().
+ */
+static int release_batch(fz *f)
+{
+    static ibm_write w[IBM_MAX_WRITES];
+    size_t n = 0;
+    int lead = 0;
+    for (uint32_t i = 0; i < f->nmut; i++) {
+        const record *m = &f->mut[i];
+        uint32_t sel = m->sel % NSEL, wd = m->width;
+        uint64_t base = f->vr->sec_off[sel], len = sel == 0 ? f->rogue_len : f->vr->sec_len[sel];
+        if (len == 0 || base >= f->rogue_len)
+            continue; /* no such section in this kind (router, consumer queues) */
+        if (len > f->rogue_len - base)
+            len = f->rogue_len - base;
+        uint64_t off = (m->off % len) & ~(uint64_t)(wd - 1);
+        uint64_t mask = wd == 8 ? ~0ull : (1ull << (8 * wd)) - 1;
+        lead |= m->rep >> 7;
+        for (uint32_t k = 0; k < 1u + (m->span & 63) && off + (k + 1ull) * wd <= len &&
+                             n < IBM_MAX_WRITES;
+             k++) {
+            ibm_write *e = &w[n++];
+            e->addr = f->rogue + base + off + (uint64_t)k * wd;
+            e->width = (uint8_t)wd;
+            e->orig = peek_word(e->addr, wd);
+            switch (m->vop) {
+            case MV_SET:
+                e->target = m->value;
+                break;
+            case MV_XOR:
+                e->target = e->orig ^ m->value;
+                break;
+            case MV_ADD:
+                e->target = e->orig + m->value;
+                break;
+            default: /* MV_STEP: v, v + 1, v + 2, ... over the span */
+                e->target = m->value + k;
+                break;
+            }
+            e->target &= mask;
+            e->flicker = m->flicker;
+            e->rep = m->rep & 0x7f;
+            e->hammer = e->rep == 0;
+            e->delay = k == 0 ? delays[m->span >> 6] : 0;
+        }
+    }
+    f->nmut = 0;
+    if (n == 0)
+        return 0;
+    if (trace) {
+        fprintf(stderr, "batch: %zu writes%s\n", n, lead ? ", lead" : "");
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "  file+%zu w%u %#llx (orig %#llx)%s, rep %u%s, delay %u\n",
+                    (size_t)(w[i].addr - f->rogue), w[i].width, (unsigned long long)w[i].target,
+                    (unsigned long long)w[i].orig, w[i].flicker ? " flicker" : "", w[i].rep,
+                    w[i].hammer ? " (hammer)" : "", w[i].delay);
+    }
+    ibm_release(w, n, lead);
+    return 1;
+}
 
 /* recv / wait with timeout 0 still spin a couple of thousand polls before
  * they give up; a few per input cover them without eating the run */
@@ -673,6 +843,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t file_len = vr->len;
     fz f;
     memset(&f, 0, sizeof f);
+    f.vr = vr;
 
     if (vr->len > sizeof scratch)
         abort();
@@ -745,16 +916,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         f.r = NULL;
     }
 
-    /* pass 2: the calls, with live patches where they stand */
+    /* pass 2: the calls, with live patches where they stand, and each
+     * call with the mutations queued before it written while it runs */
     rd.pos = HEADER_BYTES;
     for (uint32_t n = 0; n < MAX_RECORDS && next_record(&rd, &rec); n++) {
-        if (!rec.is_patch)
+        if (rec.is_mut) {
+            if (f.nmut < MAX_MUTS)
+                f.mut[f.nmut++] = rec;
+        } else if (!rec.is_patch) {
+            int racing = release_batch(&f);
+            if (trace)
+                fprintf(stderr, "call %u (%u, %u)%s\n", rec.op % OP_COUNT, rec.a, rec.b,
+                        racing ? " racing" : "");
             do_op(&f, &rec);
-        else if (rec.live)
+            if (racing)
+                ibm_finish();
+        } else if (rec.live) {
             apply_patch(f.rogue, f.rogue_len, &rec);
+        }
     }
 
-    /* a fixed tail, so even a patch-only input drives every queue */
+    /* a fixed tail, so even a patch-only input drives every queue; mutations
+     * queued after the last call run while the whole tail does */
+    int racing = release_batch(&f);
     for (uint32_t round = 0; round < 4; round++) {
         if (f.rt != NULL)
             CK(indexbus_route_once(f.rt, INDEXBUS_SOURCE_ANY,
@@ -768,6 +952,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             CK(indexbus_publish(f.p[round % NPROD], payload, round * 9));
     }
     check_info(&f);
+    if (racing)
+        ibm_finish();
 
     /* close everything; the router first, so consumers leave without an ack wait */
     for (uint32_t k = 0; k < NPROD; k++)

@@ -3,7 +3,9 @@
 
 Each seed is one input in the format fuzz_region.c describes:
   byte 0 variant, byte 1 flags, bytes 2-3 truncation size / 16, then records
-  (patch: tag >= 0x80 with u16 offset and data; call: op byte + 2 args).
+  (patch: tag >= 0x80 with u16 offset and data; mutation: tag 0x60-0x7f,
+  queued for the mutator thread to write while the next call runs; call:
+  op byte < 0x60 + 2 args).
 Offsets come from the v1 layout rules (abi/LAYOUT.md section 3), recomputed
 here for the baseline geometries the harness builds; keep VARIANTS and OPS in
 step with fuzz_region.c. Files are named after what they exercise; existing
@@ -25,8 +27,13 @@ NVARIANTS = 16
 
 F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE = 1, 2, 4
 
-# section kinds
+# section kinds; also the selectors of mutation records (0 = the whole file)
 S_PARTS, S_COUNTERS, S_WAKE, S_ROUTER, S_SPSC, S_MPSC, S_CQ, S_POOL = range(1, 9)
+SEL_FILE = 0
+
+# mutation records (fuzz_region.c, TAG_MUTATE): how the target value is made
+MV_SET, MV_XOR, MV_ADD, MV_STEP = range(4)
+HAMMER = 0  # rep 0: rewrite it for as long as the call runs
 
 
 GEOMS = [  # kind, slots, data, queue, consumers (fuzz_region.c geoms[])
@@ -90,6 +97,19 @@ def patch(off, data, live=False, xor=False):
     return bytes([tag]) + u16(off) + data
 
 
+def mut(r, addr, value, width=4, how=MV_SET, flicker=False, rep=HAMMER, lead=False, words=1,
+        delay=0):
+    """Queue a write of `words` consecutive words of `width` bytes at absolute
+    offset addr (in variant r's layout) for the mutator thread, to land while
+    the next call runs; addressed relative to the section holding addr."""
+    assert width in (1, 2, 4, 8) and 1 <= words <= 64 and 0 <= rep < 128 and 0 <= delay < 4
+    sel, off = r.locate(addr)
+    tag = 0x60 | (0x10 if flicker else 0) | (how << 2) | (1, 2, 4, 8).index(width)
+    return (bytes([tag, sel]) + u16(off) + bytes([rep | (0x80 if lead else 0),
+                                                  (words - 1) | (delay << 6)]) +
+            (value & ((1 << (8 * width)) - 1)).to_bytes(width, 'little'))
+
+
 def op(code, a=0, b=0):
     return bytes([code, a & 0xff, b & 0xff])
 
@@ -108,6 +128,23 @@ class Region:
 
     def sec(self, kind):
         return self.l['secs'][kind][0]
+
+    def locate(self, addr):
+        """(selector, offset) of an absolute offset: its section, or the file."""
+        for kind, (o, n) in self.l['secs'].items():
+            if o <= addr < o + n:
+                return kind, addr - o
+        return SEL_FILE, addr
+
+    def router(self, field):  # indexbus_router_section
+        return self.sec(S_ROUTER) + {'rr_next': 0, 'seen_epoch': 4, 'step_slot': 8,
+                                     'step_source': 12, 'step_pos': 16, 'step_targets': 24,
+                                     'step_full': 32, 'step_no_credit': 40,
+                                     'step_cursor': 48}[field]
+
+    def entry_field(self, i, field):  # indexbus_participant
+        return self.entry(i, {'state': 0, 'role': 4, 'index': 8, 'pid': 12, 'held_slot': 24,
+                              'held_src': 28, 'held_pos': 32, 'mpsc_reserve': 40}[field])
 
     def parts_ctl(self, field):  # indexbus_participants_ctl, u32 fields
         names = ['producers_live', 'producers_ever', 'consumers_live', 'consumers_ever',
@@ -322,6 +359,8 @@ def seeds():
     add('crashed-free-roles-v09', head(9) + patch(r.parts_ctl('spsc_owner'), u32(0) + u32(0)) +
         patch(r.consumer_owner(0), u32(0) * r.v['consumers']) + traffic_ops(r))
 
+    races(add)
+
     # xor noise over the queues of a live region
     r = Region(5)
     add('xor-live-queues-v05', head(5) + traffic_ops(r) +
@@ -329,6 +368,174 @@ def seeds():
         patch(r.cq(0, 'cells'), bytes(range(3, 19)), live=True, xor=True) +
         patch(r.mpsc('cells'), bytes(range(5, 37)), live=True, xor=True) + traffic_ops(r))
     return out
+
+
+def races(add):
+    """Mutations that land WHILE a call runs (the mutator thread), one group
+    per section. HAMMER rewrites the words for the whole call; flicker
+    alternates the hostile value with the one found at release; lead makes
+    the call wait until the first round of writes is in place."""
+    q = 0xFFFFFFF0  # a slot index far out of every pool
+    # PUBLISH_BATCH b = 47: six messages of 9..54 bytes, all within 64
+
+    # the SPSC cells rewritten under publish_batch: flush() used to read the
+    # slot indices back from the cells and write through them (fixed in
+    # b2fd60d; test/hostile-reread.c is the deterministic twin of this)
+    for vi in (0, 4, 1, 2):
+        r = Region(vi)
+        cells = mut(r, r.spsc('cells'), q, words=64)  # clipped to the section: every cell
+        s = head(vi)
+        for k in range(4):
+            s += (mut(r, r.spsc('cells'), q, words=64, lead=True) if k % 2 == 0 else cells)
+            s += op(PUBLISH_BATCH, 0, 47)
+            s += op(TRY_RECV, 0, 7) + op(RECV_BATCH, 0, 0x3f)
+            if r.v['kind'] == FANOUT:
+                s += op(ROUTE, 1, 1)
+        add('race-spsc-cells-batch-v%02d' % vi, s)
+
+    # header: geometry words and ready flicker under calls that only use the
+    # view validated at open
+    r = Region(1)
+    t = traffic_ops(r)
+    add('race-hdr-geometry-v01', head(1) +
+        mut(r, 32, 0xffffffff, flicker=True) + mut(r, 44, 3, flicker=True) +
+        mut(r, 48, 65, flicker=True) + op(INFO) +
+        mut(r, 72, 0, flicker=True) + mut(r, 12, EVENTS, flicker=True) + op(REOPEN_CONSUMER, 1, 3) +
+        mut(r, 0, 0, width=8, lead=True) + op(REOPEN_PRODUCER, 0, 1) +
+        mut(r, 128, 0, width=8, words=16, flicker=True) + op(REOPEN_ROUTER, 0, 1) + t +
+        mut(r, 36, 1 << 20, flicker=True) + op(PUBLISH, 2, 64) + op(TRY_RECV, 1, 7))
+
+    # participants: role owners and entries while roles change hands
+    r = Region(5)
+    add('race-parts-owners-v05', head(5) + op(PUBLISH, 0, 3) +
+        mut(r, r.parts_ctl('spsc_owner'), 0, flicker=True) + op(REOPEN_PRODUCER, 0, 1) +
+        mut(r, r.consumer_owner(0), 0x80000001, flicker=True, words=2) + op(REOPEN_CONSUMER, 0, 3) +
+        mut(r, r.parts_ctl('consumer_epoch'), 1, how=MV_ADD) + op(ROUTE, 1, 1) +
+        mut(r, r.parts_ctl('router_owner'), 0, flicker=True) + op(REOPEN_ROUTER, 0, 1) +
+        mut(r, r.parts_ctl('producers_live'), 0, words=6, flicker=True) + op(REOPEN_PRODUCER, 1, 1) +
+        mut(r, r.entry_field(0, 'state'), 0, flicker=True) + op(RECOVER) + traffic_ops(r))
+    r = Region(9)
+    add('race-parts-crashed-v09', head(9) +
+        mut(r, r.entry_field(0, 'held_slot'), q, flicker=True) +
+        mut(r, r.entry_field(0, 'held_src'), 7, flicker=True) +
+        mut(r, r.entry_field(0, 'held_pos'), 1 << 40, width=8, how=MV_XOR, flicker=True) +
+        mut(r, r.entry_field(1, 'state'), 0, flicker=True) + op(RECOVER) +
+        mut(r, r.entry_field(4, 'mpsc_reserve'), 1 << 40, width=8, flicker=True) +
+        mut(r, r.entry_field(3, 'role'), 9, flicker=True) + op(RECOVER) +
+        mut(r, r.entry_field(0, 'state'), 1, words=5, lead=True) + op(REOPEN_CONSUMER, 0, 1) +
+        traffic_ops(r))
+
+    # counters: moved forward under the calls that count
+    r = Region(5)
+    c = r.sec(S_COUNTERS)
+    add('race-counters-v05', head(5) +
+        mut(r, c, 1 << 40, width=8, how=MV_ADD) + mut(r, c + 64, 0xffff, width=8, how=MV_ADD) +
+        op(PUBLISH_BATCH, 0, 47) +
+        mut(r, c + 128, ~0, width=8, words=2) + mut(r, c + 192, 1 << 63, width=8, words=24,
+                                                   how=MV_XOR) +
+        op(ROUTE_STATS, 3, 1) + op(INFO) + traffic_ops(r))
+
+    # wake entries: waiters and seq flicker under wait and publish
+    r = Region(4)
+    add('race-wake-v04', head(4) +
+        mut(r, r.wake(0, 'waiters'), 5, flicker=True) + mut(r, r.wake(0, 'seq'), 1, how=MV_ADD,
+                                                              flicker=True) +
+        op(WAIT0, 0) + mut(r, r.wake(0, 'seq'), 1, how=MV_ADD) + op(RECV_TIMEOUT0, 0, 7) +
+        mut(r, r.wake(0, 'waiters'), 0xffffffff, words=2) + op(PUBLISH, 0, 9) + op(PUBLISH, 1, 9) +
+        traffic_ops(r))
+
+    # router step journal: a crashed router's open step, rewritten while it
+    # is recovered, and while a live router journals its own steps
+    for vi in (9, 11):
+        r = Region(vi)
+        add('race-step-journal-v%02d' % vi, head(vi) +
+            mut(r, r.router('step_slot'), q, flicker=True) +
+            mut(r, r.router('step_pos'), 1, width=8, how=MV_XOR, flicker=True) +
+            mut(r, r.router('step_targets'), ~0, width=8, flicker=True) + op(RECOVER) +
+            mut(r, r.router('step_cursor'), (5 << 40) | (63 << 32) | 7, width=8, flicker=True) +
+            mut(r, r.router('step_source'), 1, flicker=True) + op(REOPEN_ROUTER, 0, 1) +
+            op(PUBLISH, 0, 3) + op(PUBLISH, 1, 4) +
+            mut(r, r.router('step_slot'), 0, words=2, flicker=True) +
+            mut(r, r.router('step_full'), ~0, width=8, words=3) + op(ROUTE_STATS, 3, 1) +
+            mut(r, r.router('step_cursor'), 1 << 40, width=8, how=MV_ADD) + op(ROUTE_STATS, 3, 2) +
+            mut(r, r.router('step_slot'), 1, how=MV_STEP, flicker=True) + op(RECOVER) +
+            traffic_ops(r))
+    r = Region(15)
+    add('race-router-rr-v15', head(15) + op(PUBLISH, 1, 9) + op(PUBLISH, 0, 9) +
+        mut(r, r.router('rr_next'), 63, flicker=True) + op(ROUTE, 2, 2) +
+        mut(r, r.router('rr_next'), 0xffffffff) + mut(r, r.router('seen_epoch'), 1, how=MV_ADD,
+                                                      flicker=True) +
+        op(ROUTE_STATS, 3, 2) + traffic_ops(r))
+
+    # SPSC control words: head and tail pushed around under publish / recv
+    r = Region(4)
+    add('race-spsc-ctl-v04', head(4) +
+        mut(r, r.spsc('head'), 1 << 40, width=8, flicker=True) + op(PUBLISH, 0, 5) +
+        mut(r, r.spsc('tail'), 3, width=8, how=MV_ADD, flicker=True) + op(TRY_RECV, 0, 7) +
+        mut(r, r.spsc('tail'), r.v['queue'] + 1, width=8, how=MV_ADD) + op(RECV_BATCH, 0, 0x3f) +
+        mut(r, r.spsc('head'), 1, width=8, how=MV_ADD, flicker=True) + op(PUBLISH_BATCH, 0, 3) +
+        traffic_ops(r))
+
+    # MPSC: cell sequence numbers, values and the tail under push / pop
+    r = Region(6)
+    cells = r.mpsc('cells')
+    add('race-mpsc-v06', head(6) +
+        mut(r, cells, 1, width=8, how=MV_ADD, flicker=True, words=1) +
+        mut(r, cells + 16, 1 << 63, width=8, how=MV_XOR, flicker=True) + op(PUBLISH, 1, 5) +
+        mut(r, r.mpsc('tail'), 1, width=8, how=MV_ADD, flicker=True) + op(PUBLISH_BATCH, 1, 3) +
+        mut(r, cells + 8, q, flicker=True) + mut(r, cells + 24, q) + op(TRY_RECV, 0, 7) +
+        mut(r, r.mpsc('head'), 2, width=8, how=MV_ADD, flicker=True) + op(RECV_BATCH, 0, 0x3f) +
+        mut(r, cells, 0, width=8, words=4, flicker=True) + op(CLAIM, 2) + op(COMMIT, 2, 9) +
+        traffic_ops(r))
+
+    # consumer queues: cells and control words under route and recv
+    r = Region(5)
+    add('race-cq-v05', head(5) + op(PUBLISH, 0, 3) + op(PUBLISH, 1, 4) +
+        mut(r, r.cq(0, 'cells'), q, words=64) + mut(r, r.cq(1, 'tail'), 1 << 40, width=8,
+                                                    flicker=True) +
+        op(ROUTE_STATS, 3, 1) +
+        mut(r, r.cq(0, 'cells'), 0, how=MV_STEP, words=16, flicker=True) + op(TRY_RECV, 0, 7) +
+        mut(r, r.cq(1, 'tail'), 1, width=8, how=MV_ADD, flicker=True) + op(RECV_BATCH, 1, 0x3f) +
+        mut(r, r.cq(0, 'head'), r.v['queue'] * 3, width=8, how=MV_ADD, flicker=True) +
+        op(ROUTE, 3, 1) + op(RECV_BEGIN, 0, 0) + traffic_ops(r))
+
+    # slot pool: free_head under claim / abort, slot headers under recv
+    r = Region(4)
+    add('race-pool-v04', head(4) +
+        mut(r, r.pool_head(), 0xffffffff00000003, width=8, flicker=True) + op(CLAIM, 1) +
+        op(ABORT, 1) + mut(r, r.pool_head(), 1 << 32, width=8, how=MV_ADD, flicker=True) +
+        op(PUBLISH_BATCH, 2, 47) +
+        mut(r, r.slot(0, 'next_free'), 1, how=MV_STEP, words=1, flicker=True) +
+        mut(r, r.slot(1, 'next_free'), 1) + op(CLAIM, 0) + op(COMMIT, 0, 9) +
+        mut(r, r.slot(2, 'len'), 0xffffffff, flicker=True) + op(TRY_RECV, 0, 7) +
+        mut(r, r.slot(3, 'refcount'), 0, flicker=True) + op(RECV_BEGIN, 0, 1) +
+        mut(r, r.slot(4, 'owner'), 7, flicker=True) + op(RECV_END, 0) + traffic_ops(r))
+    r = Region(14)
+    add('race-pool-limits-v14', head(14) + op(PUBLISH, 0, 1) +
+        mut(r, r.slot(0, 'refcount'), 2, flicker=True) + mut(r, r.slot(1, 'len'), 65) +
+        op(ROUTE, 3, 1) + mut(r, r.pool_head(), 0xffffffff, width=4, flicker=True) +
+        op(PUBLISH_BATCH, 0, 47) + traffic_ops(r))
+
+    # one-shot writes at the four delays, and xor over the whole file
+    r = Region(5)
+    add('race-delayed-v05', head(5) + op(PUBLISH, 0, 3) +
+        mut(r, r.spsc('cells'), q, rep=1, delay=1, words=16) + op(ROUTE, 1, 1) +
+        mut(r, r.cq(0, 'cells'), q, rep=1, delay=2, words=16) + op(TRY_RECV, 0, 7) +
+        mut(r, r.pool_head(), 0xffffffff, width=8, rep=3, delay=3, flicker=True) +
+        op(PUBLISH_BATCH, 1, 47) +
+        mut(r, r.slot(0, 'len'), 0x5a5a, how=MV_XOR, rep=2, delay=1, words=64) + op(RECV_BATCH, 1, 0x3f) +
+        traffic_ops(r))
+    r = Region(3)
+    add('race-file-xor-v03', head(3) + traffic_ops(r) +
+        mut(r, 0x4000, 0x0101010101010101, width=8, how=MV_XOR, words=64, flicker=True) +
+        op(PUBLISH_BATCH, 0, 4) +
+        mut(Region(3), 0, 0x8000000000000001, width=8, how=MV_XOR, words=64, flicker=True) +
+        traffic_ops(r))
+    # queued after the last call: they run while the fixed tail does
+    r = Region(7)
+    add('race-tail-v07', head(7) + op(PUBLISH, 0, 2) +
+        mut(r, r.spsc('cells'), q, words=64) + mut(r, r.cq(0, 'cells'), q, words=64) +
+        mut(r, r.mpsc('cells'), 0, width=8, words=8, flicker=True))
 
 
 def main():
