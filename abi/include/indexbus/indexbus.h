@@ -296,7 +296,9 @@ typedef struct indexbus_router_loop_config {
 } indexbus_router_loop_config;
 
 /* Route until indexbus_router_stop() (returns OK), or, with
- * EXIT_ON_DISCONNECT, until producers are gone and drained (DISCONNECTED). */
+ * EXIT_ON_DISCONNECT, until producers are gone and drained (DISCONNECTED).
+ * A step that meets bad region contents ends the run with CORRUPT, after
+ * skipping the bad entry; calling it again goes on from the next one. */
 INDEXBUS_API int indexbus_router_run(indexbus_router *router, indexbus_router_loop_config *cfg);
 /* Ask a running indexbus_router_run to return. Safe from another thread or a
  * signal handler. */
