@@ -297,8 +297,8 @@ typedef struct indexbus_router_loop_config {
 
 /* Route until indexbus_router_stop() (returns OK), or, with
  * EXIT_ON_DISCONNECT, until producers are gone and drained (DISCONNECTED).
- * A step that meets bad region contents ends the run with CORRUPT, after
- * skipping the bad entry; calling it again goes on from the next one. */
+ * A step that meets bad region contents ends the run with CORRUPT
+ * (LAYOUT.md 7; a bad slot index is skipped first, other damage stays). */
 INDEXBUS_API int indexbus_router_run(indexbus_router *router, indexbus_router_loop_config *cfg);
 /* Ask a running indexbus_router_run to return. Safe from another thread or a
  * signal handler. */
