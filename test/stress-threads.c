@@ -16,12 +16,12 @@
 
 static indexbus_region *region;
 
+static indexbus_producer *producer[PRODUCERS];
+
 static void *produce(void *arg)
 {
     uint32_t id = (uint32_t)(uintptr_t)arg;
-    indexbus_producer *p;
-    REQUIRE_OK(indexbus_producer_open(region, id == 0 ? INDEXBUS_PRODUCER_SPSC
-                                                      : INDEXBUS_PRODUCER_MPSC, &p));
+    indexbus_producer *p = producer[id];
     for (uint32_t seq = 0; seq < PER_PRODUCER;) {
         uint32_t msg[2] = {id, seq};
         int st = indexbus_publish(p, msg, sizeof msg);
@@ -36,10 +36,16 @@ static void *produce(void *arg)
     return NULL;
 }
 
-/* Every producer thread, started and joined. */
+/* Every producer thread, started and joined. All producers attach before
+ * any thread runs: one that finished before another attached would leave
+ * the region with no live producer, a true DISCONNECTED for the consumers
+ * (CI saw it under ASan: the SPSC thread done before an MPSC one began). */
 static void run_producers(void)
 {
     pthread_t pt[PRODUCERS];
+    for (uint32_t i = 0; i < PRODUCERS; i++)
+        REQUIRE_OK(indexbus_producer_open(region, i == 0 ? INDEXBUS_PRODUCER_SPSC
+                                                         : INDEXBUS_PRODUCER_MPSC, &producer[i]));
     for (uintptr_t i = 0; i < PRODUCERS; i++)
         pthread_create(&pt[i], NULL, produce, (void *)i);
     for (int i = 0; i < PRODUCERS; i++)
