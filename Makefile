@@ -132,6 +132,8 @@ check: check-deps
 	$(MAKE) check-cli
 	$(MAKE) check-install
 	$(MAKE) check-clang
+	$(MAKE) check-headers
+	$(MAKE) check-cxx
 	$(MAKE) check-bindings
 	$(MAKE) conformance
 	$(MAKE) bench-quick
@@ -164,6 +166,8 @@ include test/fuzz/fuzz.mk
 include test/crash/crash.mk
 include test/rogue/rogue.mk
 include tools/bench/bench.mk
+include test/headers/headers.mk
+include test/cxx/cxx.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java and Rust consumers.
@@ -184,7 +188,7 @@ install: all $(B)/indexbus.pc
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libindexbus.so
 	install -m 0644 $(ALIB) $(DESTDIR)$(LIBDIR)/
 	install -m 0644 abi/include/indexbus/indexbus.h abi/include/indexbus/layout.h \
-	    $(DESTDIR)$(INCLUDEDIR)/indexbus/
+	    abi/include/indexbus/indexbus.hpp $(DESTDIR)$(INCLUDEDIR)/indexbus/
 	install -m 0644 $(B)/indexbus.pc $(DESTDIR)$(PKGCONFIGDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 
@@ -192,6 +196,7 @@ uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 	    $(DESTDIR)$(LIBDIR)/libindexbus.so $(DESTDIR)$(LIBDIR)/libindexbus.a \
 	    $(DESTDIR)$(INCLUDEDIR)/indexbus/indexbus.h $(DESTDIR)$(INCLUDEDIR)/indexbus/layout.h \
+	    $(DESTDIR)$(INCLUDEDIR)/indexbus/indexbus.hpp \
 	    $(DESTDIR)$(PKGCONFIGDIR)/indexbus.pc $(DESTDIR)$(BINDIR)/indexbus
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/indexbus 2>/dev/null
 

@@ -288,9 +288,15 @@ typedef struct indexbus_slot_header {
 /* ---- frozen sizes and offsets ------------------------------------------ */
 #if !defined(SWIG) /* SWIG's parser does not know _Static_assert */
 
+/* C11 spells it _Static_assert, C++11 static_assert (C++ has no _Static_assert). */
+#ifdef __cplusplus
+#define INDEXBUS_STATIC_ASSERT(cond, msg) static_assert(cond, msg)
+#else
+#define INDEXBUS_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)
+#endif
 #define INDEXBUS_ASSERT_OFF(t, f, o) \
-    _Static_assert(offsetof(t, f) == (o), #t "." #f " offset is frozen")
-#define INDEXBUS_ASSERT_SIZE(t, s) _Static_assert(sizeof(t) == (s), #t " size is frozen")
+    INDEXBUS_STATIC_ASSERT(offsetof(t, f) == (o), #t "." #f " offset is frozen")
+#define INDEXBUS_ASSERT_SIZE(t, s) INDEXBUS_STATIC_ASSERT(sizeof(t) == (s), #t " size is frozen")
 
 INDEXBUS_ASSERT_SIZE(indexbus_section_entry, 32);
 INDEXBUS_ASSERT_OFF(indexbus_section_entry, offset, 8);
