@@ -1,7 +1,8 @@
 #!/bin/sh
 # install_check.sh BUILD - `make install DESTDIR=...` lays out headers,
 # libraries and indexbus.pc so that a program built with
-# `pkg-config --cflags --libs indexbus` compiles and runs; the library has
+# `pkg-config --cflags --libs indexbus` compiles and runs, in C and in C++
+# (indexbus.hpp); the library has
 # SONAME libindexbus.so.1 and exports only indexbus_* at INDEXBUS_1.0;
 # `make uninstall` removes it all again.
 B=${1:-build}
@@ -18,7 +19,8 @@ check "real file" test -f "$lib/libindexbus.so.1.0.0"
 check "soname link" test "$(readlink "$lib/libindexbus.so.1")" = libindexbus.so.1.0.0
 check "dev link" test "$(readlink "$lib/libindexbus.so")" = libindexbus.so.1
 check "static lib" test -f "$lib/libindexbus.a"
-check "headers" test -f "$root$prefix/include/indexbus/indexbus.h" -a -f "$root$prefix/include/indexbus/layout.h"
+inc=$root$prefix/include/indexbus
+check "headers" test -f "$inc/indexbus.h" -a -f "$inc/layout.h" -a -f "$inc/indexbus.hpp"
 check "cli" test -x "$root$prefix/bin/indexbus"
 check "soname" sh -c "readelf -d '$lib/libindexbus.so.1.0.0' | grep -q 'SONAME.*\[libindexbus.so.1\]'"
 # every dynamic symbol the library defines is indexbus_* at INDEXBUS_1.0
@@ -37,6 +39,14 @@ if ${CC:-cc} -o "$exe" docs/examples/hello.c $(pkg-config --cflags --libs indexb
     check "example runs" test "$out" = "INDEXBUS_OK: hello, bus"
 else
     bad "example compiles with pkg-config"
+fi
+cxx_exe=$root/hello-cxx
+if ${CXX:-c++} -std=c++17 -o "$cxx_exe" docs/examples/hello.cpp $(pkg-config --cflags --libs indexbus) 2>&1; then
+    ok "C++ example compiles with pkg-config"
+    out=$(LD_LIBRARY_PATH="$lib" "$cxx_exe")
+    check "C++ example runs" test "$out" = "$(printf 'hello, bus\n!')"
+else
+    bad "C++ example compiles with pkg-config"
 fi
 make -s uninstall B="$B" DESTDIR="$root" PREFIX=$prefix >/dev/null
 left=$(find "$root$prefix" -type f -o -type l)

@@ -1,0 +1,719 @@
+// indexbus/indexbus.hpp - header-only C++17 API over the C ABI (indexbus.h).
+//
+// Nothing here is compiled into libindexbus: every call is an inline wrapper
+// around an indexbus_* function, so a C++ program links -lindexbus as a C one.
+//
+// Conventions
+//  - Handles (Region, Producer, Consumer, Router) are move-only RAII owners;
+//    a default-constructed or moved-from handle is empty (operator bool).
+//  - Throwing calls throw indexbus::Error, a std::system_error whose code()
+//    is in indexbus::category() (messages from indexbus_strerror), on any
+//    status but OK, unless their comment says otherwise.
+//  - try_ calls are noexcept, for the hot path: they return the status
+//    (INDEXBUS_OK, INDEXBUS_FULL, ...) as an int.
+//  - Bytes are indexbus::span<T>: std::span under C++20 (__cpp_lib_span),
+//    else a minimal pointer + size view with the same member names.
+//  - Blocking calls take any std::chrono::duration; indexbus::forever waits
+//    without limit.
+//  - A handle must not be used by two threads at once, as in C, except
+//    Router::stop(), which any thread may call.
+#ifndef INDEXBUS_HPP
+#define INDEXBUS_HPP
+
+#include <indexbus/indexbus.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#if defined(__has_include)
+#if __has_include(<version>)
+#include <version>
+#endif
+#endif
+#if defined(__cpp_lib_span)
+#include <span>
+#endif
+
+namespace indexbus {
+
+// ---- byte views ---------------------------------------------------------------
+
+#if defined(__cpp_lib_span)
+template <class T>
+using span = std::span<T>;
+#else
+// The subset of std::span (dynamic extent) that this API uses.
+template <class T>
+class span {
+public:
+    using element_type = T;
+    using value_type = std::remove_cv_t<T>;
+    using size_type = std::size_t;
+    using pointer = T *;
+    using reference = T &;
+    using iterator = T *;
+
+    constexpr span() noexcept = default;
+    constexpr span(T *data, std::size_t size) noexcept : data_(data), size_(size) {}
+    template <std::size_t N>
+    constexpr span(T (&array)[N]) noexcept : data_(array), size_(N) {}
+    // From a span of a convertible element type (span<byte> -> span<const byte>).
+    template <class U, class = std::enable_if_t<std::is_convertible<U (*)[], T (*)[]>::value>>
+    constexpr span(const span<U> &other) noexcept : data_(other.data()), size_(other.size()) {}
+    // From a contiguous container: std::vector, std::array, std::string ...
+    template <class C,
+              class P = decltype(std::data(std::declval<C &>())),
+              class = decltype(std::size(std::declval<C &>())),
+              class = std::enable_if_t<!std::is_same<std::remove_cv_t<C>, span>::value &&
+                                       std::is_convertible<std::remove_pointer_t<P> (*)[],
+                                                           T (*)[]>::value>>
+    constexpr span(C &container) noexcept
+        : data_(std::data(container)), size_(std::size(container)) {}
+
+    constexpr T *data() const noexcept { return data_; }
+    constexpr std::size_t size() const noexcept { return size_; }
+    constexpr std::size_t size_bytes() const noexcept { return size_ * sizeof(T); }
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    constexpr T *begin() const noexcept { return data_; }
+    constexpr T *end() const noexcept { return data_ + size_; }
+    constexpr T &operator[](std::size_t i) const noexcept { return data_[i]; }
+    constexpr span first(std::size_t n) const noexcept { return span(data_, n); }
+    constexpr span subspan(std::size_t offset, std::size_t n) const noexcept
+    {
+        return span(data_ + offset, n);
+    }
+    constexpr span subspan(std::size_t offset) const noexcept
+    {
+        return span(data_ + offset, size_ - offset);
+    }
+
+private:
+    T *data_ = nullptr;
+    std::size_t size_ = 0;
+};
+#endif
+
+using const_bytes = span<const std::byte>;
+using mutable_bytes = span<std::byte>;
+
+// Views of raw memory and of text.
+inline const_bytes as_bytes(const void *data, std::size_t len) noexcept
+{
+    return const_bytes(static_cast<const std::byte *>(data), len);
+}
+inline mutable_bytes as_writable_bytes(void *data, std::size_t len) noexcept
+{
+    return mutable_bytes(static_cast<std::byte *>(data), len);
+}
+inline const_bytes as_bytes(std::string_view text) noexcept
+{
+    return as_bytes(text.data(), text.size());
+}
+// A message's bytes as text (no copy).
+inline std::string_view as_string_view(const_bytes bytes) noexcept
+{
+    return std::string_view(reinterpret_cast<const char *>(bytes.data()), bytes.size());
+}
+
+// ---- status, error category, exception --------------------------------------
+
+// The status codes of indexbus.h (values are frozen there).
+enum class Status : int {
+    ok = INDEXBUS_OK,
+    full = INDEXBUS_FULL,
+    empty = INDEXBUS_EMPTY,
+    too_large = INDEXBUS_TOO_LARGE,
+    buffer_too_small = INDEXBUS_BUFFER_TOO_SMALL,
+    incompatible = INDEXBUS_INCOMPATIBLE,
+    not_ready = INDEXBUS_NOT_READY,
+    invalid_argument = INDEXBUS_INVALID_ARGUMENT,
+    wrong_kind = INDEXBUS_WRONG_KIND,
+    timeout = INDEXBUS_TIMEOUT,
+    disconnected = INDEXBUS_DISCONNECTED,
+    corrupt = INDEXBUS_CORRUPT,
+    permission = INDEXBUS_PERMISSION,
+    exists = INDEXBUS_EXISTS,
+    not_found = INDEXBUS_NOT_FOUND,
+    io = INDEXBUS_IO,
+    busy = INDEXBUS_BUSY,
+    no_memory = INDEXBUS_NO_MEMORY,
+    out_of_range = INDEXBUS_OUT_OF_RANGE,
+    bad_state = INDEXBUS_BAD_STATE,
+};
+
+namespace detail {
+class Category final : public std::error_category {
+public:
+    const char *name() const noexcept override { return "indexbus"; }
+    std::string message(int status) const override { return indexbus_strerror(status); }
+    // The statuses with a portable meaning compare equal to std::errc values.
+    std::error_condition default_error_condition(int status) const noexcept override
+    {
+        switch (status) {
+        case INDEXBUS_INVALID_ARGUMENT: return std::errc::invalid_argument;
+        case INDEXBUS_TIMEOUT: return std::errc::timed_out;
+        case INDEXBUS_PERMISSION: return std::errc::permission_denied;
+        case INDEXBUS_EXISTS: return std::errc::file_exists;
+        case INDEXBUS_NOT_FOUND: return std::errc::no_such_file_or_directory;
+        case INDEXBUS_IO: return std::errc::io_error;
+        case INDEXBUS_BUSY: return std::errc::device_or_resource_busy;
+        case INDEXBUS_NO_MEMORY: return std::errc::not_enough_memory;
+        default: return std::error_condition(status, *this);
+        }
+    }
+};
+} // namespace detail
+
+// The error category of every indexbus status (one object per program).
+inline const std::error_category &category() noexcept
+{
+    static const detail::Category instance;
+    return instance;
+}
+
+inline std::error_code make_error_code(Status status) noexcept
+{
+    return std::error_code(static_cast<int>(status), category());
+}
+
+// What a throwing call throws: the status, as code() in category(), and the
+// name of the C call that returned it, in what().
+class Error : public std::system_error {
+public:
+    Error(int status, const char *call) : std::system_error(status, category(), call) {}
+    Status status() const noexcept { return static_cast<Status>(code().value()); }
+};
+
+// ---- time ---------------------------------------------------------------------
+
+// Wait without limit.
+inline constexpr std::chrono::nanoseconds forever = std::chrono::nanoseconds::max();
+
+namespace detail {
+inline void check(int status, const char *call)
+{
+    if (status != INDEXBUS_OK)
+        throw Error(status, call);
+}
+
+// Any duration as the C API's nanoseconds: negative -> 0, too long -> forever.
+template <class Rep, class Period>
+constexpr std::uint64_t to_ns(std::chrono::duration<Rep, Period> d) noexcept
+{
+    using std::chrono::duration;
+    using std::chrono::nanoseconds;
+    if (d <= d.zero())
+        return 0;
+    if (d >= std::chrono::duration_cast<duration<Rep, Period>>(nanoseconds::max()))
+        return UINT64_MAX;
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<nanoseconds>(d).count());
+}
+
+struct RegionClose {
+    void operator()(indexbus_region *r) const noexcept { indexbus_region_close(r); }
+};
+struct ProducerClose {
+    void operator()(indexbus_producer *p) const noexcept { indexbus_producer_close(p); }
+};
+struct ConsumerClose {
+    void operator()(indexbus_consumer *c) const noexcept { indexbus_consumer_close(c); }
+};
+struct RouterClose {
+    void operator()(indexbus_router *r) const noexcept { indexbus_router_close(r); }
+};
+} // namespace detail
+
+// ---- region -------------------------------------------------------------------
+
+enum class Kind : std::uint32_t { events = INDEXBUS_KIND_EVENTS, fanout = INDEXBUS_KIND_FANOUT };
+
+// An open region. Producers, consumers and routers opened on it keep the
+// mapping alive by themselves, so the Region may go first.
+class Region {
+public:
+    Region() noexcept = default;
+    // Adopt a handle from the C API (owned from now on).
+    explicit Region(indexbus_region *adopt) noexcept : h_(adopt) {}
+
+    // Defaults for a region of `kind` (indexbus_region_config_init).
+    static indexbus_region_config config(Kind kind = Kind::events)
+    {
+        indexbus_region_config cfg;
+        detail::check(indexbus_region_config_init(&cfg, static_cast<std::uint32_t>(kind)),
+                      "indexbus_region_config_init");
+        return cfg;
+    }
+    // Create exclusively (Status::exists if the name is taken) and map.
+    static Region create(const std::string &name, const indexbus_region_config &cfg)
+    {
+        indexbus_region *r = nullptr;
+        detail::check(indexbus_region_create(name.c_str(), &cfg, &r), "indexbus_region_create");
+        return Region(r);
+    }
+    static Region create(const std::string &name, Kind kind = Kind::events)
+    {
+        return create(name, config(kind));
+    }
+    // Open and validate, waiting up to ready_timeout for a racing creator.
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    static Region open(const std::string &name,
+                       std::chrono::duration<Rep, Period> ready_timeout = std::chrono::seconds(1))
+    {
+        indexbus_open_config oc{};
+        oc.size = sizeof oc;
+        oc.ready_timeout_ns = detail::to_ns(ready_timeout);
+        indexbus_region *r = nullptr;
+        detail::check(indexbus_region_open(name.c_str(), &oc, &r), "indexbus_region_open");
+        return Region(r);
+    }
+    // Remove the name; mapped regions keep working.
+    static void unlink(const std::string &name)
+    {
+        detail::check(indexbus_region_unlink(name.c_str()), "indexbus_region_unlink");
+    }
+    static int try_unlink(const std::string &name) noexcept
+    {
+        return indexbus_region_unlink(name.c_str());
+    }
+
+    indexbus_info info() const
+    {
+        indexbus_info i{};
+        i.size = sizeof i;
+        detail::check(indexbus_region_info(get(), &i), "indexbus_region_info");
+        return i;
+    }
+    indexbus_consumer_stats consumer_stats(std::uint32_t consumer) const
+    {
+        indexbus_consumer_stats s{};
+        s.size = sizeof s;
+        detail::check(indexbus_region_consumer_stats(get(), consumer, &s),
+                      "indexbus_region_consumer_stats");
+        return s;
+    }
+    // Hand back what dead participants held (flags: INDEXBUS_RECOVER_*).
+    indexbus_recover_report recover(std::uint32_t flags = 0)
+    {
+        indexbus_recover_report rep{};
+        rep.size = sizeof rep;
+        detail::check(indexbus_region_recover(get(), flags, &rep), "indexbus_region_recover");
+        return rep;
+    }
+
+    indexbus_region *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    // Give up ownership (the caller closes it).
+    indexbus_region *release() noexcept { return h_.release(); }
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_region, detail::RegionClose> h_;
+};
+
+// ---- producer -----------------------------------------------------------------
+
+enum class ProducerType : std::uint32_t {
+    spsc = INDEXBUS_PRODUCER_SPSC, // exclusive: one per region
+    mpsc = INDEXBUS_PRODUCER_MPSC, // any number, from any processes
+};
+
+// A zero-copy claim: write into buffer(), then commit(len). Leaving scope
+// without a successful commit (an exception included) aborts the claim.
+class Claim {
+public:
+    Claim() noexcept = default;
+    Claim(Claim &&o) noexcept : p_(std::exchange(o.p_, nullptr)), buf_(o.buf_) {}
+    Claim &operator=(Claim &&o) noexcept
+    {
+        if (this != &o) {
+            abort();
+            p_ = std::exchange(o.p_, nullptr);
+            buf_ = o.buf_;
+        }
+        return *this;
+    }
+    Claim(const Claim &) = delete;
+    Claim &operator=(const Claim &) = delete;
+    ~Claim() { abort(); }
+
+    // The slot's buffer; its size is the slot data size.
+    mutable_bytes buffer() const noexcept { return buf_; }
+    std::byte *data() const noexcept { return buf_.data(); }
+    std::size_t capacity() const noexcept { return buf_.size(); }
+
+    // Publish the first len bytes. On failure the claim stays pending (and
+    // is aborted at scope exit unless a later commit succeeds).
+    void commit(std::size_t len) { detail::check(try_commit(len), "indexbus_commit"); }
+    int try_commit(std::size_t len) noexcept
+    {
+        if (p_ == nullptr)
+            return INDEXBUS_BAD_STATE;
+        int st = indexbus_commit(p_, len);
+        if (st == INDEXBUS_OK)
+            p_ = nullptr;
+        return st;
+    }
+    // Give the slot back unpublished (nothing if not pending).
+    void abort() noexcept
+    {
+        if (p_ != nullptr)
+            indexbus_abort(std::exchange(p_, nullptr));
+    }
+    // True while the claim is pending.
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+
+private:
+    friend class Producer;
+    Claim(indexbus_producer *p, mutable_bytes buf) noexcept : p_(p), buf_(buf) {}
+    indexbus_producer *p_ = nullptr;
+    mutable_bytes buf_;
+};
+
+class Producer {
+public:
+    Producer() noexcept = default;
+    explicit Producer(indexbus_producer *adopt) noexcept : h_(adopt) {}
+
+    static Producer open(const Region &region, ProducerType type = ProducerType::spsc)
+    {
+        indexbus_producer *p = nullptr;
+        detail::check(indexbus_producer_open(region.get(), static_cast<std::uint32_t>(type), &p),
+                      "indexbus_producer_open");
+        return Producer(p);
+    }
+
+    // Copy one message into a slot and publish it.
+    void publish(const_bytes msg) { detail::check(try_publish(msg), "indexbus_publish"); }
+    void publish(std::string_view msg) { publish(as_bytes(msg)); }
+    int try_publish(const_bytes msg) noexcept
+    {
+        return indexbus_publish(get(), msg.data(), msg.size());
+    }
+    int try_publish(std::string_view msg) noexcept { return try_publish(as_bytes(msg)); }
+
+    // Publish lens.size() messages packed back to back in `packed`. Returns
+    // how many went out, in order: fewer on FULL (backpressure, not an
+    // error); any other failure throws.
+    std::size_t publish_batch(const_bytes packed, span<const std::uint32_t> lens)
+    {
+        std::size_t n = 0;
+        int st = try_publish_batch(packed, lens, n);
+        if (st != INDEXBUS_OK && st != INDEXBUS_FULL)
+            throw Error(st, "indexbus_publish_batch");
+        return n;
+    }
+    int try_publish_batch(const_bytes packed, span<const std::uint32_t> lens,
+                          std::size_t &published) noexcept
+    {
+        std::size_t total = 0;
+        for (std::uint32_t l : lens)
+            total += l;
+        published = 0;
+        if (total > packed.size())
+            return INDEXBUS_INVALID_ARGUMENT;
+        return indexbus_publish_batch(get(), packed.data(), lens.data(), lens.size(), &published);
+    }
+
+    // Zero-copy: reserve a slot (throws Status::full when none is free).
+    Claim claim()
+    {
+        Claim c;
+        detail::check(try_claim(c), "indexbus_claim");
+        return c;
+    }
+    int try_claim(Claim &out) noexcept
+    {
+        void *buf = nullptr;
+        std::size_t cap = 0;
+        int st = indexbus_claim(get(), &buf, &cap);
+        if (st == INDEXBUS_OK)
+            out = Claim(get(), as_writable_bytes(buf, cap));
+        return st;
+    }
+
+    indexbus_producer *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    indexbus_producer *release() noexcept { return h_.release(); }
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_producer, detail::ProducerClose> h_;
+};
+
+// ---- consumer -----------------------------------------------------------------
+
+// A message borrowed in place: valid until the guard ends (release() or
+// scope exit), when the slot goes back.
+class Borrow {
+public:
+    Borrow() noexcept = default;
+    Borrow(Borrow &&o) noexcept : c_(std::exchange(o.c_, nullptr)), msg_(o.msg_) {}
+    Borrow &operator=(Borrow &&o) noexcept
+    {
+        if (this != &o) {
+            release();
+            c_ = std::exchange(o.c_, nullptr);
+            msg_ = o.msg_;
+        }
+        return *this;
+    }
+    Borrow(const Borrow &) = delete;
+    Borrow &operator=(const Borrow &) = delete;
+    ~Borrow() { release(); }
+
+    const_bytes bytes() const noexcept { return msg_; }
+    const std::byte *data() const noexcept { return msg_.data(); }
+    std::size_t size() const noexcept { return msg_.size(); }
+    std::string_view view() const noexcept { return as_string_view(msg_); }
+
+    // End the borrow now (nothing if not held).
+    void release() noexcept
+    {
+        if (c_ != nullptr)
+            indexbus_recv_end(std::exchange(c_, nullptr));
+    }
+    // True while the message is held.
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+
+private:
+    friend class Consumer;
+    Borrow(indexbus_consumer *c, const_bytes msg) noexcept : c_(c), msg_(msg) {}
+    indexbus_consumer *c_ = nullptr;
+    const_bytes msg_;
+};
+
+class Consumer {
+public:
+    Consumer() noexcept = default;
+    explicit Consumer(indexbus_consumer *adopt) noexcept : h_(adopt) {}
+
+    // Consumer `index` (events regions: 0 only; exclusive per index).
+    static Consumer open(const Region &region, std::uint32_t index = 0)
+    {
+        indexbus_consumer *c = nullptr;
+        detail::check(indexbus_consumer_open(region.get(), index, &c), "indexbus_consumer_open");
+        return Consumer(c);
+    }
+
+    // Copy the next message into buf, waiting up to timeout; returns its
+    // length. Throws Status::timeout, disconnected, buffer_too_small, ...
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::size_t recv(mutable_bytes buf, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        std::size_t len = 0;
+        detail::check(try_recv(buf, len, timeout), "indexbus_recv");
+        return len;
+    }
+    // The next message as a string, whatever its length.
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::string recv_string(std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        Borrow b = recv_begin(timeout);
+        return std::string(b.view());
+    }
+    // Non-blocking copy: OK, EMPTY, DISCONNECTED, BUFFER_TOO_SMALL (len = size).
+    int try_recv(mutable_bytes buf, std::size_t &len) noexcept
+    {
+        return indexbus_try_recv(get(), buf.data(), buf.size(), &len);
+    }
+    // Blocking copy, returning the status (TIMEOUT after timeout).
+    template <class Rep, class Period>
+    int try_recv(mutable_bytes buf, std::size_t &len,
+                 std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        return indexbus_recv(get(), buf.data(), buf.size(), &len, detail::to_ns(timeout));
+    }
+
+    // Wait until a message is ready without taking it.
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    void wait(std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        detail::check(try_wait(timeout), "indexbus_wait");
+    }
+    template <class Rep, class Period>
+    int try_wait(std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        return indexbus_wait(get(), detail::to_ns(timeout));
+    }
+
+    // Zero-copy: borrow the next message (throws Status::empty if none).
+    Borrow recv_begin()
+    {
+        Borrow b;
+        detail::check(try_recv_begin(b), "indexbus_recv_begin");
+        return b;
+    }
+    // Borrow, waiting up to timeout for a message.
+    template <class Rep, class Period>
+    Borrow recv_begin(std::chrono::duration<Rep, Period> timeout)
+    {
+        Borrow b;
+        detail::check(try_recv_begin(b, timeout), "indexbus_recv_begin");
+        return b;
+    }
+    int try_recv_begin(Borrow &out) noexcept
+    {
+        const void *data = nullptr;
+        std::size_t len = 0;
+        int st = indexbus_recv_begin(get(), &data, &len);
+        if (st == INDEXBUS_OK)
+            out = Borrow(get(), as_bytes(data, len));
+        return st;
+    }
+    template <class Rep, class Period>
+    int try_recv_begin(Borrow &out, std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        using clock = std::chrono::steady_clock;
+        const std::uint64_t ns = detail::to_ns(timeout);
+        const clock::time_point start = clock::now();
+        for (;;) {
+            std::uint64_t spent = static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count());
+            int st = indexbus_wait(get(), spent >= ns ? 0 : ns - spent);
+            if (st != INDEXBUS_OK)
+                return st;
+            st = try_recv_begin(out);
+            if (st != INDEXBUS_EMPTY) // ready but gone (e.g. a skipped cell): wait again
+                return st;
+        }
+    }
+
+    // Receive up to lens.size() messages packed into buf, waiting up to
+    // timeout for the first; lens[i] is message i's length. Returns how many.
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::size_t recv_batch(mutable_bytes buf, span<std::uint32_t> lens,
+                           std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        detail::check(try_wait(timeout), "indexbus_wait");
+        std::size_t n = 0;
+        detail::check(try_recv_batch(buf, lens, n), "indexbus_recv_batch");
+        return n;
+    }
+    int try_recv_batch(mutable_bytes buf, span<std::uint32_t> lens, std::size_t &count) noexcept
+    {
+        return indexbus_recv_batch(get(), buf.data(), buf.size(), lens.data(), lens.size(),
+                                   &count);
+    }
+
+    indexbus_consumer *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    indexbus_consumer *release() noexcept { return h_.release(); }
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_consumer, detail::ConsumerClose> h_;
+};
+
+// ---- router (fanout regions) ----------------------------------------------------
+
+enum class Source : std::uint32_t {
+    spsc = INDEXBUS_SOURCE_SPSC,
+    mpsc = INDEXBUS_SOURCE_MPSC,
+    any = INDEXBUS_SOURCE_ANY,
+};
+enum class Mode : std::uint32_t {
+    broadcast = INDEXBUS_MODE_BROADCAST,
+    work_queue = INDEXBUS_MODE_WORK_QUEUE,
+};
+
+// Options of Router::run (zero counts and durations mean the library default).
+struct RunOptions {
+    Source source = Source::any;
+    Mode mode = Mode::broadcast;
+    bool exit_on_disconnect = false; // return once producers are gone and drained
+    std::uint32_t spin_iters = 0;
+    std::uint32_t yield_iters = 0;
+    std::chrono::nanoseconds park{0}; // longest idle park before re-checking stop
+};
+
+class Router {
+public:
+    Router() noexcept = default;
+    explicit Router(indexbus_router *adopt) noexcept : h_(adopt) {}
+
+    // Exclusive: one router per region (Status::busy otherwise).
+    static Router open(const Region &region)
+    {
+        indexbus_router *r = nullptr;
+        detail::check(indexbus_router_open(region.get(), &r), "indexbus_router_open");
+        return Router(r);
+    }
+
+    // Route one message: true if one left the source, false if it was
+    // empty; throws otherwise (Status::full: no consumer could take it).
+    bool route_once(Source source = Source::any, Mode mode = Mode::broadcast)
+    {
+        int st = try_route_once(source, mode);
+        if (st == INDEXBUS_EMPTY)
+            return false;
+        detail::check(st, "indexbus_route_once");
+        return true;
+    }
+    int try_route_once(Source source = Source::any, Mode mode = Mode::broadcast) noexcept
+    {
+        return indexbus_route_once(get(), static_cast<std::uint32_t>(source),
+                                   static_cast<std::uint32_t>(mode));
+    }
+    int try_route_once(Source source, Mode mode, indexbus_route_result &result) noexcept
+    {
+        result = indexbus_route_result{};
+        result.size = sizeof result;
+        return indexbus_route_once_stats(get(), static_cast<std::uint32_t>(source),
+                                         static_cast<std::uint32_t>(mode), &result);
+    }
+
+    // Route until stop() (from any thread), or, with exit_on_disconnect,
+    // until producers are gone and drained. Returns the messages routed;
+    // throws on anything else (Status::corrupt: bad region contents).
+    std::uint64_t run(const RunOptions &opts = RunOptions())
+    {
+        std::uint64_t routed = 0;
+        int st = try_run(opts, routed);
+        if (st != INDEXBUS_DISCONNECTED)
+            detail::check(st, "indexbus_router_run");
+        return routed;
+    }
+    int try_run(const RunOptions &opts, std::uint64_t &routed) noexcept
+    {
+        indexbus_router_loop_config cfg{};
+        cfg.size = sizeof cfg;
+        cfg.source = static_cast<std::uint32_t>(opts.source);
+        cfg.mode = static_cast<std::uint32_t>(opts.mode);
+        cfg.flags = opts.exit_on_disconnect ? INDEXBUS_ROUTER_EXIT_ON_DISCONNECT : 0u;
+        cfg.spin_iters = opts.spin_iters;
+        cfg.yield_iters = opts.yield_iters;
+        cfg.park_ns = detail::to_ns(opts.park);
+        int st = indexbus_router_run(get(), &cfg);
+        routed = cfg.routed;
+        return st;
+    }
+    // Make a running run() return (a stop sent before run starts ends that
+    // run at once). Safe from another thread.
+    void stop() const noexcept { indexbus_router_stop(get()); }
+
+    indexbus_router *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    indexbus_router *release() noexcept { return h_.release(); }
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_router, detail::RouterClose> h_;
+};
+
+} // namespace indexbus
+
+// Status values are error codes: `err.code() == indexbus::Status::full`.
+namespace std {
+template <>
+struct is_error_code_enum<indexbus::Status> : true_type {};
+} // namespace std
+
+#endif // INDEXBUS_HPP
