@@ -93,7 +93,7 @@ tests: $(TEST_BIN)
 # Every tool a target here uses; `make deps` is the one place that installs
 # them (apt-get, as root), every other target only checks (tools/deps.sh).
 DEPS := pkg-config readelf nm setarch python3 clang libfuzzer abidw abidiff \
-        swig go javac mvn cargo libclang
+        swig go javac mvn cargo libclang python3-venv python3-dev
 
 deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh install $(DEPS)
@@ -135,6 +135,7 @@ check: check-deps
 	$(MAKE) check-headers
 	$(MAKE) check-cxx
 	$(MAKE) check-bindings
+	$(MAKE) check-python
 	$(MAKE) conformance
 	$(MAKE) bench-quick
 
@@ -160,6 +161,7 @@ check-clang:
 include bindings/go/go.mk
 include bindings/java/java.mk
 include bindings/rust/rust.mk
+include bindings/python/python.mk
 include abi/abi.mk
 include conformance/conformance.mk
 include test/fuzz/fuzz.mk

@@ -4,7 +4,8 @@
 #            `make deps` runs this, so no test target ever installs anything
 #   check    fails naming what is missing, its Debian package, and `make deps`
 # "libclang" is checked as a library; "libfuzzer" (clang's libFuzzer runtime)
-# by linking a fuzz target with clang.
+# by linking a fuzz target with clang; "python3-venv" and "python3-dev" (venv with pip,
+# Python.h for the cffi extension) by asking python3.
 have_libfuzzer() {
     command -v clang >/dev/null 2>&1 || return 1
     d=$(mktemp -d) || return 1
@@ -26,6 +27,10 @@ have() {
     libclang) ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* \
                   >/dev/null 2>&1 ;;
     libfuzzer) have_libfuzzer ;;
+    python3-venv) python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ;;
+    python3-dev) python3 -c 'import os, sys, sysconfig
+sys.exit(not os.path.isfile(os.path.join(sysconfig.get_paths()["include"], "Python.h")))' \
+                     >/dev/null 2>&1 ;;
     *) command -v "$1" >/dev/null 2>&1 ;;
     esac
 }

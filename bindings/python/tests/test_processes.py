@@ -1,0 +1,148 @@
+"""Other processes (Python and the C CLI), threads and the GIL, Ctrl-C."""
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import indexbus
+from indexbus import ffi, lib
+
+N = 2000
+
+
+def _consume(name, count, q):
+    with indexbus.Region.open(name) as region, region.consumer() as rx:
+        q.put("ready")
+        got = [rx.recv(timeout=10) for _ in range(count)]
+        q.put(got)
+        q.put(len(list(rx)))  # then iterate until DISCONNECTED
+
+
+def test_multiprocessing_exchange(name):
+    ctx = multiprocessing.get_context("spawn")
+    q = ctx.Queue()
+    with indexbus.Region.create(name, slot_count=64, queue_capacity=64) as region:
+        child = ctx.Process(target=_consume, args=(name, N, q))
+        child.start()
+        try:
+            assert q.get(timeout=30) == "ready"
+            with region.producer() as tx:
+                for i in range(N):
+                    tx.publish(i.to_bytes(4, "little"), timeout=10)
+                tx.publish_batch([b"tail"] * 3)
+            got = q.get(timeout=30)
+            assert [int.from_bytes(m, "little") for m in got] == list(range(N))
+            assert q.get(timeout=30) == 3
+        finally:
+            child.join(30)
+        assert child.exitcode == 0
+
+
+def test_c_cli_publishes_python_receives(region, cli):
+    with region.consumer() as rx:
+        lines = [f"line {i}" for i in range(100)]
+        pub = subprocess.run([cli, "pub", region.name], input="\n".join(lines) + "\n",
+                             capture_output=True, text=True, timeout=30)
+        assert pub.returncode == 0, pub.stderr
+        assert [m.decode() for m in rx] == lines  # ends: the CLI producer closed
+
+
+def test_python_publishes_c_cli_receives(region, cli):
+    sub = subprocess.Popen([cli, "sub", region.name, "--count", "50", "--timeout-ms", "10000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while region.info().consumers_live == 0:
+            assert time.monotonic() < deadline, "indexbus sub never attached"
+            time.sleep(0.01)
+        with region.producer() as tx:
+            for i in range(50):
+                tx.publish(f"msg {i}".encode(), timeout=10)
+        out, err = sub.communicate(timeout=30)
+    finally:
+        if sub.poll() is None:
+            sub.kill()
+    assert sub.returncode == 0, err
+    assert out.splitlines() == [f"msg {i}" for i in range(50)]
+
+
+def test_recv_releases_the_gil(region):
+    ticks = [0]
+    stop = threading.Event()
+
+    def spin():
+        while not stop.is_set():
+            ticks[0] += 1
+
+    with region.producer(), region.consumer() as rx:
+        t = threading.Thread(target=spin)
+        t.start()
+        try:
+            time.sleep(0.02)
+            # One raw call, blocked 300 ms inside the library: cffi (API mode)
+            # releases the GIL around it, so the other thread keeps counting.
+            buf, n = ffi.new("char[]", 256), ffi.new("size_t *")
+            before = ticks[0]
+            t0 = time.monotonic()
+            st = lib.indexbus_recv(rx._ptr, buf, 256, n, 300_000_000)
+            assert st == lib.INDEXBUS_TIMEOUT
+            assert time.monotonic() - t0 >= 0.25
+            assert ticks[0] - before > 10_000
+            # The same through the wrapper's sliced wait.
+            before = ticks[0]
+            with pytest.raises(indexbus.Timeout):
+                rx.recv(timeout=0.3)
+            assert ticks[0] - before > 10_000
+        finally:
+            stop.set()
+            t.join()
+
+
+def test_thread_delivers_to_a_blocked_recv(region):
+    with region.producer() as tx, region.consumer() as rx:
+        t = threading.Timer(0.1, tx.publish, args=(b"from a thread",))
+        t.start()
+        assert rx.recv(timeout=5) == b"from a thread"
+        t.join()
+
+
+CHILD = r"""
+import sys, time, indexbus
+with indexbus.Region.create(sys.argv[1]) as region, region.producer(), \
+        region.consumer() as rx:
+    region.unlink()
+    print("ready", flush=True)
+    try:
+        rx.recv(timeout=%s)
+    except KeyboardInterrupt:
+        print("interrupted", flush=True)
+        sys.exit(0)
+    print("not interrupted", flush=True)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("timeout", ["None", "30.0"])
+def test_sigint_interrupts_recv(name, child_env, timeout):
+    child = subprocess.Popen([sys.executable, "-c", CHILD % timeout, name],
+                             stdout=subprocess.PIPE, text=True, env=child_env)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(0.3)  # well inside the blocking recv
+        t0 = time.monotonic()
+        child.send_signal(signal.SIGINT)
+        line = child.stdout.readline().strip()
+        elapsed = time.monotonic() - t0
+        assert line == "interrupted"
+        assert child.wait(10) == 0
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    assert elapsed < 0.2, f"KeyboardInterrupt took {elapsed * 1000:.0f} ms"
+
