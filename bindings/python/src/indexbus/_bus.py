@@ -5,6 +5,7 @@ cffi releases the GIL around every call into the library, so a thread blocked in
 ``SLICE_SECONDS`` so that signal handlers (Ctrl-C's KeyboardInterrupt) run between
 slices: an interrupted wait raises within about one slice.
 """
+import threading
 import time
 from typing import Any, Iterable, Iterator, List, Optional, Union
 
@@ -84,6 +85,27 @@ def _sliced(call: Any, timeout: Optional[float]) -> int:
         st = call(ns)
         if st != _TIMEOUT or ns < _SLICE_NS and time.monotonic() >= deadline:
             return st
+
+
+def _interruptible(call: Any, stop: Any) -> int:
+    """call() -> status for a loop that only stop() ends. Python runs signal handlers
+    only on the main thread, between bytecodes: there the loop runs on a worker thread
+    while the main thread waits in slices, and a KeyboardInterrupt (or any exception)
+    raised while waiting calls stop(), waits for the loop to return, and propagates."""
+    if threading.current_thread() is not threading.main_thread():
+        return int(call())
+    result: List[int] = []
+    worker = threading.Thread(target=lambda: result.append(call()), name="indexbus-router",
+                              daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(SLICE_SECONDS)
+    except BaseException:
+        stop()
+        worker.join()
+        raise
+    return result[0]
 
 
 class _Handle:
@@ -514,15 +536,15 @@ class Router(_Handle):
             exit_on_disconnect: bool = False) -> int:
         """Route on this thread until stop() (call it from another thread) or, with
         exit_on_disconnect, until the producers are gone and drained. Returns how many
-        messages this run routed. The loop runs inside the library (GIL released);
-        Ctrl-C is only seen once it returns, so stop it with stop()."""
+        messages this run routed. Ctrl-C (KeyboardInterrupt) stops the loop within
+        about SLICE_SECONDS and is raised here once the loop has returned."""
         p = self._p()
         cfg = _new_sized("indexbus_router_loop_config")
         cfg.source = _pick(_SOURCES, source, "source")
         cfg.mode = _pick(_MODES, mode, "mode")
         if exit_on_disconnect:
             cfg.flags = lib.INDEXBUS_ROUTER_EXIT_ON_DISCONNECT
-        st = lib.indexbus_router_run(p, cfg)
+        st = _interruptible(lambda: lib.indexbus_router_run(p, cfg), self.stop)
         if st not in (_OK, _DISCONNECTED):
             raise error(st)
         return int(cfg.routed)
