@@ -150,9 +150,18 @@ def test_not_ready_and_corrupt(tmp_path, monkeypatch):
         indexbus.Region.open("./r", ready_timeout=0.05)
 
 
-def test_permission(name):
+def test_permission_symlink(tmp_path, monkeypatch):
+    # Regions are opened with O_NOFOLLOW: a symlink is refused, for root as well.
+    monkeypatch.chdir(tmp_path)
+    with indexbus.Region.create("./real"):
+        os.symlink("real", "link")
+        with pytest.raises(indexbus.Permission):
+            indexbus.Region.open("./link")
+
+
+def test_permission_mode(name):
     if os.geteuid() == 0:
-        pytest.skip("root bypasses file modes, so PERMISSION cannot be provoked")
+        pytest.skip("root bypasses file modes (the symlink case provokes PERMISSION)")
     with indexbus.Region.create(name, mode=0o200):
         with pytest.raises(indexbus.Permission):
             indexbus.Region.open(name)
