@@ -2,7 +2,7 @@
 #   make                 shared + static library and the indexbus CLI
 #   make check           every test           make check-asan / check-tsan
 #   make demo            fanout demo          make install / uninstall
-# Install honours PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, BINDIR, PKGCONFIGDIR.
+# Install honours PREFIX, DESTDIR, LIBDIR, INCLUDEDIR, BINDIR, PKGCONFIGDIR, CMAKEDIR.
 
 VERSION      := 1.0.0
 SOMAJOR      := 1
@@ -131,6 +131,7 @@ check: check-deps
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
 	$(MAKE) check-install
+	$(MAKE) check-outside
 	$(MAKE) check-clang
 	$(MAKE) check-headers
 	$(MAKE) check-cxx
@@ -170,6 +171,7 @@ include test/rogue/rogue.mk
 include tools/bench/bench.mk
 include test/headers/headers.mk
 include test/cxx/cxx.mk
+include test/outside/outside.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java and Rust consumers.
@@ -177,14 +179,30 @@ demo: all go-demo java-binding rust-demo
 	@JAVA_JAR=$(abspath $(JAVA_JAR)) sh tools/demo.sh $(B)
 
 # ---- install -----------------------------------------------------------------------
-$(B)/indexbus.pc: pkgconfig/indexbus.pc.in Makefile
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+# The .pc and the CMake package files name PREFIX, LIBDIR and INCLUDEDIR.
+# $(B)/install.vars holds the values they were made with and is rewritten
+# whenever one changes, so a later install with another prefix remakes them.
+CMAKEDIR     ?= $(LIBDIR)/cmake/IndexBus
+INSTALL_VARS := $(VERSION) $(PREFIX) $(LIBDIR) $(INCLUDEDIR)
+CMAKE_FILES  := $(addprefix $(B)/cmake/,IndexBusConfig.cmake IndexBusConfigVersion.cmake \
+                IndexBusTargets.cmake)
+SUBST_VARS    = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+                -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+                -e 's|@SOMAJOR@|$(SOMAJOR)|g'
 
-install: all $(B)/indexbus.pc
+.PHONY: FORCE
+$(B)/install.vars: FORCE
+	@mkdir -p $(@D)
+	@[ "$$(cat $@ 2>/dev/null)" = '$(INSTALL_VARS)' ] || echo '$(INSTALL_VARS)' > $@
+$(B)/indexbus.pc: pkgconfig/indexbus.pc.in $(B)/install.vars
+	$(SUBST_VARS) $< > $@
+$(B)/cmake/%: cmake/%.in $(B)/install.vars
+	@mkdir -p $(@D)
+	$(SUBST_VARS) $< > $@
+
+install: all $(B)/indexbus.pc $(CMAKE_FILES)
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR)/indexbus $(DESTDIR)$(BINDIR) \
-	    $(DESTDIR)$(PKGCONFIGDIR)
+	    $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(CMAKEDIR)
 	install -m 0755 $(SOLIB) $(DESTDIR)$(LIBDIR)/
 	ln -sf $(notdir $(SOLIB)) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libindexbus.so
@@ -192,6 +210,7 @@ install: all $(B)/indexbus.pc
 	install -m 0644 abi/include/indexbus/indexbus.h abi/include/indexbus/layout.h \
 	    abi/include/indexbus/indexbus.hpp $(DESTDIR)$(INCLUDEDIR)/indexbus/
 	install -m 0644 $(B)/indexbus.pc $(DESTDIR)$(PKGCONFIGDIR)/
+	install -m 0644 $(CMAKE_FILES) $(DESTDIR)$(CMAKEDIR)/
 	install -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/
 
 uninstall:
@@ -199,7 +218,9 @@ uninstall:
 	    $(DESTDIR)$(LIBDIR)/libindexbus.so $(DESTDIR)$(LIBDIR)/libindexbus.a \
 	    $(DESTDIR)$(INCLUDEDIR)/indexbus/indexbus.h $(DESTDIR)$(INCLUDEDIR)/indexbus/layout.h \
 	    $(DESTDIR)$(INCLUDEDIR)/indexbus/indexbus.hpp \
-	    $(DESTDIR)$(PKGCONFIGDIR)/indexbus.pc $(DESTDIR)$(BINDIR)/indexbus
+	    $(DESTDIR)$(PKGCONFIGDIR)/indexbus.pc $(DESTDIR)$(BINDIR)/indexbus \
+	    $(addprefix $(DESTDIR)$(CMAKEDIR)/,$(notdir $(CMAKE_FILES)))
+	-rmdir $(DESTDIR)$(CMAKEDIR) $(DESTDIR)$(LIBDIR)/cmake 2>/dev/null
 	-rmdir $(DESTDIR)$(INCLUDEDIR)/indexbus 2>/dev/null
 
 clean:
