@@ -93,7 +93,8 @@ tests: $(TEST_BIN)
 # Every tool a target here uses; `make deps` is the one place that installs
 # them (apt-get, as root), every other target only checks (tools/deps.sh).
 DEPS := pkg-config readelf nm setarch python3 clang libfuzzer abidw abidiff \
-        swig go javac mvn cargo libclang python3-venv python3-dev
+        swig go javac mvn cargo libclang python3-venv python3-dev \
+        g++ clang++ cmake
 
 deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh install $(DEPS)

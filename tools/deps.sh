@@ -45,6 +45,8 @@ package_of() {
     mvn) echo maven ;;
     go) echo golang-go ;;
     cargo) echo cargo ;;
+    g++) echo g++ ;;
+    clang++) echo clang ;;
     *) echo "$1" ;;
     esac
 }
