@@ -108,12 +108,14 @@ check-c: all tests
 	@B=$(B) IB_TSAN=$(IB_TSAN) sh test/run.sh $(TEST_BIN)
 
 # Every ordered atomic in lib/ names its pair (the fixture proves the check
-# bites), and every file the architecture map names exists.
+# bites), every file the architecture map names exists, and the README's C
+# and C++ examples are the programs the tests run.
 check-ordering:
 	@python3 tools/check_ordering.py
 	@if python3 tools/check_ordering.py test/ordering/unannotated.c >/dev/null; then \
 	    echo "ordering: the check missed the fixture's unannotated site" >&2; exit 1; fi
 	@python3 tools/check_doc_paths.py docs/ARCHITECTURE.md
+	@python3 tools/check_readme_examples.py
 
 check-install: all
 	@sh test/install_check.sh $(B)

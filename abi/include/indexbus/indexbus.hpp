@@ -17,6 +17,10 @@
 //    without limit.
 //  - A handle must not be used by two threads at once, as in C, except
 //    Router::stop(), which any thread may call.
+//  - Handles close in any order (a Producer, Consumer or Router keeps the
+//    region mapped by itself); calls on an empty handle fail with
+//    Status::invalid_argument. A Claim or Borrow guard must end before the
+//    Producer or Consumer it came from closes.
 #ifndef INDEXBUS_HPP
 #define INDEXBUS_HPP
 
@@ -204,17 +208,20 @@ inline void check(int status, const char *call)
         throw Error(status, call);
 }
 
-// Any duration as the C API's nanoseconds: negative -> 0, too long -> forever.
+// Any duration as the C API's nanoseconds: zero, negative (or NaN) -> 0,
+// forever or longer -> UINT64_MAX (no limit), else truncated to whole ns. The
+// bounds are compared in long double nanoseconds, so no unit (picoseconds,
+// hours, floating point) can overflow on the way.
 template <class Rep, class Period>
 constexpr std::uint64_t to_ns(std::chrono::duration<Rep, Period> d) noexcept
 {
-    using std::chrono::duration;
-    using std::chrono::nanoseconds;
-    if (d <= d.zero())
+    using ldns = std::chrono::duration<long double, std::nano>;
+    const ldns ns = d;
+    if (!(ns > ldns::zero()))
         return 0;
-    if (d >= std::chrono::duration_cast<duration<Rep, Period>>(nanoseconds::max()))
+    if (ns >= ldns(std::chrono::nanoseconds::max()))
         return UINT64_MAX;
-    return static_cast<std::uint64_t>(std::chrono::duration_cast<nanoseconds>(d).count());
+    return static_cast<std::uint64_t>(ns.count());
 }
 
 struct RegionClose {
@@ -327,16 +334,22 @@ enum class ProducerType : std::uint32_t {
 
 // A zero-copy claim: write into buffer(), then commit(len). Leaving scope
 // without a successful commit (an exception included) aborts the claim.
+// Once committed or aborted the guard is empty (buffer() too). It refers to
+// its producer's C handle: end it before that Producer closes (moving the
+// Producer is fine).
 class Claim {
 public:
     Claim() noexcept = default;
-    Claim(Claim &&o) noexcept : p_(std::exchange(o.p_, nullptr)), buf_(o.buf_) {}
+    Claim(Claim &&o) noexcept
+        : p_(std::exchange(o.p_, nullptr)), buf_(std::exchange(o.buf_, mutable_bytes()))
+    {
+    }
     Claim &operator=(Claim &&o) noexcept
     {
         if (this != &o) {
             abort();
             p_ = std::exchange(o.p_, nullptr);
-            buf_ = o.buf_;
+            buf_ = std::exchange(o.buf_, mutable_bytes());
         }
         return *this;
     }
@@ -357,8 +370,10 @@ public:
         if (p_ == nullptr)
             return INDEXBUS_BAD_STATE;
         int st = indexbus_commit(p_, len);
-        if (st == INDEXBUS_OK)
+        if (st == INDEXBUS_OK) {
             p_ = nullptr;
+            buf_ = mutable_bytes();
+        }
         return st;
     }
     // Give the slot back unpublished (nothing if not pending).
@@ -366,6 +381,7 @@ public:
     {
         if (p_ != nullptr)
             indexbus_abort(std::exchange(p_, nullptr));
+        buf_ = mutable_bytes();
     }
     // True while the claim is pending.
     explicit operator bool() const noexcept { return p_ != nullptr; }
@@ -401,7 +417,8 @@ public:
 
     // Publish lens.size() messages packed back to back in `packed`. Returns
     // how many went out, in order: fewer on FULL (backpressure, not an
-    // error); any other failure throws.
+    // error). Any other failure throws, though the messages before the one
+    // that failed are out: try_publish_batch reports how many.
     std::size_t publish_batch(const_bytes packed, span<const std::uint32_t> lens)
     {
         std::size_t n = 0;
@@ -410,6 +427,8 @@ public:
             throw Error(st, "indexbus_publish_batch");
         return n;
     }
+    // As indexbus_publish_batch; INVALID_ARGUMENT (nothing sent) if the lens
+    // add up to more than packed.size().
     int try_publish_batch(const_bytes packed, span<const std::uint32_t> lens,
                           std::size_t &published) noexcept
     {
@@ -419,7 +438,11 @@ public:
         published = 0;
         if (total > packed.size())
             return INDEXBUS_INVALID_ARGUMENT;
-        return indexbus_publish_batch(get(), packed.data(), lens.data(), lens.size(), &published);
+        // an empty span may have no data(): the C call wants pointers anyway
+        static const std::uint32_t none = 0;
+        const void *data = packed.empty() ? static_cast<const void *>(&none) : packed.data();
+        return indexbus_publish_batch(get(), data, lens.empty() ? &none : lens.data(),
+                                      lens.size(), &published);
     }
 
     // Zero-copy: reserve a slot (throws Status::full when none is free).
@@ -451,17 +474,22 @@ private:
 // ---- consumer -----------------------------------------------------------------
 
 // A message borrowed in place: valid until the guard ends (release() or
-// scope exit), when the slot goes back.
+// scope exit), when the slot goes back and the guard becomes empty. It
+// refers to its consumer's C handle: end it before that Consumer closes, and
+// receive nothing else on that consumer meanwhile (Status::bad_state).
 class Borrow {
 public:
     Borrow() noexcept = default;
-    Borrow(Borrow &&o) noexcept : c_(std::exchange(o.c_, nullptr)), msg_(o.msg_) {}
+    Borrow(Borrow &&o) noexcept
+        : c_(std::exchange(o.c_, nullptr)), msg_(std::exchange(o.msg_, const_bytes()))
+    {
+    }
     Borrow &operator=(Borrow &&o) noexcept
     {
         if (this != &o) {
             release();
             c_ = std::exchange(o.c_, nullptr);
-            msg_ = o.msg_;
+            msg_ = std::exchange(o.msg_, const_bytes());
         }
         return *this;
     }
@@ -479,6 +507,7 @@ public:
     {
         if (c_ != nullptr)
             indexbus_recv_end(std::exchange(c_, nullptr));
+        msg_ = const_bytes();
     }
     // True while the message is held.
     explicit operator bool() const noexcept { return c_ != nullptr; }
@@ -551,7 +580,7 @@ public:
         detail::check(try_recv_begin(b), "indexbus_recv_begin");
         return b;
     }
-    // Borrow, waiting up to timeout for a message.
+    // Borrow, waiting up to timeout for a message (Status::timeout).
     template <class Rep, class Period>
     Borrow recv_begin(std::chrono::duration<Rep, Period> timeout)
     {
@@ -568,39 +597,40 @@ public:
             out = Borrow(get(), as_bytes(data, len));
         return st;
     }
+    // wait(timeout), then try_recv_begin (as indexbus_recv is wait + try_recv).
     template <class Rep, class Period>
     int try_recv_begin(Borrow &out, std::chrono::duration<Rep, Period> timeout) noexcept
     {
-        using clock = std::chrono::steady_clock;
-        const std::uint64_t ns = detail::to_ns(timeout);
-        const clock::time_point start = clock::now();
-        for (;;) {
-            std::uint64_t spent = static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now() - start).count());
-            int st = indexbus_wait(get(), spent >= ns ? 0 : ns - spent);
-            if (st != INDEXBUS_OK)
-                return st;
-            st = try_recv_begin(out);
-            if (st != INDEXBUS_EMPTY) // ready but gone (e.g. a skipped cell): wait again
-                return st;
-        }
+        int st = try_wait(timeout);
+        return st == INDEXBUS_OK ? try_recv_begin(out) : st;
     }
 
     // Receive up to lens.size() messages packed into buf, waiting up to
-    // timeout for the first; lens[i] is message i's length. Returns how many.
+    // timeout for the first; lens[i] is message i's length. Returns how many
+    // (at least 1). Throws Status::timeout, disconnected, buffer_too_small
+    // (the first message does not fit; lens[0] is its length), ...
     template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
     std::size_t recv_batch(mutable_bytes buf, span<std::uint32_t> lens,
                            std::chrono::duration<Rep, Period> timeout = forever)
     {
-        detail::check(try_wait(timeout), "indexbus_wait");
         std::size_t n = 0;
-        detail::check(try_recv_batch(buf, lens, n), "indexbus_recv_batch");
+        detail::check(try_recv_batch(buf, lens, n, timeout), "indexbus_recv_batch");
         return n;
     }
+    // Non-blocking: OK (count >= 1), EMPTY, DISCONNECTED, BUFFER_TOO_SMALL.
     int try_recv_batch(mutable_bytes buf, span<std::uint32_t> lens, std::size_t &count) noexcept
     {
         return indexbus_recv_batch(get(), buf.data(), buf.size(), lens.data(), lens.size(),
                                    &count);
+    }
+    // wait(timeout), then the non-blocking batch (count = 0 unless OK).
+    template <class Rep, class Period>
+    int try_recv_batch(mutable_bytes buf, span<std::uint32_t> lens, std::size_t &count,
+                       std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        count = 0;
+        int st = try_wait(timeout);
+        return st == INDEXBUS_OK ? try_recv_batch(buf, lens, count) : st;
     }
 
     indexbus_consumer *get() const noexcept { return h_.get(); }
