@@ -175,10 +175,12 @@ include tools/bench/bench.mk
 include test/headers/headers.mk
 include test/cxx/cxx.mk
 include test/outside/outside.mk
+include tools/demo/demo.mk
 
 # ---- demo ------------------------------------------------------------------------
-# One fanout region: a C producer and router, and C, Go, Java and Rust consumers.
-demo: all go-demo java-binding rust-demo
+# One fanout region: a C producer and router, and C, Go, Java, Rust, C++ and
+# Python consumers.
+demo: all go-demo java-binding rust-demo demo-cxx python-apps
 	@JAVA_JAR=$(abspath $(JAVA_JAR)) sh tools/demo.sh $(B)
 
 # ---- install -----------------------------------------------------------------------

@@ -1,23 +1,33 @@
 #!/bin/sh
 # demo.sh BUILD_DIR - IndexBus polyglot fanout demo (run by `make demo`).
 #
-# One fanout region, five languages' worth of processes: the C CLI publishes
+# One fanout region, six languages' worth of processes: the C CLI publishes
 # synthetic sequence-numbered messages (`indexbus pub`), the C router
-# broadcasts them (`indexbus route`), and four consumer processes receive
+# broadcasts them (`indexbus route`), and six consumer processes receive
 # every message and check the order:
-#   consumer 0  C     indexbus sub --check-seq        ($B/indexbus)
-#   consumer 1  Go    bindings/go/cmd/indexbus-demo-sub  ($B/go/indexbus-demo-sub)
-#   consumer 2  Java  io.indexbus.demo.DemoSub        (bindings/java/target/indexbus-VERSION.jar)
-#   consumer 3  Rust  indexbus/examples/demo_sub.rs   (bindings/rust/target/release/examples/demo_sub)
+#   consumer 0  C       indexbus sub --check-seq          ($B/indexbus)
+#   consumer 1  Go      bindings/go/cmd/indexbus-demo-sub ($B/go/indexbus-demo-sub)
+#   consumer 2  Java    io.indexbus.demo.DemoSub          (bindings/java/target/indexbus-VERSION.jar)
+#   consumer 3  Rust    indexbus/examples/demo_sub.rs     (bindings/rust/target/release/examples/demo_sub)
+#   consumer 4  C++     tools/demo/demo_sub.cpp           ($B/demo/demo-sub-cxx, on indexbus.hpp)
+#   consumer 5  Python  bindings/python/examples/demo_sub.py (the indexbus package, in
+#                       the venv $B/python-apps/venv)
+# The region has no more slots than a consumer queue holds (1024 and 1024,
+# the fanout defaults, given explicitly): a broadcast slot stays taken until
+# every consumer has read it, so the pool runs dry - and the producer waits -
+# before the slowest consumer's queue can fill, and the router never drops a
+# message for it. The slowest consumer (Python) sets the pace; nothing is lost.
 # Prints a table of what each consumer received and `indexbus info`; exits
 # non-zero unless every consumer got every message, in order, without gaps.
 #
-# This script builds nothing: `make demo` builds the CLI and the three
-# consumers first (targets all, go-demo, java-binding, rust-demo).
+# This script builds nothing: `make demo` builds the CLI and the five
+# consumers first (targets all, go-demo, java-binding, rust-demo, demo-cxx,
+# python-apps).
 #
 # Environment: DEMO_MESSAGES (default 100000), DEMO_SIZE (bytes, 8..slot
 # size, default 64), DEMO_ATTACH_TIMEOUT (seconds, default 60), JAVA (the
-# java command, default java).
+# java command, default java), DEMO_PYTHON (the Python with the indexbus
+# package, default $B/python-apps/venv/bin/python).
 set -u
 
 B=${1:-build}
@@ -27,11 +37,15 @@ GO_SUB=$B/go/indexbus-demo-sub
 JAVA=${JAVA:-java}
 JAVA_JAR=${JAVA_JAR:-$(ls "$ROOT"/bindings/java/target/indexbus-*.jar 2>/dev/null | head -n 1)}
 RUST_SUB=$ROOT/bindings/rust/target/release/examples/demo_sub
+CXX_SUB=$B/demo/demo-sub-cxx
+PYTHON=${DEMO_PYTHON:-$B/python-apps/venv/bin/python}
+PY_SUB=$ROOT/bindings/python/examples/demo_sub.py
 MESSAGES=${DEMO_MESSAGES:-100000}
 SIZE=${DEMO_SIZE:-64}
 ATTACH_TIMEOUT=${DEMO_ATTACH_TIMEOUT:-60}
-CONSUMERS=4
-LANGS="C Go Java Rust" # consumer i is the (i+1)th
+CONSUMERS=6
+LANGS="C Go Java Rust C++ Python" # consumer i is the (i+1)th
+SUBS="sub0 sub1 sub2 sub3 sub4 sub5" # their files under $T: subI.pid, subI.log, subI.rc
 NAME=/indexbus-demo-$$
 
 missing=""
@@ -39,12 +53,18 @@ missing=""
 [ -x "$GO_SUB" ] || missing="$missing $GO_SUB"
 [ -f "$JAVA_JAR" ] || missing="$missing $JAVA_JAR"
 [ -x "$RUST_SUB" ] || missing="$missing $RUST_SUB"
+[ -x "$CXX_SUB" ] || missing="$missing $CXX_SUB"
+[ -x "$PYTHON" ] || missing="$missing $PYTHON"
 if [ -n "$missing" ]; then
     echo "demo: not built:$missing (run: make demo B=$B)" >&2
     exit 2
 fi
 if ! command -v "$JAVA" >/dev/null 2>&1; then
     echo "demo: no '$JAVA' command (set JAVA, or run: make java-binding)" >&2
+    exit 2
+fi
+if ! "$PYTHON" -c 'import indexbus' 2>/dev/null; then
+    echo "demo: $PYTHON cannot import the indexbus package (run: make demo B=$B)" >&2
     exit 2
 fi
 T=$(mktemp -d "${TMPDIR:-/tmp}/indexbus-demo.XXXXXX") || exit 2
@@ -108,11 +128,14 @@ start_pipeline() {
     start_consumer 2 "$JAVA" -XX:+UseSerialGC -cp "$JAVA_JAR" io.indexbus.demo.DemoSub \
         "$NAME" 2 "$MESSAGES"
     start_consumer 3 "$RUST_SUB" "$NAME" 3 "$MESSAGES"
+    start_consumer 4 "$CXX_SUB" "$NAME" 4 "$MESSAGES"
+    start_consumer 5 "$PYTHON" "$PY_SUB" "$NAME" 5 "$MESSAGES"
 }
 
 # Consumer queues fill while nobody reads them, so start the producer only
 # once every consumer and the router are attached. The JVM takes a second or
-# so to start; a consumer that exits or never attaches ends the demo.
+# so to start, Python a fraction of one; a consumer that exits or never
+# attaches ends the demo.
 wait_attached() {
     start=$(date +%s)
     while [ "$(live consumers)" != "$CONSUMERS" ] || [ "$(live routers)" != 1 ]; do
@@ -165,7 +188,7 @@ publish_and_wait() {
     stopped=0
     while :; do
         left=0
-        for w in pub router sub0 sub1 sub2 sub3; do
+        for w in pub router $SUBS; do
             reap $w || left=1
             if [ $stopped = 0 ] && [ -f "$T/$w.rc" ] && [ "$(cat "$T/$w.rc")" != 0 ]; then
                 echo "demo: $w failed (exit $(cat "$T/$w.rc")); stopping the others" >&2
@@ -181,9 +204,10 @@ publish_and_wait() {
 
 # summary I: consumer I's summary line. The C CLI writes
 #   consumer I: N messages, B bytes in S s (R msg/s); seq order ok, G gaps
-# and the Go, Java and Rust consumers the same with "go ", "java ", "rust " in front.
+# and the Go, Java, Rust, C++ and Python consumers the same with "go ", "java ",
+# "rust ", "c++ ", "python " in front.
 summary() {
-    grep -m 1 "^\([a-z]* \)\{0,1\}consumer $1: [0-9]* messages\{0,1\}, " "$T/sub$1.log"
+    grep -m 1 "^\([a-z+]* \)\{0,1\}consumer $1: [0-9]* messages\{0,1\}, " "$T/sub$1.log"
 }
 
 # row I: one table row for consumer I; returns non-zero unless it got every
@@ -192,7 +216,7 @@ row() {
     rc=$(cat "$T/sub$1.rc")
     fields=$(summary "$1" | sed -n 's/^.*consumer [0-9]*: \([0-9]*\) messages\{0,1\}, \([0-9]*\) bytes in \([0-9.]*\) s (\([^ ]*\) msg\/s); seq \(.*\), \([0-9]*\) gaps\(.*\)$/\1|\2|\3|\4|\5|\6|\7/p')
     if [ -z "$fields" ]; then
-        printf '  %8s  %-5s  %s\n' "$1" "$(lang_of "$1")" "no summary (exit $rc)  FAILED"
+        printf '  %8s  %-6s  %s\n' "$1" "$(lang_of "$1")" "no summary (exit $rc)  FAILED"
         return 1
     fi
     old_ifs=$IFS
@@ -206,7 +230,7 @@ row() {
         [ -n "${8-}" ]; then
         verdict="FAILED (exit $rc)"
     fi
-    printf '  %8s  %-5s  %9s  %10s  %-8s  %5s  %8s  %9s  %s\n' \
+    printf '  %8s  %-6s  %9s  %10s  %-8s  %5s  %8s  %9s  %s\n' \
         "$1" "$(lang_of "$1")" "$2" "$3" "$order" "$7${8-}" "$4" "$5" "$verdict"
     [ "$verdict" = OK ]
 }
@@ -222,7 +246,7 @@ report() {
         i=$((i + 1))
     done
     echo
-    printf '  %8s  %-5s  %9s  %10s  %-8s  %5s  %8s  %9s  %s\n' \
+    printf '  %8s  %-6s  %9s  %10s  %-8s  %5s  %8s  %9s  %s\n' \
         consumer lang messages bytes order gaps seconds "msg/s" result
     failed=0
     i=0
@@ -248,8 +272,8 @@ report() {
     return $failed
 }
 
-echo "== IndexBus polyglot fanout demo: C producer -> C router (broadcast) -> C, Go, Java, Rust consumers"
-"$IB" create "$NAME" --kind fanout --consumers "$CONSUMERS" || exit 1
+echo "== IndexBus polyglot fanout demo: C producer -> C router (broadcast) -> C, Go, Java, Rust, C++, Python consumers"
+"$IB" create "$NAME" --kind fanout --consumers "$CONSUMERS" --slots 1024 --queue 1024 || exit 1
 created=1
 start_pipeline
 if ! wait_attached; then
@@ -259,7 +283,7 @@ fi
 echo "== router and $CONSUMERS consumers ($LANGS) attached; publishing $MESSAGES messages of $SIZE bytes"
 publish_and_wait
 if report && [ "$(cat "$T/pub.rc")" = 0 ] && [ "$(cat "$T/router.rc")" = 0 ]; then
-    echo "demo: OK - the C, Go, Java and Rust consumers each got all $MESSAGES messages in order"
+    echo "demo: OK - the C, Go, Java, Rust, C++ and Python consumers each got all $MESSAGES messages in order"
     exit 0
 fi
 echo "demo: FAILED - see above" >&2
