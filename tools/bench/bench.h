@@ -44,6 +44,9 @@ typedef struct bench_opts {
     const char *lang_c;   /* the binding bench programs (NULL: skipped) */
     const char *lang_go;
     const char *lang_rust;
+    const char *lang_cxx;
+    const char *python;       /* a python with the indexbus package */
+    const char *python_bench; /* bindings/python/examples/bench.py */
     const char *java_jar;
     const char *java;     /* the java command */
     int no_pin;           /* --no-pin: never pin (placement none) */

@@ -8,7 +8,8 @@
 #                      from $(B)/bench/latest.json (matplotlib in a venv under $(B)/bench)
 # The harness is C (tools/bench/*.c, linked with the static library); the binding
 # benches are bindings/go/cmd/indexbus-bench, io.indexbus.bench.Bench in the Java jar
-# and bindings/rust/indexbus/examples/bench.rs, each run by the harness as a child.
+# bindings/rust/indexbus/examples/bench.rs, tools/bench/lang_cxx.cpp and
+# bindings/python/examples/bench.py (in the $(PY_APPS) venv), each run by the harness as a child.
 
 BENCH_DIR    := $(B)/bench
 BENCH_SRC    := $(filter-out tools/bench/lang_c.c,$(wildcard tools/bench/*.c))
@@ -17,11 +18,13 @@ BENCH_BIN    := $(BENCH_DIR)/indexbus-bench
 BENCH_LANG_C := $(BENCH_DIR)/bench-lang-c
 BENCH_GO     := $(B)/go/indexbus-bench
 BENCH_RUST   := bindings/rust/target/release/examples/bench
+BENCH_CXX    := $(BENCH_DIR)/bench-lang-cxx
 BENCH_JAR    := $(JAVA_JAR)
 # No sanitizers here, whatever SAN says: these are timings.
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iabi/include -O2 -g
-BENCH_ARGS   := --lang-c $(BENCH_LANG_C) --go $(BENCH_GO) --rust $(BENCH_RUST) \
-                --java-jar $(BENCH_JAR)
+BENCH_ARGS    = --lang-c $(BENCH_LANG_C) --go $(BENCH_GO) --rust $(BENCH_RUST) \
+                --java-jar $(BENCH_JAR) --cxx $(BENCH_CXX) --python $(PY_APPS_PY) \
+                --python-bench bindings/python/examples/bench.py
 BENCH_VENV   := $(BENCH_DIR)/venv
 BENCH_PY     := $(BENCH_VENV)/bin/python
 
@@ -37,13 +40,21 @@ $(BENCH_BIN): $(BENCH_OBJ) $(ALIB)
 $(BENCH_LANG_C): $(BENCH_DIR)/obj/lang_c.o $(ALIB)
 	$(call say,LD,$@)$(CC) -o $@ $< $(ALIB) $(LDLIBS)
 
-bench-bins: $(BENCH_BIN) $(BENCH_LANG_C)
+# The C++ twin, on indexbus.hpp, linked with the static library as lang_c.c is.
+$(BENCH_CXX): tools/bench/lang_cxx.cpp $(wildcard abi/include/indexbus/*.h*) $(ALIB)
+	@mkdir -p $(@D)
+	$(call say,CXX,$@)$(CXX) -std=c++17 -O2 -g -Wall -Wextra -pedantic -Werror -Iabi/include \
+	    -o $@ $< $(ALIB) $(LDLIBS)
 
-# The Go, Java and Rust benches (each fragment checks its own tools).
+bench-bins: $(BENCH_BIN) $(BENCH_LANG_C) $(BENCH_CXX)
+
+# The Go, Java and Rust benches (each fragment checks its own tools), and the
+# venv the Python bench runs in (tools/demo/demo.mk).
 bench-langs: lib
 	$(MAKE) go-bench
 	$(MAKE) java-binding
 	$(MAKE) rust-bench
+	$(MAKE) python-apps
 
 bench: bench-bins bench-langs
 	@echo "  BENCH full run: about 2-3 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -1,6 +1,7 @@
 /* langs.c - the binding benches: one program per language (lang_c.c,
  * bindings/go/cmd/indexbus-bench, io.indexbus.bench.Bench in the Java jar,
- * bindings/rust/indexbus/examples/bench.rs), each run here as a child
+ * bindings/rust/indexbus/examples/bench.rs, tools/bench/lang_cxx.cpp,
+ * bindings/python/examples/bench.py), each run here as a child
  * process with the same arguments
  *     NAME SIZE BATCH WARMUP COUNT
  * and each doing the same thing: create events region NAME, attach an SPSC
@@ -60,6 +61,12 @@ int lang_available(const char *lang, char *why, size_t cap)
         need = exists(g_opts.lang_go) ? NULL : "the Go bench program (--go)";
     else if (strcmp(lang, "rust") == 0)
         need = exists(g_opts.lang_rust) ? NULL : "the Rust bench example (--rust)";
+    else if (strcmp(lang, "cxx") == 0)
+        need = exists(g_opts.lang_cxx) ? NULL : "the C++ bench program (--cxx)";
+    else if (strcmp(lang, "python") == 0)
+        need = !exists(g_opts.python_bench) ? "the Python bench script (--python-bench)"
+               : !on_path(g_opts.python)   ? "a python with the indexbus package (--python)"
+                                            : NULL;
     else if (strcmp(lang, "java") == 0)
         need = !exists(g_opts.java_jar) ? "the Java jar (--java-jar)"
                : !on_path(g_opts.java)  ? "a java command"
@@ -101,6 +108,11 @@ int lang_run(const char *lang, uint32_t size, uint32_t batch, double *per_cpu_s,
         argv[n++] = g_opts.lang_c;
     } else if (strcmp(lang, "go") == 0) {
         argv[n++] = g_opts.lang_go;
+    } else if (strcmp(lang, "cxx") == 0) {
+        argv[n++] = g_opts.lang_cxx;
+    } else if (strcmp(lang, "python") == 0) {
+        argv[n++] = g_opts.python;
+        argv[n++] = g_opts.python_bench;
     } else {
         argv[n++] = g_opts.lang_rust;
     }

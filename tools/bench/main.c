@@ -337,9 +337,9 @@ static void baselines(void)
 
 static void bindings(void)
 {
-    static const char *const langs[] = {"go", "java", "rust"};
+    static const char *const langs[] = {"go", "java", "rust", "cxx", "python"};
     static const uint32_t batches[] = {1, 32};
-    enum { NL = 3, NB = 2 };
+    enum { NL = 5, NB = 2 };
     char why[256];
     if (!lang_available("c", why, sizeof(why))) {
         warnx_("bindings skipped: %s", why);
@@ -353,7 +353,7 @@ static void bindings(void)
     double c[NB][R_MAX], cw[NB][R_MAX], v[NB][NL][R_MAX], w[NB][NL][R_MAX], q[NB][NL][R_MAX];
     for (int r = 0; r < reps; r++)
         for (int b = 0; b < NB; b++) {
-            progress("bindings: repetition %d/%d, batch %u (c, go, java, rust)", r + 1, reps,
+            progress("bindings: repetition %d/%d, batch %u (c, go, java, rust, cxx, python)", r + 1, reps,
                      batches[b]);
             if (lang_run("c", 64, batches[b], &c[b][r], &cw[b][r]) != 0)
                 c[b][r] = cw[b][r] = NAN;
@@ -377,6 +377,8 @@ static void bindings(void)
                 snprintf(key, sizeof(key), "%s_b32_over_c", langs[l]);
                 res_ratio(key, q[b][l], reps);
             }
+            if (batches[b] == 1 && strcmp(langs[l], "python") == 0)
+                res_ratio("python_b1", v[b][l], reps); /* msgs/s of CPU time, not a ratio */
         }
     }
 }
@@ -387,7 +389,8 @@ static void usage(void)
 {
     fprintf(stderr,
             "usage: indexbus-bench [--quick] [--out FILE] [--reps N] [--only SECTIONS]\n"
-            "                      [--lang-c PROG] [--go PROG] [--rust PROG]\n"
+            "                      [--lang-c PROG] [--go PROG] [--rust PROG] [--cxx PROG]\n"
+            "                      [--python PY --python-bench SCRIPT]\n"
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
             "SECTIONS: comma list of latency,throughput,multi,blocking,baseline,bindings\n");
     exit(2);
@@ -431,6 +434,9 @@ int main(int argc, char **argv)
         OPT("--lang-c", g_opts.lang_c)
         OPT("--go", g_opts.lang_go)
         OPT("--rust", g_opts.lang_rust)
+        OPT("--cxx", g_opts.lang_cxx)
+        OPT("--python", g_opts.python)
+        OPT("--python-bench", g_opts.python_bench)
         OPT("--java-jar", g_opts.java_jar)
         OPT("--java", g_opts.java)
         usage();

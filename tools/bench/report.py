@@ -89,6 +89,8 @@ def targets_section(d):
         reps = ", ".join(fmt_ratio(x) for x in t["reps"])
         met = "n/a" if v is None else ("**met**" if t["met"] else "**missed**")
         limit = f'{t["op"]} {t["limit"]:g}'
+        if t["op"] == "rec":  # recorded, no target
+            met, limit = "recorded", "-"
         rows.append([f"`{key}`", t["what"], limit, fmt_ratio(v), met, reps])
     return table(
         ["key", "what", "target", "measured", "", "per repetition"],
