@@ -6,7 +6,8 @@ named region per cell, regenerates the expected bytes from the payload rule
 and compares them with what every consumer reports. Python 3 stdlib only.
 
     python3 conformance/run.py --agent c=build/conformance/agent-c \\
-        --agent python="python3 conformance/agents/python/agent.py" \\
+        --agent cxx=build/conformance/agent-cxx \\
+        --agent python="build/python-apps/venv/bin/python conformance/agents/python/agent.py" \\
         [--only c,python] [--rows spsc,golden] [--regen-golden]
 
 Exit status: 0 when every cell passed, 1 when any failed, 2 for usage errors.
@@ -32,12 +33,13 @@ SCENARIOS = os.path.join(HERE, "scenarios")
 GOLDEN_DIR = os.path.join(HERE, "golden")
 
 # Display order of the languages we know; others follow in command-line order.
-LANG_ORDER = ["c", "python", "go", "java", "rust"]
+LANG_ORDER = ["c", "cxx", "python", "go", "java", "rust"]
 ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "zero-copy", "blocking", "batch",
              "errors", "golden"]
 DEFAULT_AGENTS = {
     "c": "build/conformance/agent-c",
-    "python": "python3 conformance/agents/python/agent.py",
+    "cxx": "build/conformance/agent-cxx",
+    "python": "build/python-apps/venv/bin/python conformance/agents/python/agent.py",
 }
 
 # creator_pid (56, 4 bytes) and creation_time_ns (64, 8 bytes): LAYOUT.md 2.4
@@ -853,12 +855,12 @@ def main(argv):
     ap = argparse.ArgumentParser(description="IndexBus cross-language conformance matrix")
     ap.add_argument("--agent", action="append", default=[], metavar="LANG=COMMAND",
                     help="agent command for a language (split with shlex); repeatable. "
-                         "Default: c and python from the default build")
+                         "Default: c, cxx and python from the default build")
     ap.add_argument("--only", metavar="LANG,...", help="restrict to these languages")
     ap.add_argument("--rows", metavar="ROW,...",
                     help=f"matrix rows to run (default all: {','.join(ROW_ORDER)})")
-    ap.add_argument("--lib", metavar="PATH", help="libindexbus.so for ctypes agents "
-                    "(exported as INDEXBUS_LIB)")
+    ap.add_argument("--lib", metavar="PATH", help="libindexbus.so, exported to the agents "
+                    "as INDEXBUS_LIB")
     ap.add_argument("--regen-golden", action="store_true",
                     help="rewrite conformance/golden/*.bin with the C agent first")
     ap.add_argument("--cell-timeout", type=float, default=120.0, metavar="SECONDS",

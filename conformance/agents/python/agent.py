@@ -3,124 +3,32 @@
 
     agent.py <command> --region NAME [options]   (golden: then its op list)
 
-A thin ctypes user of libindexbus.so (path from $INDEXBUS_LIB, default
-build/libindexbus.so). The public structs are mirrored with ctypes.Structure
-and their sizes checked against indexbus_struct_size() at start-up.
-JSON lines on stdout, free text on stderr; exit 0 done, 1 failed, 2 usage.
+A thin user of the ``indexbus`` package (bindings/python, cffi): statuses come from
+its exception classes, names from ``indexbus.status_name``; nothing is copied from
+the C header. conformance.mk runs it with the Python of a venv the package is
+installed in. JSON lines on stdout, free text on stderr; exit 0 done, 1 failed,
+2 usage.
 """
-import ctypes
 import json
-import os
 import sys
 import time
+
+import indexbus
 
 EXIT_FAIL = 1
 EXIT_USAGE = 2
 
 WAIT_CONSUMERS_S = 10.0
 FULL_RETRY_S = 20.0
-
-# ---- constants of indexbus.h / layout.h -----------------------------------------
-
-OK, FULL, EMPTY, TOO_LARGE = 0, 1, 2, 3
-DISCONNECTED, TIMEOUT = 10, 9
-INVALID_ARGUMENT, NO_MEMORY, IO = 7, 17, 15
-
-KIND = {"events": 1, "fanout": 2}
-PRODUCER = {"spsc": 1, "mpsc": 2}
-SOURCE = {"spsc": 1, "mpsc": 2, "any": 3}
-MODE = {"broadcast": 1, "work-queue": 2}
-ROUTER_EXIT_ON_DISCONNECT = 0x1
-# enum indexbus_struct: what indexbus_struct_size() measures
-INDEXBUS_STRUCT_REGION_CONFIG, INDEXBUS_STRUCT_OPEN_CONFIG, INDEXBUS_STRUCT_INFO = 1, 2, 3
-INDEXBUS_STRUCT_CONSUMER_STATS, INDEXBUS_STRUCT_ROUTE_RESULT = 4, 5
-INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG = 6
-
-u32, u64, c_size_t = ctypes.c_uint32, ctypes.c_uint64, ctypes.c_size_t
-vp = ctypes.c_void_p
-
-
-class RegionConfig(ctypes.Structure):
-    _fields_ = [("size", u32), ("kind", u32), ("slot_count", u32),
-                ("slot_data_size", u32), ("queue_capacity", u32),
-                ("consumer_count", u32), ("mode", u32), ("flags", u32)]
-
-
-class OpenConfig(ctypes.Structure):
-    _fields_ = [("size", u32), ("flags", u32), ("ready_timeout_ns", u64)]
-
-
-class Info(ctypes.Structure):
-    _fields_ = [("size", u32), ("kind", u32), ("layout_major", u32),
-                ("layout_minor", u32), ("capabilities", u64), ("total_bytes", u64),
-                ("slot_count", u32), ("slot_data_size", u32), ("queue_capacity", u32),
-                ("consumer_count", u32), ("creator_pid", u32), ("free_slots", u32),
-                ("creation_time_ns", u64), ("published", u64), ("routed", u64),
-                ("route_no_space", u64), ("producers_live", u32),
-                ("consumers_live", u32), ("routers_live", u32),
-                ("participants_live", u32), ("spsc_depth", u64), ("mpsc_depth", u64)]
-
-
-class ConsumerStats(ctypes.Structure):
-    _fields_ = [("size", u32), ("attached", u32), ("delivered", u64),
-                ("dropped_full", u64), ("dropped_no_credit", u64), ("depth", u64)]
-
-
-class RouteResult(ctypes.Structure):
-    _fields_ = [("size", u32), ("routed", u32), ("delivered", u32),
-                ("dropped_full", u32), ("dropped_no_credit", u32), ("reserved", u32),
-                ("delivered_mask", u64), ("dropped_full_mask", u64),
-                ("dropped_no_credit_mask", u64)]
-
-
-class RouterLoopConfig(ctypes.Structure):
-    _fields_ = [("size", u32), ("source", u32), ("mode", u32), ("flags", u32),
-                ("spin_iters", u32), ("yield_iters", u32), ("park_ns", u64),
-                ("routed", u64)]
-
-
-# the mirrors, by their indexbus_struct_size() selector
-MIRRORS = {INDEXBUS_STRUCT_REGION_CONFIG: RegionConfig, INDEXBUS_STRUCT_OPEN_CONFIG: OpenConfig,
-           INDEXBUS_STRUCT_INFO: Info, INDEXBUS_STRUCT_CONSUMER_STATS: ConsumerStats,
-           INDEXBUS_STRUCT_ROUTE_RESULT: RouteResult,
-           INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG: RouterLoopConfig}
-
-# name: (restype, argtypes)
-PROTOTYPES = {
-    "indexbus_status_name": (ctypes.c_char_p, [ctypes.c_int]),
-    "indexbus_struct_size": (c_size_t, [u32]),
-    "indexbus_region_config_init": (ctypes.c_int, [ctypes.POINTER(RegionConfig), u32]),
-    "indexbus_region_create": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(RegionConfig),
-                                              ctypes.POINTER(vp)]),
-    "indexbus_region_open": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(OpenConfig),
-                                            ctypes.POINTER(vp)]),
-    "indexbus_region_close": (ctypes.c_int, [vp]),
-    "indexbus_region_unlink": (ctypes.c_int, [ctypes.c_char_p]),
-    "indexbus_region_info": (ctypes.c_int, [vp, ctypes.POINTER(Info)]),
-    "indexbus_producer_open": (ctypes.c_int, [vp, u32, ctypes.POINTER(vp)]),
-    "indexbus_producer_close": (ctypes.c_int, [vp]),
-    "indexbus_publish": (ctypes.c_int, [vp, vp, c_size_t]),
-    "indexbus_publish_batch": (ctypes.c_int, [vp, vp, ctypes.POINTER(u32), c_size_t,
-                                              ctypes.POINTER(c_size_t)]),
-    "indexbus_claim": (ctypes.c_int, [vp, ctypes.POINTER(vp), ctypes.POINTER(c_size_t)]),
-    "indexbus_commit": (ctypes.c_int, [vp, c_size_t]),
-    "indexbus_router_open": (ctypes.c_int, [vp, ctypes.POINTER(vp)]),
-    "indexbus_router_close": (ctypes.c_int, [vp]),
-    "indexbus_route_once": (ctypes.c_int, [vp, u32, u32]),
-    "indexbus_router_run": (ctypes.c_int, [vp, ctypes.POINTER(RouterLoopConfig)]),
-    "indexbus_consumer_open": (ctypes.c_int, [vp, u32, ctypes.POINTER(vp)]),
-    "indexbus_consumer_close": (ctypes.c_int, [vp]),
-    "indexbus_try_recv": (ctypes.c_int, [vp, vp, c_size_t, ctypes.POINTER(c_size_t)]),
-    "indexbus_recv": (ctypes.c_int, [vp, vp, c_size_t, ctypes.POINTER(c_size_t), u64]),
-    "indexbus_wait": (ctypes.c_int, [vp, u64]),
-    "indexbus_recv_begin": (ctypes.c_int, [vp, ctypes.POINTER(vp), ctypes.POINTER(c_size_t)]),
-    "indexbus_recv_end": (ctypes.c_int, [vp]),
-    "indexbus_recv_batch": (ctypes.c_int, [vp, vp, c_size_t, ctypes.POINTER(u32), c_size_t,
-                                           ctypes.POINTER(c_size_t)]),
-}
+KINDS = ("events", "fanout")
+TYPES = ("spsc", "mpsc")
+SOURCES = ("any", "spsc", "mpsc")
+MODES = ("broadcast", "work-queue")
 
 
 class Fail(Exception):
+    """A failure with a status no call raised (our own bounds, a bad handle name)."""
+
     def __init__(self, status, what):
         super().__init__(what)
         self.status = status
@@ -129,33 +37,6 @@ class Fail(Exception):
 
 class Usage(Exception):
     pass
-
-
-def load_library():
-    path = os.environ.get("INDEXBUS_LIB", "build/libindexbus.so")
-    lib = ctypes.CDLL(path)
-    for name, (res, args) in PROTOTYPES.items():
-        fn = getattr(lib, name)
-        fn.restype = res
-        fn.argtypes = args
-    for which, cls in MIRRORS.items():
-        want = lib.indexbus_struct_size(which)
-        if ctypes.sizeof(cls) != want:
-            raise SystemExit(f"agent.py: ctypes mirror {cls.__name__} is {ctypes.sizeof(cls)} "
-                             f"bytes, the library says {want}")
-    return lib
-
-
-LIB = None
-
-
-def status_name(st):
-    return LIB.indexbus_status_name(st).decode()
-
-
-def check(st, what):
-    if st != OK:
-        raise Fail(st, what)
 
 
 def emit(obj):
@@ -253,120 +134,10 @@ def num(opts, key, default):
     return int(v)
 
 
-def choice(table, value, what):
-    if value not in table:
+def choice(values, value, what):
+    if value not in values:
         raise Usage(f"bad {what} '{value}'")
-    return table[value]
-
-
-# ---- library helpers -------------------------------------------------------------------
-
-def open_region(name, ready_timeout_ns=None):
-    r = vp()
-    cfg = None
-    if ready_timeout_ns is not None:
-        cfg = OpenConfig(size=ctypes.sizeof(OpenConfig), flags=0,
-                         ready_timeout_ns=ready_timeout_ns)
-    st = LIB.indexbus_region_open(name.encode(), ctypes.byref(cfg) if cfg else None,
-                                  ctypes.byref(r))
-    return st, r
-
-
-def must_open(name):
-    st, r = open_region(name)
-    check(st, f"open region {name}")
-    return r
-
-
-def region_info(r):
-    info = Info(size=ctypes.sizeof(Info))
-    check(LIB.indexbus_region_info(r, ctypes.byref(info)), "region info")
-    return info
-
-
-def create_region(name, kind, slots=0, slot_size=0, queue=0, consumers=0):
-    cfg = RegionConfig()
-    check(LIB.indexbus_region_config_init(ctypes.byref(cfg), kind), "region config init")
-    if slots:
-        cfg.slot_count = slots
-    if slot_size:
-        cfg.slot_data_size = slot_size
-    if queue:
-        cfg.queue_capacity = queue
-    if consumers:
-        cfg.consumer_count = consumers
-    r = vp()
-    check(LIB.indexbus_region_create(name.encode(), ctypes.byref(cfg), ctypes.byref(r)),
-          f"create region {name}")
-    return r
-
-
-def open_producer(r, ptype):
-    tx = vp()
-    check(LIB.indexbus_producer_open(r, ptype, ctypes.byref(tx)), "open producer")
-    return tx
-
-
-def open_consumer(r, index):
-    rx = vp()
-    check(LIB.indexbus_consumer_open(r, index, ctypes.byref(rx)), f"open consumer {index}")
-    return rx
-
-
-def open_router(r):
-    rt = vp()
-    check(LIB.indexbus_router_open(r, ctypes.byref(rt)), "open router")
-    return rt
-
-
-def retrying(call, what, retry):
-    """call() until it is not FULL (yielding in between, 20 s bound)."""
-    deadline = None
-    while True:
-        st = call()
-        if st != FULL or not retry:
-            check(st, what)
-            return
-        if deadline is None:
-            deadline = time.monotonic() + FULL_RETRY_S
-        elif time.monotonic() > deadline:
-            raise Fail(TIMEOUT, f"{what}: FULL for 20 s")
-        os.sched_yield()
-
-
-def publish_one(tx, p, k, s, zero_copy, retry):
-    data = payload(p, k, s)
-    if not zero_copy:
-        retrying(lambda: LIB.indexbus_publish(tx, data, s), f"publish message {k}", retry)
-        return
-    buf, cap = vp(), c_size_t()
-    retrying(lambda: LIB.indexbus_claim(tx, ctypes.byref(buf), ctypes.byref(cap)),
-             f"claim for message {k}", retry)
-    if cap.value < s:
-        raise Fail(TOO_LARGE, f"claimed capacity {cap.value} < {s}")
-    if s:
-        ctypes.memmove(buf.value, data, s)
-    retrying(lambda: LIB.indexbus_commit(tx, s), f"commit message {k}", retry)
-
-
-def msg_line(data):
-    return '{"ev":"msg","len":%d,"hex":"%s"}\n' % (len(data), data.hex())
-
-
-# ---- commands ------------------------------------------------------------------------------
-
-def cmd_create(name, o):
-    if "--kind" not in o:
-        raise Usage("create: --kind is required")
-    r = create_region(name, choice(KIND, o["--kind"], "kind"), num(o, "--slots", 0),
-                      num(o, "--slot-size", 0), num(o, "--queue", 0), num(o, "--consumers", 0))
-    LIB.indexbus_region_close(r)
-    emit({"ev": "created"})
-
-
-def cmd_unlink(name, o):
-    check(LIB.indexbus_region_unlink(name.encode()), f"unlink {name}")
-    emit({"ev": "unlinked"})
+    return value
 
 
 def parse_sizes(text):
@@ -379,262 +150,235 @@ def parse_sizes(text):
     return sizes
 
 
+def create_region(name, o):
+    return indexbus.Region.create(
+        name, choice(KINDS, o["--kind"], "kind"), slot_count=num(o, "--slots", 0),
+        slot_data_size=num(o, "--slot-size", 0), queue_capacity=num(o, "--queue", 0),
+        consumer_count=num(o, "--consumers", 0))
+
+
+def retrying(call, what, retry):
+    """call() until it does not raise Full (at once if not retry); Full for longer
+    than FULL_RETRY_S is a TIMEOUT failure."""
+    deadline = None
+    while True:
+        try:
+            return call()
+        except indexbus.Full:
+            if not retry:
+                raise
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + FULL_RETRY_S
+            elif now > deadline:
+                raise Fail(indexbus.Timeout.status, f"{what}: FULL for 20 s") from None
+            time.sleep(0)
+
+
+def claim_and_commit(tx, data):
+    with tx.claim(len(data)) as view:
+        view[:] = data
+
+
+def publish_one(tx, p, k, s, zero_copy, retry):
+    data = payload(p, k, s)
+    if zero_copy:
+        retrying(lambda: claim_and_commit(tx, data), f"claim {k}", retry)
+    else:
+        retrying(lambda: tx.publish(data), f"publish {k}", retry)
+
+
+def msg_line(data):
+    return {"ev": "msg", "len": len(data), "hex": bytes(data).hex()}
+
+
+# ---- commands -------------------------------------------------------------------------
+
+def cmd_create(name, o):
+    create_region(name, o).close()
+    emit({"ev": "created"})
+
+
+def cmd_unlink(name, o):
+    indexbus.unlink(name)
+    emit({"ev": "unlinked"})
+
+
 def cmd_produce(name, o):
-    ptype = choice(PRODUCER, o.get("--type", "spsc"), "producer type")
-    p = num(o, "--producer", 0)
-    count = num(o, "--count", 0)
+    mpsc = choice(TYPES, o.get("--type", "spsc"), "producer type") == "mpsc"
+    p, count = num(o, "--producer", 0), num(o, "--count", 0)
     sizes = parse_sizes(o.get("--sizes", "0"))
     zero_copy = o.get("--zero-copy", False)
-    batch = num(o, "--batch", 0)
-    want = num(o, "--wait-consumers", 0)
+    batch, want = num(o, "--batch", 0), num(o, "--wait-consumers", 0)
     if "--batch" in o and batch == 0:
         raise Usage("produce: --batch must be at least 1")
     if zero_copy and batch:
         raise Usage("produce: --zero-copy and --batch exclude each other")
-    r = must_open(name)
-    slot = region_info(r).slot_data_size
-    if any(s > slot for s in sizes):
-        raise Usage(f"produce: a size is larger than the slot data size {slot}")
-    tx = open_producer(r, ptype)
-    if want:
-        deadline = time.monotonic() + WAIT_CONSUMERS_S
-        while region_info(r).consumers_live < want:
-            if time.monotonic() > deadline:
-                raise Fail(TIMEOUT, f"waiting for {want} consumers")
-            time.sleep(0.001)
-    if not batch:
-        for k in range(count):
-            publish_one(tx, p, k, sizes[k % len(sizes)], zero_copy, True)
-    else:
-        k = 0
-        done = c_size_t()
-        deadline = None
-        while k < count:
-            n = min(batch, count - k)
-            lens = (u32 * n)(*[sizes[(k + i) % len(sizes)] for i in range(n)])
-            data = b"".join(payload(p, k + i, lens[i]) for i in range(n))
-            st = LIB.indexbus_publish_batch(tx, data, lens, n, ctypes.byref(done))
-            k += done.value
-            if st == OK or (st == FULL and done.value > 0):
-                deadline = None
-                continue
-            if st != FULL:
-                raise Fail(st, f"publish batch at message {k}")
-            if deadline is None:
-                deadline = time.monotonic() + FULL_RETRY_S
-            elif time.monotonic() > deadline:
-                raise Fail(TIMEOUT, f"batch at {k}: FULL for 20 s")
-            os.sched_yield()
-    LIB.indexbus_producer_close(tx)
-    LIB.indexbus_region_close(r)
+    with indexbus.Region.open(name) as r:
+        for s in sizes:
+            if s > r.slot_data_size:
+                raise Usage(f"produce: size {s} > slot data size {r.slot_data_size}")
+        with r.producer(mpsc=mpsc) as tx:
+            if want:
+                deadline = time.monotonic() + WAIT_CONSUMERS_S
+                while r.info().consumers_live < want:
+                    if time.monotonic() > deadline:
+                        raise Fail(indexbus.Timeout.status, f"waiting for {want} consumers")
+                    time.sleep(0.001)
+            if not batch:
+                for k in range(count):
+                    publish_one(tx, p, k, sizes[k % len(sizes)], zero_copy, True)
+            else:
+                k = 0
+                while k < count:
+                    n = min(batch, count - k)
+                    msgs = [payload(p, j, sizes[j % len(sizes)]) for j in range(k, k + n)]
+                    k += retrying(lambda: tx.publish_batch(msgs), f"batch at {k}", True)
     emit({"ev": "done", "published": count})
 
 
 def cmd_route(name, o):
-    mode = choice(MODE, o.get("--mode", "broadcast"), "mode")
-    source = choice(SOURCE, o.get("--source", "any"), "source")
-    r = must_open(name)
-    rt = open_router(r)
-    cfg = RouterLoopConfig(size=ctypes.sizeof(RouterLoopConfig), source=source, mode=mode,
-                           flags=ROUTER_EXIT_ON_DISCONNECT)
-    st = LIB.indexbus_router_run(rt, ctypes.byref(cfg))
-    if st not in (OK, DISCONNECTED):
-        raise Fail(st, "router run")
-    LIB.indexbus_router_close(rt)
-    LIB.indexbus_region_close(r)
-    emit({"ev": "done", "routed": cfg.routed})
+    mode = choice(MODES, o.get("--mode", "broadcast"), "mode")
+    source = choice(SOURCES, o.get("--source", "any"), "source")
+    with indexbus.Region.open(name) as r, r.router() as rt:
+        routed = rt.run(source=source, mode=mode, exit_on_disconnect=True)
+    emit({"ev": "done", "routed": routed})
+
+
+def receive(rx, borrow, batch, max_msgs, timeout):
+    """The next message(s) as a list; [] when a batch poll found none."""
+    if batch:
+        return rx.recv_batch(max_msgs, timeout=0)
+    if borrow:
+        with rx.borrow(timeout=timeout) as view:
+            return [bytes(view)]
+    return [rx.recv(timeout=timeout)]
 
 
 def cmd_consume(name, o):
-    index = num(o, "--index", 0)
+    index, batch = num(o, "--index", 0), num(o, "--batch", 0)
     borrow = o.get("--borrow", False)
-    batch = num(o, "--batch", 0)
-    timeout_ns = num(o, "--timeout-ms", 10000) * 1000000
-    limited = "--count" in o
-    want = num(o, "--count", 0)
+    timeout = num(o, "--timeout-ms", 10000) / 1000.0
+    limited, want = "--count" in o, num(o, "--count", 0)
     if "--batch" in o and batch == 0:
         raise Usage("consume: --batch must be at least 1")
     if borrow and batch:
         raise Usage("consume: --borrow and --batch exclude each other")
-    r = must_open(name)
-    slot = region_info(r).slot_data_size
-    rx = open_consumer(r, index)
-    cap = slot * (batch or 1)
-    buf = ctypes.create_string_buffer(max(cap, 1))
-    lens = (u32 * max(batch, 1))()
-    n = c_size_t()
-    data = vp()
-    out = sys.stdout
-    got = 0
-    end = OK
-    idle_since = None
-    while not limited or got < want:
-        if batch:
-            mx = min(batch, want - got) if limited else batch
-            st = LIB.indexbus_recv_batch(rx, buf, cap, lens, mx, ctypes.byref(n))
-            if st == OK:
-                raw = buf.raw
-                off = 0
-                for i in range(n.value):
-                    out.write(msg_line(raw[off:off + lens[i]]))
-                    off += lens[i]
-                got += n.value
-                idle_since = None
+    got, end, idle_since = 0, "INDEXBUS_OK", None
+    with indexbus.Region.open(name) as r, r.consumer(index) as rx:
+        while not limited or got < want:
+            max_msgs = min(batch, want - got) if limited else batch
+            try:
+                msgs = receive(rx, borrow, batch, max_msgs, timeout)
+            except indexbus.Disconnected as e:
+                end = e.name
+                break
+            if not msgs:  # a batch poll: yield, up to the timeout
+                idle_since = idle_since or time.monotonic()
+                if time.monotonic() - idle_since > timeout:
+                    raise Fail(indexbus.Timeout.status, f"batch receive: idle for {timeout} s")
+                time.sleep(0)
                 continue
-            if st == EMPTY:
-                now = time.monotonic()
-                if idle_since is None:
-                    idle_since = now
-                elif (now - idle_since) * 1e9 > timeout_ns:
-                    raise Fail(TIMEOUT, f"batch receive: idle for {timeout_ns // 1000000} ms")
-                os.sched_yield()
-                continue
-        elif borrow:
-            st = LIB.indexbus_wait(rx, timeout_ns)
-            if st == OK:
-                st = LIB.indexbus_recv_begin(rx, ctypes.byref(data), ctypes.byref(n))
-                if st == OK:
-                    out.write(msg_line(ctypes.string_at(data.value, n.value) if n.value else b""))
-                    check(LIB.indexbus_recv_end(rx), "recv_end")
-                    got += 1
-                    continue
-        else:
-            st = LIB.indexbus_recv(rx, buf, cap, ctypes.byref(n), timeout_ns)
-            if st == OK:
-                out.write(msg_line(buf.raw[:n.value]))
-                got += 1
-                continue
-        if st == DISCONNECTED:
-            end = st
-            break
-        raise Fail(st, f"receive after {got} messages")
-    LIB.indexbus_consumer_close(rx)
-    LIB.indexbus_region_close(r)
-    emit({"ev": "end", "status": status_name(end), "count": got})
+            idle_since = None
+            for m in msgs:
+                emit(msg_line(m))
+            got += len(msgs)
+    emit({"ev": "end", "status": end, "count": got})
+
+
+def error_case(name, case):
+    """Run one wrong call; the exception it raises is the answer."""
+    if case in ("too_large", "buffer_too_small"):
+        with indexbus.Region.open(name) as r, r.producer() as tx:
+            tx.publish(payload(0, 0, 65 if case == "too_large" else 10))
+            with r.consumer(0) as rx:
+                rx.recv_into(bytearray(4), timeout=1.0)
+    elif case == "wrong_kind":
+        with indexbus.Region.open(name) as r:
+            r.router().close()
+    elif case == "newer_major":
+        indexbus.Region.open(name).close()
+    elif case == "not_ready":
+        indexbus.Region.open(name, ready_timeout=0.05).close()
+    elif case == "timeout":
+        with indexbus.Region.open(name) as r, r.consumer(0) as rx:
+            rx.recv(timeout=0.05)
+    else:
+        raise Usage(f"error: unknown case '{case}'")
 
 
 def cmd_error(name, o):
-    case = o.get("--case")
-    if case is None:
-        raise Usage("error: --case is required")
-    r = tx = rx = None
-    if case == "too_large":
-        r = must_open(name)
-        tx = open_producer(r, PRODUCER["spsc"])
-        st = LIB.indexbus_publish(tx, payload(0, 0, 65), 65)
-    elif case == "buffer_too_small":
-        r = must_open(name)
-        tx = open_producer(r, PRODUCER["spsc"])
-        check(LIB.indexbus_publish(tx, payload(0, 0, 10), 10), "publish 10 bytes")
-        rx = open_consumer(r, 0)
-        small = ctypes.create_string_buffer(4)
-        n = c_size_t()
-        st = LIB.indexbus_recv(rx, small, 4, ctypes.byref(n), 1000000000)
-    elif case == "wrong_kind":
-        r = must_open(name)
-        rt = vp()
-        st = LIB.indexbus_router_open(r, ctypes.byref(rt))
-        if st == OK:
-            LIB.indexbus_router_close(rt)
-    elif case == "newer_major":
-        st, r = open_region(name)
-    elif case == "not_ready":
-        st, r = open_region(name, ready_timeout_ns=50000000)
-    elif case == "timeout":
-        r = must_open(name)
-        rx = open_consumer(r, 0)
-        buf = ctypes.create_string_buffer(80)
-        n = c_size_t()
-        st = LIB.indexbus_recv(rx, buf, 80, ctypes.byref(n), 50000000)
-    else:
-        raise Usage(f"error: unknown case '{case}'")
-    if rx:
-        LIB.indexbus_consumer_close(rx)
-    if tx:
-        LIB.indexbus_producer_close(tx)
-    if r:
-        LIB.indexbus_region_close(r)
-    emit({"ev": "error", "case": case, "status": status_name(st)})
+    case = o["--case"]
+    try:
+        error_case(name, case)
+        status = indexbus.status_name(0)
+    except indexbus.Error as e:
+        status = e.name
+    emit({"ev": "error", "case": case, "status": status})
+
+
+# ---- golden ---------------------------------------------------------------------------
+
+ROLE_CLASSES = {"producer": indexbus.Producer, "router": indexbus.Router,
+                "consumer": indexbus.Consumer}
 
 
 def cmd_golden(name, o):
-    handles = []  # [name, role, handle, open], in opening order
-    closers = {"producer": LIB.indexbus_producer_close, "router": LIB.indexbus_router_close,
-               "consumer": LIB.indexbus_consumer_close}
+    region, handles = None, []  # [name, handle], in opening order
 
     def find(hname, role):
-        for h in reversed(handles):
-            if h[3] and h[0] == hname:
-                if role is not None and h[1] != role:
-                    raise Fail(INVALID_ARGUMENT, f"golden: handle '{hname}' has the wrong role")
+        for hn, h in reversed(handles):
+            if hn == hname and not h.closed:
+                if role is not None and not isinstance(h, ROLE_CLASSES[role]):
+                    raise Fail(indexbus.InvalidArgument.status,
+                               f"golden: handle '{hname}' has the wrong role")
                 return h
-        raise Fail(INVALID_ARGUMENT, f"golden: no open handle '{hname}'")
+        raise Fail(indexbus.InvalidArgument.status, f"golden: no open handle '{hname}'")
 
-    r = run_ops(name, o["ops"], handles, closers, find)
-    for h in reversed(handles):
-        if h[3]:
-            closers[h[1]](h[2])
-            h[3] = False
-    LIB.indexbus_region_close(r)
-    emit({"ev": "done"})
-
-
-def run_ops(name, ops, handles, closers, find):
-    """Execute the op list; returns the region."""
-    r = None
-    buf = None
-    bufcap = 0
-    for i, (what, op) in enumerate(golden_ops(ops)):
+    for i, (what, op) in enumerate(golden_ops(o["ops"])):
         count = num(op, "--count", 0)
         if what == "create":
-            r = create_region(name, choice(KIND, op["--kind"], "kind"), num(op, "--slots", 0),
-                              num(op, "--slot-size", 0), num(op, "--queue", 0),
-                              num(op, "--consumers", 0))
-            bufcap = region_info(r).slot_data_size
-            buf = ctypes.create_string_buffer(bufcap)
+            region = create_region(name, op)
             continue
-        if r is None:
-            raise Fail(INVALID_ARGUMENT, f"golden: op {i} before create")
+        if region is None:
+            raise Fail(indexbus.InvalidArgument.status, f"golden: op {i} before create")
         if what == "producer":
-            handles.append([op["--name"], "producer",
-                            open_producer(r, choice(PRODUCER, op["--type"], "type")), True])
+            mpsc = choice(TYPES, op["--type"], "type") == "mpsc"
+            handles.append((op["--name"], region.producer(mpsc=mpsc)))
         elif what == "router":
-            handles.append([op["--name"], "router", open_router(r), True])
+            handles.append((op["--name"], region.router()))
         elif what == "consumer":
-            handles.append([op["--name"], "consumer", open_consumer(r, num(op, "--index", 0)),
-                            True])
+            handles.append((op["--name"], region.consumer(num(op, "--index", 0))))
         elif what == "publish":
-            tx = find(op["--name"], "producer")[2]
+            tx = find(op["--name"], "producer")
             sizes = parse_sizes(op["--sizes"])
             pid, start = num(op, "--producer", 0), num(op, "--from", 0)
             for k in range(start, start + count):
                 publish_one(tx, pid, k, sizes[k % len(sizes)], op.get("--zero-copy", False),
                             False)
         elif what == "route":
-            rt = find(op["--name"], "router")[2]
-            mode = choice(MODE, op.get("--mode", "broadcast"), "mode")
-            source = choice(SOURCE, op.get("--source", "any"), "source")
+            rt = find(op["--name"], "router")
+            mode = choice(MODES, op.get("--mode", "broadcast"), "mode")
+            source = choice(SOURCES, op.get("--source", "any"), "source")
             for k in range(count):
-                check(LIB.indexbus_route_once(rt, source, mode), f"golden op {i}: route step {k}")
+                if not rt.route_once(source=source, mode=mode):
+                    raise Fail(indexbus.Empty.status, f"golden op {i}: route step {k}")
         elif what == "recv":
-            rx = find(op["--name"], "consumer")[2]
-            n = c_size_t()
-            data = vp()
+            rx = find(op["--name"], "consumer")
             for k in range(count):
                 if op.get("--borrow", False):
-                    check(LIB.indexbus_recv_begin(rx, ctypes.byref(data), ctypes.byref(n)),
-                          f"golden op {i}: recv_begin {k}")
-                    check(LIB.indexbus_recv_end(rx), f"golden op {i}: recv_end {k}")
-                else:
-                    check(LIB.indexbus_try_recv(rx, buf, bufcap, ctypes.byref(n)),
-                          f"golden op {i}: recv {k}")
+                    with rx.borrow(timeout=0):
+                        pass
+                elif rx.try_recv() is None:
+                    raise Fail(indexbus.Empty.status, f"golden op {i}: recv {k}")
         else:  # close
-            h = find(op["--name"], None)
-            closers[h[1]](h[2])
-            h[3] = False
-    if r is None:
-        raise Fail(INVALID_ARGUMENT, "golden: no create op")
-    return r
+            find(op["--name"], None).close()
+    if region is None:
+        raise Fail(indexbus.InvalidArgument.status, "golden: no create op")
+    for _, h in reversed(handles):
+        h.close()
+    region.close()
+    emit({"ev": "done"})
 
 
 COMMANDS = {"create": cmd_create, "produce": cmd_produce, "route": cmd_route,
@@ -643,22 +387,18 @@ COMMANDS = {"create": cmd_create, "produce": cmd_produce, "route": cmd_route,
 
 
 def main(argv):
-    global LIB
     try:
         cmd, opts = parse_args(argv)
+        COMMANDS[cmd](opts["--region"], opts)
     except Usage as e:
         sys.stderr.write(f"agent.py: {e}\nusage: agent.py <command> --region NAME [options] "
                          "(see conformance/PROTOCOL.md)\n")
         return EXIT_USAGE
-    LIB = load_library()
-    try:
-        COMMANDS[cmd](opts["--region"], opts)
-    except Usage as e:
-        sys.stderr.write(f"agent.py: {e}\n")
-        return EXIT_USAGE
-    except Fail as e:
-        sys.stderr.write(f"agent.py: {e.what}: {status_name(e.status)}\n")
-        emit({"ev": "fail", "status": status_name(e.status), "what": e.what})
+    except (Fail, indexbus.Error) as e:
+        status = indexbus.status_name(e.status)
+        what = e.what if isinstance(e, Fail) else str(e)
+        sys.stderr.write(f"agent.py: {what}: {status}\n")
+        emit({"ev": "fail", "status": status, "what": what})
         return EXIT_FAIL
     finally:
         sys.stdout.flush()

@@ -1,0 +1,655 @@
+// agent.cpp - the C++ conformance agent (conformance/PROTOCOL.md), on the
+// header-only C++17 API <indexbus/indexbus.hpp>.
+//
+//   agent-cxx <command> --region NAME [options]   (golden: then its op list)
+//
+// JSON lines on stdout, free text on stderr; exit 0 = done, 1 = failed (after
+// an {"ev":"fail"} line), 2 = usage. A failing call throws indexbus::Error;
+// main reports its status by name. The hot retry loops use the try_ calls.
+// The status name is indexbus_status_name: the C++ API has no spelling of
+// its own for it (Status is an enum class over the same values).
+#include <indexbus/indexbus.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <vector>
+
+namespace {
+
+using namespace std::chrono_literals;
+using indexbus::Consumer;
+using indexbus::Producer;
+using indexbus::Region;
+using indexbus::Router;
+using clk = std::chrono::steady_clock;
+
+constexpr auto wait_consumers_bound = 10s;
+constexpr auto full_retry_bound = 20s;
+
+// ---- output -----------------------------------------------------------------
+
+std::string json_str(const std::string &s)
+{
+    std::string out = "\"";
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c < 0x20) {
+            char u[8];
+            std::snprintf(u, sizeof u, "\\u%04x", c);
+            out += u;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out + "\"";
+}
+
+const char *status_name(int st) { return indexbus_status_name(st); }
+
+// A failure with a status that no call returned (e.g. our own TIMEOUT bound).
+struct Fail {
+    int status;
+    std::string what;
+};
+
+struct Usage {
+    std::string what;
+};
+
+void print_msg(indexbus::const_bytes m)
+{
+    static const char hexd[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(m.size() * 2);
+    for (std::byte b : m) {
+        hex += hexd[std::to_integer<unsigned>(b) >> 4];
+        hex += hexd[std::to_integer<unsigned>(b) & 15];
+    }
+    std::printf("{\"ev\":\"msg\",\"len\":%zu,\"hex\":\"%s\"}\n", m.size(), hex.c_str());
+}
+
+// Payload rule: message k of producer p, s bytes.
+void payload(std::byte *b, std::uint32_t p, std::uint32_t k, std::size_t s)
+{
+    for (std::size_t j = 0; j < s; j++) {
+        std::uint32_t v = j < 4   ? p >> (8 * j)
+                          : j < 8 ? k >> (8 * (j - 4))
+                                  : p * 31u + k * 17u + static_cast<std::uint32_t>(j) * 7u;
+        b[j] = static_cast<std::byte>(v & 0xffu);
+    }
+}
+
+// ---- options ------------------------------------------------------------------
+
+// Options of one command or op: name -> value ("" for flags).
+class Opts {
+public:
+    // Parse argv[i..] up to the first word that is not an option; returns its index.
+    int parse(const std::string &cmd, int argc, char **argv, int i,
+              const std::set<std::string> &allowed, const std::set<std::string> &required)
+    {
+        static const std::set<std::string> flags = {"--zero-copy", "--borrow"};
+        vals_.clear();
+        for (; i < argc && std::string(argv[i]).rfind("--", 0) == 0; i++) {
+            std::string o = argv[i];
+            if (!allowed.count(o))
+                throw Usage{cmd + ": unknown option '" + o + "'"};
+            if (vals_.count(o))
+                throw Usage{cmd + ": option " + o + " given twice"};
+            if (flags.count(o)) {
+                vals_[o] = "";
+            } else {
+                if (i + 1 >= argc)
+                    throw Usage{cmd + ": option " + o + " needs a value"};
+                vals_[o] = argv[++i];
+            }
+        }
+        for (const std::string &o : required)
+            if (!vals_.count(o))
+                throw Usage{cmd + ": " + o + " is required"};
+        return i;
+    }
+    bool has(const std::string &o) const { return vals_.count(o) != 0; }
+    std::string str(const std::string &o, const std::string &dflt) const
+    {
+        auto it = vals_.find(o);
+        return it == vals_.end() ? dflt : it->second;
+    }
+    std::uint64_t num(const std::string &o, std::uint64_t dflt) const
+    {
+        auto it = vals_.find(o);
+        if (it == vals_.end())
+            return dflt;
+        const std::string &s = it->second;
+        char *end = nullptr;
+        errno = 0;
+        unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+        if (errno != 0 || s.empty() || *end != '\0' || s[0] == '-')
+            throw Usage{o + ": not a number: '" + s + "'"};
+        return v;
+    }
+    std::uint32_t u32(const std::string &o, std::uint32_t dflt) const
+    {
+        std::uint64_t v = num(o, dflt);
+        if (v > UINT32_MAX)
+            throw Usage{o + ": out of range"};
+        return static_cast<std::uint32_t>(v);
+    }
+    // "--sizes 0,8,64"
+    std::vector<std::uint32_t> sizes(const std::string &dflt) const
+    {
+        std::vector<std::uint32_t> out;
+        std::string s = str("--sizes", dflt);
+        std::stringstream in(s);
+        std::string item;
+        while (std::getline(in, item, ',')) {
+            char *end = nullptr;
+            unsigned long v = std::strtoul(item.c_str(), &end, 10);
+            if (item.empty() || *end != '\0' || item[0] == '-' || v > UINT32_MAX)
+                throw Usage{"--sizes: bad list"};
+            out.push_back(static_cast<std::uint32_t>(v));
+        }
+        if (out.empty() || s.back() == ',')
+            throw Usage{"--sizes: bad list"};
+        return out;
+    }
+
+private:
+    std::map<std::string, std::string> vals_;
+};
+
+template <class E>
+E pick(const std::map<std::string, E> &names, const std::string &s, const char *what)
+{
+    auto it = names.find(s);
+    if (it == names.end())
+        throw Usage{std::string("bad ") + what + " '" + s + "'"};
+    return it->second;
+}
+
+indexbus::Kind kind_of(const std::string &s)
+{
+    return pick<indexbus::Kind>({{"events", indexbus::Kind::events},
+                                 {"fanout", indexbus::Kind::fanout}},
+                                s, "kind");
+}
+indexbus::ProducerType type_of(const std::string &s)
+{
+    return pick<indexbus::ProducerType>({{"spsc", indexbus::ProducerType::spsc},
+                                         {"mpsc", indexbus::ProducerType::mpsc}},
+                                        s, "producer type");
+}
+indexbus::Mode mode_of(const std::string &s)
+{
+    return pick<indexbus::Mode>({{"broadcast", indexbus::Mode::broadcast},
+                                 {"work-queue", indexbus::Mode::work_queue}},
+                                s, "mode");
+}
+indexbus::Source source_of(const std::string &s)
+{
+    return pick<indexbus::Source>({{"any", indexbus::Source::any},
+                                   {"spsc", indexbus::Source::spsc},
+                                   {"mpsc", indexbus::Source::mpsc}},
+                                  s, "source");
+}
+
+// ---- shared by the commands -----------------------------------------------------
+
+Region create_region(const std::string &name, const Opts &o)
+{
+    indexbus_region_config cfg = Region::config(kind_of(o.str("--kind", "")));
+    if (std::uint32_t v = o.u32("--slots", 0))
+        cfg.slot_count = v;
+    if (std::uint32_t v = o.u32("--slot-size", 0))
+        cfg.slot_data_size = v;
+    if (std::uint32_t v = o.u32("--queue", 0))
+        cfg.queue_capacity = v;
+    if (std::uint32_t v = o.u32("--consumers", 0))
+        cfg.consumer_count = v;
+    return Region::create(name, cfg);
+}
+
+// Call `attempt` (returning a status) until it is not FULL, or not at all
+// again if !retry; FULL for longer than the bound is a TIMEOUT failure.
+template <class F>
+int retry_full(F attempt, bool retry, const std::string &what)
+{
+    clk::time_point deadline{};
+    for (;;) {
+        int st = attempt();
+        if (st != INDEXBUS_FULL || !retry)
+            return st;
+        if (deadline == clk::time_point{})
+            deadline = clk::now() + full_retry_bound;
+        else if (clk::now() > deadline)
+            throw Fail{INDEXBUS_TIMEOUT, what + ": FULL for 20 s"};
+        std::this_thread::yield();
+    }
+}
+
+void check(int st, const std::string &what)
+{
+    if (st != INDEXBUS_OK)
+        throw Fail{st, what};
+}
+
+// Publish message k of producer p (size s), copying or through a claim.
+void publish_one(Producer &tx, std::vector<std::byte> &buf, std::uint32_t p, std::uint32_t k,
+                 std::uint32_t s, bool zero_copy, bool retry)
+{
+    const std::string at = " message " + std::to_string(k);
+    if (!zero_copy) {
+        payload(buf.data(), p, k, s);
+        indexbus::const_bytes msg(buf.data(), s);
+        check(retry_full([&] { return tx.try_publish(msg); }, retry, "publish" + at),
+              "publish" + at);
+        return;
+    }
+    indexbus::Claim claim;
+    check(retry_full([&] { return tx.try_claim(claim); }, retry, "claim" + at), "claim" + at);
+    if (claim.buffer().size() < s)
+        throw Fail{INDEXBUS_TOO_LARGE, "claimed capacity < " + std::to_string(s)};
+    payload(claim.data(), p, k, s);
+    check(retry_full([&] { return claim.try_commit(s); }, retry, "commit" + at), "commit" + at);
+}
+
+// ---- commands --------------------------------------------------------------------
+
+void cmd_create(const std::string &name, const Opts &o)
+{
+    create_region(name, o);
+    std::puts("{\"ev\":\"created\"}");
+}
+
+void cmd_unlink(const std::string &name, const Opts &)
+{
+    Region::unlink(name);
+    std::puts("{\"ev\":\"unlinked\"}");
+}
+
+void cmd_produce(const std::string &name, const Opts &o)
+{
+    auto type = type_of(o.str("--type", "spsc"));
+    std::uint32_t p = o.u32("--producer", 0), count = o.u32("--count", 0);
+    std::vector<std::uint32_t> sizes = o.sizes("0");
+    bool zero_copy = o.has("--zero-copy");
+    std::uint32_t batch = o.u32("--batch", 0), want = o.u32("--wait-consumers", 0);
+    if (o.has("--batch") && batch == 0)
+        throw Usage{"produce: --batch must be at least 1"};
+    if (zero_copy && batch)
+        throw Usage{"produce: --zero-copy and --batch exclude each other"};
+    Region r = Region::open(name);
+    std::uint32_t slot = r.info().slot_data_size;
+    for (std::uint32_t s : sizes)
+        if (s > slot)
+            throw Usage{"produce: size " + std::to_string(s) + " > slot data size"};
+    Producer tx = Producer::open(r, type);
+    if (want) {
+        auto deadline = clk::now() + wait_consumers_bound;
+        while (r.info().consumers_live < want) {
+            if (clk::now() > deadline)
+                throw Fail{INDEXBUS_TIMEOUT, "waiting for " + std::to_string(want) + " consumers"};
+            std::this_thread::sleep_for(1ms);
+        }
+    }
+    std::vector<std::byte> buf(static_cast<std::size_t>(slot) * (batch ? batch : 1) + 1);
+    if (batch == 0) {
+        for (std::uint32_t k = 0; k < count; k++)
+            publish_one(tx, buf, p, k, sizes[k % sizes.size()], zero_copy, true);
+    } else {
+        std::vector<std::uint32_t> lens(batch);
+        clk::time_point deadline{};
+        for (std::uint32_t k = 0; k < count;) {
+            std::uint32_t n = std::min(count - k, batch);
+            std::size_t off = 0;
+            for (std::uint32_t i = 0; i < n; i++) {
+                lens[i] = sizes[(k + i) % sizes.size()];
+                payload(buf.data() + off, p, k + i, lens[i]);
+                off += lens[i];
+            }
+            std::size_t done = 0;
+            int st = tx.try_publish_batch(indexbus::const_bytes(buf.data(), off),
+                                          indexbus::span<const std::uint32_t>(lens.data(), n),
+                                          done);
+            k += static_cast<std::uint32_t>(done);
+            if (st == INDEXBUS_OK || (st == INDEXBUS_FULL && done > 0)) {
+                deadline = clk::time_point{};
+                continue;
+            }
+            if (st != INDEXBUS_FULL)
+                throw Fail{st, "publish batch at message " + std::to_string(k)};
+            if (deadline == clk::time_point{})
+                deadline = clk::now() + full_retry_bound;
+            else if (clk::now() > deadline)
+                throw Fail{INDEXBUS_TIMEOUT, "batch: FULL for 20 s"};
+            std::this_thread::yield();
+        }
+    }
+    tx.close();
+    std::printf("{\"ev\":\"done\",\"published\":%u}\n", count);
+}
+
+void cmd_route(const std::string &name, const Opts &o)
+{
+    indexbus::RunOptions run;
+    run.mode = mode_of(o.str("--mode", "broadcast"));
+    run.source = source_of(o.str("--source", "any"));
+    run.exit_on_disconnect = true;
+    Region r = Region::open(name);
+    Router rt = Router::open(r);
+    std::uint64_t routed = rt.run(run);
+    std::printf("{\"ev\":\"done\",\"routed\":%llu}\n", static_cast<unsigned long long>(routed));
+}
+
+void cmd_consume(const std::string &name, const Opts &o)
+{
+    std::uint32_t index = o.u32("--index", 0), batch = o.u32("--batch", 0);
+    bool borrow = o.has("--borrow"), limited = o.has("--count");
+    auto timeout = std::chrono::milliseconds(o.num("--timeout-ms", 10000));
+    std::uint64_t want = o.num("--count", 0);
+    if (o.has("--batch") && batch == 0)
+        throw Usage{"consume: --batch must be at least 1"};
+    if (borrow && batch)
+        throw Usage{"consume: --borrow and --batch exclude each other"};
+    Region r = Region::open(name);
+    std::size_t cap = static_cast<std::size_t>(r.info().slot_data_size) * (batch ? batch : 1);
+    Consumer rx = Consumer::open(r, index);
+    std::vector<std::byte> buf(cap ? cap : 1);
+    std::vector<std::uint32_t> lens(batch ? batch : 1);
+    std::uint64_t got = 0;
+    int end = INDEXBUS_OK;
+    clk::time_point idle_since{};
+    while (!limited || got < want) {
+        int st;
+        if (batch) {
+            std::size_t max = limited && want - got < batch ? want - got : batch, n = 0;
+            st = rx.try_recv_batch(indexbus::mutable_bytes(buf.data(), cap),
+                                   indexbus::span<std::uint32_t>(lens.data(), max), n);
+            if (st == INDEXBUS_OK) {
+                std::size_t off = 0;
+                for (std::size_t i = 0; i < n; off += lens[i], i++)
+                    print_msg(indexbus::const_bytes(buf.data() + off, lens[i]));
+                got += n;
+                idle_since = clk::time_point{};
+                continue;
+            }
+            if (st == INDEXBUS_EMPTY) {
+                if (idle_since == clk::time_point{})
+                    idle_since = clk::now();
+                else if (clk::now() - idle_since > timeout)
+                    throw Fail{INDEXBUS_TIMEOUT, "batch receive: idle too long"};
+                std::this_thread::yield();
+                continue;
+            }
+        } else if (borrow) {
+            indexbus::Borrow b;
+            st = rx.try_recv_begin(b, timeout);
+            if (st == INDEXBUS_OK) {
+                print_msg(b.bytes());
+                b.release();
+                got++;
+                continue;
+            }
+        } else {
+            std::size_t len = 0;
+            st = rx.try_recv(indexbus::mutable_bytes(buf.data(), cap), len, timeout);
+            if (st == INDEXBUS_OK) {
+                print_msg(indexbus::const_bytes(buf.data(), len));
+                got++;
+                continue;
+            }
+        }
+        if (st == INDEXBUS_DISCONNECTED) {
+            end = st;
+            break;
+        }
+        throw Fail{st, "receive after " + std::to_string(got) + " messages"};
+    }
+    rx.close();
+    std::printf("{\"ev\":\"end\",\"status\":\"%s\",\"count\":%llu}\n", status_name(end),
+                static_cast<unsigned long long>(got));
+}
+
+// One wrong call per case; the status of the Error it throws is what we report.
+int error_case(const std::string &name, const std::string &c)
+{
+    std::byte buf[80];
+    try {
+        if (c == "too_large" || c == "buffer_too_small") {
+            Region r = Region::open(name);
+            Producer tx = Producer::open(r);
+            std::size_t n = c == "too_large" ? 65 : 10;
+            payload(buf, 0, 0, n);
+            tx.publish(indexbus::const_bytes(buf, n));
+            Consumer rx = Consumer::open(r, 0);
+            rx.recv(indexbus::mutable_bytes(buf, 4), 1s);
+        } else if (c == "wrong_kind") {
+            Region r = Region::open(name);
+            Router::open(r);
+        } else if (c == "newer_major") {
+            Region::open(name);
+        } else if (c == "not_ready") {
+            Region::open(name, 50ms);
+        } else if (c == "timeout") {
+            Region r = Region::open(name);
+            Consumer rx = Consumer::open(r, 0);
+            rx.recv(indexbus::mutable_bytes(buf), 50ms);
+        } else {
+            throw Usage{"error: unknown case '" + c + "'"};
+        }
+    } catch (const indexbus::Error &e) {
+        return e.code().value();
+    }
+    return INDEXBUS_OK;
+}
+
+void cmd_error(const std::string &name, const Opts &o)
+{
+    const std::string c = o.str("--case", "");
+    int st = error_case(name, c);
+    std::printf("{\"ev\":\"error\",\"case\":%s,\"status\":\"%s\"}\n", json_str(c).c_str(),
+                status_name(st));
+}
+
+// ---- golden: run an op list ------------------------------------------------------
+
+// An open handle of the scenario, by name; closing is resetting.
+struct Handle {
+    std::string name;
+    Producer tx;
+    Router rt;
+    Consumer rx;
+    void close()
+    {
+        tx.close();
+        rt.close();
+        rx.close();
+    }
+    bool open() const { return tx || rt || rx; }
+};
+
+struct Golden {
+    int argc;
+    char **argv;
+    int start;
+};
+Golden golden_args;
+
+void cmd_golden(const std::string &name, const Opts &)
+{
+    using S = std::set<std::string>;
+    static const std::map<std::string, std::pair<S, S>> ops = {
+        {"create", {{"--kind", "--slots", "--slot-size", "--queue", "--consumers"}, {"--kind"}}},
+        {"producer", {{"--name", "--type"}, {"--name", "--type"}}},
+        {"router", {{"--name"}, {"--name"}}},
+        {"consumer", {{"--name", "--index"}, {"--name", "--index"}}},
+        {"publish",
+         {{"--name", "--producer", "--from", "--count", "--sizes", "--zero-copy"},
+          {"--name", "--producer", "--count", "--sizes"}}},
+        {"route", {{"--name", "--count", "--mode", "--source"}, {"--name", "--count"}}},
+        {"recv", {{"--name", "--count", "--borrow"}, {"--name", "--count"}}},
+        {"close", {{"--name"}, {"--name"}}},
+    };
+    Region r;
+    std::vector<std::unique_ptr<Handle>> handles; // in the order opened
+    std::vector<std::byte> buf;
+    auto find = [&](const std::string &hn) -> Handle & {
+        for (auto it = handles.rbegin(); it != handles.rend(); ++it)
+            if ((*it)->open() && (*it)->name == hn)
+                return **it;
+        throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: no open handle '" + hn + "'"};
+    };
+    for (int a = golden_args.start, i = 0; a < golden_args.argc; i++) {
+        const std::string op = golden_args.argv[a];
+        auto spec = ops.find(op);
+        if (spec == ops.end())
+            throw Usage{"golden: unknown op '" + op + "'"};
+        Opts o;
+        a = o.parse(op, golden_args.argc, golden_args.argv, a + 1, spec->second.first,
+                    spec->second.second);
+        const std::string hn = o.str("--name", "");
+        if (op == "create") {
+            if (r)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: second create"};
+            r = create_region(name, o);
+            buf.resize(r.info().slot_data_size + 1);
+            continue;
+        }
+        if (!r)
+            throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: op before create"};
+        if (op == "producer" || op == "router" || op == "consumer") {
+            auto h = std::make_unique<Handle>();
+            h->name = hn;
+            if (op == "producer")
+                h->tx = Producer::open(r, type_of(o.str("--type", "")));
+            else if (op == "router")
+                h->rt = Router::open(r);
+            else
+                h->rx = Consumer::open(r, o.u32("--index", 0));
+            handles.push_back(std::move(h));
+        } else if (op == "publish") {
+            Handle &h = find(hn);
+            if (!h.tx)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no producer"};
+            std::uint32_t p = o.u32("--producer", 0), from = o.u32("--from", 0);
+            std::uint32_t count = o.u32("--count", 0);
+            std::vector<std::uint32_t> sizes = o.sizes("");
+            for (std::uint32_t s : sizes)
+                if (s + 1 > buf.size())
+                    throw Usage{"golden: size " + std::to_string(s) + " > slot data size"};
+            for (std::uint32_t k = from; k < from + count; k++)
+                publish_one(h.tx, buf, p, k, sizes[k % sizes.size()], o.has("--zero-copy"),
+                            false);
+        } else if (op == "route") {
+            Handle &h = find(hn);
+            if (!h.rt)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no router"};
+            auto mode = mode_of(o.str("--mode", "broadcast"));
+            auto source = source_of(o.str("--source", "any"));
+            for (std::uint32_t k = o.u32("--count", 0); k > 0; k--)
+                check(h.rt.try_route_once(source, mode), "golden op " + std::to_string(i));
+        } else if (op == "recv") {
+            Handle &h = find(hn);
+            if (!h.rx)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no consumer"};
+            for (std::uint32_t k = o.u32("--count", 0); k > 0; k--) {
+                if (o.has("--borrow")) {
+                    indexbus::Borrow b;
+                    check(h.rx.try_recv_begin(b), "golden op " + std::to_string(i));
+                    b.release();
+                } else {
+                    std::size_t len = 0;
+                    check(h.rx.try_recv(indexbus::mutable_bytes(buf.data(), buf.size() - 1), len),
+                          "golden op " + std::to_string(i));
+                }
+            }
+        } else { // close
+            find(hn).close();
+        }
+    }
+    if (!r)
+        throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: no create op"};
+    for (auto it = handles.rbegin(); it != handles.rend(); ++it)
+        (*it)->close(); // reverse order of opening
+    r.close();
+    std::puts("{\"ev\":\"done\"}");
+}
+
+[[noreturn]] void usage_exit(const std::string &what)
+{
+    std::fprintf(stderr,
+                 "agent-cxx: %s\nusage: agent-cxx <create|produce|route|consume|error|golden|"
+                 "unlink> --region NAME [options] (see conformance/PROTOCOL.md)\n",
+                 what.c_str());
+    std::exit(2);
+}
+
+[[noreturn]] void fail_exit(int status, const std::string &what)
+{
+    std::fprintf(stderr, "agent-cxx: %s: %s\n", what.c_str(), status_name(status));
+    std::printf("{\"ev\":\"fail\",\"status\":%s,\"what\":%s}\n",
+                json_str(status_name(status)).c_str(), json_str(what).c_str());
+    std::fflush(stdout);
+    std::exit(1);
+}
+
+} // namespace
+
+int main(int argc, char **argv)
+{
+    using S = std::set<std::string>;
+    using Run = void (*)(const std::string &, const Opts &);
+    static const std::map<std::string, std::tuple<S, S, Run>> cmds = {
+        {"create",
+         {{"--region", "--kind", "--slots", "--slot-size", "--queue", "--consumers"},
+          {"--region", "--kind"},
+          cmd_create}},
+        {"produce",
+         {{"--region", "--type", "--producer", "--count", "--sizes", "--zero-copy", "--batch",
+           "--wait-consumers"},
+          {"--region"},
+          cmd_produce}},
+        {"route", {{"--region", "--mode", "--source"}, {"--region"}, cmd_route}},
+        {"consume",
+         {{"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count"},
+          {"--region"},
+          cmd_consume}},
+        {"error", {{"--region", "--case"}, {"--region", "--case"}, cmd_error}},
+        {"golden", {{"--region"}, {"--region"}, cmd_golden}},
+        {"unlink", {{"--region"}, {"--region"}, cmd_unlink}},
+    };
+    try {
+        if (argc < 2)
+            throw Usage{"no command"};
+        auto it = cmds.find(argv[1]);
+        if (it == cmds.end())
+            throw Usage{std::string("unknown command '") + argv[1] + "'"};
+        Opts o;
+        int end = o.parse(argv[1], argc, argv, 2, std::get<0>(it->second), std::get<1>(it->second));
+        if (end < argc && it->first != "golden")
+            throw Usage{it->first + ": unexpected argument '" + argv[end] + "'"};
+        golden_args = {argc, argv, end};
+        std::get<2>(it->second)(o.str("--region", ""), o);
+    } catch (const Usage &u) {
+        usage_exit(u.what);
+    } catch (const Fail &f) {
+        fail_exit(f.status, f.what);
+    } catch (const indexbus::Error &e) {
+        fail_exit(e.code().value(), e.what());
+    }
+    std::fflush(stdout);
+    return 0;
+}
