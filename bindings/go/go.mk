@@ -1,6 +1,7 @@
 # bindings/go/go.mk - the Go binding; -included by the top Makefile.
 #   make go-binding    generate the SWIG layer (if stale) and build the packages
-#   make check-go      deps, generate, go vet, go test, go test -race, and
+#   make check-go      deps, the committed SWIG output matches SWIG's, generate,
+#                      go vet, go test, go test -race, and
 #                      go test with GOEXPERIMENT=cgocheck2 when the Go has it
 #   make go-demo       deps, then $(B)/go/indexbus-demo-sub, the Go consumer of `make demo`
 #   make go-bench      deps, then $(B)/go/indexbus-bench, the Go side of `make bench`
@@ -18,11 +19,14 @@ GO_SWIG_TMP := $(B)/go-swig
 # already on PATH wins.
 GO_PATH     := $(PATH):/usr/local/go/bin
 GO          := PATH="$(GO_PATH)" go
-# cgo puts these before the package's own #cgo LDFLAGS (which default to
-# `build`), so the library in $(B) is the one linked and found at run time.
-GO_ENV      := CGO_ENABLED=1 CGO_LDFLAGS="-L$(abspath $(B)) -Wl,-rpath,$(abspath $(B))"
+# The package finds libindexbus through `#cgo pkg-config: indexbus`. In the
+# tree that is an uninstalled indexbus.pc naming abi/include and $(B) (its
+# rpath included), so the library in $(B) is the one linked and found at run time.
+GO_PC_DIR   := $(abspath $(B))/pkgconfig
+GO_PC       := $(GO_PC_DIR)/indexbus.pc
+GO_ENV      := CGO_ENABLED=1 PKG_CONFIG_PATH=$(GO_PC_DIR)
 
-.PHONY: go-deps go-generate go-binding check-go go-vet go-test go-demo go-bench
+.PHONY: go-deps go-generate go-binding check-go go-vet go-test go-demo go-bench check-go-generated
 
 go-deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh check --for check-go swig go
@@ -43,7 +47,25 @@ $(GO_SWIG_GEN) &: $(GO_SWIG_IN) $(GO_DIR)/go.mk
 
 go-generate: $(GO_SWIG_GEN)
 
-go-binding: lib go-generate
+$(GO_PC): pkgconfig/indexbus.pc.in
+	@mkdir -p $(@D)
+	$(call say,GEN,$@)sed -e 's|@PREFIX@|$(abspath .)|g' -e 's|@LIBDIR@|$(abspath $(B))|g' \
+	    -e 's|@INCLUDEDIR@|$(abspath abi/include)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# The SWIG output is committed, so `go get` of the module needs no generator:
+# regenerate it into $(B) and fail on any difference from the files in the tree.
+check-go-generated: go-deps
+	@rm -rf $(GO_SWIG_TMP)-check && mkdir -p $(GO_SWIG_TMP)-check
+	@swig -go -cgo -intgosize 64 -package swig -Ibindings/swig -Iabi/include \
+	    -o $(GO_SWIG_TMP)-check/indexbus_wrap.c -outdir $(GO_SWIG_TMP)-check bindings/swig/indexbus.i
+	@PATH="$(GO_PATH)" gofmt -w $(GO_SWIG_TMP)-check/indexbus.go
+	@fail=0; for f in indexbus.go indexbus_wrap.c; do \
+	    if cmp -s $(GO_SWIG_TMP)-check/$$f $(GO_SWIG_DIR)/$$f; then echo "PASS $(GO_SWIG_DIR)/$$f is SWIG's output"; \
+	    else echo "FAIL $(GO_SWIG_DIR)/$$f differs from SWIG's output (make go-generate, then commit)"; \
+	        diff -u $(GO_SWIG_DIR)/$$f $(GO_SWIG_TMP)-check/$$f | head -n 20; fail=1; fi; \
+	done; exit $$fail
+
+go-binding: lib go-generate $(GO_PC)
 	$(call say,GO,build ./...)cd $(GO_DIR) && $(GO_ENV) $(GO) build ./...
 
 go-vet: go-binding
@@ -60,6 +82,7 @@ go-test: go-vet
 	else echo "  GO this Go has no GOEXPERIMENT=cgocheck2: that run is skipped"; fi
 
 check-go: go-deps
+	$(MAKE) check-go-generated
 	$(MAKE) go-test
 
 # The Go consumer of `make demo` (cmd/indexbus-demo-sub). Like check-go: the

@@ -24,12 +24,11 @@
 
 /* ---- cgo preamble: the header for compile-time checks; link flags -------- */
 
-/* ${SRCDIR} is bindings/go/internal/swig. The header path is fixed in the
- * tree. -L/-rpath default to the default build dir `build`; the make
- * fragment passes CGO_LDFLAGS for $(B), which cgo puts first. */
+/* The header and the library come from pkg-config: an install's indexbus.pc
+ * (PKG_CONFIG_PATH=<prefix>/lib/pkgconfig), or in the tree the uninstalled
+ * one go.mk writes to $(B)/pkgconfig. */
 %insert(cgo_comment_typedefs) %{
-#cgo CFLAGS: -I${SRCDIR}/../../../../abi/include
-#cgo LDFLAGS: -L${SRCDIR}/../../../../build -Wl,-rpath,${SRCDIR}/../../../../build -lindexbus
+#cgo pkg-config: indexbus
 #include <string.h>
 #include <indexbus/indexbus.h>
 // the Go Span type, as ib_go_span in the wrapper; no block comments here
