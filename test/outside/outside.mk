@@ -3,18 +3,21 @@
 #   make check-outside   `make install PREFIX=` twice (another prefix first, so a
 #                        stale .pc would show), then test/outside/c.sh (pkg-config,
 #                        dynamic and --static) and cmake.sh (find_package, g++ and
-#                        clang++) against the second install; each project
-#                        exchanges messages with the installed CLI.
+#                        clang++) and go.sh (a Go module using a `git archive` copy of
+#                        bindings/go through pkg-config) against the second install;
+#                        each project exchanges messages with the installed CLI.
 
 .PHONY: check-outside
 
 # Fresh temporary prefixes each run, so a .pc left from an earlier one cannot match.
 check-outside: all
-	@sh tools/deps.sh check --for check-outside pkg-config cmake gcc g++ clang clang++
+	@PATH="$(GO_PATH)" sh tools/deps.sh check --for check-outside pkg-config cmake gcc g++ \
+	    clang clang++ go git
 	@first=$$(mktemp -d) && prefix=$$(mktemp -d) || exit 1; \
 	$(MAKE) -s --no-print-directory install B=$(B) PREFIX=$$first >/dev/null && \
 	$(MAKE) -s --no-print-directory install B=$(B) PREFIX=$$prefix >/dev/null || exit 1; \
 	fail=0; \
 	sh test/outside/c.sh $$prefix || fail=1; \
 	sh test/outside/cmake.sh $$prefix || fail=1; \
+	PATH="$(GO_PATH)" sh test/outside/go.sh $$prefix || fail=1; \
 	rm -rf $$first $$prefix; exit $$fail
