@@ -1,8 +1,19 @@
 """cffi build script (API mode): the declarations come from the public C header.
 
-Run by setuptools through ``cffi_modules`` (setup.py). It
+Run by setuptools through ``cffi_modules`` (setup.py). Two ways to get libindexbus:
 
-1. finds the IndexBus headers and library (see ``locate``),
+- **bundled** (the default, and what wheels and the sdist use): the library's C sources
+  are compiled into the extension itself, so ``pip install`` needs nothing but a C
+  compiler for the sdist, and nothing at all for a wheel. The sources are ``csrc/`` (an
+  sdist carries them; setup.py copies them there from the repository) or, in the tree,
+  ``../../lib`` and ``../../abi/include``.
+- **system**: link an installed or built ``libindexbus.so`` when INDEXBUS_PREFIX,
+  INDEXBUS_INCLUDE_DIR / INDEXBUS_LIB_DIR or INDEXBUS_SYSTEM=1 (pkg-config) is set
+  (``make check-python`` does this, to test the library of the build).
+
+It
+
+1. finds the IndexBus headers and the library or its sources (``locate``, ``bundled``),
 2. runs the C preprocessor on ``<indexbus/indexbus.h>`` (``$CC -E -dD``, default
    ``cc``) and keeps only what comes from ``indexbus/*.h``: the typedefs, structs,
    enums and prototypes become the cdef verbatim (``_Static_assert`` dropped), and
@@ -14,6 +25,7 @@ Run by setuptools through ``cffi_modules`` (setup.py). It
 cffi checks every struct it is given field by field against the compiler's layout,
 so the Python side can never drift from the header.
 """
+import glob
 import os
 import re
 import shlex
@@ -37,8 +49,26 @@ def _pkg_config(*args):
     return shlex.split(out)
 
 
+def system_wanted():
+    return any(os.environ.get(v) for v in
+               ("INDEXBUS_PREFIX", "INDEXBUS_INCLUDE_DIR", "INDEXBUS_LIB_DIR")) or \
+        os.environ.get("INDEXBUS_SYSTEM") == "1"
+
+
+def bundled():
+    """(include_dir, lib_dir, C sources) to compile in: csrc/ (an sdist), else the tree."""
+    for base in (os.path.join(HERE, "csrc"), os.path.normpath(os.path.join(HERE, "..", ".."))):
+        inc, lib = os.path.join(base, "abi", "include"), os.path.join(base, "lib")
+        # setuptools wants source paths relative to setup.py's directory
+        srcs = sorted(os.path.relpath(f, HERE) for f in glob.glob(os.path.join(lib, "*", "*.c")))
+        if srcs and os.path.isfile(os.path.join(inc, "indexbus", "indexbus.h")):
+            return inc, lib, srcs
+    raise SystemExit("indexbus: no C sources to bundle (csrc/ or the repository's lib/); "
+                     "set INDEXBUS_PREFIX or INDEXBUS_SYSTEM=1 to link an installed library")
+
+
 def locate():
-    """(include_dir, lib_dir) of IndexBus, first match wins:
+    """(include_dir, lib_dir) of an installed IndexBus, first match wins:
 
     1. INDEXBUS_INCLUDE_DIR and INDEXBUS_LIB_DIR (each on its own),
     2. INDEXBUS_PREFIX: $INDEXBUS_PREFIX/include and $INDEXBUS_PREFIX/lib,
@@ -110,18 +140,30 @@ def header_cdef(inc):
     return text + "\n" + "\n".join(defines) + "\n"
 
 
-INCLUDE_DIR, LIB_DIR = locate()
-
 ffibuilder = FFI()
+if system_wanted():
+    INCLUDE_DIR, LIB_DIR = locate()
+    ffibuilder.set_source(
+        "indexbus._ffi",
+        "#include <indexbus/indexbus.h>\n",
+        include_dirs=[INCLUDE_DIR],
+        library_dirs=[LIB_DIR],
+        runtime_library_dirs=[LIB_DIR],
+        libraries=["indexbus"],
+    )
+else:
+    INCLUDE_DIR, _, SOURCES = bundled()
+    # the library's own flags (Makefile): C11, GNU extensions, only INDEXBUS_API exported
+    ffibuilder.set_source(
+        "indexbus._ffi",
+        "#include <indexbus/indexbus.h>\n",
+        sources=SOURCES,
+        include_dirs=[INCLUDE_DIR],
+        define_macros=[("_GNU_SOURCE", None), ("INDEXBUS_BUILDING", None)],
+        extra_compile_args=["-std=c11", "-fvisibility=hidden"],
+        libraries=["rt", "pthread"],
+    )
 ffibuilder.cdef(header_cdef(INCLUDE_DIR))
-ffibuilder.set_source(
-    "indexbus._ffi",
-    "#include <indexbus/indexbus.h>\n",
-    include_dirs=[INCLUDE_DIR],
-    library_dirs=[LIB_DIR],
-    runtime_library_dirs=[LIB_DIR],
-    libraries=["indexbus"],
-)
 
 if __name__ == "__main__":
     print(header_cdef(INCLUDE_DIR))
