@@ -1,5 +1,10 @@
 # bindings/rust/rust.mk - Rust binding; -include'd by the top Makefile.
-#   make check-rust      cargo test (unit, integration, doc tests) + clippy -D warnings
+#   make check-rust      cargo test (unit, integration, doc tests; and again with the
+#                        `bundled` feature), clippy -D warnings, check-rust-bindings
+#   make check-rust-bindings  regenerate the bindings with bindgen (libclang) and fail
+#                        on any difference from the committed indexbus-sys/src/bindings.rs
+#   make rust-bindings   regenerate and replace the committed bindings
+#   make rust-package    cargo package for both crates (into bindings/rust/target/package)
 #   make rust-binding    build the workspace (all targets)
 #   make rust-demo       target/release/examples/demo_sub, the Rust consumer of `make demo`
 #   make rust-bench      target/release/examples/bench, the Rust side of `make bench`
@@ -12,10 +17,36 @@ RUST_ENV   := INDEXBUS_LIB_DIR=$(abspath $(B)) \
               INDEXBUS_INCLUDE_DIR=$(abspath abi/include) \
               CARGO_TARGET_DIR=$(abspath $(RUST_DIR)/target)
 
-.PHONY: check-rust rust-binding rust-deps rust-demo rust-bench
+.PHONY: check-rust rust-binding rust-deps rust-demo rust-bench check-rust-bindings rust-bindings \
+        rust-package
+
+RUST_BINDINGS := $(RUST_DIR)/indexbus-sys/src/bindings.rs
 
 rust-deps:
-	@sh tools/deps.sh check --for check-rust cargo libclang
+	@sh tools/deps.sh check --for check-rust cargo
+
+# bindgen writes a copy of what it generated to INDEXBUS_BINDINGS_OUT (build.rs).
+$(B)/rust-bindings.rs: $(wildcard abi/include/indexbus/*.h) $(RUST_DIR)/indexbus-sys/build.rs
+	@sh tools/deps.sh check --for check-rust-bindings cargo libclang
+	@mkdir -p $(@D)
+	cd $(RUST_DIR) && $(RUST_ENV) INDEXBUS_BINDINGS_OUT=$(abspath $@) \
+	    $(CARGO) build --locked -q -p indexbus-sys --features bindgen
+
+check-rust-bindings: $(B)/rust-bindings.rs
+	@if cmp -s $< $(RUST_BINDINGS); then echo "PASS $(RUST_BINDINGS) is bindgen's output"; \
+	else echo "FAIL $(RUST_BINDINGS) differs from bindgen's output (make rust-bindings, then commit)"; \
+	    diff -u $(RUST_BINDINGS) $< | head -n 20; exit 1; fi
+
+rust-bindings: $(B)/rust-bindings.rs
+	cp $< $(RUST_BINDINGS)
+
+# Both crates as crates.io would get them (symlinked C sources and licenses become
+# files), each verified by building it with the `bundled` feature; the safe crate is
+# packaged against the -sys crate of the same run.
+rust-package: rust-deps
+	cd $(RUST_DIR) && $(CARGO) package --locked --workspace --allow-dirty \
+	    --features indexbus-sys/bundled,indexbus/bundled \
+	    --target-dir $(abspath $(RUST_DIR)/target)
 
 rust-binding: rust-deps $(ALIB)
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) build --locked --all-targets
@@ -28,4 +59,6 @@ rust-bench: rust-deps $(ALIB)
 
 check-rust: rust-deps $(ALIB)
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) test --locked
+	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) test --locked -p indexbus --features bundled
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) clippy --locked --all-targets -- -D warnings
+	$(MAKE) --no-print-directory check-rust-bindings

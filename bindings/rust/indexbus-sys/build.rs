@@ -1,29 +1,81 @@
-//! Generates the raw bindings from the public C header with bindgen and
-//! tells cargo how to link libindexbus.
+//! Tells cargo how to get libindexbus, and with the `bindgen` feature
+//! regenerates the raw bindings from the public C header.
 //!
-//! Where things come from (first match wins):
+//! The bindings are committed (`src/bindings.rs`), so a default build needs no
+//! libclang. `--features bindgen` generates them at build time instead (and
+//! writes a copy to `$INDEXBUS_BINDINGS_OUT` when set: `make check-rust` uses
+//! that to fail on any difference from the committed file).
 //!
-//! * Header: `$INDEXBUS_INCLUDE_DIR`, else the in-tree `abi/include`
-//!   (three levels up from this crate), else the include dirs pkg-config
-//!   reports for `indexbus`.
-//! * Library: `$INDEXBUS_LIB_DIR` (set by `bindings/rust/rust.mk` to the
-//!   make build dir), else the in-tree default `../../build` relative to the
-//!   workspace, else pkg-config (`indexbus.pc`, installed by `make install`).
+//! The library, first match wins:
+//!
+//! * `bundled` feature: compiled from its C sources with the `cc` crate
+//!   (`csrc/`: symlinks to the repository's `lib/` and `abi/include`, which
+//!   `cargo package` turns into real files), so a user needs nothing
+//!   installed, as with zstd-sys or libgit2-sys.
+//! * `$INDEXBUS_LIB_DIR` (set by `bindings/rust/rust.mk` to the make build
+//!   dir), else the in-tree default `../../build` relative to the workspace.
+//! * pkg-config (`indexbus.pc`, installed by `make install`).
 //!
 //! Linking: the static `libindexbus.a` is preferred (plus `rt` and
-//! `pthread`), so test binaries and programs need no rpath and can never
-//! pick up a different `libindexbus.so` at run time. If a lib dir only has
-//! the shared library it is linked dynamically and the loader must find it
-//! (LD_LIBRARY_PATH or an installed copy); `INDEXBUS_LINK=dylib` forces that.
+//! `pthread`), from a directory or through pkg-config, so programs need no
+//! rpath and can never pick up a different `libindexbus.so` at run time;
+//! `INDEXBUS_LINK=dylib` links the shared one instead.
 
 use std::env;
 use std::path::{Path, PathBuf};
 
 fn main() {
-    for var in ["INDEXBUS_LIB_DIR", "INDEXBUS_INCLUDE_DIR", "INDEXBUS_LINK"] {
+    for var in [
+        "INDEXBUS_LIB_DIR",
+        "INDEXBUS_INCLUDE_DIR",
+        "INDEXBUS_LINK",
+        "INDEXBUS_BINDINGS_OUT",
+    ] {
         println!("cargo:rerun-if-env-changed={var}");
     }
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    #[cfg(feature = "bundled")]
+    let include_root = build_bundled(&manifest);
+    #[cfg(not(feature = "bundled"))]
+    let include_root = link_external(&manifest);
+    println!("cargo:include={}", include_root.display());
+    #[cfg(feature = "bindgen")]
+    generate(&include_root);
+}
+
+/// Compile lib/*/*.c into a static library with the Makefile's flags.
+#[cfg(feature = "bundled")]
+fn build_bundled(manifest: &Path) -> PathBuf {
+    let csrc = manifest.join("csrc");
+    let include = csrc.join("include");
+    let mut sources: Vec<PathBuf> = std::fs::read_dir(csrc.join("lib"))
+        .expect("csrc/lib: the C sources (symlinked in the repository, files in a package)")
+        .flat_map(|part| std::fs::read_dir(part.expect("csrc/lib entry").path()).into_iter().flatten())
+        .map(|f| f.expect("csrc/lib file").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .collect();
+    sources.sort();
+    assert!(!sources.is_empty(), "no C sources in {}", csrc.display());
+    for f in &sources {
+        println!("cargo:rerun-if-changed={}", f.display());
+    }
+    cc::Build::new()
+        .files(&sources)
+        .include(&include)
+        .std("c11")
+        .define("_GNU_SOURCE", None)
+        .define("INDEXBUS_BUILDING", None)
+        .flag("-fvisibility=hidden")
+        .warnings(false)
+        .compile("indexbus");
+    println!("cargo:rustc-link-lib=dylib=rt");
+    println!("cargo:rustc-link-lib=dylib=pthread");
+    include
+}
+
+/// A built or installed library; returns the include root.
+#[cfg(not(feature = "bundled"))]
+fn link_external(manifest: &Path) -> PathBuf {
     // bindings/rust/indexbus-sys -> repository root
     let repo = manifest.join("../../..");
     let want_dylib = env::var("INDEXBUS_LINK")
@@ -69,9 +121,9 @@ fn main() {
                 .probe("indexbus")
                 .unwrap_or_else(|e| {
                     panic!(
-                        "libindexbus not found: set INDEXBUS_LIB_DIR to a directory holding \
-                         libindexbus.a (run `make lib` in the repository root), or install \
-                         IndexBus so that pkg-config finds indexbus.pc ({e})"
+                        "libindexbus not found: enable the `bundled` feature, or install \
+                         IndexBus so that pkg-config finds indexbus.pc, or set \
+                         INDEXBUS_LIB_DIR to a directory holding libindexbus.a ({e})"
                     )
                 });
             if include_dirs.is_empty() {
@@ -87,12 +139,17 @@ fn main() {
         .unwrap_or_else(|| {
             panic!("indexbus/indexbus.h not found (set INDEXBUS_INCLUDE_DIR); looked in {include_dirs:?}")
         });
-    let include_root = header
+    header
         .parent()
         .and_then(Path::parent)
-        .expect("include root");
-    println!("cargo:include={}", include_root.display());
+        .expect("include root")
+        .to_path_buf()
+}
 
+/// The raw bindings from the header, into OUT_DIR (and $INDEXBUS_BINDINGS_OUT).
+#[cfg(feature = "bindgen")]
+fn generate(include_root: &Path) {
+    let header = include_root.join("indexbus/indexbus.h");
     // Generate code for the workspace's declared minimum Rust (rust-version),
     // not for the newest Rust bindgen knows.
     let msrv = env::var("CARGO_PKG_RUST_VERSION").expect("rust-version is set in Cargo.toml");
@@ -121,14 +178,19 @@ fn main() {
         .expect("bindgen failed on indexbus.h");
     let out = PathBuf::from(env::var("OUT_DIR").expect("OUT_DIR")).join("bindings.rs");
     bindings.write_to_file(&out).expect("write bindings.rs");
+    if let Some(copy) = env::var_os("INDEXBUS_BINDINGS_OUT") {
+        std::fs::copy(&out, copy).expect("copy bindings.rs to INDEXBUS_BINDINGS_OUT");
+    }
 }
 
 /// Capability bits are `uint64_t` in C (`header.capabilities`); left alone,
 /// bindgen would type `INDEXBUS_CAP_INCOMPAT_MASK` (0xffffffff00000000ull)
 /// as a negative `i64` and the low bits as `u32`.
+#[cfg(feature = "bindgen")]
 #[derive(Debug)]
 struct MacroTypes;
 
+#[cfg(feature = "bindgen")]
 impl bindgen::callbacks::ParseCallbacks for MacroTypes {
     fn int_macro(&self, name: &str, _value: i64) -> Option<bindgen::callbacks::IntKind> {
         name.starts_with("INDEXBUS_CAP_")
@@ -136,10 +198,12 @@ impl bindgen::callbacks::ParseCallbacks for MacroTypes {
     }
 }
 
+#[cfg(not(feature = "bundled"))]
 fn has_lib(dir: &Path) -> bool {
     dir.join("libindexbus.a").is_file() || dir.join("libindexbus.so").exists()
 }
 
+#[cfg(not(feature = "bundled"))]
 fn link_from_dir(dir: &Path, want_dylib: bool) {
     let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
     println!("cargo:rustc-link-search=native={}", dir.display());
