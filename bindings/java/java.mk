@@ -20,7 +20,7 @@ JAVA_RES      := $(JAVA_DIR)/target/native-resources/native/linux-$(shell uname 
 JAVA_SWIG_IN  := bindings/swig/indexbus.i bindings/swig/java.i $(wildcard abi/include/indexbus/*.h)
 JAVA_LOG      := $(abspath $(B))/java/mvn.log
 MVN           ?= mvn
-MVN_FLAGS     ?= -B -ntp
+MVN_FLAGS     ?= -B -ntp -Dindexbus.build=$(B)
 # The POM's version is ${revision}; make's $(VERSION) is the one source of it, written to
 # .mvn/maven.config so that a plain `mvn` in bindings/java builds the same version.
 JAVA_MVN_CONFIG := $(JAVA_DIR)/.mvn/maven.config
@@ -63,7 +63,8 @@ java-native: $(JAVA_PKG_DIR)/indexbusJNI.java $(JAVA_RES) $(JAVA_MVN_CONFIG)
 
 java-binding: java-native
 	@mkdir -p $(B)/java
-	@cd $(JAVA_DIR) && $(MVN) $(MVN_FLAGS) -DskipTests package > $(JAVA_LOG) 2>&1 || \
+	@cd $(JAVA_DIR) && $(MVN) $(MVN_FLAGS) -DskipTests -Dmaven.javadoc.skip=true \
+	    -Dmaven.source.skip=true package > $(JAVA_LOG) 2>&1 || \
 	    { tail -n 60 $(JAVA_LOG); echo "java: mvn package failed (log: $(JAVA_LOG))"; exit 1; }
 	@echo "  JAR   $(JAVA_JAR)"
 
