@@ -22,7 +22,9 @@ JAVA_LOG      := $(abspath $(B))/java/mvn.log
 MVN           ?= mvn
 MVN_FLAGS     ?= -B -ntp -Dindexbus.build=$(B)
 # The POM's version is ${revision}; make's $(VERSION) is the one source of it, written to
-# .mvn/maven.config so that a plain `mvn` in bindings/java builds the same version.
+# .mvn/maven.config so that a plain `mvn` in bindings/java builds the same version. The
+# file is committed (Maven reads it before any plugin could write it: a fresh clone's
+# `mvn install` needs it), and check-java fails if it disagrees with $(VERSION).
 JAVA_MVN_CONFIG := $(JAVA_DIR)/.mvn/maven.config
 
 # The JDK whose jni.h to compile against: $JAVA_HOME if it has one, else the JDK that
@@ -71,6 +73,8 @@ java-binding: java-native
 # Maven's output goes to $(JAVA_LOG); the summary lines (Surefire's "Tests run: ...")
 # are printed, and the log tail too if anything failed.
 check-java: java-native
+	@[ "$$(cat $(JAVA_MVN_CONFIG))" = "-Drevision=$(VERSION)" ] || { echo "java: \
+	    $(JAVA_MVN_CONFIG) does not say -Drevision=$(VERSION): commit the regenerated file" >&2; exit 1; }
 	@mkdir -p $(B)/java
 	@echo "  MVN   test ($(JAVA_DIR))"
 	@cd $(JAVA_DIR) && { $(MVN) $(MVN_FLAGS) test > $(JAVA_LOG) 2>&1; st=$$?; \
