@@ -30,7 +30,6 @@ _DISCONNECTED = lib.INDEXBUS_DISCONNECTED
 _BUFFER_TOO_SMALL = lib.INDEXBUS_BUFFER_TOO_SMALL
 _publish = lib.indexbus_publish
 _try_recv = lib.indexbus_try_recv
-_unpack = ffi.unpack
 
 _KINDS = {"events": lib.INDEXBUS_KIND_EVENTS, "fanout": lib.INDEXBUS_KIND_FANOUT}
 _SOURCES = {"spsc": lib.INDEXBUS_SOURCE_SPSC, "mpsc": lib.INDEXBUS_SOURCE_MPSC,
@@ -380,6 +379,8 @@ class Consumer(_Handle):
         self.capacity: int = region.slot_data_size
         self._buf = ffi.new("char[]", self.capacity)
         self._len = ffi.new("size_t *")
+        # slicing a reused buffer view makes the bytes result faster than ffi.unpack
+        self._bview = ffi.buffer(self._buf)
         self._batch_buf: Any = None
         self._batch_lens: Any = None
 
@@ -391,7 +392,7 @@ class Consumer(_Handle):
         n = self._len
         st = _try_recv(p, self._buf, self.capacity, n)
         if st == _OK:
-            return _unpack(self._buf, n[0])
+            return self._bview[:n[0]]
         if st == _EMPTY:
             return None
         raise error(st)
@@ -404,7 +405,7 @@ class Consumer(_Handle):
         if st == _EMPTY:
             st = _sliced(lambda ns: lib.indexbus_recv(p, buf, cap, n, ns), timeout)
         if st == _OK:
-            return ffi.unpack(buf, n[0])
+            return self._bview[:n[0]]
         raise error(st)
 
     def recv_into(self, buffer: Buffer, timeout: Optional[float] = None) -> int:
