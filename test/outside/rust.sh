@@ -1,21 +1,32 @@
 #!/bin/sh
-# rust.sh PREFIX - the Rust crates as crates.io would get them: `cargo package`
-# (verified with the bundled feature) in a `git archive` copy of the
-# repository (committed files only), the two .crate files unpacked, and a
-# fresh crate outside the tree that depends on them (indexbus by path,
-# indexbus-sys through [patch.crates-io]). It builds and runs (a) with the
-# `bundled` feature and nothing installed in sight, and (b) without it,
-# against the install in PREFIX through pkg-config; each exchanges messages
-# with the installed CLI.
+# rust.sh PREFIX [SRC] - the Rust crates as crates.io would get them: `cargo
+# package` (verified with the bundled feature) in a copy of what the crates
+# need (bindings/rust, lib, abi, the licenses) holding only committed files
+# (`git archive HEAD`), the two .crate files unpacked, and a fresh crate
+# outside the tree that depends on them (indexbus by path, indexbus-sys
+# through [patch.crates-io]). It builds and runs (a) with the `bundled`
+# feature and nothing installed in sight, and (b) without it, against the
+# install in PREFIX through pkg-config (libindexbus.a, so no LD_LIBRARY_PATH);
+# each exchanges messages with the installed CLI. (c) Without either, the build
+# fails and says how to get the library.
+# SRC: take those files from SRC's working tree instead (to try uncommitted
+# changes: sh test/outside/rust.sh PREFIX "$PWD").
 set -u
-PREFIX=$1; IB=$PREFIX/bin/indexbus
+PREFIX=$1; IB=$PREFIX/bin/indexbus; SRC=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 unset INDEXBUS_LIB_DIR INDEXBUS_INCLUDE_DIR INDEXBUS_LINK PKG_CONFIG_PATH
 export CARGO_TARGET_DIR=$work/target
 mkdir -p "$work/repo" "$work/crates" "$work/app/src"
-(cd "$here/../.." && git archive HEAD) | tar -x -C "$work/repo"
+parts="bindings/rust lib abi LICENSE LICENSE-MIT LICENSE-APACHE"
+if [ -n "$SRC" ]; then
+    # shellcheck disable=SC2086
+    (cd "$SRC" && tar -cf - --exclude=bindings/rust/target $parts) | tar -x -C "$work/repo"
+else
+    # shellcheck disable=SC2086
+    (cd "$here/../.." && git archive HEAD $parts) | tar -x -C "$work/repo"
+fi
 if (cd "$work/repo/bindings/rust" && cargo package --locked --workspace \
         --features indexbus-sys/bundled,indexbus/bundled) >"$work/package.log" 2>&1; then
     ok "cargo package: both crates, verified"
@@ -53,8 +64,21 @@ app_toml ''
 if (cd "$work/app" && PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" cargo build -q) \
         >"$work/system.log" 2>&1; then
     ok "system: builds against the install through pkg-config"
+    grep -qs "rustc-link-search=native=$PREFIX/lib\$" "$CARGO_TARGET_DIR"/debug/build/indexbus-sys-*/output &&
+        ok "system: linked from $PREFIX/lib" || bad "system: linked from $PREFIX/lib"
+    readelf -d "$CARGO_TARGET_DIR/debug/peer" | grep -q 'NEEDED.*libindexbus' &&
+        bad "system: libindexbus.a linked in" || ok "system: libindexbus.a linked in"
     exchange "Rust (pkg-config)" "$CARGO_TARGET_DIR/debug/peer"
 else
     bad "system: builds against the install through pkg-config"; tail -n 20 "$work/system.log"
+fi
+mkdir -p "$work/no-pc"
+if (cd "$work/app" && PKG_CONFIG_LIBDIR="$work/no-pc" cargo build -q) >"$work/none.log" 2>&1; then
+    bad "neither bundled nor an install: the build fails"
+else
+    grep -q 'libindexbus not found: enable the `bundled` feature' "$work/none.log" &&
+        ok "neither bundled nor an install: the build fails, naming bundled and pkg-config" ||
+        { bad "neither bundled nor an install: the build fails, naming bundled and pkg-config"
+          tail -n 20 "$work/none.log"; }
 fi
 done_ outside-rust

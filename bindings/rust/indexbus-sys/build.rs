@@ -13,7 +13,7 @@
 //!   `cargo package` turns into real files), so a user needs nothing
 //!   installed, as with zstd-sys or libgit2-sys.
 //! * `$INDEXBUS_LIB_DIR` (set by `bindings/rust/rust.mk` to the make build
-//!   dir), else the in-tree default `../../build` relative to the workspace.
+//!   dir), else, only when building inside the repository, its `build/`.
 //! * pkg-config (`indexbus.pc`, installed by `make install`).
 //!
 //! Linking: the static `libindexbus.a` is preferred (plus `rt` and
@@ -76,8 +76,14 @@ fn build_bundled(manifest: &Path) -> PathBuf {
 /// A built or installed library; returns the include root.
 #[cfg(not(feature = "bundled"))]
 fn link_external(manifest: &Path) -> PathBuf {
-    // bindings/rust/indexbus-sys -> repository root
+    // bindings/rust/indexbus-sys -> repository root, but only inside the
+    // repository: a packaged copy (crates.io, vendored) must never pick up
+    // whatever `build/` or `abi/` happens to sit three directories up.
     let repo = manifest.join("../../..");
+    let in_tree = same_file(
+        &repo.join("bindings/rust/indexbus-sys/build.rs"),
+        &manifest.join("build.rs"),
+    );
     let want_dylib = env::var("INDEXBUS_LINK")
         .map(|v| v == "dylib")
         .unwrap_or(false);
@@ -85,7 +91,7 @@ fn link_external(manifest: &Path) -> PathBuf {
     let mut include_dirs: Vec<PathBuf> = Vec::new();
     if let Some(dir) = env::var_os("INDEXBUS_INCLUDE_DIR") {
         include_dirs.push(PathBuf::from(dir));
-    } else if repo.join("abi/include/indexbus/indexbus.h").is_file() {
+    } else if in_tree && repo.join("abi/include/indexbus/indexbus.h").is_file() {
         include_dirs.push(repo.join("abi/include"));
     }
 
@@ -103,7 +109,7 @@ fn link_external(manifest: &Path) -> PathBuf {
         }
         None => {
             let dir = repo.join("build");
-            if has_lib(&dir) {
+            if in_tree && has_lib(&dir) {
                 Some(dir)
             } else {
                 None
@@ -195,6 +201,14 @@ impl bindgen::callbacks::ParseCallbacks for MacroTypes {
     fn int_macro(&self, name: &str, _value: i64) -> Option<bindgen::callbacks::IntKind> {
         name.starts_with("INDEXBUS_CAP_")
             .then_some(bindgen::callbacks::IntKind::U64)
+    }
+}
+
+#[cfg(not(feature = "bundled"))]
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
     }
 }
 
