@@ -16,7 +16,11 @@ JAVA_PKG      := io.indexbus.internal
 JAVA_PKG_DIR  := $(JAVA_GEN_DIR)/io/indexbus/internal
 JAVA_WRAP     := $(JAVA_DIR)/target/swig/indexbus_wrap.c
 JAVA_JNI      := $(B)/java/libindexbus_jni.so
-JAVA_RES      := $(JAVA_DIR)/target/native-resources/native/linux-$(shell uname -m)/libindexbus_jni.so
+# The architecture the library is built for, as the jar names it (NativeLibrary.platform():
+# x86_64, aarch64): the compiler's target, so that a cross CC (say
+# CC=aarch64-linux-gnu-gcc) lands in linux-aarch64 and not in the build machine's folder.
+JAVA_ARCH     ?= $(firstword $(subst -, ,$(shell $(CC) -dumpmachine 2>/dev/null || uname -m)))
+JAVA_RES      := $(JAVA_DIR)/target/native-resources/native/linux-$(JAVA_ARCH)/libindexbus_jni.so
 JAVA_SWIG_IN  := bindings/swig/indexbus.i bindings/swig/java.i $(wildcard abi/include/indexbus/*.h)
 JAVA_LOG      := $(abspath $(B))/java/mvn.log
 MVN           ?= mvn
@@ -47,11 +51,16 @@ $(JAVA_WRAP) $(JAVA_PKG_DIR)/indexbusJNI.java &: $(JAVA_SWIG_IN) | java-deps
 	    -outdir $(JAVA_PKG_DIR) -o $(JAVA_WRAP) bindings/swig/indexbus.i
 
 # Self-contained: libindexbus.a is linked in (its symbols kept private, so a libindexbus.so
-# loaded by someone else in the same process cannot interpose), needing only libc.
+# loaded by someone else in the same process cannot interpose), needing only libc. The
+# library may export nothing but SWIG's Java_* entry points; readelf (not nm) checks it,
+# as it reads any architecture's ELF.
 $(JAVA_JNI): $(JAVA_WRAP) $(ALIB) $(JAVA_DIR)/java.mk | java-deps
 	@mkdir -p $(@D)
 	@[ -f '$(JAVA_JDK)/include/jni.h' ] || { echo "java: no jni.h under '$(JAVA_JDK)'; set JAVA_HOME to a JDK" >&2; exit 1; }
-	$(call say,CC,$@)$(CC) $(JAVA_JNI_CFLAGS) -shared -Wl,-z,defs -Wl,--exclude-libs,ALL -o $@ $(JAVA_WRAP) $(ALIB) $(LDLIBS)
+	$(call say,CC,$@)$(CC) $(JAVA_JNI_CFLAGS) -shared -Wl,-z,defs -Wl,--exclude-libs,ALL -o $@.tmp $(JAVA_WRAP) $(ALIB) $(LDLIBS)
+	@bad=$$(readelf --dyn-syms -W $@.tmp | awk '$$1 ~ /^[0-9]+:$$/ && $$7 != "UND" && $$5 != "LOCAL" && $$8 !~ /^Java_/ {print $$8}'); \
+	    [ -z "$$bad" ] || { echo "java: $@ exports more than Java_* symbols: $$bad" >&2; rm -f $@.tmp; exit 1; }
+	$(Q)mv $@.tmp $@
 
 $(JAVA_RES): $(JAVA_JNI)
 	@mkdir -p $(@D)

@@ -14,18 +14,29 @@ work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 repo=$work/m2
 unset LD_LIBRARY_PATH
 B=${B:-build}
-if (cd "$here/../../bindings/java" && mvn -B -ntp -q -DskipTests -Dindexbus.build="$B" \
+binding=$(cd "$here/../../bindings/java" && pwd)
+# the version the binding's build gives its jar (the Makefile's VERSION, via .mvn/maven.config)
+ver=$(sed -n 's/^-Drevision=//p' "$binding/.mvn/maven.config")
+[ -n "$ver" ] || { bad "no -Drevision= in $binding/.mvn/maven.config"; done_ outside-java; exit; }
+start=$(date +%s)
+if (cd "$binding" && mvn -B -ntp -q -DskipTests -Dindexbus.build="$B" \
         -Dmaven.repo.local="$repo" install) >"$work/install.log" 2>&1; then
     ok "mvn install of the binding"
 else
     bad "mvn install of the binding"; tail -n 30 "$work/install.log"
 fi
-art=$repo/io/indexbus/indexbus/1.0.0
-for j in indexbus-1.0.0.jar indexbus-1.0.0-sources.jar indexbus-1.0.0-javadoc.jar; do
+art=$repo/io/indexbus/indexbus/$ver
+for j in indexbus-$ver.jar indexbus-$ver-sources.jar indexbus-$ver-javadoc.jar; do
     if [ -f "$art/$j" ]; then ok "installed $j"; else bad "installed $j"; fi
 done
+pom=$art/indexbus-$ver.pom
+if [ -f "$pom" ] && ! grep -q '\${' "$pom"; then ok "installed POM has its version resolved (flattened)"
+else bad "installed POM has its version resolved (flattened)"; fi
+for tag in name description url license scm developer; do
+    grep -q "<$tag>" "$pom" 2>/dev/null || bad "installed POM lacks <$tag> (Maven Central needs it)"
+done
 cp -r "$here/java" "$work/app"
-if (cd "$work/app" && mvn -B -ntp -q -Dmaven.repo.local="$repo" package \
+if (cd "$work/app" && mvn -B -ntp -q -Dmaven.repo.local="$repo" -Dindexbus.version="$ver" package \
         dependency:build-classpath -Dmdep.outputFile=cp.txt) >"$work/app.log" 2>&1; then
     ok "outside project builds against the installed jar"
     cp="$work/app/target/classes:$(cat "$work/app/cp.txt")"
@@ -33,4 +44,5 @@ if (cd "$work/app" && mvn -B -ntp -q -Dmaven.repo.local="$repo" package \
 else
     bad "outside project builds against the installed jar"; tail -n 30 "$work/app.log"
 fi
+echo "outside-java: took $(( $(date +%s) - start )) s (Maven downloads into a fresh local repository included)"
 done_ outside-java
