@@ -152,12 +152,14 @@ static const struct patch patches[] = {
     {"major 0", EV, H(layout_major), SET, 0, INDEXBUS_INCOMPATIBLE},
     {"major 0xffff", FO, H(layout_major), SET, 0xffff, INDEXBUS_INCOMPATIBLE},
     {"incompat cap bit 40", EV, H(capabilities), OR, 1ull << 40, INDEXBUS_INCOMPATIBLE},
-    {"incompat cap bit 33", FO, H(capabilities), OR, 1ull << 33, INDEXBUS_INCOMPATIBLE},
+    {"incompat cap bit 34", FO, H(capabilities), OR, 1ull << 34, INDEXBUS_INCOMPATIBLE},
+    {"byte-log cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_LOG, INDEXBUS_CORRUPT},
     {"SPSC_RECYCLE on a fanout region", FO, H(capabilities), OR, INDEXBUS_CAP_SPSC_RECYCLE,
      INDEXBUS_CORRUPT},
     {"incompat cap bit 63", EV, H(capabilities), OR, 1ull << 63, INDEXBUS_INCOMPATIBLE},
     {"kind 0", EV, H(region_kind), SET, 0, INDEXBUS_INCOMPATIBLE},
-    {"kind 3", EV, H(region_kind), SET, 3, INDEXBUS_INCOMPATIBLE},
+    {"kind 4", EV, H(region_kind), SET, 4, INDEXBUS_INCOMPATIBLE},
+    {"kind 3 (byte log) in a 1.0 events header", EV, H(region_kind), SET, 3, INDEXBUS_CORRUPT},
     {"kind ~0", FO, H(region_kind), SET, 0xffffffffu, INDEXBUS_INCOMPATIBLE},
     {"events file says fanout", EV, H(region_kind), SET, FO, INDEXBUS_CORRUPT},
     {"fanout file says events", FO, H(region_kind), SET, EV, INDEXBUS_CORRUPT},
@@ -361,11 +363,13 @@ static void test_newer_minor(void)
         apply(path, offsetof(indexbus_region_header, capabilities), 8, OR, 1ull << 17);
         expect_works("minor 1 + unknown compat cap", path);
 
-        /* reserved bytes may gain meaning in a newer minor: ignored */
+        /* reserved bytes may gain meaning in a newer minor: ignored (and
+         * 80..127, which 1.1 gave the byte-log fields, too: an events or
+         * fanout region does not read them) */
         path = minor1(4, kind);
         uint8_t junk[48];
         memset(junk, 0xa5, sizeof junk);
-        bad_pwrite(path, offsetof(indexbus_region_header, reserved2), junk, sizeof junk);
+        bad_pwrite(path, offsetof(indexbus_region_header, log_bytes), junk, sizeof junk);
         bad_pwrite(path, offsetof(indexbus_region_header, reserved3), junk, sizeof junk);
         bad_pwrite(path, offsetof(indexbus_region_header, reserved0), junk, 4);
         expect_works("minor 1 + reserved bytes", path);

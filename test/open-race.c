@@ -51,7 +51,7 @@ static void opener_use(indexbus_region *r, int id, const geo *g)
 {
     indexbus_info info = mp_info(r);
     CHECK(info.kind == g->kind);
-    CHECK(info.layout_major == INDEXBUS_LAYOUT_MAJOR && info.layout_minor == INDEXBUS_LAYOUT_MINOR);
+    CHECK(info.layout_major == INDEXBUS_LAYOUT_MAJOR && info.layout_minor == 0 /* events: 1.0 */);
     CHECK(info.slot_count == g->slots && info.slot_data_size == g->data);
     CHECK(info.queue_capacity == g->queue && info.consumer_count == g->consumers);
     CHECK(info.total_bytes > (uint64_t)g->slots * g->data);

@@ -51,7 +51,9 @@ static void test_config_init(void)
     indexbus_region_config cfg;
     memset(&cfg, 0xa5, sizeof cfg);
     REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS));
-    CHECK(cfg.size == sizeof cfg && cfg.kind == INDEXBUS_KIND_EVENTS);
+    /* the 1.0 struct only: a caller built against 1.0 has no more (indexbus.h) */
+    CHECK(cfg.size == INDEXBUS_REGION_CONFIG_SIZE_1_0 && cfg.kind == INDEXBUS_KIND_EVENTS);
+    CHECK(cfg.max_record == 0xa5a5a5a5u && cfg.byte_capacity == 0xa5a5a5a5a5a5a5a5ull);
     /* twice the queue: SPSC slots recycle through their cells (LAYOUT.md 5.16) */
     CHECK(cfg.slot_count == 2 * INDEXBUS_DEFAULT_SLOTS &&
           cfg.queue_capacity == INDEXBUS_DEFAULT_SLOTS);
@@ -64,7 +66,7 @@ static void test_config_init(void)
 
     CHECK_ST(indexbus_region_config_init(NULL, INDEXBUS_KIND_EVENTS), INDEXBUS_INVALID_ARGUMENT);
     CHECK_ST(indexbus_region_config_init(&cfg, 0), INDEXBUS_INVALID_ARGUMENT);
-    CHECK_ST(indexbus_region_config_init(&cfg, 3), INDEXBUS_INVALID_ARGUMENT);
+    CHECK_ST(indexbus_region_config_init(&cfg, 4), INDEXBUS_INVALID_ARGUMENT);
     CHECK_ST(indexbus_region_config_init(&cfg, 0xffffffffu), INDEXBUS_INVALID_ARGUMENT);
 }
 
@@ -98,8 +100,9 @@ static const struct bad_cfg bad_cfgs[] = {
     {"mode sticky", INDEXBUS_KIND_EVENTS, F(mode), 01600},
     {"mode garbage", INDEXBUS_KIND_EVENTS, F(mode), 0x10000},
     {"kind 0", INDEXBUS_KIND_EVENTS, F(kind), 0},
-    {"kind 3", INDEXBUS_KIND_EVENTS, F(kind), 3},
-    {"size too small", INDEXBUS_KIND_EVENTS, F(size), sizeof(indexbus_region_config) - 1},
+    {"kind 4", INDEXBUS_KIND_EVENTS, F(kind), 4},
+    {"byte log with slot geometry", INDEXBUS_KIND_EVENTS, F(kind), INDEXBUS_KIND_LOG},
+    {"size too small", INDEXBUS_KIND_EVENTS, F(size), INDEXBUS_REGION_CONFIG_SIZE_1_0 - 1},
     {"size 0", INDEXBUS_KIND_EVENTS, F(size), 0},
 };
 #undef F
@@ -412,7 +415,7 @@ static void check_info(uint32_t kind, uint32_t slots, uint32_t queue, uint32_t d
 
     CHECK_ST(indexbus_region_info(r, NULL), INDEXBUS_INVALID_ARGUMENT);
     CHECK_ST(indexbus_region_info(NULL, &info), INDEXBUS_INVALID_ARGUMENT);
-    info.size = sizeof info - 1;
+    info.size = INDEXBUS_INFO_SIZE_1_0 - 1; /* a 1.0 caller's size is still enough */
     CHECK_ST(indexbus_region_info(r, &info), INDEXBUS_INVALID_ARGUMENT);
     info.size = 0;
     CHECK_ST(indexbus_region_info(r, &info), INDEXBUS_INVALID_ARGUMENT);

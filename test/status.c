@@ -54,7 +54,7 @@ static void test_versions(void)
     snprintf(want, sizeof want, "%d.%d.%d", INDEXBUS_VERSION_MAJOR, INDEXBUS_VERSION_MINOR,
              INDEXBUS_VERSION_PATCH);
     CHECK(strcmp(indexbus_version_string(), want) == 0);
-    CHECK(indexbus_layout_version() == ((1u << 16) | 0u));
+    CHECK(indexbus_layout_version() == ((1u << 16) | 1u) /* 1.1: byte logs */);
     CHECK(indexbus_layout_version() == ((INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR));
 }
 

@@ -32,6 +32,8 @@ typedef struct ib_geometry {
     uint32_t consumer_count;
     uint32_t section_count;
     uint32_t recycle; /* INDEXBUS_CAP_SPSC_RECYCLE: SPSC slots recycle through their cells */
+    uint32_t log_max_record; /* byte logs (1.1): largest payload */
+    uint64_t log_bytes;      /* byte logs (1.1): ring bytes; 0 in slot regions */
     uint64_t total_bytes;
     indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS];
 } ib_geometry;
@@ -60,6 +62,14 @@ typedef struct ib_view {
     uint32_t queue_mask;
     uint32_t consumer_count;
     uint32_t recycle; /* INDEXBUS_CAP_SPSC_RECYCLE (events only) */
+    /* byte logs (1.1) only; NULL / 0 in slot regions, whose sections above
+     * are NULL / 0 in a byte log: code that reaches one checks kind first */
+    indexbus_log_ctl *log;
+    uint8_t *log_data;      /* log_bytes of records */
+    uint64_t log_bytes;
+    uint64_t log_mask;
+    uint32_t log_max_record;
+    uint32_t producer_wake; /* wake entry blocking producers park on: consumer_count */
 } ib_view;
 
 /* Producer queues, as held_src and step_source name them (LAYOUT.md 4.1, 4.4). */

@@ -10,19 +10,7 @@
 #include "../common/slots.h"
 #include "../common/spsc.h"
 #include "../common/wake.h"
-#include "../liveness/liveness.h"
-
-struct indexbus_consumer {
-    ib_handle h; /* first: region, view, entry, index */
-    ib_spsc q;         /* events: SPSC producer queue; fanout: own queue */
-    uint64_t mpsc_pos; /* events: MPSC head */
-    uint32_t turn;     /* events: queue to try first */
-    uint32_t borrowed; /* slot index, or NIL */
-    uint32_t borrowed_parks; /* the borrowed slot goes back through its SPSC cell */
-    uint32_t spsc_pending;   /* SPSC head moved locally, not yet published */
-    uint64_t delivered; /* events: mirror of the consumer's delivered counter */
-    indexbus_wake_entry *wake;
-};
+#include "consumer.h"
 
 /* ---- queue access --------------------------------------------------------------- */
 
@@ -111,6 +99,7 @@ static void commit_spsc(indexbus_consumer *c)
     c->spsc_pending = 0;
     ib_spsc_commit(&c->q);
     ib_store_relaxed(&c->h.v->consumer_counters[0].delivered, c->delivered); /* single writer */
+    ib_wake_notify(&c->h.v->wake[c->h.v->producer_wake]); /* a cell and a slot came free */
 }
 
 /* Release a taken slot; the journal is cleared first, so a death in
@@ -119,6 +108,7 @@ static void give_back(indexbus_consumer *c, uint32_t idx)
 {
     ib_store_relaxed(&c->h.entry->held_slot, 0);
     ib_slot_release(c->h.v, idx);
+    ib_wake_notify(&c->h.v->wake[c->h.v->producer_wake]); /* blocking producers */
 }
 
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
@@ -139,12 +129,19 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
 }
 
 /* Producers have all closed and nothing is left upstream of this consumer. */
+/* Every producer that ever attached has closed (the first half of the
+ * disconnect rule, 5.11). */
+int ib_producers_gone(const ib_view *v)
+{
+    const indexbus_participants_ctl *pc = &v->parts->ctl;
+    /* pairs with the release decrement in ib_participant_detach */
+    return ib_load_acquire(&pc->producers_ever) && ib_load_acquire(&pc->producers_live) == 0;
+}
+
 static int disconnected(indexbus_consumer *c)
 {
     const ib_view *v = c->h.v;
-    const indexbus_participants_ctl *pc = &v->parts->ctl;
-    /* pairs with the release decrement in ib_participant_detach */
-    if (!ib_load_acquire(&pc->producers_ever) || ib_load_acquire(&pc->producers_live) != 0)
+    if (!ib_producers_gone(v))
         return 0;
     /* fanout: the router moves source head only after delivering, so an
      * empty source means everything routed is already in our queue */
@@ -155,8 +152,10 @@ static int disconnected(indexbus_consumer *c)
     return peek(c, &idx, &src) == INDEXBUS_EMPTY;
 }
 
-static int empty_status(indexbus_consumer *c)
+int ib_consumer_empty_status(indexbus_consumer *c)
 {
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_disconnected(c) ? INDEXBUS_DISCONNECTED : INDEXBUS_EMPTY;
     return disconnected(c) ? INDEXBUS_DISCONNECTED : INDEXBUS_EMPTY;
 }
 
@@ -194,7 +193,14 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
         return st;
     c->borrowed = INDEXBUS_SLOT_NIL;
     c->wake = &v->wake[index];
-    if (v->kind == INDEXBUS_KIND_FANOUT) {
+    ib_notify_register(); /* we wake blocking producers */
+    if (v->kind == INDEXBUS_KIND_LOG) {
+        if ((st = ib_log_attach_reader(v, &c->log)) != INDEXBUS_OK) {
+            ib_handle_detach(&c->h);
+            return st;
+        }
+        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
+    } else if (v->kind == INDEXBUS_KIND_FANOUT) {
         ib_spsc_attach_reader(&c->q, ib_consumer_queue(v, index), v->queue_capacity);
         drain(c); /* nothing new arrives: the router skips a leaving owner */
     } else {
@@ -218,6 +224,8 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
         return INDEXBUS_OK;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         indexbus_recv_end(c);
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        ib_log_give_back(c->h.v, &c->log, 0);
     if (c->h.v->kind == INDEXBUS_KIND_FANOUT) {
         ib_await_router(c->h.region, ib_consumer_leaving(c->h.v, c->h.index, c->h.part), 1);
         drain(c);
@@ -235,7 +243,7 @@ static int next_message(indexbus_consumer *c, uint32_t *idx, uint32_t *src, uint
         return INDEXBUS_BAD_STATE;
     int st = peek(c, idx, src);
     if (st == INDEXBUS_EMPTY)
-        return empty_status(c);
+        return ib_consumer_empty_status(c);
     if (st != INDEXBUS_OK)
         return st;
     return check_slot(c, *idx, *src, n);
@@ -246,6 +254,8 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
     uint32_t idx, src, n;
     if (c == NULL || len == NULL || (buf == NULL && cap != 0))
         return INDEXBUS_INVALID_ARGUMENT;
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_try_recv(c, buf, cap, len);
     int st = next_message(c, &idx, &src, &n);
     if (st != INDEXBUS_OK)
         return st;
@@ -269,6 +279,8 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
     uint32_t idx, src, n;
     if (c == NULL || data == NULL || len == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_recv_begin(c, data, len);
     int st = next_message(c, &idx, &src, &n);
     if (st != INDEXBUS_OK)
         return st;
@@ -292,6 +304,8 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
         return INDEXBUS_INVALID_ARGUMENT;
     if (c->borrowed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_recv_end(c);
     if (c->borrowed_parks) {
         park_spsc(c, c->borrowed);
         commit_spsc(c);
@@ -312,6 +326,8 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
         return INDEXBUS_INVALID_ARGUMENT;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_recv_batch(c, buf, cap, lens, max_msgs, count);
     uint8_t *dst = buf;
     size_t used = 0, k = 0;
     int st = INDEXBUS_OK;
@@ -342,7 +358,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
     *count = k;
     if (k > 0)
         return INDEXBUS_OK;
-    return st == INDEXBUS_EMPTY ? empty_status(c) : st;
+    return st == INDEXBUS_EMPTY ? ib_consumer_empty_status(c) : st;
 }
 
 /* ---- blocking -------------------------------------------------------------------- */
@@ -350,11 +366,19 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
 #define IB_SPIN_POLLS 2000u
 #define IB_MAX_PARK_NS 100000000ull /* re-check at least every 100 ms */
 
+/* Anything to take (or a bad entry to report): not EMPTY. */
+static int peek_any(indexbus_consumer *c)
+{
+    uint32_t idx, src;
+    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_peek_any(c);
+    return peek(c, &idx, &src);
+}
+
 static int has_message(void *ctx)
 {
     indexbus_consumer *c = ctx;
-    uint32_t idx, src;
-    return peek(c, &idx, &src) != INDEXBUS_EMPTY || disconnected(c);
+    return peek_any(c) != INDEXBUS_EMPTY || ib_consumer_empty_status(c) == INDEXBUS_DISCONNECTED;
 }
 
 INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
@@ -366,11 +390,10 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
     uint64_t deadline = 0;
     int parked = 0;
     for (uint32_t polls = 0;; polls++) {
-        uint32_t idx, src;
-        int st = peek(c, &idx, &src);
+        int st = peek_any(c);
         if (st != INDEXBUS_EMPTY)
             return st;
-        if (disconnected(c))
+        if (ib_consumer_empty_status(c) == INDEXBUS_DISCONNECTED)
             return INDEXBUS_DISCONNECTED;
         if (parked) {
             /* a park that ended with nothing to take may be a dead peer's

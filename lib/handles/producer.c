@@ -5,24 +5,8 @@
 
 #include "../common/mpsc.h"
 #include "../common/slots.h"
-#include "../common/spsc.h"
 #include "../common/wake.h"
-#include "../liveness/liveness.h"
-
-/* SPSC slots put into cells but not yet published, at most this many at a
- * time: a longer batch is published in pieces of this size. */
-#define IB_PENDING_MAX 64u
-
-struct indexbus_producer {
-    ib_handle h; /* first: region, view, entry */
-    uint32_t type;
-    uint32_t claimed;   /* slot index, or NIL */
-    uint32_t npending;  /* SPSC: entries of pending[] put, not yet published */
-    uint32_t pending[IB_PENDING_MAX]; /* their slot indices: our copy, not the cells' */
-    ib_spsc q;          /* SPSC producer queue, writer side */
-    uint64_t published; /* SPSC: mirror of counters.published_spsc */
-    indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
-};
+#include "producer.h"
 
 INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
                                         indexbus_producer **out)
@@ -41,8 +25,13 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
         return st;
     p->type = type;
     p->claimed = INDEXBUS_SLOT_NIL;
+    if (v->kind == INDEXBUS_KIND_LOG && (st = ib_log_producer_init(p)) != INDEXBUS_OK) {
+        ib_handle_detach(&p->h);
+        return st;
+    }
     if (type == INDEXBUS_PRODUCER_SPSC) {
-        ib_spsc_attach_writer(&p->q, v->spsc, v->queue_capacity);
+        if (v->kind != INDEXBUS_KIND_LOG)
+            ib_spsc_attach_writer(&p->q, v->spsc, v->queue_capacity);
         p->published = ib_load_relaxed(&v->counters->published_spsc);
     }
     p->wake = &v->wake[v->kind == INDEXBUS_KIND_FANOUT ? v->consumer_count : 0];
@@ -52,7 +41,7 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
 }
 
 /* Every consumer that ever attached has closed. */
-static int consumers_gone(const ib_view *v)
+int ib_consumers_gone(const ib_view *v)
 {
     const indexbus_participants_ctl *c = &v->parts->ctl;
     return ib_load_relaxed(&c->consumers_ever) && ib_load_relaxed(&c->consumers_live) == 0;
@@ -120,9 +109,14 @@ INDEXBUS_API int indexbus_claim(indexbus_producer *p, void **buf, size_t *capaci
 {
     if (p == NULL || buf == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
+    if (p->h.v->kind == INDEXBUS_KIND_LOG) {
+        if (capacity != NULL)
+            *capacity = p->h.v->log_max_record;
+        return indexbus_claim_len(p, p->h.v->log_max_record, buf);
+    }
     if (p->claimed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (consumers_gone(p->h.v))
+    if (ib_consumers_gone(p->h.v))
         return INDEXBUS_DISCONNECTED;
     uint32_t idx;
     int st = take_slot(p, &idx);
@@ -139,6 +133,8 @@ INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
 {
     if (p == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
+    if (p->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_commit(p, len);
     if (p->claimed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
     if (len > p->h.v->slot_data_size)
@@ -153,6 +149,8 @@ INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
 
 INDEXBUS_API int indexbus_abort(indexbus_producer *p)
 {
+    if (p != NULL && p->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_abort(p);
     if (p == NULL || p->claimed == INDEXBUS_SLOT_NIL) /* nothing to hand back */
         return p == NULL ? INDEXBUS_INVALID_ARGUMENT : INDEXBUS_BAD_STATE;
     ib_store_relaxed(&ib_slot(p->h.v, p->claimed)->owner, 0);
@@ -166,9 +164,7 @@ INDEXBUS_API int indexbus_publish(indexbus_producer *p, const void *data, size_t
     void *buf;
     if (p == NULL || (data == NULL && len != 0))
         return INDEXBUS_INVALID_ARGUMENT;
-    if (len > p->h.v->slot_data_size)
-        return INDEXBUS_TOO_LARGE;
-    int st = indexbus_claim(p, &buf, NULL);
+    int st = indexbus_claim_len(p, len, &buf);
     if (st != INDEXBUS_OK)
         return st;
     if (len)
@@ -186,9 +182,11 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
         *published = 0;
     if (p == NULL || lens == NULL || (data == NULL && count != 0))
         return INDEXBUS_INVALID_ARGUMENT;
+    if (p->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_publish_batch(p, data, lens, count, published);
     if (p->claimed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (consumers_gone(p->h.v))
+    if (ib_consumers_gone(p->h.v))
         return INDEXBUS_DISCONNECTED;
     const uint8_t *src = data;
     size_t n = 0, unflushed = 0;
@@ -225,6 +223,37 @@ INDEXBUS_API int indexbus_producer_close(indexbus_producer *p)
     if (p == NULL)
         return INDEXBUS_OK;
     indexbus_abort(p); /* a claim still open goes back (BAD_STATE if none) */
+    free(p->log_lens);
     ib_handle_detach(&p->h);
+    return INDEXBUS_OK;
+}
+
+/* A slot claim of exactly len bytes (the slot's capacity is the bound). */
+INDEXBUS_API int indexbus_claim_len(indexbus_producer *p, size_t len, void **buf)
+{
+    if (p == NULL || buf == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (p->h.v->kind == INDEXBUS_KIND_LOG)
+        return ib_log_claim_len(p, len, buf);
+    if (len > p->h.v->slot_data_size)
+        return INDEXBUS_TOO_LARGE;
+    return indexbus_claim(p, buf, NULL);
+}
+
+INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
+{
+    if (p == NULL || space == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    const ib_view *v = p->h.v;
+    int64_t n;
+    if (v->kind == INDEXBUS_KIND_LOG)
+        n = ib_log_space(v, &p->log);
+    else if (p->type == INDEXBUS_PRODUCER_SPSC)
+        n = ib_spsc_space(&p->q);
+    else
+        n = (int64_t)(v->queue_capacity - ib_mpsc_depth(v->mpsc, v->queue_capacity));
+    if (n < 0)
+        return (int)-n;
+    *space = (uint64_t)n;
     return INDEXBUS_OK;
 }

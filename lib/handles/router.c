@@ -184,6 +184,9 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     ib_notify_fence();
     for (uint64_t m = targets; m; m &= m - 1)
         ib_wake_if_waiting(&v->wake[__builtin_ctzll(m)]);
+    /* the source has room again: blocking producers park on our entry too
+     * (LAYOUT.md 5.9); while we route, its waiters are theirs */
+    ib_wake_if_waiting(&v->wake[v->producer_wake]);
     if (res != NULL) {
         res->routed = 1;
         res->delivered = (uint32_t)__builtin_popcountll(targets);

@@ -215,6 +215,8 @@ void ib_participant_detach(indexbus_region *r, uint32_t slot, uint32_t role, uin
     e->attach_time_ns = 0;
     e->held_slot = e->held_src = 0;
     e->held_pos = e->mpsc_reserve = 0;
+    e->log_reserve = 0; /* 1.1: a byte-log producer's journal (0 after each publish) */
+    e->log_size = 0;
     ib_release_entry(r, slot);
     ib_wake_all(v); /* parked peers re-check for DISCONNECTED */
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../common/clock.h"
+#include "../common/logring.h"
 #include "../common/mpsc.h"
 #include "../common/slots.h"
 #include "../common/wake.h"
@@ -159,6 +160,8 @@ static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
         consumer = (int)i;
         if (v->kind == INDEXBUS_KIND_FANOUT)
             recover_fanout_consumer(r, slot, i, flags, rep);
+        if (v->kind == INDEXBUS_KIND_LOG) /* while the index is still its own */
+            ib_log_recover_consumer(v);
         ib_store_relaxed(&v->wake[i].waiters, 0); /* only its consumer parks there */
         /* as detach's store.rel(0): pairs with the next holder's acquire CAS */
         ib_store_release(&v->parts->consumer_owner[i], 0);
@@ -174,9 +177,16 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
     uint32_t role = ib_load_acquire(&e->role); /* pairs with attach_once's release of role */
-    /* producers: what they claimed, and a reservation they never filled */
-    rep->slots_reclaimed += reclaim_owned(v, slot + 1);
-    rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
+    if (v->kind == INDEXBUS_KIND_LOG) {
+        /* a byte-log producer's unfinished record becomes padding (5.17);
+         * the journal words are read once and checked there (LAYOUT.md 7) */
+        rep->cells_skipped += ib_log_recover_producer(v, slot, ib_load_relaxed(&e->log_reserve),
+                                                      ib_load_relaxed(&e->log_size));
+    } else {
+        /* producers: what they claimed, and a reservation they never filled */
+        rep->slots_reclaimed += reclaim_owned(v, slot + 1);
+        rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
+    }
     /* a dead router's half-made step, while the role is still its own;
      * pairs with the router's acquire CAS of router_owner in attach_once */
     if (v->kind == INDEXBUS_KIND_FANOUT && ib_load_acquire(&v->parts->ctl.router_owner) == slot + 1) {

@@ -26,6 +26,32 @@ static void add_section(ib_geometry *g, uint64_t *off, uint32_t kind, uint64_t l
     *off += len;
 }
 
+/* A byte log (1.1): participants, counters, wake (consumer, producers) and
+ * the ring, page-aligned (LAYOUT.md 3.6). */
+int ib_geometry_compute_log(uint64_t log_bytes, uint32_t max_record, ib_geometry *g)
+{
+    if (log_bytes < INDEXBUS_LOG_MIN_BYTES || log_bytes > INDEXBUS_LOG_MAX_BYTES ||
+        (log_bytes & (log_bytes - 1)) != 0)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if ((uint64_t)max_record > log_bytes / 2 - INDEXBUS_LOG_HEADER_BYTES)
+        return INDEXBUS_INVALID_ARGUMENT;
+    memset(g, 0, sizeof(*g));
+    g->kind = INDEXBUS_KIND_LOG;
+    g->consumer_count = 1;
+    g->log_bytes = log_bytes;
+    g->log_max_record = max_record;
+    uint64_t off = INDEXBUS_HEADER_BYTES;
+    const uint64_t line = INDEXBUS_CACHE_LINE;
+    add_section(g, &off, INDEXBUS_SECTION_PARTICIPANTS, sizeof(indexbus_participants_section), line);
+    add_section(g, &off, INDEXBUS_SECTION_COUNTERS,
+                sizeof(indexbus_counters_global) + sizeof(indexbus_counters_consumer), line);
+    add_section(g, &off, INDEXBUS_SECTION_WAKE, 2 * sizeof(indexbus_wake_entry), line);
+    add_section(g, &off, INDEXBUS_SECTION_LOG_RING, sizeof(indexbus_log_ctl) + log_bytes,
+                INDEXBUS_PAGE);
+    g->total_bytes = IB_ALIGN_UP(off, INDEXBUS_PAGE);
+    return INDEXBUS_OK;
+}
+
 int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_size,
                         uint32_t queue_capacity, uint32_t consumer_count, ib_geometry *g)
 {
@@ -90,12 +116,20 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
         return INDEXBUS_INCOMPATIBLE;
     if (h->capabilities & INDEXBUS_CAP_INCOMPAT_MASK & ~INDEXBUS_CAP_KNOWN_INCOMPAT)
         return INDEXBUS_INCOMPATIBLE;
-    if (h->region_kind != INDEXBUS_KIND_EVENTS && h->region_kind != INDEXBUS_KIND_FANOUT)
+    if (h->region_kind != INDEXBUS_KIND_EVENTS && h->region_kind != INDEXBUS_KIND_FANOUT &&
+        h->region_kind != INDEXBUS_KIND_LOG)
         return INDEXBUS_INCOMPATIBLE;
     if (h->header_bytes != INDEXBUS_HEADER_BYTES || h->section_count > INDEXBUS_MAX_SECTIONS)
         return INDEXBUS_CORRUPT;
-    if (ib_geometry_compute(h->region_kind, h->slot_count, h->slot_data_size, h->queue_capacity,
-                            h->consumer_count, g) != INDEXBUS_OK)
+    /* a byte log is a 1.1 kind, and its incompat bit goes with it both ways */
+    int log = h->region_kind == INDEXBUS_KIND_LOG;
+    if (log != ((h->capabilities & INDEXBUS_CAP_BYTE_LOG) != 0) || (log && h->layout_minor < 1))
+        return INDEXBUS_CORRUPT;
+    if (log ? ib_geometry_compute_log(h->log_bytes, h->log_max_record, g) != INDEXBUS_OK ||
+                  h->slot_count != 0 || h->slot_data_size != 0 || h->slot_stride != 0 ||
+                  h->queue_capacity != 0 || h->consumer_count != 1
+            : ib_geometry_compute(h->region_kind, h->slot_count, h->slot_data_size,
+                                  h->queue_capacity, h->consumer_count, g) != INDEXBUS_OK)
         return INDEXBUS_CORRUPT;
     if (h->slot_stride != g->slot_stride)
         return INDEXBUS_CORRUPT;
@@ -105,7 +139,7 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
         return INDEXBUS_CORRUPT;
     if (h->total_bytes < g->total_bytes || h->total_bytes > file_size)
         return INDEXBUS_CORRUPT;
-    if (h->layout_minor == INDEXBUS_LAYOUT_MINOR && h->total_bytes != g->total_bytes)
+    if (h->layout_minor == ib_layout_minor_for(h->region_kind) && h->total_bytes != g->total_bytes)
         return INDEXBUS_CORRUPT;
     if (h->section_count < g->section_count)
         return INDEXBUS_CORRUPT;
@@ -152,13 +186,13 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->wake = (indexbus_wake_entry *)section_at(base, g, INDEXBUS_SECTION_WAKE);
     v->router = (indexbus_router_section *)section_at(base, g, INDEXBUS_SECTION_ROUTER);
     v->spsc = (indexbus_spsc_ctl *)section_at(base, g, INDEXBUS_SECTION_SPSC_QUEUE);
-    v->spsc_cells = (uint32_t *)(v->spsc + 1);
+    v->spsc_cells = v->spsc ? (uint32_t *)(v->spsc + 1) : NULL;
     v->mpsc = (indexbus_mpsc_ctl *)section_at(base, g, INDEXBUS_SECTION_MPSC_QUEUE);
-    v->mpsc_cells = (indexbus_mpsc_cell *)(v->mpsc + 1);
+    v->mpsc_cells = v->mpsc ? (indexbus_mpsc_cell *)(v->mpsc + 1) : NULL;
     v->consumer_queues = section_at(base, g, INDEXBUS_SECTION_CONSUMER_QUEUES);
     v->cq_stride = spsc_queue_bytes(g->queue_capacity);
     v->pool = (indexbus_pool_ctl *)section_at(base, g, INDEXBUS_SECTION_SLOT_POOL);
-    v->slots = (uint8_t *)(v->pool + 1);
+    v->slots = v->pool ? (uint8_t *)(v->pool + 1) : NULL;
     v->kind = g->kind;
     v->slot_count = g->slot_count;
     v->slot_data_size = g->slot_data_size;
@@ -167,4 +201,17 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->queue_mask = g->queue_capacity - 1;
     v->consumer_count = g->consumer_count;
     v->recycle = g->recycle;
+    v->producer_wake = g->consumer_count;
+    v->log = (indexbus_log_ctl *)section_at(base, g, INDEXBUS_SECTION_LOG_RING);
+    v->log_data = v->log ? (uint8_t *)(v->log + 1) : NULL;
+    v->log_bytes = g->log_bytes;
+    v->log_mask = g->log_bytes ? g->log_bytes - 1 : 0;
+    v->log_max_record = g->log_max_record;
+}
+
+/* The minor a creator of this library writes for a kind: 1.0 kinds keep
+ * minor 0, so their images stay byte-identical (LAYOUT.md 8). */
+uint16_t ib_layout_minor_for(uint32_t kind)
+{
+    return kind == INDEXBUS_KIND_LOG ? 1 : 0;
 }

@@ -3,15 +3,41 @@
  * live words, exact only on a quiet region; hostile values are clamped. */
 #include <string.h>
 
+#include "../common/logring.h"
 #include "../common/mpsc.h"
 #include "../common/slots.h"
 #include "../common/spsc.h"
 #include "region.h"
 
+static void info_fill(const indexbus_region *region, indexbus_info *info);
+
 INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_info *info)
 {
-    if (region == NULL || info == NULL || info->size < sizeof(*info))
+    /* a caller built against 1.0 has the shorter struct: fill what it has */
+    if (region == NULL || info == NULL || info->size < INDEXBUS_INFO_SIZE_1_0)
         return INDEXBUS_INVALID_ARGUMENT;
+    indexbus_info all;
+    size_t size = info->size < sizeof(all) ? info->size : sizeof(all);
+    info_fill(region, &all);
+    memcpy(info, &all, size);
+    info->size = (uint32_t)size;
+    return INDEXBUS_OK;
+}
+
+/* Byte logs: the ring's occupancy, from clamped snapshots. */
+static void log_info(const ib_view *v, indexbus_info *info)
+{
+    info->byte_capacity = v->log_bytes;
+    info->max_record = v->log_max_record;
+    uint64_t tail = ib_load_relaxed(&v->log->tail), head = ib_load_relaxed(&v->log->head);
+    uint64_t used = tail - head; /* statistics only (LAYOUT.md 7): clamped */
+    info->bytes_used = used > v->log_bytes ? v->log_bytes : used;
+    info->bytes_free = v->log_bytes - info->bytes_used;
+    ib_log_scan(v, &info->bytes_padding, &info->records_waiting);
+}
+
+static void info_fill(const indexbus_region *region, indexbus_info *info)
+{
     const ib_view *v = &region->v;
     const indexbus_region_header *h = &region->hdr; /* our copy, not the shared one */
     const indexbus_participants_ctl *pc = &v->parts->ctl;
@@ -28,7 +54,8 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
     info->consumer_count = v->consumer_count;
     info->creator_pid = h->creator_pid;
     info->creation_time_ns = h->creation_time_ns;
-    info->free_slots = ib_count_free_slots(v);
+    if (v->kind != INDEXBUS_KIND_LOG)
+        info->free_slots = ib_count_free_slots(v);
     info->published = ib_load_relaxed(&v->counters->published_spsc) +
                       ib_load_relaxed(&v->counters->published_mpsc);
     info->routed = ib_load_relaxed(&v->counters->routed);
@@ -39,9 +66,12 @@ INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_in
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
         info->participants_live +=
             ib_load_relaxed(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE;
+    if (v->kind == INDEXBUS_KIND_LOG) {
+        log_info(v, info);
+        return;
+    }
     info->spsc_depth = ib_spsc_depth(v->spsc, v->queue_capacity);
     info->mpsc_depth = ib_mpsc_depth(v->mpsc, v->queue_capacity);
-    return INDEXBUS_OK;
 }
 
 /* Attached, and (fanout) already known to the router: a message published
@@ -76,7 +106,10 @@ INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, u
     stats->delivered = ib_load_relaxed(&cc->delivered);
     stats->dropped_full = ib_load_relaxed(&cc->dropped_full);
     stats->dropped_no_credit = ib_load_relaxed(&cc->dropped_no_credit);
-    if (v->kind == INDEXBUS_KIND_FANOUT)
+    if (v->kind == INDEXBUS_KIND_LOG) {
+        uint64_t padding;
+        ib_log_scan(v, &padding, &stats->depth); /* committed records not yet read */
+    } else if (v->kind == INDEXBUS_KIND_FANOUT)
         stats->depth = ib_spsc_depth(ib_consumer_queue(v, consumer), v->queue_capacity);
     else
         stats->depth = ib_spsc_depth(v->spsc, v->queue_capacity) +

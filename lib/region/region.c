@@ -111,18 +111,64 @@ void ib_region_unref(indexbus_region *r)
 
 INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32_t kind)
 {
-    if (cfg == NULL || (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT))
+    if (cfg == NULL ||
+        (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT && kind != INDEXBUS_KIND_LOG))
         return INDEXBUS_INVALID_ARGUMENT;
-    memset(cfg, 0, sizeof(*cfg));
-    cfg->size = sizeof(*cfg);
+    /* a caller built against 1.0 has a 32-byte struct and never asks for a
+     * byte log: write only what it has (indexbus.h) */
+    size_t n = kind == INDEXBUS_KIND_LOG ? sizeof(*cfg) : INDEXBUS_REGION_CONFIG_SIZE_1_0;
+    memset(cfg, 0, n);
+    cfg->size = (uint32_t)n;
     cfg->kind = kind;
+    cfg->mode = 0600;
+    if (kind == INDEXBUS_KIND_LOG) {
+        cfg->consumer_count = 1;
+        cfg->byte_capacity = INDEXBUS_LOG_DEFAULT_BYTES;
+        /* max_record 0: the default for whatever byte_capacity ends up */
+        return INDEXBUS_OK;
+    }
     /* events: twice the queue, so SPSC slots recycle through their cells */
     cfg->slot_count = kind == INDEXBUS_KIND_EVENTS ? 2 * INDEXBUS_DEFAULT_SLOTS : INDEXBUS_DEFAULT_SLOTS;
     cfg->slot_data_size = INDEXBUS_DEFAULT_SLOT_DATA;
     cfg->queue_capacity = INDEXBUS_DEFAULT_SLOTS;
     cfg->consumer_count = kind == INDEXBUS_KIND_EVENTS ? 1 : INDEXBUS_DEFAULT_FANOUT_CONSUMERS;
-    cfg->mode = 0600;
     return INDEXBUS_OK;
+}
+
+/* 64 KiB, or the most a record may take of this ring (half of it). */
+uint32_t ib_log_default_max_record(uint64_t log_bytes)
+{
+    uint64_t most = log_bytes / 2 - INDEXBUS_LOG_HEADER_BYTES;
+    return (uint32_t)(most < INDEXBUS_LOG_DEFAULT_MAX_RECORD ? most : INDEXBUS_LOG_DEFAULT_MAX_RECORD);
+}
+
+/* The geometry a config asks for, defaults filled in. Byte-log fields are
+ * read only from a config whose size covers them. */
+static int config_geometry(const indexbus_region_config *cfg, ib_geometry *g)
+{
+    indexbus_region_config def;
+    if (indexbus_region_config_init(&def, cfg->kind) != INDEXBUS_OK)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (cfg->kind == INDEXBUS_KIND_LOG) {
+        int full = cfg->size >= sizeof(*cfg);
+        uint64_t bytes = full && cfg->byte_capacity ? cfg->byte_capacity : def.byte_capacity;
+        if (cfg->slot_count || cfg->slot_data_size || cfg->queue_capacity ||
+            (cfg->consumer_count && cfg->consumer_count != 1))
+            return INDEXBUS_INVALID_ARGUMENT; /* slot geometry means nothing here */
+        if (bytes < INDEXBUS_LOG_MIN_BYTES || bytes > INDEXBUS_LOG_MAX_BYTES)
+            return INDEXBUS_INVALID_ARGUMENT;
+        return ib_geometry_compute_log(bytes,
+                                       full && cfg->max_record ? cfg->max_record
+                                                               : ib_log_default_max_record(bytes),
+                                       g);
+    }
+    uint32_t slots = cfg->slot_count ? cfg->slot_count : def.slot_count;
+    return ib_geometry_compute(cfg->kind, slots,
+                               cfg->slot_data_size ? cfg->slot_data_size : def.slot_data_size,
+                               cfg->queue_capacity ? cfg->queue_capacity
+                               : cfg->slot_count   ? slots
+                                                   : def.queue_capacity,
+                               cfg->consumer_count ? cfg->consumer_count : def.consumer_count, g);
 }
 
 /* Lay out a fresh region; *h gets the header, built here and copied in, so
@@ -134,19 +180,22 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
     /* the file is fresh (all zero): only non-zero state needs writing */
     for (uint32_t i = 0; i < g->slot_count; i++)
         ib_slot(&v, i)->next_free = i + 1 < g->slot_count ? i + 1 : INDEXBUS_SLOT_NIL;
-    v.pool->free_head = 0; /* tag 0, slot 0 */
+    if (v.pool != NULL) /* a byte log has no pool; its ring starts all zero */
+        v.pool->free_head = 0; /* tag 0, slot 0 */
     for (uint32_t i = 0; i < g->queue_capacity; i++)
         v.mpsc_cells[i].seq = i;
 
     *h = (indexbus_region_header){
         .magic = INDEXBUS_MAGIC,
         .layout_major = INDEXBUS_LAYOUT_MAJOR,
-        .layout_minor = INDEXBUS_LAYOUT_MINOR,
+        .layout_minor = ib_layout_minor_for(g->kind),
         .header_bytes = INDEXBUS_HEADER_BYTES,
         .region_kind = g->kind,
         .capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
                         INDEXBUS_CAP_PARTICIPANTS |
-                        (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT : INDEXBUS_CAP_EVENTS) |
+                        (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT
+                         : g->kind == INDEXBUS_KIND_LOG  ? INDEXBUS_CAP_LOG | INDEXBUS_CAP_BYTE_LOG
+                                                         : INDEXBUS_CAP_EVENTS) |
                         (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0),
         .total_bytes = g->total_bytes,
         .slot_count = g->slot_count,
@@ -154,6 +203,8 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
         .slot_stride = g->slot_stride,
         .queue_capacity = g->queue_capacity,
         .consumer_count = g->consumer_count,
+        .log_bytes = g->log_bytes,
+        .log_max_record = g->log_max_record,
         .section_count = g->section_count,
         .creator_pid = (uint32_t)getpid(),
         .creation_time_ns = ib_now_realtime_ns(),
@@ -169,25 +220,16 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
 INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_config *cfg,
                                         indexbus_region **out)
 {
-    indexbus_region_config def;
     ib_geometry g;
     int fd, st;
     if (out == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
     *out = NULL;
-    if (cfg == NULL || cfg->size < sizeof(*cfg))
-        return INDEXBUS_INVALID_ARGUMENT;
-    if (indexbus_region_config_init(&def, cfg->kind) != INDEXBUS_OK)
+    if (cfg == NULL || cfg->size < INDEXBUS_REGION_CONFIG_SIZE_1_0)
         return INDEXBUS_INVALID_ARGUMENT;
     if (cfg->flags & ~INDEXBUS_CREATE_PREFAULT || cfg->mode & ~0777u)
         return INDEXBUS_INVALID_ARGUMENT;
-    uint32_t slots = cfg->slot_count ? cfg->slot_count : def.slot_count;
-    st = ib_geometry_compute(cfg->kind, slots,
-                             cfg->slot_data_size ? cfg->slot_data_size : def.slot_data_size,
-                             cfg->queue_capacity ? cfg->queue_capacity
-                             : cfg->slot_count   ? slots
-                                                 : def.queue_capacity,
-                             cfg->consumer_count ? cfg->consumer_count : def.consumer_count, &g);
+    st = config_geometry(cfg, &g);
     if (st != INDEXBUS_OK)
         return st;
     mode_t mode = cfg->mode ? cfg->mode : 0600;

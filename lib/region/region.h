@@ -23,6 +23,10 @@ struct indexbus_region {
 /* geometry.c */
 int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_size,
                         uint32_t queue_capacity, uint32_t consumer_count, ib_geometry *g);
+int ib_geometry_compute_log(uint64_t log_bytes, uint32_t max_record, ib_geometry *g);
+uint16_t ib_layout_minor_for(uint32_t kind);
+/* region.c */
+uint32_t ib_log_default_max_record(uint64_t log_bytes);
 int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_geometry *g);
 void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g);
 

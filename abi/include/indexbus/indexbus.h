@@ -43,7 +43,8 @@ extern "C" {
 INDEXBUS_API uint32_t indexbus_version(void);
 /* Runtime library version as "MAJOR.MINOR.PATCH". */
 INDEXBUS_API const char *indexbus_version_string(void);
-/* Region layout this library writes: (major << 16) | minor. */
+/* Newest region layout this library writes: (major << 16) | minor. (It
+ * writes events and fanout regions as 1.0, byte logs as 1.1.) */
 INDEXBUS_API uint32_t indexbus_layout_version(void);
 
 /* ---- status codes (values are frozen) ------------------------------------ */
@@ -95,8 +96,8 @@ typedef struct indexbus_consumer indexbus_consumer;
 #define INDEXBUS_CREATE_PREFAULT 0x1u /* touch every page at creation */
 
 typedef struct indexbus_region_config {
-    uint32_t size;           /* sizeof(indexbus_region_config) */
-    uint32_t kind;           /* INDEXBUS_KIND_EVENTS or INDEXBUS_KIND_FANOUT */
+    uint32_t size;           /* sizeof(indexbus_region_config), or INDEXBUS_REGION_CONFIG_SIZE_1_0 */
+    uint32_t kind;           /* INDEXBUS_KIND_EVENTS, _FANOUT or (1.1) _LOG */
     uint32_t slot_count;     /* power of two; 0 = default */
     uint32_t slot_data_size; /* bytes, multiple of 8, 64..1 MiB; 0 = default */
     uint32_t queue_capacity; /* power of two; 0 = slot_count if that is set, else the
@@ -104,9 +105,19 @@ typedef struct indexbus_region_config {
     uint32_t consumer_count; /* events: 1; fanout: 1..64; 0 = default */
     uint32_t mode;           /* file mode; 0 = 0600 */
     uint32_t flags;          /* INDEXBUS_CREATE_* */
+    /* 1.1, byte logs only (read when size covers them and kind is LOG): */
+    uint32_t max_record;     /* largest record payload; 0 = default (64 KiB, or the
+                              * most the ring allows: byte_capacity / 2 - 8) */
+    uint32_t reserved;       /* 0 */
+    uint64_t byte_capacity;  /* ring bytes, power of two, 4 KiB..1 GiB; 0 = 1 MiB */
 } indexbus_region_config;
+/* The size of indexbus_region_config in 1.0 (before max_record). */
+#define INDEXBUS_REGION_CONFIG_SIZE_1_0 32u
 
-/* Fill *cfg with defaults for `kind`. */
+/* Fill *cfg with defaults for `kind`. For events and fanout it writes the
+ * 1.0 struct only (32 bytes, size = INDEXBUS_REGION_CONFIG_SIZE_1_0), so a
+ * caller built against 1.0 keeps working; for INDEXBUS_KIND_LOG (1.1) the
+ * whole struct. */
 INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32_t kind);
 
 /* Create exclusively (EXISTS if the name is taken) and map. */
@@ -154,7 +165,17 @@ typedef struct indexbus_info {
     uint32_t participants_live;
     uint64_t spsc_depth; /* messages waiting in the SPSC producer queue */
     uint64_t mpsc_depth; /* messages waiting in the MPSC producer queue */
+    /* 1.1 (filled when size covers them; 0 unless the region is a byte log): */
+    uint64_t byte_capacity; /* ring bytes */
+    uint32_t max_record;    /* largest record payload */
+    uint32_t reserved;
+    uint64_t bytes_used;    /* reserved and not yet given back by the consumer */
+    uint64_t bytes_free;    /* byte_capacity - bytes_used */
+    uint64_t bytes_padding; /* of the unread bytes, padding (wrap, aborts, dead writers) */
+    uint64_t records_waiting; /* committed records not yet read */
 } indexbus_info;
+/* The size of indexbus_info in 1.0 (before byte_capacity). */
+#define INDEXBUS_INFO_SIZE_1_0 120u
 
 INDEXBUS_API int indexbus_region_info(const indexbus_region *region, indexbus_info *info);
 
@@ -335,6 +356,50 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *consumer);
  * DISCONNECTED / BUFFER_TOO_SMALL (first message does not fit; *count = 0). */
 INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *consumer, void *buf, size_t cap,
                                      uint32_t *lens, size_t max_msgs, size_t *count);
+
+/* ---- 1.1: byte logs, variable-length claims, blocking producers ------------ */
+
+/*
+ * Byte-log regions (INDEXBUS_KIND_LOG) store each record inline in a byte
+ * ring: publish, publish_batch, claim/commit/abort, try_recv, recv,
+ * recv_batch, recv_begin/recv_end and wait work on them as on events
+ * regions. One consumer (index 0). Producers: one SPSC producer (no atomic
+ * read-modify-write on its path) or any number of MPSC producers, not both
+ * at once (BUSY). On a byte log, indexbus_claim reserves max_record bytes
+ * and commit(len) publishes len of them.
+ */
+
+/* Zero-copy claim of exactly len bytes (0 allowed). Byte logs: len <= the
+ * region's max_record; events and fanout: len <= slot_data_size (a slot).
+ * TOO_LARGE otherwise. Publish with indexbus_commit(len) (or fewer bytes). */
+INDEXBUS_API int indexbus_claim_len(indexbus_producer *producer, size_t len, void **buf);
+
+/* Blocking producers, every region kind: as indexbus_claim_len and
+ * indexbus_publish, but when the region is full spin, then park until the
+ * consumer (or router) frees space, up to timeout_ns (TIMEOUT). A parked
+ * producer re-checks at least every millisecond, so a peer that never wakes
+ * producers (a 1.0 library) only slows it down. DISCONNECTED as for
+ * publish; a consumer that leaves or dies wakes parked producers. */
+INDEXBUS_API int indexbus_claim_wait(indexbus_producer *producer, size_t len, void **buf,
+                                     uint64_t timeout_ns);
+INDEXBUS_API int indexbus_publish_wait(indexbus_producer *producer, const void *data, size_t len,
+                                       uint64_t timeout_ns);
+
+/* In-place batch claim (byte logs): reserve count records of lens[i] bytes
+ * with one reservation; bufs[i] gets record i's buffer. Nothing is visible
+ * until indexbus_commit_batch, which publishes the first n (n <= count)
+ * with one store; the rest become padding. FULL if the ring cannot take the
+ * whole batch now; TOO_LARGE if a record exceeds max_record or the batch
+ * half the ring. WRONG_KIND on events and fanout regions (use
+ * indexbus_publish_batch there). */
+INDEXBUS_API int indexbus_claim_batch(indexbus_producer *producer, const uint32_t *lens,
+                                      size_t count, void **bufs);
+INDEXBUS_API int indexbus_commit_batch(indexbus_producer *producer, size_t n);
+
+/* Free space as this producer sees it now: byte logs, free ring bytes
+ * (a record of len bytes needs 8 + len rounded up to 8, plus padding at
+ * the wrap); events and fanout, messages it could publish without FULL. */
+INDEXBUS_API int indexbus_producer_space(indexbus_producer *producer, uint64_t *space);
 
 /* ---- sizes for FFI users ------------------------------------------------- */
 

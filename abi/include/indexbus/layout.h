@@ -29,7 +29,10 @@ extern "C" {
 
 #define INDEXBUS_MAGIC 0x53554249u /* bytes "IBUS" in memory order */
 #define INDEXBUS_LAYOUT_MAJOR 1u
-#define INDEXBUS_LAYOUT_MINOR 0u
+/* The highest minor this header describes. Creators write minor 0 for events
+ * and fanout regions (1.0 images stay byte-identical) and minor 1 only for
+ * the kinds 1.1 added (INDEXBUS_LAYOUT_MINOR_FOR in LAYOUT.md 8). */
+#define INDEXBUS_LAYOUT_MINOR 1u
 #define INDEXBUS_READY_VALUE 1u /* header.ready once initialised */
 
 #define INDEXBUS_CACHE_LINE 64u
@@ -40,6 +43,7 @@ extern "C" {
 /* region kinds (header.region_kind) */
 #define INDEXBUS_KIND_EVENTS 1u
 #define INDEXBUS_KIND_FANOUT 2u
+#define INDEXBUS_KIND_LOG 3u /* 1.1: byte log, records stored inline (LAYOUT.md 4.9) */
 
 /*
  * Capability bits (header.capabilities). Bits 0..31 are "compat": a reader
@@ -58,8 +62,13 @@ extern "C" {
  * slot_count >= 2 * queue_capacity. A reader that does not know it would
  * leave parked slots unused, so it must refuse the region. */
 #define INDEXBUS_CAP_SPSC_RECYCLE (1ull << 32)
+/* 1.1, compat: the region is a byte log (informational, like bits 0 and 1). */
+#define INDEXBUS_CAP_LOG (1ull << 6)
+/* 1.1, incompat: the region is a byte log (kind 3, LOG_RING section). Every
+ * byte-log region sets it, so 1.0 readers refuse it (INCOMPATIBLE). */
+#define INDEXBUS_CAP_BYTE_LOG (1ull << 33)
 #define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
-#define INDEXBUS_CAP_KNOWN_INCOMPAT INDEXBUS_CAP_SPSC_RECYCLE
+#define INDEXBUS_CAP_KNOWN_INCOMPAT (INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG)
 
 /* ---- geometry limits ----------------------------------------------------- */
 
@@ -76,6 +85,13 @@ extern "C" {
 #define INDEXBUS_DEFAULT_SLOT_DATA 256u
 #define INDEXBUS_DEFAULT_FANOUT_CONSUMERS 4u
 
+/* byte logs (1.1): ring bytes a power of two; a record's header and payload,
+ * rounded up to 8, take at most half the ring (LAYOUT.md 3.6) */
+#define INDEXBUS_LOG_MIN_BYTES 4096u
+#define INDEXBUS_LOG_MAX_BYTES (1u << 30)
+#define INDEXBUS_LOG_DEFAULT_BYTES (1u << 20)
+#define INDEXBUS_LOG_DEFAULT_MAX_RECORD 65536u /* or the largest the ring allows, if less */
+
 /* ---- header (offset 0, INDEXBUS_HEADER_BYTES long) ------------------------ */
 
 /* section kinds (indexbus_section_entry.kind); 0 = unused entry */
@@ -87,6 +103,7 @@ extern "C" {
 #define INDEXBUS_SECTION_MPSC_QUEUE 6u
 #define INDEXBUS_SECTION_CONSUMER_QUEUES 7u /* fanout only */
 #define INDEXBUS_SECTION_SLOT_POOL 8u
+#define INDEXBUS_SECTION_LOG_RING 9u /* 1.1, byte logs only */
 
 typedef struct indexbus_section_entry {
     uint32_t kind;     /* INDEXBUS_SECTION_* */
@@ -115,7 +132,10 @@ typedef struct indexbus_region_header {
     uint64_t creation_time_ns; /*  64 CLOCK_REALTIME, masked in golden images */
     uint32_t ready;            /*  72 (atomic) 0, then READY_VALUE, written last */
     uint32_t reserved1;        /*  76 */
-    uint8_t reserved2[48];     /*  80 */
+    uint64_t log_bytes;        /*  80 1.1 byte logs: ring bytes; 0 otherwise */
+    uint32_t log_max_record;   /*  88 1.1 byte logs: largest payload; 0 otherwise */
+    uint32_t reserved4;        /*  92 */
+    uint8_t reserved2[32];     /*  96 */
     indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS]; /* 128 */
     uint8_t reserved3[384];    /* 640 */
 } indexbus_region_header;
@@ -169,7 +189,10 @@ typedef struct indexbus_participant {
     uint32_t held_src;       /* consumer: queue it came from: 0 own/SPSC, 1 MPSC */
     uint64_t held_pos;       /* consumer: that queue's position it was taken from */
     uint64_t mpsc_reserve;   /* MPSC producer: position + 1 it is reserving or filling; 0 = none */
-    uint8_t reserved[16];
+    /* 1.1 byte logs, producer journal (LAYOUT.md 5.17): */
+    uint64_t log_reserve;    /* byte position | INDEXBUS_LOG_RESERVING or _RESERVED; 0 = none */
+    uint32_t log_size;       /* bytes of that reservation */
+    uint32_t reserved;
 } indexbus_participant;
 
 typedef struct indexbus_participants_section {
@@ -285,6 +308,34 @@ typedef struct indexbus_slot_header {
 #define INDEXBUS_SLOT_PARKED 0xffffffffu
 
 
+/* ---- byte log (1.1): LOG_RING section = ctl, then log_bytes of records ----- */
+
+typedef struct indexbus_log_ctl {
+    uint64_t tail; /* (atomic) next byte position to reserve; producers */
+    uint8_t pad0[56];
+    uint64_t head; /* (atomic) bytes below it are zeroed and free again; consumer */
+    uint8_t pad1[56];
+    uint64_t read; /* (atomic) next record the consumer reads; consumer */
+    uint8_t pad2[56];
+    uint8_t reserved[64];
+} indexbus_log_ctl;
+
+/* A record starts at a multiple of 8 with this 8-byte header, accessed as
+ * one little-endian u64 (atomic): len in bits 0..31, type in bits 32..63.
+ * Its payload follows; the next record starts at align8(pos + 8 + len). */
+typedef struct indexbus_log_header {
+    uint32_t len;  /* RECORD: payload bytes; PAD and CLAIMED: bytes covered, header included */
+    uint32_t type; /* INDEXBUS_LOG_* (bits 0..7); CLAIMED: owner entry + 1 in bits 8..31 */
+} indexbus_log_header;
+#define INDEXBUS_LOG_HEADER_BYTES 8u
+#define INDEXBUS_LOG_EMPTY 0u   /* not written yet (free space is zero) */
+#define INDEXBUS_LOG_RECORD 1u  /* committed */
+#define INDEXBUS_LOG_PAD 2u     /* skip len bytes: the wrap, an abort, a dead writer */
+#define INDEXBUS_LOG_CLAIMED 3u /* reserved, being written */
+/* log_reserve flags in bits 0..2 (positions are multiples of 8) */
+#define INDEXBUS_LOG_RESERVING 1u /* about to reserve (MPSC: CAS in flight) */
+#define INDEXBUS_LOG_RESERVED 2u  /* reserved, header CLAIMED */
+
 /* ---- frozen sizes and offsets ------------------------------------------ */
 #if !defined(SWIG) /* SWIG's parser does not know _Static_assert */
 
@@ -317,6 +368,8 @@ INDEXBUS_ASSERT_OFF(indexbus_region_header, section_count, 52);
 INDEXBUS_ASSERT_OFF(indexbus_region_header, creator_pid, 56);
 INDEXBUS_ASSERT_OFF(indexbus_region_header, creation_time_ns, 64);
 INDEXBUS_ASSERT_OFF(indexbus_region_header, ready, 72);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, log_bytes, 80);
+INDEXBUS_ASSERT_OFF(indexbus_region_header, log_max_record, 88);
 INDEXBUS_ASSERT_OFF(indexbus_region_header, sections, 128);
 INDEXBUS_ASSERT_SIZE(indexbus_participants_ctl, 64);
 INDEXBUS_ASSERT_OFF(indexbus_participants_ctl, spsc_owner, 24);
@@ -329,6 +382,8 @@ INDEXBUS_ASSERT_OFF(indexbus_participant, held_slot, 24);
 INDEXBUS_ASSERT_OFF(indexbus_participant, held_src, 28);
 INDEXBUS_ASSERT_OFF(indexbus_participant, held_pos, 32);
 INDEXBUS_ASSERT_OFF(indexbus_participant, mpsc_reserve, 40);
+INDEXBUS_ASSERT_OFF(indexbus_participant, log_reserve, 48);
+INDEXBUS_ASSERT_OFF(indexbus_participant, log_size, 56);
 INDEXBUS_ASSERT_OFF(indexbus_participants_section, consumer_owner, 64);
 INDEXBUS_ASSERT_OFF(indexbus_participants_section, entries, 320);
 INDEXBUS_ASSERT_SIZE(indexbus_participants_section, 320 + 64 * INDEXBUS_MAX_PARTICIPANTS);
@@ -361,6 +416,11 @@ INDEXBUS_ASSERT_SIZE(indexbus_slot_header, INDEXBUS_SLOT_HEADER_BYTES);
 INDEXBUS_ASSERT_OFF(indexbus_slot_header, refcount, 4);
 INDEXBUS_ASSERT_OFF(indexbus_slot_header, owner, 8);
 INDEXBUS_ASSERT_OFF(indexbus_slot_header, next_free, 12);
+INDEXBUS_ASSERT_SIZE(indexbus_log_ctl, 256);
+INDEXBUS_ASSERT_OFF(indexbus_log_ctl, head, 64);
+INDEXBUS_ASSERT_OFF(indexbus_log_ctl, read, 128);
+INDEXBUS_ASSERT_SIZE(indexbus_log_header, INDEXBUS_LOG_HEADER_BYTES);
+INDEXBUS_ASSERT_OFF(indexbus_log_header, type, 4);
 #endif
 
 #ifdef __cplusplus

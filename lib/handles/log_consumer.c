@@ -1,0 +1,118 @@
+/* log_consumer.c - the consumer of a byte-log region (LAYOUT.md 5.17):
+ * copy, borrow and batch receive. Read space goes back to producers in
+ * batches: when a quarter of the ring is waiting, when the ring is found
+ * empty, at the end of a batch and on close. */
+#include <string.h>
+
+#include "consumer.h"
+
+/* Give back once this much is read (or sooner, when caught up). */
+static uint64_t give_back_batch(const ib_view *v) { return v->log_bytes / 4u; }
+
+int ib_log_disconnected(indexbus_consumer *c)
+{
+    const uint8_t *d;
+    uint32_t n;
+    /* producers first, then the ring: a record committed before the last
+     * producer left is seen by the peek */
+    return ib_producers_gone(c->h.v) && ib_log_peek(c->h.v, &c->log, &d, &n) == INDEXBUS_EMPTY;
+}
+
+int ib_log_peek_any(indexbus_consumer *c)
+{
+    const uint8_t *d;
+    uint32_t n;
+    return ib_log_peek(c->h.v, &c->log, &d, &n);
+}
+
+/* The next record, or why not; caught up, give back what was read. */
+static int next_record(indexbus_consumer *c, const uint8_t **data, uint32_t *len)
+{
+    if (c->borrowed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    int st = ib_log_peek(c->h.v, &c->log, data, len);
+    if (st == INDEXBUS_EMPTY) {
+        ib_log_give_back(c->h.v, &c->log, 0);
+        return ib_consumer_empty_status(c);
+    }
+    return st;
+}
+
+static void count_delivered(indexbus_consumer *c, uint64_t n)
+{
+    c->delivered += n;
+    ib_store_relaxed(&c->h.v->consumer_counters[0].delivered, c->delivered); /* single writer */
+}
+
+int ib_log_try_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len)
+{
+    const uint8_t *d;
+    uint32_t n;
+    int st = next_record(c, &d, &n);
+    if (st != INDEXBUS_OK)
+        return st;
+    *len = n;
+    if (n > cap)
+        return INDEXBUS_BUFFER_TOO_SMALL;
+    memcpy(buf, d, n); /* n was read once and checked by ib_log_peek (LAYOUT.md 7) */
+    ib_log_take(c->h.v, &c->log, n);
+    count_delivered(c, 1);
+    ib_log_give_back(c->h.v, &c->log, give_back_batch(c->h.v));
+    return INDEXBUS_OK;
+}
+
+int ib_log_recv_begin(indexbus_consumer *c, const void **data, size_t *len)
+{
+    const uint8_t *d;
+    uint32_t n;
+    int st = next_record(c, &d, &n);
+    if (st != INDEXBUS_OK)
+        return st;
+    /* taken now (a consumer killed mid-borrow does not see it again, as
+     * for slot regions); its bytes stay ours until recv_end */
+    c->log.keep = c->log.read;
+    ib_log_take(c->h.v, &c->log, n);
+    count_delivered(c, 1);
+    c->borrowed = 0; /* not NIL: a record is borrowed */
+    *data = d;
+    *len = n;
+    return INDEXBUS_OK;
+}
+
+int ib_log_recv_end(indexbus_consumer *c)
+{
+    c->log.keep = UINT64_MAX;
+    c->borrowed = INDEXBUS_SLOT_NIL;
+    ib_log_give_back(c->h.v, &c->log, give_back_batch(c->h.v));
+    return INDEXBUS_OK;
+}
+
+int ib_log_recv_batch(indexbus_consumer *c, void *buf, size_t cap, uint32_t *lens,
+                      size_t max_msgs, size_t *count)
+{
+    uint8_t *dst = buf;
+    size_t used = 0, k = 0;
+    int st = INDEXBUS_OK;
+    while (k < max_msgs) {
+        const uint8_t *d;
+        uint32_t n;
+        if ((st = ib_log_peek(c->h.v, &c->log, &d, &n)) != INDEXBUS_OK)
+            break;
+        if (n > cap - used) {
+            st = INDEXBUS_BUFFER_TOO_SMALL;
+            if (k == 0)
+                lens[0] = n;
+            break;
+        }
+        memcpy(dst + used, d, n);
+        used += n;
+        lens[k++] = n;
+        ib_log_take(c->h.v, &c->log, n);
+    }
+    count_delivered(c, k);
+    ib_log_give_back(c->h.v, &c->log, st == INDEXBUS_EMPTY ? 0 : give_back_batch(c->h.v));
+    *count = k;
+    if (k > 0)
+        return INDEXBUS_OK;
+    return st == INDEXBUS_EMPTY ? ib_consumer_empty_status(c) : st;
+}

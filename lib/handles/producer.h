@@ -1,0 +1,45 @@
+/*
+ * producer.h - the producer handle, shared by the slot-region paths
+ * (producer.c), the byte-log paths (log_producer.c) and blocking
+ * (blocking.c).
+ */
+#ifndef IB_PRODUCER_H
+#define IB_PRODUCER_H
+
+#include "../common/logring.h"
+#include "../common/spsc.h"
+#include "../liveness/liveness.h"
+
+/* SPSC slots put into cells but not yet published, at most this many at a
+ * time: a longer batch is published in pieces of this size. */
+#define IB_PENDING_MAX 64u
+
+struct indexbus_producer {
+    ib_handle h; /* first: region, view, entry */
+    uint32_t type;
+    uint32_t claimed;   /* slot index, or NIL */
+    uint32_t npending;  /* SPSC: entries of pending[] put, not yet published */
+    uint32_t pending[IB_PENDING_MAX]; /* their slot indices: our copy, not the cells' */
+    ib_spsc q;          /* SPSC producer queue, writer side */
+    uint64_t published; /* SPSC: mirror of counters.published_spsc */
+    indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
+    /* byte logs */
+    ib_log_writer log;
+    uint32_t log_claim;  /* 0 none, 1 a record (claim_len), 2 a batch */
+    uint32_t log_len;    /* record claimed: its length */
+    uint32_t *log_lens;  /* batch claimed: our copy of the lengths */
+    size_t log_count, log_lens_cap;
+};
+
+/* producer.c */
+int ib_consumers_gone(const ib_view *v);
+
+/* log_producer.c: the byte-log paths of the public calls */
+int ib_log_producer_init(indexbus_producer *p);
+int ib_log_claim_len(indexbus_producer *p, size_t len, void **buf);
+int ib_log_commit(indexbus_producer *p, size_t len);
+int ib_log_abort(indexbus_producer *p);
+int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
+                         size_t count, size_t *published);
+
+#endif /* IB_PRODUCER_H */
