@@ -36,10 +36,12 @@ TABLES = [
     ("4.6", 2, "indexbus_mpsc_cell"),
     ("4.8", 1, "indexbus_pool_ctl"),
     ("4.8", 2, "indexbus_slot_header"),
+    ("4.9", 1, "indexbus_log_ctl"),
+    ("4.9", 2, "indexbus_log_header"),
 ]
 # Sections of LAYOUT.md in which every table must be a mapped struct table
 # (4.7 has none; a table added there would need an entry above).
-STRICT_SECTIONS = ("2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8")
+STRICT_SECTIONS = ("2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9")
 LAYOUT_H = "abi/include/indexbus/layout.h"
 DOC_TYPES = {"u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t"}
 
