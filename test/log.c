@@ -199,6 +199,17 @@ static void claims(void)
     CHECK_ST(indexbus_commit_batch(p, 2), INDEXBUS_INVALID_ARGUMENT);
     CHECK_ST(indexbus_commit_batch(p, 0), INDEXBUS_OK); /* all padding */
     CHECK_ST(indexbus_try_recv(c, b, sizeof b, &len), INDEXBUS_EMPTY);
+    /* a consumer about to park gives back what it read first: a producer
+     * waiting for room would otherwise wait on a sleeping consumer */
+    uint64_t space = 0;
+    CHECK_ST(indexbus_publish(p, b, 8), INDEXBUS_OK);
+    CHECK_ST(indexbus_recv_begin(c, &d, &len), INDEXBUS_OK);
+    CHECK_ST(indexbus_recv_end(c), INDEXBUS_OK); /* 16 bytes read, not given back */
+    CHECK_ST(indexbus_producer_space(p, &space), INDEXBUS_OK);
+    CHECK(space == RING - 16);
+    CHECK_ST(indexbus_wait(c, 1000000), INDEXBUS_TIMEOUT);
+    CHECK_ST(indexbus_producer_space(p, &space), INDEXBUS_OK);
+    CHECK(space == RING);
     indexbus_producer_close(p);
     indexbus_consumer_close(c);
     indexbus_region_close(r);

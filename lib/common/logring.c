@@ -8,18 +8,20 @@
 
 int64_t ib_log_space(const ib_view *v, ib_log_writer *w)
 {
-    /* the reservation point: ours (SPSC) or the shared tail (MPSC); tail
-     * is a reservation only, the headers carry the ordering (5.2) */
-    uint64_t pos = w->spsc ? w->pos : ib_load_relaxed(&v->log->tail);
-    /* pairs with the consumer's release of head in ib_log_give_back: the
-     * bytes below it are zeroed and no longer read */
-    uint64_t h = ib_load_acquire(&v->log->head);
-    if ((int64_t)(pos - h) < 0) /* MPSC: tail moved on since we read it */
-        return (int64_t)v->log_bytes;
-    if (pos - h > v->log_bytes || (pos | h) % 8u != 0) /* read once, checked (LAYOUT.md 7) */
-        return -INDEXBUS_CORRUPT;
-    w->head = h;
-    return (int64_t)(v->log_bytes - (pos - h));
+    for (int tries = 0;; tries++) {
+        /* the reservation point: ours (SPSC) or the shared tail (MPSC); tail
+         * is a reservation only, the headers carry the ordering (5.2) */
+        uint64_t pos = w->spsc ? w->pos : ib_load_relaxed(&v->log->tail);
+        /* pairs with the consumer's release of head in ib_log_give_back: the
+         * bytes below it are zeroed and no longer read */
+        uint64_t h = ib_load_acquire(&v->log->head);
+        if ((int64_t)(pos - h) < 0 && !w->spsc && tries < 8)
+            continue; /* MPSC: tail moved on after we read it; read both again */
+        if (pos - h > v->log_bytes || (pos | h) % 8u != 0) /* read once, checked (LAYOUT.md 7) */
+            return -INDEXBUS_CORRUPT;
+        w->head = h;
+        return (int64_t)(v->log_bytes - (pos - h));
+    }
 }
 
 /* Would `need` bytes from pos fit, by the cached head or a fresh one? */

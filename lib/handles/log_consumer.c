@@ -22,7 +22,10 @@ int ib_log_peek_any(indexbus_consumer *c)
 {
     const uint8_t *d;
     uint32_t n;
-    return ib_log_peek(c->h.v, &c->log, &d, &n);
+    int st = ib_log_peek(c->h.v, &c->log, &d, &n);
+    if (st == INDEXBUS_EMPTY) /* caught up: give back before we may park, or a */
+        ib_log_give_back(c->h.v, &c->log, 0); /* producer waiting for room waits on us */
+    return st;
 }
 
 /* The next record, or why not; caught up, give back what was read. */
@@ -54,7 +57,8 @@ int ib_log_try_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len)
     *len = n;
     if (n > cap)
         return INDEXBUS_BUFFER_TOO_SMALL;
-    memcpy(buf, d, n); /* n was read once and checked by ib_log_peek (LAYOUT.md 7) */
+    if (n) /* n was read once and checked by ib_log_peek (LAYOUT.md 7) */
+        memcpy(buf, d, n);
     ib_log_take(c->h.v, &c->log, n);
     count_delivered(c, 1);
     ib_log_give_back(c->h.v, &c->log, give_back_batch(c->h.v));
@@ -104,7 +108,8 @@ int ib_log_recv_batch(indexbus_consumer *c, void *buf, size_t cap, uint32_t *len
                 lens[0] = n;
             break;
         }
-        memcpy(dst + used, d, n);
+        if (n)
+            memcpy(dst + used, d, n);
         used += n;
         lens[k++] = n;
         ib_log_take(c->h.v, &c->log, n);

@@ -24,8 +24,13 @@ static int exclusive_with_other_kind(const ib_view *v, uint32_t type)
 int ib_log_producer_init(indexbus_producer *p)
 {
     const ib_view *v = p->h.v;
-    if (!exclusive_with_other_kind(v, p->type))
-        return INDEXBUS_BUSY;
+    if (!exclusive_with_other_kind(v, p->type)) {
+        /* the other kind may be a dead producer nobody recovered yet */
+        indexbus_recover_report rep = {.size = sizeof(rep)};
+        ib_recover(p->h.region, 0, &rep);
+        if (rep.dead == 0 || !exclusive_with_other_kind(v, p->type))
+            return INDEXBUS_BUSY;
+    }
     p->log.spsc = p->type == INDEXBUS_PRODUCER_SPSC;
     p->log.part = p->h.part;
     /* pairs with the previous producer's release of tail in ib_log_reserve */
