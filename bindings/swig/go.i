@@ -17,8 +17,12 @@
  *    offset is checked against the C header at compile time.
  *  - Status codes and other enum values are true Go constants whose values
  *    cgo takes from the header at compile time.
- *  - The hot path (publish, try_recv, publish_batch, recv_batch) also has
- *    hand-written Go functions (PublishDirect, ...) calling static inline
+ *  - A bare `void **` out-parameter (claim_len, claim_wait) is a
+ *    *unsafe.Pointer, and claim_batch's `void **bufs` a []unsafe.Pointer:
+ *    C stores addresses of claimed (shared) memory there, never Go pointers.
+ *  - The hot path (publish, try_recv, publish_batch, recv_batch, and
+ *    publish_wait) also has hand-written Go functions (PublishDirect, ...)
+ *    calling static inline
  *    helpers in the cgo preamble: payloads as typed pointers to pointer-free
  *    memory, which cgo need not check at run time, and results by value. */
 
@@ -55,6 +59,11 @@ static inline ib_go_result ib_go_recv_batch(uintptr_t c, uint8_t *buf, size_t ca
 static inline int ib_go_publish(uintptr_t p, const uint8_t *data, size_t len) {
 	return indexbus_publish((indexbus_producer *)p, data, len);
 }
+static inline int ib_go_publish_wait(uintptr_t p, const uint8_t *data, size_t len,
+                                     uint64_t timeout_ns) {
+	const void *d = data != NULL ? (const void *)data : "";
+	return indexbus_publish_wait((indexbus_producer *)p, d, len, timeout_ns);
+}
 static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap) {
 	ib_go_result r = {0, 0};
 	r.status = indexbus_try_recv((indexbus_consumer *)c, buf, cap, &r.n);
@@ -73,6 +82,9 @@ static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap)
 /* Structs: the layout.h region structs are the shared-memory format, which
  * Go code never touches; the API structs are replaced by mirrors below. */
 %rename("$ignore", %$isclass) "";
+/* (a field named `type` is a Go keyword: SWIG warns about it even in an
+ * ignored struct unless it is renamed) */
+%rename(Xtype) indexbus_log_header::type;
 /* Enum items, and macros whose value is an expression, would become
  * variables initialised by a C call at package init; they are emitted as
  * constants below instead. */
@@ -86,6 +98,10 @@ static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap)
 %ignore INDEXBUS_CAP_PARTICIPANTS;
 %ignore INDEXBUS_CAP_SPSC_RECYCLE;
 %ignore INDEXBUS_CAP_KNOWN_INCOMPAT;
+%ignore INDEXBUS_CAP_LOG;
+%ignore INDEXBUS_CAP_BYTE_LOG;
+%ignore INDEXBUS_LOG_MAX_BYTES;
+%ignore INDEXBUS_LOG_DEFAULT_BYTES;
 %ignore INDEXBUS_MAX_SLOTS;
 %ignore INDEXBUS_MAX_SLOT_DATA;
 %ignore INDEXBUS_MAX_QUEUE;
@@ -163,6 +179,16 @@ typedef struct { void *data; intgo len; } ib_go_span;
   ((ib_go_span *)$input)->data = (void *)tdata$argnum;
   ((ib_go_span *)$input)->len = (intgo)tlen$argnum;
 %}
+
+/* claim_len, claim_wait: C stores the claimed buffer's address (of the
+ * exactly len bytes asked for) into a Go unsafe.Pointer; NULL on failure */
+%typemap(gotype) void **buf "*unsafe.Pointer"
+%typemap(in) void **buf %{ $1 = ($1_ltype)$input; %}
+
+/* claim_batch: C stores record i's buffer address into bufs[i], for i below
+ * the number of lengths; the caller guarantees len(bufs) >= len(lens) */
+%typemap(gotype) void **bufs "[]unsafe.Pointer"
+%typemap(in) void **bufs %{ $1 = ($1_ltype)$input.array; %}
 
 /* ---- size-prefixed structs: Go mirrors passed by pointer ------------------ */
 
@@ -260,6 +286,16 @@ func PublishDirect(h Producer, msg []byte) (status int) {
 	return int(C.ib_go_publish(C.uintptr_t(h), (*C.uint8_t)(&msg[0]), C.size_t(len(msg))))
 }
 
+// PublishWaitDirect is Indexbus_publish_wait, the payload passed as
+// PublishDirect passes it.
+func PublishWaitDirect(h Producer, msg []byte, timeoutNs uint64) (status int) {
+	if len(msg) == 0 {
+		return int(C.ib_go_publish_wait(C.uintptr_t(h), nil, 0, C.uint64_t(timeoutNs)))
+	}
+	return int(C.ib_go_publish_wait(C.uintptr_t(h), (*C.uint8_t)(&msg[0]), C.size_t(len(msg)),
+		C.uint64_t(timeoutNs)))
+}
+
 // TryRecvDirect is Indexbus_try_recv (capacity len(buf)), returning the
 // status and the message length.
 func TryRecvDirect(h Consumer, buf []byte) (status, n int) {
@@ -319,6 +355,10 @@ const (
 	INDEXBUS_CAP_PARTICIPANTS = uint64(C.INDEXBUS_CAP_PARTICIPANTS)
 	INDEXBUS_CAP_SPSC_RECYCLE = uint64(C.INDEXBUS_CAP_SPSC_RECYCLE)
 	INDEXBUS_CAP_KNOWN_INCOMPAT = uint64(C.INDEXBUS_CAP_KNOWN_INCOMPAT)
+	INDEXBUS_CAP_LOG          = uint64(C.INDEXBUS_CAP_LOG)
+	INDEXBUS_CAP_BYTE_LOG     = uint64(C.INDEXBUS_CAP_BYTE_LOG)
+	INDEXBUS_LOG_MAX_BYTES    = uint(C.INDEXBUS_LOG_MAX_BYTES)
+	INDEXBUS_LOG_DEFAULT_BYTES = uint(C.INDEXBUS_LOG_DEFAULT_BYTES)
 	INDEXBUS_MAX_SLOTS        = uint(C.INDEXBUS_MAX_SLOTS)
 	INDEXBUS_MAX_SLOT_DATA    = uint(C.INDEXBUS_MAX_SLOT_DATA)
 	INDEXBUS_MAX_QUEUE        = uint(C.INDEXBUS_MAX_QUEUE)
@@ -334,6 +374,9 @@ type RegionConfig struct {
 	ConsumerCount uint32
 	Mode          uint32
 	Flags         uint32
+	MaxRecord     uint32 // 1.1
+	Reserved      uint32
+	ByteCapacity  uint64 // 1.1
 }
 
 // OpenConfig mirrors indexbus_open_config.
@@ -367,6 +410,13 @@ type Info struct {
 	ParticipantsLive uint32
 	SpscDepth        uint64
 	MpscDepth        uint64
+	ByteCapacity     uint64 // 1.1 from here on
+	MaxRecord        uint32
+	Reserved         uint32
+	BytesUsed        uint64
+	BytesFree        uint64
+	BytesPadding     uint64
+	RecordsWaiting   uint64
 }
 
 // ConsumerStats mirrors indexbus_consumer_stats.
@@ -429,6 +479,9 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.ConsumerCount)-unsafe.Offsetof(C.indexbus_region_config{}.consumer_count)]
 	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Mode)-unsafe.Offsetof(C.indexbus_region_config{}.mode)]
 	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Flags)-unsafe.Offsetof(C.indexbus_region_config{}.flags)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.MaxRecord)-unsafe.Offsetof(C.indexbus_region_config{}.max_record)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Reserved)-unsafe.Offsetof(C.indexbus_region_config{}.reserved)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.ByteCapacity)-unsafe.Offsetof(C.indexbus_region_config{}.byte_capacity)]
 
 	_ = [1]int{}[unsafe.Sizeof(OpenConfig{})-unsafe.Sizeof(C.indexbus_open_config{})]
 	_ = [1]int{}[unsafe.Offsetof(OpenConfig{}.Flags)-unsafe.Offsetof(C.indexbus_open_config{}.flags)]
@@ -456,6 +509,13 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(Info{}.ParticipantsLive)-unsafe.Offsetof(C.indexbus_info{}.participants_live)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.SpscDepth)-unsafe.Offsetof(C.indexbus_info{}.spsc_depth)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.MpscDepth)-unsafe.Offsetof(C.indexbus_info{}.mpsc_depth)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.ByteCapacity)-unsafe.Offsetof(C.indexbus_info{}.byte_capacity)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MaxRecord)-unsafe.Offsetof(C.indexbus_info{}.max_record)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Reserved)-unsafe.Offsetof(C.indexbus_info{}.reserved)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesUsed)-unsafe.Offsetof(C.indexbus_info{}.bytes_used)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesFree)-unsafe.Offsetof(C.indexbus_info{}.bytes_free)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesPadding)-unsafe.Offsetof(C.indexbus_info{}.bytes_padding)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RecordsWaiting)-unsafe.Offsetof(C.indexbus_info{}.records_waiting)]
 
 	_ = [1]int{}[unsafe.Sizeof(ConsumerStats{})-unsafe.Sizeof(C.indexbus_consumer_stats{})]
 	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Attached)-unsafe.Offsetof(C.indexbus_consumer_stats{}.attached)]

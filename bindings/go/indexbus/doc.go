@@ -5,7 +5,10 @@
 // A region is created once (Create) and opened by name by everyone else
 // (Open). Events regions carry messages from SPSC and MPSC producers to one
 // consumer; fanout regions carry them from producers through a Router to up
-// to 64 consumers, broadcast or as a work queue.
+// to 64 consumers, broadcast or as a work queue. Byte logs (KindLog, layout
+// 1.1) store records of any length inline in a byte ring: ClaimLen claims
+// exactly the bytes a record needs, ClaimBatch a run of records published
+// with one store.
 //
 //	region, err := indexbus.Create("/orders", indexbus.Config{Kind: indexbus.KindEvents})
 //	tx, err := region.OpenProducer(indexbus.MPSC)
@@ -20,11 +23,19 @@
 // ErrTimeout, ErrDisconnected, ... A call on a closed handle returns
 // ErrClosed.
 //
+// # Blocking producers
+//
+// Publish and the claims return ErrFull when there is no room. PublishWait
+// and ClaimWait wait for it instead, on every region kind, spinning and
+// then parked until the consumer (or router) frees space, up to a timeout
+// (ErrTimeout). A producer learns that the consumer has gone, even while
+// parked, from ErrDisconnected. Space reports the room a producer sees.
+//
 // # Memory
 //
 // Payloads are passed to the C library as (pointer, length) without extra
-// copies, and only for the duration of the call. Claim and RecvBegin go
-// further and return slices that alias the region's shared memory: such a
+// copies, and only for the duration of the call. Claim, ClaimLen,
+// ClaimWait, ClaimBatch and RecvBegin go further and return slices that alias the region's shared memory: such a
 // slice is valid only until the matching Commit/Abort or RecvEnd (or Close)
 // and must not be kept.
 //

@@ -195,3 +195,66 @@ func ExampleProducer_PublishPacked() {
 	// published: 3
 	// received: 3 [5 4 5] alphabetagamma
 }
+
+// A byte log: records of any length up to MaxRecord, stored inline in a
+// byte ring. Claim exactly the bytes a record needs, publish with a
+// blocking producer, or claim a batch and publish it with one store.
+func Example_byteLog() {
+	name := fmt.Sprintf("/indexbus-log-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{Kind: indexbus.KindLog,
+		ByteCapacity: 64 << 10, MaxRecord: 4096})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	tx, _ := region.OpenProducer(indexbus.MPSC)
+	defer tx.Close()
+	rx, _ := region.OpenConsumer(0)
+	defer rx.Close()
+
+	rec, err := tx.ClaimLen(5) // exactly 5 bytes of the ring, valid until Commit
+	if err != nil {
+		log.Fatal(err)
+	}
+	copy(rec, "first")
+	if err := tx.Commit(len(rec)); err != nil {
+		log.Fatal(err)
+	}
+	// waits up to a second for room if the ring is full
+	if err := tx.PublishWait([]byte("second record"), time.Second); err != nil {
+		log.Fatal(err)
+	}
+	batch, err := tx.ClaimBatch([]uint32{1, 2, 3})
+	if err != nil {
+		log.Fatal(err)
+	}
+	for i, b := range batch.Bufs() {
+		for j := range b {
+			b[j] = byte('a' + i)
+		}
+	}
+	if err := batch.Commit(2); err != nil { // the first two; the third becomes padding
+		log.Fatal(err)
+	}
+	free, _ := tx.Space()
+	fmt.Println("free bytes:", free)
+
+	buf := make([]byte, 4096)
+	for {
+		n, err := rx.TryRecv(buf)
+		if errors.Is(err, indexbus.ErrEmpty) {
+			break
+		}
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Printf("%q\n", buf[:n])
+	}
+	// Output:
+	// free bytes: 65448
+	// "first"
+	// "second record"
+	// "a"
+	// "bb"
+}

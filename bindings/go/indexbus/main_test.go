@@ -15,7 +15,7 @@ import (
 // The multi-process tests re-execute the test binary as a child; these
 // variables tell TestMain what to do instead of running the tests.
 const (
-	envChild  = "INDEXBUS_GO_TEST_CHILD" // role: "producer"
+	envChild  = "INDEXBUS_GO_TEST_CHILD" // role: "producer" or "log-producer"
 	envRegion = "INDEXBUS_GO_TEST_REGION"
 	envCount  = "INDEXBUS_GO_TEST_COUNT"
 	envType   = "INDEXBUS_GO_TEST_TYPE" // "spsc" or "mpsc"
@@ -35,6 +35,9 @@ func TestMain(m *testing.M) {
 // runChild is the child process: it opens the region by name and publishes
 // count messages (childMessage(i), in order), retrying while the bus is full.
 func runChild(role string) error {
+	if role == "log-producer" {
+		return runLogChild()
+	}
 	if role != "producer" {
 		return fmt.Errorf("unknown role %q", role)
 	}
@@ -80,6 +83,51 @@ func childMessage(i int) []byte {
 	binary.LittleEndian.PutUint64(msg, uint64(i))
 	for j := 8; j < len(msg); j++ {
 		msg[j] = byte(i*7 + j)
+	}
+	return msg
+}
+
+// runLogChild is the byte-log child: it opens the log by name and sends
+// count records (logChildRecord(i), in order, of every length up to the
+// region's max record) with PublishWait, so it parks whenever the ring is
+// full until the parent, in another process, reads.
+func runLogChild() error {
+	count, err := strconv.Atoi(os.Getenv(envCount))
+	if err != nil {
+		return err
+	}
+	typ := SPSC
+	if os.Getenv(envType) == "mpsc" {
+		typ = MPSC
+	}
+	region, err := Open(os.Getenv(envRegion))
+	if err != nil {
+		return err
+	}
+	defer region.Close()
+	info, err := region.Info()
+	if err != nil {
+		return err
+	}
+	tx, err := region.OpenProducer(typ)
+	if err != nil {
+		return err
+	}
+	defer tx.Close()
+	for i := 0; i < count; i++ {
+		if err := tx.PublishWait(logChildRecord(i, int(info.MaxRecord)), 60*time.Second); err != nil {
+			return fmt.Errorf("record %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// logChildRecord is record i of the byte-log multi-process test: i%(max+1)
+// bytes of a pattern that depends on i.
+func logChildRecord(i, maxRecord int) []byte {
+	msg := make([]byte, (i*7)%(maxRecord+1))
+	for j := range msg {
+		msg[j] = byte(i*5 + j*3 + j>>8)
 	}
 	return msg
 }

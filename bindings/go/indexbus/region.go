@@ -20,15 +20,22 @@ const (
 	// KindFanout: producers feed a router that broadcasts to, or
 	// load-balances across, up to 64 consumer queues.
 	KindFanout Kind = Kind(swig.INDEXBUS_KIND_FANOUT)
+	// KindLog (layout 1.1): a byte log. Records of any length up to
+	// Config.MaxRecord are stored inline in a byte ring of
+	// Config.ByteCapacity bytes; one SPSC producer or any number of MPSC
+	// producers (not both at once: ErrBusy) feed one consumer (index 0).
+	KindLog Kind = Kind(swig.INDEXBUS_KIND_LOG)
 )
 
-// String returns "events", "fanout" or "Kind(n)".
+// String returns "events", "fanout", "log" or "Kind(n)".
 func (k Kind) String() string {
 	switch k {
 	case KindEvents:
 		return "events"
 	case KindFanout:
 		return "fanout"
+	case KindLog:
+		return "log"
 	}
 	return fmt.Sprintf("Kind(%d)", uint32(k))
 }
@@ -42,18 +49,38 @@ const (
 	CapCounters     = swig.INDEXBUS_CAP_COUNTERS
 	CapParticipants = swig.INDEXBUS_CAP_PARTICIPANTS
 	CapSPSCRecycle  = swig.INDEXBUS_CAP_SPSC_RECYCLE // SPSC slots recycle through their queue cells
+	CapLog          = swig.INDEXBUS_CAP_LOG          // a byte log (compat bit, informational)
+	CapByteLog      = swig.INDEXBUS_CAP_BYTE_LOG     // a byte log (incompat bit: 1.0 readers refuse it)
+)
+
+// Byte-log limits: ByteCapacity is a power of two in
+// [LogMinBytes, LogMaxBytes], LogDefaultBytes when 0.
+const (
+	LogMinBytes     = uint64(swig.INDEXBUS_LOG_MIN_BYTES)
+	LogMaxBytes     = uint64(swig.INDEXBUS_LOG_MAX_BYTES)
+	LogDefaultBytes = uint64(swig.INDEXBUS_LOG_DEFAULT_BYTES)
 )
 
 // Config describes a region for Create. The zero value is a default events
 // region; every zero field takes the library default.
+//
+// A byte log (KindLog) has no slots: leave SlotCount, SlotDataSize and
+// QueueCapacity 0 (ConsumerCount 0 or 1) and size it with ByteCapacity and
+// MaxRecord, which in turn apply to byte logs only (ErrInvalidArgument
+// otherwise).
 type Config struct {
-	Kind          Kind        // KindEvents (also for 0) or KindFanout
+	Kind          Kind        // KindEvents (also for 0), KindFanout or KindLog
 	SlotCount     uint32      // power of two, 2..1Mi; 0 = 2048 (events) or 1024 (fanout)
 	SlotDataSize  uint32      // bytes per message, multiple of 8, 64..1 MiB; 0 = 256
 	QueueCapacity uint32      // power of two; 0 = SlotCount if set, else 1024 (events: SPSC slots recycle)
 	ConsumerCount uint32      // events: 1; fanout: 1..64; 0 = 1 (events) or 4 (fanout)
 	Mode          fs.FileMode // permission bits of the shm object or file; 0 = 0600
 	Prefault      bool        // touch every page at creation
+	// Byte logs: ring bytes, a power of two, 4 KiB..1 GiB; 0 = 1 MiB.
+	ByteCapacity uint64
+	// Byte logs: the largest record payload, at most ByteCapacity/2 - 8;
+	// 0 = 64 KiB, or ByteCapacity/2 - 8 if that is less.
+	MaxRecord uint32
 }
 
 // Region is an open IndexBus region. Open producers, consumers and a router
@@ -98,6 +125,12 @@ func Create(name string, cfg Config) (*Region, error) {
 	if kind == 0 {
 		kind = KindEvents
 	}
+	if kind != KindLog && (cfg.ByteCapacity != 0 || cfg.MaxRecord != 0) {
+		return nil, &Error{Code: StatusInvalidArgument, Op: op,
+			Detail: "ByteCapacity and MaxRecord apply to byte logs (KindLog) only"}
+	}
+	// For events and fanout the library fills in the 1.0 struct (Size 32),
+	// so it reads no byte-log fields; for a byte log the whole struct.
 	var c swig.RegionConfig
 	if err := check(op, swig.Indexbus_region_config_init(&c, uint32(kind))); err != nil {
 		return nil, err
@@ -120,6 +153,12 @@ func Create(name string, cfg Config) (*Region, error) {
 	}
 	if cfg.Prefault {
 		c.Flags |= uint32(swig.INDEXBUS_CREATE_PREFAULT)
+	}
+	if cfg.ByteCapacity != 0 {
+		c.ByteCapacity = cfg.ByteCapacity
+	}
+	if cfg.MaxRecord != 0 {
+		c.MaxRecord = cfg.MaxRecord
 	}
 	var h swig.Region
 	if err := check(op, swig.Indexbus_region_create(name, &c, &h)); err != nil {
@@ -222,6 +261,15 @@ type Info struct {
 	ParticipantsLive uint32
 	SPSCDepth        uint64 // messages waiting in the SPSC producer queue
 	MPSCDepth        uint64 // messages waiting in the MPSC producer queue
+
+	// Byte logs only (0 for events and fanout regions); like the
+	// counters above, exact only when the region is quiet.
+	ByteCapacity   uint64 // ring bytes
+	MaxRecord      uint32 // largest record payload
+	BytesUsed      uint64 // reserved and not yet given back by the consumer
+	BytesFree      uint64 // ByteCapacity - BytesUsed
+	BytesPadding   uint64 // of the unread bytes, padding (the wrap, aborts, dead writers)
+	RecordsWaiting uint64 // committed records not yet received
 }
 
 // Info returns a snapshot of the region's state.
@@ -259,6 +307,12 @@ func (r *Region) Info() (Info, error) {
 		ParticipantsLive: c.ParticipantsLive,
 		SPSCDepth:        c.SpscDepth,
 		MPSCDepth:        c.MpscDepth,
+		ByteCapacity:     c.ByteCapacity,
+		MaxRecord:        c.MaxRecord,
+		BytesUsed:        c.BytesUsed,
+		BytesFree:        c.BytesFree,
+		BytesPadding:     c.BytesPadding,
+		RecordsWaiting:   c.RecordsWaiting,
 	}, nil
 }
 
@@ -333,7 +387,7 @@ func (r *Region) OpenProducer(t ProducerType) (*Producer, error) {
 	return &Producer{h: h, typ: t, out: new(callOut)}, nil
 }
 
-// OpenConsumer attaches consumer index (events regions have only 0; ErrBusy
+// OpenConsumer attaches consumer index (events regions and byte logs have only 0; ErrBusy
 // if another handle holds the index, ErrOutOfRange if it does not exist).
 func (r *Region) OpenConsumer(index int) (*Consumer, error) {
 	const op = "consumer open"

@@ -55,6 +55,11 @@ static inline ib_go_result ib_go_recv_batch(uintptr_t c, uint8_t *buf, size_t ca
 static inline int ib_go_publish(uintptr_t p, const uint8_t *data, size_t len) {
 	return indexbus_publish((indexbus_producer *)p, data, len);
 }
+static inline int ib_go_publish_wait(uintptr_t p, const uint8_t *data, size_t len,
+                                     uint64_t timeout_ns) {
+	const void *d = data != NULL ? (const void *)data : "";
+	return indexbus_publish_wait((indexbus_producer *)p, d, len, timeout_ns);
+}
 static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap) {
 	ib_go_result r = {0, 0};
 	r.status = indexbus_try_recv((indexbus_consumer *)c, buf, cap, &r.n);
@@ -83,6 +88,14 @@ typedef long long swig_type_19;
 typedef _goslice_ swig_type_20;
 typedef _goslice_ swig_type_21;
 typedef long long swig_type_22;
+typedef long long swig_type_23;
+typedef long long swig_type_24;
+typedef _goslice_ swig_type_25;
+typedef long long swig_type_26;
+typedef _goslice_ swig_type_27;
+typedef _goslice_ swig_type_28;
+typedef long long swig_type_29;
+typedef long long swig_type_30;
 extern void _wrap_Swig_free_swig_28faed15e7c63890(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swig_28faed15e7c63890(swig_intgo arg1);
 extern swig_type_1 _wrap_INDEXBUS_MPSC_SKIP_swig_28faed15e7c63890(void);
@@ -123,7 +136,13 @@ extern swig_intgo _wrap_indexbus_wait_swig_28faed15e7c63890(uintptr_t arg1, swig
 extern swig_intgo _wrap_indexbus_recv_begin_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_recv_end_swig_28faed15e7c63890(uintptr_t arg1);
 extern swig_intgo _wrap_indexbus_recv_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_voidp arg4);
-extern swig_type_22 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
+extern swig_intgo _wrap_indexbus_claim_len_swig_28faed15e7c63890(uintptr_t arg1, swig_type_22 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_claim_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_23 arg2, swig_voidp arg3, swig_type_24 arg4);
+extern swig_intgo _wrap_indexbus_publish_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_25 arg2, swig_type_26 arg3);
+extern swig_intgo _wrap_indexbus_claim_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_27 arg2, swig_type_28 arg3);
+extern swig_intgo _wrap_indexbus_commit_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_29 arg2);
+extern swig_intgo _wrap_indexbus_producer_space_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_30 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
 #undef intgo
 */
 import "C"
@@ -240,6 +259,16 @@ func PublishDirect(h Producer, msg []byte) (status int) {
 	return int(C.ib_go_publish(C.uintptr_t(h), (*C.uint8_t)(&msg[0]), C.size_t(len(msg))))
 }
 
+// PublishWaitDirect is Indexbus_publish_wait, the payload passed as
+// PublishDirect passes it.
+func PublishWaitDirect(h Producer, msg []byte, timeoutNs uint64) (status int) {
+	if len(msg) == 0 {
+		return int(C.ib_go_publish_wait(C.uintptr_t(h), nil, 0, C.uint64_t(timeoutNs)))
+	}
+	return int(C.ib_go_publish_wait(C.uintptr_t(h), (*C.uint8_t)(&msg[0]), C.size_t(len(msg)),
+		C.uint64_t(timeoutNs)))
+}
+
 // TryRecvDirect is Indexbus_try_recv (capacity len(buf)), returning the
 // status and the message length.
 func TryRecvDirect(h Consumer, buf []byte) (status, n int) {
@@ -299,6 +328,10 @@ const (
 	INDEXBUS_CAP_PARTICIPANTS   = uint64(C.INDEXBUS_CAP_PARTICIPANTS)
 	INDEXBUS_CAP_SPSC_RECYCLE   = uint64(C.INDEXBUS_CAP_SPSC_RECYCLE)
 	INDEXBUS_CAP_KNOWN_INCOMPAT = uint64(C.INDEXBUS_CAP_KNOWN_INCOMPAT)
+	INDEXBUS_CAP_LOG            = uint64(C.INDEXBUS_CAP_LOG)
+	INDEXBUS_CAP_BYTE_LOG       = uint64(C.INDEXBUS_CAP_BYTE_LOG)
+	INDEXBUS_LOG_MAX_BYTES      = uint(C.INDEXBUS_LOG_MAX_BYTES)
+	INDEXBUS_LOG_DEFAULT_BYTES  = uint(C.INDEXBUS_LOG_DEFAULT_BYTES)
 	INDEXBUS_MAX_SLOTS          = uint(C.INDEXBUS_MAX_SLOTS)
 	INDEXBUS_MAX_SLOT_DATA      = uint(C.INDEXBUS_MAX_SLOT_DATA)
 	INDEXBUS_MAX_QUEUE          = uint(C.INDEXBUS_MAX_QUEUE)
@@ -314,6 +347,9 @@ type RegionConfig struct {
 	ConsumerCount uint32
 	Mode          uint32
 	Flags         uint32
+	MaxRecord     uint32 // 1.1
+	Reserved      uint32
+	ByteCapacity  uint64 // 1.1
 }
 
 // OpenConfig mirrors indexbus_open_config.
@@ -347,6 +383,13 @@ type Info struct {
 	ParticipantsLive uint32
 	SpscDepth        uint64
 	MpscDepth        uint64
+	ByteCapacity     uint64 // 1.1 from here on
+	MaxRecord        uint32
+	Reserved         uint32
+	BytesUsed        uint64
+	BytesFree        uint64
+	BytesPadding     uint64
+	RecordsWaiting   uint64
 }
 
 // ConsumerStats mirrors indexbus_consumer_stats.
@@ -409,6 +452,9 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.ConsumerCount)-unsafe.Offsetof(C.indexbus_region_config{}.consumer_count)]
 	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Mode)-unsafe.Offsetof(C.indexbus_region_config{}.mode)]
 	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Flags)-unsafe.Offsetof(C.indexbus_region_config{}.flags)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.MaxRecord)-unsafe.Offsetof(C.indexbus_region_config{}.max_record)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.Reserved)-unsafe.Offsetof(C.indexbus_region_config{}.reserved)]
+	_ = [1]int{}[unsafe.Offsetof(RegionConfig{}.ByteCapacity)-unsafe.Offsetof(C.indexbus_region_config{}.byte_capacity)]
 
 	_ = [1]int{}[unsafe.Sizeof(OpenConfig{})-unsafe.Sizeof(C.indexbus_open_config{})]
 	_ = [1]int{}[unsafe.Offsetof(OpenConfig{}.Flags)-unsafe.Offsetof(C.indexbus_open_config{}.flags)]
@@ -436,6 +482,13 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(Info{}.ParticipantsLive)-unsafe.Offsetof(C.indexbus_info{}.participants_live)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.SpscDepth)-unsafe.Offsetof(C.indexbus_info{}.spsc_depth)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.MpscDepth)-unsafe.Offsetof(C.indexbus_info{}.mpsc_depth)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.ByteCapacity)-unsafe.Offsetof(C.indexbus_info{}.byte_capacity)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MaxRecord)-unsafe.Offsetof(C.indexbus_info{}.max_record)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Reserved)-unsafe.Offsetof(C.indexbus_info{}.reserved)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesUsed)-unsafe.Offsetof(C.indexbus_info{}.bytes_used)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesFree)-unsafe.Offsetof(C.indexbus_info{}.bytes_free)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesPadding)-unsafe.Offsetof(C.indexbus_info{}.bytes_padding)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RecordsWaiting)-unsafe.Offsetof(C.indexbus_info{}.records_waiting)]
 
 	_ = [1]int{}[unsafe.Sizeof(ConsumerStats{})-unsafe.Sizeof(C.indexbus_consumer_stats{})]
 	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Attached)-unsafe.Offsetof(C.indexbus_consumer_stats{}.attached)]
@@ -466,7 +519,7 @@ var (
 
 const INDEXBUS_MAGIC uint = 0x53554249
 const INDEXBUS_LAYOUT_MAJOR uint = 1
-const INDEXBUS_LAYOUT_MINOR uint = 0
+const INDEXBUS_LAYOUT_MINOR uint = 1
 const INDEXBUS_READY_VALUE uint = 1
 const INDEXBUS_CACHE_LINE uint = 64
 const INDEXBUS_PAGE uint = 4096
@@ -474,6 +527,7 @@ const INDEXBUS_HEADER_BYTES uint = 1024
 const INDEXBUS_MAX_SECTIONS uint = 16
 const INDEXBUS_KIND_EVENTS uint = 1
 const INDEXBUS_KIND_FANOUT uint = 2
+const INDEXBUS_KIND_LOG uint = 3
 const INDEXBUS_CAP_INCOMPAT_MASK uint64 = 0xffffffff00000000
 const INDEXBUS_MIN_SLOTS uint = 2
 const INDEXBUS_MIN_SLOT_DATA uint = 64
@@ -483,6 +537,8 @@ const INDEXBUS_MAX_PARTICIPANTS uint = 256
 const INDEXBUS_DEFAULT_SLOTS uint = 1024
 const INDEXBUS_DEFAULT_SLOT_DATA uint = 256
 const INDEXBUS_DEFAULT_FANOUT_CONSUMERS uint = 4
+const INDEXBUS_LOG_MIN_BYTES uint = 4096
+const INDEXBUS_LOG_DEFAULT_MAX_RECORD uint = 65536
 const INDEXBUS_SECTION_PARTICIPANTS uint = 1
 const INDEXBUS_SECTION_COUNTERS uint = 2
 const INDEXBUS_SECTION_WAKE uint = 3
@@ -491,6 +547,7 @@ const INDEXBUS_SECTION_SPSC_QUEUE uint = 5
 const INDEXBUS_SECTION_MPSC_QUEUE uint = 6
 const INDEXBUS_SECTION_CONSUMER_QUEUES uint = 7
 const INDEXBUS_SECTION_SLOT_POOL uint = 8
+const INDEXBUS_SECTION_LOG_RING uint = 9
 const INDEXBUS_ROLE_SPSC_PRODUCER uint = 1
 const INDEXBUS_ROLE_MPSC_PRODUCER uint = 2
 const INDEXBUS_ROLE_ROUTER uint = 3
@@ -517,6 +574,13 @@ var INDEXBUS_MPSC_SKIP uint64 = _swig_getINDEXBUS_MPSC_SKIP()
 const INDEXBUS_SLOT_NIL uint = 0xffffffff
 const INDEXBUS_SLOT_HEADER_BYTES uint = 16
 const INDEXBUS_SLOT_PARKED uint = 0xffffffff
+const INDEXBUS_LOG_HEADER_BYTES uint = 8
+const INDEXBUS_LOG_EMPTY uint = 0
+const INDEXBUS_LOG_RECORD uint = 1
+const INDEXBUS_LOG_PAD uint = 2
+const INDEXBUS_LOG_CLAIMED uint = 3
+const INDEXBUS_LOG_RESERVING uint = 1
+const INDEXBUS_LOG_RESERVED uint = 2
 const INDEXBUS_VERSION_MAJOR int = 1
 const INDEXBUS_VERSION_MINOR int = 0
 const INDEXBUS_VERSION_PATCH int = 0
@@ -568,6 +632,7 @@ func Indexbus_status_name(arg1 int) (_swig_ret string) {
 }
 
 const INDEXBUS_CREATE_PREFAULT uint = 0x1
+const INDEXBUS_REGION_CONFIG_SIZE_1_0 uint = 32
 
 func Indexbus_region_config_init(arg1 *RegionConfig, arg2 uint32) (_swig_ret int) {
 	var swig_r int
@@ -618,6 +683,8 @@ func Indexbus_region_unlink(arg1 string) (_swig_ret int) {
 	}
 	return swig_r
 }
+
+const INDEXBUS_INFO_SIZE_1_0 uint = 120
 
 func Indexbus_region_info(arg1 Region, arg2 *Info) (_swig_ret int) {
 	var swig_r int
@@ -908,6 +975,74 @@ func Indexbus_recv_batch(arg1 Consumer, arg2 []byte, arg3 []uint32, arg4 *int) (
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
+	return swig_r
+}
+
+func Indexbus_claim_len(arg1 Producer, arg2 int64, arg3 *unsafe.Pointer) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_claim_len_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_22(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_claim_wait(arg1 Producer, arg2 int64, arg3 *unsafe.Pointer, arg4 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_indexbus_claim_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_23(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_24(_swig_i_3)))
+	return swig_r
+}
+
+func Indexbus_publish_wait(arg1 Producer, arg2 []byte, arg3 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_publish_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.swig_type_26(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_claim_batch(arg1 Producer, arg2 []uint32, arg3 []unsafe.Pointer) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_claim_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Indexbus_commit_batch(arg1 Producer, arg2 int64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_commit_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_producer_space(arg1 Producer, arg2 *uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_producer_space_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
 	return swig_r
 }
 

@@ -860,6 +860,114 @@ intgo _wrap_indexbus_recv_batch_swig_28faed15e7c63890(indexbus_consumer *_swig_g
 }
 
 
+intgo _wrap_indexbus_claim_len_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, long long _swig_go_1, void **_swig_go_2) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  size_t arg2 ;
+  void **arg3 = (void **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = (void **)_swig_go_2; 
+  
+  result = (int)indexbus_claim_len(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_claim_wait_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, long long _swig_go_1, void **_swig_go_2, long long _swig_go_3) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  size_t arg2 ;
+  void **arg3 = (void **) 0 ;
+  uint64_t arg4 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = (void **)_swig_go_2; 
+  arg4 = (uint64_t)_swig_go_3; 
+  
+  result = (int)indexbus_claim_wait(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_publish_wait_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  uint64_t arg4 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (uint64_t)_swig_go_2; 
+  
+  result = (int)indexbus_publish_wait(arg1,(void const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_claim_batch_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  uint32_t *arg2 = (uint32_t *) 0 ;
+  size_t arg3 ;
+  void **arg4 = (void **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  
+  arg2 = (uint32_t *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (void **)_swig_go_2.array; 
+  
+  result = (int)indexbus_claim_batch(arg1,(unsigned int const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_commit_batch_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, long long _swig_go_1) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  size_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int)indexbus_commit_batch(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_producer_space_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, long long *_swig_go_1) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  uint64_t *arg2 = (uint64_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  arg2 = *(uint64_t **)&_swig_go_1; 
+  
+  result = (int)indexbus_producer_space(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 long long _wrap_indexbus_struct_size_swig_28faed15e7c63890(int _swig_go_0) {
   uint32_t arg1 ;
   size_t result;
