@@ -2,7 +2,7 @@
 
 pub const INDEXBUS_MAGIC: u32 = 1398096457;
 pub const INDEXBUS_LAYOUT_MAJOR: u32 = 1;
-pub const INDEXBUS_LAYOUT_MINOR: u32 = 0;
+pub const INDEXBUS_LAYOUT_MINOR: u32 = 1;
 pub const INDEXBUS_READY_VALUE: u32 = 1;
 pub const INDEXBUS_CACHE_LINE: u32 = 64;
 pub const INDEXBUS_PAGE: u32 = 4096;
@@ -10,6 +10,7 @@ pub const INDEXBUS_HEADER_BYTES: u32 = 1024;
 pub const INDEXBUS_MAX_SECTIONS: u32 = 16;
 pub const INDEXBUS_KIND_EVENTS: u32 = 1;
 pub const INDEXBUS_KIND_FANOUT: u32 = 2;
+pub const INDEXBUS_KIND_LOG: u32 = 3;
 pub const INDEXBUS_CAP_EVENTS: u64 = 1;
 pub const INDEXBUS_CAP_FANOUT: u64 = 2;
 pub const INDEXBUS_CAP_MPSC: u64 = 4;
@@ -17,8 +18,10 @@ pub const INDEXBUS_CAP_BLOCKING: u64 = 8;
 pub const INDEXBUS_CAP_COUNTERS: u64 = 16;
 pub const INDEXBUS_CAP_PARTICIPANTS: u64 = 32;
 pub const INDEXBUS_CAP_SPSC_RECYCLE: u64 = 4294967296;
+pub const INDEXBUS_CAP_LOG: u64 = 64;
+pub const INDEXBUS_CAP_BYTE_LOG: u64 = 8589934592;
 pub const INDEXBUS_CAP_INCOMPAT_MASK: u64 = 18446744069414584320;
-pub const INDEXBUS_CAP_KNOWN_INCOMPAT: u64 = 4294967296;
+pub const INDEXBUS_CAP_KNOWN_INCOMPAT: u64 = 12884901888;
 pub const INDEXBUS_MIN_SLOTS: u32 = 2;
 pub const INDEXBUS_MAX_SLOTS: u32 = 1048576;
 pub const INDEXBUS_MIN_SLOT_DATA: u32 = 64;
@@ -30,6 +33,10 @@ pub const INDEXBUS_MAX_PARTICIPANTS: u32 = 256;
 pub const INDEXBUS_DEFAULT_SLOTS: u32 = 1024;
 pub const INDEXBUS_DEFAULT_SLOT_DATA: u32 = 256;
 pub const INDEXBUS_DEFAULT_FANOUT_CONSUMERS: u32 = 4;
+pub const INDEXBUS_LOG_MIN_BYTES: u32 = 4096;
+pub const INDEXBUS_LOG_MAX_BYTES: u32 = 1073741824;
+pub const INDEXBUS_LOG_DEFAULT_BYTES: u32 = 1048576;
+pub const INDEXBUS_LOG_DEFAULT_MAX_RECORD: u32 = 65536;
 pub const INDEXBUS_SECTION_PARTICIPANTS: u32 = 1;
 pub const INDEXBUS_SECTION_COUNTERS: u32 = 2;
 pub const INDEXBUS_SECTION_WAKE: u32 = 3;
@@ -38,6 +45,7 @@ pub const INDEXBUS_SECTION_SPSC_QUEUE: u32 = 5;
 pub const INDEXBUS_SECTION_MPSC_QUEUE: u32 = 6;
 pub const INDEXBUS_SECTION_CONSUMER_QUEUES: u32 = 7;
 pub const INDEXBUS_SECTION_SLOT_POOL: u32 = 8;
+pub const INDEXBUS_SECTION_LOG_RING: u32 = 9;
 pub const INDEXBUS_ROLE_SPSC_PRODUCER: u32 = 1;
 pub const INDEXBUS_ROLE_MPSC_PRODUCER: u32 = 2;
 pub const INDEXBUS_ROLE_ROUTER: u32 = 3;
@@ -56,6 +64,13 @@ pub const INDEXBUS_MPSC_SKIP: i64 = -9223372036854775808;
 pub const INDEXBUS_SLOT_NIL: u32 = 4294967295;
 pub const INDEXBUS_SLOT_HEADER_BYTES: u32 = 16;
 pub const INDEXBUS_SLOT_PARKED: u32 = 4294967295;
+pub const INDEXBUS_LOG_HEADER_BYTES: u32 = 8;
+pub const INDEXBUS_LOG_EMPTY: u32 = 0;
+pub const INDEXBUS_LOG_RECORD: u32 = 1;
+pub const INDEXBUS_LOG_PAD: u32 = 2;
+pub const INDEXBUS_LOG_CLAIMED: u32 = 3;
+pub const INDEXBUS_LOG_RESERVING: u32 = 1;
+pub const INDEXBUS_LOG_RESERVED: u32 = 2;
 pub const INDEXBUS_VERSION_MAJOR: u32 = 1;
 pub const INDEXBUS_VERSION_MINOR: u32 = 0;
 pub const INDEXBUS_VERSION_PATCH: u32 = 0;
@@ -63,6 +78,8 @@ pub const INDEXBUS_VERSION_STRING: &[u8; 6] = b"1.0.0\0";
 pub const INDEXBUS_VERSION_NUMBER: u32 = 10000;
 pub const INDEXBUS_STATUS_COUNT: u32 = 20;
 pub const INDEXBUS_CREATE_PREFAULT: u32 = 1;
+pub const INDEXBUS_REGION_CONFIG_SIZE_1_0: u32 = 32;
+pub const INDEXBUS_INFO_SIZE_1_0: u32 = 120;
 pub const INDEXBUS_RECOVER_SWEEP: u32 = 1;
 pub const INDEXBUS_PRODUCER_SPSC: u32 = 1;
 pub const INDEXBUS_PRODUCER_MPSC: u32 = 2;
@@ -118,7 +135,10 @@ pub struct indexbus_region_header {
     pub creation_time_ns: u64,
     pub ready: u32,
     pub reserved1: u32,
-    pub reserved2: [u8; 48usize],
+    pub log_bytes: u64,
+    pub log_max_record: u32,
+    pub reserved4: u32,
+    pub reserved2: [u8; 32usize],
     pub sections: [indexbus_section_entry; 16usize],
     pub reserved3: [u8; 384usize],
 }
@@ -163,8 +183,14 @@ const _: () = {
         [::std::mem::offset_of!(indexbus_region_header, ready) - 72usize];
     ["Offset of field: indexbus_region_header::reserved1"]
         [::std::mem::offset_of!(indexbus_region_header, reserved1) - 76usize];
+    ["Offset of field: indexbus_region_header::log_bytes"]
+        [::std::mem::offset_of!(indexbus_region_header, log_bytes) - 80usize];
+    ["Offset of field: indexbus_region_header::log_max_record"]
+        [::std::mem::offset_of!(indexbus_region_header, log_max_record) - 88usize];
+    ["Offset of field: indexbus_region_header::reserved4"]
+        [::std::mem::offset_of!(indexbus_region_header, reserved4) - 92usize];
     ["Offset of field: indexbus_region_header::reserved2"]
-        [::std::mem::offset_of!(indexbus_region_header, reserved2) - 80usize];
+        [::std::mem::offset_of!(indexbus_region_header, reserved2) - 96usize];
     ["Offset of field: indexbus_region_header::sections"]
         [::std::mem::offset_of!(indexbus_region_header, sections) - 128usize];
     ["Offset of field: indexbus_region_header::reserved3"]
@@ -232,7 +258,9 @@ pub struct indexbus_participant {
     pub held_src: u32,
     pub held_pos: u64,
     pub mpsc_reserve: u64,
-    pub reserved: [u8; 16usize],
+    pub log_reserve: u64,
+    pub log_size: u32,
+    pub reserved: u32,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
@@ -256,8 +284,12 @@ const _: () = {
         [::std::mem::offset_of!(indexbus_participant, held_pos) - 32usize];
     ["Offset of field: indexbus_participant::mpsc_reserve"]
         [::std::mem::offset_of!(indexbus_participant, mpsc_reserve) - 40usize];
+    ["Offset of field: indexbus_participant::log_reserve"]
+        [::std::mem::offset_of!(indexbus_participant, log_reserve) - 48usize];
+    ["Offset of field: indexbus_participant::log_size"]
+        [::std::mem::offset_of!(indexbus_participant, log_size) - 56usize];
     ["Offset of field: indexbus_participant::reserved"]
-        [::std::mem::offset_of!(indexbus_participant, reserved) - 48usize];
+        [::std::mem::offset_of!(indexbus_participant, reserved) - 60usize];
 };
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
@@ -551,6 +583,60 @@ const _: () = {
     ["Offset of field: indexbus_slot_header::next_free"]
         [::std::mem::offset_of!(indexbus_slot_header, next_free) - 12usize];
 };
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct indexbus_log_ctl {
+    pub tail: u64,
+    pub pad0: [u8; 56usize],
+    pub head: u64,
+    pub pad1: [u8; 56usize],
+    pub read: u64,
+    pub pad2: [u8; 56usize],
+    pub reserved: [u8; 64usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_log_ctl"][::std::mem::size_of::<indexbus_log_ctl>() - 256usize];
+    ["Alignment of indexbus_log_ctl"][::std::mem::align_of::<indexbus_log_ctl>() - 8usize];
+    ["Offset of field: indexbus_log_ctl::tail"]
+        [::std::mem::offset_of!(indexbus_log_ctl, tail) - 0usize];
+    ["Offset of field: indexbus_log_ctl::pad0"]
+        [::std::mem::offset_of!(indexbus_log_ctl, pad0) - 8usize];
+    ["Offset of field: indexbus_log_ctl::head"]
+        [::std::mem::offset_of!(indexbus_log_ctl, head) - 64usize];
+    ["Offset of field: indexbus_log_ctl::pad1"]
+        [::std::mem::offset_of!(indexbus_log_ctl, pad1) - 72usize];
+    ["Offset of field: indexbus_log_ctl::read"]
+        [::std::mem::offset_of!(indexbus_log_ctl, read) - 128usize];
+    ["Offset of field: indexbus_log_ctl::pad2"]
+        [::std::mem::offset_of!(indexbus_log_ctl, pad2) - 136usize];
+    ["Offset of field: indexbus_log_ctl::reserved"]
+        [::std::mem::offset_of!(indexbus_log_ctl, reserved) - 192usize];
+};
+impl Default for indexbus_log_ctl {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct indexbus_log_header {
+    pub len: u32,
+    pub type_: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_log_header"][::std::mem::size_of::<indexbus_log_header>() - 8usize];
+    ["Alignment of indexbus_log_header"][::std::mem::align_of::<indexbus_log_header>() - 4usize];
+    ["Offset of field: indexbus_log_header::len"]
+        [::std::mem::offset_of!(indexbus_log_header, len) - 0usize];
+    ["Offset of field: indexbus_log_header::type_"]
+        [::std::mem::offset_of!(indexbus_log_header, type_) - 4usize];
+};
 extern "C" {
     pub fn indexbus_version() -> u32;
 }
@@ -618,12 +704,15 @@ pub struct indexbus_region_config {
     pub consumer_count: u32,
     pub mode: u32,
     pub flags: u32,
+    pub max_record: u32,
+    pub reserved: u32,
+    pub byte_capacity: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of indexbus_region_config"][::std::mem::size_of::<indexbus_region_config>() - 32usize];
+    ["Size of indexbus_region_config"][::std::mem::size_of::<indexbus_region_config>() - 48usize];
     ["Alignment of indexbus_region_config"]
-        [::std::mem::align_of::<indexbus_region_config>() - 4usize];
+        [::std::mem::align_of::<indexbus_region_config>() - 8usize];
     ["Offset of field: indexbus_region_config::size"]
         [::std::mem::offset_of!(indexbus_region_config, size) - 0usize];
     ["Offset of field: indexbus_region_config::kind"]
@@ -640,6 +729,12 @@ const _: () = {
         [::std::mem::offset_of!(indexbus_region_config, mode) - 24usize];
     ["Offset of field: indexbus_region_config::flags"]
         [::std::mem::offset_of!(indexbus_region_config, flags) - 28usize];
+    ["Offset of field: indexbus_region_config::max_record"]
+        [::std::mem::offset_of!(indexbus_region_config, max_record) - 32usize];
+    ["Offset of field: indexbus_region_config::reserved"]
+        [::std::mem::offset_of!(indexbus_region_config, reserved) - 36usize];
+    ["Offset of field: indexbus_region_config::byte_capacity"]
+        [::std::mem::offset_of!(indexbus_region_config, byte_capacity) - 40usize];
 };
 extern "C" {
     pub fn indexbus_region_config_init(
@@ -710,10 +805,17 @@ pub struct indexbus_info {
     pub participants_live: u32,
     pub spsc_depth: u64,
     pub mpsc_depth: u64,
+    pub byte_capacity: u64,
+    pub max_record: u32,
+    pub reserved: u32,
+    pub bytes_used: u64,
+    pub bytes_free: u64,
+    pub bytes_padding: u64,
+    pub records_waiting: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of indexbus_info"][::std::mem::size_of::<indexbus_info>() - 120usize];
+    ["Size of indexbus_info"][::std::mem::size_of::<indexbus_info>() - 168usize];
     ["Alignment of indexbus_info"][::std::mem::align_of::<indexbus_info>() - 8usize];
     ["Offset of field: indexbus_info::size"][::std::mem::offset_of!(indexbus_info, size) - 0usize];
     ["Offset of field: indexbus_info::kind"][::std::mem::offset_of!(indexbus_info, kind) - 4usize];
@@ -757,6 +859,20 @@ const _: () = {
         [::std::mem::offset_of!(indexbus_info, spsc_depth) - 104usize];
     ["Offset of field: indexbus_info::mpsc_depth"]
         [::std::mem::offset_of!(indexbus_info, mpsc_depth) - 112usize];
+    ["Offset of field: indexbus_info::byte_capacity"]
+        [::std::mem::offset_of!(indexbus_info, byte_capacity) - 120usize];
+    ["Offset of field: indexbus_info::max_record"]
+        [::std::mem::offset_of!(indexbus_info, max_record) - 128usize];
+    ["Offset of field: indexbus_info::reserved"]
+        [::std::mem::offset_of!(indexbus_info, reserved) - 132usize];
+    ["Offset of field: indexbus_info::bytes_used"]
+        [::std::mem::offset_of!(indexbus_info, bytes_used) - 136usize];
+    ["Offset of field: indexbus_info::bytes_free"]
+        [::std::mem::offset_of!(indexbus_info, bytes_free) - 144usize];
+    ["Offset of field: indexbus_info::bytes_padding"]
+        [::std::mem::offset_of!(indexbus_info, bytes_padding) - 152usize];
+    ["Offset of field: indexbus_info::records_waiting"]
+        [::std::mem::offset_of!(indexbus_info, records_waiting) - 160usize];
 };
 extern "C" {
     pub fn indexbus_region_info(
@@ -1082,6 +1198,49 @@ extern "C" {
         lens: *mut u32,
         max_msgs: usize,
         count: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_claim_len(
+        producer: *mut indexbus_producer,
+        len: usize,
+        buf: *mut *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_claim_wait(
+        producer: *mut indexbus_producer,
+        len: usize,
+        buf: *mut *mut ::std::os::raw::c_void,
+        timeout_ns: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_publish_wait(
+        producer: *mut indexbus_producer,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
+        timeout_ns: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_claim_batch(
+        producer: *mut indexbus_producer,
+        lens: *const u32,
+        count: usize,
+        bufs: *mut *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_commit_batch(
+        producer: *mut indexbus_producer,
+        n: usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_producer_space(
+        producer: *mut indexbus_producer,
+        space: *mut u64,
     ) -> ::std::os::raw::c_int;
 }
 pub const INDEXBUS_STRUCT_REGION_CONFIG: indexbus_struct = 1;

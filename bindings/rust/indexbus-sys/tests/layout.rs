@@ -67,9 +67,21 @@ fn struct_sizes_match_the_library() {
 #[test]
 fn public_struct_sizes_are_the_expected_abi() {
     // Literal values: a header change that resizes a struct must be deliberate.
-    assert_eq!(size_of::<indexbus_region_config>(), 32);
+    // 1.1 appended byte-log fields to the config and info structs; the 1.0
+    // sizes are what a 1.0 caller passes, and the library still accepts them.
+    assert_eq!(size_of::<indexbus_region_config>(), 48);
+    assert_eq!(INDEXBUS_REGION_CONFIG_SIZE_1_0, 32);
+    assert_eq!(offset_of!(indexbus_region_config, max_record), 32);
+    assert_eq!(offset_of!(indexbus_region_config, byte_capacity), 40);
     assert_eq!(size_of::<indexbus_open_config>(), 16);
-    assert_eq!(size_of::<indexbus_info>(), 120);
+    assert_eq!(size_of::<indexbus_info>(), 168);
+    assert_eq!(INDEXBUS_INFO_SIZE_1_0, 120);
+    assert_eq!(offset_of!(indexbus_info, byte_capacity), 120);
+    assert_eq!(offset_of!(indexbus_info, max_record), 128);
+    assert_eq!(offset_of!(indexbus_info, bytes_used), 136);
+    assert_eq!(offset_of!(indexbus_info, bytes_free), 144);
+    assert_eq!(offset_of!(indexbus_info, bytes_padding), 152);
+    assert_eq!(offset_of!(indexbus_info, records_waiting), 160);
     assert_eq!(size_of::<indexbus_consumer_stats>(), 40);
     assert_eq!(size_of::<indexbus_route_result>(), 48);
     assert_eq!(size_of::<indexbus_router_loop_config>(), 40);
@@ -121,7 +133,7 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MAGIC, 0x5355_4249);
     assert_eq!(&INDEXBUS_MAGIC.to_le_bytes(), b"IBUS");
     assert_eq!(INDEXBUS_LAYOUT_MAJOR, 1);
-    assert_eq!(INDEXBUS_LAYOUT_MINOR, 0);
+    assert_eq!(INDEXBUS_LAYOUT_MINOR, 1);
     assert_eq!(INDEXBUS_READY_VALUE, 1);
     assert_eq!(INDEXBUS_HEADER_BYTES, 1024);
     assert_eq!(INDEXBUS_CACHE_LINE, 64);
@@ -129,6 +141,7 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MAX_SECTIONS, 16);
     assert_eq!(INDEXBUS_KIND_EVENTS, 1);
     assert_eq!(INDEXBUS_KIND_FANOUT, 2);
+    assert_eq!(INDEXBUS_KIND_LOG, 3);
     assert_eq!(INDEXBUS_MAX_CONSUMERS, 64);
     assert_eq!(INDEXBUS_MAX_PARTICIPANTS, 256);
     assert_eq!(INDEXBUS_SLOT_HEADER_BYTES, 16);
@@ -136,7 +149,12 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_SLOT_PARKED, u32::MAX);
     assert_eq!(INDEXBUS_CAP_INCOMPAT_MASK, 0xffff_ffff_0000_0000_u64);
     assert_eq!(INDEXBUS_CAP_SPSC_RECYCLE, 1_u64 << 32);
-    assert_eq!(INDEXBUS_CAP_KNOWN_INCOMPAT, INDEXBUS_CAP_SPSC_RECYCLE);
+    assert_eq!(INDEXBUS_CAP_BYTE_LOG, 1_u64 << 33);
+    assert_eq!(
+        INDEXBUS_CAP_KNOWN_INCOMPAT,
+        INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG
+    );
+    assert_eq!(INDEXBUS_CAP_LOG, 1_u64 << 6);
     assert_eq!(INDEXBUS_CAP_EVENTS, 1_u64);
     assert_eq!(INDEXBUS_CAP_PARTICIPANTS, 1_u64 << 5);
     assert_eq!(INDEXBUS_PRODUCER_SPSC, 1);
@@ -146,11 +164,22 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MODE_WORK_QUEUE, 2);
     assert_eq!(INDEXBUS_ROUTER_EXIT_ON_DISCONNECT, 1);
     assert_eq!(INDEXBUS_CREATE_PREFAULT, 1);
+    assert_eq!(INDEXBUS_LOG_MIN_BYTES, 4096);
+    assert_eq!(INDEXBUS_LOG_MAX_BYTES, 1 << 30);
+    assert_eq!(INDEXBUS_LOG_DEFAULT_BYTES, 1 << 20);
+    assert_eq!(INDEXBUS_LOG_DEFAULT_MAX_RECORD, 65536);
+    assert_eq!(INDEXBUS_SECTION_LOG_RING, 9);
+    assert_eq!(INDEXBUS_LOG_HEADER_BYTES, 8);
+    assert_eq!(
+        [INDEXBUS_LOG_EMPTY, INDEXBUS_LOG_RECORD, INDEXBUS_LOG_PAD, INDEXBUS_LOG_CLAIMED],
+        [0, 1, 2, 3]
+    );
     let layout = unsafe { indexbus_layout_version() };
     assert_eq!(
         layout,
         (INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR
     );
+    assert_eq!(layout, 0x0001_0001);
 }
 
 #[test]
@@ -173,10 +202,14 @@ fn region_header_layout_is_frozen() {
     assert_eq!(offset_of!(H, creator_pid), 56);
     assert_eq!(offset_of!(H, creation_time_ns), 64);
     assert_eq!(offset_of!(H, ready), 72);
+    assert_eq!(offset_of!(H, log_bytes), 80);
+    assert_eq!(offset_of!(H, log_max_record), 88);
     assert_eq!(offset_of!(H, sections), 128);
     assert_eq!(size_of::<indexbus_section_entry>(), 32);
     assert_eq!(size_of::<indexbus_participants_ctl>(), 64);
     assert_eq!(size_of::<indexbus_participant>(), 64);
+    assert_eq!(offset_of!(indexbus_participant, log_reserve), 48);
+    assert_eq!(offset_of!(indexbus_participant, log_size), 56);
     assert_eq!(size_of::<indexbus_participants_section>(), 320 + 64 * 256);
     assert_eq!(size_of::<indexbus_counters_global>(), 192);
     assert_eq!(size_of::<indexbus_counters_consumer>(), 64);
@@ -190,6 +223,15 @@ fn region_header_layout_is_frozen() {
         size_of::<indexbus_slot_header>(),
         INDEXBUS_SLOT_HEADER_BYTES as usize
     );
+    assert_eq!(size_of::<indexbus_log_ctl>(), 256);
+    assert_eq!(offset_of!(indexbus_log_ctl, tail), 0);
+    assert_eq!(offset_of!(indexbus_log_ctl, head), 64);
+    assert_eq!(offset_of!(indexbus_log_ctl, read), 128);
+    assert_eq!(
+        size_of::<indexbus_log_header>(),
+        INDEXBUS_LOG_HEADER_BYTES as usize
+    );
+    assert_eq!(offset_of!(indexbus_log_header, type_), 4);
 }
 
 #[test]
@@ -207,12 +249,28 @@ fn versions_agree_with_the_header() {
 
 #[test]
 fn config_init_fills_defaults() {
-    let mut cfg = indexbus_region_config::default();
+    // Events and fanout: the 1.0 struct only (a 1.0 caller's 32 bytes), so
+    // the 1.1 fields are left as they were.
+    let mut cfg = indexbus_region_config {
+        max_record: 77,
+        byte_capacity: 99,
+        ..Default::default()
+    };
     let st = unsafe { indexbus_region_config_init(&mut cfg, INDEXBUS_KIND_FANOUT) };
     assert_eq!(st, INDEXBUS_OK as i32);
-    assert_eq!(cfg.size as usize, size_of::<indexbus_region_config>());
+    assert_eq!(cfg.size, INDEXBUS_REGION_CONFIG_SIZE_1_0);
     assert_eq!(cfg.consumer_count, INDEXBUS_DEFAULT_FANOUT_CONSUMERS);
     assert_eq!(cfg.slot_count, INDEXBUS_DEFAULT_SLOTS);
+    assert_eq!((cfg.max_record, cfg.byte_capacity), (77, 99));
+    // Byte logs: the whole struct.
+    let st = unsafe { indexbus_region_config_init(&mut cfg, INDEXBUS_KIND_LOG) };
+    assert_eq!(st, INDEXBUS_OK as i32);
+    assert_eq!(cfg.size as usize, size_of::<indexbus_region_config>());
+    assert_eq!(cfg.kind, INDEXBUS_KIND_LOG);
+    assert_eq!(cfg.consumer_count, 1);
+    assert_eq!((cfg.slot_count, cfg.slot_data_size, cfg.queue_capacity), (0, 0, 0));
+    assert_eq!(cfg.byte_capacity, u64::from(INDEXBUS_LOG_DEFAULT_BYTES));
+    assert_eq!(cfg.max_record, 0);
     let st = unsafe { indexbus_region_config_init(&mut cfg, 9) };
     assert_eq!(st, INDEXBUS_INVALID_ARGUMENT as i32);
 }

@@ -35,11 +35,15 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Error {
-    /// `INDEXBUS_FULL` (1): no free slot or queue space; retry later.
+    /// `INDEXBUS_FULL` (1): no free slot, queue or ring space; retry later
+    /// (or use a blocking call such as
+    /// [`Producer::publish_wait`](crate::Producer::publish_wait)).
     Full,
     /// `INDEXBUS_EMPTY` (2): nothing to receive or route.
     Empty,
-    /// `INDEXBUS_TOO_LARGE` (3): payload longer than the slot data size.
+    /// `INDEXBUS_TOO_LARGE` (3): payload longer than the slot data size (a
+    /// byte log: than its `max_record`; a batch claim: more than half the
+    /// ring), or a commit longer than the claim.
     TooLarge,
     /// `INDEXBUS_BUFFER_TOO_SMALL` (4): the message was left in place.
     BufferTooSmall {
@@ -66,7 +70,8 @@ pub enum Error {
     /// name with an interior NUL byte), ...
     InvalidArgument,
     /// `INDEXBUS_WRONG_KIND` (8): the call does not apply to this region
-    /// kind (e.g. a router on an events region).
+    /// kind (e.g. a router on an events region, a batch claim on a region
+    /// that is not a byte log).
     WrongKind,
     /// `INDEXBUS_TIMEOUT` (9).
     Timeout,

@@ -44,7 +44,7 @@ mod version;
 
 pub use consumer::{Batch, BatchIter, Borrowed, Consumer};
 pub use error::{Error, Result};
-pub use producer::{Claim, CommitError, Producer, ProducerKind};
+pub use producer::{BatchClaim, BatchClaimIterMut, Claim, CommitError, Producer, ProducerKind};
 pub use region::{Config, ConsumerStats, Info, Kind, Region};
 pub use router::{
     ExitReason, Mode, RouteResult, Router, RouterStopper, RunConfig, RunExit, Source,
@@ -63,6 +63,7 @@ const _: () = {
     send::<Consumer>();
     send::<Router>();
     send::<Claim<'static>>();
+    send::<BatchClaim<'static>>();
     send::<Borrowed<'static>>();
     send_sync::<Region>();
     send_sync::<RouterStopper>();

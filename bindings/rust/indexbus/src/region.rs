@@ -15,12 +15,20 @@ use crate::router::Router;
 use crate::version::ensure_compatible;
 
 /// What a region carries.
+///
+/// Non-exhaustive: a later layout may add kinds (1.1 added [`Kind::Log`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Kind {
     /// `INDEXBUS_KIND_EVENTS`: SPSC/MPSC producers to one consumer (index 0).
     Events,
     /// `INDEXBUS_KIND_FANOUT`: producers to a router to N consumers.
     Fanout,
+    /// `INDEXBUS_KIND_LOG` (layout 1.1): a byte log. Records of any length
+    /// up to [`Config::max_record`] stored inline in a ring of
+    /// [`Config::byte_capacity`] bytes; one SPSC producer or any number of
+    /// MPSC producers (not both at once), one consumer (index 0).
+    Log,
     /// A kind value this crate does not know (read from a newer region, or
     /// passed on purpose: the library rejects it with `InvalidArgument`).
     Other(u32),
@@ -32,6 +40,7 @@ impl Kind {
         match self {
             Kind::Events => sys::INDEXBUS_KIND_EVENTS,
             Kind::Fanout => sys::INDEXBUS_KIND_FANOUT,
+            Kind::Log => sys::INDEXBUS_KIND_LOG,
             Kind::Other(v) => v,
         }
     }
@@ -40,6 +49,7 @@ impl Kind {
         match v {
             sys::INDEXBUS_KIND_EVENTS => Kind::Events,
             sys::INDEXBUS_KIND_FANOUT => Kind::Fanout,
+            sys::INDEXBUS_KIND_LOG => Kind::Log,
             other => Kind::Other(other),
         }
     }
@@ -49,7 +59,7 @@ impl Kind {
 /// default" (slots of 256 bytes: events 2048, fanout 1024; a queue of 1024,
 /// or as deep as `slot_count` when that is set (events regions with twice
 /// as many slots as queue cells recycle SPSC slots); fanout: 4 consumers;
-/// mode 0600).
+/// byte logs: a ring of 1 MiB and records of up to 64 KiB; mode 0600).
 ///
 /// ```
 /// use indexbus::{Config, Kind};
@@ -57,23 +67,40 @@ impl Kind {
 /// assert_eq!(cfg.kind, Kind::Fanout);
 /// assert_eq!(cfg.consumer_count, 3);
 /// ```
+///
+/// A byte log has no slots: it is sized in bytes ([`Config::log`]), and
+/// the slot fields must stay 0 ([`Error::InvalidArgument`] otherwise).
+///
+/// ```
+/// use indexbus::{Config, Kind};
+/// let cfg = Config::log().byte_capacity(64 * 1024).max_record(1000);
+/// assert_eq!(cfg.kind, Kind::Log);
+/// assert_eq!((cfg.byte_capacity, cfg.max_record), (65536, 1000));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// Region kind.
     pub kind: Kind,
-    /// Power of two, 2..=1Mi; 0 = 1024.
+    /// Power of two, 2..=1Mi; 0 = 1024. Byte logs: 0.
     pub slot_count: u32,
-    /// Bytes per message, multiple of 8, 64..=1 MiB; 0 = 256.
+    /// Bytes per message, multiple of 8, 64..=1 MiB; 0 = 256. Byte logs: 0.
     pub slot_data_size: u32,
-    /// Power of two; 0 = slot_count.
+    /// Power of two; 0 = slot_count. Byte logs: 0.
     pub queue_capacity: u32,
-    /// Events: 1; fanout: 1..=64; 0 = default (1 or 4).
+    /// Events and byte logs: 1; fanout: 1..=64; 0 = default (1 or 4).
     pub consumer_count: u32,
     /// File mode bits (e.g. `0o660`); 0 = `0o600`.
     pub mode: u32,
     /// Touch every page at creation (`INDEXBUS_CREATE_PREFAULT`).
     pub prefault: bool,
+    /// Byte logs: ring bytes, a power of two, 4 KiB..=1 GiB; 0 = 1 MiB.
+    /// Ignored by the other kinds.
+    pub byte_capacity: u64,
+    /// Byte logs: the largest record payload in bytes, at most
+    /// `byte_capacity / 2 - 8`; 0 = 64 KiB, or that bound if it is
+    /// smaller. Ignored by the other kinds.
+    pub max_record: u32,
 }
 
 impl Config {
@@ -87,6 +114,8 @@ impl Config {
             consumer_count: 0,
             mode: 0,
             prefault: false,
+            byte_capacity: 0,
+            max_record: 0,
         }
     }
     /// An events region (one consumer) with default geometry.
@@ -96,6 +125,22 @@ impl Config {
     /// A fanout region with `consumers` consumer queues.
     pub fn fanout(consumers: u32) -> Config {
         Config::new(Kind::Fanout).consumer_count(consumers)
+    }
+    /// A byte log (one consumer) with the default ring (1 MiB) and record
+    /// bound (64 KiB); set them with [`byte_capacity`](Config::byte_capacity)
+    /// and [`max_record`](Config::max_record).
+    pub fn log() -> Config {
+        Config::new(Kind::Log)
+    }
+    /// Set [`byte_capacity`](Config::byte_capacity) (byte logs).
+    pub fn byte_capacity(mut self, bytes: u64) -> Config {
+        self.byte_capacity = bytes;
+        self
+    }
+    /// Set [`max_record`](Config::max_record) (byte logs).
+    pub fn max_record(mut self, bytes: u32) -> Config {
+        self.max_record = bytes;
+        self
     }
     /// Set [`slot_count`](Config::slot_count).
     pub fn slot_count(mut self, n: u32) -> Config {
@@ -142,6 +187,9 @@ impl Config {
             } else {
                 0
             },
+            max_record: self.max_record,
+            reserved: 0,
+            byte_capacity: self.byte_capacity,
         }
     }
 }
@@ -192,6 +240,21 @@ pub struct Info {
     pub spsc_depth: u64,
     /// Messages waiting in the MPSC producer queue.
     pub mpsc_depth: u64,
+    /// Byte logs: ring bytes (0 for the other kinds, as are the fields
+    /// below).
+    pub byte_capacity: u64,
+    /// Byte logs: the largest record payload in bytes.
+    pub max_record: u32,
+    /// Byte logs: bytes reserved by producers and not yet given back by the
+    /// consumer (it gives read space back in batches).
+    pub bytes_used: u64,
+    /// Byte logs: `byte_capacity - bytes_used`.
+    pub bytes_free: u64,
+    /// Byte logs: of the unread bytes, how many are padding (the wrap,
+    /// aborted claims, shorter commits, dead writers).
+    pub bytes_padding: u64,
+    /// Byte logs: committed records not yet read.
+    pub records_waiting: u64,
 }
 
 /// Per-consumer counters ([`Region::consumer_stats`]).
@@ -206,7 +269,7 @@ pub struct ConsumerStats {
     pub dropped_full: u64,
     /// Broadcasts skipped for lack of credit / eligibility.
     pub dropped_no_credit: u64,
-    /// Messages waiting for it.
+    /// Messages waiting for it (byte logs: committed records not yet read).
     pub depth: u64,
 }
 
@@ -354,6 +417,12 @@ impl Region {
             participants_live: i.participants_live,
             spsc_depth: i.spsc_depth,
             mpsc_depth: i.mpsc_depth,
+            byte_capacity: i.byte_capacity,
+            max_record: i.max_record,
+            bytes_used: i.bytes_used,
+            bytes_free: i.bytes_free,
+            bytes_padding: i.bytes_padding,
+            records_waiting: i.records_waiting,
         })
     }
 
@@ -376,18 +445,21 @@ impl Region {
 
     /// Open a producer. [`ProducerKind::Spsc`] is exclusive per region
     /// ([`Error::Busy`] otherwise); open one [`ProducerKind::Mpsc`] producer
-    /// per thread.
+    /// per thread. A byte log takes one kind at a time: an SPSC producer
+    /// while MPSC ones are attached, or the other way round, is
+    /// [`Error::Busy`].
     pub fn producer(&self, kind: ProducerKind) -> Result<Producer> {
         Producer::open(self.raw, kind)
     }
 
-    /// Open consumer `index` (events regions: 0 only). Exclusive per index.
+    /// Open consumer `index` (events regions and byte logs: 0 only).
+    /// Exclusive per index.
     pub fn consumer(&self, index: u32) -> Result<Consumer> {
         Consumer::open(self.raw, index)
     }
 
     /// Open the region's router (fanout only: [`Error::WrongKind`] on an
-    /// events region; exclusive: [`Error::Busy`]).
+    /// events region or a byte log; exclusive: [`Error::Busy`]).
     pub fn router(&self) -> Result<Router> {
         Router::open(self.raw)
     }

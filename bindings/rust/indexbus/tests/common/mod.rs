@@ -46,3 +46,20 @@ pub fn create(tag: &str, cfg: &Config) -> (Region, Unlink) {
 }
 
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// Record `seq` of sender `tag`, `len` bytes: a pattern that depends on all
+/// three, so a record that comes back shorter, longer, from another sender
+/// or out of place does not compare equal.
+pub fn pattern(tag: u8, seq: u32, len: usize) -> Vec<u8> {
+    (0..len)
+        .map(|k| {
+            (u32::from(tag) * 131 + seq.wrapping_mul(31) + k as u32 * 7 + len as u32) as u8
+        })
+        .collect()
+}
+
+/// Bytes a byte-log record of `len` payload bytes takes in the ring: the
+/// 8-byte header and the payload, rounded up to 8.
+pub fn stride(len: usize) -> u64 {
+    (8 + len as u64 + 7) & !7
+}
