@@ -20,7 +20,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 
 cleanup() {
     exec 3>&- 2>/dev/null
-    for r in ev tmo data seq fan wq spsc dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+    for r in ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -142,6 +142,44 @@ section_is() {
         sed 's/^/      /' "$T/got"
     fi
 }
+# paragraph_is DESC FIRST_LINE: the last command's stdout, from the line
+# FIRST_LINE to the next empty line, is exactly the content of $T/want.
+paragraph_is() {
+    awk -v h="$2" '$0 == h { f = 1 } f && $0 == "" { exit } f' "$T/out" >"$T/got"
+    if cmp -s "$T/want" "$T/got"; then
+        ok
+    else
+        fail=$((fail + 1))
+        echo "FAIL: $1: the \"$2\" paragraph is not exactly:"
+        sed 's/^/      /' "$T/want"
+        echo "      --- got:"
+        sed 's/^/      /' "$T/got"
+    fi
+}
+# stdout_file_is DESC FILE: the last command's stdout is exactly FILE.
+stdout_file_is() {
+    if cmp -s "$2" "$T/out"; then ok; else bad "$1" "stdout is not exactly $2:" "$(sed -n 1,10p "$2")"; fi
+}
+# hex FILE: FILE as `sub --hex` prints a message (lowercase hex, then newline).
+hex() { od -An -tx1 -v "$1" | tr -d ' \n'; echo; }
+# log_counters PUBLISHED USED FREE PADDING WAITING PRODUCERS CONSUMERS PARTICIPANTS:
+# the counters paragraph of `info` on a 4096-byte log.
+log_counters() {
+    printf 'counters\n  published         %s\n  bytes used        %s of 4096\n' "$1" "$2"
+    printf '  bytes free        %s\n  bytes padding     %s\n  records waiting   %s\n' "$3" "$4" "$5"
+    printf '  producers live    %s\n  consumers live    %s\n  participants live %s\n' "$6" "$7" "$8"
+}
+# wait_stopped PID: poll until PID is stopped (SIGSTOP took effect; about 5 s).
+wait_stopped() {
+    i=0
+    while [ $i -lt 100 ]; do
+        case $(ps -o stat= -p "$1" 2>/dev/null) in T*) return 0 ;; esac
+        nap
+        i=$((i + 1))
+    done
+    echo "FAIL: process $1 never stopped" >&2
+    return 1
+}
 # report DEAD SLOTS CELLS DROPPED: the five lines of a recover report.
 report() {
     printf '  dead participants %s\n  slots reclaimed   %s\n  cells skipped     %s\n' "$1" "$2" "$3"
@@ -153,10 +191,10 @@ t "help" 0 "usage:" "$IB" help
 has "help lists route" "indexbus route NAME"
 t "no arguments" 2 "usage:" "$IB"
 t "unknown command" 2 "indexbus: unknown command 'frob'" "$IB" frob
-t "version" 0 "region layout 1.0" "$IB" version
+t "version" 0 "region layout 1.1" "$IB" version
 t "create without NAME" 2 "indexbus create: missing region NAME" "$IB" create
 t "bad number" 2 "--slots wants a whole number" "$IB" create "$P-x" --slots abc
-t "bad kind" 2 "--kind is events or fanout, not 'foo'" "$IB" create "$P-x" --kind foo
+t "bad kind" 2 "--kind is events, fanout or log, not 'foo'" "$IB" create "$P-x" --kind foo
 t "bad mode" 2 "--mode wants an octal mode" "$IB" create "$P-x" --mode 999
 t "unknown option" 2 "indexbus sub: unknown option '--bogus'" "$IB" sub "$P-x" --bogus
 t "option needs value" 2 "option --consumer needs a value" "$IB" sub "$P-x" --consumer
@@ -361,6 +399,180 @@ status_is "work queue splits 500 messages (got ${n0:-?} + ${n1:-?})" $((${n0:-0}
 file_has "worker 0 order" "$T/wq0.err" "; seq order ok"
 file_has "worker 1 order" "$T/wq1.err" "; seq order ok"
 
+# ---- byte logs (layout 1.1): create, info, pub, sub --------------------------------
+LOGBAD="invalid argument (bytes: a power of two in 4096..1073741824; max record: at most bytes / 2 - 8; name: 1..254 bytes)"
+t "create log: --bytes not a power of two" 1 "indexbus: region $P-x: $LOGBAD" \
+    "$IB" create "$P-x" --kind log --bytes 3000
+t "create log: --bytes below 4096" 1 "indexbus: region $P-x: $LOGBAD" \
+    "$IB" create "$P-x" --kind log --bytes 1000
+t "create log: --bytes above 1 GiB" 1 "indexbus: region $P-x: $LOGBAD" \
+    "$IB" create "$P-x" --kind log --bytes 2147483648
+t "create log: --max-record too large" 1 "indexbus: region $P-x: $LOGBAD" \
+    "$IB" create "$P-x" --kind log --bytes 4096 --max-record 2041
+t "create log: --bytes 0" 2 \
+    "indexbus create: --bytes wants a whole number in 1..18446744073709551615, not '0'" \
+    "$IB" create "$P-x" --kind log --bytes 0
+t "--bytes on an events region" 2 "indexbus create: --bytes does not apply to --kind events" \
+    "$IB" create "$P-x" --bytes 4096
+t "--max-record on a fanout region" 2 \
+    "indexbus create: --max-record does not apply to --kind fanout" \
+    "$IB" create "$P-x" --max-record 100 --kind fanout
+t "--slots on a log" 2 "indexbus create: --slots does not apply to --kind log" \
+    "$IB" create "$P-x" --kind log --slots 16
+t "--consumers on a log" 2 "indexbus create: --consumers does not apply to --kind log" \
+    "$IB" create "$P-x" --kind log --consumers 2
+t "no region after the refusals" 1 "indexbus: region $P-x: no such region" "$IB" info "$P-x"
+t "create default log" 0 \
+    "created $P-logd: log, 1048576-byte ring, records up to 65536 bytes, 1 consumer, " \
+    "$IB" create "$P-logd" --kind log
+t "unlink default log" 0 "" "$IB" unlink "$P-logd"
+
+t "create log" 0 \
+    "created $P-log: log, 4096-byte ring, records up to 2040 bytes, 1 consumer, 28672 bytes" \
+    "$IB" create "$P-log" --kind log --bytes 4096
+t "info log" 0 "region $P-log" "$IB" info "$P-log"
+has "info log kind" "kind              log"
+has "info log layout" "layout version    1.1"
+has "info log capabilities" \
+    "capabilities      mpsc blocking counters participants log byte-log (0x20000007c)"
+{
+    printf 'geometry\n  byte capacity     4096 bytes\n  max record        2040 bytes\n'
+    printf '  consumers         1\n\n'
+    log_counters 0 0 4096 0 0 0 0 0
+    printf '\nconsumers\n'
+    printf '  consumer  attached     delivered  dropped_full  dropped_no_credit     depth\n'
+    printf '         0        no             0             0                  0         0\n\n'
+    echo participants; row slot role consumer pid attached alive; echo "  (none attached)"
+} >"$T/want"
+section_is "info of an empty log" geometry
+
+# records of several lengths, 0 and max_record included, come back byte-exact
+for n in 0 1 7 8 9 100 2040 2041; do head -c $n /dev/urandom >"$T/r$n"; done
+t "pub --file to a log" 0 "published 7 messages, 2165 bytes" \
+    "$IB" pub "$P-log" --file "$T/r0" "$T/r1" "$T/r7" "$T/r8" "$T/r9" "$T/r100" "$T/r2040"
+t "pub --file over max record" 1 \
+    "indexbus: region $P-log: $T/r2041 is larger than the max record (2040 bytes)" \
+    "$IB" pub "$P-log" --file "$T/r2041"
+awk 'BEGIN { s = ""; for (i = 0; i < 2041; i++) s = s "x"; print s }' >"$T/line2041"
+STDIN=$T/line2041
+t "pub line over max record" 1 \
+    "indexbus: region $P-log: message 1: message larger than the max record (2040 bytes)" \
+    "$IB" pub "$P-log"
+t "pub --size over max record" 1 \
+    "indexbus: region $P-log: --size 2048 is larger than the max record (2040 bytes)" \
+    "$IB" pub "$P-log" --count 1 --size 2048
+# strides 8 + 16 + 16 + 16 + 24 + 112 + 2048: 8-byte header, length rounded up to 8
+t "info after 7 records" 0 "" "$IB" info "$P-log"
+log_counters 7 2240 1856 0 7 0 0 0 >"$T/want"
+paragraph_is "log counters: 7 records waiting" counters
+has "log consumer depth" "         0        no             0             0                  0         7"
+t "sub a log" 0 "consumer 0: 7 messages, 2165 bytes in " "$IB" sub "$P-log" --hex --count 7
+for n in 0 1 7 8 9 100 2040; do hex "$T/r$n"; done >"$T/want"
+stdout_file_is "sub --hex: every record byte-exact, in order" "$T/want"
+t "info after sub" 0 "" "$IB" info "$P-log"
+log_counters 7 0 4096 0 0 0 0 0 >"$T/want"
+paragraph_is "log counters: drained, space given back" counters
+has "log delivered" "         0        no             7             0                  0         0"
+t "pub to a log whose consumer left" 1 \
+    "indexbus: region $P-log: publish: every peer on the other side has closed (no consumer left); stopping" \
+    "$IB" pub "$P-log" --count 1
+t "route on a log" 1 "indexbus: region $P-log: router: operation does not apply to this region kind" \
+    "$IB" route "$P-log"
+t "log consumer 1" 1 \
+    "indexbus: region $P-log: consumer 1: consumer index out of range (the region has 1)" \
+    "$IB" sub "$P-log" --consumer 1
+
+# a full log: pub waits, --timeout-ms gives up
+"$IB" create "$P-lgt" --kind log --bytes 4096 >/dev/null
+t "pub gives up on a full log" 1 "indexbus: region $P-lgt: message 3: bus full for 100 ms; giving up" \
+    "$IB" pub "$P-lgt" --count 3 --size 2040 --timeout-ms 100
+has "... after publishing what fitted" "published 2 messages, 4080 bytes in "
+t "info of a full log" 0 "" "$IB" info "$P-lgt"
+log_counters 2 4096 0 0 2 0 0 0 >"$T/want"
+paragraph_is "log counters: full" counters
+t "--timeout-ms 0 does not wait" 1 "indexbus: region $P-lgt: message 1: bus full for 0 ms; giving up" \
+    "$IB" pub "$P-lgt" --timeout-ms 0 --count 1
+
+# a pub parked on a full log is woken by the sub that drains it
+"$IB" create "$P-lgw" --kind log --bytes 4096 >/dev/null
+"$IB" pub "$P-lgw" --count 200 --size 1000 >/dev/null 2>"$T/lgw.err" &
+parked=$!
+wait_info "$P-lgw" "published         4"
+t "info with a pub waiting" 0 "" "$IB" info "$P-lgw"
+log_counters 4 4032 64 0 4 1 0 1 >"$T/want" # 4 x 1008 bytes; the 5th does not fit
+paragraph_is "log counters: producer waiting" counters
+t "sub drains what a waiting pub publishes" 0 "consumer 0: 200 messages, 200000 bytes in " \
+    "$IB" sub "$P-lgw" --quiet --check-seq --count 200 --timeout-ms 20000
+has "... in order" "; seq order ok, 0 gaps"
+wait $parked
+status_is "the waiting pub finished" $? 0
+file_has "the waiting pub's summary" "$T/lgw.err" "published 200 messages, 200000 bytes in "
+
+# the wrap: a record that does not fit before the end is preceded by padding.
+# The pub stays attached (its stdin a fifo), so the sub does not see the
+# producers gone; the sub is stopped while the record after the wrap goes in.
+"$IB" create "$P-lgp" --kind log --bytes 4096 >/dev/null
+for n in 500 500 500 750; do head -c $n /dev/urandom | od -An -tx1 -v | tr -d ' \n'; echo; done >"$T/wrap"
+mkfifo "$T/wfifo"
+"$IB" pub "$P-lgp" <"$T/wfifo" >/dev/null 2>"$T/lgp-pub.err" &
+writer=$!
+exec 3>"$T/wfifo"
+"$IB" sub "$P-lgp" --count 4 >"$T/lgp.out" 2>"$T/lgp.err" &
+reader=$!
+sed -n 1,3p "$T/wrap" >&3                   # 3 records of 1000 bytes, 1008 each: tail at 3024
+wait_info "$P-lgp" "records waiting   0"
+wait_info "$P-lgp" "bytes used        0 of 4096" # read, and the space given back
+kill -STOP $reader
+wait_stopped $reader
+sed -n 4p "$T/wrap" >&3                     # 1500 bytes do not fit in the 1072 left
+wait_info "$P-lgp" "published         4"
+t "info with padding" 0 "" "$IB" info "$P-lgp"
+log_counters 4 2584 1512 1072 1 1 1 2 >"$T/want" # 1072 padded to the end, then 1512
+paragraph_is "log counters: padding at the wrap" counters
+kill -CONT $reader
+wait $reader
+status_is "sub across the wrap" $? 0
+if cmp -s "$T/wrap" "$T/lgp.out"; then ok; else bad "records across the wrap byte-exact" "$(cat "$T/lgp.err")"; fi
+t "info after the wrap" 0 "" "$IB" info "$P-lgp"
+log_counters 4 0 4096 0 0 1 0 1 >"$T/want"
+paragraph_is "log counters: padding read past and given back" counters
+exec 3>&-
+wait $writer
+status_is "pub across the wrap" $? 0
+file_has "pub across the wrap: summary" "$T/lgp-pub.err" "published 4 messages, 4500 bytes in "
+
+# producers: one SPSC or any number of MPSC, not both
+"$IB" create "$P-lgx" --kind log --bytes 4096 >/dev/null
+mkfifo "$T/lfifo"
+"$IB" pub "$P-lgx" <"$T/lfifo" >/dev/null 2>"$T/lgx.err" &
+spsc=$!
+exec 3>"$T/lfifo"
+wait_live "$P-lgx" producers 1
+t "MPSC beside SPSC on a log" 1 \
+    "indexbus: region $P-lgx: MPSC producer: exclusive role is already attached (a log takes one SPSC producer or MPSC producers, not both at once)" \
+    "$IB" pub "$P-lgx" --mpsc --count 1
+exec 3>&-
+wait $spsc
+status_is "the SPSC pub on a log ends" $? 0
+# two MPSC pubs fill the ring and wait; then a sub drains both
+"$IB" create "$P-lgm" --kind log --bytes 4096 >/dev/null
+"$IB" pub "$P-lgm" --mpsc --count 300 --size 24 2>"$T/lgm1.err" &
+m1=$!
+"$IB" pub "$P-lgm" --mpsc --count 300 --size 40 2>"$T/lgm2.err" &
+m2=$!
+wait_live "$P-lgm" producers 2
+t "SPSC beside MPSC on a log" 1 \
+    "indexbus: region $P-lgm: SPSC producer: exclusive role is already attached (a log takes one SPSC producer or MPSC producers, not both at once)" \
+    "$IB" pub "$P-lgm" --count 1
+t "sub of two MPSC pubs" 0 "consumer 0: 600 messages, 19200 bytes in " \
+    "$IB" sub "$P-lgm" --quiet --count 600 --timeout-ms 20000
+wait $m1
+status_is "MPSC pub 1 on a log" $? 0
+wait $m2
+status_is "MPSC pub 2 on a log" $? 0
+file_has "MPSC pub 1 summary" "$T/lgm1.err" "published 300 messages, 7200 bytes in "
+file_has "MPSC pub 2 summary" "$T/lgm2.err" "published 300 messages, 12000 bytes in "
+
 # ---- liveness: dead participants, recover, gc ----------------------------------------
 "$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null
 t "info, nobody attached" 0 "" "$IB" info "$P-dead"
@@ -501,13 +713,13 @@ t "newer layout (sub)" 1 \
 t "unlink file-path region" 0 "" "$IB" unlink "$R2"
 R3=$T/caps.region
 "$IB" create "$R3" --slots 16 >/dev/null
-printf '\002' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 33
+printf '\004' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 34
 t "unknown incompat capability" 1 \
     "indexbus: region $R3: uses incompatible features this library does not know" \
     "$IB" info "$R3"
-dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 33 off
-printf '\003' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
-t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 3" "$IB" info "$R3"
+dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 34 off
+printf '\004' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
+t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 4" "$IB" info "$R3"
 head -c 4096 /dev/zero | tr '\0' 'x' >"$T/junk.region"
 t "not an IndexBus region" 1 "indexbus: region $T/junk.region: not an IndexBus region" \
     "$IB" info "$T/junk.region"

@@ -1,6 +1,6 @@
-/* cmd_info.c - `indexbus info`: header, geometry, counters, a
- * per-consumer table and the participant table, as one aligned
- * "label  value" listing. */
+/* cmd_info.c - `indexbus info`: header, geometry, counters (a byte log:
+ * its ring's bytes), a per-consumer table and the participant table, as
+ * one aligned "label  value" listing. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <time.h>
@@ -14,6 +14,7 @@ static const char *kind_name(uint32_t kind)
     switch (kind) {
     case INDEXBUS_KIND_EVENTS: return "events";
     case INDEXBUS_KIND_FANOUT: return "fanout";
+    case INDEXBUS_KIND_LOG: return "log";
     default: return "unknown";
     }
 }
@@ -24,7 +25,9 @@ static void print_capabilities(uint64_t caps)
     static const char *const names[64] = {
         [0] = "events",   [1] = "fanout",       [2] = "mpsc",
         [3] = "blocking", [4] = "counters",     [5] = "participants",
+        [6] = "log",           /* INDEXBUS_CAP_LOG */
         [32] = "spsc-recycle", /* INDEXBUS_CAP_SPSC_RECYCLE */
+        [33] = "byte-log",     /* INDEXBUS_CAP_BYTE_LOG */
     };
     printf(LABEL, "capabilities");
     for (unsigned bit = 0; bit < 64; bit++) {
@@ -74,8 +77,21 @@ static void print_header(const char *name, const indexbus_info *in)
     print_time("created", in->creation_time_ns);
 }
 
+/* A byte log: one ring of bytes instead of slots and queues. */
+static void print_log_geometry(const indexbus_info *in)
+{
+    printf("\ngeometry\n");
+    printf(LABEL "%" PRIu64 " bytes\n", "byte capacity", in->byte_capacity);
+    printf(LABEL "%" PRIu32 " bytes\n", "max record", in->max_record);
+    printf(LABEL "%" PRIu32 "\n", "consumers", in->consumer_count);
+}
+
 static void print_geometry(const indexbus_info *in)
 {
+    if (in->kind == INDEXBUS_KIND_LOG) {
+        print_log_geometry(in);
+        return;
+    }
     printf("\ngeometry\n");
     printf(LABEL "%" PRIu32 "\n", "slots", in->slot_count);
     printf(LABEL "%" PRIu32 " bytes\n", "slot data size", in->slot_data_size);
@@ -83,22 +99,38 @@ static void print_geometry(const indexbus_info *in)
     printf(LABEL "%" PRIu32 "\n", "consumers", in->consumer_count);
 }
 
+/* A byte log's ring: used counts what the consumer has not given back yet
+ * (it returns space in batches), padding what the unread part skips. */
+static void print_log_ring(const indexbus_info *in)
+{
+    printf(LABEL "%" PRIu64 " of %" PRIu64 "\n", "bytes used", in->bytes_used,
+           in->byte_capacity);
+    printf(LABEL "%" PRIu64 "\n", "bytes free", in->bytes_free);
+    printf(LABEL "%" PRIu64 "\n", "bytes padding", in->bytes_padding);
+    printf(LABEL "%" PRIu64 "\n", "records waiting", in->records_waiting);
+}
+
 static void print_counters(const indexbus_info *in)
 {
-    int fanout = in->kind == INDEXBUS_KIND_FANOUT;
+    int fanout = in->kind == INDEXBUS_KIND_FANOUT, log = in->kind == INDEXBUS_KIND_LOG;
     printf("\ncounters\n");
     printf(LABEL "%" PRIu64 "\n", "published", in->published);
     if (fanout) {
         printf(LABEL "%" PRIu64 "\n", "routed", in->routed);
         printf(LABEL "%" PRIu64 "\n", "route no space", in->route_no_space);
     }
-    printf(LABEL "%" PRIu32 " of %" PRIu32 "\n", "free slots", in->free_slots,
-           in->slot_count);
+    if (log)
+        print_log_ring(in);
+    else
+        printf(LABEL "%" PRIu32 " of %" PRIu32 "\n", "free slots", in->free_slots,
+               in->slot_count);
     printf(LABEL "%" PRIu32 "\n", "producers live", in->producers_live);
     printf(LABEL "%" PRIu32 "\n", "consumers live", in->consumers_live);
     if (fanout)
         printf(LABEL "%" PRIu32 "\n", "routers live", in->routers_live);
     printf(LABEL "%" PRIu32 "\n", "participants live", in->participants_live);
+    if (log)
+        return; /* no producer queues: records waiting says it */
     printf(LABEL "%" PRIu64 "\n", "spsc depth", in->spsc_depth);
     printf(LABEL "%" PRIu64 "\n", "mpsc depth", in->mpsc_depth);
 }

@@ -7,19 +7,26 @@
 
 /* ---- create ------------------------------------------------------------- */
 
-enum { C_KIND, C_SLOTS, C_SLOT_SIZE, C_QUEUE, C_CONSUMERS, C_MODE, C_PREFAULT, C_NOPTS };
+enum {
+    C_KIND, C_SLOTS, C_SLOT_SIZE, C_QUEUE, C_CONSUMERS, /* slot regions */
+    C_BYTES, C_MAX_RECORD,                               /* byte logs */
+    C_MODE, C_PREFAULT, C_NOPTS
+};
 
 static const cli_opt create_opts[] = {
     [C_KIND] = {"--kind", 1},           [C_SLOTS] = {"--slots", 1},
     [C_SLOT_SIZE] = {"--slot-size", 1}, [C_QUEUE] = {"--queue", 1},
-    [C_CONSUMERS] = {"--consumers", 1}, [C_MODE] = {"--mode", 1},
+    [C_CONSUMERS] = {"--consumers", 1}, [C_BYTES] = {"--bytes", 1},
+    [C_MAX_RECORD] = {"--max-record", 1}, [C_MODE] = {"--mode", 1},
     [C_PREFAULT] = {"--prefault", 0},   [C_NOPTS] = {NULL, 0},
 };
 
-/* 0 in a geometry field means "library default". */
+/* 0 in a geometry field means "library default" (and "not given"). */
 typedef struct create_args {
     const char *name;
     uint32_t kind, slots, slot_size, queue, consumers, mode, flags;
+    uint64_t bytes;      /* byte logs: ring bytes */
+    uint32_t max_record; /* byte logs: largest record */
 } create_args;
 
 static int parse_kind(const char *text, uint32_t *kind)
@@ -28,8 +35,10 @@ static int parse_kind(const char *text, uint32_t *kind)
         *kind = INDEXBUS_KIND_EVENTS;
     else if (strcmp(text, "fanout") == 0)
         *kind = INDEXBUS_KIND_FANOUT;
+    else if (strcmp(text, "log") == 0)
+        *kind = INDEXBUS_KIND_LOG;
     else
-        return cli_usage_error("create", "--kind is events or fanout, not '%s'", text);
+        return cli_usage_error("create", "--kind is events, fanout or log, not '%s'", text);
     return CLI_OK;
 }
 
@@ -46,15 +55,46 @@ static int create_arg(void *ctx, int opt, const char *v)
     case C_QUEUE: return cli_parse_u32("create", "--queue", v, 1, UINT32_MAX, &a->queue);
     case C_CONSUMERS:
         return cli_parse_u32("create", "--consumers", v, 1, UINT32_MAX, &a->consumers);
+    case C_BYTES: return cli_parse_u64("create", "--bytes", v, 1, UINT64_MAX, &a->bytes);
+    case C_MAX_RECORD:
+        return cli_parse_u32("create", "--max-record", v, 1, UINT32_MAX, &a->max_record);
     case C_MODE: return cli_parse_octal("create", "--mode", v, 0777, &a->mode);
     case C_PREFAULT: a->flags |= INDEXBUS_CREATE_PREFAULT; return CLI_OK;
     default: return CLI_USAGE;
     }
 }
 
+/* Geometry options of the other kind are usage errors, not silently ignored. */
+static int check_create_args(const create_args *a)
+{
+    int rc = cli_need_name("create", a->name);
+    if (rc != CLI_OK)
+        return rc;
+    const char *stray = NULL;
+    if (a->kind == INDEXBUS_KIND_LOG)
+        stray = a->slots       ? "--slots"
+                : a->slot_size ? "--slot-size"
+                : a->queue     ? "--queue"
+                : a->consumers ? "--consumers"
+                               : NULL;
+    else
+        stray = a->bytes ? "--bytes" : a->max_record ? "--max-record" : NULL;
+    if (stray == NULL)
+        return CLI_OK;
+    return cli_usage_error("create", "%s does not apply to --kind %s", stray,
+                           a->kind == INDEXBUS_KIND_LOG      ? "log"
+                           : a->kind == INDEXBUS_KIND_FANOUT ? "fanout"
+                                                             : "events");
+}
+
 static void apply_args(const create_args *a, indexbus_region_config *cfg)
 {
-    indexbus_region_config_init(cfg, a->kind);
+    indexbus_region_config_init(cfg, a->kind); /* LOG: the whole 1.1 struct */
+    if (a->kind == INDEXBUS_KIND_LOG) {
+        if (a->bytes)
+            cfg->byte_capacity = a->bytes;
+        cfg->max_record = a->max_record; /* 0: the library's default */
+    }
     if (a->slots) {
         cfg->slot_count = a->slots;
         cfg->queue_capacity = a->slots; /* follow slot_count unless --queue says */
@@ -70,10 +110,17 @@ static void apply_args(const create_args *a, indexbus_region_config *cfg)
     cfg->flags = a->flags;
 }
 
-static int report_create_error(const char *name, int st)
+static int report_create_error(const char *name, uint32_t kind, int st)
 {
     if (st != INDEXBUS_INVALID_ARGUMENT)
         return cli_region_error(name, NULL, st);
+    if (kind == INDEXBUS_KIND_LOG) {
+        cli_error("region %s: %s (bytes: a power of two in %u..%u; max record: at most "
+                  "bytes / 2 - %u; name: 1..254 bytes)",
+                  name, indexbus_strerror(st), INDEXBUS_LOG_MIN_BYTES, INDEXBUS_LOG_MAX_BYTES,
+                  INDEXBUS_LOG_HEADER_BYTES);
+        return CLI_ERROR;
+    }
     cli_error("region %s: %s (slots and queue: powers of two in %u..%u; slot size: a "
               "multiple of 8 in %u..%u; consumers: 1 for events, 1..%u for fanout; "
               "name: 1..254 bytes)",
@@ -84,6 +131,12 @@ static int report_create_error(const char *name, int st)
 
 static void print_created(const char *name, const indexbus_info *in)
 {
+    if (in->kind == INDEXBUS_KIND_LOG) {
+        printf("created %s: log, %" PRIu64 "-byte ring, records up to %" PRIu32
+               " bytes, 1 consumer, %" PRIu64 " bytes\n",
+               name, in->byte_capacity, in->max_record, in->total_bytes);
+        return;
+    }
     printf("created %s: %s, %" PRIu32 " slots x %" PRIu32 " bytes, queue %" PRIu32
            ", %" PRIu32 " consumer%s, %" PRIu64 " bytes\n",
            name, in->kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", in->slot_count,
@@ -97,7 +150,7 @@ int cmd_create(int argc, char **argv)
     int rc = cli_parse_all("create", argc, argv, create_opts, create_arg, &a);
     if (rc == CLI_ARG_HELP)
         return CLI_OK;
-    if (rc != CLI_OK || (rc = cli_need_name("create", a.name)) != CLI_OK)
+    if (rc != CLI_OK || (rc = check_create_args(&a)) != CLI_OK)
         return rc;
 
     indexbus_region_config cfg;
@@ -106,7 +159,7 @@ int cmd_create(int argc, char **argv)
     apply_args(&a, &cfg);
     int st = indexbus_region_create(a.name, &cfg, &r);
     if (st != INDEXBUS_OK)
-        return report_create_error(a.name, st);
+        return report_create_error(a.name, a.kind, st);
     rc = cli_region_info(a.name, r, &info);
     if (rc == CLI_OK)
         print_created(a.name, &info);

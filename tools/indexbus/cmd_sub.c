@@ -244,7 +244,7 @@ static int open_consumer(sub_ctx *s, indexbus_region *r)
     int rc = cli_region_info(a->name, r, &in);
     if (rc != CLI_OK)
         return rc;
-    s->cap = in.slot_data_size;
+    s->cap = in.kind == INDEXBUS_KIND_LOG ? in.max_record : in.slot_data_size;
     if ((s->buf = malloc(s->cap)) == NULL) {
         cli_error("out of memory");
         return CLI_ERROR;

@@ -13,11 +13,12 @@ typedef struct command {
 
 static const command commands[] = {
     {"create", cmd_create,
-     "NAME [--kind events|fanout] [--slots N] [--slot-size BYTES] [--queue N] "
-     "[--consumers N] [--mode OCTAL] [--prefault]",
+     "NAME [--kind events|fanout|log] [--slots N] [--slot-size BYTES] [--queue N] "
+     "[--consumers N] [--bytes N] [--max-record BYTES] [--mode OCTAL] [--prefault]",
      "create a region"},
     {"info", cmd_info, "NAME", "show a region's header, geometry, counters and participants"},
-    {"pub", cmd_pub, "NAME [--mpsc] [--file PATH...] [--count N [--size BYTES]]",
+    {"pub", cmd_pub,
+     "NAME [--mpsc] [--file PATH...] [--count N [--size BYTES]] [--timeout-ms MS]",
      "publish stdin lines, files, or synthetic messages"},
     {"sub", cmd_sub,
      "NAME [--consumer N] [--count N] [--timeout-ms MS] [--quiet] [--hex] [--check-seq]",
@@ -36,23 +37,34 @@ static const char help_details[] =
     "NAME is POSIX shared memory when it has no '/' after its first character\n"
     "(\"orders\", \"/orders\"); anything else (\"/dev/hugepages/x\", \"./x\") is a file.\n"
     "\n"
-    "create   --kind events (default; one consumer) or fanout (router + consumers).\n"
+    "create   --kind events (default; one consumer), fanout (router + consumers) or\n"
+    "         log (a byte log: records of any length up to a maximum, stored inline\n"
+    "         in a byte ring; one consumer; layout 1.1).\n"
     "         --slots N, --queue N: powers of two (default: events 2048 slots, queue\n"
     "         1024, so SPSC slots recycle; fanout 1024 and 1024; with --slots, queue\n"
     "         defaults to slots). --slot-size BYTES: multiple of 8, 64..1048576 (default 256).\n"
-    "         --consumers N: fanout 1..64 (default 4). --mode: file mode (0600).\n"
+    "         --consumers N: fanout 1..64 (default 4).\n"
+    "         --bytes N: a log's ring, a power of two, 4096..1073741824 (default\n"
+    "         1048576). --max-record BYTES: a log's largest record, at most N / 2 - 8\n"
+    "         (default 65536, or that if less). A record takes 8 + its length rounded\n"
+    "         up to 8 bytes of the ring. --mode: file mode (0600).\n"
     "         --prefault: touch every page now.\n"
     "info     header (kind, layout, capabilities, size, creator), geometry,\n"
-    "         counters, a per-consumer table and the participant table: every\n"
-    "         attached handle with its role, consumer index, pid, attach time and\n"
-    "         whether its process is alive (NO: it died without closing, and what\n"
-    "         it held waits for recovery).\n"
+    "         counters (a log: bytes used, which include records read but not yet\n"
+    "         given back, as the consumer does that in batches; bytes free; bytes\n"
+    "         padding; records waiting), a per-consumer table and the participant\n"
+    "         table: every attached handle with its role, consumer index, pid,\n"
+    "         attach time and whether its process is alive (NO: it died without\n"
+    "         closing, and what it held waits for recovery).\n"
     "pub      default: each line of stdin (newline removed) is one message.\n"
     "         --file PATH...: each file's whole content is one message.\n"
     "         --count N [--size BYTES]: N synthetic messages (default 64 bytes, at\n"
     "         least 8) starting with an 8-byte little-endian sequence number 0, 1, ...\n"
-    "         --mpsc: use an MPSC producer (default: the exclusive SPSC producer).\n"
-    "         Waits while the bus is full; stops if every consumer has closed.\n"
+    "         --mpsc: use an MPSC producer (default: the exclusive SPSC producer; a\n"
+    "         log takes one SPSC producer or MPSC producers, not both at once).\n"
+    "         Waits while the bus is full, parked until a consumer or router frees\n"
+    "         space; --timeout-ms MS: give up (exit 1) when a message waited that\n"
+    "         long. Stops if every consumer has closed.\n"
     "         Prints count, seconds and rate on stderr.\n"
     "sub      receives as consumer N (default 0) and prints each message on a\n"
     "         line (raw text, or --hex). Stops after --count N messages, when the\n"
@@ -67,7 +79,8 @@ static const char help_details[] =
     "recover  finds participants whose process died (the kernel dropped their\n"
     "         liveness lock) and hands back what they held: roles, claimed and\n"
     "         held slots, a dead fanout consumer's queue (its messages are\n"
-    "         dropped), MPSC reservations. Safe while others run; blocking waits,\n"
+    "         dropped), MPSC reservations, a log's unfinished records (they become\n"
+    "         padding; counted as cells skipped). Safe while others run; blocking waits,\n"
     "         idle routers and refused attaches also do it on their own.\n"
     "         --sweep also rebuilds the free pool from what the queues hold (finds\n"
     "         slots leaked in rare crash windows); it needs a quiet region: nobody\n"

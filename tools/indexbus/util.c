@@ -97,7 +97,8 @@ static int explain_refusal(const char *name, int status)
                   name, unknown);
         return 1;
     }
-    if (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT) {
+    if (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT &&
+        kind != INDEXBUS_KIND_LOG) {
         cli_error("region %s: unknown region kind %" PRIu32, name, kind);
         return 1;
     }
