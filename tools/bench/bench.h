@@ -9,6 +9,8 @@
  *   latency.c     IndexBus SPSC ping-pong latency
  *   throughput.c  IndexBus SPSC throughput, single and batched
  *   multiparty.c  MPSC producers, fanout broadcast and work-queue consumers
+ *   log.c         byte-log regions: packing (no timing); their latency and
+ *                 throughput reuse latency.c and throughput.c
  *   blocking.c    futex wake latency and the idle CPU of a parked consumer
  *   baseline.c    pipe and Unix socketpair ping-pong and stream
  *   langs.c       the binding benches (C, Go, Java, Rust) run as children
@@ -186,8 +188,16 @@ double party_rate(const party_result *r);
 
 /* A fresh region name for this run. */
 void region_name(char *buf, size_t cap, const char *tag);
-/* Create an events or fanout region (prefaulted) for messages of `size`. */
+/* Create a region (prefaulted) for messages of `size`: events or fanout
+ * with the default slot count and slot data = size (at least 64 B); a byte
+ * log (INDEXBUS_KIND_LOG) of log_capacity(size) bytes, the default
+ * max_record. */
 indexbus_region *make_region(const char *name, uint32_t kind, uint32_t size, uint32_t consumers);
+/* A byte log's ring for records of `size`: the power of two that holds at
+ * least LOG_RECORDS of them, as many as the reference ring and an events
+ * region's default slot count (1024). */
+#define LOG_RECORDS 1024u
+uint64_t log_capacity(uint32_t size);
 indexbus_region *open_region(const char *name);
 
 /* ---- hist.c --------------------------------------------------------------- */
@@ -240,7 +250,8 @@ enum { RING_FENCE = 1, RING_POOL = 2 }; /* diagnostic variants of the ring */
 int ref_ring(uint32_t size, uint32_t flags, double *msgs_per_s); /* minimal SPSC ring */
 int ring_pingpong(uint32_t size, uint32_t flags, lat_result *out, hist *h); /* diagnostic */
 /* latency.c */
-int spsc_latency(uint32_t size, lat_result *out, hist *h);
+int region_latency(uint32_t kind, uint32_t size, lat_result *out, hist *h); /* events or log */
+int spsc_latency(uint32_t size, lat_result *out, hist *h);                   /* events */
 /* throughput.c */
 typedef struct tput_args {
     char name[128];
@@ -248,12 +259,15 @@ typedef struct tput_args {
     uint32_t batch;          /* 1: publish / try_recv; n: publish_batch / recv_batch */
     uint32_t producer_type;  /* INDEXBUS_PRODUCER_SPSC or _MPSC */
     int consumer_index;
+    int claim;               /* batch > 1 on a byte log: claim_batch + commit_batch */
 } tput_args;
 int role_ib_producer(shared_ctl *ctl, int slot, void *arg);
 int role_ib_consumer(shared_ctl *ctl, int slot, void *arg);
-int spsc_tput(uint32_t size, uint32_t batch, double *msgs_per_s);
-/* multiparty.c */
-int mpsc_tput(int producers, double *msgs_per_s);
+int spsc_tput(uint32_t size, uint32_t batch, double *msgs_per_s); /* events */
+/* one SPSC producer into an events region or a byte log; claim as in tput_args */
+int region_tput(uint32_t kind, uint32_t size, uint32_t batch, int claim, double *msgs_per_s);
+/* multiparty.c (kind: INDEXBUS_KIND_EVENTS or _LOG) */
+int mpsc_tput(uint32_t kind, int producers, double *msgs_per_s);
 int fanout_tput(int consumers, uint32_t mode, double *per_consumer, double *total,
                 uint64_t *drops);
 /* blocking.c */
@@ -261,6 +275,12 @@ enum { WAKE_INDEXBUS = 0, WAKE_RAW = 1, WAKE_RAW_SPIN = 2, WAKE_RAW_SCAN = 3 };
 int wake_latency(int mode, uint64_t spin_ns, lat_result *out, hist *h);
 int parked_cpu(double *pct);
 int recover_cost(double *recover_ns, double *spin_ns);
+/* log.c: payload bytes a byte log of LOG_PACK_BYTES holds when filled until
+ * FULL with records of 16..1024 B (fixed seed), per ring byte, mean of
+ * several fills from different start offsets; the same mix in an events
+ * region with 1024-B slots, per byte of slot area. No timing. */
+#define LOG_PACK_BYTES 65536u
+int log_packing(double *log_ratio, double *events_ratio);
 /* baseline.c */
 enum { BASE_PIPE = 0, BASE_SOCKETPAIR = 1 };
 int base_pingpong(int kind, uint32_t size, lat_result *out, hist *h);

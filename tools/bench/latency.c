@@ -1,5 +1,5 @@
 /* latency.c - IndexBus SPSC one-way latency: a ping-pong between two
- * processes over two events regions (one each way). The pinger publishes
+ * processes over two events regions, or two byte logs (one each way). The pinger publishes
  * a message of `size` bytes into A and spins on B until the echo arrives;
  * one-way = round trip / 2. Both sides poll with try_recv (no parking). */
 #include <string.h>
@@ -110,17 +110,23 @@ static int ib_ponger(shared_ctl *ctl, int slot, void *arg)
 
 int spsc_latency(uint32_t size, lat_result *out, hist *h)
 {
+    return region_latency(INDEXBUS_KIND_EVENTS, size, out, h);
+}
+
+int region_latency(uint32_t kind, uint32_t size, lat_result *out, hist *h)
+{
     lat_args la = {.size = size};
-    region_name(la.there, sizeof(la.there), "lat-a");
-    region_name(la.back, sizeof(la.back), "lat-b");
-    indexbus_region *ra = make_region(la.there, INDEXBUS_KIND_EVENTS, size, 1);
-    indexbus_region *rb = make_region(la.back, INDEXBUS_KIND_EVENTS, size, 1);
+    int log = kind == INDEXBUS_KIND_LOG;
+    region_name(la.there, sizeof(la.there), log ? "log-lat-a" : "lat-a");
+    region_name(la.back, sizeof(la.back), log ? "log-lat-b" : "lat-b");
+    indexbus_region *ra = make_region(la.there, kind, size, 1);
+    indexbus_region *rb = make_region(la.back, kind, size, 1);
     shared_ctl *ctl = ctl_map(sizeof(lat_area));
     run_spec spec = {.parties = 2, .fn = {ib_pinger, ib_ponger}, .arg = {&la, &la}, .pin = 1};
     int st = run_parties(ctl, &spec, g_opts.warmup_ms, g_opts.measure_ms);
     lat_area *a = (lat_area *)ctl->area;
     if (st == 0) {
-        lat_from_hist(out, "spsc", size, &a->h, 1);
+        lat_from_hist(out, log ? "log" : "spsc", size, &a->h, 1);
         out->place = placement_of(2);
         if (h != NULL)
             hist_merge(h, &a->h);

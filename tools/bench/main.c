@@ -10,7 +10,7 @@
  * remaining rows of the tables (other sizes, other party counts) are one
  * run each. --quick is a smoke run: short windows, one repetition, fewer
  * rows; it checks that everything runs and that every ratio has a value.
- * SECTIONS is a comma list of latency, throughput, multi, blocking,
+ * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
  * baseline, bindings (default: all). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
 #include <math.h>
@@ -157,7 +157,7 @@ static void throughput(void)
             single[r] = NAN;
         if (spsc_tput(64, 32, &batched[r]) != 0)
             batched[r] = NAN;
-        if (mpsc_tput(2, &mpsc2[r]) != 0)
+        if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, &mpsc2[r]) != 0)
             mpsc2[r] = NAN;
         if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &pc, &fan1[r], &drops) != 0)
             fan1[r] = NAN;
@@ -231,7 +231,7 @@ static void multiparty(void)
         double v[R_MAX];
         for (int i = 0; i < n; i++) {
             progress("multi-party: mpsc, %d producer%s (%d/%d)", k, k > 1 ? "s" : "", i + 1, n);
-            if (mpsc_tput(k, &v[i]) != 0)
+            if (mpsc_tput(INDEXBUS_KIND_EVENTS, k, &v[i]) != 0)
                 v[i] = NAN;
         }
         res_tput("mpsc", 64, 1, k + 1, median(v, n), 0, 0, placement_of(k + 1));
@@ -256,6 +256,112 @@ static void multiparty(void)
             res_tput(modes[m].name, 64, 1, k + 2, median(total, n), median(pc, n), drops,
                      placement_of(k + 2));
         }
+}
+
+/* ---- byte logs ------------------------------------------------------------------------- */
+
+/* The byte-log keys, each against its own reference measured in the same
+ * repetition (the floor and the ring of reference.c, as the spsc keys), and
+ * rows by record size next to the events rows of throughput(). */
+static void bytelog(void)
+{
+    int reps = g_opts.reps;
+    static hist h_floor, h_log;
+    hist_init(&h_floor);
+    hist_init(&h_log);
+    double q_lat[R_MAX];
+    for (int r = 0; r < reps; r++) {
+        progress("byte log: latency repetition %d/%d (floor, log 64 B)", r + 1, reps);
+        lat_result lf, ll;
+        int a = ref_pingpong(&lf, &h_floor);
+        int b = region_latency(INDEXBUS_KIND_LOG, 64, &ll, &h_log);
+        q_lat[r] = !a && !b ? ll.p50 / lf.p50 : NAN;
+    }
+    res_ratio("log_64_p50_over_floor", q_lat, reps);
+    lat_result l;
+    lat_from_hist(&l, "floor (byte-log rounds)", 8, &h_floor, 1);
+    l.place = placement_of(2);
+    res_latency(&l);
+    static const uint32_t lat_sizes[] = {8, 64, 1024};
+    for (size_t i = 0; i < sizeof(lat_sizes) / sizeof(lat_sizes[0]); i++) {
+        if (lat_sizes[i] == 64) {
+            lat_from_hist(&l, "log", 64, &h_log, 1);
+        } else {
+            if (g_opts.quick)
+                continue;
+            static hist h;
+            hist_init(&h);
+            for (int k = 0; k < g_opts.row_runs; k++) {
+                progress("byte log: latency %u B (%d/%d)", lat_sizes[i], k + 1, g_opts.row_runs);
+                region_latency(INDEXBUS_KIND_LOG, lat_sizes[i], &l, &h);
+            }
+            lat_from_hist(&l, "log", lat_sizes[i], &h, 1);
+        }
+        l.place = placement_of(2);
+        res_latency(&l);
+    }
+
+    double ring[R_MAX], single[R_MAX], batched[R_MAX], claimed[R_MAX], mpsc2[R_MAX];
+    double q_single[R_MAX], q_batch[R_MAX], q_mpsc[R_MAX];
+    for (int r = 0; r < reps; r++) {
+        progress("byte log: throughput repetition %d/%d (ring, log, log batch 32, "
+                 "log claim_batch 32, log mpsc x2)", r + 1, reps);
+        ring[r] = single[r] = batched[r] = claimed[r] = mpsc2[r] = NAN;
+        if (ref_ring(64, 0, &ring[r]) != 0)
+            ring[r] = NAN;
+        if (region_tput(INDEXBUS_KIND_LOG, 64, 1, 0, &single[r]) != 0)
+            single[r] = NAN;
+        if (region_tput(INDEXBUS_KIND_LOG, 64, 32, 0, &batched[r]) != 0)
+            batched[r] = NAN;
+        if (region_tput(INDEXBUS_KIND_LOG, 64, 32, 1, &claimed[r]) != 0)
+            claimed[r] = NAN;
+        if (mpsc_tput(INDEXBUS_KIND_LOG, 2, &mpsc2[r]) != 0)
+            mpsc2[r] = NAN;
+        q_single[r] = single[r] / ring[r];
+        q_batch[r] = batched[r] / ring[r];
+        q_mpsc[r] = mpsc2[r] / single[r];
+    }
+    res_ratio("log_64_tput_over_ring", q_single, reps);
+    res_ratio("log_64_tput_batch_over_ring", q_batch, reps);
+    res_ratio("log_mpsc2_over_log", q_mpsc, reps);
+    res_tput("ring (byte-log rounds)", 64, 1, 2, median(ring, reps), 0, 0, placement_of(2));
+
+    /* by record size, as the events rows: publish, publish_batch and the
+     * in-place claim_batch of 32 */
+    static const uint32_t sizes[] = {8, 64, 256, 1024, 4096};
+    static const struct {
+        const char *name;
+        uint32_t batch;
+        int claim;
+    } modes[] = {{"log", 1, 0}, {"log", 32, 0}, {"log claim_batch", 32, 1}};
+    size_t nsizes = g_opts.quick ? 2 : sizeof(sizes) / sizeof(sizes[0]);
+    for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+        for (size_t s = 0; s < nsizes; s++) {
+            double v;
+            if (sizes[s] == 64) {
+                v = median(modes[m].claim ? claimed : modes[m].batch == 1 ? single : batched,
+                           reps);
+            } else {
+                double runs[R_MAX];
+                for (int k = 0; k < g_opts.row_runs; k++) {
+                    progress("byte log: %s %u B, batch %u (%d/%d)", modes[m].name, sizes[s],
+                             modes[m].batch, k + 1, g_opts.row_runs);
+                    if (region_tput(INDEXBUS_KIND_LOG, sizes[s], modes[m].batch,
+                                    modes[m].claim, &runs[k]) != 0)
+                        runs[k] = NAN;
+                }
+                v = median(runs, g_opts.row_runs);
+            }
+            res_tput(modes[m].name, sizes[s], modes[m].batch, 2, v, 0, 0, placement_of(2));
+        }
+    res_tput("log mpsc", 64, 1, 3, median(mpsc2, reps), 0, 0, placement_of(3));
+
+    progress("byte log: packing (a count, no timing)");
+    double pk = NAN, pe = NAN;
+    if (log_packing(&pk, &pe) != 0)
+        pk = pe = NAN;
+    res_ratio("log_packing", &pk, 1);
+    res_value("events_packing (same mix, 1024 x 1024 B slots)", pe);
 }
 
 /* ---- blocking ------------------------------------------------------------------------- */
@@ -392,7 +498,7 @@ static void usage(void)
             "                      [--lang-c PROG] [--go PROG] [--rust PROG] [--cxx PROG]\n"
             "                      [--python PY --python-bench SCRIPT]\n"
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
-            "SECTIONS: comma list of latency,throughput,multi,blocking,baseline,bindings\n");
+            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,bindings\n");
     exit(2);
 }
 
@@ -474,6 +580,8 @@ int main(int argc, char **argv)
         throughput();
     if (wanted("multi"))
         multiparty();
+    if (wanted("log"))
+        bytelog();
     if (wanted("blocking"))
         blocking();
     if (wanted("baseline"))

@@ -1,6 +1,6 @@
 /* multiparty.c - more than two parties, each its own process:
- *  - MPSC: N producer processes publishing into one events region, one
- *    consumer; the rate is everything the consumer received;
+ *  - MPSC: N producer processes publishing into one events region (or one
+ *    byte log), one consumer; the rate is everything the consumer received;
  *  - fanout: one SPSC producer, the router (indexbus_router_run, default
  *    idle policy, exits on disconnect) and N consumers, in broadcast
  *    (every consumer gets every message, unless its queue is full) or
@@ -13,13 +13,13 @@
 
 #include "bench.h"
 
-int mpsc_tput(int producers, double *msgs_per_s)
+int mpsc_tput(uint32_t kind, int producers, double *msgs_per_s)
 {
     if (producers < 1 || producers + 1 > MAX_PARTIES)
         die("mpsc_tput: %d producers", producers);
     tput_args ta = {.size = 64, .batch = 1, .producer_type = INDEXBUS_PRODUCER_MPSC};
-    region_name(ta.name, sizeof(ta.name), "mpsc");
-    indexbus_region *reg = make_region(ta.name, INDEXBUS_KIND_EVENTS, ta.size, 1);
+    region_name(ta.name, sizeof(ta.name), kind == INDEXBUS_KIND_LOG ? "log-mpsc" : "mpsc");
+    indexbus_region *reg = make_region(ta.name, kind, ta.size, 1);
     shared_ctl *ctl = ctl_map(0);
     run_spec spec = {.parties = producers + 1, .pin = 1};
     for (int i = 0; i < producers; i++) {

@@ -6,8 +6,8 @@ from a `make bench` result (build/bench/latest.json).
 
 The document keeps its hand-written text; only what sits between
 `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is replaced, for NAME in
-machine, targets, latency, throughput, multiparty, bindings, other. A marker
-that is missing is an error (nothing is written then).
+machine, targets, latency, throughput, multiparty, log, bindings, other. A
+marker that is missing is an error (nothing is written then).
 """
 import json
 import os
@@ -22,7 +22,7 @@ try:
 except ImportError:  # pragma: no cover - the Makefile installs it
     sys.exit("bench-report: matplotlib is missing (make bench-report installs it in a venv)")
 
-SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "bindings", "other")
+SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "log", "bindings", "other")
 
 
 def fmt_ns(v):
@@ -162,6 +162,38 @@ def multiparty_section(d):
     return table(["64 B", "parties", "processes", "msgs/s (all)", "per consumer", "dropped (full)", "CPUs"], rows)
 
 
+# Byte logs next to events regions, by message size: (row name, batch, column title).
+LOG_SERIES = (
+    ("spsc", 1, "events, publish"),
+    ("log", 1, "byte log, publish"),
+    ("spsc", 32, "events, batch 32"),
+    ("log", 32, "byte log, publish_batch 32"),
+    ("log claim_batch", 32, "byte log, claim_batch 32"),
+)
+
+
+def log_section(d):
+    rate = {(r["name"], r["size"], r["batch"]): r["msgs_per_s"] for r in d["raw"]["throughput"]}
+    sizes = sorted({r["size"] for r in d["raw"]["throughput"] if r["name"].startswith("log") and r["parties"] == 2})
+    rows = []
+    for size in sizes:
+        row = [size]
+        for name, batch, _ in LOG_SERIES:
+            row.append(fmt_rate(rate.get((name, size, batch))))
+        rows.append(row)
+    out = [table(["msgs/s, bytes"] + [t for _, _, t in LOG_SERIES], rows)]
+    extra = []
+    for r in tput_rows(d, {"ring (byte-log rounds)", "log mpsc"}):
+        what = "minimal ring (the byte-log rounds' reference)" if r["name"].startswith("ring") else (
+            f'byte log, {r["parties"] - 1} MPSC producers, publish'
+        )
+        extra.append([what, r["size"], fmt_rate(r["msgs_per_s"]), r["placement"]])
+    if extra:
+        out.append("")
+        out.append(table(["", "bytes", "msgs/s", "CPUs"], extra))
+    return "\n".join(out)
+
+
 def bindings_section(d):
     rows = []
     for r in d["raw"]["bindings"]:
@@ -189,7 +221,7 @@ def plot_latency(d, path):
     pcts = ["p50", "p90", "p99", "p99_9"]
     labels = ["p50", "p90", "p99", "p99.9"]
     rows = [r for r in d["raw"]["latency_ns"] if "diagnostic" not in r["name"] and "raw," not in r["name"]]
-    shm = [r for r in rows if r["name"].startswith(("floor", "spsc"))]
+    shm = [r for r in rows if r["name"].startswith(("floor", "spsc", "log"))]
     kern = [r for r in rows if r not in shm]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100)
     for ax, group, title in (
@@ -239,6 +271,37 @@ def plot_throughput(d, path):
     plt.close(fig)
 
 
+def plot_log(d, path):
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.4), dpi=100)
+    styles = {"spsc": "--", "log": "-", "log claim_batch": ":"}
+    for name, batch, title in LOG_SERIES:
+        pts = sorted(
+            (r["size"], r["msgs_per_s"], r["gb_per_s"])
+            for r in tput_rows(d, {name})
+            if r["batch"] == batch and r["msgs_per_s"] is not None
+        )
+        if not pts:
+            continue
+        kw = dict(marker="o" if batch == 1 else "s", linestyle=styles[name], label=title)
+        a1.plot([p[0] for p in pts], [p[1] / 1e6 for p in pts], **kw)
+        a2.plot([p[0] for p in pts], [p[2] for p in pts], **kw)
+    for r in tput_rows(d, {"ring (byte-log rounds)"}):
+        if r["msgs_per_s"] is not None:
+            a1.scatter([r["size"]], [r["msgs_per_s"] / 1e6], marker="*", s=120, color="k", label="minimal ring", zorder=5)
+            a2.scatter([r["size"]], [r["gb_per_s"]], marker="*", s=120, color="k", label="minimal ring", zorder=5)
+    for ax, yl in ((a1, "M msgs/s"), (a2, "GB/s")):
+        ax.set_xscale("log", base=2)
+        ax.set_xlabel("record / message size, bytes")
+        ax.set_ylabel(yl)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    a1.set_title("Byte log vs events region, SPSC, two processes", fontsize=10)
+    a2.set_title("Bandwidth", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
 def plot_multiparty(d, path):
     fig, ax = plt.subplots(figsize=(8, 4.2), dpi=100)
     for name, off in (("mpsc", 1), ("fanout broadcast", 2), ("fanout work-queue", 2)):
@@ -279,6 +342,7 @@ def main(argv):
         "latency": latency_section(d),
         "throughput": throughput_section(d),
         "multiparty": multiparty_section(d),
+        "log": log_section(d),
         "bindings": bindings_section(d),
         "other": other_section(d),
     }
@@ -289,10 +353,11 @@ def main(argv):
     plot_latency(d, os.path.join(plots, "latency.png"))
     plot_throughput(d, os.path.join(plots, "throughput.png"))
     plot_multiparty(d, os.path.join(plots, "multiparty.png"))
+    plot_log(d, os.path.join(plots, "log.png"))
     with open(doc + ".tmp", "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(doc + ".tmp", doc)
-    print(f"  REPORT {doc}, {plots}/latency.png, throughput.png, multiparty.png")
+    print(f"  REPORT {doc}, {plots}/latency.png, throughput.png, multiparty.png, log.png")
 
 
 if __name__ == "__main__":

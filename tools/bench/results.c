@@ -10,7 +10,7 @@
 
 #include "bench.h"
 
-/* ---- the targets (from the "Benchmarks and speed" issue) ------------------------ */
+/* ---- the targets (from the "Benchmarks and speed" issue; byte logs: issue 14) ------- */
 
 typedef struct target {
     const char *key;
@@ -35,6 +35,14 @@ static const target targets[] = {
     {"python_b32_over_c", "rec", 0, "Python / C publish+recv msgs/s at batch 32"},
     {"python_b1", ">=", 1e6, "Python publish+recv msgs/s of CPU time, one message a call"},
     {"parked_consumer_cpu_pct", "<", 1.0, "CPU % of a consumer parked in recv"},
+    /* byte logs (issue 14) */
+    {"log_64_tput_over_ring", ">=", 1.0, "byte log 64 B msgs/s (publish) / minimal ring msgs/s"},
+    {"log_64_tput_batch_over_ring", ">=", 1.5,
+     "byte log 64 B msgs/s (publish_batch 32) / minimal ring msgs/s"},
+    {"log_64_p50_over_floor", "<=", 1.3, "byte log 64 B one-way p50 / two-line ping-pong p50"},
+    {"log_mpsc2_over_log", ">=", 0.5, "byte log, 2 MPSC producers, msgs/s / 1 SPSC producer msgs/s"},
+    {"log_packing", ">=", 0.8,
+     "byte log 64 KiB, 16..1024 B records until FULL: payload bytes / ring bytes (a count)"},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 

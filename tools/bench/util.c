@@ -255,14 +255,26 @@ void region_name(char *buf, size_t cap, const char *tag)
     snprintf(buf, cap, "/ibbench-%d-%u-%s", (int)getpid(), seq++, tag);
 }
 
+uint64_t log_capacity(uint32_t size)
+{
+    uint64_t need = (uint64_t)LOG_RECORDS * ((8u + size + 7u) & ~7u), cap = INDEXBUS_LOG_MIN_BYTES;
+    while (cap < need)
+        cap <<= 1;
+    return cap;
+}
+
 indexbus_region *make_region(const char *name, uint32_t kind, uint32_t size, uint32_t consumers)
 {
     indexbus_region_config cfg;
     check_ib(indexbus_region_config_init(&cfg, kind), "region_config_init");
-    uint32_t data = (size + 7u) & ~7u;
-    cfg.slot_data_size = data < INDEXBUS_MIN_SLOT_DATA ? INDEXBUS_MIN_SLOT_DATA : data;
-    if (kind == INDEXBUS_KIND_FANOUT)
-        cfg.consumer_count = consumers;
+    if (kind == INDEXBUS_KIND_LOG) {
+        cfg.byte_capacity = log_capacity(size); /* max_record: the default */
+    } else {
+        uint32_t data = (size + 7u) & ~7u;
+        cfg.slot_data_size = data < INDEXBUS_MIN_SLOT_DATA ? INDEXBUS_MIN_SLOT_DATA : data;
+        if (kind == INDEXBUS_KIND_FANOUT)
+            cfg.consumer_count = consumers;
+    }
     cfg.flags = INDEXBUS_CREATE_PREFAULT;
     indexbus_region *r = NULL;
     int st = indexbus_region_create(name, &cfg, &r);
