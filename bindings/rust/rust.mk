@@ -42,11 +42,28 @@ rust-bindings: $(B)/rust-bindings.rs
 
 # Both crates as crates.io would get them (symlinked C sources and licenses become
 # files), each verified by building it with the `bundled` feature; the safe crate is
-# packaged against the -sys crate of the same run.
+# packaged against the -sys crate of the same run. The .crate files end up in
+# bindings/rust/target/package.
+# That -sys crate reaches the safe crate's verification through a local registry
+# under the target directory, and cargo takes a registry crate of a given version
+# as immutable: it extracts it into $CARGO_HOME/registry/src once and never
+# rebuilds it. Packaging changed sources under the same version would verify the
+# safe crate against the first run's copy. So the packaging runs in its own target
+# directory, emptied first, after removing the extracted copies that directory's
+# earlier runs used (named in its build outputs).
+RUST_PKG_DIR  := $(RUST_DIR)/target/packaging
+RUST_STALE_RE := /[^ :=]*/registry/src/-[0-9a-f]+/indexbus(-sys)?-$(subst .,\.,$(VERSION))
 rust-package: rust-deps
+	@for d in $$(grep -ohsE '$(RUST_STALE_RE)' $(RUST_PKG_DIR)/debug/deps/*.d \
+	        $(RUST_PKG_DIR)/debug/build/indexbus-sys-*/output | sort -u); do \
+	    echo "rm -rf $$d (an earlier run's extracted copy)"; rm -rf "$$d"; done
+	rm -rf $(RUST_PKG_DIR)
 	cd $(RUST_DIR) && $(CARGO) package --locked --workspace --allow-dirty \
 	    --features indexbus-sys/bundled,indexbus/bundled \
-	    --target-dir $(abspath $(RUST_DIR)/target)
+	    --target-dir $(abspath $(RUST_PKG_DIR))
+	@mkdir -p $(RUST_DIR)/target/package
+	cp $(RUST_PKG_DIR)/package/indexbus-sys-$(VERSION).crate \
+	    $(RUST_PKG_DIR)/package/indexbus-$(VERSION).crate $(RUST_DIR)/target/package/
 
 rust-binding: rust-deps $(ALIB)
 	cd $(RUST_DIR) && $(RUST_ENV) $(CARGO) build --locked --all-targets
