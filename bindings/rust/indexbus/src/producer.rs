@@ -676,6 +676,18 @@ impl From<CommitError<'_>> for Error {
 /// # Region::unlink(&name)?;
 /// # Ok::<(), indexbus::Error>(())
 /// ```
+///
+/// While the batch is pending the producer can do nothing else:
+///
+/// ```compile_fail,E0499
+/// # use indexbus::{Config, ProducerKind, Region};
+/// # let region = Region::create("/ib-doc-never-created", &Config::log())?;
+/// let mut producer = region.producer(ProducerKind::Spsc)?;
+/// let batch = producer.claim_batch(&[1])?;
+/// producer.publish(b"x")?;        // error[E0499]: producer already borrowed
+/// batch.commit_all()?;
+/// # Ok::<(), indexbus::Error>(())
+/// ```
 pub struct BatchClaim<'a> {
     /// holds the record buffers (`bufs`) and lengths (`lens`) while the
     /// claim is pending

@@ -5,8 +5,8 @@
 use static_assertions::{assert_impl_all, assert_not_impl_any};
 
 use indexbus::{
-    Batch, Borrowed, Claim, CommitError, Config, Consumer, Error, Producer, Region, Router,
-    RouterStopper,
+    Batch, BatchClaim, BatchClaimIterMut, Borrowed, Claim, CommitError, Config, Consumer, Error,
+    Producer, Region, Router, RouterStopper,
 };
 
 // The region: every &self method is thread-safe in C.
@@ -26,6 +26,10 @@ assert_impl_all!(Borrowed<'static>: Send);
 assert_not_impl_any!(Claim<'static>: Sync, Clone);
 assert_not_impl_any!(Borrowed<'static>: Sync, Clone);
 assert_not_impl_any!(CommitError<'static>: Sync);
+assert_impl_all!(BatchClaim<'static>: Send);
+assert_not_impl_any!(BatchClaim<'static>: Sync, Clone);
+// its record buffers are handed out once each, never copied
+assert_not_impl_any!(BatchClaimIterMut<'static>: Clone);
 // Plain data.
 assert_impl_all!(Error: Send, Sync, Copy, std::error::Error);
 assert_impl_all!(Batch<'static>: Send, Sync);
