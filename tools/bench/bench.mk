@@ -57,7 +57,7 @@ bench-langs: lib
 	$(MAKE) python-apps
 
 bench: bench-bins bench-langs
-	@echo "  BENCH full run: about 2-3 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@echo "  BENCH full run: about 4 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(BENCH_BIN) $(BENCH_ARGS) --out $(BENCH_DIR)/latest.json
 
 bench-quick: bench-bins bench-langs
