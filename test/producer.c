@@ -361,6 +361,42 @@ static void test_disconnected(uint32_t kind, uint32_t type)
     indexbus_region_close(r);
 }
 
+/* indexbus_producer_space (1.1) on a slot region: free cells of the
+ * producer's queue, as the reader has freed them by now; claim_len's bound
+ * is the slot. */
+static void test_space_and_claim_len(uint32_t type)
+{
+    indexbus_region *r = events("space", 16, 8);
+    indexbus_producer *p;
+    indexbus_consumer *c;
+    REQUIRE_OK(indexbus_producer_open(r, type, &p));
+    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    uint64_t space = 0;
+    CHECK_ST(indexbus_producer_space(p, &space), INDEXBUS_OK);
+    CHECK(space == 8);
+    for (int i = 0; i < 3; i++)
+        CHECK_ST(indexbus_publish(p, "abc", 3), INDEXBUS_OK);
+    CHECK_ST(indexbus_producer_space(p, &space), INDEXBUS_OK);
+    CHECK(space == 5);
+    for (int i = 0; i < 3; i++)
+        expect_msg(c, "abc", 3);
+    CHECK_ST(indexbus_producer_space(p, &space), INDEXBUS_OK);
+    CHECK(space == 8);
+    void *buf;
+    CHECK_ST(indexbus_claim_len(p, 65, &buf), INDEXBUS_TOO_LARGE); /* slot data is 64 */
+    CHECK_ST(indexbus_claim_len(p, 64, &buf), INDEXBUS_OK);
+    memcpy(buf, "xy", 2);
+    CHECK_ST(indexbus_commit(p, 2), INDEXBUS_OK);
+    expect_msg(c, "xy", 2);
+    CHECK_ST(indexbus_claim_batch(p, (uint32_t[]){1}, 1, &buf), INDEXBUS_WRONG_KIND);
+    CHECK_ST(indexbus_commit_batch(p, 0), INDEXBUS_WRONG_KIND);
+    CHECK_ST(indexbus_producer_space(NULL, &space), INDEXBUS_INVALID_ARGUMENT);
+    CHECK_ST(indexbus_producer_space(p, NULL), INDEXBUS_INVALID_ARGUMENT);
+    indexbus_producer_close(p);
+    indexbus_consumer_close(c);
+    indexbus_region_close(r);
+}
+
 int main(int argc, char **argv)
 {
     ib_test_init(argc, argv, NULL);
@@ -376,6 +412,7 @@ int main(int argc, char **argv)
         test_pool_exhaustion(types[i]);
         test_disconnected(INDEXBUS_KIND_EVENTS, types[i]);
         test_disconnected(INDEXBUS_KIND_FANOUT, types[i]);
+        test_space_and_claim_len(types[i]);
     }
     return ib_test_done("producer");
 }

@@ -47,11 +47,13 @@ static inline void ib_spsc_attach_reader(ib_spsc *q, indexbus_spsc_ctl *ctl, uin
     q->cached = q->pos;
 }
 
-/* Free cells for the writer, or -INDEXBUS_CORRUPT if head is impossible. */
-static inline int64_t ib_spsc_space(ib_spsc *q)
+/* Free cells for the writer, or -INDEXBUS_CORRUPT if head is impossible.
+ * The reader's head is read again only when the cached copy says full, or
+ * always with `fresh` (a space query, off the hot path). */
+static inline int64_t ib_spsc_space_at(ib_spsc *q, int fresh)
 {
     uint64_t cap = (uint64_t)q->mask + 1;
-    if (q->pos - q->cached >= cap) {
+    if (fresh || q->pos - q->cached >= cap) {
         /* pairs with the release store of head in ib_spsc_commit: the
          * reader is done with every cell before head. Read once, checked
          * before it is kept (LAYOUT.md 7). */
@@ -62,6 +64,8 @@ static inline int64_t ib_spsc_space(ib_spsc *q)
     }
     return (int64_t)(cap - (q->pos - q->cached));
 }
+
+static inline int64_t ib_spsc_space(ib_spsc *q) { return ib_spsc_space_at(q, 0); }
 
 /* Write one cell; invisible until ib_spsc_publish. Caller checked space.
  * A cell that already names idx (a slot recycled through it, 5.16) is not

@@ -249,7 +249,7 @@ INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
     if (v->kind == INDEXBUS_KIND_LOG)
         n = ib_log_space(v, &p->log);
     else if (p->type == INDEXBUS_PRODUCER_SPSC)
-        n = ib_spsc_space(&p->q);
+        n = ib_spsc_space_at(&p->q, 1); /* what the reader has freed by now */
     else
         n = (int64_t)(v->queue_capacity - ib_mpsc_depth(v->mpsc, v->queue_capacity));
     if (n < 0)
