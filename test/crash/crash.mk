@@ -6,8 +6,14 @@
 #                      results also in $(CRASH_RESULTS)
 #   make crash-repro   build and run the deterministic repros of the library
 #                      bugs the campaign found (each exits 1 while its bug is
-#                      there, 0 once fixed); part of make check
-# Programs go to $(B)/crash; the results to $(B)/crash/results.txt, or to
+#                      there, 0 once fixed); part of make check. Among them
+#                      the byte-log kill points, ptrace-exact: every point of
+#                      a claim, a commit and a wrap for SPSC and MPSC
+#                      producers (repro_log_kill_points) and of a receive
+#                      (repro_log_consumer_points), each exits 1 while any
+#                      point breaks an invariant
+# Programs are linked with -z now: lazy PLT binding would add a few hundred
+# single-steps to every traced call. Programs go to $(B)/crash; the results to $(B)/crash/results.txt, or to
 # $(B)/results.txt when B already ends in /crash (so B=build and
 # B=build/crash both write build/crash/results.txt).
 # recover.c and router-step.c in this directory are harness tests (recovery
@@ -29,7 +35,7 @@ CRASH_REPROS  := $(patsubst test/crash/%.c,$(CRASH_DIR)/%,$(wildcard test/crash/
 $(CRASH_DIR)/%: test/crash/%.c $(CRASH_HDR) $(B)/libindexbus.so
 	@mkdir -p $(@D)
 	$(call say,CC,$@)$(CC) $(ALL_CFLAGS) -o $@ $< -L$(B) -lindexbus \
-	    -Wl,-rpath,$(abspath $(B)) $(LDLIBS)
+	    -Wl,-rpath,$(abspath $(B)) -Wl,-z,now $(LDLIBS)
 
 crash-build: $(CRASH_BIN) $(CRASH_REPROS)
 
