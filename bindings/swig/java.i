@@ -16,6 +16,9 @@
  *    only: the buffers' addresses, which Java looks up once per buffer
  *    (ibj_direct_address) and keeps, their capacities and the ranges to use,
  *    all checked here before any memory is touched (see "the hot path" below);
+ *  - the 1.1 claims (claim_len, claim_wait, claim_batch) hand back direct
+ *    ByteBuffers of exactly the bytes claimed; the blocking publish_wait takes a
+ *    direct buffer's address only, so no array is pinned while it waits;
  *  - status codes and the build-time version are compile-time Java constants;
  *  - the public structs keep their SWIG proxy classes, with constructors that
  *    fill in the `size` field and no finalizer: the caller calls delete().
@@ -277,6 +280,37 @@ IB_JAVA_LENS(uint32_t *IB_LENS_OUT, size_t IB_LENS_OUT_COUNT, 1)
 IB_JAVA_SLOT_VIEW(void **IB_CLAIM, size_t *IB_CLAIM_CAP)
 IB_JAVA_SLOT_VIEW(const void **IB_BORROW, size_t *IB_BORROW_LEN)
 
+/* ---- the batch claim's views; the JNI environment ------------------------------ */
+/* A ByteBuffer[] the helper fills with one view per record, and the JNIEnv the
+ * helper needs to make them (no Java parameter). */
+%typemap(jni)    jobjectArray IB_VIEWS "jobjectArray"
+%typemap(jtype)  jobjectArray IB_VIEWS "java.nio.ByteBuffer[]"
+%typemap(jstype) jobjectArray IB_VIEWS "java.nio.ByteBuffer[]"
+%typemap(javain) jobjectArray IB_VIEWS "$javainput"
+%typemap(in)     jobjectArray IB_VIEWS %{ $1 = $input; %}
+%typemap(in, numinputs=0) JNIEnv *IB_JENV %{ $1 = jenv; %}
+
+/* ---- uint64_t out-parameters: long[1] holders (producer_space) ----------------- */
+
+%typemap(jni)    uint64_t *IB_U64_OUT "jlongArray"
+%typemap(jtype)  uint64_t *IB_U64_OUT "long[]"
+%typemap(jstype) uint64_t *IB_U64_OUT "long[]"
+%typemap(javain) uint64_t *IB_U64_OUT "$javainput"
+%typemap(in)     uint64_t *IB_U64_OUT (uint64_t value = 0) %{
+  if (!$input || (*jenv)->GetArrayLength(jenv, $input) < 1) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaIllegalArgumentException, "out holder must be a long[1]");
+    return $null;
+  }
+  $1 = &value;
+%}
+%typemap(argout) uint64_t *IB_U64_OUT %{
+  {
+    jlong v = (jlong)value$argnum;
+    (*jenv)->SetLongArrayRegion(jenv, $input, 0, 1, &v);
+  }
+%}
+%apply uint64_t *IB_U64_OUT { uint64_t *space };
+
 /* ---- the C declarations these apply to ---------------------------------------- */
 
 %apply (const void *IB_BYTES, size_t IB_BYTES_LEN) { (const void *data, size_t len) };       /* publish */
@@ -293,6 +327,14 @@ IB_JAVA_SLOT_VIEW(const void **IB_BORROW, size_t *IB_BORROW_LEN)
 %ignore indexbus_recv;
 %ignore indexbus_publish_batch;
 %ignore indexbus_recv_batch;
+/* 1.1: the blocking producers must not pin an array either (publish_wait is
+ * ibj_publish_wait_at, on a direct buffer's memory); the claims hand back
+ * direct ByteBuffers of exactly the bytes claimed (ibj_claim_len,
+ * ibj_claim_wait, ibj_claim_batch below). */
+%ignore indexbus_publish_wait;
+%ignore indexbus_claim_len;
+%ignore indexbus_claim_wait;
+%ignore indexbus_claim_batch;
 
 /* ---- ranges and direct buffers: thin checked helpers --------------------------- */
 /* Java passes a whole byte[] or direct ByteBuffer (the (pointer, length) pair)
@@ -371,6 +413,58 @@ static int64_t ibj_recv_batch(indexbus_consumer *c, void *buf, size_t size, int 
     return st == INDEXBUS_OK ? (int64_t)n << 32 | (int64_t)ibj_lens_sum(lens, n) : -(int64_t)st;
 }
 
+/* ---- 1.1: claims of exactly len bytes, blocking producers, the batch claim ----
+ * A claim hands back a direct ByteBuffer over exactly the len bytes claimed, in
+ * the ByteBuffer[1] holder (IB_JAVA_SLOT_VIEW: its capacity is *cap). */
+
+static int ibj_claim_len(indexbus_producer *p, int len, void **buf, size_t *cap)
+{
+    if (len < 0)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *cap = (size_t)len;
+    return indexbus_claim_len(p, (size_t)len, buf);
+}
+
+static int ibj_claim_wait(indexbus_producer *p, int len, uint64_t timeout_ns, void **buf,
+                          size_t *cap)
+{
+    if (len < 0)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *cap = (size_t)len;
+    return indexbus_claim_wait(p, (size_t)len, buf, timeout_ns);
+}
+
+/* The batch claim: record i's buffer goes to views[i] (views at least count
+ * long), a direct ByteBuffer of exactly lens[i] bytes. If a view cannot be
+ * made, the claim is aborted (its space becomes padding) and the JVM's
+ * exception is left pending for Java to throw. */
+static int ibj_claim_batch(JNIEnv *jenv, indexbus_producer *p, const uint32_t *lens,
+                           size_t count, jobjectArray views)
+{
+    void *stack[IBJ_LENS_STACK], **bufs = stack;
+    if (views == NULL || (size_t)(*jenv)->GetArrayLength(jenv, views) < count)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (count > IBJ_LENS_STACK && !(bufs = malloc(count * sizeof(*bufs))))
+        return INDEXBUS_NO_MEMORY;
+    int st = indexbus_claim_batch(p, lens, count, bufs);
+    for (size_t i = 0; st == INDEXBUS_OK && i < count; i++) {
+        jobject view = (*jenv)->NewDirectByteBuffer(jenv, bufs[i], (jlong)lens[i]);
+        if (view == NULL) {
+            indexbus_abort(p);
+            if (!(*jenv)->ExceptionCheck(jenv))
+                SWIG_JavaThrowException(jenv, SWIG_JavaRuntimeException,
+                                        "this JVM cannot make direct ByteBuffers from JNI");
+            st = INDEXBUS_NO_MEMORY;
+            break;
+        }
+        (*jenv)->SetObjectArrayElement(jenv, views, (jsize)i, view);
+        (*jenv)->DeleteLocalRef(jenv, view);
+    }
+    if (bufs != stack)
+        free(bufs);
+    return st;
+}
+
 #define ibj_publish_bytes ibj_publish
 #define ibj_publish_batch_bytes ibj_publish_batch
 #define ibj_publish_batch_direct ibj_publish_batch
@@ -404,6 +498,16 @@ static int ibj_publish_at(indexbus_producer *p, int64_t data, int cap, int off, 
     if (!ibj_mem_ok(data, cap, off, len))
         return INDEXBUS_INVALID_ARGUMENT;
     return indexbus_publish(p, (const char *)(intptr_t)data + off, (size_t)len);
+}
+
+/* publish_wait blocks: nothing is pinned, the payload being a direct buffer's
+ * memory (Java copies a byte[] there first when it has to wait). */
+static int ibj_publish_wait_at(indexbus_producer *p, int64_t data, int cap, int off, int len,
+                               uint64_t timeout_ns)
+{
+    if (!ibj_mem_ok(data, cap, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    return indexbus_publish_wait(p, (const char *)(intptr_t)data + off, (size_t)len, timeout_ns);
 }
 
 /* Single receives: >= 0 is the message's length, < 0 is -(status | len << 32),
@@ -525,6 +629,13 @@ int64_t ibj_publish_batch_at(indexbus_producer *producer, int64_t data, int cap,
                              int64_t lens, int lens_cap, int lens_off, int count);
 int64_t ibj_recv_batch_at(indexbus_consumer *consumer, int64_t buf, int cap, int off, int len,
                           int64_t lens, int lens_cap, int lens_off, int max);
+int ibj_claim_len(indexbus_producer *producer, int len, void **IB_CLAIM, size_t *IB_CLAIM_CAP);
+int ibj_claim_wait(indexbus_producer *producer, int len, uint64_t timeout_ns, void **IB_CLAIM,
+                   size_t *IB_CLAIM_CAP);
+int ibj_claim_batch(JNIEnv *IB_JENV, indexbus_producer *producer, const uint32_t *IB_LENS,
+                    size_t IB_LENS_COUNT, jobjectArray IB_VIEWS);
+int ibj_publish_wait_at(indexbus_producer *producer, int64_t data, int cap, int off, int len,
+                        uint64_t timeout_ns);
 
 /* the status the batch results use for lengths that do not fit (the C value above) */
 %javaconst(1) IBJ_LENS_DONT_FIT;
@@ -568,3 +679,5 @@ IB_JAVA_SIZED_STRUCT(indexbus_router_loop_config)
 %ignore indexbus_mpsc_cell;
 %ignore indexbus_pool_ctl;
 %ignore indexbus_slot_header;
+%ignore indexbus_log_ctl;
+%ignore indexbus_log_header;

@@ -4,7 +4,9 @@ import io.indexbus.internal.indexbus;
 import io.indexbus.internal.indexbusConstants;
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
+import java.time.Duration;
 import java.util.Objects;
+import java.util.function.LongToIntFunction;
 
 /**
  * Publishes messages into a region: by copy from a {@code byte[]} or {@link ByteBuffer}, in
@@ -16,6 +18,16 @@ import java.util.Objects;
  * {@link TooLargeException} (longer than the slot data size) and
  * {@link DisconnectedException} (every consumer that attached has closed).
  *
+ * <p>Blocking producers ({@link #publishWait(byte[], Duration)},
+ * {@link #claimWait(int, Duration)}, every region kind) wait for room instead of throwing
+ * {@link FullException}: they spin, then park until the consumer (or router) frees space, up
+ * to a timeout ({@link IndexBusTimeoutException}); a consumer that leaves or dies wakes them
+ * ({@link DisconnectedException}). {@link #space()} is the room this producer sees.
+ *
+ * <p>Byte logs ({@link RegionKind#LOG}) store records of any length inline: {@link #claim(int)}
+ * claims exactly the bytes a record needs, {@link #claimBatch(int...)} several records at once,
+ * published with one store.
+ *
  * <p>One thread at a time: open one MPSC producer per thread instead of sharing one.
  * Obtained from {@link Region#openProducer(ProducerType)}; {@link #close()} aborts a pending
  * claim.
@@ -24,6 +36,11 @@ public final class Producer extends NativeHandle {
     private final ProducerType type;
     private final ByteBuffer[] view = new ByteBuffer[1];
     private ByteBuffer claimed;
+    private Object pending; // the Claim or BatchClaim this producer has open, if any
+    private final long[] spaceOut = new long[1];
+    // publishWait copies a byte[] here before it blocks (a pinned array would stall the GC)
+    private ByteBuffer scratch;
+    private final DirectAddress scratchBuffer = new DirectAddress();
     // the direct buffers last published from (by publish, by publishBatch) and their addresses
     private final DirectAddress messageBuffer = new DirectAddress();
     private final DirectAddress batchBuffer = new DirectAddress();
@@ -293,7 +310,172 @@ public final class Producer extends NativeHandle {
     public ByteBuffer claim() {
         Status.check(indexbus.indexbus_claim(handle(), view), "claim");
         claimed = takeView();
+        pending = null;
         return claimed;
+    }
+
+    /**
+     * Claims exactly {@code len} bytes (0 allowed) and returns them as a {@link Claim}, whose
+     * buffer is the region's shared memory: write the record there and commit it; closing the
+     * claim without committing aborts it. On a byte log {@code len} may be up to the max
+     * record; on events and fanout regions it claims a slot and {@code len} may be up to the
+     * slot data size.
+     *
+     * @throws TooLargeException     if {@code len} is more than that
+     * @throws FullException         if there is no room now
+     * @throws DisconnectedException if the consumer has gone
+     * @throws IndexBusException     {@link Status#BAD_STATE} if a claim is already pending
+     */
+    public Claim claim(int len) {
+        long h = handle();
+        requireLength(len);
+        Status.check(indexbus.ibj_claim_len(h, len, view), "claim");
+        return claimed(new Claim(this, takeView()));
+    }
+
+    /**
+     * As {@link #claim(int)}, but when the region is full it waits for room, up to
+     * {@code timeout} (spinning, then parked until the consumer frees space). Every region
+     * kind.
+     *
+     * @throws IndexBusTimeoutException if no room came in time
+     * @throws DisconnectedException    if the consumer leaves or dies meanwhile
+     */
+    public Claim claimWait(int len, Duration timeout) {
+        long h = handle();
+        requireLength(len);
+        int st = indexbus.ibj_claim_wait(h, len, Durations.toNanos(timeout), view);
+        Status.check(st, "claimWait");
+        return claimed(new Claim(this, takeView()));
+    }
+
+    /**
+     * Reserves room for {@code lens.length} records of {@code lens[i]} bytes at once, in a
+     * byte log, and returns them as a {@link BatchClaim}: fill the buffers in place, then
+     * commit all or the first n with one store; closing it without committing publishes
+     * none. Nothing is visible to the consumer before the commit.
+     *
+     * @throws IllegalArgumentException if {@code lens} is empty or a length is negative
+     * @throws TooLargeException        if a record exceeds the max record, or the batch half
+     *                                  the ring
+     * @throws FullException            if the batch does not fit now (nothing is reserved)
+     * @throws IndexBusException        {@link Status#WRONG_KIND} on events and fanout regions
+     *                                  (use {@link #publishBatch(byte[], int[])}),
+     *                                  {@link Status#BAD_STATE} if a claim is pending
+     */
+    public BatchClaim claimBatch(int... lens) {
+        long h = handle();
+        if (lens.length == 0) {
+            throw new IllegalArgumentException("a batch claim needs at least one length");
+        }
+        for (int len : lens) {
+            requireLength(len);
+        }
+        ByteBuffer[] views = new ByteBuffer[lens.length];
+        Status.check(indexbus.ibj_claim_batch(h, lens, views), "claimBatch");
+        return claimed(new BatchClaim(this, views));
+    }
+
+    private <T> T claimed(T claim) {
+        claimed = null;
+        pending = claim;
+        return claim;
+    }
+
+    private static void requireLength(int len) {
+        if (len < 0) {
+            throw new IllegalArgumentException("negative length " + len);
+        }
+    }
+
+    /** True if {@code claim} is this open producer's pending claim or batch. */
+    boolean isPending(Object claim) {
+        return !isClosed() && pending == claim;
+    }
+
+    /** Ends {@code claim} with {@code call} (commit or abort), if it is still pending. */
+    void finish(Object claim, String op, LongToIntFunction call) {
+        long h = handle();
+        if (pending != claim) {
+            throw new IndexBusException(Status.BAD_STATE, op + ": the claim has ended");
+        }
+        Status.check(call.applyAsInt(h), op);
+        pending = null;
+    }
+
+    // ---- blocking ----------------------------------------------------------------------
+
+    /**
+     * Publishes all of {@code message}, waiting up to {@code timeout} for room when the
+     * region is full (spinning, then parked until the consumer frees space). Every region
+     * kind. No array is pinned while it waits: if it has to wait, the message is first copied
+     * to a direct buffer this producer keeps.
+     *
+     * @throws IndexBusTimeoutException if no room came in time (nothing is published)
+     * @throws DisconnectedException    if the consumer leaves or dies meanwhile
+     * @throws TooLargeException        if the message is longer than the max record or slot
+     */
+    public void publishWait(byte[] message, Duration timeout) {
+        publishWait(message, 0, message.length, timeout);
+    }
+
+    /** As {@link #publishWait(byte[], Duration)} for {@code message[off, off + len)}. */
+    public void publishWait(byte[] message, int off, int len, Duration timeout) {
+        long h = handle();
+        Objects.checkFromIndexSize(off, len, message.length);
+        long nanos = Durations.toNanos(timeout);
+        int st = indexbus.ibj_publish_bytes(h, message, off, len);
+        if (st == Status.FULL) {
+            ByteBuffer s = scratch(len);
+            s.put(message, off, len);
+            st = indexbus.ibj_publish_wait_at(h, scratchBuffer.of(s), s.capacity(), 0, len, nanos);
+        }
+        Status.check(st, "publishWait");
+    }
+
+    /**
+     * As {@link #publishWait(byte[], Duration)} for the bytes of {@code message} from its
+     * position to its limit; the position moves to the limit once published. A direct buffer
+     * is read in place, also while waiting.
+     */
+    public void publishWait(ByteBuffer message, Duration timeout) {
+        long h = handle();
+        long nanos = Durations.toNanos(timeout);
+        int pos = message.position();
+        int len = message.remaining();
+        if (message.isDirect()) {
+            Status.check(indexbus.ibj_publish_wait_at(h, messageBuffer.of(message),
+                    message.capacity(), pos, len, nanos), "publishWait");
+        } else if (message.hasArray()) {
+            publishWait(message.array(), message.arrayOffset() + pos, len, timeout);
+        } else {
+            ByteBuffer s = scratch(len);
+            s.put(message.duplicate());
+            Status.check(indexbus.ibj_publish_wait_at(h, scratchBuffer.of(s), s.capacity(), 0,
+                    len, nanos), "publishWait");
+        }
+        message.position(message.limit());
+    }
+
+    /** The scratch buffer, cleared, with room for {@code len} bytes. */
+    private ByteBuffer scratch(int len) {
+        ByteBuffer s = scratch;
+        if (s == null || s.capacity() < len) {
+            s = ByteBuffer.allocateDirect(Math.max(len, 256));
+            scratch = s;
+        }
+        return s.clear();
+    }
+
+    /**
+     * The free space as this producer sees it now: on a byte log the free ring bytes (a
+     * record of n bytes takes 8 + n rounded up to a multiple of 8, plus padding where it
+     * would straddle the ring's end); on events and fanout regions the number of messages it
+     * could publish now.
+     */
+    public long space() {
+        Status.check(indexbus.indexbus_producer_space(handle(), spaceOut), "space");
+        return spaceOut[0];
     }
 
     /**
@@ -310,6 +492,7 @@ public final class Producer extends NativeHandle {
         }
         Status.check(indexbus.indexbus_commit(h, len), "commit");
         claimed = null;
+        pending = null;
     }
 
     /** Commits the claimed buffer's bytes up to its position (what relative puts wrote). */
@@ -330,6 +513,7 @@ public final class Producer extends NativeHandle {
     public void abort() {
         Status.check(indexbus.indexbus_abort(handle()), "abort");
         claimed = null;
+        pending = null;
     }
 
     private ByteBuffer takeView() {
@@ -341,6 +525,9 @@ public final class Producer extends NativeHandle {
     @Override
     void release(long pointer) {
         claimed = null;
+        pending = null;
+        scratch = null;
+        scratchBuffer.clear();
         messageBuffer.clear();
         batchBuffer.clear();
         lensBuffer.clear();

@@ -133,7 +133,13 @@ public final class Region extends NativeHandle {
                     (int) i.getRouters_live(),
                     (int) i.getParticipants_live(),
                     i.getSpsc_depth(),
-                    i.getMpsc_depth());
+                    i.getMpsc_depth(),
+                    i.getByte_capacity(),
+                    (int) i.getMax_record(),
+                    i.getBytes_used(),
+                    i.getBytes_free(),
+                    i.getBytes_padding(),
+                    i.getRecords_waiting());
         } finally {
             i.delete();
         }
@@ -161,7 +167,8 @@ public final class Region extends NativeHandle {
     /**
      * Attaches a producer.
      *
-     * @throws BusyException for a second {@link ProducerType#SPSC} producer
+     * @throws BusyException for a second {@link ProducerType#SPSC} producer, and on a byte log
+     *                       for an SPSC producer next to MPSC ones or the other way round
      */
     public Producer openProducer(ProducerType type) {
         Objects.requireNonNull(type, "type");
@@ -171,7 +178,7 @@ public final class Region extends NativeHandle {
         return new Producer(out[0], type, name);
     }
 
-    /** Attaches consumer 0, the only consumer of an events region. */
+    /** Attaches consumer 0, the only consumer of an events region or a byte log. */
     public Consumer openConsumer() {
         return openConsumer(0);
     }
@@ -194,7 +201,7 @@ public final class Region extends NativeHandle {
     /**
      * Attaches the router of a fanout region (one per region).
      *
-     * @throws IndexBusException {@link Status#WRONG_KIND} on an events region
+     * @throws IndexBusException {@link Status#WRONG_KIND} on an events region or a byte log
      * @throws BusyException     if another router is attached
      */
     public Router openRouter() {

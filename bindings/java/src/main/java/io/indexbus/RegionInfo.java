@@ -5,7 +5,7 @@ package io.indexbus;
  * Counters are read without stopping anyone, so they are exact only when the region is
  * quiet.
  *
- * @param kind              events or fanout
+ * @param kind              events, fanout or log
  * @param layoutMajor       region layout major version
  * @param layoutMinor       region layout minor version
  * @param capabilities      {@code INDEXBUS_CAP_*} bits
@@ -26,6 +26,14 @@ package io.indexbus;
  * @param participantsLive  attached handles of any role
  * @param spscDepth         messages waiting in the SPSC producer queue
  * @param mpscDepth         messages waiting in the MPSC producer queue
+ * @param byteCapacity      byte logs: ring bytes (0 for other kinds, as the next five)
+ * @param maxRecord         byte logs: the largest record payload
+ * @param bytesUsed         byte logs: ring bytes reserved and not yet given back by the
+ *                          consumer
+ * @param bytesFree         byte logs: {@code byteCapacity - bytesUsed}
+ * @param bytesPadding      byte logs: of the unread bytes, padding (the wrap, aborts, dead
+ *                          writers)
+ * @param recordsWaiting    byte logs: committed records not yet received
  */
 public record RegionInfo(
         RegionKind kind,
@@ -48,5 +56,11 @@ public record RegionInfo(
         int routersLive,
         int participantsLive,
         long spscDepth,
-        long mpscDepth) {
+        long mpscDepth,
+        long byteCapacity,
+        int maxRecord,
+        long bytesUsed,
+        long bytesFree,
+        long bytesPadding,
+        long recordsWaiting) {
 }

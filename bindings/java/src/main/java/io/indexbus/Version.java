@@ -36,7 +36,10 @@ public final class Version {
         return indexbus.indexbus_version_string();
     }
 
-    /** Region layout the runtime library writes, as {@code (major << 16) | minor}. */
+    /**
+     * Newest region layout the runtime library writes, as {@code (major << 16) | minor}: 1.1
+     * (byte logs; events and fanout regions are still written as 1.0).
+     */
     public static long layoutVersion() {
         return indexbus.indexbus_layout_version();
     }

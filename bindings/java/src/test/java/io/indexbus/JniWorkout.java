@@ -9,7 +9,7 @@ import java.time.Duration;
  * an out-parameter or a struct, including the paths where the wrapper throws, so that a JVM
  * run with {@code -Xcheck:jni} can report any misuse of JNI by the generated code.
  *
- * <p>Usage: {@code JniWorkout <events region> <fanout region>}
+ * <p>Usage: {@code JniWorkout <events region> <fanout region> <byte-log region>}
  */
 public final class JniWorkout {
     private JniWorkout() {
@@ -18,6 +18,7 @@ public final class JniWorkout {
     public static void main(String[] args) {
         events(args[0]);
         fanout(args[1]);
+        log(args[2]);
         System.out.println("workout done");
     }
 
@@ -105,6 +106,56 @@ public final class JniWorkout {
             }
             router.stop();
             router.run(RouterLoopConfig.defaults());
+        } finally {
+            Region.unlink(name);
+        }
+    }
+
+    /** The 1.1 calls: claims of exactly len bytes, the batch claim, blocking producers. */
+    private static void log(String name) {
+        try (Region r = Region.create(name, RegionConfig.log(64 << 10));
+             Producer p = r.openProducer(ProducerType.MPSC);
+             Consumer c = r.openConsumer()) {
+            byte[] arr = new byte[2048];
+            ByteBuffer direct = ByteBuffer.allocateDirect(64);
+            int[] lens = new int[8];
+            int[] many = new int[300];
+            java.util.Arrays.fill(many, 1);
+            for (int round = 0; round < 50; round++) {
+                try (Claim claim = p.claim(5)) {
+                    claim.buffer().put(new byte[] {1, 2, 3, 4, 5});
+                    claim.commit();
+                }
+                p.claim(3).close();
+                try (Claim claim = p.claimWait(7, Duration.ofSeconds(1))) {
+                    claim.commit(2);
+                }
+                try (BatchClaim b = p.claimBatch(0, 1, 9)) {
+                    b.buffer(2).put((byte) 1);
+                    b.commit(2);
+                }
+                p.claimBatch(many).close();
+                p.publishWait(new byte[] {1, 2, 3}, Duration.ofSeconds(1));
+                p.publishWait(arr, 1, 40, Duration.ofSeconds(1));
+                direct.clear().limit(9);
+                p.publishWait(direct, Duration.ofSeconds(1));
+                p.publishWait(ByteBuffer.allocate(4).asReadOnlyBuffer(), Duration.ofSeconds(1));
+                p.space();
+                c.recvBatch(arr, lens);
+                while (c.tryRecv(arr) >= 0) {
+                    continue;
+                }
+                r.info();
+            }
+            // a full ring: publishWait copies to its direct buffer and waits (in vain)
+            while (p.offer(new byte[100])) {
+                continue;
+            }
+            expect(() -> p.publishWait(new byte[100], Duration.ofMillis(1)));   // TIMEOUT
+            expect(() -> p.claimWait(100, Duration.ofMillis(1)));                // TIMEOUT
+            expect(() -> p.claimBatch(100, 100));                                // FULL
+            expect(() -> p.claim(40000));                                        // TOO_LARGE
+            expect(() -> p.claimBatch(new int[0]));                              // no lengths
         } finally {
             Region.unlink(name);
         }
