@@ -4,7 +4,8 @@
 # outside the tree (the wheel as is, the sdist compiled by pip), with no
 # INDEXBUS_* setting, and a program there (test/outside/python/peer.py)
 # exchanges messages with the installed C CLI. The wheel carries libindexbus
-# compiled in: its extension needs no libindexbus.so.
+# compiled in: its extension needs no libindexbus.so; `peer.py log` uses a byte log
+# (batch claim, claim, blocking publish, free space), the library's 1.1 sources.
 set -u
 PREFIX=$1; IB=$PREFIX/bin/indexbus
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,6 +21,15 @@ else
     bad "python -m build: sdist and wheel"; tail -n 30 "$work/build.log"
 fi
 rm -rf "$here/../../bindings/python/build" "$here/../../bindings/python/src/indexbus.egg-info"
+# the sdist carries every C source of lib/ (csrc/ is a copy setup.py makes), and the
+# extension defines every indexbus_* symbol that the installed library exports
+sdist=$(ls "$work"/dist/indexbus-*.tar.gz 2>/dev/null | head -n 1)
+if [ -n "$sdist" ]; then
+    expect "sdist: csrc/ carries every source of lib/" \
+        "$(cd "$here/../.." && ls lib/*/*.[ch] | sort)" \
+        "$(tar tzf "$sdist" | sed -n 's|^indexbus-[^/]*/csrc/\(lib/.*\.[ch]\)$|\1|p' | sort)"
+fi
+exports() { nm -D --defined-only "$1" | awk '{print $3}' | sed -n 's/^\(indexbus_[^@]*\).*/\1/p' | sort -u; }
 cp "$here/python/peer.py" "$work/"
 for kind in whl tar.gz; do
     art=$(ls "$work"/dist/indexbus-*."$kind" 2>/dev/null | head -n 1)
@@ -36,6 +46,10 @@ for kind in whl tar.gz; do
     else
         ok "$kind: libindexbus compiled into the extension"
     fi
+    expect "$kind: the extension defines the library's every indexbus_* symbol" \
+        "$(exports "$PREFIX/lib/libindexbus.so")" "$(exports "$ext")"
     exchange "Python ($kind)" "$env/bin/python" "$work/peer.py"
+    expect "Python ($kind): byte log" "$(printf '4024\none\n(empty)\nthree\ntwo\nfour')" \
+        "$("$env/bin/python" "$work/peer.py" log "/ibout-log-$$-$kind" 2>&1)"
 done
 done_ outside-python

@@ -6,14 +6,19 @@
         tx.publish(b"hello, bus")
         print(rx.recv(timeout=1.0))
 
+Kinds: "events" (fixed-size slots), "fanout" (a router copies to up to 64 consumers)
+and "log" (a byte log: records of any length up to max_record stored inline in a ring
+of bytes; ``producer.claim(n)``, ``producer.claim_batch([...])``, ``producer.space()``).
+A producer given a ``timeout`` (``publish(data, timeout=None)``) waits for room.
+
 Every libindexbus status is an exception class deriving from ``indexbus.Error``
 (``Full``, ``Timeout``, ``Disconnected``, ``Corrupt``, ...). Every integer constant of
 <indexbus/indexbus.h> and <indexbus/layout.h> is in ``indexbus.lib`` under its C name
 (``indexbus.lib.INDEXBUS_KIND_FANOUT``); the declarations were read from the header
 when the package was built.
 """
-from ._bus import (SLICE_SECONDS, Borrow, Claim, Consumer, Producer, Record, Region, Router,
-                   gc, unlink)
+from ._bus import (SLICE_SECONDS, BatchClaim, Borrow, Claim, Consumer, Producer, Record, Region,
+                   Router, gc, unlink)
 from ._errors import (ERRORS, IO, BadState, BufferTooSmall, Busy, Corrupt, Disconnected, Empty,
                       Error, Exists, Full, Incompatible, InvalidArgument, NoMemory, NotFound,
                       NotReady, OutOfRange, Permission, TooLarge, Timeout, WrongKind,
@@ -29,6 +34,7 @@ header_version: str = ffi.string(lib.INDEXBUS_VERSION_STRING).decode()
 
 KIND_EVENTS: int = lib.INDEXBUS_KIND_EVENTS
 KIND_FANOUT: int = lib.INDEXBUS_KIND_FANOUT
+KIND_LOG: int = lib.INDEXBUS_KIND_LOG
 SOURCE_SPSC: int = lib.INDEXBUS_SOURCE_SPSC
 SOURCE_MPSC: int = lib.INDEXBUS_SOURCE_MPSC
 SOURCE_ANY: int = lib.INDEXBUS_SOURCE_ANY
@@ -37,11 +43,12 @@ MODE_WORK_QUEUE: int = lib.INDEXBUS_MODE_WORK_QUEUE
 MAX_CONSUMERS: int = lib.INDEXBUS_MAX_CONSUMERS
 
 __all__ = [
-    "Region", "Producer", "Consumer", "Router", "Claim", "Borrow", "Record", "unlink", "gc",
+    "Region", "Producer", "Consumer", "Router", "Claim", "BatchClaim", "Borrow", "Record",
+    "unlink", "gc",
     "Error", "Full", "Empty", "TooLarge", "BufferTooSmall", "Incompatible", "NotReady",
     "InvalidArgument", "WrongKind", "Timeout", "Disconnected", "Corrupt", "Permission",
     "Exists", "NotFound", "IO", "Busy", "NoMemory", "OutOfRange", "BadState", "ERRORS",
     "status_name", "strerror", "ffi", "lib", "library_version", "header_version",
-    "KIND_EVENTS", "KIND_FANOUT", "SOURCE_SPSC", "SOURCE_MPSC", "SOURCE_ANY",
+    "KIND_EVENTS", "KIND_FANOUT", "KIND_LOG", "SOURCE_SPSC", "SOURCE_MPSC", "SOURCE_ANY",
     "MODE_BROADCAST", "MODE_WORK_QUEUE", "MAX_CONSUMERS", "SLICE_SECONDS",
 ]

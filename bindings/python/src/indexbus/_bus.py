@@ -1,9 +1,10 @@
 """Regions, producers, consumers and routers over libindexbus (cffi, API mode).
 
 cffi releases the GIL around every call into the library, so a thread blocked in
-``recv`` lets the other Python threads run. Blocking calls wait in slices of at most
-``SLICE_SECONDS`` so that signal handlers (Ctrl-C's KeyboardInterrupt) run between
-slices: an interrupted wait raises within about one slice.
+``recv`` (or in a blocking ``publish`` or ``claim``) lets the other Python threads run.
+Blocking calls wait in slices of at most ``SLICE_SECONDS`` so that signal handlers
+(Ctrl-C's KeyboardInterrupt) run between slices: an interrupted wait raises within
+about one slice.
 """
 import threading
 import time
@@ -13,7 +14,7 @@ from ._errors import BufferTooSmall, Disconnected, check, error
 from ._ffi import ffi, lib
 
 __all__ = [
-    "Region", "Producer", "Consumer", "Router", "Claim", "Borrow", "Record",
+    "Region", "Producer", "Consumer", "Router", "Claim", "BatchClaim", "Borrow", "Record",
     "unlink", "gc", "SLICE_SECONDS",
 ]
 
@@ -28,10 +29,18 @@ _FULL = lib.INDEXBUS_FULL
 _TIMEOUT = lib.INDEXBUS_TIMEOUT
 _DISCONNECTED = lib.INDEXBUS_DISCONNECTED
 _BUFFER_TOO_SMALL = lib.INDEXBUS_BUFFER_TOO_SMALL
+_TOO_LARGE = lib.INDEXBUS_TOO_LARGE
+_KIND_LOG = lib.INDEXBUS_KIND_LOG
+_U32_MAX = 0xFFFFFFFF
+# a byte-log consumer's receive buffer starts this big and grows to max_record on demand
+_LOG_RECV_BUF = 64 * 1024
+# and recv_batch's buffer holds at most this much (at least one record of max_record)
+_LOG_BATCH_BUF = 1024 * 1024
 _publish = lib.indexbus_publish
 _try_recv = lib.indexbus_try_recv
 
-_KINDS = {"events": lib.INDEXBUS_KIND_EVENTS, "fanout": lib.INDEXBUS_KIND_FANOUT}
+_KINDS = {"events": lib.INDEXBUS_KIND_EVENTS, "fanout": lib.INDEXBUS_KIND_FANOUT,
+          "log": lib.INDEXBUS_KIND_LOG}
 _SOURCES = {"spsc": lib.INDEXBUS_SOURCE_SPSC, "mpsc": lib.INDEXBUS_SOURCE_MPSC,
             "any": lib.INDEXBUS_SOURCE_ANY}
 _MODES = {"broadcast": lib.INDEXBUS_MODE_BROADCAST,
@@ -69,21 +78,23 @@ def _new_sized(ctype: str) -> Any:
     return p
 
 
-def _sliced(call: Any, timeout: Optional[float]) -> int:
+def _sliced(call: Any, timeout: Optional[float], between: Any = None) -> int:
     """call(ns) -> status, repeated in slices until it is not TIMEOUT or the timeout
-    (seconds, None = forever) is spent. Python runs signal handlers between slices."""
-    if timeout is None:
-        while True:
-            st = call(_SLICE_NS)
-            if st != _TIMEOUT:
-                return st
-    deadline = time.monotonic() + timeout
+    (seconds, None = forever) is spent. Python runs signal handlers between slices,
+    and between() if given."""
+    deadline = None if timeout is None else time.monotonic() + timeout
     while True:
-        left = deadline - time.monotonic()
-        ns = _SLICE_NS if left * 1e9 > _SLICE_NS else max(0, int(left * 1e9))
+        ns = _SLICE_NS
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left * 1e9 <= _SLICE_NS:
+                ns = max(0, int(left * 1e9))
         st = call(ns)
-        if st != _TIMEOUT or ns < _SLICE_NS and time.monotonic() >= deadline:
+        if st != _TIMEOUT or ns < _SLICE_NS and deadline is not None and \
+                time.monotonic() >= deadline:
             return st
+        if between is not None:
+            between()
 
 
 def _interruptible(call: Any, stop: Any) -> int:
@@ -169,14 +180,43 @@ class Region(_Handle):
         self.kind: int = info.kind
         self.slot_data_size: int = info.slot_data_size
         self.consumer_count: int = info.consumer_count
+        #: byte logs: ring bytes and the largest record's payload (0 in other kinds)
+        self.byte_capacity: int = info.byte_capacity
+        self.max_record: int = info.max_record
+
+    @property
+    def is_log(self) -> bool:
+        """True for a byte-log region (kind "log")."""
+        return self.kind == _KIND_LOG
+
+    @property
+    def record_capacity(self) -> int:
+        """The largest message: max_record in a byte log, else slot_data_size."""
+        return self.max_record if self.kind == _KIND_LOG else self.slot_data_size
 
     @classmethod
     def create(cls, name: str, kind: Union[str, int] = "events", *, slot_count: int = 0,
                slot_data_size: int = 0, queue_capacity: int = 0, consumer_count: int = 0,
-               mode: int = 0, prefault: bool = False) -> "Region":
-        """Create region `name` exclusively (Exists if taken); 0 means the default."""
+               mode: int = 0, prefault: bool = False, byte_capacity: int = 0,
+               max_record: int = 0) -> "Region":
+        """Create region `name` exclusively (Exists if taken); 0 means the default.
+
+        kind "events" and "fanout" take the slot geometry (slot_count, slot_data_size,
+        queue_capacity, consumer_count); kind "log" (a byte log: records stored inline
+        in a ring of bytes) takes byte_capacity (ring bytes, a power of two, 4 KiB ..
+        1 GiB; default 1 MiB) and max_record (the largest record's payload; default
+        64 KiB, or byte_capacity / 2 - 8 if less). Geometry of the other kind raises
+        InvalidArgument."""
+        k = _pick(_KINDS, kind, "kind")
+        if k != _KIND_LOG and (byte_capacity or max_record):
+            raise error(lib.INDEXBUS_INVALID_ARGUMENT,
+                        "byte_capacity and max_record apply to kind 'log'")
         cfg = _new_sized("indexbus_region_config")
-        check(lib.indexbus_region_config_init(cfg, _pick(_KINDS, kind, "kind")))
+        check(lib.indexbus_region_config_init(cfg, k))
+        if byte_capacity:
+            cfg.byte_capacity = byte_capacity
+        if max_record:
+            cfg.max_record = max_record
         if slot_count:
             cfg.slot_count = slot_count
         if slot_data_size:
@@ -208,7 +248,9 @@ class Region(_Handle):
         unlink(self.name)
 
     def info(self) -> Record:
-        """indexbus_region_info: kind, geometry, counters, live counts."""
+        """indexbus_region_info: kind, geometry, counters, live counts; in a byte log
+        also byte_capacity, max_record, bytes_used, bytes_free, bytes_padding and
+        records_waiting."""
         info = _new_sized("indexbus_info")
         check(lib.indexbus_region_info(self._p(), info))
         return Record.of(info)
@@ -247,7 +289,8 @@ class Region(_Handle):
 # ---- producer -------------------------------------------------------------------
 
 class Producer(_Handle):
-    """An SPSC (exclusive, the default) or MPSC producer."""
+    """An SPSC (exclusive, the default) or MPSC producer. ``capacity`` is the largest
+    message: the slot data size, or a byte log's max_record."""
 
     _close_fn = lib.indexbus_producer_close
 
@@ -256,11 +299,27 @@ class Producer(_Handle):
         kind = lib.INDEXBUS_PRODUCER_MPSC if mpsc else lib.INDEXBUS_PRODUCER_SPSC
         check(lib.indexbus_producer_open(region._p(), kind, out))
         self._ptr = out[0]
-        self.capacity: int = region.slot_data_size
+        self._region = region
+        self.capacity: int = region.record_capacity
+        self.is_log: bool = region.is_log
 
-    def publish(self, data: Buffer, timeout: float = 0.0) -> None:
-        """Copy `data` (any bytes-like object) into a slot and publish it. While the
-        bus is Full, retry for up to `timeout` seconds (0: raise Full at once)."""
+    def _recover(self) -> None:
+        """Between the slices of a blocking publish or claim: recover dead peers. The
+        library recovers every 64 parks of one wait (a dead consumer may hold the
+        space, and its death ends the wait with Disconnected), which a 50 ms slice of
+        1 ms parks never reaches."""
+        r = self._region._ptr
+        if r is not None:
+            lib.indexbus_region_recover(r, 0, ffi.NULL)
+
+    def publish(self, data: Buffer, timeout: Optional[float] = 0.0) -> None:
+        """Copy `data` (any bytes-like object) into the region and publish it.
+
+        `timeout` in seconds: 0 raises Full at once when there is no room; otherwise
+        this is a blocking producer (indexbus_publish_wait) that waits for the
+        consumer (or router) to free space, up to `timeout` (None: forever), and
+        raises Timeout when it is spent, Disconnected when the consumer is gone.
+        Ctrl-C interrupts the wait within about SLICE_SECONDS."""
         p = self._ptr
         if p is None:
             p = self._p()
@@ -268,14 +327,13 @@ class Producer(_Handle):
             buf: Any = data
         else:
             buf = ffi.from_buffer(data)
-        st = _publish(p, buf, len(buf))
+        n = len(buf)
+        st = _publish(p, buf, n)
         if st == _OK:
             return
-        if st == _FULL and timeout:
-            deadline = time.monotonic() + timeout
-            while st == _FULL and time.monotonic() < deadline:
-                time.sleep(0.0002)
-                st = _publish(p, buf, len(buf))
+        if st == _FULL and timeout != 0:
+            st = _sliced(lambda ns: lib.indexbus_publish_wait(p, buf, n, ns), timeout,
+                         self._recover)
         check(st)
 
     def publish_batch(self, messages: Iterable[Buffer]) -> int:
@@ -292,35 +350,73 @@ class Producer(_Handle):
             raise error(st)
         return int(published[0])
 
-    def claim(self, length: Optional[int] = None) -> "Claim":
+    def claim(self, length: Optional[int] = None, timeout: Optional[float] = 0.0) -> "Claim":
         """Zero-copy publish: ``with producer.claim(n) as view:`` gives a writable
-        memoryview of n bytes (default: the whole slot) in the slot itself; a normal
-        exit commits ``claim.length`` bytes (n unless changed), an exception aborts."""
-        return Claim(self, length)
+        memoryview of exactly n bytes in the region itself (default: the whole slot,
+        or max_record bytes in a byte log); a normal exit commits ``claim.length``
+        bytes (n unless changed, or ``claim.commit(k)`` with k <= n), an exception
+        aborts. `timeout` as for publish: 0 raises Full at once, else wait for room
+        (None: forever; Timeout)."""
+        return Claim(self, length, timeout)
+
+    def claim_batch(self, lengths: Iterable[int]) -> "BatchClaim":
+        """In-place batch claim (byte logs): ``with producer.claim_batch([4, 0, 9]) as
+        views:`` reserves the records at once and gives a writable memoryview of each
+        (exactly its length). Nothing is visible until the block ends, which publishes
+        them all with one store; ``batch.commit(k)`` publishes only the first k; an
+        exception publishes none (their space becomes padding). Full if the ring
+        cannot take the whole batch now, TooLarge if a record exceeds max_record or
+        the batch half the ring, WrongKind in events and fanout regions."""
+        return BatchClaim(self, lengths)
+
+    def space(self) -> int:
+        """Free space as this producer sees it now (indexbus_producer_space): in a byte
+        log, free ring bytes (a record of n bytes takes 8 + n rounded up to 8, plus
+        padding at the wrap); in events and fanout regions, how many messages it could
+        publish without Full."""
+        out = ffi.new("uint64_t *")
+        check(lib.indexbus_producer_space(self._p(), out))
+        return int(out[0])
 
 
 class Claim:
     """Context manager of Producer.claim. Set ``length`` (or call ``commit(n)``) in
     the block to publish fewer bytes than the view holds."""
 
-    def __init__(self, producer: Producer, length: Optional[int]) -> None:
+    def __init__(self, producer: Producer, length: Optional[int],
+                 timeout: Optional[float] = 0.0) -> None:
         self._producer = producer
         self._want = length
+        self._timeout = timeout
         self._view: Optional[memoryview] = None
         self._done = True
         self.length = 0
         self.capacity = 0
 
     def __enter__(self) -> memoryview:
-        p = self._producer._p()
+        producer = self._producer
+        p = producer._p()
         buf = ffi.new("void **")
-        cap = ffi.new("size_t *")
-        check(lib.indexbus_claim(p, buf, cap))
-        self.capacity = int(cap[0])
-        n = self.capacity if self._want is None else self._want
-        if n > self.capacity or n < 0:
-            lib.indexbus_abort(p)
-            raise error(lib.INDEXBUS_TOO_LARGE, f"claim of {n} bytes, slot holds {self.capacity}")
+        want = self._want
+        if want is None:
+            n = producer.capacity
+        elif want < 0 or want > producer.capacity:
+            raise error(_TOO_LARGE, f"claim of {want} bytes, a message holds at most "
+                                    f"{producer.capacity}")
+        else:
+            n = want
+        if want is None and self._timeout == 0:
+            cap = ffi.new("size_t *")
+            st = lib.indexbus_claim(p, buf, cap)
+            n = int(cap[0]) if st == _OK else n
+        else:
+            st = lib.indexbus_claim_len(p, n, buf)
+            if st == _FULL and self._timeout != 0:
+                st = _sliced(lambda ns: lib.indexbus_claim_wait(p, n, buf, ns), self._timeout,
+                             producer._recover)
+        check(st, f"claim of {n} bytes")
+        # a slot holds slot_data_size whatever the claim; a byte-log record exactly n
+        self.capacity = n if producer.is_log else producer.capacity
         self.length = n
         self._done = False
         self._view = memoryview(ffi.buffer(ffi.cast("char *", buf[0]), n))
@@ -335,20 +431,22 @@ class Claim:
                 pass  # a derived view (numpy) still exists; it must not outlive the block
 
     def commit(self, length: Optional[int] = None) -> None:
-        """Publish the first `length` bytes now (default ``self.length``)."""
+        """Publish the first `length` bytes now (default ``self.length``). A failed
+        commit (TooLarge: more than claimed) aborts the claim and raises."""
         if self._done:
             raise error(lib.INDEXBUS_BAD_STATE, "no claim pending")
         n = self.length if length is None else length
         p = self._producer._p()
         self._release()
         self._done = True
-        st = lib.indexbus_commit(p, n)
+        st = lib.indexbus_commit(p, n) if 0 <= n <= _U32_MAX else _TOO_LARGE
         if st != _OK:
             lib.indexbus_abort(p)
-            raise error(st)
+            raise error(st, f"commit of {n} bytes")
 
     def abort(self) -> None:
-        """Give the slot back unpublished."""
+        """Give the claim back unpublished (in a byte log its space becomes padding
+        the consumer skips)."""
         if self._done:
             return
         self._release()
@@ -362,12 +460,82 @@ class Claim:
             self.commit()
 
 
+class BatchClaim:
+    """Context manager of Producer.claim_batch: a list of writable memoryviews, one
+    per record. A normal exit publishes every record (unless ``commit`` or ``abort``
+    ran in the block), an exception none."""
+
+    def __init__(self, producer: Producer, lengths: Iterable[int]) -> None:
+        self._producer = producer
+        self.lengths: List[int] = [int(n) for n in lengths]
+        self._views: List[memoryview] = []
+        self._done = True
+
+    def __enter__(self) -> List[memoryview]:
+        p = self._producer._p()
+        lens = self.lengths
+        if not lens:
+            return []  # nothing to reserve; nothing to publish
+        for n in lens:
+            if n < 0 or n > _U32_MAX:
+                raise error(_TOO_LARGE, f"a record of {n} bytes")
+        c_lens = ffi.new("uint32_t[]", lens)
+        bufs = ffi.new("void *[]", len(lens))
+        check(lib.indexbus_claim_batch(p, c_lens, len(lens), bufs),
+              f"batch claim of {len(lens)} records")
+        self._done = False
+        self._views = [memoryview(ffi.buffer(ffi.cast("char *", bufs[i]), n))
+                       for i, n in enumerate(lens)]
+        return list(self._views)
+
+    def _release(self) -> None:
+        views, self._views = self._views, []
+        for view in views:
+            try:
+                view.release()
+            except BufferError:
+                pass
+
+    def commit(self, count: Optional[int] = None) -> None:
+        """Publish the first `count` records (default: all) with one store; the rest
+        become padding. A count over the batch raises InvalidArgument (nothing
+        published)."""
+        if self._done:
+            if not self.lengths:
+                if count:
+                    raise error(lib.INDEXBUS_INVALID_ARGUMENT, f"commit of {count} of 0")
+                return
+            raise error(lib.INDEXBUS_BAD_STATE, "no batch claim pending")
+        n = len(self.lengths) if count is None else count
+        p = self._producer._p()
+        self._release()
+        self._done = True
+        st = lib.indexbus_commit_batch(p, n) if 0 <= n else lib.INDEXBUS_INVALID_ARGUMENT
+        if st != _OK:
+            lib.indexbus_commit_batch(p, 0)
+            raise error(st, f"commit of {n} of {len(self.lengths)} records")
+
+    def abort(self) -> None:
+        """Publish none of the records (their space becomes padding)."""
+        if self._done:
+            return
+        self._release()
+        self._done = True
+        check(lib.indexbus_commit_batch(self._producer._p(), 0))
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is not None:
+            self.abort()
+        elif not self._done:
+            self.commit()
+
+
 # ---- consumer -------------------------------------------------------------------
 
 class Consumer(_Handle):
-    """The consumer of an events region (index 0) or of fanout queue `index`.
-    Iterating yields messages (bytes) until the producers are gone and everything is
-    drained (DISCONNECTED)."""
+    """The consumer of an events region or a byte log (index 0) or of fanout queue
+    `index`. Iterating yields messages (bytes) until the producers are gone and
+    everything is drained (DISCONNECTED)."""
 
     _close_fn = lib.indexbus_consumer_close
 
@@ -376,13 +544,26 @@ class Consumer(_Handle):
         check(lib.indexbus_consumer_open(region._p(), index, out))
         self._ptr = out[0]
         self.index = index
-        self.capacity: int = region.slot_data_size
-        self._buf = ffi.new("char[]", self.capacity)
+        self.capacity: int = region.record_capacity
+        self._is_log = region.is_log
+        # a byte log's max_record may be large: its buffer grows when a record needs it
+        self._cap = min(self.capacity, _LOG_RECV_BUF) if self._is_log else self.capacity
+        self._buf = ffi.new("char[]", self._cap)
         self._len = ffi.new("size_t *")
         # slicing a reused buffer view makes the bytes result faster than ffi.unpack
         self._bview = ffi.buffer(self._buf)
         self._batch_buf: Any = None
         self._batch_lens: Any = None
+        self._batch_cap = 0
+
+    def _grow(self, need: int) -> bool:
+        """Make the receive buffer hold `need` bytes; False if it already does."""
+        if need <= self._cap:
+            return False
+        self._cap = max(need, min(self.capacity, 2 * self._cap))
+        self._buf = ffi.new("char[]", self._cap)
+        self._bview = ffi.buffer(self._buf)
+        return True
 
     def try_recv(self) -> Optional[bytes]:
         """The next message, or None if none is waiting (Disconnected when drained)."""
@@ -390,22 +571,26 @@ class Consumer(_Handle):
         if p is None:
             p = self._p()
         n = self._len
-        st = _try_recv(p, self._buf, self.capacity, n)
+        st = _try_recv(p, self._buf, self._cap, n)
         if st == _OK:
             return self._bview[:n[0]]
         if st == _EMPTY:
             return None
+        if st == _BUFFER_TOO_SMALL and self._grow(n[0]):
+            return self.try_recv()
         raise error(st)
 
     def recv(self, timeout: Optional[float] = None) -> bytes:
         """The next message, waiting up to `timeout` seconds (None: forever): raises
         Timeout, or Disconnected once the producers are gone and all is drained."""
-        p, buf, cap, n = self._p(), self._buf, self.capacity, self._len
+        p, buf, cap, n = self._p(), self._buf, self._cap, self._len
         st = lib.indexbus_try_recv(p, buf, cap, n)
         if st == _EMPTY:
             st = _sliced(lambda ns: lib.indexbus_recv(p, buf, cap, n, ns), timeout)
         if st == _OK:
             return self._bview[:n[0]]
+        if st == _BUFFER_TOO_SMALL and self._grow(n[0]):
+            return self.recv(timeout=0)  # it is there: take it
         raise error(st)
 
     def recv_into(self, buffer: Buffer, timeout: Optional[float] = None) -> int:
@@ -436,10 +621,15 @@ class Consumer(_Handle):
         """Up to `max_msgs` waiting messages; waits up to `timeout` seconds (None:
         forever) for the first; [] if none came. Disconnected when drained."""
         p = self._p()
+        cap = max_msgs * self.capacity
+        if self._is_log:  # records are packed: a bounded buffer that holds the largest
+            cap = max(self.capacity, min(cap, _LOG_BATCH_BUF))
         if self._batch_lens is None or len(self._batch_lens) < max_msgs:
             self._batch_lens = ffi.new("uint32_t[]", max_msgs)
-            self._batch_buf = ffi.new("char[]", max_msgs * self.capacity)
-        buf, lens, cap = self._batch_buf, self._batch_lens, max_msgs * self.capacity
+        if self._batch_cap < cap:
+            self._batch_buf = ffi.new("char[]", cap)
+            self._batch_cap = cap
+        buf, lens = self._batch_buf, self._batch_lens
         count = ffi.new("size_t *")
         st = lib.indexbus_recv_batch(p, buf, cap, lens, max_msgs, count)
         if st == _EMPTY and timeout != 0:

@@ -33,7 +33,8 @@ class Error(Exception):
 
 
 class Full(Error):
-    """INDEXBUS_FULL: no free slot or queue space; retry later."""
+    """INDEXBUS_FULL: no free slot, queue or ring space; retry later (or give
+    publish/claim a timeout to wait for room)."""
     status = lib.INDEXBUS_FULL
 
 
@@ -43,7 +44,8 @@ class Empty(Error):
 
 
 class TooLarge(Error):
-    """INDEXBUS_TOO_LARGE: payload longer than the slot data size."""
+    """INDEXBUS_TOO_LARGE: payload longer than the slot data size (a byte log:
+    max_record; a batch claim: half the ring)."""
     status = lib.INDEXBUS_TOO_LARGE
 
 
