@@ -1,7 +1,8 @@
 # test/cxx/cxx.mk - the C++ API (abi/include/indexbus/indexbus.hpp); included
 # by the top Makefile.
 #   make check-cxx   build every test/cxx/*.cpp (one program per feature: errors,
-#                    raii, claim, borrow, blocking, batch, router, interop) and
+#                    raii, claim, borrow, blocking, batch, router, interop; byte
+#                    logs: log, claim_batch, space, blocking_producer) and
 #                    docs/examples/hello.cpp twice - g++ -std=c++17 (the
 #                    pointer + size span) and clang++ -std=c++20 (std::span) -
 #                    under ASan + UBSan, linked against $(B)/libindexbus.so,

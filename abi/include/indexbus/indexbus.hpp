@@ -19,8 +19,13 @@
 //    Router::stop(), which any thread may call.
 //  - Handles close in any order (a Producer, Consumer or Router keeps the
 //    region mapped by itself); calls on an empty handle fail with
-//    Status::invalid_argument. A Claim or Borrow guard must end before the
-//    Producer or Consumer it came from closes.
+//    Status::invalid_argument. A Claim, BatchClaim or Borrow guard must end
+//    before the Producer or Consumer it came from closes.
+//  - Byte logs (Kind::log, layout 1.1; Region::create_log) take records of
+//    any length up to max_record, stored inline in a byte ring; Producer and
+//    Consumer work on them as on events regions, plus claim(len), the
+//    in-place claim_batch and space(). publish_wait and claim_wait block
+//    while any region is full.
 #ifndef INDEXBUS_HPP
 #define INDEXBUS_HPP
 
@@ -36,6 +41,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #if defined(__has_include)
 #if __has_include(<version>)
@@ -240,7 +246,11 @@ struct RouterClose {
 
 // ---- region -------------------------------------------------------------------
 
-enum class Kind : std::uint32_t { events = INDEXBUS_KIND_EVENTS, fanout = INDEXBUS_KIND_FANOUT };
+enum class Kind : std::uint32_t {
+    events = INDEXBUS_KIND_EVENTS,
+    fanout = INDEXBUS_KIND_FANOUT,
+    log = INDEXBUS_KIND_LOG, // 1.1: a byte log
+};
 
 // An open region. Producers, consumers and routers opened on it keep the
 // mapping alive by themselves, so the Region may go first.
@@ -250,12 +260,25 @@ public:
     // Adopt a handle from the C API (owned from now on).
     explicit Region(indexbus_region *adopt) noexcept : h_(adopt) {}
 
-    // Defaults for a region of `kind` (indexbus_region_config_init).
+    // Defaults for a region of `kind` (indexbus_region_config_init; fields
+    // it leaves alone, the 1.1 ones of an events or fanout config, are 0).
     static indexbus_region_config config(Kind kind = Kind::events)
     {
-        indexbus_region_config cfg;
+        indexbus_region_config cfg{};
         detail::check(indexbus_region_config_init(&cfg, static_cast<std::uint32_t>(kind)),
                       "indexbus_region_config_init");
+        return cfg;
+    }
+    // A byte log's config: byte_capacity ring bytes (a power of two,
+    // INDEXBUS_LOG_MIN_BYTES..INDEXBUS_LOG_MAX_BYTES), records of up to
+    // max_record bytes (at most byte_capacity / 2 - 8; 0: the default, 64 KiB
+    // or that if less). create checks them: Status::invalid_argument.
+    static indexbus_region_config log_config(
+        std::uint64_t byte_capacity = INDEXBUS_LOG_DEFAULT_BYTES, std::uint32_t max_record = 0)
+    {
+        indexbus_region_config cfg = config(Kind::log);
+        cfg.byte_capacity = byte_capacity;
+        cfg.max_record = max_record;
         return cfg;
     }
     // Create exclusively (Status::exists if the name is taken) and map.
@@ -268,6 +291,13 @@ public:
     static Region create(const std::string &name, Kind kind = Kind::events)
     {
         return create(name, config(kind));
+    }
+    // Create a byte log (see log_config).
+    static Region create_log(const std::string &name,
+                             std::uint64_t byte_capacity = INDEXBUS_LOG_DEFAULT_BYTES,
+                             std::uint32_t max_record = 0)
+    {
+        return create(name, log_config(byte_capacity, max_record));
     }
     // Open and validate, waiting up to ready_timeout for a racing creator.
     template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
@@ -291,6 +321,8 @@ public:
         return indexbus_region_unlink(name.c_str());
     }
 
+    // The 1.1 fields (byte_capacity ... records_waiting) are filled too;
+    // they are 0 unless the region is a byte log.
     indexbus_info info() const
     {
         indexbus_info i{};
@@ -332,11 +364,12 @@ enum class ProducerType : std::uint32_t {
     mpsc = INDEXBUS_PRODUCER_MPSC, // any number, from any processes
 };
 
-// A zero-copy claim: write into buffer(), then commit(len). Leaving scope
-// without a successful commit (an exception included) aborts the claim.
-// Once committed or aborted the guard is empty (buffer() too). It refers to
-// its producer's C handle: end it before that Producer closes (moving the
-// Producer is fine).
+// A zero-copy claim: write into buffer(), then commit(len) (or commit(),
+// all of it). Leaving scope without a successful commit (an exception
+// included) aborts the claim: the slot goes back, or on a byte log the
+// bytes become padding the consumer skips. Once committed or aborted the
+// guard is empty (buffer() too). It refers to its producer's C handle: end
+// it before that Producer closes (moving the Producer is fine).
 class Claim {
 public:
     Claim() noexcept = default;
@@ -357,14 +390,18 @@ public:
     Claim &operator=(const Claim &) = delete;
     ~Claim() { abort(); }
 
-    // The slot's buffer; its size is the slot data size.
+    // The claimed buffer: exactly len bytes from claim(len) or claim_wait;
+    // from claim(), the slot data size (a byte log: max_record).
     mutable_bytes buffer() const noexcept { return buf_; }
     std::byte *data() const noexcept { return buf_.data(); }
     std::size_t capacity() const noexcept { return buf_.size(); }
 
-    // Publish the first len bytes. On failure the claim stays pending (and
-    // is aborted at scope exit unless a later commit succeeds).
+    // Publish the first len bytes (a byte log pads the rest of the claim).
+    // On failure the claim stays pending (and is aborted at scope exit
+    // unless a later commit succeeds).
     void commit(std::size_t len) { detail::check(try_commit(len), "indexbus_commit"); }
+    // Publish the whole buffer.
+    void commit() { commit(capacity()); }
     int try_commit(std::size_t len) noexcept
     {
         if (p_ == nullptr)
@@ -391,6 +428,83 @@ private:
     Claim(indexbus_producer *p, mutable_bytes buf) noexcept : p_(p), buf_(buf) {}
     indexbus_producer *p_ = nullptr;
     mutable_bytes buf_;
+};
+
+// An in-place batch claim on a byte log (Producer::claim_batch): record i's
+// buffer is (*this)[i], exactly lens[i] bytes, all from one reservation.
+// Nothing is visible until commit(n), which publishes the first n records
+// with one store; the others become padding. Leaving scope without a
+// successful commit (an exception included) turns them all into padding:
+// the consumer receives none. Once committed or aborted the guard is empty.
+// Same lifetime rule as Claim.
+class BatchClaim {
+public:
+    BatchClaim() noexcept = default;
+    BatchClaim(BatchClaim &&o) noexcept
+        : p_(std::exchange(o.p_, nullptr)), bufs_(std::move(o.bufs_)), lens_(std::move(o.lens_))
+    {
+        o.bufs_.clear();
+        o.lens_.clear();
+    }
+    BatchClaim &operator=(BatchClaim &&o) noexcept
+    {
+        if (this != &o) {
+            abort();
+            p_ = std::exchange(o.p_, nullptr);
+            bufs_.swap(o.bufs_); // o keeps our (cleared) storage
+            lens_.swap(o.lens_);
+        }
+        return *this;
+    }
+    BatchClaim(const BatchClaim &) = delete;
+    BatchClaim &operator=(const BatchClaim &) = delete;
+    ~BatchClaim() { abort(); }
+
+    // Records claimed (0 once committed or aborted).
+    std::size_t size() const noexcept { return lens_.size(); }
+    bool empty() const noexcept { return lens_.empty(); }
+    // Record i's buffer (i < size()).
+    mutable_bytes operator[](std::size_t i) const noexcept
+    {
+        return as_writable_bytes(bufs_[i], lens_[i]);
+    }
+
+    // Publish the first n records with one store; the rest become padding.
+    // On failure (Status::invalid_argument: n > size()) the claim stays
+    // pending.
+    void commit(std::size_t n) { detail::check(try_commit(n), "indexbus_commit_batch"); }
+    // Publish them all.
+    void commit() { commit(size()); }
+    int try_commit(std::size_t n) noexcept
+    {
+        if (p_ == nullptr)
+            return INDEXBUS_BAD_STATE;
+        int st = indexbus_commit_batch(p_, n);
+        if (st == INDEXBUS_OK)
+            clear();
+        return st;
+    }
+    // Publish none: every record becomes padding (nothing if not pending).
+    void abort() noexcept
+    {
+        if (p_ != nullptr)
+            indexbus_commit_batch(p_, 0);
+        clear();
+    }
+    // True while the batch is pending.
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+
+private:
+    friend class Producer;
+    void clear() noexcept
+    {
+        p_ = nullptr;
+        bufs_.clear(); // capacity kept: Producer::try_claim_batch reuses it
+        lens_.clear();
+    }
+    indexbus_producer *p_ = nullptr;
+    std::vector<void *> bufs_;
+    std::vector<std::uint32_t> lens_;
 };
 
 class Producer {
@@ -461,6 +575,121 @@ public:
             out = Claim(get(), as_writable_bytes(buf, cap));
         return st;
     }
+    // Zero-copy claim of exactly len bytes (0 allowed): the buffer's size is
+    // len. Byte logs: len <= max_record; events and fanout: len <= the slot
+    // data size. Throws Status::too_large beyond that, Status::full when
+    // there is no room now.
+    Claim claim(std::size_t len)
+    {
+        Claim c;
+        detail::check(try_claim(len, c), "indexbus_claim_len");
+        return c;
+    }
+    int try_claim(std::size_t len, Claim &out) noexcept
+    {
+        void *buf = nullptr;
+        int st = indexbus_claim_len(get(), len, &buf);
+        if (st == INDEXBUS_OK)
+            out = Claim(get(), as_writable_bytes(buf, len));
+        return st;
+    }
+
+    // ---- blocking producers (every region kind) ----
+    // As publish and claim(len), but while the region is full wait (spin,
+    // then park until the consumer or router frees space) up to timeout:
+    // Status::timeout after it, Status::disconnected once the consumers are
+    // gone (a consumer that leaves or dies wakes waiting producers).
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    void publish_wait(const_bytes msg, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        detail::check(try_publish_wait(msg, timeout), "indexbus_publish_wait");
+    }
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    void publish_wait(std::string_view msg, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        publish_wait(as_bytes(msg), timeout);
+    }
+    template <class Rep, class Period>
+    int try_publish_wait(const_bytes msg, std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        return indexbus_publish_wait(get(), msg.data(), msg.size(), detail::to_ns(timeout));
+    }
+    template <class Rep, class Period>
+    int try_publish_wait(std::string_view msg, std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        return try_publish_wait(as_bytes(msg), timeout);
+    }
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    Claim claim_wait(std::size_t len, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        Claim c;
+        detail::check(try_claim_wait(len, c, timeout), "indexbus_claim_wait");
+        return c;
+    }
+    template <class Rep, class Period>
+    int try_claim_wait(std::size_t len, Claim &out,
+                       std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        void *buf = nullptr;
+        int st = indexbus_claim_wait(get(), len, &buf, detail::to_ns(timeout));
+        if (st == INDEXBUS_OK)
+            out = Claim(get(), as_writable_bytes(buf, len));
+        return st;
+    }
+
+    // ---- byte logs ----
+    // In-place batch claim of lens.size() records of lens[i] bytes, with one
+    // reservation (see BatchClaim). Throws Status::full when the whole batch
+    // does not fit now, too_large if a record exceeds max_record or the
+    // batch half the ring, wrong_kind on events and fanout regions (use
+    // publish_batch there), bad_state while a claim is pending.
+    BatchClaim claim_batch(span<const std::uint32_t> lens)
+    {
+        BatchClaim b;
+        detail::check(try_claim_batch(lens, b), "indexbus_claim_batch");
+        return b;
+    }
+    // As claim_batch; a finished `out` lends its storage (no allocation once
+    // it has held a batch this large).
+    int try_claim_batch(span<const std::uint32_t> lens, BatchClaim &out) noexcept
+    {
+        std::vector<void *> bufs;
+        std::vector<std::uint32_t> copy;
+        if (!out) {
+            bufs.swap(out.bufs_);
+            copy.swap(out.lens_);
+        }
+        try {
+            bufs.resize(lens.size());
+            copy.assign(lens.begin(), lens.end());
+        } catch (...) {
+            return INDEXBUS_NO_MEMORY;
+        }
+        int st = indexbus_claim_batch(get(), copy.data(), copy.size(), bufs.data());
+        if (st == INDEXBUS_OK) {
+            out = BatchClaim();
+            out.p_ = get();
+            out.bufs_.swap(bufs);
+            out.lens_.swap(copy);
+        } else if (!out) {
+            bufs.clear();
+            copy.clear();
+            out.bufs_.swap(bufs); // the storage goes back
+            out.lens_.swap(copy);
+        }
+        return st;
+    }
+
+    // Free space as this producer sees it now: byte logs, free ring bytes
+    // (a record of len bytes takes 8 + len rounded up to 8, plus padding at
+    // the wrap); events and fanout, messages it could publish without FULL.
+    std::uint64_t space()
+    {
+        std::uint64_t n = 0;
+        detail::check(try_space(n), "indexbus_producer_space");
+        return n;
+    }
+    int try_space(std::uint64_t &out) noexcept { return indexbus_producer_space(get(), &out); }
 
     indexbus_producer *get() const noexcept { return h_.get(); }
     explicit operator bool() const noexcept { return h_ != nullptr; }
