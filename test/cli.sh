@@ -20,7 +20,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 
 cleanup() {
     exec 3>&- 2>/dev/null
-    for r in ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+    for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
