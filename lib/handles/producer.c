@@ -254,6 +254,14 @@ INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
         n = (int64_t)(v->queue_capacity - ib_mpsc_depth(v->mpsc, v->queue_capacity));
     if (n < 0)
         return (int)-n;
+    if (v->kind != INDEXBUS_KIND_LOG) {
+        /* each message also needs a slot: the pool's, and for the SPSC
+         * producer the ones parked in its cells (5.16) too */
+        uint32_t parked = ib_count_parked(v), free_slots = ib_count_free_slots(v);
+        uint64_t slots = p->type == INDEXBUS_PRODUCER_SPSC ? free_slots : free_slots - parked;
+        if ((uint64_t)n > slots)
+            n = (int64_t)slots;
+    }
     *space = (uint64_t)n;
     return INDEXBUS_OK;
 }

@@ -53,7 +53,7 @@ enum indexbus_status {
     INDEXBUS_OK = 0,
     INDEXBUS_FULL = 1,              /* no free slot or queue space; retry later */
     INDEXBUS_EMPTY = 2,             /* nothing to receive or route */
-    INDEXBUS_TOO_LARGE = 3,         /* payload longer than the slot data size */
+    INDEXBUS_TOO_LARGE = 3,         /* payload longer than the slot data size (byte log: max_record) */
     INDEXBUS_BUFFER_TOO_SMALL = 4,  /* message left in place; *len says how big */
     INDEXBUS_INCOMPATIBLE = 5,      /* not an IndexBus region, or a newer major */
     INDEXBUS_NOT_READY = 6,         /* creator has not finished initialising */
@@ -396,9 +396,11 @@ INDEXBUS_API int indexbus_claim_batch(indexbus_producer *producer, const uint32_
                                       size_t count, void **bufs);
 INDEXBUS_API int indexbus_commit_batch(indexbus_producer *producer, size_t n);
 
-/* Free space as this producer sees it now: byte logs, free ring bytes
- * (a record of len bytes needs 8 + len rounded up to 8, plus padding at
- * the wrap); events and fanout, messages it could publish without FULL. */
+/* Free space as this producer sees it now (a snapshot: others may take or
+ * free space meanwhile). Byte logs: free ring bytes (a record of len bytes
+ * needs 8 + len rounded up to 8, plus padding to the ring's end when it
+ * would straddle it). Events and fanout: messages it could publish without
+ * FULL, the lesser of free cells in its queue and free slots. */
 INDEXBUS_API int indexbus_producer_space(indexbus_producer *producer, uint64_t *space);
 
 /* ---- sizes for FFI users ------------------------------------------------- */
