@@ -35,7 +35,7 @@ GOLDEN_DIR = os.path.join(HERE, "golden")
 # Display order of the languages we know; others follow in command-line order.
 LANG_ORDER = ["c", "cxx", "python", "go", "java", "rust"]
 ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "zero-copy", "blocking", "batch",
-             "errors", "golden"]
+             "log", "log-mpsc", "log-blocking", "errors", "golden"]
 DEFAULT_AGENTS = {
     "c": "build/conformance/agent-c",
     "cxx": "build/conformance/agent-cxx",
@@ -45,7 +45,9 @@ DEFAULT_AGENTS = {
 # creator_pid (56, 4 bytes) and creation_time_ns (64, 8 bytes): LAYOUT.md 2.4
 GOLDEN_MASK = [(56, 4), (64, 8)]
 SECTION_NAMES = {1: "PARTICIPANTS", 2: "COUNTERS", 3: "WAKE", 4: "ROUTER", 5: "SPSC_QUEUE",
-                 6: "MPSC_QUEUE", 7: "CONSUMER_QUEUES", 8: "SLOT_POOL"}
+                 6: "MPSC_QUEUE", 7: "CONSUMER_QUEUES", 8: "SLOT_POOL", 9: "LOG_RING"}
+# Byte-log records (LAYOUT.md 4.9): an 8-byte header, the payload, 8-aligned.
+LOG_HEADER = 8
 
 
 # ---- payload rule ---------------------------------------------------------------------------
@@ -81,7 +83,9 @@ def shm_path(name):
 
 
 def region_state(name):
-    """A few live values of a ready region, or None if it is not there yet."""
+    """A few live values of a ready region, or None if it is not there yet. Events and
+    fanout regions: the producer queues' depths; byte logs (kind 3): the ring's tail, head
+    and read positions and the parked producers (waiters of WAKE entry consumer_count)."""
     try:
         with open(shm_path(name), "rb") as f:
             hdr = f.read(1024)
@@ -96,18 +100,48 @@ def region_state(name):
                 f.seek(secs[kind] + rel)
                 return struct.unpack("<" + fmt, f.read(struct.calcsize(fmt)))[0]
 
-            return {
+            st = {
+                "kind": struct.unpack_from("<I", hdr, 12)[0],
                 "producers_live": rd(1, 0, "I"),
                 "producers_ever": rd(1, 4, "I"),
                 "consumers_live": rd(1, 8, "I"),
                 "routers_live": rd(1, 16, "I"),
                 "published": rd(2, 0, "Q") + rd(2, 64, "Q"),
                 "routed": rd(2, 128, "Q"),
-                "spsc_depth": rd(5, 64, "Q") - rd(5, 0, "Q"),
-                "mpsc_depth": rd(6, 0, "Q") - rd(6, 64, "Q"),
             }
+            if st["kind"] == 3:
+                consumers = struct.unpack_from("<I", hdr, 48)[0]
+                st.update(log_tail=rd(9, 0, "Q"), log_head=rd(9, 64, "Q"),
+                          log_read=rd(9, 128, "Q"),
+                          producers_parked=rd(3, 64 * consumers + 4, "I"))
+            else:
+                st.update(spsc_depth=rd(5, 64, "Q") - rd(5, 0, "Q"),
+                          mpsc_depth=rd(6, 0, "Q") - rd(6, 64, "Q"))
+            return st
     except (OSError, KeyError, struct.error):
         return None
+
+
+def log_stride(n):
+    """Bytes a record of n payload bytes takes in a byte log (LAYOUT.md 4.9)."""
+    return (LOG_HEADER + n + 7) & ~7
+
+
+def log_wraps(ring, sizes, count):
+    """How many of count single-record publications (sizes cycled, SPSC, from position 0)
+    find the ring's end in their way and go behind a pad, and how many end on it exactly:
+    positions in a byte log depend only on the records, never on timing (LAYOUT.md 5.17)."""
+    pos = pads = exact = 0
+    for k in range(count):
+        n = log_stride(sizes[k % len(sizes)])
+        room = ring - pos % ring
+        if n > room:
+            pos += room
+            pads += 1
+        elif n == room:
+            exact += 1
+        pos += n
+    return pads, exact
 
 
 # ---- agent processes -----------------------------------------------------------------------
@@ -377,7 +411,8 @@ class Run:
     def create(self, lang, name, region, consumers=None):
         args = ["create", "--region", name, "--kind", region["kind"]]
         for key, opt in (("slots", "--slots"), ("slot_size", "--slot-size"), ("queue", "--queue"),
-                         ("consumers", "--consumers")):
+                         ("consumers", "--consumers"), ("bytes", "--bytes"),
+                         ("max_record", "--max-record")):
             v = region.get(key)
             if key == "consumers" and consumers is not None:
                 v = consumers
@@ -451,6 +486,8 @@ class Run:
             args.append("--zero-copy")
         if prod.get("batch"):
             args += ["--batch", str(prod["batch"])]
+        if prod.get("wait"):
+            args.append("--wait")
         return args + list(extra)
 
     @staticmethod
@@ -462,6 +499,8 @@ class Run:
             args += ["--batch", str(cons["batch"])]
         if cons.get("timeout_ms"):
             args += ["--timeout-ms", str(cons["timeout_ms"])]
+        if cons.get("delay_ms"):
+            args += ["--delay-ms", str(cons["delay_ms"])]
         if count is not None:
             args += ["--count", str(count)]
         return args
@@ -519,13 +558,124 @@ class Run:
                       lambda lang=lang, prod=prod: self.events_pipe(sc, prod, lang,
                                                                    f"block-{lang}"))
 
-    def row_mpsc(self, sc):
-        prod, cons = sc["producer"], sc.get("consumer", {})
+    # -- byte logs --
+
+    @staticmethod
+    def variant(sc, who, i):
+        """The scenario's producer or consumer settings with variant i (cycled) of its
+        "<who>_variants" list laid over them."""
+        v = dict(sc.get(who, {}))
+        vs = sc.get(f"{who}_variants") or [{}]
+        v.update(vs[i % len(vs)])
+        return v
+
+    @staticmethod
+    def mode(opts, who):
+        """A short name for a producer's or consumer's mode, for cell labels."""
+        if who == "producer":
+            m = ("batch claim" if opts.get("zero_copy") else "batch") if opts.get("batch") \
+                else "zero-copy" if opts.get("zero_copy") else "copy"
+            return m + (" + wait" if opts.get("wait") else "")
+        return "batch" if opts.get("batch") else "borrow" if opts.get("borrow") else "copy"
+
+    def check_log_ring(self, name, total):
+        """After a byte-log cell: every record counted as published, read, and its space
+        given back (the consumer gives back the rest when it closes): head = read = tail."""
+        st = region_state(name)
+        if st is None or st.get("kind") != 3:
+            raise CellFail("cannot read the byte log after the run")
+        if st["published"] != total or not st["log_head"] == st["log_read"] == st["log_tail"]:
+            raise CellFail(f"byte log after the run: published {st['published']} (want {total}), "
+                           f"tail {st['log_tail']}, read {st['log_read']}, head {st['log_head']} "
+                           "(want all three equal)")
+        return st
+
+    def log_pipe(self, sc, prod_lang, cons_lang, prod, cons, tag, park=False):
+        """One SPSC producer -> the consumer of a byte log. park: the producer starts alone,
+        fills the ring and parks in the blocking publish (the runner sees it among the
+        producer wake entry's waiters); only then does the consumer start, late."""
+        name = self.region_name(tag)
+        deadline = time.monotonic() + self.cell_timeout
+        try:
+            self.create(prod_lang, name, sc["region"])
+            if park:
+                p = self.start("producer", prod_lang, self.producer_args(name, prod, prod["id"]))
+                self.wait_region(name, lambda s: s["producers_parked"] >= 1, [p],
+                                 "the producer to park on the full ring", deadline)
+                st = region_state(name)
+                c = self.start("consumer", cons_lang, self.consumer_args(name, cons, 0))
+            else:
+                c = self.start("consumer", cons_lang, self.consumer_args(name, cons, 0))
+                p = self.start("producer", prod_lang, self.producer_args(name, prod, prod["id"]))
+            self.finish([c, p], deadline)
+            self.check_published(p, prod["count"])
+            msgs, end = c.messages()
+            check_exact(c.name(), expected_stream(prod["id"], prod["count"], prod["sizes"]), msgs)
+            if end.get("status") != "INDEXBUS_DISCONNECTED":
+                raise CellFail(f"{c.name()} ended with {end.get('status')}, "
+                               "want INDEXBUS_DISCONNECTED")
+            end_st = self.check_log_ring(name, prod["count"])
+            if park:
+                return (f"parked at {st['log_tail'] - st['log_head']} of "
+                        f"{sc['region']['bytes']} bytes used; {end_st['log_tail']} bytes in all")
+            return f"{end_st['log_tail']} bytes through the ring"
+        finally:
+            self.cleanup(name, prod_lang)
+
+    def row_log(self, sc):
+        """Byte log, SPSC: every producer language x every consumer language. The modes
+        rotate over the cells (producer variant ip + ic, consumer variant ip + 2 ic), so each
+        language meets every mode on both sides."""
+        prod = sc["producer"]
+        pads, exact = log_wraps(sc["region"]["bytes"], prod["sizes"], prod["count"])
+        if pads == 0 or max(prod["sizes"]) != sc["region"]["max_record"]:
+            raise SystemExit("run.py: scenario log: its sizes must reach max_record and "
+                             "straddle the ring's end")
+        for ip, pl in enumerate(self.langs):
+            for ic, cl in enumerate(self.langs):
+                pv = self.variant(sc, "producer", ip + ic)
+                cv = self.variant(sc, "consumer", ip + 2 * ic)
+                label = f"{pl} -> {cl} ({self.mode(pv, 'producer')} / {self.mode(cv, 'consumer')})"
+
+                def one(pl=pl, cl=cl, pv=pv, cv=cv):
+                    note = self.log_pipe(sc, pl, cl, pv, cv, f"log-{pl}-{cl}")
+                    if not pv.get("batch"):
+                        note += f", {pads} wrap pads"
+                    return note
+                self.cell("log", (pl, cl), label, one)
+
+    def row_log_blocking(self, sc):
+        """A blocking producer in each language parked on a full byte log, woken by a
+        consumer in another language that starts late: every ordered pair of different
+        languages ("pairs": "all"), or each language and the next one ("next")."""
+        every = sc.get("pairs", "all") == "all"
+        steps = range(1, len(self.langs) if every else 2) if len(self.langs) > 1 else [0]
+        i = 0
+        for ip, pl in enumerate(self.langs):
+            for step in steps:
+                cl = self.next_lang(pl, step)
+                pv = self.variant(sc, "producer", i)
+                cv = self.variant(sc, "consumer", ip + step)
+                i += 1
+                label = (f"{cl} wakes {pl} ({self.mode(pv, 'producer')} / "
+                         f"{self.mode(cv, 'consumer')})")
+                self.cell("log-blocking", (pl, cl), label,
+                          lambda pl=pl, cl=cl, pv=pv, cv=cv:
+                          self.log_pipe(sc, pl, cl, pv, cv, f"logblk-{pl}-{cl}", park=True))
+
+    def row_mpsc(self, sc, row="mpsc"):
+        """All N languages' MPSC producers at once into one consumer, one cell per consumer
+        language (rows mpsc and log-mpsc). Producer variants rotate over the languages and
+        the cells (variant i + j for producer language i in cell j), consumer variants over
+        the cells."""
+        prod = sc["producer"]
         ids = {lang: prod["id_base"] + i for i, lang in enumerate(self.langs)}
         total = prod["count"] * len(self.langs)
 
-        def one(cl):
-            name = self.region_name(f"mpsc-{cl}")
+        def one(j, cl):
+            cons = self.variant(sc, "consumer", j)
+            pvs = {pl: self.variant(sc, "producer", i + j) for i, pl in enumerate(self.langs)}
+            name = self.region_name(f"{row}-{cl}")
             deadline = time.monotonic() + self.cell_timeout
             try:
                 self.create(cl, name, sc["region"])
@@ -533,7 +683,8 @@ class Run:
                 # close before the last one has attached (the consumer would see
                 # DISCONNECTED early): all attached -> start the consumer.
                 ps = [self.start(f"producer P={ids[pl]}", pl,
-                                 self.producer_args(name, prod, ids[pl], ["--wait-consumers", "1"]))
+                                 self.producer_args(name, pvs[pl], ids[pl],
+                                                    ["--wait-consumers", "1"]))
                       for pl in self.langs]
                 self.wait_region(name, lambda s: s["producers_live"] >= len(ps), ps,
                                  "every producer to attach", deadline)
@@ -548,6 +699,11 @@ class Run:
                 streams = {ids[pl]: expected_stream(ids[pl], prod["count"], prod["sizes"])
                            for pl in self.langs}
                 check_interleaving(c.name(), streams, msgs)
+                if sc["region"]["kind"] == "log":
+                    st = self.check_log_ring(name, total)
+                    modes = ", ".join(f"{pl} {self.mode(pvs[pl], 'producer')}"
+                                      for pl in self.langs)
+                    return f"{total} records, {st['log_tail']} bytes; {modes}"
                 st = region_state(name)
                 if st is None:
                     raise CellFail("cannot read the region after the run")
@@ -559,8 +715,11 @@ class Run:
             finally:
                 self.cleanup(name, cl)
 
-        for cl in self.langs:
-            self.cell("mpsc", cl, f"all -> {cl}", lambda cl=cl: one(cl))
+        for j, cl in enumerate(self.langs):
+            label = f"all -> {cl}"
+            if sc.get("consumer_variants"):
+                label += f" ({self.mode(self.variant(sc, 'consumer', j), 'consumer')})"
+            self.cell(row, cl, label, lambda j=j, cl=cl: one(j, cl))
 
     def router_lang(self, sc, i):
         choice = sc.get("router", {}).get("lang", "rotate")
@@ -789,7 +948,7 @@ def report(run, rows_run, titles, expects):
         if not cells:
             continue
         print(f"\n== {row}: {titles.get(row, '')}")
-        if row == "spsc":
+        if row in ("spsc", "log", "log-blocking"):
             print("  " + "prod \\ cons".ljust(14) + "".join(x.ljust(w) for x in langs))
             by = {c.key: c for c in cells}
             for pl in langs:
@@ -915,6 +1074,12 @@ def main(argv):
                 run.row_blocking(sc)
             elif row == "mpsc":
                 run.row_mpsc(sc)
+            elif row == "log":
+                run.row_log(sc)
+            elif row == "log-mpsc":
+                run.row_mpsc(sc, row)
+            elif row == "log-blocking":
+                run.row_log_blocking(sc)
             elif row in ("broadcast", "work-queue"):
                 run.row_fanout(row, sc)
             elif row == "errors":

@@ -112,7 +112,8 @@ static void print_msg(const uint8_t *data, size_t len)
 enum {
     O_REGION, O_KIND, O_SLOTS, O_SLOT_SIZE, O_QUEUE, O_CONSUMERS, O_TYPE, O_PRODUCER, O_COUNT,
     O_SIZES, O_ZERO_COPY, O_BATCH, O_WAIT_CONSUMERS, O_MODE, O_SOURCE, O_INDEX, O_BORROW,
-    O_TIMEOUT_MS, O_CASE, O_NAME, O_FROM, O_COUNT_OPTS
+    O_TIMEOUT_MS, O_CASE, O_NAME, O_FROM, O_BYTES, O_MAX_RECORD, O_WAIT, O_DELAY_MS,
+    O_COUNT_OPTS
 };
 #define OPT(o) (1u << (o)) /* option sets are bit masks */
 
@@ -132,6 +133,8 @@ static const struct {
     [O_TIMEOUT_MS] = {"--timeout-ms", 1},
     [O_CASE] = {"--case", 1},           [O_NAME] = {"--name", 1},
     [O_FROM] = {"--from", 1},
+    [O_BYTES] = {"--bytes", 1},         [O_MAX_RECORD] = {"--max-record", 1},
+    [O_WAIT] = {"--wait", 0},           [O_DELAY_MS] = {"--delay-ms", 1},
 };
 
 static const char *opt_val[O_COUNT_OPTS];
@@ -214,6 +217,8 @@ static uint32_t kind_of(const char *s)
         return INDEXBUS_KIND_EVENTS;
     if (strcmp(s, "fanout") == 0)
         return INDEXBUS_KIND_FANOUT;
+    if (strcmp(s, "log") == 0)
+        return INDEXBUS_KIND_LOG;
     usage("bad kind '%s'", s);
 }
 
@@ -268,59 +273,99 @@ static indexbus_info region_info(const indexbus_region *r)
     return in;
 }
 
-static void create_region(const char *name, uint32_t kind, uint32_t slots, uint32_t slot_size,
-                          uint32_t queue, uint32_t consumers, indexbus_region **out)
+/* The largest message a region takes: a slot's data, or a byte log's max_record. */
+static size_t max_message(const indexbus_info *in)
 {
+    return in->kind == INDEXBUS_KIND_LOG ? in->max_record : in->slot_data_size;
+}
+
+/* Create the region the options of `create` describe (the command or the golden op):
+ * --slots/--slot-size/--queue/--consumers for events and fanout regions, --bytes and
+ * --max-record for byte logs (0 or absent = library default). */
+static void create_region(const char *name, indexbus_region **out)
+{
+    uint32_t kind = kind_of(opt_val[O_KIND]);
     indexbus_region_config cfg;
     int st = indexbus_region_config_init(&cfg, kind);
     if (st != INDEXBUS_OK)
         fail(st, "region config init");
-    if (slots)
-        cfg.slot_count = slots;
-    if (slot_size)
-        cfg.slot_data_size = slot_size;
-    if (queue)
-        cfg.queue_capacity = queue;
-    if (consumers)
-        cfg.consumer_count = consumers;
+    if (kind == INDEXBUS_KIND_LOG) {
+        if (opt_set[O_SLOTS] || opt_set[O_SLOT_SIZE] || opt_set[O_QUEUE] || opt_set[O_CONSUMERS])
+            usage("create: --slots, --slot-size, --queue and --consumers are not for byte logs");
+        uint64_t bytes = num_opt(O_BYTES, 0);
+        if (bytes)
+            cfg.byte_capacity = bytes;
+        uint32_t max_record = u32_opt(O_MAX_RECORD, 0);
+        if (max_record)
+            cfg.max_record = max_record;
+    } else {
+        if (opt_set[O_BYTES] || opt_set[O_MAX_RECORD])
+            usage("create: --bytes and --max-record are for byte logs only");
+        uint32_t slots = u32_opt(O_SLOTS, 0), slot_size = u32_opt(O_SLOT_SIZE, 0);
+        uint32_t queue = u32_opt(O_QUEUE, 0), consumers = u32_opt(O_CONSUMERS, 0);
+        if (slots)
+            cfg.slot_count = slots;
+        if (slot_size)
+            cfg.slot_data_size = slot_size;
+        if (queue)
+            cfg.queue_capacity = queue;
+        if (consumers)
+            cfg.consumer_count = consumers;
+    }
     st = indexbus_region_create(name, &cfg, out);
     if (st != INDEXBUS_OK)
         fail(st, "create region %s", name);
 }
 
-/* Publish message k of producer p (size s), retrying on FULL if `retry`. */
+/* How a publishing loop reacts to FULL: fail at once (golden ops), retry with a
+ * yield (20 s bound), or call the blocking calls (publish_wait / claim_wait). */
+enum full_mode { FULL_FAILS, FULL_RETRY, FULL_WAITS };
+
+/* A 20 s retry bound that starts at the first FULL; fails once it has passed. */
+static void full_retry(uint64_t *deadline, const char *what, uint32_t k)
+{
+    if (*deadline == 0)
+        *deadline = now_ns() + FULL_RETRY_NS;
+    else if (now_ns() > *deadline)
+        fail(INDEXBUS_TIMEOUT, "%s %" PRIu32 ": FULL for 20 s", what, k);
+    sched_yield();
+}
+
+/* Publish message k of producer p (size s). zero_copy: claim, write the payload into the
+ * claimed buffer, commit; the claim is of exactly s bytes (claim_len) on a byte log, a slot
+ * (claim) elsewhere. */
 static void publish_one(indexbus_producer *tx, uint8_t *buf, uint32_t p, uint32_t k, uint32_t s,
-                        int zero_copy, int retry)
+                        int zero_copy, int is_log, enum full_mode full)
 {
     uint64_t deadline = 0;
     int st;
     if (!zero_copy) {
         payload(buf, p, k, s);
         for (;;) {
-            st = indexbus_publish(tx, buf, s);
-            if (st != INDEXBUS_FULL || !retry)
+            if (full == FULL_WAITS)
+                st = indexbus_publish_wait(tx, buf, s, FULL_RETRY_NS);
+            else
+                st = indexbus_publish(tx, buf, s);
+            if (st != INDEXBUS_FULL || full != FULL_RETRY)
                 break;
-            if (deadline == 0)
-                deadline = now_ns() + FULL_RETRY_NS;
-            else if (now_ns() > deadline)
-                fail(INDEXBUS_TIMEOUT, "publish %" PRIu32 ": FULL for 20 s", k);
-            sched_yield();
+            full_retry(&deadline, "publish", k);
         }
         if (st != INDEXBUS_OK)
             fail(st, "publish message %" PRIu32, k);
         return;
     }
     void *slot;
-    size_t cap = 0;
+    size_t cap = s;
     for (;;) {
-        st = indexbus_claim(tx, &slot, &cap);
-        if (st != INDEXBUS_FULL || !retry)
+        if (full == FULL_WAITS)
+            st = indexbus_claim_wait(tx, s, &slot, FULL_RETRY_NS);
+        else if (is_log)
+            st = indexbus_claim_len(tx, s, &slot);
+        else
+            st = indexbus_claim(tx, &slot, &cap);
+        if (st != INDEXBUS_FULL || full != FULL_RETRY)
             break;
-        if (deadline == 0)
-            deadline = now_ns() + FULL_RETRY_NS;
-        else if (now_ns() > deadline)
-            fail(INDEXBUS_TIMEOUT, "claim %" PRIu32 ": FULL for 20 s", k);
-        sched_yield();
+        full_retry(&deadline, "claim", k);
     }
     if (st != INDEXBUS_OK)
         fail(st, "claim for message %" PRIu32, k);
@@ -329,16 +374,71 @@ static void publish_one(indexbus_producer *tx, uint8_t *buf, uint32_t p, uint32_
     payload(slot, p, k, s);
     for (;;) {
         st = indexbus_commit(tx, s);
-        if (st != INDEXBUS_FULL || !retry)
+        if (st != INDEXBUS_FULL || full == FULL_FAILS)
             break;
-        if (deadline == 0)
-            deadline = now_ns() + FULL_RETRY_NS;
-        else if (now_ns() > deadline)
-            fail(INDEXBUS_TIMEOUT, "commit %" PRIu32 ": FULL for 20 s", k);
-        sched_yield();
+        full_retry(&deadline, "commit", k);
     }
     if (st != INDEXBUS_OK)
         fail(st, "commit message %" PRIu32, k);
+}
+
+/* Publish messages k = from..from+count-1 of producer p in batches of up to `batch`.
+ * Copy: the batch publish call (a FULL after some messages goes on with the rest).
+ * zero_copy (byte logs): the in-place batch claim, filled, then committed whole; a
+ * batch the call finds TOO_LARGE (more than half the ring) is halved. */
+static void publish_batches(indexbus_producer *tx, uint32_t p, uint32_t from, uint32_t count,
+                            const uint32_t *sizes, size_t nsizes, uint32_t batch, size_t maxmsg,
+                            int zero_copy, enum full_mode full)
+{
+    uint8_t *buf = malloc((size_t)batch * maxmsg + 1);
+    uint32_t *lens = malloc(sizeof(uint32_t) * batch);
+    void **bufs = malloc(sizeof(void *) * batch);
+    if (buf == NULL || lens == NULL || bufs == NULL)
+        fail(INDEXBUS_NO_MEMORY, "malloc");
+    uint32_t k = from, end = from + count, n = batch;
+    uint64_t deadline = 0;
+    int st;
+    while (k < end) {
+        if (n > end - k)
+            n = end - k;
+        for (uint32_t i = 0; i < n; i++)
+            lens[i] = sizes[(k + i) % nsizes];
+        if (zero_copy) {
+            st = indexbus_claim_batch(tx, lens, n, bufs);
+            if (st == INDEXBUS_OK) {
+                for (uint32_t i = 0; i < n; i++)
+                    payload(bufs[i], p, k + i, lens[i]);
+                if ((st = indexbus_commit_batch(tx, n)) != INDEXBUS_OK)
+                    fail(st, "commit batch at message %" PRIu32, k);
+                k += n;
+                n = batch;
+                deadline = 0;
+                continue;
+            }
+            if (st == INDEXBUS_TOO_LARGE && n > 1) {
+                n /= 2;
+                continue;
+            }
+        } else {
+            size_t off = 0, done = 0;
+            for (uint32_t i = 0; i < n; i++) {
+                payload(buf + off, p, k + i, lens[i]);
+                off += lens[i];
+            }
+            st = indexbus_publish_batch(tx, buf, lens, n, &done);
+            k += (uint32_t)done;
+            if (st == INDEXBUS_OK || (st == INDEXBUS_FULL && done > 0 && full != FULL_FAILS)) {
+                deadline = 0;
+                continue;
+            }
+        }
+        if (st != INDEXBUS_FULL || full != FULL_RETRY)
+            fail(st, "%s at message %" PRIu32, zero_copy ? "claim batch" : "publish batch", k);
+        full_retry(&deadline, "batch at", k);
+    }
+    free(bufs);
+    free(lens);
+    free(buf);
 }
 
 /* ---- commands ------------------------------------------------------------------ */
@@ -346,8 +446,7 @@ static void publish_one(indexbus_producer *tx, uint8_t *buf, uint32_t p, uint32_
 static int cmd_create(const char *name)
 {
     indexbus_region *r;
-    create_region(name, kind_of(opt_val[O_KIND]), u32_opt(O_SLOTS, 0), u32_opt(O_SLOT_SIZE, 0),
-                  u32_opt(O_QUEUE, 0), u32_opt(O_CONSUMERS, 0), &r);
+    create_region(name, &r);
     indexbus_region_close(r);
     puts("{\"ev\":\"created\"}");
     return 0;
@@ -372,17 +471,21 @@ static int cmd_produce(const char *name)
     int zero_copy = opt_set[O_ZERO_COPY];
     uint32_t batch = u32_opt(O_BATCH, 0);
     uint32_t want = u32_opt(O_WAIT_CONSUMERS, 0);
+    enum full_mode full = opt_set[O_WAIT] ? FULL_WAITS : FULL_RETRY;
     if (opt_set[O_BATCH] && batch == 0)
         usage("produce: --batch must be at least 1");
-    if (zero_copy && batch)
-        usage("produce: --zero-copy and --batch exclude each other");
+    if (batch && full == FULL_WAITS)
+        usage("produce: --wait and --batch exclude each other");
 
     indexbus_region *r = open_region(name);
     indexbus_info in = region_info(r);
+    int is_log = in.kind == INDEXBUS_KIND_LOG;
+    size_t maxmsg = max_message(&in);
+    if (zero_copy && batch && !is_log)
+        usage("produce: --zero-copy with --batch (the batch claim) is for byte logs only");
     for (size_t i = 0; i < nsizes; i++)
-        if (sizes[i] > in.slot_data_size)
-            usage("produce: size %" PRIu32 " > slot data size %" PRIu32, sizes[i],
-                  in.slot_data_size);
+        if (sizes[i] > maxmsg)
+            usage("produce: size %" PRIu32 " > the largest message, %zu", sizes[i], maxmsg);
     indexbus_producer *tx;
     int st = indexbus_producer_open(r, type, &tx);
     if (st != INDEXBUS_OK)
@@ -397,44 +500,14 @@ static int cmd_produce(const char *name)
         }
     }
     if (batch == 0) {
-        uint8_t *buf = malloc(in.slot_data_size ? in.slot_data_size : 1);
+        uint8_t *buf = malloc(maxmsg ? maxmsg : 1);
         if (buf == NULL)
             fail(INDEXBUS_NO_MEMORY, "malloc");
         for (uint32_t k = 0; k < count; k++)
-            publish_one(tx, buf, p, k, sizes[k % nsizes], zero_copy, 1);
+            publish_one(tx, buf, p, k, sizes[k % nsizes], zero_copy, is_log, full);
         free(buf);
     } else {
-        uint8_t *buf = malloc((size_t)batch * in.slot_data_size + 1);
-        uint32_t *lens = malloc(sizeof(uint32_t) * batch);
-        if (buf == NULL || lens == NULL)
-            fail(INDEXBUS_NO_MEMORY, "malloc");
-        uint32_t k = 0;
-        uint64_t deadline = 0;
-        while (k < count) {
-            uint32_t n = count - k < batch ? count - k : batch;
-            size_t off = 0;
-            for (uint32_t i = 0; i < n; i++) {
-                lens[i] = sizes[(k + i) % nsizes];
-                payload(buf + off, p, k + i, lens[i]);
-                off += lens[i];
-            }
-            size_t done = 0;
-            st = indexbus_publish_batch(tx, buf, lens, n, &done);
-            k += (uint32_t)done;
-            if (st == INDEXBUS_OK || (st == INDEXBUS_FULL && done > 0)) {
-                deadline = 0;
-                continue;
-            }
-            if (st != INDEXBUS_FULL)
-                fail(st, "publish batch at message %" PRIu32, k);
-            if (deadline == 0)
-                deadline = now_ns() + FULL_RETRY_NS;
-            else if (now_ns() > deadline)
-                fail(INDEXBUS_TIMEOUT, "batch at %" PRIu32 ": FULL for 20 s", k);
-            sched_yield();
-        }
-        free(lens);
-        free(buf);
+        publish_batches(tx, p, 0, count, sizes, nsizes, batch, maxmsg, zero_copy, full);
     }
     indexbus_producer_close(tx);
     indexbus_region_close(r);
@@ -474,6 +547,7 @@ static int cmd_consume(const char *name)
     uint64_t timeout_ns = num_opt(O_TIMEOUT_MS, 10000) * 1000000ull;
     int limited = opt_set[O_COUNT];
     uint64_t want = num_opt(O_COUNT, 0);
+    uint64_t delay_ms = num_opt(O_DELAY_MS, 0);
     if (opt_set[O_BATCH] && batch == 0)
         usage("consume: --batch must be at least 1");
     if (borrow && batch)
@@ -485,7 +559,11 @@ static int cmd_consume(const char *name)
     int st = indexbus_consumer_open(r, index, &rx);
     if (st != INDEXBUS_OK)
         fail(st, "open consumer %" PRIu32, index);
-    size_t cap = (size_t)in.slot_data_size * (batch ? batch : 1);
+    if (delay_ms) { /* attached, but nothing received yet: producers may fill the region */
+        struct timespec nap = {(time_t)(delay_ms / 1000), (long)(delay_ms % 1000) * 1000000L};
+        nanosleep(&nap, NULL);
+    }
+    size_t cap = max_message(&in) * (batch ? batch : 1);
     uint8_t *buf = malloc(cap ? cap : 1);
     uint32_t *lens = malloc(sizeof(uint32_t) * (batch ? batch : 1));
     if (buf == NULL || lens == NULL)
@@ -604,6 +682,37 @@ static int cmd_error(const char *name)
             fail(st, "open consumer");
         size_t len = 0;
         st = indexbus_recv(rx, buf, sizeof buf, &len, 50000000ull);
+    } else if (strcmp(c, "log_too_large") == 0) {
+        r = open_region(name);
+        if ((st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &tx)) != INDEXBUS_OK)
+            fail(st, "open producer");
+        payload(buf, 0, 0, 65);
+        st = indexbus_publish(tx, buf, 65);
+    } else if (strcmp(c, "log_claim_too_large") == 0) {
+        void *slot;
+        r = open_region(name);
+        if ((st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &tx)) != INDEXBUS_OK)
+            fail(st, "open producer");
+        st = indexbus_claim_len(tx, 65, &slot);
+    } else if (strcmp(c, "log_busy") == 0) {
+        indexbus_producer *tx2 = NULL;
+        r = open_region(name);
+        if ((st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &tx)) != INDEXBUS_OK)
+            fail(st, "open SPSC producer");
+        st = indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &tx2);
+        indexbus_producer_close(tx2);
+    } else if (strcmp(c, "log_wait_timeout") == 0) {
+        r = open_region(name);
+        if ((st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &tx)) != INDEXBUS_OK)
+            fail(st, "open producer");
+        payload(buf, 0, 0, 56);
+        uint32_t k = 0;
+        while ((st = indexbus_publish(tx, buf, 56)) == INDEXBUS_OK)
+            if (++k > 1000000)
+                fail(INDEXBUS_INVALID_ARGUMENT, "the byte log never filled");
+        if (st != INDEXBUS_FULL)
+            fail(st, "filling the byte log");
+        st = indexbus_publish_wait(tx, buf, 56, 50000000ull);
     } else {
         usage("error: unknown case '%s'", c);
     }
@@ -674,13 +783,13 @@ static int cmd_golden(const char *name)
         const char *op;
         uint32_t allowed, required;
     } ops[] = {
-        {"create", OPT(O_KIND) | OPT(O_SLOTS) | OPT(O_SLOT_SIZE) | OPT(O_QUEUE) | OPT(O_CONSUMERS),
-         OPT(O_KIND)},
+        {"create", OPT(O_KIND) | OPT(O_SLOTS) | OPT(O_SLOT_SIZE) | OPT(O_QUEUE) | OPT(O_CONSUMERS) |
+         OPT(O_BYTES) | OPT(O_MAX_RECORD), OPT(O_KIND)},
         {"producer", OPT(O_NAME) | OPT(O_TYPE), OPT(O_NAME) | OPT(O_TYPE)},
         {"router", OPT(O_NAME), OPT(O_NAME)},
         {"consumer", OPT(O_NAME) | OPT(O_INDEX), OPT(O_NAME) | OPT(O_INDEX)},
         {"publish", OPT(O_NAME) | OPT(O_PRODUCER) | OPT(O_FROM) | OPT(O_COUNT) | OPT(O_SIZES) |
-         OPT(O_ZERO_COPY), OPT(O_NAME) | OPT(O_PRODUCER) | OPT(O_COUNT) | OPT(O_SIZES)},
+         OPT(O_ZERO_COPY) | OPT(O_BATCH), OPT(O_NAME) | OPT(O_PRODUCER) | OPT(O_COUNT) | OPT(O_SIZES)},
         {"route", OPT(O_NAME) | OPT(O_COUNT) | OPT(O_MODE) | OPT(O_SOURCE),
          OPT(O_NAME) | OPT(O_COUNT)},
         {"recv", OPT(O_NAME) | OPT(O_COUNT) | OPT(O_BORROW), OPT(O_NAME) | OPT(O_COUNT)},
@@ -690,6 +799,7 @@ static int cmd_golden(const char *name)
     indexbus_region *r = NULL;
     uint8_t *buf = NULL;
     size_t bufcap = 0;
+    int is_log = 0;
     for (int a = golden_i, i = 0; a < golden_argc; i++) {
         const char *what = golden_argv[a];
         size_t o = 0;
@@ -703,10 +813,10 @@ static int cmd_golden(const char *name)
         if (strcmp(what, "create") == 0) {
             if (r != NULL)
                 fail(INDEXBUS_INVALID_ARGUMENT, "golden: second create");
-            create_region(name, kind_of(opt_val[O_KIND]), u32_opt(O_SLOTS, 0),
-                          u32_opt(O_SLOT_SIZE, 0), u32_opt(O_QUEUE, 0), u32_opt(O_CONSUMERS, 0),
-                          &r);
-            bufcap = region_info(r).slot_data_size;
+            create_region(name, &r);
+            indexbus_info in = region_info(r);
+            is_log = in.kind == INDEXBUS_KIND_LOG;
+            bufcap = max_message(&in);
             if ((buf = malloc(bufcap ? bufcap : 1)) == NULL)
                 fail(INDEXBUS_NO_MEMORY, "malloc");
             continue;
@@ -738,9 +848,19 @@ static int cmd_golden(const char *name)
             size_t nsizes = parse_sizes(opt_val[O_SIZES], sizes);
             for (size_t j = 0; j < nsizes; j++)
                 if (sizes[j] > bufcap)
-                    usage("golden op %d: size %" PRIu32 " > slot data size", i, sizes[j]);
-            for (uint32_t k = from; k < from + count; k++)
-                publish_one(h->h, buf, p, k, sizes[k % nsizes], opt_set[O_ZERO_COPY], 0);
+                    usage("golden op %d: size %" PRIu32 " > the largest message", i, sizes[j]);
+            uint32_t batch = u32_opt(O_BATCH, 0);
+            if (opt_set[O_BATCH] && batch == 0)
+                usage("golden op %d: --batch must be at least 1", i);
+            if (batch && opt_set[O_ZERO_COPY] && !is_log)
+                usage("golden op %d: --zero-copy with --batch is for byte logs only", i);
+            if (batch)
+                publish_batches(h->h, p, from, count, sizes, nsizes, batch, bufcap,
+                                opt_set[O_ZERO_COPY], FULL_FAILS);
+            else
+                for (uint32_t k = from; k < from + count; k++)
+                    publish_one(h->h, buf, p, k, sizes[k % nsizes], opt_set[O_ZERO_COPY], is_log,
+                                FULL_FAILS);
         } else if (strcmp(what, "route") == 0) {
             handle *h = find_handle(hn, H_ROUTER);
             uint32_t count = u32_opt(O_COUNT, 0);
@@ -797,12 +917,14 @@ int main(int argc, char **argv)
         int (*run)(const char *);
     } cmds[] = {
         {"create", OPT(O_REGION) | OPT(O_KIND) | OPT(O_SLOTS) | OPT(O_SLOT_SIZE) | OPT(O_QUEUE) |
-         OPT(O_CONSUMERS), OPT(O_REGION) | OPT(O_KIND), cmd_create},
+         OPT(O_CONSUMERS) | OPT(O_BYTES) | OPT(O_MAX_RECORD), OPT(O_REGION) | OPT(O_KIND),
+         cmd_create},
         {"produce", OPT(O_REGION) | OPT(O_TYPE) | OPT(O_PRODUCER) | OPT(O_COUNT) | OPT(O_SIZES) |
-         OPT(O_ZERO_COPY) | OPT(O_BATCH) | OPT(O_WAIT_CONSUMERS), OPT(O_REGION), cmd_produce},
+         OPT(O_ZERO_COPY) | OPT(O_BATCH) | OPT(O_WAIT_CONSUMERS) | OPT(O_WAIT), OPT(O_REGION),
+         cmd_produce},
         {"route", OPT(O_REGION) | OPT(O_MODE) | OPT(O_SOURCE), OPT(O_REGION), cmd_route},
         {"consume", OPT(O_REGION) | OPT(O_INDEX) | OPT(O_BORROW) | OPT(O_BATCH) |
-         OPT(O_TIMEOUT_MS) | OPT(O_COUNT), OPT(O_REGION), cmd_consume},
+         OPT(O_TIMEOUT_MS) | OPT(O_COUNT) | OPT(O_DELAY_MS), OPT(O_REGION), cmd_consume},
         {"error", OPT(O_REGION) | OPT(O_CASE), OPT(O_REGION) | OPT(O_CASE), cmd_error},
         {"golden", OPT(O_REGION), OPT(O_REGION), cmd_golden},
         {"unlink", OPT(O_REGION), OPT(O_REGION), cmd_unlink},
