@@ -149,6 +149,37 @@ static void full_and_wrap(void)
     indexbus_region_unlink(name);
 }
 
+/* One batch receive over a full ring: the 64 records once each, then
+ * EMPTY; what lies after them is the batch's own lap, not yet zeroed. */
+static void full_ring_batch(void)
+{
+    const char *name = ib_test_name("log-fullbatch");
+    indexbus_region *r = make_log(name, RING, MAXREC);
+    indexbus_producer *p;
+    indexbus_consumer *c;
+    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
+    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    uint8_t msg[56];
+    for (uint32_t i = 0; i < RING / 64; i++) {
+        mp_fill(msg, 11, i, sizeof msg);
+        CHECK_ST(indexbus_publish(p, msg, sizeof msg), INDEXBUS_OK);
+    }
+    static uint8_t out[RING];
+    uint32_t lens[RING / 64 + 1];
+    size_t count = 0;
+    CHECK_ST(indexbus_recv_batch(c, out, sizeof out, lens, RING / 64 + 1, &count), INDEXBUS_OK);
+    CHECK(count == RING / 64);
+    for (uint32_t i = 0; i < count && i < RING / 64; i++)
+        CHECK(lens[i] == 56 && mp_check_fill(out + 56 * i, 56, 11, i, 56));
+    CHECK_ST(indexbus_recv_batch(c, out, sizeof out, lens, 1, &count), INDEXBUS_EMPTY);
+    indexbus_info info = mp_info(r);
+    CHECK(info.bytes_used == 0 && info.records_waiting == 0);
+    indexbus_producer_close(p);
+    indexbus_consumer_close(c);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
 /* claim_len, a shorter commit, abort, zero-length records, the claim that
  * indexbus_claim makes on a byte log, and the states they refuse. */
 static void claims(void)
@@ -374,6 +405,7 @@ int main(int argc, char **argv)
     ib_test_init(argc, argv, NULL);
     every_length();
     full_and_wrap();
+    full_ring_batch();
     claims();
     batches();
     rules();

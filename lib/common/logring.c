@@ -142,6 +142,10 @@ int ib_log_peek(const ib_view *v, ib_log_reader *r, const uint8_t **data, uint32
 {
     /* at most a ring's worth of pads, so a hostile ring cannot loop us */
     for (uint64_t n = 0; n <= v->log_bytes / 8u; n++) {
+        /* a whole ring read and not yet given back: what lies at read now
+         * is our own last lap, not zeroed yet (a batch gives back at its end) */
+        if (r->read - r->head >= v->log_bytes)
+            return INDEXBUS_EMPTY;
         uint64_t off = r->read & v->log_mask;
         /* read once, checked below (LAYOUT.md 7); pairs with the
          * producer's release of the header in ib_log_publish / reserve */
@@ -192,7 +196,8 @@ void ib_log_scan(const ib_view *v, uint64_t *padding, uint64_t *records)
 {
     /* statistics from snapshots: read and tail only bound the walk */
     uint64_t tail = ib_load_acquire(&v->log->tail); /* pairs with ib_log_reserve's release */
-    ib_log_reader r = {.read = ib_load_acquire(&v->log->read), .keep = UINT64_MAX}; /* pairs with ib_log_take */
+    uint64_t rd = ib_load_acquire(&v->log->read); /* pairs with ib_log_take */
+    ib_log_reader r = {.read = rd, .head = rd, .keep = UINT64_MAX};
     *padding = *records = 0;
     if (r.read % 8u != 0 || tail - r.read > v->log_bytes)
         return;

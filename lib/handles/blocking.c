@@ -73,7 +73,9 @@ static int wait_for_room(indexbus_producer *p, attempt_fn attempt, const void *d
         uint64_t left = deadline - now;
         ib_park(&p->h.v->wake[v->producer_wake], room_or_gone, &c,
                 left < IB_PRODUCER_MAX_PARK_NS ? left : IB_PRODUCER_MAX_PARK_NS);
-        if (++parks % IB_PRODUCER_RECOVER_EVERY == 0) {
+        /* the first park of a call, then every so often: a short timeout
+         * must still find a dead consumer */
+        if (++parks % IB_PRODUCER_RECOVER_EVERY == 1) {
             indexbus_recover_report rep = {.size = sizeof(rep)};
             ib_recover(p->h.region, 0, &rep);
         }

@@ -138,8 +138,6 @@ def test_lengths_straddling_the_wrap_exact_accounting(log):
         assert rx.recv_batch(8) == [payload(3, 0, 1000), payload(3, 1, 1000)]
 
 
-@pytest.mark.xfail(strict=True, reason="core: ib_log_peek reads past a full lap before "
-                   "the give-back (lib/common/logring.c); the lead fixes it")
 @pytest.mark.parametrize("mpsc", [False, True])
 def test_recv_batch_of_a_full_ring(log, mpsc):
     """The ring full to the last byte, then one batch reads it all: every record
