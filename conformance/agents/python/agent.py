@@ -20,7 +20,7 @@ EXIT_USAGE = 2
 
 WAIT_CONSUMERS_S = 10.0
 FULL_RETRY_S = 20.0
-KINDS = ("events", "fanout")
+KINDS = ("events", "fanout", "log")
 TYPES = ("spsc", "mpsc")
 SOURCES = ("any", "spsc", "mpsc")
 MODES = ("broadcast", "work-queue")
@@ -51,25 +51,28 @@ def payload(p, k, s):
 
 # ---- options ------------------------------------------------------------------------
 
-FLAGS = {"--zero-copy", "--borrow"}
+FLAGS = {"--zero-copy", "--borrow", "--wait"}
+GEOMETRY = {"--kind", "--slots", "--slot-size", "--queue", "--consumers", "--bytes",
+            "--max-record"}
 COMMAND_OPTS = {
-    "create": {"--region", "--kind", "--slots", "--slot-size", "--queue", "--consumers"},
+    "create": {"--region"} | GEOMETRY,
     "produce": {"--region", "--type", "--producer", "--count", "--sizes", "--zero-copy",
-                "--batch", "--wait-consumers"},
+                "--batch", "--wait", "--wait-consumers"},
     "route": {"--region", "--mode", "--source"},
-    "consume": {"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count"},
+    "consume": {"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count",
+                "--delay-ms"},
     "error": {"--region", "--case"},
     "golden": {"--region"},
     "unlink": {"--region"},
 }
 # The ops of the golden command's list: (options, required ones).
 GOLDEN_OPS = {
-    "create": ({"--kind", "--slots", "--slot-size", "--queue", "--consumers"}, ["--kind"]),
+    "create": (GEOMETRY, ["--kind"]),
     "producer": ({"--name", "--type"}, ["--name", "--type"]),
     "router": ({"--name"}, ["--name"]),
     "consumer": ({"--name", "--index"}, ["--name", "--index"]),
-    "publish": ({"--name", "--producer", "--from", "--count", "--sizes", "--zero-copy"},
-                ["--name", "--producer", "--count", "--sizes"]),
+    "publish": ({"--name", "--producer", "--from", "--count", "--sizes", "--zero-copy",
+                 "--batch"}, ["--name", "--producer", "--count", "--sizes"]),
     "route": ({"--name", "--count", "--mode", "--source"}, ["--name", "--count"]),
     "recv": ({"--name", "--count", "--borrow"}, ["--name", "--count"]),
     "close": ({"--name"}, ["--name"]),
@@ -151,10 +154,17 @@ def parse_sizes(text):
 
 
 def create_region(name, o):
+    kind = choice(KINDS, o["--kind"], "kind")
+    slots = ("--slots", "--slot-size", "--queue", "--consumers")
+    if kind == "log" and any(k in o for k in slots):
+        raise Usage("create: --slots, --slot-size, --queue and --consumers are not for byte logs")
+    if kind != "log" and ("--bytes" in o or "--max-record" in o):
+        raise Usage("create: --bytes and --max-record are for byte logs only")
     return indexbus.Region.create(
-        name, choice(KINDS, o["--kind"], "kind"), slot_count=num(o, "--slots", 0),
+        name, kind, slot_count=num(o, "--slots", 0),
         slot_data_size=num(o, "--slot-size", 0), queue_capacity=num(o, "--queue", 0),
-        consumer_count=num(o, "--consumers", 0))
+        consumer_count=num(o, "--consumers", 0), byte_capacity=num(o, "--bytes", 0),
+        max_record=num(o, "--max-record", 0))
 
 
 def retrying(call, what, retry):
@@ -175,17 +185,55 @@ def retrying(call, what, retry):
             time.sleep(0)
 
 
-def claim_and_commit(tx, data):
-    with tx.claim(len(data)) as view:
+def claim_and_commit(tx, data, timeout=0.0):
+    """Zero copy: a claim of exactly len(data) bytes (a slot in events and fanout
+    regions), filled in place; the block's end commits."""
+    with tx.claim(len(data), timeout=timeout) as view:
         view[:] = data
 
 
-def publish_one(tx, p, k, s, zero_copy, retry):
+def publish_one(tx, p, k, s, zero_copy, retry, wait=False):
+    """retry: on Full, try again (20 s bound); wait: the blocking publish or claim
+    (a timeout of 20 s) instead."""
     data = payload(p, k, s)
+    timeout = FULL_RETRY_S if wait else 0.0
     if zero_copy:
-        retrying(lambda: claim_and_commit(tx, data), f"claim {k}", retry)
+        retrying(lambda: claim_and_commit(tx, data, timeout), f"claim {k}", retry)
     else:
-        retrying(lambda: tx.publish(data), f"publish {k}", retry)
+        retrying(lambda: tx.publish(data, timeout=timeout), f"publish {k}", retry)
+
+
+def claim_batch_and_commit(tx, msgs):
+    """The in-place batch claim: reserve every record, fill each, commit all at the
+    block's end."""
+    with tx.claim_batch([len(m) for m in msgs]) as views:
+        for view, m in zip(views, msgs):
+            view[:] = m
+
+
+def publish_batches(tx, p, start, count, sizes, batch, zero_copy, retry):
+    """Messages start..start+count-1 in batches of up to `batch`: the batch publish
+    (goes on after a partial one), or with zero_copy the batch claim (halved when the
+    library finds the batch TooLarge: more than half the ring)."""
+    k, end, n = start, start + count, batch
+    while k < end:
+        n = min(n, end - k)
+        msgs = [payload(p, j, sizes[j % len(sizes)]) for j in range(k, k + n)]
+        if not zero_copy:
+            done = retrying(lambda: tx.publish_batch(msgs), f"batch at {k}", retry)
+            if not retry and done != n:
+                raise Fail(indexbus.Full.status, f"batch at {k}: {done} of {n} published")
+            k += done
+            continue
+        try:
+            retrying(lambda: claim_batch_and_commit(tx, msgs), f"batch claim at {k}", retry)
+        except indexbus.TooLarge:
+            if n == 1:
+                raise
+            n //= 2
+            continue
+        k += n
+        n = batch
 
 
 def msg_line(data):
@@ -208,16 +256,18 @@ def cmd_produce(name, o):
     mpsc = choice(TYPES, o.get("--type", "spsc"), "producer type") == "mpsc"
     p, count = num(o, "--producer", 0), num(o, "--count", 0)
     sizes = parse_sizes(o.get("--sizes", "0"))
-    zero_copy = o.get("--zero-copy", False)
+    zero_copy, wait = o.get("--zero-copy", False), o.get("--wait", False)
     batch, want = num(o, "--batch", 0), num(o, "--wait-consumers", 0)
     if "--batch" in o and batch == 0:
         raise Usage("produce: --batch must be at least 1")
-    if zero_copy and batch:
-        raise Usage("produce: --zero-copy and --batch exclude each other")
+    if wait and batch:
+        raise Usage("produce: --wait and --batch exclude each other")
     with indexbus.Region.open(name) as r:
+        if zero_copy and batch and not r.is_log:
+            raise Usage("produce: --zero-copy with --batch (the batch claim) is for byte logs only")
         for s in sizes:
-            if s > r.slot_data_size:
-                raise Usage(f"produce: size {s} > slot data size {r.slot_data_size}")
+            if s > r.record_capacity:
+                raise Usage(f"produce: size {s} > the largest message, {r.record_capacity}")
         with r.producer(mpsc=mpsc) as tx:
             if want:
                 deadline = time.monotonic() + WAIT_CONSUMERS_S
@@ -227,13 +277,9 @@ def cmd_produce(name, o):
                     time.sleep(0.001)
             if not batch:
                 for k in range(count):
-                    publish_one(tx, p, k, sizes[k % len(sizes)], zero_copy, True)
+                    publish_one(tx, p, k, sizes[k % len(sizes)], zero_copy, not wait, wait)
             else:
-                k = 0
-                while k < count:
-                    n = min(batch, count - k)
-                    msgs = [payload(p, j, sizes[j % len(sizes)]) for j in range(k, k + n)]
-                    k += retrying(lambda: tx.publish_batch(msgs), f"batch at {k}", True)
+                publish_batches(tx, p, 0, count, sizes, batch, zero_copy, True)
     emit({"ev": "done", "published": count})
 
 
@@ -260,12 +306,15 @@ def cmd_consume(name, o):
     borrow = o.get("--borrow", False)
     timeout = num(o, "--timeout-ms", 10000) / 1000.0
     limited, want = "--count" in o, num(o, "--count", 0)
+    delay = num(o, "--delay-ms", 0) / 1000.0
     if "--batch" in o and batch == 0:
         raise Usage("consume: --batch must be at least 1")
     if borrow and batch:
         raise Usage("consume: --borrow and --batch exclude each other")
     got, end, idle_since = 0, "INDEXBUS_OK", None
     with indexbus.Region.open(name) as r, r.consumer(index) as rx:
+        if delay:  # attached, reading nothing: producers may fill the region
+            time.sleep(delay)
         while not limited or got < want:
             max_msgs = min(batch, want - got) if limited else batch
             try:
@@ -303,6 +352,27 @@ def error_case(name, case):
     elif case == "timeout":
         with indexbus.Region.open(name) as r, r.consumer(0) as rx:
             rx.recv(timeout=0.05)
+    elif case == "log_too_large":
+        with indexbus.Region.open(name) as r, r.producer() as tx:
+            tx.publish(payload(0, 0, 65))
+    elif case == "log_claim_too_large":
+        with indexbus.Region.open(name) as r, r.producer() as tx:
+            with tx.claim(65):
+                pass
+    elif case == "log_busy":
+        with indexbus.Region.open(name) as r, r.producer():
+            r.producer(mpsc=True).close()
+    elif case == "log_wait_timeout":
+        with indexbus.Region.open(name) as r, r.producer() as tx:
+            data = payload(0, 0, 56)
+            for _ in range(1000000):
+                try:
+                    tx.publish(data)
+                except indexbus.Full:
+                    break
+            else:
+                raise Fail(indexbus.InvalidArgument.status, "the byte log never filled")
+            tx.publish(data, timeout=0.05)
     else:
         raise Usage(f"error: unknown case '{case}'")
 
@@ -353,9 +423,16 @@ def cmd_golden(name, o):
             tx = find(op["--name"], "producer")
             sizes = parse_sizes(op["--sizes"])
             pid, start = num(op, "--producer", 0), num(op, "--from", 0)
-            for k in range(start, start + count):
-                publish_one(tx, pid, k, sizes[k % len(sizes)], op.get("--zero-copy", False),
-                            False)
+            zero_copy, batch = op.get("--zero-copy", False), num(op, "--batch", 0)
+            if "--batch" in op and batch == 0:
+                raise Usage(f"golden op {i}: --batch must be at least 1")
+            if batch and zero_copy and not region.is_log:
+                raise Usage(f"golden op {i}: --zero-copy with --batch is for byte logs only")
+            if batch:
+                publish_batches(tx, pid, start, count, sizes, batch, zero_copy, False)
+            else:
+                for k in range(start, start + count):
+                    publish_one(tx, pid, k, sizes[k % len(sizes)], zero_copy, False)
         elif what == "route":
             rt = find(op["--name"], "router")
             mode = choice(MODES, op.get("--mode", "broadcast"), "mode")
