@@ -43,11 +43,15 @@ conformance-agents-bindings: conformance-agent-go conformance-agent-java conform
 # Like go-demo: the tools first, then the binding build in a sub-make that sees them
 # (lib is built here so the sub-make finds it up to date even under -j), then the agent
 # with the binding's cgo environment (GO_ENV: the library in $(B), rpath included).
+# Go's build cache does not key on what pkg-config says, so a binding package built
+# for another B (another build directory on this machine) would be linked with that
+# directory's rpath; naming $(B) in CGO_LDFLAGS, which is keyed, keeps them apart.
+CONF_GO_LDFLAGS := -O2 -g -L$(abspath $(B)) -Wl,-rpath,$(abspath $(B))
 conformance-agent-go: go-deps lib
 	$(Q)$(MAKE) --no-print-directory go-binding
 	@mkdir -p $(dir $(CONF_GO_BIN))
-	$(call say,GO,build $(CONF_GO_BIN))cd $(CONF_GO_DIR) && $(GO_ENV) $(GO) build \
-	    -o $(abspath $(CONF_GO_BIN)) .
+	$(call say,GO,build $(CONF_GO_BIN))cd $(CONF_GO_DIR) && $(GO_ENV) \
+	    CGO_LDFLAGS='$(CONF_GO_LDFLAGS)' $(GO) build -o $(abspath $(CONF_GO_BIN)) .
 
 # java-binding builds the jar (JNI library with libindexbus linked in) from $(B).
 conformance-agent-java: java-binding

@@ -130,19 +130,19 @@ type options struct {
 
 // spec: option name -> takes a value (false: a flag).
 var specs = map[string]map[string]bool{
-	"create":  {"region": true, "kind": true, "slots": true, "slot-size": true, "queue": true, "consumers": true},
-	"produce": {"region": true, "type": true, "producer": true, "count": true, "sizes": true, "zero-copy": false, "batch": true, "wait-consumers": true},
+	"create":  {"region": true, "kind": true, "slots": true, "slot-size": true, "queue": true, "consumers": true, "bytes": true, "max-record": true},
+	"produce": {"region": true, "type": true, "producer": true, "count": true, "sizes": true, "zero-copy": false, "batch": true, "wait": false, "wait-consumers": true},
 	"route":   {"region": true, "mode": true, "source": true},
-	"consume": {"region": true, "index": true, "borrow": false, "batch": true, "timeout-ms": true, "count": true},
+	"consume": {"region": true, "index": true, "borrow": false, "batch": true, "timeout-ms": true, "count": true, "delay-ms": true},
 	"error":   {"region": true, "case": true},
 	"golden":  {"region": true},
 	"unlink":  {"region": true},
 	// the ops of the golden command's list
-	"golden create":   {"kind": true, "slots": true, "slot-size": true, "queue": true, "consumers": true},
+	"golden create":   {"kind": true, "slots": true, "slot-size": true, "queue": true, "consumers": true, "bytes": true, "max-record": true},
 	"golden producer": {"name": true, "type": true},
 	"golden router":   {"name": true},
 	"golden consumer": {"name": true, "index": true},
-	"golden publish":  {"name": true, "producer": true, "from": true, "count": true, "sizes": true, "zero-copy": false},
+	"golden publish":  {"name": true, "producer": true, "from": true, "count": true, "sizes": true, "zero-copy": false, "batch": true},
 	"golden route":    {"name": true, "count": true, "mode": true, "source": true},
 	"golden recv":     {"name": true, "count": true, "borrow": false},
 	"golden close":    {"name": true},
@@ -293,6 +293,8 @@ func regionKind(s string) (indexbus.Kind, error) {
 		return indexbus.KindEvents, nil
 	case "fanout":
 		return indexbus.KindFanout, nil
+	case "log":
+		return indexbus.KindLog, nil
 	}
 	return 0, usageError{fmt.Sprintf("bad kind %q", s)}
 }
@@ -310,10 +312,14 @@ func regionConfig(o options) (indexbus.Config, error) {
 	if err != nil {
 		return indexbus.Config{}, err
 	}
-	var n [4]uint64
-	for i, name := range []string{"slots", "slot-size", "queue", "consumers"} {
+	var n [6]uint64
+	for i, name := range []string{"slots", "slot-size", "queue", "consumers", "bytes", "max-record"} {
 		if n[i], err = o.num(name, 0); err != nil {
 			return indexbus.Config{}, err
+		}
+		_, given := o.vals[name]
+		if given && (kind == indexbus.KindLog) != (i >= 4) {
+			return indexbus.Config{}, usageError{fmt.Sprintf("--%s is not for a %s region", name, kind)}
 		}
 	}
 	return indexbus.Config{
@@ -322,7 +328,137 @@ func regionConfig(o options) (indexbus.Config, error) {
 		SlotDataSize:  uint32(n[1]),
 		QueueCapacity: uint32(n[2]),
 		ConsumerCount: uint32(n[3]),
+		ByteCapacity:  n[4],
+		MaxRecord:     uint32(n[5]),
 	}, nil
+}
+
+// maxMessage is the largest message a region takes: a slot's data, or a byte
+// log's largest record.
+func maxMessage(info indexbus.Info) int {
+	if info.Kind == indexbus.KindLog {
+		return int(info.MaxRecord)
+	}
+	return int(info.SlotDataSize)
+}
+
+// pubMode is how messages are published: produce's flags, or a golden publish op's.
+type pubMode struct {
+	zeroCopy bool // claim, fill in place, commit (exactly the length on a byte log)
+	wait     bool // the blocking publish / claim instead of retrying on ErrFull
+	batch    int  // the batch publish, or with zeroCopy the batch claim (byte logs)
+	isLog    bool
+	retry    bool // ErrFull: yield and try again (fullBound without progress); else fail
+}
+
+// publishRange publishes messages k = from..from+count-1 of producer id by the
+// payload rule. It returns how many went out, and on failure the operation and
+// its error.
+func publishRange(prod *indexbus.Producer, id uint32, from, count uint64, sizes []int,
+	m pubMode) (uint64, string, error) {
+	sizeOf := func(k uint64) int { return sizes[k%uint64(len(sizes))] }
+	progress := time.Now()
+	// again reports whether to retry after err (ErrFull, within the bound).
+	again := func(err error) bool {
+		if !m.retry || !errors.Is(err, indexbus.ErrFull) || time.Since(progress) > fullBound {
+			return false
+		}
+		osYield()
+		return true
+	}
+	k, end, n := from, from+count, uint64(m.batch)
+	for k < end {
+		switch {
+		case m.batch > 0 && m.zeroCopy:
+			n = min(n, end-k)
+			lens := make([]uint32, n)
+			for i := range lens {
+				lens[i] = uint32(sizeOf(k + uint64(i)))
+			}
+			b, err := prod.ClaimBatch(lens)
+			if err != nil {
+				if errors.Is(err, indexbus.ErrTooLarge) && n > 1 {
+					n /= 2 // more than half the ring: a smaller batch
+					continue
+				}
+				if again(err) {
+					continue
+				}
+				return k - from, "claim batch", err
+			}
+			for i, buf := range b.Bufs() {
+				fill(buf, id, uint32(k)+uint32(i))
+			}
+			if err := b.Commit(int(n)); err != nil {
+				return k - from, "commit batch", err
+			}
+			k += n
+			n = uint64(m.batch)
+			progress = time.Now()
+		case m.batch > 0:
+			last := min(k+n, end)
+			msgs := make([][]byte, 0, last-k)
+			for i := k; i < last; i++ {
+				msgs = append(msgs, payload(id, uint32(i), sizeOf(i)))
+			}
+			got, err := prod.PublishBatch(msgs)
+			k += uint64(got)
+			if got > 0 {
+				progress = time.Now()
+			}
+			if err != nil && !(m.retry && got > 0) && !again(err) {
+				return k - from, "publish batch", err
+			}
+		case m.zeroCopy:
+			s := sizeOf(k)
+			var buf []byte
+			var err error
+			switch {
+			case m.wait:
+				buf, err = prod.ClaimWait(s, fullBound)
+			case m.isLog:
+				buf, err = prod.ClaimLen(s)
+			default:
+				buf, err = prod.Claim()
+			}
+			if err != nil {
+				if again(err) {
+					continue
+				}
+				return k - from, "claim", err
+			}
+			fill(buf[:min(s, len(buf))], id, uint32(k))
+			for {
+				err = prod.Commit(s)
+				if err == nil || !again(err) {
+					break
+				}
+			}
+			if err != nil {
+				prod.Abort()
+				return k - from, "commit", err
+			}
+			k++
+			progress = time.Now()
+		default:
+			msg := payload(id, uint32(k), sizeOf(k))
+			var err error
+			if m.wait {
+				err = prod.PublishWait(msg, fullBound)
+			} else {
+				err = prod.Publish(msg)
+			}
+			if err != nil {
+				if again(err) {
+					continue
+				}
+				return k - from, "publish", err
+			}
+			k++
+			progress = time.Now()
+		}
+	}
+	return count, "", nil
 }
 
 func cmdCreate(o options) (int, error) {
@@ -366,9 +502,12 @@ func cmdProduce(o options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	zeroCopy := o.flags["zero-copy"]
-	if zeroCopy && batch > 0 {
-		return 0, usageError{"--zero-copy and --batch do not combine"}
+	if _, given := o.vals["batch"]; given && batch == 0 {
+		return 0, usageError{"--batch must be at least 1"}
+	}
+	m := pubMode{zeroCopy: o.flags["zero-copy"], wait: o.flags["wait"], batch: int(batch), retry: !o.flags["wait"]}
+	if m.wait && batch > 0 {
+		return 0, usageError{"--wait and --batch do not combine"}
 	}
 
 	region, err := indexbus.Open(o.str("region"))
@@ -376,6 +515,19 @@ func cmdProduce(o options) (int, error) {
 		return fail("open", err), nil
 	}
 	defer region.Close()
+	info, err := region.Info()
+	if err != nil {
+		return fail("info", err), nil
+	}
+	m.isLog = info.Kind == indexbus.KindLog
+	if m.zeroCopy && batch > 0 && !m.isLog {
+		return 0, usageError{"--zero-copy with --batch (the batch claim) is for byte logs only"}
+	}
+	for _, s := range sizes {
+		if s > maxMessage(info) {
+			return 0, usageError{fmt.Sprintf("size %d > the largest message, %d", s, maxMessage(info))}
+		}
+	}
 	prod, err := region.OpenProducer(typ)
 	if err != nil {
 		return fail("producer open", err), nil
@@ -400,76 +552,11 @@ func cmdProduce(o options) (int, error) {
 		}
 	}
 
-	p := uint32(pid)
-	sizeOf := func(k uint64) int { return sizes[k%uint64(len(sizes))] }
-	progress := time.Now()
-	// full reports whether to retry after FULL (false once the bound is spent).
-	full := func() bool {
-		if time.Since(progress) > fullBound {
-			return false
+	if k, op, err := publishRange(prod, uint32(pid), 0, count, sizes, m); err != nil {
+		if errors.Is(err, indexbus.ErrFull) {
+			return failStatus(op, "INDEXBUS_TIMEOUT", fmt.Sprintf("FULL for %v", fullBound), kv{"published", k}), nil
 		}
-		osYield()
-		return true
-	}
-	k := uint64(0)
-	for k < count {
-		switch {
-		case batch > 0:
-			end := min(k+batch, count)
-			msgs := make([][]byte, 0, end-k)
-			for i := k; i < end; i++ {
-				msgs = append(msgs, payload(p, uint32(i), sizeOf(i)))
-			}
-			n, err := prod.PublishBatch(msgs)
-			k += uint64(n)
-			if n > 0 {
-				progress = time.Now()
-			}
-			if err != nil {
-				if errors.Is(err, indexbus.ErrFull) {
-					if full() {
-						continue
-					}
-					return fail("publish batch", err, kv{"published", k}), nil
-				}
-				if n == 0 {
-					return fail("publish batch", err, kv{"published", k}), nil
-				}
-				// some went out: the next call starts with the failing one
-			}
-		case zeroCopy:
-			buf, err := prod.Claim()
-			if err != nil {
-				if errors.Is(err, indexbus.ErrFull) && full() {
-					continue
-				}
-				return fail("claim", err, kv{"published", k}), nil
-			}
-			s := sizeOf(k)
-			fill(buf[:min(s, len(buf))], p, uint32(k))
-			for {
-				err = prod.Commit(s)
-				if err == nil || !errors.Is(err, indexbus.ErrFull) || !full() {
-					break
-				}
-			}
-			if err != nil {
-				prod.Abort()
-				return fail("commit", err, kv{"published", k}), nil
-			}
-			k++
-			progress = time.Now()
-		default:
-			err := prod.Publish(payload(p, uint32(k), sizeOf(k)))
-			if err != nil {
-				if errors.Is(err, indexbus.ErrFull) && full() {
-					continue
-				}
-				return fail("publish", err, kv{"published", k}), nil
-			}
-			k++
-			progress = time.Now()
-		}
+		return fail(op, err, kv{"published", k}), nil
 	}
 	if err := prod.Close(); err != nil {
 		return fail("producer close", err), nil
@@ -526,6 +613,10 @@ func cmdConsume(o options) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	delayMs, err := o.num("delay-ms", 0)
+	if err != nil {
+		return 0, err
+	}
 	borrow := o.flags["borrow"]
 	if borrow && batch > 0 {
 		return 0, usageError{"--borrow and --batch do not combine"}
@@ -541,12 +632,14 @@ func cmdConsume(o options) (int, error) {
 	if err != nil {
 		return fail("info", err), nil
 	}
-	slot := int(info.SlotDataSize)
+	slot := maxMessage(info)
 	cons, err := region.OpenConsumer(int(index))
 	if err != nil {
 		return fail("consumer open", err), nil
 	}
 	defer cons.Close()
+	// attached, reading nothing: producers may fill the region
+	time.Sleep(time.Duration(delayMs) * time.Millisecond)
 
 	n := uint64(0)
 	end := func(err error) (int, error) {
@@ -664,6 +757,36 @@ func cmdError(o options) (int, error) {
 			_, err = cons.RecvTimeout(make([]byte, 256), errTimeout)
 			return err
 		})
+	case "log_too_large":
+		err = errTooLarge(name)
+	case "log_claim_too_large", "log_busy", "log_wait_timeout":
+		err = withProducer(name, func(r *indexbus.Region, p *indexbus.Producer) error {
+			switch c {
+			case "log_claim_too_large":
+				_, err := p.ClaimLen(65)
+				return err
+			case "log_busy":
+				p2, err := r.OpenProducer(indexbus.MPSC)
+				if err == nil {
+					p2.Close()
+				}
+				return err
+			}
+			msg := payload(0, 0, 56)
+			for i := 0; ; i++ {
+				err := p.Publish(msg)
+				if errors.Is(err, indexbus.ErrFull) {
+					break
+				}
+				if err != nil {
+					return setup{"filling the byte log", err}
+				}
+				if i > 1000000 {
+					return setup{"filling the byte log", errors.New("it never filled")}
+				}
+			}
+			return p.PublishWait(msg, errTimeout)
+		})
 	default:
 		return 0, usageError{fmt.Sprintf("unknown error case %q", c)}
 	}
@@ -705,6 +828,18 @@ func openClose(name string, opts ...indexbus.OpenOption) error {
 		r.Close()
 	}
 	return err
+}
+
+// withProducer runs f with an SPSC producer on region name.
+func withProducer(name string, f func(*indexbus.Region, *indexbus.Producer) error) error {
+	return withRegion(name, func(r *indexbus.Region) error {
+		p, err := r.OpenProducer(indexbus.SPSC)
+		if err != nil {
+			return setup{"producer open", err}
+		}
+		defer p.Close()
+		return f(r, p)
+	})
 }
 
 func errTooLarge(name string) error {
@@ -767,7 +902,7 @@ func cmdGolden(o options) (int, error) {
 		}
 	}
 	defer closeAll()
-	slot := 0
+	slot, isLog := 0, false
 	for i, args := 0, o.rest; len(args) > 0; i++ {
 		kind := args[0]
 		if _, ok := specs["golden "+kind]; !ok {
@@ -799,7 +934,7 @@ func cmdGolden(o options) (int, error) {
 			if err != nil {
 				return fail(where, err), nil
 			}
-			slot = int(info.SlotDataSize)
+			slot, isLog = maxMessage(info), info.Kind == indexbus.KindLog
 		case "producer", "router", "consumer":
 			if region == nil {
 				return failStatus(where, "", "no region"), nil
@@ -837,22 +972,19 @@ func cmdGolden(o options) (int, error) {
 			if !ok {
 				return failStatus(where, "", "no producer "+name), nil
 			}
-			for c := 0; c < count; c++ {
-				k := from + uint32(c)
-				s := sizes[int(k)%len(sizes)]
-				if op.flags["zero-copy"] {
-					buf, err := p.Claim()
-					if err != nil {
-						return fail(where, err), nil
-					}
-					fill(buf[:min(s, len(buf))], id, k)
-					if err := p.Commit(s); err != nil {
-						p.Abort()
-						return fail(where, err), nil
-					}
-				} else if err := p.Publish(payload(id, k, s)); err != nil {
-					return fail(where, err), nil
-				}
+			batch, err := op.num("batch", 0)
+			if err != nil {
+				return 0, err
+			}
+			if _, given := op.vals["batch"]; given && batch == 0 {
+				return 0, usageError{"--batch must be at least 1"}
+			}
+			m := pubMode{zeroCopy: op.flags["zero-copy"], batch: int(batch), isLog: isLog}
+			if m.zeroCopy && batch > 0 && !isLog {
+				return 0, usageError{"golden: --zero-copy with --batch is for byte logs only"}
+			}
+			if _, what, err := publishRange(p, id, uint64(from), uint64(count), sizes, m); err != nil {
+				return fail(where+" "+what, err), nil
 			}
 		case "route":
 			r, ok := handles[name].(*indexbus.Router)
