@@ -1,5 +1,7 @@
 package io.indexbus.conformance;
 
+import io.indexbus.BatchClaim;
+import io.indexbus.Claim;
 import io.indexbus.Consumer;
 import io.indexbus.DisconnectedException;
 import io.indexbus.FullException;
@@ -13,9 +15,11 @@ import io.indexbus.RegionKind;
 import io.indexbus.RouteMode;
 import io.indexbus.RouteOutcome;
 import io.indexbus.RouteSource;
+import io.indexbus.RegionInfo;
 import io.indexbus.Router;
 import io.indexbus.RouterLoopConfig;
 import io.indexbus.Status;
+import io.indexbus.TooLargeException;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
@@ -44,6 +48,7 @@ import java.util.Set;
  */
 public final class Agent {
     private static final long FULL_BOUND_NS = 20_000_000_000L; // publish: no progress while FULL
+    private static final Duration FULL_BOUND = Duration.ofNanos(FULL_BOUND_NS); // blocking calls
     private static final long WAIT_CONSUMERS_NS = 10_000_000_000L;
     private static final long DEFAULT_RECV_MS = 10_000;
     private static final Duration NOT_READY_TIMEOUT = Duration.ofMillis(50);
@@ -194,22 +199,23 @@ public final class Agent {
 
     static {
         spec("create", List.of("region", "kind"), "region", "kind", "slots", "slot-size", "queue",
-                "consumers");
+                "consumers", "bytes", "max-record");
         spec("produce", List.of("region", "type", "producer", "count", "sizes"), "region", "type",
-                "producer", "count", "sizes", "!zero-copy", "batch", "wait-consumers");
+                "producer", "count", "sizes", "!zero-copy", "batch", "!wait", "wait-consumers");
         spec("route", List.of("region", "mode"), "region", "mode", "source");
         spec("consume", List.of("region", "index"), "region", "index", "!borrow", "batch",
-                "timeout-ms", "count");
+                "timeout-ms", "count", "delay-ms");
         spec("error", List.of("region", "case"), "region", "case");
         spec("golden", List.of("region"), "region");
         spec("unlink", List.of("region"), "region");
         // the ops of the golden command's list, "golden OP"
-        spec("golden create", List.of("kind"), "kind", "slots", "slot-size", "queue", "consumers");
+        spec("golden create", List.of("kind"), "kind", "slots", "slot-size", "queue", "consumers",
+                "bytes", "max-record");
         spec("golden producer", List.of("name", "type"), "name", "type");
         spec("golden router", List.of("name"), "name");
         spec("golden consumer", List.of("name", "index"), "name", "index");
         spec("golden publish", List.of("name", "producer", "count", "sizes"), "name", "producer",
-                "from", "count", "sizes", "!zero-copy");
+                "from", "count", "sizes", "!zero-copy", "batch");
         spec("golden route", List.of("name", "count"), "name", "count", "mode", "source");
         spec("golden recv", List.of("name", "count"), "name", "count", "!borrow");
         spec("golden close", List.of("name"), "name");
@@ -363,22 +369,40 @@ public final class Agent {
                 return RegionKind.EVENTS;
             case "fanout":
                 return RegionKind.FANOUT;
+            case "log":
+                return RegionKind.LOG;
             default:
                 throw new UsageException("bad kind \"" + s + "\"");
         }
     }
 
-    private static RegionConfig config(RegionKind kind, long slots, long slotSize, long queue,
-                                       long consumers) {
-        return RegionConfig.builder(kind).slotCount((int) slots).slotDataSize((int) slotSize)
-                .queueCapacity((int) queue).consumerCount((int) consumers).build();
+    /** The region of create's options (and the golden create op's). */
+    private static RegionConfig config(Options o) throws UsageException {
+        RegionKind kind = regionKind(o.str("kind"));
+        boolean log = kind == RegionKind.LOG;
+        for (String opt : List.of("slots", "slot-size", "queue", "consumers", "bytes", "max-record")) {
+            if (o.has(opt) && log != (opt.equals("bytes") || opt.equals("max-record"))) {
+                throw new UsageException("--" + opt + " is not for a " + o.str("kind") + " region");
+            }
+        }
+        RegionConfig.Builder b = RegionConfig.builder(kind);
+        if (log) {
+            return b.byteCapacity(o.num("bytes", 0)).maxRecord((int) o.num("max-record", 0)).build();
+        }
+        return b.slotCount((int) o.num("slots", 0)).slotDataSize((int) o.num("slot-size", 0))
+                .queueCapacity((int) o.num("queue", 0)).consumerCount((int) o.num("consumers", 0))
+                .build();
+    }
+
+    /** The largest message a region takes: a slot's data, or a byte log's max record. */
+    private static int maxMessage(RegionInfo info) {
+        return info.kind() == RegionKind.LOG ? info.maxRecord() : info.slotDataSize();
     }
 
     // ---- commands -------------------------------------------------------------------------
 
     private static void create(Options o) throws UsageException, Failed {
-        RegionConfig cfg = config(regionKind(o.str("kind")), o.num("slots", 0),
-                o.num("slot-size", 0), o.num("queue", 0), o.num("consumers", 0));
+        RegionConfig cfg = config(o);
         try {
             Region.create(o.str("region"), cfg).close();
         } catch (IndexBusException e) {
@@ -405,6 +429,155 @@ public final class Agent {
         }
     }
 
+    /** How messages are published: produce's flags, or a golden publish op's. */
+    private static final class PubMode {
+        boolean zeroCopy; // claim, fill in place, commit (exactly the length on a byte log)
+        boolean waiting;  // the blocking publish / claim instead of retrying on FULL
+        int batch;        // the batch publish, or with zeroCopy the batch claim (byte logs)
+        boolean isLog;
+        boolean retry;    // FULL: yield and try again (20 s without progress); else fail
+    }
+
+    /**
+     * Publishes messages {@code from..from+count-1} of producer {@code p} by the payload rule;
+     * {@code done[0]} counts those that went out, {@code op[0]} names the call under way.
+     */
+    private static void publishRange(Producer prod, long p, long from, long count, int[] sizes,
+                                     PubMode m, long[] done, String[] op) throws Failed {
+        FullRetry full = new FullRetry();
+        long k = from;
+        long end = from + count;
+        int n = m.batch;
+        while (k < end) {
+            done[0] = k - from;
+            if (m.batch > 0 && m.zeroCopy) {
+                op[0] = "claim batch";
+                n = (int) Math.min(n, end - k);
+                int[] lens = new int[n];
+                for (int i = 0; i < n; i++) {
+                    lens[i] = sizes[(int) ((k + i) % sizes.length)];
+                }
+                BatchClaim batch;
+                try {
+                    batch = prod.claimBatch(lens);
+                } catch (TooLargeException e) {
+                    if (n > 1) {
+                        n /= 2; // more than half the ring: a smaller batch
+                        continue;
+                    }
+                    throw e;
+                } catch (FullException e) {
+                    if (m.retry && full.retry()) {
+                        continue;
+                    }
+                    throw e;
+                }
+                try (BatchClaim b = batch) {
+                    for (int i = 0; i < n; i++) {
+                        b.buffer(i).put(payload(p, k + i, lens[i]));
+                    }
+                    op[0] = "commit batch";
+                    b.commit();
+                }
+                k += n;
+                n = m.batch;
+                full.progressed();
+            } else if (m.batch > 0) {
+                op[0] = "publish batch";
+                int c = (int) Math.min(n, end - k);
+                int[] lens = new int[c];
+                int total = 0;
+                for (int i = 0; i < c; i++) {
+                    lens[i] = sizes[(int) ((k + i) % sizes.length)];
+                    total += lens[i];
+                }
+                byte[] packed = new byte[total];
+                int at = 0;
+                for (int i = 0; i < c; i++) {
+                    fill(packed, at, lens[i], p, k + i);
+                    at += lens[i];
+                }
+                int got = prod.publishBatch(packed, lens); // 0 when full
+                if (got > 0) {
+                    k += got;
+                    full.progressed();
+                }
+                if (got < c && !m.retry || got == 0 && !full.retry()) {
+                    done[0] = k - from;
+                    throw failStatus(op[0], Status.name(Status.FULL),
+                            got + " of " + c + " published", "published", k - from);
+                }
+            } else if (m.zeroCopy) {
+                int s = sizes[(int) (k % sizes.length)];
+                byte[] msg = payload(p, k, s);
+                if (m.waiting || m.isLog) {
+                    op[0] = m.waiting ? "claim wait" : "claim";
+                    Claim claim;
+                    try {
+                        claim = m.waiting ? prod.claimWait(s, FULL_BOUND) : prod.claim(s);
+                    } catch (FullException e) {
+                        if (m.retry && full.retry()) {
+                            continue;
+                        }
+                        throw e;
+                    }
+                    try (Claim c = claim) {
+                        c.buffer().put(msg);
+                        op[0] = "commit";
+                        c.commit();
+                    }
+                } else {
+                    op[0] = "claim";
+                    ByteBuffer slot;
+                    try {
+                        slot = prod.claim();
+                    } catch (FullException e) {
+                        if (m.retry && full.retry()) {
+                            continue;
+                        }
+                        throw e;
+                    }
+                    slot.put(msg, 0, Math.min(s, slot.remaining()));
+                    op[0] = "commit";
+                    for (;;) {
+                        try {
+                            prod.commit(s);
+                            break;
+                        } catch (FullException e) {
+                            if (!m.retry || !full.retry()) {
+                                prod.abort();
+                                throw e;
+                            }
+                        } catch (IndexBusException e) {
+                            prod.abort();
+                            throw e;
+                        }
+                    }
+                }
+                k++;
+                full.progressed();
+            } else {
+                byte[] msg = payload(p, k, sizes[(int) (k % sizes.length)]);
+                if (m.waiting) {
+                    op[0] = "publish wait";
+                    prod.publishWait(msg, FULL_BOUND);
+                    k++;
+                    full.progressed();
+                } else {
+                    op[0] = "publish";
+                    if (prod.offer(msg)) {
+                        k++;
+                        full.progressed();
+                    } else if (!m.retry || !full.retry()) {
+                        throw failStatus(op[0], Status.name(Status.FULL),
+                                m.retry ? "still full after 20 s" : "full", "published", k - from);
+                    }
+                }
+            }
+        }
+        done[0] = count;
+    }
+
     private static void produce(Options o) throws UsageException, Failed {
         ProducerType type = producerType(o.str("type"));
         long p = o.num("producer", 0);
@@ -412,17 +585,35 @@ public final class Agent {
         int[] sizes = parseSizes(o.str("sizes"));
         long batch = o.num("batch", 0);
         long wait = o.num("wait-consumers", 0);
-        boolean zeroCopy = o.flag("zero-copy");
-        if (zeroCopy && batch > 0) {
-            throw new UsageException("--zero-copy and --batch do not combine");
+        PubMode m = new PubMode();
+        m.zeroCopy = o.flag("zero-copy");
+        m.waiting = o.flag("wait");
+        m.retry = !m.waiting;
+        m.batch = (int) batch;
+        if (o.has("batch") && batch == 0) {
+            throw new UsageException("--batch must be at least 1");
         }
-        String op = "open";
-        long k = 0;
+        if (m.waiting && batch > 0) {
+            throw new UsageException("--wait and --batch do not combine");
+        }
+        String[] op = {"open"};
+        long[] done = {0};
         try (Region region = Region.open(o.str("region"))) {
-            op = "producer open";
+            op[0] = "info";
+            RegionInfo info = region.info();
+            m.isLog = info.kind() == RegionKind.LOG;
+            if (m.zeroCopy && batch > 0 && !m.isLog) {
+                throw new UsageException("--zero-copy with --batch (the batch claim) is for byte logs only");
+            }
+            for (int s : sizes) {
+                if (s > maxMessage(info)) {
+                    throw new UsageException("size " + s + " > the largest message, " + maxMessage(info));
+                }
+            }
+            op[0] = "producer open";
             try (Producer prod = region.openProducer(type)) {
                 if (wait > 0) {
-                    op = "info";
+                    op[0] = "info";
                     long deadline = System.nanoTime() + WAIT_CONSUMERS_NS;
                     for (;;) {
                         int live = region.info().consumersLive();
@@ -436,78 +627,11 @@ public final class Agent {
                         sleepMs(1);
                     }
                 }
-                FullRetry full = new FullRetry();
-                while (k < count) {
-                    if (batch > 0) {
-                        op = "publish batch";
-                        int m = (int) Math.min(batch, count - k);
-                        int[] lens = new int[m];
-                        int total = 0;
-                        for (int i = 0; i < m; i++) {
-                            lens[i] = sizes[(int) ((k + i) % sizes.length)];
-                            total += lens[i];
-                        }
-                        byte[] packed = new byte[total];
-                        int at = 0;
-                        for (int i = 0; i < m; i++) {
-                            fill(packed, at, lens[i], p, k + i);
-                            at += lens[i];
-                        }
-                        int n = prod.publishBatch(packed, lens); // 0 when full
-                        if (n > 0) {
-                            k += n;
-                            full.progressed();
-                        } else if (!full.retry()) {
-                            throw failStatus(op, Status.name(Status.FULL),
-                                    "still full after 20 s", "published", k);
-                        }
-                    } else if (zeroCopy) {
-                        op = "claim";
-                        ByteBuffer slot;
-                        try {
-                            slot = prod.claim();
-                        } catch (FullException e) {
-                            if (full.retry()) {
-                                continue;
-                            }
-                            throw e;
-                        }
-                        int s = sizes[(int) (k % sizes.length)];
-                        byte[] msg = payload(p, k, s);
-                        slot.put(msg, 0, Math.min(s, slot.remaining()));
-                        op = "commit";
-                        for (;;) {
-                            try {
-                                prod.commit(s);
-                                break;
-                            } catch (FullException e) {
-                                if (!full.retry()) {
-                                    prod.abort();
-                                    throw e;
-                                }
-                            } catch (IndexBusException e) {
-                                prod.abort();
-                                throw e;
-                            }
-                        }
-                        k++;
-                        full.progressed();
-                    } else {
-                        op = "publish";
-                        byte[] msg = payload(p, k, sizes[(int) (k % sizes.length)]);
-                        if (prod.offer(msg)) {
-                            k++;
-                            full.progressed();
-                        } else if (!full.retry()) {
-                            throw failStatus(op, Status.name(Status.FULL),
-                                    "still full after 20 s", "published", k);
-                        }
-                    }
-                }
-                op = "producer close";
+                publishRange(prod, p, 0, count, sizes, m, done, op);
+                op[0] = "producer close";
             }
         } catch (IndexBusException e) {
-            throw fail(op, e, "published", k);
+            throw fail(op[0], e, "published", done[0]);
         }
         emit("ev", "done", "published", count);
     }
@@ -545,6 +669,7 @@ public final class Agent {
         boolean hasCount = o.has("count");
         long limit = o.num("count", 0);
         boolean borrow = o.flag("borrow");
+        long delayMs = o.num("delay-ms", 0);
         if (borrow && batch > 0) {
             throw new UsageException("--borrow and --batch do not combine");
         }
@@ -553,9 +678,10 @@ public final class Agent {
         String end = "INDEXBUS_OK";
         try (Region region = Region.open(o.str("region"))) {
             op = "info";
-            int slot = region.info().slotDataSize();
+            int slot = maxMessage(region.info());
             op = "consumer open";
             try (Consumer cons = region.openConsumer(index)) {
+                sleepMs(delayMs); // attached, reading nothing: producers may fill the region
                 op = batch > 0 ? "recv batch" : borrow ? "recv begin" : "recv";
                 byte[] buf = new byte[Math.max(slot, 1)];
                 byte[] bbuf = batch > 0 ? new byte[batch * slot] : null;
@@ -684,6 +810,40 @@ public final class Agent {
                         cons.recv(new byte[256], ERROR_TIMEOUT);
                     }
                     break;
+                case "log_too_large":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Producer p = setup("producer open", () -> r.openProducer(ProducerType.SPSC))) {
+                        p.publish(payload(0, 0, 65));
+                    }
+                    break;
+                case "log_claim_too_large":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Producer p = setup("producer open", () -> r.openProducer(ProducerType.SPSC))) {
+                        p.claim(65).close();
+                    }
+                    break;
+                case "log_busy":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Producer p = setup("producer open", () -> r.openProducer(ProducerType.SPSC))) {
+                        try (Producer second = r.openProducer(ProducerType.MPSC)) {
+                            System.err.println("java agent: a second producer beside " + p.type()
+                                    + ": " + second.type());
+                        }
+                    }
+                    break;
+                case "log_wait_timeout":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         Producer p = setup("producer open", () -> r.openProducer(ProducerType.SPSC))) {
+                        byte[] msg = payload(0, 0, 56);
+                        int i = 0;
+                        while (setup("filling the byte log", () -> p.offer(msg))) {
+                            if (++i > 1_000_000) {
+                                throw failStatus("filling the byte log", null, "it never filled");
+                            }
+                        }
+                        p.publishWait(msg, ERROR_TIMEOUT);
+                    }
+                    break;
                 default:
                     throw new UsageException("unknown error case \"" + c + "\"");
             }
@@ -714,6 +874,7 @@ public final class Agent {
         String where = "golden";
         try {
             int slot = 0;
+            boolean isLog = false;
             for (int i = 0, a = o.next; a < args.length; i++) {
                 String kind = args[a];
                 where = "op " + i + " (" + kind + ")";
@@ -725,10 +886,10 @@ public final class Agent {
                 String name = op.str("name");
                 switch (kind) {
                     case "create": {
-                        RegionConfig cfg = config(regionKind(op.str("kind")), op.num("slots", 0),
-                                op.num("slot-size", 0), op.num("queue", 0), op.num("consumers", 0));
-                        region = Region.create(path, cfg);
-                        slot = region.info().slotDataSize();
+                        region = Region.create(path, config(op));
+                        RegionInfo info = region.info();
+                        slot = maxMessage(info);
+                        isLog = info.kind() == RegionKind.LOG;
                         break;
                     }
                     case "producer":
@@ -754,25 +915,18 @@ public final class Agent {
                             throw failStatus(where, null, "no such producer");
                         }
                         int[] sizes = parseSizes(op.str("sizes"));
-                        long id = op.num("producer", 0);
-                        long from = op.num("from", 0);
-                        long count = op.num("count", 0);
-                        for (long k = from; k < from + count; k++) {
-                            int s = sizes[(int) (k % sizes.length)];
-                            byte[] msg = payload(id, k, s);
-                            if (op.flag("zero-copy")) {
-                                ByteBuffer b = p.claim();
-                                b.put(msg, 0, Math.min(s, b.remaining()));
-                                try {
-                                    p.commit(s);
-                                } catch (IndexBusException e) {
-                                    p.abort();
-                                    throw e;
-                                }
-                            } else {
-                                p.publish(msg);
-                            }
+                        PubMode m = new PubMode();
+                        m.zeroCopy = op.flag("zero-copy");
+                        m.batch = (int) op.num("batch", 0);
+                        m.isLog = isLog;
+                        if (op.has("batch") && m.batch == 0) {
+                            throw new UsageException("--batch must be at least 1");
                         }
+                        if (m.zeroCopy && m.batch > 0 && !isLog) {
+                            throw new UsageException("golden: --zero-copy with --batch is for byte logs only");
+                        }
+                        publishRange(p, op.num("producer", 0), op.num("from", 0), op.num("count", 0),
+                                sizes, m, new long[1], new String[1]);
                         break;
                     }
                     case "route": {
