@@ -182,6 +182,8 @@ fn spec(cmd: &str) -> Option<OptSpec> {
                 ("slot-size", true),
                 ("queue", true),
                 ("consumers", true),
+                ("bytes", true),
+                ("max-record", true),
             ],
             &["region", "kind"],
         ),
@@ -194,6 +196,7 @@ fn spec(cmd: &str) -> Option<OptSpec> {
                 ("sizes", true),
                 ("zero-copy", false),
                 ("batch", true),
+                ("wait", false),
                 ("wait-consumers", true),
             ],
             &["region", "type", "producer", "count", "sizes"],
@@ -210,6 +213,7 @@ fn spec(cmd: &str) -> Option<OptSpec> {
                 ("batch", true),
                 ("timeout-ms", true),
                 ("count", true),
+                ("delay-ms", true),
             ],
             &["region", "index"],
         ),
@@ -230,6 +234,8 @@ fn op_spec(op: &str) -> Option<OptSpec> {
                 ("slot-size", true),
                 ("queue", true),
                 ("consumers", true),
+                ("bytes", true),
+                ("max-record", true),
             ],
             &["kind"],
         ),
@@ -244,6 +250,7 @@ fn op_spec(op: &str) -> Option<OptSpec> {
                 ("count", true),
                 ("sizes", true),
                 ("zero-copy", false),
+                ("batch", true),
             ],
             &["name", "producer", "count", "sizes"],
         ),
@@ -375,16 +382,47 @@ fn region_kind(s: &str) -> Res<Kind> {
     match s {
         "events" => Ok(Kind::Events),
         "fanout" => Ok(Kind::Fanout),
+        "log" => Ok(Kind::Log),
         _ => usage(format!("bad kind {s:?}")),
     }
 }
 
-fn config(kind: Kind, slots: u64, slot_size: u64, queue: u64, consumers: u64) -> Config {
-    Config::new(kind)
-        .slot_count(slots as u32)
-        .slot_data_size(slot_size as u32)
-        .queue_capacity(queue as u32)
-        .consumer_count(consumers as u32)
+/// The region of create's options (and the golden create op's): slot geometry for
+/// events and fanout regions, ring bytes and the largest record for byte logs.
+fn config(o: &Options) -> Res<Config> {
+    let kind = region_kind(o.str("kind").unwrap_or_default())?;
+    let log = kind == Kind::Log;
+    for name in [
+        "slots",
+        "slot-size",
+        "queue",
+        "consumers",
+        "bytes",
+        "max-record",
+    ] {
+        if o.str(name).is_some() && log != (name == "bytes" || name == "max-record") {
+            return usage(format!("--{name} is not for a {kind:?} region"));
+        }
+    }
+    if log {
+        return Ok(Config::log()
+            .byte_capacity(o.num("bytes", 0)?)
+            .max_record(o.num("max-record", 0)? as u32));
+    }
+    Ok(Config::new(kind)
+        .slot_count(o.num("slots", 0)? as u32)
+        .slot_data_size(o.num("slot-size", 0)? as u32)
+        .queue_capacity(o.num("queue", 0)? as u32)
+        .consumer_count(o.num("consumers", 0)? as u32))
+}
+
+/// The largest message a region takes: a slot's data, or a byte log's largest record.
+fn max_message(info: &indexbus::Info) -> usize {
+    if info.kind == Kind::Log {
+        info.max_record as usize
+    } else {
+        info.slot_data_size as usize
+    }
 }
 
 /// The FULL retry bound: time since the last progress.
@@ -407,16 +445,125 @@ impl FullRetry {
 // ---- commands -----------------------------------------------------------------
 
 fn cmd_create(out: &mut Out, o: &Options) -> Res {
-    let cfg = config(
-        region_kind(o.str("kind").unwrap_or_default())?,
-        o.num("slots", 0)?,
-        o.num("slot-size", 0)?,
-        o.num("queue", 0)?,
-        o.num("consumers", 0)?,
-    );
+    let cfg = config(o)?;
     let region = Region::create(o.region(), &cfg).map_err(|e| out.fail("create", &e, &[]))?;
     drop(region);
     out.emit(&[("ev", V::S("created"))]);
+    Ok(())
+}
+
+/// How messages are published: produce's flags, or a golden publish op's.
+#[derive(Clone, Copy, Default)]
+struct PubMode {
+    /// Claim, fill in place, commit (exactly the length on a byte log).
+    zero_copy: bool,
+    /// The blocking publish / claim instead of retrying on FULL.
+    wait: bool,
+    /// The batch publish, or with `zero_copy` the batch claim (byte logs).
+    batch: usize,
+    is_log: bool,
+    /// FULL: yield and try again (FULL_BOUND without progress); else fail.
+    retry: bool,
+}
+
+/// Why `publish_range` stopped: the call, its error, and how many went out.
+type PubFail = (&'static str, Error, u64);
+
+/// Publishes messages `from..from + count` of producer `id` by the payload rule.
+fn publish_range(
+    prod: &mut Producer,
+    id: u64,
+    from: u64,
+    count: u64,
+    sizes: &[usize],
+    m: PubMode,
+) -> std::result::Result<(), PubFail> {
+    let size = |k: u64| sizes[(k % sizes.len() as u64) as usize];
+    let mut full = FullRetry(Instant::now());
+    let again = |e: &Error, full: &FullRetry| m.retry && e.is_full() && full.retry();
+    let (mut k, end, mut n) = (from, from + count, m.batch);
+    while k < end {
+        let done = k - from;
+        if m.batch > 0 && m.zero_copy {
+            n = n.min((end - k) as usize);
+            let lens: Vec<u32> = (0..n as u64).map(|i| size(k + i) as u32).collect();
+            let mut batch = match prod.claim_batch(&lens) {
+                Ok(b) => b,
+                Err(Error::TooLarge) if n > 1 => {
+                    n /= 2; // more than half the ring: a smaller batch
+                    continue;
+                }
+                Err(e) if again(&e, &full) => continue,
+                Err(e) => return Err(("claim batch", e, done)),
+            };
+            for (i, buf) in batch.iter_mut().enumerate() {
+                fill(buf, id, k + i as u64);
+            }
+            batch.commit_all().map_err(|e| ("commit batch", e, done))?;
+            k += n as u64;
+            n = m.batch;
+            full.progressed();
+        } else if m.batch > 0 {
+            let last = (k + n as u64).min(end);
+            let msgs: Vec<Vec<u8>> = (k..last).map(|i| payload(id, i, size(i))).collect();
+            match prod.publish_batch(&msgs) {
+                Ok(got) => {
+                    k += got as u64;
+                    full.progressed();
+                    if !m.retry && got < msgs.len() {
+                        return Err(("publish batch", Error::Full, k - from));
+                    }
+                }
+                Err(e) if again(&e, &full) => {}
+                Err(e) => return Err(("publish batch", e, done)),
+            }
+        } else if m.zero_copy {
+            let s = size(k);
+            let claim = if m.wait {
+                prod.claim_wait(s, FULL_BOUND)
+            } else if m.is_log {
+                prod.claim_len(s)
+            } else {
+                prod.claim()
+            };
+            let mut claim = match claim {
+                Ok(c) => c,
+                Err(e) if again(&e, &full) => continue,
+                Err(e) => return Err(("claim", e, done)),
+            };
+            let cap = claim.capacity();
+            fill(&mut claim[..s.min(cap)], id, k);
+            let mut res = claim.commit(s);
+            loop {
+                match res {
+                    Ok(()) => break,
+                    Err(ce) if again(&ce.error(), &full) => res = ce.into_claim().commit(s),
+                    Err(ce) => {
+                        let e = ce.error();
+                        drop(ce); // aborts the claim
+                        return Err(("commit", e, done));
+                    }
+                }
+            }
+            k += 1;
+            full.progressed();
+        } else {
+            let msg = payload(id, k, size(k));
+            let r = if m.wait {
+                prod.publish_wait(&msg, FULL_BOUND)
+            } else {
+                prod.publish(&msg)
+            };
+            match r {
+                Ok(()) => {
+                    k += 1;
+                    full.progressed();
+                }
+                Err(e) if again(&e, &full) => {}
+                Err(e) => return Err(("publish", e, done)),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -427,13 +574,32 @@ fn cmd_produce(out: &mut Out, o: &Options) -> Res {
     let sizes = parse_sizes(o.str("sizes").unwrap_or_default())?;
     let batch = o.num("batch", 0)?;
     let wait = o.num("wait-consumers", 0)?;
-    let zero_copy = o.flag("zero-copy");
-    if zero_copy && batch > 0 {
-        return usage("--zero-copy and --batch do not combine");
+    let mut m = PubMode {
+        zero_copy: o.flag("zero-copy"),
+        wait: o.flag("wait"),
+        batch: batch as usize,
+        is_log: false,
+        retry: !o.flag("wait"),
+    };
+    if o.str("batch").is_some() && batch == 0 {
+        return usage("--batch must be at least 1");
     }
-    let size = |k: u64| sizes[(k % sizes.len() as u64) as usize];
+    if m.wait && batch > 0 {
+        return usage("--wait and --batch do not combine");
+    }
 
     let region = Region::open(o.region()).map_err(|e| out.fail("open", &e, &[]))?;
+    let info = region.info().map_err(|e| out.fail("info", &e, &[]))?;
+    m.is_log = info.kind == Kind::Log;
+    if m.zero_copy && batch > 0 && !m.is_log {
+        return usage("--zero-copy with --batch (the batch claim) is for byte logs only");
+    }
+    if let Some(s) = sizes.iter().find(|&&s| s > max_message(&info)) {
+        return usage(format!(
+            "size {s} > the largest message, {}",
+            max_message(&info)
+        ));
+    }
     let mut prod = region
         .producer(kind)
         .map_err(|e| out.fail("producer open", &e, &[]))?;
@@ -455,55 +621,8 @@ fn cmd_produce(out: &mut Out, o: &Options) -> Res {
         }
     }
 
-    let mut full = FullRetry(Instant::now());
-    let mut k = 0u64;
-    while k < count {
-        if batch > 0 {
-            let end = (k + batch).min(count);
-            let msgs: Vec<Vec<u8>> = (k..end).map(|i| payload(p, i, size(i))).collect();
-            match prod.publish_batch(&msgs) {
-                Ok(n) => {
-                    k += n as u64;
-                    full.progressed();
-                }
-                Err(e) if e.is_full() && full.retry() => {}
-                Err(e) => return Err(out.fail("publish batch", &e, &[("published", V::N(k))])),
-            }
-        } else if zero_copy {
-            let mut claim = match prod.claim() {
-                Ok(c) => c,
-                Err(e) if e.is_full() && full.retry() => continue,
-                Err(e) => return Err(out.fail("claim", &e, &[("published", V::N(k))])),
-            };
-            let s = size(k);
-            let cap = claim.capacity();
-            fill(&mut claim[..s.min(cap)], p, k);
-            let mut res = claim.commit(s);
-            loop {
-                match res {
-                    Ok(()) => break,
-                    Err(ce) if ce.error().is_full() && full.retry() => {
-                        res = ce.into_claim().commit(s)
-                    }
-                    Err(ce) => {
-                        let e = ce.error();
-                        drop(ce); // aborts the claim
-                        return Err(out.fail("commit", &e, &[("published", V::N(k))]));
-                    }
-                }
-            }
-            k += 1;
-            full.progressed();
-        } else {
-            match prod.publish(&payload(p, k, size(k))) {
-                Ok(()) => {
-                    k += 1;
-                    full.progressed();
-                }
-                Err(e) if e.is_full() && full.retry() => {}
-                Err(e) => return Err(out.fail("publish", &e, &[("published", V::N(k))])),
-            }
-        }
+    if let Err((op, e, k)) = publish_range(&mut prod, p, 0, count, &sizes, m) {
+        return Err(out.fail(op, &e, &[("published", V::N(k))]));
     }
     drop(prod);
     drop(region);
@@ -537,6 +656,7 @@ fn cmd_consume(out: &mut Out, o: &Options) -> Res {
         Some(_) => Some(o.num("count", 0)?),
         None => None,
     };
+    let delay = Duration::from_millis(o.num("delay-ms", 0)?);
     let borrow = o.flag("borrow");
     if borrow && batch > 0 {
         return usage("--borrow and --batch do not combine");
@@ -550,13 +670,12 @@ fn cmd_consume(out: &mut Out, o: &Options) -> Res {
     };
 
     let region = Region::open(o.region()).map_err(|e| out.fail("open", &e, &[]))?;
-    let slot = region
-        .info()
-        .map_err(|e| out.fail("info", &e, &[]))?
-        .slot_data_size as usize;
+    let slot = max_message(&region.info().map_err(|e| out.fail("info", &e, &[]))?);
     let mut cons = region
         .consumer(index)
         .map_err(|e| out.fail("consumer open", &e, &[]))?;
+    // attached, reading nothing: producers may fill the region
+    std::thread::sleep(delay);
 
     let mut buf = vec![0u8; slot.max(1)];
     let mut bbuf = vec![0u8; batch * slot];
@@ -664,12 +783,50 @@ fn error_case(name: &str, case: &str) -> Option<Case> {
                 let mut buf = [0u8; 256];
                 c.recv(&mut buf, ERROR_TIMEOUT).map(drop)
             }
+            "log_too_large" => {
+                let r = setup("open", Region::open(name))?;
+                let mut p = setup("producer open", r.producer(ProducerKind::Spsc))?;
+                p.publish(&payload(0, 0, 65))
+            }
+            "log_claim_too_large" => {
+                let r = setup("open", Region::open(name))?;
+                let mut p = setup("producer open", r.producer(ProducerKind::Spsc))?;
+                p.claim_len(65).map(drop)
+            }
+            "log_busy" => {
+                let r = setup("open", Region::open(name))?;
+                let _spsc = setup("producer open", r.producer(ProducerKind::Spsc))?;
+                r.producer(ProducerKind::Mpsc).map(drop)
+            }
+            "log_wait_timeout" => {
+                let r = setup("open", Region::open(name))?;
+                let mut p = setup("producer open", r.producer(ProducerKind::Spsc))?;
+                let msg = payload(0, 0, 56);
+                let mut i = 0;
+                loop {
+                    match p.publish(&msg) {
+                        Ok(()) if i < 1_000_000 => i += 1,
+                        Ok(()) => return Err(("filling the byte log", Error::InvalidArgument)),
+                        Err(e) if e.is_full() => break,
+                        Err(e) => return Err(("filling the byte log", e)),
+                    }
+                }
+                p.publish_wait(&msg, ERROR_TIMEOUT)
+            }
             _ => unreachable!(),
         })
     };
     match case {
-        "too_large" | "buffer_too_small" | "wrong_kind" | "newer_major" | "not_ready"
-        | "timeout" => Some(run()),
+        "too_large"
+        | "buffer_too_small"
+        | "wrong_kind"
+        | "newer_major"
+        | "not_ready"
+        | "timeout"
+        | "log_too_large"
+        | "log_claim_too_large"
+        | "log_busy"
+        | "log_wait_timeout" => Some(run()),
         _ => None,
     }
 }
@@ -728,7 +885,7 @@ fn run_ops(
     region: &mut Option<Region>,
     handles: &mut Vec<(String, Handle)>,
 ) -> Res {
-    let mut slot = 0usize;
+    let (mut slot, mut is_log) = (0usize, false);
     let mut i = 0;
     while let Some((kind, rest)) = args.split_first() {
         let Some(spec) = op_spec(kind) else {
@@ -744,18 +901,11 @@ fn run_ops(
         let find = |handles: &Vec<(String, Handle)>| handles.iter().position(|(n, _)| n == name);
         match kind.as_str() {
             "create" => {
-                let cfg = config(
-                    region_kind(op.str("kind").unwrap_or_default())?,
-                    op.num("slots", 0)?,
-                    op.num("slot-size", 0)?,
-                    op.num("queue", 0)?,
-                    op.num("consumers", 0)?,
-                );
+                let cfg = config(&op)?;
                 let r = Region::create(path, &cfg).map_err(|e| out.fail(&where_, &e, &[]))?;
-                slot = r
-                    .info()
-                    .map_err(|e| out.fail(&where_, &e, &[]))?
-                    .slot_data_size as usize;
+                let info = r.info().map_err(|e| out.fail(&where_, &e, &[]))?;
+                slot = max_message(&info);
+                is_log = info.kind == Kind::Log;
                 *region = Some(r);
             }
             "producer" | "router" | "consumer" => {
@@ -779,25 +929,24 @@ fn run_ops(
                 let sizes = parse_sizes(op.str("sizes").unwrap_or_default())?;
                 let (id, from) = (op.num("producer", 0)?, op.num("from", 0)?);
                 let count = op.num("count", 0)?;
-                let zero_copy = op.flag("zero-copy");
+                let batch = op.num("batch", 0)?;
+                let m = PubMode {
+                    zero_copy: op.flag("zero-copy"),
+                    batch: batch as usize,
+                    is_log,
+                    ..PubMode::default()
+                };
+                if op.str("batch").is_some() && batch == 0 {
+                    return usage("--batch must be at least 1");
+                }
+                if m.zero_copy && batch > 0 && !is_log {
+                    return usage("golden: --zero-copy with --batch is for byte logs only");
+                }
                 let Some(Handle::Producer(p)) = find(handles).map(|j| &mut handles[j].1) else {
                     return Err(bad(out, "no such producer".into()));
                 };
-                for k in from..from + count {
-                    let s = sizes[(k % sizes.len() as u64) as usize];
-                    let r = if zero_copy {
-                        match p.claim() {
-                            Ok(mut claim) => {
-                                let cap = claim.capacity();
-                                fill(&mut claim[..s.min(cap)], id, k);
-                                claim.commit(s).map_err(Error::from)
-                            }
-                            Err(e) => Err(e),
-                        }
-                    } else {
-                        p.publish(&payload(id, k, s))
-                    };
-                    r.map_err(|e| out.fail(&where_, &e, &[]))?;
+                if let Err((what, e, _)) = publish_range(p, id, from, count, &sizes, m) {
+                    return Err(out.fail(&format!("{where_} {what}"), &e, &[]));
                 }
             }
             "route" => {
