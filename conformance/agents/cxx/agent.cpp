@@ -101,7 +101,7 @@ public:
     int parse(const std::string &cmd, int argc, char **argv, int i,
               const std::set<std::string> &allowed, const std::set<std::string> &required)
     {
-        static const std::set<std::string> flags = {"--zero-copy", "--borrow"};
+        static const std::set<std::string> flags = {"--zero-copy", "--borrow", "--wait"};
         vals_.clear();
         for (; i < argc && std::string(argv[i]).rfind("--", 0) == 0; i++) {
             std::string o = argv[i];
@@ -183,7 +183,8 @@ E pick(const std::map<std::string, E> &names, const std::string &s, const char *
 indexbus::Kind kind_of(const std::string &s)
 {
     return pick<indexbus::Kind>({{"events", indexbus::Kind::events},
-                                 {"fanout", indexbus::Kind::fanout}},
+                                 {"fanout", indexbus::Kind::fanout},
+                                 {"log", indexbus::Kind::log}},
                                 s, "kind");
 }
 indexbus::ProducerType type_of(const std::string &s)
@@ -208,9 +209,24 @@ indexbus::Source source_of(const std::string &s)
 
 // ---- shared by the commands -----------------------------------------------------
 
+// The region of create's options (the command or the golden op): slot geometry for events
+// and fanout regions, ring bytes and the largest record for byte logs.
 Region create_region(const std::string &name, const Opts &o)
 {
-    indexbus_region_config cfg = Region::config(kind_of(o.str("--kind", "")));
+    indexbus::Kind kind = kind_of(o.str("--kind", ""));
+    bool log = kind == indexbus::Kind::log;
+    for (const char *opt : {"--slots", "--slot-size", "--queue", "--consumers"})
+        if (log && o.has(opt))
+            throw Usage{std::string("create: ") + opt + " is not for byte logs"};
+    for (const char *opt : {"--bytes", "--max-record"})
+        if (!log && o.has(opt))
+            throw Usage{std::string("create: ") + opt + " is for byte logs only"};
+    if (log) {
+        std::uint64_t bytes = o.num("--bytes", 0);
+        return Region::create(name, Region::log_config(bytes ? bytes : INDEXBUS_LOG_DEFAULT_BYTES,
+                                                       o.u32("--max-record", 0)));
+    }
+    indexbus_region_config cfg = Region::config(kind);
     if (std::uint32_t v = o.u32("--slots", 0))
         cfg.slot_count = v;
     if (std::uint32_t v = o.u32("--slot-size", 0))
@@ -246,24 +262,103 @@ void check(int st, const std::string &what)
         throw Fail{st, what};
 }
 
-// Publish message k of producer p (size s), copying or through a claim.
+// The largest message a region takes: a slot's data, or a byte log's largest record.
+std::size_t max_message(const indexbus_info &in)
+{
+    return in.kind == INDEXBUS_KIND_LOG ? in.max_record : in.slot_data_size;
+}
+
+// Publish message k of producer p (size s), copying or through a claim: of exactly s
+// bytes on a byte log, a slot elsewhere. wait: the blocking publish / claim (20 s) instead
+// of retrying on FULL.
 void publish_one(Producer &tx, std::vector<std::byte> &buf, std::uint32_t p, std::uint32_t k,
-                 std::uint32_t s, bool zero_copy, bool retry)
+                 std::uint32_t s, bool zero_copy, bool retry, bool is_log = false,
+                 bool wait = false)
 {
     const std::string at = " message " + std::to_string(k);
     if (!zero_copy) {
         payload(buf.data(), p, k, s);
         indexbus::const_bytes msg(buf.data(), s);
+        if (wait) {
+            check(tx.try_publish_wait(msg, full_retry_bound), "publish wait" + at);
+            return;
+        }
         check(retry_full([&] { return tx.try_publish(msg); }, retry, "publish" + at),
               "publish" + at);
         return;
     }
     indexbus::Claim claim;
-    check(retry_full([&] { return tx.try_claim(claim); }, retry, "claim" + at), "claim" + at);
+    if (wait)
+        check(tx.try_claim_wait(s, claim, full_retry_bound), "claim wait" + at);
+    else if (is_log)
+        check(retry_full([&] { return tx.try_claim(s, claim); }, retry, "claim" + at),
+              "claim" + at);
+    else
+        check(retry_full([&] { return tx.try_claim(claim); }, retry, "claim" + at), "claim" + at);
     if (claim.buffer().size() < s)
         throw Fail{INDEXBUS_TOO_LARGE, "claimed capacity < " + std::to_string(s)};
     payload(claim.data(), p, k, s);
     check(retry_full([&] { return claim.try_commit(s); }, retry, "commit" + at), "commit" + at);
+}
+
+// Publish messages k = from..from+count-1 of producer p in batches of up to `batch`.
+// Copy: the batch publish call (a FULL after some messages goes on with the rest, if
+// retry). zero_copy (byte logs): the in-place batch claim, filled, then committed whole;
+// a batch the call finds TOO_LARGE (more than half the ring) is halved.
+void publish_batches(Producer &tx, std::uint32_t p, std::uint32_t from, std::uint32_t count,
+                     const std::vector<std::uint32_t> &sizes, std::uint32_t batch,
+                     std::size_t maxmsg, bool zero_copy, bool retry)
+{
+    std::vector<std::byte> buf(static_cast<std::size_t>(batch) * maxmsg + 1);
+    std::vector<std::uint32_t> lens(batch);
+    indexbus::BatchClaim claim;
+    clk::time_point deadline{};
+    std::uint32_t end = from + count, n = batch;
+    for (std::uint32_t k = from; k < end;) {
+        n = std::min(n, end - k);
+        for (std::uint32_t i = 0; i < n; i++)
+            lens[i] = sizes[(k + i) % sizes.size()];
+        indexbus::span<const std::uint32_t> ls(lens.data(), n);
+        int st;
+        if (zero_copy) {
+            st = tx.try_claim_batch(ls, claim);
+            if (st == INDEXBUS_OK) {
+                for (std::uint32_t i = 0; i < n; i++)
+                    payload(claim[i].data(), p, k + i, lens[i]);
+                check(claim.try_commit(n), "commit batch at message " + std::to_string(k));
+                k += n;
+                n = batch;
+                deadline = clk::time_point{};
+                continue;
+            }
+            if (st == INDEXBUS_TOO_LARGE && n > 1) {
+                n /= 2;
+                continue;
+            }
+        } else {
+            std::size_t off = 0, done = 0;
+            for (std::uint32_t i = 0; i < n; i++) {
+                payload(buf.data() + off, p, k + i, lens[i]);
+                off += lens[i];
+            }
+            st = tx.try_publish_batch(indexbus::const_bytes(buf.data(), off), ls, done);
+            k += static_cast<std::uint32_t>(done);
+            if (st == INDEXBUS_OK || (st == INDEXBUS_FULL && done > 0 && retry)) {
+                deadline = clk::time_point{};
+                continue;
+            }
+        }
+        const std::string what =
+            (zero_copy ? "claim batch at message " : "publish batch at message ") +
+            std::to_string(k);
+        if (st != INDEXBUS_FULL || !retry)
+            throw Fail{st, what};
+        if (deadline == clk::time_point{})
+            deadline = clk::now() + full_retry_bound;
+        else if (clk::now() > deadline)
+            throw Fail{INDEXBUS_TIMEOUT, what + ": FULL for 20 s"};
+        std::this_thread::yield();
+    }
 }
 
 // ---- commands --------------------------------------------------------------------
@@ -285,17 +380,21 @@ void cmd_produce(const std::string &name, const Opts &o)
     auto type = type_of(o.str("--type", "spsc"));
     std::uint32_t p = o.u32("--producer", 0), count = o.u32("--count", 0);
     std::vector<std::uint32_t> sizes = o.sizes("0");
-    bool zero_copy = o.has("--zero-copy");
+    bool zero_copy = o.has("--zero-copy"), wait = o.has("--wait");
     std::uint32_t batch = o.u32("--batch", 0), want = o.u32("--wait-consumers", 0);
     if (o.has("--batch") && batch == 0)
         throw Usage{"produce: --batch must be at least 1"};
-    if (zero_copy && batch)
-        throw Usage{"produce: --zero-copy and --batch exclude each other"};
+    if (wait && batch)
+        throw Usage{"produce: --wait and --batch exclude each other"};
     Region r = Region::open(name);
-    std::uint32_t slot = r.info().slot_data_size;
+    indexbus_info in = r.info();
+    bool is_log = in.kind == INDEXBUS_KIND_LOG;
+    std::size_t maxmsg = max_message(in);
+    if (zero_copy && batch && !is_log)
+        throw Usage{"produce: --zero-copy with --batch (the batch claim) is for byte logs only"};
     for (std::uint32_t s : sizes)
-        if (s > slot)
-            throw Usage{"produce: size " + std::to_string(s) + " > slot data size"};
+        if (s > maxmsg)
+            throw Usage{"produce: size " + std::to_string(s) + " > the largest message"};
     Producer tx = Producer::open(r, type);
     if (want) {
         auto deadline = clk::now() + wait_consumers_bound;
@@ -305,38 +404,12 @@ void cmd_produce(const std::string &name, const Opts &o)
             std::this_thread::sleep_for(1ms);
         }
     }
-    std::vector<std::byte> buf(static_cast<std::size_t>(slot) * (batch ? batch : 1) + 1);
     if (batch == 0) {
+        std::vector<std::byte> buf(maxmsg + 1);
         for (std::uint32_t k = 0; k < count; k++)
-            publish_one(tx, buf, p, k, sizes[k % sizes.size()], zero_copy, true);
+            publish_one(tx, buf, p, k, sizes[k % sizes.size()], zero_copy, !wait, is_log, wait);
     } else {
-        std::vector<std::uint32_t> lens(batch);
-        clk::time_point deadline{};
-        for (std::uint32_t k = 0; k < count;) {
-            std::uint32_t n = std::min(count - k, batch);
-            std::size_t off = 0;
-            for (std::uint32_t i = 0; i < n; i++) {
-                lens[i] = sizes[(k + i) % sizes.size()];
-                payload(buf.data() + off, p, k + i, lens[i]);
-                off += lens[i];
-            }
-            std::size_t done = 0;
-            int st = tx.try_publish_batch(indexbus::const_bytes(buf.data(), off),
-                                          indexbus::span<const std::uint32_t>(lens.data(), n),
-                                          done);
-            k += static_cast<std::uint32_t>(done);
-            if (st == INDEXBUS_OK || (st == INDEXBUS_FULL && done > 0)) {
-                deadline = clk::time_point{};
-                continue;
-            }
-            if (st != INDEXBUS_FULL)
-                throw Fail{st, "publish batch at message " + std::to_string(k)};
-            if (deadline == clk::time_point{})
-                deadline = clk::now() + full_retry_bound;
-            else if (clk::now() > deadline)
-                throw Fail{INDEXBUS_TIMEOUT, "batch: FULL for 20 s"};
-            std::this_thread::yield();
-        }
+        publish_batches(tx, p, 0, count, sizes, batch, maxmsg, zero_copy, true);
     }
     tx.close();
     std::printf("{\"ev\":\"done\",\"published\":%u}\n", count);
@@ -360,13 +433,15 @@ void cmd_consume(const std::string &name, const Opts &o)
     bool borrow = o.has("--borrow"), limited = o.has("--count");
     auto timeout = std::chrono::milliseconds(o.num("--timeout-ms", 10000));
     std::uint64_t want = o.num("--count", 0);
+    auto delay = std::chrono::milliseconds(o.num("--delay-ms", 0));
     if (o.has("--batch") && batch == 0)
         throw Usage{"consume: --batch must be at least 1"};
     if (borrow && batch)
         throw Usage{"consume: --borrow and --batch exclude each other"};
     Region r = Region::open(name);
-    std::size_t cap = static_cast<std::size_t>(r.info().slot_data_size) * (batch ? batch : 1);
+    std::size_t cap = max_message(r.info()) * (batch ? batch : 1);
     Consumer rx = Consumer::open(r, index);
+    std::this_thread::sleep_for(delay); // attached, reading nothing: producers may fill it
     std::vector<std::byte> buf(cap ? cap : 1);
     std::vector<std::uint32_t> lens(batch ? batch : 1);
     std::uint64_t got = 0;
@@ -447,6 +522,31 @@ int error_case(const std::string &name, const std::string &c)
             Region r = Region::open(name);
             Consumer rx = Consumer::open(r, 0);
             rx.recv(indexbus::mutable_bytes(buf), 50ms);
+        } else if (c == "log_too_large") {
+            Region r = Region::open(name);
+            Producer tx = Producer::open(r);
+            payload(buf, 0, 0, 65);
+            tx.publish(indexbus::const_bytes(buf, 65));
+        } else if (c == "log_claim_too_large") {
+            Region r = Region::open(name);
+            Producer tx = Producer::open(r);
+            tx.claim(65);
+        } else if (c == "log_busy") {
+            Region r = Region::open(name);
+            Producer tx = Producer::open(r, indexbus::ProducerType::spsc);
+            Producer::open(r, indexbus::ProducerType::mpsc);
+        } else if (c == "log_wait_timeout") {
+            Region r = Region::open(name);
+            Producer tx = Producer::open(r);
+            payload(buf, 0, 0, 56);
+            indexbus::const_bytes msg(buf, 56);
+            int st;
+            for (int i = 0; (st = tx.try_publish(msg)) == INDEXBUS_OK; i++)
+                if (i > 1000000)
+                    throw Fail{INDEXBUS_INVALID_ARGUMENT, "the byte log never filled"};
+            if (st != INDEXBUS_FULL)
+                throw Fail{st, "filling the byte log"};
+            tx.publish_wait(msg, 50ms);
         } else {
             throw Usage{"error: unknown case '" + c + "'"};
         }
@@ -492,12 +592,14 @@ void cmd_golden(const std::string &name, const Opts &)
 {
     using S = std::set<std::string>;
     static const std::map<std::string, std::pair<S, S>> ops = {
-        {"create", {{"--kind", "--slots", "--slot-size", "--queue", "--consumers"}, {"--kind"}}},
+        {"create",
+         {{"--kind", "--slots", "--slot-size", "--queue", "--consumers", "--bytes", "--max-record"},
+          {"--kind"}}},
         {"producer", {{"--name", "--type"}, {"--name", "--type"}}},
         {"router", {{"--name"}, {"--name"}}},
         {"consumer", {{"--name", "--index"}, {"--name", "--index"}}},
         {"publish",
-         {{"--name", "--producer", "--from", "--count", "--sizes", "--zero-copy"},
+         {{"--name", "--producer", "--from", "--count", "--sizes", "--zero-copy", "--batch"},
           {"--name", "--producer", "--count", "--sizes"}}},
         {"route", {{"--name", "--count", "--mode", "--source"}, {"--name", "--count"}}},
         {"recv", {{"--name", "--count", "--borrow"}, {"--name", "--count"}}},
@@ -506,6 +608,7 @@ void cmd_golden(const std::string &name, const Opts &)
     Region r;
     std::vector<std::unique_ptr<Handle>> handles; // in the order opened
     std::vector<std::byte> buf;
+    bool is_log = false;
     auto find = [&](const std::string &hn) -> Handle & {
         for (auto it = handles.rbegin(); it != handles.rend(); ++it)
             if ((*it)->open() && (*it)->name == hn)
@@ -525,7 +628,9 @@ void cmd_golden(const std::string &name, const Opts &)
             if (r)
                 throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: second create"};
             r = create_region(name, o);
-            buf.resize(r.info().slot_data_size + 1);
+            indexbus_info in = r.info();
+            is_log = in.kind == INDEXBUS_KIND_LOG;
+            buf.resize(max_message(in) + 1);
             continue;
         }
         if (!r)
@@ -549,10 +654,20 @@ void cmd_golden(const std::string &name, const Opts &)
             std::vector<std::uint32_t> sizes = o.sizes("");
             for (std::uint32_t s : sizes)
                 if (s + 1 > buf.size())
-                    throw Usage{"golden: size " + std::to_string(s) + " > slot data size"};
-            for (std::uint32_t k = from; k < from + count; k++)
-                publish_one(h.tx, buf, p, k, sizes[k % sizes.size()], o.has("--zero-copy"),
-                            false);
+                    throw Usage{"golden: size " + std::to_string(s) + " > the largest message"};
+            std::uint32_t batch = o.u32("--batch", 0);
+            bool zero_copy = o.has("--zero-copy");
+            if (o.has("--batch") && batch == 0)
+                throw Usage{"golden: --batch must be at least 1"};
+            if (batch && zero_copy && !is_log)
+                throw Usage{"golden: --zero-copy with --batch is for byte logs only"};
+            if (batch)
+                publish_batches(h.tx, p, from, count, sizes, batch, buf.size() - 1, zero_copy,
+                                false);
+            else
+                for (std::uint32_t k = from; k < from + count; k++)
+                    publish_one(h.tx, buf, p, k, sizes[k % sizes.size()], zero_copy, false,
+                                is_log);
         } else if (op == "route") {
             Handle &h = find(hn);
             if (!h.rt)
@@ -614,17 +729,18 @@ int main(int argc, char **argv)
     using Run = void (*)(const std::string &, const Opts &);
     static const std::map<std::string, std::tuple<S, S, Run>> cmds = {
         {"create",
-         {{"--region", "--kind", "--slots", "--slot-size", "--queue", "--consumers"},
+         {{"--region", "--kind", "--slots", "--slot-size", "--queue", "--consumers", "--bytes",
+           "--max-record"},
           {"--region", "--kind"},
           cmd_create}},
         {"produce",
          {{"--region", "--type", "--producer", "--count", "--sizes", "--zero-copy", "--batch",
-           "--wait-consumers"},
+           "--wait", "--wait-consumers"},
           {"--region"},
           cmd_produce}},
         {"route", {{"--region", "--mode", "--source"}, {"--region"}, cmd_route}},
         {"consume",
-         {{"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count"},
+         {{"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count", "--delay-ms"},
           {"--region"},
           cmd_consume}},
         {"error", {{"--region", "--case"}, {"--region", "--case"}, cmd_error}},
