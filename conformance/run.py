@@ -84,8 +84,9 @@ def shm_path(name):
 
 def region_state(name):
     """A few live values of a ready region, or None if it is not there yet. Events and
-    fanout regions: the producer queues' depths; byte logs (kind 3): the ring's tail, head
-    and read positions and the parked producers (waiters of WAKE entry consumer_count)."""
+    fanout regions: the producer queues' depths; fanout regions also how many consumers
+    the router routes to; byte logs (kind 3): the ring's tail, head and read positions and
+    the parked producers (waiters of WAKE entry consumer_count)."""
     try:
         with open(shm_path(name), "rb") as f:
             hdr = f.read(1024)
@@ -117,6 +118,16 @@ def region_state(name):
             else:
                 st.update(spsc_depth=rd(5, 64, "Q") - rd(5, 0, "Q"),
                           mpsc_depth=rd(6, 0, "Q") - rd(6, 64, "Q"))
+            if st["kind"] == 2:
+                # consumers_live counts a consumer from early in its open; the router routes
+                # to it once its consumer_owner is set and the router has acknowledged the
+                # consumer_epoch that followed (LAYOUT.md 4.1, 4.4, 5.10): only then does
+                # every message published reach it
+                consumers = struct.unpack_from("<I", hdr, 48)[0]
+                acked = rd(4, 4, "I") == rd(1, 32, "I")
+                owners = [rd(1, 64 + 4 * i, "I") for i in range(min(consumers, 64))]
+                st["consumers_routed"] = sum(1 for o in owners if o and not o & 0x80000000) \
+                    if acked else 0
             return st
     except (OSError, KeyError, struct.error):
         return None
@@ -740,8 +751,8 @@ class Run:
                                                    rt["mode"], "--source", rt.get("source", "any")])
             cs = [self.start(f"consumer {i}", cl, self.consumer_args(name, cons, i))
                   for i, cl in enumerate(self.langs)]
-            self.wait_region(name, lambda s: s["consumers_live"] >= n and s["routers_live"] >= 1,
-                             [r] + cs, "the router and consumers to attach", deadline)
+            self.wait_region(name, lambda s: s["consumers_routed"] >= n and s["routers_live"] >= 1,
+                             [r] + cs, "the router to route to every consumer", deadline)
             p = self.start("producer", prod_lang,
                            self.producer_args(name, prod, prod["id"],
                                               ["--wait-consumers", str(n)]))
