@@ -19,13 +19,16 @@
  *   wrap    journaled, before the reservation
  *   wrap    inside a batch commit that wraps
  *
- * Recovery then runs one of the three ways it runs by itself or on demand,
- * taken in turn: explicitly (indexbus_region_recover: one dead, and a
- * reservation padded exactly when one was made), in the consumer's park
- * loop (indexbus_recv: the records behind the dead one arrive, or, with
- * the only producer dead, DISCONNECTED), or through a refused attach (a
- * new SPSC producer takes over the dead one's role). No timeout is
- * involved: every wait has a 5 s hang guard and returns in milliseconds.
+ * Recovery then runs each of the ways it runs by itself or on demand:
+ * explicitly (indexbus_region_recover: one dead, and a reservation padded
+ * exactly when one was made) with the reader behind, with the reader
+ * caught up (it passed what it could, a wrap PAD included, and gave it
+ * back), or (MPSC) with the ring then filled up behind the dead record; in
+ * the consumer's park loop (indexbus_recv: the records behind the dead one
+ * arrive, or, with the only producer dead, DISCONNECTED); or through a
+ * refused attach (a new SPSC producer takes over the dead one's role). No
+ * timeout is involved: every wait has a 5 s hang guard and returns in
+ * milliseconds.
  *
  * Each case then checks: every committed record (the helper producer's
  * before and after the death, the victim's own earlier ones) delivered
@@ -52,9 +55,9 @@ static volatile uint32_t *flag;
 
 enum { A_CLAIM, A_SHORT, A_CLAIM_BATCH, A_PUBLISH_BATCH };
 enum { PT_JOURNAL, PT_RESERVED, PT_PAD, PT_CLAIMED, PT_IN_COMMIT };
-enum { R_EXPLICIT, R_EXPLICIT_CAUGHT_UP, R_PARK, R_REFUSED, NPATHS };
-static const char *rname[] = {"recover, reader behind", "recover, reader caught up", "consumer park loop",
-                              "refused attach"};
+enum { R_EXPLICIT, R_EXPLICIT_CAUGHT_UP, R_RING_FULL, R_PARK, R_REFUSED, NPATHS };
+static const char *rname[] = {"recover, reader behind", "recover, reader caught up",
+                              "recover, the ring full behind", "consumer park loop", "refused attach"};
 
 typedef struct place {
     const char *name;
@@ -346,9 +349,15 @@ static int run_case(uint32_t type, const place *pl, int path)
 
     indexbus_recover_report rep = {.size = sizeof rep};
     uint64_t t0 = rl_now_ns();
-    if (path == R_EXPLICIT_CAUGHT_UP && rl_drain(c, &g) != INDEXBUS_EMPTY)
+    if ((path == R_EXPLICIT_CAUGHT_UP || path == R_RING_FULL) && rl_drain(c, &g) != INDEXBUS_EMPTY)
         FAIL("drain before the recovery: not EMPTY");
-    if (path == R_EXPLICIT || path == R_EXPLICIT_CAUGHT_UP) {
+    if (path == R_RING_FULL) { /* MPSC: the helper fills the ring behind the dead one */
+        while ((st = rl_pub_st(h, 0, s, 56)) == INDEXBUS_OK)
+            s++;
+        if (st != INDEXBUS_FULL)
+            FAIL("filling the ring: %s", indexbus_status_name(st));
+    }
+    if (path == R_EXPLICIT || path == R_EXPLICIT_CAUGHT_UP || path == R_RING_FULL) {
         if ((st = indexbus_region_recover(r, 0, &rep)) != INDEXBUS_OK)
             FAIL("recover: %s", indexbus_status_name(st));
         if (rep.dead != 1 || rep.cells_skipped != expect_skip)
@@ -463,10 +472,13 @@ int main(void)
     uint32_t n = 0;
     for (int t = 0; t < 2; t++) {
         uint32_t type = t == 0 ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
-        /* every path; a refused attach only for SPSC (an MPSC attach is never refused) */
+        /* every path; a refused attach only for SPSC (an MPSC attach is never
+         * refused), a ring filled behind the dead one only for MPSC (nobody
+         * else can publish while a dead SPSC producer holds the role) */
         for (uint32_t i = 0; i < NPLACES; i++)
             for (int path = 0; path < NPATHS; path++) {
-                if (path == R_REFUSED && type != INDEXBUS_PRODUCER_SPSC)
+                if ((path == R_REFUSED && type != INDEXBUS_PRODUCER_SPSC) ||
+                    (path == R_RING_FULL && type != INDEXBUS_PRODUCER_MPSC))
                     continue;
                 case_no = n;
                 if (only == NULL || atoi(only) == (int)n)
