@@ -282,11 +282,19 @@ class Proc:
 
 # ---- checks ------------------------------------------------------------------------------------
 
+def first_diff(w, g):
+    """Where two messages first differ (byte index), for failure reports."""
+    return next((j for j, (x, y) in enumerate(zip(w, g)) if x != y), min(len(w), len(g)))
+
+
 def check_exact(who, want, got):
     """got must equal want, message for message."""
     for i, (w, g) in enumerate(zip(want, got)):
         if w != g:
-            raise CellFail(f"{who}: message {i} differs: expected {show(w)}, got {show(g)}")
+            j = first_diff(w, g)
+            at = f" (first at byte {j}: {g[j]:#04x}, want {w[j]:#04x})" \
+                if j < min(len(w), len(g)) else ""
+            raise CellFail(f"{who}: message {i} differs{at}: expected {show(w)}, got {show(g)}")
     if len(want) != len(got):
         raise CellFail(f"{who}: expected {len(want)} messages, got {len(got)}")
 
