@@ -10,9 +10,12 @@
  * (mutations, written by a second thread: mutator.h).
  *
  * Input format (all little-endian; missing bytes read as 0):
- *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (16:
- *              kind x geometry x state, see geoms[] and build_variant)
- *   byte 1     flags: F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE
+ *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (24:
+ *              0-15 events/fanout, kind x geometry x state, see geoms[] and
+ *              build_variant; 16-23 byte logs, see log_geoms[] and
+ *              build_log_variant)
+ *   byte 1     flags: F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND
+ *              (byte logs: open the other producer kind first)
  *   bytes 2-3  u16 T: with F_TRUNCATE the file is resized to
  *              (T * 16) % (image size + 16384) bytes before open
  *   then records, until the input ends:
@@ -32,9 +35,10 @@
  *                     2 ADD orig + v, 3 STEP v + k for the k-th word
  *                   tag & 0x10: flicker: alternate target and orig
  *                   then u8 sel, u16 off, u8 rep, u8 span, v (width bytes)
- *                   sel % 9: 0 the whole file (header at 0), 1-8 the section
- *                     of that kind (INDEXBUS_SECTION_*) where the baseline's
- *                     directory puts it; a kind the region lacks: ignored
+ *                   sel % 10: 0 the whole file (header at 0), 1-9 the section
+ *                     of that kind (INDEXBUS_SECTION_*; 9 = LOG_RING) where
+ *                     the baseline's directory puts it; a kind the region
+ *                     lacks: ignored
  *                   off % that length, rounded down to the width
  *                   rep & 0x7f: 0 = hammer (rewrite for as long as the call
  *                     runs, then once more: the word ends as target),
@@ -48,6 +52,9 @@
  *   (at most MAX_RECORDS records count; the rest of the input is ignored)
  *   Inputs made before mutation records existed keep their meaning unless
  *   they hold call tags 0x60-0x7f (the seeds never did: their ops are < 20).
+ *   The byte-log ops (claim_len, claim_batch, commit_batch, publish_wait and
+ *   claim_wait with timeout 0, producer_space) came after op 19, so older
+ *   seeds keep their meaning; they run on every kind.
  *
  * Reproducibility: the batch (addresses, values, orig snapshots, order of
  * writes, the call it races) is fixed by the input; nothing else writes the
@@ -126,15 +133,18 @@ static int ck(int st, int line, const char *what)
 /* ---- baseline images ------------------------------------------------------------ */
 
 enum { ST_FRESH = 0, ST_TRAFFIC = 1, ST_CRASHED = 2 };
-#define NVARIANTS 16u
+/* byte-log states (build_log_variant) */
+enum { LS_FRESH, LS_TRAFFIC, LS_WRAP, LS_CRASHED, LS_CRASHED_WRAP, LS_CRASHED_SPSC };
+#define NVARIANTS 24u
 #define DEAD_PID 0x7ffffff0u /* above any pid_max: "the owner is gone" */
 
-/* Where mutation records aim (SEL_*): 0 = the whole file, 1-8 = the
+/* Where mutation records aim (SEL_*): 0 = the whole file, 1-9 = the
  * section of that kind as the baseline image's directory places it. */
-#define NSEL 9u
+#define NSEL 10u
 
 typedef struct variant {
     uint32_t kind, slots, data, queue, consumers, state;
+    uint32_t log_bytes, max_record, mpsc; /* byte logs: ring, max record, MPSC producers */
     uint8_t *img;
     size_t len;
     uint64_t sec_off[NSEL], sec_len[NSEL]; /* sec_len 0: no such section */
@@ -305,6 +315,145 @@ static void build_variant(variant *vr)
     SETUP(indexbus_region_unlink(base_path));
 }
 
+/* ---- byte-log baselines ---- */
+
+static uint64_t log_stride(uint64_t len) { return (INDEXBUS_LOG_HEADER_BYTES + len + 7u) & ~7ull; }
+
+/* Receive one record by copy, borrow or batch (k % 3); SETUP on failure. */
+static void log_recv(indexbus_consumer *c, uint32_t k)
+{
+    size_t len, count;
+    const void *d;
+    uint32_t lens[4];
+    if (k % 3 == 0) {
+        SETUP(indexbus_try_recv(c, rxbuf, sizeof rxbuf, &len));
+    } else if (k % 3 == 1) {
+        SETUP(indexbus_recv_begin(c, &d, &len));
+        SETUP(indexbus_recv_end(c));
+    } else {
+        SETUP(indexbus_recv_batch(c, rxbuf, sizeof rxbuf, lens, 1, &count));
+    }
+}
+
+/* Publish len bytes and read them back: the ring moves on by their stride. */
+static uint64_t log_through(indexbus_producer *p, indexbus_consumer *c, uint32_t len, uint32_t k)
+{
+    pub(p, len);
+    log_recv(c, k);
+    return log_stride(len);
+}
+
+/* The participant entry of the k-th (0, 1, ...) MPSC producer in an image. */
+static indexbus_participant *img_entry(uint8_t *img, size_t len, uint32_t role, uint32_t k)
+{
+    indexbus_participants_section *ps =
+        img_section(img, len, INDEXBUS_SECTION_PARTICIPANTS, sizeof(*ps));
+    for (uint32_t j = 0; ps != NULL && j < INDEXBUS_MAX_PARTICIPANTS; j++)
+        if (ps->entries[j].state == INDEXBUS_PARTICIPANT_ACTIVE && ps->entries[j].role == role &&
+            k-- == 0)
+            return &ps->entries[j];
+    return NULL;
+}
+
+/*
+ * Byte logs. FRESH: as created. TRAFFIC: three laps of mixed lengths (0 ..
+ * max_record) read by copy, borrow and batch, three records left waiting,
+ * every handle closed. WRAP: the same, then the waiting records straddle
+ * the ring's end (a record, a PAD to the end, a record at offset 0, another).
+ * CRASHED (MPSC): snapshot with a borrowed record, a CLAIMED record and a
+ * pending claim_batch. CRASHED_WRAP (MPSC): a wrapping claim (PAD, then
+ * CLAIMED at offset 0) and a second producer's journal naming the same
+ * reservation as RESERVING (what a producer killed before its CAS leaves).
+ * CRASHED_SPSC: an SPSC producer holding a claim, a borrowed record.
+ */
+static void build_log_variant(variant *vr)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    indexbus_consumer *c = NULL;
+    indexbus_producer *p = NULL, *p2 = NULL;
+    uint32_t type = vr->mpsc ? INDEXBUS_PRODUCER_MPSC : INDEXBUS_PRODUCER_SPSC;
+    unlink(base_path);
+    SETUP(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
+    cfg.byte_capacity = vr->log_bytes;
+    cfg.max_record = vr->max_record;
+    SETUP(indexbus_region_create(base_path, &cfg, &r));
+    indexbus_info info = {.size = sizeof info};
+    SETUP(indexbus_region_info(r, &info));
+    uint32_t maxrec = info.max_record;
+    uint64_t L = info.byte_capacity, tail = 0;
+    if (vr->state != LS_FRESH) {
+        SETUP(indexbus_consumer_open(r, 0, &c));
+        SETUP(indexbus_producer_open(r, type, &p));
+        for (uint32_t k = 0; tail < 3 * L; k++)
+            tail += log_through(p, c, k % 11 == 0 ? maxrec : (k * 37u) % (maxrec < 300 ? maxrec + 1 : 300u), k);
+    }
+    if (vr->state == LS_WRAP || vr->state == LS_CRASHED_WRAP) {
+        /* to 64 bytes before the end: one record of the odd remainder, then 64s */
+        uint64_t gap = (L - 64 - (tail & (L - 1))) & (L - 1);
+        if (gap % 64)
+            tail += log_through(p, c, (uint32_t)(gap % 64) - 8, 0);
+        while ((tail & (L - 1)) != L - 64)
+            tail += log_through(p, c, 56, 0);
+    }
+    if (vr->state == LS_TRAFFIC) {
+        pub(p, 0);
+        pub(p, 17);
+        pub(p, maxrec);
+    } else if (vr->state == LS_WRAP) {
+        pub(p, 40);  /* to 16 before the end */
+        pub(p, 100); /* PAD 16, then at offset 0 */
+        pub(p, 24);
+    } else if (vr->state == LS_CRASHED || vr->state == LS_CRASHED_SPSC) {
+        const void *d;
+        size_t len;
+        void *buf, *bufs[3];
+        static const uint32_t lens[3] = {30, 0, 60};
+        pub(p, 9);
+        pub(p, 33);
+        SETUP(indexbus_recv_begin(c, &d, &len));
+        SETUP(indexbus_claim_len(p, 100, &buf));
+        memset(buf, 0x5a, 100);
+        if (vr->mpsc) {
+            SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p2));
+            SETUP(indexbus_claim_batch(p2, lens, 3, bufs));
+            memset(bufs[0], 0x6b, lens[0]);
+        }
+        vr->img = read_file(base_path, &vr->len); /* everyone "dies" here */
+        crash_image(vr->img, vr->len);
+        SETUP(indexbus_recv_end(c));
+        SETUP(indexbus_abort(p));
+        if (p2 != NULL)
+            SETUP(indexbus_commit_batch(p2, 1));
+    } else if (vr->state == LS_CRASHED_WRAP) {
+        const void *d;
+        size_t len;
+        void *buf;
+        pub(p, 40); /* to 16 before the end, left waiting and borrowed */
+        SETUP(indexbus_recv_begin(c, &d, &len));
+        SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p2));
+        SETUP(indexbus_claim_len(p, 100, &buf)); /* PAD 16, CLAIMED at offset 0 */
+        memset(buf, 0x5a, 100);
+        vr->img = read_file(base_path, &vr->len);
+        crash_image(vr->img, vr->len);
+        indexbus_participant *e1 = img_entry(vr->img, vr->len, INDEXBUS_ROLE_MPSC_PRODUCER, 0);
+        indexbus_participant *e2 = img_entry(vr->img, vr->len, INDEXBUS_ROLE_MPSC_PRODUCER, 1);
+        if (e1 == NULL || e2 == NULL)
+            abort();
+        e2->log_reserve = (e1->log_reserve & ~7ull) | INDEXBUS_LOG_RESERVING;
+        e2->log_size = e1->log_size;
+        SETUP(indexbus_recv_end(c));
+        SETUP(indexbus_abort(p));
+    }
+    SETUP(indexbus_producer_close(p));
+    SETUP(indexbus_producer_close(p2));
+    SETUP(indexbus_consumer_close(c));
+    SETUP(indexbus_region_close(r));
+    if (vr->img == NULL)
+        vr->img = read_file(base_path, &vr->len);
+    SETUP(indexbus_region_unlink(base_path));
+}
+
 /* The baseline's own directory, read once: mutation records address
  * sections through it, so they keep pointing at the same field whatever
  * patches do to the header later. */
@@ -334,10 +483,31 @@ static const struct geom {
     {INDEXBUS_KIND_EVENTS, 2, 64, 2, 1},   {INDEXBUS_KIND_FANOUT, 4, 64, 2, 64},
 };
 
+/* Variants 16-23: byte logs (make_corpus.py mirrors this too). */
+static const struct log_geom {
+    uint32_t bytes, max_record, mpsc, state;
+} log_geoms[8] = {
+    {4096, 0, 0, LS_FRESH},   {4096, 0, 1, LS_TRAFFIC},      {4096, 0, 0, LS_WRAP},
+    {4096, 0, 1, LS_CRASHED}, {4096, 0, 1, LS_CRASHED_WRAP}, {4096, 0, 0, LS_CRASHED_SPSC},
+    {8192, 256, 1, LS_FRESH}, {8192, 256, 0, LS_TRAFFIC},
+};
+
 static void build_variants(void)
 {
     for (uint32_t i = 0; i < NVARIANTS; i++) {
         variant *vr = &variants[i];
+        if (i >= 16) {
+            const struct log_geom *lg = &log_geoms[i - 16];
+            vr->kind = INDEXBUS_KIND_LOG;
+            vr->consumers = 1;
+            vr->log_bytes = lg->bytes;
+            vr->max_record = lg->max_record;
+            vr->mpsc = lg->mpsc;
+            vr->state = lg->state;
+            build_log_variant(vr);
+            note_sections(vr);
+            continue;
+        }
         const struct geom *g = i < 12 ? &geoms[i % 4] : &geoms[4 + (i - 12) % 2];
         vr->kind = g->kind;
         vr->slots = g->slots;
@@ -384,7 +554,7 @@ static uint16_t rd_u16(reader *r)
     return (uint16_t)(lo | (uint16_t)rd_u8(r) << 8);
 }
 
-enum { F_TRUNCATE = 0x01, F_READY_WAIT = 0x02, F_EARLY_CLOSE = 0x04 };
+enum { F_TRUNCATE = 0x01, F_READY_WAIT = 0x02, F_EARLY_CLOSE = 0x04, F_OTHER_KIND = 0x08 };
 #define HEADER_BYTES 4u
 #define MAX_RECORDS 256u
 #define TAG_MUTATE 0x60u /* tags 0x60-0x7f: mutation records; below: calls */
@@ -460,8 +630,10 @@ typedef struct fz {
     indexbus_router *rt;
     indexbus_producer *p[NPROD];
     uint32_t nc;        /* consumer_count as info reports it (<= 64) */
-    uint32_t data_size; /* slot_data_size as info reports it */
+    uint32_t data_size; /* slot_data_size as info reports it; byte logs: max_record */
     uint32_t queue;     /* queue_capacity as info reports it */
+    uint32_t kind;      /* region kind as info reports it */
+    uint64_t log_bytes; /* byte logs: byte_capacity as info reports it */
     uint8_t *rogue;     /* second mapping of the file: the rogue writer */
     size_t rogue_len;
     uint32_t waits;     /* blocking calls so far in this input */
@@ -566,14 +738,23 @@ static void check_info(fz *f)
         EXPECT(info.free_slots <= info.slot_count);
         EXPECT(info.spsc_depth <= info.queue_capacity);
         EXPECT(info.mpsc_depth <= info.queue_capacity);
+        if (f->kind == INDEXBUS_KIND_LOG) { /* clamped snapshots, whatever the ring holds */
+            EXPECT(info.byte_capacity == f->log_bytes);
+            EXPECT(info.bytes_used <= info.byte_capacity);
+            EXPECT(info.bytes_used + info.bytes_free == info.byte_capacity);
+            EXPECT(info.bytes_padding <= info.byte_capacity);
+            EXPECT(info.records_waiting <= info.byte_capacity / 8);
+        }
     }
+    /* a byte log's depth is its records waiting: at most a ring of 8-byte ones */
+    uint64_t most = f->kind == INDEXBUS_KIND_LOG ? f->log_bytes / 8 : 2ull * f->queue;
     for (uint32_t i = 0; i <= f->nc + 1; i++) {
         indexbus_consumer_stats cs = {.size = sizeof cs};
         int st = CK(indexbus_region_consumer_stats(f->r, i, &cs));
         if (i >= f->nc)
             EXPECT(st == INDEXBUS_OUT_OF_RANGE);
         else if (st == INDEXBUS_OK)
-            EXPECT(cs.depth <= 2ull * f->queue && cs.attached <= 1);
+            EXPECT(cs.depth <= most && cs.attached <= 1);
     }
     indexbus_consumer_stats cs = {.size = sizeof cs};
     EXPECT(CK(indexbus_region_consumer_stats(f->r, UINT32_MAX, &cs)) == INDEXBUS_OUT_OF_RANGE);
@@ -638,8 +819,30 @@ enum {
     OP_REOPEN_ROUTER,
     OP_RECOVER,
     OP_ROUTER_RUN_STOPPED,
+    /* 1.1 (byte logs; claim_len, the waits and space on every kind) */
+    OP_CLAIM_LEN,
+    OP_CLAIM_BATCH,
+    OP_COMMIT_BATCH,
+    OP_PUBLISH_WAIT0,
+    OP_CLAIM_WAIT0,
+    OP_PRODUCER_SPACE,
     OP_COUNT
 };
+
+/* Lengths a 1.1 op asks for, by an argument byte: around every bound. */
+static size_t len_of(const fz *f, uint8_t b)
+{
+    switch (b % 8) {
+    case 0: return 0;
+    case 1: return f->data_size;          /* the largest allowed */
+    case 2: return (size_t)f->data_size + 1;
+    case 3: return 8;
+    case 4: return (size_t)b * 3u;
+    case 5: return f->data_size / 2;
+    case 6: return (size_t)f->log_bytes / 2; /* > max_record in a byte log */
+    default: return b;
+    }
+}
 
 static void check_route_result(fz *f, int st, const indexbus_route_result *res)
 {
@@ -813,6 +1016,56 @@ static void do_op(fz *f, const record *rec)
     case OP_RECOVER:
         recovery_point(f, 1);
         break;
+    case OP_CLAIM_LEN: {
+        void *buf = NULL;
+        size_t want = len_of(f, b);
+        st = CK(indexbus_claim_len(p, want, &buf));
+        if (st == INDEXBUS_OK) {
+            EXPECT(buf != NULL && want <= f->data_size);
+            memset(buf, a, want); /* write it all: guards catch a bad pointer */
+        }
+        break;
+    }
+    case OP_CLAIM_BATCH: {
+        uint32_t lens[6];
+        void *bufs[6] = {0};
+        size_t n = 1 + b % 6;
+        for (size_t i = 0; i < n; i++)
+            lens[i] = (uint32_t)(i == 0 ? len_of(f, (uint8_t)(b >> 3)) : (b * (i + 3) * 11u) % 200u);
+        st = CK(indexbus_claim_batch(p, lens, n, bufs));
+        if (st == INDEXBUS_OK)
+            for (size_t i = 0; i < n; i++) {
+                EXPECT(bufs[i] != NULL && lens[i] <= f->data_size);
+                memset(bufs[i], a, lens[i]);
+            }
+        break;
+    }
+    case OP_COMMIT_BATCH:
+        CK(indexbus_commit_batch(p, b % 8));
+        break;
+    case OP_PUBLISH_WAIT0:
+        if (f->waits++ < MAX_WAITS)
+            CK(indexbus_publish_wait(p, payload, len_of(f, b), 0));
+        break;
+    case OP_CLAIM_WAIT0: {
+        void *buf = NULL;
+        size_t want = len_of(f, b);
+        if (f->waits++ >= MAX_WAITS)
+            break;
+        st = CK(indexbus_claim_wait(p, want, &buf, 0));
+        if (st == INDEXBUS_OK) {
+            EXPECT(buf != NULL && want <= f->data_size);
+            memset(buf, a, want);
+        }
+        break;
+    }
+    case OP_PRODUCER_SPACE: {
+        uint64_t space = UINT64_MAX;
+        st = CK(indexbus_producer_space(p, &space));
+        if (st == INDEXBUS_OK)
+            EXPECT(space <= (f->kind == INDEXBUS_KIND_LOG ? f->log_bytes : f->queue));
+        break;
+    }
     case OP_ROUTER_RUN_STOPPED: {
         /* a stop sent before run ends that run at once; without one it
          * would route forever, so never enter it without */
@@ -890,8 +1143,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     EXPECT(CK(indexbus_region_info(f.r, &info)) == INDEXBUS_OK);
     EXPECT(info.consumer_count >= 1 && info.consumer_count <= INDEXBUS_MAX_CONSUMERS);
     f.nc = info.consumer_count;
-    f.data_size = info.slot_data_size;
+    f.kind = info.kind;
+    f.data_size = info.kind == INDEXBUS_KIND_LOG ? info.max_record : info.slot_data_size;
     f.queue = info.queue_capacity;
+    f.log_bytes = info.kind == INDEXBUS_KIND_LOG ? info.byte_capacity : 0;
     check_info(&f);
 
     /* consumers before the router: joining then needs no router ack */
@@ -903,10 +1158,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (st == INDEXBUS_OK)
         EXPECT(CK(indexbus_consumer_close(extra)) == INDEXBUS_OK);
     open_router(&f);
-    if (info.kind == INDEXBUS_KIND_EVENTS)
+    if (info.kind != INDEXBUS_KIND_FANOUT)
         EXPECT(f.rt == NULL);
+    /* a byte log takes one producer kind at a time: the first opened wins */
+    int mpsc_first = info.kind == INDEXBUS_KIND_LOG && (vr->mpsc ^ !!(flags & F_OTHER_KIND));
     for (uint32_t k = 0; k < NPROD; k++)
-        open_producer(&f, k);
+        open_producer(&f, mpsc_first ? (k + 1) % NPROD : k);
     indexbus_producer *extra_p = NULL;
     st = CK(indexbus_producer_open(f.r, INDEXBUS_PRODUCER_SPSC, &extra_p)); /* BUSY, mostly */
     if (st == INDEXBUS_OK)

@@ -10,26 +10,36 @@ Offsets come from the v1 layout rules (abi/LAYOUT.md section 3), recomputed
 here for the baseline geometries the harness builds; keep VARIANTS and OPS in
 step with fuzz_region.c. Files are named after what they exercise; existing
 seed-*.bin files are replaced, anything else in DIR (e.g. regression
-reproducers) is left alone.
+reproducers) is left alone. Seeds that reproduce a library bug not fixed
+yet (PENDING) go to DIR/../pending instead, so that the smoke run does not
+start from them; once the library is fixed, drop them from PENDING.
 """
 import os
 import struct
 import sys
 
-EVENTS, FANOUT = 1, 2
+EVENTS, FANOUT, LOG = 1, 2, 3
 FRESH, TRAFFIC, CRASHED = 0, 1, 2
-NVARIANTS = 16
+# byte-log states (fuzz_region.c build_log_variant)
+LS_FRESH, LS_TRAFFIC, LS_WRAP, LS_CRASHED, LS_CRASHED_WRAP, LS_CRASHED_SPSC = range(6)
+NVARIANTS = 24
 
 # ops, in fuzz_region.c order
 (TRY_RECV, RECV_BEGIN, RECV_END, RECV_BATCH, RECV_TIMEOUT0, WAIT0, PUBLISH, PUBLISH_BATCH,
  CLAIM, COMMIT, ABORT, ROUTE, ROUTE_STATS, ROUTE_CREDIT, INFO, REOPEN_CONSUMER,
- REOPEN_PRODUCER, REOPEN_ROUTER, RECOVER, ROUTER_RUN_STOPPED) = range(20)
+ REOPEN_PRODUCER, REOPEN_ROUTER, RECOVER, ROUTER_RUN_STOPPED,
+ # 1.1
+ CLAIM_LEN, CLAIM_BATCH, COMMIT_BATCH, PUBLISH_WAIT0, CLAIM_WAIT0, PRODUCER_SPACE) = range(26)
 
-F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE = 1, 2, 4
+F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND = 1, 2, 4, 8
 
 # section kinds; also the selectors of mutation records (0 = the whole file)
-S_PARTS, S_COUNTERS, S_WAKE, S_ROUTER, S_SPSC, S_MPSC, S_CQ, S_POOL = range(1, 9)
+S_PARTS, S_COUNTERS, S_WAKE, S_ROUTER, S_SPSC, S_MPSC, S_CQ, S_POOL, S_LOG = range(1, 10)
 SEL_FILE = 0
+
+# byte-log record types (layout.h INDEXBUS_LOG_*) and journal flags
+T_EMPTY, T_RECORD, T_PAD, T_CLAIMED = 0, 1, 2, 3
+RESERVING, RESERVED = 1, 2
 
 # mutation records (fuzz_region.c, TAG_MUTATE): how the target value is made
 MV_SET, MV_XOR, MV_ADD, MV_STEP = range(4)
@@ -42,10 +52,44 @@ GEOMS = [  # kind, slots, data, queue, consumers (fuzz_region.c geoms[])
 ]
 
 
+LOG_GEOMS = [  # bytes, max_record (0: default), MPSC producers, state (fuzz_region.c log_geoms[])
+    (4096, 0, 0, LS_FRESH), (4096, 0, 1, LS_TRAFFIC), (4096, 0, 0, LS_WRAP),
+    (4096, 0, 1, LS_CRASHED), (4096, 0, 1, LS_CRASHED_WRAP), (4096, 0, 0, LS_CRASHED_SPSC),
+    (8192, 256, 1, LS_FRESH), (8192, 256, 0, LS_TRAFFIC),
+]
+
+
 def variant(i):
+    if i >= 16:
+        b, m, mpsc, st = LOG_GEOMS[i - 16]
+        return dict(kind=LOG, slots=0, data=m or min(65536, b // 2 - 8), queue=0, consumers=1,
+                    state=st, log_bytes=b, max_record=m or min(65536, b // 2 - 8), mpsc=mpsc)
     g = GEOMS[i % 4] if i < 12 else GEOMS[4 + (i - 12) % 2]
     return dict(kind=g[0], slots=g[1], data=g[2], queue=g[3], consumers=g[4],
                 state=i // 4 if i < 12 else (i - 12) // 2)
+
+
+def log_stride(n):
+    return (8 + n + 7) & ~7
+
+
+def log_positions(v):
+    """Where a byte-log baseline's read position and first waiting record
+    are (ring offsets), replaying build_log_variant's arithmetic: the
+    traffic publishes and reads records of known lengths from position 0."""
+    if v['state'] == LS_FRESH:
+        return 0
+    L, m, t, k = v['log_bytes'], v['max_record'], 0, 0
+    while t < 3 * L:
+        t += log_stride(m if k % 11 == 0 else (k * 37) % (m + 1 if m < 300 else 300))
+        k += 1
+    if v['state'] in (LS_WRAP, LS_CRASHED_WRAP):
+        gap = (L - 64 - (t & (L - 1))) & (L - 1)
+        if gap % 64:
+            t += gap % 64
+        while t & (L - 1) != L - 64:
+            t += 64
+    return t & (L - 1)
 
 
 def align(x, a):
@@ -54,6 +98,11 @@ def align(x, a):
 
 def layout(v):
     """Section offsets/lengths, slot stride and total size, as geometry.c."""
+    if v['kind'] == LOG:
+        secs = {S_PARTS: (1024, 320 + 64 * 256), S_COUNTERS: (17728, 256), S_WAKE: (17984, 128),
+                S_LOG: (20480, 256 + v['log_bytes'])}
+        return dict(secs=secs, stride=0, total=align(20480 + 256 + v['log_bytes'], 4096),
+                    spsc_bytes=0, section_order=list(secs))
     q, cc = v['queue'], v['consumers']
     spsc_bytes = 128 + align(q * 4, 64)
     secs, off = {}, 1024
@@ -144,7 +193,17 @@ class Region:
 
     def entry_field(self, i, field):  # indexbus_participant
         return self.entry(i, {'state': 0, 'role': 4, 'index': 8, 'pid': 12, 'held_slot': 24,
-                              'held_src': 28, 'held_pos': 32, 'mpsc_reserve': 40}[field])
+                              'held_src': 28, 'held_pos': 32, 'mpsc_reserve': 40,
+                              'log_reserve': 48, 'log_size': 56}[field])
+
+    def log_ctl(self, field):  # indexbus_log_ctl: tail +0, head +64, read +128
+        return self.sec(S_LOG) + {'tail': 0, 'head': 64, 'read': 128}[field]
+
+    def ring(self, off):  # byte offset `off` of the ring (taken modulo its size)
+        return self.sec(S_LOG) + 256 + off % self.v['log_bytes']
+
+    def log_read(self):  # ring offset of the record the consumer reads next
+        return log_positions(self.v)
 
     def parts_ctl(self, field):  # indexbus_participants_ctl, u32 fields
         names = ['producers_live', 'producers_ever', 'consumers_live', 'consumers_ever',
@@ -204,6 +263,27 @@ def traffic_ops(r):
     return s
 
 
+def prod(r):
+    """The index (fuzz_region.c P_*) of a producer that opens on variant r:
+    in a byte log only the kind opened first (MPSC in MPSC variants)."""
+    return 1 if r.v['kind'] == LOG and r.v['mpsc'] else 0
+
+
+def log_ops(r):
+    """The 1.1 calls: claim_len around every bound, claim_batch and partial
+    commit_batch, the waits with timeout 0, the free space; then receives."""
+    k = prod(r)
+    s = op(CLAIM_LEN, k, 4) + op(COMMIT, k, 9) + op(CLAIM_LEN, k, 1) + op(ABORT, k)
+    s += op(CLAIM_LEN, k, 2) + op(CLAIM_LEN, k, 0) + op(COMMIT, k, 0)
+    s += op(CLAIM_BATCH, k, 0x23) + op(COMMIT_BATCH, k, 2) + op(CLAIM_BATCH, k, 0x0d) + op(COMMIT_BATCH, k, 0)
+    s += op(CLAIM_BATCH, k, 0x31) + op(ABORT, k) + op(CLAIM_BATCH, k, 0x05) + op(COMMIT_BATCH, k, 7)
+    s += op(PUBLISH_WAIT0, k, 7) + op(CLAIM_WAIT0, k, 4) + op(COMMIT, k, 3) + op(PRODUCER_SPACE, k)
+    s += op(PUBLISH_BATCH, k, 200) + op(PUBLISH_BATCH, k, 47) + op(PRODUCER_SPACE, k)
+    s += op(TRY_RECV, 0, 7) + op(RECV_BEGIN, 0, 0) + op(RECV_END, 0) + op(RECV_BATCH, 0, 0x3f)
+    s += op(RECV_TIMEOUT0, 0, 7) + op(WAIT0, 0) + op(INFO)
+    return s
+
+
 def seeds():
     out = {}
 
@@ -227,6 +307,19 @@ def seeds():
         s += op(REOPEN_ROUTER, 0, 1) + op(RECOVER) + op(ROUTER_RUN_STOPPED, 0x80, 1)
         s += traffic_ops(r)
         add('calls-v%02d' % vi, s)
+
+    # the 1.1 calls on every variant (claim_len, the waits and space work on
+    # every kind; claim_batch / commit_batch are WRONG_KIND outside byte logs)
+    for vi in range(NVARIANTS):
+        r = Region(vi)
+        add('calls11-v%02d' % vi, head(vi) + log_ops(r) + traffic_ops(r) + log_ops(r) + op(RECOVER) +
+            log_ops(r))
+    # byte logs with the other producer kind opened first
+    for vi in range(16, NVARIANTS):
+        add('other-kind-v%02d' % vi, head(vi, F_OTHER_KIND) + log_ops(Region(vi)) + op(REOPEN_PRODUCER, 0, 1) +
+            op(REOPEN_PRODUCER, 1, 1) + op(REOPEN_PRODUCER, 2, 1) + log_ops(Region(vi)))
+
+    log_seeds(add)
 
     # flags: truncation (shorter, one byte short of a page, longer), ready wait, early close
     for vi, cases in ((1, ('zero', 'header-only', 'short-header', 'one-page', 'minus-page',
@@ -368,6 +461,119 @@ def seeds():
         patch(r.cq(0, 'cells'), bytes(range(3, 19)), live=True, xor=True) +
         patch(r.mpsc('cells'), bytes(range(5, 37)), live=True, xor=True) + traffic_ops(r))
     return out
+
+
+def log_seeds(add):
+    """Byte logs (variants 16-23): hostile control words, record headers at
+    the place the consumer reads next, forged journals in the crashed
+    images (pre-open patches, then live patches while handles are open),
+    and mutations that land while the ring's calls run."""
+    def hdrv(length, typ):  # a record header word
+        return length | typ << 32
+
+    def hdr(length, typ):
+        return u64(hdrv(length, typ))
+
+    L = 4096
+    ctl = [  # (name, field, value from the variant's read offset o)
+        ('tail-far', 'tail', lambda o: 1 << 40), ('tail-odd', 'tail', lambda o: o + 4),
+        ('tail-back', 'tail', lambda o: 0), ('head-ahead', 'head', lambda o: o + 3 * L + 8),
+        ('head-odd', 'head', lambda o: o + 1), ('read-ahead', 'read', lambda o: o + 2 * L),
+        ('read-behind', 'read', lambda o: (o - 64) & 0xffffffffffffffff), ('read-odd', 'read', lambda o: o + 12),
+        ('head-max', 'head', lambda o: 0xfffffffffffffff8),
+    ]
+    headers = [  # (name, header word at the next read position o)
+        ('pad-0', lambda o: hdr(0, T_PAD)), ('pad-odd', lambda o: hdr(12, T_PAD)),
+        ('pad-lap', lambda o: hdr(L - o % L if o % L else L, T_PAD)),
+        ('pad-past-end', lambda o: hdr(L - o % L + 8, T_PAD)), ('pad-huge', lambda o: hdr(0xfffffff8, T_PAD)),
+        ('record-over-max', lambda o: hdr(2041, T_RECORD)), ('record-max', lambda o: hdr(2040, T_RECORD)),
+        ('record-straddle', lambda o: hdr(L - o % L, T_RECORD)), ('record-huge', lambda o: hdr(0xffffffff, T_RECORD)),
+        ('claimed-other', lambda o: u64(64 | (T_CLAIMED | 200 << 8) << 32)),
+        ('type-7', lambda o: hdr(8, 7)), ('type-high', lambda o: u64(16 | 0x80000001 << 32)),
+    ]
+    for k, (name, field, val) in enumerate(ctl):
+        for vi in (16, 17, 18):
+            r = Region(vi)
+            o = r.log_read()
+            pre = (k + vi) % 2 == 0
+            data = u64(val(o))
+            if pre:
+                add('log-ctl-%s-v%02d' % (name, vi), head(vi) + patch(r.log_ctl(field), data) + log_ops(r) +
+                    traffic_ops(r))
+            else:
+                add('log-live-ctl-%s-v%02d' % (name, vi), head(vi) + log_ops(r) +
+                    patch(r.log_ctl(field), data, live=True) + log_ops(r) + op(RECOVER) + log_ops(r))
+    for k, (name, val) in enumerate(headers):
+        for vi in (17, 18, 23):
+            r = Region(vi)
+            o = r.log_read()
+            if r.v['max_record'] != 2040 and name.startswith('record-'):
+                continue
+            add('log-hdr-%s-v%02d' % (name, vi), head(vi) + patch(r.ring(o), val(o)) + op(TRY_RECV, 0, 7) +
+                op(RECV_BATCH, 0, 0x3f) + op(INFO) + log_ops(r) + traffic_ops(r))
+        # fresh: published first, then the header rewritten under the open handles
+        r = Region(16)
+        add('log-live-hdr-%s-v16' % name, head(16) + op(PUBLISH, 0, 40) + op(PUBLISH, 0, 9) +
+            patch(r.ring(0), val(0), live=True) + op(RECV_BEGIN, 0, 0) + op(RECV_END, 0) +
+            op(TRY_RECV, 0, 7) + log_ops(r) + op(RECOVER) + log_ops(r))
+    # the PAD that laps the ring from offset 0 and the same at the wrap
+    r = Region(16)
+    add('log-pad-chain-v16', head(16) + patch(r.ring(0), hdr(L, T_PAD)) + op(TRY_RECV, 0, 7) +
+        op(PUBLISH, 0, 9) + op(PRODUCER_SPACE, 0) + op(TRY_RECV, 0, 7) + log_ops(r))
+    # crashed images: journals forged before recovery runs at open and later
+    journals = [  # (name, entry, log_reserve from the read offset o, log_size)
+        ('reserved-far', 1, lambda o: (1 << 40) | RESERVED, 64),
+        ('reserving-here', 2, lambda o: (o + 3 * L) | RESERVING, 192),
+        ('reserving-wrap', 2, lambda o: (o + 3 * L - 16) | RESERVING, 128),
+        ('reserved-odd', 1, lambda o: (o + 3 * L + 4) | RESERVED, 64),
+        ('size-0', 1, lambda o: (o + 3 * L) | RESERVED, 0), ('size-odd', 1, lambda o: (o + 3 * L) | RESERVED, 13),
+        ('size-huge', 2, lambda o: (o + 3 * L) | RESERVING, 0xfffffff8),
+        ('flag-7', 1, lambda o: (o + 3 * L) | 7, 64), ('free-entry', 9, lambda o: (o + 3 * L) | RESERVING, 64),
+    ]
+    for k, (name, e, resv, size) in enumerate(journals):
+        vi = (19, 20, 21)[k % 3]
+        r = Region(vi)
+        o = r.log_read()
+        add('log-journal-%s-v%02d' % (name, vi), head(vi) +
+            patch(r.entry_field(e, 'log_reserve'), u64(resv(o))) +
+            patch(r.entry_field(e, 'log_size'), u32(size)) + log_ops(r) + op(RECOVER) + traffic_ops(r))
+    for vi in (19, 20, 21):
+        r = Region(vi)
+        add('log-crashed-calls-v%02d' % vi, head(vi) + log_ops(r) + op(RECOVER) + traffic_ops(r) + log_ops(r))
+
+    # mutations while the ring's calls run
+    r = Region(17)
+    o = r.log_read()
+    add('race-log-ctl-v17', head(17) +
+        mut(r, r.log_ctl('head'), 3 * L + 8, width=8, how=MV_ADD, flicker=True) + op(PUBLISH, 1, 40) +
+        mut(r, r.log_ctl('tail'), 1 << 40, width=8, how=MV_XOR, flicker=True) + op(CLAIM_BATCH, 1, 0x23) +
+        op(COMMIT_BATCH, 1, 3) +
+        mut(r, r.log_ctl('read'), 8, width=8, how=MV_ADD, flicker=True) + op(RECV_BATCH, 0, 0x3f) +
+        mut(r, r.log_ctl('head'), 0, width=8, words=3, flicker=True) + op(TRY_RECV, 0, 7) +
+        mut(r, r.log_ctl('tail'), 4, width=8, how=MV_ADD) + op(PRODUCER_SPACE, 1) + op(INFO) + log_ops(r))
+    add('race-log-headers-v17', head(17) +
+        mut(r, r.ring(o), hdrv(L, T_PAD), width=8, flicker=True) + op(TRY_RECV, 0, 7) +
+        mut(r, r.ring(o), hdrv(0xfffffff8, T_RECORD), width=8, flicker=True, lead=True) + op(RECV_BEGIN, 0, 0) +
+        op(RECV_END, 0) +
+        mut(r, r.ring(o + 8), 0x0000000100000001, width=8, how=MV_STEP, words=32) + op(RECV_BATCH, 0, 0x3f) +
+        mut(r, r.ring(0), hdrv(8, T_PAD), width=8, words=64, flicker=True) + op(PUBLISH_BATCH, 1, 200) +
+        op(INFO) + log_ops(r))
+    r = Region(20)
+    o = r.log_read()
+    add('race-log-journal-v20', head(20) +
+        mut(r, r.entry_field(1, 'log_reserve'), 1 << 40, width=8, how=MV_XOR, flicker=True) +
+        mut(r, r.entry_field(2, 'log_size'), 0xfffffff8, flicker=True) + op(RECOVER) +
+        mut(r, r.ring(o + 16), hdrv(112, T_CLAIMED | 9 << 8), width=8, flicker=True) + op(RECOVER) +
+        mut(r, r.log_ctl('read'), L, width=8, how=MV_ADD, flicker=True) + op(RECOVER) + log_ops(r) +
+        traffic_ops(r))
+    r = Region(16)
+    add('race-log-claims-v16', head(16) + op(PUBLISH, 0, 40) +
+        mut(r, r.ring(0), 0, width=8, words=64) + op(CLAIM_LEN, 0, 4) + op(COMMIT, 0, 9) +
+        mut(r, r.ring(0), hdrv(0, T_PAD), width=8, words=8, flicker=True) + op(CLAIM_BATCH, 0, 0x23) +
+        op(COMMIT_BATCH, 0, 1) +
+        mut(r, r.log_ctl('tail'), 8, width=8, how=MV_ADD, flicker=True) + op(PUBLISH_WAIT0, 0, 7) +
+        mut(r, r.log_ctl('head'), 8, width=8, how=MV_ADD, flicker=True) + op(CLAIM_WAIT0, 0, 4) +
+        op(ABORT, 0) + log_ops(r))
 
 
 def races(add):
@@ -538,17 +744,32 @@ def races(add):
         mut(r, r.mpsc('cells'), 0, width=8, words=8, flicker=True))
 
 
+# Seeds that hang the library today (lib/common/logring.c: a producer
+# reserving on a byte log whose head is past tail loops for ever in
+# ib_log_reserve; test/crash/repro_log_head_past_tail.c is the deterministic
+# twin). Written to ../pending until that is fixed.
+PENDING = {
+    'log-live-ctl-head-ahead-v16',  # head forged past tail, an SPSC producer publishes
+    'log-live-ctl-tail-back-v17',   # tail forged back to 0, MPSC producers publish
+    'log-live-hdr-pad-lap-v16',     # a PAD of a whole ring: the reader's give-back moves head past tail
+}
+
+
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), 'corpus')
-    os.makedirs(d, exist_ok=True)
-    for f in os.listdir(d):
-        if f.startswith('seed-') and f.endswith('.bin'):
-            os.remove(os.path.join(d, f))
+    pend = os.path.join(os.path.dirname(os.path.abspath(d)), 'pending')
+    for x in (d, pend):
+        os.makedirs(x, exist_ok=True)
+        for f in os.listdir(x):
+            if f.startswith('seed-') and f.endswith('.bin'):
+                os.remove(os.path.join(x, f))
     s = seeds()
+    assert PENDING <= set(s), PENDING - set(s)
     for name, data in sorted(s.items()):
-        with open(os.path.join(d, 'seed-%s.bin' % name), 'wb') as fh:
+        with open(os.path.join(pend if name in PENDING else d, 'seed-%s.bin' % name), 'wb') as fh:
             fh.write(data)
-    print('make_corpus: %d seeds in %s' % (len(s), d))
+    print('make_corpus: %d seeds in %s, %d pending (a library bug) in %s' %
+          (len(s) - len(PENDING), d, len(PENDING), pend))
 
 
 if __name__ == '__main__':
