@@ -42,7 +42,7 @@ static int fits(const ib_view *v, ib_log_writer *w, uint64_t pos, uint64_t need)
 int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, uint64_t bytes)
 {
     uint64_t pos, pad, need;
-    for (;;) {
+    for (uint32_t stale = 0;; ) {
         pos = w->spsc ? w->pos : ib_load_relaxed(&v->log->tail); /* reservation only (5.2) */
         if (pos % 8u != 0)
             return INDEXBUS_CORRUPT;
@@ -50,8 +50,13 @@ int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, 
         pad = off + bytes > v->log_bytes ? v->log_bytes - off : 0; /* records never straddle */
         need = pad + bytes;
         int st = fits(v, w, pos, need);
-        if (st == INDEXBUS_EMPTY)
+        /* head past our tail: an MPSC tail read before others moved it;
+         * read it again, a few times. Ours (SPSC), or for good: a forged
+         * head or tail (LAYOUT.md 7), never a loop */
+        if (st == INDEXBUS_EMPTY && !w->spsc && ++stale < 64)
             continue;
+        if (st == INDEXBUS_EMPTY)
+            return INDEXBUS_CORRUPT;
         if (st != INDEXBUS_OK)
             return st;
         /* journal before reserving: a death right after the reservation
@@ -233,32 +238,45 @@ static int named_by_other(const ib_view *v, uint32_t part, uint64_t pos)
     return 0;
 }
 
+/* Has the consumer read past position pos? (Its published read; pairs
+ * with the release stores of read in ib_log_take / ib_log_give_back.) */
+static int read_past(const ib_view *v, uint64_t pos)
+{
+    return (int64_t)(ib_load_acquire(&v->log->read) - pos) > 0;
+}
+
 uint32_t ib_log_recover_producer(const ib_view *v, uint32_t part, uint64_t reserve, uint32_t size)
 {
     uint64_t pos = reserve & ~(uint64_t)7u, flag = reserve & 7u;
     /* journal words read once by the caller; checked here (LAYOUT.md 7) */
     if (reserve == 0 || size < 8u || size % 8u != 0 || size > v->log_bytes)
         return 0;
-    /* pairs with the reserving producer's release of tail */
-    uint64_t tail = ib_load_acquire(&v->log->tail);
-    if ((int64_t)(tail - pos) <= 0 || tail - pos > v->log_bytes)
-        return 0; /* never reserved (or nonsense) */
     uint64_t off = pos & v->log_mask;
     uint64_t first = off + size > v->log_bytes ? v->log_bytes - off : size;
     uint64_t rec = pos + first == pos + size ? pos : pos + first; /* the CLAIMED header's place */
     uint64_t rec_bytes = rec == pos ? size : size - first;
-    uint32_t n = 0;
+    /* pairs with the reserving producer's release of tail. The reader
+     * cannot pass an unpublished record, so tail is at most a ring past
+     * rec (not pos: a wrap pad before it may be read and given back). */
+    uint64_t tail = ib_load_acquire(&v->log->tail);
+    if ((int64_t)(tail - pos) <= 0 || (int64_t)(tail - rec) <= 0 || tail - rec > v->log_bytes)
+        return 0; /* never reserved (or nonsense) */
     if (pad_piece(v, rec, rec_bytes, IB_LOG_CLAIMED(part, rec_bytes)))
-        n = 1; /* the usual case: reserved and claimed, never committed */
-    else if (flag == INDEXBUS_LOG_RESERVING &&
-             /* pairs with ib_log_take: a record read is not ours to pad */
-             (int64_t)(ib_load_acquire(&v->log->read) - pos) <= 0 && !named_by_other(v, part, pos) &&
-             /* died around the reservation, before the CLAIMED store */
-             pad_piece(v, rec, rec_bytes, 0))
-        n = 1;
-    if (n && rec != pos) /* the wrap pad, if it died before writing it */
-        pad_piece(v, pos, first, 0);
-    return n;
+        return 1; /* the usual case: claimed, never published (its wrap pad came first) */
+    if (flag != INDEXBUS_LOG_RESERVING || named_by_other(v, part, pos) || read_past(v, rec) ||
+        !pad_piece(v, rec, rec_bytes, 0))
+        return 0; /* published, someone else's, or read */
+    /* It died around its reservation, before its CLAIMED store, maybe
+     * before its wrap pad. If the reader stands at pos, the pad is not
+     * there (the reader cannot pass a zero): write it. If the reader
+     * passed it meanwhile, the zero our CAS saw may be its zeroing: take
+     * our pad back (LAYOUT.md 5.17). */
+    if (rec != pos && !read_past(v, pos) && pad_piece(v, pos, first, 0) && read_past(v, pos)) {
+        uint64_t mine = IB_LOG_WORD(first, INDEXBUS_LOG_PAD);
+        /* pairs with the consumer's acquire of the header, as pad_piece */
+        ib_cas_acq_rel(ib_log_hdr(v, pos), &mine, 0);
+    }
+    return 1;
 }
 
 void ib_log_recover_consumer(const ib_view *v)

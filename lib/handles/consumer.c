@@ -187,13 +187,16 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     ib_view *v = &region->v;
     if (index >= v->consumer_count)
         return INDEXBUS_OUT_OF_RANGE;
+    /* we wake blocking producers. Registering (a membarrier call, ~10 ms
+     * in a JVM) comes before the attach, so that consumers_live does not
+     * count us long before the router routes to us */
+    ib_notify_register();
     int st;
     indexbus_consumer *c = ib_handle_attach(region, sizeof(*c), INDEXBUS_ROLE_CONSUMER, index, &st);
     if (c == NULL)
         return st;
     c->borrowed = INDEXBUS_SLOT_NIL;
     c->wake = &v->wake[index];
-    ib_notify_register(); /* we wake blocking producers */
     if (v->kind == INDEXBUS_KIND_LOG) {
         if ((st = ib_log_attach_reader(v, &c->log)) != INDEXBUS_OK) {
             ib_handle_detach(&c->h);
