@@ -37,7 +37,18 @@ const rg_strategy_info rg_strategies[RG_NSTRATEGIES] = {
                        "issue 10 scenario: SPSC producer looping publish_batch(32 x 1 KiB) and "
                        "publish on an events region, a consumer draining it, the rogue writing "
                        "0xFFFFFFF0 into all SPSC cells continuously"},
-    [RG_MIXED] = {"mixed", "every burst picks one of the writers above"},
+    [RG_MIXED] = {"mixed", "every burst picks one of the writers above (those the region's kind has)"},
+    [RG_LOG_RING] = {"log-ring",
+                     "byte log: tail, head and read flipped, +-8, +-ring, misaligned, one past "
+                     "another, zeroed or random"},
+    [RG_LOG_HEADERS] = {"log-headers",
+                        "byte log: record headers at the reader's and the writers' positions: PADs "
+                        "and RECORDs of bad, straddling, lapping and huge lengths, CLAIMED by "
+                        "anyone, zeroed committed records, unknown types"},
+    [RG_LOG_JOURNALS] = {"log-journals",
+                         "byte log: producers' journals (log_reserve / log_size) naming "
+                         "RESERVING / RESERVED reservations at tail, read, the wrap or anywhere, "
+                         "with sane and insane sizes"},
 };
 
 int rg_strategy_by_name(const char *name)
@@ -64,6 +75,52 @@ void rg_sleep_ns(uint64_t ns)
 
 static int is_pow2(uint64_t x) { return x != 0 && (x & (x - 1)) == 0; }
 
+static int read_directory(const indexbus_region_header *h, rg_geo *g, char *err, size_t errlen)
+{
+    for (uint32_t i = 0; i < g->section_count; i++) {
+        const indexbus_section_entry *e = &h->sections[i];
+        if (e->kind == 0 || e->kind >= RG_NSEC)
+            continue;
+        if (e->offset % 64 || e->offset < INDEXBUS_HEADER_BYTES || e->length > g->total ||
+            e->offset > g->total - e->length) {
+            snprintf(err, errlen, "section %u out of bounds", e->kind);
+            return -1;
+        }
+        g->off[e->kind] = e->offset;
+        g->len[e->kind] = e->length;
+    }
+    return 0;
+}
+
+/* A byte log (1.1): participants, counters, wake (2 entries), LOG_RING. */
+static int geo_read_log(const indexbus_region_header *h, uint64_t map_size, rg_geo *g, char *err,
+                        size_t errlen)
+{
+    g->kind = h->region_kind;
+    g->consumers = h->consumer_count;
+    g->section_count = h->section_count;
+    g->total = h->total_bytes;
+    g->log_bytes = h->log_bytes;
+    g->max_record = h->log_max_record;
+    g->data = h->log_max_record;
+    if (!is_pow2(g->log_bytes) || g->log_bytes < INDEXBUS_LOG_MIN_BYTES ||
+        g->log_bytes > INDEXBUS_LOG_MAX_BYTES || g->max_record > g->log_bytes / 2 || g->consumers != 1 ||
+        g->section_count > INDEXBUS_MAX_SECTIONS || g->total > map_size) {
+        snprintf(err, errlen, "implausible byte-log geometry");
+        return -1;
+    }
+    if (read_directory(h, g, err, errlen) != 0)
+        return -1;
+    if (g->len[INDEXBUS_SECTION_PARTICIPANTS] < sizeof(indexbus_participants_section) ||
+        g->len[INDEXBUS_SECTION_COUNTERS] < 192 + 64ull ||
+        g->len[INDEXBUS_SECTION_WAKE] < 2 * 64ull ||
+        g->len[INDEXBUS_SECTION_LOG_RING] < sizeof(indexbus_log_ctl) + g->log_bytes) {
+        snprintf(err, errlen, "a section is missing or too short");
+        return -1;
+    }
+    return 0;
+}
+
 int rg_geo_read(const uint8_t *base, uint64_t map_size, rg_geo *g, char *err, size_t errlen)
 {
     indexbus_region_header h;
@@ -75,10 +132,13 @@ int rg_geo_read(const uint8_t *base, uint64_t map_size, rg_geo *g, char *err, si
     }
     memcpy(&h, base, sizeof(h)); /* once */
     if (h.magic != INDEXBUS_MAGIC || h.header_bytes != INDEXBUS_HEADER_BYTES ||
-        (h.region_kind != INDEXBUS_KIND_EVENTS && h.region_kind != INDEXBUS_KIND_FANOUT)) {
+        (h.region_kind != INDEXBUS_KIND_EVENTS && h.region_kind != INDEXBUS_KIND_FANOUT &&
+         h.region_kind != INDEXBUS_KIND_LOG)) {
         snprintf(err, errlen, "not a v1 header (magic %#x)", h.magic);
         return -1;
     }
+    if (h.region_kind == INDEXBUS_KIND_LOG)
+        return geo_read_log(&h, map_size, g, err, errlen);
     g->kind = h.region_kind;
     g->slots = h.slot_count;
     g->data = h.slot_data_size;
@@ -94,18 +154,8 @@ int rg_geo_read(const uint8_t *base, uint64_t map_size, rg_geo *g, char *err, si
         return -1;
     }
     g->spsc_bytes = 128 + ((4ull * g->queue + 63) & ~63ull);
-    for (uint32_t i = 0; i < g->section_count; i++) {
-        const indexbus_section_entry *e = &h.sections[i];
-        if (e->kind == 0 || e->kind >= RG_NSEC)
-            continue;
-        if (e->offset % 64 || e->offset < INDEXBUS_HEADER_BYTES || e->length > g->total ||
-            e->offset > g->total - e->length) {
-            snprintf(err, errlen, "section %u out of bounds", e->kind);
-            return -1;
-        }
-        g->off[e->kind] = e->offset;
-        g->len[e->kind] = e->length;
-    }
+    if (read_directory(&h, g, err, errlen) != 0)
+        return -1;
     int fan = g->kind == INDEXBUS_KIND_FANOUT;
     if (g->len[INDEXBUS_SECTION_PARTICIPANTS] < sizeof(indexbus_participants_section) ||
         g->len[INDEXBUS_SECTION_COUNTERS] < 192 + 64ull * g->consumers ||
@@ -142,9 +192,13 @@ uint8_t *rg_canary_map(const rg_geo *g)
     if (m == NULL)
         return NULL;
     uint64_t T = g->total;
-    /* header: reserved words, unused directory entries, flags/reserved of used ones */
+    int log = g->kind == INDEXBUS_KIND_LOG;
+    /* header: reserved words, unused directory entries, flags/reserved of used ones
+     * (a byte log uses log_bytes at 80 and log_max_record at 88) */
     mark(m, T, 60, 64);
-    mark(m, T, 76, 128);
+    mark(m, T, 76, log ? 80 : 128);
+    if (log)
+        mark(m, T, 92, 128);
     for (uint32_t i = 0; i < INDEXBUS_MAX_SECTIONS; i++) {
         uint64_t e = 128 + 32ull * i;
         if (i >= g->section_count) {
@@ -174,8 +228,10 @@ uint8_t *rg_canary_map(const rg_geo *g)
     mark(m, T, p + 36, p + 64);
     for (uint32_t i = g->consumers; i < 64; i++)
         mark(m, T, p + 64 + 4ull * i, p + 68 + 4ull * i);
+    /* an entry's last 16 bytes: the byte-log journal (log_reserve, log_size),
+     * then reserved; in other regions nobody writes them */
     for (uint32_t e = 0; e < INDEXBUS_MAX_PARTICIPANTS; e++)
-        mark(m, T, p + 320 + 64ull * e + 48, p + 320 + 64ull * e + 64);
+        mark(m, T, p + 320 + 64ull * e + (log ? 60 : 48), p + 320 + 64ull * e + 64);
     uint64_t k = g->off[INDEXBUS_SECTION_COUNTERS];
     mark(m, T, k + 8, k + 64);
     mark(m, T, k + 72, k + 128);
@@ -185,6 +241,13 @@ uint8_t *rg_canary_map(const rg_geo *g)
     uint64_t w = g->off[INDEXBUS_SECTION_WAKE];
     for (uint32_t i = 0; i <= g->consumers; i++)
         mark(m, T, w + 64ull * i + 8, w + 64ull * i + 64);
+    if (log) { /* the ring's control block: tail, head and read on their lines */
+        uint64_t r = g->off[INDEXBUS_SECTION_LOG_RING];
+        mark(m, T, r + 8, r + 64);
+        mark(m, T, r + 72, r + 128);
+        mark(m, T, r + 136, r + 256);
+        return m;
+    }
     if (g->len[INDEXBUS_SECTION_ROUTER])
         mark(m, T, g->off[INDEXBUS_SECTION_ROUTER] + 56, g->off[INDEXBUS_SECTION_ROUTER] + 64);
     mark_spsc(m, g, g->off[INDEXBUS_SECTION_SPSC_QUEUE]);
@@ -207,8 +270,9 @@ uint8_t *rg_canary_map(const rg_geo *g)
 
 static const char *section_name(int k)
 {
-    static const char *names[RG_NSEC] = {"?", "PARTICIPANTS", "COUNTERS", "WAKE", "ROUTER",
-                                         "SPSC_QUEUE", "MPSC_QUEUE", "CONSUMER_QUEUES", "SLOT_POOL"};
+    static const char *names[RG_NSEC] = {"?",           "PARTICIPANTS", "COUNTERS",        "WAKE",
+                                         "ROUTER",      "SPSC_QUEUE",   "MPSC_QUEUE",      "CONSUMER_QUEUES",
+                                         "SLOT_POOL",   "LOG_RING"};
     return k > 0 && k < RG_NSEC ? names[k] : "?";
 }
 

@@ -67,10 +67,14 @@ static volatile sig_atomic_t interrupted;
 
 /* check mode: every 4th round is the issue's scenario (spsc-cells: a race
  * that one 1.2 s round on a busy 2-CPU box hits about half the time), the
- * rounds in between take the other strategies in turn */
-static const int check_order[RG_NSTRATEGIES - 1] = {
+ * rounds 2, 6, 10, ... are byte-log rounds (log_order, in turn), the odd
+ * rounds take the slot-region strategies in turn */
+static const int check_order[11] = {
     RG_INDEX_BOUNDS, RG_HUGE_LEN, RG_QUEUE_WORDS,   RG_REFCOUNTS,    RG_PARTICIPANTS, RG_ROUTER_JOURNAL,
     RG_POOL,         RG_HEADER,   RG_WAKE_COUNTERS, RG_RANDOM_BYTES, RG_MIXED,
+};
+static const int log_order[6] = {
+    RG_LOG_RING, RG_LOG_HEADERS, RG_LOG_JOURNALS, RG_MIXED, RG_PARTICIPANTS, RG_RANDOM_BYTES,
 };
 
 /* ---- statistics ------------------------------------------------------------------ */
@@ -87,6 +91,7 @@ static struct {
     uint64_t rounds, passed, failed, kills, hangs, procs;
     uint64_t msgs_out, msgs_in, pay_bad, writes;
 } strat_tot[RG_NSTRATEGIES];
+static uint64_t strat_log[RG_NSTRATEGIES]; /* of those rounds, on a byte log */
 
 static void hist_add(const char *op, const char *st, int strategy, uint64_t n)
 {
@@ -130,7 +135,8 @@ typedef struct round_ctx {
     rg_rng rng;
     char name[96];  /* region (POSIX shm) */
     char dir[600];  /* logs */
-    uint32_t kind, slots, data, queue, consumers;
+    uint32_t kind, slots, data, queue, consumers; /* byte log: slots = ring bytes, data = max_record */
+    int log;        /* a byte-log region */
     uint64_t t0, deadline, round_ns, rogue_at;
     uint64_t kill_at[MAXKILLS];
     int nkills, kills_done;
@@ -307,16 +313,43 @@ static int pick_strategy(long round)
     if (opt.strategy >= 0)
         return opt.strategy;
     if (!opt.long_mode)
-        return round % 4 == 0 ? RG_SPSC_CELLS : check_order[(round - round / 4 - 1) % (RG_NSTRATEGIES - 1)];
+        return round % 4 == 0   ? RG_SPSC_CELLS
+               : round % 4 == 2 ? log_order[(round / 4) % 6]
+                                : check_order[((round - 1) / 2) % 11];
     rg_rng r;
     rg_seed(&r, round_seed(opt.seed, round) ^ 0x5eed5eedull);
     return (int)rg_below(&r, RG_NSTRATEGIES);
+}
+
+/* A byte-log round? The log strategies always; in check mode rounds 2, 6,
+ * 10, ...; otherwise a strategy that fits any region, one round in four. */
+static int pick_log(long round, int strategy, rg_rng *g)
+{
+    if (rg_log_only(strategy))
+        return 1;
+    if (!rg_any_kind(strategy))
+        return 0;
+    if (!opt.long_mode && opt.strategy < 0)
+        return round % 4 == 2;
+    return rg_chance(g, 1, 4);
 }
 
 static void plan(round_ctx *R)
 {
     rg_rng *g = &R->rng;
     int s = R->strategy;
+    if ((R->log = pick_log(R->round, s, g))) {
+        /* ring 4 KiB .. 1 MiB; max_record the default, or small */
+        static const uint32_t rings[4] = {4096, 16384, 65536, 1u << 20};
+        R->kind = INDEXBUS_KIND_LOG;
+        uint64_t x = rg_next(g) >> 32; /* the high bits: the first draw's low ones repeat */
+        R->slots = rings[x % 4];
+        R->data = (x >> 2) % 2 ? (R->slots / 2 - 8 < 65536 ? R->slots / 2 - 8 : 65536)
+                               : 64 + 8 * (uint32_t)((x >> 3) % 64);
+        R->queue = 0;
+        R->consumers = 1;
+        return;
+    }
     if (s == RG_SPSC_CELLS) {
         R->kind = INDEXBUS_KIND_EVENTS;
         R->data = 1024;
@@ -345,10 +378,15 @@ static int create_region(round_ctx *R, uint8_t **map, uint64_t *map_size, rg_geo
     indexbus_region_config cfg;
     indexbus_region *r = NULL;
     indexbus_region_config_init(&cfg, R->kind);
-    cfg.slot_count = R->slots;
-    cfg.slot_data_size = R->data;
-    cfg.queue_capacity = R->queue;
-    cfg.consumer_count = R->consumers;
+    if (R->log) {
+        cfg.byte_capacity = R->slots;
+        cfg.max_record = R->data;
+    } else {
+        cfg.slot_count = R->slots;
+        cfg.slot_data_size = R->data;
+        cfg.queue_capacity = R->queue;
+        cfg.consumer_count = R->consumers;
+    }
     indexbus_region_unlink(R->name);
     int st = indexbus_region_create(R->name, &cfg, &r);
     if (st != INDEXBUS_OK) {
@@ -405,6 +443,19 @@ static void start_traffic(round_ctx *R)
     if (R->strategy == RG_SPSC_CELLS) {
         spawn(R, P_TRAFFIC, "cons-scenario", 0, rg_next(g), until);
         spawn(R, P_TRAFFIC, "prod-scenario", 1, rg_next(g), until);
+        return;
+    }
+    if (R->log) {
+        /* one consumer; SPSC producer, 2-3 MPSC producers, or both kinds
+         * (they exclude each other: the later ones retry their open) */
+        spawn(R, P_TRAFFIC, "cons", 0, rg_next(g), until);
+        uint32_t mix = (uint32_t)rg_below(g, 3);
+        if (mix != 1)
+            spawn(R, P_TRAFFIC, "prod-spsc", 1, rg_next(g), until);
+        for (uint32_t i = 0, n = mix == 0 ? 0 : 2 + (uint32_t)rg_below(g, 2); i < n; i++)
+            spawn(R, P_TRAFFIC, "prod-mpsc", 2 + i, rg_next(g), until);
+        if (rg_chance(g, 1, 2))
+            spawn(R, P_TRAFFIC, "observer", 0, rg_next(g), until);
         return;
     }
     if (R->kind == INDEXBUS_KIND_EVENTS) {
@@ -646,10 +697,18 @@ static int run_round(long round, int attempt)
     else
         strat_tot[R.strategy].passed++;
 
-    printf("round %ld [%s] %s S=%u D=%u Q=%u C=%u procs=%d kills=%d%s%s%s %.2fs: %s\n", round,
-           rg_strategies[R.strategy].name, R.kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events",
-           R.slots, R.data, R.queue, R.consumers, R.np, R.kills_done, R.kills_done ? " (" : "",
-           R.killed_roles, R.kills_done ? ")" : "", took / 1e9, R.failed ? "FAIL" : "pass");
+    char geo_s[80];
+    if (R.log)
+        snprintf(geo_s, sizeof geo_s, "log L=%u M=%u", R.slots, R.data);
+    else
+        snprintf(geo_s, sizeof geo_s, "%s S=%u D=%u Q=%u C=%u",
+                 R.kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", R.slots, R.data, R.queue,
+                 R.consumers);
+    printf("round %ld [%s] %s procs=%d kills=%d%s%s%s %.2fs: %s\n", round, rg_strategies[R.strategy].name,
+           geo_s, R.np, R.kills_done, R.kills_done ? " (" : "", R.killed_roles, R.kills_done ? ")" : "",
+           took / 1e9, R.failed ? "FAIL" : "pass");
+    if (R.log)
+        strat_log[R.strategy]++;
     printf("  msgs out %llu in %llu (payload changed under us: %llu), rogue writes %llu\n",
            (unsigned long long)R.msgs_out, (unsigned long long)R.msgs_in,
            (unsigned long long)R.pay_bad, (unsigned long long)R.writes);
@@ -722,12 +781,13 @@ static void summary(void)
     for (int s = 0; s < RG_NSTRATEGIES; s++) {
         if (!strat_tot[s].rounds)
             continue;
-        printf("  %-15s %3llu/%-3llu kills %-3llu hangs %-2llu procs %-4llu msgs %llu/%llu writes %llu\n",
+        printf("  %-15s %3llu/%-3llu (%llu on byte logs) kills %-3llu hangs %-2llu procs %-4llu msgs"
+               " %llu/%llu writes %llu\n",
                rg_strategies[s].name, (unsigned long long)strat_tot[s].passed,
-               (unsigned long long)strat_tot[s].failed, (unsigned long long)strat_tot[s].kills,
-               (unsigned long long)strat_tot[s].hangs, (unsigned long long)strat_tot[s].procs,
-               (unsigned long long)strat_tot[s].msgs_out, (unsigned long long)strat_tot[s].msgs_in,
-               (unsigned long long)strat_tot[s].writes);
+               (unsigned long long)strat_tot[s].failed, (unsigned long long)strat_log[s],
+               (unsigned long long)strat_tot[s].kills, (unsigned long long)strat_tot[s].hangs,
+               (unsigned long long)strat_tot[s].procs, (unsigned long long)strat_tot[s].msgs_out,
+               (unsigned long long)strat_tot[s].msgs_in, (unsigned long long)strat_tot[s].writes);
     }
     printf("status histogram per call (all strategies):\n");
     const char *last = "";

@@ -60,11 +60,13 @@ void rg_sleep_ns(uint64_t ns);
 
 /* ---- geometry from the header ------------------------------------------- */
 
-#define RG_NSEC 9 /* section kinds 1..8 */
+#define RG_NSEC 10 /* section kinds 1..9 (9: LOG_RING, byte logs) */
 
 typedef struct rg_geo {
     uint32_t kind, slots, data, stride, queue, consumers, section_count;
     uint64_t total;
+    uint64_t log_bytes;   /* byte logs: ring bytes (0 otherwise) */
+    uint32_t max_record;  /* byte logs: largest record */
     uint64_t off[RG_NSEC], len[RG_NSEC]; /* by section kind; len 0 = absent */
     uint64_t spsc_bytes;                 /* one SPSC index queue */
 } rg_geo;
@@ -103,8 +105,21 @@ enum rg_strategy {
     RG_POOL,
     RG_SPSC_CELLS,
     RG_MIXED,
+    /* byte-log regions (1.1) */
+    RG_LOG_RING,     /* tail, head and read */
+    RG_LOG_HEADERS,  /* record headers where the reader and the writers are */
+    RG_LOG_JOURNALS, /* producers' journals (participant log_reserve / log_size) */
     RG_NSTRATEGIES
 };
+
+/* Strategies that only byte-log regions have, and those that work on any
+ * region (the rest write slots and queues a byte log does not have). */
+static inline int rg_log_only(int s) { return s >= RG_LOG_RING; }
+static inline int rg_any_kind(int s)
+{
+    return s == RG_RANDOM_BYTES || s == RG_HEADER || s == RG_PARTICIPANTS || s == RG_WAKE_COUNTERS ||
+           s == RG_MIXED;
+}
 
 typedef struct rg_strategy_info {
     const char *name;
@@ -117,7 +132,9 @@ int rg_strategy_by_name(const char *name); /* -1 if unknown */
 /* ---- helper processes (each one a fresh exec of this binary) ------------ */
 
 /* Geometry the driver created the region with: traffic sizes its buffers
- * and checks the API's promises against these, never against the region. */
+ * and checks the API's promises against these, never against the region.
+ * A byte log (kind 3) passes its ring bytes in `slots`, its max_record in
+ * `data`, and queue 0. */
 typedef struct rg_args {
     const char *role;
     const char *region;

@@ -3,7 +3,10 @@
  * fresh exec of the test binary with a role:
  *
  *   prod-spsc / prod-mpsc  publish (copy), claim/commit/abort (zero copy),
- *                          publish_batch (up to 32 x up to 1 KiB)
+ *                          publish_batch (up to 32 x up to 1 KiB); on a
+ *                          byte log also claim_len (shorter commits),
+ *                          claim_batch / commit_batch, the blocking
+ *                          publish_wait / claim_wait and producer_space
  *   cons                   try_recv, recv_begin/recv_end, recv_batch,
  *                          blocking recv and wait with short timeouts
  *   router                 router_run in a thread stopped from the main
@@ -38,6 +41,7 @@ enum op {
     OP_TRY_RECV, OP_RECV_BEGIN, OP_RECV_END, OP_RECV_BATCH, OP_RECV, OP_WAIT,
     OP_ROUTE_ONCE, OP_ROUTE_STATS, OP_ROUTE_CREDIT, OP_ROUTER_RUN, OP_ROUTER_STOP,
     OP_INFO, OP_CONSUMER_STATS, OP_PARTICIPANT, OP_RECOVER, OP_CLOSE,
+    OP_CLAIM_LEN, OP_CLAIM_BATCH, OP_COMMIT_BATCH, OP_PUBLISH_WAIT, OP_CLAIM_WAIT, OP_SPACE,
     NOPS
 };
 
@@ -47,6 +51,7 @@ static const char *op_names[NOPS] = {
     "try_recv", "recv_begin", "recv_end", "recv_batch", "recv", "wait",
     "route_once", "route_once_stats", "route_once_credit", "router_run", "router_stop",
     "region_info", "consumer_stats", "participant", "region_recover", "close",
+    "claim_len", "claim_batch", "commit_batch", "publish_wait", "claim_wait", "producer_space",
 };
 
 #define NST (INDEXBUS_STATUS_COUNT + 1) /* last column: not a status at all */
@@ -55,8 +60,9 @@ static uint64_t hist[NOPS][NST];
 static const rg_args *A;
 static uint64_t pay_ok, pay_bad, pay_other, msgs_in, msgs_out;
 static uint32_t geo_mismatch; /* handle geometry differs from what was created */
-static uint32_t handle_data;  /* slot data size the current handle validated at open */
+static uint32_t handle_data;  /* slot data size (byte log: max_record) the current handle validated at open */
 static uint32_t len_limit;    /* no length the API returns may exceed this */
+static int is_log(void) { return A->kind == INDEXBUS_KIND_LOG; }
 
 static void dump_stats(void)
 {
@@ -192,10 +198,12 @@ static indexbus_region *open_region(rg_rng *rng)
             indexbus_info info = {.size = sizeof info};
             handle_data = A->data;
             if (note(OP_INFO, indexbus_region_info(r, &info)) == INDEXBUS_OK) {
-                if (info.slot_data_size != A->data || info.slot_count != A->slots ||
-                    info.queue_capacity != A->queue || info.consumer_count != A->consumers)
+                if (is_log() ? info.kind != INDEXBUS_KIND_LOG || info.max_record != A->data ||
+                                   info.byte_capacity != A->slots || info.consumer_count != 1
+                             : info.slot_data_size != A->data || info.slot_count != A->slots ||
+                                   info.queue_capacity != A->queue || info.consumer_count != A->consumers)
                     geo_mismatch++;
-                handle_data = info.slot_data_size;
+                handle_data = is_log() ? info.max_record : info.slot_data_size;
             }
             len_limit = handle_data > A->data ? handle_data : A->data;
             return r;
@@ -314,8 +322,138 @@ static void do_claim(prod_ctx *P, int then_abort)
         contract("abort after failed commits = %s", indexbus_status_name(st));
 }
 
+/* ---- byte-log producers ---- */
+
+static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
+
+/* claim_len of len + extra (extra: the commit is shorter), fill, commit */
+static void do_claim_len(prod_ctx *P)
+{
+    size_t M = A->data, len = msg_len(P, M);
+    size_t extra = rg_chance(&P->rng, 1, 4) ? rg_below(&P->rng, min_sz(64, M - len) + 1) : 0;
+    void *buf = NULL;
+    int st = note(OP_CLAIM_LEN, indexbus_claim_len(P->p, len + extra, &buf));
+    if (st != INDEXBUS_OK) {
+        after_publish_status(P, st);
+        return;
+    }
+    if (buf == NULL)
+        contract("claim_len(%zu) = OK with buf NULL", len + extra);
+    fill_msg(buf, len, P->id, P->seq); /* only [0, len) of what we claimed */
+    if (rg_chance(&P->rng, 1, 20)) { /* longer than the claim: refused, claim kept */
+        st = note(OP_COMMIT, indexbus_commit(P->p, len + extra + 1 + rg_below(&P->rng, 100)));
+        if (st != INDEXBUS_TOO_LARGE)
+            contract("commit(claimed + n) = %s, want INDEXBUS_TOO_LARGE", indexbus_status_name(st));
+    }
+    st = note(OP_COMMIT, indexbus_commit(P->p, len));
+    if (st != INDEXBUS_OK) /* a byte-log commit is a store: nothing to fail on */
+        contract("commit of a pending byte-log claim = %s", indexbus_status_name(st));
+    P->seq++;
+    msgs_out++;
+}
+
+/* claim_batch of 1..8 records, fill, commit the first k (the rest: padding) */
+static void do_claim_batch(prod_ctx *P)
+{
+    uint32_t lens[8];
+    void *bufs[8] = {0};
+    size_t n = 1 + rg_below(&P->rng, 8), M = min_sz(A->data, 1024);
+    for (size_t i = 0; i < n; i++)
+        lens[i] = (uint32_t)msg_len(P, M);
+    int st = note(OP_CLAIM_BATCH, indexbus_claim_batch(P->p, lens, n, bufs));
+    if (st != INDEXBUS_OK) {
+        after_publish_status(P, st);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (bufs[i] == NULL)
+            contract("claim_batch = OK with bufs[%zu] NULL", i);
+        fill_msg(bufs[i], lens[i], P->id, P->seq + i);
+    }
+    if (rg_chance(&P->rng, 1, 20)) {
+        st = note(OP_COMMIT_BATCH, indexbus_commit_batch(P->p, n + 1));
+        if (st != INDEXBUS_INVALID_ARGUMENT)
+            contract("commit_batch(claimed + 1) = %s, want INVALID_ARGUMENT", indexbus_status_name(st));
+    }
+    size_t k = rg_chance(&P->rng, 1, 4) ? rg_below(&P->rng, n + 1) : n;
+    st = note(OP_COMMIT_BATCH, indexbus_commit_batch(P->p, k));
+    if (st != INDEXBUS_OK)
+        contract("commit_batch(%zu of %zu) after claim_batch OK = %s", k, n, indexbus_status_name(st));
+    P->seq += k;
+    msgs_out += k;
+}
+
+/* the blocking producers: publish_wait, or claim_wait then commit */
+static void do_blocking(prod_ctx *P)
+{
+    uint64_t timeout = min_u64(200000 + rg_below(&P->rng, 10000000), left_ns());
+    size_t len = msg_len(P, A->data);
+    int st;
+    if (rg_chance(&P->rng, 1, 2)) {
+        fill_msg(P->buf, len, P->id, P->seq);
+        st = note(OP_PUBLISH_WAIT, indexbus_publish_wait(P->p, P->buf, len, timeout));
+    } else {
+        void *buf = NULL;
+        st = note(OP_CLAIM_WAIT, indexbus_claim_wait(P->p, len, &buf, timeout));
+        if (st == INDEXBUS_OK) {
+            if (buf == NULL)
+                contract("claim_wait(%zu) = OK with buf NULL", len);
+            fill_msg(buf, len, P->id, P->seq);
+            if ((st = note(OP_COMMIT, indexbus_commit(P->p, len))) != INDEXBUS_OK)
+                contract("commit after claim_wait OK = %s", indexbus_status_name(st));
+        }
+    }
+    if (st == INDEXBUS_OK) {
+        P->seq++;
+        msgs_out++;
+    } else if (st != INDEXBUS_TIMEOUT) {
+        after_publish_status(P, st);
+    }
+}
+
+static void produce_log_once(prod_ctx *P)
+{
+    size_t D = A->data, each = D < 1024 ? D : 1024;
+    uint32_t r = (uint32_t)rg_below(&P->rng, 100);
+    if (r < 20) {
+        do_publish(P, msg_len(P, D));
+    } else if (r < 35) {
+        do_batch(P, 1 + rg_below(&P->rng, 32), each, rg_chance(&P->rng, 1, 3));
+    } else if (r < 55) {
+        do_claim_len(P);
+    } else if (r < 65) {
+        do_claim(P, rg_chance(&P->rng, 1, 3)); /* claim (max_record), commit or abort */
+    } else if (r < 77) {
+        do_claim_batch(P);
+    } else if (r < 90) {
+        do_blocking(P);
+    } else if (r < 93) {
+        uint64_t space = 0;
+        int st = note(OP_SPACE, indexbus_producer_space(P->p, &space));
+        if (st == INDEXBUS_OK && space > A->slots && !geo_mismatch)
+            contract("producer_space = %llu, the ring has %u bytes", (unsigned long long)space, A->slots);
+    } else if (r < 96) { /* longer than max_record: refused whatever the ring holds */
+        int st = note(OP_PUBLISH, indexbus_publish(P->p, P->buf, D + 1 + rg_below(&P->rng, 64)));
+        if (st != INDEXBUS_TOO_LARGE && st != INDEXBUS_DISCONNECTED && handle_data <= D)
+            contract("publish(max_record + n) = %s, want INDEXBUS_TOO_LARGE", indexbus_status_name(st));
+    } else if (r < 98) { /* commit / abort / commit_batch with nothing claimed */
+        int st = note(OP_COMMIT, indexbus_commit(P->p, 1));
+        if (st != INDEXBUS_BAD_STATE)
+            contract("commit without claim = %s, want INDEXBUS_BAD_STATE", indexbus_status_name(st));
+        st = note(OP_COMMIT_BATCH, indexbus_commit_batch(P->p, 0));
+        if (st != INDEXBUS_BAD_STATE)
+            contract("commit_batch without claim = %s, want INDEXBUS_BAD_STATE", indexbus_status_name(st));
+    } else {
+        do_publish(P, msg_len(P, D));
+    }
+}
+
 static void produce_once(prod_ctx *P)
 {
+    if (is_log()) {
+        produce_log_once(P);
+        return;
+    }
     size_t D = A->data, each = D < 1024 ? D : 1024;
     if (P->scenario) {
         if (rg_chance(&P->rng, 3, 4))
@@ -654,13 +792,22 @@ static void observe(indexbus_region *r, rg_rng *rng)
         contract("info: free_slots %u of %u, depths %llu/%llu of %u", info.free_slots,
                  info.slot_count, (unsigned long long)info.spsc_depth,
                  (unsigned long long)info.mpsc_depth, info.queue_capacity);
+    if (is_log() && !geo_mismatch && /* byte logs: clamped snapshots of the ring */
+        (info.bytes_used > info.byte_capacity || info.bytes_used + info.bytes_free != info.byte_capacity ||
+         info.bytes_padding > info.byte_capacity || info.records_waiting > info.byte_capacity / 8))
+        contract("info: byte capacity %llu, used %llu, free %llu, padding %llu, records %llu",
+                 (unsigned long long)info.byte_capacity, (unsigned long long)info.bytes_used,
+                 (unsigned long long)info.bytes_free, (unsigned long long)info.bytes_padding,
+                 (unsigned long long)info.records_waiting);
     for (uint32_t i = 0; i <= A->consumers; i++) {
         indexbus_consumer_stats cs = {.size = sizeof cs};
         int st = note(OP_CONSUMER_STATS, indexbus_region_consumer_stats(r, i, &cs));
         if (i == A->consumers && st != INDEXBUS_OUT_OF_RANGE && !geo_mismatch)
             contract("consumer_stats(consumer_count) = %s", indexbus_status_name(st));
-        /* each queue's depth is clamped to Q; an events consumer has two queues */
-        uint64_t most = (uint64_t)A->queue * (A->kind == INDEXBUS_KIND_EVENTS ? 2 : 1);
+        /* each queue's depth is clamped to Q; an events consumer has two queues;
+         * a byte log's depth is its records waiting, at most a ring of 8-byte ones */
+        uint64_t most = is_log() ? A->slots / 8u
+                                 : (uint64_t)A->queue * (A->kind == INDEXBUS_KIND_EVENTS ? 2 : 1);
         if (st == INDEXBUS_OK && cs.depth > most && !geo_mismatch)
             contract("consumer_stats(%u).depth %llu > %llu", i, (unsigned long long)cs.depth,
                      (unsigned long long)most);

@@ -16,7 +16,8 @@
 #include "rogue.h"
 
 #define NUNDO 64
-#define NWRITERS 11 /* writers in `writers` below, spsc-cells sweep last */
+#define NWRITERS 14 /* writers in `writers` below */
+#define NSLOT_WRITERS 11 /* the first 11: the ones for events / fanout regions */
 
 typedef struct rogue {
     rg_rng rng;
@@ -384,7 +385,11 @@ static void w_header(rogue *R)
     uint32_t f = (uint32_t)rg_below(&R->rng, nf);
     if (rg_chance(&R->rng, 1, 3)) /* magic, ready or geometry most of all */
         f = (uint32_t[]){0, 15, 7, 8, 9, 10, 11, 6}[rg_below(&R->rng, 8)];
-    if (f < NHEADER_FIELDS) {
+    if (R->g.kind == INDEXBUS_KIND_LOG && rg_chance(&R->rng, 1, 4)) {
+        /* a byte log's geometry: log_bytes (80) or log_max_record (88) */
+        off = rg_chance(&R->rng, 1, 2) ? 80 : 88;
+        w = off == 80 ? 8 : 4;
+    } else if (f < NHEADER_FIELDS) {
         off = header_fields[f].off;
         w = header_fields[f].width;
     } else {
@@ -411,6 +416,14 @@ static void header_restore(rogue *R)
         uint64_t v = 0;
         memcpy(&v, R->hdr0 + header_fields[f].off, header_fields[f].width);
         raw_put(R, header_fields[f].off, header_fields[f].width, v);
+    }
+    if (R->g.kind == INDEXBUS_KIND_LOG) {
+        uint64_t v = 0;
+        memcpy(&v, R->hdr0 + 80, 8);
+        raw_put(R, 80, 8, v);
+        v = 0;
+        memcpy(&v, R->hdr0 + 88, 4);
+        raw_put(R, 88, 4, v);
     }
     for (uint32_t e = 0; e < R->g.section_count; e++) {
         uint64_t b = 128 + 32ull * e, v = 0;
@@ -615,11 +628,120 @@ static void w_spsc_cells_sweep(rogue *R)
     R->sweeps++;
 }
 
+/* ---- byte logs ------------------------------------------------------------- */
+
+#define LOG_CTL OFF(LOG_RING)
+static uint64_t log_tail(rogue *R) { return get(R, LOG_CTL, 8); }
+static uint64_t log_head(rogue *R) { return get(R, LOG_CTL + 64, 8); }
+static uint64_t log_read(rogue *R) { return get(R, LOG_CTL + 128, 8); }
+
+/* The file offset of ring byte position pos (rounded down to 8). */
+static uint64_t log_at(rogue *R, uint64_t pos)
+{
+    return LOG_CTL + 256 + ((pos & (R->g.log_bytes - 1)) & ~7ull);
+}
+
+/* A ring position worth hitting: where the reader reads next, just after
+ * it, where the next reservation goes, the wrap, or anywhere. */
+static uint64_t log_hot_pos(rogue *R)
+{
+    uint64_t L = R->g.log_bytes;
+    switch (rg_below(&R->rng, 6)) {
+    case 0:
+    case 1: return log_read(R);
+    case 2: return log_read(R) + 8 * rg_below(&R->rng, 16);
+    case 3: return log_tail(R) + 8 * rg_below(&R->rng, 4);
+    case 4: return L - 8 * (1 + rg_below(&R->rng, 8)); /* just before the end */
+    default: return 8 * rg_below(&R->rng, L / 8);
+    }
+}
+
+static void w_log_ring(rogue *R)
+{
+    static const uint64_t words[3] = {0, 64, 128}; /* tail, head, read */
+    uint64_t L = R->g.log_bytes, off = LOG_CTL + words[rg_below(&R->rng, 3)];
+    uint64_t v = get(R, off, 8), t = log_tail(R), h = log_head(R), rd = log_read(R);
+    switch (rg_below(&R->rng, 12)) {
+    case 0: v += 8; break;
+    case 1: v -= 8; break;
+    case 2: v += L; break;
+    case 3: v -= L; break;
+    case 4: v += 1 + rg_below(&R->rng, 7); break; /* misaligned */
+    case 5: v = t + 8 * (1 + rg_below(&R->rng, 8)); break; /* past tail */
+    case 6: v = h + L + 8 * rg_below(&R->rng, 2); break; /* a ring or more past head */
+    case 7: v = rd; break;
+    case 8: v = rg_chance(&R->rng, 1, 2) ? 0 : ~0ull; break;
+    case 9: v ^= 1ull << rg_below(&R->rng, 64); break;
+    case 10: v = rg_next(&R->rng); break;
+    default: v = h - 8 * rg_below(&R->rng, 4); break;
+    }
+    put(R, off, 8, v);
+}
+
+static uint64_t log_word(uint64_t len, uint64_t type) { return (uint32_t)len | type << 32; }
+
+static void w_log_headers(rogue *R)
+{
+    uint64_t L = R->g.log_bytes, M = R->g.max_record;
+    uint64_t pos = log_hot_pos(R), off_in = pos & (L - 1) & ~7ull, left = L - off_in;
+    uint64_t v;
+    switch (rg_below(&R->rng, 14)) {
+    case 0: v = log_word(M + 1 + rg_below(&R->rng, 64), INDEXBUS_LOG_RECORD); break;
+    case 1: v = log_word(left, INDEXBUS_LOG_RECORD); break;           /* straddles the end */
+    case 2: v = log_word(0xffffffffu, INDEXBUS_LOG_RECORD); break;
+    case 3: v = log_word(rg_below(&R->rng, M + 1), INDEXBUS_LOG_RECORD); break; /* plausible */
+    case 4: v = log_word(left, INDEXBUS_LOG_PAD); break;              /* a wrap PAD */
+    case 5: v = log_word(left + 8, INDEXBUS_LOG_PAD); break;          /* past the end */
+    case 6: v = log_word(L, INDEXBUS_LOG_PAD); break;                 /* a whole ring */
+    case 7: v = log_word(8 * rg_below(&R->rng, 2), INDEXBUS_LOG_PAD); break; /* 0 or 8 */
+    case 8: v = log_word(4 + 8 * rg_below(&R->rng, 8), INDEXBUS_LOG_PAD); break; /* misaligned */
+    case 9: /* CLAIMED by a participant (maybe live), or by nobody sane */
+        v = log_word(8 * (1 + rg_below(&R->rng, 32)),
+                     INDEXBUS_LOG_CLAIMED | (uint64_t)(rg_chance(&R->rng, 1, 2) ? 1 + rg_below(&R->rng, 16)
+                                                                                : rg_next(&R->rng) & 0xffffff)
+                                                << 8);
+        break;
+    case 10: v = 0; break; /* a committed record unwritten */
+    case 11: v = log_word(rg_below(&R->rng, 64), 4 + rg_below(&R->rng, 252)); break; /* unknown type */
+    case 12: v = mutate64(R, get(R, log_at(R, pos), 8)); break;
+    default: v = rg_next(&R->rng); break;
+    }
+    put(R, log_at(R, pos), 8, v);
+}
+
+static void w_log_journals(rogue *R)
+{
+    uint64_t L = R->g.log_bytes, e = entry(R, pick_entry(R));
+    if (rg_chance(&R->rng, 1, 3)) { /* log_size */
+        static const uint32_t sizes[8] = {0, 7, 8, 64, 0xfffffff8u, 0xffffffffu, 16, 192};
+        uint32_t v = rg_chance(&R->rng, 1, 2)  ? sizes[rg_below(&R->rng, 8)]
+                     : rg_chance(&R->rng, 1, 2) ? (uint32_t)(8 * (1 + rg_below(&R->rng, L / 8)))
+                                                : (uint32_t)rg_next(&R->rng);
+        put(R, e + 56, 4, v);
+        return;
+    }
+    uint64_t pos;
+    switch (rg_below(&R->rng, 6)) {
+    case 0: pos = log_tail(R); break;
+    case 1: pos = log_tail(R) - 8 * rg_below(&R->rng, 16); break;
+    case 2: pos = log_read(R); break;
+    case 3: pos = (log_tail(R) | (L - 1)) - 63; break; /* just before a wrap */
+    case 4: pos = log_tail(R) + L * (1 + rg_below(&R->rng, 3)); break;
+    default: pos = rg_next(&R->rng); break;
+    }
+    uint64_t flag = rg_chance(&R->rng, 4, 5) ? 1 + rg_below(&R->rng, 2) : rg_below(&R->rng, 8);
+    put(R, e + 48, 8, rg_chance(&R->rng, 1, 10) ? 0 : (pos & ~7ull) | flag);
+}
+
 typedef void (*writer_fn)(rogue *R);
 static const writer_fn writers[NWRITERS] = {
-    w_random_bytes, w_index_bounds, w_huge_len, w_queue_words, w_refcounts, w_header,
-    w_participants, w_wake_counters, w_router_journal, w_pool, w_spsc_cells_sweep,
+    w_random_bytes, w_index_bounds, w_huge_len,      w_queue_words,    w_refcounts,
+    w_header,       w_participants, w_wake_counters, w_router_journal, w_pool,
+    w_spsc_cells_sweep, w_log_ring, w_log_headers,   w_log_journals,
 };
+
+/* what `mixed` picks from on a byte log: the writers that know its sections */
+static const int log_writers[7] = {0, 5, 6, 7, 11, 12, 13};
 
 /* strategy -> writer (RG_MIXED picks per burst) */
 static int writer_of(int strategy)
@@ -636,6 +758,9 @@ static int writer_of(int strategy)
     case RG_ROUTER_JOURNAL: return 8;
     case RG_POOL: return 9;
     case RG_SPSC_CELLS: return 10;
+    case RG_LOG_RING: return 11;
+    case RG_LOG_HEADERS: return 12;
+    case RG_LOG_JOURNALS: return 13;
     default: return -1;
     }
 }
@@ -679,6 +804,13 @@ int rg_rogue_main(const rg_args *a)
     if ((R.canary = rg_canary_map(&R.g)) == NULL)
         return RG_EXIT_SETUP;
     int fixed = writer_of(strategy);
+    int fits = R.g.kind == INDEXBUS_KIND_LOG ? rg_log_only(strategy) || rg_any_kind(strategy)
+                                             : !rg_log_only(strategy);
+    if (!fits) {
+        fprintf(stderr, "rogue: strategy %s does not fit a %s region\n", rg_strategies[strategy].name,
+                R.g.kind == INDEXBUS_KIND_LOG ? "byte-log" : "slot");
+        return RG_EXIT_SETUP;
+    }
     uint64_t bursts = 0;
     while (rg_now_ns() < a->until_ns) {
         if (strategy == RG_SPSC_CELLS) { /* continuously, no pauses */
@@ -687,7 +819,9 @@ int rg_rogue_main(const rg_args *a)
             bursts++;
             continue;
         }
-        int w = fixed >= 0 ? fixed : (int)rg_below(&R.rng, NWRITERS);
+        int w = fixed >= 0                           ? fixed
+                : R.g.kind == INDEXBUS_KIND_LOG ? log_writers[rg_below(&R.rng, 7)]
+                                                : (int)rg_below(&R.rng, NSLOT_WRITERS);
         uint32_t n = 1 + (uint32_t)rg_below(&R.rng, 16);
         R.keep_undo = rg_chance(&R.rng, 1, 3);
         for (uint32_t i = 0; i < n; i++)
@@ -703,7 +837,9 @@ int rg_rogue_main(const rg_args *a)
     }
     const char *t = getenv("LIVE_ROGUE_SELFTEST");
     if (t != NULL && strcmp(t, "canary") == 0) /* a stray write the driver must find */
-        raw_put(&R, R.g.off[INDEXBUS_SECTION_SLOT_POOL] + 64 + 16 + R.g.data, 1, 0x5a);
+        raw_put(&R, R.g.kind == INDEXBUS_KIND_LOG ? R.g.off[INDEXBUS_SECTION_LOG_RING] + 200
+                                                  : R.g.off[INDEXBUS_SECTION_SLOT_POOL] + 64 + 16 + R.g.data,
+                1, 0x5a);
     printf("@@rogue strategy=%s bursts=%llu writes=%llu undone=%llu sweeps=%llu\n",
            rg_strategies[strategy].name, (unsigned long long)bursts, (unsigned long long)R.writes,
            (unsigned long long)R.undone, (unsigned long long)R.sweeps);
