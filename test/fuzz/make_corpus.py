@@ -744,23 +744,21 @@ def races(add):
         mut(r, r.mpsc('cells'), 0, width=8, words=8, flicker=True))
 
 
-# Seeds that hang the library today (lib/common/logring.c: a producer
-# reserving on a byte log whose head is past tail loops for ever in
-# ib_log_reserve; test/crash/repro_log_head_past_tail.c is the deterministic
-# twin). Written to ../pending until that is fixed.
-PENDING = {
-    'log-live-ctl-head-ahead-v16',  # head forged past tail, an SPSC producer publishes
-    'log-live-ctl-tail-back-v17',   # tail forged back to 0, MPSC producers publish
-    'log-live-hdr-pad-lap-v16',     # a PAD of a whole ring: the reader's give-back moves head past tail
-}
+# Seeds that reproduce a library bug not fixed yet: written to ../pending,
+# not to the corpus the smoke run starts from (names as in seeds()). Empty:
+# the three byte-log seeds that hung ib_log_reserve (head past tail) are
+# back in the corpus since 4520797 fixed it.
+PENDING = set()
 
 
 def main():
     d = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), 'corpus')
     pend = os.path.join(os.path.dirname(os.path.abspath(d)), 'pending')
+    os.makedirs(d, exist_ok=True)
+    if PENDING:
+        os.makedirs(pend, exist_ok=True)
     for x in (d, pend):
-        os.makedirs(x, exist_ok=True)
-        for f in os.listdir(x):
+        for f in os.listdir(x) if os.path.isdir(x) else []:
             if f.startswith('seed-') and f.endswith('.bin'):
                 os.remove(os.path.join(x, f))
     s = seeds()
