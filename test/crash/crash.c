@@ -70,6 +70,31 @@
  *   - "self-heal" (~1/4): the parent does not recover; survivors (blocking
  *     waits, router_run) and the replacement's refused attach must.
  *
+ * Byte-log regions (log-spsc: one SPSC producer; log-mpsc: three MPSC
+ * producers; 4-8 KiB rings, records of 16..480 bytes, so most calls are
+ * near a wrap): producers publish, claim_len + commit (sometimes a shorter
+ * commit than the claim), publish_batch, claim_batch + commit_batch (some
+ * records left as padding) and publish_wait; the consumer borrows, copies
+ * or receives in batches. The same invariants, with I1 for the ring: once
+ * everything is read and every process has closed, head == read == tail
+ * and every ring byte is zero (free space is zero, LAYOUT.md 4.9: a dead
+ * writer's record became padding that was read, nothing was written
+ * outside a reservation). Traced kills of a byte-log producer stop it at
+ * one of six points, read from the ring and its journal: journaled before
+ * the reservation, reserved (tail past it), CLAIMED, inside a commit
+ * (a later header or the rest PAD written, the first still CLAIMED),
+ * inside the wrap's padding (PAD to the ring's end written, record not
+ * CLAIMED) and holding a wrapping claim; for the two wrap points the
+ * producer is told to aim its records at the ring's end first, for the
+ * commit point to publish batches, and for these three the other producers
+ * are SIGSTOPped while it is stepped (their reservations would fill the ring
+ * or move its end). In half of the traced kills the reader first reads up
+ * to the dead reservation (past its wrap PAD, and gives that back) before
+ * anybody recovers it (at most 150 ms; I4 counts from there). A traced
+ * consumer is killed with a record taken (read moved), not yet logged.
+ * Deterministic twins of every point: repro_log_kill_points.c and
+ * repro_log_consumer_points.c.
+ *
  * Why fork: the parties are forked, not re-executed the way the helpers of
  * the other tests are (test/harness.h), because the campaign's ptrace
  * tracing and bookkeeping are built on what a forked child inherits: the
@@ -106,6 +131,7 @@
 #include <indexbus/indexbus.h>
 
 #include "raw.h"
+#include "rawlog.h"
 
 #define DEFAULT_SEED 0x1DE5B05C0FFEEull
 #define DEFAULT_ITERS 1000u
@@ -117,6 +143,9 @@
 #define LOG_CAP (PCAP * 4u + 1024u)
 #define HDR 16u                /* message header: iter, producer, seq, len */
 #define DATA 64u               /* slot data size */
+#define LOGDATA 480u           /* byte logs: the longest message */
+#define LOGMAXREC 512u         /* byte logs: max_record (claims up to LOGDATA + 32) */
+#define MAXDATA LOGDATA        /* buffers */
 #define BOUND_NS 10000000ull   /* I4: 10 ms, reported (how many took longer), not asserted */
 #define ACK_WAIT_NS 50000000ull /* the library's bound on waiting for a router's ack (50 ms) */
 /* hang guard per wait (S): 20 s. A loaded 2-CPU box stretches an iteration
@@ -126,6 +155,8 @@
 #define REUSE 8                /* iterations per region before it is re-created */
 #define TRACE_STEPS 200000l    /* traced kill: give up (kill where it is) after this */
 #define TRACE_NS 100000000ull  /* ... or after 100 ms */
+#define TRACE_STEPS_LOG 600000l   /* byte-log points (a wrap may be some calls away) */
+#define TRACE_NS_LOG 400000000ull
 
 enum { R_PROD = 0, R_CONS = 1, R_ROUTER = 2 };
 static const char *role_name[] = {"producer", "consumer", "router"};
@@ -140,13 +171,15 @@ typedef struct prec {
     uint32_t used, type, mode, ready, killed;
     uint32_t started;   /* seq_cst: seqs < started were handed to a publish call */
     uint32_t committed; /* seq_cst: seqs < committed are published (call returned OK) */
-    uint32_t pad;
+    uint32_t aim;       /* byte logs: aim records at the ring's end (a traced wrap kill) */
+    uint32_t force;     /* byte logs: nonzero = use mode force - 1 (a traced commit kill) */
+    uint32_t plan0;     /* byte logs: length of the first record of the call in progress */
     char err[160];
 } prec;
 
 typedef struct crec {
     uint32_t used, index, mode, slow, ready, killed, replacement;
-    uint32_t in_recv; /* inside the call that takes a message, before logging it */
+    uint32_t in_recv; /* inside the call that takes messages, before logging them: how many it may take */
     uint32_t n;       /* entries logged */
     uint32_t corrupt;
     uint64_t h_before; /* fanout: own queue head just before consumer_open */
@@ -176,6 +209,8 @@ typedef struct ctl {
 static ctl *sh;
 static char g_name[64];
 static raw_view W; /* read-only view of the region (the parent's, inherited) */
+static rawlog LW;  /* byte logs: the same, ring and journals (rawlog.h) */
+static uint32_t g_maxlen = DATA; /* the longest message in this region (inherited) */
 static int verbose, avoid_busy, avoid_midstep;
 
 static uint32_t ld(const uint32_t *p) { return __atomic_load_n(p, __ATOMIC_SEQ_CST); }
@@ -216,28 +251,45 @@ static uint64_t msg_key(uint32_t iter, uint32_t p, uint32_t s)
 
 static uint32_t msg_len(uint32_t iter, uint32_t p, uint32_t s)
 {
-    return HDR + (uint32_t)(mix64(msg_key(iter, p, s) ^ 0x5a5a) % (DATA - HDR + 1));
+    return HDR + (uint32_t)(mix64(msg_key(iter, p, s) ^ 0x5a5a) % (g_maxlen - HDR + 1));
 }
 
 static uint8_t msg_byte(uint64_t x, uint32_t i) { return (uint8_t)((x >> ((i & 7u) * 8)) + (i >> 3) * 31u); }
+
+/* msg_byte for the 8 bytes from i (a multiple of 8) at once: x's bytes
+ * plus (i >> 3) * 31 each, without carries between them (a traced victim
+ * single-steps this: byte by byte a 480-byte record costs ~2,400 steps) */
+static uint64_t msg_word(uint64_t x, uint32_t i)
+{
+    uint64_t add = 0x0101010101010101ull * (uint8_t)((i >> 3) * 31u), m = 0x7f7f7f7f7f7f7f7full;
+    return ((x & m) + (add & m)) ^ ((x ^ add) & ~m);
+}
 
 static void msg_fill(uint8_t *buf, uint32_t iter, uint32_t p, uint32_t s, uint32_t len)
 {
     uint32_t h[4] = {iter, p, s, len};
     memcpy(buf, h, HDR);
     uint64_t x = mix64(msg_key(iter, p, s));
-    for (uint32_t i = HDR; i < len; i++)
+    uint32_t i = HDR; /* a multiple of 8 */
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w = msg_word(x, i); /* little-endian: byte j is msg_byte(x, i + j) */
+        memcpy(buf + i, &w, 8);
+    }
+    for (; i < len; i++)
         buf[i] = msg_byte(x, i);
 }
 
-/* 1 if d[0..len) is message (p, s) of iteration iter, intact. */
+/* 1 if d[0..len) is message (p, s) of iteration iter, intact. Its length
+ * is msg_len's, except a byte-log producer aiming at the ring's end picks
+ * its own (the header says which). */
 static int msg_check(const uint8_t *d, size_t len, uint32_t iter, uint32_t *p, uint32_t *s)
 {
     uint32_t h[4];
-    if (len < HDR || len > DATA)
+    if (len < HDR || len > g_maxlen)
         return 0;
     memcpy(h, d, HDR);
-    if (h[0] != iter || h[1] >= MAXP || h[3] != len || len != msg_len(iter, h[1], h[2]))
+    if (h[0] != iter || h[1] >= MAXP || h[3] != len ||
+        (g_maxlen == DATA && len != msg_len(iter, h[1], h[2])))
         return 0;
     uint64_t x = mix64(msg_key(iter, h[1], h[2]));
     for (uint32_t i = HDR; i < len; i++)
@@ -265,6 +317,8 @@ static int transient(int st) { return st == INDEXBUS_FULL || st == INDEXBUS_DISC
 
 static void dump_mpsc_corrupt(int k)
 {
+    if (W.mpsc == NULL) /* a byte log */
+        return;
     /* what the MPSC queue looks like, everyone else stopped at once */
     for (uint32_t i = 0; i < ld(&sh->npids); i++)
         if (sh->pids[i] != getpid())
@@ -280,6 +334,118 @@ static void dump_mpsc_corrupt(int k)
     for (uint32_t i = 0; i < ld(&sh->npids); i++)
         if (sh->pids[i] != getpid())
             kill(sh->pids[i], SIGCONT);
+}
+
+/* ---- byte-log producers ---- */
+
+static uint32_t log_stride(uint32_t len) { return (INDEXBUS_LOG_HEADER_BYTES + len + 7u) & ~7u; }
+
+/* The next record's length: msg_len's, or, aiming, one that makes the
+ * reservation wrap if the space left before the ring's end allows, else
+ * the longest (to get there). */
+static uint32_t log_len(const prec *P, uint32_t iter, uint32_t me, uint32_t s)
+{
+    if (!ld(&P->aim))
+        return msg_len(iter, me, s);
+    uint64_t rem = LW.bytes - (rl_tail(&LW) & LW.mask);
+    uint64_t need = rem - 7; /* the shortest record whose stride exceeds rem */
+    if (need < HDR)
+        return HDR;
+    return need <= LOGDATA ? (uint32_t)need : LOGDATA;
+}
+
+/* FULL, DISCONNECTED (no consumer for a moment) and a blocking publish's
+ * TIMEOUT are transient until the parent says stop. */
+static int log_transient(int st) { return transient(st) || st == INDEXBUS_TIMEOUT; }
+
+/* One call of mode P->mode: 0 publish, 1 claim_len + commit (the claim
+ * sometimes longer than the commit), 2 publish_batch, 3 claim_batch +
+ * commit_batch (sometimes fewer than claimed: the rest is padding), 4
+ * publish_wait. Returns 0 to go on, 1 when stopped, 2 on failure (*stp). */
+static int log_produce(prec *P, indexbus_producer *pr, uint32_t iter, uint32_t me, uint32_t *sp,
+                       uint8_t *batch, uint64_t *rs, int *stp)
+{
+    uint32_t s = *sp, lens[8], n = 1, off = 0, bytes = 0, force = ld(&P->force);
+    uint32_t mode = force ? force - 1 : P->mode;
+    int st, far = 0;
+    if (ld(&P->aim) && LW.bytes - (rl_tail(&LW) & LW.mask) > LOGDATA + 8) {
+        mode = 2; /* aiming, far from the end: a batch of the longest, to get there */
+        far = 1;
+    }
+    if (mode == 2 || mode == 3) { /* up to 8 records, at most half the ring */
+        uint32_t want = far ? 8 : 1 + (uint32_t)(mix64((*rs)++) % 8u);
+        for (n = 0; n < want && s + n < PCAP; n++) {
+            uint32_t l = n == 0 || far ? log_len(P, iter, me, s) : msg_len(iter, me, s + n);
+            if (n > 0 && bytes + log_stride(l) > LW.bytes / 2)
+                break;
+            lens[n] = l;
+            bytes += log_stride(l);
+            msg_fill(batch + off, iter, me, s + n, l);
+            off += l;
+        }
+    } else {
+        lens[0] = log_len(P, iter, me, s);
+        msg_fill(batch, iter, me, s, lens[0]);
+    }
+    st32(&P->plan0, lens[0]);
+    if (ld(&P->started) < s + n)
+        st32(&P->started, s + n);
+    switch (mode) {
+    case 0:
+    case 4:
+        while (log_transient(st = mode == 0 ? indexbus_publish(pr, batch, lens[0])
+                                            : indexbus_publish_wait(pr, batch, lens[0], 20000000ull)) &&
+               !ld(&sh->stop))
+            if (mode == 0)
+                sched_yield();
+        if (st == INDEXBUS_OK)
+            s++;
+        break;
+    case 1: {
+        void *buf;
+        uint32_t extra = mix64((*rs)++) % 4u == 0 ? (uint32_t)(mix64((*rs)++) % 32u) : 0;
+        while (log_transient(st = indexbus_claim_len(pr, lens[0] + extra, &buf)) && !ld(&sh->stop))
+            sched_yield();
+        if (st != INDEXBUS_OK)
+            break;
+        memcpy(buf, batch, lens[0]);
+        if ((st = indexbus_commit(pr, lens[0])) == INDEXBUS_OK)
+            s++;
+        break;
+    }
+    case 2: {
+        size_t done = 0;
+        while (log_transient(st = indexbus_publish_batch(pr, batch, lens, n, &done)) && done == 0 &&
+               !ld(&sh->stop))
+            sched_yield();
+        s += (uint32_t)done;
+        if (done > 0 && log_transient(st))
+            st = INDEXBUS_OK; /* part of it: go on */
+        break;
+    }
+    default: {
+        void *bufs[8];
+        while (log_transient(st = indexbus_claim_batch(pr, lens, n, bufs)) && !ld(&sh->stop))
+            sched_yield();
+        if (st != INDEXBUS_OK)
+            break;
+        off = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            memcpy(bufs[i], batch + off, lens[i]);
+            off += lens[i];
+        }
+        uint32_t k = mix64((*rs)++) % 5u == 0 ? (uint32_t)(mix64((*rs)++) % (n + 1)) : n;
+        if ((st = indexbus_commit_batch(pr, k)) == INDEXBUS_OK)
+            s += k;
+        break;
+    }
+    }
+    *sp = s;
+    st32(&P->committed, s);
+    *stp = st;
+    if (st == INDEXBUS_OK)
+        return 0;
+    return log_transient(st) ? 1 : 2; /* transient here: stopped */
 }
 
 static int run_producer(int k)
@@ -299,12 +465,18 @@ static int run_producer(int k)
     while (!ld(&sh->go) && !ld(&sh->stop))
         sched_yield();
     const uint32_t iter = sh->iter, me = (uint32_t)k;
-    uint8_t batch[8 * DATA];
+    static uint8_t batch[8 * MAXDATA];
     uint32_t lens[8];
     uint64_t rs = sh->seed ^ mix64((uint64_t)k << 20 ^ iter);
     uint32_t s = 0;
     while (s < PCAP && !ld(&sh->stop)) {
-        if (P->mode == 0) { /* copy publish */
+        if (sh->kind == INDEXBUS_KIND_LOG) {
+            int rc = log_produce(P, pr, iter, me, &s, batch, &rs, &st);
+            if (rc == 2)
+                goto fail;
+            if (rc == 1)
+                break;
+        } else if (P->mode == 0) { /* copy publish */
             uint32_t len = msg_len(iter, me, s);
             msg_fill(batch, iter, me, s, len);
             st32(&P->started, s + 1);
@@ -366,8 +538,13 @@ static int run_producer(int k)
     indexbus_region_close(r);
     return 0;
 fail:
-    snprintf(P->err, sizeof P->err, "publish seq %u (mode %u): %s", s, P->mode,
-             indexbus_status_name(st));
+    if (sh->kind == INDEXBUS_KIND_LOG) /* where the ring stands, as this producer fails */
+        snprintf(P->err, sizeof P->err, "publish seq %u (mode %u): %s; ring tail %" PRIu64 " head %" PRIu64
+                 " read %" PRIu64, s, P->mode, indexbus_status_name(st), rl_tail(&LW), rl_head(&LW),
+                 rl_read(&LW));
+    else
+        snprintf(P->err, sizeof P->err, "publish seq %u (mode %u): %s", s, P->mode,
+                 indexbus_status_name(st));
     if (st == INDEXBUS_CORRUPT && verbose)
         dump_mpsc_corrupt(k);
     return 1;
@@ -429,7 +606,9 @@ static int run_consumer(int k)
         C->o_tail = raw_ld64(&raw_cq(&W, C->index)->tail);
     }
     st32(&C->ready, 1);
-    uint8_t buf[DATA];
+    static uint8_t buf[8 * MAXDATA];
+    uint32_t blens[8];
+    uint64_t rs = sh->seed ^ mix64((uint64_t)k << 24 ^ sh->iter ^ 0xc0);
     for (uint32_t got = 0;;) {
         st = indexbus_wait(c, 20000000ull);
         if (st == INDEXBUS_TIMEOUT)
@@ -442,9 +621,18 @@ static int run_consumer(int k)
         }
         if (st != INDEXBUS_OK)
             goto fail;
-        st32(&C->in_recv, 1);
         int rc;
-        if (C->mode == 0) { /* zero copy */
+        if (C->mode == 2) { /* byte logs: a batch of 1..8 */
+            size_t max = 1 + mix64(rs++) % 8u, count = 0;
+            st32(&C->in_recv, (uint32_t)max);
+            if ((st = indexbus_recv_batch(c, buf, sizeof buf, blens, max, &count)) != INDEXBUS_OK)
+                goto fail;
+            rc = 0;
+            for (size_t i = 0, off = 0; i < count && rc == 0; off += blens[i++])
+                rc = log_msg(k, buf + off, blens[i]);
+            st32(&C->in_recv, 0);
+        } else if (C->mode == 0) { /* zero copy */
+            st32(&C->in_recv, 1);
             const void *d;
             size_t len;
             if ((st = indexbus_recv_begin(c, &d, &len)) != INDEXBUS_OK)
@@ -455,6 +643,7 @@ static int run_consumer(int k)
                 goto fail;
         } else { /* copy */
             size_t len;
+            st32(&C->in_recv, 1);
             if ((st = indexbus_try_recv(c, buf, sizeof buf, &len)) != INDEXBUS_OK)
                 goto fail;
             rc = log_msg(k, buf, len);
@@ -592,6 +781,7 @@ typedef struct scen {
     int slow;       /* the last consumer is slow (broadcast drops for it) */
     uint32_t w[3];  /* victim weights: producer, consumer, router */
     uint32_t share; /* of every 1000 iterations */
+    uint32_t log_bytes; /* byte logs: ring bytes */
 } scen;
 
 /* broadcast: queue_capacity >= 2 * slot_count, so no consumer queue can be
@@ -600,14 +790,17 @@ typedef struct scen {
  * router killed mid-step between routing and counting would blur it). */
 static const scen scens[] = {
     /* events: slots >= 2 * queue, so SPSC slots recycle through their cells (5.16) */
-    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 200},
-    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 200},
+    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 150, 0},
+    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 150, 0},
     {"fanout-broadcast", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 250},
+     {1, 1, 1}, 200, 0},
     {"fanout-broadcast-slow", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 64, 16, 3, 2, 2, 0, 1,
-     {1, 1, 0}, 100},
+     {1, 1, 0}, 80, 0},
     {"fanout-workqueue", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 64, 16, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 250},
+     {1, 1, 1}, 200, 0},
+    /* byte logs: small rings, records of 16..480 bytes, so wraps are frequent */
+    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 100, 4096},
+    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 120, 8192},
 };
 #define NSCEN (sizeof scens / sizeof scens[0])
 
@@ -623,6 +816,8 @@ typedef struct sstats {
     uint64_t dropped_full, rec_dropped, rec_skipped, rec_reclaimed;
     uint32_t wq_unverified;
     uint64_t msgs;
+    uint32_t lp_try[8], lp_hit[8]; /* byte-log traced kills by point: tried / reached */
+    uint32_t reader_first; /* ... of which the reader read up to the dead reservation before recovery */
 } sstats;
 
 static sstats SS[NSCEN];
@@ -631,7 +826,7 @@ enum { I_PROC, I_LEAK, I_DELIV, I_ROUNDTRIP, I_TIME, N_INV };
 static const char *inv_tag[N_INV] = {"S", "I1", "I2", "I3", "I4"};
 static const char *inv_name[N_INV] = {
     "S  processes end cleanly, no hang, replacement attach succeeds",
-    "I1 no slot leaked: sweep -> free_slots == slot_count, no slot free twice",
+    "I1 no leak: slots (sweep -> free == count, none free twice); log: ring read, zero",
     "I2 delivery: exactly/at most once, in order, gaps only as counted",
     "I3 region usable: fresh round trip after recovery, pool full again",
     "I4 recovery time: reported below, not asserted",
@@ -664,6 +859,7 @@ static uint32_t nfaillog, nfail_msgs;
 
 typedef struct kinfo {
     int role, rec, traced, self_heal, frozen, parent_found, ventry;
+    int lp; /* byte-log producer, traced: the point (LP_*) */
     int ack_late; /* the parent's recovery of a fanout consumer may have given up on the router's ack */
     pid_t vpid;
     uint64_t t_detect;
@@ -761,11 +957,51 @@ typedef struct point {
     int role;
     uint32_t index;
     uint64_t v0[INDEXBUS_MAX_CONSUMERS + 1];
+    int lp;          /* byte-log producer: LP_* */
+    uint32_t entry;  /* byte-log producer: its participant entry */
+    const prec *P;
 } point;
+
+/* Byte-log producer kill points (read from the ring and the journal). */
+enum { LP_JOURNALED, LP_RESERVED, LP_CLAIMED, LP_IN_COMMIT, LP_WRAP_PAD, LP_WRAP_CLAIMED, NLP };
+static const char *lp_name[NLP] = {
+    "journaled, before the reservation", "reserved (tail past it), not CLAIMED", "CLAIMED, not committed",
+    "inside a commit (a later header written)", "inside the wrap's padding (PAD, not CLAIMED)",
+    "holding a wrapping claim",
+};
+
+static int log_point_reached(const point *pt)
+{
+    uint64_t j = rl_journal(&LW, pt->entry);
+    uint32_t flag = (uint32_t)(j & 7u);
+    if (flag == 0)
+        return 0;
+    rl_rsv r = rl_reservation(&LW, j & ~7ull, rl_journal_size(&LW, pt->entry));
+    switch (pt->lp) {
+    case LP_JOURNALED:
+        return flag == INDEXBUS_LOG_RESERVING;
+    case LP_RESERVED: /* tail past it: our CAS (or, MPSC, another's: then ours fails and retries) */
+        return flag == INDEXBUS_LOG_RESERVING && (int64_t)(rl_tail(&LW) - (r.rec + r.bytes)) >= 0;
+    case LP_CLAIMED:
+        return flag == INDEXBUS_LOG_RESERVED;
+    case LP_IN_COMMIT: {
+        uint64_t first = log_stride(ld(&pt->P->plan0));
+        return flag == INDEXBUS_LOG_RESERVED && first < r.bytes &&
+               RL_TYPE(rl_hdr(&LW, r.rec)) == INDEXBUS_LOG_CLAIMED && rl_hdr(&LW, r.rec + first) != 0;
+    }
+    case LP_WRAP_PAD:
+        return flag == INDEXBUS_LOG_RESERVING && r.pad && RL_TYPE(rl_hdr(&LW, r.pos)) == INDEXBUS_LOG_PAD &&
+               rl_hdr(&LW, r.rec) == 0;
+    default:
+        return flag == INDEXBUS_LOG_RESERVED && r.pad;
+    }
+}
 
 static void point_read(const point *pt, uint64_t *v)
 {
-    if (pt->role == R_ROUTER) {
+    if (sh->kind == INDEXBUS_KIND_LOG) {
+        v[0] = rl_read(&LW); /* consumer: a record taken */
+    } else if (pt->role == R_ROUTER) {
         for (uint32_t i = 0; i < W.ncons; i++)
             v[i] = raw_ld64(&raw_cq(&W, i)->tail); /* a put into a consumer queue */
     } else if (pt->role == R_PROD) {
@@ -781,6 +1017,8 @@ static void point_read(const point *pt, uint64_t *v)
 static int point_reached(void *arg)
 {
     const point *pt = arg;
+    if (sh->kind == INDEXBUS_KIND_LOG && pt->role == R_PROD)
+        return log_point_reached(pt);
     uint64_t v[INDEXBUS_MAX_CONSUMERS + 1];
     point_read(pt, v);
     uint32_t n = pt->role == R_ROUTER ? W.ncons : 2;
@@ -806,8 +1044,9 @@ static int trace_to_point(int k, point *pt)
     }
     memset(pt->v0, 0, sizeof pt->v0);
     point_read(pt, pt->v0);
-    uint64_t deadline = now_ns() + TRACE_NS;
-    for (long n = 0; n < TRACE_STEPS; n++) {
+    int log = sh->kind == INDEXBUS_KIND_LOG;
+    uint64_t deadline = now_ns() + (log ? TRACE_NS_LOG : TRACE_NS);
+    for (long n = 0; n < (log ? TRACE_STEPS_LOG : TRACE_STEPS); n++) {
         if (point_reached(pt))
             return 1;
         if ((n & 255) == 0 && now_ns() > deadline)
@@ -1027,6 +1266,25 @@ static void i4_over(i4diag *d, uint64_t elapsed, uint64_t lat)
         snprintf(overlog[noverlog++], sizeof overlog[0], "%s", line);
 }
 
+/* CRASH_VERBOSE: a dead byte-log producer's journal and the headers it names. */
+static uint64_t lv_j;
+static uint32_t lv_sz;
+static void log_victim_note(const char *when, int e)
+{
+    uint64_t j = rl_journal(&LW, (uint32_t)e);
+    uint32_t sz = rl_journal_size(&LW, (uint32_t)e);
+    if (j != 0) {
+        lv_j = j;
+        lv_sz = sz;
+    }
+    rl_rsv r = rl_reservation(&LW, lv_j & ~7ull, lv_sz);
+    fprintf(stderr, "crash: %s iter %u: dead producer (entry %d, lp %d) %s: journal %#" PRIx64 " size %u"
+                    " (pos %" PRIu64 " pad %" PRIu64 " rec %" PRIu64 " bytes %" PRIu64 "); header at pos %#" PRIx64
+                    ", at rec %#" PRIx64 "; tail %" PRIu64 " read %" PRIu64 " head %" PRIu64 "\n",
+            I.S->name, g_iter, e, I.K.traced ? I.K.lp : -1, when, j, sz, r.pos, r.pad, r.rec, r.bytes,
+            rl_hdr(&LW, r.pos), rl_hdr(&LW, r.rec), rl_tail(&LW), rl_read(&LW), rl_head(&LW));
+}
+
 /* Kill one party: pick it, maybe trace it to its kill point, maybe stop
  * the others, SIGKILL, snapshot, recover (unless self-heal), measure. */
 static void kill_one(void)
@@ -1048,7 +1306,8 @@ static void kill_one(void)
     I.T->kills[K->role]++;
     int wq_consumer = K->role == R_CONS && S->mode == INDEXBUS_MODE_WORK_QUEUE;
     K->self_heal = !wq_consumer && rnd_below(4) == 0;
-    int traceable = K->role != R_PROD || sh->p[K->rec].type == INDEXBUS_PRODUCER_MPSC;
+    int traceable = K->role != R_PROD || sh->p[K->rec].type == INDEXBUS_PRODUCER_MPSC ||
+                    sh->kind == INDEXBUS_KIND_LOG;
     int want_trace = traceable && rnd_below(3) == 0 && !(avoid_midstep && K->role == R_ROUTER);
     int fz[MAXKIDS], nfz = 0;
     if (K->role == R_ROUTER || wq_consumer)
@@ -1064,8 +1323,37 @@ static void kill_one(void)
 
     if (want_trace) {
         point pt = {.role = K->role, .index = K->role == R_CONS ? sh->c[K->rec].index : 0};
+        int others[MAXKIDS], nothers = 0;
+        if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0) {
+            pt.lp = (int)rnd_below(NLP);
+            pt.entry = (uint32_t)ventry;
+            pt.P = &sh->p[K->rec];
+            K->lp = pt.lp;
+            if (pt.lp == LP_IN_COMMIT) /* a call with headers after the first: a batch */
+                st32(&sh->p[K->rec].force, 3 + rnd_below(2));
+            if (pt.lp == LP_IN_COMMIT || pt.lp == LP_WRAP_PAD || pt.lp == LP_WRAP_CLAIMED) {
+                /* the other producers stopped meanwhile: their reservations
+                 * would fill the ring (the victim steps slowly) and move
+                 * the end away from an aiming victim */
+                for (int i = 0; i < nkids; i++)
+                    if (i != vk && kids[i].alive && kids[i].role == R_PROD)
+                        others[nothers++] = i;
+                freeze(others, nothers);
+            }
+            if (pt.lp == LP_WRAP_PAD || pt.lp == LP_WRAP_CLAIMED) {
+                st32(&sh->p[K->rec].aim, 1); /* its records head for the ring's end */
+                sleep_ns(200000);
+            }
+            I.T->lp_try[pt.lp]++;
+        }
         K->traced = trace_to_point(vk, &pt);
         I.T->traced += (uint32_t)K->traced;
+        if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0)
+            I.T->lp_hit[pt.lp] += (uint32_t)K->traced;
+        if (nothers) { /* the victim dies first */
+            kill(vpid, SIGKILL);
+            thaw(others, nothers);
+        }
     }
     freeze(fz, nfz);
     i4diag dg;
@@ -1095,6 +1383,22 @@ static void kill_one(void)
         sh->r[K->rec].killed = 1;
         router_snapshot(K);
     }
+    if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && K->traced && rnd_below(2) == 0) {
+        /* the reader first: it reads up to the dead one's reservation (and
+         * past its wrap PAD, if written) before anybody recovers it; up to
+         * 150 ms (an SPSC consumer sleeps in its park until then) */
+        uint64_t j = rl_journal(&LW, (uint32_t)ventry);
+        if (j != 0) {
+            rl_rsv r = rl_reservation(&LW, j & ~7ull, rl_journal_size(&LW, (uint32_t)ventry));
+            uint64_t until = now_ns() + 150000000ull;
+            while ((int64_t)(rl_read(&LW) - r.pos) < 0 && now_ns() < until)
+                sleep_ns(200000);
+            I.T->reader_first++;
+            K->t_detect = t_detect = now_ns(); /* I4 from here: the wait is ours */
+        }
+    }
+    if (verbose && sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0)
+        log_victim_note("at death", ventry);
     if (K->self_heal) {
         I.T->self_heal++;
         thaw(fz, nfz);
@@ -1117,6 +1421,9 @@ static void kill_one(void)
     }
     if (K->rep.dead > 1)
         failf(I_DELIV, "recovery found %u dead participants; one was killed", K->rep.dead);
+    if (verbose && sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0)
+        fprintf(stderr, "crash: %s iter %u: parent recovery: dead %u, reservations padded %u\n", I.S->name,
+                g_iter, K->rep.dead, K->rep.cells_skipped);
     if (K->parent_found) {
         I.T->parent_found++;
         I.measured = 1;
@@ -1164,14 +1471,14 @@ static void restart_role(void)
         *P = (prec){0};
         P->used = 1;
         P->type = sh->p[K->rec].type;
-        P->mode = rnd_below(3);
+        P->mode = rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 5 : 3);
         nk = I.prod_kid[I.nprec] = spawn(R_PROD, I.nprec);
         I.nprec++;
     } else if (K->role == R_CONS) {
         crec *C = &sh->c[I.ncrec];
         C->used = 1;
         C->index = sh->c[K->rec].index;
-        C->mode = rnd_below(2);
+        C->mode = rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 3 : 2);
         C->slow = sh->c[K->rec].slow;
         C->replacement = 1;
         nk = I.cons_kid[I.ncrec] = spawn(R_CONS, I.ncrec);
@@ -1433,8 +1740,10 @@ static void check_delivery(void)
                     S->name, g_iter, (double)K->rep.elapsed_ns / 1e6, late);
     }
     uint32_t known = 0;
-    uint64_t held = K->role == R_CONS && K->victim_in_recv ? 1 : 0;
-    if (S->kind == INDEXBUS_KIND_EVENTS) {
+    /* what a consumer killed inside a receive had taken: one message, or
+     * (byte-log batch receive) up to the batch it asked for */
+    uint64_t held = K->role == R_CONS ? K->victim_in_recv : 0;
+    if (S->kind == INDEXBUS_KIND_EVENTS || S->kind == INDEXBUS_KIND_LOG) {
         /* one logical consumer: the original, then its replacement */
         tally(recs, nr, &F, &known);
         uint64_t m = 0;
@@ -1548,22 +1857,28 @@ static void region_fresh(const scen *S)
         indexbus_region_close(g_region);
         indexbus_region_unlink(g_name);
         raw_unmap(&W);
+        rawlog_unmap(&LW);
         g_region = NULL;
     }
     snprintf(g_name, sizeof g_name, "/%s-%u", g_prefix, g_iter);
     indexbus_region_unlink(g_name);
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, S->kind);
-    cfg.slot_count = S->slots;
-    cfg.slot_data_size = DATA;
-    cfg.queue_capacity = S->cap;
-    cfg.consumer_count = S->ncons;
+    if (S->kind == INDEXBUS_KIND_LOG) {
+        cfg.byte_capacity = S->log_bytes;
+        cfg.max_record = LOGMAXREC;
+    } else {
+        cfg.slot_count = S->slots;
+        cfg.slot_data_size = DATA;
+        cfg.queue_capacity = S->cap;
+        cfg.consumer_count = S->ncons;
+    }
     int st = indexbus_region_create(g_name, &cfg, &g_region);
     if (st != INDEXBUS_OK) {
         fprintf(stderr, "crash: create %s: %s\n", g_name, indexbus_status_name(st));
         exit(2);
     }
-    if (raw_map(&W, g_name) != 0) {
+    if (raw_map(&W, g_name) != 0 || (S->kind == INDEXBUS_KIND_LOG && rawlog_map(&LW, g_name, 0) != 0)) {
         fprintf(stderr, "crash: cannot map %s read-only\n", g_name);
         exit(2);
     }
@@ -1627,7 +1942,7 @@ static void start_parties(void)
         crec *C = &sh->c[I.ncrec];
         C->used = 1;
         C->index = i;
-        C->mode = rnd_below(2);
+        C->mode = rnd_below(S->kind == INDEXBUS_KIND_LOG ? 3 : 2);
         C->slow = S->slow && i == S->ncons - 1;
         I.cons_kid[I.ncrec] = spawn(R_CONS, I.ncrec);
         I.ncrec++;
@@ -1641,7 +1956,7 @@ static void start_parties(void)
         prec *P = &sh->p[I.nprec];
         P->used = 1;
         P->type = (S->spsc_first && i == 0) ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
-        P->mode = rnd_below(3);
+        P->mode = rnd_below(S->kind == INDEXBUS_KIND_LOG ? 5 : 3);
         I.prod_kid[I.nprec] = spawn(R_PROD, I.nprec);
         I.nprec++;
     }
@@ -1696,6 +2011,25 @@ static void stop_and_join(void)
 
 /* I1: nobody attached, queues drained, no slot in the free list twice, and
  * the sweep leaves the pool full. */
+static void check_log_ring(int inv, const char *when, const indexbus_info *info)
+{
+    /* I1 for a byte log: everything was read and given back (head == read
+     * == tail: the consumers drained it and closed) and the ring is zero -
+     * a dead writer's record became padding that was read, nothing was
+     * written outside a reservation (free space is zero, LAYOUT.md 4.9) */
+    uint64_t first, nz = rl_nonzero(&LW, &first);
+    uint64_t t = rl_tail(&LW), h = rl_head(&LW), rd = rl_read(&LW);
+    if (info->records_waiting || info->bytes_padding || h != t || rd != t || nz)
+        failf(inv, "%s: ring not drained and clean: records waiting %" PRIu64 ", padding %" PRIu64
+                      " bytes, tail %" PRIu64 " read %" PRIu64 " head %" PRIu64 ", %" PRIu64
+                      " nonzero word(s)%s",
+              when, info->records_waiting, info->bytes_padding, t, rd, h, nz,
+              nz ? " (free space written)" : "");
+    if (nz && verbose)
+        fprintf(stderr, "crash: %s iter %u: first nonzero ring word at offset %" PRIu64 ": %#" PRIx64 "\n",
+                I.S->name, g_iter, first, rl_ld((const uint64_t *)(LW.ring + first)));
+}
+
 static void check_region(void)
 {
     const scen *S = I.S;
@@ -1707,6 +2041,10 @@ static void check_region(void)
         failf(I_LEAK, "still attached after every process ended: participants %u producers %u"
                       " consumers %u routers %u",
               info.participants_live, info.producers_live, info.consumers_live, info.routers_live);
+    if (S->kind == INDEXBUS_KIND_LOG) {
+        check_log_ring(I_LEAK, "every process ended", &info);
+        return;
+    }
     uint64_t depth = info.spsc_depth + info.mpsc_depth;
     for (uint32_t i = 0; i < S->ncons; i++) {
         indexbus_consumer_stats cs = {.size = sizeof cs};
@@ -1760,6 +2098,7 @@ static void run_iteration(int si)
         region_fresh(I.S);
     g_region_uses++;
     memset(sh, 0, offsetof(ctl, log));
+    g_maxlen = I.S->kind == INDEXBUS_KIND_LOG ? LOGDATA : DATA; /* inherited by the children */
     sh->iter = g_iter;
     sh->kind = I.S->kind;
     sh->mode = I.S->mode;
@@ -1800,6 +2139,8 @@ static void run_iteration(int si)
         if (rst != INDEXBUS_OK || sw2.slots_reclaimed || info.free_slots != info.slot_count)
             failf(I_ROUNDTRIP, "after the round trip: sweep %s, reclaimed %u, free %u/%u",
                   indexbus_status_name(rst), sw2.slots_reclaimed, info.free_slots, info.slot_count);
+        if (I.S->kind == INDEXBUS_KIND_LOG)
+            check_log_ring(I_ROUNDTRIP, "after the round trip", &info);
     } else {
         failf(I_ROUNDTRIP, "not attempted (the region already failed S or I1)");
     }
@@ -1960,6 +2301,11 @@ static void report(uint32_t total, double wall, const char *results)
         tot.rec_skipped += T->rec_skipped;
         tot.rec_reclaimed += T->rec_reclaimed;
         tot.wq_unverified += T->wq_unverified;
+        for (int i = 0; i < NLP; i++) {
+            tot.lp_try[i] += T->lp_try[i];
+            tot.lp_hit[i] += T->lp_hit[i];
+        }
+        tot.reader_first += T->reader_first;
     }
     out("  traced = killed at a ptrace-stepped point (router: after a put, before advancing; MPSC\n"
         "  producer: cell reserved, not filled; consumer: message taken, not logged); self = self-heal\n"
@@ -1967,6 +2313,17 @@ static void report(uint32_t total, double wall, const char *results)
         "  parent's recovery found the dead one; surv1st = a survivor was/had been recovering it;\n"
         "  leakIt/leakSl = iterations whose final sweep reclaimed slots / slots reclaimed; known =\n"
         "  duplicates classified as the documented router-killed-mid-step limit\n");
+    uint32_t lp_any = 0;
+    for (int i = 0; i < NLP; i++)
+        lp_any += tot.lp_try[i];
+    if (lp_any) {
+        out("\nbyte-log producers killed at a traced point (reached / tried; not reached: killed where"
+            " the step budget ran out):\n");
+        for (int i = 0; i < NLP; i++)
+            out("  %-48s %5u / %u\n", lp_name[i], tot.lp_hit[i], tot.lp_try[i]);
+        out("  %u of the traced kills waited for the reader to read up to the dead reservation"
+            " before recovery\n", tot.reader_first);
+    }
     out("\ninvariants (iterations passed / failed; I4 where the parent detected the death):\n");
     for (int i = 0; i < N_INV; i++)
         if (i != I_TIME)
@@ -2073,6 +2430,7 @@ int main(void)
             indexbus_region_close(g_region);
             indexbus_region_unlink(g_name);
             raw_unmap(&W);
+            rawlog_unmap(&LW);
             g_region = NULL;
         }
         printf("crash: %-22s %4u iterations, %u failed (%.1f s)\n", scens[si].name, n,
