@@ -31,8 +31,15 @@ static int fits(const ib_view *v, ib_log_writer *w, uint64_t pos, uint64_t need)
         return INDEXBUS_OK;
     /* pairs with the consumer's release of head in ib_log_give_back */
     uint64_t h = ib_load_acquire(&v->log->head);
-    if ((int64_t)(pos - h) < 0)
-        return INDEXBUS_EMPTY; /* MPSC: our tail is stale; read it again */
+    if ((int64_t)(pos - h) < 0) {
+        /* head past our tail. An MPSC tail read before others moved it is
+         * stale: read it again. But head never passes tail, so a fresh
+         * tail behind the head read before it is a forged word, as is our
+         * own SPSC position behind it (LAYOUT.md 7): CORRUPT, never a loop */
+        if (w->spsc || (int64_t)(ib_load_relaxed(&v->log->tail) - h) < 0) /* reservation only (5.2) */
+            return INDEXBUS_CORRUPT;
+        return INDEXBUS_EMPTY;
+    }
     if (pos - h > v->log_bytes || h % 8u != 0)
         return INDEXBUS_CORRUPT;
     w->head = h;
@@ -42,7 +49,7 @@ static int fits(const ib_view *v, ib_log_writer *w, uint64_t pos, uint64_t need)
 int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, uint64_t bytes)
 {
     uint64_t pos, pad, need;
-    for (uint32_t stale = 0;; ) {
+    for (;;) {
         pos = w->spsc ? w->pos : ib_load_relaxed(&v->log->tail); /* reservation only (5.2) */
         if (pos % 8u != 0)
             return INDEXBUS_CORRUPT;
@@ -50,13 +57,8 @@ int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, 
         pad = off + bytes > v->log_bytes ? v->log_bytes - off : 0; /* records never straddle */
         need = pad + bytes;
         int st = fits(v, w, pos, need);
-        /* head past our tail: an MPSC tail read before others moved it;
-         * read it again, a few times. Ours (SPSC), or for good: a forged
-         * head or tail (LAYOUT.md 7), never a loop */
-        if (st == INDEXBUS_EMPTY && !w->spsc && ++stale < 64)
+        if (st == INDEXBUS_EMPTY) /* a stale MPSC tail: others moved on */
             continue;
-        if (st == INDEXBUS_EMPTY)
-            return INDEXBUS_CORRUPT;
         if (st != INDEXBUS_OK)
             return st;
         /* journal before reserving: a death right after the reservation
@@ -226,13 +228,26 @@ static int pad_piece(const ib_view *v, uint64_t pos, uint64_t bytes, uint64_t ex
     return ib_cas_acq_rel(ib_log_hdr(v, pos), &expect, IB_LOG_WORD(bytes, INDEXBUS_LOG_PAD));
 }
 
-/* Does another participant's journal name position pos? */
-static int named_by_other(const ib_view *v, uint32_t part, uint64_t pos)
+/* Does another participant's journal cover any byte of [lo, hi)? 1 yes,
+ * 0 no, -1 cannot tell (a journal changed while we read it: its producer is
+ * alive and moving; ask again later). */
+static int covered_by_other(const ib_view *v, uint32_t part, uint64_t lo, uint64_t hi)
 {
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
-        /* journal words, used only in this comparison (LAYOUT.md 7) */
-        uint64_t j = ib_load_acquire(&v->parts->entries[i].log_reserve); /* pairs with ib_log_reserve's stores */
-        if (i != part && j != 0 && (j & ~(uint64_t)7u) == pos)
+        const indexbus_participant *e = &v->parts->entries[i];
+        /* journal words, used only in this comparison (LAYOUT.md 7).
+         * pairs with the producer's release of tail after it journaled */
+        uint64_t j = ib_load_acquire(&e->log_reserve);
+        if (i == part || j == 0)
+            continue;
+        uint64_t n = ib_load_relaxed(&e->log_size);
+        /* again: pairs with the producer's release of tail, as above */
+        if (ib_load_acquire(&e->log_reserve) != j)
+            return -1;
+        uint64_t p = j & ~(uint64_t)7u;
+        if (n > v->log_bytes)
+            n = v->log_bytes;
+        if ((int64_t)(p - hi) < 0 && (int64_t)(lo - (p + n)) < 0)
             return 1;
     }
     return 0;
@@ -242,10 +257,11 @@ static int named_by_other(const ib_view *v, uint32_t part, uint64_t pos)
  * with the release stores of read in ib_log_take / ib_log_give_back.) */
 static int read_past(const ib_view *v, uint64_t pos)
 {
-    return (int64_t)(ib_load_acquire(&v->log->read) - pos) > 0;
+    uint64_t rd = ib_load_acquire(&v->log->read); /* pairs with ib_log_take's release */
+    return (int64_t)(rd - pos) > 0;
 }
 
-uint32_t ib_log_recover_producer(const ib_view *v, uint32_t part, uint64_t reserve, uint32_t size)
+int ib_log_recover_producer(const ib_view *v, uint32_t part, uint64_t reserve, uint32_t size)
 {
     uint64_t pos = reserve & ~(uint64_t)7u, flag = reserve & 7u;
     /* journal words read once by the caller; checked here (LAYOUT.md 7) */
@@ -263,12 +279,19 @@ uint32_t ib_log_recover_producer(const ib_view *v, uint32_t part, uint64_t reser
         return 0; /* never reserved (or nonsense) */
     if (pad_piece(v, rec, rec_bytes, IB_LOG_CLAIMED(part, rec_bytes)))
         return 1; /* the usual case: claimed, never published (its wrap pad came first) */
-    if (flag != INDEXBUS_LOG_RESERVING || named_by_other(v, part, pos) || read_past(v, rec) ||
-        !pad_piece(v, rec, rec_bytes, 0))
-        return 0; /* published, someone else's, or read */
-    /* It died around its reservation, before its CLAIMED store, maybe
-     * before its wrap pad. If the reader stands at pos, the pad is not
-     * there (the reader cannot pass a zero): write it. If the reader
+    if (flag != INDEXBUS_LOG_RESERVING || (int64_t)(tail - (pos + size)) < 0 || read_past(v, rec))
+        return 0; /* published, read, or (past tail) never reserved by it */
+    /* It died around its reservation, before its CLAIMED store. The bytes
+     * were its own unless another producer's journal covers them (a live
+     * winner journals before its CAS and until it publishes): then, or
+     * while a journal moves under us, ask again later */
+    int other = covered_by_other(v, part, pos, pos + size);
+    if (other != 0)
+        return other < 0 ? -1 : 0;
+    if (!pad_piece(v, rec, rec_bytes, 0))
+        return 0;
+    /* Maybe before its wrap pad too. If the reader stands at pos, the pad
+     * is not there (the reader cannot pass a zero): write it. If the reader
      * passed it meanwhile, the zero our CAS saw may be its zeroing: take
      * our pad back (LAYOUT.md 5.17). */
     if (rec != pos && !read_past(v, pos) && pad_piece(v, pos, first, 0) && read_past(v, pos)) {

@@ -85,8 +85,10 @@ void ib_log_give_back(const ib_view *v, ib_log_reader *r, uint64_t min);
 
 /* Walk the unread records: bytes of padding and committed records. */
 void ib_log_scan(const ib_view *v, uint64_t *padding, uint64_t *records);
-/* Turn a dead producer's unfinished reservation into padding (5.17). */
-uint32_t ib_log_recover_producer(const ib_view *v, uint32_t part, uint64_t reserve, uint32_t size);
+/* Turn a dead producer's unfinished reservation into padding (5.17): 1
+ * padded, 0 nothing to pad, -1 cannot tell yet (a live producer's journal
+ * moved while we looked): recover this entry again later. */
+int ib_log_recover_producer(const ib_view *v, uint32_t part, uint64_t reserve, uint32_t size);
 /* Give back what a dead consumer read and did not give back. */
 void ib_log_recover_consumer(const ib_view *v);
 

@@ -170,9 +170,11 @@ static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
     return consumer;
 }
 
-/* Undo one dead participant; we hold its entry's lock. */
-static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
-                          indexbus_recover_report *rep)
+/* Undo one dead participant; we hold its entry's lock. 0 when it must
+ * wait for a later recovery (a byte-log journal we cannot judge yet): the
+ * entry is left as it is, dead and ACTIVE, for the next recoverer. */
+static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
+                         indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
@@ -180,8 +182,11 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     if (v->kind == INDEXBUS_KIND_LOG) {
         /* a byte-log producer's unfinished record becomes padding (5.17);
          * the journal words are read once and checked there (LAYOUT.md 7) */
-        rep->cells_skipped += ib_log_recover_producer(v, slot, ib_load_relaxed(&e->log_reserve),
-                                                      ib_load_relaxed(&e->log_size));
+        int padded = ib_log_recover_producer(v, slot, ib_load_relaxed(&e->log_reserve),
+                                             ib_load_relaxed(&e->log_size));
+        if (padded < 0)
+            return 0;
+        rep->cells_skipped += (uint32_t)padded;
     } else {
         /* producers: what they claimed, and a reservation they never filled */
         rep->slots_reclaimed += reclaim_owned(v, slot + 1);
@@ -197,7 +202,7 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     int consumer = release_roles(r, slot, flags, rep);
     if (consumer >= 0 && v->kind == INDEXBUS_KIND_EVENTS)
         recover_events_consumer(v, e, rep);
-    if (role == INDEXBUS_ROLE_ROUTER)
+    if (role == INDEXBUS_ROLE_ROUTER && v->kind == INDEXBUS_KIND_FANOUT) /* a forged role elsewhere */
         ib_mpsc_settle_head(v->mpsc, v->queue_mask); /* a router reads the MPSC source too */
     uint32_t *live = ib_live_count(v, role, NULL);
     ib_store_relaxed(&e->role, 0); /* a recoverer dying here does not uncount it twice */
@@ -207,6 +212,7 @@ static void recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     /* pairs with the acquire CAS in ib_take_entry: the cleared entry is seen */
     ib_store_release(&e->state, INDEXBUS_PARTICIPANT_FREE);
     rep->dead++;
+    return 1;
 }
 
 /* Recover entry i if it is dead: 1 if it is alive, 0 if not, -1 on I/O. */
@@ -227,8 +233,9 @@ static int recover_if_dead(indexbus_region *r, uint32_t i, int *probe, uint32_t 
     int alive = !ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_LIVENESS, F_WRLCK);
     if (!alive) {
         /* again, now that we hold the lock (5.2): pairs with release_entry */
-        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE)
-            recover_entry(r, i, flags, rep);
+        if (ib_load_acquire(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE &&
+            !recover_entry(r, i, flags, rep))
+            alive = 1; /* not yet: counts as alive until a later recovery */
         ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_LIVENESS, F_UNLCK);
     }
     ib_lock_entry(*probe, v, i, INDEXBUS_LOCK_RECOVERY, F_UNLCK);
