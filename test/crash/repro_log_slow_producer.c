@@ -74,6 +74,14 @@ static pid_t spawn_traffic(int consumer)
             n += indexbus_publish(p, buf, 200) == INDEXBUS_OK;
     }
     __atomic_fetch_add(&sh[3 + consumer], (uint32_t)n, __ATOMIC_SEQ_CST);
+    /* the other producer has stopped: drain until the victim is done, so
+     * that it finds room (and a consumer) */
+    for (uint64_t t0 = rl_now_ns(); consumer && !__atomic_load_n(&sh[1], __ATOMIC_SEQ_CST) &&
+                                    rl_now_ns() - t0 < 3000000000ull;)
+        if (indexbus_try_recv(c, buf, sizeof buf, &len) != INDEXBUS_OK)
+            usleep(100);
+    indexbus_producer_close(p);
+    indexbus_consumer_close(c);
     _exit(0);
 }
 
@@ -107,8 +115,10 @@ int main(void)
     /* then the others stop, and the victim runs on by itself */
     __atomic_store_n(&sh[2], 1, __ATOMIC_SEQ_CST);
     waitpid(tp, NULL, 0);
-    waitpid(tc, NULL, 0);
     trace_release(pid);
+    for (int i = 0; i < 300 && !done(NULL); i++) /* the consumer drains meanwhile */
+        usleep(10000);
+    waitpid(tc, NULL, 0);
     for (int i = 0; i < 300 && !done(NULL); i++)
         usleep(10000);
     uint64_t during = __atomic_load_n(&sh[3], __ATOMIC_SEQ_CST);
