@@ -178,6 +178,7 @@ static void hang(int sig)
     static const char m[] = REPRO_PROG ": HANG (5 s guard): a call did not return\n";
     if (victim_pid > 0)
         kill(victim_pid, SIGKILL);
+    shm_unlink(name); /* async-signal-safe: no region left behind */
     if (write(2, m, sizeof m - 1) < 0) {
         /* nothing to do */
     }
