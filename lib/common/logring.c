@@ -64,7 +64,9 @@ int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, 
         /* journal before reserving: a death right after the reservation
          * still names it (5.17); read by a recoverer only */
         ib_store_relaxed(&e->log_size, (uint32_t)need);
-        ib_store_relaxed(&e->log_reserve, pos | INDEXBUS_LOG_RESERVING);
+        /* pairs with a recoverer's acquire of log_reserve in covered_by_other:
+         * the size written before it is seen with it */
+        ib_store_release(&e->log_reserve, pos | INDEXBUS_LOG_RESERVING);
         if (w->spsc) {
             w->pos = pos + need;
             /* orders the journal before it; pairs with the recoverer's
@@ -213,8 +215,10 @@ void ib_log_scan(const ib_view *v, uint64_t *padding, uint64_t *records)
         const uint8_t *d;
         uint32_t len;
         int st = ib_log_peek(v, &r, &d, &len);
-        *padding += r.read - before;
-        if (st != INDEXBUS_OK)
+        /* only what lies below tail counts: a forged pad may reach past it */
+        int past = (int64_t)(tail - r.read) < 0;
+        *padding += (past ? tail : r.read) - before;
+        if (st != INDEXBUS_OK || past)
             return;
         (*records)++;
         r.read += ib_log_stride(len);
@@ -236,12 +240,12 @@ static int covered_by_other(const ib_view *v, uint32_t part, uint64_t lo, uint64
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
         const indexbus_participant *e = &v->parts->entries[i];
         /* journal words, used only in this comparison (LAYOUT.md 7).
-         * pairs with the producer's release of tail after it journaled */
+         * pairs with the producer's release of log_reserve in ib_log_reserve */
         uint64_t j = ib_load_acquire(&e->log_reserve);
         if (i == part || j == 0)
             continue;
         uint64_t n = ib_load_relaxed(&e->log_size);
-        /* again: pairs with the producer's release of tail, as above */
+        /* again: pairs with the producer's release of log_reserve, as above */
         if (ib_load_acquire(&e->log_reserve) != j)
             return -1;
         uint64_t p = j & ~(uint64_t)7u;
