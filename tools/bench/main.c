@@ -9,7 +9,9 @@
  * a machine that gets busier or quieter during the run moves both. The
  * remaining rows of the tables (other sizes, other party counts) are one
  * run each. --quick is a smoke run: short windows, one repetition, fewer
- * rows; it checks that everything runs and that every ratio has a value.
+ * rows; it checks that everything runs and that every ratio has a value
+ * (a timed repetition that comes out without one, on a machine too busy
+ * for its short windows, is run again, up to 3 times).
  * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
  * baseline, bindings (default: all). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
@@ -62,6 +64,19 @@ static int wanted(const char *section)
 
 #define R_MAX 32
 
+/* ---- retries in the quick run ------------------------------------------------------ */
+
+/* A repetition's ratio that a quick run would report as missing: a run
+ * failed, or a window too short for a busy machine to fit one round trip
+ * (no latency sample) or one message (a zero rate) into it. */
+static int unusable(double q) { return !isfinite(q) || q <= 0; }
+
+/* Attempts at each repetition: the quick run (part of make check) retries
+ * one that came out unusable, so that a machine too busy for a 60 ms
+ * window does not leave a key without a value; the full run takes what it
+ * gets (an unusable repetition drops out of the median). */
+static int attempts(void) { return g_opts.quick ? 3 : 1; }
+
 /* ---- latency ---------------------------------------------------------------------- */
 
 static void latency(void)
@@ -73,13 +88,17 @@ static void latency(void)
     double r_floor[R_MAX], r_pipe[R_MAX];
     int reps = g_opts.reps;
     for (int r = 0; r < reps; r++) {
-        progress("latency: repetition %d/%d (floor, spsc 64 B, pipe 64 B)", r + 1, reps);
-        lat_result lf, ls, lp;
-        int a = ref_pingpong(&lf, &h_floor);
-        int b = spsc_latency(64, &ls, &h_spsc);
-        int c = base_pingpong(BASE_PIPE, 64, &lp, &h_pipe);
-        r_floor[r] = !a && !b ? ls.p50 / lf.p50 : NAN;
-        r_pipe[r] = !b && !c ? lp.p50 / ls.p50 : NAN;
+        r_floor[r] = r_pipe[r] = NAN;
+        for (int t = 0; t < attempts() && (unusable(r_floor[r]) || unusable(r_pipe[r])); t++) {
+            progress("latency: repetition %d/%d (floor, spsc 64 B, pipe 64 B)%s", r + 1, reps,
+                     t ? ", again" : "");
+            lat_result lf, ls, lp;
+            int a = ref_pingpong(&lf, &h_floor);
+            int b = spsc_latency(64, &ls, &h_spsc);
+            int c = base_pingpong(BASE_PIPE, 64, &lp, &h_pipe);
+            r_floor[r] = !a && !b ? ls.p50 / lf.p50 : NAN;
+            r_pipe[r] = !b && !c ? lp.p50 / ls.p50 : NAN;
+        }
     }
     res_ratio("spsc_64_p50_over_floor", r_floor, reps);
     res_ratio("pipe_rtt_over_spsc", r_pipe, reps);
@@ -146,25 +165,30 @@ static void throughput(void)
     double ring[R_MAX], single[R_MAX], batched[R_MAX], mpsc2[R_MAX], fan1[R_MAX];
     double q_single[R_MAX], q_batch[R_MAX], q_fan[R_MAX], q_mpsc[R_MAX];
     for (int r = 0; r < reps; r++) {
-        progress("throughput: repetition %d/%d (ring, spsc, spsc batch 32, mpsc x2, fanout x1)",
-                 r + 1, reps);
-        double pc;
-        uint64_t drops;
-        ring[r] = single[r] = batched[r] = mpsc2[r] = fan1[r] = NAN;
-        if (ref_ring(64, 0, &ring[r]) != 0)
-            ring[r] = NAN;
-        if (spsc_tput(64, 1, &single[r]) != 0)
-            single[r] = NAN;
-        if (spsc_tput(64, 32, &batched[r]) != 0)
-            batched[r] = NAN;
-        if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, &mpsc2[r]) != 0)
-            mpsc2[r] = NAN;
-        if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &pc, &fan1[r], &drops) != 0)
-            fan1[r] = NAN;
-        q_single[r] = single[r] / ring[r];
-        q_batch[r] = batched[r] / ring[r];
-        q_fan[r] = fan1[r] / single[r];
-        q_mpsc[r] = mpsc2[r] / single[r];
+        q_single[r] = q_batch[r] = q_fan[r] = q_mpsc[r] = NAN;
+        for (int t = 0; t < attempts() && (unusable(q_single[r]) || unusable(q_batch[r]) ||
+                                           unusable(q_fan[r]) || unusable(q_mpsc[r]));
+             t++) {
+            progress("throughput: repetition %d/%d (ring, spsc, spsc batch 32, mpsc x2, "
+                     "fanout x1)%s", r + 1, reps, t ? ", again" : "");
+            double pc;
+            uint64_t drops;
+            ring[r] = single[r] = batched[r] = mpsc2[r] = fan1[r] = NAN;
+            if (ref_ring(64, 0, &ring[r]) != 0)
+                ring[r] = NAN;
+            if (spsc_tput(64, 1, &single[r]) != 0)
+                single[r] = NAN;
+            if (spsc_tput(64, 32, &batched[r]) != 0)
+                batched[r] = NAN;
+            if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, &mpsc2[r]) != 0)
+                mpsc2[r] = NAN;
+            if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &pc, &fan1[r], &drops) != 0)
+                fan1[r] = NAN;
+            q_single[r] = single[r] / ring[r];
+            q_batch[r] = batched[r] / ring[r];
+            q_fan[r] = fan1[r] / single[r];
+            q_mpsc[r] = mpsc2[r] / single[r];
+        }
     }
     res_ratio("spsc_64_tput_over_ring", q_single, reps);
     res_ratio("spsc_64_tput_batch_over_ring", q_batch, reps);
@@ -259,17 +283,6 @@ static void multiparty(void)
 }
 
 /* ---- byte logs ------------------------------------------------------------------------- */
-
-/* A repetition's ratio that a quick run would report as missing: a run
- * failed, or a window too short for a busy machine to fit one round trip
- * (no latency sample) or one message (a zero rate) into it. */
-static int unusable(double q) { return !isfinite(q) || q <= 0; }
-
-/* Attempts at each repetition: the quick run (part of make check) retries
- * one that came out unusable, so that a machine too busy for a 60 ms
- * window does not leave a key without a value; the full run takes what it
- * gets (an unusable repetition drops out of the median). */
-static int attempts(void) { return g_opts.quick ? 3 : 1; }
 
 /* The byte-log keys, each against its own reference measured in the same
  * repetition (the floor and the ring of reference.c, as the spsc keys), and
@@ -401,12 +414,16 @@ static void blocking(void)
     int reps = g_opts.reps, diag = !g_opts.quick && isfinite(spin);
     double q[R_MAX];
     for (int r = 0; r < reps; r++) {
-        progress("blocking: repetition %d/%d (raw futex wake, parked recv wake%s)", r + 1, reps,
-                 diag ? ", raw + spin, raw + scan" : "");
-        lat_result lr, li, ld;
-        int a = wake_latency(WAKE_RAW, 0, &lr, &h_raw);
-        int b = wake_latency(WAKE_INDEXBUS, 0, &li, &h_ib);
-        q[r] = !a && !b ? li.p50 / lr.p50 : NAN;
+        q[r] = NAN;
+        for (int t = 0; t < attempts() && unusable(q[r]); t++) {
+            progress("blocking: repetition %d/%d (raw futex wake, parked recv wake%s)%s", r + 1,
+                     reps, diag ? ", raw + spin, raw + scan" : "", t ? ", again" : "");
+            lat_result lr, li;
+            int a = wake_latency(WAKE_RAW, 0, &lr, &h_raw);
+            int b = wake_latency(WAKE_INDEXBUS, 0, &li, &h_ib);
+            q[r] = !a && !b ? li.p50 / lr.p50 : NAN;
+        }
+        lat_result ld;
         if (diag) {
             wake_latency(WAKE_RAW_SPIN, (uint64_t)spin, &ld, &h_spin);
             wake_latency(WAKE_RAW_SCAN, 0, &ld, &h_scan);
