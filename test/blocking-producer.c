@@ -19,12 +19,7 @@ static indexbus_region *make(const char *name, uint32_t kind)
 {
     if (kind != INDEXBUS_KIND_LOG) /* 8 slots, queue 8: full after 8 messages */
         return mp_create(name, kind, 8, 128, 8, 1);
-    indexbus_region_config cfg;
-    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
-    cfg.byte_capacity = 4096; /* 36 records of 112 bytes */
-    indexbus_region *r;
-    REQUIRE_OK(indexbus_region_create(name, &cfg, &r));
-    return r;
+    return mp_create_log(name, 4096, 0); /* 36 records of 112 bytes */
 }
 
 /* Consumer process: wait for the go, then read COUNT messages in order. */

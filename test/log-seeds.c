@@ -13,21 +13,11 @@
 IB_SHARED static const char *g_name;
 IB_SHARED static mp_ctl *g_ctl;
 
-static indexbus_region *make_log(const char *name, uint64_t bytes)
-{
-    indexbus_region_config cfg;
-    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
-    cfg.byte_capacity = bytes;
-    indexbus_region *r;
-    REQUIRE_OK(indexbus_region_create(name, &cfg, &r));
-    return r;
-}
-
 /* seed 001 basic_send_recv: claim exactly len, fill, commit; recv gets it. */
 static void basic_send_recv(void)
 {
     const char *name = ib_test_name("seed-basic");
-    indexbus_region *r = make_log(name, 1 * KIB * 4);
+    indexbus_region *r = mp_create_log(name, 1 * KIB * 4, 0);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
@@ -88,7 +78,7 @@ static void senders(uint32_t n, uint32_t per, uint64_t bytes)
     g_ctl = mp_ctl_new();
     g_ctl->data[0] = per;
     g_ctl->data[1] = n;
-    indexbus_region *r = make_log(g_name, bytes);
+    indexbus_region *r = mp_create_log(g_name, bytes, 0);
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
     pid_t pids[8];
@@ -136,7 +126,7 @@ static void senders(uint32_t n, uint32_t per, uint64_t bytes)
 static void disconnects(void)
 {
     const char *name = ib_test_name("seed-disc");
-    indexbus_region *r = make_log(name, 4 * KIB);
+    indexbus_region *r = mp_create_log(name, 4 * KIB, 0);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
@@ -163,7 +153,7 @@ static void disconnects(void)
 static void recv_timeout(void)
 {
     const char *name = ib_test_name("seed-timeout");
-    indexbus_region *r = make_log(name, 4 * KIB);
+    indexbus_region *r = mp_create_log(name, 4 * KIB, 0);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
@@ -214,7 +204,7 @@ static void blocking(uint32_t kind)
     g_name = ib_test_name("seed-block");
     g_ctl = mp_ctl_new();
     indexbus_region *r = kind == INDEXBUS_KIND_LOG
-                             ? make_log(g_name, 4 * KIB)
+                             ? mp_create_log(g_name, 4 * KIB, 0)
                              : mp_create(g_name, kind, 16, 256, 16, 1);
     indexbus_producer *p;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
@@ -267,7 +257,7 @@ static void blocking(uint32_t kind)
 static void batch_and_space(void)
 {
     const char *name = ib_test_name("seed-batch");
-    indexbus_region *r = make_log(name, 4 * KIB);
+    indexbus_region *r = mp_create_log(name, 4 * KIB, 0);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));

@@ -9,19 +9,6 @@
 #define RING 4096u
 #define MAXREC 1000u
 
-static indexbus_region *make_log(const char *name, uint64_t bytes, uint32_t max_record)
-{
-    indexbus_region_config cfg;
-    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
-    CHECK(cfg.size == sizeof cfg && cfg.byte_capacity == INDEXBUS_LOG_DEFAULT_BYTES &&
-          cfg.max_record == 0 /* the default for the ring's size */);
-    cfg.byte_capacity = bytes;
-    cfg.max_record = max_record;
-    indexbus_region *r;
-    REQUIRE_OK(indexbus_region_create(name, &cfg, &r));
-    return r;
-}
-
 static void expect_record(indexbus_consumer *c, uint64_t tag, uint64_t seq, size_t len)
 {
     uint8_t buf[MAXREC + 8];
@@ -35,7 +22,7 @@ static void expect_record(indexbus_consumer *c, uint64_t tag, uint64_t seq, size
 static void every_length(void)
 {
     const char *name = ib_test_name("log-len");
-    indexbus_region *r = make_log(name, RING, MAXREC);
+    indexbus_region *r = mp_create_log(name, RING, MAXREC);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
@@ -68,7 +55,7 @@ static void every_length(void)
 static void full_and_wrap(void)
 {
     const char *name = ib_test_name("log-full");
-    indexbus_region *r = make_log(name, RING, MAXREC);
+    indexbus_region *r = mp_create_log(name, RING, MAXREC);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
@@ -154,7 +141,7 @@ static void full_and_wrap(void)
 static void full_ring_batch(void)
 {
     const char *name = ib_test_name("log-fullbatch");
-    indexbus_region *r = make_log(name, RING, MAXREC);
+    indexbus_region *r = mp_create_log(name, RING, MAXREC);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
@@ -185,7 +172,7 @@ static void full_ring_batch(void)
 static void claims(void)
 {
     const char *name = ib_test_name("log-claim");
-    indexbus_region *r = make_log(name, RING, MAXREC);
+    indexbus_region *r = mp_create_log(name, RING, MAXREC);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
@@ -253,7 +240,7 @@ static void claims(void)
 static void batches(void)
 {
     const char *name = ib_test_name("log-batch");
-    indexbus_region *r = make_log(name, RING, MAXREC);
+    indexbus_region *r = mp_create_log(name, RING, MAXREC);
     indexbus_producer *p;
     indexbus_consumer *c;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
@@ -301,7 +288,7 @@ static void batches(void)
 static void rules(void)
 {
     const char *name = ib_test_name("log-rules");
-    indexbus_region *r = make_log(name, RING, 8);
+    indexbus_region *r = mp_create_log(name, RING, 8);
     indexbus_producer *s, *m;
     REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &s));
     CHECK_ST(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &m), INDEXBUS_BUSY);
@@ -326,8 +313,11 @@ static void rules(void)
     indexbus_region_close(r);
     indexbus_region_unlink(name);
 
-    /* config: 1.0 size for events; bad log geometry */
+    /* config: the defaults of a byte log; 1.0 size for events; bad log geometry */
     indexbus_region_config cfg;
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
+    CHECK(cfg.size == sizeof cfg && cfg.byte_capacity == INDEXBUS_LOG_DEFAULT_BYTES &&
+          cfg.max_record == 0 /* the default for the ring's size */);
     memset(&cfg, 0xcd, sizeof cfg);
     REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS));
     CHECK(cfg.size == INDEXBUS_REGION_CONFIG_SIZE_1_0 && cfg.max_record == 0xcdcdcdcdu);
@@ -360,7 +350,7 @@ static void rules(void)
 static void header_checks(void)
 {
     const char *name = ib_test_name("log-hdr");
-    indexbus_region_close(make_log(name, RING, MAXREC));
+    indexbus_region_close(mp_create_log(name, RING, MAXREC));
     char path[300];
     snprintf(path, sizeof path, "/dev/shm%s", name);
     struct {

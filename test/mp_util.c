@@ -55,6 +55,21 @@ indexbus_region *mp_create(const char *name, uint32_t kind, uint32_t slots,
     return r;
 }
 
+indexbus_region *mp_create_log(const char *name, uint64_t bytes, uint32_t max_record)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
+    cfg.byte_capacity = bytes;
+    cfg.max_record = max_record;
+    int st = indexbus_region_create(name, &cfg, &r);
+    if (st != INDEXBUS_OK) {
+        fprintf(stderr, "create %s: %s\n", name, indexbus_status_name(st));
+        exit(1);
+    }
+    return r;
+}
+
 int mp_join_all(const pid_t *pids, int n)
 {
     int bad = 0;

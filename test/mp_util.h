@@ -47,6 +47,9 @@ indexbus_region *mp_create(const char *name, uint32_t kind, uint32_t slots,
                            uint32_t data_size, uint32_t queue_cap,
                            uint32_t consumers);
 
+/* Create a byte log (1.1) of `bytes` ring bytes; max_record 0 = default. */
+indexbus_region *mp_create_log(const char *name, uint64_t bytes, uint32_t max_record);
+
 /* Join every child; returns how many failed. */
 int mp_join_all(const pid_t *pids, int n);
 

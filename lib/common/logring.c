@@ -6,30 +6,20 @@
 
 /* ---- producer side ------------------------------------------------------------ */
 
-int64_t ib_log_space(const ib_view *v, ib_log_writer *w)
+/* The reservation point: ours (SPSC) or the shared tail (MPSC); tail is a
+ * reservation only, the headers carry the ordering (5.2). */
+static uint64_t reserve_point(const ib_view *v, const ib_log_writer *w)
 {
-    for (int tries = 0;; tries++) {
-        /* the reservation point: ours (SPSC) or the shared tail (MPSC); tail
-         * is a reservation only, the headers carry the ordering (5.2) */
-        uint64_t pos = w->spsc ? w->pos : ib_load_relaxed(&v->log->tail);
-        /* pairs with the consumer's release of head in ib_log_give_back: the
-         * bytes below it are zeroed and no longer read */
-        uint64_t h = ib_load_acquire(&v->log->head);
-        if ((int64_t)(pos - h) < 0 && !w->spsc && tries < 8)
-            continue; /* MPSC: tail moved on after we read it; read both again */
-        if (pos - h > v->log_bytes || (pos | h) % 8u != 0) /* read once, checked (LAYOUT.md 7) */
-            return -INDEXBUS_CORRUPT;
-        w->head = h;
-        return (int64_t)(v->log_bytes - (pos - h));
-    }
+    return w->spsc ? w->pos : ib_load_relaxed(&v->log->tail);
 }
 
-/* Would `need` bytes from pos fit, by the cached head or a fresh one? */
-static int fits(const ib_view *v, ib_log_writer *w, uint64_t pos, uint64_t need)
+/* Read head afresh into w->head, checked against pos (LAYOUT.md 7): OK,
+ * EMPTY (an MPSC tail read before others moved it: read it again), or
+ * CORRUPT. */
+static int refresh_head(const ib_view *v, ib_log_writer *w, uint64_t pos)
 {
-    if (pos + need - w->head <= v->log_bytes && (int64_t)(pos - w->head) >= 0)
-        return INDEXBUS_OK;
-    /* pairs with the consumer's release of head in ib_log_give_back */
+    /* pairs with the consumer's release of head in ib_log_give_back: the
+     * bytes below it are zeroed and no longer read */
     uint64_t h = ib_load_acquire(&v->log->head);
     if ((int64_t)(pos - h) < 0) {
         /* head past our tail. An MPSC tail read before others moved it is
@@ -40,17 +30,40 @@ static int fits(const ib_view *v, ib_log_writer *w, uint64_t pos, uint64_t need)
             return INDEXBUS_CORRUPT;
         return INDEXBUS_EMPTY;
     }
-    if (pos - h > v->log_bytes || h % 8u != 0)
+    if (pos - h > v->log_bytes || (pos | h) % 8u != 0)
         return INDEXBUS_CORRUPT;
     w->head = h;
-    return pos + need - h <= v->log_bytes ? INDEXBUS_OK : INDEXBUS_FULL;
+    return INDEXBUS_OK;
+}
+
+int64_t ib_log_space(const ib_view *v, ib_log_writer *w)
+{
+    for (;;) {
+        uint64_t pos = reserve_point(v, w);
+        int st = refresh_head(v, w, pos);
+        if (st == INDEXBUS_CORRUPT)
+            return -INDEXBUS_CORRUPT;
+        if (st == INDEXBUS_OK)
+            return (int64_t)(v->log_bytes - (pos - w->head));
+    }
+}
+
+/* Would `need` bytes from pos fit, by the cached head or a fresh one? */
+static int fits(const ib_view *v, ib_log_writer *w, uint64_t pos, uint64_t need)
+{
+    if (pos + need - w->head <= v->log_bytes && (int64_t)(pos - w->head) >= 0)
+        return INDEXBUS_OK;
+    int st = refresh_head(v, w, pos);
+    if (st != INDEXBUS_OK)
+        return st;
+    return pos + need - w->head <= v->log_bytes ? INDEXBUS_OK : INDEXBUS_FULL;
 }
 
 int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, uint64_t bytes)
 {
     uint64_t pos, pad, need;
     for (;;) {
-        pos = w->spsc ? w->pos : ib_load_relaxed(&v->log->tail); /* reservation only (5.2) */
+        pos = reserve_point(v, w);
         if (pos % 8u != 0)
             return INDEXBUS_CORRUPT;
         uint64_t off = pos & v->log_mask;
@@ -81,8 +94,6 @@ int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, 
     }
     if (pad) /* pairs with the consumer's acquire of the header in ib_log_peek */
         ib_store_release(ib_log_hdr(v, pos), IB_LOG_WORD(pad, INDEXBUS_LOG_PAD));
-    w->rsv_pos = pos;
-    w->rsv_size = need;
     w->rec_pos = pos + pad;
     w->rec_size = bytes;
     /* marks it ours, for recovery; the consumer treats it as not yet written */
@@ -92,28 +103,27 @@ int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, 
 }
 
 void ib_log_publish(const ib_view *v, ib_log_writer *w, indexbus_participant *e,
-                    const uint64_t *hdrs, const uint64_t *strides, size_t n)
+                    const uint32_t *lens, size_t n)
 {
-    uint64_t at = w->rec_pos, used = 0;
+    uint64_t at = w->rec_pos;
     /* every record but the first, and the unused rest as one pad: all
      * published by the first header's release below */
     for (size_t i = 0; i < n; i++) {
         if (i > 0)
-            ib_store_relaxed(ib_log_hdr(v, at), hdrs[i]);
-        at += strides[i];
-        used += strides[i];
+            ib_store_relaxed(ib_log_hdr(v, at), IB_LOG_WORD(lens[i], INDEXBUS_LOG_RECORD));
+        at += ib_log_stride(lens[i]);
     }
-    uint64_t rest = w->rec_size - used;
+    uint64_t rest = w->rec_size - (at - w->rec_pos);
     if (n > 0 && rest > 0)
         ib_store_relaxed(ib_log_hdr(v, at), IB_LOG_WORD(rest, INDEXBUS_LOG_PAD));
-    uint64_t first = n > 0 ? hdrs[0] : IB_LOG_WORD(w->rec_size, INDEXBUS_LOG_PAD);
+    uint64_t first = n > 0 ? IB_LOG_WORD(lens[0], INDEXBUS_LOG_RECORD)
+                           : IB_LOG_WORD(w->rec_size, INDEXBUS_LOG_PAD);
     /* publishes the payloads and every header above; pairs with the
      * consumer's acquire of the header in ib_log_peek */
     ib_store_release(ib_log_hdr(v, w->rec_pos), first);
     /* after the header: a recoverer that finds this journal checks that
      * the header is still CLAIMED before it touches it (5.17) */
     ib_store_relaxed(&e->log_reserve, 0);
-    w->rsv_size = 0;
 }
 
 /* ---- consumer side ------------------------------------------------------------ */

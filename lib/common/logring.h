@@ -41,10 +41,8 @@ typedef struct ib_log_writer {
     uint64_t pos;   /* SPSC: next tail (ours; never re-read) */
     uint64_t head;  /* last head seen */
     /* the reservation in hand (claim or batch), from our own copies only */
-    uint64_t rsv_pos;  /* where it starts (a wrap pad first, if any) */
-    uint64_t rsv_size; /* bytes in all */
-    uint64_t rec_pos;  /* where the first record starts */
-    uint64_t rec_size; /* bytes of records (rsv_size less the wrap pad) */
+    uint64_t rec_pos;  /* where the first record starts (after a wrap pad, if any) */
+    uint64_t rec_size; /* bytes of records */
 } ib_log_writer;
 
 /* Free bytes as the writer sees them (refreshing head), or -CORRUPT. */
@@ -54,11 +52,11 @@ int64_t ib_log_space(const ib_view *v, ib_log_writer *w);
  * journaled in entry e (5.17): OK with rec_pos set, FULL, or CORRUPT. */
 int ib_log_reserve(const ib_view *v, ib_log_writer *w, indexbus_participant *e, uint64_t bytes);
 
-/* Publish the records of the reservation: header words hdrs[0..n-1] (their
- * strides in strides[]), the first last, with release; what is left of
- * the reservation becomes one pad. n = 0: all of it is padding (abort). */
+/* Publish the records of the reservation, of lens[0..n-1] bytes, laid out
+ * back to back: their headers, the first last, with release; what is left
+ * of the reservation becomes one pad. n = 0: all of it is padding (abort). */
 void ib_log_publish(const ib_view *v, ib_log_writer *w, indexbus_participant *e,
-                    const uint64_t *hdrs, const uint64_t *strides, size_t n);
+                    const uint32_t *lens, size_t n);
 
 /* ---- consumer side ------------------------------------------------------------ */
 

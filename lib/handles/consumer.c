@@ -99,7 +99,7 @@ static void commit_spsc(indexbus_consumer *c)
     c->spsc_pending = 0;
     ib_spsc_commit(&c->q);
     ib_store_relaxed(&c->h.v->consumer_counters[0].delivered, c->delivered); /* single writer */
-    ib_wake_notify(&c->h.v->wake[c->h.v->producer_wake]); /* a cell and a slot came free */
+    ib_wake_notify(c->room); /* a cell and a slot came free (events only) */
 }
 
 /* Release a taken slot; the journal is cleared first, so a death in
@@ -108,7 +108,8 @@ static void give_back(indexbus_consumer *c, uint32_t idx)
 {
     ib_store_relaxed(&c->h.entry->held_slot, 0);
     ib_slot_release(c->h.v, idx);
-    ib_wake_notify(&c->h.v->wake[c->h.v->producer_wake]); /* blocking producers */
+    if (c->room != NULL)
+        ib_wake_notify(c->room); /* blocking producers */
 }
 
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
@@ -128,7 +129,6 @@ static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t
     return INDEXBUS_OK;
 }
 
-/* Producers have all closed and nothing is left upstream of this consumer. */
 /* Every producer that ever attached has closed (the first half of the
  * disconnect rule, 5.11). */
 int ib_producers_gone(const ib_view *v)
@@ -138,6 +138,7 @@ int ib_producers_gone(const ib_view *v)
     return ib_load_acquire(&pc->producers_ever) && ib_load_acquire(&pc->producers_live) == 0;
 }
 
+/* Producers have all closed and nothing is left upstream of this consumer. */
 static int disconnected(indexbus_consumer *c)
 {
     const ib_view *v = c->h.v;
@@ -197,6 +198,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
         return st;
     c->borrowed = INDEXBUS_SLOT_NIL;
     c->wake = &v->wake[index];
+    c->room = v->kind == INDEXBUS_KIND_FANOUT ? NULL : &v->wake[v->producer_wake];
     if (v->kind == INDEXBUS_KIND_LOG) {
         if ((st = ib_log_attach_reader(v, &c->log)) != INDEXBUS_OK) {
             ib_handle_detach(&c->h);

@@ -19,6 +19,10 @@ struct indexbus_consumer {
     uint32_t spsc_pending;   /* SPSC head moved locally, not yet published */
     uint64_t delivered; /* events, byte logs: mirror of the consumer's delivered counter */
     indexbus_wake_entry *wake;
+    /* events: the blocking producers' wake entry, notified as we free room;
+     * NULL in fanout, where the router frees the producers' room and the
+     * entry is the router's own */
+    indexbus_wake_entry *room;
     ib_log_reader log; /* byte logs */
 };
 

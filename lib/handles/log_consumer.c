@@ -18,27 +18,30 @@ int ib_log_disconnected(indexbus_consumer *c)
     return ib_producers_gone(c->h.v) && ib_log_peek(c->h.v, &c->log, &d, &n) == INDEXBUS_EMPTY;
 }
 
+/* Peek; caught up (EMPTY), give back what was read first: we may park
+ * next, and a producer waiting for room would wait on us. */
+static int peek_or_give_back(indexbus_consumer *c, const uint8_t **data, uint32_t *len)
+{
+    int st = ib_log_peek(c->h.v, &c->log, data, len);
+    if (st == INDEXBUS_EMPTY)
+        ib_log_give_back(c->h.v, &c->log, 0);
+    return st;
+}
+
 int ib_log_peek_any(indexbus_consumer *c)
 {
     const uint8_t *d;
     uint32_t n;
-    int st = ib_log_peek(c->h.v, &c->log, &d, &n);
-    if (st == INDEXBUS_EMPTY) /* caught up: give back before we may park, or a */
-        ib_log_give_back(c->h.v, &c->log, 0); /* producer waiting for room waits on us */
-    return st;
+    return peek_or_give_back(c, &d, &n);
 }
 
-/* The next record, or why not; caught up, give back what was read. */
+/* The next record, or why not. */
 static int next_record(indexbus_consumer *c, const uint8_t **data, uint32_t *len)
 {
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    int st = ib_log_peek(c->h.v, &c->log, data, len);
-    if (st == INDEXBUS_EMPTY) {
-        ib_log_give_back(c->h.v, &c->log, 0);
-        return ib_consumer_empty_status(c);
-    }
-    return st;
+    int st = peek_or_give_back(c, data, len);
+    return st == INDEXBUS_EMPTY ? ib_consumer_empty_status(c) : st;
 }
 
 static void count_delivered(indexbus_consumer *c, uint64_t n)

@@ -82,7 +82,7 @@ static void published(indexbus_producer *p, uint64_t n)
     } else {
         ib_fetch_add_relaxed(&c->published_mpsc, n);
     }
-    ib_wake_notify(&p->h.v->wake[0]);
+    ib_wake_notify(p->wake); /* the consumer */
 }
 
 int ib_log_commit(indexbus_producer *p, size_t len)
@@ -91,8 +91,8 @@ int ib_log_commit(indexbus_producer *p, size_t len)
         return INDEXBUS_BAD_STATE;
     if (len > p->log_len)
         return INDEXBUS_TOO_LARGE; /* the claim is kept */
-    uint64_t hdr = IB_LOG_WORD(len, INDEXBUS_LOG_RECORD), stride = ib_log_stride(len);
-    ib_log_publish(p->h.v, &p->log, p->h.entry, &hdr, &stride, 1);
+    uint32_t n = (uint32_t)len;
+    ib_log_publish(p->h.v, &p->log, p->h.entry, &n, 1);
     p->log_claim = 0;
     published(p, 1);
     return INDEXBUS_OK;
@@ -104,19 +104,10 @@ int ib_log_abort(indexbus_producer *p)
         return INDEXBUS_BAD_STATE;
     /* the space cannot be handed back (others may have reserved after
      * it): it becomes padding the consumer skips */
-    ib_log_publish(p->h.v, &p->log, p->h.entry, NULL, NULL, 0);
+    ib_log_publish(p->h.v, &p->log, p->h.entry, NULL, 0);
     p->log_claim = 0;
-    ib_wake_notify(&p->h.v->wake[0]);
+    ib_wake_notify(p->wake); /* the consumer */
     return INDEXBUS_OK;
-}
-
-/* Headers and strides of records lens[0..n-1], for ib_log_publish. */
-static void record_words(const uint32_t *lens, size_t n, uint64_t *hdrs, uint64_t *strides)
-{
-    for (size_t i = 0; i < n; i++) {
-        hdrs[i] = IB_LOG_WORD(lens[i], INDEXBUS_LOG_RECORD);
-        strides[i] = ib_log_stride(lens[i]);
-    }
 }
 
 /* Records a batch publishes with one reservation and one header store. */
@@ -131,7 +122,6 @@ int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t 
         return st;
     const uint8_t *src = data;
     size_t done = 0;
-    uint64_t hdrs[IB_LOG_BATCH_MAX], strides[IB_LOG_BATCH_MAX];
     while (done < count && st == INDEXBUS_OK) {
         /* the longest run that fits in one reservation (half the ring) */
         size_t n = 0;
@@ -148,14 +138,13 @@ int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t 
             bytes -= ib_log_stride(lens[done + --n]);
         if (st != INDEXBUS_OK)
             break;
-        record_words(lens + done, n, hdrs, strides);
         uint64_t at = p->log.rec_pos;
         for (size_t i = 0; i < n; i++) {
             memcpy(payload(v, at), src, lens[done + i]);
             src += lens[done + i];
-            at += strides[i];
+            at += ib_log_stride(lens[done + i]);
         }
-        ib_log_publish(v, &p->log, p->h.entry, hdrs, strides, n);
+        ib_log_publish(v, &p->log, p->h.entry, lens + done, n);
         done += n;
         published(p, n);
     }
@@ -210,23 +199,7 @@ INDEXBUS_API int indexbus_commit_batch(indexbus_producer *p, size_t n)
         return INDEXBUS_BAD_STATE;
     if (n > p->log_count)
         return INDEXBUS_INVALID_ARGUMENT;
-    uint64_t stack_h[IB_LOG_BATCH_MAX], stack_s[IB_LOG_BATCH_MAX];
-    uint64_t *hdrs = stack_h, *strides = stack_s;
-    if (n > IB_LOG_BATCH_MAX) {
-        hdrs = malloc(n * sizeof(*hdrs));
-        strides = malloc(n * sizeof(*strides));
-        if (hdrs == NULL || strides == NULL) {
-            free(hdrs == stack_h ? NULL : hdrs);
-            free(strides == stack_s ? NULL : strides);
-            return INDEXBUS_NO_MEMORY; /* the claim is kept */
-        }
-    }
-    record_words(p->log_lens, n, hdrs, strides);
-    ib_log_publish(p->h.v, &p->log, p->h.entry, hdrs, strides, n);
-    if (hdrs != stack_h) {
-        free(hdrs);
-        free(strides);
-    }
+    ib_log_publish(p->h.v, &p->log, p->h.entry, p->log_lens, n);
     p->log_claim = 0;
     published(p, n);
     return INDEXBUS_OK;
