@@ -66,7 +66,7 @@ static void test_config_init(void)
 
     CHECK_ST(indexbus_region_config_init(NULL, INDEXBUS_KIND_EVENTS), INDEXBUS_INVALID_ARGUMENT);
     CHECK_ST(indexbus_region_config_init(&cfg, 0), INDEXBUS_INVALID_ARGUMENT);
-    CHECK_ST(indexbus_region_config_init(&cfg, 4), INDEXBUS_INVALID_ARGUMENT);
+    CHECK_ST(indexbus_region_config_init(&cfg, 6), INDEXBUS_INVALID_ARGUMENT);
     CHECK_ST(indexbus_region_config_init(&cfg, 0xffffffffu), INDEXBUS_INVALID_ARGUMENT);
 }
 

@@ -70,7 +70,19 @@ typedef struct ib_view {
     uint64_t log_mask;
     uint32_t log_max_record;
     uint32_t producer_wake; /* wake entry blocking producers park on: consumer_count */
+    /* byte streams (1.1): the latched state, seats; NULL otherwise */
+    indexbus_stream_ctl *stream;
+    /* request/response (1.1); NULL / 0 otherwise */
+    indexbus_rpc_ctl *rpc;
+    uint8_t *rpc_cells;
+    uint32_t rpc_cell_count;
+    uint32_t rpc_max_request;
+    uint32_t rpc_max_reply;
+    uint32_t rpc_cell_stride;
 } ib_view;
+
+/* Byte logs and byte streams share the ring and its paths. */
+static inline int ib_has_log(const ib_view *v) { return v->log != NULL; }
 
 /* Producer queues, as held_src and step_source name them (LAYOUT.md 4.1, 4.4). */
 #define IB_SRC_SPSC 0u

@@ -18,7 +18,7 @@
  * does. Statistics-grade reads: never used as an index (LAYOUT.md 7). */
 static uint64_t progress(const ib_view *v)
 {
-    if (v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(v))
         return ib_load_relaxed(&v->log->head);
     return ib_load_relaxed(&v->spsc->head) + ib_load_relaxed(&v->mpsc->head) +
            ib_load_relaxed(&v->pool->free_head);

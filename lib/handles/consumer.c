@@ -155,7 +155,7 @@ static int disconnected(indexbus_consumer *c)
 
 int ib_consumer_empty_status(indexbus_consumer *c)
 {
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         return ib_log_disconnected(c) ? INDEXBUS_DISCONNECTED : INDEXBUS_EMPTY;
     return disconnected(c) ? INDEXBUS_DISCONNECTED : INDEXBUS_EMPTY;
 }
@@ -185,6 +185,14 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     *out = NULL;
     if (region == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
+    /* streams read through the stream reader; request/response has none */
+    if (region->v.kind == INDEXBUS_KIND_STREAM || region->v.kind == INDEXBUS_KIND_RPC)
+        return INDEXBUS_WRONG_KIND;
+    return ib_consumer_open(region, index, out);
+}
+
+int ib_consumer_open(indexbus_region *region, uint32_t index, indexbus_consumer **out)
+{
     ib_view *v = &region->v;
     if (index >= v->consumer_count)
         return INDEXBUS_OUT_OF_RANGE;
@@ -199,7 +207,7 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
     c->borrowed = INDEXBUS_SLOT_NIL;
     c->wake = &v->wake[index];
     c->room = v->kind == INDEXBUS_KIND_FANOUT ? NULL : &v->wake[v->producer_wake];
-    if (v->kind == INDEXBUS_KIND_LOG) {
+    if (ib_has_log(v)) {
         if ((st = ib_log_attach_reader(v, &c->log)) != INDEXBUS_OK) {
             ib_handle_detach(&c->h);
             return st;
@@ -229,7 +237,7 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
         return INDEXBUS_OK;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         indexbus_recv_end(c);
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         ib_log_give_back(c->h.v, &c->log, 0);
     if (c->h.v->kind == INDEXBUS_KIND_FANOUT) {
         ib_await_router(c->h.region, ib_consumer_leaving(c->h.v, c->h.index, c->h.part), 1);
@@ -259,7 +267,7 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
     uint32_t idx, src, n;
     if (c == NULL || len == NULL || (buf == NULL && cap != 0))
         return INDEXBUS_INVALID_ARGUMENT;
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         return ib_log_try_recv(c, buf, cap, len);
     int st = next_message(c, &idx, &src, &n);
     if (st != INDEXBUS_OK)
@@ -284,7 +292,7 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
     uint32_t idx, src, n;
     if (c == NULL || data == NULL || len == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         return ib_log_recv_begin(c, data, len);
     int st = next_message(c, &idx, &src, &n);
     if (st != INDEXBUS_OK)
@@ -309,7 +317,7 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
         return INDEXBUS_INVALID_ARGUMENT;
     if (c->borrowed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         return ib_log_recv_end(c);
     if (c->borrowed_parks) {
         park_spsc(c, c->borrowed);
@@ -331,7 +339,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
         return INDEXBUS_INVALID_ARGUMENT;
     if (c->borrowed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         return ib_log_recv_batch(c, buf, cap, lens, max_msgs, count);
     uint8_t *dst = buf;
     size_t used = 0, k = 0;
@@ -375,7 +383,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
 static int peek_any(indexbus_consumer *c)
 {
     uint32_t idx, src;
-    if (c->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(c->h.v))
         return ib_log_peek_any(c);
     return peek(c, &idx, &src);
 }

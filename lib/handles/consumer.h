@@ -28,6 +28,8 @@ struct indexbus_consumer {
 
 /* consumer.c */
 int ib_producers_gone(const ib_view *v);
+/* indexbus_consumer_open without the kind check (the stream reader uses it) */
+int ib_consumer_open(indexbus_region *region, uint32_t index, indexbus_consumer **out);
 int ib_consumer_empty_status(indexbus_consumer *c);
 
 /* log_consumer.c: the byte-log paths of the public calls */

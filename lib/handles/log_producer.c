@@ -159,7 +159,7 @@ INDEXBUS_API int indexbus_claim_batch(indexbus_producer *p, const uint32_t *lens
     if (p == NULL || lens == NULL || bufs == NULL || count == 0)
         return INDEXBUS_INVALID_ARGUMENT;
     const ib_view *v = p->h.v;
-    if (v->kind != INDEXBUS_KIND_LOG)
+    if (!ib_has_log(v))
         return INDEXBUS_WRONG_KIND;
     int st = check_claim(p);
     if (st != INDEXBUS_OK)
@@ -193,7 +193,7 @@ INDEXBUS_API int indexbus_commit_batch(indexbus_producer *p, size_t n)
 {
     if (p == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (p->h.v->kind != INDEXBUS_KIND_LOG)
+    if (!ib_has_log(p->h.v))
         return INDEXBUS_WRONG_KIND;
     if (p->log_claim != 2)
         return INDEXBUS_BAD_STATE;

@@ -16,6 +16,14 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
     *out = NULL;
     if (region == NULL || (type != INDEXBUS_PRODUCER_SPSC && type != INDEXBUS_PRODUCER_MPSC))
         return INDEXBUS_INVALID_ARGUMENT;
+    /* streams write through stream writers; request/response has no producer */
+    if (region->v.kind == INDEXBUS_KIND_STREAM || region->v.kind == INDEXBUS_KIND_RPC)
+        return INDEXBUS_WRONG_KIND;
+    return ib_producer_open(region, type, out);
+}
+
+int ib_producer_open(indexbus_region *region, uint32_t type, indexbus_producer **out)
+{
     ib_view *v = &region->v;
     int st;
     indexbus_producer *p = ib_handle_attach(
@@ -25,12 +33,12 @@ INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
         return st;
     p->type = type;
     p->claimed = INDEXBUS_SLOT_NIL;
-    if (v->kind == INDEXBUS_KIND_LOG && (st = ib_log_producer_init(p)) != INDEXBUS_OK) {
+    if (ib_has_log(v) && (st = ib_log_producer_init(p)) != INDEXBUS_OK) {
         ib_handle_detach(&p->h);
         return st;
     }
     if (type == INDEXBUS_PRODUCER_SPSC) {
-        if (v->kind != INDEXBUS_KIND_LOG)
+        if (!ib_has_log(v))
             ib_spsc_attach_writer(&p->q, v->spsc, v->queue_capacity);
         p->published = ib_load_relaxed(&v->counters->published_spsc);
     }
@@ -109,7 +117,7 @@ INDEXBUS_API int indexbus_claim(indexbus_producer *p, void **buf, size_t *capaci
 {
     if (p == NULL || buf == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (p->h.v->kind == INDEXBUS_KIND_LOG) {
+    if (ib_has_log(p->h.v)) {
         if (capacity != NULL)
             *capacity = p->h.v->log_max_record;
         return indexbus_claim_len(p, p->h.v->log_max_record, buf);
@@ -133,7 +141,7 @@ INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
 {
     if (p == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (p->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(p->h.v))
         return ib_log_commit(p, len);
     if (p->claimed == INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
@@ -149,7 +157,7 @@ INDEXBUS_API int indexbus_commit(indexbus_producer *p, size_t len)
 
 INDEXBUS_API int indexbus_abort(indexbus_producer *p)
 {
-    if (p != NULL && p->h.v->kind == INDEXBUS_KIND_LOG)
+    if (p != NULL && ib_has_log(p->h.v))
         return ib_log_abort(p);
     if (p == NULL || p->claimed == INDEXBUS_SLOT_NIL) /* nothing to hand back */
         return p == NULL ? INDEXBUS_INVALID_ARGUMENT : INDEXBUS_BAD_STATE;
@@ -182,7 +190,7 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
         *published = 0;
     if (p == NULL || lens == NULL || (data == NULL && count != 0))
         return INDEXBUS_INVALID_ARGUMENT;
-    if (p->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(p->h.v))
         return ib_log_publish_batch(p, data, lens, count, published);
     if (p->claimed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
@@ -233,7 +241,7 @@ INDEXBUS_API int indexbus_claim_len(indexbus_producer *p, size_t len, void **buf
 {
     if (p == NULL || buf == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (p->h.v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(p->h.v))
         return ib_log_claim_len(p, len, buf);
     if (len > p->h.v->slot_data_size)
         return INDEXBUS_TOO_LARGE;
@@ -246,7 +254,7 @@ INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
         return INDEXBUS_INVALID_ARGUMENT;
     const ib_view *v = p->h.v;
     int64_t n;
-    if (v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(v))
         n = ib_log_space(v, &p->log);
     else if (p->type == INDEXBUS_PRODUCER_SPSC)
         n = ib_spsc_space_at(&p->q, 1); /* what the reader has freed by now */
@@ -254,7 +262,7 @@ INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
         n = (int64_t)(v->queue_capacity - ib_mpsc_depth(v->mpsc, v->queue_capacity));
     if (n < 0)
         return (int)-n;
-    if (v->kind != INDEXBUS_KIND_LOG) {
+    if (!ib_has_log(v)) {
         /* each message also needs a slot: the pool's, and for the SPSC
          * producer the ones parked in its cells (5.16) too */
         uint32_t parked = ib_count_parked(v), free_slots = ib_count_free_slots(v);

@@ -33,6 +33,8 @@ struct indexbus_producer {
 
 /* producer.c */
 int ib_consumers_gone(const ib_view *v);
+/* indexbus_producer_open without the kind check (stream writers use it) */
+int ib_producer_open(indexbus_region *region, uint32_t type, indexbus_producer **out);
 
 /* log_producer.c: the byte-log paths of the public calls */
 int ib_log_producer_init(indexbus_producer *p);

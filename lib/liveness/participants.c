@@ -29,8 +29,10 @@ uint32_t *ib_live_count(ib_view *v, uint32_t role, uint32_t **ever)
     uint32_t *live, *once;
     switch (role) {
     case INDEXBUS_ROLE_SPSC_PRODUCER:
-    case INDEXBUS_ROLE_MPSC_PRODUCER: live = &c->producers_live, once = &c->producers_ever; break;
-    case INDEXBUS_ROLE_CONSUMER: live = &c->consumers_live, once = &c->consumers_ever; break;
+    case INDEXBUS_ROLE_MPSC_PRODUCER:
+    case INDEXBUS_ROLE_RPC_CLIENT: live = &c->producers_live, once = &c->producers_ever; break;
+    case INDEXBUS_ROLE_CONSUMER:
+    case INDEXBUS_ROLE_RPC_SERVER: live = &c->consumers_live, once = &c->consumers_ever; break;
     case INDEXBUS_ROLE_ROUTER: live = &c->routers_live, once = &c->routers_ever; break;
     default: return NULL; /* role not written yet (or garbage): never counted */
     }

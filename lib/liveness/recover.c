@@ -14,6 +14,8 @@
 #include "../common/slots.h"
 #include "../common/wake.h"
 #include "../handles/step.h"
+#include "../rpc/rpc.h"
+#include "../stream/stream.h"
 #include "liveness.h"
 
 /* Threads of one process share the probe descriptor, whose locks do not
@@ -160,7 +162,7 @@ static int release_roles(indexbus_region *r, uint32_t slot, uint32_t flags,
         consumer = (int)i;
         if (v->kind == INDEXBUS_KIND_FANOUT)
             recover_fanout_consumer(r, slot, i, flags, rep);
-        if (v->kind == INDEXBUS_KIND_LOG) /* while the index is still its own */
+        if (ib_has_log(v)) /* while the index is still its own */
             ib_log_recover_consumer(v);
         ib_store_relaxed(&v->wake[i].waiters, 0); /* only its consumer parks there */
         /* as detach's store.rel(0): pairs with the next holder's acquire CAS */
@@ -179,7 +181,7 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
     uint32_t role = ib_load_acquire(&e->role); /* pairs with attach_once's release of role */
-    if (v->kind == INDEXBUS_KIND_LOG) {
+    if (ib_has_log(v)) {
         /* a byte-log producer's unfinished record becomes padding (5.17);
          * the journal words are read once and checked there (LAYOUT.md 7) */
         int padded = ib_log_recover_producer(v, slot, ib_load_relaxed(&e->log_reserve),
@@ -202,6 +204,10 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     int consumer = release_roles(r, slot, flags, rep);
     if (consumer >= 0 && v->kind == INDEXBUS_KIND_EVENTS)
         recover_events_consumer(v, e, rep);
+    if (v->stream != NULL) /* its seats (an aborted writer), or the read end */
+        ib_stream_recover_entry(v, slot, consumer >= 0);
+    if (v->rpc != NULL) /* the cells it held as a client or a server */
+        ib_rpc_recover_entry(v, slot, role);
     if (role == INDEXBUS_ROLE_ROUTER && v->kind == INDEXBUS_KIND_FANOUT) /* a forged role elsewhere */
         ib_mpsc_settle_head(v->mpsc, v->queue_mask); /* a router reads the MPSC source too */
     uint32_t *live = ib_live_count(v, role, NULL);

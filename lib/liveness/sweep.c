@@ -12,7 +12,7 @@
  * is free, and a queued slot's refcount is the number of references. */
 static int sweep(ib_view *v, indexbus_recover_report *rep)
 {
-    if (v->kind == INDEXBUS_KIND_LOG)
+    if (ib_has_log(v))
         return INDEXBUS_OK; /* no pool: recovery already gave back what a dead consumer read */
     uint32_t *refs = calloc(v->slot_count, sizeof(uint32_t));
     if (refs == NULL)

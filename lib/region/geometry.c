@@ -26,28 +26,74 @@ static void add_section(ib_geometry *g, uint64_t *off, uint32_t kind, uint64_t l
     *off += len;
 }
 
-/* A byte log (1.1): participants, counters, wake (consumer, producers) and
- * the ring, page-aligned (LAYOUT.md 3.6). */
-int ib_geometry_compute_log(uint64_t log_bytes, uint32_t max_record, ib_geometry *g)
+/* The sections every 1.1 kind starts with: participants, counters (one
+ * consumer line) and wake (consumer, producers). */
+static void add_common_1_1(ib_geometry *g, uint64_t *off)
 {
+    const uint64_t line = INDEXBUS_CACHE_LINE;
+    add_section(g, off, INDEXBUS_SECTION_PARTICIPANTS, sizeof(indexbus_participants_section), line);
+    add_section(g, off, INDEXBUS_SECTION_COUNTERS,
+                sizeof(indexbus_counters_global) + sizeof(indexbus_counters_consumer), line);
+    add_section(g, off, INDEXBUS_SECTION_WAKE, 2 * sizeof(indexbus_wake_entry), line);
+}
+
+/* A byte log or byte stream (1.1): the common sections, a stream's
+ * STREAM_CTL, and the ring, page-aligned (LAYOUT.md 3.6). */
+int ib_geometry_compute_log(uint32_t kind, uint64_t log_bytes, uint32_t max_record,
+                            ib_geometry *g)
+{
+    if (kind != INDEXBUS_KIND_LOG && kind != INDEXBUS_KIND_STREAM)
+        return INDEXBUS_INVALID_ARGUMENT;
     if (log_bytes < INDEXBUS_LOG_MIN_BYTES || log_bytes > INDEXBUS_LOG_MAX_BYTES ||
         (log_bytes & (log_bytes - 1)) != 0)
         return INDEXBUS_INVALID_ARGUMENT;
     if ((uint64_t)max_record > log_bytes / 2 - INDEXBUS_LOG_HEADER_BYTES)
         return INDEXBUS_INVALID_ARGUMENT;
     memset(g, 0, sizeof(*g));
-    g->kind = INDEXBUS_KIND_LOG;
+    g->kind = kind;
     g->consumer_count = 1;
     g->log_bytes = log_bytes;
     g->log_max_record = max_record;
     uint64_t off = INDEXBUS_HEADER_BYTES;
-    const uint64_t line = INDEXBUS_CACHE_LINE;
-    add_section(g, &off, INDEXBUS_SECTION_PARTICIPANTS, sizeof(indexbus_participants_section), line);
-    add_section(g, &off, INDEXBUS_SECTION_COUNTERS,
-                sizeof(indexbus_counters_global) + sizeof(indexbus_counters_consumer), line);
-    add_section(g, &off, INDEXBUS_SECTION_WAKE, 2 * sizeof(indexbus_wake_entry), line);
+    add_common_1_1(g, &off);
+    if (kind == INDEXBUS_KIND_STREAM)
+        add_section(g, &off, INDEXBUS_SECTION_STREAM_CTL, sizeof(indexbus_stream_ctl),
+                    INDEXBUS_CACHE_LINE);
     add_section(g, &off, INDEXBUS_SECTION_LOG_RING, sizeof(indexbus_log_ctl) + log_bytes,
                 INDEXBUS_PAGE);
+    g->total_bytes = IB_ALIGN_UP(off, INDEXBUS_PAGE);
+    return INDEXBUS_OK;
+}
+
+/* Bytes per reply cell: its two lines, the request, the reply (LAYOUT.md 4.11). */
+static uint64_t rpc_cell_stride(uint32_t max_request, uint32_t max_reply)
+{
+    return sizeof(indexbus_rpc_cell) + IB_ALIGN_UP((uint64_t)max_request, INDEXBUS_CACHE_LINE) +
+           IB_ALIGN_UP((uint64_t)max_reply, INDEXBUS_CACHE_LINE);
+}
+
+/* A request/response region (1.1): the common sections, RPC_CTL and the
+ * cells, page-aligned (LAYOUT.md 3.7). */
+int ib_geometry_compute_rpc(uint32_t cells, uint32_t max_request, uint32_t max_reply,
+                            ib_geometry *g)
+{
+    if (cells < 1 || cells > INDEXBUS_RPC_MAX_CELLS)
+        return INDEXBUS_INVALID_ARGUMENT;
+    if (max_request < INDEXBUS_RPC_MIN_MESSAGE || max_request > INDEXBUS_RPC_MAX_MESSAGE ||
+        max_reply < INDEXBUS_RPC_MIN_MESSAGE || max_reply > INDEXBUS_RPC_MAX_MESSAGE)
+        return INDEXBUS_INVALID_ARGUMENT;
+    memset(g, 0, sizeof(*g));
+    g->kind = INDEXBUS_KIND_RPC;
+    g->consumer_count = 1;
+    g->slot_count = cells;
+    g->slot_data_size = max_request;
+    g->log_max_record = max_reply;
+    uint64_t stride = rpc_cell_stride(max_request, max_reply);
+    g->slot_stride = (uint32_t)stride; /* at most 128 + 2 * 16 MiB */
+    uint64_t off = INDEXBUS_HEADER_BYTES;
+    add_common_1_1(g, &off);
+    add_section(g, &off, INDEXBUS_SECTION_RPC_CTL, sizeof(indexbus_rpc_ctl), INDEXBUS_CACHE_LINE);
+    add_section(g, &off, INDEXBUS_SECTION_RPC_CELLS, (uint64_t)cells * stride, INDEXBUS_PAGE);
     g->total_bytes = IB_ALIGN_UP(off, INDEXBUS_PAGE);
     return INDEXBUS_OK;
 }
@@ -105,6 +151,40 @@ int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_s
     return INDEXBUS_OK;
 }
 
+#define KIND_BITS (INDEXBUS_CAP_BYTE_LOG | INDEXBUS_CAP_BYTE_STREAM | INDEXBUS_CAP_RPC_CELLS)
+
+/* The incompat bit every region of a 1.1 kind sets; 0 for 1.0 kinds. */
+uint64_t ib_kind_incompat_bit(uint32_t kind)
+{
+    switch (kind) {
+    case INDEXBUS_KIND_LOG: return INDEXBUS_CAP_BYTE_LOG;
+    case INDEXBUS_KIND_STREAM: return INDEXBUS_CAP_BYTE_STREAM;
+    case INDEXBUS_KIND_RPC: return INDEXBUS_CAP_RPC_CELLS;
+    default: return 0;
+    }
+}
+
+/* The geometry the header's fields claim, each kind checking that the
+ * fields it does not use are 0 (LAYOUT.md 3.6, 3.7). */
+static int header_geometry(const indexbus_region_header *h, ib_geometry *g)
+{
+    switch (h->region_kind) {
+    case INDEXBUS_KIND_LOG:
+    case INDEXBUS_KIND_STREAM:
+        if (h->slot_count != 0 || h->slot_data_size != 0 || h->slot_stride != 0 ||
+            h->queue_capacity != 0 || h->consumer_count != 1)
+            return INDEXBUS_CORRUPT;
+        return ib_geometry_compute_log(h->region_kind, h->log_bytes, h->log_max_record, g);
+    case INDEXBUS_KIND_RPC:
+        if (h->log_bytes != 0 || h->queue_capacity != 0 || h->consumer_count != 1)
+            return INDEXBUS_CORRUPT;
+        return ib_geometry_compute_rpc(h->slot_count, h->slot_data_size, h->log_max_record, g);
+    default: /* a later minor may use the 1.1 fields: not checked */
+        return ib_geometry_compute(h->region_kind, h->slot_count, h->slot_data_size,
+                                   h->queue_capacity, h->consumer_count, g);
+    }
+}
+
 /* Validate a header that reads as ready. Fills *g with the geometry the
  * header claims, after checking that the directory agrees with it. A newer
  * minor may append sections (unknown kinds are skipped) and grow total_bytes. */
@@ -116,20 +196,16 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
         return INDEXBUS_INCOMPATIBLE;
     if (h->capabilities & INDEXBUS_CAP_INCOMPAT_MASK & ~INDEXBUS_CAP_KNOWN_INCOMPAT)
         return INDEXBUS_INCOMPATIBLE;
-    if (h->region_kind != INDEXBUS_KIND_EVENTS && h->region_kind != INDEXBUS_KIND_FANOUT &&
-        h->region_kind != INDEXBUS_KIND_LOG)
+    uint32_t kind = h->region_kind;
+    if (kind < INDEXBUS_KIND_EVENTS || kind > INDEXBUS_KIND_RPC)
         return INDEXBUS_INCOMPATIBLE;
     if (h->header_bytes != INDEXBUS_HEADER_BYTES || h->section_count > INDEXBUS_MAX_SECTIONS)
         return INDEXBUS_CORRUPT;
-    /* a byte log is a 1.1 kind, and its incompat bit goes with it both ways */
-    int log = h->region_kind == INDEXBUS_KIND_LOG;
-    if (log != ((h->capabilities & INDEXBUS_CAP_BYTE_LOG) != 0) || (log && h->layout_minor < 1))
+    /* each 1.1 kind goes with its incompat bit both ways */
+    if (ib_kind_incompat_bit(kind) != (h->capabilities & KIND_BITS) ||
+        (ib_kind_incompat_bit(kind) != 0 && h->layout_minor < 1))
         return INDEXBUS_CORRUPT;
-    if (log ? ib_geometry_compute_log(h->log_bytes, h->log_max_record, g) != INDEXBUS_OK ||
-                  h->slot_count != 0 || h->slot_data_size != 0 || h->slot_stride != 0 ||
-                  h->queue_capacity != 0 || h->consumer_count != 1
-            : ib_geometry_compute(h->region_kind, h->slot_count, h->slot_data_size,
-                                  h->queue_capacity, h->consumer_count, g) != INDEXBUS_OK)
+    if (header_geometry(h, g) != INDEXBUS_OK)
         return INDEXBUS_CORRUPT;
     if (h->slot_stride != g->slot_stride)
         return INDEXBUS_CORRUPT;
@@ -207,11 +283,22 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->log_bytes = g->log_bytes;
     v->log_mask = g->log_bytes ? g->log_bytes - 1 : 0;
     v->log_max_record = g->log_max_record;
+    v->stream = (indexbus_stream_ctl *)section_at(base, g, INDEXBUS_SECTION_STREAM_CTL);
+    v->rpc = (indexbus_rpc_ctl *)section_at(base, g, INDEXBUS_SECTION_RPC_CTL);
+    v->rpc_cells = section_at(base, g, INDEXBUS_SECTION_RPC_CELLS);
+    if (v->rpc != NULL) { /* the cell table reuses the slot geometry fields */
+        v->rpc_cell_count = g->slot_count;
+        v->rpc_max_request = g->slot_data_size;
+        v->rpc_max_reply = g->log_max_record;
+        v->rpc_cell_stride = g->slot_stride;
+        v->slot_count = v->slot_data_size = v->slot_stride = 0;
+        v->log_max_record = 0;
+    }
 }
 
 /* The minor a creator of this library writes for a kind: 1.0 kinds keep
  * minor 0, so their images stay byte-identical (LAYOUT.md 8). */
 uint16_t ib_layout_minor_for(uint32_t kind)
 {
-    return kind == INDEXBUS_KIND_LOG ? 1 : 0;
+    return ib_kind_incompat_bit(kind) != 0 ? 1 : 0;
 }

@@ -54,7 +54,7 @@ static void info_fill(const indexbus_region *region, indexbus_info *info)
     info->consumer_count = v->consumer_count;
     info->creator_pid = h->creator_pid;
     info->creation_time_ns = h->creation_time_ns;
-    if (v->kind != INDEXBUS_KIND_LOG)
+    if (!ib_has_log(v))
         info->free_slots = ib_count_free_slots(v);
     info->published = ib_load_relaxed(&v->counters->published_spsc) +
                       ib_load_relaxed(&v->counters->published_mpsc);
@@ -66,7 +66,7 @@ static void info_fill(const indexbus_region *region, indexbus_info *info)
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
         info->participants_live +=
             ib_load_relaxed(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE;
-    if (v->kind == INDEXBUS_KIND_LOG) {
+    if (ib_has_log(v)) {
         log_info(v, info);
         return;
     }
@@ -106,7 +106,7 @@ INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, u
     stats->delivered = ib_load_relaxed(&cc->delivered);
     stats->dropped_full = ib_load_relaxed(&cc->dropped_full);
     stats->dropped_no_credit = ib_load_relaxed(&cc->dropped_no_credit);
-    if (v->kind == INDEXBUS_KIND_LOG) {
+    if (ib_has_log(v)) {
         uint64_t padding;
         ib_log_scan(v, &padding, &stats->depth); /* committed records not yet read */
     } else if (v->kind == INDEXBUS_KIND_FANOUT)

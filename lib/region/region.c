@@ -111,17 +111,24 @@ void ib_region_unref(indexbus_region *r)
 
 INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32_t kind)
 {
-    if (cfg == NULL ||
-        (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT && kind != INDEXBUS_KIND_LOG))
+    if (cfg == NULL || kind < INDEXBUS_KIND_EVENTS || kind > INDEXBUS_KIND_RPC)
         return INDEXBUS_INVALID_ARGUMENT;
     /* a caller built against 1.0 has a 32-byte struct and never asks for a
-     * byte log: write only what it has (indexbus.h) */
-    size_t n = kind == INDEXBUS_KIND_LOG ? sizeof(*cfg) : INDEXBUS_REGION_CONFIG_SIZE_1_0;
+     * 1.1 kind: write only what it has (indexbus.h) */
+    int v1_1 = ib_kind_incompat_bit(kind) != 0;
+    size_t n = v1_1 ? sizeof(*cfg) : INDEXBUS_REGION_CONFIG_SIZE_1_0;
     memset(cfg, 0, n);
     cfg->size = (uint32_t)n;
     cfg->kind = kind;
     cfg->mode = 0600;
-    if (kind == INDEXBUS_KIND_LOG) {
+    if (kind == INDEXBUS_KIND_RPC) {
+        cfg->consumer_count = 1;
+        cfg->slot_count = INDEXBUS_RPC_DEFAULT_CELLS;
+        cfg->slot_data_size = INDEXBUS_RPC_DEFAULT_MAX_MESSAGE;
+        cfg->max_record = INDEXBUS_RPC_DEFAULT_MAX_MESSAGE;
+        return INDEXBUS_OK;
+    }
+    if (v1_1) {
         cfg->consumer_count = 1;
         cfg->byte_capacity = INDEXBUS_LOG_DEFAULT_BYTES;
         /* max_record 0: the default for whatever byte_capacity ends up */
@@ -149,15 +156,25 @@ static int config_geometry(const indexbus_region_config *cfg, ib_geometry *g)
     indexbus_region_config def;
     if (indexbus_region_config_init(&def, cfg->kind) != INDEXBUS_OK)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (cfg->kind == INDEXBUS_KIND_LOG) {
-        int full = cfg->size >= sizeof(*cfg);
+    int full = cfg->size >= sizeof(*cfg);
+    if (cfg->kind == INDEXBUS_KIND_RPC) {
+        if (cfg->queue_capacity || (full && cfg->byte_capacity) ||
+            (cfg->consumer_count && cfg->consumer_count != 1))
+            return INDEXBUS_INVALID_ARGUMENT;
+        return ib_geometry_compute_rpc(cfg->slot_count ? cfg->slot_count : def.slot_count,
+                                       cfg->slot_data_size ? cfg->slot_data_size
+                                                           : def.slot_data_size,
+                                       full && cfg->max_record ? cfg->max_record : def.max_record,
+                                       g);
+    }
+    if (ib_kind_incompat_bit(cfg->kind) != 0) { /* byte log or byte stream */
         uint64_t bytes = full && cfg->byte_capacity ? cfg->byte_capacity : def.byte_capacity;
         if (cfg->slot_count || cfg->slot_data_size || cfg->queue_capacity ||
             (cfg->consumer_count && cfg->consumer_count != 1))
             return INDEXBUS_INVALID_ARGUMENT; /* slot geometry means nothing here */
         if (bytes < INDEXBUS_LOG_MIN_BYTES || bytes > INDEXBUS_LOG_MAX_BYTES)
             return INDEXBUS_INVALID_ARGUMENT;
-        return ib_geometry_compute_log(bytes,
+        return ib_geometry_compute_log(cfg->kind, bytes,
                                        full && cfg->max_record ? cfg->max_record
                                                                : ib_log_default_max_record(bytes),
                                        g);
@@ -171,6 +188,18 @@ static int config_geometry(const indexbus_region_config *cfg, ib_geometry *g)
                                cfg->consumer_count ? cfg->consumer_count : def.consumer_count, g);
 }
 
+/* The capability bits that name a region's kind (LAYOUT.md 9). */
+static uint64_t kind_caps(uint32_t kind)
+{
+    switch (kind) {
+    case INDEXBUS_KIND_FANOUT: return INDEXBUS_CAP_FANOUT;
+    case INDEXBUS_KIND_LOG: return INDEXBUS_CAP_LOG | INDEXBUS_CAP_BYTE_LOG;
+    case INDEXBUS_KIND_STREAM: return INDEXBUS_CAP_STREAM | INDEXBUS_CAP_BYTE_STREAM;
+    case INDEXBUS_KIND_RPC: return INDEXBUS_CAP_RPC | INDEXBUS_CAP_RPC_CELLS;
+    default: return INDEXBUS_CAP_EVENTS;
+    }
+}
+
 /* Lay out a fresh region; *h gets the header, built here and copied in, so
  * that the caller keeps what it wrote rather than reading it back. */
 static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_header *h)
@@ -178,10 +207,11 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
     ib_view v;
     ib_view_init(&v, base, g);
     /* the file is fresh (all zero): only non-zero state needs writing */
-    for (uint32_t i = 0; i < g->slot_count; i++)
-        ib_slot(&v, i)->next_free = i + 1 < g->slot_count ? i + 1 : INDEXBUS_SLOT_NIL;
-    if (v.pool != NULL) /* a byte log has no pool; its ring starts all zero */
+    if (v.pool != NULL) { /* 1.1 kinds have no pool; they start all zero */
+        for (uint32_t i = 0; i < g->slot_count; i++)
+            ib_slot(&v, i)->next_free = i + 1 < g->slot_count ? i + 1 : INDEXBUS_SLOT_NIL;
         v.pool->free_head = 0; /* tag 0, slot 0 */
+    }
     for (uint32_t i = 0; i < g->queue_capacity; i++)
         v.mpsc_cells[i].seq = i;
 
@@ -193,9 +223,7 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
         .region_kind = g->kind,
         .capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
                         INDEXBUS_CAP_PARTICIPANTS |
-                        (g->kind == INDEXBUS_KIND_FANOUT ? INDEXBUS_CAP_FANOUT
-                         : g->kind == INDEXBUS_KIND_LOG  ? INDEXBUS_CAP_LOG | INDEXBUS_CAP_BYTE_LOG
-                                                         : INDEXBUS_CAP_EVENTS) |
+                        kind_caps(g->kind) |
                         (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0),
         .total_bytes = g->total_bytes,
         .slot_count = g->slot_count,

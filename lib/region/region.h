@@ -23,7 +23,11 @@ struct indexbus_region {
 /* geometry.c */
 int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_size,
                         uint32_t queue_capacity, uint32_t consumer_count, ib_geometry *g);
-int ib_geometry_compute_log(uint64_t log_bytes, uint32_t max_record, ib_geometry *g);
+int ib_geometry_compute_log(uint32_t kind, uint64_t log_bytes, uint32_t max_record,
+                            ib_geometry *g);
+int ib_geometry_compute_rpc(uint32_t cells, uint32_t max_request, uint32_t max_reply,
+                            ib_geometry *g);
+uint64_t ib_kind_incompat_bit(uint32_t kind);
 uint16_t ib_layout_minor_for(uint32_t kind);
 /* region.c */
 uint32_t ib_log_default_max_record(uint64_t log_bytes);

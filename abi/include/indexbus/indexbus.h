@@ -97,19 +97,24 @@ typedef struct indexbus_consumer indexbus_consumer;
 
 typedef struct indexbus_region_config {
     uint32_t size;           /* sizeof(indexbus_region_config), or INDEXBUS_REGION_CONFIG_SIZE_1_0 */
-    uint32_t kind;           /* INDEXBUS_KIND_EVENTS, _FANOUT or (1.1) _LOG */
-    uint32_t slot_count;     /* power of two; 0 = default */
-    uint32_t slot_data_size; /* bytes, multiple of 8, 64..1 MiB; 0 = default */
+    uint32_t kind;           /* INDEXBUS_KIND_EVENTS, _FANOUT or (1.1) _LOG, _STREAM, _RPC */
+    uint32_t slot_count;     /* power of two; 0 = default. RPC (1.1): cells, 1..4096
+                              * (any count); 0 = 64 */
+    uint32_t slot_data_size; /* bytes, multiple of 8, 64..1 MiB; 0 = default. RPC:
+                              * largest request, 8..16 MiB (any); 0 = 4096 */
     uint32_t queue_capacity; /* power of two; 0 = slot_count if that is set, else the
                               * default (1024: events then recycle SPSC slots) */
     uint32_t consumer_count; /* events: 1; fanout: 1..64; 0 = default */
     uint32_t mode;           /* file mode; 0 = 0600 */
     uint32_t flags;          /* INDEXBUS_CREATE_* */
-    /* 1.1, byte logs only (read when size covers them and kind is LOG): */
-    uint32_t max_record;     /* largest record payload; 0 = default (64 KiB, or the
-                              * most the ring allows: byte_capacity / 2 - 8) */
+    /* 1.1 (read when size covers them and kind is LOG, STREAM or RPC): */
+    uint32_t max_record;     /* LOG, STREAM: largest record payload (a stream splits
+                              * a write into records of at most this); 0 = default
+                              * (64 KiB, or the most the ring allows: byte_capacity
+                              * / 2 - 8). RPC: largest reply, 8..16 MiB; 0 = 4096 */
     uint32_t reserved;       /* 0 */
-    uint64_t byte_capacity;  /* ring bytes, power of two, 4 KiB..1 GiB; 0 = 1 MiB */
+    uint64_t byte_capacity;  /* LOG, STREAM: ring bytes, power of two, 4 KiB..1 GiB;
+                              * 0 = 1 MiB */
 } indexbus_region_config;
 /* The size of indexbus_region_config in 1.0 (before max_record). */
 #define INDEXBUS_REGION_CONFIG_SIZE_1_0 32u
@@ -173,6 +178,18 @@ typedef struct indexbus_info {
     uint64_t bytes_free;    /* byte_capacity - bytes_used */
     uint64_t bytes_padding; /* of the unread bytes, padding (wrap, aborts, dead writers) */
     uint64_t records_waiting; /* committed records not yet read */
+    /* 1.1 streams and request/response (0 for other kinds): */
+    uint32_t stream_flags;    /* INDEXBUS_STREAM_* latched state */
+    uint32_t stream_writers;  /* writers attached now */
+    uint32_t writers_aborted; /* writers that died (recovered), saturating at 4095 */
+    uint32_t rpc_cells;       /* reply cells */
+    uint32_t rpc_cells_free;  /* snapshot */
+    uint32_t max_request;     /* largest request */
+    uint32_t max_reply;       /* largest reply */
+    uint32_t reserved2;
+    uint64_t stream_bytes_read; /* bytes the reader has taken */
+    uint64_t rpc_replies_abandoned; /* replies whose client had given up or died */
+    uint64_t rpc_requests_failed;   /* requests failed: their server closed or died */
 } indexbus_info;
 /* The size of indexbus_info in 1.0 (before byte_capacity). */
 #define INDEXBUS_INFO_SIZE_1_0 120u
@@ -402,6 +419,138 @@ INDEXBUS_API int indexbus_commit_batch(indexbus_producer *producer, size_t n);
  * would straddle it). Events and fanout: messages it could publish without
  * FULL, the lesser of free cells in its queue and free slots. */
 INDEXBUS_API int indexbus_producer_space(indexbus_producer *producer, uint64_t *space);
+
+/* ---- 1.1: byte streams (INDEXBUS_KIND_STREAM) ----------------------------- */
+
+/*
+ * A byte pipe in shared memory, with no message boundaries, on a byte-log
+ * ring. Any number of writers (up to 48 at once), one reader. End of stream
+ * and reader-gone are latched in the region (LAYOUT.md 5.18):
+ *  - when the last writer leaves (closes, or dies and is recovered), the
+ *    stream has ENDED: the reader drains what is there, then gets
+ *    DISCONNECTED, and no writer can join any more (DISCONNECTED);
+ *  - when the reader closes or dies, READER_GONE: every write fails with
+ *    DISCONNECTED and no reader can attach.
+ * A reader that attaches before any writer waits for one. The bytes of one
+ * indexbus_stream_write call stay contiguous even with several writers, and
+ * so do those of an indexbus_stream_write_all of at most
+ * indexbus_info.max_record bytes (like PIPE_BUF): all of it or none of it.
+ */
+typedef struct indexbus_stream_writer indexbus_stream_writer;
+typedef struct indexbus_stream_reader indexbus_stream_reader;
+
+#define INDEXBUS_STREAM_ENDED 0x1u       /* every writer has left; latched */
+#define INDEXBUS_STREAM_READER_GONE 0x2u /* the reader has closed or died; latched */
+#define INDEXBUS_STREAM_ABORTED 0x4u     /* at least one writer died instead of closing */
+
+/* Join as a writer: DISCONNECTED if the stream has ended or its reader is
+ * gone, BUSY if 48 writers are attached, WRONG_KIND if not a stream. */
+INDEXBUS_API int indexbus_stream_writer_open(indexbus_region *region,
+                                             indexbus_stream_writer **out);
+/* Leave cleanly; the last writer to leave ends the stream. NULL is OK. */
+INDEXBUS_API int indexbus_stream_writer_close(indexbus_stream_writer *writer);
+/* Write what fits now, without waiting: *written gets how many bytes (one
+ * contiguous run). OK if *written > 0 or len == 0; FULL if nothing fits;
+ * DISCONNECTED once the reader is gone. */
+INDEXBUS_API int indexbus_stream_write(indexbus_stream_writer *writer, const void *data,
+                                       size_t len, size_t *written);
+/* Write all len bytes, waiting for room up to timeout_ns. OK: all written.
+ * TIMEOUT or DISCONNECTED: *written says exactly how many bytes went in,
+ * and they are complete (a prefix of data). len <= max_record is written
+ * in one piece, so then *written is 0 or len. */
+INDEXBUS_API int indexbus_stream_write_all(indexbus_stream_writer *writer, const void *data,
+                                           size_t len, uint64_t timeout_ns, size_t *written);
+
+/* Take the read end: BUSY if a reader holds it, DISCONNECTED if a reader
+ * closed it (READER_GONE). */
+INDEXBUS_API int indexbus_stream_reader_open(indexbus_region *region,
+                                             indexbus_stream_reader **out);
+/* Close the read end for good: writers get DISCONNECTED. NULL is OK. */
+INDEXBUS_API int indexbus_stream_reader_close(indexbus_stream_reader *reader);
+/* Hand the read end over: detach without closing the stream. The next
+ * reader to open it (in any process) continues at the very next byte. */
+INDEXBUS_API int indexbus_stream_reader_release(indexbus_stream_reader *reader);
+/* Read up to cap bytes (at least one), waiting up to timeout_ns for the
+ * first. OK with *len > 0; EMPTY when timeout_ns is 0 and nothing is
+ * there; TIMEOUT; DISCONNECTED at end of stream (every writer gone and
+ * everything read). */
+INDEXBUS_API int indexbus_stream_read(indexbus_stream_reader *reader, void *buf, size_t cap,
+                                      size_t *len, uint64_t timeout_ns);
+/* The stream's latched state (INDEXBUS_STREAM_* flags) and how many
+ * writers died. A stream that ended cleanly: ENDED without ABORTED. */
+INDEXBUS_API int indexbus_stream_state(const indexbus_region *region, uint32_t *flags,
+                                       uint32_t *writers_aborted);
+
+/* ---- 1.1: request/response (INDEXBUS_KIND_RPC) ----------------------------- */
+
+/*
+ * A server region holds a table of reply cells (LAYOUT.md 4.11, 5.19). A
+ * client takes a free cell, writes its request into it and sends; the
+ * request carries the cell's token (generation << 32 | cell). Any server
+ * (several may serve at once: a work queue) takes the request, reads it in
+ * place and replies into the same cell, exactly once. The client reads the
+ * reply in place and recycles the cell for its next request: no allocation.
+ * A token names one request only; a reply to an earlier generation, a
+ * second reply, or a forged token gives NOT_FOUND, never another request's
+ * reply. A server that closes or dies fails the requests it held
+ * (DISCONNECTED to their clients); a client waiting while no server is
+ * attached any more gets DISCONNECTED; a dead client's cells are recovered.
+ */
+typedef struct indexbus_rpc_client indexbus_rpc_client;
+typedef struct indexbus_rpc_server indexbus_rpc_server;
+
+INDEXBUS_API int indexbus_rpc_client_open(indexbus_region *region, indexbus_rpc_client **out);
+/* Gives up the client's outstanding requests and frees its cells. NULL is OK. */
+INDEXBUS_API int indexbus_rpc_client_close(indexbus_rpc_client *client);
+/* Zero-copy request: a cell's request buffer of len bytes (len <= max_request,
+ * else TOO_LARGE); FULL if every cell is taken. Send with rpc_send. One
+ * claim at a time per client (BAD_STATE). */
+INDEXBUS_API int indexbus_rpc_claim(indexbus_rpc_client *client, size_t len, void **buf);
+/* Send the first len bytes of the claimed buffer; *token names the request. */
+INDEXBUS_API int indexbus_rpc_send(indexbus_rpc_client *client, size_t len, uint64_t *token);
+/* Copy a request in and send it: claim + send. */
+INDEXBUS_API int indexbus_rpc_request(indexbus_rpc_client *client, const void *data, size_t len,
+                                      uint64_t *token);
+/* Wait up to timeout_ns for the reply to `token` and borrow it in place
+ * until rpc_reply_done. TIMEOUT leaves the request outstanding (wait
+ * again, or cancel); DISCONNECTED if its server left or died, or no server
+ * is attached (the cell is recycled); NOT_FOUND for a token that is not
+ * this client's outstanding request. */
+INDEXBUS_API int indexbus_rpc_wait(indexbus_rpc_client *client, uint64_t token,
+                                   const void **data, size_t *len, uint64_t timeout_ns);
+/* Done with the reply: the cell is recycled for the next request. */
+INDEXBUS_API int indexbus_rpc_reply_done(indexbus_rpc_client *client, uint64_t token);
+/* Give up an outstanding request: a late reply is dropped and counted. */
+INDEXBUS_API int indexbus_rpc_cancel(indexbus_rpc_client *client, uint64_t token);
+/* A whole round trip with copies: request, wait, copy the reply out (on
+ * BUFFER_TOO_SMALL *reply_len says how big; the reply is dropped), done.
+ * On TIMEOUT the request is cancelled. */
+INDEXBUS_API int indexbus_rpc_call(indexbus_rpc_client *client, const void *request,
+                                   size_t request_len, void *reply, size_t reply_cap,
+                                   size_t *reply_len, uint64_t timeout_ns);
+
+/* Any number of servers (work queue). Closing one fails the requests it
+ * holds (their clients get DISCONNECTED). NULL is OK for close. */
+INDEXBUS_API int indexbus_rpc_server_open(indexbus_region *region, indexbus_rpc_server **out);
+INDEXBUS_API int indexbus_rpc_server_close(indexbus_rpc_server *server);
+/* Take the next request, waiting up to timeout_ns (EMPTY when timeout_ns
+ * is 0 and none is waiting; TIMEOUT). It is borrowed in place until this
+ * server replies to *token; a server may hold many at once. */
+INDEXBUS_API int indexbus_rpc_serve(indexbus_rpc_server *server, uint64_t *token,
+                                    const void **request, size_t *len, uint64_t timeout_ns);
+/* Zero-copy reply: the cell's reply buffer (capacity max_reply). */
+INDEXBUS_API int indexbus_rpc_reply_buffer(indexbus_rpc_server *server, uint64_t token,
+                                           void **buf, size_t *cap);
+/* Reply with the first len bytes of the reply buffer: once per token.
+ * NOT_FOUND for a token this server does not hold (stale, already replied,
+ * forged); TOO_LARGE if len > max_reply (the request stays held). OK also
+ * when the client has meanwhile given up (the reply is counted as
+ * abandoned). */
+INDEXBUS_API int indexbus_rpc_reply_commit(indexbus_rpc_server *server, uint64_t token,
+                                           size_t len);
+/* Copy a reply in and commit it. */
+INDEXBUS_API int indexbus_rpc_reply(indexbus_rpc_server *server, uint64_t token,
+                                    const void *data, size_t len);
 
 /* ---- sizes for FFI users ------------------------------------------------- */
 

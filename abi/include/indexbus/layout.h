@@ -44,6 +44,8 @@ extern "C" {
 #define INDEXBUS_KIND_EVENTS 1u
 #define INDEXBUS_KIND_FANOUT 2u
 #define INDEXBUS_KIND_LOG 3u /* 1.1: byte log, records stored inline (LAYOUT.md 4.9) */
+#define INDEXBUS_KIND_STREAM 4u /* 1.1: byte stream on a byte-log ring (LAYOUT.md 4.10) */
+#define INDEXBUS_KIND_RPC 5u    /* 1.1: request/response, reusable reply cells (LAYOUT.md 4.11) */
 
 /*
  * Capability bits (header.capabilities). Bits 0..31 are "compat": a reader
@@ -67,8 +69,19 @@ extern "C" {
 /* 1.1, incompat: the region is a byte log (kind 3, LOG_RING section). Every
  * byte-log region sets it, so 1.0 readers refuse it (INCOMPATIBLE). */
 #define INDEXBUS_CAP_BYTE_LOG (1ull << 33)
+/* 1.1, compat: the region is a byte stream / a request-response region. */
+#define INDEXBUS_CAP_STREAM (1ull << 7)
+#define INDEXBUS_CAP_RPC (1ull << 8)
+/* 1.1, incompat: the region is a byte stream (kind 4: LOG_RING and
+ * STREAM_CTL sections) / a request-response region (kind 5: RPC_CTL and
+ * RPC_CELLS). Set by every region of that kind, so readers that do not
+ * know the kind refuse it (INCOMPATIBLE). */
+#define INDEXBUS_CAP_BYTE_STREAM (1ull << 34)
+#define INDEXBUS_CAP_RPC_CELLS (1ull << 35)
 #define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
-#define INDEXBUS_CAP_KNOWN_INCOMPAT (INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG)
+#define INDEXBUS_CAP_KNOWN_INCOMPAT                                              \
+    (INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG | INDEXBUS_CAP_BYTE_STREAM | \
+     INDEXBUS_CAP_RPC_CELLS)
 
 /* ---- geometry limits ----------------------------------------------------- */
 
@@ -92,6 +105,15 @@ extern "C" {
 #define INDEXBUS_LOG_DEFAULT_BYTES (1u << 20)
 #define INDEXBUS_LOG_DEFAULT_MAX_RECORD 65536u /* or the largest the ring allows, if less */
 
+/* request/response (1.1): cells (header.slot_count), each with room for a
+ * request of max_request bytes (header.slot_data_size) and a reply of
+ * max_reply bytes (header.log_max_record) */
+#define INDEXBUS_RPC_MAX_CELLS 4096u
+#define INDEXBUS_RPC_DEFAULT_CELLS 64u
+#define INDEXBUS_RPC_DEFAULT_MAX_MESSAGE 4096u
+#define INDEXBUS_RPC_MIN_MESSAGE 8u
+#define INDEXBUS_RPC_MAX_MESSAGE (1u << 24)
+
 /* ---- header (offset 0, INDEXBUS_HEADER_BYTES long) ------------------------ */
 
 /* section kinds (indexbus_section_entry.kind); 0 = unused entry */
@@ -103,7 +125,10 @@ extern "C" {
 #define INDEXBUS_SECTION_MPSC_QUEUE 6u
 #define INDEXBUS_SECTION_CONSUMER_QUEUES 7u /* fanout only */
 #define INDEXBUS_SECTION_SLOT_POOL 8u
-#define INDEXBUS_SECTION_LOG_RING 9u /* 1.1, byte logs only */
+#define INDEXBUS_SECTION_LOG_RING 9u /* 1.1, byte logs and byte streams */
+#define INDEXBUS_SECTION_STREAM_CTL 10u /* 1.1, byte streams only */
+#define INDEXBUS_SECTION_RPC_CTL 11u    /* 1.1, request/response only */
+#define INDEXBUS_SECTION_RPC_CELLS 12u  /* 1.1, request/response only */
 
 typedef struct indexbus_section_entry {
     uint32_t kind;     /* INDEXBUS_SECTION_* */
@@ -146,6 +171,9 @@ typedef struct indexbus_region_header {
 #define INDEXBUS_ROLE_MPSC_PRODUCER 2u
 #define INDEXBUS_ROLE_ROUTER 3u
 #define INDEXBUS_ROLE_CONSUMER 4u
+/* 1.1 request/response; counted in producers_live / consumers_live */
+#define INDEXBUS_ROLE_RPC_CLIENT 5u
+#define INDEXBUS_ROLE_RPC_SERVER 6u
 
 #define INDEXBUS_PARTICIPANT_FREE 0u
 #define INDEXBUS_PARTICIPANT_ACTIVE 1u
@@ -336,6 +364,56 @@ typedef struct indexbus_log_header {
 #define INDEXBUS_LOG_RESERVING 1u /* about to reserve (MPSC: CAS in flight) */
 #define INDEXBUS_LOG_RESERVED 2u  /* reserved, header CLAIMED */
 
+/* ---- byte stream (1.1): LOG_RING (as a byte log) + STREAM_CTL ------------- */
+
+/* stream_ctl.state, one atomic u64 changed only by CAS (LAYOUT.md 5.18):
+ * bit i < 48: writer seat i is taken (seat_owner[i] names the holder);
+ * then the latched flags and the count of writers that died. */
+#define INDEXBUS_STREAM_SEATS 48u
+#define INDEXBUS_STREAM_SEAT_MASK ((1ull << INDEXBUS_STREAM_SEATS) - 1)
+#define INDEXBUS_STREAM_ST_ENDED (1ull << 48)       /* the last writer left: no writer may join */
+#define INDEXBUS_STREAM_ST_READER_GONE (1ull << 49) /* the reader closed or died: writes fail */
+#define INDEXBUS_STREAM_ST_ABORTED (1ull << 50)     /* a writer died (not a clean close) */
+#define INDEXBUS_STREAM_ST_ABORTS_SHIFT 52          /* bits 52..63: writers that died, saturating */
+
+typedef struct indexbus_stream_ctl {
+    uint64_t state;          /*   0 (atomic) seats | flags | aborted writers */
+    uint8_t pad0[56];
+    uint32_t seat_owner[INDEXBUS_STREAM_SEATS]; /* 64 (atomic) participant entry + 1; 0 = free */
+    uint64_t read_skip;      /* 256 reader: bytes of the record at log.read already read */
+    uint64_t bytes_read;     /* 264 (atomic) reader: bytes delivered */
+    uint8_t pad1[48];
+} indexbus_stream_ctl;
+
+/* ---- request/response (1.1): RPC_CTL, then RPC_CELLS ---------------------- */
+
+/* Cell state, one atomic u64 (LAYOUT.md 5.19): generation in bits 32..63,
+ * the server holding it (entry + 1) in bits 17..25, the client (entry + 1)
+ * in bits 8..16, the state in bits 0..7. A token is generation << 32 | cell. */
+#define INDEXBUS_RPC_FREE 0u      /* nobody's */
+#define INDEXBUS_RPC_OWNED 1u     /* a client's: composing a request, or kept for reuse */
+#define INDEXBUS_RPC_REQUESTED 2u /* request written, pending bit set, no server yet */
+#define INDEXBUS_RPC_SERVING 3u   /* a server took the request */
+#define INDEXBUS_RPC_REPLIED 4u   /* the reply is in the cell */
+#define INDEXBUS_RPC_FAILED 5u    /* its server closed or died before replying */
+#define INDEXBUS_RPC_ABANDONED 6u /* its client gave up or died while a server held it */
+
+typedef struct indexbus_rpc_ctl {
+    indexbus_wake_entry server_wake; /*   0 servers park here; clients notify */
+    uint64_t pending[INDEXBUS_RPC_MAX_CELLS / 64]; /* 64 (atomic) bit c: cell c requested */
+    uint64_t replies_abandoned; /* 576 (atomic) replies nobody waited for any more */
+    uint64_t requests_failed;   /* 584 (atomic) requests failed: server closed or died */
+    uint8_t pad[48];
+} indexbus_rpc_ctl;
+
+typedef struct indexbus_rpc_cell {
+    uint64_t state;        /*   0 (atomic) see above */
+    uint32_t request_len;  /*   8 written by the client before REQUESTED */
+    uint32_t reply_len;    /*  12 written by the server before REPLIED */
+    uint8_t pad[48];
+    indexbus_wake_entry wake; /* 64 the waiting client parks here */
+} indexbus_rpc_cell; /* then align64(max_request) request bytes, align64(max_reply) reply bytes */
+
 /* ---- frozen sizes and offsets ------------------------------------------ */
 #if !defined(SWIG) /* SWIG's parser does not know _Static_assert */
 
@@ -421,6 +499,18 @@ INDEXBUS_ASSERT_OFF(indexbus_log_ctl, head, 64);
 INDEXBUS_ASSERT_OFF(indexbus_log_ctl, read, 128);
 INDEXBUS_ASSERT_SIZE(indexbus_log_header, INDEXBUS_LOG_HEADER_BYTES);
 INDEXBUS_ASSERT_OFF(indexbus_log_header, type, 4);
+INDEXBUS_ASSERT_SIZE(indexbus_stream_ctl, 320);
+INDEXBUS_ASSERT_OFF(indexbus_stream_ctl, seat_owner, 64);
+INDEXBUS_ASSERT_OFF(indexbus_stream_ctl, read_skip, 256);
+INDEXBUS_ASSERT_OFF(indexbus_stream_ctl, bytes_read, 264);
+INDEXBUS_ASSERT_SIZE(indexbus_rpc_ctl, 640);
+INDEXBUS_ASSERT_OFF(indexbus_rpc_ctl, pending, 64);
+INDEXBUS_ASSERT_OFF(indexbus_rpc_ctl, replies_abandoned, 576);
+INDEXBUS_ASSERT_OFF(indexbus_rpc_ctl, requests_failed, 584);
+INDEXBUS_ASSERT_SIZE(indexbus_rpc_cell, 128);
+INDEXBUS_ASSERT_OFF(indexbus_rpc_cell, request_len, 8);
+INDEXBUS_ASSERT_OFF(indexbus_rpc_cell, reply_len, 12);
+INDEXBUS_ASSERT_OFF(indexbus_rpc_cell, wake, 64);
 #endif
 
 #ifdef __cplusplus
