@@ -57,11 +57,34 @@ indexbus_region *mp_create(const char *name, uint32_t kind, uint32_t slots,
 
 indexbus_region *mp_create_log(const char *name, uint64_t bytes, uint32_t max_record)
 {
+    return mp_create_ring(name, INDEXBUS_KIND_LOG, bytes, max_record);
+}
+
+indexbus_region *mp_create_ring(const char *name, uint32_t kind, uint64_t bytes,
+                                uint32_t max_record)
+{
     indexbus_region_config cfg;
     indexbus_region *r = NULL;
-    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
+    REQUIRE_OK(indexbus_region_config_init(&cfg, kind));
     cfg.byte_capacity = bytes;
     cfg.max_record = max_record;
+    int st = indexbus_region_create(name, &cfg, &r);
+    if (st != INDEXBUS_OK) {
+        fprintf(stderr, "create %s: %s\n", name, indexbus_status_name(st));
+        exit(1);
+    }
+    return r;
+}
+
+indexbus_region *mp_create_rpc(const char *name, uint32_t cells, uint32_t max_request,
+                               uint32_t max_reply)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_RPC));
+    cfg.slot_count = cells;
+    cfg.slot_data_size = max_request;
+    cfg.max_record = max_reply;
     int st = indexbus_region_create(name, &cfg, &r);
     if (st != INDEXBUS_OK) {
         fprintf(stderr, "create %s: %s\n", name, indexbus_status_name(st));

@@ -49,6 +49,14 @@ indexbus_region *mp_create(const char *name, uint32_t kind, uint32_t slots,
 
 /* Create a byte log (1.1) of `bytes` ring bytes; max_record 0 = default. */
 indexbus_region *mp_create_log(const char *name, uint64_t bytes, uint32_t max_record);
+/* A byte log or byte stream (kind) of `bytes`, max_record 0 = default. */
+indexbus_region *mp_create_ring(const char *name, uint32_t kind, uint64_t bytes,
+                                uint32_t max_record);
+
+/* Create a request/response region (1.1): cells, largest request and
+ * reply (0 = default). */
+indexbus_region *mp_create_rpc(const char *name, uint32_t cells, uint32_t max_request,
+                               uint32_t max_reply);
 
 /* Join every child; returns how many failed. */
 int mp_join_all(const pid_t *pids, int n);

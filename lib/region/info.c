@@ -7,6 +7,7 @@
 #include "../common/mpsc.h"
 #include "../common/slots.h"
 #include "../common/spsc.h"
+#include "../stream/stream.h"
 #include "region.h"
 
 static void info_fill(const indexbus_region *region, indexbus_info *info);
@@ -36,6 +37,29 @@ static void log_info(const ib_view *v, indexbus_info *info)
     ib_log_scan(v, &info->bytes_padding, &info->records_waiting);
 }
 
+/* Byte streams: the latched state and the reader's count. */
+static void stream_info(const ib_view *v, indexbus_info *info)
+{
+    ib_stream_decode(ib_stream_load(v), &info->stream_flags, &info->stream_writers,
+                     &info->writers_aborted);
+    info->stream_bytes_read = ib_load_relaxed(&v->stream->bytes_read); /* statistics */
+}
+
+/* Request/response: the cell table, from snapshots of the state words. */
+static void rpc_info(const ib_view *v, indexbus_info *info)
+{
+    info->rpc_cells = v->rpc_cell_count;
+    info->max_request = v->rpc_max_request;
+    info->max_reply = v->rpc_max_reply;
+    for (uint32_t i = 0; i < v->rpc_cell_count; i++) {
+        const indexbus_rpc_cell *c =
+            (const indexbus_rpc_cell *)(v->rpc_cells + (uint64_t)i * v->rpc_cell_stride);
+        info->rpc_cells_free += (ib_load_relaxed(&c->state) & 0xffu) == INDEXBUS_RPC_FREE;
+    }
+    info->rpc_replies_abandoned = ib_load_relaxed(&v->rpc->replies_abandoned);
+    info->rpc_requests_failed = ib_load_relaxed(&v->rpc->requests_failed);
+}
+
 static void info_fill(const indexbus_region *region, indexbus_info *info)
 {
     const ib_view *v = &region->v;
@@ -54,7 +78,7 @@ static void info_fill(const indexbus_region *region, indexbus_info *info)
     info->consumer_count = v->consumer_count;
     info->creator_pid = h->creator_pid;
     info->creation_time_ns = h->creation_time_ns;
-    if (!ib_has_log(v))
+    if (v->pool != NULL)
         info->free_slots = ib_count_free_slots(v);
     info->published = ib_load_relaxed(&v->counters->published_spsc) +
                       ib_load_relaxed(&v->counters->published_mpsc);
@@ -66,8 +90,14 @@ static void info_fill(const indexbus_region *region, indexbus_info *info)
     for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
         info->participants_live +=
             ib_load_relaxed(&v->parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE;
+    if (v->stream != NULL)
+        stream_info(v, info);
     if (ib_has_log(v)) {
         log_info(v, info);
+        return;
+    }
+    if (v->rpc != NULL) {
+        rpc_info(v, info);
         return;
     }
     info->spsc_depth = ib_spsc_depth(v->spsc, v->queue_capacity);
