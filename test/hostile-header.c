@@ -154,6 +154,11 @@ static const struct patch patches[] = {
     {"incompat cap bit 40", EV, H(capabilities), OR, 1ull << 40, INDEXBUS_INCOMPATIBLE},
     {"incompat cap bit 36", FO, H(capabilities), OR, 1ull << 36, INDEXBUS_INCOMPATIBLE},
     {"byte-log cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_LOG, INDEXBUS_CORRUPT},
+    {"byte-stream cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_STREAM,
+     INDEXBUS_CORRUPT},
+    {"rpc cap bit on events", EV, H(capabilities), OR, INDEXBUS_CAP_RPC_CELLS, INDEXBUS_CORRUPT},
+    {"kind 4 (byte stream) in a 1.0 events header", EV, H(region_kind), SET, 4, INDEXBUS_CORRUPT},
+    {"kind 5 (rpc) in a 1.0 events header", EV, H(region_kind), SET, 5, INDEXBUS_CORRUPT},
     {"SPSC_RECYCLE on a fanout region", FO, H(capabilities), OR, INDEXBUS_CAP_SPSC_RECYCLE,
      INDEXBUS_CORRUPT},
     {"incompat cap bit 63", EV, H(capabilities), OR, 1ull << 63, INDEXBUS_INCOMPATIBLE},
@@ -511,9 +516,62 @@ static void test_fuzz(void)
     unlink(bad_path(5));
 }
 
+/* A 1.1 stream or request/response region at path. */
+static void fresh_1_1(const char *path, uint32_t kind)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r;
+    unlink(path);
+    REQUIRE_OK(indexbus_region_config_init(&cfg, kind));
+    if (kind == INDEXBUS_KIND_STREAM)
+        cfg.byte_capacity = 4096;
+    else
+        cfg.slot_count = 4, cfg.slot_data_size = 64, cfg.max_record = 64;
+    REQUIRE_OK(indexbus_region_create(path, &cfg, &r));
+    indexbus_region_close(r);
+}
+
+/* Byte streams and request/response regions (1.1): each goes with its
+ * incompat bit both ways, its geometry fields are checked, and a reader
+ * that does not know the bit refuses it. */
+static void test_new_kinds(void)
+{
+#define H(f) (uint32_t) offsetof(indexbus_region_header, f), \
+             (uint32_t) sizeof(((indexbus_region_header *)0)->f)
+    static const struct patch cases[] = {
+        {"stream: as is", INDEXBUS_KIND_STREAM, H(reserved0), SET, 0, INDEXBUS_OK},
+        {"rpc: as is", INDEXBUS_KIND_RPC, H(reserved0), SET, 0, INDEXBUS_OK},
+        {"stream without its bit", INDEXBUS_KIND_STREAM, H(capabilities), SET, 0xBC, INDEXBUS_CORRUPT},
+        {"rpc without its bit", INDEXBUS_KIND_RPC, H(capabilities), SET, 0x13C, INDEXBUS_CORRUPT},
+        {"stream says byte log", INDEXBUS_KIND_STREAM, H(region_kind), SET, 3, INDEXBUS_CORRUPT},
+        {"rpc says stream", INDEXBUS_KIND_RPC, H(region_kind), SET, 4, INDEXBUS_CORRUPT},
+        {"stream minor 0", INDEXBUS_KIND_STREAM, H(layout_minor), SET, 0, INDEXBUS_CORRUPT},
+        {"stream ring not a power of two", INDEXBUS_KIND_STREAM, H(log_bytes), SET, 6000,
+         INDEXBUS_CORRUPT},
+        {"stream with slots", INDEXBUS_KIND_STREAM, H(slot_count), SET, 4, INDEXBUS_CORRUPT},
+        {"rpc 4097 cells", INDEXBUS_KIND_RPC, H(slot_count), SET, 4097, INDEXBUS_CORRUPT},
+        {"rpc 0 cells", INDEXBUS_KIND_RPC, H(slot_count), SET, 0, INDEXBUS_CORRUPT},
+        {"rpc reply bigger than its cells", INDEXBUS_KIND_RPC, H(log_max_record), SET, 4096,
+         INDEXBUS_CORRUPT},
+        {"rpc stride off", INDEXBUS_KIND_RPC, H(slot_stride), ADD, 64, INDEXBUS_CORRUPT},
+        {"rpc with a ring", INDEXBUS_KIND_RPC, H(log_bytes), SET, 4096, INDEXBUS_CORRUPT},
+        {"stream + unknown incompat bit 36", INDEXBUS_KIND_STREAM, H(capabilities), OR,
+         1ull << 36, INDEXBUS_INCOMPATIBLE},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const char *path = bad_path(3);
+        fresh_1_1(path, cases[i].kind);
+        apply(path, cases[i].off, cases[i].size, cases[i].op, cases[i].val);
+        expect_open(cases[i].what, path, 0, cases[i].want);
+        unlink(path);
+    }
+#undef H
+}
+
 int main(int argc, char **argv)
 {
     ib_test_init(argc, argv, NULL);
+    test_new_kinds();
     test_truncated();
     test_field_patches();
     test_racing_creator();
