@@ -38,10 +38,13 @@ TABLES = [
     ("4.8", 2, "indexbus_slot_header"),
     ("4.9", 1, "indexbus_log_ctl"),
     ("4.9", 2, "indexbus_log_header"),
+    ("4.10", 1, "indexbus_stream_ctl"),
+    ("4.11", 1, "indexbus_rpc_ctl"),
+    ("4.11", 2, "indexbus_rpc_cell"),
 ]
 # Sections of LAYOUT.md in which every table must be a mapped struct table
 # (4.7 has none; a table added there would need an entry above).
-STRICT_SECTIONS = ("2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9")
+STRICT_SECTIONS = ("2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11")
 LAYOUT_H = "abi/include/indexbus/layout.h"
 DOC_TYPES = {"u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t"}
 

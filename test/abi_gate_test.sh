@@ -73,8 +73,8 @@ add_probe() { # declare + define indexbus_gate_probe (not in the map)
         's|^INDEXBUS_API size_t indexbus_struct_size(uint32_t which);|&\n/* gate test */\nINDEXBUS_API int indexbus_gate_probe(void);|' &&
     printf '\nINDEXBUS_API int indexbus_gate_probe(void)\n{\n    return 42;\n}\n' >>"$w/lib/common/status.c"
 }
-new_node() { # put indexbus_gate_probe at a new node INDEXBUS_1.2, after the newest (1.1)
-    printf 'INDEXBUS_1.2 {\n    global:\n        indexbus_gate_probe;\n} INDEXBUS_1.1;\n' >>"$w/abi/libindexbus.map"
+new_node() { # put indexbus_gate_probe at a new node INDEXBUS_1.3, after the newest (1.2)
+    printf 'INDEXBUS_1.3 {\n    global:\n        indexbus_gate_probe;\n} INDEXBUS_1.2;\n' >>"$w/abi/libindexbus.map"
 }
 
 # (a) the tree as it is
@@ -148,14 +148,14 @@ then expect_fail "$d" "indexbus_gate_probe is declared INDEXBUS_API in abi/inclu
 else setup_failed "$d"; fi
 
 # (f) the same at a new node: fails until the baseline is regenerated, then passes
-d="(f1) abi: indexbus_gate_probe at new node INDEXBUS_1.2, baseline not updated, fails"
+d="(f1) abi: indexbus_gate_probe at new node INDEXBUS_1.3, baseline not updated, fails"
 new_case f
 if add_probe && new_node
 then expect_fail "$d" "exported symbols differ from abi/baseline/libindexbus.symbols"; else setup_failed "$d"; fi
 d="(f2) abi: ... after make abi-baseline, abi-check passes"
 : >"$log"
 ok=0
-if mk abi-baseline && grep -qx 'indexbus_gate_probe@@INDEXBUS_1.2' "$w/abi/baseline/libindexbus.symbols" &&
+if mk abi-baseline && grep -qx 'indexbus_gate_probe@@INDEXBUS_1.3' "$w/abi/baseline/libindexbus.symbols" &&
    mk abi-check; then ok=1; fi
 result $ok "$d"
 

@@ -420,7 +420,7 @@ INDEXBUS_API int indexbus_commit_batch(indexbus_producer *producer, size_t n);
  * FULL, the lesser of free cells in its queue and free slots. */
 INDEXBUS_API int indexbus_producer_space(indexbus_producer *producer, uint64_t *space);
 
-/* ---- 1.1: byte streams (INDEXBUS_KIND_STREAM) ----------------------------- */
+/* ---- 1.2 symbols: byte streams (INDEXBUS_KIND_STREAM, layout 1.1) ------------ */
 
 /*
  * A byte pipe in shared memory, with no message boundaries, on a byte-log
@@ -481,7 +481,7 @@ INDEXBUS_API int indexbus_stream_read(indexbus_stream_reader *reader, void *buf,
 INDEXBUS_API int indexbus_stream_state(const indexbus_region *region, uint32_t *flags,
                                        uint32_t *writers_aborted);
 
-/* ---- 1.1: request/response (INDEXBUS_KIND_RPC) ----------------------------- */
+/* ---- 1.2 symbols: request/response (INDEXBUS_KIND_RPC, layout 1.1) ---------- */
 
 /*
  * A server region holds a table of reply cells (LAYOUT.md 4.11, 5.19). A
