@@ -689,8 +689,350 @@ static void closes(void)
     indexbus_region_unlink(name);
 }
 
+
+/* ---- several processes ---------------------------------------------------------------- */
+
+#define MP_CLIENTS 3
+#define MP_SERVERS 2
+#define MP_PER 400u
+#define MP_MAX 256u
+#define MP_DEPTH 3 /* requests each client keeps outstanding */
+
+/* g_ctl->counter: [0] servers attached, [1] stop servers, [2] clients done,
+ * [3] taken by the server to be killed, [4] new server up, [5] clients
+ * told DISCONNECTED; data[]: served per (client, seq) is g_served */
+IB_SHARED static uint32_t *g_served;  /* [MP_CLIENTS * MP_PER] */
+IB_SHARED static uint32_t *g_by;      /* [MP_SERVERS + 1] requests each server answered */
+
+typedef struct mp_req {
+    uint32_t client, seq;
+} mp_req;
+
+static size_t req_len(uint32_t seq) { return 8 + (seq * 13u) % (MP_MAX - 8 + 1); }
+static size_t rep_len(uint32_t seq) { return 8 + (seq * 29u) % (MP_MAX - 8 + 1); }
+
+/* serve until told to stop: each reply is the request's header and
+ * mp_fill(100 + client, seq) */
+static int work_server(int id)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_rpc_server *s;
+    REQUIRE_OK(indexbus_rpc_server_open(r, &s));
+    mp_inc(&g_ctl->counter[0]);
+    for (;;) {
+        uint64_t t;
+        const void *q;
+        size_t len;
+        int st = indexbus_rpc_serve(s, &t, &q, &len, 20 * 1000000ull);
+        if (st == INDEXBUS_TIMEOUT) {
+            if (mp_load(&g_ctl->counter[1]))
+                break;
+            continue;
+        }
+        CHECK_ST(st, INDEXBUS_OK);
+        if (st != INDEXBUS_OK)
+            break;
+        mp_req h;
+        REQUIRE(len >= 8);
+        memcpy(&h, q, 8);
+        REQUIRE(h.client < MP_CLIENTS && h.seq < MP_PER);
+        CHECK(mp_check_fill((const uint8_t *)q + 8, len - 8, h.client, h.seq, req_len(h.seq) - 8));
+        void *buf;
+        size_t cap;
+        CHECK_ST(indexbus_rpc_reply_buffer(s, t, &buf, &cap), INDEXBUS_OK);
+        CHECK(cap == MP_MAX);
+        memcpy(buf, &h, 8);
+        mp_fill((uint8_t *)buf + 8, 100 + h.client, h.seq, rep_len(h.seq) - 8);
+        CHECK_ST(indexbus_rpc_reply_commit(s, t, rep_len(h.seq)), INDEXBUS_OK);
+        __atomic_fetch_add(&g_served[h.client * MP_PER + h.seq], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&g_by[id], 1, __ATOMIC_RELAXED);
+    }
+    indexbus_rpc_server_close(s);
+    indexbus_region_close(r);
+    return 0;
+}
+
+static void check_reply(const void *d, size_t n, uint32_t client, uint32_t seq)
+{
+    mp_req h;
+    CHECK(n == rep_len(seq));
+    if (n < 8)
+        return;
+    memcpy(&h, d, 8);
+    CHECK(h.client == client && h.seq == seq);
+    CHECK(mp_check_fill((const uint8_t *)d + 8, n - 8, 100 + client, seq, rep_len(seq) - 8));
+}
+
+/* MP_PER requests, MP_DEPTH outstanding at a time, in place and by copy */
+static int work_client(int id)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_rpc_client *c;
+    REQUIRE_OK(indexbus_rpc_client_open(r, &c));
+    uint64_t tok[MP_DEPTH];
+    uint32_t next = 0, done = 0;
+    while (done < MP_PER) {
+        while (next < MP_PER && next - done < MP_DEPTH) {
+            mp_req h = {(uint32_t)id, next};
+            size_t len = req_len(next);
+            void *buf;
+            int st;
+            while ((st = indexbus_rpc_claim(c, len, &buf)) == INDEXBUS_FULL)
+                sched_yield(); /* other clients hold every cell */
+            CHECK_ST(st, INDEXBUS_OK);
+            if (st != INDEXBUS_OK)
+                return 1;
+            memcpy(buf, &h, 8);
+            mp_fill((uint8_t *)buf + 8, (uint64_t)id, next, len - 8);
+            CHECK_ST(indexbus_rpc_send(c, len, &tok[next % MP_DEPTH]), INDEXBUS_OK);
+            next++;
+        }
+        const void *d;
+        size_t n;
+        uint64_t t = tok[done % MP_DEPTH];
+        int st = indexbus_rpc_wait(c, t, &d, &n, MP_HANG_NS);
+        CHECK_ST(st, INDEXBUS_OK);
+        if (st != INDEXBUS_OK)
+            return 1;
+        check_reply(d, n, (uint32_t)id, done);
+        CHECK_ST(indexbus_rpc_reply_done(c, t), INDEXBUS_OK);
+        done++;
+    }
+    /* and a few whole calls */
+    for (uint32_t i = 0; i < 20; i++) {
+        uint8_t q[MP_MAX], out[MP_MAX];
+        mp_req h = {(uint32_t)id, i};
+        memcpy(q, &h, 8);
+        mp_fill(q + 8, (uint64_t)id, i, req_len(i) - 8);
+        size_t n = 0;
+        CHECK_ST(indexbus_rpc_call(c, q, req_len(i), out, sizeof out, &n, MP_HANG_NS), INDEXBUS_OK);
+        check_reply(out, n, (uint32_t)id, i);
+    }
+    mp_inc(&g_ctl->counter[2]);
+    indexbus_rpc_client_close(c);
+    indexbus_region_close(r);
+    return 0;
+}
+
+static void many(void)
+{
+    const char *name = ib_test_name("rpc-many");
+    indexbus_region *r = mp_create_rpc(name, 5, MP_MAX, MP_MAX); /* fewer cells than wanted */
+    g_name = name;
+    g_ctl = mp_ctl_new();
+    g_served = mp_shared(sizeof(uint32_t) * MP_CLIENTS * MP_PER);
+    g_by = mp_shared(sizeof(uint32_t) * (MP_SERVERS + 1));
+    pid_t pids[MP_CLIENTS + MP_SERVERS];
+    for (int i = 0; i < MP_SERVERS; i++)
+        pids[i] = ib_spawn(work_server, i);
+    MP_WAIT(mp_load(&g_ctl->counter[0]) == MP_SERVERS);
+    for (int i = 0; i < MP_CLIENTS; i++)
+        pids[MP_SERVERS + i] = ib_spawn(work_client, i);
+    CHECK(mp_join_all(pids + MP_SERVERS, MP_CLIENTS) == 0);
+    mp_store(&g_ctl->counter[1], 1);
+    CHECK(mp_join_all(pids, MP_SERVERS) == 0);
+    uint32_t total = 0, wrong = 0;
+    for (uint32_t i = 0; i < MP_CLIENTS * MP_PER; i++) {
+        uint32_t k = __atomic_load_n(&g_served[i], __ATOMIC_RELAXED);
+        /* seqs 0..19 also went out as calls */
+        wrong += k != ((i % MP_PER) < 20 ? 2u : 1u);
+        total += k;
+    }
+    CHECK(wrong == 0);
+    CHECK(total == MP_CLIENTS * (MP_PER + 20));
+    CHECK(g_by[0] + g_by[1] == MP_CLIENTS * (MP_PER + 20));
+    CHECK(mp_load(&g_ctl->counter[2]) == MP_CLIENTS);
+    indexbus_info info = mp_info(r);
+    CHECK(info.rpc_cells_free == 5 && info.participants_live == 0);
+    CHECK(info.rpc_replies_abandoned == 0 && info.rpc_requests_failed == 0);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
+/* ---- a server killed while clients wait -------------------------------------------------- */
+
+/* take two requests, never reply, wait to be killed */
+static int taking_server(int n)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_rpc_server *s;
+    REQUIRE_OK(indexbus_rpc_server_open(r, &s));
+    mp_inc(&g_ctl->counter[0]);
+    for (int i = 0; i < n; i++) {
+        uint64_t t;
+        const void *q;
+        size_t len;
+        CHECK_ST(indexbus_rpc_serve(s, &t, &q, &len, MP_HANG_NS), INDEXBUS_OK);
+        mp_inc(&g_ctl->counter[3]);
+    }
+    for (;;)
+        pause();
+}
+
+static int waiting_client(int id)
+{
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_rpc_client *c;
+    REQUIRE_OK(indexbus_rpc_client_open(r, &c));
+    uint64_t t;
+    const void *d;
+    size_t n;
+    CHECK_ST(indexbus_rpc_request(c, "wait", 4, &t), INDEXBUS_OK);
+    CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, MP_HANG_NS), INDEXBUS_DISCONNECTED);
+    CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, 0), INDEXBUS_NOT_FOUND);
+    mp_inc(&g_ctl->counter[5]);
+    MP_WAIT(mp_load(&g_ctl->counter[4]) == 1); /* a new server took over */
+    for (uint32_t i = 0; i < 10; i++) {
+        uint8_t q[MP_MAX], out[MP_MAX];
+        mp_req h = {(uint32_t)id, i};
+        memcpy(q, &h, 8);
+        mp_fill(q + 8, (uint64_t)id, i, req_len(i) - 8);
+        n = 0;
+        CHECK_ST(indexbus_rpc_call(c, q, req_len(i), out, sizeof out, &n, MP_HANG_NS), INDEXBUS_OK);
+        check_reply(out, n, (uint32_t)id, i);
+    }
+    indexbus_rpc_client_close(c);
+    indexbus_region_close(r);
+    return 0;
+}
+
+static void server_killed(void)
+{
+    const char *name = ib_test_name("rpc-skill");
+    indexbus_region *r = mp_create_rpc(name, 8, MP_MAX, MP_MAX);
+    g_name = name;
+    g_ctl = mp_ctl_new();
+    g_served = mp_shared(sizeof(uint32_t) * MP_CLIENTS * MP_PER);
+    g_by = mp_shared(sizeof(uint32_t) * (MP_SERVERS + 1));
+    pid_t srv = ib_spawn(taking_server, 2);
+    MP_WAIT(mp_load(&g_ctl->counter[0]) == 1);
+    pid_t cl[2] = {ib_spawn(waiting_client, 0), ib_spawn(waiting_client, 1)};
+    MP_WAIT(mp_load(&g_ctl->counter[3]) == 2); /* it holds both */
+    indexbus_info info = mp_info(r);
+    CHECK(info.rpc_cells_free == 6 && info.consumers_live == 1 && info.producers_live == 2);
+    CHECK(ib_kill(srv) == SIGKILL);
+    /* the clients' waits recover it and fail both requests */
+    MP_WAIT(mp_load(&g_ctl->counter[5]) == 2);
+    info = mp_info(r);
+    CHECK(info.rpc_requests_failed == 2 && info.rpc_replies_abandoned == 0);
+    CHECK(info.consumers_live == 0 && info.rpc_cells_free == 6); /* both kept by their clients */
+    pid_t srv2 = ib_spawn(work_server, 2);
+    MP_WAIT(mp_load(&g_ctl->counter[0]) == 2);
+    mp_store(&g_ctl->counter[4], 1);
+    CHECK(mp_join_all(cl, 2) == 0);
+    mp_store(&g_ctl->counter[1], 1);
+    CHECK(ib_join(srv2) == 0);
+    CHECK(g_by[2] == 20);
+    info = mp_info(r);
+    CHECK(info.rpc_requests_failed == 2 && info.rpc_replies_abandoned == 0);
+    CHECK(info.rpc_cells_free == 8 && info.participants_live == 0);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
+/* ---- a client killed holding cells --------------------------------------------------------- */
+
+IB_SHARED static uint64_t *g_tok; /* the victim's tokens: [0] kept, [1] SERVING, [2] REPLIED, [3] REQUESTED */
+
+static int holding_client(int unused)
+{
+    (void)unused;
+    mp_child();
+    indexbus_region *r = mp_open(g_name);
+    indexbus_rpc_client *c;
+    REQUIRE_OK(indexbus_rpc_client_open(r, &c));
+    const void *d;
+    size_t n;
+    /* one at a time, so the parent serves exactly the one sent */
+    for (uint32_t i = 0; i < 4; i++) {
+        uint64_t t;
+        CHECK_ST(indexbus_rpc_request(c, "h", 1, &t), INDEXBUS_OK);
+        g_tok[i] = t;
+        mp_inc(&g_ctl->counter[0]);
+        MP_WAIT(mp_load(&g_ctl->counter[1]) == i + 1); /* the parent did its part */
+        if (i == 0) { /* a round trip: its cell is kept (and taken by request 1) */
+            CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, MP_HANG_NS), INDEXBUS_OK);
+            CHECK_ST(indexbus_rpc_reply_done(c, t), INDEXBUS_OK);
+        }
+    }
+    void *buf;
+    CHECK_ST(indexbus_rpc_claim(c, 1, &buf), INDEXBUS_OK); /* a fourth cell, OWNED */
+    mp_inc(&g_ctl->counter[2]);
+    /* parked on the SERVING one until killed */
+    CHECK_ST(indexbus_rpc_wait(c, g_tok[1], &d, &n, MP_HANG_NS), INDEXBUS_OK);
+    return 1;
+}
+
+static void client_killed(void)
+{
+    const char *name = ib_test_name("rpc-ckill");
+    indexbus_region *r = mp_create_rpc(name, 6, 64, 64);
+    cells_view cv = cells_map(name);
+    g_name = name;
+    g_ctl = mp_ctl_new();
+    g_tok = mp_shared(4 * sizeof(uint64_t));
+    indexbus_rpc_server *s;
+    REQUIRE_OK(indexbus_rpc_server_open(r, &s));
+    pid_t pid = ib_spawn(holding_client, 0);
+    uint64_t t;
+    const void *q;
+    size_t n;
+    for (uint32_t i = 0; i < 4; i++) {
+        MP_WAIT(mp_load(&g_ctl->counter[0]) == i + 1);
+        if (i < 3) {
+            CHECK_ST(indexbus_rpc_serve(s, &t, &q, &n, NO_WAIT), INDEXBUS_OK);
+            CHECK(t == g_tok[i]);
+        }
+        if (i == 0 || i == 2)
+            CHECK_ST(indexbus_rpc_reply(s, t, "R", 1), INDEXBUS_OK);
+        mp_store(&g_ctl->counter[1], i + 1);
+    }
+    MP_WAIT(mp_load(&g_ctl->counter[2]) == 1);
+    uint32_t c1 = TOKEN_CELL(g_tok[1]);
+    const indexbus_wake_entry *wk =
+        (const indexbus_wake_entry *)(cv.base + cv.off + (uint64_t)c1 * cv.stride + 64);
+    MP_WAIT(__atomic_load_n(&wk->waiters, __ATOMIC_ACQUIRE) == 1); /* parked */
+    indexbus_info info = mp_info(r);
+    CHECK(info.rpc_cells_free == 2 && info.producers_live == 1);
+    CHECK(cell_state(&cv, TOKEN_CELL(g_tok[1])) == INDEXBUS_RPC_SERVING);
+    CHECK(cell_state(&cv, TOKEN_CELL(g_tok[2])) == INDEXBUS_RPC_REPLIED);
+    CHECK(cell_state(&cv, TOKEN_CELL(g_tok[3])) == INDEXBUS_RPC_REQUESTED);
+    CHECK(cells_in(&cv, INDEXBUS_RPC_OWNED) == 1);
+    CHECK(ib_kill(pid) == SIGKILL);
+    indexbus_recover_report rep = {.size = sizeof rep};
+    CHECK_ST(indexbus_region_recover(r, 0, &rep), INDEXBUS_OK);
+    CHECK(rep.dead == 1);
+    info = mp_info(r);
+    CHECK(info.rpc_cells_free == 5 && info.producers_live == 0 && info.participants_live == 1);
+    CHECK(cell_state(&cv, c1) == INDEXBUS_RPC_ABANDONED);
+    CHECK(__atomic_load_n(&wk->waiters, __ATOMIC_RELAXED) == 0);
+    /* the REQUESTED one is gone (its bit is stale); the held one still
+     * takes its reply, which is dropped and counted */
+    CHECK_ST(indexbus_rpc_serve(s, &t, &q, &n, NO_WAIT), INDEXBUS_EMPTY);
+    CHECK_ST(indexbus_rpc_reply(s, g_tok[2], "X", 1), INDEXBUS_NOT_FOUND);
+    CHECK_ST(indexbus_rpc_reply(s, g_tok[1], "late", 4), INDEXBUS_OK);
+    info = mp_info(r);
+    CHECK(info.rpc_cells_free == 6 && info.rpc_replies_abandoned == 1 &&
+          info.rpc_requests_failed == 0);
+    CHECK_ST(indexbus_region_recover(r, 0, &rep), INDEXBUS_OK);
+    CHECK(rep.dead == 0);
+    indexbus_rpc_server_close(s);
+    cells_unmap(&cv);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
 static const ib_helper helpers[] = {
     IB_HELPER(echo_server),
+    IB_HELPER(work_server),
+    IB_HELPER(work_client),
+    IB_HELPER(taking_server),
+    IB_HELPER(waiting_client),
+    IB_HELPER(holding_client),
     {NULL, NULL},
 };
 
@@ -705,5 +1047,8 @@ int main(int argc, char **argv)
     cancels();
     full();
     closes();
+    many();
+    server_killed();
+    client_killed();
     return ib_test_done("rpc");
 }
