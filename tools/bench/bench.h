@@ -13,6 +13,7 @@
  *                 throughput reuse latency.c and throughput.c
  *   blocking.c    futex wake latency and the idle CPU of a parked consumer
  *   baseline.c    pipe and Unix socketpair ping-pong and stream
+ *   stream.c      byte streams (64 KiB writes) against a pipe
  *   langs.c       the binding benches (C, Go, Java, Rust) run as children
  *   main.c        the plan: which runs, how many repetitions, the ratios
  * lang_c.c is a separate program: the C twin of the binding benches.
@@ -285,6 +286,11 @@ int log_packing(double *log_ratio, double *events_ratio);
 enum { BASE_PIPE = 0, BASE_SOCKETPAIR = 1 };
 int base_pingpong(int kind, uint32_t size, lat_result *out, hist *h);
 int base_stream(int kind, uint32_t size, double *msgs_per_s);
+/* stream.c: warm + bytes through a stream region or a pipe in 64 KiB
+ * chunks, the reader timing the bytes after the first `warm`; GB/s */
+enum { STREAM_IB = 0, STREAM_PIPE = 1, STREAM_PIPE_1M = 2 };
+#define STREAM_CHUNK 65536u
+int stream_tput(int kind, uint64_t warm, uint64_t bytes, double *gb_per_s);
 /* langs.c */
 int lang_run(const char *lang, uint32_t size, uint32_t batch, double *per_cpu_s, double *per_s);
 int lang_available(const char *lang, char *why, size_t cap);

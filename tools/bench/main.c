@@ -13,7 +13,7 @@
  * (a timed repetition that comes out without one, on a machine too busy
  * for its short windows, is run again, up to 3 times).
  * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
- * baseline, bindings (default: all). --no-pin leaves every process where
+ * baseline, stream, bindings (default: all). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
 #include <math.h>
 #include <stdarg.h>
@@ -476,6 +476,47 @@ static void baselines(void)
     }
 }
 
+/* ---- byte streams ---------------------------------------------------------------------- */
+
+/* stream_gbps_over_pipe: the same bytes through a stream region and a pipe
+ * (stream.c), back to back in each repetition; GB/s rows for both, and
+ * (full run) the pipe grown to the stream's 1 MiB ring. */
+static void streams(void)
+{
+    uint64_t warm = g_opts.quick ? 4u << 20 : 32u << 20;
+    uint64_t bytes = g_opts.quick ? 32u << 20 : 256u << 20;
+    int reps = g_opts.reps;
+    double ib[R_MAX], pp[R_MAX], q[R_MAX];
+    for (int r = 0; r < reps; r++) {
+        q[r] = NAN;
+        for (int t = 0; t < attempts() && unusable(q[r]); t++) {
+            progress("stream: repetition %d/%d (stream, pipe; %llu MiB of 64 KiB writes)%s",
+                     r + 1, reps, (unsigned long long)(bytes >> 20), t ? ", again" : "");
+            if (stream_tput(STREAM_IB, warm, bytes, &ib[r]) != 0)
+                ib[r] = NAN;
+            if (stream_tput(STREAM_PIPE, warm, bytes, &pp[r]) != 0)
+                pp[r] = NAN;
+            q[r] = ib[r] / pp[r];
+        }
+    }
+    res_ratio("stream_gbps_over_pipe", q, reps);
+    const double per = 1e9 / STREAM_CHUNK; /* GB/s -> 64 KiB writes per second */
+    res_tput("stream write_all / read", STREAM_CHUNK, 1, 2, median(ib, reps) * per, 0, 0,
+             placement_of(2));
+    res_tput("pipe (64 KiB)", STREAM_CHUNK, 1, 2, median(pp, reps) * per, 0, 0,
+             placement_of(2));
+    if (!g_opts.quick) {
+        double v[R_MAX];
+        for (int k = 0; k < g_opts.row_runs; k++) {
+            progress("stream: pipe grown to 1 MiB (%d/%d)", k + 1, g_opts.row_runs);
+            if (stream_tput(STREAM_PIPE_1M, warm, bytes, &v[k]) != 0)
+                v[k] = NAN;
+        }
+        res_tput("pipe (1 MiB, diagnostic)", STREAM_CHUNK, 1, 2, median(v, g_opts.row_runs) * per,
+                 0, 0, placement_of(2));
+    }
+}
+
 /* ---- bindings --------------------------------------------------------------------------- */
 
 static void bindings(void)
@@ -535,7 +576,7 @@ static void usage(void)
             "                      [--lang-c PROG] [--go PROG] [--rust PROG] [--cxx PROG]\n"
             "                      [--python PY --python-bench SCRIPT]\n"
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
-            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,bindings\n");
+            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,bindings\n");
     exit(2);
 }
 
@@ -623,6 +664,8 @@ int main(int argc, char **argv)
         blocking();
     if (wanted("baseline"))
         baselines();
+    if (wanted("stream"))
+        streams();
     if (wanted("bindings"))
         bindings();
     double secs = elapsed();

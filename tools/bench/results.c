@@ -10,7 +10,7 @@
 
 #include "bench.h"
 
-/* ---- the targets (from the "Benchmarks and speed" issue; byte logs: issue 14) ------- */
+/* ---- the targets (from the "Benchmarks and speed" issue; byte logs: issue 14; streams and request/response: issue 15) ------- */
 
 typedef struct target {
     const char *key;
@@ -43,6 +43,9 @@ static const target targets[] = {
     {"log_mpsc2_over_log", ">=", 0.5, "byte log, 2 MPSC producers, msgs/s / 1 SPSC producer msgs/s"},
     {"log_packing", ">=", 0.8,
      "byte log 64 KiB, 16..1024 B records until FULL: payload bytes / ring bytes (a count)"},
+    /* byte streams and request/response (issue 15) */
+    {"stream_gbps_over_pipe", ">=", 5.0,
+     "byte stream GB/s / pipe GB/s, 64 KiB writes and reads, same bytes"},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
