@@ -208,6 +208,7 @@ indexbus_region *open_region(const char *name);
 
 typedef struct hist {
     uint64_t count;
+    uint64_t sum; /* of the values: the mean */
     uint64_t min, max;
     uint64_t bucket[HIST_BUCKETS];
 } hist;
@@ -225,6 +226,7 @@ typedef struct lat_result {
     int place; /* PLACE_* */
     uint64_t samples;
     double p50, p90, p99, p999, max; /* one-way ns */
+    double mean;                     /* one-way ns, of the exact values */
 } lat_result;
 
 /* Latency from a histogram of round trips (halved) or one-way times. */
@@ -291,6 +293,10 @@ int base_stream(int kind, uint32_t size, double *msgs_per_s);
 enum { STREAM_IB = 0, STREAM_PIPE = 1, STREAM_PIPE_1M = 2 };
 #define STREAM_CHUNK 65536u
 int stream_tput(int kind, uint64_t warm, uint64_t bytes, double *gb_per_s);
+/* rpc.c: a client process and an echo server process over a
+ * request/response region, 64 B each way; one-way = round trip / 2 */
+enum { RPC_CALL = 0, RPC_ZERO_COPY = 1 };
+int rpc_latency(int mode, uint32_t size, lat_result *out, hist *h);
 /* langs.c */
 int lang_run(const char *lang, uint32_t size, uint32_t batch, double *per_cpu_s, double *per_s);
 int lang_available(const char *lang, char *why, size_t cap);

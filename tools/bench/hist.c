@@ -39,6 +39,7 @@ void hist_add(hist *h, uint64_t v)
 {
     h->bucket[index_of(v)]++;
     h->count++;
+    h->sum += v;
     if (v < h->min)
         h->min = v;
     if (v > h->max)
@@ -50,6 +51,7 @@ void hist_merge(hist *into, const hist *from)
     for (uint32_t i = 0; i < HIST_BUCKETS; i++)
         into->bucket[i] += from->bucket[i];
     into->count += from->count;
+    into->sum += from->sum;
     if (from->min < into->min)
         into->min = from->min;
     if (from->max > into->max)

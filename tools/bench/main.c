@@ -13,7 +13,7 @@
  * (a timed repetition that comes out without one, on a machine too busy
  * for its short windows, is run again, up to 3 times).
  * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
- * baseline, stream, bindings (default: all). --no-pin leaves every process where
+ * baseline, stream, rpc, bindings (default: all). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
 #include <math.h>
 #include <stdarg.h>
@@ -517,6 +517,62 @@ static void streams(void)
     }
 }
 
+/* ---- request/response ------------------------------------------------------------------ */
+
+/* rpc_rtt_over_floor: an rpc_call round trip of 64 B each way against
+ * twice the two-line floor (the floor's own round trip); uds_rpc_rtt_over_rpc:
+ * the same exchange over a Unix socketpair (write and read of 64 B each
+ * way, baseline.c) against the rpc_call round trip. The floor, rpc_call,
+ * the zero-copy path and the socketpair take turns in each repetition.
+ * One-way rows (round trip / 2) in the latency table; round-trip p50 and
+ * mean (all repetitions' samples) under Other figures. */
+static void rpc(void)
+{
+    static hist h_floor, h_call, h_zc, h_uds;
+    hist_init(&h_floor);
+    hist_init(&h_call);
+    hist_init(&h_zc);
+    hist_init(&h_uds);
+    int reps = g_opts.reps;
+    double q_floor[R_MAX], q_uds[R_MAX];
+    for (int r = 0; r < reps; r++) {
+        q_floor[r] = q_uds[r] = NAN;
+        for (int t = 0; t < attempts() && (unusable(q_floor[r]) || unusable(q_uds[r])); t++) {
+            progress("rpc: repetition %d/%d (floor, rpc call 64 B, rpc zero-copy 64 B, "
+                     "socketpair 64 B)%s", r + 1, reps, t ? ", again" : "");
+            lat_result lf, lc, lz, lu;
+            int a = ref_pingpong(&lf, &h_floor);
+            int b = rpc_latency(RPC_CALL, 64, &lc, &h_call);
+            rpc_latency(RPC_ZERO_COPY, 64, &lz, &h_zc);
+            int d = base_pingpong(BASE_SOCKETPAIR, 64, &lu, &h_uds);
+            /* both sides one-way (round trip / 2): the same ratio of round trips */
+            q_floor[r] = !a && !b ? lc.p50 / lf.p50 : NAN;
+            q_uds[r] = !b && !d ? lu.p50 / lc.p50 : NAN;
+        }
+    }
+    res_ratio("rpc_rtt_over_floor", q_floor, reps);
+    res_ratio("uds_rpc_rtt_over_rpc", q_uds, reps);
+    static const struct {
+        const char *name, *key;
+        uint32_t size;
+        hist *h;
+    } rows[] = {{"floor (rpc rounds)", "floor_rtt_ns (rpc rounds)", 8, &h_floor},
+                {"rpc call", "rpc_call_64_rtt_ns", 64, &h_call},
+                {"rpc zero-copy", "rpc_zero_copy_64_rtt_ns", 64, &h_zc},
+                {"socketpair (rpc rounds)", "socketpair_64_rtt_ns", 64, &h_uds}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        lat_result l;
+        lat_from_hist(&l, rows[i].name, rows[i].size, rows[i].h, 1);
+        l.place = placement_of(2);
+        res_latency(&l);
+        char key[64];
+        snprintf(key, sizeof(key), "%s p50", rows[i].key);
+        res_value(key, 2 * l.p50);
+        snprintf(key, sizeof(key), "%s mean", rows[i].key);
+        res_value(key, 2 * l.mean);
+    }
+}
+
 /* ---- bindings --------------------------------------------------------------------------- */
 
 static void bindings(void)
@@ -576,7 +632,7 @@ static void usage(void)
             "                      [--lang-c PROG] [--go PROG] [--rust PROG] [--cxx PROG]\n"
             "                      [--python PY --python-bench SCRIPT]\n"
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
-            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,bindings\n");
+            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,rpc,bindings\n");
     exit(2);
 }
 
@@ -666,6 +722,8 @@ int main(int argc, char **argv)
         baselines();
     if (wanted("stream"))
         streams();
+    if (wanted("rpc"))
+        rpc();
     if (wanted("bindings"))
         bindings();
     double secs = elapsed();

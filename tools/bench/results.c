@@ -46,6 +46,10 @@ static const target targets[] = {
     /* byte streams and request/response (issue 15) */
     {"stream_gbps_over_pipe", ">=", 5.0,
      "byte stream GB/s / pipe GB/s, 64 KiB writes and reads, same bytes"},
+    {"rpc_rtt_over_floor", "<=", 2.0,
+     "rpc_call 64 B round trip p50 / twice the two-line ping-pong p50 (its round trip)"},
+    {"uds_rpc_rtt_over_rpc", ">=", 50,
+     "Unix socketpair 64 B request + reply round trip p50 / rpc_call round trip p50"},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
@@ -72,7 +76,7 @@ typedef struct lang_result {
 } lang_result;
 
 typedef struct value_result {
-    char key[48];
+    char key[64];
     double v;
 } value_result;
 
@@ -120,7 +124,7 @@ void lat_from_hist(lat_result *out, const char *name, uint32_t size, const hist 
     out->size = size;
     out->samples = h->count;
     if (h->count == 0) {
-        out->p50 = out->p90 = out->p99 = out->p999 = out->max = NAN;
+        out->p50 = out->p90 = out->p99 = out->p999 = out->max = out->mean = NAN;
         return;
     }
     out->p50 = (double)hist_pct(h, 50) / div;
@@ -128,6 +132,7 @@ void lat_from_hist(lat_result *out, const char *name, uint32_t size, const hist 
     out->p99 = (double)hist_pct(h, 99) / div;
     out->p999 = (double)hist_pct(h, 99.9) / div;
     out->max = (double)h->max / div;
+    out->mean = (double)h->sum / (double)h->count / div;
 }
 
 void res_latency(const lat_result *r)
@@ -357,6 +362,8 @@ void res_write(const char *path, double elapsed_s)
         jnum(f, l->p999);
         fprintf(f, ", \"max\": ");
         jnum(f, l->max);
+        fprintf(f, ", \"mean\": ");
+        jnum(f, round(l->mean));
         fprintf(f, "}%s\n", i + 1 < nlats ? "," : "");
     }
     fprintf(f, "    ],\n    \"throughput\": [\n");
@@ -437,17 +444,18 @@ void res_print_table(void)
     printf("\nIndexBus benchmarks (%s, %d reps): %s, %d CPUs, Linux %s\n",
            g_opts.quick ? "quick smoke run, not a measurement" : "full", g_opts.reps, model,
            cpu_count(), u.release);
-    printf("\nLatency, one way, ns              size      p50      p90      p99    p99.9      max  samples\n");
+    printf("\nLatency, one way, ns              size      p50      p90      p99    p99.9      max     mean  samples\n");
     for (int i = 0; i < nlats; i++) {
         const lat_result *l = &lats[i];
-        char a[5][16];
+        char a[6][16];
+        fmt_ns(a[5], 16, l->mean);
         fmt_ns(a[0], 16, l->p50);
         fmt_ns(a[1], 16, l->p90);
         fmt_ns(a[2], 16, l->p99);
         fmt_ns(a[3], 16, l->p999);
         fmt_ns(a[4], 16, l->max);
-        printf("  %-30s %5u %8s %8s %8s %8s %8s %8llu\n", l->name, l->size, a[0], a[1], a[2],
-               a[3], a[4], (unsigned long long)l->samples);
+        printf("  %-30s %5u %8s %8s %8s %8s %8s %8s %8llu\n", l->name, l->size, a[0], a[1], a[2],
+               a[3], a[4], a[5], (unsigned long long)l->samples);
     }
     printf("\nThroughput                        size batch procs cpus        msgs/s      GB/s  per-consumer  drops\n");
     for (int i = 0; i < ntputs; i++) {
