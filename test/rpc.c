@@ -4,7 +4,9 @@
  * reply, forged, another server's or client's) give NOT_FOUND and leave the
  * cell's word as it was; cancel before and after a server took the request
  * (a late reply counted); FULL, and the cached cell that still recycles;
- * client and server close; then several clients and servers in separate
+ * client and server close; bad region contents (pending bits past the
+ * table, lengths past the maximum, state words out of range: skipped,
+ * FAILED or CORRUPT, never touched); then several clients and servers in separate
  * processes (every request answered exactly once), a server SIGKILLed
  * under waiting clients (DISCONNECTED, counted, a new server takes over)
  * and a client SIGKILLed holding cells (recovery frees them). */
@@ -690,6 +692,87 @@ static void closes(void)
 }
 
 
+/* ---- bad region contents (LAYOUT.md 7) ----------------------------------------------------- */
+
+static uint8_t *map_rw(const char *name, size_t *len)
+{
+    int fd = shm_open(name, O_RDWR, 0);
+    REQUIRE(fd >= 0);
+    struct stat stt;
+    REQUIRE(fstat(fd, &stt) == 0);
+    *len = (size_t)stt.st_size;
+    uint8_t *p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    REQUIRE(p != MAP_FAILED);
+    return p;
+}
+
+static void hostile(void)
+{
+    const char *name = ib_test_name("rpc-bad");
+    indexbus_region *r = mp_create_rpc(name, 3, 64, 64);
+    cells_view cv = cells_map(name);
+    size_t rwlen;
+    uint8_t *rw = map_rw(name, &rwlen);
+    indexbus_rpc_ctl *ctl = (indexbus_rpc_ctl *)(rw + ((const uint8_t *)rpc_ctl(&cv) - cv.base));
+    indexbus_rpc_cell *cells[3];
+    for (uint32_t i = 0; i < 3; i++)
+        cells[i] = (indexbus_rpc_cell *)(rw + cv.off + (uint64_t)i * cv.stride);
+    indexbus_rpc_client *c;
+    indexbus_rpc_server *s;
+    REQUIRE_OK(indexbus_rpc_client_open(r, &c));
+    REQUIRE_OK(indexbus_rpc_server_open(r, &s));
+    uint64_t t, x;
+    const void *d;
+    size_t n;
+    /* pending bits past the table, and a word past it: skipped */
+    __atomic_store_n(&ctl->pending[0], 0xf8ull, __ATOMIC_RELEASE);
+    __atomic_store_n(&ctl->pending[1], ~0ull, __ATOMIC_RELEASE);
+    CHECK_ST(indexbus_rpc_serve(s, &x, &d, &n, NO_WAIT), INDEXBUS_EMPTY);
+    CHECK(__atomic_load_n(&ctl->pending[0], __ATOMIC_ACQUIRE) == 0);
+    /* a request length past max_request: the server fails it */
+    CHECK_ST(indexbus_rpc_request(c, "abc", 3, &t), INDEXBUS_OK);
+    __atomic_store_n(&cells[TOKEN_CELL(t)]->request_len, 65u, __ATOMIC_RELEASE);
+    CHECK_ST(indexbus_rpc_serve(s, &x, &d, &n, NO_WAIT), INDEXBUS_EMPTY);
+    CHECK_COUNTS(name, 0, 1);
+    CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, NO_WAIT), INDEXBUS_DISCONNECTED);
+    /* a reply length past max_reply: CORRUPT, and the cell can be given up */
+    CHECK_ST(indexbus_rpc_request(c, "abc", 3, &t), INDEXBUS_OK);
+    CHECK_ST(indexbus_rpc_serve(s, &x, &d, &n, NO_WAIT), INDEXBUS_OK);
+    CHECK_ST(indexbus_rpc_reply(s, x, "xy", 2), INDEXBUS_OK);
+    __atomic_store_n(&cells[TOKEN_CELL(t)]->reply_len, 0xffffffffu, __ATOMIC_RELEASE);
+    CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, NO_WAIT), INDEXBUS_CORRUPT);
+    CHECK_ST(indexbus_rpc_cancel(c, t), INDEXBUS_OK);
+    CHECK_COUNTS(name, 1, 1);
+    /* a state word out of range on the kept cell: the client takes another
+     * cell, a token for it is CORRUPT, nobody's close touches it */
+    uint32_t kept = TOKEN_CELL(t);
+    uint64_t bad = (cell_word(&cv, kept) & ~0xffull) | 0x4000000ull | INDEXBUS_RPC_OWNED;
+    __atomic_store_n(&cells[kept]->state, bad, __ATOMIC_RELEASE);
+    uint64_t t2;
+    CHECK_ST(indexbus_rpc_request(c, "q", 1, &t2), INDEXBUS_OK);
+    CHECK(TOKEN_CELL(t2) != kept);
+    CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, NO_WAIT), INDEXBUS_CORRUPT);
+    CHECK_ST(indexbus_rpc_serve(s, &x, &d, &n, NO_WAIT), INDEXBUS_OK);
+    CHECK(x == t2);
+    /* a state byte past ABANDONED and a forged server id on the third cell */
+    uint32_t third = 3 - kept - TOKEN_CELL(t2);
+    __atomic_store_n(&cells[third]->state, (5ull << 32) | 7u, __ATOMIC_RELEASE);
+    CHECK_ST(indexbus_rpc_reply(s, (5ull << 32) | third, "z", 1), INDEXBUS_NOT_FOUND);
+    CHECK_ST(indexbus_rpc_request(c, "q", 1, &t), INDEXBUS_FULL);
+    indexbus_rpc_client_close(c);
+    CHECK(cell_state(&cv, TOKEN_CELL(t2)) == INDEXBUS_RPC_ABANDONED);
+    indexbus_rpc_server_close(s);
+    CHECK(cell_word(&cv, kept) == bad && cell_word(&cv, third) == ((5ull << 32) | 7u));
+    CHECK(cell_state(&cv, TOKEN_CELL(t2)) == INDEXBUS_RPC_FREE);
+    indexbus_info info = mp_info(r);
+    CHECK(info.participants_live == 0 && info.rpc_cells_free == 1);
+    munmap(rw, rwlen);
+    cells_unmap(&cv);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
 /* ---- several processes ---------------------------------------------------------------- */
 
 #define MP_CLIENTS 3
@@ -1047,6 +1130,7 @@ int main(int argc, char **argv)
     cancels();
     full();
     closes();
+    hostile();
     many();
     server_killed();
     client_killed();

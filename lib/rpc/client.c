@@ -45,7 +45,7 @@ uint32_t ib_rpc_client_release(ib_view *v, uint32_t client1, int dead)
     uint32_t changed = 0;
     for (uint32_t i = 0; i < v->rpc_cell_count; i++) {
         indexbus_rpc_cell *cell = ib_rpc_cell_at(v, i);
-        for (;;) {
+        for (uint32_t tries = 0; tries < IB_RPC_CAS_TRIES; tries++) {
             uint64_t w = ib_load_relaxed(&cell->state);
             if (!ib_rpc_word_ok(w) || ib_rpc_client(w) != client1)
                 break;
@@ -261,18 +261,14 @@ INDEXBUS_API int indexbus_rpc_wait(indexbus_rpc_client *c, uint64_t token, const
             *len = n;
             return INDEXBUS_OK;
         }
-        if (s == INDEXBUS_RPC_FAILED) {
-            if (recycle(c, i, w))
-                return INDEXBUS_DISCONNECTED;
-            continue;
-        }
-        if (s != INDEXBUS_RPC_REQUESTED && s != INDEXBUS_RPC_SERVING)
+        if (s != INDEXBUS_RPC_REQUESTED && s != INDEXBUS_RPC_SERVING && s != INDEXBUS_RPC_FAILED)
             return INDEXBUS_NOT_FOUND; /* OWNED (not sent, cancelled), ABANDONED, FREE */
-        if (s == INDEXBUS_RPC_REQUESTED && servers_gone(v)) {
-            if (recycle(c, i, w))
-                return INDEXBUS_DISCONNECTED;
-            continue; /* a server took it meanwhile */
-        }
+        /* FAILED: its server left; REQUESTED with no server left: nobody
+         * will take it. A recycle that loses a race (a server took the
+         * request) waits on like any other change */
+        if ((s == INDEXBUS_RPC_FAILED || (s == INDEXBUS_RPC_REQUESTED && servers_gone(v))) &&
+            recycle(c, i, w))
+            return INDEXBUS_DISCONNECTED;
         if (timeout_ns == 0)
             return INDEXBUS_TIMEOUT;
         if (polls < IB_RPC_SPIN_POLLS) {
@@ -326,7 +322,9 @@ INDEXBUS_API int indexbus_rpc_cancel(indexbus_rpc_client *c, uint64_t token)
     if (i == IB_RPC_NIL)
         return INDEXBUS_NOT_FOUND;
     indexbus_rpc_cell *cell = ib_rpc_cell_at(v, i);
-    for (;;) {
+    for (uint32_t tries = 0;; tries++) {
+        if (tries == IB_RPC_CAS_TRIES)
+            return INDEXBUS_CORRUPT;
         uint64_t w = ib_load_relaxed(&cell->state);
         if (!ours(c, w, g))
             return INDEXBUS_NOT_FOUND;

@@ -12,6 +12,9 @@
 #include "../common/view.h"
 
 #define IB_RPC_NIL 0xffffffffu
+/* CAS attempts on one cell before giving up: a word that keeps changing
+ * under us is a peer rewriting the region (LAYOUT.md 7), not progress */
+#define IB_RPC_CAS_TRIES 64u
 #define IB_RPC_HDR sizeof(indexbus_rpc_cell) /* 128: the cell lines before the request bytes */
 
 static inline uint32_t ib_rpc_state(uint64_t w) { return (uint32_t)(w & 0xffu); }

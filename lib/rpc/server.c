@@ -40,7 +40,7 @@ uint32_t ib_rpc_server_release(ib_view *v, uint32_t server1)
     uint32_t failed = 0;
     for (uint32_t i = 0; i < v->rpc_cell_count; i++) {
         indexbus_rpc_cell *cell = ib_rpc_cell_at(v, i);
-        for (;;) {
+        for (uint32_t tries = 0; tries < IB_RPC_CAS_TRIES; tries++) {
             uint64_t w = ib_load_relaxed(&cell->state);
             if (!ib_rpc_word_ok(w) || ib_rpc_server(w) != server1)
                 break;
@@ -229,7 +229,9 @@ INDEXBUS_API int indexbus_rpc_reply_commit(indexbus_rpc_server *s, uint64_t toke
     if (s == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
     ib_view *v = s->h.v;
-    for (;;) {
+    for (uint32_t tries = 0;; tries++) {
+        if (tries == IB_RPC_CAS_TRIES)
+            return INDEXBUS_CORRUPT;
         uint64_t w;
         uint32_t i = held_cell(s, token, &w);
         if (i == IB_RPC_NIL)
