@@ -8,10 +8,14 @@ about one slice.
 """
 import threading
 import time
-from typing import Any, Iterable, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, List, Optional, Union
 
 from ._errors import BufferTooSmall, Disconnected, check, error
 from ._ffi import ffi, lib
+
+if TYPE_CHECKING:  # the handles of 1.1's kinds live in their own modules
+    from ._rpc import Client, Server
+    from ._stream import StreamReader, StreamState, StreamWriter
 
 __all__ = [
     "Region", "Producer", "Consumer", "Router", "Claim", "BatchClaim", "Borrow", "Record",
@@ -39,8 +43,11 @@ _LOG_BATCH_BUF = 1024 * 1024
 _publish = lib.indexbus_publish
 _try_recv = lib.indexbus_try_recv
 
+_KIND_STREAM = lib.INDEXBUS_KIND_STREAM
+_KIND_RPC = lib.INDEXBUS_KIND_RPC
+
 _KINDS = {"events": lib.INDEXBUS_KIND_EVENTS, "fanout": lib.INDEXBUS_KIND_FANOUT,
-          "log": lib.INDEXBUS_KIND_LOG}
+          "log": lib.INDEXBUS_KIND_LOG, "stream": _KIND_STREAM, "rpc": _KIND_RPC}
 _SOURCES = {"spsc": lib.INDEXBUS_SOURCE_SPSC, "mpsc": lib.INDEXBUS_SOURCE_MPSC,
             "any": lib.INDEXBUS_SOURCE_ANY}
 _MODES = {"broadcast": lib.INDEXBUS_MODE_BROADCAST,
@@ -180,14 +187,29 @@ class Region(_Handle):
         self.kind: int = info.kind
         self.slot_data_size: int = info.slot_data_size
         self.consumer_count: int = info.consumer_count
-        #: byte logs: ring bytes and the largest record's payload (0 in other kinds)
+        #: byte logs and streams: ring bytes and the largest record's payload (0 in
+        #: other kinds)
         self.byte_capacity: int = info.byte_capacity
         self.max_record: int = info.max_record
+        #: request/response: reply cells, the largest request and reply (0 otherwise)
+        self.cells: int = info.rpc_cells
+        self.max_request: int = info.max_request
+        self.max_reply: int = info.max_reply
 
     @property
     def is_log(self) -> bool:
         """True for a byte-log region (kind "log")."""
         return self.kind == _KIND_LOG
+
+    @property
+    def is_stream(self) -> bool:
+        """True for a byte stream (kind "stream")."""
+        return self.kind == _KIND_STREAM
+
+    @property
+    def is_rpc(self) -> bool:
+        """True for a request/response region (kind "rpc")."""
+        return self.kind == _KIND_RPC
 
     @property
     def record_capacity(self) -> int:
@@ -198,19 +220,32 @@ class Region(_Handle):
     def create(cls, name: str, kind: Union[str, int] = "events", *, slot_count: int = 0,
                slot_data_size: int = 0, queue_capacity: int = 0, consumer_count: int = 0,
                mode: int = 0, prefault: bool = False, byte_capacity: int = 0,
-               max_record: int = 0) -> "Region":
+               max_record: int = 0, cells: int = 0, max_request: int = 0,
+               max_reply: int = 0) -> "Region":
         """Create region `name` exclusively (Exists if taken); 0 means the default.
 
         kind "events" and "fanout" take the slot geometry (slot_count, slot_data_size,
         queue_capacity, consumer_count); kind "log" (a byte log: records stored inline
-        in a ring of bytes) takes byte_capacity (ring bytes, a power of two, 4 KiB ..
-        1 GiB; default 1 MiB) and max_record (the largest record's payload; default
-        64 KiB, or byte_capacity / 2 - 8 if less). Geometry of the other kind raises
-        InvalidArgument."""
+        in a ring of bytes) and kind "stream" (a byte stream on such a ring) take
+        byte_capacity (ring bytes, a power of two, 4 KiB .. 1 GiB; default 1 MiB) and
+        max_record (the largest record's payload, for a stream the largest piece
+        written contiguously; default 64 KiB, or byte_capacity / 2 - 8 if less); kind
+        "rpc" (request/response) takes cells (reply cells, 1..4096; default 64),
+        max_request and max_reply (bytes, 8 .. 16 MiB; default 4096 each). Geometry of
+        another kind raises InvalidArgument."""
         k = _pick(_KINDS, kind, "kind")
-        if k != _KIND_LOG and (byte_capacity or max_record):
+        if k not in (_KIND_LOG, _KIND_STREAM) and (byte_capacity or max_record):
             raise error(lib.INDEXBUS_INVALID_ARGUMENT,
-                        "byte_capacity and max_record apply to kind 'log'")
+                        "byte_capacity and max_record apply to kinds 'log' and 'stream'")
+        if k != _KIND_RPC and (cells or max_request or max_reply):
+            raise error(lib.INDEXBUS_INVALID_ARGUMENT,
+                        "cells, max_request and max_reply apply to kind 'rpc'")
+        if k == _KIND_RPC and (slot_count or slot_data_size):
+            raise error(lib.INDEXBUS_INVALID_ARGUMENT,
+                        "kind 'rpc' takes cells, max_request and max_reply")
+        # the C config names an rpc region's geometry with the slot and record fields
+        slot_count, slot_data_size = cells or slot_count, max_request or slot_data_size
+        max_record = max_reply or max_record
         cfg = _new_sized("indexbus_region_config")
         check(lib.indexbus_region_config_init(cfg, k))
         if byte_capacity:
@@ -249,8 +284,11 @@ class Region(_Handle):
 
     def info(self) -> Record:
         """indexbus_region_info: kind, geometry, counters, live counts; in a byte log
-        also byte_capacity, max_record, bytes_used, bytes_free, bytes_padding and
-        records_waiting."""
+        or stream also byte_capacity, max_record, bytes_used, bytes_free, bytes_padding
+        and records_waiting; in a stream stream_flags, stream_writers, writers_aborted
+        and stream_bytes_read; in a request/response region rpc_cells,
+        rpc_cells_free, max_request, max_reply, rpc_replies_abandoned and
+        rpc_requests_failed."""
         info = _new_sized("indexbus_info")
         check(lib.indexbus_region_info(self._p(), info))
         return Record.of(info)
@@ -284,6 +322,38 @@ class Region(_Handle):
 
     def router(self) -> "Router":
         return Router(self)
+
+    # ---- byte streams (kind "stream") ----
+
+    def writer(self, timeout: Optional[float] = None) -> "StreamWriter":
+        """Join the stream as a writer: a file-like object (io.RawIOBase). Disconnected
+        if the stream has ended or its reader is gone, Busy if 48 writers are in."""
+        from ._stream import StreamWriter
+        return StreamWriter(self, timeout)
+
+    def reader(self, timeout: Optional[float] = None) -> "StreamReader":
+        """Take the stream's read end: a file-like object (io.RawIOBase). Busy if a
+        reader holds it, Disconnected if a reader closed it."""
+        from ._stream import StreamReader
+        return StreamReader(self, timeout)
+
+    def stream_state(self) -> "StreamState":
+        """The stream's latched state: ``ended``, ``reader_gone``, ``aborted``,
+        ``writers_aborted`` and ``clean`` (ended, no writer died)."""
+        from ._stream import stream_state
+        return stream_state(self._p())
+
+    # ---- request/response (kind "rpc") ----
+
+    def client(self) -> "Client":
+        """A request/response client: ``client.request(data, timeout)`` -> bytes."""
+        from ._rpc import Client
+        return Client(self)
+
+    def server(self) -> "Server":
+        """A request/response server (any number: a work queue): ``serve(timeout)``."""
+        from ._rpc import Server
+        return Server(self)
 
 
 # ---- producer -------------------------------------------------------------------

@@ -101,7 +101,9 @@ class Exists(Error):
 
 
 class NotFound(Error):
-    """INDEXBUS_NOT_FOUND: no such region (or participant entry)."""
+    """INDEXBUS_NOT_FOUND: no such region (or participant entry); in
+    request/response a token that names no request held (stale, already replied,
+    cancelled, forged)."""
     status = lib.INDEXBUS_NOT_FOUND
 
 
