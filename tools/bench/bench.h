@@ -297,6 +297,9 @@ int stream_tput(int kind, uint64_t warm, uint64_t bytes, double *gb_per_s);
  * request/response region, 64 B each way; one-way = round trip / 2 */
 enum { RPC_CALL = 0, RPC_ZERO_COPY = 1 };
 int rpc_latency(int mode, uint32_t size, lat_result *out, hist *h);
+/* diagnostic: the cell exchange without the library (rpc.c) */
+enum { RPC_MINI_BITMAP = 1, RPC_MINI_CAS = 2 };
+int rpc_mini_latency(uint32_t size, uint32_t flags, lat_result *out, hist *h);
 /* langs.c */
 int lang_run(const char *lang, uint32_t size, uint32_t batch, double *per_cpu_s, double *per_s);
 int lang_available(const char *lang, char *why, size_t cap);

@@ -552,6 +552,38 @@ static void rpc(void)
     }
     res_ratio("rpc_rtt_over_floor", q_floor, reps);
     res_ratio("uds_rpc_rtt_over_rpc", q_uds, reps);
+    if (!g_opts.quick) {
+        /* diagnostics: the cell exchange without the library, then with the
+         * pending bitmap, then with the CASes too; taking turns with the
+         * floor and rpc call in each round, as the machine drifts */
+        static const struct {
+            const char *name;
+            uint32_t flags;
+        } mini[] = {{"rpc minimal (diagnostic)", 0},
+                    {"rpc minimal + bitmap (diagnostic)", RPC_MINI_BITMAP},
+                    {"rpc minimal + bitmap + CAS (diag)", RPC_MINI_BITMAP | RPC_MINI_CAS}};
+        enum { NM = sizeof(mini) / sizeof(mini[0]) };
+        static hist hm[NM + 2];
+        for (size_t i = 0; i < NM + 2; i++)
+            hist_init(&hm[i]);
+        for (int k = 0; k < g_opts.row_runs; k++) {
+            progress("rpc: diagnostics 64 B (%d/%d)", k + 1, g_opts.row_runs);
+            lat_result l;
+            ref_pingpong(&l, &hm[NM]);
+            for (size_t i = 0; i < NM; i++)
+                rpc_mini_latency(64, mini[i].flags, &l, &hm[i]);
+            rpc_latency(RPC_CALL, 64, &l, &hm[NM + 1]);
+        }
+        for (size_t i = 0; i < NM + 2; i++) {
+            lat_result l;
+            lat_from_hist(&l, i < NM ? mini[i].name
+                              : i == NM ? "floor (rpc diagnostic round)"
+                                        : "rpc call (diagnostic round)",
+                          i == NM ? 8 : 64, &hm[i], 1);
+            l.place = placement_of(2);
+            res_latency(&l);
+        }
+    }
     static const struct {
         const char *name, *key;
         uint32_t size;
