@@ -20,7 +20,8 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 
 cleanup() {
     exec 3>&- 2>/dev/null
-    for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+    for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm stc sw1 sr1 sw2 sr2 smw sab \
+        sto sto2 sgn dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -169,6 +170,11 @@ log_counters() {
     printf '  bytes free        %s\n  bytes padding     %s\n  records waiting   %s\n' "$3" "$4" "$5"
     printf '  producers live    %s\n  consumers live    %s\n  participants live %s\n' "$6" "$7" "$8"
 }
+# stream_para STATE WRITERS ABORTED READ: the stream paragraph of `info`.
+stream_para() {
+    printf 'stream\n  state             %s\n  writers           %s\n' "$1" "$2"
+    printf '  writers aborted   %s\n  bytes read        %s\n' "$3" "$4"
+}
 # wait_stopped PID: poll until PID is stopped (SIGSTOP took effect; about 5 s).
 wait_stopped() {
     i=0
@@ -194,7 +200,7 @@ t "unknown command" 2 "indexbus: unknown command 'frob'" "$IB" frob
 t "version" 0 "region layout 1.1" "$IB" version
 t "create without NAME" 2 "indexbus create: missing region NAME" "$IB" create
 t "bad number" 2 "--slots wants a whole number" "$IB" create "$P-x" --slots abc
-t "bad kind" 2 "--kind is events, fanout or log, not 'foo'" "$IB" create "$P-x" --kind foo
+t "bad kind" 2 "--kind is events, fanout, log, stream or rpc, not 'foo'" "$IB" create "$P-x" --kind foo
 t "bad mode" 2 "--mode wants an octal mode" "$IB" create "$P-x" --mode 999
 t "unknown option" 2 "indexbus sub: unknown option '--bogus'" "$IB" sub "$P-x" --bogus
 t "option needs value" 2 "option --consumer needs a value" "$IB" sub "$P-x" --consumer
@@ -573,6 +579,189 @@ status_is "MPSC pub 2 on a log" $? 0
 file_has "MPSC pub 1 summary" "$T/lgm1.err" "published 300 messages, 7200 bytes in "
 file_has "MPSC pub 2 summary" "$T/lgm2.err" "published 300 messages, 12000 bytes in "
 
+# ---- byte streams (layout 1.1): create, info, stream write / stream read -------------
+t "stream without verb" 2 "indexbus stream: missing write or read" "$IB" stream
+t "stream bad verb" 2 "indexbus stream: 'frob' is not write or read" "$IB" stream frob "$P-x"
+t "stream without NAME" 2 "indexbus stream: missing region NAME" "$IB" stream write
+t "stream write --keep" 2 "indexbus stream: --keep applies to stream read only" \
+    "$IB" stream write "$P-x" --keep
+t "help lists stream" 0 "indexbus stream write|read NAME [--bytes N] [--max-record BYTES]" "$IB" help
+t "--slots on a stream" 2 "indexbus create: --slots does not apply to --kind stream" \
+    "$IB" create "$P-x" --kind stream --slots 16
+t "--cells on a stream" 2 "indexbus create: --cells does not apply to --kind stream" \
+    "$IB" create "$P-x" --kind stream --cells 4
+t "create stream: --bytes not a power of two" 1 "indexbus: region $P-x: $LOGBAD" \
+    "$IB" create "$P-x" --kind stream --bytes 5000
+t "create stream" 0 "" "$IB" create "$P-stc" --kind stream --bytes 4096
+stdout_is "create stream says" "created $P-stc: stream, 4096-byte ring, records up to 2040 bytes, 28672 bytes\n"
+t "info stream" 0 "region $P-stc" "$IB" info "$P-stc"
+has "info stream kind" "kind              stream"
+has "info stream layout" "layout version    1.1"
+has "info stream capabilities" \
+    "capabilities      mpsc blocking counters participants stream byte-stream (0x4000000bc)"
+{
+    printf 'geometry\n  byte capacity     4096 bytes\n  max record        2040 bytes\n\n'
+    log_counters 0 0 4096 0 0 0 0 0
+    echo; stream_para open 0 0 0
+    echo; echo participants; row slot role consumer pid attached alive; echo "  (none attached)"
+} >"$T/want"
+section_is "info of a new stream" geometry
+t "stream read on an events region" 1 "indexbus: region $P-tmo: is an events region, not a stream" \
+    "$IB" stream read "$P-tmo"
+t "stream write on a log" 1 "indexbus: region $P-lgt: is a log region, not a stream" \
+    "$IB" stream write "$P-lgt"
+
+# the writer first: it creates the stream, writes and leaves; the stream has ended
+printf 'hello, stream\n' >"$T/s1"
+STDIN=$T/s1
+t "stream write creates the stream" 0 "stream $P-sw1: wrote 14 bytes in " \
+    "$IB" stream write "$P-sw1" --stats
+stdout_is "stream write prints nothing on stdout" ''
+t "info: the writer left" 0 "byte capacity     1048576 bytes" "$IB" info "$P-sw1"
+stream_para ENDED 0 0 0 >"$T/want"
+paragraph_is "stream ended by its only writer" stream
+t "an ended stream takes no writer" 1 \
+    "indexbus: stream $P-sw1: has ended (its writers have left; a stream is written once); 'indexbus unlink $P-sw1' removes it" \
+    "$IB" stream write "$P-sw1"
+t "stream read --keep" 0 "stream $P-sw1: read 14 bytes in " "$IB" stream read "$P-sw1" --keep --stats
+stdout_file_is "stream read: the bytes written" "$T/s1"
+t "info after the read" 0 "" "$IB" info "$P-sw1"
+stream_para "ENDED READER_GONE" 0 0 14 >"$T/want"
+paragraph_is "stream read to the end" stream
+t "stream write once the reader is gone" 141 \
+    "indexbus: stream $P-sw1: its reader is gone (the read end was closed); 'indexbus unlink $P-sw1' removes it" \
+    "$IB" stream write "$P-sw1"
+t "stream read once the read end is closed" 1 \
+    "indexbus: stream $P-sw1: its read end was closed (the stream is finished); 'indexbus unlink $P-sw1' removes it" \
+    "$IB" stream read "$P-sw1"
+t "unlink a kept stream" 0 "" "$IB" unlink "$P-sw1"
+
+# the reader first: it creates the stream (a 4 KiB ring) and waits for a writer;
+# 300000 bytes go through it, wrapping many times
+head -c 300000 /dev/urandom >"$T/s300k"
+"$IB" stream read "$P-sr1" --bytes 4096 --timeout-ms 20000 >"$T/sr1.out" 2>"$T/sr1.err" &
+reader=$!
+wait_info "$P-sr1" "consumers live    1"
+t "info: a reader waits for a writer" 0 "byte capacity     4096 bytes" "$IB" info "$P-sr1"
+{ stream_para open 0 0 0; echo; echo participants; row slot role consumer pid attached alive
+  row 0 stream-reader - $reader "$TS" yes; } >"$T/want"
+section_is "a reader waiting" stream
+t "a second reader" 1 \
+    "indexbus: stream $P-sr1: reader: exclusive role is already attached (another reader holds the read end)" \
+    "$IB" stream read "$P-sr1"
+STDIN=$T/s300k
+t "stream write to a waiting reader" 0 "" "$IB" stream write "$P-sr1"
+wait $reader
+status_is "stream read to the end" $? 0
+if cmp -s "$T/s300k" "$T/sr1.out"; then ok; else bad "300000 bytes through a 4 KiB stream" "$(cat "$T/sr1.err")"; fi
+t "the reader removed the stream" 1 "indexbus: region $P-sr1: no such region" "$IB" info "$P-sr1"
+
+# the writer first, with more than the ring holds: it waits for a reader
+"$IB" stream write "$P-sw2" --bytes 4096 <"$T/s300k" 2>"$T/sw2.err" &
+writer=$!
+wait_info "$P-sw2" "bytes used        4096 of 4096"
+t "info: a writer waits for a reader" 0 "" "$IB" info "$P-sw2"
+{ log_counters 2 4096 0 0 2 1 0 1; echo; stream_para open 1 0 0; echo; echo participants
+  row slot role consumer pid attached alive; row 0 stream-writer - $writer "$TS" yes; } >"$T/want"
+section_is "a writer waiting on a full stream" counters
+t "stream read from a waiting writer" 0 "" "$IB" stream read "$P-sw2" --timeout-ms 20000
+stdout_file_is "300000 bytes, the writer first" "$T/s300k"
+wait $writer
+status_is "the waiting writer finished" $? 0
+t "stream read removed the stream" 1 "indexbus: region $P-sw2: no such region" "$IB" info "$P-sw2"
+
+# both at once: whichever comes second opens what the first created
+"$IB" stream write "$P-sr2" <"$T/s300k" 2>"$T/race-w.err" &
+writer=$!
+"$IB" stream read "$P-sr2" --timeout-ms 20000 >"$T/race.out" 2>"$T/race-r.err" &
+reader=$!
+wait $writer
+status_is "racing stream write" $? 0
+wait $reader
+status_is "racing stream read" $? 0
+if cmp -s "$T/s300k" "$T/race.out"; then ok; else bad "racing write and read" "$(cat "$T/race-w.err" "$T/race-r.err")"; fi
+
+# two writers: the stream ends when the last one leaves
+"$IB" stream read "$P-smw" --keep --timeout-ms 20000 >"$T/smw.out" 2>"$T/smw.err" &
+reader=$!
+wait_info "$P-smw" "consumers live    1"
+mkfifo "$T/sfifo"
+"$IB" stream write "$P-smw" <"$T/sfifo" 2>"$T/smw-a.err" &
+writer=$!
+exec 3>"$T/sfifo"
+wait_info "$P-smw" "writers           1"
+printf 'from B\n' >"$T/sb"
+STDIN=$T/sb
+t "a second writer" 0 "" "$IB" stream write "$P-smw"
+wait_info "$P-smw" "bytes read        7"
+t "info: one writer left" 0 "" "$IB" info "$P-smw"
+{ stream_para open 1 0 7; echo; echo participants; row slot role consumer pid attached alive
+  row 0 stream-reader - $reader "$TS" yes; row 1 stream-writer - $writer "$TS" yes; } >"$T/want"
+section_is "the stream stays open while a writer is left" stream
+echo 'from A' >&3
+exec 3>&-
+wait $writer
+status_is "the first writer ends" $? 0
+wait $reader
+status_is "the reader of two writers" $? 0
+printf 'from B\nfrom A\n' >"$T/want"
+if cmp -s "$T/want" "$T/smw.out"; then ok; else bad "two writers' bytes" "$(cat "$T/smw.out")"; fi
+t "info after two writers" 0 "" "$IB" info "$P-smw"
+stream_para "ENDED READER_GONE" 0 0 14 >"$T/want"
+paragraph_is "ended once both writers left" stream
+
+# a writer killed mid-stream: the reader gets its bytes, then ABORTED
+"$IB" stream read "$P-sab" --keep --timeout-ms 20000 >"$T/sab.out" 2>"$T/sab.err" &
+reader=$!
+wait_info "$P-sab" "consumers live    1"
+mkfifo "$T/sfifo2"
+"$IB" stream write "$P-sab" <"$T/sfifo2" 2>/dev/null &
+writer=$!
+exec 3>"$T/sfifo2"
+printf 'partial' >&3
+wait_info "$P-sab" "bytes read        7"
+kill -TERM $writer
+wait $writer 2>/dev/null
+exec 3>&-
+wait $reader
+status_is "stream read of an aborted stream" $? 1
+file_has "the reader says ABORTED" "$T/sab.err" \
+    "indexbus: stream $P-sab: ended ABORTED: 1 writer died without closing; the 7 bytes read may be incomplete"
+printf 'partial' >"$T/want"
+if cmp -s "$T/want" "$T/sab.out"; then ok; else bad "bytes before the abort" "$(cat "$T/sab.out")"; fi
+t "info of an aborted stream" 0 "" "$IB" info "$P-sab"
+stream_para "ENDED READER_GONE ABORTED" 0 1 7 >"$T/want"
+paragraph_is "a writer that died is counted" stream
+
+# --timeout-ms: a writer that gives up leaves the stream ABORTED
+"$IB" create "$P-sto" --kind stream --bytes 4096 >/dev/null
+STDIN=$T/s300k
+t "stream write gives up on a full stream" 1 \
+    "indexbus: stream $P-sto: full for 100 ms; giving up after 4080 bytes (the stream ends ABORTED)" \
+    "$IB" stream write "$P-sto" --timeout-ms 100
+t "stream read after a writer gave up" 1 \
+    "indexbus: stream $P-sto: ended ABORTED: 1 writer died without closing; the 4080 bytes read may be incomplete" \
+    "$IB" stream read "$P-sto" --timeout-ms 20000
+head -c 4080 "$T/s300k" >"$T/want"
+stdout_file_is "the bytes before the give-up" "$T/want"
+t "stream read gives up" 1 "indexbus: stream $P-sto2: no data for 100 ms; giving up after 0 bytes" \
+    "$IB" stream read "$P-sto2" --timeout-ms 100
+t "... and removed the stream it made" 1 "indexbus: region $P-sto2: no such region" "$IB" info "$P-sto2"
+
+# the reader's stdout closes: it closes the read end (141), and the writer stops (141)
+head -c 4194304 /dev/urandom >"$T/s4m" # more than a pipe buffer holds
+"$IB" stream write "$P-sgn" --bytes 4096 <"$T/s4m" 2>"$T/sgn-w.err" &
+writer=$!
+{ "$IB" stream read "$P-sgn" --timeout-ms 20000 2>"$T/sgn-r.err"; echo $? >"$T/sgn-r.rc"; } | head -c 100 >"$T/sgn.out"
+status_is "stream read: stdout closed" "$(cat "$T/sgn-r.rc")" 141
+file_has "stream read: broken pipe" "$T/sgn-r.err" "indexbus: stdout: Broken pipe; stream $P-sgn: the read end is closed after "
+wait $writer
+status_is "stream write: the reader is gone" $? 141
+file_has "stream write: reader gone" "$T/sgn-w.err" \
+    "indexbus: stream $P-sgn: the reader is gone (it closed the read end or died) after "
+head -c 100 "$T/s4m" >"$T/want"
+if cmp -s "$T/want" "$T/sgn.out"; then ok; else bad "the first 100 bytes" ""; fi
+
 # ---- liveness: dead participants, recover, gc ----------------------------------------
 "$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null
 t "info, nobody attached" 0 "" "$IB" info "$P-dead"
@@ -713,13 +902,13 @@ t "newer layout (sub)" 1 \
 t "unlink file-path region" 0 "" "$IB" unlink "$R2"
 R3=$T/caps.region
 "$IB" create "$R3" --slots 16 >/dev/null
-printf '\004' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 34
+printf '\020' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 36
 t "unknown incompat capability" 1 \
-    "indexbus: region $R3: uses incompatible features this library does not know" \
+    "indexbus: region $R3: uses incompatible features this library does not know (capability bits 0x0000001000000000)" \
     "$IB" info "$R3"
-dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 34 off
-printf '\004' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
-t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 4" "$IB" info "$R3"
+dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 36 off
+printf '\006' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
+t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 6" "$IB" info "$R3"
 head -c 4096 /dev/zero | tr '\0' 'x' >"$T/junk.region"
 t "not an IndexBus region" 1 "indexbus: region $T/junk.region: not an IndexBus region" \
     "$IB" info "$T/junk.region"

@@ -12,8 +12,10 @@
 
 #include <indexbus/indexbus.h>
 
-/* Exit statuses. */
-enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2 };
+/* Exit statuses. CLI_BROKEN_PIPE is what a shell reports for a process a
+ * broken pipe killed (128 + SIGPIPE): `stream write` once the reader is
+ * gone, `stream read` once its stdout is. */
+enum { CLI_OK = 0, CLI_ERROR = 1, CLI_USAGE = 2, CLI_BROKEN_PIPE = 141 };
 
 /* Internal pseudo-status (never a library status): a stop signal arrived. */
 #define CLI_STOPPED (-1)
@@ -37,6 +39,9 @@ int cmd_sub(int argc, char **argv);
 int cmd_route(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_stream(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
+int cmd_request(int argc, char **argv);
 
 /* ---- args.c: option parsing --------------------------------------------- */
 
@@ -90,6 +95,34 @@ int cli_parse_u32(const char *cmd, const char *opt, const char *text, uint32_t m
 int cli_parse_octal(const char *cmd, const char *opt, const char *text, uint32_t max,
                     uint32_t *out);
 
+/* ---- cmd_region.c: geometry shared by create, stream and serve ----------- */
+
+/* A byte log's or stream's ring (0: the library's default). */
+typedef struct cli_ring_args {
+    uint64_t bytes;
+    uint32_t max_record;
+} cli_ring_args;
+
+/* A request/response region's cells (0: the library's default). */
+typedef struct cli_rpc_args {
+    uint32_t cells, max_request, max_reply;
+} cli_rpc_args;
+
+/* "events", "fanout", "log", "stream", "rpc" or "unknown". */
+const char *cli_kind_name(uint32_t kind);
+/* Parse --bytes (is_max_record 0) or --max-record into *ring. */
+int cli_ring_arg(const char *cmd, cli_ring_args *ring, int is_max_record, const char *v);
+/* Parse --cells, --max-request or --max-reply (opt) into *rpc. */
+int cli_rpc_arg(const char *cmd, cli_rpc_args *rpc, const char *opt, const char *v);
+/* The library's defaults for kind, then what ring / rpc (may be NULL) say. */
+void cli_config_init(indexbus_region_config *cfg, uint32_t kind, const cli_ring_args *ring,
+                     const cli_rpc_args *rpc);
+/* Report a failed indexbus_region_create (the valid geometry for an
+ * INVALID_ARGUMENT); returns CLI_ERROR. */
+int cli_create_error(const char *name, uint32_t kind, int status);
+/* "created NAME: <kind>, <geometry>, N bytes" on stdout. */
+void cli_print_created(const char *name, const indexbus_info *info);
+
 /* ---- util.c: errors, regions, time, signals ---------------------------- */
 
 /* "indexbus: <message>" on stderr. */
@@ -103,6 +136,14 @@ int cli_open_region(const char *name, indexbus_region **out);
 /* Report a failure to open region `name` as cli_open_region does; returns
  * CLI_ERROR. */
 int cli_open_error(const char *name, int status);
+/* Open region `name`, or create it with *cfg if there is none (a racing
+ * creator's region is opened instead). *created says which. Errors are
+ * reported; returns CLI_OK or CLI_ERROR. */
+int cli_open_or_create(const char *name, const indexbus_region_config *cfg,
+                       indexbus_region **out, int *created);
+/* CLI_OK if the region is of `kind`, else "region NAME: is a K, not a
+ * <kind>" and CLI_ERROR. */
+int cli_want_kind(const char *name, const indexbus_region *r, uint32_t kind);
 /* indexbus_region_info with the size field set; errors are reported. */
 int cli_region_info(const char *name, const indexbus_region *r, indexbus_info *info);
 

@@ -9,16 +9,6 @@
 
 #define LABEL "  %-18s" /* every "label value" line starts like this */
 
-static const char *kind_name(uint32_t kind)
-{
-    switch (kind) {
-    case INDEXBUS_KIND_EVENTS: return "events";
-    case INDEXBUS_KIND_FANOUT: return "fanout";
-    case INDEXBUS_KIND_LOG: return "log";
-    default: return "unknown";
-    }
-}
-
 /* Capability bits by name; unknown ones as "bitN" (incompat ones flagged). */
 static void print_capabilities(uint64_t caps)
 {
@@ -26,8 +16,12 @@ static void print_capabilities(uint64_t caps)
         [0] = "events",   [1] = "fanout",       [2] = "mpsc",
         [3] = "blocking", [4] = "counters",     [5] = "participants",
         [6] = "log",           /* INDEXBUS_CAP_LOG */
+        [7] = "stream",        /* INDEXBUS_CAP_STREAM */
+        [8] = "rpc",           /* INDEXBUS_CAP_RPC */
         [32] = "spsc-recycle", /* INDEXBUS_CAP_SPSC_RECYCLE */
         [33] = "byte-log",     /* INDEXBUS_CAP_BYTE_LOG */
+        [34] = "byte-stream",  /* INDEXBUS_CAP_BYTE_STREAM */
+        [35] = "rpc-cells",    /* INDEXBUS_CAP_RPC_CELLS */
     };
     printf(LABEL, "capabilities");
     for (unsigned bit = 0; bit < 64; bit++) {
@@ -67,7 +61,7 @@ static void print_time(const char *label, uint64_t realtime_ns)
 static void print_header(const char *name, const indexbus_info *in)
 {
     printf("region %s\n", name);
-    printf(LABEL "%s\n", "kind", kind_name(in->kind));
+    printf(LABEL "%s\n", "kind", cli_kind_name(in->kind));
     printf(LABEL "%" PRIu32 ".%" PRIu32 "\n", "layout version", in->layout_major,
            in->layout_minor);
     print_capabilities(in->capabilities);
@@ -77,19 +71,33 @@ static void print_header(const char *name, const indexbus_info *in)
     print_time("created", in->creation_time_ns);
 }
 
-/* A byte log: one ring of bytes instead of slots and queues. */
+/* A byte log or stream: one ring of bytes instead of slots and queues. */
 static void print_log_geometry(const indexbus_info *in)
 {
     printf("\ngeometry\n");
     printf(LABEL "%" PRIu64 " bytes\n", "byte capacity", in->byte_capacity);
     printf(LABEL "%" PRIu32 " bytes\n", "max record", in->max_record);
-    printf(LABEL "%" PRIu32 "\n", "consumers", in->consumer_count);
+    if (in->kind == INDEXBUS_KIND_LOG)
+        printf(LABEL "%" PRIu32 "\n", "consumers", in->consumer_count);
+}
+
+/* Request/response: a table of reply cells. */
+static void print_rpc_geometry(const indexbus_info *in)
+{
+    printf("\ngeometry\n");
+    printf(LABEL "%" PRIu32 "\n", "cells", in->rpc_cells);
+    printf(LABEL "%" PRIu32 " bytes\n", "max request", in->max_request);
+    printf(LABEL "%" PRIu32 " bytes\n", "max reply", in->max_reply);
 }
 
 static void print_geometry(const indexbus_info *in)
 {
-    if (in->kind == INDEXBUS_KIND_LOG) {
+    if (in->kind == INDEXBUS_KIND_LOG || in->kind == INDEXBUS_KIND_STREAM) {
         print_log_geometry(in);
+        return;
+    }
+    if (in->kind == INDEXBUS_KIND_RPC) {
+        print_rpc_geometry(in);
         return;
     }
     printf("\ngeometry\n");
@@ -110,9 +118,55 @@ static void print_log_ring(const indexbus_info *in)
     printf(LABEL "%" PRIu64 "\n", "records waiting", in->records_waiting);
 }
 
+/* A stream's latched state: "open" until a flag is latched. */
+static void print_stream(const indexbus_info *in)
+{
+    static const struct {
+        uint32_t flag;
+        const char *name;
+    } flags[] = {{INDEXBUS_STREAM_ENDED, "ENDED"},
+                 {INDEXBUS_STREAM_READER_GONE, "READER_GONE"},
+                 {INDEXBUS_STREAM_ABORTED, "ABORTED"}};
+    uint32_t known = 0;
+    printf("\nstream\n");
+    printf(LABEL, "state");
+    if (in->stream_flags == 0)
+        printf("open");
+    for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+        if (in->stream_flags & flags[i].flag)
+            printf("%s%s", known ? " " : "", flags[i].name);
+        known |= in->stream_flags & flags[i].flag;
+    }
+    if (in->stream_flags & ~known)
+        printf("%s0x%" PRIx32, known ? " " : "", in->stream_flags & ~known);
+    printf("\n");
+    printf(LABEL "%" PRIu32 "\n", "writers", in->stream_writers);
+    printf(LABEL "%" PRIu32 "\n", "writers aborted", in->writers_aborted);
+    printf(LABEL "%" PRIu64 "\n", "bytes read", in->stream_bytes_read);
+}
+
+/* Request/response: cells and what became of requests that did not
+ * complete. Clients count as producers, servers as consumers. */
+static void print_rpc_counters(const indexbus_info *in)
+{
+    printf("\ncounters\n");
+    printf(LABEL "%" PRIu32 " of %" PRIu32 "\n", "free cells", in->rpc_cells_free,
+           in->rpc_cells);
+    printf(LABEL "%" PRIu64 "\n", "replies abandoned", in->rpc_replies_abandoned);
+    printf(LABEL "%" PRIu64 "\n", "requests failed", in->rpc_requests_failed);
+    printf(LABEL "%" PRIu32 "\n", "clients live", in->producers_live);
+    printf(LABEL "%" PRIu32 "\n", "servers live", in->consumers_live);
+    printf(LABEL "%" PRIu32 "\n", "participants live", in->participants_live);
+}
+
 static void print_counters(const indexbus_info *in)
 {
-    int fanout = in->kind == INDEXBUS_KIND_FANOUT, log = in->kind == INDEXBUS_KIND_LOG;
+    if (in->kind == INDEXBUS_KIND_RPC) {
+        print_rpc_counters(in);
+        return;
+    }
+    int fanout = in->kind == INDEXBUS_KIND_FANOUT;
+    int log = in->kind == INDEXBUS_KIND_LOG || in->kind == INDEXBUS_KIND_STREAM;
     printf("\ncounters\n");
     printf(LABEL "%" PRIu64 "\n", "published", in->published);
     if (fanout) {
@@ -129,6 +183,8 @@ static void print_counters(const indexbus_info *in)
     if (fanout)
         printf(LABEL "%" PRIu32 "\n", "routers live", in->routers_live);
     printf(LABEL "%" PRIu32 "\n", "participants live", in->participants_live);
+    if (in->kind == INDEXBUS_KIND_STREAM)
+        print_stream(in);
     if (log)
         return; /* no producer queues: records waiting says it */
     printf(LABEL "%" PRIu64 "\n", "spsc depth", in->spsc_depth);
@@ -152,9 +208,16 @@ static int print_consumers(const char *name, const indexbus_region *r, uint32_t 
     return CLI_OK;
 }
 
-static const char *role_name(uint32_t role, char *buf, size_t cap)
+/* A stream's writers are MPSC producers and its reader consumer 0. */
+static const char *role_name(uint32_t kind, uint32_t role, char *buf, size_t cap)
 {
+    if (kind == INDEXBUS_KIND_STREAM && role == INDEXBUS_ROLE_MPSC_PRODUCER)
+        return "stream-writer";
+    if (kind == INDEXBUS_KIND_STREAM && role == INDEXBUS_ROLE_CONSUMER)
+        return "stream-reader";
     switch (role) {
+    case INDEXBUS_ROLE_RPC_CLIENT: return "rpc-client";
+    case INDEXBUS_ROLE_RPC_SERVER: return "rpc-server";
     case INDEXBUS_ROLE_SPSC_PRODUCER: return "spsc-producer";
     case INDEXBUS_ROLE_MPSC_PRODUCER: return "mpsc-producer";
     case INDEXBUS_ROLE_ROUTER: return "router";
@@ -165,7 +228,7 @@ static const char *role_name(uint32_t role, char *buf, size_t cap)
 
 /* Every entry of the participant table that is not free. A dead one (its
  * process exited without detaching) stays until someone recovers it. */
-static int print_participants(const char *name, indexbus_region *r)
+static int print_participants(const char *name, indexbus_region *r, uint32_t kind)
 {
     uint32_t shown = 0, dead = 0;
     printf("\nparticipants\n");
@@ -179,8 +242,8 @@ static int print_participants(const char *name, indexbus_region *r)
         if (st != INDEXBUS_OK)
             return cli_region_error(name, "participants", st);
         char role[32], index[16], when[64];
-        const char *rn = role_name(pi.role, role, sizeof role);
-        if (pi.role == INDEXBUS_ROLE_CONSUMER)
+        const char *rn = role_name(kind, pi.role, role, sizeof role);
+        if (pi.role == INDEXBUS_ROLE_CONSUMER && kind != INDEXBUS_KIND_STREAM)
             snprintf(index, sizeof index, "%" PRIu32, pi.index);
         else
             snprintf(index, sizeof index, "-");
@@ -222,9 +285,12 @@ int cmd_info(int argc, char **argv)
         print_header(name, &in);
         print_geometry(&in);
         print_counters(&in);
-        rc = print_consumers(name, r, in.consumer_count);
+        /* a stream's reader and an rpc region's servers are no consumers
+         * of records: the stream and counters paragraphs say it */
+        if (in.kind != INDEXBUS_KIND_STREAM && in.kind != INDEXBUS_KIND_RPC)
+            rc = print_consumers(name, r, in.consumer_count);
         if (rc == CLI_OK)
-            rc = print_participants(name, r);
+            rc = print_participants(name, r, in.kind);
     }
     indexbus_region_close(r);
     return rc;

@@ -9,7 +9,8 @@
 
 enum {
     C_KIND, C_SLOTS, C_SLOT_SIZE, C_QUEUE, C_CONSUMERS, /* slot regions */
-    C_BYTES, C_MAX_RECORD,                               /* byte logs */
+    C_BYTES, C_MAX_RECORD,                               /* byte logs and streams */
+    C_CELLS, C_MAX_REQUEST, C_MAX_REPLY,                 /* request/response */
     C_MODE, C_PREFAULT, C_NOPTS
 };
 
@@ -17,29 +18,76 @@ static const cli_opt create_opts[] = {
     [C_KIND] = {"--kind", 1},           [C_SLOTS] = {"--slots", 1},
     [C_SLOT_SIZE] = {"--slot-size", 1}, [C_QUEUE] = {"--queue", 1},
     [C_CONSUMERS] = {"--consumers", 1}, [C_BYTES] = {"--bytes", 1},
-    [C_MAX_RECORD] = {"--max-record", 1}, [C_MODE] = {"--mode", 1},
-    [C_PREFAULT] = {"--prefault", 0},   [C_NOPTS] = {NULL, 0},
+    [C_MAX_RECORD] = {"--max-record", 1}, [C_CELLS] = {"--cells", 1},
+    [C_MAX_REQUEST] = {"--max-request", 1}, [C_MAX_REPLY] = {"--max-reply", 1},
+    [C_MODE] = {"--mode", 1},           [C_PREFAULT] = {"--prefault", 0},
+    [C_NOPTS] = {NULL, 0},
 };
 
 /* 0 in a geometry field means "library default" (and "not given"). */
 typedef struct create_args {
     const char *name;
     uint32_t kind, slots, slot_size, queue, consumers, mode, flags;
-    uint64_t bytes;      /* byte logs: ring bytes */
-    uint32_t max_record; /* byte logs: largest record */
+    cli_ring_args ring;  /* byte logs and streams */
+    cli_rpc_args rpc;    /* request/response */
 } create_args;
+
+const char *cli_kind_name(uint32_t kind)
+{
+    switch (kind) {
+    case INDEXBUS_KIND_EVENTS: return "events";
+    case INDEXBUS_KIND_FANOUT: return "fanout";
+    case INDEXBUS_KIND_LOG: return "log";
+    case INDEXBUS_KIND_STREAM: return "stream";
+    case INDEXBUS_KIND_RPC: return "rpc";
+    default: return "unknown";
+    }
+}
 
 static int parse_kind(const char *text, uint32_t *kind)
 {
-    if (strcmp(text, "events") == 0)
-        *kind = INDEXBUS_KIND_EVENTS;
-    else if (strcmp(text, "fanout") == 0)
-        *kind = INDEXBUS_KIND_FANOUT;
-    else if (strcmp(text, "log") == 0)
-        *kind = INDEXBUS_KIND_LOG;
-    else
-        return cli_usage_error("create", "--kind is events, fanout or log, not '%s'", text);
-    return CLI_OK;
+    for (uint32_t k = INDEXBUS_KIND_EVENTS; k <= INDEXBUS_KIND_RPC; k++)
+        if (strcmp(text, cli_kind_name(k)) == 0) {
+            *kind = k;
+            return CLI_OK;
+        }
+    return cli_usage_error("create", "--kind is events, fanout, log, stream or rpc, not '%s'",
+                           text);
+}
+
+int cli_ring_arg(const char *cmd, cli_ring_args *ring, int is_max_record, const char *v)
+{
+    if (is_max_record)
+        return cli_parse_u32(cmd, "--max-record", v, 1, UINT32_MAX, &ring->max_record);
+    return cli_parse_u64(cmd, "--bytes", v, 1, UINT64_MAX, &ring->bytes);
+}
+
+int cli_rpc_arg(const char *cmd, cli_rpc_args *rpc, const char *opt, const char *v)
+{
+    if (strcmp(opt, "--cells") == 0)
+        return cli_parse_u32(cmd, opt, v, 1, UINT32_MAX, &rpc->cells);
+    if (strcmp(opt, "--max-request") == 0)
+        return cli_parse_u32(cmd, opt, v, 1, UINT32_MAX, &rpc->max_request);
+    return cli_parse_u32(cmd, opt, v, 1, UINT32_MAX, &rpc->max_reply);
+}
+
+void cli_config_init(indexbus_region_config *cfg, uint32_t kind, const cli_ring_args *ring,
+                     const cli_rpc_args *rpc)
+{
+    indexbus_region_config_init(cfg, kind); /* LOG, STREAM, RPC: the whole 1.1 struct */
+    if (ring != NULL && (kind == INDEXBUS_KIND_LOG || kind == INDEXBUS_KIND_STREAM)) {
+        if (ring->bytes)
+            cfg->byte_capacity = ring->bytes;
+        cfg->max_record = ring->max_record; /* 0: the library's default */
+    }
+    if (rpc != NULL && kind == INDEXBUS_KIND_RPC) {
+        if (rpc->cells)
+            cfg->slot_count = rpc->cells;
+        if (rpc->max_request)
+            cfg->slot_data_size = rpc->max_request;
+        if (rpc->max_reply)
+            cfg->max_record = rpc->max_reply;
+    }
 }
 
 static int create_arg(void *ctx, int opt, const char *v)
@@ -55,9 +103,11 @@ static int create_arg(void *ctx, int opt, const char *v)
     case C_QUEUE: return cli_parse_u32("create", "--queue", v, 1, UINT32_MAX, &a->queue);
     case C_CONSUMERS:
         return cli_parse_u32("create", "--consumers", v, 1, UINT32_MAX, &a->consumers);
-    case C_BYTES: return cli_parse_u64("create", "--bytes", v, 1, UINT64_MAX, &a->bytes);
-    case C_MAX_RECORD:
-        return cli_parse_u32("create", "--max-record", v, 1, UINT32_MAX, &a->max_record);
+    case C_BYTES: return cli_ring_arg("create", &a->ring, 0, v);
+    case C_MAX_RECORD: return cli_ring_arg("create", &a->ring, 1, v);
+    case C_CELLS:
+    case C_MAX_REQUEST:
+    case C_MAX_REPLY: return cli_rpc_arg("create", &a->rpc, create_opts[opt].name, v);
     case C_MODE: return cli_parse_octal("create", "--mode", v, 0777, &a->mode);
     case C_PREFAULT: a->flags |= INDEXBUS_CREATE_PREFAULT; return CLI_OK;
     default: return CLI_USAGE;
@@ -70,31 +120,28 @@ static int check_create_args(const create_args *a)
     int rc = cli_need_name("create", a->name);
     if (rc != CLI_OK)
         return rc;
-    const char *stray = NULL;
-    if (a->kind == INDEXBUS_KIND_LOG)
-        stray = a->slots       ? "--slots"
-                : a->slot_size ? "--slot-size"
-                : a->queue     ? "--queue"
-                : a->consumers ? "--consumers"
-                               : NULL;
-    else
-        stray = a->bytes ? "--bytes" : a->max_record ? "--max-record" : NULL;
+    int slots = a->kind == INDEXBUS_KIND_EVENTS || a->kind == INDEXBUS_KIND_FANOUT;
+    int ring = a->kind == INDEXBUS_KIND_LOG || a->kind == INDEXBUS_KIND_STREAM;
+    int rpc = a->kind == INDEXBUS_KIND_RPC;
+    const char *stray = !slots && a->slots           ? "--slots"
+                        : !slots && a->slot_size     ? "--slot-size"
+                        : !slots && a->queue         ? "--queue"
+                        : !slots && a->consumers     ? "--consumers"
+                        : !ring && a->ring.bytes     ? "--bytes"
+                        : !ring && a->ring.max_record ? "--max-record"
+                        : !rpc && a->rpc.cells       ? "--cells"
+                        : !rpc && a->rpc.max_request ? "--max-request"
+                        : !rpc && a->rpc.max_reply   ? "--max-reply"
+                                                     : NULL;
     if (stray == NULL)
         return CLI_OK;
     return cli_usage_error("create", "%s does not apply to --kind %s", stray,
-                           a->kind == INDEXBUS_KIND_LOG      ? "log"
-                           : a->kind == INDEXBUS_KIND_FANOUT ? "fanout"
-                                                             : "events");
+                           cli_kind_name(a->kind));
 }
 
 static void apply_args(const create_args *a, indexbus_region_config *cfg)
 {
-    indexbus_region_config_init(cfg, a->kind); /* LOG: the whole 1.1 struct */
-    if (a->kind == INDEXBUS_KIND_LOG) {
-        if (a->bytes)
-            cfg->byte_capacity = a->bytes;
-        cfg->max_record = a->max_record; /* 0: the library's default */
-    }
+    cli_config_init(cfg, a->kind, &a->ring, &a->rpc);
     if (a->slots) {
         cfg->slot_count = a->slots;
         cfg->queue_capacity = a->slots; /* follow slot_count unless --queue says */
@@ -110,11 +157,18 @@ static void apply_args(const create_args *a, indexbus_region_config *cfg)
     cfg->flags = a->flags;
 }
 
-static int report_create_error(const char *name, uint32_t kind, int st)
+int cli_create_error(const char *name, uint32_t kind, int st)
 {
     if (st != INDEXBUS_INVALID_ARGUMENT)
         return cli_region_error(name, NULL, st);
-    if (kind == INDEXBUS_KIND_LOG) {
+    if (kind == INDEXBUS_KIND_RPC) {
+        cli_error("region %s: %s (cells: 1..%u; max request and max reply: %u..%u bytes; "
+                  "name: 1..254 bytes)",
+                  name, indexbus_strerror(st), INDEXBUS_RPC_MAX_CELLS, INDEXBUS_RPC_MIN_MESSAGE,
+                  INDEXBUS_RPC_MAX_MESSAGE);
+        return CLI_ERROR;
+    }
+    if (kind == INDEXBUS_KIND_LOG || kind == INDEXBUS_KIND_STREAM) {
         cli_error("region %s: %s (bytes: a power of two in %u..%u; max record: at most "
                   "bytes / 2 - %u; name: 1..254 bytes)",
                   name, indexbus_strerror(st), INDEXBUS_LOG_MIN_BYTES, INDEXBUS_LOG_MAX_BYTES,
@@ -129,12 +183,24 @@ static int report_create_error(const char *name, uint32_t kind, int st)
     return CLI_ERROR;
 }
 
-static void print_created(const char *name, const indexbus_info *in)
+void cli_print_created(const char *name, const indexbus_info *in)
 {
     if (in->kind == INDEXBUS_KIND_LOG) {
         printf("created %s: log, %" PRIu64 "-byte ring, records up to %" PRIu32
                " bytes, 1 consumer, %" PRIu64 " bytes\n",
                name, in->byte_capacity, in->max_record, in->total_bytes);
+        return;
+    }
+    if (in->kind == INDEXBUS_KIND_STREAM) {
+        printf("created %s: stream, %" PRIu64 "-byte ring, records up to %" PRIu32
+               " bytes, %" PRIu64 " bytes\n",
+               name, in->byte_capacity, in->max_record, in->total_bytes);
+        return;
+    }
+    if (in->kind == INDEXBUS_KIND_RPC) {
+        printf("created %s: rpc, %" PRIu32 " cells, requests up to %" PRIu32
+               " bytes, replies up to %" PRIu32 " bytes, %" PRIu64 " bytes\n",
+               name, in->rpc_cells, in->max_request, in->max_reply, in->total_bytes);
         return;
     }
     printf("created %s: %s, %" PRIu32 " slots x %" PRIu32 " bytes, queue %" PRIu32
@@ -159,10 +225,10 @@ int cmd_create(int argc, char **argv)
     apply_args(&a, &cfg);
     int st = indexbus_region_create(a.name, &cfg, &r);
     if (st != INDEXBUS_OK)
-        return report_create_error(a.name, a.kind, st);
+        return cli_create_error(a.name, a.kind, st);
     rc = cli_region_info(a.name, r, &info);
     if (rc == CLI_OK)
-        print_created(a.name, &info);
+        cli_print_created(a.name, &info);
     indexbus_region_close(r);
     return rc;
 }

@@ -13,8 +13,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"create", cmd_create,
-     "NAME [--kind events|fanout|log] [--slots N] [--slot-size BYTES] [--queue N] "
-     "[--consumers N] [--bytes N] [--max-record BYTES] [--mode OCTAL] [--prefault]",
+     "NAME [--kind events|fanout|log|stream|rpc] [--slots N] [--slot-size BYTES] [--queue N] "
+     "[--consumers N] [--bytes N] [--max-record BYTES] [--cells N] [--max-request BYTES] "
+     "[--max-reply BYTES] [--mode OCTAL] [--prefault]",
      "create a region"},
     {"info", cmd_info, "NAME", "show a region's header, geometry, counters and participants"},
     {"pub", cmd_pub,
@@ -26,6 +27,9 @@ static const command commands[] = {
     {"route", cmd_route,
      "NAME [--mode broadcast|work-queue] [--source spsc|mpsc|any] [--exit-on-disconnect]",
      "run the router of a fanout region"},
+    {"stream", cmd_stream,
+     "write|read NAME [--bytes N] [--max-record BYTES] [--timeout-ms MS] [--stats] [--keep]",
+     "a shared-memory pipe: copy stdin into a stream, or a stream to stdout"},
     {"recover", cmd_recover, "NAME [--sweep]",
      "hand back what dead participants held"},
     {"gc", cmd_gc, "[NAME...] [--dir DIR]", "remove regions nobody alive uses"},
@@ -37,9 +41,12 @@ static const char help_details[] =
     "NAME is POSIX shared memory when it has no '/' after its first character\n"
     "(\"orders\", \"/orders\"); anything else (\"/dev/hugepages/x\", \"./x\") is a file.\n"
     "\n"
-    "create   --kind events (default; one consumer), fanout (router + consumers) or\n"
+    "create   --kind events (default; one consumer), fanout (router + consumers),\n"
     "         log (a byte log: records of any length up to a maximum, stored inline\n"
-    "         in a byte ring; one consumer; layout 1.1).\n"
+    "         in a byte ring; one consumer; layout 1.1), stream (a byte stream: a pipe\n"
+    "         with no message boundaries on a byte ring; writers and one reader;\n"
+    "         layout 1.1) or rpc (request/response: clients and servers share a\n"
+    "         table of reply cells; layout 1.1).\n"
     "         --slots N, --queue N: powers of two (default: events 2048 slots, queue\n"
     "         1024, so SPSC slots recycle; fanout 1024 and 1024; with --slots, queue\n"
     "         defaults to slots). --slot-size BYTES: multiple of 8, 64..1048576 (default 256).\n"
@@ -47,7 +54,12 @@ static const char help_details[] =
     "         --bytes N: a log's ring, a power of two, 4096..1073741824 (default\n"
     "         1048576). --max-record BYTES: a log's largest record, at most N / 2 - 8\n"
     "         (default 65536, or that if less). A record takes 8 + its length rounded\n"
-    "         up to 8 bytes of the ring. --mode: file mode (0600).\n"
+    "         up to 8 bytes of the ring. A stream takes --bytes and --max-record too\n"
+    "         (it splits writes into records; a write of up to --max-record bytes\n"
+    "         goes in whole, like PIPE_BUF).\n"
+    "         --cells N: an rpc region's reply cells, 1..4096 (default 64: requests\n"
+    "         in flight at once); --max-request, --max-reply BYTES: 8..16777216\n"
+    "         (default 4096). --mode: file mode (0600).\n"
     "         --prefault: touch every page now.\n"
     "info     header (kind, layout, capabilities, size, creator), geometry,\n"
     "         counters (a log: bytes used, which include records read but not yet\n"
@@ -56,6 +68,12 @@ static const char help_details[] =
     "         table: every attached handle with its role, consumer index, pid,\n"
     "         attach time and whether its process is alive (NO: it died without\n"
     "         closing, and what it held waits for recovery).\n"
+    "         A stream shows its ring as a log does, then its latched state (open,\n"
+    "         or ENDED: every writer left; READER_GONE: the read end was closed;\n"
+    "         ABORTED: a writer died), writers attached, writers aborted and bytes\n"
+    "         read. An rpc region shows its cells, free cells, requests and replies\n"
+    "         at most, replies abandoned (their client gave up or died) and\n"
+    "         requests failed (their server closed or died).\n"
     "pub      default: each line of stdin (newline removed) is one message.\n"
     "         --file PATH...: each file's whole content is one message.\n"
     "         --count N [--size BYTES]: N synthetic messages (default 64 bytes, at\n"
@@ -76,6 +94,21 @@ static const char help_details[] =
     "route    routes a fanout region until SIGINT/SIGTERM, or with\n"
     "         --exit-on-disconnect until the producers are gone and drained.\n"
     "         --mode broadcast (default) or work-queue; --source any (default).\n"
+    "stream   write NAME < FILE: copies stdin into stream NAME and leaves at the end\n"
+    "         of input; once every writer has left, the stream has ended.\n"
+    "         read NAME > FILE: copies stream NAME to stdout until every writer has\n"
+    "         left and everything is read. Either creates the stream if there is\n"
+    "         none (with --bytes and --max-record, else the defaults), so\n"
+    "           indexbus stream write s < big & indexbus stream read s > out\n"
+    "         works whichever starts first. A stream is written once: the reader\n"
+    "         removes its name when it closes the read end (--keep: leave it, to\n"
+    "         look at with info; 'indexbus unlink' removes it). Several writers may\n"
+    "         write at once; each write of up to --max-record bytes stays whole.\n"
+    "         A writer that is killed, or stops early (stdin fails, --timeout-ms),\n"
+    "         does not close: the stream ends ABORTED, and the reader exits 1 after\n"
+    "         copying what came before. --timeout-ms MS: write gives up when the\n"
+    "         stream was full for MS ms, read when no byte came for MS ms.\n"
+    "         --stats: bytes, seconds and MB/s on stderr.\n"
     "recover  finds participants whose process died (the kernel dropped their\n"
     "         liveness lock) and hands back what they held: roles, claimed and\n"
     "         held slots, a dead fanout consumer's queue (its messages are\n"
@@ -94,6 +127,9 @@ static const char help_details[] =
     "\n"
     "Exit status: 0 success, 1 error, 2 usage error. sub also exits 1 if it got\n"
     "fewer than --count messages or --check-seq found a message out of order;\n"
+    "stream write exits 141 (as a shell reports a process a broken pipe killed)\n"
+    "when the reader is gone, stream read when its stdout is, and 1 when the\n"
+    "stream ended ABORTED;\n"
     "recover --sweep exits 1 if someone is attached; gc exits 1 if a region\n"
     "could not be examined (a region in use is not an error).\n";
 

@@ -97,8 +97,7 @@ static int explain_refusal(const char *name, int status)
                   name, unknown);
         return 1;
     }
-    if (kind != INDEXBUS_KIND_EVENTS && kind != INDEXBUS_KIND_FANOUT &&
-        kind != INDEXBUS_KIND_LOG) {
+    if (kind < INDEXBUS_KIND_EVENTS || kind > INDEXBUS_KIND_RPC) {
         cli_error("region %s: unknown region kind %" PRIu32, name, kind);
         return 1;
     }
@@ -142,6 +141,44 @@ int cli_open_region(const char *name, indexbus_region **out)
 {
     int st = indexbus_region_open(name, NULL, out);
     return st == INDEXBUS_OK ? CLI_OK : cli_open_error(name, st);
+}
+
+int cli_open_or_create(const char *name, const indexbus_region_config *cfg,
+                       indexbus_region **out, int *created)
+{
+    *created = 0;
+    /* a creator that races us wins: EXISTS, then its region opens (the
+     * open waits for it to be ready); one that unlinks it again loses */
+    for (int attempt = 0; attempt < 3; attempt++) {
+        int st = indexbus_region_open(name, NULL, out);
+        if (st != INDEXBUS_NOT_FOUND)
+            return st == INDEXBUS_OK ? CLI_OK : cli_open_error(name, st);
+        st = indexbus_region_create(name, cfg, out);
+        if (st == INDEXBUS_OK) {
+            *created = 1;
+            return CLI_OK;
+        }
+        if (st != INDEXBUS_EXISTS)
+            return cli_create_error(name, cfg->kind, st);
+    }
+    return cli_region_error(name, NULL, INDEXBUS_NOT_FOUND);
+}
+
+/* "an events", "an rpc", "a log" */
+static const char *article(uint32_t kind)
+{
+    return kind == INDEXBUS_KIND_EVENTS || kind == INDEXBUS_KIND_RPC ? "an" : "a";
+}
+
+int cli_want_kind(const char *name, const indexbus_region *r, uint32_t kind)
+{
+    indexbus_info in;
+    int rc = cli_region_info(name, r, &in);
+    if (rc != CLI_OK || in.kind == kind)
+        return rc;
+    cli_error("region %s: is %s %s region, not %s %s", name, article(in.kind),
+              cli_kind_name(in.kind), article(kind), cli_kind_name(kind));
+    return CLI_ERROR;
 }
 
 int cli_region_info(const char *name, const indexbus_region *r, indexbus_info *info)
