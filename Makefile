@@ -48,7 +48,7 @@ TEST_SRC := $(wildcard test/*.c) test/crash/recover.c test/crash/router-step.c
 TEST_BIN := $(patsubst test/%.c,$(B)/test/%,$(filter-out $(TEST_LIB),$(TEST_SRC)))
 TEST_LIB_OBJ := $(TEST_LIB:%.c=$(B)/%.o)
 
-.PHONY: all lib cli tests deps check-deps check check-c check-ordering check-install check-cli check-asan check-tsan \
+.PHONY: all lib cli tests deps check-deps check check-c check-ordering check-install check-cli check-cli-pipe check-asan check-tsan \
         check-clang check-bindings demo install uninstall clean distclean
 all: lib cli
 
@@ -123,6 +123,9 @@ check-install: all
 check-cli: all
 	@sh test/cli.sh $(B)
 
+check-cli-pipe: all
+	@sh test/cli-pipe.sh $(B)
+
 check: check-deps
 	$(MAKE) check-ordering
 	$(MAKE) check-c
@@ -133,6 +136,7 @@ check: check-deps
 	$(MAKE) abi-check
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
+	$(MAKE) check-cli-pipe
 	$(MAKE) check-install
 	$(MAKE) check-outside
 	$(MAKE) check-clang
