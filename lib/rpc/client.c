@@ -243,7 +243,7 @@ INDEXBUS_API int indexbus_rpc_wait(indexbus_rpc_client *c, uint64_t token, const
         return INDEXBUS_NOT_FOUND;
     indexbus_rpc_cell *cell = ib_rpc_cell_at(v, i);
     uint64_t deadline = 0;
-    uint32_t parks = 0;
+    uint32_t parks = 0, lost = 0;
     for (uint32_t polls = 0;; polls++) {
         /* the reply bytes and reply_len before REPLIED (or FAILED):
          * pairs with the server's release CAS in reply_commit / release */
@@ -265,10 +265,13 @@ INDEXBUS_API int indexbus_rpc_wait(indexbus_rpc_client *c, uint64_t token, const
             return INDEXBUS_NOT_FOUND; /* OWNED (not sent, cancelled), ABANDONED, FREE */
         /* FAILED: its server left; REQUESTED with no server left: nobody
          * will take it. A recycle that loses a race (a server took the
-         * request) waits on like any other change */
-        if ((s == INDEXBUS_RPC_FAILED || (s == INDEXBUS_RPC_REQUESTED && servers_gone(v))) &&
-            recycle(c, i, w))
-            return INDEXBUS_DISCONNECTED;
+         * request, or failed it) reads the word again, a few times */
+        if (s == INDEXBUS_RPC_FAILED || (s == INDEXBUS_RPC_REQUESTED && servers_gone(v))) {
+            if (recycle(c, i, w))
+                return INDEXBUS_DISCONNECTED;
+            if (++lost < IB_RPC_CAS_TRIES)
+                continue;
+        }
         if (timeout_ns == 0)
             return INDEXBUS_TIMEOUT;
         if (polls < IB_RPC_SPIN_POLLS) {
