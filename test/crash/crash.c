@@ -159,7 +159,11 @@
 #define TRACE_NS_LOG 400000000ull
 
 enum { R_PROD = 0, R_CONS = 1, R_ROUTER = 2 };
-static const char *role_name[] = {"producer", "consumer", "router"};
+static const char *role_names[3][3] = {{"producer", "consumer", "router"},
+                                       {"writer", "reader", "router"},
+                                       {"client", "server", "router"}};
+static uint32_t g_kind; /* this iteration's region kind (inherited) */
+#define role_name (role_names[g_kind == INDEXBUS_KIND_STREAM ? 1 : g_kind == INDEXBUS_KIND_RPC ? 2 : 0])
 
 /* ---- shared records (anonymous MAP_SHARED, inherited by every child) ------ */
 
@@ -196,13 +200,45 @@ typedef struct rrec {
     char err[160];
 } rrec;
 
+/* byte streams (crash_stream.h): a writer process (index = its prec) */
+typedef struct swrec {
+    uint64_t acked;   /* seq_cst: bytes (stream-bytes) or frames known written */
+    uint64_t started; /* seq_cst: ... plus what the call in flight was given */
+    uint32_t seats, opening, closing; /* seats held; inside an open / a close */
+    uint32_t clones, disc, open_st;   /* clones made; a write got DISCONNECTED; first open */
+} swrec;
+
+/* byte streams: what the read end delivered, shared by the reader processes
+ * (only the holder of the read end writes it) */
+typedef struct sstate {
+    uint64_t bytes;      /* seq_cst: delivered and checked */
+    uint64_t next[MAXP]; /* stream-frames: the next frame seq per writer */
+    uint32_t plen, ended, closed, corrupt, opens, reads;
+    uint8_t pbuf[1024];  /* stream-frames: the frame being assembled */
+} sstate;
+
+/* request/response (crash_rpc.h): each request's outcome (O_*), by client */
+#define RPC_CAP 8192u  /* requests per client per iteration, at most */
+#define RPC_MSG 256u   /* max_request and max_reply */
+#define RPC_CELLS 16u
+enum { O_NONE = 0, O_REPLY, O_DISC, O_CANCEL, O_SEND_DISC, N_OUT };
+enum { SM_BYTES = 1, SM_FRAMES = 2 }; /* byte-stream scenario modes (crash_stream.h) */
+typedef struct rqrec {
+    uint8_t out[RPC_CAP];
+} rqrec;
+
 typedef struct ctl {
     uint32_t iter, go, stop, kind, mode, npids;
+    uint32_t ncons; /* consumer (stream: reader; rpc: server) processes at the start */
+    uint32_t cdone; /* rpc: every client has ended; servers may go */
     uint64_t seed;
     int32_t pids[MAXKIDS]; /* for a diagnostic freeze */
     prec p[MAXP];
     crec c[MAXC];
     rrec r[MAXR];
+    swrec sw[MAXP];
+    sstate ss;
+    rqrec rq[MAXP];
     ent log[MAXC][LOG_CAP];
 } ctl;
 
@@ -712,6 +748,23 @@ typedef struct kid {
 static kid kids[MAXKIDS];
 static int nkids;
 
+/* byte streams (crash_stream.h) and request/response (crash_rpc.h) */
+static int run_writer(int k);
+static int run_reader(int k);
+static int run_client(int k);
+static int run_server(int k);
+
+static int run_role(int role, int rec)
+{
+    if (role == R_ROUTER)
+        return run_router(rec);
+    if (sh->kind == INDEXBUS_KIND_STREAM)
+        return role == R_PROD ? run_writer(rec) : run_reader(rec);
+    if (sh->kind == INDEXBUS_KIND_RPC)
+        return role == R_PROD ? run_client(rec) : run_server(rec);
+    return role == R_PROD ? run_producer(rec) : run_consumer(rec);
+}
+
 static int spawn(int role, int rec)
 {
     if (nkids >= MAXKIDS) {
@@ -729,8 +782,7 @@ static int spawn(int role, int rec)
         for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
             signal(sigs[i], SIG_DFL);
         alarm(60); /* last-resort hang guard; the parent's deadlines come first */
-        int rc = role == R_PROD ? run_producer(rec) : role == R_CONS ? run_consumer(rec) : run_router(rec);
-        _exit(rc);
+        _exit(run_role(role, rec));
     }
     kids[nkids] = (kid){pid, role, rec, 1, 0};
     sh->pids[sh->npids++] = pid;
@@ -781,8 +833,11 @@ typedef struct scen {
     int slow;       /* the last consumer is slow (broadcast drops for it) */
     uint32_t w[3];  /* victim weights: producer, consumer, router */
     uint32_t share; /* of every 1000 iterations */
-    uint32_t log_bytes; /* byte logs: ring bytes */
+    uint32_t log_bytes; /* byte logs, byte streams: ring bytes */
 } scen;
+/* Byte streams: mode SM_BYTES / SM_FRAMES, cap = max_record, ncons reader
+ * processes, nprod writers. Request/response: slots = cells, cap = max
+ * request and reply, ncons servers, nprod clients. */
 
 /* broadcast: queue_capacity >= 2 * slot_count, so no consumer queue can be
  * full and nothing may be dropped; broadcast-slow: small queues and a slow
@@ -790,17 +845,24 @@ typedef struct scen {
  * router killed mid-step between routing and counting would blur it). */
 static const scen scens[] = {
     /* events: slots >= 2 * queue, so SPSC slots recycle through their cells (5.16) */
-    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 150, 0},
-    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 150, 0},
+    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 125, 0},
+    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 125, 0},
     {"fanout-broadcast", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 200, 0},
+     {1, 1, 1}, 170, 0},
     {"fanout-broadcast-slow", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 64, 16, 3, 2, 2, 0, 1,
-     {1, 1, 0}, 80, 0},
+     {1, 1, 0}, 65, 0},
     {"fanout-workqueue", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 64, 16, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 200, 0},
+     {1, 1, 1}, 170, 0},
     /* byte logs: small rings, records of 16..480 bytes, so wraps are frequent */
-    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 100, 4096},
-    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 120, 8192},
+    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 85, 4096},
+    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 100, 8192},
+    /* byte streams (crash_stream.h): one writer and two readers handing the
+     * read end over, 4 KiB ring, max_record 256; three writers of frames, 8 KiB */
+    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 40, 4096},
+    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 40, 8192},
+    /* request/response (crash_rpc.h): 16 cells, 256-byte requests and replies */
+    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 40, 0},
+    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 40, 0},
 };
 #define NSCEN (sizeof scens / sizeof scens[0])
 
@@ -818,6 +880,11 @@ typedef struct sstats {
     uint64_t msgs;
     uint32_t lp_try[8], lp_hit[8]; /* byte-log traced kills by point: tried / reached */
     uint32_t reader_first; /* ... of which the reader read up to the dead reservation before recovery */
+    /* byte streams and request/response */
+    uint32_t ab_iters, gone_iters, handovers, clones; /* writers aborted > 0; READER_GONE; */
+    uint64_t stream_bytes;                          /* ... read-end opens; writer clones */
+    uint32_t rpc_held, nosrv_disc; /* requests a dead server held; DISCONNECTED with no server */
+    uint64_t rpc_out[N_OUT];       /* outcomes of live clients' requests */
 } sstats;
 
 static sstats SS[NSCEN];
@@ -865,6 +932,17 @@ typedef struct kinfo {
     uint64_t t_detect;
     uint32_t victim_in_recv;
     uint64_t vq[4]; /* fanout consumer victim: its queue head/tail at death, after recovery */
+    int nve;        /* participant entries the victim held at death */
+    /* byte streams: the seats a killed writer held (a range if it died
+     * inside an open or a close); a killed reader held the read end / was
+     * inside an open or a release */
+    uint32_t ab_min, ab_max;
+    int held_end, maybe_end;
+    /* request/response: the requests (client, seq) a dead server held */
+    int nheld;
+    ent held[64];
+    uint32_t c_at_kill[MAXP], c_at_ready[MAXP]; /* each client's requests at the kill / when the
+                                                 * replacement server was ready */
     indexbus_recover_report rep;
     /* router death snapshot (everyone else stopped) */
     int hv[2];
@@ -880,6 +958,7 @@ typedef struct iter_state {
     int cons_kid[MAXC], prod_kid[MAXP], router_kid;
     uint64_t base_drop[INDEXBUS_MAX_CONSUMERS], end_drop[INDEXBUS_MAX_CONSUMERS];
     kinfo K;
+    uint64_t rpc_failed0; /* requests_failed before the iteration */
     char fail[8][512];
     int nfail;
 } iter_state;
@@ -901,6 +980,11 @@ static void failf(int inv, const char *fmt, ...)
     if (I.nfail < 8)
         snprintf(I.fail[I.nfail++], sizeof I.fail[0], "[%s] %s", inv_tag[inv], msg);
 }
+
+/* ---- byte streams and request/response: their roles and checks ---------------------- */
+
+#include "crash_stream.h"
+#include "crash_rpc.h"
 
 /* ---- diagnostics ------------------------------------------------------------------ */
 
@@ -1122,6 +1206,17 @@ static int entry_of(pid_t pid)
     return -1;
 }
 
+/* Every ACTIVE participant entry of pid, into e[]; how many. */
+static int entries_of(pid_t pid, int *e)
+{
+    int n = 0;
+    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++)
+        if (raw_ld32(&W.parts->entries[i].state) == INDEXBUS_PARTICIPANT_ACTIVE &&
+            W.parts->entries[i].pid == (uint32_t)pid)
+            e[n++] = (int)i;
+    return n;
+}
+
 /* Time from t_detect until entry `e` (of pid) is no longer that pid's,
  * or `cap` if it takes longer. */
 static uint64_t wait_entry_free(int e, pid_t pid, uint64_t t_detect, uint64_t cap)
@@ -1304,10 +1399,12 @@ static void kill_one(void)
         vk = I.router_kid;
     }
     I.T->kills[K->role]++;
-    int wq_consumer = K->role == R_CONS && S->mode == INDEXBUS_MODE_WORK_QUEUE;
+    int wq_consumer =
+        K->role == R_CONS && S->kind == INDEXBUS_KIND_FANOUT && S->mode == INDEXBUS_MODE_WORK_QUEUE;
     K->self_heal = !wq_consumer && rnd_below(4) == 0;
-    int traceable = K->role != R_PROD || sh->p[K->rec].type == INDEXBUS_PRODUCER_MPSC ||
-                    sh->kind == INDEXBUS_KIND_LOG;
+    int new_kind = sh->kind == INDEXBUS_KIND_STREAM || sh->kind == INDEXBUS_KIND_RPC;
+    int traceable = !new_kind && (K->role != R_PROD || sh->p[K->rec].type == INDEXBUS_PRODUCER_MPSC ||
+                                  sh->kind == INDEXBUS_KIND_LOG);
     int want_trace = traceable && rnd_below(3) == 0 && !(avoid_midstep && K->role == R_ROUTER);
     int fz[MAXKIDS], nfz = 0;
     if (K->role == R_ROUTER || wq_consumer)
@@ -1359,6 +1456,19 @@ static void kill_one(void)
     i4diag dg;
     i4_before(&dg, vk);
     int status = kids[vk].status;
+    if (new_kind && kids[vk].alive) {
+        /* what it holds, read while it is stopped: nobody can recover it yet */
+        if (!want_trace && (kill(vpid, SIGSTOP) != 0 || waitpid(vpid, &status, WUNTRACED) != vpid ||
+                            !WIFSTOPPED(status)))
+            kids[vk].alive = 0;
+        int ve[INDEXBUS_MAX_PARTICIPANTS];
+        K->nve = entries_of(vpid, ve);
+        K->ventry = ventry = K->nve ? ve[0] : -1;
+        if (sh->kind == INDEXBUS_KIND_STREAM)
+            stream_snapshot(K, ve, K->nve);
+        else
+            rpc_snapshot(K, ve, K->nve);
+    }
     if (kids[vk].alive) {
         kill(vpid, SIGKILL);
         waitpid(vpid, &status, 0);
@@ -1419,8 +1529,9 @@ static void kill_one(void)
         K->vq[2] = raw_ld64(&raw_cq(&W, sh->c[K->rec].index)->head);
         K->vq[3] = raw_ld64(&raw_cq(&W, sh->c[K->rec].index)->tail);
     }
-    if (K->rep.dead > 1)
-        failf(I_DELIV, "recovery found %u dead participants; one was killed", K->rep.dead);
+    if (K->rep.dead > (new_kind ? (uint32_t)K->nve : 1u))
+        failf(I_DELIV, "recovery found %u dead participants; one was killed (holding %d)", K->rep.dead,
+              new_kind ? K->nve : 1);
     if (verbose && sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0)
         fprintf(stderr, "crash: %s iter %u: parent recovery: dead %u, reservations padded %u\n", I.S->name,
                 g_iter, K->rep.dead, K->rep.cells_skipped);
@@ -1443,7 +1554,8 @@ static void kill_one(void)
     /* recovery is complete when the dead one's entry is free again,
      * whoever recovered it */
     if (ventry < 0) {
-        failf(I_PROC, "victim's participant entry not found");
+        if (!new_kind) /* a stream reader between two holds of the read end has none */
+            failf(I_PROC, "victim's participant entry not found");
         return;
     }
     uint64_t lat = wait_entry_free(ventry, vpid, t_detect, HANG_NS);
@@ -1466,6 +1578,13 @@ static void restart_role(void)
 {
     kinfo *K = &I.K;
     int nk;
+    if (sh->kind == INDEXBUS_KIND_STREAM && K->role == R_CONS)
+        return; /* the read end is gone for good (the other reader finds it so) */
+    if (sh->kind == INDEXBUS_KIND_STREAM && sh->mode == SM_BYTES) {
+        if (!K->self_heal)
+            stream_after_writer_kill(); /* the only writer: the stream has ended */
+        return;
+    }
     if (K->role == R_PROD) {
         prec *P = &sh->p[I.nprec];
         *P = (prec){0};
@@ -1519,6 +1638,8 @@ static void restart_role(void)
             nk = I.router_kid = spawn(R_ROUTER, I.nrrec++);
         }
     }
+    for (int p = 0; p < MAXP; p++) /* rpc: the no-server window ends here */
+        K->c_at_ready[p] = ld(&sh->p[p].committed);
 }
 
 /* ---- delivery analysis ------------------------------------------------------------ */
@@ -1695,6 +1816,15 @@ static void check_delivery(void)
 {
     const scen *S = I.S;
     const kinfo *K = &I.K;
+    if (S->kind == INDEXBUS_KIND_STREAM || S->kind == INDEXBUS_KIND_RPC) {
+        indexbus_info info = {.size = sizeof info};
+        indexbus_region_info(g_region, &info);
+        if (S->kind == INDEXBUS_KIND_STREAM)
+            stream_check_delivery(&info);
+        else
+            rpc_check_delivery(&info);
+        return;
+    }
     pfinal F = {.nprod = (uint32_t)I.nprec};
     for (int p = 0; p < I.nprec; p++) {
         F.committed[p] = sh->p[p].committed;
@@ -1867,6 +1997,10 @@ static void region_fresh(const scen *S)
     if (S->kind == INDEXBUS_KIND_LOG) {
         cfg.byte_capacity = S->log_bytes;
         cfg.max_record = LOGMAXREC;
+    } else if (S->kind == INDEXBUS_KIND_STREAM) {
+        stream_config(&cfg, S);
+    } else if (S->kind == INDEXBUS_KIND_RPC) {
+        rpc_config(&cfg, S);
     } else {
         cfg.slot_count = S->slots;
         cfg.slot_data_size = DATA;
@@ -1878,7 +2012,9 @@ static void region_fresh(const scen *S)
         fprintf(stderr, "crash: create %s: %s\n", g_name, indexbus_status_name(st));
         exit(2);
     }
-    if (raw_map(&W, g_name) != 0 || (S->kind == INDEXBUS_KIND_LOG && rawlog_map(&LW, g_name, 0) != 0)) {
+    int ringed = S->kind == INDEXBUS_KIND_LOG || S->kind == INDEXBUS_KIND_STREAM;
+    if (raw_map(&W, g_name) != 0 || (ringed && rawlog_map(&LW, g_name, 0) != 0) ||
+        (S->kind == INDEXBUS_KIND_RPC && rawrpc_map(&RW, &W) != 0)) {
         fprintf(stderr, "crash: cannot map %s read-only\n", g_name);
         exit(2);
     }
@@ -1887,6 +2023,10 @@ static void region_fresh(const scen *S)
 
 static int round_trip(char *why)
 {
+    if (I.S->kind == INDEXBUS_KIND_STREAM)
+        return stream_round_trip(why);
+    if (I.S->kind == INDEXBUS_KIND_RPC)
+        return rpc_round_trip(why);
     const scen *S = I.S;
     indexbus_producer *p = NULL;
     indexbus_consumer *c = NULL;
@@ -1975,12 +2115,13 @@ static void start_parties(void)
     }
 }
 
-/* Stop the producers; everyone drains and exits. */
-static void stop_and_join(void)
+/* Wait for the kids of `role` (-1: all) to exit; 20 s (HANG_NS) from
+ * *deadline, then kill everyone left. */
+static void join_kids(int role, uint64_t *deadline)
 {
-    st32(&sh->stop, 1);
-    uint64_t deadline = now_ns() + HANG_NS;
     for (int i = 0; i < nkids; i++) {
+        if (role >= 0 && kids[i].role != role)
+            continue;
         while (kids[i].alive) {
             int status;
             if (waitpid(kids[i].pid, &status, WNOHANG) == kids[i].pid) {
@@ -1988,7 +2129,7 @@ static void stop_and_join(void)
                 kids[i].status = status;
                 break;
             }
-            if (now_ns() > deadline) {
+            if (now_ns() > *deadline) {
                 failf(I_PROC, "hang: %s rec %d still running 20 s after stop", role_name[kids[i].role],
                       kids[i].rec);
                 if (verbose)
@@ -1996,12 +2137,26 @@ static void stop_and_join(void)
                 for (int j = 0; j < nkids; j++)
                     if (kids[j].alive)
                         kill(kids[j].pid, SIGKILL);
-                deadline = UINT64_MAX;
+                *deadline = UINT64_MAX;
                 continue;
             }
             sleep_ns(50000);
         }
     }
+}
+
+/* Stop the producers; everyone drains and exits. Request/response: the
+ * clients first (they end once every request has its outcome), then the
+ * servers, which serve until then. */
+static void stop_and_join(void)
+{
+    st32(&sh->stop, 1);
+    uint64_t deadline = now_ns() + HANG_NS;
+    if (sh->kind == INDEXBUS_KIND_RPC) {
+        join_kids(R_PROD, &deadline);
+        st32(&sh->cdone, 1);
+    }
+    join_kids(-1, &deadline);
     for (int i = 0; i < nkids; i++)
         if (!rec_killed(kids[i].role, kids[i].rec) &&
             !(WIFEXITED(kids[i].status) && WEXITSTATUS(kids[i].status) == 0))
@@ -2043,6 +2198,14 @@ static void check_region(void)
               info.participants_live, info.producers_live, info.consumers_live, info.routers_live);
     if (S->kind == INDEXBUS_KIND_LOG) {
         check_log_ring(I_LEAK, "every process ended", &info);
+        return;
+    }
+    if (S->kind == INDEXBUS_KIND_STREAM) {
+        stream_check_region(&info);
+        return;
+    }
+    if (S->kind == INDEXBUS_KIND_RPC) {
+        rpc_check_region(&info);
         return;
     }
     uint64_t depth = info.spsc_depth + info.mpsc_depth;
@@ -2094,16 +2257,25 @@ static void run_iteration(int si)
     I.router_kid = -1;
     nkids = 0;
     g_iter++;
-    if (g_region == NULL || g_region_uses >= REUSE)
+    /* a stream's end is latched: every iteration needs a new one */
+    if (g_region == NULL || g_region_uses >= REUSE || I.S->kind == INDEXBUS_KIND_STREAM)
         region_fresh(I.S);
     g_region_uses++;
     memset(sh, 0, offsetof(ctl, log));
-    g_maxlen = I.S->kind == INDEXBUS_KIND_LOG ? LOGDATA : DATA; /* inherited by the children */
+    g_kind = I.S->kind; /* these are inherited by the children */
+    g_maxlen = I.S->kind == INDEXBUS_KIND_LOG || I.S->kind == INDEXBUS_KIND_STREAM ? LOGDATA : DATA;
     sh->iter = g_iter;
     sh->kind = I.S->kind;
     sh->mode = I.S->mode;
+    sh->ncons = I.S->ncons;
     sh->seed = g_seed;
-    for (uint32_t i = 0; i < I.S->ncons; i++) {
+    if (I.S->kind == INDEXBUS_KIND_RPC) {
+        indexbus_info info = {.size = sizeof info};
+        indexbus_region_info(g_region, &info);
+        I.rpc_failed0 = info.rpc_requests_failed;
+    }
+    /* (not on rpc regions, whose "consumers" are servers: see repro_rpc_consumer_stats) */
+    for (uint32_t i = 0; i < I.S->ncons && I.S->kind != INDEXBUS_KIND_RPC; i++) {
         indexbus_consumer_stats cs = {.size = sizeof cs};
         indexbus_region_consumer_stats(g_region, i, &cs);
         I.base_drop[i] = cs.dropped_full;
@@ -2132,11 +2304,19 @@ static void run_iteration(int si)
         char why[200] = "";
         if (!round_trip(why))
             failf(I_ROUNDTRIP, "round trip: %s", why);
-        int rst;
-        indexbus_recover_report sw2 = do_recover(INDEXBUS_RECOVER_SWEEP, &rst);
+        if (I.S->kind == INDEXBUS_KIND_RPC) {
+            indexbus_info info = {.size = sizeof info};
+            indexbus_region_info(g_region, &info);
+            if (info.rpc_cells_free != info.rpc_cells)
+                failf(I_ROUNDTRIP, "after the round trip: %u of %u cells free", info.rpc_cells_free,
+                      info.rpc_cells);
+        }
+        /* (no sweep of an rpc region: see repro_rpc_sweep) */
+        int rst, slots = I.S->kind != INDEXBUS_KIND_STREAM && I.S->kind != INDEXBUS_KIND_RPC;
+        indexbus_recover_report sw2 = do_recover(I.S->kind == INDEXBUS_KIND_RPC ? 0 : INDEXBUS_RECOVER_SWEEP, &rst);
         indexbus_info info = {.size = sizeof info};
         indexbus_region_info(g_region, &info);
-        if (rst != INDEXBUS_OK || sw2.slots_reclaimed || info.free_slots != info.slot_count)
+        if (rst != INDEXBUS_OK || sw2.slots_reclaimed || (slots && info.free_slots != info.slot_count))
             failf(I_ROUNDTRIP, "after the round trip: sweep %s, reclaimed %u, free %u/%u",
                   indexbus_status_name(rst), sw2.slots_reclaimed, info.free_slots, info.slot_count);
         if (I.S->kind == INDEXBUS_KIND_LOG)
@@ -2306,6 +2486,15 @@ static void report(uint32_t total, double wall, const char *results)
             tot.lp_hit[i] += T->lp_hit[i];
         }
         tot.reader_first += T->reader_first;
+        tot.ab_iters += T->ab_iters;
+        tot.gone_iters += T->gone_iters;
+        tot.handovers += T->handovers;
+        tot.clones += T->clones;
+        tot.stream_bytes += T->stream_bytes;
+        tot.rpc_held += T->rpc_held;
+        tot.nosrv_disc += T->nosrv_disc;
+        for (int i = 0; i < N_OUT; i++)
+            tot.rpc_out[i] += T->rpc_out[i];
     }
     out("  traced = killed at a ptrace-stepped point (router: after a put, before advancing; MPSC\n"
         "  producer: cell reserved, not filled; consumer: message taken, not logged); self = self-heal\n"
@@ -2324,6 +2513,16 @@ static void report(uint32_t total, double wall, const char *results)
         out("  %u of the traced kills waited for the reader to read up to the dead reservation"
             " before recovery\n", tot.reader_first);
     }
+    if (tot.stream_bytes || tot.handovers)
+        out("\nbyte streams (writer = prod, reader = cons): %" PRIu64 " bytes read and checked; %u read-end"
+            " opens (hand-overs included), %u writer clones; %u iteration(s) ended with writers_aborted > 0,"
+            " %u with READER_GONE\n", tot.stream_bytes, tot.handovers, tot.clones, tot.ab_iters, tot.gone_iters);
+    if (tot.rpc_out[O_REPLY] || tot.rpc_out[O_DISC] || tot.rpc_out[O_CANCEL])
+        out("\nrequest/response (client = prod, server = cons): live clients' requests: %" PRIu64 " replied,"
+            " %" PRIu64 " DISCONNECTED at the wait, %" PRIu64 " at the send, %" PRIu64 " cancelled; %u held by"
+            " a server when it died; %u DISCONNECTED while no server was attached (rpc-1s, allowed)\n",
+            tot.rpc_out[O_REPLY], tot.rpc_out[O_DISC], tot.rpc_out[O_SEND_DISC], tot.rpc_out[O_CANCEL],
+            tot.rpc_held, tot.nosrv_disc);
     out("\ninvariants (iterations passed / failed; I4 where the parent detected the death):\n");
     for (int i = 0; i < N_INV; i++)
         if (i != I_TIME)

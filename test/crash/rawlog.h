@@ -1,11 +1,12 @@
 /*
- * rawlog.h - a byte-log region seen through the frozen public layout
- * (indexbus/layout.h, LAYOUT.md 4.9) only, for the byte-log repros and the
- * kill campaign: the ring's control words, record headers and the
- * producers' journals (participant log_reserve / log_size), read at the
- * instant a party dies. rawlog_map(..., 1) maps it writable, for the repros
- * that write a half-made state directly (what a writer killed at a given
- * instruction would have left); the campaign maps it read-only.
+ * rawlog.h - a byte-log region (or a byte stream: its ring and STREAM_CTL)
+ * seen through the frozen public layout (indexbus/layout.h, LAYOUT.md 4.9,
+ * 4.10) only, for the byte-log repros and the kill campaign: the ring's
+ * control words, record headers and the producers' journals (participant
+ * log_reserve / log_size), read at the instant a party dies.
+ * rawlog_map(..., 1) maps it writable, for the repros that write a
+ * half-made state directly (what a writer killed at a given instruction
+ * would have left); the campaign maps it read-only.
  */
 #ifndef IB_CRASH_RAWLOG_H
 #define IB_CRASH_RAWLOG_H
@@ -25,6 +26,7 @@ typedef struct rawlog {
     indexbus_region_header *h;
     indexbus_participants_section *parts;
     indexbus_log_ctl *ctl;
+    indexbus_stream_ctl *stream; /* byte streams (1.1): STREAM_CTL; NULL in a byte log */
     uint8_t *ring;
     uint64_t bytes, mask;
     uint32_t max_record;
@@ -50,14 +52,16 @@ static inline int rawlog_map(rawlog *w, const char *name, int writable)
     w->base = p;
     w->len = (size_t)sb.st_size;
     w->h = (indexbus_region_header *)w->base;
-    if (w->h->region_kind != INDEXBUS_KIND_LOG)
-        return -1;
+    if (w->h->region_kind != INDEXBUS_KIND_LOG && w->h->region_kind != INDEXBUS_KIND_STREAM)
+        return -1; /* a byte stream's ring is a byte log's (LAYOUT.md 4.10) */
     for (uint32_t i = 0; i < w->h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
         const indexbus_section_entry *e = &w->h->sections[i];
         if (e->kind == INDEXBUS_SECTION_PARTICIPANTS)
             w->parts = (indexbus_participants_section *)(w->base + e->offset);
         else if (e->kind == INDEXBUS_SECTION_LOG_RING)
             w->ctl = (indexbus_log_ctl *)(w->base + e->offset);
+        else if (e->kind == INDEXBUS_SECTION_STREAM_CTL)
+            w->stream = (indexbus_stream_ctl *)(w->base + e->offset);
     }
     if (w->parts == NULL || w->ctl == NULL)
         return -1;
