@@ -2,7 +2,8 @@
 # by the top Makefile.
 #   make check-cxx   build every test/cxx/*.cpp (one program per feature: errors,
 #                    raii, claim, borrow, blocking, batch, router, interop; byte
-#                    logs: log, claim_batch, space, blocking_producer) and
+#                    logs: log, claim_batch, space, blocking_producer; 1.1
+#                    byte streams: stream; request/response: rpc) and
 #                    docs/examples/hello.cpp twice - g++ -std=c++17 (the
 #                    pointer + size span) and clang++ -std=c++20 (std::span) -
 #                    under ASan + UBSan, linked against $(B)/libindexbus.so,

@@ -26,6 +26,15 @@
 //    Consumer work on them as on events regions, plus claim(len), the
 //    in-place claim_batch and space(). publish_wait and claim_wait block
 //    while any region is full.
+//  - Byte streams (Kind::stream, 1.1; Region::create_stream): StreamWriter
+//    (any number, one seat each: "cloning" a writer is opening another) and
+//    one StreamReader. End of stream is read() returning 0; a write after
+//    the reader is gone throws Status::disconnected. Region::stream_state()
+//    tells a clean end from one where a writer died.
+//  - Request/response (Kind::rpc, 1.1; Region::create_rpc): RpcClient
+//    (call, or request + wait for a Reply borrowed in place until the guard
+//    ends, or a zero-copy RequestClaim) and RpcServer (serve a Request
+//    borrowed in place, reply once). Tokens are the C API's uint64_t.
 #ifndef INDEXBUS_HPP
 #define INDEXBUS_HPP
 
@@ -34,6 +43,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <memory>
 #include <string>
@@ -242,6 +252,15 @@ struct ConsumerClose {
 struct RouterClose {
     void operator()(indexbus_router *r) const noexcept { indexbus_router_close(r); }
 };
+struct StreamWriterClose {
+    void operator()(indexbus_stream_writer *w) const noexcept { indexbus_stream_writer_close(w); }
+};
+struct StreamReaderClose {
+    void operator()(indexbus_stream_reader *r) const noexcept { indexbus_stream_reader_close(r); }
+};
+struct RpcServerClose {
+    void operator()(indexbus_rpc_server *s) const noexcept { indexbus_rpc_server_close(s); }
+};
 } // namespace detail
 
 // ---- region -------------------------------------------------------------------
@@ -249,7 +268,23 @@ struct RouterClose {
 enum class Kind : std::uint32_t {
     events = INDEXBUS_KIND_EVENTS,
     fanout = INDEXBUS_KIND_FANOUT,
-    log = INDEXBUS_KIND_LOG, // 1.1: a byte log
+    log = INDEXBUS_KIND_LOG,       // 1.1: a byte log
+    stream = INDEXBUS_KIND_STREAM, // 1.1: a byte stream (StreamWriter, StreamReader)
+    rpc = INDEXBUS_KIND_RPC,       // 1.1: request/response (RpcClient, RpcServer)
+};
+
+// A byte stream's latched state (Region::stream_state).
+struct StreamState {
+    std::uint32_t flags = 0;           // INDEXBUS_STREAM_*
+    std::uint32_t writers_aborted = 0; // writers that died (recovered), saturating
+    // Every writer has left: the reader drains what is there, then reads 0.
+    bool ended() const noexcept { return (flags & INDEXBUS_STREAM_ENDED) != 0; }
+    // The reader closed or died: writes throw Status::disconnected.
+    bool reader_gone() const noexcept { return (flags & INDEXBUS_STREAM_READER_GONE) != 0; }
+    // At least one writer died instead of closing.
+    bool aborted() const noexcept { return (flags & INDEXBUS_STREAM_ABORTED) != 0; }
+    // Ended, and every writer closed (none died).
+    bool ended_cleanly() const noexcept { return ended() && !aborted(); }
 };
 
 // An open region. Producers, consumers and routers opened on it keep the
@@ -299,6 +334,44 @@ public:
     {
         return create(name, log_config(byte_capacity, max_record));
     }
+    // A byte stream's config: a ring of byte_capacity bytes (as a byte log's),
+    // writes split into records of at most max_record bytes (0: the default).
+    static indexbus_region_config stream_config(
+        std::uint64_t byte_capacity = INDEXBUS_LOG_DEFAULT_BYTES, std::uint32_t max_record = 0)
+    {
+        indexbus_region_config cfg = config(Kind::stream);
+        cfg.byte_capacity = byte_capacity;
+        cfg.max_record = max_record;
+        return cfg;
+    }
+    static Region create_stream(const std::string &name,
+                                std::uint64_t byte_capacity = INDEXBUS_LOG_DEFAULT_BYTES,
+                                std::uint32_t max_record = 0)
+    {
+        return create(name, stream_config(byte_capacity, max_record));
+    }
+    // A request/response region's config: `cells` reply cells (1..4096; at
+    // most that many requests outstanding at once), requests of up to
+    // max_request and replies of up to max_reply bytes (8..16 MiB). 0 keeps
+    // the default (64 cells, 4096 bytes).
+    static indexbus_region_config rpc_config(std::uint32_t cells = 0,
+                                             std::uint32_t max_request = 0,
+                                             std::uint32_t max_reply = 0)
+    {
+        indexbus_region_config cfg = config(Kind::rpc);
+        if (cells != 0)
+            cfg.slot_count = cells;
+        if (max_request != 0)
+            cfg.slot_data_size = max_request;
+        if (max_reply != 0)
+            cfg.max_record = max_reply;
+        return cfg;
+    }
+    static Region create_rpc(const std::string &name, std::uint32_t cells = 0,
+                             std::uint32_t max_request = 0, std::uint32_t max_reply = 0)
+    {
+        return create(name, rpc_config(cells, max_request, max_reply));
+    }
     // Open and validate, waiting up to ready_timeout for a racing creator.
     template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
     static Region open(const std::string &name,
@@ -321,8 +394,8 @@ public:
         return indexbus_region_unlink(name.c_str());
     }
 
-    // The 1.1 fields (byte_capacity ... records_waiting) are filled too;
-    // they are 0 unless the region is a byte log.
+    // The 1.1 fields are filled too: byte_capacity ... records_waiting for
+    // byte logs and streams, stream_* and rpc_* for their kinds (0 else).
     indexbus_info info() const
     {
         indexbus_info i{};
@@ -337,6 +410,17 @@ public:
         detail::check(indexbus_region_consumer_stats(get(), consumer, &s),
                       "indexbus_region_consumer_stats");
         return s;
+    }
+    // A byte stream's latched state (Status::wrong_kind on other kinds).
+    StreamState stream_state() const
+    {
+        StreamState st;
+        detail::check(try_stream_state(st), "indexbus_stream_state");
+        return st;
+    }
+    int try_stream_state(StreamState &out) const noexcept
+    {
+        return indexbus_stream_state(get(), &out.flags, &out.writers_aborted);
     }
     // Hand back what dead participants held (flags: INDEXBUS_RECOVER_*).
     indexbus_recover_report recover(std::uint32_t flags = 0)
@@ -965,6 +1049,699 @@ public:
 
 private:
     std::unique_ptr<indexbus_router, detail::RouterClose> h_;
+};
+
+// ---- byte streams (1.1) -----------------------------------------------------------
+
+// What StreamWriter::write_all throws: the status (Status::timeout,
+// Status::disconnected, ...) and how many bytes of the data went in before
+// it, all of them complete (a prefix of the data; a write of at most
+// max_record bytes goes in whole or not at all, so then 0).
+class StreamError : public Error {
+public:
+    StreamError(int status, const char *call, std::size_t written)
+        : Error(status, call), written_(written)
+    {
+    }
+    std::size_t written() const noexcept { return written_; }
+
+private:
+    std::size_t written_;
+};
+
+// A writer of a byte stream: a seat of its own (up to 48 at once). Several
+// writers feed one stream ("cloning" a writer is opening another one); the
+// bytes of one write (and of a write_all of at most max_record bytes) stay
+// contiguous. Closing (or destroying) the handle leaves cleanly; the last
+// writer out ends the stream, and none can join after that.
+class StreamWriter {
+public:
+    StreamWriter() noexcept = default;
+    explicit StreamWriter(indexbus_stream_writer *adopt) noexcept : h_(adopt) {}
+
+    // Join the stream. Throws Status::disconnected once it has ended or its
+    // reader is gone, Status::busy with 48 writers attached,
+    // Status::wrong_kind if the region is not a stream.
+    static StreamWriter open(const Region &region)
+    {
+        indexbus_stream_writer *w = nullptr;
+        detail::check(indexbus_stream_writer_open(region.get(), &w),
+                      "indexbus_stream_writer_open");
+        return StreamWriter(w);
+    }
+
+    // Write what fits now, without waiting, as one contiguous run: returns
+    // how many bytes went in, 0 when the stream is full (or data is empty).
+    // Throws Status::disconnected once the reader is gone.
+    std::size_t write(const_bytes data)
+    {
+        std::size_t n = 0;
+        int st = try_write(data, n);
+        if (st != INDEXBUS_FULL)
+            detail::check(st, "indexbus_stream_write");
+        return n;
+    }
+    std::size_t write(std::string_view text) { return write(as_bytes(text)); }
+    // OK (written > 0, or data is empty), FULL, DISCONNECTED, ...
+    int try_write(const_bytes data, std::size_t &written) noexcept
+    {
+        return indexbus_stream_write(get(), data.data(), data.size(), &written);
+    }
+    int try_write(std::string_view text, std::size_t &written) noexcept
+    {
+        return try_write(as_bytes(text), written);
+    }
+
+    // Write all of data, waiting for room up to timeout. Throws StreamError
+    // (Status::timeout, Status::disconnected once the reader is gone, ...),
+    // whose written() says exactly how many bytes went in.
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    void write_all(const_bytes data, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        std::size_t n = 0;
+        int st = try_write_all(data, n, timeout);
+        if (st != INDEXBUS_OK)
+            throw StreamError(st, "indexbus_stream_write_all", n);
+    }
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    void write_all(std::string_view text, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        write_all(as_bytes(text), timeout);
+    }
+    template <class Rep, class Period>
+    int try_write_all(const_bytes data, std::size_t &written,
+                      std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        return indexbus_stream_write_all(get(), data.data(), data.size(), detail::to_ns(timeout),
+                                         &written);
+    }
+
+    indexbus_stream_writer *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    indexbus_stream_writer *release() noexcept { return h_.release(); }
+    // Leave the stream cleanly (what destruction does).
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_stream_writer, detail::StreamWriterClose> h_;
+};
+
+// The read end of a byte stream (one at a time). read() returns 0 at end of
+// stream: every writer has left and everything is read. Closing (or
+// destroying) the handle closes the read end for good: writers then get
+// Status::disconnected. hand_over() detaches without closing, for another
+// owner (in any process) to continue at the very next byte.
+class StreamReader {
+public:
+    StreamReader() noexcept = default;
+    explicit StreamReader(indexbus_stream_reader *adopt) noexcept : h_(adopt) {}
+
+    // Take the read end. Throws Status::busy while another reader holds it,
+    // Status::disconnected once a reader closed it. A reader that comes
+    // before any writer waits for one (no end of stream yet).
+    static StreamReader open(const Region &region)
+    {
+        indexbus_stream_reader *r = nullptr;
+        detail::check(indexbus_stream_reader_open(region.get(), &r),
+                      "indexbus_stream_reader_open");
+        return StreamReader(r);
+    }
+
+    // Read up to buf.size() bytes (at least one), waiting up to timeout for
+    // the first: returns how many, 0 at end of stream. Throws
+    // Status::timeout, Status::invalid_argument for an empty buf, ...
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::size_t read(mutable_bytes buf, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        std::size_t n = 0;
+        int st = try_read(buf, n, timeout);
+        if (st == INDEXBUS_DISCONNECTED)
+            return 0;
+        detail::check(st, "indexbus_stream_read");
+        return n;
+    }
+    // Non-blocking: OK (len > 0), EMPTY, DISCONNECTED (end of stream), ...
+    int try_read(mutable_bytes buf, std::size_t &len) noexcept
+    {
+        return indexbus_stream_read(get(), buf.data(), buf.size(), &len, 0);
+    }
+    // Waiting up to timeout: OK, TIMEOUT, DISCONNECTED, ...
+    template <class Rep, class Period>
+    int try_read(mutable_bytes buf, std::size_t &len,
+                 std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        return indexbus_stream_read(get(), buf.data(), buf.size(), &len, detail::to_ns(timeout));
+    }
+    // Everything up to the end of stream, each read waiting up to timeout
+    // (Status::timeout; the bytes read so far are lost with the exception).
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::string read_to_end(std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        std::string out;
+        char buf[16384];
+        for (;;) {
+            std::size_t n = read(as_writable_bytes(buf, sizeof buf), timeout);
+            if (n == 0)
+                return out;
+            out.append(buf, n);
+        }
+    }
+
+    // Hand the read end over: detach without ending the stream (writers
+    // keep writing); the handle becomes empty. The next StreamReader::open,
+    // in any process, continues at the very next byte.
+    void hand_over()
+    {
+        if (!h_)
+            throw Error(INDEXBUS_INVALID_ARGUMENT, "indexbus_stream_reader_release");
+        detail::check(indexbus_stream_reader_release(h_.release()),
+                      "indexbus_stream_reader_release");
+    }
+
+    indexbus_stream_reader *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    indexbus_stream_reader *release() noexcept { return h_.release(); }
+    // Close the read end for good (what destruction does).
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_stream_reader, detail::StreamReaderClose> h_;
+};
+
+// ---- request/response (1.1) ---------------------------------------------------------
+
+// A request names itself by a token (generation << 32 | cell). A stale or
+// forged one gives Status::not_found, never another request's reply.
+using Token = std::uint64_t;
+
+namespace detail {
+// A client's C handle and the buffer of a claim it still holds: the C API
+// has no way to drop a claim unsent, so a RequestClaim that ends unsent
+// leaves it here for the next claim or request (the client may move).
+struct RpcClientState {
+    indexbus_rpc_client *h = nullptr;
+    std::byte *claimed = nullptr; // a pending claim's request buffer (max_request bytes)
+    bool claim_held = false;      // a RequestClaim guard refers to it now
+    std::size_t max_request = 0;
+    std::size_t max_reply = 0;
+    ~RpcClientState() { indexbus_rpc_client_close(h); }
+};
+} // namespace detail
+
+class RpcClient;
+
+// A reply borrowed in place from its reply cell (RpcClient::wait): valid
+// until the guard ends (release() or scope exit), which recycles the cell
+// for the client's next request. Same lifetime rule as Borrow: end it
+// before its RpcClient closes (moving the client is fine).
+class Reply {
+public:
+    Reply() noexcept = default;
+    Reply(Reply &&o) noexcept
+        : c_(std::exchange(o.c_, nullptr)), token_(std::exchange(o.token_, 0)),
+          msg_(std::exchange(o.msg_, const_bytes()))
+    {
+    }
+    Reply &operator=(Reply &&o) noexcept
+    {
+        if (this != &o) {
+            release();
+            c_ = std::exchange(o.c_, nullptr);
+            token_ = std::exchange(o.token_, 0);
+            msg_ = std::exchange(o.msg_, const_bytes());
+        }
+        return *this;
+    }
+    Reply(const Reply &) = delete;
+    Reply &operator=(const Reply &) = delete;
+    ~Reply() { release(); }
+
+    const_bytes bytes() const noexcept { return msg_; }
+    const std::byte *data() const noexcept { return msg_.data(); }
+    std::size_t size() const noexcept { return msg_.size(); }
+    std::string_view view() const noexcept { return as_string_view(msg_); }
+    // The request this answers.
+    Token token() const noexcept { return token_; }
+
+    // Done with the reply now: the cell is recycled (nothing if not held).
+    void release() noexcept
+    {
+        if (c_ != nullptr)
+            indexbus_rpc_reply_done(std::exchange(c_, nullptr), token_);
+        msg_ = const_bytes();
+    }
+    // True while the reply is held.
+    explicit operator bool() const noexcept { return c_ != nullptr; }
+
+private:
+    friend class RpcClient;
+    Reply(indexbus_rpc_client *c, Token token, const_bytes msg) noexcept
+        : c_(c), token_(token), msg_(msg)
+    {
+    }
+    indexbus_rpc_client *c_ = nullptr;
+    Token token_ = 0;
+    const_bytes msg_;
+};
+
+// A zero-copy request (RpcClient::claim): write it into buffer(), then
+// send(len) or send(). A claim that ends unsent (an exception included)
+// stays with its client, which hands the same cell to its next claim or
+// request: nothing is sent and nothing leaks. Once sent the guard is empty.
+// It refers to its client's state: end it before that RpcClient closes.
+class RequestClaim {
+public:
+    RequestClaim() noexcept = default;
+    RequestClaim(RequestClaim &&o) noexcept
+        : st_(std::exchange(o.st_, nullptr)), buf_(std::exchange(o.buf_, mutable_bytes()))
+    {
+    }
+    RequestClaim &operator=(RequestClaim &&o) noexcept
+    {
+        if (this != &o) {
+            drop();
+            st_ = std::exchange(o.st_, nullptr);
+            buf_ = std::exchange(o.buf_, mutable_bytes());
+        }
+        return *this;
+    }
+    RequestClaim(const RequestClaim &) = delete;
+    RequestClaim &operator=(const RequestClaim &) = delete;
+    ~RequestClaim() { drop(); }
+
+    // The request buffer: exactly the length claimed.
+    mutable_bytes buffer() const noexcept { return buf_; }
+    std::byte *data() const noexcept { return buf_.data(); }
+    std::size_t capacity() const noexcept { return buf_.size(); }
+
+    // Send the first len bytes; returns the request's token. Throws
+    // Status::too_large past capacity() (the claim stays pending),
+    // Status::disconnected when every server has left (nothing is sent).
+    Token send(std::size_t len)
+    {
+        Token t = 0;
+        detail::check(try_send(len, t), "indexbus_rpc_send");
+        return t;
+    }
+    Token send() { return send(capacity()); }
+    int try_send(std::size_t len, Token &token) noexcept
+    {
+        if (st_ == nullptr)
+            return INDEXBUS_BAD_STATE;
+        if (len > buf_.size())
+            return INDEXBUS_TOO_LARGE;
+        int st = indexbus_rpc_send(st_->h, len, &token);
+        if (st != INDEXBUS_TOO_LARGE && st != INDEXBUS_INVALID_ARGUMENT) {
+            st_->claimed = nullptr; // sent, or (DISCONNECTED) the cell is kept unsent
+            drop();
+        }
+        return st;
+    }
+    // True while the claim is pending.
+    explicit operator bool() const noexcept { return st_ != nullptr; }
+
+private:
+    friend class RpcClient;
+    RequestClaim(detail::RpcClientState *st, mutable_bytes buf) noexcept : st_(st), buf_(buf)
+    {
+        st_->claim_held = true;
+    }
+    // Let go of the guard; an unsent claim stays with the client.
+    void drop() noexcept
+    {
+        if (st_ != nullptr)
+            std::exchange(st_, nullptr)->claim_held = false;
+        buf_ = mutable_bytes();
+    }
+    detail::RpcClientState *st_ = nullptr;
+    mutable_bytes buf_;
+};
+
+// A client of a request/response region. Requests go to any server (a work
+// queue); each takes a reply cell, recycled without allocation once the
+// reply is read. Closing fails nothing: its outstanding requests are given
+// up (a late reply is dropped and counted) and its cells freed.
+class RpcClient {
+public:
+    RpcClient() noexcept = default;
+
+    static RpcClient open(const Region &region)
+    {
+        indexbus_info i{};
+        i.size = sizeof i;
+        detail::check(indexbus_region_info(region.get(), &i), "indexbus_region_info");
+        auto st = std::make_unique<detail::RpcClientState>();
+        detail::check(indexbus_rpc_client_open(region.get(), &st->h), "indexbus_rpc_client_open");
+        st->max_request = i.max_request;
+        st->max_reply = i.max_reply;
+        RpcClient c;
+        c.st_ = std::move(st);
+        return c;
+    }
+
+    // Largest request and reply of the region, in bytes.
+    std::size_t max_request() const noexcept { return st_ ? st_->max_request : 0; }
+    std::size_t max_reply() const noexcept { return st_ ? st_->max_reply : 0; }
+
+    // A whole round trip with copies: the reply, waiting up to timeout.
+    // Throws Status::timeout (the request is cancelled), disconnected (its
+    // server left or died, or none is attached), full (every cell taken),
+    // too_large, ...
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::string call(std::string_view req,
+                     std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        Reply r = wait_or_cancel(request(req), timeout);
+        return std::string(r.view());
+    }
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::vector<std::byte> call(const_bytes req,
+                                std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        Reply r = wait_or_cancel(request(req), timeout);
+        return std::vector<std::byte>(r.bytes().begin(), r.bytes().end());
+    }
+    // The reply copied into `reply`: returns its length. Throws
+    // Status::buffer_too_small if it does not fit (the reply is dropped).
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    std::size_t call(const_bytes req, mutable_bytes reply,
+                     std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        std::size_t n = 0;
+        detail::check(try_call(req, reply, n, timeout), "indexbus_rpc_call");
+        return n;
+    }
+    template <class Rep, class Period>
+    int try_call(const_bytes req, mutable_bytes reply, std::size_t &reply_len,
+                 std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        Token t = 0;
+        int st = try_request(req, t);
+        if (st != INDEXBUS_OK)
+            return st;
+        Reply r;
+        st = try_wait(t, r, timeout);
+        if (st == INDEXBUS_OK) {
+            reply_len = r.size();
+            if (r.size() > reply.size())
+                return INDEXBUS_BUFFER_TOO_SMALL;
+            if (r.size() != 0)
+                std::memcpy(reply.data(), r.data(), r.size());
+        } else if (st == INDEXBUS_TIMEOUT || st == INDEXBUS_CORRUPT) {
+            indexbus_rpc_cancel(get(), t);
+        }
+        return st;
+    }
+
+    // Send a copy of `data` as a request; returns its token. Throws
+    // Status::full (every cell taken), too_large (past max_request),
+    // disconnected (every server has left), ...
+    Token request(const_bytes data)
+    {
+        Token t = 0;
+        detail::check(try_request(data, t), "indexbus_rpc_request");
+        return t;
+    }
+    Token request(std::string_view text) { return request(as_bytes(text)); }
+    int try_request(const_bytes data, Token &token) noexcept
+    {
+        if (!st_)
+            return INDEXBUS_INVALID_ARGUMENT;
+        if (st_->claim_held)
+            return INDEXBUS_BAD_STATE; // a RequestClaim is pending: send it first
+        if (st_->claimed == nullptr)
+            return indexbus_rpc_request(get(), data.data(), data.size(), &token);
+        // a claim left unsent: its cell carries this request
+        if (data.size() > st_->max_request)
+            return INDEXBUS_TOO_LARGE;
+        if (!data.empty())
+            std::memcpy(st_->claimed, data.data(), data.size());
+        RequestClaim c(st_.get(), mutable_bytes(st_->claimed, data.size()));
+        return c.try_send(data.size(), token);
+    }
+    int try_request(std::string_view text, Token &token) noexcept
+    {
+        return try_request(as_bytes(text), token);
+    }
+
+    // Zero-copy request: a cell's request buffer of len bytes (see
+    // RequestClaim). Throws Status::full, too_large, ...
+    RequestClaim claim(std::size_t len)
+    {
+        RequestClaim c;
+        detail::check(try_claim(len, c), "indexbus_rpc_claim");
+        return c;
+    }
+    int try_claim(std::size_t len, RequestClaim &out) noexcept
+    {
+        if (!st_)
+            return INDEXBUS_INVALID_ARGUMENT;
+        if (st_->claim_held)
+            return INDEXBUS_BAD_STATE; // one claim at a time
+        if (st_->claimed == nullptr) {
+            void *buf = nullptr;
+            int st = indexbus_rpc_claim(get(), len, &buf);
+            if (st != INDEXBUS_OK)
+                return st;
+            st_->claimed = static_cast<std::byte *>(buf);
+        } else if (len > st_->max_request) {
+            return INDEXBUS_TOO_LARGE;
+        }
+        out = RequestClaim(st_.get(), mutable_bytes(st_->claimed, len));
+        return INDEXBUS_OK;
+    }
+
+    // Wait up to timeout for the reply to `token` and borrow it in place
+    // (see Reply). Throws Status::timeout (still outstanding: wait again, or
+    // cancel), disconnected (its server left or died; the cell is
+    // recycled), not_found (not this client's outstanding request).
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    Reply wait(Token token, std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        Reply r;
+        detail::check(try_wait(token, r, timeout), "indexbus_rpc_wait");
+        return r;
+    }
+    template <class Rep, class Period>
+    int try_wait(Token token, Reply &out, std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        const void *data = nullptr;
+        std::size_t len = 0;
+        int st = indexbus_rpc_wait(get(), token, &data, &len, detail::to_ns(timeout));
+        if (st == INDEXBUS_OK)
+            out = Reply(get(), token, as_bytes(data, len));
+        return st;
+    }
+
+    // Give up an outstanding request: a late reply is dropped and counted.
+    void cancel(Token token) { detail::check(try_cancel(token), "indexbus_rpc_cancel"); }
+    int try_cancel(Token token) noexcept { return indexbus_rpc_cancel(get(), token); }
+
+    indexbus_rpc_client *get() const noexcept { return st_ ? st_->h : nullptr; }
+    explicit operator bool() const noexcept { return st_ != nullptr; }
+    // Give up ownership (the caller closes it; an unsent claim stays pending).
+    indexbus_rpc_client *release() noexcept
+    {
+        if (!st_)
+            return nullptr;
+        indexbus_rpc_client *h = std::exchange(st_->h, nullptr);
+        st_.reset();
+        return h;
+    }
+    void close() noexcept { st_.reset(); }
+
+private:
+    template <class Rep, class Period>
+    Reply wait_or_cancel(Token t, std::chrono::duration<Rep, Period> timeout)
+    {
+        Reply r;
+        int st = try_wait(t, r, timeout);
+        if (st == INDEXBUS_TIMEOUT || st == INDEXBUS_CORRUPT)
+            indexbus_rpc_cancel(get(), t);
+        detail::check(st, "indexbus_rpc_wait");
+        return r;
+    }
+    std::unique_ptr<detail::RpcClientState> st_;
+};
+
+// A request borrowed in place by a server (RpcServer::serve): its bytes stay
+// valid until it is answered. reply() (or reply_buffer() + commit()) answers
+// it, once; the guard is then empty. A Request that ends unanswered stays
+// held by its server: answer it later with RpcServer::reply(token, ...)
+// (keep token() for that), or close the server, which fails it (its client
+// gets Status::disconnected). It refers to its server's C handle: end it
+// before that RpcServer closes.
+class Request {
+public:
+    Request() noexcept = default;
+    Request(Request &&o) noexcept
+        : s_(std::exchange(o.s_, nullptr)), token_(std::exchange(o.token_, 0)),
+          msg_(std::exchange(o.msg_, const_bytes()))
+    {
+    }
+    Request &operator=(Request &&o) noexcept
+    {
+        if (this != &o) {
+            s_ = std::exchange(o.s_, nullptr);
+            token_ = std::exchange(o.token_, 0);
+            msg_ = std::exchange(o.msg_, const_bytes());
+        }
+        return *this;
+    }
+    Request(const Request &) = delete;
+    Request &operator=(const Request &) = delete;
+    ~Request() = default;
+
+    const_bytes bytes() const noexcept { return msg_; }
+    const std::byte *data() const noexcept { return msg_.data(); }
+    std::size_t size() const noexcept { return msg_.size(); }
+    std::string_view view() const noexcept { return as_string_view(msg_); }
+    Token token() const noexcept { return token_; }
+
+    // Answer with a copy of `data`. Throws Status::too_large past
+    // max_reply (the request stays held), not_found if it was answered
+    // (or failed) already.
+    void reply(const_bytes data) { detail::check(try_reply(data), "indexbus_rpc_reply"); }
+    void reply(std::string_view text) { reply(as_bytes(text)); }
+    int try_reply(const_bytes data) noexcept
+    {
+        if (s_ == nullptr)
+            return INDEXBUS_BAD_STATE;
+        return done(indexbus_rpc_reply(s_, token_, data.data(), data.size()));
+    }
+    int try_reply(std::string_view text) noexcept { return try_reply(as_bytes(text)); }
+
+    // Zero-copy: the cell's reply buffer (max_reply bytes; apart from the
+    // request's bytes, which stay readable), answered by commit(len).
+    mutable_bytes reply_buffer()
+    {
+        mutable_bytes b;
+        detail::check(try_reply_buffer(b), "indexbus_rpc_reply_buffer");
+        return b;
+    }
+    int try_reply_buffer(mutable_bytes &out) noexcept
+    {
+        if (s_ == nullptr)
+            return INDEXBUS_BAD_STATE;
+        void *buf = nullptr;
+        std::size_t cap = 0;
+        int st = indexbus_rpc_reply_buffer(s_, token_, &buf, &cap);
+        if (st == INDEXBUS_OK)
+            out = as_writable_bytes(buf, cap);
+        return st;
+    }
+    void commit(std::size_t len) { detail::check(try_commit(len), "indexbus_rpc_reply_commit"); }
+    int try_commit(std::size_t len) noexcept
+    {
+        if (s_ == nullptr)
+            return INDEXBUS_BAD_STATE;
+        return done(indexbus_rpc_reply_commit(s_, token_, len));
+    }
+
+    // Leave it held by the server, unanswered: the guard becomes empty and
+    // the token is returned (for RpcServer::reply later).
+    Token defer() noexcept
+    {
+        s_ = nullptr;
+        msg_ = const_bytes();
+        return token_;
+    }
+    // True while the request waits for its reply through this guard.
+    explicit operator bool() const noexcept { return s_ != nullptr; }
+
+private:
+    friend class RpcServer;
+    Request(indexbus_rpc_server *s, Token token, const_bytes msg) noexcept
+        : s_(s), token_(token), msg_(msg)
+    {
+    }
+    int done(int st) noexcept
+    {
+        if (st != INDEXBUS_TOO_LARGE) { // answered, or not ours any more
+            s_ = nullptr;
+            msg_ = const_bytes();
+        }
+        return st;
+    }
+    indexbus_rpc_server *s_ = nullptr;
+    Token token_ = 0;
+    const_bytes msg_;
+};
+
+// A server of a request/response region. Any number may serve at once (a
+// work queue: each request goes to one). Closing fails the requests it
+// holds unanswered: their clients get Status::disconnected.
+class RpcServer {
+public:
+    RpcServer() noexcept = default;
+    explicit RpcServer(indexbus_rpc_server *adopt) noexcept : h_(adopt) {}
+
+    static RpcServer open(const Region &region)
+    {
+        indexbus_rpc_server *s = nullptr;
+        detail::check(indexbus_rpc_server_open(region.get(), &s), "indexbus_rpc_server_open");
+        return RpcServer(s);
+    }
+
+    // Take the next request, waiting up to timeout (Status::timeout).
+    template <class Rep = std::chrono::nanoseconds::rep, class Period = std::nano>
+    Request serve(std::chrono::duration<Rep, Period> timeout = forever)
+    {
+        Request r;
+        detail::check(try_serve(r, timeout), "indexbus_rpc_serve");
+        return r;
+    }
+    // Non-blocking: OK or EMPTY.
+    int try_serve(Request &out) noexcept { return try_serve(out, std::chrono::nanoseconds(0)); }
+    template <class Rep, class Period>
+    int try_serve(Request &out, std::chrono::duration<Rep, Period> timeout) noexcept
+    {
+        Token t = 0;
+        const void *data = nullptr;
+        std::size_t len = 0;
+        int st = indexbus_rpc_serve(get(), &t, &data, &len, detail::to_ns(timeout));
+        if (st == INDEXBUS_OK)
+            out = Request(get(), t, as_bytes(data, len));
+        return st;
+    }
+
+    // Answer a held request by its token (see Request::defer). Throws
+    // Status::not_found for a token this server does not hold (stale,
+    // answered already, forged), too_large past max_reply.
+    void reply(Token token, const_bytes data)
+    {
+        detail::check(try_reply(token, data), "indexbus_rpc_reply");
+    }
+    void reply(Token token, std::string_view text) { reply(token, as_bytes(text)); }
+    int try_reply(Token token, const_bytes data) noexcept
+    {
+        return indexbus_rpc_reply(get(), token, data.data(), data.size());
+    }
+    int try_reply(Token token, std::string_view text) noexcept
+    {
+        return try_reply(token, as_bytes(text));
+    }
+    mutable_bytes reply_buffer(Token token)
+    {
+        void *buf = nullptr;
+        std::size_t cap = 0;
+        detail::check(indexbus_rpc_reply_buffer(get(), token, &buf, &cap),
+                      "indexbus_rpc_reply_buffer");
+        return as_writable_bytes(buf, cap);
+    }
+    void reply_commit(Token token, std::size_t len)
+    {
+        detail::check(indexbus_rpc_reply_commit(get(), token, len), "indexbus_rpc_reply_commit");
+    }
+
+    indexbus_rpc_server *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    indexbus_rpc_server *release() noexcept { return h_.release(); }
+    // Leave; requests held unanswered fail (what destruction does).
+    void close() noexcept { h_.reset(); }
+
+private:
+    std::unique_ptr<indexbus_rpc_server, detail::RpcServerClose> h_;
 };
 
 } // namespace indexbus
