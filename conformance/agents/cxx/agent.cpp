@@ -14,6 +14,8 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <cstring>
+#include <deque>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -101,7 +103,9 @@ public:
     int parse(const std::string &cmd, int argc, char **argv, int i,
               const std::set<std::string> &allowed, const std::set<std::string> &required)
     {
-        static const std::set<std::string> flags = {"--zero-copy", "--borrow", "--wait"};
+        static const std::set<std::string> flags = {"--zero-copy", "--borrow", "--wait",
+                                                    "--wait-reader", "--hold", "--release",
+                                                    "--hex", "--retry-disconnected"};
         vals_.clear();
         for (; i < argc && std::string(argv[i]).rfind("--", 0) == 0; i++) {
             std::string o = argv[i];
@@ -184,7 +188,9 @@ indexbus::Kind kind_of(const std::string &s)
 {
     return pick<indexbus::Kind>({{"events", indexbus::Kind::events},
                                  {"fanout", indexbus::Kind::fanout},
-                                 {"log", indexbus::Kind::log}},
+                                 {"log", indexbus::Kind::log},
+                                 {"stream", indexbus::Kind::stream},
+                                 {"rpc", indexbus::Kind::rpc}},
                                 s, "kind");
 }
 indexbus::ProducerType type_of(const std::string &s)
@@ -210,22 +216,33 @@ indexbus::Source source_of(const std::string &s)
 // ---- shared by the commands -----------------------------------------------------
 
 // The region of create's options (the command or the golden op): slot geometry for events
-// and fanout regions, ring bytes and the largest record for byte logs.
+// and fanout regions, ring bytes and the largest record for byte logs and streams, cells
+// and the largest request and reply for request/response.
 Region create_region(const std::string &name, const Opts &o)
 {
     indexbus::Kind kind = kind_of(o.str("--kind", ""));
-    bool log = kind == indexbus::Kind::log;
+    bool ring = kind == indexbus::Kind::log || kind == indexbus::Kind::stream;
+    bool rpc = kind == indexbus::Kind::rpc;
     for (const char *opt : {"--slots", "--slot-size", "--queue", "--consumers"})
-        if (log && o.has(opt))
-            throw Usage{std::string("create: ") + opt + " is not for byte logs"};
+        if ((ring || rpc) && o.has(opt))
+            throw Usage{std::string("create: ") + opt + " is for events and fanout regions"};
     for (const char *opt : {"--bytes", "--max-record"})
-        if (!log && o.has(opt))
-            throw Usage{std::string("create: ") + opt + " is for byte logs only"};
-    if (log) {
+        if (!ring && o.has(opt))
+            throw Usage{std::string("create: ") + opt + " is for byte logs and streams only"};
+    for (const char *opt : {"--cells", "--max-request", "--max-reply"})
+        if (!rpc && o.has(opt))
+            throw Usage{std::string("create: ") + opt + " is for --kind rpc only"};
+    if (ring) {
         std::uint64_t bytes = o.num("--bytes", 0);
-        return Region::create(name, Region::log_config(bytes ? bytes : INDEXBUS_LOG_DEFAULT_BYTES,
-                                                       o.u32("--max-record", 0)));
+        if (!bytes)
+            bytes = INDEXBUS_LOG_DEFAULT_BYTES;
+        std::uint32_t max_record = o.u32("--max-record", 0);
+        return kind == indexbus::Kind::log ? Region::create_log(name, bytes, max_record)
+                                           : Region::create_stream(name, bytes, max_record);
     }
+    if (rpc)
+        return Region::create_rpc(name, o.u32("--cells", 0), o.u32("--max-request", 0),
+                                  o.u32("--max-reply", 0));
     indexbus_region_config cfg = Region::config(kind);
     if (std::uint32_t v = o.u32("--slots", 0))
         cfg.slot_count = v;
@@ -498,10 +515,359 @@ void cmd_consume(const std::string &name, const Opts &o)
                 static_cast<unsigned long long>(got));
 }
 
+// ---- byte streams and request/response --------------------------------------------
+
+constexpr auto retry_bound = 20s;  // stream writes, requests: waits and retry bounds
+constexpr auto hold_bound = 120s;  // --hold: sleep until killed, at most this long
+constexpr std::uint64_t fnv_basis = 0xcbf29ce484222325ull;
+constexpr std::uint64_t fnv_prime = 0x100000001b3ull;
+
+// Stream rule: byte i of writer w's stream.
+std::byte stream_byte(std::uint32_t w, std::uint64_t i)
+{
+    std::uint32_t x = static_cast<std::uint32_t>(i) * 2654435761u + w * 40503u;
+    return static_cast<std::byte>(((x >> 24) ^ (x >> 8)) & 0xffu);
+}
+
+void stream_bytes(std::byte *b, std::uint32_t w, std::uint64_t from, std::size_t n)
+{
+    for (std::size_t j = 0; j < n; j++)
+        b[j] = stream_byte(w, from + j);
+}
+
+std::uint64_t fnv(std::uint64_t h, indexbus::const_bytes b)
+{
+    for (std::byte x : b)
+        h = (h ^ std::to_integer<std::uint64_t>(x)) * fnv_prime;
+    return h;
+}
+
+std::string hex64(std::uint64_t h)
+{
+    char s[17];
+    std::snprintf(s, sizeof s, "%016llx", static_cast<unsigned long long>(h));
+    return s;
+}
+
+// Reply rule: n as u32 LE, then the request reversed, each byte ^ 0x5A (n + 4 bytes).
+void reply_rule(std::byte *out, indexbus::const_bytes req)
+{
+    std::size_t n = req.size();
+    for (int j = 0; j < 4; j++)
+        out[j] = static_cast<std::byte>((static_cast<std::uint32_t>(n) >> (8 * j)) & 0xffu);
+    for (std::size_t j = 0; j < n; j++)
+        out[4 + j] = req[n - 1 - j] ^ std::byte{0x5a};
+}
+
+std::vector<std::byte> reply_for(indexbus::const_bytes req)
+{
+    std::vector<std::byte> out(req.size() + 4);
+    reply_rule(out.data(), req);
+    return out;
+}
+
+// --hold: the handles stay open; sleep until the runner kills us.
+[[noreturn]] void hold()
+{
+    std::fflush(stdout);
+    std::this_thread::sleep_for(hold_bound);
+    throw Fail{INDEXBUS_TIMEOUT, "held for 120 s and nobody killed us"};
+}
+
+bool some_mode(const Opts &o, const std::string &what)
+{
+    std::string m = o.str("--mode", "all");
+    if (m != "all" && m != "some")
+        throw Usage{what + ": bad --mode '" + m + "' (all or some)"};
+    return m == "some";
+}
+
+// One call's bytes: write_all (waiting up to `timeout`), or with `some` writes that take
+// what fits, again for the rest (yielding while nothing fits: 20 s bound, or failing at
+// once unless `retry`).
+template <class Rep, class Period>
+void stream_put(indexbus::StreamWriter &w, indexbus::const_bytes data, bool some,
+                std::uint64_t at, std::chrono::duration<Rep, Period> timeout, bool retry)
+{
+    if (!some) {
+        std::size_t n = 0;
+        int st = w.try_write_all(data, n, timeout);
+        if (st != INDEXBUS_OK)
+            throw Fail{st, "write_all of " + std::to_string(data.size()) + " bytes at byte " +
+                               std::to_string(at) + " (" + std::to_string(n) + " written)"};
+        return;
+    }
+    std::size_t done = 0;
+    clk::time_point deadline{};
+    while (done < data.size()) {
+        std::size_t n = 0;
+        int st = w.try_write(indexbus::const_bytes(data.data() + done, data.size() - done), n);
+        if (st == INDEXBUS_OK) {
+            done += n;
+            deadline = clk::time_point{};
+            continue;
+        }
+        const std::string what = "write at byte " + std::to_string(at + done);
+        if (st != INDEXBUS_FULL || !retry)
+            throw Fail{st, what};
+        if (deadline == clk::time_point{})
+            deadline = clk::now() + retry_bound;
+        else if (clk::now() > deadline)
+            throw Fail{INDEXBUS_TIMEOUT, what + ": FULL for 20 s"};
+        std::this_thread::yield();
+    }
+}
+
+void cmd_stream_write(const std::string &name, const Opts &o)
+{
+    std::uint32_t w = o.u32("--writer", 0);
+    bool some = some_mode(o, "stream-write");
+    bool by_bytes = o.has("--bytes");
+    if (by_bytes == (o.has("--count") || o.has("--sizes")))
+        throw Usage{"stream-write: either --bytes or --count and --sizes"};
+    if (!by_bytes && !(o.has("--count") && o.has("--sizes")))
+        throw Usage{"stream-write: --count and --sizes go together"};
+    if (o.has("--chunk") && !by_bytes)
+        throw Usage{"stream-write: --chunk is for --bytes"};
+    std::uint64_t total = o.num("--bytes", 0), chunk = o.num("--chunk", 4096);
+    std::uint32_t count = o.u32("--count", 0);
+    std::vector<std::uint32_t> sizes;
+    if (!by_bytes)
+        sizes = o.sizes("");
+    if (chunk == 0)
+        throw Usage{"stream-write: --chunk must be at least 1"};
+    Region r = Region::open(name);
+    indexbus_info in = r.info();
+    for (std::uint32_t s : sizes)
+        if (s > in.max_record)
+            throw Usage{"stream-write: size " + std::to_string(s) + " > max_record"};
+    indexbus::StreamWriter wr = indexbus::StreamWriter::open(r);
+    if (o.has("--wait-reader")) {
+        auto deadline = clk::now() + wait_consumers_bound;
+        while (r.info().consumers_live < 1) {
+            if (clk::now() > deadline)
+                throw Fail{INDEXBUS_TIMEOUT, "waiting for the reader"};
+            std::this_thread::sleep_for(1ms);
+        }
+    }
+    std::vector<std::byte> buf(by_bytes ? static_cast<std::size_t>(chunk) : in.max_record + 1);
+    std::uint64_t written = 0;
+    if (by_bytes) {
+        while (written < total) {
+            std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk, total - written));
+            stream_bytes(buf.data(), w, written, n);
+            stream_put(wr, indexbus::const_bytes(buf.data(), n), some, written, retry_bound, true);
+            written += n;
+        }
+    } else {
+        for (std::uint32_t k = 0; k < count; k++) {
+            std::size_t n = sizes[k % sizes.size()];
+            payload(buf.data(), w, k, n);
+            stream_put(wr, indexbus::const_bytes(buf.data(), n), some, written, retry_bound, true);
+            written += n;
+        }
+    }
+    if (o.has("--hold")) {
+        std::printf("{\"ev\":\"holding\",\"written\":%llu}\n",
+                    static_cast<unsigned long long>(written));
+        hold();
+    }
+    wr.close();
+    std::printf("{\"ev\":\"done\",\"written\":%llu}\n", static_cast<unsigned long long>(written));
+}
+
+void cmd_stream_read(const std::string &name, const Opts &o)
+{
+    std::uint64_t rsize = o.num("--read-size", 65536);
+    auto timeout = std::chrono::milliseconds(o.num("--timeout-ms", 20000));
+    bool limited = o.has("--max-bytes");
+    std::uint64_t most = o.num("--max-bytes", 0);
+    if (rsize == 0)
+        throw Usage{"stream-read: --read-size must be at least 1"};
+    if (o.has("--release") && o.has("--hold"))
+        throw Usage{"stream-read: --release and --hold exclude each other"};
+    Region r = Region::open(name);
+    indexbus::StreamReader rd = indexbus::StreamReader::open(r);
+    std::vector<std::byte> buf(static_cast<std::size_t>(rsize));
+    std::uint64_t total = 0, h = fnv_basis;
+    int end = INDEXBUS_OK;
+    while (!limited || total < most) {
+        std::size_t cap = static_cast<std::size_t>(
+            limited ? std::min<std::uint64_t>(rsize, most - total) : rsize);
+        std::size_t n = 0;
+        int st = rd.try_read(indexbus::mutable_bytes(buf.data(), cap), n, timeout);
+        if (st == INDEXBUS_DISCONNECTED) {
+            end = st;
+            break;
+        }
+        check(st, "read after " + std::to_string(total) + " bytes");
+        indexbus::const_bytes got(buf.data(), n);
+        if (o.has("--hex")) {
+            static const char hexd[] = "0123456789abcdef";
+            std::string hex;
+            hex.reserve(2 * n);
+            for (std::byte b : got) {
+                hex += hexd[std::to_integer<unsigned>(b) >> 4];
+                hex += hexd[std::to_integer<unsigned>(b) & 15];
+            }
+            std::printf("{\"ev\":\"data\",\"hex\":\"%s\"}\n", hex.c_str());
+        }
+        h = fnv(h, got);
+        total += n;
+    }
+    indexbus::StreamState s = r.stream_state();
+    std::printf("{\"ev\":\"end\",\"status\":\"%s\",\"bytes\":%llu,\"fnv\":\"%s\",\"ended\":%s,"
+                "\"reader_gone\":%s,\"aborted\":%s,\"writers_aborted\":%u}\n",
+                status_name(end), static_cast<unsigned long long>(total), hex64(h).c_str(),
+                s.ended() ? "true" : "false", s.reader_gone() ? "true" : "false",
+                s.aborted() ? "true" : "false", s.writers_aborted);
+    if (o.has("--hold")) {
+        std::puts("{\"ev\":\"holding\"}");
+        hold();
+    }
+    if (o.has("--release"))
+        rd.hand_over();
+    else
+        rd.close();
+}
+
+// Answer a served request by the reply rule: copied in, or written in place.
+void answer(indexbus::Request &req, bool zero_copy)
+{
+    if (zero_copy) {
+        indexbus::mutable_bytes out = req.reply_buffer();
+        if (out.size() < req.size() + 4)
+            throw Fail{INDEXBUS_TOO_LARGE, "reply buffer too small"};
+        std::size_t n = req.size() + 4;
+        reply_rule(out.data(), req.bytes());
+        req.commit(n);
+    } else {
+        std::vector<std::byte> out = reply_for(req.bytes());
+        req.reply(out);
+    }
+}
+
+void cmd_serve(const std::string &name, const Opts &o)
+{
+    std::uint32_t count = o.u32("--count", 0);
+    auto timeout = std::chrono::milliseconds(o.num("--timeout-ms", 20000));
+    Region r = Region::open(name);
+    indexbus::RpcServer sv = indexbus::RpcServer::open(r);
+    for (std::uint32_t k = 0; k < count; k++) {
+        indexbus::Request req;
+        check(sv.try_serve(req, timeout), "serve request " + std::to_string(k));
+        if (o.has("--hold"))
+            req.defer();
+        else
+            answer(req, o.has("--zero-copy"));
+    }
+    if (o.has("--hold")) {
+        std::printf("{\"ev\":\"holding\",\"count\":%u}\n", count);
+        hold();
+    }
+    sv.close();
+    std::printf("{\"ev\":\"done\",\"served\":%u}\n", count);
+}
+
+// One round trip of request k in the chosen mode; the reply is copied to `out`, its
+// length to len. Returns OK or DISCONNECTED (anything else throws).
+int round_trip(indexbus::RpcClient &c, const std::string &mode, indexbus::const_bytes req,
+               std::vector<std::byte> &out, std::size_t &len, std::chrono::milliseconds timeout,
+               std::uint32_t k)
+{
+    const std::string at = " " + std::to_string(k);
+    int st;
+    if (mode == "call") {
+        st = c.try_call(req, indexbus::mutable_bytes(out.data(), out.size()), len, timeout);
+        if (st != INDEXBUS_OK && st != INDEXBUS_DISCONNECTED)
+            throw Fail{st, "call" + at};
+        return st;
+    }
+    indexbus::Token token = 0;
+    if (mode == "zero-copy") {
+        indexbus::RequestClaim claim;
+        check(c.try_claim(req.size(), claim), "claim request" + at);
+        if (!req.empty())
+            std::memcpy(claim.data(), req.data(), req.size()); // written in place
+        st = claim.try_send(req.size(), token);
+    } else {
+        st = c.try_request(req, token);
+    }
+    if (st == INDEXBUS_DISCONNECTED)
+        return st;
+    check(st, "send request" + at);
+    indexbus::Reply reply;
+    st = c.try_wait(token, reply, timeout);
+    if (st == INDEXBUS_DISCONNECTED)
+        return st;
+    check(st, "wait for reply" + at);
+    if (reply.size() > out.size())
+        throw Fail{INDEXBUS_CORRUPT, "reply" + at + " longer than max_reply"};
+    if (reply.size() != 0)
+        std::memcpy(out.data(), reply.data(), reply.size());
+    len = reply.size();
+    reply.release();
+    return INDEXBUS_OK;
+}
+
+void cmd_request(const std::string &name, const Opts &o)
+{
+    std::uint32_t p = o.u32("--client", 0), count = o.u32("--count", 0);
+    std::vector<std::uint32_t> sizes = o.sizes("");
+    auto timeout = std::chrono::milliseconds(o.num("--timeout-ms", 20000));
+    std::string mode = o.str("--mode", "wait");
+    if (mode != "call" && mode != "wait" && mode != "zero-copy")
+        throw Usage{"request: bad --mode '" + mode + "' (call, wait or zero-copy)"};
+    Region r = Region::open(name);
+    indexbus_info in = r.info();
+    for (std::uint32_t s : sizes)
+        if (s > in.max_request)
+            throw Usage{"request: size " + std::to_string(s) + " > max_request"};
+    indexbus::RpcClient c = indexbus::RpcClient::open(r);
+    std::vector<std::byte> req(in.max_request + 1), got(in.max_reply + 1);
+    std::uint64_t h = fnv_basis, reply_bytes = 0;
+    for (std::uint32_t k = 0; k < count; k++) {
+        std::size_t n = sizes[k % sizes.size()], len = 0;
+        payload(req.data(), p, k, n);
+        indexbus::const_bytes q(req.data(), n);
+        bool told = false;
+        clk::time_point deadline{};
+        while (round_trip(c, mode, q, got, len, timeout, k) != INDEXBUS_OK) {
+            if (!o.has("--retry-disconnected"))
+                throw Fail{INDEXBUS_DISCONNECTED, "request " + std::to_string(k)};
+            if (!told) {
+                std::printf("{\"ev\":\"disconnected\",\"k\":%u}\n", k);
+                std::fflush(stdout);
+                told = true;
+            }
+            if (deadline == clk::time_point{})
+                deadline = clk::now() + retry_bound;
+            else if (clk::now() > deadline)
+                throw Fail{INDEXBUS_DISCONNECTED,
+                           "request " + std::to_string(k) + ": DISCONNECTED for 20 s"};
+            std::this_thread::sleep_for(1ms);
+        }
+        std::vector<std::byte> want = reply_for(q);
+        if (len != want.size())
+            throw Fail{INDEXBUS_CORRUPT, "reply " + std::to_string(k) + ": " +
+                                             std::to_string(len) + " bytes, want " +
+                                             std::to_string(want.size())};
+        for (std::size_t j = 0; j < len; j++)
+            if (got[j] != want[j])
+                throw Fail{INDEXBUS_CORRUPT,
+                           "reply " + std::to_string(k) + " differs at byte " + std::to_string(j)};
+        h = fnv(h, indexbus::const_bytes(got.data(), len));
+        reply_bytes += len;
+    }
+    c.close();
+    std::printf("{\"ev\":\"done\",\"requests\":%u,\"reply_bytes\":%llu,\"fnv\":\"%s\"}\n", count,
+                static_cast<unsigned long long>(reply_bytes), hex64(h).c_str());
+}
+
 // One wrong call per case; the status of the Error it throws is what we report.
 int error_case(const std::string &name, const std::string &c)
 {
-    std::byte buf[80];
+    std::byte buf[1024];
     try {
         if (c == "too_large" || c == "buffer_too_small") {
             Region r = Region::open(name);
@@ -547,6 +913,76 @@ int error_case(const std::string &name, const std::string &c)
             if (st != INDEXBUS_FULL)
                 throw Fail{st, "filling the byte log"};
             tx.publish_wait(msg, 50ms);
+        } else if (c == "stream_reader_busy") {
+            Region r = Region::open(name);
+            indexbus::StreamReader first = indexbus::StreamReader::open(r);
+            try {
+                indexbus::StreamReader::open(r).hand_over();
+            } catch (...) {
+                first.hand_over(); // hand over: leaves no READER_GONE behind
+                throw;
+            }
+            first.hand_over();
+        } else if (c == "stream_reader_gone") {
+            Region r = Region::open(name);
+            indexbus::StreamWriter w = indexbus::StreamWriter::open(r);
+            indexbus::StreamReader::open(r).close();
+            stream_bytes(buf, 0, 0, 1);
+            w.write(indexbus::const_bytes(buf, 1));
+        } else if (c == "stream_ended") {
+            Region r = Region::open(name);
+            indexbus::StreamWriter::open(r).close();
+            indexbus::StreamWriter::open(r);
+        } else if (c == "stream_read_timeout") {
+            Region r = Region::open(name);
+            indexbus::StreamWriter w = indexbus::StreamWriter::open(r);
+            indexbus::StreamReader rd = indexbus::StreamReader::open(r);
+            rd.read(indexbus::mutable_bytes(buf), 50ms);
+        } else if (c == "stream_write_timeout") {
+            Region r = Region::open(name);
+            indexbus::StreamWriter w = indexbus::StreamWriter::open(r);
+            std::uint64_t at = 0;
+            for (int i = 0; i < 1000; i++, at += 1000) {
+                stream_bytes(buf, 0, at, 1000);
+                try {
+                    w.write_all(indexbus::const_bytes(buf, 1000), 50ms);
+                } catch (const indexbus::StreamError &e) {
+                    if (e.written() != 0) // at most max_record: all of it or none
+                        throw Fail{INDEXBUS_INVALID_ARGUMENT, "write_all half-written"};
+                    throw;
+                }
+            }
+            throw Fail{INDEXBUS_INVALID_ARGUMENT, "the stream never filled"};
+        } else if (c == "rpc_wrong_kind") {
+            Region r = Region::open(name);
+            indexbus::RpcClient::open(r);
+        } else if (c == "rpc_too_large") {
+            Region r = Region::open(name);
+            indexbus::RpcClient cl = indexbus::RpcClient::open(r);
+            payload(buf, 0, 0, 65);
+            cl.request(indexbus::const_bytes(buf, 65));
+        } else if (c == "rpc_second_reply") {
+            Region r = Region::open(name);
+            indexbus::RpcClient cl = indexbus::RpcClient::open(r);
+            indexbus::RpcServer sv = indexbus::RpcServer::open(r);
+            payload(buf, 0, 0, 8);
+            cl.request(indexbus::const_bytes(buf, 8));
+            indexbus::Request req = sv.serve(1s);
+            std::vector<std::byte> out = reply_for(req.bytes());
+            indexbus::Token t = req.token();
+            req.reply(out);
+            sv.reply(t, out);
+        } else if (c == "rpc_wait_timeout") {
+            Region r = Region::open(name);
+            indexbus::RpcClient cl = indexbus::RpcClient::open(r);
+            payload(buf, 0, 0, 8);
+            cl.wait(cl.request(indexbus::const_bytes(buf, 8)), 50ms);
+        } else if (c == "rpc_no_server") {
+            Region r = Region::open(name);
+            indexbus::RpcServer::open(r).close();
+            indexbus::RpcClient cl = indexbus::RpcClient::open(r);
+            payload(buf, 0, 0, 8);
+            cl.request(indexbus::const_bytes(buf, 8));
         } else {
             throw Usage{"error: unknown case '" + c + "'"};
         }
@@ -572,13 +1008,24 @@ struct Handle {
     Producer tx;
     Router rt;
     Consumer rx;
+    indexbus::StreamWriter sw;
+    indexbus::StreamReader sr;
+    indexbus::RpcClient cl;
+    indexbus::RpcServer sv;
+    std::deque<indexbus::Token> tokens; // a client's outstanding requests, oldest first
+    // a server's held requests, oldest first: the token and the reply it will get
+    std::deque<std::pair<indexbus::Token, std::vector<std::byte>>> held;
     void close()
     {
         tx.close();
         rt.close();
         rx.close();
+        sw.close();
+        sr.close();
+        cl.close();
+        sv.close();
     }
-    bool open() const { return tx || rt || rx; }
+    bool open() const { return tx || rt || rx || sw || sr || cl || sv; }
 };
 
 struct Golden {
@@ -593,8 +1040,24 @@ void cmd_golden(const std::string &name, const Opts &)
     using S = std::set<std::string>;
     static const std::map<std::string, std::pair<S, S>> ops = {
         {"create",
-         {{"--kind", "--slots", "--slot-size", "--queue", "--consumers", "--bytes", "--max-record"},
+         {{"--kind", "--slots", "--slot-size", "--queue", "--consumers", "--bytes", "--max-record",
+           "--cells", "--max-request", "--max-reply"},
           {"--kind"}}},
+        {"writer", {{"--name"}, {"--name"}}},
+        {"reader", {{"--name"}, {"--name"}}},
+        {"write",
+         {{"--name", "--writer", "--from", "--bytes", "--chunk", "--mode"}, {"--name", "--bytes"}}},
+        {"read", {{"--name", "--bytes", "--read-size"}, {"--name", "--bytes"}}},
+        {"release", {{"--name"}, {"--name"}}},
+        {"client", {{"--name"}, {"--name"}}},
+        {"server", {{"--name"}, {"--name"}}},
+        {"request",
+         {{"--name", "--client", "--from", "--count", "--sizes", "--zero-copy"},
+          {"--name", "--count", "--sizes"}}},
+        {"serve", {{"--name", "--count", "--zero-copy", "--hold"}, {"--name", "--count"}}},
+        {"reply", {{"--name", "--count", "--zero-copy"}, {"--name", "--count"}}},
+        {"wait", {{"--name", "--count"}, {"--name", "--count"}}},
+        {"cancel", {{"--name", "--count"}, {"--name", "--count"}}},
         {"producer", {{"--name", "--type"}, {"--name", "--type"}}},
         {"router", {{"--name"}, {"--name"}}},
         {"consumer", {{"--name", "--index"}, {"--name", "--index"}}},
@@ -691,6 +1154,123 @@ void cmd_golden(const std::string &name, const Opts &)
                           "golden op " + std::to_string(i));
                 }
             }
+        } else if (op == "writer" || op == "reader" || op == "client" || op == "server") {
+            auto h = std::make_unique<Handle>();
+            h->name = hn;
+            if (op == "writer")
+                h->sw = indexbus::StreamWriter::open(r);
+            else if (op == "reader")
+                h->sr = indexbus::StreamReader::open(r);
+            else if (op == "client")
+                h->cl = indexbus::RpcClient::open(r);
+            else
+                h->sv = indexbus::RpcServer::open(r);
+            handles.push_back(std::move(h));
+        } else if (op == "write") {
+            Handle &h = find(hn);
+            if (!h.sw)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no writer"};
+            std::uint32_t w = o.u32("--writer", 0);
+            std::uint64_t at = o.num("--from", 0), n = o.num("--bytes", 0);
+            std::uint64_t chunk = o.num("--chunk", n ? n : 1), end = at + n;
+            bool some = some_mode(o, "golden write");
+            if (chunk == 0)
+                throw Usage{"golden: --chunk must be at least 1"};
+            std::vector<std::byte> data(static_cast<std::size_t>(chunk));
+            while (at < end) {
+                std::size_t len = static_cast<std::size_t>(std::min(chunk, end - at));
+                stream_bytes(data.data(), w, at, len);
+                stream_put(h.sw, indexbus::const_bytes(data.data(), len), some, at,
+                           std::chrono::nanoseconds(0), false);
+                at += len;
+            }
+        } else if (op == "read") {
+            Handle &h = find(hn);
+            if (!h.sr)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no reader"};
+            std::uint64_t n = o.num("--bytes", 0), rs = o.num("--read-size", 65536);
+            if (rs == 0)
+                throw Usage{"golden: --read-size must be at least 1"};
+            std::vector<std::byte> data(static_cast<std::size_t>(rs));
+            for (std::uint64_t got = 0; got < n;) {
+                std::size_t k = 0;
+                std::size_t cap = static_cast<std::size_t>(std::min(rs, n - got));
+                check(h.sr.try_read(indexbus::mutable_bytes(data.data(), cap), k),
+                      "golden op " + std::to_string(i) + ": read");
+                got += k;
+            }
+        } else if (op == "release") {
+            Handle &h = find(hn);
+            if (!h.sr)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no reader"};
+            h.sr.hand_over();
+        } else if (op == "request") {
+            Handle &h = find(hn);
+            if (!h.cl)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no client"};
+            std::uint32_t p = o.u32("--client", 0), from = o.u32("--from", 0);
+            std::uint32_t count = o.u32("--count", 0);
+            std::vector<std::uint32_t> sizes = o.sizes("");
+            std::vector<std::byte> data;
+            for (std::uint32_t k = from; k < from + count; k++) {
+                std::size_t n = sizes[k % sizes.size()];
+                if (o.has("--zero-copy")) {
+                    indexbus::RequestClaim claim = h.cl.claim(n);
+                    payload(claim.data(), p, k, n); // written in place
+                    h.tokens.push_back(claim.send(n));
+                } else {
+                    data.resize(n + 1);
+                    payload(data.data(), p, k, n);
+                    h.tokens.push_back(h.cl.request(indexbus::const_bytes(data.data(), n)));
+                }
+            }
+        } else if (op == "serve" || op == "reply") {
+            Handle &h = find(hn);
+            if (!h.sv)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no server"};
+            bool zero_copy = o.has("--zero-copy");
+            for (std::uint32_t k = o.u32("--count", 0); k > 0; k--) {
+                if (op == "reply") {
+                    if (h.held.empty())
+                        throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: no held request"};
+                    auto [token, out] = std::move(h.held.front());
+                    h.held.pop_front();
+                    if (zero_copy) {
+                        indexbus::mutable_bytes b = h.sv.reply_buffer(token);
+                        std::memcpy(b.data(), out.data(), out.size());
+                        h.sv.reply_commit(token, out.size());
+                    } else {
+                        h.sv.reply(token, out);
+                    }
+                    continue;
+                }
+                indexbus::Request req;
+                check(h.sv.try_serve(req), "golden op " + std::to_string(i) + ": serve");
+                if (o.has("--hold")) {
+                    h.held.emplace_back(req.token(), reply_for(req.bytes()));
+                    req.defer();
+                } else {
+                    answer(req, zero_copy);
+                }
+            }
+        } else if (op == "wait" || op == "cancel") {
+            Handle &h = find(hn);
+            if (!h.cl)
+                throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: '" + hn + "' is no client"};
+            for (std::uint32_t k = o.u32("--count", 0); k > 0; k--) {
+                if (h.tokens.empty())
+                    throw Fail{INDEXBUS_INVALID_ARGUMENT, "golden: no outstanding request"};
+                indexbus::Token t = h.tokens.front();
+                h.tokens.pop_front();
+                if (op == "cancel") {
+                    h.cl.cancel(t);
+                } else {
+                    indexbus::Reply reply;
+                    check(h.cl.try_wait(t, reply, std::chrono::nanoseconds(0)),
+                          "golden op " + std::to_string(i) + ": wait");
+                    reply.release();
+                }
+            }
         } else { // close
             find(hn).close();
         }
@@ -706,8 +1286,9 @@ void cmd_golden(const std::string &name, const Opts &)
 [[noreturn]] void usage_exit(const std::string &what)
 {
     std::fprintf(stderr,
-                 "agent-cxx: %s\nusage: agent-cxx <create|produce|route|consume|error|golden|"
-                 "unlink> --region NAME [options] (see conformance/PROTOCOL.md)\n",
+                 "agent-cxx: %s\nusage: agent-cxx <create|produce|route|consume|stream-write|"
+                 "stream-read|serve|request|error|golden|unlink> --region NAME [options] (see "
+                 "conformance/PROTOCOL.md)\n",
                  what.c_str());
     std::exit(2);
 }
@@ -730,7 +1311,7 @@ int main(int argc, char **argv)
     static const std::map<std::string, std::tuple<S, S, Run>> cmds = {
         {"create",
          {{"--region", "--kind", "--slots", "--slot-size", "--queue", "--consumers", "--bytes",
-           "--max-record"},
+           "--max-record", "--cells", "--max-request", "--max-reply"},
           {"--region", "--kind"},
           cmd_create}},
         {"produce",
@@ -743,6 +1324,25 @@ int main(int argc, char **argv)
          {{"--region", "--index", "--borrow", "--batch", "--timeout-ms", "--count", "--delay-ms"},
           {"--region"},
           cmd_consume}},
+        {"stream-write",
+         {{"--region", "--writer", "--bytes", "--chunk", "--count", "--sizes", "--mode",
+           "--wait-reader", "--hold"},
+          {"--region"},
+          cmd_stream_write}},
+        {"stream-read",
+         {{"--region", "--read-size", "--timeout-ms", "--max-bytes", "--release", "--hold",
+           "--hex"},
+          {"--region"},
+          cmd_stream_read}},
+        {"serve",
+         {{"--region", "--count", "--zero-copy", "--timeout-ms", "--hold"},
+          {"--region", "--count"},
+          cmd_serve}},
+        {"request",
+         {{"--region", "--client", "--count", "--sizes", "--mode", "--timeout-ms",
+           "--retry-disconnected"},
+          {"--region", "--count", "--sizes"},
+          cmd_request}},
         {"error", {{"--region", "--case"}, {"--region", "--case"}, cmd_error}},
         {"golden", {{"--region"}, {"--region"}, cmd_golden}},
         {"unlink", {{"--region"}, {"--region"}, cmd_unlink}},
