@@ -11,6 +11,8 @@ pub const INDEXBUS_MAX_SECTIONS: u32 = 16;
 pub const INDEXBUS_KIND_EVENTS: u32 = 1;
 pub const INDEXBUS_KIND_FANOUT: u32 = 2;
 pub const INDEXBUS_KIND_LOG: u32 = 3;
+pub const INDEXBUS_KIND_STREAM: u32 = 4;
+pub const INDEXBUS_KIND_RPC: u32 = 5;
 pub const INDEXBUS_CAP_EVENTS: u64 = 1;
 pub const INDEXBUS_CAP_FANOUT: u64 = 2;
 pub const INDEXBUS_CAP_MPSC: u64 = 4;
@@ -20,8 +22,12 @@ pub const INDEXBUS_CAP_PARTICIPANTS: u64 = 32;
 pub const INDEXBUS_CAP_SPSC_RECYCLE: u64 = 4294967296;
 pub const INDEXBUS_CAP_LOG: u64 = 64;
 pub const INDEXBUS_CAP_BYTE_LOG: u64 = 8589934592;
+pub const INDEXBUS_CAP_STREAM: u64 = 128;
+pub const INDEXBUS_CAP_RPC: u64 = 256;
+pub const INDEXBUS_CAP_BYTE_STREAM: u64 = 17179869184;
+pub const INDEXBUS_CAP_RPC_CELLS: u64 = 34359738368;
 pub const INDEXBUS_CAP_INCOMPAT_MASK: u64 = 18446744069414584320;
-pub const INDEXBUS_CAP_KNOWN_INCOMPAT: u64 = 12884901888;
+pub const INDEXBUS_CAP_KNOWN_INCOMPAT: u64 = 64424509440;
 pub const INDEXBUS_MIN_SLOTS: u32 = 2;
 pub const INDEXBUS_MAX_SLOTS: u32 = 1048576;
 pub const INDEXBUS_MIN_SLOT_DATA: u32 = 64;
@@ -37,6 +43,11 @@ pub const INDEXBUS_LOG_MIN_BYTES: u32 = 4096;
 pub const INDEXBUS_LOG_MAX_BYTES: u32 = 1073741824;
 pub const INDEXBUS_LOG_DEFAULT_BYTES: u32 = 1048576;
 pub const INDEXBUS_LOG_DEFAULT_MAX_RECORD: u32 = 65536;
+pub const INDEXBUS_RPC_MAX_CELLS: u32 = 4096;
+pub const INDEXBUS_RPC_DEFAULT_CELLS: u32 = 64;
+pub const INDEXBUS_RPC_DEFAULT_MAX_MESSAGE: u32 = 4096;
+pub const INDEXBUS_RPC_MIN_MESSAGE: u32 = 8;
+pub const INDEXBUS_RPC_MAX_MESSAGE: u32 = 16777216;
 pub const INDEXBUS_SECTION_PARTICIPANTS: u32 = 1;
 pub const INDEXBUS_SECTION_COUNTERS: u32 = 2;
 pub const INDEXBUS_SECTION_WAKE: u32 = 3;
@@ -46,10 +57,15 @@ pub const INDEXBUS_SECTION_MPSC_QUEUE: u32 = 6;
 pub const INDEXBUS_SECTION_CONSUMER_QUEUES: u32 = 7;
 pub const INDEXBUS_SECTION_SLOT_POOL: u32 = 8;
 pub const INDEXBUS_SECTION_LOG_RING: u32 = 9;
+pub const INDEXBUS_SECTION_STREAM_CTL: u32 = 10;
+pub const INDEXBUS_SECTION_RPC_CTL: u32 = 11;
+pub const INDEXBUS_SECTION_RPC_CELLS: u32 = 12;
 pub const INDEXBUS_ROLE_SPSC_PRODUCER: u32 = 1;
 pub const INDEXBUS_ROLE_MPSC_PRODUCER: u32 = 2;
 pub const INDEXBUS_ROLE_ROUTER: u32 = 3;
 pub const INDEXBUS_ROLE_CONSUMER: u32 = 4;
+pub const INDEXBUS_ROLE_RPC_CLIENT: u32 = 5;
+pub const INDEXBUS_ROLE_RPC_SERVER: u32 = 6;
 pub const INDEXBUS_PARTICIPANT_FREE: u32 = 0;
 pub const INDEXBUS_PARTICIPANT_ACTIVE: u32 = 1;
 pub const INDEXBUS_OWNER_LEAVING: u32 = 2147483648;
@@ -71,6 +87,19 @@ pub const INDEXBUS_LOG_PAD: u32 = 2;
 pub const INDEXBUS_LOG_CLAIMED: u32 = 3;
 pub const INDEXBUS_LOG_RESERVING: u32 = 1;
 pub const INDEXBUS_LOG_RESERVED: u32 = 2;
+pub const INDEXBUS_STREAM_SEATS: u32 = 48;
+pub const INDEXBUS_STREAM_SEAT_MASK: u64 = 281474976710655;
+pub const INDEXBUS_STREAM_ST_ENDED: u64 = 281474976710656;
+pub const INDEXBUS_STREAM_ST_READER_GONE: u64 = 562949953421312;
+pub const INDEXBUS_STREAM_ST_ABORTED: u64 = 1125899906842624;
+pub const INDEXBUS_STREAM_ST_ABORTS_SHIFT: u32 = 52;
+pub const INDEXBUS_RPC_FREE: u32 = 0;
+pub const INDEXBUS_RPC_OWNED: u32 = 1;
+pub const INDEXBUS_RPC_REQUESTED: u32 = 2;
+pub const INDEXBUS_RPC_SERVING: u32 = 3;
+pub const INDEXBUS_RPC_REPLIED: u32 = 4;
+pub const INDEXBUS_RPC_FAILED: u32 = 5;
+pub const INDEXBUS_RPC_ABANDONED: u32 = 6;
 pub const INDEXBUS_VERSION_MAJOR: u32 = 1;
 pub const INDEXBUS_VERSION_MINOR: u32 = 0;
 pub const INDEXBUS_VERSION_PATCH: u32 = 0;
@@ -89,6 +118,9 @@ pub const INDEXBUS_SOURCE_ANY: u32 = 3;
 pub const INDEXBUS_MODE_BROADCAST: u32 = 1;
 pub const INDEXBUS_MODE_WORK_QUEUE: u32 = 2;
 pub const INDEXBUS_ROUTER_EXIT_ON_DISCONNECT: u32 = 1;
+pub const INDEXBUS_STREAM_ENDED: u32 = 1;
+pub const INDEXBUS_STREAM_READER_GONE: u32 = 2;
+pub const INDEXBUS_STREAM_ABORTED: u32 = 4;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct indexbus_section_entry {
@@ -637,6 +669,108 @@ const _: () = {
     ["Offset of field: indexbus_log_header::type_"]
         [::std::mem::offset_of!(indexbus_log_header, type_) - 4usize];
 };
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct indexbus_stream_ctl {
+    pub state: u64,
+    pub pad0: [u8; 56usize],
+    pub seat_owner: [u32; 48usize],
+    pub read_skip: u64,
+    pub bytes_read: u64,
+    pub pad1: [u8; 48usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_stream_ctl"][::std::mem::size_of::<indexbus_stream_ctl>() - 320usize];
+    ["Alignment of indexbus_stream_ctl"][::std::mem::align_of::<indexbus_stream_ctl>() - 8usize];
+    ["Offset of field: indexbus_stream_ctl::state"]
+        [::std::mem::offset_of!(indexbus_stream_ctl, state) - 0usize];
+    ["Offset of field: indexbus_stream_ctl::pad0"]
+        [::std::mem::offset_of!(indexbus_stream_ctl, pad0) - 8usize];
+    ["Offset of field: indexbus_stream_ctl::seat_owner"]
+        [::std::mem::offset_of!(indexbus_stream_ctl, seat_owner) - 64usize];
+    ["Offset of field: indexbus_stream_ctl::read_skip"]
+        [::std::mem::offset_of!(indexbus_stream_ctl, read_skip) - 256usize];
+    ["Offset of field: indexbus_stream_ctl::bytes_read"]
+        [::std::mem::offset_of!(indexbus_stream_ctl, bytes_read) - 264usize];
+    ["Offset of field: indexbus_stream_ctl::pad1"]
+        [::std::mem::offset_of!(indexbus_stream_ctl, pad1) - 272usize];
+};
+impl Default for indexbus_stream_ctl {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct indexbus_rpc_ctl {
+    pub server_wake: indexbus_wake_entry,
+    pub pending: [u64; 64usize],
+    pub replies_abandoned: u64,
+    pub requests_failed: u64,
+    pub pad: [u8; 48usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_rpc_ctl"][::std::mem::size_of::<indexbus_rpc_ctl>() - 640usize];
+    ["Alignment of indexbus_rpc_ctl"][::std::mem::align_of::<indexbus_rpc_ctl>() - 8usize];
+    ["Offset of field: indexbus_rpc_ctl::server_wake"]
+        [::std::mem::offset_of!(indexbus_rpc_ctl, server_wake) - 0usize];
+    ["Offset of field: indexbus_rpc_ctl::pending"]
+        [::std::mem::offset_of!(indexbus_rpc_ctl, pending) - 64usize];
+    ["Offset of field: indexbus_rpc_ctl::replies_abandoned"]
+        [::std::mem::offset_of!(indexbus_rpc_ctl, replies_abandoned) - 576usize];
+    ["Offset of field: indexbus_rpc_ctl::requests_failed"]
+        [::std::mem::offset_of!(indexbus_rpc_ctl, requests_failed) - 584usize];
+    ["Offset of field: indexbus_rpc_ctl::pad"]
+        [::std::mem::offset_of!(indexbus_rpc_ctl, pad) - 592usize];
+};
+impl Default for indexbus_rpc_ctl {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct indexbus_rpc_cell {
+    pub state: u64,
+    pub request_len: u32,
+    pub reply_len: u32,
+    pub pad: [u8; 48usize],
+    pub wake: indexbus_wake_entry,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_rpc_cell"][::std::mem::size_of::<indexbus_rpc_cell>() - 128usize];
+    ["Alignment of indexbus_rpc_cell"][::std::mem::align_of::<indexbus_rpc_cell>() - 8usize];
+    ["Offset of field: indexbus_rpc_cell::state"]
+        [::std::mem::offset_of!(indexbus_rpc_cell, state) - 0usize];
+    ["Offset of field: indexbus_rpc_cell::request_len"]
+        [::std::mem::offset_of!(indexbus_rpc_cell, request_len) - 8usize];
+    ["Offset of field: indexbus_rpc_cell::reply_len"]
+        [::std::mem::offset_of!(indexbus_rpc_cell, reply_len) - 12usize];
+    ["Offset of field: indexbus_rpc_cell::pad"]
+        [::std::mem::offset_of!(indexbus_rpc_cell, pad) - 16usize];
+    ["Offset of field: indexbus_rpc_cell::wake"]
+        [::std::mem::offset_of!(indexbus_rpc_cell, wake) - 64usize];
+};
+impl Default for indexbus_rpc_cell {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
 extern "C" {
     pub fn indexbus_version() -> u32;
 }
@@ -812,10 +946,21 @@ pub struct indexbus_info {
     pub bytes_free: u64,
     pub bytes_padding: u64,
     pub records_waiting: u64,
+    pub stream_flags: u32,
+    pub stream_writers: u32,
+    pub writers_aborted: u32,
+    pub rpc_cells: u32,
+    pub rpc_cells_free: u32,
+    pub max_request: u32,
+    pub max_reply: u32,
+    pub reserved2: u32,
+    pub stream_bytes_read: u64,
+    pub rpc_replies_abandoned: u64,
+    pub rpc_requests_failed: u64,
 }
 #[allow(clippy::unnecessary_operation, clippy::identity_op)]
 const _: () = {
-    ["Size of indexbus_info"][::std::mem::size_of::<indexbus_info>() - 168usize];
+    ["Size of indexbus_info"][::std::mem::size_of::<indexbus_info>() - 224usize];
     ["Alignment of indexbus_info"][::std::mem::align_of::<indexbus_info>() - 8usize];
     ["Offset of field: indexbus_info::size"][::std::mem::offset_of!(indexbus_info, size) - 0usize];
     ["Offset of field: indexbus_info::kind"][::std::mem::offset_of!(indexbus_info, kind) - 4usize];
@@ -873,6 +1018,28 @@ const _: () = {
         [::std::mem::offset_of!(indexbus_info, bytes_padding) - 152usize];
     ["Offset of field: indexbus_info::records_waiting"]
         [::std::mem::offset_of!(indexbus_info, records_waiting) - 160usize];
+    ["Offset of field: indexbus_info::stream_flags"]
+        [::std::mem::offset_of!(indexbus_info, stream_flags) - 168usize];
+    ["Offset of field: indexbus_info::stream_writers"]
+        [::std::mem::offset_of!(indexbus_info, stream_writers) - 172usize];
+    ["Offset of field: indexbus_info::writers_aborted"]
+        [::std::mem::offset_of!(indexbus_info, writers_aborted) - 176usize];
+    ["Offset of field: indexbus_info::rpc_cells"]
+        [::std::mem::offset_of!(indexbus_info, rpc_cells) - 180usize];
+    ["Offset of field: indexbus_info::rpc_cells_free"]
+        [::std::mem::offset_of!(indexbus_info, rpc_cells_free) - 184usize];
+    ["Offset of field: indexbus_info::max_request"]
+        [::std::mem::offset_of!(indexbus_info, max_request) - 188usize];
+    ["Offset of field: indexbus_info::max_reply"]
+        [::std::mem::offset_of!(indexbus_info, max_reply) - 192usize];
+    ["Offset of field: indexbus_info::reserved2"]
+        [::std::mem::offset_of!(indexbus_info, reserved2) - 196usize];
+    ["Offset of field: indexbus_info::stream_bytes_read"]
+        [::std::mem::offset_of!(indexbus_info, stream_bytes_read) - 200usize];
+    ["Offset of field: indexbus_info::rpc_replies_abandoned"]
+        [::std::mem::offset_of!(indexbus_info, rpc_replies_abandoned) - 208usize];
+    ["Offset of field: indexbus_info::rpc_requests_failed"]
+        [::std::mem::offset_of!(indexbus_info, rpc_requests_failed) - 216usize];
 };
 extern "C" {
     pub fn indexbus_region_info(
@@ -1241,6 +1408,190 @@ extern "C" {
     pub fn indexbus_producer_space(
         producer: *mut indexbus_producer,
         space: *mut u64,
+    ) -> ::std::os::raw::c_int;
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct indexbus_stream_writer {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct indexbus_stream_reader {
+    _unused: [u8; 0],
+}
+extern "C" {
+    pub fn indexbus_stream_writer_open(
+        region: *mut indexbus_region,
+        out: *mut *mut indexbus_stream_writer,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_writer_close(
+        writer: *mut indexbus_stream_writer,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_write(
+        writer: *mut indexbus_stream_writer,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
+        written: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_write_all(
+        writer: *mut indexbus_stream_writer,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
+        timeout_ns: u64,
+        written: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_reader_open(
+        region: *mut indexbus_region,
+        out: *mut *mut indexbus_stream_reader,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_reader_close(
+        reader: *mut indexbus_stream_reader,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_reader_release(
+        reader: *mut indexbus_stream_reader,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_read(
+        reader: *mut indexbus_stream_reader,
+        buf: *mut ::std::os::raw::c_void,
+        cap: usize,
+        len: *mut usize,
+        timeout_ns: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_stream_state(
+        region: *const indexbus_region,
+        flags: *mut u32,
+        writers_aborted: *mut u32,
+    ) -> ::std::os::raw::c_int;
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct indexbus_rpc_client {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug)]
+pub struct indexbus_rpc_server {
+    _unused: [u8; 0],
+}
+extern "C" {
+    pub fn indexbus_rpc_client_open(
+        region: *mut indexbus_region,
+        out: *mut *mut indexbus_rpc_client,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_client_close(client: *mut indexbus_rpc_client) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_claim(
+        client: *mut indexbus_rpc_client,
+        len: usize,
+        buf: *mut *mut ::std::os::raw::c_void,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_send(
+        client: *mut indexbus_rpc_client,
+        len: usize,
+        token: *mut u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_request(
+        client: *mut indexbus_rpc_client,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
+        token: *mut u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_wait(
+        client: *mut indexbus_rpc_client,
+        token: u64,
+        data: *mut *const ::std::os::raw::c_void,
+        len: *mut usize,
+        timeout_ns: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_reply_done(
+        client: *mut indexbus_rpc_client,
+        token: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_cancel(
+        client: *mut indexbus_rpc_client,
+        token: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_call(
+        client: *mut indexbus_rpc_client,
+        request: *const ::std::os::raw::c_void,
+        request_len: usize,
+        reply: *mut ::std::os::raw::c_void,
+        reply_cap: usize,
+        reply_len: *mut usize,
+        timeout_ns: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_server_open(
+        region: *mut indexbus_region,
+        out: *mut *mut indexbus_rpc_server,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_server_close(server: *mut indexbus_rpc_server) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_serve(
+        server: *mut indexbus_rpc_server,
+        token: *mut u64,
+        request: *mut *const ::std::os::raw::c_void,
+        len: *mut usize,
+        timeout_ns: u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_reply_buffer(
+        server: *mut indexbus_rpc_server,
+        token: u64,
+        buf: *mut *mut ::std::os::raw::c_void,
+        cap: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_reply_commit(
+        server: *mut indexbus_rpc_server,
+        token: u64,
+        len: usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_reply(
+        server: *mut indexbus_rpc_server,
+        token: u64,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
     ) -> ::std::os::raw::c_int;
 }
 pub const INDEXBUS_STRUCT_REGION_CONFIG: indexbus_struct = 1;

@@ -74,7 +74,7 @@ fn public_struct_sizes_are_the_expected_abi() {
     assert_eq!(offset_of!(indexbus_region_config, max_record), 32);
     assert_eq!(offset_of!(indexbus_region_config, byte_capacity), 40);
     assert_eq!(size_of::<indexbus_open_config>(), 16);
-    assert_eq!(size_of::<indexbus_info>(), 168);
+    assert_eq!(size_of::<indexbus_info>(), 224);
     assert_eq!(INDEXBUS_INFO_SIZE_1_0, 120);
     assert_eq!(offset_of!(indexbus_info, byte_capacity), 120);
     assert_eq!(offset_of!(indexbus_info, max_record), 128);
@@ -82,6 +82,17 @@ fn public_struct_sizes_are_the_expected_abi() {
     assert_eq!(offset_of!(indexbus_info, bytes_free), 144);
     assert_eq!(offset_of!(indexbus_info, bytes_padding), 152);
     assert_eq!(offset_of!(indexbus_info, records_waiting), 160);
+    // 1.1 streams and request/response
+    assert_eq!(offset_of!(indexbus_info, stream_flags), 168);
+    assert_eq!(offset_of!(indexbus_info, stream_writers), 172);
+    assert_eq!(offset_of!(indexbus_info, writers_aborted), 176);
+    assert_eq!(offset_of!(indexbus_info, rpc_cells), 180);
+    assert_eq!(offset_of!(indexbus_info, rpc_cells_free), 184);
+    assert_eq!(offset_of!(indexbus_info, max_request), 188);
+    assert_eq!(offset_of!(indexbus_info, max_reply), 192);
+    assert_eq!(offset_of!(indexbus_info, stream_bytes_read), 200);
+    assert_eq!(offset_of!(indexbus_info, rpc_replies_abandoned), 208);
+    assert_eq!(offset_of!(indexbus_info, rpc_requests_failed), 216);
     assert_eq!(size_of::<indexbus_consumer_stats>(), 40);
     assert_eq!(size_of::<indexbus_route_result>(), 48);
     assert_eq!(size_of::<indexbus_router_loop_config>(), 40);
@@ -142,6 +153,8 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_KIND_EVENTS, 1);
     assert_eq!(INDEXBUS_KIND_FANOUT, 2);
     assert_eq!(INDEXBUS_KIND_LOG, 3);
+    assert_eq!(INDEXBUS_KIND_STREAM, 4);
+    assert_eq!(INDEXBUS_KIND_RPC, 5);
     assert_eq!(INDEXBUS_MAX_CONSUMERS, 64);
     assert_eq!(INDEXBUS_MAX_PARTICIPANTS, 256);
     assert_eq!(INDEXBUS_SLOT_HEADER_BYTES, 16);
@@ -150,9 +163,47 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_CAP_INCOMPAT_MASK, 0xffff_ffff_0000_0000_u64);
     assert_eq!(INDEXBUS_CAP_SPSC_RECYCLE, 1_u64 << 32);
     assert_eq!(INDEXBUS_CAP_BYTE_LOG, 1_u64 << 33);
+    assert_eq!(INDEXBUS_CAP_BYTE_STREAM, 1_u64 << 34);
+    assert_eq!(INDEXBUS_CAP_RPC_CELLS, 1_u64 << 35);
     assert_eq!(
         INDEXBUS_CAP_KNOWN_INCOMPAT,
-        INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG
+        INDEXBUS_CAP_SPSC_RECYCLE
+            | INDEXBUS_CAP_BYTE_LOG
+            | INDEXBUS_CAP_BYTE_STREAM
+            | INDEXBUS_CAP_RPC_CELLS
+    );
+    assert_eq!(INDEXBUS_CAP_STREAM, 1_u64 << 7);
+    assert_eq!(INDEXBUS_CAP_RPC, 1_u64 << 8);
+    assert_eq!(INDEXBUS_SECTION_STREAM_CTL, 10);
+    assert_eq!(INDEXBUS_SECTION_RPC_CTL, 11);
+    assert_eq!(INDEXBUS_SECTION_RPC_CELLS, 12);
+    assert_eq!(INDEXBUS_ROLE_RPC_CLIENT, 5);
+    assert_eq!(INDEXBUS_ROLE_RPC_SERVER, 6);
+    assert_eq!(INDEXBUS_STREAM_SEATS, 48);
+    assert_eq!(
+        [INDEXBUS_STREAM_ENDED, INDEXBUS_STREAM_READER_GONE, INDEXBUS_STREAM_ABORTED],
+        [1, 2, 4]
+    );
+    assert_eq!(INDEXBUS_STREAM_ST_ENDED, 1_u64 << 48);
+    assert_eq!(INDEXBUS_STREAM_ST_READER_GONE, 1_u64 << 49);
+    assert_eq!(INDEXBUS_STREAM_ST_ABORTED, 1_u64 << 50);
+    assert_eq!(INDEXBUS_STREAM_ST_ABORTS_SHIFT, 52);
+    assert_eq!(INDEXBUS_RPC_MAX_CELLS, 4096);
+    assert_eq!(INDEXBUS_RPC_DEFAULT_CELLS, 64);
+    assert_eq!(INDEXBUS_RPC_DEFAULT_MAX_MESSAGE, 4096);
+    assert_eq!(INDEXBUS_RPC_MIN_MESSAGE, 8);
+    assert_eq!(INDEXBUS_RPC_MAX_MESSAGE, 1 << 24);
+    assert_eq!(
+        [
+            INDEXBUS_RPC_FREE,
+            INDEXBUS_RPC_OWNED,
+            INDEXBUS_RPC_REQUESTED,
+            INDEXBUS_RPC_SERVING,
+            INDEXBUS_RPC_REPLIED,
+            INDEXBUS_RPC_FAILED,
+            INDEXBUS_RPC_ABANDONED
+        ],
+        [0, 1, 2, 3, 4, 5, 6]
     );
     assert_eq!(INDEXBUS_CAP_LOG, 1_u64 << 6);
     assert_eq!(INDEXBUS_CAP_EVENTS, 1_u64);
@@ -224,6 +275,15 @@ fn region_header_layout_is_frozen() {
         INDEXBUS_SLOT_HEADER_BYTES as usize
     );
     assert_eq!(size_of::<indexbus_log_ctl>(), 256);
+    assert_eq!(size_of::<indexbus_stream_ctl>(), 320);
+    assert_eq!(offset_of!(indexbus_stream_ctl, seat_owner), 64);
+    assert_eq!(offset_of!(indexbus_stream_ctl, read_skip), 256);
+    assert_eq!(offset_of!(indexbus_stream_ctl, bytes_read), 264);
+    assert_eq!(size_of::<indexbus_rpc_ctl>(), 640);
+    assert_eq!(size_of::<indexbus_rpc_cell>(), 128);
+    assert_eq!(offset_of!(indexbus_rpc_cell, request_len), 8);
+    assert_eq!(offset_of!(indexbus_rpc_cell, reply_len), 12);
+    assert_eq!(offset_of!(indexbus_rpc_cell, wake), 64);
     assert_eq!(offset_of!(indexbus_log_ctl, tail), 0);
     assert_eq!(offset_of!(indexbus_log_ctl, head), 64);
     assert_eq!(offset_of!(indexbus_log_ctl, read), 128);

@@ -84,7 +84,8 @@ pub enum Error {
     Permission,
     /// `INDEXBUS_EXISTS` (13): the region name is taken.
     Exists,
-    /// `INDEXBUS_NOT_FOUND` (14): no such region.
+    /// `INDEXBUS_NOT_FOUND` (14): no such region; a request token that is
+    /// stale (answered already, an earlier request of its cell) or forged.
     NotFound,
     /// `INDEXBUS_IO` (15): an OS call failed.
     Io,
@@ -180,6 +181,10 @@ impl Error {
     pub fn is_disconnected(&self) -> bool {
         matches!(self, Error::Disconnected)
     }
+    /// `NotFound`: no such region; a stale or forged request token.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, Error::NotFound)
+    }
     /// `Busy`: an exclusive role is taken.
     pub fn is_busy(&self) -> bool {
         matches!(self, Error::Busy)
@@ -224,6 +229,46 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// For the [`std::io`] traits ([`StreamReader`](crate::StreamReader),
+/// [`StreamWriter`](crate::StreamWriter)): the error goes inside the
+/// `io::Error`, so the C status stays recoverable
+/// (`e.get_ref().and_then(|e| e.downcast_ref::<indexbus::Error>())`), and
+/// the kind follows it: `Timeout` is `TimedOut`, `Full` and `Empty` are
+/// `WouldBlock`, `Disconnected` is `BrokenPipe`, `InvalidArgument` and
+/// `TooLarge` are `InvalidInput`, `NotFound`, `Exists` and `Permission` are
+/// their namesakes, `NoMemory` is `OutOfMemory`, the rest `Other`.
+///
+/// ```
+/// use std::io;
+/// let e = io::Error::from(indexbus::Error::Timeout);
+/// assert_eq!(e.kind(), io::ErrorKind::TimedOut);
+/// let inner = e.get_ref().and_then(|e| e.downcast_ref::<indexbus::Error>());
+/// assert_eq!(inner.map(|e| e.name()), Some("INDEXBUS_TIMEOUT"));
+/// ```
+impl From<Error> for std::io::Error {
+    fn from(e: Error) -> std::io::Error {
+        std::io::Error::new(e.io_kind(), e)
+    }
+}
+
+impl Error {
+    /// The [`std::io::ErrorKind`] this error maps to (see the `From` impl).
+    pub fn io_kind(&self) -> std::io::ErrorKind {
+        use std::io::ErrorKind as K;
+        match self {
+            Error::Timeout => K::TimedOut,
+            Error::Full | Error::Empty => K::WouldBlock,
+            Error::Disconnected => K::BrokenPipe,
+            Error::InvalidArgument | Error::TooLarge => K::InvalidInput,
+            Error::NotFound => K::NotFound,
+            Error::Exists => K::AlreadyExists,
+            Error::Permission => K::PermissionDenied,
+            Error::NoMemory => K::OutOfMemory,
+            _ => K::Other,
+        }
+    }
+}
 
 /// A `'static` C string from the library's tables ("" if NULL, which the
 /// contract rules out).

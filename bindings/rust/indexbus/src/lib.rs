@@ -20,6 +20,16 @@
 //! shared_between_threads::<indexbus::Router>();
 //! ```
 //!
+//! ```compile_fail,E0277
+//! fn shared_between_threads<T: Sync>() {}
+//! shared_between_threads::<indexbus::StreamWriter>();
+//! ```
+//!
+//! ```compile_fail,E0277
+//! fn shared_between_threads<T: Sync>() {}
+//! shared_between_threads::<indexbus::RpcClient>();
+//! ```
+//!
 //! A dropped handle is closed; using it afterwards does not compile:
 //!
 //! ```compile_fail,E0382
@@ -40,15 +50,19 @@ mod error;
 mod producer;
 mod region;
 mod router;
+mod rpc;
+mod stream;
 mod version;
 
 pub use consumer::{Batch, BatchIter, Borrowed, Consumer};
 pub use error::{Error, Result};
 pub use producer::{BatchClaim, BatchClaimIterMut, Claim, CommitError, Producer, ProducerKind};
-pub use region::{Config, ConsumerStats, Info, Kind, Region};
+pub use region::{Config, ConsumerStats, Info, Kind, RecoverReport, Region};
 pub use router::{
     ExitReason, Mode, RouteResult, Router, RouterStopper, RunConfig, RunExit, Source,
 };
+pub use rpc::{Reply, Request, RequestClaim, RpcClient, RpcServer, Token};
+pub use stream::{StreamReader, StreamState, StreamWriter, WriteAllError};
 pub use version::{check_version, library_version, library_version_string, BUILT_VERSION};
 
 /// The raw FFI layer this crate is built on.
@@ -65,6 +79,13 @@ const _: () = {
     send::<Claim<'static>>();
     send::<BatchClaim<'static>>();
     send::<Borrowed<'static>>();
+    send::<StreamWriter>();
+    send::<StreamReader>();
+    send::<RpcClient>();
+    send::<RpcServer>();
+    send::<Reply<'static>>();
+    send::<Request<'static>>();
+    send::<RequestClaim<'static>>();
     send_sync::<Region>();
     send_sync::<RouterStopper>();
     send_sync::<Error>();

@@ -4,6 +4,7 @@
 use std::ffi::CString;
 use std::mem::size_of;
 use std::ptr::{self, NonNull};
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexbus_sys as sys;
@@ -12,11 +13,14 @@ use crate::consumer::Consumer;
 use crate::error::{check, Error, Result};
 use crate::producer::{Producer, ProducerKind};
 use crate::router::Router;
+use crate::rpc::{RpcClient, RpcServer};
+use crate::stream::{StreamReader, StreamState, StreamWriter};
 use crate::version::ensure_compatible;
 
 /// What a region carries.
 ///
-/// Non-exhaustive: a later layout may add kinds (1.1 added [`Kind::Log`]).
+/// Non-exhaustive: a later layout may add kinds (1.1 added [`Kind::Log`],
+/// [`Kind::Stream`] and [`Kind::Rpc`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Kind {
@@ -29,6 +33,14 @@ pub enum Kind {
     /// [`Config::byte_capacity`] bytes; one SPSC producer or any number of
     /// MPSC producers (not both at once), one consumer (index 0).
     Log,
+    /// `INDEXBUS_KIND_STREAM` (layout 1.1): a byte stream on a byte-log
+    /// ring, sized like a log ([`Config::stream`]). Any number of
+    /// [`StreamWriter`]s, one [`StreamReader`].
+    Stream,
+    /// `INDEXBUS_KIND_RPC` (layout 1.1): request/response through reusable
+    /// reply cells ([`Config::rpc`]). Any number of [`RpcClient`]s and
+    /// [`RpcServer`]s.
+    Rpc,
     /// A kind value this crate does not know (read from a newer region, or
     /// passed on purpose: the library rejects it with `InvalidArgument`).
     Other(u32),
@@ -41,6 +53,8 @@ impl Kind {
             Kind::Events => sys::INDEXBUS_KIND_EVENTS,
             Kind::Fanout => sys::INDEXBUS_KIND_FANOUT,
             Kind::Log => sys::INDEXBUS_KIND_LOG,
+            Kind::Stream => sys::INDEXBUS_KIND_STREAM,
+            Kind::Rpc => sys::INDEXBUS_KIND_RPC,
             Kind::Other(v) => v,
         }
     }
@@ -50,6 +64,8 @@ impl Kind {
             sys::INDEXBUS_KIND_EVENTS => Kind::Events,
             sys::INDEXBUS_KIND_FANOUT => Kind::Fanout,
             sys::INDEXBUS_KIND_LOG => Kind::Log,
+            sys::INDEXBUS_KIND_STREAM => Kind::Stream,
+            sys::INDEXBUS_KIND_RPC => Kind::Rpc,
             other => Kind::Other(other),
         }
     }
@@ -70,6 +86,7 @@ impl Kind {
 ///
 /// A byte log has no slots: it is sized in bytes ([`Config::log`]), and
 /// the slot fields must stay 0 ([`Error::InvalidArgument`] otherwise).
+/// So is a byte stream ([`Config::stream`]).
 ///
 /// ```
 /// use indexbus::{Config, Kind};
@@ -77,14 +94,27 @@ impl Kind {
 /// assert_eq!(cfg.kind, Kind::Log);
 /// assert_eq!((cfg.byte_capacity, cfg.max_record), (65536, 1000));
 /// ```
+///
+/// A request/response region ([`Config::rpc`]) is sized in reply cells
+/// and message bounds, kept in the slot fields and `max_record`:
+///
+/// ```
+/// use indexbus::{Config, Kind};
+/// let cfg = Config::rpc().cells(8).max_request(256).max_reply(1024);
+/// assert_eq!(cfg.kind, Kind::Rpc);
+/// assert_eq!((cfg.slot_count, cfg.slot_data_size, cfg.max_record), (8, 256, 1024));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
     /// Region kind.
     pub kind: Kind,
-    /// Power of two, 2..=1Mi; 0 = 1024. Byte logs: 0.
+    /// Power of two, 2..=1Mi; 0 = 1024. Byte logs and streams: 0.
+    /// Request/response: reply cells, any count 1..=4096; 0 = 64.
     pub slot_count: u32,
-    /// Bytes per message, multiple of 8, 64..=1 MiB; 0 = 256. Byte logs: 0.
+    /// Bytes per message, multiple of 8, 64..=1 MiB; 0 = 256. Byte logs
+    /// and streams: 0. Request/response: the largest request, 8..=16 MiB;
+    /// 0 = 4096.
     pub slot_data_size: u32,
     /// Power of two; 0 = slot_count. Byte logs: 0.
     pub queue_capacity: u32,
@@ -94,12 +124,14 @@ pub struct Config {
     pub mode: u32,
     /// Touch every page at creation (`INDEXBUS_CREATE_PREFAULT`).
     pub prefault: bool,
-    /// Byte logs: ring bytes, a power of two, 4 KiB..=1 GiB; 0 = 1 MiB.
-    /// Ignored by the other kinds.
+    /// Byte logs and streams: ring bytes, a power of two, 4 KiB..=1 GiB;
+    /// 0 = 1 MiB. Request/response: 0. Ignored by the other kinds.
     pub byte_capacity: u64,
-    /// Byte logs: the largest record payload in bytes, at most
+    /// Byte logs and streams: the largest record payload in bytes (a
+    /// stream splits a write into records of at most this), at most
     /// `byte_capacity / 2 - 8`; 0 = 64 KiB, or that bound if it is
-    /// smaller. Ignored by the other kinds.
+    /// smaller. Request/response: the largest reply, 8..=16 MiB; 0 = 4096.
+    /// Ignored by the other kinds.
     pub max_record: u32,
 }
 
@@ -131,6 +163,34 @@ impl Config {
     /// and [`max_record`](Config::max_record).
     pub fn log() -> Config {
         Config::new(Kind::Log)
+    }
+    /// A byte stream with the default ring (1 MiB) and record bound (64
+    /// KiB); set them with [`byte_capacity`](Config::byte_capacity) and
+    /// [`max_record`](Config::max_record).
+    pub fn stream() -> Config {
+        Config::new(Kind::Stream)
+    }
+    /// A request/response region with 64 reply cells and requests and
+    /// replies of up to 4096 bytes; set them with [`cells`](Config::cells),
+    /// [`max_request`](Config::max_request) and
+    /// [`max_reply`](Config::max_reply).
+    pub fn rpc() -> Config {
+        Config::new(Kind::Rpc)
+    }
+    /// Request/response: reply cells, 1..=4096 (at most that many requests
+    /// outstanding at once). Sets [`slot_count`](Config::slot_count).
+    pub fn cells(self, n: u32) -> Config {
+        self.slot_count(n)
+    }
+    /// Request/response: the largest request in bytes, 8..=16 MiB. Sets
+    /// [`slot_data_size`](Config::slot_data_size).
+    pub fn max_request(self, bytes: u32) -> Config {
+        self.slot_data_size(bytes)
+    }
+    /// Request/response: the largest reply in bytes, 8..=16 MiB. Sets
+    /// [`max_record`](Config::max_record).
+    pub fn max_reply(self, bytes: u32) -> Config {
+        self.max_record(bytes)
     }
     /// Set [`byte_capacity`](Config::byte_capacity) (byte logs).
     pub fn byte_capacity(mut self, bytes: u64) -> Config {
@@ -255,6 +315,30 @@ pub struct Info {
     pub bytes_padding: u64,
     /// Byte logs: committed records not yet read.
     pub records_waiting: u64,
+    /// Byte streams: the latched `INDEXBUS_STREAM_*` flags (0 for the
+    /// other kinds, as are the stream and rpc fields below); see
+    /// [`Region::stream_state`].
+    pub stream_flags: u32,
+    /// Byte streams: writers attached now.
+    pub stream_writers: u32,
+    /// Byte streams: writers that died (recovered), saturating at 4095.
+    pub writers_aborted: u32,
+    /// Byte streams: bytes the reader has taken.
+    pub stream_bytes_read: u64,
+    /// Request/response: reply cells.
+    pub rpc_cells: u32,
+    /// Request/response: free cells (a snapshot; a client keeps the cell
+    /// of its last request for the next one).
+    pub rpc_cells_free: u32,
+    /// Request/response: the largest request in bytes.
+    pub max_request: u32,
+    /// Request/response: the largest reply in bytes.
+    pub max_reply: u32,
+    /// Request/response: replies whose client had given up or died.
+    pub rpc_replies_abandoned: u64,
+    /// Request/response: requests failed because their server closed or
+    /// died.
+    pub rpc_requests_failed: u64,
 }
 
 /// Per-consumer counters ([`Region::consumer_stats`]).
@@ -273,14 +357,32 @@ pub struct ConsumerStats {
     pub depth: u64,
 }
 
+/// What [`Region::recover`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoverReport {
+    /// Dead participants cleaned up.
+    pub dead: u32,
+    /// Claimed, held or unaccounted slots back in the pool.
+    pub slots_reclaimed: u32,
+    /// MPSC cells a dead producer reserved but never filled.
+    pub cells_skipped: u32,
+    /// Messages discarded with a dead fanout consumer's queue.
+    pub dropped: u64,
+    /// How long recovery took.
+    pub elapsed: Duration,
+}
+
 /// An IndexBus region mapped into this process.
 ///
 /// Names with no `/` after the first character (`"orders"`, `"/orders"`)
 /// are POSIX shared memory; anything else (`"/tmp/x.region"`, `"./x"`) is a
-/// file path. Dropping the `Region` closes this process's reference; the
-/// mapping lives on while [`Producer`]s, [`Consumer`]s or [`Router`]s
-/// opened from it are alive (the C library refcounts it), so those handles
-/// own their share of the region and carry no lifetime. The name stays
+/// file path. Dropping the `Region` closes this process's reference (once
+/// the [`StreamWriter`]s opened from it are gone too: they keep it to open
+/// their clones); the mapping lives on while [`Producer`]s, [`Consumer`]s,
+/// [`Router`]s or other handles opened from it are alive (the C library
+/// refcounts it), so those handles own their share of the region and carry
+/// no lifetime. The name stays
 /// until [`Region::unlink`].
 ///
 /// # Thread safety
@@ -307,17 +409,52 @@ pub struct ConsumerStats {
 /// ```
 #[derive(Debug)]
 pub struct Region {
-    raw: NonNull<sys::indexbus_region>,
+    handle: Arc<RegionHandle>,
     name: String,
+}
+
+/// The caller's reference to a C region, closed when the last owner drops:
+/// the [`Region`], or a [`StreamWriter`] opened from it (which opens its
+/// clones on the same region).
+#[derive(Debug)]
+pub(crate) struct RegionHandle {
+    raw: NonNull<sys::indexbus_region>,
+}
+
+impl RegionHandle {
+    pub(crate) fn as_ptr(&self) -> *mut sys::indexbus_region {
+        self.raw.as_ptr()
+    }
+    pub(crate) fn raw(&self) -> NonNull<sys::indexbus_region> {
+        self.raw
+    }
+    /// The raw info struct.
+    pub(crate) fn info_raw(&self) -> Result<sys::indexbus_info> {
+        let mut i = sys::indexbus_info {
+            size: size_of::<sys::indexbus_info>() as u32,
+            ..Default::default()
+        };
+        // SAFETY: live region, struct with size set; read-only and thread-safe in C.
+        check(unsafe { sys::indexbus_region_info(self.raw.as_ptr(), &mut i) })?;
+        Ok(i)
+    }
 }
 
 // SAFETY: see "Thread safety" above. The handle has no thread affinity (no
 // thread-local state in the library), and every operation through `&Region`
 // is safe to run concurrently per the C implementation (read-only atomics,
 // atomic attach and refcount).
-unsafe impl Send for Region {}
+unsafe impl Send for RegionHandle {}
 // SAFETY: as above.
-unsafe impl Sync for Region {}
+unsafe impl Sync for RegionHandle {}
+
+impl Drop for RegionHandle {
+    fn drop(&mut self) {
+        // SAFETY: the last owner of this reference; handles opened from it
+        // hold their own.
+        unsafe { sys::indexbus_region_close(self.raw.as_ptr()) };
+    }
+}
 
 pub(crate) fn c_name(name: &str) -> Result<CString> {
     CString::new(name).map_err(|_| Error::InvalidArgument)
@@ -370,7 +507,9 @@ impl Region {
 
     fn from_raw(raw: *mut sys::indexbus_region, name: &str) -> Region {
         Region {
-            raw: NonNull::new(raw).expect("libindexbus returned OK with a NULL region"),
+            handle: Arc::new(RegionHandle {
+                raw: NonNull::new(raw).expect("libindexbus returned OK with a NULL region"),
+            }),
             name: name.to_owned(),
         }
     }
@@ -389,12 +528,7 @@ impl Region {
 
     /// Geometry and live counters.
     pub fn info(&self) -> Result<Info> {
-        let mut i = sys::indexbus_info {
-            size: size_of::<sys::indexbus_info>() as u32,
-            ..Default::default()
-        };
-        // SAFETY: live region, struct with size set; read-only and thread-safe in C.
-        check(unsafe { sys::indexbus_region_info(self.raw.as_ptr(), &mut i) })?;
+        let i = self.handle.info_raw()?;
         Ok(Info {
             kind: Kind::from_raw(i.kind),
             layout_major: i.layout_major,
@@ -423,6 +557,16 @@ impl Region {
             bytes_free: i.bytes_free,
             bytes_padding: i.bytes_padding,
             records_waiting: i.records_waiting,
+            stream_flags: i.stream_flags,
+            stream_writers: i.stream_writers,
+            writers_aborted: i.writers_aborted,
+            stream_bytes_read: i.stream_bytes_read,
+            rpc_cells: i.rpc_cells,
+            rpc_cells_free: i.rpc_cells_free,
+            max_request: i.max_request,
+            max_reply: i.max_reply,
+            rpc_replies_abandoned: i.rpc_replies_abandoned,
+            rpc_requests_failed: i.rpc_requests_failed,
         })
     }
 
@@ -433,7 +577,7 @@ impl Region {
             ..Default::default()
         };
         // SAFETY: live region, struct with size set; read-only and thread-safe in C.
-        check(unsafe { sys::indexbus_region_consumer_stats(self.raw.as_ptr(), index, &mut s) })?;
+        check(unsafe { sys::indexbus_region_consumer_stats(self.handle.as_ptr(), index, &mut s) })?;
         Ok(ConsumerStats {
             attached: s.attached != 0,
             delivered: s.delivered,
@@ -443,37 +587,84 @@ impl Region {
         })
     }
 
+    /// Find dead participants (their processes exited without closing)
+    /// and undo what they held: exclusive roles and live counts, claimed
+    /// and held slots, reservations; a dead stream writer counts as
+    /// aborted (see [`Region::stream_state`]), a dead rpc server fails its
+    /// requests and a dead client's cells come back. Safe while others run;
+    /// blocking calls also run it now and then by themselves.
+    pub fn recover(&self) -> Result<RecoverReport> {
+        let mut r = sys::indexbus_recover_report {
+            size: size_of::<sys::indexbus_recover_report>() as u32,
+            ..Default::default()
+        };
+        // SAFETY: live region, struct with size set; recovery is safe while
+        // others run (C contract).
+        check(unsafe { sys::indexbus_region_recover(self.handle.as_ptr(), 0, &mut r) })?;
+        Ok(RecoverReport {
+            dead: r.dead,
+            slots_reclaimed: r.slots_reclaimed,
+            cells_skipped: r.cells_skipped,
+            dropped: r.dropped,
+            elapsed: Duration::from_nanos(r.elapsed_ns),
+        })
+    }
+
     /// Open a producer. [`ProducerKind::Spsc`] is exclusive per region
     /// ([`Error::Busy`] otherwise); open one [`ProducerKind::Mpsc`] producer
     /// per thread. A byte log takes one kind at a time: an SPSC producer
     /// while MPSC ones are attached, or the other way round, is
     /// [`Error::Busy`].
     pub fn producer(&self, kind: ProducerKind) -> Result<Producer> {
-        Producer::open(self.raw, kind)
+        Producer::open(self.handle.raw(), kind)
     }
 
     /// Open consumer `index` (events regions and byte logs: 0 only).
     /// Exclusive per index.
     pub fn consumer(&self, index: u32) -> Result<Consumer> {
-        Consumer::open(self.raw, index)
+        Consumer::open(self.handle.raw(), index)
     }
 
     /// Open the region's router (fanout only: [`Error::WrongKind`] on an
     /// events region or a byte log; exclusive: [`Error::Busy`]).
     pub fn router(&self) -> Result<Router> {
-        Router::open(self.raw)
+        Router::open(self.handle.raw())
+    }
+
+    /// Join a byte stream as a writer (a seat of its own; up to 48 at
+    /// once: [`Error::Busy`]). [`Error::Disconnected`] once the stream has
+    /// ended (its last writer left) or its reader is gone;
+    /// [`Error::WrongKind`] if the region is not a stream.
+    pub fn stream_writer(&self) -> Result<StreamWriter> {
+        StreamWriter::open(&self.handle)
+    }
+
+    /// Take the read end of a byte stream: [`Error::Busy`] while another
+    /// reader holds it, [`Error::Disconnected`] once a reader closed it.
+    pub fn stream_reader(&self) -> Result<StreamReader> {
+        StreamReader::open(self.handle.raw())
+    }
+
+    /// A byte stream's latched state ([`Error::WrongKind`] on other kinds).
+    pub fn stream_state(&self) -> Result<StreamState> {
+        StreamState::of(self.handle.raw())
+    }
+
+    /// Open a request/response client ([`Error::WrongKind`] on other
+    /// kinds).
+    pub fn rpc_client(&self) -> Result<RpcClient> {
+        RpcClient::open(&self.handle)
+    }
+
+    /// Open a request/response server; any number may serve at once (a
+    /// work queue).
+    pub fn rpc_server(&self) -> Result<RpcServer> {
+        RpcServer::open(&self.handle)
     }
 
     /// The raw C handle, for calls this crate does not wrap. It stays valid
     /// while `self` lives; do not close it.
     pub fn as_ptr(&self) -> *mut sys::indexbus_region {
-        self.raw.as_ptr()
-    }
-}
-
-impl Drop for Region {
-    fn drop(&mut self) {
-        // SAFETY: we own this reference; handles opened from it hold their own.
-        unsafe { sys::indexbus_region_close(self.raw.as_ptr()) };
+        self.handle.as_ptr()
     }
 }

@@ -6,7 +6,8 @@ use static_assertions::{assert_impl_all, assert_not_impl_any};
 
 use indexbus::{
     Batch, BatchClaim, BatchClaimIterMut, Borrowed, Claim, CommitError, Config, Consumer, Error,
-    Producer, Region, Router, RouterStopper,
+    Producer, Region, Reply, Request, RequestClaim, Router, RouterStopper, RpcClient, RpcServer,
+    StreamReader, StreamState, StreamWriter, Token, WriteAllError,
 };
 
 // The region: every &self method is thread-safe in C.
@@ -30,6 +31,24 @@ assert_impl_all!(BatchClaim<'static>: Send);
 assert_not_impl_any!(BatchClaim<'static>: Sync, Clone);
 // its record buffers are handed out once each, never copied
 assert_not_impl_any!(BatchClaimIterMut<'static>: Clone);
+// 1.1 streams and request/response: handles as above, guards borrow them.
+assert_impl_all!(StreamWriter: Send, std::io::Write, std::fmt::Debug);
+assert_impl_all!(StreamReader: Send, std::io::Read, std::fmt::Debug);
+assert_impl_all!(RpcClient: Send);
+assert_impl_all!(RpcServer: Send);
+assert_not_impl_any!(StreamWriter: Sync, Clone);
+assert_not_impl_any!(StreamReader: Sync, Clone);
+assert_not_impl_any!(RpcClient: Sync, Clone);
+assert_not_impl_any!(RpcServer: Sync, Clone);
+assert_impl_all!(Reply<'static>: Send);
+assert_impl_all!(Request<'static>: Send);
+assert_impl_all!(RequestClaim<'static>: Send);
+assert_not_impl_any!(Reply<'static>: Sync, Clone);
+assert_not_impl_any!(Request<'static>: Sync, Clone);
+assert_not_impl_any!(RequestClaim<'static>: Sync, Clone);
+assert_impl_all!(Token: Send, Sync, Copy, Eq, std::hash::Hash);
+assert_impl_all!(StreamState: Send, Sync, Copy);
+assert_impl_all!(WriteAllError: Send, Sync, Copy, std::error::Error);
 // Plain data.
 assert_impl_all!(Error: Send, Sync, Copy, std::error::Error);
 assert_impl_all!(Batch<'static>: Send, Sync);
