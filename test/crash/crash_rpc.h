@@ -154,6 +154,15 @@ static int run_client(int k)
             break;
         if (stopping && stop_at == 0)
             stop_at = now_ns();
+        if (!stopping && no == maxout && ld(&P->force)) { /* a traced kill wants a send */
+            if ((st = indexbus_rpc_cancel(c, o[0].tok)) != INDEXBUS_OK) {
+                snprintf(P->err, sizeof P->err, "rpc_cancel of request %u: %s", o[0].seq,
+                         indexbus_status_name(st));
+                return 1;
+            }
+            set_out(me, o[0].seq, O_CANCEL);
+            o[0] = o[--no];
+        }
         if (!stopping && no < maxout && s < RPC_CAP) {
             uint32_t len = rpc_len(iter, me, s, 0), mode = (uint32_t)(mix64(rs++) % 8u);
             rpc_fill(req, iter, me, s, len, 0);
@@ -203,6 +212,7 @@ static int run_client(int k)
                 st32(&P->committed, ++s);
             } else {
                 o[no++] = (outst){s, tok};
+                set_out(me, s, O_PENDING);
                 st32(&P->committed, ++s);
             }
         }
@@ -371,8 +381,15 @@ static void rpc_snapshot(kinfo *K, const int *ve, int nve)
     K->nheld = 0;
     if (K->role != R_CONS)
         return;
-    for (int p = 0; p < MAXP; p++)
-        K->c_at_kill[p] = ld(&sh->p[p].committed);
+    for (int p = 0; p < MAXP; p++) { /* from its oldest request then waiting */
+        uint32_t c = ld(&sh->p[p].committed), lo = c;
+        for (uint32_t s = 0; s < c && s < RPC_CAP; s++)
+            if (__atomic_load_n(&sh->rq[p].out[s], __ATOMIC_SEQ_CST) == O_PENDING) {
+                lo = s;
+                break;
+            }
+        K->c_at_kill[p] = lo;
+    }
     for (uint32_t i = 0; i < RW.n; i++) {
         uint64_t w = rr_state(i);
         int mine = 0;
@@ -444,7 +461,7 @@ static void rpc_check_delivery(const indexbus_info *info)
             uint8_t o = sh->rq[p].out[s];
             int held = server_died && rpc_is_held(K, (uint32_t)p, s);
             I.T->msgs++;
-            if (o == O_NONE) {
+            if (o == O_NONE || o == O_PENDING) {
                 if (err++ < 3)
                     failf(I_DELIV, "client %d request %u has no outcome", p, s);
             } else if (o == O_REPLY && !served[p][s]) {
@@ -457,7 +474,7 @@ static void rpc_check_delivery(const indexbus_info *info)
                 /* rpc-1s: sent or waited for while no server was attached,
                  * between the kill and the replacement's attach (a request
                  * outstanding at either end of that window included) */
-                if (server_died && one_server && s + 4 >= K->c_at_kill[p] && s < K->c_at_ready[p] + 8)
+                if (server_died && one_server && s >= K->c_at_kill[p] && s < K->c_at_ready[p] + 8)
                     I.T->nosrv_disc++;
                 else if (err++ < 3)
                     failf(I_DELIV, "client %d request %u got DISCONNECTED (%s); the dead server did not hold"

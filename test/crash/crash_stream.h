@@ -156,13 +156,15 @@ static int run_writer(int k)
     uint64_t off = 0; /* bytes (SM_BYTES) or frames (SM_FRAMES) acked */
     int gone = 0;
     while (!ld(&sh->stop) && !gone) {
-        if (mix64(rs++) % 48u == 0 && sw_clone(r, P, X, &w))
+        uint32_t force = ld(&P->force); /* a traced kill steers us: 1 clone, 2 long writes */
+        if ((force == 1 || mix64(rs++) % 48u == 0) && sw_clone(r, P, X, &w))
             return 1;
         if (sh->mode == SM_FRAMES) {
             if (off >= PCAP)
                 break;
             uint32_t len = msg_len(iter, me, (uint32_t)off);
             msg_fill(buf, iter, me, (uint32_t)off, len);
+            st32(&P->plan0, len);
             __atomic_store_n(&X->started, off + 1, __ATOMIC_SEQ_CST);
             int rc = sw_frame(P, X, w, buf, len, &gone);
             if (rc < 0)
@@ -170,14 +172,17 @@ static int run_writer(int k)
             off += (uint64_t)rc;
         } else {
             uint32_t kind = (uint32_t)(mix64(rs++) % 3u), len;
-            if (kind == 0)
+            if (force == 2) /* several records, in one reservation if the ring has room */
+                len = maxrec + 1 + (uint32_t)(mix64(rs++) % (S_WRITE_MAX - maxrec));
+            else if (kind == 0)
                 len = 1 + (uint32_t)(mix64(rs++) % maxrec); /* at most one record */
             else
                 len = 1 + (uint32_t)(mix64(rs++) % S_WRITE_MAX); /* often several */
             sfill(buf, iter, 0, off, len);
+            st32(&P->plan0, len < maxrec ? len : maxrec); /* the first record (NP_W_IN_COMMIT) */
             __atomic_store_n(&X->started, off + len, __ATOMIC_SEQ_CST);
             size_t n = 99;
-            if (mix64(rs++) % 2u) {
+            if (force != 2 && mix64(rs++) % 2u) {
                 st = indexbus_stream_write(w, buf, len, &n);
                 if ((st == INDEXBUS_OK && (n == 0 || n > len)) ||
                     ((st == INDEXBUS_FULL || st == INDEXBUS_DISCONNECTED) && n != 0) ||
@@ -302,12 +307,14 @@ static int run_reader(int k)
     static uint8_t buf[8192];
     uint64_t rs = sh->seed ^ mix64((uint64_t)k << 24 ^ sh->iter ^ 0x5d);
     int handover = sh->ncons > 1;
-    uint32_t hold = 0;
+    uint32_t hold = 1 + (uint32_t)(mix64(rs++) % 16u); /* reads before handing the end over */
     for (;;) {
         if (rd == NULL) {
             if (ld(&S->ended))
                 break; /* the other reader saw the end */
+            st32(&C->in_open, 1);
             st = indexbus_stream_reader_open(r, &rd);
+            st32(&C->in_open, 0);
             if (st == INDEXBUS_BUSY) {
                 sleep_ns(20000 + mix64(rs++) % 200000u);
                 continue;
@@ -375,14 +382,16 @@ static void stream_snapshot(kinfo *K, const int *ve, int nve)
         const swrec *X = &sh->sw[K->rec];
         K->ab_min = ld(&X->seats) - ld(&X->closing);
         K->ab_max = ld(&X->seats) + ld(&X->opening);
+        K->attaching = (int)ld(&X->opening);
     } else {
+        K->attaching = (int)ld(&sh->c[K->rec].in_open);
         uint32_t own = __atomic_load_n(&LW.parts->consumer_owner[0], __ATOMIC_ACQUIRE) &
                        ~INDEXBUS_OWNER_LEAVING;
         K->held_end = 0;
         for (int i = 0; i < nve; i++)
             if (own == (uint32_t)ve[i] + 1)
                 K->held_end = 1;
-        K->maybe_end = nve > 0 && !K->held_end; /* inside an open or a release */
+        K->maybe_end = (nve > 0 || K->attaching) && !K->held_end; /* inside an open or a release */
     }
 }
 
