@@ -482,9 +482,30 @@ static const ib_helper helpers[] = {
     {NULL, NULL},
 };
 
+/* Sweep and gc of a quiet region of each 1.1 kind (no pool to rebuild):
+ * OK, and gc removes it. */
+static void test_sweep_1_1_kinds(void)
+{
+    static const uint32_t kinds[] = {INDEXBUS_KIND_LOG, INDEXBUS_KIND_STREAM, INDEXBUS_KIND_RPC};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        const char *name = ib_test_name("sweep-1-1");
+        indexbus_region_config cfg;
+        indexbus_region *r, *again;
+        REQUIRE_OK(indexbus_region_config_init(&cfg, kinds[i]));
+        REQUIRE_OK(indexbus_region_create(name, &cfg, &r));
+        indexbus_recover_report rep = {.size = sizeof rep};
+        CHECK_ST(indexbus_region_recover(r, INDEXBUS_RECOVER_SWEEP, &rep), INDEXBUS_OK);
+        CHECK(rep.dead == 0 && rep.slots_reclaimed == 0);
+        indexbus_region_close(r);
+        CHECK_ST(indexbus_region_gc(name), INDEXBUS_OK);
+        CHECK_ST(indexbus_region_open(name, NULL, &again), INDEXBUS_NOT_FOUND);
+    }
+}
+
 int main(int argc, char **argv)
 {
     ib_test_init(argc, argv, helpers);
+    test_sweep_1_1_kinds();
     test_config_init();
     test_bad_geometry();
     test_exists_not_found_io();

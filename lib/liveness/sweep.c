@@ -12,8 +12,8 @@
  * is free, and a queued slot's refcount is the number of references. */
 static int sweep(ib_view *v, indexbus_recover_report *rep)
 {
-    if (ib_has_log(v))
-        return INDEXBUS_OK; /* no pool: recovery already gave back what a dead consumer read */
+    if (v->pool == NULL) /* 1.1 kinds have no pool: recovery already gave back what the */
+        return INDEXBUS_OK; /* dead held (ring bytes, stream seats, reply cells) */
     uint32_t *refs = calloc(v->slot_count, sizeof(uint32_t));
     if (refs == NULL)
         return INDEXBUS_NO_MEMORY;
