@@ -482,8 +482,8 @@ static const ib_helper helpers[] = {
     {NULL, NULL},
 };
 
-/* Sweep and gc of a quiet region of each 1.1 kind (no pool to rebuild):
- * OK, and gc removes it. */
+/* Consumer stats, sweep and gc of a quiet region of each 1.1 kind (no
+ * queues, no pool): OK, and gc removes it. */
 static void test_sweep_1_1_kinds(void)
 {
     static const uint32_t kinds[] = {INDEXBUS_KIND_LOG, INDEXBUS_KIND_STREAM, INDEXBUS_KIND_RPC};
@@ -493,6 +493,9 @@ static void test_sweep_1_1_kinds(void)
         indexbus_region *r, *again;
         REQUIRE_OK(indexbus_region_config_init(&cfg, kinds[i]));
         REQUIRE_OK(indexbus_region_create(name, &cfg, &r));
+        indexbus_consumer_stats cs = {.size = sizeof cs};
+        CHECK_ST(indexbus_region_consumer_stats(r, 0, &cs), INDEXBUS_OK);
+        CHECK(cs.attached == 0 && cs.depth == 0);
         indexbus_recover_report rep = {.size = sizeof rep};
         CHECK_ST(indexbus_region_recover(r, INDEXBUS_RECOVER_SWEEP, &rep), INDEXBUS_OK);
         CHECK(rep.dead == 0 && rep.slots_reclaimed == 0);

@@ -189,7 +189,7 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
         if (padded < 0)
             return 0;
         rep->cells_skipped += (uint32_t)padded;
-    } else {
+    } else if (v->pool != NULL) {
         /* producers: what they claimed, and a reservation they never filled */
         rep->slots_reclaimed += reclaim_owned(v, slot + 1);
         rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));

@@ -141,7 +141,7 @@ INDEXBUS_API int indexbus_region_consumer_stats(const indexbus_region *region, u
         ib_log_scan(v, &padding, &stats->depth); /* committed records not yet read */
     } else if (v->kind == INDEXBUS_KIND_FANOUT)
         stats->depth = ib_spsc_depth(ib_consumer_queue(v, consumer), v->queue_capacity);
-    else
+    else if (v->spsc != NULL)
         stats->depth = ib_spsc_depth(v->spsc, v->queue_capacity) +
                        ib_mpsc_depth(v->mpsc, v->queue_capacity);
     return INDEXBUS_OK;
