@@ -73,6 +73,21 @@ fn data_ptr(p: *const std::ffi::c_void, len: usize) -> NonNull<u8> {
 /// # Region::unlink(&name)?;
 /// # Ok::<(), indexbus::Error>(())
 /// ```
+///
+/// A reply is borrowed from its cell: it cannot outlive its client (whose
+/// close frees the cell):
+///
+/// ```compile_fail,E0505
+/// # use indexbus::{Config, Region};
+/// # use std::time::Duration;
+/// # let region = Region::create("/ib-doc-never-created", &Config::rpc())?;
+/// let mut client = region.rpc_client()?;
+/// let token = client.request(b"ping")?;
+/// let reply = client.wait(token, Duration::from_secs(1))?;
+/// drop(client);                   // error[E0505]: move out while borrowed
+/// println!("{}", reply.len());
+/// # Ok::<(), indexbus::Error>(())
+/// ```
 pub struct RpcClient {
     raw: NonNull<sys::indexbus_rpc_client>,
     max_request: usize,
