@@ -849,24 +849,24 @@ typedef struct scen {
  * router killed mid-step between routing and counting would blur it). */
 static const scen scens[] = {
     /* events: slots >= 2 * queue, so SPSC slots recycle through their cells (5.16) */
-    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 125, 0},
-    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 125, 0},
+    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 130, 0},
+    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 130, 0},
     {"fanout-broadcast", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 170, 0},
+     {1, 1, 1}, 175, 0},
     {"fanout-broadcast-slow", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 64, 16, 3, 2, 2, 0, 1,
-     {1, 1, 0}, 65, 0},
+     {1, 1, 0}, 70, 0},
     {"fanout-workqueue", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 64, 16, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 170, 0},
+     {1, 1, 1}, 175, 0},
     /* byte logs: small rings, records of 16..480 bytes, so wraps are frequent */
-    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 85, 4096},
+    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 90, 4096},
     {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 100, 8192},
     /* byte streams (crash_stream.h): one writer and two readers handing the
      * read end over, 4 KiB ring, max_record 256; three writers of frames, 8 KiB */
-    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 40, 4096},
-    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 40, 8192},
+    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 35, 4096},
+    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 35, 8192},
     /* request/response (crash_rpc.h): 16 cells, 256-byte requests and replies */
-    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 40, 0},
-    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 40, 0},
+    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 30, 0},
+    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 30, 0},
 };
 #define NSCEN (sizeof scens / sizeof scens[0])
 

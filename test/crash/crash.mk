@@ -5,7 +5,8 @@
 #                      and "crash: N passed, M failed" (N/M = iterations);
 #                      results also in $(CRASH_RESULTS). 1000 iterations take
 #                      about 25 s on 2 CPUs (the quick run in make check);
-#                      the events, fanout and byte-log scenarios share them
+#                      the events, fanout, byte-log, byte-stream and
+#                      request/response scenarios share them (870 / 130)
 #   make crash-long    the same, CRASH_LONG_ITERS iterations (default 20000)
 #   make crash-repro   build and run the deterministic repros of the library
 #                      bugs the campaign found (each exits 1 while its bug is
@@ -14,7 +15,9 @@
 #                      a claim, a commit and a wrap for SPSC and MPSC
 #                      producers (repro_log_kill_points) and of a receive
 #                      (repro_log_consumer_points), each exits 1 while any
-#                      point breaks an invariant
+#                      point breaks an invariant; repro_rpc_* and
+#                      repro_stream_* are the byte-stream and request/response
+#                      bugs
 # Programs are linked with -z now: lazy PLT binding would add a few hundred
 # single-steps to every traced call. Programs go to $(B)/crash; the results
 # to $(B)/crash/results.txt, or to $(B)/results.txt when B already ends in
