@@ -2478,8 +2478,7 @@ static void run_iteration(int si)
         indexbus_region_info(g_region, &info);
         I.rpc_failed0 = info.rpc_requests_failed;
     }
-    /* (not on rpc regions, whose "consumers" are servers: see repro_rpc_consumer_stats) */
-    for (uint32_t i = 0; i < I.S->ncons && I.S->kind != INDEXBUS_KIND_RPC; i++) {
+    for (uint32_t i = 0; i < I.S->ncons; i++) { /* rpc: depth 0 (repro_rpc_consumer_stats) */
         indexbus_consumer_stats cs = {.size = sizeof cs};
         indexbus_region_consumer_stats(g_region, i, &cs);
         I.base_drop[i] = cs.dropped_full;
@@ -2515,9 +2514,9 @@ static void run_iteration(int si)
                 failf(I_ROUNDTRIP, "after the round trip: %u of %u cells free", info.rpc_cells_free,
                       info.rpc_cells);
         }
-        /* (no sweep of an rpc region: see repro_rpc_sweep) */
+        /* every kind sweeps (streams and rpc: nothing to do, repro_rpc_sweep) */
         int rst, slots = I.S->kind != INDEXBUS_KIND_STREAM && I.S->kind != INDEXBUS_KIND_RPC;
-        indexbus_recover_report sw2 = do_recover(I.S->kind == INDEXBUS_KIND_RPC ? 0 : INDEXBUS_RECOVER_SWEEP, &rst);
+        indexbus_recover_report sw2 = do_recover(INDEXBUS_RECOVER_SWEEP, &rst);
         indexbus_info info = {.size = sizeof info};
         indexbus_region_info(g_region, &info);
         if (rst != INDEXBUS_OK || sw2.slots_reclaimed || (slots && info.free_slots != info.slot_count))
