@@ -7,8 +7,9 @@
 # through [patch.crates-io]). It builds and runs (a) with the `bundled`
 # feature and nothing installed in sight, and (b) without it, against the
 # install in PREFIX through pkg-config (libindexbus.a, so no LD_LIBRARY_PATH);
-# each exchanges messages with the installed CLI. (c) Without either, the build
-# fails and says how to get the library.
+# each exchanges messages with the installed CLI, and a byte stream and requests
+# each way (streams_and_requests). (c) Without either, the build fails and says
+# how to get the library.
 # SRC: take those files from SRC's working tree instead (to try uncommitted
 # changes: sh test/outside/rust.sh PREFIX "$PWD").
 set -u
@@ -16,6 +17,40 @@ PREFIX=$1; IB=$PREFIX/bin/indexbus; SRC=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# streams_and_requests LABEL PEER-COMMAND...: 300 kB of random bytes through a
+# byte stream each way (peer write -> CLI stream read, CLI stream write ->
+# peer read; 64 KiB rings, so each side waits for the other), compared with
+# cmp; requests each way (peer call -> CLI serve --echo, CLI request -> peer
+# serve, which answers "peer:" + the request). Each side in its own process.
+streams_and_requests() {
+    label=$1; shift
+    name=/ibout-sr-$$-$pass-$fail
+    head -c 300000 /dev/urandom >"$work/in.bin"
+    "$IB" create "$name-a" --kind stream --bytes 65536 >/dev/null &&
+        "$IB" create "$name-b" --kind stream --bytes 65536 >/dev/null &&
+        "$IB" create "$name-c" --kind rpc >/dev/null &&
+        "$IB" create "$name-d" --kind rpc >/dev/null || { bad "$label: create"; return; }
+    "$IB" stream read "$name-a" --timeout-ms 10000 >"$work/out-a.bin" & rd=$!
+    "$@" write "$name-a" <"$work/in.bin" || bad "$label: stream write"
+    wait $rd
+    cmp -s "$work/in.bin" "$work/out-a.bin" && ok "$label stream -> C" ||
+        { bad "$label stream -> C"; ls -l "$work/in.bin" "$work/out-a.bin"; }
+    "$IB" stream write "$name-b" --timeout-ms 10000 <"$work/in.bin" & wr=$!
+    "$@" read "$name-b" >"$work/out-b.bin" || bad "$label: stream read"
+    wait $wr
+    cmp -s "$work/in.bin" "$work/out-b.bin" && ok "C stream -> $label" ||
+        { bad "C stream -> $label"; ls -l "$work/in.bin" "$work/out-b.bin"; }
+    "$IB" serve "$name-c" --echo --count 2 >/dev/null 2>&1 & sv=$!
+    expect "$label request -> C server" "$(printf 'ping\nhello world')" \
+        "$("$@" call "$name-c" ping "hello world")"
+    wait $sv
+    "$@" serve "$name-d" 2 & sv=$!
+    expect "C request -> $label server" "$(printf 'peer:one\npeer:two words')" \
+        "$("$IB" request "$name-d" --data one --timeout-ms 10000 &&
+           "$IB" request "$name-d" --data "two words" --timeout-ms 10000)"
+    wait $sv || bad "$label: serve"
+    for s in a b c d; do "$IB" unlink "$name-$s" 2>/dev/null; done
+}
 unset INDEXBUS_LIB_DIR INDEXBUS_INCLUDE_DIR INDEXBUS_LINK PKG_CONFIG_PATH
 export CARGO_TARGET_DIR=$work/target
 mkdir -p "$work/repo" "$work/crates" "$work/app/src"
@@ -57,6 +92,7 @@ if (cd "$work/app" && cargo build -q) >"$work/bundled.log" 2>&1; then
     readelf -d "$CARGO_TARGET_DIR/debug/peer" | grep -q 'NEEDED.*libindexbus' &&
         bad "bundled: no libindexbus.so needed" || ok "bundled: no libindexbus.so needed"
     exchange "Rust (bundled)" "$CARGO_TARGET_DIR/debug/peer"
+    streams_and_requests "Rust (bundled)" "$CARGO_TARGET_DIR/debug/peer"
 else
     bad "bundled: builds with nothing installed"; tail -n 20 "$work/bundled.log"
 fi
@@ -69,6 +105,7 @@ if (cd "$work/app" && PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig" cargo build -q) \
     readelf -d "$CARGO_TARGET_DIR/debug/peer" | grep -q 'NEEDED.*libindexbus' &&
         bad "system: libindexbus.a linked in" || ok "system: libindexbus.a linked in"
     exchange "Rust (pkg-config)" "$CARGO_TARGET_DIR/debug/peer"
+    streams_and_requests "Rust (pkg-config)" "$CARGO_TARGET_DIR/debug/peer"
 else
     bad "system: builds against the install through pkg-config"; tail -n 20 "$work/system.log"
 fi
