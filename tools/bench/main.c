@@ -483,8 +483,8 @@ static void baselines(void)
  * (full run) the pipe grown to the stream's 1 MiB ring. */
 static void streams(void)
 {
-    uint64_t warm = g_opts.quick ? 4u << 20 : 32u << 20;
-    uint64_t bytes = g_opts.quick ? 32u << 20 : 256u << 20;
+    uint64_t warm = g_opts.quick ? 4u << 20 : 16u << 20;
+    uint64_t bytes = g_opts.quick ? 32u << 20 : 128u << 20;
     int reps = g_opts.reps;
     double ib[R_MAX], pp[R_MAX], q[R_MAX];
     for (int r = 0; r < reps; r++) {
@@ -559,9 +559,9 @@ static void rpc(void)
         static const struct {
             const char *name;
             uint32_t flags;
-        } mini[] = {{"rpc minimal (diagnostic)", 0},
-                    {"rpc minimal + bitmap (diagnostic)", RPC_MINI_BITMAP},
-                    {"rpc minimal + bitmap + CAS (diag)", RPC_MINI_BITMAP | RPC_MINI_CAS}};
+        } mini[] = {{"rpc cell (diagnostic)", 0},
+                    {"rpc cell+bits (diagnostic)", RPC_MINI_BITMAP},
+                    {"rpc cell+bits+CAS (diagnostic)", RPC_MINI_BITMAP | RPC_MINI_CAS}};
         enum { NM = sizeof(mini) / sizeof(mini[0]) };
         static hist hm[NM + 2];
         for (size_t i = 0; i < NM + 2; i++)

@@ -2,27 +2,37 @@
 """bench-report: regenerate docs/PERFORMANCE.md's tables and docs/perf/*.png
 from a `make bench` result (build/bench/latest.json).
 
-    report.py LATEST_JSON PERFORMANCE_MD PLOT_DIR
+    report.py LATEST_JSON PERFORMANCE_MD PLOT_DIR [--sections NAME,...]
 
 The document keeps its hand-written text; only what sits between
 `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is replaced, for NAME in
-machine, targets, latency, throughput, multiparty, log, bindings, other. A
-marker that is missing is an error (nothing is written then).
+machine, targets, latency, throughput, multiparty, log, bindings, other,
+streamrpc. A marker that is missing is an error (nothing is written then).
+--sections replaces only the blocks named (e.g. streamrpc from an
+`indexbus-bench --only stream,rpc` run) and draws no plots, so it needs no
+matplotlib.
 """
 import json
 import os
 import re
 import sys
 
-try:
-    import matplotlib
+plt = None  # matplotlib.pyplot, imported when plots are drawn
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-except ImportError:  # pragma: no cover - the Makefile installs it
-    sys.exit("bench-report: matplotlib is missing (make bench-report installs it in a venv)")
 
-SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "log", "bindings", "other")
+def load_matplotlib():
+    global plt
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as pyplot
+    except ImportError:  # pragma: no cover - the Makefile installs it
+        sys.exit("bench-report: matplotlib is missing (make bench-report installs it in a venv)")
+    plt = pyplot
+
+
+SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "log", "bindings", "other", "streamrpc")
 
 
 def fmt_ns(v):
@@ -212,6 +222,43 @@ def bindings_section(d):
     )
 
 
+STREAM_KEYS = ("stream_gbps_over_pipe", "rpc_rtt_over_floor", "uds_rpc_rtt_over_rpc")
+RPC_ROWS = ("floor (rpc rounds)", "rpc call", "rpc zero-copy", "socketpair (rpc rounds)")
+
+
+def streamrpc_section(d):
+    """The issue-15 keys, the stream and pipe rates, and the round trips
+    (twice the one-way rows) of the rpc rounds and their diagnostics."""
+    out = []
+    rows = []
+    for key in STREAM_KEYS:
+        t = d["targets"].get(key)
+        if t is None:
+            continue
+        v = t["value"]
+        met = "n/a" if v is None else ("**met**" if t["met"] else "**missed**")
+        rows.append([f"`{key}`", f'{t["op"]} {t["limit"]:g}', fmt_ratio(v), met,
+                     ", ".join(fmt_ratio(x) for x in t["reps"])])
+    out.append(table(["key", "target", "measured", "", "per repetition"], rows,
+                     ["l", "r", "r", "l", "l"]))
+    rows = []
+    for r in d["raw"]["throughput"]:
+        if r["name"].startswith(("stream", "pipe (")):
+            rows.append([r["name"], r["size"], f'{r["gb_per_s"]:.3f}' if r["gb_per_s"] is not None else "-",
+                         r["placement"]])
+    if rows:
+        out += ["", table(["64 KiB writes, reads into 64 KiB", "bytes", "GB/s (median)", "CPUs"], rows)]
+    rows = []
+    for r in d["raw"]["latency_ns"]:
+        if r["name"] in RPC_ROWS or "rpc" in r["name"]:
+            twice = lambda k: None if r.get(k) is None else 2 * r[k]
+            rows.append([r["name"], r["size"], fmt_ns(twice("p50")), fmt_ns(twice("p90")), fmt_ns(twice("p99")),
+                         fmt_ns(twice("mean")), r["samples"], r["placement"]])
+    if rows:
+        out += ["", table(["round trip, ns", "bytes", "p50", "p90", "p99", "mean", "samples", "CPUs"], rows)]
+    return "\n".join(out)
+
+
 def other_section(d):
     rows = [[k, f"{v:,.0f}" if v is not None and abs(v) >= 100 else fmt_ratio(v)] for k, v in d["raw"]["values"].items()]
     return table(["figure", "value"], rows, ["l", "r"])
@@ -221,7 +268,7 @@ def plot_latency(d, path):
     pcts = ["p50", "p90", "p99", "p99_9"]
     labels = ["p50", "p90", "p99", "p99.9"]
     rows = [r for r in d["raw"]["latency_ns"] if "diagnostic" not in r["name"] and "raw," not in r["name"]]
-    shm = [r for r in rows if r["name"].startswith(("floor", "spsc", "log"))]
+    shm = [r for r in rows if r["name"].startswith(("floor", "spsc", "log", "rpc"))]
     kern = [r for r in rows if r not in shm]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100)
     for ax, group, title in (
@@ -320,7 +367,7 @@ def plot_multiparty(d, path):
 
 
 def replace_sections(text, parts):
-    for name in SECTIONS:
+    for name in parts:
         pat = re.compile(r"(<!-- bench:%s -->\n).*?(<!-- /bench:%s -->)" % (name, name), re.S)
         if not pat.search(text):
             sys.exit(f"bench-report: no <!-- bench:{name} --> ... <!-- /bench:{name} --> block in the document")
@@ -329,8 +376,15 @@ def replace_sections(text, parts):
 
 
 def main(argv):
+    only = None
+    if len(argv) == 6 and argv[4] == "--sections":
+        only = argv[5].split(",")
+        bad = [n for n in only if n not in SECTIONS]
+        if bad:
+            sys.exit(f"bench-report: unknown section(s) {', '.join(bad)}; known: {', '.join(SECTIONS)}")
+        argv = argv[:4]
     if len(argv) != 4:
-        sys.exit("usage: report.py LATEST_JSON PERFORMANCE_MD PLOT_DIR")
+        sys.exit("usage: report.py LATEST_JSON PERFORMANCE_MD PLOT_DIR [--sections NAME,...]")
     src, doc, plots = argv[1:]
     with open(src, encoding="utf-8") as f:
         d = json.load(f)
@@ -345,10 +399,20 @@ def main(argv):
         "log": log_section(d),
         "bindings": bindings_section(d),
         "other": other_section(d),
+        "streamrpc": streamrpc_section(d),
     }
+    if only is not None:
+        parts = {n: parts[n] for n in only}
     with open(doc, encoding="utf-8") as f:
         text = f.read()
     text = replace_sections(text, parts)
+    if only is not None:
+        with open(doc + ".tmp", "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(doc + ".tmp", doc)
+        print(f"  REPORT {doc} ({', '.join(only)})")
+        return
+    load_matplotlib()
     os.makedirs(plots, exist_ok=True)
     plot_latency(d, os.path.join(plots, "latency.png"))
     plot_throughput(d, os.path.join(plots, "throughput.png"))

@@ -324,7 +324,7 @@ int rpc_mini_latency(uint32_t size, uint32_t flags, lat_result *out, hist *h)
     int st = run_parties(ctl, &spec, g_opts.warmup_ms, g_opts.measure_ms);
     mini_area *a = (mini_area *)ctl->area;
     if (st == 0) {
-        lat_from_hist(out, "rpc minimal", size, &a->h, 1);
+        lat_from_hist(out, "rpc cell", size, &a->h, 1);
         out->place = placement_of(2);
         if (h != NULL)
             hist_merge(h, &a->h);
