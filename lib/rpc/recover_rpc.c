@@ -9,6 +9,8 @@ void ib_rpc_recover_entry(ib_view *v, uint32_t slot, uint32_t role)
      * garbage means either; both match on the entry id inside each word */
     if (role != INDEXBUS_ROLE_RPC_SERVER)
         ib_rpc_client_release(v, slot + 1, 1);
-    if (role != INDEXBUS_ROLE_RPC_CLIENT)
+    if (role != INDEXBUS_ROLE_RPC_CLIENT) {
         ib_rpc_server_release(v, slot + 1);
+        ib_rpc_rearm_requested(v); /* a request whose bit it took and never served */
+    }
 }

@@ -35,6 +35,12 @@ uint32_t ib_rpc_client_release(ib_view *v, uint32_t client1, int dead);
  * recovery of a dead server share it. Returns the requests failed. */
 uint32_t ib_rpc_server_release(ib_view *v, uint32_t server1);
 
+/* Set the pending bit of every REQUESTED cell again and wake the servers:
+ * a server that died between taking a cell's bit and its CAS to SERVING
+ * left the request with no bit (a bit too many is harmless: servers pass
+ * over a cell that is not REQUESTED). Recovery of a dead server runs it. */
+void ib_rpc_rearm_requested(ib_view *v);
+
 /* Recovery of dead entry `slot` (role as it was named) in a request/response
  * region: cells it held as a client are freed (or ABANDONED while a server
  * holds them), requests it held as a server FAIL and their clients wake. */

@@ -68,6 +68,23 @@ uint32_t ib_rpc_server_release(ib_view *v, uint32_t server1)
     return failed;
 }
 
+void ib_rpc_rearm_requested(ib_view *v)
+{
+    uint32_t found = 0;
+    for (uint32_t i = 0; i < v->rpc_cell_count; i++) {
+        /* a snapshot decides only whether to set a hint bit (LAYOUT.md 7) */
+        uint64_t w = ib_load_relaxed(&ib_rpc_cell_at(v, i)->state);
+        if (!ib_rpc_word_ok(w) || ib_rpc_state(w) != INDEXBUS_RPC_REQUESTED)
+            continue;
+        /* as the client's or.ar in send: pairs with a server's and.ar that
+         * takes the bit, after which it reads the state with acquire */
+        ib_fetch_or_acq_rel(&v->rpc->pending[i / 64u], 1ull << (i % 64u));
+        found++;
+    }
+    if (found)
+        ib_wake_notify(&v->rpc->server_wake);
+}
+
 INDEXBUS_API int indexbus_rpc_server_close(indexbus_rpc_server *s)
 {
     if (s == NULL)
