@@ -13,7 +13,7 @@ use std::io::{self, Read, Write};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::{create, WAIT};
 use indexbus::{Config, Error, Region, StreamReader};
@@ -172,7 +172,9 @@ fn backpressure_across_processes() {
         at += r.read_wait(&mut first[at..at + 1], WAIT).unwrap();
         if at == 1 {
             // the child's first write is in; wait until it fills the ring
+            let deadline = Instant::now() + WAIT;
             while region.info().unwrap().bytes_free != 0 {
+                assert!(Instant::now() < deadline, "the child never filled the stream");
                 thread::sleep(Duration::from_millis(1));
             }
             thread::sleep(Duration::from_millis(20));
@@ -241,7 +243,9 @@ fn child_second_writer() {
     let mut w = region.stream_writer().unwrap();
     w.write_all(b"child").unwrap();
     // until the parent's writer has left
+    let deadline = Instant::now() + WAIT;
     while region.info().unwrap().stream_writers != 1 {
+        assert!(Instant::now() < deadline, "the parent's writer never left");
         thread::sleep(Duration::from_millis(1));
     }
     w.write_all(b", then more").unwrap();
