@@ -194,6 +194,26 @@ def test_write_all_waits_for_the_reader(stream):
         assert got == [data]
 
 
+def test_write_all_across_slices(stream):
+    """A write_all that waits longer than one slice (SLICE_SECONDS) continues where the
+    slice stopped: the reader starts after three slices."""
+    data = bytes(range(256)) * 40  # 10,240 bytes: more than twice the ring
+    with stream.reader() as rd, stream.writer() as w:
+        got = []
+
+        def late_reader():
+            time.sleep(3 * indexbus.SLICE_SECONDS)
+            got.append(rd.read(len(data), timeout=HANG))
+            while sum(map(len, got)) < len(data):
+                got.append(rd.read(len(data), timeout=HANG))
+
+        t = threading.Thread(target=late_reader)
+        t.start()
+        w.write_all(data, timeout=None)
+        t.join(HANG)
+        assert b"".join(got) == data
+
+
 def test_reader_gone(stream):
     w = stream.writer()
     rd = stream.reader()
@@ -444,3 +464,41 @@ def test_a_writer_that_dies_is_told_apart(stream, child_env):
         assert st.ended and st.aborted and not st.clean and st.writers_aborted == 1
         assert st.flags == indexbus.STREAM_ENDED | indexbus.STREAM_ABORTED
         assert stream.info().writers_aborted == 1
+
+
+# ---- the C CLI: indexbus stream write | read --------------------------------------
+
+def test_python_writes_c_cli_reads(stream, cli):
+    data = os.urandom(300_000)
+    rd = subprocess.Popen([cli, "stream", "read", stream.name], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE)
+    try:
+        with stream.writer() as w:
+            w.write_all(data, timeout=HANG)
+        out, err = rd.communicate(timeout=HANG)
+    finally:
+        if rd.poll() is None:
+            rd.kill()
+            rd.wait()
+    assert rd.returncode == 0, err
+    assert out == data
+    assert stream.stream_state() == (indexbus.STREAM_ENDED | indexbus.STREAM_READER_GONE, 0)
+
+
+def test_c_cli_writes_python_reads(stream, cli):
+    data = os.urandom(300_000)
+    with stream.reader() as rd:
+        wr = subprocess.Popen([cli, "stream", "write", stream.name], stdin=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+        try:
+            t = threading.Thread(target=wr.communicate, args=(data,), kwargs={"timeout": HANG})
+            t.start()
+            got = drain(rd)
+            t.join(HANG)
+        finally:
+            if wr.poll() is None:
+                wr.kill()
+                wr.wait()
+        assert wr.returncode == 0
+        assert got == data
+        assert rd.state().clean
