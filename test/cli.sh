@@ -21,7 +21,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 cleanup() {
     exec 3>&- 2>/dev/null
     for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm stc sw1 sr1 sw2 sr2 smw sab \
-        sto sto2 sgn dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+        sto sto2 sgn rpc rpd dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -174,6 +174,13 @@ log_counters() {
 stream_para() {
     printf 'stream\n  state             %s\n  writers           %s\n' "$1" "$2"
     printf '  writers aborted   %s\n  bytes read        %s\n' "$3" "$4"
+}
+# rpc_counters FREE ABANDONED FAILED CLIENTS SERVERS PARTICIPANTS: the counters
+# paragraph of `info` on an rpc region of 4 cells.
+rpc_counters() {
+    printf 'counters\n  free cells        %s of 4\n  replies abandoned %s\n' "$1" "$2"
+    printf '  requests failed   %s\n  clients live      %s\n  servers live      %s\n' "$3" "$4" "$5"
+    printf '  participants live %s\n' "$6"
 }
 # wait_stopped PID: poll until PID is stopped (SIGSTOP took effect; about 5 s).
 wait_stopped() {
@@ -606,9 +613,9 @@ has "info stream capabilities" \
     echo; echo participants; row slot role consumer pid attached alive; echo "  (none attached)"
 } >"$T/want"
 section_is "info of a new stream" geometry
-t "stream read on an events region" 1 "indexbus: region $P-tmo: is an events region, not a stream" \
+t "stream read on an events region" 1 "indexbus: region $P-tmo: is an events region, not a stream region" \
     "$IB" stream read "$P-tmo"
-t "stream write on a log" 1 "indexbus: region $P-lgt: is a log region, not a stream" \
+t "stream write on a log" 1 "indexbus: region $P-lgt: is a log region, not a stream region" \
     "$IB" stream write "$P-lgt"
 
 # the writer first: it creates the stream, writes and leaves; the stream has ended
@@ -761,6 +768,165 @@ file_has "stream write: reader gone" "$T/sgn-w.err" \
     "indexbus: stream $P-sgn: the reader is gone (it closed the read end or died) after "
 head -c 100 "$T/s4m" >"$T/want"
 if cmp -s "$T/want" "$T/sgn.out"; then ok; else bad "the first 100 bytes" ""; fi
+
+# ---- request/response (layout 1.1): create, info, serve --echo, request --------------
+RPCBAD="invalid argument (cells: 1..4096; max request and max reply: 8..16777216 bytes; name: 1..254 bytes)"
+t "--bytes on an rpc region" 2 "indexbus create: --bytes does not apply to --kind rpc" \
+    "$IB" create "$P-x" --kind rpc --bytes 4096
+t "--slots on an rpc region" 2 "indexbus create: --slots does not apply to --kind rpc" \
+    "$IB" create "$P-x" --kind rpc --slots 16
+t "--max-request on an events region" 2 \
+    "indexbus create: --max-request does not apply to --kind events" "$IB" create "$P-x" --max-request 64
+t "create rpc: --cells 4097" 1 "indexbus: region $P-x: $RPCBAD" "$IB" create "$P-x" --kind rpc --cells 4097
+t "create rpc: --max-reply 4" 1 "indexbus: region $P-x: $RPCBAD" "$IB" create "$P-x" --kind rpc --max-reply 4
+t "create rpc" 0 "" "$IB" create "$P-rpc" --kind rpc --cells 4 --max-request 64 --max-reply 16
+stdout_is "create rpc says" \
+    "created $P-rpc: rpc, 4 cells, requests up to 64 bytes, replies up to 16 bytes, 24576 bytes\n"
+t "create default rpc" 0 \
+    "created $P-rpd: rpc, 64 cells, requests up to 4096 bytes, replies up to 4096 bytes, " \
+    "$IB" create "$P-rpd" --kind rpc
+t "unlink default rpc" 0 "" "$IB" unlink "$P-rpd"
+t "info rpc" 0 "kind              rpc" "$IB" info "$P-rpc"
+has "info rpc capabilities" "capabilities      mpsc blocking counters participants rpc rpc-cells (0x80000013c)"
+{
+    printf 'geometry\n  cells             4\n  max request       64 bytes\n  max reply         16 bytes\n\n'
+    rpc_counters 4 0 0 0 0 0
+    echo; echo participants; row slot role consumer pid attached alive; echo "  (none attached)"
+} >"$T/want"
+section_is "info of a new rpc region" geometry
+t "help lists serve" 0 "indexbus serve NAME --echo [--workers N] [--count N]" "$IB" help
+has "help lists request" "indexbus request NAME [--data STR | --size BYTES] [--count N] [--timeout-ms MS]"
+t "serve without --echo" 2 "indexbus serve: missing --echo (the only way to serve so far)" \
+    "$IB" serve "$P-rpc"
+t "serve --workers 0" 2 "indexbus serve: --workers wants a whole number in 1..64, not '0'" \
+    "$IB" serve "$P-rpc" --echo --workers 0
+t "request --data and --size" 2 "indexbus request: --data and --size exclude each other" \
+    "$IB" request "$P-rpc" --data x --size 4
+t "request --hex and --count" 2 "indexbus request: --hex prints a reply; --count prints none" \
+    "$IB" request "$P-rpc" --hex --count 2
+t "request --count 0" 2 "indexbus request: --count wants a whole number in 1..100000000, not '0'" \
+    "$IB" request "$P-rpc" --count 0
+t "request on an events region" 1 "indexbus: region $P-tmo: is an events region, not an rpc region" \
+    "$IB" request "$P-tmo"
+t "serve on a stream" 1 "indexbus: region $P-stc: is a stream region, not an rpc region" \
+    "$IB" serve "$P-stc" --echo
+t "request does not create" 1 "indexbus: region $P-rpn: no such region" "$IB" request "$P-rpn"
+t "request too large" 1 \
+    "indexbus: region $P-rpc: a request of 65 bytes is larger than the max request (64 bytes)" \
+    "$IB" request "$P-rpc" --size 65
+t "request before any server, --timeout-ms" 1 "indexbus: region $P-rpc: no reply within 100 ms" \
+    "$IB" request "$P-rpc" --data x --timeout-ms 100
+
+# a request sent before any server has attached waits for the first one;
+# one server, --count 5: replies are the requests' bytes (cut to max reply)
+"$IB" request "$P-rpc" --data early --timeout-ms 20000 >"$T/early.out" 2>"$T/early.err" &
+client=$!
+wait_info "$P-rpc" "clients live      1"
+"$IB" serve "$P-rpc" --echo --count 5 2>"$T/serve1.err" &
+server=$!
+wait $client
+status_is "a request before the first server" $? 0
+printf 'early\n' >"$T/want"
+if cmp -s "$T/want" "$T/early.out"; then ok; else bad "the early request's echo" "$(cat "$T/early.err")"; fi
+wait_info "$P-rpc" "servers live      1"
+t "info: a server waits" 0 "" "$IB" info "$P-rpc"
+{ rpc_counters 4 0 0 0 1 1; echo; echo participants; row slot role consumer pid attached alive
+  row 1 rpc-server - $server "$TS" yes; } >"$T/want" # entry 0 was the early client's
+section_is "a server attached" counters
+t "request --data" 0 "" "$IB" request "$P-rpc" --data hello
+stdout_is "the echo of --data" 'hello\n'
+t "request --hex" 0 "" "$IB" request "$P-rpc" --data AB --hex
+stdout_is "the echo in hex" '4142\n'
+t "an empty request" 0 "" "$IB" request "$P-rpc"
+stdout_is "the echo of nothing" '\n'
+t "a reply cut to max reply" 0 "" "$IB" request "$P-rpc" --data 0123456789abcdefXYZ
+stdout_is "the echo, cut" '0123456789abcdef\n'
+wait $server
+status_is "serve --count 5" $? 0
+file_has "serve summary" "$T/serve1.err" "serve $P-rpc: 5 requests, 31 bytes in "
+file_has "serve summary: cut replies, --count" "$T/serve1.err" ", 1 reply cut to 16 bytes; --count reached"
+t "info after serve" 0 "" "$IB" info "$P-rpc"
+rpc_counters 4 0 0 0 0 0 >"$T/want"
+paragraph_is "every cell free, nobody attached" counters
+t "request once the server has left" 1 \
+    "indexbus: region $P-rpc: no server (none attached, or it left or died before replying)" \
+    "$IB" request "$P-rpc" --data x
+
+# two workers, two clients: every request answered, exactly --count served
+"$IB" serve "$P-rpc" --echo --workers 2 --count 300 2>"$T/serve2.err" &
+server=$!
+wait_info "$P-rpc" "servers live      2"
+"$IB" request "$P-rpc" --count 100 --size 16 >"$T/req1.out" 2>"$T/req1.err" &
+c1=$!
+t "request --count" 0 "200 round trips of 3 bytes: rtt p50 " "$IB" request "$P-rpc" --count 200 --data abc
+wait $c1
+status_is "a second client's --count" $? 0
+file_has "a second client's summary" "$T/req1.out" "100 round trips of 16 bytes: rtt p50 "
+wait $server
+status_is "serve --workers 2 --count 300" $? 0
+file_has "two workers' summary" "$T/serve2.err" "serve $P-rpc: 300 requests, 2200 bytes in "
+file_has "two workers stop at --count" "$T/serve2.err" "; --count reached"
+# ... and exactly --count: the third request finds the server gone
+"$IB" serve "$P-rpc" --echo --workers 2 --count 2 2>"$T/serve4.err" &
+server=$!
+wait_info "$P-rpc" "servers live      2"
+t "more requests than serve --count" 1 \
+    "indexbus: region $P-rpc: request 3: no server (none attached, or it left or died before replying)" \
+    "$IB" request "$P-rpc" --count 3 --data abcd
+has "... the round trips before" "2 round trips of 4 bytes: rtt p50 "
+wait $server
+status_is "serve --workers 2 --count 2" $? 0
+file_has "two workers serve exactly --count" "$T/serve4.err" "serve $P-rpc: 2 requests, 8 bytes in "
+
+# SIGINT and SIGTERM stop serve cleanly
+for sig in INT TERM; do
+    "$IB" serve "$P-rpc" --echo 2>"$T/serve3.err" &
+    server=$!
+    wait_info "$P-rpc" "servers live      1"
+    t "request before SIG$sig" 0 "" "$IB" request "$P-rpc" --data "$sig"
+    stdout_is "the echo before SIG$sig" "$sig\n"
+    kill -$sig $server
+    wait $server
+    status_is "serve ends cleanly on SIG$sig" $? 0
+    file_has "serve summary after SIG$sig" "$T/serve3.err" "serve $P-rpc: 1 request, ${#sig} bytes in "
+    file_has "serve says SIG$sig stopped it" "$T/serve3.err" "; stopped by signal"
+    t "no server after SIG$sig" 0 "servers live      0" "$IB" info "$P-rpc"
+done
+
+# a server that does not answer: --timeout-ms gives up and cancels
+"$IB" serve "$P-rpc" --echo 2>/dev/null &
+server=$!
+wait_info "$P-rpc" "servers live      1"
+kill -STOP $server
+wait_stopped $server
+t "request times out" 1 "indexbus: region $P-rpc: no reply within 100 ms" \
+    "$IB" request "$P-rpc" --data x --timeout-ms 100
+t "info after a cancelled request" 0 "" "$IB" info "$P-rpc"
+rpc_counters 4 0 0 0 1 1 >"$T/want"
+paragraph_is "the cancelled request's cell is free" counters
+# ... and dies while a client waits: the client gets no server
+"$IB" request "$P-rpc" --data x --timeout-ms 20000 >"$T/req2.out" 2>"$T/req2.err" &
+client=$!
+wait_info "$P-rpc" "clients live      1"
+kill -9 $server
+kill -CONT $server 2>/dev/null
+wait $server 2>/dev/null
+wait $client
+status_is "a waiting client whose server died" $? 1
+file_has "the client says no server" "$T/req2.err" \
+    "indexbus: region $P-rpc: no server (none attached, or it left or died before replying)"
+t "info after the server died" 0 "" "$IB" info "$P-rpc"
+{ rpc_counters 4 0 0 0 0 0; echo; echo participants; row slot role consumer pid attached alive
+  echo "  (none attached)"; } >"$T/want"
+section_is "the dead server recovered" counters
+# a new server takes over
+"$IB" serve "$P-rpc" --echo --count 1 2>/dev/null &
+server=$!
+wait_info "$P-rpc" "servers live      1"
+t "a new server answers" 0 "" "$IB" request "$P-rpc" --data again
+stdout_is "the new server's echo" 'again\n'
+wait $server
+status_is "the new server's --count" $? 0
 
 # ---- liveness: dead participants, recover, gc ----------------------------------------
 "$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null

@@ -30,6 +30,12 @@ static const command commands[] = {
     {"stream", cmd_stream,
      "write|read NAME [--bytes N] [--max-record BYTES] [--timeout-ms MS] [--stats] [--keep]",
      "a shared-memory pipe: copy stdin into a stream, or a stream to stdout"},
+    {"serve", cmd_serve, "NAME --echo [--workers N] [--count N] [--cells N] "
+     "[--max-request BYTES] [--max-reply BYTES]",
+     "serve requests (--echo: reply with the request's bytes)"},
+    {"request", cmd_request,
+     "NAME [--data STR | --size BYTES] [--count N] [--timeout-ms MS] [--hex]",
+     "send requests, print the reply or a round-trip summary"},
     {"recover", cmd_recover, "NAME [--sweep]",
      "hand back what dead participants held"},
     {"gc", cmd_gc, "[NAME...] [--dir DIR]", "remove regions nobody alive uses"},

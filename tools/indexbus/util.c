@@ -176,7 +176,7 @@ int cli_want_kind(const char *name, const indexbus_region *r, uint32_t kind)
     int rc = cli_region_info(name, r, &in);
     if (rc != CLI_OK || in.kind == kind)
         return rc;
-    cli_error("region %s: is %s %s region, not %s %s", name, article(in.kind),
+    cli_error("region %s: is %s %s region, not %s %s region", name, article(in.kind),
               cli_kind_name(in.kind), article(kind), cli_kind_name(kind));
     return CLI_ERROR;
 }
