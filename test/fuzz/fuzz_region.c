@@ -10,10 +10,11 @@
  * (mutations, written by a second thread: mutator.h).
  *
  * Input format (all little-endian; missing bytes read as 0):
- *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (24:
+ *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (32:
  *              0-15 events/fanout, kind x geometry x state, see geoms[] and
  *              build_variant; 16-23 byte logs, see log_geoms[] and
- *              build_log_variant)
+ *              build_log_variant; 24-27 byte streams, build_stream_variant;
+ *              28-31 request/response, build_rpc_variant)
  *   byte 1     flags: F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND
  *              (byte logs: open the other producer kind first)
  *   bytes 2-3  u16 T: with F_TRUNCATE the file is resized to
@@ -38,7 +39,10 @@
  *                   sel % 10: 0 the whole file (header at 0), 1-9 the section
  *                     of that kind (INDEXBUS_SECTION_*; 9 = LOG_RING) where
  *                     the baseline's directory puts it; a kind the region
- *                     lacks: ignored
+ *                     lacks: ignored. 4 (ROUTER, fanout only) also names a
+ *                     1.1 kind's control section (STREAM_CTL, RPC_CTL) and
+ *                     9 its data (LOG_RING, RPC_CELLS), so older inputs
+ *                     keep their meaning
  *                   off % that length, rounded down to the width
  *                   rep & 0x7f: 0 = hammer (rewrite for as long as the call
  *                     runs, then once more: the word ends as target),
@@ -54,7 +58,9 @@
  *   they hold call tags 0x60-0x7f (the seeds never did: their ops are < 20).
  *   The byte-log ops (claim_len, claim_batch, commit_batch, publish_wait and
  *   claim_wait with timeout 0, producer_space) came after op 19, so older
- *   seeds keep their meaning; they run on every kind.
+ *   seeds keep their meaning; they run on every kind. The byte-stream and
+ *   request/response ops (OP_STREAM_*, OP_RPC_*) came after op 25, and
+ *   variants 24-31 after 23, the same way.
  *
  * Reproducibility: the batch (addresses, values, orig snapshots, order of
  * writes, the call it races) is fixed by the input; nothing else writes the
@@ -135,7 +141,10 @@ static int ck(int st, int line, const char *what)
 enum { ST_FRESH = 0, ST_TRAFFIC = 1, ST_CRASHED = 2 };
 /* byte-log states (build_log_variant) */
 enum { LS_FRESH, LS_TRAFFIC, LS_WRAP, LS_CRASHED, LS_CRASHED_WRAP, LS_CRASHED_SPSC };
-#define NVARIANTS 24u
+/* byte-stream and request/response states (build_stream_variant, build_rpc_variant) */
+enum { SS_FRESH, SS_ENDED, SS_CRASHED };
+enum { RS_FRESH, RS_TRAFFIC, RS_CRASHED, RS_STALE };
+#define NVARIANTS 32u
 #define DEAD_PID 0x7ffffff0u /* above any pid_max: "the owner is gone" */
 
 /* Where mutation records aim (SEL_*): 0 = the whole file, 1-9 = the
@@ -454,9 +463,177 @@ static void build_log_variant(variant *vr)
     SETUP(indexbus_region_unlink(base_path));
 }
 
+/* ---- byte-stream and request/response baselines ---- */
+
+/* Write len bytes with write_all (room is there: the reader keeps up). */
+static void s_write(indexbus_stream_writer *w, size_t len)
+{
+    size_t n;
+    SETUP(indexbus_stream_write_all(w, payload, len, 0, &n));
+}
+
+/* Read exactly len bytes in pieces of at most cap. */
+static void s_read(indexbus_stream_reader *rd, size_t len, size_t cap)
+{
+    while (len > 0) {
+        size_t n;
+        SETUP(indexbus_stream_read(rd, rxbuf, len < cap ? len : cap, &n, 0));
+        len -= n;
+    }
+}
+
+/*
+ * Byte streams. FRESH: as created, no writer ever joined. ENDED: three laps
+ * of writes of 1 .. 2 * max_record bytes (several records each), read in
+ * pieces; then bytes left waiting, the reader hands the end over in the
+ * middle of a record (read_skip > 0) and the writer leaves: ENDED, clean.
+ * CRASHED: the same traffic, then a second writer (a clone) joins and the
+ * next reader takes over from read_skip and reads a little more; the
+ * snapshot has two seats and the read end held, with a record half read.
+ */
+static void build_stream_variant(variant *vr)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    indexbus_stream_writer *w = NULL, *w2 = NULL;
+    indexbus_stream_reader *rd = NULL;
+    unlink(base_path);
+    SETUP(indexbus_region_config_init(&cfg, INDEXBUS_KIND_STREAM));
+    cfg.byte_capacity = vr->log_bytes;
+    cfg.max_record = vr->max_record;
+    SETUP(indexbus_region_create(base_path, &cfg, &r));
+    indexbus_info info = {.size = sizeof info};
+    SETUP(indexbus_region_info(r, &info));
+    uint32_t m = info.max_record;
+    if (vr->state != SS_FRESH) {
+        SETUP(indexbus_stream_writer_open(r, &w));
+        SETUP(indexbus_stream_reader_open(r, &rd));
+        uint64_t moved = 0;
+        for (uint32_t k = 0; moved < 3 * info.byte_capacity; k++) {
+            size_t len = 1 + (k * 97u) % (2 * m < sizeof payload ? 2 * m : sizeof payload);
+            if (len > info.byte_capacity / 4)
+                len = info.byte_capacity / 4;
+            s_write(w, len);
+            s_read(rd, len, 1 + k % 300);
+            moved += len + 64;
+        }
+        s_write(w, m / 2 + 3);
+        s_write(w, 40);
+        s_read(rd, 5, 5); /* five bytes into the first waiting record */
+        SETUP(indexbus_stream_reader_release(rd));
+        rd = NULL;
+    }
+    if (vr->state == SS_CRASHED) {
+        SETUP(indexbus_stream_writer_open(r, &w2));
+        s_write(w2, 24);
+        SETUP(indexbus_stream_reader_open(r, &rd));
+        s_read(rd, 3, 3);
+        vr->img = read_file(base_path, &vr->len); /* everyone "dies" here */
+        crash_image(vr->img, vr->len);
+    }
+    SETUP(indexbus_stream_writer_close(w2));
+    SETUP(indexbus_stream_writer_close(w));
+    SETUP(indexbus_stream_reader_release(rd));
+    SETUP(indexbus_region_close(r));
+    if (vr->img == NULL)
+        vr->img = read_file(base_path, &vr->len);
+    SETUP(indexbus_region_unlink(base_path));
+}
+
+static void r_roundtrip(indexbus_rpc_client *c, indexbus_rpc_server *sv, size_t len)
+{
+    uint64_t tok, stok;
+    const void *d;
+    size_t n;
+    SETUP(indexbus_rpc_request(c, payload, len, &tok));
+    SETUP(indexbus_rpc_serve(sv, &stok, &d, &n, 0));
+    SETUP(indexbus_rpc_reply(sv, stok, payload, len / 2));
+    SETUP(indexbus_rpc_wait(c, tok, &d, &n, 0));
+    SETUP(indexbus_rpc_reply_done(c, tok));
+}
+
+/*
+ * Request/response. FRESH: as created. TRAFFIC: forty round trips of two
+ * clients through every cell (generations past 1), a cancelled request
+ * and a cancelled reply, every handle closed. CRASHED: snapshot with two
+ * clients and a server attached and a cell in every state: REPLIED (not yet
+ * read), SERVING, ABANDONED (its client cancelled while served), FAILED (a
+ * second server closed holding it), REQUESTED (pending bit set), OWNED (a
+ * claim not sent). STALE (130 cells: three pending words): seventy
+ * requests cancelled unserved, so their pending bits stay behind, every
+ * handle closed.
+ */
+static void build_rpc_variant(variant *vr)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    indexbus_rpc_client *a = NULL, *b = NULL;
+    indexbus_rpc_server *s1 = NULL, *s2 = NULL;
+    uint64_t t[8], st;
+    const void *d;
+    size_t n;
+    void *buf;
+    unlink(base_path);
+    SETUP(indexbus_region_config_init(&cfg, INDEXBUS_KIND_RPC));
+    cfg.slot_count = vr->slots;
+    cfg.slot_data_size = vr->data;
+    cfg.max_record = vr->max_record;
+    SETUP(indexbus_region_create(base_path, &cfg, &r));
+    if (vr->state != RS_FRESH) {
+        SETUP(indexbus_rpc_client_open(r, &a));
+        SETUP(indexbus_rpc_client_open(r, &b));
+        SETUP(indexbus_rpc_server_open(r, &s1));
+    }
+    if (vr->state == RS_TRAFFIC) {
+        for (uint32_t k = 0; k < 40; k++)
+            r_roundtrip(k % 2 ? a : b, s1, k % (vr->data + 1));
+        SETUP(indexbus_rpc_request(a, payload, 8, &t[0]));
+        SETUP(indexbus_rpc_cancel(a, t[0]));
+        SETUP(indexbus_rpc_request(b, payload, 9, &t[1]));
+        SETUP(indexbus_rpc_serve(s1, &st, &d, &n, 0));
+        SETUP(indexbus_rpc_reply(s1, st, payload, 3));
+        SETUP(indexbus_rpc_cancel(b, t[1]));
+    } else if (vr->state == RS_CRASHED) {
+        r_roundtrip(a, s1, 5);
+        SETUP(indexbus_rpc_request(a, payload, 10, &t[0])); /* REPLIED */
+        SETUP(indexbus_rpc_serve(s1, &st, &d, &n, 0));
+        SETUP(indexbus_rpc_reply(s1, st, payload, 7));
+        SETUP(indexbus_rpc_request(a, payload, 11, &t[1])); /* SERVING */
+        SETUP(indexbus_rpc_serve(s1, &st, &d, &n, 0));
+        SETUP(indexbus_rpc_request(b, payload, 12, &t[2])); /* ABANDONED */
+        SETUP(indexbus_rpc_serve(s1, &st, &d, &n, 0));
+        SETUP(indexbus_rpc_cancel(b, t[2]));
+        SETUP(indexbus_rpc_server_open(r, &s2));             /* FAILED */
+        SETUP(indexbus_rpc_request(b, payload, 13, &t[3]));
+        SETUP(indexbus_rpc_serve(s2, &st, &d, &n, 0));
+        SETUP(indexbus_rpc_server_close(s2));
+        s2 = NULL;
+        SETUP(indexbus_rpc_request(b, payload, vr->data, &t[4])); /* REQUESTED */
+        SETUP(indexbus_rpc_claim(a, vr->data, &buf));             /* OWNED */
+        memset(buf, 0x5a, vr->data);
+        vr->img = read_file(base_path, &vr->len); /* everyone "dies" here */
+        crash_image(vr->img, vr->len);
+    } else if (vr->state == RS_STALE) {
+        r_roundtrip(a, s1, 8);
+        for (uint32_t k = 0; k < 70; k++) {
+            SETUP(indexbus_rpc_request(k % 2 ? a : b, payload, k % 9, &t[0]));
+            SETUP(indexbus_rpc_cancel(k % 2 ? a : b, t[0]));
+        }
+    }
+    SETUP(indexbus_rpc_server_close(s1));
+    SETUP(indexbus_rpc_client_close(a));
+    SETUP(indexbus_rpc_client_close(b));
+    SETUP(indexbus_region_close(r));
+    if (vr->img == NULL)
+        vr->img = read_file(base_path, &vr->len);
+    SETUP(indexbus_region_unlink(base_path));
+}
+
 /* The baseline's own directory, read once: mutation records address
  * sections through it, so they keep pointing at the same field whatever
- * patches do to the header later. */
+ * patches do to the header later. The 1.1 kinds' sections past 9 are
+ * reached through the selectors their kind does not use: 4 (ROUTER, fanout
+ * only) for STREAM_CTL / RPC_CTL, 9 (LOG_RING) for RPC_CELLS. */
 static void note_sections(variant *vr)
 {
     const indexbus_region_header *h = (const indexbus_region_header *)vr->img;
@@ -464,10 +641,12 @@ static void note_sections(variant *vr)
     vr->sec_len[0] = vr->len;
     for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
         const indexbus_section_entry *e = &h->sections[i];
-        if (e->kind >= 1 && e->kind < NSEL && e->offset < vr->len &&
-            e->length <= vr->len - e->offset) {
-            vr->sec_off[e->kind] = e->offset;
-            vr->sec_len[e->kind] = e->length;
+        uint32_t sel = e->kind == INDEXBUS_SECTION_STREAM_CTL || e->kind == INDEXBUS_SECTION_RPC_CTL ? 4u
+                       : e->kind == INDEXBUS_SECTION_RPC_CELLS ? 9u
+                                                               : e->kind;
+        if (sel >= 1 && sel < NSEL && e->offset < vr->len && e->length <= vr->len - e->offset) {
+            vr->sec_off[sel] = e->offset;
+            vr->sec_len[sel] = e->length;
         }
     }
 }
@@ -492,10 +671,37 @@ static const struct log_geom {
     {8192, 256, 1, LS_FRESH}, {8192, 256, 0, LS_TRAFFIC},
 };
 
+/* Variants 24-27: byte streams; 28-31: request/response (make_corpus.py too). */
+static const struct new_geom {
+    uint32_t kind, bytes_or_cells, max_record, max_request, state;
+} new_geoms[8] = {
+    {INDEXBUS_KIND_STREAM, 4096, 0, 0, SS_FRESH},    {INDEXBUS_KIND_STREAM, 8192, 256, 0, SS_FRESH},
+    {INDEXBUS_KIND_STREAM, 4096, 0, 0, SS_ENDED},    {INDEXBUS_KIND_STREAM, 8192, 256, 0, SS_CRASHED},
+    {INDEXBUS_KIND_RPC, 4, 64, 64, RS_FRESH},        {INDEXBUS_KIND_RPC, 4, 64, 64, RS_TRAFFIC},
+    {INDEXBUS_KIND_RPC, 8, 64, 128, RS_CRASHED},     {INDEXBUS_KIND_RPC, 130, 8, 8, RS_STALE},
+};
+
 static void build_variants(void)
 {
     for (uint32_t i = 0; i < NVARIANTS; i++) {
         variant *vr = &variants[i];
+        if (i >= 24) {
+            const struct new_geom *ng = &new_geoms[i - 24];
+            vr->kind = ng->kind;
+            vr->consumers = 1;
+            vr->state = ng->state;
+            vr->max_record = ng->max_record;
+            if (ng->kind == INDEXBUS_KIND_STREAM) {
+                vr->log_bytes = ng->bytes_or_cells;
+                build_stream_variant(vr);
+            } else {
+                vr->slots = ng->bytes_or_cells;
+                vr->data = ng->max_request;
+                build_rpc_variant(vr);
+            }
+            note_sections(vr);
+            continue;
+        }
         if (i >= 16) {
             const struct log_geom *lg = &log_geoms[i - 16];
             vr->kind = INDEXBUS_KIND_LOG;
@@ -640,6 +846,15 @@ typedef struct fz {
     const variant *vr;  /* the baseline: where mutation records aim */
     record mut[MAX_MUTS]; /* mutation records queued for the next call */
     uint32_t nmut;
+    /* 1.1: byte streams (two writers, the read end) and request/response
+     * (two clients, two servers, the tokens each was given) */
+    indexbus_stream_writer *sw[2];
+    indexbus_stream_reader *sr;
+    indexbus_rpc_client *rc[2];
+    indexbus_rpc_server *rs[2];
+    uint64_t ctok[2][8], stok[2][8]; /* rings of the last tokens (kept after use: stale ones) */
+    uint32_t nctok[2], nstok[2];
+    uint32_t max_request, max_reply; /* as info reports them */
 } fz;
 
 /* ---- the concurrent rogue writer (mutator.h) ------------------------------------- */
@@ -738,16 +953,25 @@ static void check_info(fz *f)
         EXPECT(info.free_slots <= info.slot_count);
         EXPECT(info.spsc_depth <= info.queue_capacity);
         EXPECT(info.mpsc_depth <= info.queue_capacity);
-        if (f->kind == INDEXBUS_KIND_LOG) { /* clamped snapshots, whatever the ring holds */
+        if (f->kind == INDEXBUS_KIND_LOG || f->kind == INDEXBUS_KIND_STREAM) { /* clamped snapshots */
             EXPECT(info.byte_capacity == f->log_bytes);
             EXPECT(info.bytes_used <= info.byte_capacity);
             EXPECT(info.bytes_used + info.bytes_free == info.byte_capacity);
             EXPECT(info.bytes_padding <= info.byte_capacity);
             EXPECT(info.records_waiting <= info.byte_capacity / 8);
         }
+        /* a stream's state word decoded, whatever it holds */
+        EXPECT((info.stream_flags & ~7u) == 0 && info.stream_writers <= INDEXBUS_STREAM_SEATS &&
+               info.writers_aborted <= 4095);
+        if (f->kind == INDEXBUS_KIND_RPC)
+            EXPECT(info.rpc_cells == f->vr->slots && info.rpc_cells_free <= info.rpc_cells &&
+                   info.max_request == f->max_request && info.max_reply == f->max_reply);
+        else
+            EXPECT(info.rpc_cells == 0 && info.rpc_cells_free == 0);
     }
     /* a byte log's depth is its records waiting: at most a ring of 8-byte ones */
-    uint64_t most = f->kind == INDEXBUS_KIND_LOG ? f->log_bytes / 8 : 2ull * f->queue;
+    int ring = f->kind == INDEXBUS_KIND_LOG || f->kind == INDEXBUS_KIND_STREAM;
+    uint64_t most = ring ? f->log_bytes / 8 : 2ull * f->queue;
     for (uint32_t i = 0; i <= f->nc + 1; i++) {
         indexbus_consumer_stats cs = {.size = sizeof cs};
         int st = CK(indexbus_region_consumer_stats(f->r, i, &cs));
@@ -826,8 +1050,240 @@ enum {
     OP_PUBLISH_WAIT0,
     OP_CLAIM_WAIT0,
     OP_PRODUCER_SPACE,
+    /* 1.1 byte streams and request/response (WRONG_KIND or NULL handles
+     * elsewhere); waits with timeout 0 */
+    OP_STREAM_WRITE,
+    OP_STREAM_WRITE_ALL0,
+    OP_STREAM_READ,
+    OP_STREAM_WRITER,
+    OP_STREAM_READER,
+    OP_STREAM_STATE,
+    OP_RPC_REQUEST,
+    OP_RPC_CLAIM,
+    OP_RPC_SEND,
+    OP_RPC_WAIT0,
+    OP_RPC_DONE,
+    OP_RPC_CANCEL,
+    OP_RPC_CALL0,
+    OP_RPC_SERVE0,
+    OP_RPC_REPLY,
+    OP_RPC_REPLY_BUFFER,
+    OP_RPC_CLIENT,
+    OP_RPC_SERVER,
     OP_COUNT
 };
+
+static size_t len_of(const fz *f, uint8_t b);
+
+/* Keep a token in a ring of the last eight. */
+static void keep_token(uint64_t *ring, uint32_t *n, uint64_t tok) { ring[(*n)++ % 8] = tok; }
+
+/* A token for argument b: one kept (b < 0x80), else forged: 0, a
+ * generation of 0, one past the table, anything, or a kept one a
+ * generation older or newer. */
+static uint64_t pick_token(const uint64_t *ring, uint32_t n, uint8_t a, uint8_t b, uint32_t cells)
+{
+    uint64_t kept = n ? ring[b % (n < 8 ? n : 8)] : (1ull << 32);
+    if (!(b & 0x80))
+        return kept;
+    switch (b % 6) {
+    case 0: return 0;
+    case 1: return a % (cells + 1u);
+    case 2: return (1ull << 32) | cells;
+    case 3: return (uint64_t)a << 56 | (uint64_t)b << 32 | (uint32_t)(a * 131u);
+    case 4: return kept - (1ull << 32);
+    default: return kept + (1ull << 32);
+    }
+}
+
+/* Touch every byte of a buffer the library handed out: guards catch a bad pointer. */
+static void touch(const void *p, size_t n)
+{
+    const volatile uint8_t *v = p;
+    uint8_t sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum ^= v[i];
+    (void)sum;
+}
+
+static void open_stream(fz *f)
+{
+    for (uint32_t k = 0; k < 2; k++)
+        if (CK(indexbus_stream_writer_open(f->r, &f->sw[k])) != INDEXBUS_OK)
+            EXPECT(f->sw[k] == NULL);
+    if (CK(indexbus_stream_reader_open(f->r, &f->sr)) != INDEXBUS_OK)
+        EXPECT(f->sr == NULL);
+}
+
+static void open_rpc(fz *f)
+{
+    for (uint32_t k = 0; k < 2; k++) {
+        if (CK(indexbus_rpc_server_open(f->r, &f->rs[k])) != INDEXBUS_OK)
+            EXPECT(f->rs[k] == NULL);
+        if (CK(indexbus_rpc_client_open(f->r, &f->rc[k])) != INDEXBUS_OK)
+            EXPECT(f->rc[k] == NULL);
+    }
+}
+
+static void close_new(fz *f)
+{
+    for (uint32_t k = 0; k < 2; k++) {
+        EXPECT(CK(indexbus_stream_writer_close(f->sw[k])) == INDEXBUS_OK);
+        EXPECT(CK(indexbus_rpc_client_close(f->rc[k])) == INDEXBUS_OK);
+        EXPECT(CK(indexbus_rpc_server_close(f->rs[k])) == INDEXBUS_OK);
+        f->sw[k] = NULL;
+        f->rc[k] = NULL;
+        f->rs[k] = NULL;
+    }
+    EXPECT(CK(indexbus_stream_reader_release(f->sr)) == INDEXBUS_OK);
+    f->sr = NULL;
+}
+
+/* The byte-stream and request/response calls (do_op's 1.1 half). */
+static void do_op11(fz *f, uint32_t opc, uint8_t a, uint8_t b)
+{
+    indexbus_stream_writer *w = f->sw[a % 2];
+    indexbus_rpc_client *c = f->rc[a % 2];
+    indexbus_rpc_server *sv = f->rs[a % 2];
+    uint64_t *ct = f->ctok[a % 2], *stk = f->stok[a % 2];
+    uint32_t *nct = &f->nctok[a % 2], *nst = &f->nstok[a % 2], cells = f->vr->slots;
+    size_t len = len_of(f, b), n = 99, cap;
+    if (len > sizeof payload)
+        len = sizeof payload;
+    const void *d = NULL;
+    void *buf = NULL;
+    uint64_t tok = 0;
+    int st;
+    switch (opc) {
+    case OP_STREAM_WRITE:
+        st = CK(indexbus_stream_write(w, payload, len, &n));
+        if (st == INDEXBUS_INVALID_ARGUMENT) /* no writer (the stream refused it) */
+            break;
+        EXPECT(n <= len);
+        if (st == INDEXBUS_OK)
+            EXPECT(len == 0 || n > 0);
+        else
+            EXPECT(n == 0);
+        break;
+    case OP_STREAM_WRITE_ALL0:
+        if (f->waits++ >= MAX_WAITS)
+            break;
+        st = CK(indexbus_stream_write_all(w, payload, len, 0, &n));
+        if (st == INDEXBUS_INVALID_ARGUMENT)
+            break;
+        EXPECT(n <= len);
+        if (st == INDEXBUS_OK)
+            EXPECT(n == len);
+        else if (len <= f->data_size) /* all of it or none of it, whatever the region holds */
+            EXPECT(n == 0 || n == len);
+        break;
+    case OP_STREAM_READ:
+        cap = caps[b % 8];
+        st = CK(indexbus_stream_read(f->sr, rxbuf, cap, &n, 0));
+        if (st == INDEXBUS_OK)
+            EXPECT(n >= 1 && n <= cap);
+        else if (st == INDEXBUS_CORRUPT) /* with the bytes before the bad record:
+                                          * repro_stream_read_corrupt */
+            EXPECT(n <= cap);
+        else if (st != INDEXBUS_INVALID_ARGUMENT) /* no reader, or cap 0 */
+            EXPECT(n == 0);
+        break;
+    case OP_STREAM_WRITER:
+        EXPECT(CK(indexbus_stream_writer_close(w)) == INDEXBUS_OK);
+        f->sw[a % 2] = NULL;
+        if ((b & 1) && f->r != NULL && CK(indexbus_stream_writer_open(f->r, &f->sw[a % 2])) != INDEXBUS_OK)
+            EXPECT(f->sw[a % 2] == NULL);
+        break;
+    case OP_STREAM_READER:
+        if (b % 3 == 0) {
+            EXPECT(CK(indexbus_stream_reader_release(f->sr)) == INDEXBUS_OK);
+            f->sr = NULL;
+        } else if (b % 3 == 1) {
+            EXPECT(CK(indexbus_stream_reader_close(f->sr)) == INDEXBUS_OK);
+            f->sr = NULL;
+        } else if (f->sr == NULL && f->r != NULL &&
+                   CK(indexbus_stream_reader_open(f->r, &f->sr)) != INDEXBUS_OK) {
+            EXPECT(f->sr == NULL);
+        }
+        break;
+    case OP_STREAM_STATE: {
+        uint32_t flags = 99, ab = 99999;
+        st = CK(indexbus_stream_state(f->r, &flags, &ab));
+        if (st == INDEXBUS_OK)
+            EXPECT((flags & ~7u) == 0 && ab <= 4095);
+        break;
+    }
+    case OP_RPC_REQUEST:
+        if (CK(indexbus_rpc_request(c, payload, len, &tok)) == INDEXBUS_OK)
+            keep_token(ct, nct, tok);
+        break;
+    case OP_RPC_CLAIM:
+        if (CK(indexbus_rpc_claim(c, len, &buf)) == INDEXBUS_OK) {
+            EXPECT(buf != NULL && len <= f->max_request);
+            memset(buf, a, len); /* write it all: guards catch a bad pointer */
+        }
+        break;
+    case OP_RPC_SEND:
+        if (CK(indexbus_rpc_send(c, len, &tok)) == INDEXBUS_OK)
+            keep_token(ct, nct, tok);
+        break;
+    case OP_RPC_WAIT0:
+        st = CK(indexbus_rpc_wait(c, pick_token(ct, *nct, a, b, cells), &d, &n, 0));
+        if (st == INDEXBUS_OK) {
+            EXPECT(d != NULL && n <= f->max_reply);
+            touch(d, n);
+        }
+        break;
+    case OP_RPC_DONE:
+        CK(indexbus_rpc_reply_done(c, pick_token(ct, *nct, a, b, cells)));
+        break;
+    case OP_RPC_CANCEL:
+        CK(indexbus_rpc_cancel(c, pick_token(ct, *nct, a, b, cells)));
+        break;
+    case OP_RPC_CALL0:
+        if (f->waits++ >= MAX_WAITS)
+            break;
+        cap = caps[a % 8];
+        st = CK(indexbus_rpc_call(c, payload, len, rxbuf, cap, &n, 0));
+        if (st == INDEXBUS_OK)
+            EXPECT(n <= cap && n <= f->max_reply);
+        else if (st == INDEXBUS_BUFFER_TOO_SMALL)
+            EXPECT(n > cap && n <= f->max_reply);
+        break;
+    case OP_RPC_SERVE0:
+        st = CK(indexbus_rpc_serve(sv, &tok, &d, &n, 0));
+        if (st == INDEXBUS_OK) {
+            EXPECT(d != NULL && n <= f->max_request);
+            touch(d, n);
+            keep_token(stk, nst, tok);
+        }
+        break;
+    case OP_RPC_REPLY:
+        CK(indexbus_rpc_reply(sv, pick_token(stk, *nst, a, b, cells), payload,
+                              b & 1 ? f->max_reply + (size_t)(b & 2) : (size_t)(b % 64)));
+        break;
+    case OP_RPC_REPLY_BUFFER:
+        tok = pick_token(stk, *nst, a, b, cells);
+        if (CK(indexbus_rpc_reply_buffer(sv, tok, &buf, &cap)) == INDEXBUS_OK) {
+            EXPECT(buf != NULL && cap == f->max_reply);
+            memset(buf, a, cap);
+            CK(indexbus_rpc_reply_commit(sv, tok, b % (cap + 2)));
+        }
+        break;
+    case OP_RPC_CLIENT:
+        EXPECT(CK(indexbus_rpc_client_close(c)) == INDEXBUS_OK);
+        f->rc[a % 2] = NULL;
+        if ((b & 1) && f->r != NULL && CK(indexbus_rpc_client_open(f->r, &f->rc[a % 2])) != INDEXBUS_OK)
+            EXPECT(f->rc[a % 2] == NULL);
+        break;
+    case OP_RPC_SERVER:
+        EXPECT(CK(indexbus_rpc_server_close(sv)) == INDEXBUS_OK);
+        f->rs[a % 2] = NULL;
+        if ((b & 1) && f->r != NULL && CK(indexbus_rpc_server_open(f->r, &f->rs[a % 2])) != INDEXBUS_OK)
+            EXPECT(f->rs[a % 2] == NULL);
+        break;
+    }
+}
 
 /* Lengths a 1.1 op asks for, by an argument byte: around every bound. */
 static size_t len_of(const fz *f, uint8_t b)
@@ -863,6 +1319,10 @@ static void check_route_result(fz *f, int st, const indexbus_route_result *res)
 static void do_op(fz *f, const record *rec)
 {
     uint8_t a = rec->a, b = rec->b;
+    if (rec->op % OP_COUNT >= OP_STREAM_WRITE) {
+        do_op11(f, rec->op % OP_COUNT, a, b);
+        return;
+    }
     indexbus_consumer *c = f->nc ? f->c[a % f->nc] : NULL;
     indexbus_producer *p = f->p[a % NPROD];
     size_t len = 0;
@@ -1062,7 +1522,7 @@ static void do_op(fz *f, const record *rec)
     case OP_PRODUCER_SPACE: {
         uint64_t space = UINT64_MAX;
         st = CK(indexbus_producer_space(p, &space));
-        if (st == INDEXBUS_OK)
+        if (st == INDEXBUS_OK) /* (streams and rpc: WRONG_KIND) */
             EXPECT(space <= (f->kind == INDEXBUS_KIND_LOG ? f->log_bytes : f->queue));
         break;
     }
@@ -1144,16 +1604,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     EXPECT(info.consumer_count >= 1 && info.consumer_count <= INDEXBUS_MAX_CONSUMERS);
     f.nc = info.consumer_count;
     f.kind = info.kind;
-    f.data_size = info.kind == INDEXBUS_KIND_LOG ? info.max_record : info.slot_data_size;
+    int ring = info.kind == INDEXBUS_KIND_LOG || info.kind == INDEXBUS_KIND_STREAM;
+    int new_kind = info.kind == INDEXBUS_KIND_STREAM || info.kind == INDEXBUS_KIND_RPC;
+    f.data_size = ring ? info.max_record : info.kind == INDEXBUS_KIND_RPC ? info.max_request : info.slot_data_size;
     f.queue = info.queue_capacity;
-    f.log_bytes = info.kind == INDEXBUS_KIND_LOG ? info.byte_capacity : 0;
+    f.log_bytes = ring ? info.byte_capacity : 0;
+    f.max_request = info.max_request;
+    f.max_reply = info.max_reply;
     check_info(&f);
 
     /* consumers before the router: joining then needs no router ack */
     for (uint32_t i = 0; i < f.nc; i++)
         open_consumer(&f, i);
     indexbus_consumer *extra = NULL;
-    EXPECT(CK(indexbus_consumer_open(f.r, f.nc, &extra)) == INDEXBUS_OUT_OF_RANGE);
+    st = CK(indexbus_consumer_open(f.r, f.nc, &extra)); /* streams, rpc: WRONG_KIND first */
+    EXPECT(st == (new_kind ? INDEXBUS_WRONG_KIND : INDEXBUS_OUT_OF_RANGE));
     st = CK(indexbus_consumer_open(f.r, 0, &extra)); /* BUSY unless index 0 failed above */
     if (st == INDEXBUS_OK)
         EXPECT(CK(indexbus_consumer_close(extra)) == INDEXBUS_OK);
@@ -1168,6 +1633,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     st = CK(indexbus_producer_open(f.r, INDEXBUS_PRODUCER_SPSC, &extra_p)); /* BUSY, mostly */
     if (st == INDEXBUS_OK)
         EXPECT(CK(indexbus_producer_close(extra_p)) == INDEXBUS_OK);
+    if (info.kind == INDEXBUS_KIND_STREAM)
+        open_stream(&f);
+    else if (info.kind == INDEXBUS_KIND_RPC)
+        open_rpc(&f);
     if (flags & F_EARLY_CLOSE) { /* handles keep the mapping alive */
         EXPECT(CK(indexbus_region_close(f.r)) == INDEXBUS_OK);
         f.r = NULL;
@@ -1207,6 +1676,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (f.p[round % NPROD] != NULL)
             CK(indexbus_publish(f.p[round % NPROD], payload, round * 9));
+        /* byte streams and rpc: write and read; request, serve, reply, wait */
+        do_op11(&f, OP_STREAM_WRITE, (uint8_t)round, (uint8_t)(round * 3 + 4));
+        do_op11(&f, OP_STREAM_READ, 0, 7);
+        do_op11(&f, OP_RPC_REQUEST, (uint8_t)round, (uint8_t)(round * 3 + 4));
+        do_op11(&f, OP_RPC_SERVE0, (uint8_t)round, 0);
+        do_op11(&f, OP_RPC_REPLY, (uint8_t)round, 0x7f);
+        do_op11(&f, OP_RPC_WAIT0, (uint8_t)round, 0x7f);
     }
     check_info(&f);
     if (racing)
@@ -1218,6 +1694,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     EXPECT(CK(indexbus_router_close(f.rt)) == INDEXBUS_OK);
     for (uint32_t i = 0; i < f.nc; i++)
         EXPECT(CK(indexbus_consumer_close(f.c[i])) == INDEXBUS_OK);
+    close_new(&f);
     EXPECT(CK(indexbus_region_close(f.r)) == INDEXBUS_OK);
     munmap(f.rogue, f.rogue_len);
     close(fd);

@@ -18,24 +18,34 @@ import os
 import struct
 import sys
 
-EVENTS, FANOUT, LOG = 1, 2, 3
+EVENTS, FANOUT, LOG, STREAM, RPC = 1, 2, 3, 4, 5
 FRESH, TRAFFIC, CRASHED = 0, 1, 2
 # byte-log states (fuzz_region.c build_log_variant)
 LS_FRESH, LS_TRAFFIC, LS_WRAP, LS_CRASHED, LS_CRASHED_WRAP, LS_CRASHED_SPSC = range(6)
-NVARIANTS = 24
+# byte-stream and request/response states (build_stream_variant, build_rpc_variant)
+SS_FRESH, SS_ENDED, SS_CRASHED = range(3)
+RS_FRESH, RS_TRAFFIC, RS_CRASHED, RS_STALE = range(4)
+NVARIANTS = 32
 
 # ops, in fuzz_region.c order
 (TRY_RECV, RECV_BEGIN, RECV_END, RECV_BATCH, RECV_TIMEOUT0, WAIT0, PUBLISH, PUBLISH_BATCH,
  CLAIM, COMMIT, ABORT, ROUTE, ROUTE_STATS, ROUTE_CREDIT, INFO, REOPEN_CONSUMER,
  REOPEN_PRODUCER, REOPEN_ROUTER, RECOVER, ROUTER_RUN_STOPPED,
  # 1.1
- CLAIM_LEN, CLAIM_BATCH, COMMIT_BATCH, PUBLISH_WAIT0, CLAIM_WAIT0, PRODUCER_SPACE) = range(26)
+ CLAIM_LEN, CLAIM_BATCH, COMMIT_BATCH, PUBLISH_WAIT0, CLAIM_WAIT0, PRODUCER_SPACE,
+ # 1.1 byte streams and request/response
+ STREAM_WRITE, STREAM_WRITE_ALL0, STREAM_READ, STREAM_WRITER, STREAM_READER, STREAM_STATE,
+ RPC_REQUEST, RPC_CLAIM, RPC_SEND, RPC_WAIT0, RPC_DONE, RPC_CANCEL, RPC_CALL0, RPC_SERVE0,
+ RPC_REPLY, RPC_REPLY_BUFFER, RPC_CLIENT, RPC_SERVER) = range(44)
 
 F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND = 1, 2, 4, 8
 
 # section kinds; also the selectors of mutation records (0 = the whole file)
 S_PARTS, S_COUNTERS, S_WAKE, S_ROUTER, S_SPSC, S_MPSC, S_CQ, S_POOL, S_LOG = range(1, 10)
 SEL_FILE = 0
+# the 1.1 kinds' sections past 9, by the selectors their kind does not use
+# (fuzz_region.c note_sections): STREAM_CTL / RPC_CTL as 4, RPC_CELLS as 9
+S_CTL11, S_CELLS = S_ROUTER, S_LOG
 
 # byte-log record types (layout.h INDEXBUS_LOG_*) and journal flags
 T_EMPTY, T_RECORD, T_PAD, T_CLAIMED = 0, 1, 2, 3
@@ -59,7 +69,23 @@ LOG_GEOMS = [  # bytes, max_record (0: default), MPSC producers, state (fuzz_reg
 ]
 
 
+NEW_GEOMS = [  # kind, ring bytes or cells, max_record (stream) or max_reply, max_request, state
+    (STREAM, 4096, 0, 0, SS_FRESH), (STREAM, 8192, 256, 0, SS_FRESH),
+    (STREAM, 4096, 0, 0, SS_ENDED), (STREAM, 8192, 256, 0, SS_CRASHED),
+    (RPC, 4, 64, 64, RS_FRESH), (RPC, 4, 64, 64, RS_TRAFFIC),
+    (RPC, 8, 64, 128, RS_CRASHED), (RPC, 130, 8, 8, RS_STALE),
+]
+
+
 def variant(i):
+    if i >= 24:
+        k, n, m, req, st = NEW_GEOMS[i - 24]
+        if k == STREAM:
+            m = m or min(65536, n // 2 - 8)
+            return dict(kind=k, slots=0, data=m, queue=0, consumers=1, state=st, log_bytes=n,
+                        max_record=m, mpsc=1)
+        return dict(kind=k, slots=n, data=req, queue=0, consumers=1, state=st, log_bytes=0,
+                    max_record=m, mpsc=0)
     if i >= 16:
         b, m, mpsc, st = LOG_GEOMS[i - 16]
         return dict(kind=LOG, slots=0, data=m or min(65536, b // 2 - 8), queue=0, consumers=1,
@@ -102,6 +128,17 @@ def layout(v):
         secs = {S_PARTS: (1024, 320 + 64 * 256), S_COUNTERS: (17728, 256), S_WAKE: (17984, 128),
                 S_LOG: (20480, 256 + v['log_bytes'])}
         return dict(secs=secs, stride=0, total=align(20480 + 256 + v['log_bytes'], 4096),
+                    spsc_bytes=0, section_order=list(secs))
+    if v['kind'] == STREAM:  # LAYOUT.md 3.7
+        secs = {S_PARTS: (1024, 320 + 64 * 256), S_COUNTERS: (17728, 256), S_WAKE: (17984, 128),
+                S_CTL11: (18112, 320), S_LOG: (20480, 256 + v['log_bytes'])}
+        return dict(secs=secs, stride=0, total=align(20480 + 256 + v['log_bytes'], 4096),
+                    spsc_bytes=0, section_order=list(secs))
+    if v['kind'] == RPC:  # LAYOUT.md 3.8
+        stride = 128 + align(v['data'], 64) + align(v['max_record'], 64)
+        secs = {S_PARTS: (1024, 320 + 64 * 256), S_COUNTERS: (17728, 256), S_WAKE: (17984, 128),
+                S_CTL11: (18112, 640), S_CELLS: (20480, v['slots'] * stride)}
+        return dict(secs=secs, stride=stride, total=align(20480 + v['slots'] * stride, 4096),
                     spsc_bytes=0, section_order=list(secs))
     q, cc = v['queue'], v['consumers']
     spsc_bytes = 128 + align(q * 4, 64)
@@ -244,6 +281,21 @@ class Region:
     def counters(self, off):
         return self.sec(S_COUNTERS) + off
 
+    # byte streams (LAYOUT.md 4.10): state +0, seat_owner[48] +64, read_skip +256, bytes_read +264
+    def stream(self, field, i=0):
+        return self.sec(S_CTL11) + {'state': 0, 'seat_owner': 64 + 4 * i, 'read_skip': 256,
+                                    'bytes_read': 264}[field]
+
+    # request/response (LAYOUT.md 4.11): RPC_CTL and cell i's fields
+    def rpc(self, field, i=0):
+        return self.sec(S_CTL11) + {'wake_seq': 0, 'wake_waiters': 4, 'pending': 64 + 8 * i,
+                                    'abandoned': 576, 'failed': 584}[field]
+
+    def cell(self, i, field):
+        return self.sec(S_CELLS) + i * self.l['stride'] + \
+            {'state': 0, 'request_len': 8, 'reply_len': 12, 'wake_seq': 64, 'wake_waiters': 68,
+             'request': 128, 'reply': 128 + align(self.v['data'], 64)}[field]
+
     def dir_entry(self, kind_index, field):  # directory entry j: kind, flags, offset, length
         return 128 + 32 * kind_index + {'kind': 0, 'flags': 4, 'offset': 8, 'length': 16,
                                         'reserved': 24}[field]
@@ -315,11 +367,13 @@ def seeds():
         add('calls11-v%02d' % vi, head(vi) + log_ops(r) + traffic_ops(r) + log_ops(r) + op(RECOVER) +
             log_ops(r))
     # byte logs with the other producer kind opened first
-    for vi in range(16, NVARIANTS):
+    for vi in range(16, 24):
         add('other-kind-v%02d' % vi, head(vi, F_OTHER_KIND) + log_ops(Region(vi)) + op(REOPEN_PRODUCER, 0, 1) +
             op(REOPEN_PRODUCER, 1, 1) + op(REOPEN_PRODUCER, 2, 1) + log_ops(Region(vi)))
 
     log_seeds(add)
+    stream_seeds(add)
+    rpc_seeds(add)
 
     # flags: truncation (shorter, one byte short of a page, longer), ready wait, early close
     for vi, cases in ((1, ('zero', 'header-only', 'short-header', 'one-page', 'minus-page',
@@ -574,6 +628,166 @@ def log_seeds(add):
         mut(r, r.log_ctl('tail'), 8, width=8, how=MV_ADD, flicker=True) + op(PUBLISH_WAIT0, 0, 7) +
         mut(r, r.log_ctl('head'), 8, width=8, how=MV_ADD, flicker=True) + op(CLAIM_WAIT0, 0, 4) +
         op(ABORT, 0) + log_ops(r))
+
+
+def hdrv(length, typ):  # a byte-log record header word (len | type << 32)
+    return length | typ << 32
+
+
+def stream_ops(r, k=0):
+    """The byte-stream calls: writes around every bound (len_of), write_all
+    with timeout 0, reads of every capacity, the state, a writer closed and
+    reopened, the read end released and taken again."""
+    s = b''
+    for b in (3, 4, 1, 0, 5, 7, 2, 6):
+        s += op(STREAM_WRITE, k, b) + op(STREAM_READ, 0, b)
+    s += op(STREAM_WRITE_ALL0, k, 1) + op(STREAM_WRITE_ALL0, k ^ 1, 6) + op(STREAM_STATE)
+    s += op(STREAM_READ, 0, 7) + op(STREAM_READ, 0, 1) + op(STREAM_READER, 0, 0) + op(STREAM_READER, 0, 2)
+    s += op(STREAM_READ, 0, 7) + op(STREAM_WRITER, k, 1) + op(STREAM_WRITE, k, 4) + op(STREAM_READ, 0, 6)
+    s += op(INFO) + op(STREAM_STATE)
+    return s
+
+
+def rpc_ops(r, k=0):
+    """The request/response calls: requests around every bound, a claim and a
+    send, serves and replies by copy and in place, waits, done, cancel, a
+    call, and forged tokens (b >= 0x80)."""
+    j = k ^ 1
+    s = op(RPC_REQUEST, k, 3) + op(RPC_REQUEST, j, 1) + op(RPC_REQUEST, k, 2) + op(RPC_CLAIM, k, 5)
+    s += op(RPC_SEND, k, 4) + op(RPC_SEND, k, 0) + op(RPC_SERVE0, k) + op(RPC_SERVE0, j)
+    s += op(RPC_REPLY, k, 0x10) + op(RPC_REPLY_BUFFER, j, 0x03) + op(RPC_SERVE0, k)
+    s += op(RPC_WAIT0, k, 0) + op(RPC_DONE, k, 0) + op(RPC_WAIT0, j, 0) + op(RPC_DONE, j, 0)
+    s += op(RPC_WAIT0, k, 1) + op(RPC_CANCEL, k, 1) + op(RPC_REPLY, k, 0x11) + op(RPC_REPLY, k, 0x01)
+    s += op(RPC_CALL0, k, 3) + op(RPC_CALL0, j, 7)
+    for b in (0x80, 0x81, 0x82, 0x83, 0x84, 0x85):
+        s += op(RPC_WAIT0, k, b) + op(RPC_DONE, j, b) + op(RPC_CANCEL, k, b) + op(RPC_REPLY, j, b)
+        s += op(RPC_REPLY_BUFFER, k, b)
+    s += op(RPC_SERVER, k, 1) + op(RPC_CLIENT, j, 1) + op(RPC_REQUEST, j, 3) + op(RPC_SERVE0, k)
+    s += op(RPC_REPLY, k, 0) + op(RPC_WAIT0, j, 0) + op(INFO) + op(RECOVER)
+    return s
+
+
+def stream_seeds(add):
+    """Byte streams (variants 24-27): the calls, and hostile STREAM_CTL words
+    (the state word: every seat, the latched flags set and cleared, the abort
+    count; seat owners naming no entry, a free entry or ours; read_skip past
+    the record and just inside it) before open and while handles are open."""
+    for vi in range(24, 28):
+        r = Region(vi)
+        add('stream-calls-v%02d' % vi, head(vi) + stream_ops(r) + op(RECOVER) + stream_ops(r, 1) +
+            op(STREAM_WRITER, 0, 0) + op(STREAM_WRITER, 1, 0) + op(STREAM_READ, 0, 7) + op(STREAM_STATE))
+    seats = (1 << 48) - 1
+    values = [
+        ('state-all-seats', lambda r: (r.stream('state'), u64(seats))),
+        ('state-ended', lambda r: (r.stream('state'), u64(1 << 48))),
+        ('state-gone', lambda r: (r.stream('state'), u64(1 << 49))),
+        ('state-aborts-max', lambda r: (r.stream('state'), u64(0xfff << 52 | 1 << 50))),
+        ('state-ones', lambda r: (r.stream('state'), u64(0xffffffffffffffff))),
+        ('state-seat-3', lambda r: (r.stream('state'), u64(1 << 3))),
+        ('owner-nil', lambda r: (r.stream('seat_owner'), u32(0xffffffff) * 8)),
+        ('owner-257', lambda r: (r.stream('seat_owner', 1), u32(257))),
+        ('owner-free-entry', lambda r: (r.stream('seat_owner', 2), u32(200))),
+        ('owner-entry-1', lambda r: (r.stream('seat_owner', 0), u32(1) * 8)),
+        ('skip-huge', lambda r: (r.stream('read_skip'), u64(1 << 40))),
+        ('skip-4', lambda r: (r.stream('read_skip'), u64(4))),
+        ('bytes-read', lambda r: (r.stream('bytes_read'), u64(0xffffffffffffffff))),
+    ]
+    for k, (name, fn) in enumerate(values):
+        vi = 24 + k % 4
+        r = Region(vi)
+        off, data = fn(r)
+        t = stream_ops(r)
+        if k % 2 == 0:
+            add('stream-pre-%s-v%02d' % (name, vi), head(vi) + patch(off, data[:32]) + t + op(RECOVER) + t)
+        else:
+            add('stream-live-%s-v%02d' % (name, vi), head(vi) + op(STREAM_WRITE, 0, 3) +
+                patch(off, data[:32], live=True) + t + op(RECOVER) + t)
+    # mutations while the calls run: the state word flickers under writes,
+    # joins and the end; read_skip and the ring under reads and hand-overs
+    r = Region(25)
+    add('race-stream-state-v25', head(25) +
+        mut(r, r.stream('state'), 1 << 48, width=8, how=MV_XOR, flicker=True) + op(STREAM_WRITE, 0, 4) +
+        mut(r, r.stream('state'), 1 << 49, width=8, how=MV_XOR, flicker=True) + op(STREAM_WRITE_ALL0, 1, 1) +
+        mut(r, r.stream('state'), seats, width=8, flicker=True) + op(STREAM_WRITER, 0, 1) +
+        mut(r, r.stream('seat_owner'), 0, words=48, flicker=True) + op(STREAM_WRITER, 1, 1) +
+        mut(r, r.stream('state'), 0, width=8, lead=True) + op(STREAM_READ, 0, 7) + op(RECOVER) +
+        stream_ops(r))
+    r = Region(27)
+    o = 0
+    add('race-stream-read-v27', head(27) +
+        mut(r, r.stream('read_skip'), 1, width=8, how=MV_ADD, flicker=True) + op(STREAM_READER, 0, 2) +
+        op(STREAM_READ, 0, 3) +
+        mut(r, r.log_ctl('read'), 8, width=8, how=MV_ADD, flicker=True) + op(STREAM_READ, 0, 7) +
+        mut(r, r.ring(o), hdrv(0xfffffff8, T_RECORD), width=8, words=64, flicker=True) + op(STREAM_READ, 0, 6) +
+        mut(r, r.stream('read_skip'), 1 << 40, width=8) + op(STREAM_READER, 0, 0) + op(STREAM_READER, 0, 2) +
+        op(STREAM_READ, 0, 7) + mut(r, r.log_ctl('tail'), 8, width=8, how=MV_ADD, flicker=True) +
+        op(STREAM_WRITE, 0, 4) + op(RECOVER) + stream_ops(r))
+
+
+def rpc_seeds(add):
+    """Request/response (variants 28-31): the calls, and hostile cells (state
+    words with bad states, entries past the table, reserved bits, generation
+    0; request and reply lengths past the maximum) and RPC_CTL words
+    (every pending bit, bits past the table, the counters), before open and
+    while handles are open."""
+    for vi in range(28, 32):
+        r = Region(vi)
+        add('rpc-calls-v%02d' % vi, head(vi) + rpc_ops(r) + op(RECOVER) + rpc_ops(r, 1) + op(INFO))
+
+    def word(gen, server1, client1, state):
+        return gen << 32 | server1 << 17 | client1 << 8 | state
+    values = [
+        ('cell-state-7', lambda r: (r.cell(0, 'state'), u64(word(3, 0, 1, 7)))),
+        ('cell-client-511', lambda r: (r.cell(1, 'state'), u64(word(3, 0, 511, 2)))),
+        ('cell-server-300', lambda r: (r.cell(2, 'state'), u64(word(3, 300, 1, 3)))),
+        ('cell-reserved-bits', lambda r: (r.cell(0, 'state'), u64(word(3, 1, 1, 3) | 0xfc000000))),
+        ('cell-gen-0', lambda r: (r.cell(1, 'state'), u64(word(0, 0, 1, 4)))),
+        ('cell-requested-nobody', lambda r: (r.cell(3, 'state'), u64(word(9, 0, 0, 2)))),
+        ('cell-serving-dead', lambda r: (r.cell(2, 'state'), u64(word(9, 200, 1, 3)))),
+        ('cell-replied-other', lambda r: (r.cell(0, 'state'), u64(word(1, 0, 2, 4)))),
+        ('request-len-huge', lambda r: (r.cell(0, 'request_len'), u32(0xffffffff))),
+        ('reply-len-past', lambda r: (r.cell(1, 'reply_len'), u32(r.v['max_record'] + 1))),
+        ('pending-all', lambda r: (r.rpc('pending'), u64(0xffffffffffffffff) * 3)),
+        ('pending-past', lambda r: (r.rpc('pending', 2), u64(0xfffffffffffffff0))),
+        ('wake-waiters', lambda r: (r.rpc('wake_waiters'), u32(0xffffffff))),
+        ('cell-wake', lambda r: (r.cell(0, 'wake_waiters'), u32(7))),
+        ('counters', lambda r: (r.rpc('abandoned'), u64(0xffffffffffffffff) * 2)),
+        ('cells-ones', lambda r: (r.cell(0, 'state'), b'\xff' * 16)),
+    ]
+    for k, (name, fn) in enumerate(values):
+        vi = 28 + k % 4
+        r = Region(vi)
+        off, data = fn(r)
+        t = rpc_ops(r)
+        if k % 2 == 0:
+            add('rpc-pre-%s-v%02d' % (name, vi), head(vi) + patch(off, data[:32]) + t + op(RECOVER) + t)
+        else:
+            add('rpc-live-%s-v%02d' % (name, vi), head(vi) + op(RPC_REQUEST, 0, 3) + op(RPC_SERVE0, 0) +
+                patch(off, data[:32], live=True) + t + op(RECOVER) + t)
+    # mutations while the calls run: a cell's word flickers under send,
+    # serve, reply, wait and cancel; the pending bits under serve; the
+    # lengths under the copies
+    r = Region(29)
+    add('race-rpc-cell-v29', head(29) +
+        mut(r, r.cell(0, 'state'), 1 << 32, width=8, how=MV_ADD, flicker=True) + op(RPC_REQUEST, 0, 3) +
+        mut(r, r.rpc('pending'), 0xf, width=8, flicker=True) + op(RPC_SERVE0, 0) +
+        mut(r, r.cell(0, 'state'), word(1, 0, 0, 5), width=8, how=MV_XOR, flicker=True) + op(RPC_REPLY, 0, 0x10) +
+        mut(r, r.cell(0, 'reply_len'), 0xffff, flicker=True, words=2) + op(RPC_WAIT0, 0, 0) +
+        mut(r, r.cell(1, 'state'), 0, width=8, words=16, flicker=True) + op(RPC_CANCEL, 0, 1) +
+        mut(r, r.cell(0, 'request_len'), 1 << 20, flicker=True) + op(RPC_SERVE0, 1) + op(RPC_CALL0, 1, 3) +
+        rpc_ops(r))
+    r = Region(30)
+    add('race-rpc-crashed-v30', head(30) +
+        mut(r, r.cell(1, 'state'), 1 << 17, width=8, how=MV_XOR, flicker=True) + op(RECOVER) +
+        mut(r, r.cell(2, 'state'), 3, width=8, how=MV_STEP, words=8, flicker=True) + op(RECOVER) +
+        mut(r, r.rpc('pending'), 0xff, width=8, flicker=True, lead=True) + op(RPC_SERVE0, 0) +
+        mut(r, r.cell(3, 'state'), word(2, 0, 1, 2), width=8, flicker=True) + op(RPC_CLIENT, 0, 1) +
+        op(RPC_SERVER, 1, 1) + rpc_ops(r))
+    r = Region(31)
+    add('race-rpc-stale-v31', head(31) +
+        mut(r, r.rpc('pending'), 0xffffffffffffffff, width=8, words=3, flicker=True) + op(RPC_SERVE0, 0) +
+        op(RPC_SERVE0, 1) + mut(r, r.rpc('pending', 3), 0xffffffffffffffff, width=8, words=8) +
+        op(RPC_SERVE0, 0) + rpc_ops(r))
 
 
 def races(add):
