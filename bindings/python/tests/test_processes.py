@@ -230,3 +230,74 @@ def test_sigint_interrupts_router_run(name, child_env, exit_on_disconnect):
 ])
 def test_sigint_interrupts_a_blocking_producer(name, child_env, call):
     assert _interrupt(PRODUCER_CHILD % call, name, child_env) == ["waiting 0", "then again"]
+
+
+# A blocking stream read (the writer never writes) and a blocking write (the reader
+# never reads: the ring is full): only Ctrl-C ends them; nothing went in, and the
+# stream works afterwards.
+STREAM_CHILD = r"""
+import sys, time, indexbus
+with indexbus.Region.create(sys.argv[1], "stream", byte_capacity=4096) as region, \
+        region.writer() as w, region.reader() as rd:
+    region.unlink()
+    full = %d
+    w.write_all(b"x" * full)
+    print("ready", flush=True)
+    try:
+        %s
+    except KeyboardInterrupt as e:
+        print("interrupted", time.monotonic(), flush=True)
+        print("written", getattr(e, "written", "-"), flush=True)
+        print("waiting", region.info().bytes_used, flush=True)
+        assert full == 0 or rd.read(8192) == b"x" * full
+        w.write(b"then")
+        print(rd.read(10).decode(), flush=True)
+        sys.exit(0)
+    print("not interrupted", flush=True)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("full,call,want", [
+    (0, "rd.read(1)", ["written -", "waiting 0", "then"]),
+    (0, "rd.readinto(bytearray(5))", ["written -", "waiting 0", "then"]),
+    (4080, "w.write_all(b'y' * 100)", ["written 0", "waiting 4096", "then"]),
+    (4080, "w.write(b'y' * 100)", ["written 0", "waiting 4096", "then"]),
+])
+def test_sigint_interrupts_a_blocked_stream(name, child_env, full, call, want):
+    assert _interrupt(STREAM_CHILD % (full, call), name, child_env) == want
+
+
+# A client waiting for a reply its server holds, and a server waiting for a request:
+# Ctrl-C ends the wait; request() cancels its request; the pair works afterwards.
+RPC_CHILD = r"""
+import sys, time, indexbus
+with indexbus.Region.create(sys.argv[1], "rpc", cells=2) as region, \
+        region.server() as server, region.client() as client:
+    region.unlink()
+    print("ready", flush=True)
+    try:
+        %s
+    except KeyboardInterrupt:
+        print("interrupted", time.monotonic(), flush=True)
+        req = server.try_serve()
+        print("pending", None if req is None else bytes(req).decode(), flush=True)
+        if req is not None:
+            req.reply(b"late")
+            print(client.result(req.token, timeout=5).decode(), flush=True)
+        t = client.send(b"then")
+        server.serve(timeout=5).reply(b"again")
+        print(client.result(t, timeout=5).decode(), flush=True)
+        sys.exit(0)
+    print("not interrupted", flush=True)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("call,want", [
+    ("client.wait(client.send(b'q'))", ["pending q", "late", "again"]),
+    ("client.request(b'q')", ["pending None", "again"]),  # cancelled
+    ("server.serve()", ["pending None", "again"]),
+])
+def test_sigint_interrupts_a_blocked_rpc(name, child_env, call, want):
+    assert _interrupt(RPC_CHILD % call, name, child_env) == want

@@ -186,7 +186,8 @@ class StreamWriter(_Stream):
         """Write all of `data`, waiting for room up to `timeout` (default
         ``self.timeout``; None: for ever). On Timeout or Disconnected the exception's
         ``written`` says exactly how many bytes went in (a prefix of `data`); at most
-        ``max_record`` bytes go in as one piece: then ``written`` is 0 or all."""
+        ``max_record`` bytes go in as one piece: then ``written`` is 0 or all. A
+        KeyboardInterrupt raised while it waits carries ``written`` too."""
         p = self._p()
         buf = ffi.from_buffer(data)
         n = len(buf)
@@ -203,11 +204,15 @@ class StreamWriter(_Stream):
         w = self._written
         done = 0
         st = _TIMEOUT
-        for ns in _slices(timeout):
-            st = lib.indexbus_stream_write_all(p, buf + done, n - done, ns, w)
-            done += int(w[0])
-            if st != _TIMEOUT:
-                break
+        try:
+            for ns in _slices(timeout):
+                st = lib.indexbus_stream_write_all(p, buf + done, n - done, ns, w)
+                done += int(w[0])
+                if st != _TIMEOUT:
+                    break
+        except BaseException as e:  # Ctrl-C between slices: say how much went in
+            e.written = done  # type: ignore[attr-defined]
+            raise
         return st, done
 
 
