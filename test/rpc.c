@@ -535,6 +535,57 @@ static void cancels(void)
     indexbus_region_unlink(name);
 }
 
+/* A claim given back unsent (abort), and a request dropped unanswered
+ * (fail): the client's wait gets DISCONNECTED, counted; the cell comes
+ * back. */
+static void aborts_and_fails(void)
+{
+    const char *name = ib_test_name("rpc-abort-fail");
+    indexbus_region *r = mp_create_rpc(name, 2, 64, 64);
+    cells_view cv = cells_map(name);
+    indexbus_rpc_client *c;
+    indexbus_rpc_server *s, *s2;
+    REQUIRE_OK(indexbus_rpc_client_open(r, &c));
+    REQUIRE_OK(indexbus_rpc_server_open(r, &s));
+    REQUIRE_OK(indexbus_rpc_server_open(r, &s2));
+    void *buf;
+    uint64_t t, x;
+    const void *d;
+    size_t n;
+    CHECK_ST(indexbus_rpc_abort(c), INDEXBUS_BAD_STATE);
+    CHECK_ST(indexbus_rpc_claim(c, 8, &buf), INDEXBUS_OK);
+    CHECK_ST(indexbus_rpc_abort(c), INDEXBUS_OK);
+    CHECK_ST(indexbus_rpc_send(c, 8, &t), INDEXBUS_BAD_STATE); /* nothing claimed now */
+    CHECK(free_cells(name) == 1);                               /* kept, not lost */
+    CHECK_ST(indexbus_rpc_serve(s, &x, &d, &n, NO_WAIT), INDEXBUS_EMPTY);
+    /* dropped unanswered: the wait fails, once; other servers cannot touch it */
+    CHECK_ST(indexbus_rpc_request(c, "q", 1, &t), INDEXBUS_OK);
+    x = serve_any(s);
+    CHECK(x == t);
+    CHECK_ST(indexbus_rpc_fail(s2, t), INDEXBUS_NOT_FOUND);
+    CHECK_ST(indexbus_rpc_fail(s, t + (1ull << 32)), INDEXBUS_NOT_FOUND);
+    CHECK_ST(indexbus_rpc_fail(s, t), INDEXBUS_OK);
+    CHECK(cell_state(&cv, TOKEN_CELL(t)) == INDEXBUS_RPC_FAILED);
+    CHECK_ST(indexbus_rpc_fail(s, t), INDEXBUS_NOT_FOUND);
+    CHECK_ST(indexbus_rpc_reply(s, t, "A", 1), INDEXBUS_NOT_FOUND);
+    CHECK_ST(indexbus_rpc_wait(c, t, &d, &n, NO_WAIT), INDEXBUS_DISCONNECTED);
+    CHECK_COUNTS(name, 0, 1);
+    /* a request whose client gave up, dropped: the cell is free again */
+    CHECK_ST(indexbus_rpc_request(c, "r", 1, &t), INDEXBUS_OK);
+    x = serve_any(s);
+    CHECK_ST(indexbus_rpc_cancel(c, t), INDEXBUS_OK);
+    CHECK_ST(indexbus_rpc_fail(s, t), INDEXBUS_OK);
+    CHECK(cell_state(&cv, TOKEN_CELL(t)) == INDEXBUS_RPC_FREE);
+    CHECK_COUNTS(name, 0, 1);
+    indexbus_rpc_client_close(c);
+    indexbus_rpc_server_close(s);
+    indexbus_rpc_server_close(s2);
+    CHECK(cells_in(&cv, INDEXBUS_RPC_FREE) == 2);
+    cells_unmap(&cv);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
 /* ---- FULL and the kept cell ----------------------------------------------------------- */
 
 static void full(void)
@@ -1128,6 +1179,7 @@ int main(int argc, char **argv)
     calls();
     tokens();
     cancels();
+    aborts_and_fails();
     full();
     closes();
     hostile();

@@ -210,6 +210,33 @@ static void latches(void)
     indexbus_region_unlink(name);
 }
 
+/* A writer that gives up (abort) ends the stream as one that died would:
+ * ABORTED, counted, at once; what it wrote is still read. */
+static void writer_abort(void)
+{
+    const char *name = ib_test_name("stream-abort");
+    indexbus_region *r = create(name, 4 * KIB, 0);
+    indexbus_stream_writer *w, *w2;
+    indexbus_stream_reader *rd;
+    REQUIRE_OK(indexbus_stream_writer_open(r, &w));
+    REQUIRE_OK(indexbus_stream_writer_open(r, &w2));
+    REQUIRE_OK(indexbus_stream_reader_open(r, &rd));
+    size_t n;
+    CHECK_ST(indexbus_stream_write(w, "part", 4, &n), INDEXBUS_OK);
+    CHECK_ST(indexbus_stream_writer_abort(w), INDEXBUS_OK);
+    state_is(r, INDEXBUS_STREAM_ABORTED, 1); /* the other writer is still there */
+    CHECK_ST(indexbus_stream_writer_close(w2), INDEXBUS_OK);
+    state_is(r, INDEXBUS_STREAM_ENDED | INDEXBUS_STREAM_ABORTED, 1);
+    char out[8];
+    CHECK_ST(indexbus_stream_read(rd, out, sizeof out, &n, 0), INDEXBUS_OK);
+    CHECK(n == 4 && memcmp(out, "part", 4) == 0);
+    CHECK_ST(indexbus_stream_read(rd, out, sizeof out, &n, 0), INDEXBUS_DISCONNECTED);
+    CHECK_ST(indexbus_stream_writer_abort(NULL), INDEXBUS_OK);
+    indexbus_stream_reader_close(rd);
+    indexbus_region_close(r);
+    indexbus_region_unlink(name);
+}
+
 /* 48 writer seats; the 49th is BUSY, and a seat freed is reusable. */
 static void seats(void)
 {
@@ -391,6 +418,7 @@ int main(int argc, char **argv)
     hand_over();
     latches();
     seats();
+    writer_abort();
     writers(1, 20000, 0);
     writers(3, 20000, 0);
     writers(2, 5000, 1);

@@ -200,6 +200,25 @@ INDEXBUS_API int indexbus_rpc_send(indexbus_rpc_client *c, size_t len, uint64_t 
     return INDEXBUS_OK;
 }
 
+INDEXBUS_API int indexbus_rpc_abort(indexbus_rpc_client *c)
+{
+    if (c == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    uint32_t i = c->claimed;
+    if (i == IB_RPC_NIL)
+        return INDEXBUS_BAD_STATE;
+    c->claimed = IB_RPC_NIL;
+    if (c->cached == IB_RPC_NIL) {
+        c->cached = i; /* still OWNED by us: the next request reuses it */
+        return INDEXBUS_OK;
+    }
+    /* ours (nobody else writes an OWNED cell); release: pairs with the
+     * claimers' acq_rel CAS from FREE */
+    ib_store_release(&ib_rpc_cell_at(c->h.v, i)->state,
+                     ib_rpc_word(c->claimed_gen, 0, 0, INDEXBUS_RPC_FREE));
+    return INDEXBUS_OK;
+}
+
 INDEXBUS_API int indexbus_rpc_request(indexbus_rpc_client *c, const void *data, size_t len,
                                       uint64_t *token)
 {

@@ -35,34 +35,41 @@ INDEXBUS_API int indexbus_rpc_server_open(indexbus_region *region, indexbus_rpc_
     return INDEXBUS_OK;
 }
 
+/* Let go of a request this server holds, last read as *w (SERVING or
+ * ABANDONED, naming us): SERVING -> FAILED (its client wakes and gets
+ * DISCONNECTED), ABANDONED -> FREE. 1 if done, 0 if the word moved (*w
+ * has the new value): the caller reads it again. */
+static int let_go(ib_view *v, indexbus_rpc_cell *cell, uint64_t *w, uint32_t *failed)
+{
+    uint32_t g = ib_rpc_gen(*w), client1 = ib_rpc_client(*w);
+    if (ib_rpc_state(*w) == INDEXBUS_RPC_SERVING) {
+        /* release: pairs with the client's acquire load of state in wait
+         * (it recycles the cell); loses to a client that gives up
+         * (ABANDONED) */
+        if (!ib_cas_acq_rel(&cell->state, w, ib_rpc_word(g, 0, client1, INDEXBUS_RPC_FAILED)))
+            return 0;
+        ib_fetch_add_relaxed(&v->rpc->requests_failed, 1);
+        ib_wake_notify(&cell->wake);
+        (*failed)++;
+        return 1;
+    }
+    /* ABANDONED: pairs with the claimers' acq_rel CAS from FREE */
+    return ib_cas_acq_rel(&cell->state, w, ib_rpc_word(g, 0, 0, INDEXBUS_RPC_FREE));
+}
+
 uint32_t ib_rpc_server_release(ib_view *v, uint32_t server1)
 {
     uint32_t failed = 0;
     for (uint32_t i = 0; i < v->rpc_cell_count; i++) {
         indexbus_rpc_cell *cell = ib_rpc_cell_at(v, i);
+        uint64_t w = ib_load_relaxed(&cell->state);
         for (uint32_t tries = 0; tries < IB_RPC_CAS_TRIES; tries++) {
-            uint64_t w = ib_load_relaxed(&cell->state);
-            if (!ib_rpc_word_ok(w) || ib_rpc_server(w) != server1)
-                break;
-            uint32_t g = ib_rpc_gen(w), client1 = ib_rpc_client(w);
-            if (ib_rpc_state(w) == INDEXBUS_RPC_SERVING) {
-                /* release: pairs with the client's acquire load of state in
-                 * wait (it recycles the cell); the CAS loses to a client
-                 * that gives up (ABANDONED): read it again */
-                if (ib_cas_acq_rel(&cell->state, &w,
-                                   ib_rpc_word(g, 0, client1, INDEXBUS_RPC_FAILED))) {
-                    ib_fetch_add_relaxed(&v->rpc->requests_failed, 1);
-                    ib_wake_notify(&cell->wake);
-                    failed++;
-                    break;
-                }
-            } else if (ib_rpc_state(w) == INDEXBUS_RPC_ABANDONED) {
-                /* pairs with the claimers' acq_rel CAS from FREE */
-                if (ib_cas_acq_rel(&cell->state, &w, ib_rpc_word(g, 0, 0, INDEXBUS_RPC_FREE)))
-                    break;
-            } else {
+            uint32_t st = ib_rpc_state(w);
+            if (!ib_rpc_word_ok(w) || ib_rpc_server(w) != server1 ||
+                (st != INDEXBUS_RPC_SERVING && st != INDEXBUS_RPC_ABANDONED))
                 break; /* no other state names a server */
-            }
+            if (let_go(v, cell, &w, &failed))
+                break;
         }
     }
     return failed;
@@ -275,6 +282,22 @@ INDEXBUS_API int indexbus_rpc_reply_commit(indexbus_rpc_server *s, uint64_t toke
             }
         }
     }
+}
+
+INDEXBUS_API int indexbus_rpc_fail(indexbus_rpc_server *s, uint64_t token)
+{
+    if (s == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    uint32_t failed = 0;
+    for (uint32_t tries = 0; tries < IB_RPC_CAS_TRIES; tries++) {
+        uint64_t w;
+        uint32_t i = held_cell(s, token, &w);
+        if (i == IB_RPC_NIL)
+            return INDEXBUS_NOT_FOUND;
+        if (let_go(s->h.v, ib_rpc_cell_at(s->h.v, i), &w, &failed))
+            return INDEXBUS_OK;
+    }
+    return INDEXBUS_CORRUPT;
 }
 
 INDEXBUS_API int indexbus_rpc_reply(indexbus_rpc_server *s, uint64_t token, const void *data,

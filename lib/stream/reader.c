@@ -81,7 +81,8 @@ INDEXBUS_API int indexbus_stream_reader_release(indexbus_stream_reader *r)
     return INDEXBUS_OK;
 }
 
-/* Copy what is committed, up to cap bytes: OK with *got (maybe 0), CORRUPT. */
+/* Copy what is committed, up to cap bytes: OK with *got (maybe 0), or
+ * CORRUPT with nothing read. */
 static int read_some(indexbus_stream_reader *r, uint8_t *dst, size_t cap, size_t *got)
 {
     indexbus_consumer *c = r->c;
@@ -113,7 +114,9 @@ static int read_some(indexbus_stream_reader *r, uint8_t *dst, size_t cap, size_t
         ib_store_relaxed(&v->stream->bytes_read, r->bytes_read); /* single writer, statistics */
     }
     *got = n;
-    return st == INDEXBUS_CORRUPT ? st : INDEXBUS_OK;
+    /* bytes taken are delivered: a bad header after them is reported by
+     * the next read (it is not passed), never with bytes in hand */
+    return st == INDEXBUS_CORRUPT && n == 0 ? st : INDEXBUS_OK;
 }
 
 typedef struct news_ctx {

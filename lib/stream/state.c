@@ -78,10 +78,10 @@ static void free_seat(ib_view *v, uint32_t i)
     ib_store_release(&v->stream->seat_owner[i], 0);
 }
 
-void ib_stream_leave(ib_view *v, uint32_t part, uint32_t seat)
+void ib_stream_leave(ib_view *v, uint32_t seat, int aborted)
 {
-    (void)part; /* the seat is ours: we took it and nobody frees a live one */
-    clear_seat(v, seat, 0);
+    /* the seat is ours: we took it and nobody frees a live one */
+    clear_seat(v, seat, aborted);
     free_seat(v, seat);
     ib_wake_all(v); /* the reader may be waiting for the end */
 }

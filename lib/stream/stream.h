@@ -23,8 +23,9 @@ static inline uint64_t ib_stream_load(const ib_view *v)
 /* Take a free seat for entry `part` and join: OK with *seat set,
  * DISCONNECTED (ended or reader gone), BUSY (every seat taken), CORRUPT. */
 int ib_stream_join(ib_view *v, uint32_t part, uint32_t *seat);
-/* Leave seat `seat` cleanly; the last writer out latches ENDED. */
-void ib_stream_leave(ib_view *v, uint32_t part, uint32_t seat);
+/* Leave seat `seat`, cleanly or (aborted) as a writer that died would;
+ * the last writer out latches ENDED. */
+void ib_stream_leave(ib_view *v, uint32_t seat, int aborted);
 /* Latch a state flag (READER_GONE) and wake everyone parked. */
 void ib_stream_latch(ib_view *v, uint64_t flag);
 /* Recovery of dead entry `slot`: free the seats it held (an aborted writer

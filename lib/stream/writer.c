@@ -44,15 +44,25 @@ INDEXBUS_API int indexbus_stream_writer_open(indexbus_region *region,
     return INDEXBUS_OK;
 }
 
-INDEXBUS_API int indexbus_stream_writer_close(indexbus_stream_writer *w)
+static int writer_leave(indexbus_stream_writer *w, int aborted)
 {
     if (w == NULL)
         return INDEXBUS_OK;
     /* every byte we wrote is published: leaving last ends the stream */
-    ib_stream_leave(w->p->h.v, w->p->h.part, w->seat);
+    ib_stream_leave(w->p->h.v, w->seat, aborted);
     indexbus_producer_close(w->p);
     free(w);
     return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_stream_writer_close(indexbus_stream_writer *w)
+{
+    return writer_leave(w, 0);
+}
+
+INDEXBUS_API int indexbus_stream_writer_abort(indexbus_stream_writer *w)
+{
+    return writer_leave(w, 1);
 }
 
 /* Payload bytes that records of at most `max` bytes carry in `bytes` of

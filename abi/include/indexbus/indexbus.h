@@ -449,6 +449,10 @@ INDEXBUS_API int indexbus_stream_writer_open(indexbus_region *region,
                                              indexbus_stream_writer **out);
 /* Leave cleanly; the last writer to leave ends the stream. NULL is OK. */
 INDEXBUS_API int indexbus_stream_writer_close(indexbus_stream_writer *writer);
+/* Leave as a writer that failed: counted as an aborted writer (the stream
+ * ends ABORTED if it was the last), exactly as if it had died, but at
+ * once. What it wrote stays readable. NULL is OK. */
+INDEXBUS_API int indexbus_stream_writer_abort(indexbus_stream_writer *writer);
 /* Write what fits now, without waiting: *written gets how many bytes (one
  * contiguous run). OK if *written > 0 or len == 0; FULL if nothing fits;
  * DISCONNECTED once the reader is gone. */
@@ -506,13 +510,17 @@ INDEXBUS_API int indexbus_rpc_client_close(indexbus_rpc_client *client);
  * else TOO_LARGE); FULL if every cell is taken. Send with rpc_send. One
  * claim at a time per client (BAD_STATE). */
 INDEXBUS_API int indexbus_rpc_claim(indexbus_rpc_client *client, size_t len, void **buf);
+/* Give the claimed cell back unsent (the client keeps it for its next
+ * request, or frees it). BAD_STATE without a claim. */
+INDEXBUS_API int indexbus_rpc_abort(indexbus_rpc_client *client);
 /* Send the first len bytes of the claimed buffer; *token names the request. */
 INDEXBUS_API int indexbus_rpc_send(indexbus_rpc_client *client, size_t len, uint64_t *token);
 /* Copy a request in and send it: claim + send. */
 INDEXBUS_API int indexbus_rpc_request(indexbus_rpc_client *client, const void *data, size_t len,
                                       uint64_t *token);
 /* Wait up to timeout_ns for the reply to `token` and borrow it in place
- * until rpc_reply_done. TIMEOUT leaves the request outstanding (wait
+ * until rpc_reply_done (waiting again before that lends the same reply
+ * again). TIMEOUT leaves the request outstanding (wait
  * again, or cancel); DISCONNECTED if its server left or died, or no server
  * is attached (the cell is recycled); NOT_FOUND for a token that is not
  * this client's outstanding request. */
@@ -551,6 +559,10 @@ INDEXBUS_API int indexbus_rpc_reply_commit(indexbus_rpc_server *server, uint64_t
 /* Copy a reply in and commit it. */
 INDEXBUS_API int indexbus_rpc_reply(indexbus_rpc_server *server, uint64_t token,
                                     const void *data, size_t len);
+/* Drop a held request unanswered: its client's wait gets DISCONNECTED
+ * (counted in indexbus_info.rpc_requests_failed), as when a one-shot
+ * sender is dropped unsent. NOT_FOUND as for reply_commit. */
+INDEXBUS_API int indexbus_rpc_fail(indexbus_rpc_server *server, uint64_t token);
 
 /* ---- sizes for FFI users ------------------------------------------------- */
 
