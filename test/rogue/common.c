@@ -49,6 +49,15 @@ const rg_strategy_info rg_strategies[RG_NSTRATEGIES] = {
                          "byte log: producers' journals (log_reserve / log_size) naming "
                          "RESERVING / RESERVED reservations at tail, read, the wrap or anywhere, "
                          "with sane and insane sizes"},
+    [RG_STREAM_CTL] = {"stream-ctl",
+                       "byte stream: the state word (seat bits set and cleared, ENDED, READER_GONE "
+                       "and ABORTED set and cleared, the abort count), seat owners naming live, "
+                       "dead or no entries, read_skip inside, at and past the record, bytes_read"},
+    [RG_RPC_CELLS] = {"rpc-cells",
+                      "request/response: cell state words (every state and some past ABANDONED, "
+                      "clients and servers live, dead or past the table, generations +-1, "
+                      "reserved bits), request and reply lengths past the maximum, cell wake "
+                      "words, pending bits (all, none, past the table), the RPC_CTL counters"},
 };
 
 int rg_strategy_by_name(const char *name)
@@ -92,7 +101,40 @@ static int read_directory(const indexbus_region_header *h, rg_geo *g, char *err,
     return 0;
 }
 
-/* A byte log (1.1): participants, counters, wake (2 entries), LOG_RING. */
+/* Request/response (1.1): participants, counters, wake (2), RPC_CTL, RPC_CELLS. */
+static int geo_read_rpc(const indexbus_region_header *h, uint64_t map_size, rg_geo *g, char *err,
+                        size_t errlen)
+{
+    g->kind = h->region_kind;
+    g->consumers = h->consumer_count;
+    g->section_count = h->section_count;
+    g->total = h->total_bytes;
+    g->cells = h->slot_count;
+    g->max_request = h->slot_data_size;
+    g->max_reply = h->log_max_record;
+    g->cell_stride = h->slot_stride;
+    g->data = g->max_request;
+    if (g->cells < 1 || g->cells > INDEXBUS_RPC_MAX_CELLS || g->max_request > INDEXBUS_RPC_MAX_MESSAGE ||
+        g->max_reply > INDEXBUS_RPC_MAX_MESSAGE ||
+        g->cell_stride != 128 + ((g->max_request + 63ull) & ~63ull) + ((g->max_reply + 63ull) & ~63ull) ||
+        g->consumers != 1 || g->section_count > INDEXBUS_MAX_SECTIONS || g->total > map_size) {
+        snprintf(err, errlen, "implausible request/response geometry");
+        return -1;
+    }
+    if (read_directory(h, g, err, errlen) != 0)
+        return -1;
+    if (g->len[INDEXBUS_SECTION_PARTICIPANTS] < sizeof(indexbus_participants_section) ||
+        g->len[INDEXBUS_SECTION_COUNTERS] < 192 + 64ull || g->len[INDEXBUS_SECTION_WAKE] < 2 * 64ull ||
+        g->len[INDEXBUS_SECTION_RPC_CTL] < sizeof(indexbus_rpc_ctl) ||
+        g->len[INDEXBUS_SECTION_RPC_CELLS] < (uint64_t)g->cells * g->cell_stride) {
+        snprintf(err, errlen, "a section is missing or too short");
+        return -1;
+    }
+    return 0;
+}
+
+/* A byte log (1.1): participants, counters, wake (2 entries), LOG_RING; a
+ * byte stream also STREAM_CTL. */
 static int geo_read_log(const indexbus_region_header *h, uint64_t map_size, rg_geo *g, char *err,
                         size_t errlen)
 {
@@ -114,7 +156,8 @@ static int geo_read_log(const indexbus_region_header *h, uint64_t map_size, rg_g
     if (g->len[INDEXBUS_SECTION_PARTICIPANTS] < sizeof(indexbus_participants_section) ||
         g->len[INDEXBUS_SECTION_COUNTERS] < 192 + 64ull ||
         g->len[INDEXBUS_SECTION_WAKE] < 2 * 64ull ||
-        g->len[INDEXBUS_SECTION_LOG_RING] < sizeof(indexbus_log_ctl) + g->log_bytes) {
+        g->len[INDEXBUS_SECTION_LOG_RING] < sizeof(indexbus_log_ctl) + g->log_bytes ||
+        (g->kind == INDEXBUS_KIND_STREAM && g->len[INDEXBUS_SECTION_STREAM_CTL] < sizeof(indexbus_stream_ctl))) {
         snprintf(err, errlen, "a section is missing or too short");
         return -1;
     }
@@ -132,13 +175,14 @@ int rg_geo_read(const uint8_t *base, uint64_t map_size, rg_geo *g, char *err, si
     }
     memcpy(&h, base, sizeof(h)); /* once */
     if (h.magic != INDEXBUS_MAGIC || h.header_bytes != INDEXBUS_HEADER_BYTES ||
-        (h.region_kind != INDEXBUS_KIND_EVENTS && h.region_kind != INDEXBUS_KIND_FANOUT &&
-         h.region_kind != INDEXBUS_KIND_LOG)) {
+        h.region_kind < INDEXBUS_KIND_EVENTS || h.region_kind > INDEXBUS_KIND_RPC) {
         snprintf(err, errlen, "not a v1 header (magic %#x)", h.magic);
         return -1;
     }
-    if (h.region_kind == INDEXBUS_KIND_LOG)
+    if (h.region_kind == INDEXBUS_KIND_LOG || h.region_kind == INDEXBUS_KIND_STREAM)
         return geo_read_log(&h, map_size, g, err, errlen);
+    if (h.region_kind == INDEXBUS_KIND_RPC)
+        return geo_read_rpc(&h, map_size, g, err, errlen);
     g->kind = h.region_kind;
     g->slots = h.slot_count;
     g->data = h.slot_data_size;
@@ -192,12 +236,14 @@ uint8_t *rg_canary_map(const rg_geo *g)
     if (m == NULL)
         return NULL;
     uint64_t T = g->total;
-    int log = g->kind == INDEXBUS_KIND_LOG;
+    int log = g->kind == INDEXBUS_KIND_LOG || g->kind == INDEXBUS_KIND_STREAM;
+    int rpc = g->kind == INDEXBUS_KIND_RPC;
     /* header: reserved words, unused directory entries, flags/reserved of used ones
-     * (a byte log uses log_bytes at 80 and log_max_record at 88) */
+     * (a byte log or stream uses log_bytes at 80 and log_max_record at 88;
+     * request/response log_max_record (max_reply) at 88) */
     mark(m, T, 60, 64);
-    mark(m, T, 76, log ? 80 : 128);
-    if (log)
+    mark(m, T, 76, log ? 80 : rpc ? 88 : 128);
+    if (log || rpc)
         mark(m, T, 92, 128);
     for (uint32_t i = 0; i < INDEXBUS_MAX_SECTIONS; i++) {
         uint64_t e = 128 + 32ull * i;
@@ -246,6 +292,25 @@ uint8_t *rg_canary_map(const rg_geo *g)
         mark(m, T, r + 8, r + 64);
         mark(m, T, r + 72, r + 128);
         mark(m, T, r + 136, r + 256);
+        if (g->len[INDEXBUS_SECTION_STREAM_CTL]) { /* state; seat owners, read_skip, bytes_read */
+            uint64_t s = g->off[INDEXBUS_SECTION_STREAM_CTL];
+            mark(m, T, s + 8, s + 64);
+            mark(m, T, s + 272, s + 320);
+        }
+        return m;
+    }
+    if (rpc) { /* RPC_CTL: the server wake entry, pending bits, counters; cells */
+        uint64_t c = g->off[INDEXBUS_SECTION_RPC_CTL];
+        mark(m, T, c + 8, c + 64);
+        mark(m, T, c + 592, c + 640);
+        for (uint32_t i = 0; i < g->cells; i++) {
+            uint64_t b = g->off[INDEXBUS_SECTION_RPC_CELLS] + (uint64_t)i * g->cell_stride;
+            uint64_t req = (g->max_request + 63ull) & ~63ull, rep = (g->max_reply + 63ull) & ~63ull;
+            mark(m, T, b + 16, b + 64);   /* pad after state and the lengths */
+            mark(m, T, b + 72, b + 128);  /* the wake entry's pad */
+            mark(m, T, b + 128 + g->max_request, b + 128 + req); /* past max_request */
+            mark(m, T, b + 128 + req + g->max_reply, b + 128 + req + rep);
+        }
         return m;
     }
     if (g->len[INDEXBUS_SECTION_ROUTER])
@@ -272,7 +337,8 @@ static const char *section_name(int k)
 {
     static const char *names[RG_NSEC] = {"?",           "PARTICIPANTS", "COUNTERS",        "WAKE",
                                          "ROUTER",      "SPSC_QUEUE",   "MPSC_QUEUE",      "CONSUMER_QUEUES",
-                                         "SLOT_POOL",   "LOG_RING"};
+                                         "SLOT_POOL",   "LOG_RING",     "STREAM_CTL",      "RPC_CTL",
+                                         "RPC_CELLS"};
     return k > 0 && k < RG_NSEC ? names[k] : "?";
 }
 
@@ -291,6 +357,9 @@ void rg_describe(const rg_geo *g, uint64_t off, char *buf, size_t len)
             snprintf(buf, len, "SLOT_POOL+%#llx (slot %llu +%llu%s)", (unsigned long long)rel,
                      (unsigned long long)s, (unsigned long long)in,
                      in >= 16 + g->data ? ", pad after data" : "");
+        } else if (k == INDEXBUS_SECTION_RPC_CELLS && g->cell_stride) {
+            snprintf(buf, len, "RPC_CELLS+%#llx (cell %llu +%llu)", (unsigned long long)rel,
+                     (unsigned long long)(rel / g->cell_stride), (unsigned long long)(rel % g->cell_stride));
         } else if (k == INDEXBUS_SECTION_MPSC_QUEUE && rel >= 128) {
             snprintf(buf, len, "MPSC_QUEUE+%#llx (cell %llu +%llu)", (unsigned long long)rel,
                      (unsigned long long)((rel - 128) / 16), (unsigned long long)((rel - 128) % 16));

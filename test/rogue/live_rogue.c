@@ -73,8 +73,18 @@ static const int check_order[11] = {
     RG_INDEX_BOUNDS, RG_HUGE_LEN, RG_QUEUE_WORDS,   RG_REFCOUNTS,    RG_PARTICIPANTS, RG_ROUTER_JOURNAL,
     RG_POOL,         RG_HEADER,   RG_WAKE_COUNTERS, RG_RANDOM_BYTES, RG_MIXED,
 };
-static const int log_order[6] = {
-    RG_LOG_RING, RG_LOG_HEADERS, RG_LOG_JOURNALS, RG_MIXED, RG_PARTICIPANTS, RG_RANDOM_BYTES,
+/* rounds 2, 6, 10, ...: byte logs, and every other one a byte stream or a
+ * request/response region, in turn (strategy, region kind) */
+static const struct {
+    int strategy;
+    uint32_t kind;
+} log_order[12] = {
+    {RG_LOG_RING, INDEXBUS_KIND_LOG},     {RG_STREAM_CTL, INDEXBUS_KIND_STREAM},
+    {RG_LOG_HEADERS, INDEXBUS_KIND_LOG},  {RG_RPC_CELLS, INDEXBUS_KIND_RPC},
+    {RG_LOG_JOURNALS, INDEXBUS_KIND_LOG}, {RG_MIXED, INDEXBUS_KIND_STREAM},
+    {RG_MIXED, INDEXBUS_KIND_LOG},        {RG_MIXED, INDEXBUS_KIND_RPC},
+    {RG_PARTICIPANTS, INDEXBUS_KIND_LOG}, {RG_LOG_HEADERS, INDEXBUS_KIND_STREAM},
+    {RG_RANDOM_BYTES, INDEXBUS_KIND_LOG}, {RG_PARTICIPANTS, INDEXBUS_KIND_RPC},
 };
 
 /* ---- statistics ------------------------------------------------------------------ */
@@ -92,6 +102,7 @@ static struct {
     uint64_t msgs_out, msgs_in, pay_bad, writes;
 } strat_tot[RG_NSTRATEGIES];
 static uint64_t strat_log[RG_NSTRATEGIES]; /* of those rounds, on a byte log */
+static uint64_t strat_s11[RG_NSTRATEGIES], strat_r11[RG_NSTRATEGIES]; /* ... on a stream, on rpc */
 
 static void hist_add(const char *op, const char *st, int strategy, uint64_t n)
 {
@@ -135,8 +146,10 @@ typedef struct round_ctx {
     rg_rng rng;
     char name[96];  /* region (POSIX shm) */
     char dir[600];  /* logs */
-    uint32_t kind, slots, data, queue, consumers; /* byte log: slots = ring bytes, data = max_record */
-    int log;        /* a byte-log region */
+    uint32_t kind, slots, data, queue, consumers; /* byte log, stream: slots = ring bytes, data =
+                                                   * max_record; rpc: slots = cells, data =
+                                                   * max_request, queue = max_reply */
+    int log;        /* a byte-log region (not a stream: R->kind says which 1.1 kind) */
     uint64_t t0, deadline, round_ns, rogue_at;
     uint64_t kill_at[MAXKILLS];
     int nkills, kills_done;
@@ -314,34 +327,56 @@ static int pick_strategy(long round)
         return opt.strategy;
     if (!opt.long_mode)
         return round % 4 == 0   ? RG_SPSC_CELLS
-               : round % 4 == 2 ? log_order[(round / 4) % 6]
+               : round % 4 == 2 ? log_order[(round / 4) % 12].strategy
                                 : check_order[((round - 1) / 2) % 11];
     rg_rng r;
     rg_seed(&r, round_seed(opt.seed, round) ^ 0x5eed5eedull);
     return (int)rg_below(&r, RG_NSTRATEGIES);
 }
 
-/* A byte-log round? The log strategies always; in check mode rounds 2, 6,
- * 10, ...; otherwise a strategy that fits any region, one round in four. */
-static int pick_log(long round, int strategy, rg_rng *g)
+/* The round's region kind, for the 1.1 kinds and byte logs (0: events or
+ * fanout, plan decides). stream-ctl and rpc-cells their kind; the log
+ * strategies a byte log, or one round in three a byte stream (it has the
+ * same ring); in check mode rounds 2, 6, 10, ... as log_order says;
+ * otherwise a strategy that fits any region: a byte log one round in
+ * four, a stream one in eight, request/response one in eight. */
+static uint32_t pick_kind11(long round, int strategy, rg_rng *g)
 {
+    if (strategy == RG_STREAM_CTL)
+        return INDEXBUS_KIND_STREAM;
+    if (strategy == RG_RPC_CELLS)
+        return INDEXBUS_KIND_RPC;
+    if (!opt.long_mode && opt.strategy < 0 && round % 4 == 2)
+        return log_order[(round / 4) % 12].kind;
     if (rg_log_only(strategy))
-        return 1;
-    if (!rg_any_kind(strategy))
+        return rg_chance(g, 1, 3) ? INDEXBUS_KIND_STREAM : INDEXBUS_KIND_LOG;
+    if (!rg_any_kind(strategy) || (!opt.long_mode && opt.strategy < 0))
         return 0;
-    if (!opt.long_mode && opt.strategy < 0)
-        return round % 4 == 2;
-    return rg_chance(g, 1, 4);
+    uint64_t x = rg_below(g, 8);
+    return x < 2 ? INDEXBUS_KIND_LOG : x == 2 ? INDEXBUS_KIND_STREAM : x == 3 ? INDEXBUS_KIND_RPC : 0;
 }
 
 static void plan(round_ctx *R)
 {
     rg_rng *g = &R->rng;
     int s = R->strategy;
-    if ((R->log = pick_log(R->round, s, g))) {
+    uint32_t k11 = pick_kind11(R->round, s, g);
+    if (k11 == INDEXBUS_KIND_RPC) {
+        /* 1 .. 130 cells (pending words 1..3); requests and replies of 8 B .. 4 KiB */
+        static const uint32_t cells[5] = {1, 4, 16, 64, 130};
+        static const uint32_t sizes[4] = {8, 64, 256, 4096};
+        uint64_t x = rg_next(g) >> 32;
+        R->kind = INDEXBUS_KIND_RPC;
+        R->slots = cells[x % 5];
+        R->data = sizes[(x >> 3) % 4];
+        R->queue = sizes[(x >> 5) % 4];
+        R->consumers = 1;
+        return;
+    }
+    if ((R->log = k11 == INDEXBUS_KIND_LOG || k11 == INDEXBUS_KIND_STREAM)) {
         /* ring 4 KiB .. 1 MiB; max_record the default, or small */
         static const uint32_t rings[4] = {4096, 16384, 65536, 1u << 20};
-        R->kind = INDEXBUS_KIND_LOG;
+        R->kind = k11;
         uint64_t x = rg_next(g) >> 32; /* the high bits: the first draw's low ones repeat */
         R->slots = rings[x % 4];
         R->data = (x >> 2) % 2 ? (R->slots / 2 - 8 < 65536 ? R->slots / 2 - 8 : 65536)
@@ -381,6 +416,10 @@ static int create_region(round_ctx *R, uint8_t **map, uint64_t *map_size, rg_geo
     if (R->log) {
         cfg.byte_capacity = R->slots;
         cfg.max_record = R->data;
+    } else if (R->kind == INDEXBUS_KIND_RPC) {
+        cfg.slot_count = R->slots;
+        cfg.slot_data_size = R->data;
+        cfg.max_record = R->queue;
     } else {
         cfg.slot_count = R->slots;
         cfg.slot_data_size = R->data;
@@ -443,6 +482,26 @@ static void start_traffic(round_ctx *R)
     if (R->strategy == RG_SPSC_CELLS) {
         spawn(R, P_TRAFFIC, "cons-scenario", 0, rg_next(g), until);
         spawn(R, P_TRAFFIC, "prod-scenario", 1, rg_next(g), until);
+        return;
+    }
+    if (R->kind == INDEXBUS_KIND_STREAM) {
+        /* two readers handing the read end over, 2-3 writers */
+        spawn(R, P_TRAFFIC, "sreader", 0, rg_next(g), until);
+        spawn(R, P_TRAFFIC, "sreader", 1, rg_next(g), until);
+        for (uint32_t i = 0, n = 2 + (uint32_t)rg_below(g, 2); i < n; i++)
+            spawn(R, P_TRAFFIC, "swriter", 2 + i, rg_next(g), until);
+        if (rg_chance(g, 1, 2))
+            spawn(R, P_TRAFFIC, "observer", 0, rg_next(g), until);
+        return;
+    }
+    if (R->kind == INDEXBUS_KIND_RPC) {
+        /* 1-2 servers (a work queue), 2-3 clients */
+        for (uint32_t i = 0, n = 1 + (uint32_t)rg_below(g, 2); i < n; i++)
+            spawn(R, P_TRAFFIC, "rserver", i, rg_next(g), until);
+        for (uint32_t i = 0, n = 2 + (uint32_t)rg_below(g, 2); i < n; i++)
+            spawn(R, P_TRAFFIC, "rclient", 2 + i, rg_next(g), until);
+        if (rg_chance(g, 1, 2))
+            spawn(R, P_TRAFFIC, "observer", 0, rg_next(g), until);
         return;
     }
     if (R->log) {
@@ -699,7 +758,10 @@ static int run_round(long round, int attempt)
 
     char geo_s[80];
     if (R.log)
-        snprintf(geo_s, sizeof geo_s, "log L=%u M=%u", R.slots, R.data);
+        snprintf(geo_s, sizeof geo_s, "%s L=%u M=%u", R.kind == INDEXBUS_KIND_STREAM ? "stream" : "log",
+                 R.slots, R.data);
+    else if (R.kind == INDEXBUS_KIND_RPC)
+        snprintf(geo_s, sizeof geo_s, "rpc cells=%u req=%u rep=%u", R.slots, R.data, R.queue);
     else
         snprintf(geo_s, sizeof geo_s, "%s S=%u D=%u Q=%u C=%u",
                  R.kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", R.slots, R.data, R.queue,
@@ -707,8 +769,12 @@ static int run_round(long round, int attempt)
     printf("round %ld [%s] %s procs=%d kills=%d%s%s%s %.2fs: %s\n", round, rg_strategies[R.strategy].name,
            geo_s, R.np, R.kills_done, R.kills_done ? " (" : "", R.killed_roles, R.kills_done ? ")" : "",
            took / 1e9, R.failed ? "FAIL" : "pass");
-    if (R.log)
+    if (R.kind == INDEXBUS_KIND_LOG)
         strat_log[R.strategy]++;
+    else if (R.kind == INDEXBUS_KIND_STREAM)
+        strat_s11[R.strategy]++;
+    else if (R.kind == INDEXBUS_KIND_RPC)
+        strat_r11[R.strategy]++;
     printf("  msgs out %llu in %llu (payload changed under us: %llu), rogue writes %llu\n",
            (unsigned long long)R.msgs_out, (unsigned long long)R.msgs_in,
            (unsigned long long)R.pay_bad, (unsigned long long)R.writes);
@@ -781,10 +847,11 @@ static void summary(void)
     for (int s = 0; s < RG_NSTRATEGIES; s++) {
         if (!strat_tot[s].rounds)
             continue;
-        printf("  %-15s %3llu/%-3llu (%llu on byte logs) kills %-3llu hangs %-2llu procs %-4llu msgs"
-               " %llu/%llu writes %llu\n",
+        printf("  %-15s %3llu/%-3llu (on byte logs %llu, streams %llu, rpc %llu) kills %-3llu hangs %-2llu"
+               " procs %-4llu msgs %llu/%llu writes %llu\n",
                rg_strategies[s].name, (unsigned long long)strat_tot[s].passed,
                (unsigned long long)strat_tot[s].failed, (unsigned long long)strat_log[s],
+               (unsigned long long)strat_s11[s], (unsigned long long)strat_r11[s],
                (unsigned long long)strat_tot[s].kills, (unsigned long long)strat_tot[s].hangs,
                (unsigned long long)strat_tot[s].procs, (unsigned long long)strat_tot[s].msgs_out,
                (unsigned long long)strat_tot[s].msgs_in, (unsigned long long)strat_tot[s].writes);

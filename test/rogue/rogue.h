@@ -60,13 +60,14 @@ void rg_sleep_ns(uint64_t ns);
 
 /* ---- geometry from the header ------------------------------------------- */
 
-#define RG_NSEC 10 /* section kinds 1..9 (9: LOG_RING, byte logs) */
+#define RG_NSEC 13 /* section kinds 1..12 (9: LOG_RING, 10: STREAM_CTL, 11: RPC_CTL, 12: RPC_CELLS) */
 
 typedef struct rg_geo {
     uint32_t kind, slots, data, stride, queue, consumers, section_count;
     uint64_t total;
-    uint64_t log_bytes;   /* byte logs: ring bytes (0 otherwise) */
-    uint32_t max_record;  /* byte logs: largest record */
+    uint64_t log_bytes;   /* byte logs, byte streams: ring bytes (0 otherwise) */
+    uint32_t max_record;  /* byte logs, byte streams: largest record */
+    uint32_t cells, max_request, max_reply, cell_stride; /* request/response */
     uint64_t off[RG_NSEC], len[RG_NSEC]; /* by section kind; len 0 = absent */
     uint64_t spsc_bytes;                 /* one SPSC index queue */
 } rg_geo;
@@ -105,20 +106,35 @@ enum rg_strategy {
     RG_POOL,
     RG_SPSC_CELLS,
     RG_MIXED,
-    /* byte-log regions (1.1) */
+    /* byte-log regions (1.1); also the ring of a byte stream */
     RG_LOG_RING,     /* tail, head and read */
     RG_LOG_HEADERS,  /* record headers where the reader and the writers are */
     RG_LOG_JOURNALS, /* producers' journals (participant log_reserve / log_size) */
+    /* byte streams and request/response (1.1) */
+    RG_STREAM_CTL, /* the state word, seat owners, read_skip, bytes_read */
+    RG_RPC_CELLS,  /* cell state words, lengths and wake words, pending bits, RPC_CTL */
     RG_NSTRATEGIES
 };
 
-/* Strategies that only byte-log regions have, and those that work on any
- * region (the rest write slots and queues a byte log does not have). */
-static inline int rg_log_only(int s) { return s >= RG_LOG_RING; }
+/* Strategies that need a ring (byte logs and byte streams), and those that
+ * work on any region (the rest write what only one kind has). */
+static inline int rg_log_only(int s) { return s >= RG_LOG_RING && s <= RG_LOG_JOURNALS; }
 static inline int rg_any_kind(int s)
 {
     return s == RG_RANDOM_BYTES || s == RG_HEADER || s == RG_PARTICIPANTS || s == RG_WAKE_COUNTERS ||
            s == RG_MIXED;
+}
+/* Does strategy s fit a region of `kind`? */
+static inline int rg_fits(int s, uint32_t kind)
+{
+    if (rg_any_kind(s))
+        return 1;
+    switch (kind) {
+    case INDEXBUS_KIND_LOG: return rg_log_only(s);
+    case INDEXBUS_KIND_STREAM: return rg_log_only(s) || s == RG_STREAM_CTL;
+    case INDEXBUS_KIND_RPC: return s == RG_RPC_CELLS;
+    default: return s < RG_LOG_RING;
+    }
 }
 
 typedef struct rg_strategy_info {
@@ -133,8 +149,9 @@ int rg_strategy_by_name(const char *name); /* -1 if unknown */
 
 /* Geometry the driver created the region with: traffic sizes its buffers
  * and checks the API's promises against these, never against the region.
- * A byte log (kind 3) passes its ring bytes in `slots`, its max_record in
- * `data`, and queue 0. */
+ * A byte log (kind 3) or a byte stream (kind 4) passes its ring bytes in
+ * `slots`, its max_record in `data`, and queue 0; request/response (kind 5)
+ * its cells in `slots`, max_request in `data` and max_reply in `queue`. */
 typedef struct rg_args {
     const char *role;
     const char *region;
@@ -144,7 +161,8 @@ typedef struct rg_args {
     uint32_t kind, slots, data, queue, consumers;
 } rg_args;
 
-int rg_traffic_main(const rg_args *a); /* roles prod-spsc, prod-mpsc, cons, router, observer, recover */
+int rg_traffic_main(const rg_args *a); /* roles prod-spsc, prod-mpsc, cons, router, observer, recover,
+                                        * swriter, sreader, rclient, rserver */
 int rg_rogue_main(const rg_args *a);   /* role rogue */
 
 /* exit code of a helper that saw the API break its own promises */

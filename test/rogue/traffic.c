@@ -15,6 +15,19 @@
  *                          work-queue modes
  *   observer               info, consumer_stats, participant, recover
  *   recover                one indexbus_region_recover after a kill
+ *   swriter                byte streams: write (what fits) and write_all
+ *                          (short timeouts), 1 byte .. 3 records; clones
+ *                          itself (a second writer, then the first closes)
+ *   sreader                byte streams: takes the read end (BUSY while the
+ *                          other reader holds it), reads with short
+ *                          timeouts into buffers of 1 byte .. 16 KiB, hands
+ *                          it over (release), sometimes closes it
+ *   rclient                request/response: request, claim + send, call,
+ *                          wait (short timeouts) in any order, reply_done,
+ *                          cancel, waits and cancels of forged tokens
+ *   rserver                request/response: serve (short timeouts), hold
+ *                          up to 4, reply by copy or in place, a second
+ *                          reply and forged tokens (NOT_FOUND)
  *
  * A region under attack may make any call fail: every status is fine and
  * counted (per call, per status), the process retries or carries on, and
@@ -42,6 +55,11 @@ enum op {
     OP_ROUTE_ONCE, OP_ROUTE_STATS, OP_ROUTE_CREDIT, OP_ROUTER_RUN, OP_ROUTER_STOP,
     OP_INFO, OP_CONSUMER_STATS, OP_PARTICIPANT, OP_RECOVER, OP_CLOSE,
     OP_CLAIM_LEN, OP_CLAIM_BATCH, OP_COMMIT_BATCH, OP_PUBLISH_WAIT, OP_CLAIM_WAIT, OP_SPACE,
+    OP_WRITER_OPEN, OP_READER_OPEN, OP_STREAM_WRITE, OP_STREAM_WRITE_ALL, OP_STREAM_READ,
+    OP_READER_RELEASE, OP_STREAM_STATE,
+    OP_CLIENT_OPEN, OP_SERVER_OPEN, OP_RPC_REQUEST, OP_RPC_CLAIM, OP_RPC_SEND, OP_RPC_WAIT,
+    OP_RPC_DONE, OP_RPC_CANCEL, OP_RPC_CALL, OP_RPC_SERVE, OP_RPC_REPLY, OP_RPC_REPLY_BUFFER,
+    OP_RPC_REPLY_COMMIT,
     NOPS
 };
 
@@ -52,6 +70,11 @@ static const char *op_names[NOPS] = {
     "route_once", "route_once_stats", "route_once_credit", "router_run", "router_stop",
     "region_info", "consumer_stats", "participant", "region_recover", "close",
     "claim_len", "claim_batch", "commit_batch", "publish_wait", "claim_wait", "producer_space",
+    "stream_writer_open", "stream_reader_open", "stream_write", "stream_write_all", "stream_read",
+    "stream_reader_release", "stream_state",
+    "rpc_client_open", "rpc_server_open", "rpc_request", "rpc_claim", "rpc_send", "rpc_wait",
+    "rpc_reply_done", "rpc_cancel", "rpc_call", "rpc_serve", "rpc_reply", "rpc_reply_buffer",
+    "rpc_reply_commit",
 };
 
 #define NST (INDEXBUS_STATUS_COUNT + 1) /* last column: not a status at all */
@@ -63,6 +86,8 @@ static uint32_t geo_mismatch; /* handle geometry differs from what was created *
 static uint32_t handle_data;  /* slot data size (byte log: max_record) the current handle validated at open */
 static uint32_t len_limit;    /* no length the API returns may exceed this */
 static int is_log(void) { return A->kind == INDEXBUS_KIND_LOG; }
+static int is_ring(void) { return A->kind == INDEXBUS_KIND_LOG || A->kind == INDEXBUS_KIND_STREAM; }
+static uint32_t max_reply; /* request/response: max_reply the current handle validated at open */
 
 static void dump_stats(void)
 {
@@ -198,12 +223,18 @@ static indexbus_region *open_region(rg_rng *rng)
             indexbus_info info = {.size = sizeof info};
             handle_data = A->data;
             if (note(OP_INFO, indexbus_region_info(r, &info)) == INDEXBUS_OK) {
-                if (is_log() ? info.kind != INDEXBUS_KIND_LOG || info.max_record != A->data ||
-                                   info.byte_capacity != A->slots || info.consumer_count != 1
-                             : info.slot_data_size != A->data || info.slot_count != A->slots ||
-                                   info.queue_capacity != A->queue || info.consumer_count != A->consumers)
+                if (A->kind == INDEXBUS_KIND_RPC
+                        ? info.kind != INDEXBUS_KIND_RPC || info.rpc_cells != A->slots ||
+                              info.max_request != A->data || info.max_reply != A->queue
+                    : is_ring() ? info.kind != A->kind || info.max_record != A->data ||
+                                      info.byte_capacity != A->slots || info.consumer_count != 1
+                                : info.slot_data_size != A->data || info.slot_count != A->slots ||
+                                      info.queue_capacity != A->queue || info.consumer_count != A->consumers)
                     geo_mismatch++;
-                handle_data = is_log() ? info.max_record : info.slot_data_size;
+                handle_data = A->kind == INDEXBUS_KIND_RPC ? info.max_request
+                              : is_ring()                   ? info.max_record
+                                                            : info.slot_data_size;
+                max_reply = info.max_reply;
             }
             len_limit = handle_data > A->data ? handle_data : A->data;
             return r;
@@ -792,13 +823,24 @@ static void observe(indexbus_region *r, rg_rng *rng)
         contract("info: free_slots %u of %u, depths %llu/%llu of %u", info.free_slots,
                  info.slot_count, (unsigned long long)info.spsc_depth,
                  (unsigned long long)info.mpsc_depth, info.queue_capacity);
-    if (is_log() && !geo_mismatch && /* byte logs: clamped snapshots of the ring */
+    if (is_ring() && !geo_mismatch && /* byte logs and streams: clamped snapshots of the ring */
         (info.bytes_used > info.byte_capacity || info.bytes_used + info.bytes_free != info.byte_capacity ||
          info.bytes_padding > info.byte_capacity || info.records_waiting > info.byte_capacity / 8))
         contract("info: byte capacity %llu, used %llu, free %llu, padding %llu, records %llu",
                  (unsigned long long)info.byte_capacity, (unsigned long long)info.bytes_used,
                  (unsigned long long)info.bytes_free, (unsigned long long)info.bytes_padding,
                  (unsigned long long)info.records_waiting);
+    if (!geo_mismatch && ((info.stream_flags & ~7u) != 0 || info.stream_writers > INDEXBUS_STREAM_SEATS ||
+                          info.writers_aborted > 4095 || info.rpc_cells_free > info.rpc_cells ||
+                          (A->kind == INDEXBUS_KIND_RPC) != (info.rpc_cells != 0)))
+        contract("info: stream flags %#x, writers %u, aborted %u; rpc cells %u, free %u", info.stream_flags,
+                 info.stream_writers, info.writers_aborted, info.rpc_cells, info.rpc_cells_free);
+    if (A->kind == INDEXBUS_KIND_STREAM) {
+        uint32_t flags = 99, ab = 99999;
+        if (note(OP_STREAM_STATE, indexbus_stream_state(r, &flags, &ab)) == INDEXBUS_OK &&
+            ((flags & ~7u) != 0 || ab > 4095))
+            contract("stream_state: flags %#x, writers aborted %u", flags, ab);
+    }
     for (uint32_t i = 0; i <= A->consumers; i++) {
         indexbus_consumer_stats cs = {.size = sizeof cs};
         int st = note(OP_CONSUMER_STATS, indexbus_region_consumer_stats(r, i, &cs));
@@ -806,7 +848,7 @@ static void observe(indexbus_region *r, rg_rng *rng)
             contract("consumer_stats(consumer_count) = %s", indexbus_status_name(st));
         /* each queue's depth is clamped to Q; an events consumer has two queues;
          * a byte log's depth is its records waiting, at most a ring of 8-byte ones */
-        uint64_t most = is_log() ? A->slots / 8u
+        uint64_t most = is_ring() ? A->slots / 8u
                                  : (uint64_t)A->queue * (A->kind == INDEXBUS_KIND_EVENTS ? 2 : 1);
         if (st == INDEXBUS_OK && cs.depth > most && !geo_mismatch)
             contract("consumer_stats(%u).depth %llu > %llu", i, (unsigned long long)cs.depth,
@@ -886,6 +928,310 @@ static void selftest(void)
     }
 }
 
+/* ---- byte streams -------------------------------------------------------------------- */
+
+/* A stream write's promises, whatever the region holds: *written at most
+ * len; write: OK with something written, else nothing; write_all: OK with
+ * all of it, and of at most max_record bytes all of it or none of it. */
+static void check_write(const char *what, int all, int st, size_t n, size_t len)
+{
+    if (st == INDEXBUS_INVALID_ARGUMENT)
+        return;
+    if (n > len)
+        contract("%s(%zu) = %s with %zu written", what, len, indexbus_status_name(st), n);
+    if (st == INDEXBUS_OK && (all ? n != len : len != 0 && n == 0))
+        contract("%s(%zu) = OK with %zu written", what, len, n);
+    if (st != INDEXBUS_OK && !all && n != 0)
+        contract("%s(%zu) = %s with %zu written", what, len, indexbus_status_name(st), n);
+    if (st != INDEXBUS_OK && all && len <= handle_data && n != 0 && n != len)
+        contract("%s(%zu <= max_record %u) = %s with %zu written (all or nothing)", what, len, handle_data,
+                 indexbus_status_name(st), n);
+}
+
+static int swriter_main(void)
+{
+    rg_rng rng;
+    rg_seed(&rng, A->seed);
+    size_t bufsize = 3 * (size_t)A->data + 64;
+    uint8_t *buf = malloc(bufsize);
+    if (buf == NULL)
+        return RG_EXIT_SETUP;
+    uint64_t seq = 0;
+    while (time_left()) {
+        indexbus_region *r = open_region(&rng);
+        if (r == NULL)
+            break;
+        uint64_t end = session_end(&rng);
+        indexbus_stream_writer *w = NULL;
+        while (time_left() && w == NULL)
+            if (note(OP_WRITER_OPEN, indexbus_stream_writer_open(r, &w)) != INDEXBUS_OK)
+                rg_sleep_ns(500000 + rg_below(&rng, 2000000));
+        while (w != NULL && time_left() && rg_now_ns() < end) {
+            if (rg_chance(&rng, 1, 40)) { /* a clone feeds the same stream; then the first leaves */
+                indexbus_stream_writer *w2 = NULL;
+                if (note(OP_WRITER_OPEN, indexbus_stream_writer_open(r, &w2)) == INDEXBUS_OK) {
+                    note(OP_CLOSE, indexbus_stream_writer_close(w));
+                    w = w2;
+                }
+            }
+            size_t len = rg_chance(&rng, 1, 4) ? 1 + rg_below(&rng, 32) : rg_below(&rng, bufsize + 1);
+            fill_msg(buf, len, A->arg, seq);
+            size_t n = 777;
+            int st;
+            if (rg_chance(&rng, 1, 2)) {
+                st = note(OP_STREAM_WRITE, indexbus_stream_write(w, buf, len, &n));
+                check_write("stream_write", 0, st, n, len);
+            } else {
+                st = note(OP_STREAM_WRITE_ALL,
+                          indexbus_stream_write_all(w, buf, len, min_u64(rg_below(&rng, 5000000), left_ns()), &n));
+                check_write("stream_write_all", 1, st, n, len);
+            }
+            if (st == INDEXBUS_OK) {
+                seq++;
+                msgs_out++;
+            } else if (st == INDEXBUS_FULL || st == INDEXBUS_CORRUPT || st == INDEXBUS_TIMEOUT) {
+                backoff(&rng);
+            } else if (st == INDEXBUS_DISCONNECTED) {
+                rg_sleep_ns(500000);
+            }
+        }
+        if (w != NULL)
+            note(OP_CLOSE, indexbus_stream_writer_close(w));
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    free(buf);
+    return 0;
+}
+
+static int sreader_main(void)
+{
+    rg_rng rng;
+    rg_seed(&rng, A->seed);
+    size_t bufsize = 16384;
+    uint8_t *buf = malloc(bufsize);
+    if (buf == NULL)
+        return RG_EXIT_SETUP;
+    while (time_left()) {
+        indexbus_region *r = open_region(&rng);
+        if (r == NULL)
+            break;
+        uint64_t end = session_end(&rng);
+        indexbus_stream_reader *rd = NULL;
+        while (time_left() && rg_now_ns() < end) {
+            if (rd == NULL) {
+                int st = note(OP_READER_OPEN, indexbus_stream_reader_open(r, &rd));
+                if (st != INDEXBUS_OK) {
+                    rg_sleep_ns(200000 + rg_below(&rng, 2000000));
+                    continue;
+                }
+            }
+            size_t cap = rg_chance(&rng, 1, 3) ? 1 + rg_below(&rng, 16) : 1 + rg_below(&rng, bufsize);
+            size_t n = 777;
+            int st = note(OP_STREAM_READ,
+                          indexbus_stream_read(rd, buf, cap, &n, rg_chance(&rng, 1, 3) ? 0
+                                                                  : min_u64(rg_below(&rng, 5000000), left_ns())));
+            if (st == INDEXBUS_OK && (n == 0 || n > cap))
+                contract("stream_read(cap %zu) = OK with %zu bytes", cap, n);
+            /* CORRUPT may come with the bytes before the bad record (repro_stream_read_corrupt) */
+            if (st != INDEXBUS_OK && st != INDEXBUS_CORRUPT && st != INDEXBUS_INVALID_ARGUMENT && n != 0)
+                contract("stream_read(cap %zu) = %s with %zu bytes", cap, indexbus_status_name(st), n);
+            if (st == INDEXBUS_CORRUPT && n > cap)
+                contract("stream_read(cap %zu) = CORRUPT with %zu bytes", cap, n);
+            if (st == INDEXBUS_OK) {
+                msgs_in++;
+                pay_ok += n;
+            } else if (st == INDEXBUS_EMPTY || st == INDEXBUS_CORRUPT || st == INDEXBUS_TIMEOUT) {
+                backoff(&rng);
+            } else if (st == INDEXBUS_DISCONNECTED) {
+                rg_sleep_ns(500000);
+            }
+            if (rg_chance(&rng, 1, 30)) { /* hand the read end over (the other reader may take it) */
+                note(OP_READER_RELEASE, indexbus_stream_reader_release(rd));
+                rd = NULL;
+                rg_sleep_ns(rg_below(&rng, 1000000));
+            }
+        }
+        if (rd != NULL) /* mostly hand it over; now and then close it for good */
+            note(OP_CLOSE, rg_chance(&rng, 1, 8) ? indexbus_stream_reader_close(rd)
+                                                 : indexbus_stream_reader_release(rd));
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    free(buf);
+    return 0;
+}
+
+/* ---- request/response ------------------------------------------------------------------ */
+
+/* A token worth trying: one of ours, or forged (0, past the table, another
+ * generation, anything). */
+static uint64_t some_token(rg_rng *rng, const uint64_t *mine, uint32_t n)
+{
+    uint64_t t = n ? mine[rg_below(rng, n)] : 1ull << 32;
+    if (rg_chance(rng, 3, 4))
+        return t;
+    switch (rg_below(rng, 5)) {
+    case 0: return 0;
+    case 1: return (1ull << 32) | (A->slots + rg_below(rng, 4));
+    case 2: return t + (1ull << 32);
+    case 3: return t - (1ull << 32);
+    default: return rg_next(rng);
+    }
+}
+
+static void drop_token(uint64_t *toks, uint32_t *n, uint32_t i) { toks[i] = toks[--*n]; }
+
+static int rclient_main(void)
+{
+    rg_rng rng;
+    rg_seed(&rng, A->seed);
+    size_t bufsize = (size_t)A->data + (size_t)A->queue + 64;
+    uint8_t *buf = malloc(bufsize);
+    if (buf == NULL)
+        return RG_EXIT_SETUP;
+    uint64_t seq = 0;
+    while (time_left()) {
+        indexbus_region *r = open_region(&rng);
+        if (r == NULL)
+            break;
+        uint64_t end = session_end(&rng), toks[8];
+        uint32_t nt = 0;
+        indexbus_rpc_client *c = NULL;
+        while (time_left() && c == NULL)
+            if (note(OP_CLIENT_OPEN, indexbus_rpc_client_open(r, &c)) != INDEXBUS_OK)
+                rg_sleep_ns(500000 + rg_below(&rng, 2000000));
+        while (c != NULL && time_left() && rg_now_ns() < end) {
+            uint32_t k = (uint32_t)rg_below(&rng, 100);
+            size_t len = rg_chance(&rng, 1, 8) ? handle_data + 1 : rg_below(&rng, handle_data + 1);
+            uint64_t tok = 0;
+            const void *d = NULL;
+            size_t n = 777;
+            int st;
+            if (k < 30 && nt < 8) {
+                fill_msg(buf, len, A->arg, seq);
+                if ((st = note(OP_RPC_REQUEST, indexbus_rpc_request(c, buf, len, &tok))) == INDEXBUS_OK) {
+                    toks[nt++] = tok;
+                    seq++;
+                    msgs_out++;
+                } else if (st == INDEXBUS_TOO_LARGE && len <= handle_data) {
+                    contract("rpc_request(%zu <= max_request %u) = TOO_LARGE", len, handle_data);
+                }
+            } else if (k < 45 && nt < 8) {
+                void *b = NULL;
+                if ((st = note(OP_RPC_CLAIM, indexbus_rpc_claim(c, len, &b))) == INDEXBUS_OK) {
+                    if (b == NULL || len > handle_data)
+                        contract("rpc_claim(%zu) = OK with buffer %p (max_request %u)", len, b, handle_data);
+                    fill_msg(b, len, A->arg, seq); /* all of it: ASan catches a bad buffer */
+                    if ((st = note(OP_RPC_SEND, indexbus_rpc_send(c, rg_below(&rng, len + 1), &tok))) == INDEXBUS_OK) {
+                        toks[nt++] = tok;
+                        seq++;
+                        msgs_out++;
+                    }
+                }
+            } else if (k < 80) {
+                uint32_t i = nt ? (uint32_t)rg_below(&rng, nt) : 0;
+                tok = some_token(&rng, toks, nt);
+                st = note(OP_RPC_WAIT, indexbus_rpc_wait(c, tok, &d, &n, rg_chance(&rng, 1, 2) ? 0
+                                                                      : min_u64(rg_below(&rng, 5000000), left_ns())));
+                if (st == INDEXBUS_OK) {
+                    if (d == NULL || n > max_reply)
+                        contract("rpc_wait = OK with %p, %zu bytes (max_reply %u)", d, n, max_reply);
+                    check_msg(d, n);
+                    note(OP_RPC_DONE, indexbus_rpc_reply_done(c, tok));
+                }
+                if (nt && tok == toks[i] && st != INDEXBUS_TIMEOUT)
+                    drop_token(toks, &nt, i);
+            } else if (k < 90) {
+                uint32_t i = nt ? (uint32_t)rg_below(&rng, nt) : 0;
+                tok = some_token(&rng, toks, nt);
+                note(OP_RPC_CANCEL, indexbus_rpc_cancel(c, tok));
+                if (nt && tok == toks[i])
+                    drop_token(toks, &nt, i);
+            } else if (k < 95) {
+                size_t cap = rg_chance(&rng, 1, 4) ? rg_below(&rng, max_reply + 1) : bufsize;
+                fill_msg(buf, len > bufsize ? bufsize : len, A->arg, seq);
+                st = note(OP_RPC_CALL, indexbus_rpc_call(c, buf, len > bufsize ? bufsize : len, buf, cap, &n,
+                                                         min_u64(rg_below(&rng, 5000000), left_ns())));
+                if ((st == INDEXBUS_OK && (n > cap || n > max_reply)) ||
+                    (st == INDEXBUS_BUFFER_TOO_SMALL && (n <= cap || n > max_reply)))
+                    contract("rpc_call(cap %zu) = %s with %zu bytes (max_reply %u)", cap, indexbus_status_name(st), n,
+                             max_reply);
+            } else {
+                note(OP_RPC_DONE, indexbus_rpc_reply_done(c, some_token(&rng, toks, nt)));
+            }
+            if (rg_chance(&rng, 1, 16))
+                backoff(&rng);
+        }
+        if (c != NULL)
+            note(OP_CLOSE, indexbus_rpc_client_close(c));
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    free(buf);
+    return 0;
+}
+
+static int rserver_main(void)
+{
+    rg_rng rng;
+    rg_seed(&rng, A->seed);
+    while (time_left()) {
+        indexbus_region *r = open_region(&rng);
+        if (r == NULL)
+            break;
+        uint64_t end = session_end(&rng), held[4];
+        uint32_t nh = 0;
+        indexbus_rpc_server *sv = NULL;
+        while (time_left() && sv == NULL)
+            if (note(OP_SERVER_OPEN, indexbus_rpc_server_open(r, &sv)) != INDEXBUS_OK)
+                rg_sleep_ns(500000 + rg_below(&rng, 2000000));
+        while (sv != NULL && time_left() && rg_now_ns() < end) {
+            if (nh < 4 && rg_chance(&rng, 2, 3)) {
+                uint64_t tok = 0;
+                const void *d = NULL;
+                size_t n = 777;
+                int st = note(OP_RPC_SERVE, indexbus_rpc_serve(sv, &tok, &d, &n, rg_chance(&rng, 1, 2) ? 0
+                                                              : min_u64(rg_below(&rng, 5000000), left_ns())));
+                if (st == INDEXBUS_OK) {
+                    if (d == NULL || n > handle_data)
+                        contract("rpc_serve = OK with %p, %zu bytes (max_request %u)", d, n, handle_data);
+                    check_msg(d, n);
+                    held[nh++] = tok;
+                } else if (st == INDEXBUS_EMPTY || st == INDEXBUS_CORRUPT) {
+                    backoff(&rng);
+                }
+                continue;
+            }
+            uint32_t i = nh ? (uint32_t)rg_below(&rng, nh) : 0;
+            uint64_t tok = some_token(&rng, held, nh);
+            size_t len = rg_chance(&rng, 1, 8) ? max_reply + 1 : rg_below(&rng, max_reply + 1);
+            int st;
+            if (rg_chance(&rng, 1, 2)) {
+                void *b = NULL;
+                size_t cap = 777;
+                st = note(OP_RPC_REPLY_BUFFER, indexbus_rpc_reply_buffer(sv, tok, &b, &cap));
+                if (st == INDEXBUS_OK) {
+                    if (b == NULL || cap != max_reply)
+                        contract("rpc_reply_buffer = OK with %p, capacity %zu (max_reply %u)", b, cap, max_reply);
+                    fill_msg(b, len < cap ? len : cap, A->arg, tok); /* all of it: ASan catches a bad buffer */
+                    st = note(OP_RPC_REPLY_COMMIT, indexbus_rpc_reply_commit(sv, tok, len));
+                }
+            } else {
+                uint8_t rep[256];
+                size_t l = len < sizeof rep ? len : sizeof rep;
+                fill_msg(rep, l, A->arg, tok);
+                st = note(OP_RPC_REPLY, indexbus_rpc_reply(sv, tok, rep, l));
+            }
+            if (st == INDEXBUS_OK)
+                msgs_in++;
+            if (nh && tok == held[i] && st != INDEXBUS_TOO_LARGE)
+                drop_token(held, &nh, i);
+        }
+        if (sv != NULL) /* what it still holds fails: its clients get DISCONNECTED */
+            note(OP_CLOSE, indexbus_rpc_server_close(sv));
+        note(OP_CLOSE, indexbus_region_close(r));
+    }
+    return 0;
+}
+
 int rg_traffic_main(const rg_args *a)
 {
     A = a;
@@ -902,6 +1248,14 @@ int rg_traffic_main(const rg_args *a)
         rc = observer_main();
     else if (strcmp(a->role, "recover") == 0)
         rc = recover_main();
+    else if (strcmp(a->role, "swriter") == 0)
+        rc = swriter_main();
+    else if (strcmp(a->role, "sreader") == 0)
+        rc = sreader_main();
+    else if (strcmp(a->role, "rclient") == 0)
+        rc = rclient_main();
+    else if (strcmp(a->role, "rserver") == 0)
+        rc = rserver_main();
     else {
         fprintf(stderr, "unknown role %s\n", a->role);
         return RG_EXIT_SETUP;

@@ -16,7 +16,7 @@
 #include "rogue.h"
 
 #define NUNDO 64
-#define NWRITERS 14 /* writers in `writers` below */
+#define NWRITERS 16 /* writers in `writers` below */
 #define NSLOT_WRITERS 11 /* the first 11: the ones for events / fanout regions */
 
 typedef struct rogue {
@@ -385,9 +385,10 @@ static void w_header(rogue *R)
     uint32_t f = (uint32_t)rg_below(&R->rng, nf);
     if (rg_chance(&R->rng, 1, 3)) /* magic, ready or geometry most of all */
         f = (uint32_t[]){0, 15, 7, 8, 9, 10, 11, 6}[rg_below(&R->rng, 8)];
-    if (R->g.kind == INDEXBUS_KIND_LOG && rg_chance(&R->rng, 1, 4)) {
-        /* a byte log's geometry: log_bytes (80) or log_max_record (88) */
-        off = rg_chance(&R->rng, 1, 2) ? 80 : 88;
+    if (R->g.kind >= INDEXBUS_KIND_LOG && rg_chance(&R->rng, 1, 4)) {
+        /* a byte log's or stream's geometry: log_bytes (80) or log_max_record
+         * (88); request/response: max_reply (88) */
+        off = R->g.kind != INDEXBUS_KIND_RPC && rg_chance(&R->rng, 1, 2) ? 80 : 88;
         w = off == 80 ? 8 : 4;
     } else if (f < NHEADER_FIELDS) {
         off = header_fields[f].off;
@@ -417,7 +418,7 @@ static void header_restore(rogue *R)
         memcpy(&v, R->hdr0 + header_fields[f].off, header_fields[f].width);
         raw_put(R, header_fields[f].off, header_fields[f].width, v);
     }
-    if (R->g.kind == INDEXBUS_KIND_LOG) {
+    if (R->g.kind >= INDEXBUS_KIND_LOG) {
         uint64_t v = 0;
         memcpy(&v, R->hdr0 + 80, 8);
         raw_put(R, 80, 8, v);
@@ -733,15 +734,145 @@ static void w_log_journals(rogue *R)
     put(R, e + 48, 8, rg_chance(&R->rng, 1, 10) ? 0 : (pos & ~7ull) | flag);
 }
 
+/* ---- byte streams ---------------------------------------------------------- */
+
+static void w_stream_ctl(rogue *R)
+{
+    uint64_t S = OFF(STREAM_CTL);
+    switch (rg_below(&R->rng, 8)) {
+    case 0:
+    case 1:
+    case 2: { /* the state word */
+        uint64_t v = get(R, S, 8);
+        switch (rg_below(&R->rng, 10)) {
+        case 0: v ^= 1ull << rg_below(&R->rng, 48); break;     /* a seat comes or goes */
+        case 1: v |= INDEXBUS_STREAM_SEAT_MASK; break;        /* every seat taken */
+        case 2: v &= ~INDEXBUS_STREAM_SEAT_MASK; break;       /* nobody seated */
+        case 3: v ^= INDEXBUS_STREAM_ST_ENDED; break;         /* the latches set and unset */
+        case 4: v ^= INDEXBUS_STREAM_ST_READER_GONE; break;
+        case 5: v ^= INDEXBUS_STREAM_ST_ABORTED | 1ull << 51; break;
+        case 6: v |= 0xfffull << INDEXBUS_STREAM_ST_ABORTS_SHIFT; break; /* the count saturated */
+        case 7: v = 0; break;
+        case 8: v = mutate64(R, v); break;
+        default: v = rg_next(&R->rng); break;
+        }
+        put(R, S, 8, v);
+        break;
+    }
+    case 3:
+    case 4: { /* a seat owner */
+        uint64_t off = S + 64 + 4 * rg_below(&R->rng, INDEXBUS_STREAM_SEATS);
+        uint32_t v;
+        switch (rg_below(&R->rng, 5)) {
+        case 0: v = 0; break;
+        case 1: v = 1 + (uint32_t)rg_below(&R->rng, 16); break; /* a live or dead entry */
+        case 2: v = 257 + (uint32_t)rg_below(&R->rng, 4); break; /* past the table */
+        case 3: v = mutate32(R, get(R, off, 4)); break;
+        default: v = (uint32_t)rg_next(&R->rng); break;
+        }
+        put(R, off, 4, v);
+        break;
+    }
+    case 5:
+    case 6: { /* read_skip: the next reader's start inside the record at read */
+        static const uint64_t v[6] = {0, 1, 7, 8, 4096, ~0ull};
+        put(R, S + 256, 8, rg_chance(&R->rng, 2, 3) ? v[rg_below(&R->rng, 6)] : rg_below(&R->rng, R->g.max_record + 16));
+        break;
+    }
+    default: /* bytes_read: statistics */
+        put(R, S + 264, 8, mutate64(R, get(R, S + 264, 8)));
+        break;
+    }
+}
+
+/* ---- request/response -------------------------------------------------------- */
+
+static uint64_t rpc_cell(rogue *R, uint32_t i)
+{
+    return OFF(RPC_CELLS) + (uint64_t)i * R->g.cell_stride;
+}
+
+static uint64_t rpc_word(uint64_t gen, uint64_t server1, uint64_t client1, uint64_t state)
+{
+    return gen << 32 | (server1 & 0x1ff) << 17 | (client1 & 0x1ff) << 8 | (state & 0xff);
+}
+
+static void w_rpc_cells(rogue *R)
+{
+    uint64_t C = OFF(RPC_CTL), c = rpc_cell(R, (uint32_t)rg_below(&R->rng, R->g.cells));
+    uint64_t w = get(R, c, 8), gen = w >> 32;
+    switch (rg_below(&R->rng, 12)) {
+    case 0:
+    case 1:
+    case 2: { /* the state word: another state, client or server, generation */
+        uint64_t v;
+        switch (rg_below(&R->rng, 9)) {
+        case 0: v = (w & ~0xffull) | rg_below(&R->rng, 7); break;             /* any state */
+        case 1: v = (w & ~0xffull) | (7 + rg_below(&R->rng, 249)); break;     /* no state */
+        case 2: v = rpc_word(gen, 0, 1 + rg_below(&R->rng, 16), 1 + rg_below(&R->rng, 6)); break;
+        case 3: v = rpc_word(gen, 1 + rg_below(&R->rng, 16), 1 + rg_below(&R->rng, 16), 3); break;
+        case 4: v = rpc_word(gen, 257 + rg_below(&R->rng, 255), 257 + rg_below(&R->rng, 255),
+                             rg_below(&R->rng, 7)); break;                      /* past the table */
+        case 5: v = w + (rg_chance(&R->rng, 1, 2) ? 1ull << 32 : -(1ull << 32)); break; /* gen +-1 */
+        case 6: v = w | (1ull + rg_below(&R->rng, 63)) << 26; break;           /* reserved bits */
+        case 7: v = rpc_word(gen, 0, 0, INDEXBUS_RPC_FREE) | (w & 0x1ff00); break; /* FREE, a stray id */
+        default: v = rg_chance(&R->rng, 1, 2) ? mutate64(R, w) : rg_next(&R->rng); break;
+        }
+        put(R, c, 8, v);
+        break;
+    }
+    case 3:
+    case 4: { /* request_len or reply_len */
+        uint32_t max = rg_chance(&R->rng, 1, 2) ? R->g.max_request : R->g.max_reply;
+        static const uint32_t huge[3] = {0x7fffffffu, 0xffffffffu, 1u << 24};
+        uint32_t v = rg_chance(&R->rng, 1, 2) ? max + 1 + (uint32_t)rg_below(&R->rng, 64)
+                     : rg_chance(&R->rng, 1, 2) ? huge[rg_below(&R->rng, 3)] : (uint32_t)rg_below(&R->rng, max + 1);
+        put(R, c + 8 + 4 * rg_below(&R->rng, 2), 4, v);
+        break;
+    }
+    case 5: { /* the cell's wake entry: seq (spurious wake-ups) or waiters */
+        static const uint32_t v[4] = {0, 1, 0xffffffffu, 1000};
+        put(R, c + 64 + 4 * rg_below(&R->rng, 2), 4, rg_chance(&R->rng, 3, 4) ? v[rg_below(&R->rng, 4)] : rg_next(&R->rng));
+        break;
+    }
+    case 6:
+    case 7:
+    case 8: { /* pending bits: all, none, flipped, past the table */
+        uint32_t words = (R->g.cells + 63) / 64, k = (uint32_t)rg_below(&R->rng, 64);
+        if (rg_chance(&R->rng, 3, 4))
+            k = (uint32_t)rg_below(&R->rng, words);
+        uint64_t off = C + 64 + 8ull * k, v = get(R, off, 8);
+        switch (rg_below(&R->rng, 4)) {
+        case 0: v = ~0ull; break;
+        case 1: v = 0; break;
+        case 2: v ^= 1ull << rg_below(&R->rng, 64); break;
+        default: v = rg_next(&R->rng); break;
+        }
+        put(R, off, 8, v);
+        break;
+    }
+    case 9: /* the server wake entry */
+        put(R, C + 4 * rg_below(&R->rng, 2), 4, rg_chance(&R->rng, 1, 2) ? get(R, C, 4) + 1 : rg_next(&R->rng));
+        break;
+    default: /* replies_abandoned, requests_failed */
+        put(R, C + 576 + 8 * rg_below(&R->rng, 2), 8, mutate64(R, get(R, C + 576, 8)));
+        break;
+    }
+}
+
 typedef void (*writer_fn)(rogue *R);
 static const writer_fn writers[NWRITERS] = {
     w_random_bytes, w_index_bounds, w_huge_len,      w_queue_words,    w_refcounts,
     w_header,       w_participants, w_wake_counters, w_router_journal, w_pool,
-    w_spsc_cells_sweep, w_log_ring, w_log_headers,   w_log_journals,
+    w_spsc_cells_sweep, w_log_ring, w_log_headers,   w_log_journals,   w_stream_ctl,
+    w_rpc_cells,
 };
 
-/* what `mixed` picks from on a byte log: the writers that know its sections */
+/* what `mixed` picks from on a byte log, a byte stream, request/response:
+ * the writers that know its sections */
 static const int log_writers[7] = {0, 5, 6, 7, 11, 12, 13};
+static const int stream_writers[8] = {0, 5, 6, 7, 11, 12, 13, 14};
+static const int rpc_writers[5] = {0, 5, 6, 7, 15};
 
 /* strategy -> writer (RG_MIXED picks per burst) */
 static int writer_of(int strategy)
@@ -761,6 +892,8 @@ static int writer_of(int strategy)
     case RG_LOG_RING: return 11;
     case RG_LOG_HEADERS: return 12;
     case RG_LOG_JOURNALS: return 13;
+    case RG_STREAM_CTL: return 14;
+    case RG_RPC_CELLS: return 15;
     default: return -1;
     }
 }
@@ -804,11 +937,9 @@ int rg_rogue_main(const rg_args *a)
     if ((R.canary = rg_canary_map(&R.g)) == NULL)
         return RG_EXIT_SETUP;
     int fixed = writer_of(strategy);
-    int fits = R.g.kind == INDEXBUS_KIND_LOG ? rg_log_only(strategy) || rg_any_kind(strategy)
-                                             : !rg_log_only(strategy);
-    if (!fits) {
-        fprintf(stderr, "rogue: strategy %s does not fit a %s region\n", rg_strategies[strategy].name,
-                R.g.kind == INDEXBUS_KIND_LOG ? "byte-log" : "slot");
+    if (!rg_fits(strategy, R.g.kind)) {
+        fprintf(stderr, "rogue: strategy %s does not fit a region of kind %u\n", rg_strategies[strategy].name,
+                R.g.kind);
         return RG_EXIT_SETUP;
     }
     uint64_t bursts = 0;
@@ -819,9 +950,11 @@ int rg_rogue_main(const rg_args *a)
             bursts++;
             continue;
         }
-        int w = fixed >= 0                           ? fixed
-                : R.g.kind == INDEXBUS_KIND_LOG ? log_writers[rg_below(&R.rng, 7)]
-                                                : (int)rg_below(&R.rng, NSLOT_WRITERS);
+        int w = fixed >= 0                              ? fixed
+                : R.g.kind == INDEXBUS_KIND_LOG    ? log_writers[rg_below(&R.rng, 7)]
+                : R.g.kind == INDEXBUS_KIND_STREAM ? stream_writers[rg_below(&R.rng, 8)]
+                : R.g.kind == INDEXBUS_KIND_RPC    ? rpc_writers[rg_below(&R.rng, 5)]
+                                                   : (int)rg_below(&R.rng, NSLOT_WRITERS);
         uint32_t n = 1 + (uint32_t)rg_below(&R.rng, 16);
         R.keep_undo = rg_chance(&R.rng, 1, 3);
         for (uint32_t i = 0; i < n; i++)
@@ -837,8 +970,9 @@ int rg_rogue_main(const rg_args *a)
     }
     const char *t = getenv("LIVE_ROGUE_SELFTEST");
     if (t != NULL && strcmp(t, "canary") == 0) /* a stray write the driver must find */
-        raw_put(&R, R.g.kind == INDEXBUS_KIND_LOG ? R.g.off[INDEXBUS_SECTION_LOG_RING] + 200
-                                                  : R.g.off[INDEXBUS_SECTION_SLOT_POOL] + 64 + 16 + R.g.data,
+        raw_put(&R, R.g.len[INDEXBUS_SECTION_LOG_RING] ? R.g.off[INDEXBUS_SECTION_LOG_RING] + 200
+                    : R.g.kind == INDEXBUS_KIND_RPC   ? R.g.off[INDEXBUS_SECTION_RPC_CTL] + 600
+                                                      : R.g.off[INDEXBUS_SECTION_SLOT_POOL] + 64 + 16 + R.g.data,
                 1, 0x5a);
     printf("@@rogue strategy=%s bursts=%llu writes=%llu undone=%llu sweeps=%llu\n",
            rg_strategies[strategy].name, (unsigned long long)bursts, (unsigned long long)R.writes,
