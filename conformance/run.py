@@ -44,7 +44,6 @@ NEW_KINDS = ("stream", "rpc")
 NEW_KINDS_PENDING = {
     "go": "the Go binding has no byte streams or request/response yet",
     "java": "the Java binding has no byte streams or request/response yet",
-    "rust": "the Rust binding has no byte streams or request/response yet",
 }
 DEFAULT_AGENTS = {
     "c": "build/conformance/agent-c",
