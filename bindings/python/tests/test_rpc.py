@@ -267,12 +267,18 @@ def test_full_cells_and_a_claim_given_up(name):
         assert rpc.info().rpc_cells_free == 0
         assert sorted([serve_one(server), serve_one(server)]) == [b"1", b"2"]
         assert [client.result(t, timeout=0) for t in (t1, t2)] == [b"1", b"2"]
-        # an exception in the claim's block sends nothing
+        assert rpc.info().rpc_cells_free == 1  # the client keeps one for its next request
+        # an exception in the claim's block sends nothing: the cell goes back
         with pytest.raises(RuntimeError):
             with client.claim(5) as view:
                 view[:] = b"never"
                 raise RuntimeError
         assert server.try_serve() is None
+        assert rpc.info().rpc_cells_free == 1
+        claim = client.claim(5)
+        with claim as view:
+            claim.abort()
+        assert claim.token is None and rpc.info().rpc_cells_free == 1
         with pytest.raises(indexbus.BadState):  # one claim at a time
             with client.claim(1):
                 with client.claim(1):
@@ -303,6 +309,29 @@ def test_server_closing_holding_a_request(rpc):
     client.close()
 
 
+def test_a_request_failed_unanswered(rpc):
+    with rpc.server() as server, rpc.client() as client:
+        t = client.send(b"no answer")
+        req = server.serve(timeout=0)
+        req.fail()
+        with pytest.raises(ValueError):
+            req.data
+        with pytest.raises(indexbus.NotFound):  # it is not held any more
+            req.fail()
+        with pytest.raises(indexbus.NotFound):
+            server.reply(t, b"late")
+        with pytest.raises(indexbus.Disconnected):
+            client.wait(t, timeout=HANG)
+        assert rpc.info().rpc_requests_failed == 1
+        t = client.send(b"answered")  # the server and the client go on
+        serve_one(server)
+        assert client.result(t, timeout=HANG) == b"answered"
+        with pytest.raises(indexbus.NotFound):
+            server.fail(t)
+        with pytest.raises(indexbus.NotFound):
+            server.fail(1 << 32 | 9)
+
+
 def test_a_client_that_closes_gives_its_cells_back(rpc):
     with rpc.server() as server:
         client = rpc.client()
@@ -326,8 +355,9 @@ def test_a_client_that_closes_gives_its_cells_back(rpc):
 # ---- seed 004, the other side in another process ------------------------------------
 
 def _server(name, count, q, mode):
-    """Serves `count` requests. mode "echo": reply b"re:" + request; "hold": take one
-    and close without replying; "die": take one and SIGKILL itself."""
+    """Serves `count` requests. mode "echo": reply b"re:" + request; "fail": drop each
+    unanswered; "hold": take one and close without replying; "die": take one and
+    SIGKILL itself."""
     with indexbus.Region.open(name) as r:
         server = r.server()
         q.put("ready")
@@ -337,6 +367,10 @@ def _server(name, count, q, mode):
                 q.put(bytes(req))
                 server.close()
                 return
+            if mode == "fail":
+                q.put(bytes(req))
+                req.fail()
+                continue
             if mode == "die":
                 q.put(bytes(req))
                 q.close()
@@ -365,10 +399,12 @@ def test_seed4_a_value_sent_once_never_blocks_the_sender(rpc):
         assert [client.result(t, timeout=0) for t in tokens] == [b"r0", b"r1", b"r2", b"r3"]
 
 
-def test_seed4_a_sender_dropped_unsent_fails_the_receive(rpc):
-    """A server that closes holding the request: the client gets Disconnected."""
+@pytest.mark.parametrize("mode", ["fail", "hold"])
+def test_seed4_a_sender_dropped_unsent_fails_the_receive(rpc, mode):
+    """A server that drops the request unanswered (fail), or closes holding it: the
+    client gets Disconnected."""
     with rpc.client() as client:
-        p, q = start_server(rpc.name, 1, "hold")
+        p, q = start_server(rpc.name, 1, mode)
         t = client.send(b"will not be answered")
         assert q.get(timeout=HANG) == b"will not be answered"
         with pytest.raises(indexbus.Disconnected):

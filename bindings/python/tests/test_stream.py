@@ -235,6 +235,26 @@ def test_reader_gone(stream):
     assert st.ended and st.reader_gone and st.clean
 
 
+def test_a_writer_that_aborts(stream):
+    with stream.reader() as rd:
+        w = stream.writer()
+        w2 = w.clone()
+        w.write(b"half")
+        w.abort()  # as if it had died, at once
+        assert w.closed
+        w.abort()  # idempotent
+        st = stream.stream_state()
+        assert not st.ended and st.aborted and st.writers_aborted == 1
+        with pytest.raises(RuntimeError):
+            with w2:  # a block that raises aborts too
+                w2.write(b" and half")
+                raise RuntimeError
+        assert rd.readall() == b"half and half"  # what it wrote stays readable
+        st = rd.state()
+        assert st.ended and st.aborted and not st.clean and st.writers_aborted == 2
+        assert st.flags == indexbus.STREAM_ENDED | indexbus.STREAM_ABORTED
+
+
 def test_one_reader_and_release(stream):
     w = stream.writer()
     rd = stream.reader()

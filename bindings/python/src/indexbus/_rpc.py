@@ -62,38 +62,23 @@ class Client(_Handle):
         self._token = ffi.new("uint64_t *")
         self._data = ffi.new("void **")
         self._len = ffi.new("size_t *")
-        # a claim still pending in the library (the C API has no way to give one back:
-        # an aborted RequestClaim leaves it there, and the next claim or send uses it)
-        self._claimed: Any = None
-        self._claim_open = False
 
     def send(self, data: Any) -> int:
         """Copy a request in and send it (indexbus_rpc_request); its token. Full if
         every cell is taken, TooLarge past max_request, Disconnected if every server
-        that attached has left."""
+        that attached has left, BadState while a claim is open."""
         p = self._p()
-        if self._claim_open:
-            raise error(_BAD_STATE, "a claimed request is being written")
         buf = data if type(data) is bytes else ffi.from_buffer(data)
         n = len(buf)
         tok = self._token
-        claimed = self._claimed
-        if claimed is None:
-            st = lib.indexbus_rpc_request(p, buf, n, tok)
-        elif n > self.max_request:
-            st = _TOO_LARGE
-        else:
-            ffi.memmove(claimed, buf, n)
-            self._claimed = None
-            st = lib.indexbus_rpc_send(p, n, tok)
-        check(st, f"request of {n} bytes")
+        check(lib.indexbus_rpc_request(p, buf, n, tok), f"request of {n} bytes")
         return int(tok[0])
 
     def claim(self, length: int) -> "RequestClaim":
         """Zero-copy request: ``with client.claim(n) as view:`` gives a writable
         memoryview of n bytes in a cell of the region; a normal exit sends it (its
         token is then ``claim.token``; ``claim.send(k)`` sends the first k bytes), an
-        exception sends nothing."""
+        exception gives the cell back unsent. One claim at a time (BadState)."""
         return RequestClaim(self, length)
 
     def wait(self, token: int, timeout: Optional[float] = None) -> "Reply":
@@ -110,7 +95,7 @@ class Client(_Handle):
             st = lib.indexbus_rpc_wait(p, token, data, n, ns)
             if st != _TIMEOUT:
                 break
-        check(st)
+        check(st, f"token {token:#x}")
         return Reply(self, token, data[0], int(n[0]))
 
     def result(self, token: int, timeout: Optional[float] = None) -> bytes:
@@ -139,7 +124,7 @@ class Client(_Handle):
     def cancel(self, token: int) -> None:
         """Give up an outstanding request: a late reply is dropped and counted
         (rpc_replies_abandoned). NotFound if `token` is not outstanding."""
-        check(lib.indexbus_rpc_cancel(self._p(), token))
+        check(lib.indexbus_rpc_cancel(self._p(), token), f"token {token:#x}")
 
 
 class RequestClaim:
@@ -158,46 +143,41 @@ class RequestClaim:
         c = self._client
         p = c._p()
         n = self.length
-        if c._claim_open:
-            raise error(_BAD_STATE, "one claim at a time per client")
-        if n < 0 or n > c.max_request:
-            raise error(_TOO_LARGE, f"a request of {n} bytes, at most {c.max_request}")
-        buf = c._claimed
-        if buf is None:
-            out = ffi.new("void **")
-            check(lib.indexbus_rpc_claim(p, n, out), f"claim of {n} bytes")
-            buf = c._claimed = out[0]
-        c._claim_open = True
+        if n < 0:
+            raise error(_TOO_LARGE, f"a request of {n} bytes")
+        out = ffi.new("void **")
+        check(lib.indexbus_rpc_claim(p, n, out), f"claim of {n} bytes")
         self._done = False
-        self._view = memoryview(ffi.buffer(ffi.cast("char *", buf), n))
+        self._view = memoryview(ffi.buffer(ffi.cast("char *", out[0]), n))
         return self._view
 
     def _finish(self) -> None:
         view, self._view = self._view, None
         _release(view)
         self._done = True
-        self._client._claim_open = False
 
     def send(self, length: Optional[int] = None) -> int:
-        """Send the first `length` bytes (default ``self.length``); the token."""
+        """Send the first `length` bytes (default ``self.length``); the token.
+        TooLarge (the claim stays open) past the claimed length."""
         if self._done:
             raise error(_BAD_STATE, "no claim pending")
         c = self._client
         n = self.length if length is None else length
-        p = c._p()
-        self._finish()
         if n < 0 or n > self.length:
             raise error(_TOO_LARGE, f"send of {n} of {self.length} claimed bytes")
-        c._claimed = None
+        p = c._p()
+        self._finish()
         tok = c._token
         check(lib.indexbus_rpc_send(p, n, tok), f"send of {n} bytes")
         self.token = int(tok[0])
         return self.token
 
     def abort(self) -> None:
-        """Send nothing. (The cell stays claimed by the client, for its next request.)"""
+        """Send nothing: the cell goes back (indexbus_rpc_abort; the client keeps it
+        for its next request)."""
         if not self._done:
             self._finish()
+            check(lib.indexbus_rpc_abort(self._client._p()))
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         if exc_type is not None:
@@ -309,7 +289,12 @@ class Server(_Handle):
         server does not hold (stale, already replied, forged), TooLarge past
         max_reply (the request stays held)."""
         buf = data if type(data) is bytes else ffi.from_buffer(data)
-        check(lib.indexbus_rpc_reply(self._p(), token, buf, len(buf)))
+        check(lib.indexbus_rpc_reply(self._p(), token, buf, len(buf)), f"token {token:#x}")
+
+    def fail(self, token: int) -> None:
+        """Drop the request `token` unanswered: its client gets Disconnected (counted
+        in rpc_requests_failed). NotFound as for reply."""
+        check(lib.indexbus_rpc_fail(self._p(), token), f"token {token:#x}")
 
     def reply_buffer(self, token: int, length: Optional[int] = None) -> "ReplyClaim":
         """Zero-copy reply: ``with server.reply_buffer(token, n) as view:`` a writable
@@ -359,6 +344,13 @@ class Request:
         """Zero-copy reply (Server.reply_buffer)."""
         return ReplyClaim(self._server, self.token, length, self)
 
+    def fail(self) -> None:
+        """Drop the request unanswered (indexbus_rpc_fail): its client's wait raises
+        Disconnected, as when a one-shot sender is dropped unsent. NotFound once it
+        was answered."""
+        self._server.fail(self.token)
+        self.release()
+
     def __enter__(self) -> "Request":
         return self
 
@@ -389,7 +381,7 @@ class ReplyClaim:
         p = self._server._p()
         buf = ffi.new("void **")
         cap = ffi.new("size_t *")
-        check(lib.indexbus_rpc_reply_buffer(p, self.token, buf, cap))
+        check(lib.indexbus_rpc_reply_buffer(p, self.token, buf, cap), f"token {self.token:#x}")
         self.capacity = int(cap[0])
         n = self.capacity if self._want is None else self._want
         if n < 0 or n > self.capacity:

@@ -129,7 +129,8 @@ class StreamWriter(_Stream):
     """A writer of a byte stream (Region.writer). ``write`` takes what fits (waiting
     for room when none is free, unless the timeout is 0) and returns how many bytes;
     ``write_all`` writes everything. ``close()`` leaves the stream cleanly: the last
-    writer out ends it. ``clone()`` opens another writer on the same stream."""
+    writer out ends it; ``abort()`` leaves as a failed writer (so does a ``with`` block
+    that raises). ``clone()`` opens another writer on the same stream."""
 
     _close_fn = lib.indexbus_stream_writer_close
 
@@ -147,6 +148,27 @@ class StreamWriter(_Stream):
 
     def writable(self) -> bool:
         return True
+
+    def abort(self) -> None:
+        """Leave as a writer that failed (indexbus_stream_writer_abort): counted as an
+        aborted writer, exactly as if it had died (the stream ends ABORTED if it was the
+        last), at once. What it wrote stays readable. Idempotent; closes this object."""
+        p, self._ptr = self._ptr, None
+        try:
+            if p is not None:
+                st = lib.indexbus_stream_writer_abort(p)
+                if st != _OK:
+                    raise error(st)
+        finally:
+            io.RawIOBase.close(self)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        """A ``with`` block that ends with an exception aborts the writer (the reader
+        can tell: the stream does not end clean); a normal end closes it."""
+        if exc_type is not None:
+            self.abort()
+        else:
+            self.close()
 
     def readinto(self, b: Any) -> Optional[int]:
         raise io.UnsupportedOperation("a stream writer does not read")
