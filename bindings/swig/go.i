@@ -20,8 +20,12 @@
  *  - A bare `void **` out-parameter (claim_len, claim_wait) is a
  *    *unsafe.Pointer, and claim_batch's `void **bufs` a []unsafe.Pointer:
  *    C stores addresses of claimed (shared) memory there, never Go pointers.
- *  - The hot path (publish, try_recv, publish_batch, recv_batch, and
- *    publish_wait) also has hand-written Go functions (PublishDirect, ...)
+ *  - The 1.1 stream and request/response handles are uintptr-based types
+ *    too; the borrowed request of rpc_serve, the borrowed reply of rpc_wait
+ *    and the buffer of rpc_reply_buffer come back as Spans.
+ *  - The hot path (publish, try_recv, publish_batch, recv_batch,
+ *    publish_wait, and the stream writes and reads) also has hand-written
+ *    Go functions (PublishDirect, ...)
  *    calling static inline
  *    helpers in the cgo preamble: payloads as typed pointers to pointer-free
  *    memory, which cgo need not check at run time, and results by value. */
@@ -69,6 +73,28 @@ static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap)
 	r.status = indexbus_try_recv((indexbus_consumer *)c, buf, cap, &r.n);
 	return r;
 }
+// 1.1 streams: n is the bytes written (also on TIMEOUT and DISCONNECTED
+// for write_all) or read. Empty payloads pass "" (the library wants a
+// non-NULL pointer).
+static inline ib_go_result ib_go_stream_write(uintptr_t w, const uint8_t *data, size_t len) {
+	ib_go_result r = {0, 0};
+	const void *d = data != NULL ? (const void *)data : "";
+	r.status = indexbus_stream_write((indexbus_stream_writer *)w, d, len, &r.n);
+	return r;
+}
+static inline ib_go_result ib_go_stream_write_all(uintptr_t w, const uint8_t *data, size_t len,
+                                                  uint64_t timeout_ns) {
+	ib_go_result r = {0, 0};
+	const void *d = data != NULL ? (const void *)data : "";
+	r.status = indexbus_stream_write_all((indexbus_stream_writer *)w, d, len, timeout_ns, &r.n);
+	return r;
+}
+static inline ib_go_result ib_go_stream_read(uintptr_t rd, uint8_t *buf, size_t cap,
+                                             uint64_t timeout_ns) {
+	ib_go_result r = {0, 0};
+	r.status = indexbus_stream_read((indexbus_stream_reader *)rd, buf, cap, &r.n, timeout_ns);
+	return r;
+}
 %}
 
 %{
@@ -105,6 +131,17 @@ static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap)
 %ignore INDEXBUS_MAX_SLOTS;
 %ignore INDEXBUS_MAX_SLOT_DATA;
 %ignore INDEXBUS_MAX_QUEUE;
+%ignore INDEXBUS_CAP_STREAM;
+%ignore INDEXBUS_CAP_RPC;
+%ignore INDEXBUS_CAP_BYTE_STREAM;
+%ignore INDEXBUS_CAP_RPC_CELLS;
+%ignore INDEXBUS_RPC_MAX_MESSAGE;
+/* the stream's shared state word (LAYOUT.md 5.18): the region format, which
+ * Go code never touches (indexbus_stream_state reports it) */
+%ignore INDEXBUS_STREAM_SEAT_MASK;
+%ignore INDEXBUS_STREAM_ST_ENDED;
+%ignore INDEXBUS_STREAM_ST_READER_GONE;
+%ignore INDEXBUS_STREAM_ST_ABORTED;
 
 /* ---- scalars ------------------------------------------------------------- */
 
@@ -134,11 +171,17 @@ IB_GO_HANDLE(indexbus_region, Region)
 IB_GO_HANDLE(indexbus_producer, Producer)
 IB_GO_HANDLE(indexbus_router, Router)
 IB_GO_HANDLE(indexbus_consumer, Consumer)
+IB_GO_HANDLE(indexbus_stream_writer, StreamWriter)
+IB_GO_HANDLE(indexbus_stream_reader, StreamReader)
+IB_GO_HANDLE(indexbus_rpc_client, RPCClient)
+IB_GO_HANDLE(indexbus_rpc_server, RPCServer)
 
 /* ---- payloads: (pointer, length) <- Go slice, no copy --------------------- */
 
-%typemap(gotype) (const void *data, size_t len), (void *buf, size_t cap) "[]byte"
-%typemap(in) (const void *data, size_t len), (void *buf, size_t cap) %{
+%typemap(gotype) (const void *data, size_t len), (void *buf, size_t cap),
+                 (const void *request, size_t request_len), (void *reply, size_t reply_cap) "[]byte"
+%typemap(in) (const void *data, size_t len), (void *buf, size_t cap),
+             (const void *request, size_t request_len), (void *reply, size_t reply_cap) %{
   $1 = ($1_ltype)$input.array;
   $2 = (size_t)$input.len;
 %}
@@ -155,8 +198,14 @@ IB_GO_HANDLE(indexbus_consumer, Consumer)
 %}
 
 /* size_t results: Go int has the width of size_t (checked below) */
-%typemap(gotype) size_t *len, size_t *published, size_t *count "*int"
-%typemap(in) size_t *len, size_t *published, size_t *count %{ $1 = ($1_ltype)$input; %}
+%typemap(gotype) size_t *len, size_t *published, size_t *count, size_t *written,
+                 size_t *reply_len "*int"
+%typemap(in) size_t *len, size_t *published, size_t *count, size_t *written,
+             size_t *reply_len %{ $1 = ($1_ltype)$input; %}
+
+/* stream_state's flags and count */
+%typemap(gotype) uint32_t *flags, uint32_t *writers_aborted "*uint32"
+%typemap(in) uint32_t *flags, uint32_t *writers_aborted %{ $1 = ($1_ltype)$input; %}
 
 /* ---- memory the library hands out: Span --------------------------------- */
 
@@ -179,6 +228,10 @@ typedef struct { void *data; intgo len; } ib_go_span;
   ((ib_go_span *)$input)->data = (void *)tdata$argnum;
   ((ib_go_span *)$input)->len = (intgo)tlen$argnum;
 %}
+/* rpc_reply_buffer's reply buffer; rpc_serve's borrowed request (rpc_wait's
+ * borrowed reply is (data, len) above) */
+%apply (void **buf, size_t *capacity) { (void **buf, size_t *cap) };
+%apply (const void **data, size_t *len) { (const void **request, size_t *len) };
 
 /* claim_len, claim_wait: C stores the claimed buffer's address (of the
  * exactly len bytes asked for) into a Go unsafe.Pointer; NULL on failure */
@@ -219,6 +272,18 @@ type Router uintptr
 
 // Consumer is an indexbus_consumer handle (a C pointer; 0 is NULL).
 type Consumer uintptr
+
+// StreamWriter is an indexbus_stream_writer handle (a C pointer; 0 is NULL).
+type StreamWriter uintptr
+
+// StreamReader is an indexbus_stream_reader handle (a C pointer; 0 is NULL).
+type StreamReader uintptr
+
+// RPCClient is an indexbus_rpc_client handle (a C pointer; 0 is NULL).
+type RPCClient uintptr
+
+// RPCServer is an indexbus_rpc_server handle (a C pointer; 0 is NULL).
+type RPCServer uintptr
 
 // Span is memory the library hands out: a claimed slot or a borrowed
 // message, in C (shared) memory. It stays valid only until the matching
@@ -308,6 +373,44 @@ func TryRecvDirect(h Consumer, buf []byte) (status, n int) {
 	return int(r.status), int(r.n)
 }
 
+// StreamWriteDirect is Indexbus_stream_write, returning the status and
+// the bytes written; the payload is passed as PublishDirect passes it.
+func StreamWriteDirect(h StreamWriter, data []byte) (status, n int) {
+	var r C.ib_go_result
+	if len(data) == 0 {
+		r = C.ib_go_stream_write(C.uintptr_t(h), nil, 0)
+	} else {
+		r = C.ib_go_stream_write(C.uintptr_t(h), (*C.uint8_t)(&data[0]), C.size_t(len(data)))
+	}
+	return int(r.status), int(r.n)
+}
+
+// StreamWriteAllDirect is Indexbus_stream_write_all, returning the status
+// and the bytes written (on TIMEOUT and DISCONNECTED too).
+func StreamWriteAllDirect(h StreamWriter, data []byte, timeoutNs uint64) (status, n int) {
+	var r C.ib_go_result
+	if len(data) == 0 {
+		r = C.ib_go_stream_write_all(C.uintptr_t(h), nil, 0, C.uint64_t(timeoutNs))
+	} else {
+		r = C.ib_go_stream_write_all(C.uintptr_t(h), (*C.uint8_t)(&data[0]), C.size_t(len(data)),
+			C.uint64_t(timeoutNs))
+	}
+	return int(r.status), int(r.n)
+}
+
+// StreamReadDirect is Indexbus_stream_read (capacity len(buf)), returning
+// the status and the bytes read.
+func StreamReadDirect(h StreamReader, buf []byte, timeoutNs uint64) (status, n int) {
+	var r C.ib_go_result
+	if len(buf) == 0 {
+		r = C.ib_go_stream_read(C.uintptr_t(h), nil, 0, C.uint64_t(timeoutNs))
+	} else {
+		r = C.ib_go_stream_read(C.uintptr_t(h), (*C.uint8_t)(&buf[0]), C.size_t(len(buf)),
+			C.uint64_t(timeoutNs))
+	}
+	return int(r.status), int(r.n)
+}
+
 // Status codes (enum indexbus_status); the values are the header's.
 const (
 	INDEXBUS_OK               = int(C.INDEXBUS_OK)
@@ -357,6 +460,11 @@ const (
 	INDEXBUS_CAP_KNOWN_INCOMPAT = uint64(C.INDEXBUS_CAP_KNOWN_INCOMPAT)
 	INDEXBUS_CAP_LOG          = uint64(C.INDEXBUS_CAP_LOG)
 	INDEXBUS_CAP_BYTE_LOG     = uint64(C.INDEXBUS_CAP_BYTE_LOG)
+	INDEXBUS_CAP_STREAM       = uint64(C.INDEXBUS_CAP_STREAM)
+	INDEXBUS_CAP_RPC          = uint64(C.INDEXBUS_CAP_RPC)
+	INDEXBUS_CAP_BYTE_STREAM  = uint64(C.INDEXBUS_CAP_BYTE_STREAM)
+	INDEXBUS_CAP_RPC_CELLS    = uint64(C.INDEXBUS_CAP_RPC_CELLS)
+	INDEXBUS_RPC_MAX_MESSAGE  = uint(C.INDEXBUS_RPC_MAX_MESSAGE)
 	INDEXBUS_LOG_MAX_BYTES    = uint(C.INDEXBUS_LOG_MAX_BYTES)
 	INDEXBUS_LOG_DEFAULT_BYTES = uint(C.INDEXBUS_LOG_DEFAULT_BYTES)
 	INDEXBUS_MAX_SLOTS        = uint(C.INDEXBUS_MAX_SLOTS)
@@ -417,6 +525,17 @@ type Info struct {
 	BytesFree        uint64
 	BytesPadding     uint64
 	RecordsWaiting   uint64
+	StreamFlags      uint32 // streams and request/response (1.1)
+	StreamWriters    uint32
+	WritersAborted   uint32
+	RpcCells         uint32
+	RpcCellsFree     uint32
+	MaxRequest       uint32
+	MaxReply         uint32
+	Reserved2        uint32
+	StreamBytesRead  uint64
+	RpcRepliesAbandoned uint64
+	RpcRequestsFailed   uint64
 }
 
 // ConsumerStats mirrors indexbus_consumer_stats.
@@ -516,6 +635,17 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesFree)-unsafe.Offsetof(C.indexbus_info{}.bytes_free)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesPadding)-unsafe.Offsetof(C.indexbus_info{}.bytes_padding)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.RecordsWaiting)-unsafe.Offsetof(C.indexbus_info{}.records_waiting)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.StreamFlags)-unsafe.Offsetof(C.indexbus_info{}.stream_flags)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.StreamWriters)-unsafe.Offsetof(C.indexbus_info{}.stream_writers)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.WritersAborted)-unsafe.Offsetof(C.indexbus_info{}.writers_aborted)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcCells)-unsafe.Offsetof(C.indexbus_info{}.rpc_cells)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcCellsFree)-unsafe.Offsetof(C.indexbus_info{}.rpc_cells_free)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MaxRequest)-unsafe.Offsetof(C.indexbus_info{}.max_request)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MaxReply)-unsafe.Offsetof(C.indexbus_info{}.max_reply)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Reserved2)-unsafe.Offsetof(C.indexbus_info{}.reserved2)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.StreamBytesRead)-unsafe.Offsetof(C.indexbus_info{}.stream_bytes_read)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcRepliesAbandoned)-unsafe.Offsetof(C.indexbus_info{}.rpc_replies_abandoned)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcRequestsFailed)-unsafe.Offsetof(C.indexbus_info{}.rpc_requests_failed)]
 
 	_ = [1]int{}[unsafe.Sizeof(ConsumerStats{})-unsafe.Sizeof(C.indexbus_consumer_stats{})]
 	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Attached)-unsafe.Offsetof(C.indexbus_consumer_stats{}.attached)]

@@ -9,7 +9,8 @@
 // passed as Go slices without copying, handles are uintptr-based types and
 // the size-prefixed structs are Go mirrors checked against the C header at
 // compile time. The hot-path calls (PublishDirect, TryRecvDirect,
-// PublishBatchDirect, RecvBatchDirect) are written by hand in go.i: one cgo
+// PublishBatchDirect, RecvBatchDirect, PublishWaitDirect, StreamWriteDirect,
+// StreamWriteAllDirect, StreamReadDirect) are written by hand in go.i: one cgo
 // call each, with no pointer for cgo to check at run time and the count
 // returned instead of written through a pointer. Use package indexbus, not
 // this one.

@@ -65,6 +65,28 @@ static inline ib_go_result ib_go_try_recv(uintptr_t c, uint8_t *buf, size_t cap)
 	r.status = indexbus_try_recv((indexbus_consumer *)c, buf, cap, &r.n);
 	return r;
 }
+// 1.1 streams: n is the bytes written (also on TIMEOUT and DISCONNECTED
+// for write_all) or read. Empty payloads pass "" (the library wants a
+// non-NULL pointer).
+static inline ib_go_result ib_go_stream_write(uintptr_t w, const uint8_t *data, size_t len) {
+	ib_go_result r = {0, 0};
+	const void *d = data != NULL ? (const void *)data : "";
+	r.status = indexbus_stream_write((indexbus_stream_writer *)w, d, len, &r.n);
+	return r;
+}
+static inline ib_go_result ib_go_stream_write_all(uintptr_t w, const uint8_t *data, size_t len,
+                                                  uint64_t timeout_ns) {
+	ib_go_result r = {0, 0};
+	const void *d = data != NULL ? (const void *)data : "";
+	r.status = indexbus_stream_write_all((indexbus_stream_writer *)w, d, len, timeout_ns, &r.n);
+	return r;
+}
+static inline ib_go_result ib_go_stream_read(uintptr_t rd, uint8_t *buf, size_t cap,
+                                             uint64_t timeout_ns) {
+	ib_go_result r = {0, 0};
+	r.status = indexbus_stream_read((indexbus_stream_reader *)rd, buf, cap, &r.n, timeout_ns);
+	return r;
+}
 
 typedef long long swig_type_1;
 typedef _gostring_ swig_type_2;
@@ -95,7 +117,29 @@ typedef long long swig_type_26;
 typedef _goslice_ swig_type_27;
 typedef _goslice_ swig_type_28;
 typedef long long swig_type_29;
-typedef long long swig_type_30;
+typedef _goslice_ swig_type_30;
+typedef _goslice_ swig_type_31;
+typedef long long swig_type_32;
+typedef _goslice_ swig_type_33;
+typedef long long swig_type_34;
+typedef long long swig_type_35;
+typedef long long swig_type_36;
+typedef _goslice_ swig_type_37;
+typedef long long swig_type_38;
+typedef long long swig_type_39;
+typedef long long swig_type_40;
+typedef long long swig_type_41;
+typedef _goslice_ swig_type_42;
+typedef _goslice_ swig_type_43;
+typedef long long swig_type_44;
+typedef long long swig_type_45;
+typedef long long swig_type_46;
+typedef long long swig_type_47;
+typedef long long swig_type_48;
+typedef long long swig_type_49;
+typedef _goslice_ swig_type_50;
+typedef long long swig_type_51;
+typedef long long swig_type_52;
 extern void _wrap_Swig_free_swig_28faed15e7c63890(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swig_28faed15e7c63890(swig_intgo arg1);
 extern swig_type_1 _wrap_INDEXBUS_MPSC_SKIP_swig_28faed15e7c63890(void);
@@ -142,7 +186,34 @@ extern swig_intgo _wrap_indexbus_publish_wait_swig_28faed15e7c63890(uintptr_t ar
 extern swig_intgo _wrap_indexbus_claim_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_27 arg2, swig_type_28 arg3);
 extern swig_intgo _wrap_indexbus_commit_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_29 arg2);
 extern swig_intgo _wrap_indexbus_producer_space_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_30 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
+extern swig_intgo _wrap_indexbus_stream_writer_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_indexbus_stream_writer_close_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_stream_writer_abort_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_stream_write_swig_28faed15e7c63890(uintptr_t arg1, swig_type_30 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_stream_write_all_swig_28faed15e7c63890(uintptr_t arg1, swig_type_31 arg2, swig_type_32 arg3, swig_voidp arg4);
+extern swig_intgo _wrap_indexbus_stream_reader_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_indexbus_stream_reader_close_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_stream_reader_release_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_stream_read_swig_28faed15e7c63890(uintptr_t arg1, swig_type_33 arg2, swig_voidp arg3, swig_type_34 arg4);
+extern swig_intgo _wrap_indexbus_stream_state_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_client_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_indexbus_rpc_client_close_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_rpc_claim_swig_28faed15e7c63890(uintptr_t arg1, swig_type_35 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_abort_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_rpc_send_swig_28faed15e7c63890(uintptr_t arg1, swig_type_36 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_request_swig_28faed15e7c63890(uintptr_t arg1, swig_type_37 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_38 arg2, swig_voidp arg3, swig_type_39 arg4);
+extern swig_intgo _wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(uintptr_t arg1, swig_type_40 arg2);
+extern swig_intgo _wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(uintptr_t arg1, swig_type_41 arg2);
+extern swig_intgo _wrap_indexbus_rpc_call_swig_28faed15e7c63890(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3, swig_voidp arg4, swig_type_44 arg5);
+extern swig_intgo _wrap_indexbus_rpc_server_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_indexbus_rpc_server_close_swig_28faed15e7c63890(uintptr_t arg1);
+extern swig_intgo _wrap_indexbus_rpc_serve_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, swig_type_45 arg4);
+extern swig_intgo _wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(uintptr_t arg1, swig_type_46 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(uintptr_t arg1, swig_type_47 arg2, swig_type_48 arg3);
+extern swig_intgo _wrap_indexbus_rpc_reply_swig_28faed15e7c63890(uintptr_t arg1, swig_type_49 arg2, swig_type_50 arg3);
+extern swig_intgo _wrap_indexbus_rpc_fail_swig_28faed15e7c63890(uintptr_t arg1, swig_type_51 arg2);
+extern swig_type_52 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
 #undef intgo
 */
 import "C"
@@ -192,6 +263,18 @@ type Router uintptr
 
 // Consumer is an indexbus_consumer handle (a C pointer; 0 is NULL).
 type Consumer uintptr
+
+// StreamWriter is an indexbus_stream_writer handle (a C pointer; 0 is NULL).
+type StreamWriter uintptr
+
+// StreamReader is an indexbus_stream_reader handle (a C pointer; 0 is NULL).
+type StreamReader uintptr
+
+// RPCClient is an indexbus_rpc_client handle (a C pointer; 0 is NULL).
+type RPCClient uintptr
+
+// RPCServer is an indexbus_rpc_server handle (a C pointer; 0 is NULL).
+type RPCServer uintptr
 
 // Span is memory the library hands out: a claimed slot or a borrowed
 // message, in C (shared) memory. It stays valid only until the matching
@@ -281,6 +364,44 @@ func TryRecvDirect(h Consumer, buf []byte) (status, n int) {
 	return int(r.status), int(r.n)
 }
 
+// StreamWriteDirect is Indexbus_stream_write, returning the status and
+// the bytes written; the payload is passed as PublishDirect passes it.
+func StreamWriteDirect(h StreamWriter, data []byte) (status, n int) {
+	var r C.ib_go_result
+	if len(data) == 0 {
+		r = C.ib_go_stream_write(C.uintptr_t(h), nil, 0)
+	} else {
+		r = C.ib_go_stream_write(C.uintptr_t(h), (*C.uint8_t)(&data[0]), C.size_t(len(data)))
+	}
+	return int(r.status), int(r.n)
+}
+
+// StreamWriteAllDirect is Indexbus_stream_write_all, returning the status
+// and the bytes written (on TIMEOUT and DISCONNECTED too).
+func StreamWriteAllDirect(h StreamWriter, data []byte, timeoutNs uint64) (status, n int) {
+	var r C.ib_go_result
+	if len(data) == 0 {
+		r = C.ib_go_stream_write_all(C.uintptr_t(h), nil, 0, C.uint64_t(timeoutNs))
+	} else {
+		r = C.ib_go_stream_write_all(C.uintptr_t(h), (*C.uint8_t)(&data[0]), C.size_t(len(data)),
+			C.uint64_t(timeoutNs))
+	}
+	return int(r.status), int(r.n)
+}
+
+// StreamReadDirect is Indexbus_stream_read (capacity len(buf)), returning
+// the status and the bytes read.
+func StreamReadDirect(h StreamReader, buf []byte, timeoutNs uint64) (status, n int) {
+	var r C.ib_go_result
+	if len(buf) == 0 {
+		r = C.ib_go_stream_read(C.uintptr_t(h), nil, 0, C.uint64_t(timeoutNs))
+	} else {
+		r = C.ib_go_stream_read(C.uintptr_t(h), (*C.uint8_t)(&buf[0]), C.size_t(len(buf)),
+			C.uint64_t(timeoutNs))
+	}
+	return int(r.status), int(r.n)
+}
+
 // Status codes (enum indexbus_status); the values are the header's.
 const (
 	INDEXBUS_OK               = int(C.INDEXBUS_OK)
@@ -330,6 +451,11 @@ const (
 	INDEXBUS_CAP_KNOWN_INCOMPAT = uint64(C.INDEXBUS_CAP_KNOWN_INCOMPAT)
 	INDEXBUS_CAP_LOG            = uint64(C.INDEXBUS_CAP_LOG)
 	INDEXBUS_CAP_BYTE_LOG       = uint64(C.INDEXBUS_CAP_BYTE_LOG)
+	INDEXBUS_CAP_STREAM         = uint64(C.INDEXBUS_CAP_STREAM)
+	INDEXBUS_CAP_RPC            = uint64(C.INDEXBUS_CAP_RPC)
+	INDEXBUS_CAP_BYTE_STREAM    = uint64(C.INDEXBUS_CAP_BYTE_STREAM)
+	INDEXBUS_CAP_RPC_CELLS      = uint64(C.INDEXBUS_CAP_RPC_CELLS)
+	INDEXBUS_RPC_MAX_MESSAGE    = uint(C.INDEXBUS_RPC_MAX_MESSAGE)
 	INDEXBUS_LOG_MAX_BYTES      = uint(C.INDEXBUS_LOG_MAX_BYTES)
 	INDEXBUS_LOG_DEFAULT_BYTES  = uint(C.INDEXBUS_LOG_DEFAULT_BYTES)
 	INDEXBUS_MAX_SLOTS          = uint(C.INDEXBUS_MAX_SLOTS)
@@ -361,35 +487,46 @@ type OpenConfig struct {
 
 // Info mirrors indexbus_info.
 type Info struct {
-	Size             uint32
-	Kind             uint32
-	LayoutMajor      uint32
-	LayoutMinor      uint32
-	Capabilities     uint64
-	TotalBytes       uint64
-	SlotCount        uint32
-	SlotDataSize     uint32
-	QueueCapacity    uint32
-	ConsumerCount    uint32
-	CreatorPid       uint32
-	FreeSlots        uint32
-	CreationTimeNs   uint64
-	Published        uint64
-	Routed           uint64
-	RouteNoSpace     uint64
-	ProducersLive    uint32
-	ConsumersLive    uint32
-	RoutersLive      uint32
-	ParticipantsLive uint32
-	SpscDepth        uint64
-	MpscDepth        uint64
-	ByteCapacity     uint64 // 1.1 from here on
-	MaxRecord        uint32
-	Reserved         uint32
-	BytesUsed        uint64
-	BytesFree        uint64
-	BytesPadding     uint64
-	RecordsWaiting   uint64
+	Size                uint32
+	Kind                uint32
+	LayoutMajor         uint32
+	LayoutMinor         uint32
+	Capabilities        uint64
+	TotalBytes          uint64
+	SlotCount           uint32
+	SlotDataSize        uint32
+	QueueCapacity       uint32
+	ConsumerCount       uint32
+	CreatorPid          uint32
+	FreeSlots           uint32
+	CreationTimeNs      uint64
+	Published           uint64
+	Routed              uint64
+	RouteNoSpace        uint64
+	ProducersLive       uint32
+	ConsumersLive       uint32
+	RoutersLive         uint32
+	ParticipantsLive    uint32
+	SpscDepth           uint64
+	MpscDepth           uint64
+	ByteCapacity        uint64 // 1.1 from here on
+	MaxRecord           uint32
+	Reserved            uint32
+	BytesUsed           uint64
+	BytesFree           uint64
+	BytesPadding        uint64
+	RecordsWaiting      uint64
+	StreamFlags         uint32 // streams and request/response (1.1)
+	StreamWriters       uint32
+	WritersAborted      uint32
+	RpcCells            uint32
+	RpcCellsFree        uint32
+	MaxRequest          uint32
+	MaxReply            uint32
+	Reserved2           uint32
+	StreamBytesRead     uint64
+	RpcRepliesAbandoned uint64
+	RpcRequestsFailed   uint64
 }
 
 // ConsumerStats mirrors indexbus_consumer_stats.
@@ -489,6 +626,17 @@ var (
 	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesFree)-unsafe.Offsetof(C.indexbus_info{}.bytes_free)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.BytesPadding)-unsafe.Offsetof(C.indexbus_info{}.bytes_padding)]
 	_ = [1]int{}[unsafe.Offsetof(Info{}.RecordsWaiting)-unsafe.Offsetof(C.indexbus_info{}.records_waiting)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.StreamFlags)-unsafe.Offsetof(C.indexbus_info{}.stream_flags)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.StreamWriters)-unsafe.Offsetof(C.indexbus_info{}.stream_writers)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.WritersAborted)-unsafe.Offsetof(C.indexbus_info{}.writers_aborted)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcCells)-unsafe.Offsetof(C.indexbus_info{}.rpc_cells)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcCellsFree)-unsafe.Offsetof(C.indexbus_info{}.rpc_cells_free)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MaxRequest)-unsafe.Offsetof(C.indexbus_info{}.max_request)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.MaxReply)-unsafe.Offsetof(C.indexbus_info{}.max_reply)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.Reserved2)-unsafe.Offsetof(C.indexbus_info{}.reserved2)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.StreamBytesRead)-unsafe.Offsetof(C.indexbus_info{}.stream_bytes_read)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcRepliesAbandoned)-unsafe.Offsetof(C.indexbus_info{}.rpc_replies_abandoned)]
+	_ = [1]int{}[unsafe.Offsetof(Info{}.RpcRequestsFailed)-unsafe.Offsetof(C.indexbus_info{}.rpc_requests_failed)]
 
 	_ = [1]int{}[unsafe.Sizeof(ConsumerStats{})-unsafe.Sizeof(C.indexbus_consumer_stats{})]
 	_ = [1]int{}[unsafe.Offsetof(ConsumerStats{}.Attached)-unsafe.Offsetof(C.indexbus_consumer_stats{}.attached)]
@@ -528,6 +676,8 @@ const INDEXBUS_MAX_SECTIONS uint = 16
 const INDEXBUS_KIND_EVENTS uint = 1
 const INDEXBUS_KIND_FANOUT uint = 2
 const INDEXBUS_KIND_LOG uint = 3
+const INDEXBUS_KIND_STREAM uint = 4
+const INDEXBUS_KIND_RPC uint = 5
 const INDEXBUS_CAP_INCOMPAT_MASK uint64 = 0xffffffff00000000
 const INDEXBUS_MIN_SLOTS uint = 2
 const INDEXBUS_MIN_SLOT_DATA uint = 64
@@ -539,6 +689,10 @@ const INDEXBUS_DEFAULT_SLOT_DATA uint = 256
 const INDEXBUS_DEFAULT_FANOUT_CONSUMERS uint = 4
 const INDEXBUS_LOG_MIN_BYTES uint = 4096
 const INDEXBUS_LOG_DEFAULT_MAX_RECORD uint = 65536
+const INDEXBUS_RPC_MAX_CELLS uint = 4096
+const INDEXBUS_RPC_DEFAULT_CELLS uint = 64
+const INDEXBUS_RPC_DEFAULT_MAX_MESSAGE uint = 4096
+const INDEXBUS_RPC_MIN_MESSAGE uint = 8
 const INDEXBUS_SECTION_PARTICIPANTS uint = 1
 const INDEXBUS_SECTION_COUNTERS uint = 2
 const INDEXBUS_SECTION_WAKE uint = 3
@@ -548,10 +702,15 @@ const INDEXBUS_SECTION_MPSC_QUEUE uint = 6
 const INDEXBUS_SECTION_CONSUMER_QUEUES uint = 7
 const INDEXBUS_SECTION_SLOT_POOL uint = 8
 const INDEXBUS_SECTION_LOG_RING uint = 9
+const INDEXBUS_SECTION_STREAM_CTL uint = 10
+const INDEXBUS_SECTION_RPC_CTL uint = 11
+const INDEXBUS_SECTION_RPC_CELLS uint = 12
 const INDEXBUS_ROLE_SPSC_PRODUCER uint = 1
 const INDEXBUS_ROLE_MPSC_PRODUCER uint = 2
 const INDEXBUS_ROLE_ROUTER uint = 3
 const INDEXBUS_ROLE_CONSUMER uint = 4
+const INDEXBUS_ROLE_RPC_CLIENT uint = 5
+const INDEXBUS_ROLE_RPC_SERVER uint = 6
 const INDEXBUS_PARTICIPANT_FREE uint = 0
 const INDEXBUS_PARTICIPANT_ACTIVE uint = 1
 const INDEXBUS_OWNER_LEAVING uint = 0x80000000
@@ -581,6 +740,15 @@ const INDEXBUS_LOG_PAD uint = 2
 const INDEXBUS_LOG_CLAIMED uint = 3
 const INDEXBUS_LOG_RESERVING uint = 1
 const INDEXBUS_LOG_RESERVED uint = 2
+const INDEXBUS_STREAM_SEATS uint = 48
+const INDEXBUS_STREAM_ST_ABORTS_SHIFT int = 52
+const INDEXBUS_RPC_FREE uint = 0
+const INDEXBUS_RPC_OWNED uint = 1
+const INDEXBUS_RPC_REQUESTED uint = 2
+const INDEXBUS_RPC_SERVING uint = 3
+const INDEXBUS_RPC_REPLIED uint = 4
+const INDEXBUS_RPC_FAILED uint = 5
+const INDEXBUS_RPC_ABANDONED uint = 6
 const INDEXBUS_VERSION_MAJOR int = 1
 const INDEXBUS_VERSION_MINOR int = 0
 const INDEXBUS_VERSION_PATCH int = 0
@@ -1043,6 +1211,286 @@ func Indexbus_producer_space(arg1 Producer, arg2 *uint64) (_swig_ret int) {
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	swig_r = (int)(C._wrap_indexbus_producer_space_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+const INDEXBUS_STREAM_ENDED uint = 0x1
+const INDEXBUS_STREAM_READER_GONE uint = 0x2
+const INDEXBUS_STREAM_ABORTED uint = 0x4
+
+func Indexbus_stream_writer_open(arg1 Region, arg2 *StreamWriter) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_stream_writer_open_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_stream_writer_close(arg1 StreamWriter) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_stream_writer_close_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_stream_writer_abort(arg1 StreamWriter) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_stream_writer_abort_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_stream_write(arg1 StreamWriter, arg2 []byte, arg3 *int) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_stream_write_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_stream_write_all(arg1 StreamWriter, arg2 []byte, arg3 uint64, arg4 *int) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_indexbus_stream_write_all_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_1)), C.swig_type_32(_swig_i_2), C.swig_voidp(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_stream_reader_open(arg1 Region, arg2 *StreamReader) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_stream_reader_open_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_stream_reader_close(arg1 StreamReader) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_stream_reader_close_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_stream_reader_release(arg1 StreamReader) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_stream_reader_release_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_stream_read(arg1 StreamReader, arg2 []byte, arg3 *int, arg4 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_indexbus_stream_read_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_33)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_34(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_stream_state(arg1 Region, arg2 *uint32, arg3 *uint32) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_stream_state_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_rpc_client_open(arg1 Region, arg2 *RPCClient) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_rpc_client_open_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_rpc_client_close(arg1 RPCClient) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_rpc_client_close_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_rpc_claim(arg1 RPCClient, arg2 int64, arg3 *unsafe.Pointer) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_rpc_claim_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_35(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_rpc_abort(arg1 RPCClient) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_rpc_abort_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_rpc_send(arg1 RPCClient, arg2 int64, arg3 *uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_rpc_send_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_rpc_request(arg1 RPCClient, arg2 []byte, arg3 *uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_rpc_request_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_37)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_rpc_wait(arg1 RPCClient, arg2 uint64, arg3 *Span, arg4 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_indexbus_rpc_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_39(_swig_i_3)))
+	return swig_r
+}
+
+func Indexbus_rpc_reply_done(arg1 RPCClient, arg2 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_rpc_cancel(arg1 RPCClient, arg2 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_rpc_call(arg1 RPCClient, arg2 []byte, arg3 []byte, arg4 *int, arg5 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (int)(C._wrap_indexbus_rpc_call_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3), C.swig_type_44(_swig_i_4)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Indexbus_rpc_server_open(arg1 Region, arg2 *RPCServer) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_rpc_server_open_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_rpc_server_close(arg1 RPCServer) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	swig_r = (int)(C._wrap_indexbus_rpc_server_close_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func Indexbus_rpc_serve(arg1 RPCServer, arg2 *uint64, arg3 *Span, arg4 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_indexbus_rpc_serve_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_45(_swig_i_3)))
+	return swig_r
+}
+
+func Indexbus_rpc_reply_buffer(arg1 RPCServer, arg2 uint64, arg3 *Span) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_rpc_reply_commit(arg1 RPCServer, arg2 uint64, arg3 int64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1), C.swig_type_48(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_rpc_reply(arg1 RPCServer, arg2 uint64, arg3 []byte) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_49(_swig_i_1), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_2))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func Indexbus_rpc_fail(arg1 RPCServer, arg2 uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_rpc_fail_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
 	return swig_r
 }
 

@@ -968,6 +968,493 @@ intgo _wrap_indexbus_producer_space_swig_28faed15e7c63890(indexbus_producer *_sw
 }
 
 
+intgo _wrap_indexbus_stream_writer_open_swig_28faed15e7c63890(indexbus_region *_swig_go_0, indexbus_stream_writer **_swig_go_1) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  indexbus_stream_writer **arg2 = (indexbus_stream_writer **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (indexbus_stream_writer **)_swig_go_1; 
+  
+  result = (int)indexbus_stream_writer_open(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_writer_close_swig_28faed15e7c63890(indexbus_stream_writer *_swig_go_0) {
+  indexbus_stream_writer *arg1 = (indexbus_stream_writer *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_writer *)_swig_go_0; 
+  
+  result = (int)indexbus_stream_writer_close(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_writer_abort_swig_28faed15e7c63890(indexbus_stream_writer *_swig_go_0) {
+  indexbus_stream_writer *arg1 = (indexbus_stream_writer *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_writer *)_swig_go_0; 
+  
+  result = (int)indexbus_stream_writer_abort(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_write_swig_28faed15e7c63890(indexbus_stream_writer *_swig_go_0, _goslice_ _swig_go_1, intgo *_swig_go_2) {
+  indexbus_stream_writer *arg1 = (indexbus_stream_writer *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  size_t *arg4 = (size_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_writer *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (size_t *)_swig_go_2; 
+  
+  result = (int)indexbus_stream_write(arg1,(void const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_write_all_swig_28faed15e7c63890(indexbus_stream_writer *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, intgo *_swig_go_3) {
+  indexbus_stream_writer *arg1 = (indexbus_stream_writer *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  uint64_t arg4 ;
+  size_t *arg5 = (size_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_writer *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (uint64_t)_swig_go_2; 
+  arg5 = (size_t *)_swig_go_3; 
+  
+  result = (int)indexbus_stream_write_all(arg1,(void const *)arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_reader_open_swig_28faed15e7c63890(indexbus_region *_swig_go_0, indexbus_stream_reader **_swig_go_1) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  indexbus_stream_reader **arg2 = (indexbus_stream_reader **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (indexbus_stream_reader **)_swig_go_1; 
+  
+  result = (int)indexbus_stream_reader_open(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_reader_close_swig_28faed15e7c63890(indexbus_stream_reader *_swig_go_0) {
+  indexbus_stream_reader *arg1 = (indexbus_stream_reader *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_reader *)_swig_go_0; 
+  
+  result = (int)indexbus_stream_reader_close(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_reader_release_swig_28faed15e7c63890(indexbus_stream_reader *_swig_go_0) {
+  indexbus_stream_reader *arg1 = (indexbus_stream_reader *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_reader *)_swig_go_0; 
+  
+  result = (int)indexbus_stream_reader_release(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_read_swig_28faed15e7c63890(indexbus_stream_reader *_swig_go_0, _goslice_ _swig_go_1, intgo *_swig_go_2, long long _swig_go_3) {
+  indexbus_stream_reader *arg1 = (indexbus_stream_reader *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  size_t *arg4 = (size_t *) 0 ;
+  uint64_t arg5 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_stream_reader *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (size_t *)_swig_go_2; 
+  arg5 = (uint64_t)_swig_go_3; 
+  
+  result = (int)indexbus_stream_read(arg1,arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_stream_state_swig_28faed15e7c63890(indexbus_region *_swig_go_0, int *_swig_go_1, int *_swig_go_2) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  uint32_t *arg2 = (uint32_t *) 0 ;
+  uint32_t *arg3 = (uint32_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (uint32_t *)_swig_go_1; 
+  arg3 = (uint32_t *)_swig_go_2; 
+  
+  result = (int)indexbus_stream_state((struct indexbus_region const *)arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_client_open_swig_28faed15e7c63890(indexbus_region *_swig_go_0, indexbus_rpc_client **_swig_go_1) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  indexbus_rpc_client **arg2 = (indexbus_rpc_client **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (indexbus_rpc_client **)_swig_go_1; 
+  
+  result = (int)indexbus_rpc_client_open(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_client_close_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  
+  result = (int)indexbus_rpc_client_close(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_claim_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, long long _swig_go_1, void **_swig_go_2) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  size_t arg2 ;
+  void **arg3 = (void **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = (void **)_swig_go_2; 
+  
+  result = (int)indexbus_rpc_claim(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_abort_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  
+  result = (int)indexbus_rpc_abort(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_send_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, long long _swig_go_1, long long *_swig_go_2) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  size_t arg2 ;
+  uint64_t *arg3 = (uint64_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = *(uint64_t **)&_swig_go_2; 
+  
+  result = (int)indexbus_rpc_send(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_request_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, _goslice_ _swig_go_1, long long *_swig_go_2) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  uint64_t *arg4 = (uint64_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = *(uint64_t **)&_swig_go_2; 
+  
+  result = (int)indexbus_rpc_request(arg1,(void const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_wait_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, long long _swig_go_1, void **_swig_go_2, long long _swig_go_3) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  uint64_t arg2 ;
+  void **arg3 = (void **) 0 ;
+  size_t *arg4 = (size_t *) 0 ;
+  uint64_t arg5 ;
+  void const *tdata3 = NULL ;
+  size_t tlen3 = 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  arg3 = (void **)&tdata3;
+  arg4 = &tlen3;
+  
+  arg5 = (uint64_t)_swig_go_3; 
+  
+  result = (int)indexbus_rpc_wait(arg1,arg2,(void const **)arg3,arg4,arg5);
+  _swig_go_result = result; 
+  
+  ((ib_go_span *)_swig_go_2)->data = (void *)tdata3;
+  ((ib_go_span *)_swig_go_2)->len = (intgo)tlen3;
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, long long _swig_go_1) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  uint64_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (int)indexbus_rpc_reply_done(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, long long _swig_go_1) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  uint64_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (int)indexbus_rpc_cancel(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_call_swig_28faed15e7c63890(indexbus_rpc_client *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, intgo *_swig_go_3, long long _swig_go_4) {
+  indexbus_rpc_client *arg1 = (indexbus_rpc_client *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  size_t *arg6 = (size_t *) 0 ;
+  uint64_t arg7 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_client *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  arg4 = (void *)_swig_go_2.array;
+  arg5 = (size_t)_swig_go_2.len;
+  
+  arg6 = (size_t *)_swig_go_3; 
+  arg7 = (uint64_t)_swig_go_4; 
+  
+  result = (int)indexbus_rpc_call(arg1,(void const *)arg2,arg3,arg4,arg5,arg6,arg7);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_server_open_swig_28faed15e7c63890(indexbus_region *_swig_go_0, indexbus_rpc_server **_swig_go_1) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  indexbus_rpc_server **arg2 = (indexbus_rpc_server **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (indexbus_rpc_server **)_swig_go_1; 
+  
+  result = (int)indexbus_rpc_server_open(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_server_close_swig_28faed15e7c63890(indexbus_rpc_server *_swig_go_0) {
+  indexbus_rpc_server *arg1 = (indexbus_rpc_server *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_server *)_swig_go_0; 
+  
+  result = (int)indexbus_rpc_server_close(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_serve_swig_28faed15e7c63890(indexbus_rpc_server *_swig_go_0, long long *_swig_go_1, void **_swig_go_2, long long _swig_go_3) {
+  indexbus_rpc_server *arg1 = (indexbus_rpc_server *) 0 ;
+  uint64_t *arg2 = (uint64_t *) 0 ;
+  void **arg3 = (void **) 0 ;
+  size_t *arg4 = (size_t *) 0 ;
+  uint64_t arg5 ;
+  void const *tdata3 = NULL ;
+  size_t tlen3 = 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_server *)_swig_go_0; 
+  arg2 = *(uint64_t **)&_swig_go_1; 
+  
+  arg3 = (void **)&tdata3;
+  arg4 = &tlen3;
+  
+  arg5 = (uint64_t)_swig_go_3; 
+  
+  result = (int)indexbus_rpc_serve(arg1,arg2,(void const **)arg3,arg4,arg5);
+  _swig_go_result = result; 
+  
+  ((ib_go_span *)_swig_go_2)->data = (void *)tdata3;
+  ((ib_go_span *)_swig_go_2)->len = (intgo)tlen3;
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(indexbus_rpc_server *_swig_go_0, long long _swig_go_1, void **_swig_go_2) {
+  indexbus_rpc_server *arg1 = (indexbus_rpc_server *) 0 ;
+  uint64_t arg2 ;
+  void **arg3 = (void **) 0 ;
+  size_t *arg4 = (size_t *) 0 ;
+  void *tdata3 = NULL ;
+  size_t tlen3 = 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_server *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  arg3 = &tdata3;
+  arg4 = &tlen3;
+  
+  
+  result = (int)indexbus_rpc_reply_buffer(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  ((ib_go_span *)_swig_go_2)->data = (void *)tdata3;
+  ((ib_go_span *)_swig_go_2)->len = (intgo)tlen3;
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(indexbus_rpc_server *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  indexbus_rpc_server *arg1 = (indexbus_rpc_server *) 0 ;
+  uint64_t arg2 ;
+  size_t arg3 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_server *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  
+  result = (int)indexbus_rpc_reply_commit(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_reply_swig_28faed15e7c63890(indexbus_rpc_server *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+  indexbus_rpc_server *arg1 = (indexbus_rpc_server *) 0 ;
+  uint64_t arg2 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_server *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  arg3 = (void *)_swig_go_2.array;
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  result = (int)indexbus_rpc_reply(arg1,arg2,(void const *)arg3,arg4);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_rpc_fail_swig_28faed15e7c63890(indexbus_rpc_server *_swig_go_0, long long _swig_go_1) {
+  indexbus_rpc_server *arg1 = (indexbus_rpc_server *) 0 ;
+  uint64_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_rpc_server *)_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (int)indexbus_rpc_fail(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 long long _wrap_indexbus_struct_size_swig_28faed15e7c63890(int _swig_go_0) {
   uint32_t arg1 ;
   size_t result;
