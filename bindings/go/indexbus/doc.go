@@ -8,7 +8,11 @@
 // to 64 consumers, broadcast or as a work queue. Byte logs (KindLog, layout
 // 1.1) store records of any length inline in a byte ring: ClaimLen claims
 // exactly the bytes a record needs, ClaimBatch a run of records published
-// with one store.
+// with one store. Byte streams (KindStream) are pipes in shared memory
+// whose ends are an io.WriteCloser (StreamWriter) and an io.ReadCloser
+// (StreamReader, io.EOF at the end of the stream); request/response
+// regions (KindRPC) carry requests from RPCClients to RPCServers and a
+// reply to each through reusable reply cells.
 //
 //	region, err := indexbus.Create("/orders", indexbus.Config{Kind: indexbus.KindEvents})
 //	tx, err := region.OpenProducer(indexbus.MPSC)
@@ -35,13 +39,16 @@
 //
 // Payloads are passed to the C library as (pointer, length) without extra
 // copies, and only for the duration of the call. Claim, ClaimLen,
-// ClaimWait, ClaimBatch and RecvBegin go further and return slices that alias the region's shared memory: such a
-// slice is valid only until the matching Commit/Abort or RecvEnd (or Close)
-// and must not be kept.
+// ClaimWait, ClaimBatch, RecvBegin, RPCClient.Claim, RPCClient.Wait,
+// RPCServer.Serve (Request.Data) and ReplyBuffer go further and return
+// slices that alias the region's shared memory: such a slice is valid
+// only until the matching Commit/Abort, RecvEnd, Send, ReplyDone or reply
+// (or Close) and must not be kept.
 //
 // # Concurrency
 //
-// Handles (Region, Producer, Consumer, Router) are safe for concurrent use
+// Handles (Region, Producer, Consumer, Router, StreamWriter, StreamReader,
+// RPCClient, RPCServer) are safe for concurrent use
 // and serialise their calls, as the C library requires. To publish in
 // parallel, give each goroutine its own MPSC producer. Handles must be
 // closed; closing a Region does not invalidate the handles opened on it.

@@ -1,11 +1,14 @@
 package indexbus_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/indexbus/indexbus/bindings/go/indexbus"
@@ -257,4 +260,92 @@ func Example_byteLog() {
 	// "second record"
 	// "a"
 	// "bb"
+}
+
+// A byte stream: a pipe in shared memory. The writer is an io.Writer that
+// waits while the stream is full, the reader an io.Reader that returns
+// io.EOF once every writer has closed and everything is read.
+func Example_stream() {
+	name := fmt.Sprintf("/indexbus-stream-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{Kind: indexbus.KindStream,
+		ByteCapacity: 64 << 10})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	w, err := region.OpenStreamWriter()
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := region.OpenStreamReader()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	go func() {
+		defer w.Close() // the last writer to close ends the stream
+		fmt.Fprintf(w, "hello, ")
+		io.Copy(w, strings.NewReader("stream"))
+	}()
+	all, err := io.ReadAll(r) // up to io.EOF
+	if err != nil {
+		log.Fatal(err)
+	}
+	state, _ := region.StreamState()
+	fmt.Printf("%s (ended cleanly: %v)\n", all, state.Clean())
+	// Output:
+	// hello, stream (ended cleanly: true)
+}
+
+// Request/response: a server takes requests and replies to each once; a
+// client's Call sends one and waits for its reply.
+func Example_rpc() {
+	name := fmt.Sprintf("/indexbus-rpc-%d", os.Getpid())
+	region, err := indexbus.Create(name, indexbus.Config{Kind: indexbus.KindRPC,
+		Cells: 16, MaxRequest: 1024, MaxReply: 1024})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer indexbus.Unlink(name)
+	defer region.Close()
+	server, err := region.OpenRPCServer()
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		for {
+			req, err := server.Serve(context.Background())
+			if err != nil {
+				return // ErrClosed once the server is closed
+			}
+			// req.Data is borrowed in place until the reply
+			req.Reply(bytes.ToUpper(req.Data))
+		}
+	}()
+	defer server.Close()
+	client, err := region.OpenRPCClient()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer client.Close()
+
+	reply, err := client.CallTimeout([]byte("ping"), time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", reply)
+
+	// zero copy: the reply borrowed in place until ReplyDone
+	token, _ := client.Request([]byte("borrowed"))
+	borrowed, err := client.WaitTimeout(token, time.Second)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", borrowed)
+	client.ReplyDone(token) // recycles the reply cell
+	// Output:
+	// PING
+	// BORROWED
 }

@@ -15,7 +15,7 @@ import (
 // The multi-process tests re-execute the test binary as a child; these
 // variables tell TestMain what to do instead of running the tests.
 const (
-	envChild  = "INDEXBUS_GO_TEST_CHILD" // role: "producer" or "log-producer"
+	envChild  = "INDEXBUS_GO_TEST_CHILD" // role: "producer", "log-producer", "stream-writer", "rpc-server", ...
 	envRegion = "INDEXBUS_GO_TEST_REGION"
 	envCount  = "INDEXBUS_GO_TEST_COUNT"
 	envType   = "INDEXBUS_GO_TEST_TYPE" // "spsc" or "mpsc"
@@ -35,8 +35,13 @@ func TestMain(m *testing.M) {
 // runChild is the child process: it opens the region by name and publishes
 // count messages (childMessage(i), in order), retrying while the bus is full.
 func runChild(role string) error {
-	if role == "log-producer" {
+	switch role {
+	case "log-producer":
 		return runLogChild()
+	case "stream-writer", "stream-writer-dies":
+		return runStreamChild(role)
+	case "rpc-server", "rpc-server-dies":
+		return runRPCChild(role)
 	}
 	if role != "producer" {
 		return fmt.Errorf("unknown role %q", role)

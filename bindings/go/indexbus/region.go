@@ -25,9 +25,18 @@ const (
 	// Config.ByteCapacity bytes; one SPSC producer or any number of MPSC
 	// producers (not both at once: ErrBusy) feed one consumer (index 0).
 	KindLog Kind = Kind(swig.INDEXBUS_KIND_LOG)
+	// KindStream (layout 1.1): a byte stream, a pipe in shared memory on
+	// a byte ring of Config.ByteCapacity bytes. Any number of writers
+	// (OpenStreamWriter), one reader (OpenStreamReader); end of stream and
+	// reader-gone are latched in the region.
+	KindStream Kind = Kind(swig.INDEXBUS_KIND_STREAM)
+	// KindRPC (layout 1.1): request/response through Config.Cells reusable
+	// reply cells. Any number of clients (OpenRPCClient) and servers
+	// (OpenRPCServer, a work queue).
+	KindRPC Kind = Kind(swig.INDEXBUS_KIND_RPC)
 )
 
-// String returns "events", "fanout", "log" or "Kind(n)".
+// String returns "events", "fanout", "log", "stream", "rpc" or "Kind(n)".
 func (k Kind) String() string {
 	switch k {
 	case KindEvents:
@@ -36,6 +45,10 @@ func (k Kind) String() string {
 		return "fanout"
 	case KindLog:
 		return "log"
+	case KindStream:
+		return "stream"
+	case KindRPC:
+		return "rpc"
 	}
 	return fmt.Sprintf("Kind(%d)", uint32(k))
 }
@@ -51,6 +64,21 @@ const (
 	CapSPSCRecycle  = swig.INDEXBUS_CAP_SPSC_RECYCLE // SPSC slots recycle through their queue cells
 	CapLog          = swig.INDEXBUS_CAP_LOG          // a byte log (compat bit, informational)
 	CapByteLog      = swig.INDEXBUS_CAP_BYTE_LOG     // a byte log (incompat bit: 1.0 readers refuse it)
+	CapStream       = swig.INDEXBUS_CAP_STREAM       // a byte stream (compat bit, informational)
+	CapByteStream   = swig.INDEXBUS_CAP_BYTE_STREAM  // a byte stream (incompat bit)
+	CapRPC          = swig.INDEXBUS_CAP_RPC          // request/response (compat bit, informational)
+	CapRPCCells     = swig.INDEXBUS_CAP_RPC_CELLS    // request/response (incompat bit)
+)
+
+// Request/response limits: Config.MaxRequest and Config.MaxReply are in
+// [RPCMinMessage, RPCMaxMessage], RPCDefaultMessage when 0; Config.Cells
+// is at most RPCMaxCells, RPCDefaultCells when 0.
+const (
+	RPCMinMessage     = uint32(swig.INDEXBUS_RPC_MIN_MESSAGE)
+	RPCMaxMessage     = uint32(swig.INDEXBUS_RPC_MAX_MESSAGE)
+	RPCDefaultMessage = uint32(swig.INDEXBUS_RPC_DEFAULT_MAX_MESSAGE)
+	RPCMaxCells       = uint32(swig.INDEXBUS_RPC_MAX_CELLS)
+	RPCDefaultCells   = uint32(swig.INDEXBUS_RPC_DEFAULT_CELLS)
 )
 
 // Byte-log limits: ByteCapacity is a power of two in
@@ -64,23 +92,35 @@ const (
 // Config describes a region for Create. The zero value is a default events
 // region; every zero field takes the library default.
 //
-// A byte log (KindLog) has no slots: leave SlotCount, SlotDataSize and
-// QueueCapacity 0 (ConsumerCount 0 or 1) and size it with ByteCapacity and
-// MaxRecord, which in turn apply to byte logs only (ErrInvalidArgument
-// otherwise).
+// A byte log (KindLog) or byte stream (KindStream) has no slots: leave
+// SlotCount, SlotDataSize and QueueCapacity 0 (ConsumerCount 0 or 1) and
+// size it with ByteCapacity and MaxRecord, which in turn apply to byte logs
+// and streams only (ErrInvalidArgument otherwise). A request/response
+// region (KindRPC) is sized with Cells, MaxRequest and MaxReply only, which
+// apply to it alone.
 type Config struct {
-	Kind          Kind        // KindEvents (also for 0), KindFanout or KindLog
+	Kind          Kind        // KindEvents (also for 0), KindFanout, KindLog, KindStream or KindRPC
 	SlotCount     uint32      // power of two, 2..1Mi; 0 = 2048 (events) or 1024 (fanout)
 	SlotDataSize  uint32      // bytes per message, multiple of 8, 64..1 MiB; 0 = 256
 	QueueCapacity uint32      // power of two; 0 = SlotCount if set, else 1024 (events: SPSC slots recycle)
 	ConsumerCount uint32      // events: 1; fanout: 1..64; 0 = 1 (events) or 4 (fanout)
 	Mode          fs.FileMode // permission bits of the shm object or file; 0 = 0600
 	Prefault      bool        // touch every page at creation
-	// Byte logs: ring bytes, a power of two, 4 KiB..1 GiB; 0 = 1 MiB.
+	// Byte logs and streams: ring bytes, a power of two, 4 KiB..1 GiB;
+	// 0 = 1 MiB.
 	ByteCapacity uint64
-	// Byte logs: the largest record payload, at most ByteCapacity/2 - 8;
-	// 0 = 64 KiB, or ByteCapacity/2 - 8 if that is less.
+	// Byte logs and streams: the largest record payload, at most
+	// ByteCapacity/2 - 8; 0 = 64 KiB, or ByteCapacity/2 - 8 if that is
+	// less. A stream splits a write into records of at most this, and
+	// keeps one write of at most this many bytes in one piece.
 	MaxRecord uint32
+	// Request/response: reply cells, 1..4096 (any count); 0 = 64. At most
+	// this many requests are outstanding at once.
+	Cells uint32
+	// Request/response: the largest request and the largest reply,
+	// 8 bytes..16 MiB each; 0 = 4096.
+	MaxRequest uint32
+	MaxReply   uint32
 }
 
 // Region is an open IndexBus region. Open producers, consumers and a router
@@ -96,8 +136,10 @@ type Region struct {
 
 // regionOut holds a Region's out-parameters; pointer-free, see callOut.
 type regionOut struct {
-	info  swig.Info
-	stats swig.ConsumerStats
+	info    swig.Info
+	stats   swig.ConsumerStats
+	flags   uint32 // StreamState
+	aborted uint32
 }
 
 // checkName rejects names C would see differently: a Go string may hold NUL
@@ -125,9 +167,17 @@ func Create(name string, cfg Config) (*Region, error) {
 	if kind == 0 {
 		kind = KindEvents
 	}
-	if kind != KindLog && (cfg.ByteCapacity != 0 || cfg.MaxRecord != 0) {
+	if kind != KindLog && kind != KindStream && (cfg.ByteCapacity != 0 || cfg.MaxRecord != 0) {
 		return nil, &Error{Code: StatusInvalidArgument, Op: op,
-			Detail: "ByteCapacity and MaxRecord apply to byte logs (KindLog) only"}
+			Detail: "ByteCapacity and MaxRecord apply to byte logs and streams only"}
+	}
+	if kind != KindRPC && (cfg.Cells != 0 || cfg.MaxRequest != 0 || cfg.MaxReply != 0) {
+		return nil, &Error{Code: StatusInvalidArgument, Op: op,
+			Detail: "Cells, MaxRequest and MaxReply apply to request/response regions (KindRPC) only"}
+	}
+	if kind == KindRPC && (cfg.SlotCount != 0 || cfg.SlotDataSize != 0) {
+		return nil, &Error{Code: StatusInvalidArgument, Op: op,
+			Detail: "a request/response region is sized by Cells, MaxRequest and MaxReply"}
 	}
 	// For events and fanout the library fills in the 1.0 struct (Size 32),
 	// so it reads no byte-log fields; for a byte log the whole struct.
@@ -159,6 +209,17 @@ func Create(name string, cfg Config) (*Region, error) {
 	}
 	if cfg.MaxRecord != 0 {
 		c.MaxRecord = cfg.MaxRecord
+	}
+	// request/response: the C config's slot count, slot data size and
+	// max record are the cells, the largest request and the largest reply
+	if cfg.Cells != 0 {
+		c.SlotCount = cfg.Cells
+	}
+	if cfg.MaxRequest != 0 {
+		c.SlotDataSize = cfg.MaxRequest
+	}
+	if cfg.MaxReply != 0 {
+		c.MaxRecord = cfg.MaxReply
 	}
 	var h swig.Region
 	if err := check(op, swig.Indexbus_region_create(name, &c, &h)); err != nil {
@@ -270,6 +331,20 @@ type Info struct {
 	BytesFree      uint64 // ByteCapacity - BytesUsed
 	BytesPadding   uint64 // of the unread bytes, padding (the wrap, aborts, dead writers)
 	RecordsWaiting uint64 // committed records not yet received
+
+	// Byte streams only (0 for other kinds).
+	StreamFlags     StreamFlags // the latched state (see StreamState)
+	StreamWriters   uint32      // writers attached now
+	WritersAborted  uint32      // writers that died (recovered), saturating at 4095
+	StreamBytesRead uint64      // bytes the reader has taken
+
+	// Request/response only (0 for other kinds).
+	RPCCells            uint32 // reply cells
+	RPCCellsFree        uint32 // a snapshot
+	MaxRequest          uint32 // largest request
+	MaxReply            uint32 // largest reply
+	RPCRepliesAbandoned uint64 // replies whose client had given up or died
+	RPCRequestsFailed   uint64 // requests failed because their server closed or died
 }
 
 // Info returns a snapshot of the region's state.
@@ -313,6 +388,18 @@ func (r *Region) Info() (Info, error) {
 		BytesFree:        c.BytesFree,
 		BytesPadding:     c.BytesPadding,
 		RecordsWaiting:   c.RecordsWaiting,
+
+		StreamFlags:     StreamFlags(c.StreamFlags),
+		StreamWriters:   c.StreamWriters,
+		WritersAborted:  c.WritersAborted,
+		StreamBytesRead: c.StreamBytesRead,
+
+		RPCCells:            c.RpcCells,
+		RPCCellsFree:        c.RpcCellsFree,
+		MaxRequest:          c.MaxRequest,
+		MaxReply:            c.MaxReply,
+		RPCRepliesAbandoned: c.RpcRepliesAbandoned,
+		RPCRequestsFailed:   c.RpcRequestsFailed,
 	}, nil
 }
 
