@@ -1,21 +1,25 @@
 // rpc.cpp - request/response through RpcClient / RpcServer
 // (Region::create_rpc): call, request + wait with the Reply borrowed in
 // place until its guard ends (the cell then recycled), zero-copy requests
-// (RequestClaim; one left unsent hands its cell to the next request) and
+// (RequestClaim; one that ends unsent is given back: the client keeps its
+// cell for the next request, or frees it if it keeps one already) and
 // replies (reply_buffer + commit), a deferred reply by token, exactly one
-// reply per token (a second, a stale or a forged token: NOT_FOUND), cancel
-// and timeouts, the size limits, and several servers sharing the work.
-// Then the tests of seed 004 (multishot's reusable one-shot channel): a
-// reply sent once never blocks the server; a server that closes holding
-// the request, or dies, gives the waiting client DISCONNECTED (the sender
-// dropped unsent); and recycling always succeeds once the previous reply
-// was read (1,000 round trips through one cell). Servers run in other
-// processes where it matters.
+// reply per token (a second, a stale or a forged token: NOT_FOUND), a
+// Request that ends unanswered fails (its client gets DISCONNECTED,
+// counted), cancel and timeouts, the size limits, servers that close or die
+// holding deferred requests, and several servers sharing the work. Then the
+// tests of seed 004 (multishot's reusable one-shot channel): a reply sent
+// once never blocks the server; a request the server drops unanswered (the
+// sender dropped unsent) makes the client's wait fail with DISCONNECTED
+// while that server goes on serving; and recycling always succeeds once the
+// previous reply was read (1,000 round trips through one cell). Servers run
+// in other processes where it matters.
 #include "check.hpp"
 
 #include <atomic>
 #include <cstring>
 #include <set>
+#include <stdexcept>
 #include <thread>
 #include <vector>
 
@@ -163,7 +167,9 @@ static void test_in_place()
         CHECK(rep.view() == "0123!");
     }
 
-    // a claim dropped unsent: its cell carries the next claim, then request
+    // a claim dropped unsent is given back: the client keeps its cell, which
+    // carries the next claim, then request
+    CHECK(r.info().rpc_cells_free == 3); // the client keeps one cell
     {
         RequestClaim unsent = c.claim(5);
         CHECK(unsent.data() == cell_buf); // the cell kept from the last request
@@ -171,10 +177,37 @@ static void test_in_place()
     }
     Request nothing;
     CHECK_ST(s.try_serve(nothing), INDEXBUS_EMPTY); // nothing was sent
+    CHECK(r.info().rpc_cells_free == 3);
     {
         RequestClaim again = c.claim(64);
         CHECK(again.data() == cell_buf && again.capacity() == 64);
+        again.abort(); // the same, at once
+        CHECK(!again && again.capacity() == 0);
+        CHECK_THROWS(again.send(0), Status::bad_state);
+        again.abort(); // nothing now
+        RequestClaim third = c.claim(1);
+        CHECK(third.data() == cell_buf);
+        RequestClaim moved = std::move(third);
+        CHECK(!third && moved.data() == cell_buf);
+        moved = RequestClaim(); // given back by the assignment
+        CHECK(!moved);
     }
+    CHECK_ST(s.try_serve(nothing), INDEXBUS_EMPTY);
+    CHECK(r.info().rpc_cells_free == 3);
+    // given back while the client keeps a cell already: freed, not kept
+    {
+        Token tk = c.request("keep"); // the kept cell
+        RequestClaim other = c.claim(3);
+        CHECK(other.data() != cell_buf);
+        CHECK(r.info().rpc_cells_free == 2);
+        Request qk = s.serve(1s);
+        CHECK(qk.token() == tk);
+        qk.reply("kept");
+        c.wait(tk, 1s).release(); // its cell is kept again
+        CHECK(r.info().rpc_cells_free == 2);
+    } // `other` given back: freed
+    CHECK(r.info().rpc_cells_free == 3);
+    CHECK_ST(s.try_serve(nothing), INDEXBUS_EMPTY);
     CHECK_THROWS(c.claim(65), Status::too_large);
     CHECK_THROWS(c.request(std::string(65, 'x')), Status::too_large);
     Token t2 = c.request("kept");
@@ -188,6 +221,7 @@ static void test_in_place()
     CHECK_THROWS(s.reply(held, std::string(33, 'y')), Status::too_large);
     s.reply(held, "late");
     CHECK(c.wait(t2, 1s).view() == "late");
+    CHECK_THROWS(s.fail(held), Status::not_found); // answered already
 
     // forged and stale tokens
     Token t3 = c.request("three");
@@ -236,6 +270,105 @@ static void test_in_place()
     Region ev = ibx::small_events(ibx::name("rpc-ev"));
     CHECK_THROWS(RpcClient::open(ev), Status::wrong_kind);
     CHECK_THROWS(RpcServer::open(ev), Status::wrong_kind);
+}
+
+// A Request that ends unanswered fails (unless deferred): by its guard's
+// end, by fail(), by a move onto it, by an exception past it, or by token
+// for a deferred one (RpcServer::fail). Each client wait gets DISCONNECTED
+// once, each counted in rpc_requests_failed, and the cells come back.
+static void test_unanswered_fails()
+{
+    const std::string n = ibx::name("rpc-fail");
+    ibx::Unlink u(n);
+    Region r = Region::create_rpc(n, 4, 64, 64);
+    RpcServer s = RpcServer::open(r);
+    RpcClient c = RpcClient::open(r);
+    auto failed = [&] { return r.info().rpc_requests_failed; };
+
+    Token t1 = c.request("dropped");
+    {
+        Request q = s.serve(1s);
+        CHECK(q.token() == t1);
+    } // unanswered
+    CHECK(failed() == 1);
+    CHECK_THROWS(s.reply(t1, "too late"), Status::not_found);
+    CHECK_THROWS(c.wait(t1, 1s), Status::disconnected);
+    CHECK_THROWS(c.wait(t1, 1ms), Status::not_found); // once
+
+    Token t2 = c.request("failed");
+    Request q2 = s.serve(1s);
+    q2.fail();
+    CHECK(!q2 && q2.size() == 0);
+    CHECK_ST(q2.try_reply("no"), INDEXBUS_BAD_STATE);
+    q2.fail(); // nothing now
+    CHECK(failed() == 2);
+    CHECK_THROWS(c.wait(t2, 1s), Status::disconnected);
+
+    // a move onto a held Request fails the one it held
+    Token t3 = c.request("three"), t4 = c.request("four");
+    Request qa = s.serve(1s), qb = s.serve(1s);
+    Token ta = qa.token(), tb = qb.token();
+    CHECK((ta == t3 && tb == t4) || (ta == t4 && tb == t3));
+    qa = std::move(qb);
+    CHECK(failed() == 3 && qa.token() == tb && !qb);
+    CHECK_THROWS(c.wait(ta, 1s), Status::disconnected);
+    qa.reply("answered");
+    CHECK(c.wait(tb, 1s).view() == "answered");
+    CHECK(failed() == 3);
+
+    // a handler that throws: the request fails on the way out
+    Token t5 = c.request("boom");
+    try {
+        Request q = s.serve(1s);
+        throw std::runtime_error("handler failed");
+    } catch (const std::runtime_error &) {
+    }
+    CHECK(failed() == 4);
+    CHECK_THROWS(c.wait(t5, 1s), Status::disconnected);
+
+    // a reply too large leaves it held; the guard's end then fails it
+    Token t6 = c.request("six");
+    {
+        Request q = s.serve(1s);
+        CHECK_THROWS(q.reply(std::string(65, 'z')), Status::too_large);
+        CHECK(q);
+    }
+    CHECK(failed() == 5);
+    CHECK_THROWS(c.wait(t6, 1s), Status::disconnected);
+
+    // deferred: kept (not failed) until RpcServer::fail by token
+    Token t7 = c.request("seven");
+    Token held = 0;
+    {
+        Request q = s.serve(1s);
+        held = q.defer();
+    }
+    CHECK(held == t7 && failed() == 5);
+    CHECK_THROWS(c.wait(t7, 20ms), Status::timeout);
+    CHECK_ST(s.try_fail(held + (1ull << 32)), INDEXBUS_NOT_FOUND); // stale
+    s.fail(held);
+    CHECK_THROWS(s.fail(held), Status::not_found); // once
+    CHECK(failed() == 6);
+    CHECK_THROWS(c.wait(t7, 1s), Status::disconnected);
+
+    // a request whose client gave up, dropped: not counted, the cell freed
+    Token t8 = c.request("eight");
+    {
+        Request q = s.serve(1s);
+        c.cancel(t8);
+    }
+    CHECK(failed() == 6);
+    // an empty guard fails nothing; the client goes on
+    {
+        Request none;
+        none.fail();
+    }
+    Token t9 = c.request("nine");
+    s.serve(1s).reply("nine!");
+    CHECK(c.wait(t9, 1s).view() == "nine!");
+    CHECK(failed() == 6);
+    c.close();
+    CHECK(r.info().rpc_cells_free == 4);
 }
 
 // Every cell taken: FULL; a cancelled request whose reply comes late is
@@ -343,11 +476,50 @@ static void test_seed_send_never_blocks()
 }
 
 // A sender dropped unsent makes the receive fail: a server (in another
-// process) that closes while holding the request fails it, and the
-// waiting client gets DISCONNECTED; so does one that dies holding it.
-static void test_seed_dropped_unsent(bool dies)
+// process) takes the request and drops it unanswered (its Request guard
+// ends), and the client's wait gets DISCONNECTED at once, counted once.
+// That server is still there: the client's next request on the same cell
+// is answered, and only then does the server leave.
+static void test_seed_dropped_unsent()
 {
     const std::string n = ibx::name("rpc-s2");
+    ibx::Unlink u(n);
+    Region r = Region::create_rpc(n, 1);
+    RpcClient c = RpcClient::open(r);
+    int fds[2];
+    REQUIRE(pipe(fds) == 0);
+    pid_t pid = spawn([&] {
+        Region sr = Region::open(n);
+        RpcServer s = RpcServer::open(sr);
+        CHECK(write(fds[1], "r", 1) == 1);
+        {
+            Request q = s.serve(10s);
+            CHECK(q.view() == "hello?");
+        } // dropped unanswered
+        Request q = s.serve(10s);
+        CHECK(q.view() == "again?");
+        q.reply("again!");
+        return 0;
+    });
+    wait_ready(fds[0]);
+    Token t = c.request("hello?");
+    CHECK_THROWS(c.wait(t, 10s), Status::disconnected);
+    CHECK(r.info().rpc_requests_failed == 1);
+    // the cell came back (one cell in all), and the same server, still
+    // there (with none a request is DISCONNECTED), answers the next
+    CHECK(c.call("again?", 10s) == "again!");
+    CHECK(join(pid) == 0);
+    CHECK(r.info().rpc_requests_failed == 1);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+// A server (in another process) that closes while holding a deferred
+// request fails it, and the waiting client gets DISCONNECTED; so does one
+// that dies holding it (once recovered).
+static void test_server_leaves_holding(bool dies)
+{
+    const std::string n = ibx::name("rpc-lv");
     ibx::Unlink u(n);
     Region r = Region::create_rpc(n, 4);
     RpcClient c = RpcClient::open(r);
@@ -409,10 +581,12 @@ int main()
     // first: fork before any thread exists
     test_round_trips();
     test_seed_send_never_blocks();
-    test_seed_dropped_unsent(false);
-    test_seed_dropped_unsent(true);
+    test_seed_dropped_unsent();
+    test_server_leaves_holding(false);
+    test_server_leaves_holding(true);
     test_seed_recycle();
     test_in_place();
+    test_unanswered_fails();
     test_full_and_cancel();
     test_work_queue();
     return ibx::summary();

@@ -8,7 +8,8 @@
 // back-pressure until the reader drains, end of stream after the writer
 // drops, a write that fails once the reader is gone, and a cloned writer
 // feeding the same stream, which ends only after both writers drop; and a
-// writer that dies instead of closing (an end that is not clean).
+// writer that dies instead of closing, or gives up (abort), for an end that
+// is not clean.
 #include "check.hpp"
 
 #include <cstring>
@@ -451,6 +452,39 @@ static void test_writer_dies()
     CHECK(rd.read_to_end(10s) == "last words"); // the data stays, then the end
 }
 
+// A writer (in another process) that gives up: abort() marks the stream
+// aborted at once, with no recovery, while another writer is still
+// attached; the stream ends when that one closes, not cleanly. What the
+// aborted writer wrote is read.
+static void test_writer_abort()
+{
+    const std::string n = ibx::name("st-abort");
+    ibx::Unlink u(n);
+    Region r = Region::create_stream(n, RING);
+    StreamReader rd = StreamReader::open(r);
+    StreamWriter other = StreamWriter::open(r);
+    pid_t pid = spawn([&] {
+        Region cr = Region::open(n);
+        StreamWriter w = StreamWriter::open(cr);
+        w.write_all("half a ", 10s);
+        w.abort();
+        CHECK(!w);
+        w.abort(); // nothing on an empty handle
+        return 0;
+    });
+    CHECK(join(pid) == 0);
+    StreamState s = r.stream_state();
+    CHECK(s.aborted() && !s.ended() && s.writers_aborted == 1);
+    CHECK(r.info().stream_writers == 1 && r.info().writers_aborted == 1);
+    other.write_all("message", 10s);
+    other.close();
+    s = r.stream_state();
+    CHECK(s.ended() && s.aborted() && !s.ended_cleanly() && s.writers_aborted == 1);
+    CHECK(rd.read_to_end(10s) == "half a message");
+    CHECK(r.recover().dead == 0); // nobody died
+    CHECK(r.stream_state().writers_aborted == 1);
+}
+
 int main()
 {
     // first: fork before any thread exists
@@ -459,6 +493,7 @@ int main()
     test_seed_end_after_writers_drop(2);
     test_seed_reader_gone();
     test_writer_dies();
+    test_writer_abort();
     test_basics();
     test_full();
     test_reader_gone();

@@ -30,11 +30,14 @@
 //    (any number, one seat each: "cloning" a writer is opening another) and
 //    one StreamReader. End of stream is read() returning 0; a write after
 //    the reader is gone throws Status::disconnected. Region::stream_state()
-//    tells a clean end from one where a writer died.
+//    tells a clean end from one where a writer died or gave up
+//    (StreamWriter::abort).
 //  - Request/response (Kind::rpc, 1.1; Region::create_rpc): RpcClient
 //    (call, or request + wait for a Reply borrowed in place until the guard
-//    ends, or a zero-copy RequestClaim) and RpcServer (serve a Request
-//    borrowed in place, reply once). Tokens are the C API's uint64_t.
+//    ends, or a zero-copy RequestClaim, given back if it ends unsent) and
+//    RpcServer (serve a Request borrowed in place, reply once; one that
+//    ends unanswered and not deferred fails: its client gets
+//    Status::disconnected). Tokens are the C API's uint64_t.
 #ifndef INDEXBUS_HPP
 #define INDEXBUS_HPP
 
@@ -258,6 +261,9 @@ struct StreamWriterClose {
 struct StreamReaderClose {
     void operator()(indexbus_stream_reader *r) const noexcept { indexbus_stream_reader_close(r); }
 };
+struct RpcClientClose {
+    void operator()(indexbus_rpc_client *c) const noexcept { indexbus_rpc_client_close(c); }
+};
 struct RpcServerClose {
     void operator()(indexbus_rpc_server *s) const noexcept { indexbus_rpc_server_close(s); }
 };
@@ -276,12 +282,12 @@ enum class Kind : std::uint32_t {
 // A byte stream's latched state (Region::stream_state).
 struct StreamState {
     std::uint32_t flags = 0;           // INDEXBUS_STREAM_*
-    std::uint32_t writers_aborted = 0; // writers that died (recovered), saturating
+    std::uint32_t writers_aborted = 0; // writers that died (recovered) or aborted, saturating
     // Every writer has left: the reader drains what is there, then reads 0.
     bool ended() const noexcept { return (flags & INDEXBUS_STREAM_ENDED) != 0; }
     // The reader closed or died: writes throw Status::disconnected.
     bool reader_gone() const noexcept { return (flags & INDEXBUS_STREAM_READER_GONE) != 0; }
-    // At least one writer died instead of closing.
+    // At least one writer died or aborted instead of closing.
     bool aborted() const noexcept { return (flags & INDEXBUS_STREAM_ABORTED) != 0; }
     // Ended, and every writer closed (none died).
     bool ended_cleanly() const noexcept { return ended() && !aborted(); }
@@ -1073,7 +1079,8 @@ private:
 // writers feed one stream ("cloning" a writer is opening another one); the
 // bytes of one write (and of a write_all of at most max_record bytes) stay
 // contiguous. Closing (or destroying) the handle leaves cleanly; the last
-// writer out ends the stream, and none can join after that.
+// writer out ends the stream, and none can join after that. abort() leaves
+// as a writer that failed (the stream is marked aborted at once).
 class StreamWriter {
 public:
     StreamWriter() noexcept = default;
@@ -1141,6 +1148,13 @@ public:
     indexbus_stream_writer *release() noexcept { return h_.release(); }
     // Leave the stream cleanly (what destruction does).
     void close() noexcept { h_.reset(); }
+    // Leave as a writer that failed, e.g. one that stops before the end of
+    // its input: the stream is marked aborted at once (Region::stream_state:
+    // aborted(), writers_aborted counts it), exactly as if this writer had
+    // died, and if it was the last writer the stream ends, not cleanly.
+    // What it wrote stays readable. The handle becomes empty; nothing on an
+    // empty one.
+    void abort() noexcept { indexbus_stream_writer_abort(h_.release()); }
 
 private:
     std::unique_ptr<indexbus_stream_writer, detail::StreamWriterClose> h_;
@@ -1234,20 +1248,6 @@ private:
 // forged one gives Status::not_found, never another request's reply.
 using Token = std::uint64_t;
 
-namespace detail {
-// A client's C handle and the buffer of a claim it still holds: the C API
-// has no way to drop a claim unsent, so a RequestClaim that ends unsent
-// leaves it here for the next claim or request (the client may move).
-struct RpcClientState {
-    indexbus_rpc_client *h = nullptr;
-    std::byte *claimed = nullptr; // a pending claim's request buffer (max_request bytes)
-    bool claim_held = false;      // a RequestClaim guard refers to it now
-    std::size_t max_request = 0;
-    std::size_t max_reply = 0;
-    ~RpcClientState() { indexbus_rpc_client_close(h); }
-};
-} // namespace detail
-
 class RpcClient;
 
 // A reply borrowed in place from its reply cell (RpcClient::wait): valid
@@ -1305,29 +1305,30 @@ private:
 };
 
 // A zero-copy request (RpcClient::claim): write it into buffer(), then
-// send(len) or send(). A claim that ends unsent (an exception included)
-// stays with its client, which hands the same cell to its next claim or
-// request: nothing is sent and nothing leaks. Once sent the guard is empty.
-// It refers to its client's state: end it before that RpcClient closes.
+// send(len) or send(). A claim that ends unsent (abort(), destruction, an
+// exception included) is given back: nothing is sent, and the client keeps
+// the cell for its next request (or frees it if it keeps one already).
+// Once sent or given back the guard is empty. It refers to its client's C
+// handle: end it before that RpcClient closes (moving the client is fine).
 class RequestClaim {
 public:
     RequestClaim() noexcept = default;
     RequestClaim(RequestClaim &&o) noexcept
-        : st_(std::exchange(o.st_, nullptr)), buf_(std::exchange(o.buf_, mutable_bytes()))
+        : c_(std::exchange(o.c_, nullptr)), buf_(std::exchange(o.buf_, mutable_bytes()))
     {
     }
     RequestClaim &operator=(RequestClaim &&o) noexcept
     {
         if (this != &o) {
-            drop();
-            st_ = std::exchange(o.st_, nullptr);
+            abort();
+            c_ = std::exchange(o.c_, nullptr);
             buf_ = std::exchange(o.buf_, mutable_bytes());
         }
         return *this;
     }
     RequestClaim(const RequestClaim &) = delete;
     RequestClaim &operator=(const RequestClaim &) = delete;
-    ~RequestClaim() { drop(); }
+    ~RequestClaim() { abort(); }
 
     // The request buffer: exactly the length claimed.
     mutable_bytes buffer() const noexcept { return buf_; }
@@ -1336,7 +1337,8 @@ public:
 
     // Send the first len bytes; returns the request's token. Throws
     // Status::too_large past capacity() (the claim stays pending),
-    // Status::disconnected when every server has left (nothing is sent).
+    // Status::disconnected when every server has left (nothing is sent;
+    // the client keeps the cell).
     Token send(std::size_t len)
     {
         Token t = 0;
@@ -1346,34 +1348,32 @@ public:
     Token send() { return send(capacity()); }
     int try_send(std::size_t len, Token &token) noexcept
     {
-        if (st_ == nullptr)
+        if (c_ == nullptr)
             return INDEXBUS_BAD_STATE;
         if (len > buf_.size())
             return INDEXBUS_TOO_LARGE;
-        int st = indexbus_rpc_send(st_->h, len, &token);
+        int st = indexbus_rpc_send(c_, len, &token);
         if (st != INDEXBUS_TOO_LARGE && st != INDEXBUS_INVALID_ARGUMENT) {
-            st_->claimed = nullptr; // sent, or (DISCONNECTED) the cell is kept unsent
-            drop();
+            c_ = nullptr; // sent, or (DISCONNECTED) given back unsent
+            buf_ = mutable_bytes();
         }
         return st;
     }
+    // Give the claim back unsent now (what destruction does); nothing if
+    // it is not pending.
+    void abort() noexcept
+    {
+        if (c_ != nullptr)
+            indexbus_rpc_abort(std::exchange(c_, nullptr));
+        buf_ = mutable_bytes();
+    }
     // True while the claim is pending.
-    explicit operator bool() const noexcept { return st_ != nullptr; }
+    explicit operator bool() const noexcept { return c_ != nullptr; }
 
 private:
     friend class RpcClient;
-    RequestClaim(detail::RpcClientState *st, mutable_bytes buf) noexcept : st_(st), buf_(buf)
-    {
-        st_->claim_held = true;
-    }
-    // Let go of the guard; an unsent claim stays with the client.
-    void drop() noexcept
-    {
-        if (st_ != nullptr)
-            std::exchange(st_, nullptr)->claim_held = false;
-        buf_ = mutable_bytes();
-    }
-    detail::RpcClientState *st_ = nullptr;
+    RequestClaim(indexbus_rpc_client *c, mutable_bytes buf) noexcept : c_(c), buf_(buf) {}
+    indexbus_rpc_client *c_ = nullptr;
     mutable_bytes buf_;
 };
 
@@ -1390,18 +1390,18 @@ public:
         indexbus_info i{};
         i.size = sizeof i;
         detail::check(indexbus_region_info(region.get(), &i), "indexbus_region_info");
-        auto st = std::make_unique<detail::RpcClientState>();
-        detail::check(indexbus_rpc_client_open(region.get(), &st->h), "indexbus_rpc_client_open");
-        st->max_request = i.max_request;
-        st->max_reply = i.max_reply;
+        indexbus_rpc_client *h = nullptr;
+        detail::check(indexbus_rpc_client_open(region.get(), &h), "indexbus_rpc_client_open");
         RpcClient c;
-        c.st_ = std::move(st);
+        c.h_.reset(h);
+        c.max_request_ = i.max_request;
+        c.max_reply_ = i.max_reply;
         return c;
     }
 
     // Largest request and reply of the region, in bytes.
-    std::size_t max_request() const noexcept { return st_ ? st_->max_request : 0; }
-    std::size_t max_reply() const noexcept { return st_ ? st_->max_reply : 0; }
+    std::size_t max_request() const noexcept { return h_ ? max_request_ : 0; }
+    std::size_t max_reply() const noexcept { return h_ ? max_reply_ : 0; }
 
     // A whole round trip with copies: the reply, waiting up to timeout.
     // Throws Status::timeout (the request is cancelled), disconnected (its
@@ -1463,21 +1463,10 @@ public:
         return t;
     }
     Token request(std::string_view text) { return request(as_bytes(text)); }
+    // BAD_STATE while a RequestClaim is pending (send or drop it first).
     int try_request(const_bytes data, Token &token) noexcept
     {
-        if (!st_)
-            return INDEXBUS_INVALID_ARGUMENT;
-        if (st_->claim_held)
-            return INDEXBUS_BAD_STATE; // a RequestClaim is pending: send it first
-        if (st_->claimed == nullptr)
-            return indexbus_rpc_request(get(), data.data(), data.size(), &token);
-        // a claim left unsent: its cell carries this request
-        if (data.size() > st_->max_request)
-            return INDEXBUS_TOO_LARGE;
-        if (!data.empty())
-            std::memcpy(st_->claimed, data.data(), data.size());
-        RequestClaim c(st_.get(), mutable_bytes(st_->claimed, data.size()));
-        return c.try_send(data.size(), token);
+        return indexbus_rpc_request(get(), data.data(), data.size(), &token);
     }
     int try_request(std::string_view text, Token &token) noexcept
     {
@@ -1492,23 +1481,14 @@ public:
         detail::check(try_claim(len, c), "indexbus_rpc_claim");
         return c;
     }
+    // BAD_STATE while another RequestClaim is pending (one at a time).
     int try_claim(std::size_t len, RequestClaim &out) noexcept
     {
-        if (!st_)
-            return INDEXBUS_INVALID_ARGUMENT;
-        if (st_->claim_held)
-            return INDEXBUS_BAD_STATE; // one claim at a time
-        if (st_->claimed == nullptr) {
-            void *buf = nullptr;
-            int st = indexbus_rpc_claim(get(), len, &buf);
-            if (st != INDEXBUS_OK)
-                return st;
-            st_->claimed = static_cast<std::byte *>(buf);
-        } else if (len > st_->max_request) {
-            return INDEXBUS_TOO_LARGE;
-        }
-        out = RequestClaim(st_.get(), mutable_bytes(st_->claimed, len));
-        return INDEXBUS_OK;
+        void *buf = nullptr;
+        int st = indexbus_rpc_claim(get(), len, &buf);
+        if (st == INDEXBUS_OK)
+            out = RequestClaim(get(), as_writable_bytes(buf, len));
+        return st;
     }
 
     // Wait up to timeout for the reply to `token` and borrow it in place
@@ -1537,18 +1517,11 @@ public:
     void cancel(Token token) { detail::check(try_cancel(token), "indexbus_rpc_cancel"); }
     int try_cancel(Token token) noexcept { return indexbus_rpc_cancel(get(), token); }
 
-    indexbus_rpc_client *get() const noexcept { return st_ ? st_->h : nullptr; }
-    explicit operator bool() const noexcept { return st_ != nullptr; }
-    // Give up ownership (the caller closes it; an unsent claim stays pending).
-    indexbus_rpc_client *release() noexcept
-    {
-        if (!st_)
-            return nullptr;
-        indexbus_rpc_client *h = std::exchange(st_->h, nullptr);
-        st_.reset();
-        return h;
-    }
-    void close() noexcept { st_.reset(); }
+    indexbus_rpc_client *get() const noexcept { return h_.get(); }
+    explicit operator bool() const noexcept { return h_ != nullptr; }
+    // Give up ownership (the caller closes it; a pending claim stays pending).
+    indexbus_rpc_client *release() noexcept { return h_.release(); }
+    void close() noexcept { h_.reset(); }
 
 private:
     template <class Rep, class Period>
@@ -1561,16 +1534,19 @@ private:
         detail::check(st, "indexbus_rpc_wait");
         return r;
     }
-    std::unique_ptr<detail::RpcClientState> st_;
+    std::unique_ptr<indexbus_rpc_client, detail::RpcClientClose> h_;
+    std::size_t max_request_ = 0;
+    std::size_t max_reply_ = 0;
 };
 
 // A request borrowed in place by a server (RpcServer::serve): its bytes stay
 // valid until it is answered. reply() (or reply_buffer() + commit()) answers
-// it, once; the guard is then empty. A Request that ends unanswered stays
-// held by its server: answer it later with RpcServer::reply(token, ...)
-// (keep token() for that), or close the server, which fails it (its client
-// gets Status::disconnected). It refers to its server's C handle: end it
-// before that RpcServer closes.
+// it, once; the guard is then empty. A Request that ends unanswered (fail(),
+// destruction, an exception included) fails: its client's wait gets
+// Status::disconnected, counted in indexbus_info.rpc_requests_failed (seed
+// 004's "a sender dropped unsent makes the receive fail"). To answer later
+// instead, defer() it and keep the token for RpcServer::reply(token, ...).
+// It refers to its server's C handle: end it before that RpcServer closes.
 class Request {
 public:
     Request() noexcept = default;
@@ -1582,6 +1558,7 @@ public:
     Request &operator=(Request &&o) noexcept
     {
         if (this != &o) {
+            fail();
             s_ = std::exchange(o.s_, nullptr);
             token_ = std::exchange(o.token_, 0);
             msg_ = std::exchange(o.msg_, const_bytes());
@@ -1590,7 +1567,7 @@ public:
     }
     Request(const Request &) = delete;
     Request &operator=(const Request &) = delete;
-    ~Request() = default;
+    ~Request() { fail(); }
 
     const_bytes bytes() const noexcept { return msg_; }
     const std::byte *data() const noexcept { return msg_.data(); }
@@ -1638,8 +1615,16 @@ public:
         return done(indexbus_rpc_reply_commit(s_, token_, len));
     }
 
+    // Drop it unanswered now (what destruction does): its client's wait
+    // gets Status::disconnected. Nothing if not held through this guard.
+    void fail() noexcept
+    {
+        if (s_ != nullptr)
+            indexbus_rpc_fail(std::exchange(s_, nullptr), token_);
+        msg_ = const_bytes();
+    }
     // Leave it held by the server, unanswered: the guard becomes empty and
-    // the token is returned (for RpcServer::reply later).
+    // the token is returned (for RpcServer::reply or RpcServer::fail later).
     Token defer() noexcept
     {
         s_ = nullptr;
@@ -1733,6 +1718,11 @@ public:
     {
         detail::check(indexbus_rpc_reply_commit(get(), token, len), "indexbus_rpc_reply_commit");
     }
+    // Drop a held request unanswered by its token (see Request::defer): its
+    // client's wait gets Status::disconnected. Throws Status::not_found as
+    // reply() does.
+    void fail(Token token) { detail::check(try_fail(token), "indexbus_rpc_fail"); }
+    int try_fail(Token token) noexcept { return indexbus_rpc_fail(get(), token); }
 
     indexbus_rpc_server *get() const noexcept { return h_.get(); }
     explicit operator bool() const noexcept { return h_ != nullptr; }
