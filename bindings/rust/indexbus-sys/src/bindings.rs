@@ -1432,6 +1432,11 @@ extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 extern "C" {
+    pub fn indexbus_stream_writer_abort(
+        writer: *mut indexbus_stream_writer,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
     pub fn indexbus_stream_write(
         writer: *mut indexbus_stream_writer,
         data: *const ::std::os::raw::c_void,
@@ -1505,6 +1510,9 @@ extern "C" {
         len: usize,
         buf: *mut *mut ::std::os::raw::c_void,
     ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_abort(client: *mut indexbus_rpc_client) -> ::std::os::raw::c_int;
 }
 extern "C" {
     pub fn indexbus_rpc_send(
@@ -1593,6 +1601,10 @@ extern "C" {
         data: *const ::std::os::raw::c_void,
         len: usize,
     ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_rpc_fail(server: *mut indexbus_rpc_server, token: u64)
+        -> ::std::os::raw::c_int;
 }
 pub const INDEXBUS_STRUCT_REGION_CONFIG: indexbus_struct = 1;
 pub const INDEXBUS_STRUCT_OPEN_CONFIG: indexbus_struct = 2;
