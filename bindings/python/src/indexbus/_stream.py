@@ -14,8 +14,10 @@ raised when it is spent. With ``timeout=0`` they are non-blocking in the ``io`` 
 """
 import io
 import time
-from typing import Any, NamedTuple, Optional, Tuple
+from typing import Any, Iterator, NamedTuple, Optional, Tuple
 
+
+from ._bus import _SLICE_NS
 from ._errors import error
 from ._ffi import ffi, lib
 
@@ -68,10 +70,9 @@ def stream_state(region_ptr: Any) -> StreamState:
     return StreamState(int(flags[0]), int(aborted[0]))
 
 
-def _slices(timeout: Optional[float]):
+def _slices(timeout: Optional[float]) -> Iterator[int]:
     """The nanoseconds of each slice of a wait of `timeout` seconds (None: for ever),
     until it is spent; Python runs signal handlers between slices."""
-    from ._bus import _SLICE_NS
     if timeout is None:
         while True:
             yield _SLICE_NS
