@@ -16,7 +16,6 @@ import io
 import time
 from typing import Any, Iterator, NamedTuple, Optional, Tuple
 
-
 from ._bus import _SLICE_NS
 from ._errors import error
 from ._ffi import ffi, lib
