@@ -321,7 +321,8 @@ pub struct Info {
     pub stream_flags: u32,
     /// Byte streams: writers attached now.
     pub stream_writers: u32,
-    /// Byte streams: writers that died (recovered), saturating at 4095.
+    /// Byte streams: writers that died (recovered) or aborted, saturating
+    /// at 4095.
     pub writers_aborted: u32,
     /// Byte streams: bytes the reader has taken.
     pub stream_bytes_read: u64,
@@ -336,8 +337,9 @@ pub struct Info {
     pub max_reply: u32,
     /// Request/response: replies whose client had given up or died.
     pub rpc_replies_abandoned: u64,
-    /// Request/response: requests failed because their server closed or
-    /// died.
+    /// Request/response: requests failed unanswered: dropped by their
+    /// server ([`Request`](crate::Request) dropped, `fail`), or their server
+    /// closed or died holding them.
     pub rpc_requests_failed: u64,
 }
 

@@ -92,9 +92,6 @@ pub struct RpcClient {
     raw: NonNull<sys::indexbus_rpc_client>,
     max_request: usize,
     max_reply: usize,
-    /// The request buffer of a claim left unsent: the C API cannot drop a
-    /// claim, so the next claim or request uses this cell.
-    claimed: Option<NonNull<u8>>,
 }
 
 // SAFETY: the C client handle may be used from any thread, one at a time;
@@ -120,7 +117,6 @@ impl RpcClient {
             raw: NonNull::new(out).expect("libindexbus returned OK with a NULL rpc client"),
             max_request: info.max_request as usize,
             max_reply: info.max_reply as usize,
-            claimed: None,
         })
     }
 
@@ -138,48 +134,28 @@ impl RpcClient {
     /// [`max_request`](RpcClient::max_request), [`Error::Disconnected`]
     /// once every server that attached has left (nothing is sent).
     pub fn request(&mut self, data: &[u8]) -> Result<Token> {
-        if self.claimed.is_none() {
-            let mut t = 0u64;
-            // SAFETY: exclusive handle, data valid for data.len() bytes, out-pointer.
-            check(unsafe {
-                sys::indexbus_rpc_request(
-                    self.raw.as_ptr(),
-                    data.as_ptr().cast(),
-                    data.len(),
-                    &mut t,
-                )
-            })?;
-            return Ok(Token(t));
-        }
-        // a claim left unsent: its cell carries this request
-        let mut claim = self.claim(data.len())?;
-        claim.copy_from_slice(data);
-        claim.send()
+        let mut t = 0u64;
+        // SAFETY: exclusive handle (no claim is pending: a RequestClaim
+        // borrows it), data valid for data.len() bytes, out-pointer.
+        check(unsafe {
+            sys::indexbus_rpc_request(self.raw.as_ptr(), data.as_ptr().cast(), data.len(), &mut t)
+        })?;
+        Ok(Token(t))
     }
 
     /// Zero-copy request: a cell's request buffer of exactly `len` bytes,
     /// to fill and [`send`](RequestClaim::send). [`Error::Full`],
     /// [`Error::TooLarge`] as for [`request`](RpcClient::request).
     pub fn claim(&mut self, len: usize) -> Result<RequestClaim<'_>> {
-        if len > self.max_request {
-            return Err(Error::TooLarge);
-        }
-        let buf = match self.claimed {
-            Some(buf) => buf,
-            None => {
-                let mut buf = ptr::null_mut();
-                // SAFETY: exclusive handle, out-pointer; no claim is pending.
-                check(unsafe { sys::indexbus_rpc_claim(self.raw.as_ptr(), len, &mut buf) })?;
-                // the buffer holds max_request bytes, whatever len was
-                let buf = data_ptr(buf, self.max_request);
-                self.claimed = Some(buf);
-                buf
-            }
-        };
+        let mut buf = ptr::null_mut();
+        // SAFETY: exclusive handle, out-pointer; no claim is pending (a
+        // RequestClaim borrows the client and gives its claim back when dropped).
+        check(unsafe { sys::indexbus_rpc_claim(self.raw.as_ptr(), len, &mut buf) })?;
         Ok(RequestClaim {
+            buf: data_ptr(buf, len),
             client: self,
-            buf,
             len,
+            pending: true,
         })
     }
 
@@ -274,12 +250,15 @@ impl Drop for RpcClient {
 
 /// A request written in place ([`RpcClient::claim`]): fill it (it derefs to
 /// `&mut [u8]` of the length claimed), then [`send`](RequestClaim::send).
-/// Dropped unsent, nothing is sent: the client keeps the cell and its next
-/// claim or request uses it.
+/// Dropped unsent (or [`abort`](RequestClaim::abort)ed), nothing is sent and
+/// the claim is given back (`indexbus_rpc_abort`): the client keeps the cell
+/// for its next request, or frees it if it keeps one already.
 pub struct RequestClaim<'a> {
     client: &'a mut RpcClient,
     buf: NonNull<u8>,
     len: usize,
+    /// Claimed and neither sent nor given back: dropping gives it back.
+    pending: bool,
 }
 
 // SAFETY: a `&mut RpcClient` (Send) plus a pointer into the mapping the
@@ -301,20 +280,33 @@ impl RequestClaim<'_> {
         self.send_len(len)
     }
 
-    /// Send its first `len` bytes ([`Error::TooLarge`] past the length
-    /// claimed: nothing is sent and the client keeps the cell).
-    pub fn send_len(self, len: usize) -> Result<Token> {
+    /// Send its first `len` bytes. [`Error::TooLarge`] past the length
+    /// claimed, [`Error::Disconnected`] once every server that attached has
+    /// left: nothing is sent and the claim is given back.
+    pub fn send_len(mut self, len: usize) -> Result<Token> {
         if len > self.len {
-            return Err(Error::TooLarge);
+            return Err(Error::TooLarge); // given back as self drops
         }
         let mut t = 0u64;
         // SAFETY: exclusive handle with a pending claim.
         let st = unsafe { sys::indexbus_rpc_send(self.client.raw.as_ptr(), len, &mut t) };
         if st != sys::INDEXBUS_TOO_LARGE as i32 && st != sys::INDEXBUS_INVALID_ARGUMENT as i32 {
-            // sent, or (Disconnected) the library kept the cell unsent
-            self.client.claimed = None;
+            // sent, or (Disconnected) given back by the library
+            self.pending = false;
         }
         check(st).map(|()| Token(t))
+    }
+
+    /// Give the claim back unsent (what dropping does).
+    pub fn abort(self) {}
+}
+
+impl Drop for RequestClaim<'_> {
+    fn drop(&mut self) {
+        if self.pending {
+            // SAFETY: exclusive handle with a pending claim.
+            unsafe { sys::indexbus_rpc_abort(self.client.raw.as_ptr()) };
+        }
     }
 }
 
@@ -384,7 +376,8 @@ impl Drop for Reply<'_> {
 /// Any number may serve at once (a work queue: each request goes to one).
 /// [`serve`](RpcServer::serve) borrows a request in place as a [`Request`]
 /// guard, answered once through it. Dropping the server fails the requests
-/// it holds unanswered: their clients get [`Error::Disconnected`].
+/// it holds unanswered (deferred ones): their clients get
+/// [`Error::Disconnected`].
 pub struct RpcServer {
     raw: NonNull<sys::indexbus_rpc_server>,
     max_reply: usize,
@@ -442,6 +435,7 @@ impl RpcServer {
             token: Token(t),
             data: data_ptr(data, len),
             len,
+            held: true,
         })
     }
 
@@ -470,6 +464,15 @@ impl RpcServer {
     pub fn reply_commit(&mut self, token: Token, len: usize) -> Result<()> {
         // SAFETY: exclusive handle.
         check(unsafe { sys::indexbus_rpc_reply_commit(self.raw.as_ptr(), token.0, len) })
+    }
+
+    /// Drop a request this server holds unanswered, by its token (one
+    /// deferred with [`Request::defer`]): its client's wait gets
+    /// [`Error::Disconnected`]. [`Error::NotFound`] as for
+    /// [`reply`](RpcServer::reply).
+    pub fn fail(&mut self, token: Token) -> Result<()> {
+        // SAFETY: exclusive handle.
+        check(unsafe { sys::indexbus_rpc_fail(self.raw.as_ptr(), token.0) })
     }
 
     /// The raw C handle, for calls this crate does not wrap. It stays valid
@@ -502,15 +505,35 @@ impl Drop for RpcServer {
 /// [`reply_buffer`](Request::reply_buffer) + [`commit`](Request::commit),
 /// answers it (once: both consume the guard).
 ///
-/// Dropped unanswered, the request stays held by its server: answer it
-/// later with [`RpcServer::reply`] and its [`token`](Request::token)
-/// ([`defer`](Request::defer) says so explicitly), or drop the server,
-/// which fails it (its client gets [`Error::Disconnected`]).
+/// Dropped unanswered (or [`fail`](Request::fail)ed), the request fails: its
+/// client's wait gets [`Error::Disconnected`], counted in
+/// [`Info::rpc_requests_failed`](crate::Info::rpc_requests_failed) (a
+/// one-shot sender dropped unsent). So does a request whose
+/// [`reply`](Request::reply) or [`commit`](Request::commit) returned an
+/// error. To answer it later instead, [`defer`](Request::defer) it and
+/// answer by token with [`RpcServer::reply`] (or fail it with
+/// [`RpcServer::fail`]); dropping the server fails what it still holds.
+///
+/// ```
+/// use indexbus::{Config, Error, Region};
+/// use std::time::Duration;
+/// let name = format!("/ib-doc-rpc-fail-{}", std::process::id());
+/// let region = Region::create(&name, &Config::rpc().cells(4))?;
+/// let mut server = region.rpc_server()?;
+/// let mut client = region.rpc_client()?;
+/// let token = client.request(b"can you?")?;
+/// drop(server.serve(Duration::from_secs(1))?); // unanswered
+/// assert_eq!(client.wait(token, Duration::from_secs(1)).unwrap_err(), Error::Disconnected);
+/// # Region::unlink(&name)?;
+/// # Ok::<(), indexbus::Error>(())
+/// ```
 pub struct Request<'a> {
     server: &'a mut RpcServer,
     token: Token,
     data: NonNull<u8>,
     len: usize,
+    /// Held through this guard: dropping fails it.
+    held: bool,
 }
 
 // SAFETY: as for Reply.
@@ -532,10 +555,12 @@ impl Request<'_> {
     }
 
     /// Answer with a copy of `data`. [`Error::TooLarge`] past
-    /// [`max_reply`](RpcServer::max_reply): the request stays held (answer
-    /// it by token).
-    pub fn reply(self, data: &[u8]) -> Result<()> {
-        self.server.reply(self.token, data)
+    /// [`max_reply`](RpcServer::max_reply): the request fails (to answer
+    /// it later instead, [`defer`](Request::defer) it and reply by token).
+    pub fn reply(mut self, data: &[u8]) -> Result<()> {
+        let r = self.server.reply(self.token, data);
+        self.held = r.is_err(); // on an error it fails as self drops
+        r
     }
 
     /// The request's bytes and the cell's reply buffer
@@ -555,15 +580,35 @@ impl Request<'_> {
         })
     }
 
-    /// Answer with the first `len` bytes of the reply buffer.
-    pub fn commit(self, len: usize) -> Result<()> {
-        self.server.reply_commit(self.token, len)
+    /// Answer with the first `len` bytes of the reply buffer
+    /// ([`Error::TooLarge`] past it: the request fails).
+    pub fn commit(mut self, len: usize) -> Result<()> {
+        let r = self.server.reply_commit(self.token, len);
+        self.held = r.is_err(); // on an error it fails as self drops
+        r
     }
 
-    /// Leave it held, unanswered, and return its token for
-    /// [`RpcServer::reply`] later (what dropping does).
-    pub fn defer(self) -> Token {
+    /// Drop it unanswered (what dropping does, with the status): its
+    /// client's wait gets [`Error::Disconnected`].
+    pub fn fail(mut self) -> Result<()> {
+        self.held = false;
+        self.server.fail(self.token)
+    }
+
+    /// Leave it held by the server, unanswered, and return its token for
+    /// [`RpcServer::reply`] (or [`RpcServer::fail`]) later.
+    pub fn defer(mut self) -> Token {
+        self.held = false;
         self.token
+    }
+}
+
+impl Drop for Request<'_> {
+    fn drop(&mut self) {
+        if self.held {
+            // SAFETY: exclusive handle; the request to token is held.
+            unsafe { sys::indexbus_rpc_fail(self.server.raw.as_ptr(), self.token.0) };
+        }
     }
 }
 

@@ -24,7 +24,9 @@ const FOREVER: u64 = u64::MAX;
 /// `max_record` bytes, stay contiguous. Dropping (or
 /// [`close`](StreamWriter::close)) leaves cleanly: when the last writer has
 /// left, the stream has ended, the reader gets end of stream once it has
-/// read everything, and no writer can join any more.
+/// read everything, and no writer can join any more. A writer that stops
+/// short (its input failed, it gave up) leaves with
+/// [`abort`](StreamWriter::abort) instead, so the end is not a clean one.
 ///
 /// It implements [`io::Write`]: `write` takes what fits now, or, when the
 /// stream is full, waits (up to [`timeout`](StreamWriter::timeout), no limit
@@ -164,6 +166,39 @@ impl StreamWriter {
         // SAFETY: we own the handle and give it up here; the region
         // reference is dropped below.
         let st = unsafe { sys::indexbus_stream_writer_close(this.raw.as_ptr()) };
+        // SAFETY: read once out of the ManuallyDrop, which is never used again.
+        drop(unsafe { ptr::read(&this.region) });
+        check(st)
+    }
+
+    /// Leave as a writer that failed: the stream is marked aborted at once
+    /// ([`StreamState::aborted`], counted in
+    /// [`writers_aborted`](StreamState::writers_aborted)), exactly as if
+    /// this writer had died, and if it was the last writer the stream ends,
+    /// not cleanly. What it wrote stays readable.
+    ///
+    /// ```
+    /// use indexbus::{Config, Region};
+    /// use std::io::{Read, Write};
+    /// let name = format!("/ib-doc-stream-abort-{}", std::process::id());
+    /// let region = Region::create(&name, &Config::stream())?;
+    /// let mut reader = region.stream_reader()?;
+    /// let mut writer = region.stream_writer()?;
+    /// writer.write_all(b"half a ")?;
+    /// writer.abort()?; // the rest never came
+    /// let state = region.stream_state()?;
+    /// assert!(state.ended() && state.aborted() && !state.ended_cleanly());
+    /// let mut text = String::new();
+    /// reader.read_to_string(&mut text)?;
+    /// assert_eq!(text, "half a ");
+    /// # Region::unlink(&name)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn abort(self) -> Result<()> {
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: we own the handle and give it up here; the region
+        // reference is dropped below.
+        let st = unsafe { sys::indexbus_stream_writer_abort(this.raw.as_ptr()) };
         // SAFETY: read once out of the ManuallyDrop, which is never used again.
         drop(unsafe { ptr::read(&this.region) });
         check(st)
@@ -407,7 +442,8 @@ impl io::Read for StreamReader {
 pub struct StreamState {
     /// `INDEXBUS_STREAM_*` flags.
     pub flags: u32,
-    /// Writers that died instead of closing (recovered), saturating at 4095.
+    /// Writers that died (recovered) or aborted instead of closing,
+    /// saturating at 4095.
     pub writers_aborted: u32,
 }
 
@@ -432,11 +468,11 @@ impl StreamState {
     pub fn reader_gone(&self) -> bool {
         self.flags & sys::INDEXBUS_STREAM_READER_GONE != 0
     }
-    /// At least one writer died instead of closing.
+    /// At least one writer died or aborted instead of closing.
     pub fn aborted(&self) -> bool {
         self.flags & sys::INDEXBUS_STREAM_ABORTED != 0
     }
-    /// Ended, and every writer closed (none died).
+    /// Ended, and every writer closed (none died or aborted).
     pub fn ended_cleanly(&self) -> bool {
         self.ended() && !self.aborted()
     }

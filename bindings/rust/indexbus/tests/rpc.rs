@@ -1,12 +1,14 @@
 //! Request/response through the safe API: call and call_into, request +
 //! wait with the `Reply` guard (the cell recycled on drop), zero-copy
-//! requests (`RequestClaim`; one dropped unsent hands its cell to the next
-//! request) and replies (`Request::reply_buffer` + `commit`), deferred
+//! requests (`RequestClaim`; one dropped unsent is given back: the client
+//! keeps its cell for the next request) and replies (`Request::reply_buffer` + `commit`), deferred
 //! replies by token, exactly one reply per token (a second one, a stale or
-//! a forged token: `NotFound`), cancel and timeouts, every cell taken,
-//! the size limits, the info counters; several servers and clients on
-//! threads; and echo servers in child processes, one of which dies while
-//! holding a request.
+//! a forged token: `NotFound`), requests dropped unanswered fail (their
+//! clients get `Disconnected`, counted), a server that closes holding
+//! deferred requests, cancel and timeouts, every cell taken, the size
+//! limits, the info counters; several servers and clients on threads; and
+//! echo servers in child processes, one of which dies while holding a
+//! request.
 
 mod common;
 
@@ -96,14 +98,20 @@ fn zero_copy_both_ways_and_a_claim_dropped_unsent() {
     req.commit(5).unwrap();
     assert_eq!(&*client.wait(t, WAIT).unwrap(), b"0123!");
 
-    // a claim dropped unsent: nothing is sent, its cell carries the next request
+    // a claim dropped unsent: nothing is sent, it is given back and the
+    // client keeps its cell, which carries the next request
     let before = region.info().unwrap().rpc_cells_free;
+    assert_eq!(before, 3); // the client keeps one cell
     let mut unsent = client.claim(5).unwrap();
     unsent.copy_from_slice(b"lost!");
-    let cell = unsent.as_ptr(); // dropped here, unsent
+    let cell = unsent.as_ptr();
+    drop(unsent); // unsent
     assert_eq!(server.try_serve().unwrap_err(), Error::Empty);
+    assert_eq!(region.info().unwrap().rpc_cells_free, before);
     let again = client.claim(64).unwrap();
-    assert_eq!((again.as_ptr(), again.len()), (cell, 64)); // dropped unsent again
+    assert_eq!((again.as_ptr(), again.len()), (cell, 64));
+    again.abort(); // the same, said so
+    assert_eq!(server.try_serve().unwrap_err(), Error::Empty);
     assert_eq!(client.claim(65).unwrap_err(), Error::TooLarge);
     assert_eq!(client.request(&[0u8; 65]), Err(Error::TooLarge));
     let t = client.request(b"kept").unwrap();
@@ -123,20 +131,121 @@ fn zero_copy_both_ways_and_a_claim_dropped_unsent() {
     assert_eq!(server.reply_commit(held, 4), Err(Error::NotFound));
     assert_eq!(&*client.wait(t, WAIT).unwrap(), b"late");
 
-    // a reply past max_reply through the guard: TooLarge, still held
+    // a reply past max_reply through the guard: TooLarge, and the request
+    // fails (the guard is gone: deferring is how to answer later)
     let t = client.request(b"big").unwrap();
     let req = server.serve(WAIT).unwrap();
     assert_eq!(req.reply(&[0u8; 33]), Err(Error::TooLarge));
-    server.reply(t, b"small").unwrap();
-    assert_eq!(&*client.wait(t, WAIT).unwrap(), b"small");
+    assert_eq!(server.reply(t, b"small"), Err(Error::NotFound));
+    assert_eq!(client.wait(t, WAIT).unwrap_err(), Error::Disconnected);
+    let t = client.request(b"big2").unwrap();
+    let mut req = server.serve(WAIT).unwrap();
+    assert_eq!(req.reply_buffer().unwrap().1.len(), 32);
+    assert_eq!(req.commit(33), Err(Error::TooLarge));
+    assert_eq!(client.wait(t, WAIT).unwrap_err(), Error::Disconnected);
+    assert_eq!(region.info().unwrap().rpc_requests_failed, 2);
 
-    // a claim sent past its length: TooLarge, nothing sent
+    // a claim sent past its length: TooLarge, nothing sent, given back
     let claim = client.claim(3).unwrap();
+    assert_eq!(claim.as_ptr(), cell);
     assert_eq!(claim.send_len(4).unwrap_err(), Error::TooLarge);
     assert_eq!(server.try_serve().unwrap_err(), Error::Empty);
     let t = client.request(b"abc").unwrap();
-    assert_eq!(&*server.serve(WAIT).unwrap(), b"abc");
-    let _ = t;
+    let req = server.serve(WAIT).unwrap();
+    assert_eq!((&*req, req.as_ptr()), (&b"abc"[..], cell));
+    req.reply(b"").unwrap();
+    assert!(client.wait(t, WAIT).unwrap().is_empty());
+    assert_eq!(region.info().unwrap().rpc_cells_free, before);
+}
+
+/// A `Request` dropped unanswered fails: its client's wait gets
+/// `Disconnected`, once, counted in `rpc_requests_failed`; so does one
+/// failed on purpose (`Request::fail`, `RpcServer::fail` by token for a
+/// deferred one). A deferred request is not failed until then. A request
+/// whose client gave up is dropped without a count. The cells come back.
+#[test]
+fn requests_dropped_unanswered_fail() {
+    let (region, _u) = create("rpc-fail", &Config::rpc().cells(4));
+    let mut server = region.rpc_server().unwrap();
+    let mut client = region.rpc_client().unwrap();
+    let failed = || region.info().unwrap().rpc_requests_failed;
+
+    let t = client.request(b"dropped").unwrap();
+    let req = server.serve(WAIT).unwrap();
+    assert_eq!(req.token(), t);
+    drop(req);
+    assert_eq!(failed(), 1);
+    assert_eq!(server.reply(t, b"too late"), Err(Error::NotFound));
+    assert_eq!(client.wait(t, WAIT).unwrap_err(), Error::Disconnected);
+    assert_eq!(client.wait(t, Duration::ZERO).unwrap_err(), Error::NotFound); // once
+
+    let t = client.request(b"failed").unwrap();
+    server.serve(WAIT).unwrap().fail().unwrap();
+    assert_eq!(failed(), 2);
+    assert_eq!(client.wait(t, WAIT).unwrap_err(), Error::Disconnected);
+
+    // a handler that returns early (`?`) drops the request: it fails
+    let t = client.request(b"oops").unwrap();
+    let handler = |server: &mut indexbus::RpcServer| -> Result<(), Error> {
+        let req = server.serve(WAIT)?;
+        if &*req == b"oops" {
+            return Err(Error::InvalidArgument);
+        }
+        req.reply(b"fine")
+    };
+    assert_eq!(handler(&mut server), Err(Error::InvalidArgument));
+    assert_eq!(failed(), 3);
+    assert_eq!(client.wait(t, WAIT).unwrap_err(), Error::Disconnected);
+
+    // deferred: not failed until the server says so by token
+    let t = client.request(b"later").unwrap();
+    let held = server.serve(WAIT).unwrap().defer();
+    assert_eq!((held, failed()), (t, 3));
+    assert_eq!(client.wait(t, SHORT).unwrap_err(), Error::Timeout);
+    let stale = Token::from_raw(held.to_raw() + (1 << 32));
+    assert_eq!(server.fail(stale), Err(Error::NotFound));
+    server.fail(held).unwrap();
+    assert_eq!(server.fail(held), Err(Error::NotFound)); // once
+    assert_eq!(failed(), 4);
+    assert_eq!(client.wait(t, WAIT).unwrap_err(), Error::Disconnected);
+
+    // a request whose client gave up: dropped, not counted
+    let t = client.request(b"gave up").unwrap();
+    let req = server.serve(WAIT).unwrap();
+    client.cancel(t).unwrap();
+    drop(req);
+    assert_eq!(failed(), 4);
+    assert_eq!(region.info().unwrap().rpc_replies_abandoned, 0);
+
+    // the server goes on; every cell comes back
+    let t = client.request(b"still there?").unwrap();
+    server.serve(WAIT).unwrap().reply(b"yes").unwrap();
+    assert_eq!(&*client.wait(t, WAIT).unwrap(), b"yes");
+    drop(client);
+    assert_eq!(region.info().unwrap().rpc_cells_free, 4);
+}
+
+/// A server that closes holding deferred requests fails them: each
+/// waiting client gets `Disconnected`.
+#[test]
+fn a_server_that_closes_fails_its_deferred_requests() {
+    let (region, _u) = create("rpc-close", &Config::rpc().cells(4));
+    let mut client = region.rpc_client().unwrap();
+    let mut server = region.rpc_server().unwrap();
+    let spare = region.rpc_server().unwrap(); // keeps the region served
+    let a = client.request(b"a").unwrap();
+    let b = client.request(b"b").unwrap();
+    let held = [
+        server.serve(WAIT).unwrap().defer(),
+        server.serve(WAIT).unwrap().defer(),
+    ];
+    assert_eq!(HashSet::from(held), HashSet::from([a, b]));
+    assert_eq!(region.info().unwrap().rpc_requests_failed, 0);
+    drop(server);
+    assert_eq!(region.info().unwrap().rpc_requests_failed, 2);
+    assert_eq!(client.wait(a, WAIT).unwrap_err(), Error::Disconnected);
+    assert_eq!(client.wait(b, WAIT).unwrap_err(), Error::Disconnected);
+    drop(spare);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! full), `write_all_wait` is all or nothing up to `max_record` and reports
 //! the exact prefix written past it, reads in pieces, end of stream as
 //! `Ok(0)` (`io::Read` included), the latched state (ended, reader gone,
-//! a writer that died), `io::Write` waiting for room, the read end handed
+//! a writer that died, one that aborted), `io::Write` waiting for room, the read end handed
 //! over mid-record, writers on threads keeping each write contiguous, the
 //! errors (with the C status inside `io::Error`), and a 4 MiB stream from
 //! two child processes through a 4 KiB ring with checksums.
@@ -296,6 +296,32 @@ fn a_writer_that_dies_ends_the_stream_uncleanly() {
     assert_eq!(got, b"last words");
 }
 
+/// A writer process that aborts beside a writer that stays: the stream is
+/// marked aborted at once (no recovery, nobody died) but goes on; it ends,
+/// not cleanly, when the other writer leaves. Both writers' bytes are read.
+#[test]
+fn a_writer_that_aborts_marks_the_stream_at_once() {
+    let (region, cleanup) = create("st-abort", &Config::stream().byte_capacity(RING));
+    let mut r = region.stream_reader().unwrap();
+    let mut other = region.stream_writer().unwrap();
+    let child = spawn_child("child_aborts_writing", &cleanup.0, 0);
+    check_child(child, "child_aborts_writing");
+    let st = region.stream_state().unwrap();
+    assert!(st.aborted() && !st.ended());
+    assert_eq!(st.writers_aborted, 1);
+    let info = region.info().unwrap();
+    assert_eq!((info.stream_writers, info.writers_aborted), (1, 1));
+    other.write_all(b"message").unwrap();
+    drop(other);
+    let st = region.stream_state().unwrap();
+    assert!(st.ended() && st.aborted() && !st.ended_cleanly());
+    let mut got = Vec::new();
+    r.read_to_end(&mut got).unwrap();
+    assert_eq!(got, b"half a message");
+    assert_eq!(region.recover().map(|rep| rep.dead), Ok(0)); // nobody died
+    assert_eq!(region.stream_state().unwrap().writers_aborted, 1);
+}
+
 // ---- across processes: this binary re-executes itself ----
 
 const REGION_ENV: &str = "INDEXBUS_RS_TEST_STREAM_REGION";
@@ -430,4 +456,14 @@ fn child_dies_writing() {
     std::mem::forget(w); // no close
     std::mem::forget(region);
     // the harness reports "ok", then the process exits without closing
+}
+
+#[test]
+#[ignore = "run by a_writer_that_aborts_marks_the_stream_at_once in a child process"]
+fn child_aborts_writing() {
+    let Some((name, _)) = child_env() else { return };
+    let region = Region::open(&name).unwrap();
+    let mut w = region.stream_writer().unwrap();
+    w.write_all(b"half a ").unwrap();
+    w.abort().unwrap();
 }
