@@ -552,6 +552,25 @@ static void rpc(void)
     }
     res_ratio("rpc_rtt_over_floor", q_floor, reps);
     res_ratio("uds_rpc_rtt_over_rpc", q_uds, reps);
+    static const struct {
+        const char *name, *key;
+        uint32_t size;
+        hist *h;
+    } rows[] = {{"floor (rpc rounds)", "floor_rtt_ns (rpc rounds)", 8, &h_floor},
+                {"rpc call", "rpc_call_64_rtt_ns", 64, &h_call},
+                {"rpc zero-copy", "rpc_zero_copy_64_rtt_ns", 64, &h_zc},
+                {"socketpair (rpc rounds)", "socketpair_64_rtt_ns", 64, &h_uds}};
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        lat_result l;
+        lat_from_hist(&l, rows[i].name, rows[i].size, rows[i].h, 1);
+        l.place = placement_of(2);
+        res_latency(&l);
+        char key[64];
+        snprintf(key, sizeof(key), "%s p50", rows[i].key);
+        res_value(key, 2 * l.p50);
+        snprintf(key, sizeof(key), "%s mean", rows[i].key);
+        res_value(key, 2 * l.mean);
+    }
     if (!g_opts.quick) {
         /* diagnostics: the cell exchange without the library, then with the
          * pending bitmap, then with the CASes too; taking turns with the
@@ -574,7 +593,9 @@ static void rpc(void)
                 rpc_mini_latency(64, mini[i].flags, &l, &hm[i]);
             rpc_latency(RPC_CALL, 64, &l, &hm[NM + 1]);
         }
-        for (size_t i = 0; i < NM + 2; i++) {
+        static const size_t order[NM + 2] = {NM, 0, 1, 2, NM + 1}; /* floor first */
+        for (size_t j = 0; j < NM + 2; j++) {
+            size_t i = order[j];
             lat_result l;
             lat_from_hist(&l, i < NM ? mini[i].name
                               : i == NM ? "floor (rpc diagnostic round)"
@@ -583,25 +604,6 @@ static void rpc(void)
             l.place = placement_of(2);
             res_latency(&l);
         }
-    }
-    static const struct {
-        const char *name, *key;
-        uint32_t size;
-        hist *h;
-    } rows[] = {{"floor (rpc rounds)", "floor_rtt_ns (rpc rounds)", 8, &h_floor},
-                {"rpc call", "rpc_call_64_rtt_ns", 64, &h_call},
-                {"rpc zero-copy", "rpc_zero_copy_64_rtt_ns", 64, &h_zc},
-                {"socketpair (rpc rounds)", "socketpair_64_rtt_ns", 64, &h_uds}};
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-        lat_result l;
-        lat_from_hist(&l, rows[i].name, rows[i].size, rows[i].h, 1);
-        l.place = placement_of(2);
-        res_latency(&l);
-        char key[64];
-        snprintf(key, sizeof(key), "%s p50", rows[i].key);
-        res_value(key, 2 * l.p50);
-        snprintf(key, sizeof(key), "%s mean", rows[i].key);
-        res_value(key, 2 * l.mean);
     }
 }
 
