@@ -14,6 +14,8 @@
  *   blocking.c    futex wake latency and the idle CPU of a parked consumer
  *   baseline.c    pipe and Unix socketpair ping-pong and stream
  *   stream.c      byte streams (64 KiB writes) against a pipe
+ *   rpc.c         request/response round trips (call, zero-copy) and the
+ *                 diagnostic cell exchange without the library
  *   langs.c       the binding benches (C, Go, Java, Rust) run as children
  *   main.c        the plan: which runs, how many repetitions, the ratios
  * lang_c.c is a separate program: the C twin of the binding benches.
