@@ -20,6 +20,7 @@ static const char *prog = "test";
 
 #define ARENA_SIZE ((size_t)64 << 20)
 #define ARENA_HDR 4096u
+#define ARENA_ADDR 0x590000000000ull /* see arena_create */
 
 static int arena_fd = -1;
 static uint8_t *arena;
@@ -29,8 +30,23 @@ static void arena_create(void)
     arena_fd = memfd_create("ib-test-shared", 0); /* no CLOEXEC: helpers inherit it */
     REQUIRE(arena_fd >= 0);
     REQUIRE(ftruncate(arena_fd, (off_t)ARENA_SIZE) == 0);
-    void *p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
-                   arena_fd, 0);
+    /* A helper maps the arena at this same address after its exec, with its
+     * own randomized layout: an address the loader or the first mmaps of a
+     * fresh process may have taken (the kernel's choice for us, near the
+     * other mappings) now and then was taken there. So ask for one far from
+     * where Linux places anything (brk, PIE, mmap base, stacks), and inside
+     * the application ranges of both ASan and TSan; the kernel's choice is
+     * the fallback. */
+    void *p = MAP_FAILED;
+#ifndef __SANITIZE_THREAD__ /* TSan runs with ASLR off (check-tsan), and owns the layout */
+    p = mmap((void *)ARENA_ADDR, ARENA_SIZE, PROT_READ | PROT_WRITE,
+             MAP_SHARED | MAP_NORESERVE | MAP_FIXED_NOREPLACE, arena_fd, 0);
+#endif
+    if (p == MAP_FAILED || p != (void *)ARENA_ADDR) {
+        if (p != MAP_FAILED)
+            munmap(p, ARENA_SIZE);
+        p = mmap(NULL, ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, arena_fd, 0);
+    }
     REQUIRE(p != MAP_FAILED);
     arena = p;
     *(uint64_t *)arena = ARENA_HDR;
