@@ -1526,14 +1526,23 @@ static int np_setup(kinfo *K, int vk, int ventry, point *pt, int *others)
             st32(&P->force, 1); /* clone at every call */
         else if (pt->np == NP_W_IN_COMMIT)
             st32(&P->force, 2); /* writes of several records */
+        else
+            st32(&P->force, 3); /* short calls: quick to step */
+        /* the other writers stopped meanwhile: they would fill the ring
+         * while the victim steps slowly, and it would only wait for room */
+        for (int i = 0; i < nkids; i++)
+            if (i != vk && kids[i].alive && kids[i].role == R_PROD)
+                others[n++] = i;
     } else if (sh->kind == INDEXBUS_KIND_STREAM) {
         uint32_t own = raw_ld32(&LW.parts->consumer_owner[0]) & ~INDEXBUS_OWNER_LEAVING;
         int holds = ventry >= 0 && own == (uint32_t)ventry + 1;
         pt->np = sh->ncons > 1 && (!holds || rnd_below(2)) ? NP_R_RELEASE : NP_R_TAKEN;
         if (pt->np == NP_R_TAKEN && !holds)
             pt->np = -1; /* a reader that does not hold the end reads nothing */
+        st32(&sh->c[K->rec].mode, 1); /* small reads: quick to step */
     } else if (K->role == R_PROD) {
         pt->np = rnd_below(2) ? NP_C_OWNED : NP_C_REQUESTED;
+        st32(&P->force, 1); /* short requests, waits without a spin, a cancel when full */
         if (pt->np == NP_C_REQUESTED) {
             st32(&P->force, 1); /* full: cancel one rather than wait */
             for (int i = 0; i < nkids; i++) /* nobody else takes pending bits */
@@ -1544,6 +1553,7 @@ static int np_setup(kinfo *K, int vk, int ventry, point *pt, int *others)
         pt->np = NP_S_BIT_TAKEN + (int)rnd_below(3);
         if (pt->np == NP_S_BIT_TAKEN && avoid_bittaken)
             pt->np = NP_S_SERVING;
+        st32(&sh->c[K->rec].mode, 1); /* short replies: quick to step */
         if (pt->np == NP_S_BIT_TAKEN) {
             /* a request waiting, then everybody else stopped: a bit that
              * goes while its cell stays REQUESTED is the victim's doing */
@@ -1795,7 +1805,9 @@ static void restart_role(void)
         crec *C = &sh->c[I.ncrec];
         C->used = 1;
         C->index = sh->c[K->rec].index;
-        C->mode = rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 3 : 2);
+        C->mode = sh->kind == INDEXBUS_KIND_STREAM || sh->kind == INDEXBUS_KIND_RPC
+                      ? 0 /* streams, rpc: 1 = steered by a traced kill */
+                      : rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 3 : 2);
         C->slow = sh->c[K->rec].slow;
         C->replacement = 1;
         nk = I.cons_kid[I.ncrec] = spawn(R_CONS, I.ncrec);
@@ -2280,7 +2292,9 @@ static void start_parties(void)
         crec *C = &sh->c[I.ncrec];
         C->used = 1;
         C->index = i;
-        C->mode = rnd_below(S->kind == INDEXBUS_KIND_LOG ? 3 : 2);
+        C->mode = S->kind == INDEXBUS_KIND_STREAM || S->kind == INDEXBUS_KIND_RPC
+                      ? 0 /* streams, rpc: 1 = steered by a traced kill */
+                      : rnd_below(S->kind == INDEXBUS_KIND_LOG ? 3 : 2);
         C->slow = S->slow && i == S->ncons - 1;
         I.cons_kid[I.ncrec] = spawn(R_CONS, I.ncrec);
         I.ncrec++;

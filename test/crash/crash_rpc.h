@@ -85,7 +85,8 @@ static void rpc_fill(uint8_t *buf, uint32_t iter, uint32_t p, uint32_t s, uint32
         buf[i] = msg_byte(x, i);
 }
 
-/* 1 if d[0..len) is an intact request/reply of iteration iter. */
+/* 1 if d[0..len) is an intact request/reply of iteration iter (its length
+ * is rpc_len's, or, from a party a traced kill steers, just the header). */
 static int rpc_check(const uint8_t *d, size_t len, uint32_t iter, uint32_t salt, uint32_t *p,
                      uint32_t *s)
 {
@@ -93,7 +94,7 @@ static int rpc_check(const uint8_t *d, size_t len, uint32_t iter, uint32_t salt,
     if (len < HDR || len > RPC_MSG)
         return 0;
     memcpy(h, d, HDR);
-    if (h[0] != iter || h[1] >= MAXP || h[3] != len || len != rpc_len(iter, h[1], h[2], salt))
+    if (h[0] != iter || h[1] >= MAXP || h[3] != len || (len != HDR && len != rpc_len(iter, h[1], h[2], salt)))
         return 0;
     uint64_t x = mix64(msg_key(iter, h[1], h[2]) ^ (salt ? 0x7e91ull << 48 : 0));
     for (uint32_t i = HDR; i < len; i++)
@@ -164,7 +165,10 @@ static int run_client(int k)
             o[0] = o[--no];
         }
         if (!stopping && no < maxout && s < RPC_CAP) {
-            uint32_t len = rpc_len(iter, me, s, 0), mode = (uint32_t)(mix64(rs++) % 8u);
+            /* steered by a traced kill (force): header-only requests, quick to step */
+            uint32_t len = ld(&P->force) ? HDR : rpc_len(iter, me, s, 0), mode = (uint32_t)(mix64(rs++) % 8u);
+            if (ld(&P->force) && mode == 0)
+                mode = 1; /* (and no rpc_call: its wait spins) */
             rpc_fill(req, iter, me, s, len, 0);
             st32(&P->started, s + 1);
             if (mode == 0 && no == 0) { /* a whole round trip */
@@ -221,7 +225,9 @@ static int run_client(int k)
         uint32_t i = (uint32_t)(mix64(rs++) % no);
         const void *d;
         size_t n = 0;
-        st = indexbus_rpc_wait(c, o[i].tok, &d, &n, stopping || mix64(rs++) % 2u ? 2000000ull : 0);
+        /* (steered: timeout 0, no spinning before a park) */
+        uint64_t tmo = stopping || (mix64(rs++) % 2u && !ld(&P->force)) ? 2000000ull : 0;
+        st = indexbus_rpc_wait(c, o[i].tok, &d, &n, tmo);
         if (st == INDEXBUS_TIMEOUT) {
             if (stopping && now_ns() - stop_at > RPC_STOP_NS) {
                 uint64_t w = rr_state((uint32_t)o[i].tok);
@@ -271,7 +277,8 @@ typedef struct heldreq {
 
 static int srv_reply(crec *C, indexbus_rpc_server *sv, const heldreq *h, uint64_t *rs)
 {
-    uint32_t len = rpc_len(sh->iter, h->p, h->s, 1);
+    /* steered by a traced kill (C->mode): header-only replies, quick to step */
+    uint32_t len = C->mode ? HDR : rpc_len(sh->iter, h->p, h->s, 1);
     uint8_t rep[RPC_MSG];
     int st;
     if (mix64((*rs)++) % 2u) { /* in place */
@@ -330,7 +337,8 @@ static int run_server(int k)
             const void *d;
             size_t n = 0;
             uint64_t tok = 0;
-            st = indexbus_rpc_serve(sv, &tok, &d, &n, mix64(rs++) % 2u ? 2000000ull : 0);
+            /* (steered: timeout 0, no spinning before a park) */
+            st = indexbus_rpc_serve(sv, &tok, &d, &n, mix64(rs++) % 2u && !C->mode ? 2000000ull : 0);
             if (st == INDEXBUS_OK) {
                 uint32_t p, s;
                 if (!rpc_check(d, n, sh->iter, 0, &p, &s)) {

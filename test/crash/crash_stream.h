@@ -156,14 +156,17 @@ static int run_writer(int k)
     uint64_t off = 0; /* bytes (SM_BYTES) or frames (SM_FRAMES) acked */
     int gone = 0;
     while (!ld(&sh->stop) && !gone) {
-        uint32_t force = ld(&P->force); /* a traced kill steers us: 1 clone, 2 long writes */
+        /* a traced kill steers us (np_setup): 1 clone at every call, 2 writes
+         * of several records, 3 short writes; 1 and 3 also keep the calls
+         * short, so that single-stepping reaches the point sooner */
+        uint32_t force = ld(&P->force);
         if ((force == 1 || mix64(rs++) % 48u == 0) && sw_clone(r, P, X, &w))
             return 1;
         if (sh->mode == SM_FRAMES) {
             if (off >= PCAP)
                 break;
-            uint32_t len = msg_len(iter, me, (uint32_t)off);
-            msg_fill(buf, iter, me, (uint32_t)off, len);
+            uint32_t len = force ? HDR + (uint32_t)(off % 16u) : msg_len(iter, me, (uint32_t)off);
+            msg_fill(buf, iter, me, (uint32_t)off, len); /* (the header carries the length) */
             st32(&P->plan0, len);
             __atomic_store_n(&X->started, off + 1, __ATOMIC_SEQ_CST);
             int rc = sw_frame(P, X, w, buf, len, &gone);
@@ -174,6 +177,8 @@ static int run_writer(int k)
             uint32_t kind = (uint32_t)(mix64(rs++) % 3u), len;
             if (force == 2) /* several records, in one reservation if the ring has room */
                 len = maxrec + 1 + (uint32_t)(mix64(rs++) % (S_WRITE_MAX - maxrec));
+            else if (force)
+                len = 1 + (uint32_t)(mix64(rs++) % 64u);
             else if (kind == 0)
                 len = 1 + (uint32_t)(mix64(rs++) % maxrec); /* at most one record */
             else
@@ -328,9 +333,13 @@ static int run_reader(int k)
             S->opens++;
             hold = 1 + (uint32_t)(mix64(rs++) % 16u);
         }
-        size_t small = mix64(rs++) % 2u, cap = 1 + mix64(rs++) % (small ? 64u : sizeof buf), n = 0;
+        /* small reads now and then; always while a traced kill steps us (C->mode) */
+        size_t small = C->mode || mix64(rs++) % 2u, cap = 1 + mix64(rs++) % (small ? 64u : sizeof buf), n = 0;
         st32(&C->in_recv, 1);
-        st = indexbus_stream_read(rd, buf, cap, &n, 20000000ull);
+        /* steered (C->mode): no spin before the park, and a hand-over after every read */
+        st = indexbus_stream_read(rd, buf, cap, &n, C->mode ? 0 : 20000000ull);
+        if (C->mode)
+            hold = 1;
         if (st == INDEXBUS_OK) {
             if (n == 0 || n > cap) {
                 snprintf(C->err, sizeof C->err, "stream_read(cap %zu): OK with %zu bytes", cap, n);
@@ -340,7 +349,7 @@ static int run_reader(int k)
             S->reads++;
         }
         st32(&C->in_recv, 0);
-        if (st == INDEXBUS_TIMEOUT || (st == INDEXBUS_OK && !(handover && --hold == 0)))
+        if (st == INDEXBUS_TIMEOUT || st == INDEXBUS_EMPTY || (st == INDEXBUS_OK && !(handover && --hold == 0)))
             continue;
         if (st == INDEXBUS_OK) { /* hand the read end over */
             indexbus_stream_reader_release(rd);
