@@ -210,6 +210,7 @@ typedef struct swrec {
     uint64_t started; /* seq_cst: ... plus what the call in flight was given */
     uint32_t seats, opening, closing; /* seats held; inside an open / a close */
     uint32_t clones, disc, open_st;   /* clones made; a write got DISCONNECTED; first open */
+    uint32_t aborted;                 /* left with stream_writer_abort (counted as died) */
 } swrec;
 
 /* byte streams: what the read end delivered, shared by the reader processes
@@ -229,6 +230,8 @@ enum { O_NONE = 0, O_REPLY, O_DISC, O_CANCEL, O_SEND_DISC, O_PENDING, N_OUT }; /
 enum { SM_BYTES = 1, SM_FRAMES = 2 }; /* byte-stream scenario modes (crash_stream.h) */
 typedef struct rqrec {
     uint8_t out[RPC_CAP];
+    uint8_t failed[RPC_CAP]; /* a server dropped it unanswered (rpc_fail): 1 before the call, 2 after OK */
+    uint32_t aborts;         /* claims given back unsent (rpc_abort) */
 } rqrec;
 
 typedef struct ctl {
@@ -889,6 +892,7 @@ typedef struct sstats {
     uint64_t stream_bytes;                          /* ... read-end opens; writer clones */
     uint32_t rpc_held, nosrv_disc; /* requests a dead server held; DISCONNECTED with no server */
     uint64_t rpc_out[N_OUT];       /* outcomes of live clients' requests */
+    uint32_t rpc_fails, rpc_aborts; /* requests servers dropped (rpc_fail); claims given back */
     uint32_t np_try[16], np_hit[16]; /* stream / rpc traced kills by point (NP_*) */
     uint32_t limit6; /* a count left one too high by a death inside an attach (limit 6) */
 } sstats;
@@ -2710,6 +2714,8 @@ static void report(uint32_t total, double wall, const char *results)
         tot.stream_bytes += T->stream_bytes;
         tot.rpc_held += T->rpc_held;
         tot.limit6 += T->limit6;
+        tot.rpc_fails += T->rpc_fails;
+        tot.rpc_aborts += T->rpc_aborts;
         tot.nosrv_disc += T->nosrv_disc;
         for (int i = 0; i < N_OUT; i++)
             tot.rpc_out[i] += T->rpc_out[i];
@@ -2742,9 +2748,10 @@ static void report(uint32_t total, double wall, const char *results)
     if (tot.rpc_out[O_REPLY] || tot.rpc_out[O_DISC] || tot.rpc_out[O_CANCEL])
         out("\nrequest/response (client = prod, server = cons): live clients' requests: %" PRIu64 " replied,"
             " %" PRIu64 " DISCONNECTED at the wait, %" PRIu64 " at the send, %" PRIu64 " cancelled; %u held by"
-            " a server when it died; %u DISCONNECTED while no server was attached (rpc-1s, allowed)\n",
+            " a server when it died; %u DISCONNECTED while no server was attached (rpc-1s, allowed);"
+            " %u dropped by their server (rpc_fail); %u claims given back unsent (rpc_abort)\n",
             tot.rpc_out[O_REPLY], tot.rpc_out[O_DISC], tot.rpc_out[O_SEND_DISC], tot.rpc_out[O_CANCEL],
-            tot.rpc_held, tot.nosrv_disc);
+            tot.rpc_held, tot.nosrv_disc, tot.rpc_fails, tot.rpc_aborts);
     uint32_t np_any = 0;
     for (int i = 0; i < NNP; i++)
         np_any += tot.np_try[i];

@@ -7,12 +7,14 @@
  * replies of 16..256 bytes (max 256 each way). Clients are prec records
  * (role R_PROD), servers crec (R_CONS). A client keeps 1..4 requests
  * outstanding and sends by copy (rpc_request), in place (rpc_claim +
- * rpc_send) or whole round trips (rpc_call); it waits for them in any order
- * (timeouts 0 or 2 ms), sometimes cancels one right after sending it, and
+ * rpc_send; one claim in sixteen is given back unsent with rpc_abort) or
+ * whole round trips (rpc_call); it waits for them in any order (timeouts
+ * 0 or 2 ms), sometimes cancels one right after sending it, and
  * after a reply checks that waiting again and a second reply_done give
  * NOT_FOUND. A server holds 1..4 requests and replies in any order, in
- * place (reply_buffer + reply_commit) or by copy, and sometimes replies
- * twice (the second must be NOT_FOUND). Every request carries (client,
+ * place (reply_buffer + reply_commit) or by copy, sometimes replies
+ * twice (the second must be NOT_FOUND), and drops one request in 32
+ * unanswered (rpc_fail: its client gets DISCONNECTED). Every request carries (client,
  * seq) and bytes derived from them; every reply carries the same (client,
  * seq) and other derived bytes, both checked byte for byte.
  *
@@ -26,10 +28,12 @@
  *       reply to that request (never another's); a request was served at
  *       most once overall, and every reply came from a server that served
  *       it; DISCONNECTED exactly for the requests the dead server held when
- *       it died (SERVING, read from the cells at death), except in rpc-1s,
- *       where requests waiting while no server was attached may also get
- *       it (counted); those held requests never get a reply;
- *       requests_failed moved by at most the held count
+ *       it died (SERVING, read from the cells at death) and those a server
+ *       dropped with rpc_fail, except in rpc-1s, where requests waiting
+ *       while no server was attached (between the kill and the
+ *       replacement's attach) may also get it (counted); held and dropped
+ *       requests never get a reply; requests_failed moved by at least the
+ *       held ones that got DISCONNECTED and at most the held and dropped
  *   I3  a fresh server and client still make a round trip, and the cells
  *       are all free again afterwards
  */
@@ -191,7 +195,16 @@ static int run_client(int k)
             uint64_t tok = 0;
             if (mode < 4) { /* in place */
                 void *buf;
-                if ((st = indexbus_rpc_claim(c, len, &buf)) == INDEXBUS_OK) {
+                if ((st = indexbus_rpc_claim(c, len, &buf)) == INDEXBUS_OK && mix64(rs++) % 16u == 0) {
+                    /* given back unsent: no request, the cell comes back */
+                    if ((st = indexbus_rpc_abort(c)) != INDEXBUS_OK) {
+                        snprintf(P->err, sizeof P->err, "rpc_abort of a claim: %s", indexbus_status_name(st));
+                        return 1;
+                    }
+                    sh->rq[me].aborts++;
+                    continue;
+                }
+                if (st == INDEXBUS_OK) {
                     memcpy(buf, req, len);
                     st = indexbus_rpc_send(c, len, &tok);
                 }
@@ -277,6 +290,17 @@ typedef struct heldreq {
 
 static int srv_reply(crec *C, indexbus_rpc_server *sv, const heldreq *h, uint64_t *rs)
 {
+    if (mix64((*rs)++) % 32u == 0) { /* dropped unanswered: its client gets DISCONNECTED */
+        __atomic_store_n(&sh->rq[h->p].failed[h->s], 1, __ATOMIC_SEQ_CST);
+        int st = indexbus_rpc_fail(sv, h->tok);
+        if (st != INDEXBUS_OK) {
+            snprintf(C->err, sizeof C->err, "rpc_fail of client %u request %u (token %#" PRIx64 "): %s", h->p,
+                     h->s, h->tok, indexbus_status_name(st));
+            return 1;
+        }
+        __atomic_store_n(&sh->rq[h->p].failed[h->s], 2, __ATOMIC_SEQ_CST);
+        return 0;
+    }
     /* steered by a traced kill (C->mode): header-only replies, quick to step */
     uint32_t len = C->mode ? HDR : rpc_len(sh->iter, h->p, h->s, 1);
     uint8_t rep[RPC_MSG];
@@ -460,14 +484,25 @@ static void rpc_check_delivery(const indexbus_info *info)
                 failf(I_DELIV, "client %u request %u served twice", e.p, e.s);
         }
     }
-    uint32_t held_disc = 0;
+    uint32_t held_disc = 0, fails_done = 0, fails_tried = 0;
     for (int p = 0; p < I.nprec; p++) {
         const prec *P = &sh->p[p];
         if (!P->used || P->killed)
             continue;
         for (uint32_t s = 0; s < P->committed && s < RPC_CAP; s++) {
-            uint8_t o = sh->rq[p].out[s];
+            uint8_t o = sh->rq[p].out[s], f = sh->rq[p].failed[s];
             int held = server_died && rpc_is_held(K, (uint32_t)p, s);
+            fails_tried += f != 0;
+            fails_done += f == 2;
+            if (f && o == O_REPLY) {
+                if (err++ < 3)
+                    failf(I_DELIV, "client %d request %u was dropped by its server (rpc_fail), yet got a reply", p, s);
+                continue;
+            }
+            if (f && (o == O_DISC || o == O_CANCEL)) { /* what rpc_fail promises (or cancelled first) */
+                I.T->rpc_out[o]++;
+                continue;
+            }
             I.T->msgs++;
             if (o == O_NONE || o == O_PENDING) {
                 if (err++ < 3)
@@ -497,10 +532,18 @@ static void rpc_check_delivery(const indexbus_info *info)
             I.T->rpc_out[o < N_OUT ? o : 0]++;
         }
     }
+    /* rpc_fail of a request a client had cancelled (ABANDONED) frees it
+     * uncounted; of one it still waits for, FAILED and counted */
+    for (int p = 0; p < I.nprec; p++) /* a killed client's requests count there too */
+        for (uint32_t s = 0; sh->p[p].used && sh->p[p].killed && s < sh->p[p].started && s < RPC_CAP; s++)
+            fails_tried += sh->rq[p].failed[s] != 0;
     uint64_t failed = info->rpc_requests_failed - I.rpc_failed0;
-    if (failed < held_disc || failed > (uint64_t)K->nheld)
-        failf(I_DELIV, "requests_failed moved by %" PRIu64 "; the dead server held %d, %u of them DISCONNECTED",
-              failed, K->nheld, held_disc);
+    if (failed < held_disc || failed > (uint64_t)K->nheld + fails_tried)
+        failf(I_DELIV, "requests_failed moved by %" PRIu64 "; the dead server held %d (%u of them DISCONNECTED),"
+                       " servers dropped %u (%u tried)", failed, K->nheld, held_disc, fails_done, fails_tried);
+    I.T->rpc_fails += fails_done;
+    for (int p = 0; p < I.nprec; p++)
+        I.T->rpc_aborts += sh->rq[p].aborts;
     I.T->rpc_held += (uint32_t)K->nheld;
 }
 

@@ -10,13 +10,16 @@
  *                 write (what fits, often less than asked) and write_all
  *                 of 1..3000 bytes (more than max_record: several
  *                 reservations), now and then clones itself (opens a
- *                 second writer, closes the first). The stream is one
+ *                 second writer, closes the first) and at the end leaves
+ *                 by close or, one in six, stream_writer_abort (counted as
+ *                 an aborted writer). The stream is one
  *                 deterministic byte sequence (sbyte), checked byte by
  *                 byte as it arrives.
  *   stream-frames (SM_FRAMES) three writer processes (a killed one is
  *                 replaced) writing frames of 16..480 bytes with write_all
  *                 (at most max_record 512: all of it or none of it), one
- *                 reader, an 8 KiB ring. Frames carry (writer, seq) and
+ *                 reader, an 8 KiB ring; they clone and close or abort
+ *                 as above. Frames carry (writer, seq) and
  *                 bytes derived from them; the reader parses them across
  *                 reads (and hand-overs), so a torn or interleaved frame
  *                 fails the check.
@@ -38,7 +41,8 @@
  *       gone, at most that. The stream ended: ENDED latched, the reader got
  *       end of stream (unless it died), stream_writers 0, writers_aborted
  *       exactly the seats the killed writer held (a range only when it died
- *       inside an open or a close), ABORTED iff any; READER_GONE iff a
+ *       inside an open or a close) plus the writers that aborted, ABORTED
+ *       iff any; READER_GONE iff a
  *       reader holding the end died or the last one closed it;
  *       stream_bytes_read == the bytes delivered (no reader killed)
  *   I3  the latch holds: a late writer_open gets DISCONNECTED; a late reader
@@ -229,7 +233,15 @@ static int run_writer(int k)
         while (!ld(&sh->stop)) /* hold the seat until the parent stops us */
             sleep_ns(200000);
     }
-    sw_close(X, w);
+    if (mix64(rs++) % 6u == 0) { /* leave as a failed writer: counted as if it had died */
+        st32(&X->closing, 1);
+        indexbus_stream_writer_abort(w);
+        sw_bump(&X->seats, -1);
+        sw_bump(&X->aborted, 1);
+        st32(&X->closing, 0);
+    } else {
+        sw_close(X, w);
+    }
     indexbus_region_close(r);
     return 0;
 }
@@ -458,11 +470,16 @@ static void stream_check_delivery(const indexbus_info *info)
               gone ? "latched" : "not latched", ld(&S->closed), rkill ? K->held_end : 0);
     if (!gone && !ld(&S->ended) && !(rkill && K->maybe_end))
         failf(I_DELIV, "the reader never got end of stream (%" PRIu64 " bytes read)", S->bytes);
-    /* writers_aborted: the seats the killed writer held */
+    /* writers_aborted: the seats the killed writer held, and the writers
+     * that left with stream_writer_abort */
     uint32_t amin = K->role == R_PROD ? K->ab_min : 0, amax = K->role == R_PROD ? K->ab_max : 0;
+    for (int p = 0; p < I.nprec; p++) {
+        amin += sh->sw[p].aborted;
+        amax += sh->sw[p].aborted;
+    }
     if (info->writers_aborted < amin || info->writers_aborted > amax ||
         !!(flags & INDEXBUS_STREAM_ABORTED) != (info->writers_aborted > 0))
-        failf(I_DELIV, "writers_aborted %u, ABORTED %s; the killed writer held %u..%u seat(s)",
+        failf(I_DELIV, "writers_aborted %u, ABORTED %s; want %u..%u (killed seats and aborts)",
               info->writers_aborted, flags & INDEXBUS_STREAM_ABORTED ? "set" : "clear", amin, amax);
     if (!rkill && info->stream_bytes_read != S->bytes)
         failf(I_DELIV, "stream_bytes_read %" PRIu64 ", the readers took %" PRIu64, info->stream_bytes_read,
