@@ -36,7 +36,9 @@ NVARIANTS = 32
  # 1.1 byte streams and request/response
  STREAM_WRITE, STREAM_WRITE_ALL0, STREAM_READ, STREAM_WRITER, STREAM_READER, STREAM_STATE,
  RPC_REQUEST, RPC_CLAIM, RPC_SEND, RPC_WAIT0, RPC_DONE, RPC_CANCEL, RPC_CALL0, RPC_SERVE0,
- RPC_REPLY, RPC_REPLY_BUFFER, RPC_CLIENT, RPC_SERVER) = range(44)
+ RPC_REPLY, RPC_REPLY_BUFFER, RPC_CLIENT, RPC_SERVER,
+ # 1.2
+ STREAM_WRITER_ABORT, RPC_ABORT, RPC_FAIL) = range(47)
 
 F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND = 1, 2, 4, 8
 
@@ -644,6 +646,7 @@ def stream_ops(r, k=0):
     s += op(STREAM_WRITE_ALL0, k, 1) + op(STREAM_WRITE_ALL0, k ^ 1, 6) + op(STREAM_STATE)
     s += op(STREAM_READ, 0, 7) + op(STREAM_READ, 0, 1) + op(STREAM_READER, 0, 0) + op(STREAM_READER, 0, 2)
     s += op(STREAM_READ, 0, 7) + op(STREAM_WRITER, k, 1) + op(STREAM_WRITE, k, 4) + op(STREAM_READ, 0, 6)
+    s += op(STREAM_WRITER_ABORT, k ^ 1) + op(STREAM_STATE) + op(STREAM_WRITER, k ^ 1, 1) + op(STREAM_WRITE, k ^ 1, 3)
     s += op(INFO) + op(STREAM_STATE)
     return s
 
@@ -659,6 +662,8 @@ def rpc_ops(r, k=0):
     s += op(RPC_WAIT0, k, 0) + op(RPC_DONE, k, 0) + op(RPC_WAIT0, j, 0) + op(RPC_DONE, j, 0)
     s += op(RPC_WAIT0, k, 1) + op(RPC_CANCEL, k, 1) + op(RPC_REPLY, k, 0x11) + op(RPC_REPLY, k, 0x01)
     s += op(RPC_CALL0, k, 3) + op(RPC_CALL0, j, 7)
+    s += op(RPC_CLAIM, k, 3) + op(RPC_ABORT, k) + op(RPC_ABORT, k) + op(RPC_REQUEST, j, 3) + op(RPC_SERVE0, k)
+    s += op(RPC_FAIL, k, 0) + op(RPC_FAIL, k, 0) + op(RPC_WAIT0, j, 0) + op(RPC_FAIL, j, 0x83)
     for b in (0x80, 0x81, 0x82, 0x83, 0x84, 0x85):
         s += op(RPC_WAIT0, k, b) + op(RPC_DONE, j, b) + op(RPC_CANCEL, k, b) + op(RPC_REPLY, j, b)
         s += op(RPC_REPLY_BUFFER, k, b)
