@@ -59,7 +59,7 @@ enum op {
     OP_READER_RELEASE, OP_STREAM_STATE,
     OP_CLIENT_OPEN, OP_SERVER_OPEN, OP_RPC_REQUEST, OP_RPC_CLAIM, OP_RPC_SEND, OP_RPC_WAIT,
     OP_RPC_DONE, OP_RPC_CANCEL, OP_RPC_CALL, OP_RPC_SERVE, OP_RPC_REPLY, OP_RPC_REPLY_BUFFER,
-    OP_RPC_REPLY_COMMIT,
+    OP_RPC_REPLY_COMMIT, OP_WRITER_ABORT, OP_RPC_ABORT, OP_RPC_FAIL,
     NOPS
 };
 
@@ -74,7 +74,7 @@ static const char *op_names[NOPS] = {
     "stream_reader_release", "stream_state",
     "rpc_client_open", "rpc_server_open", "rpc_request", "rpc_claim", "rpc_send", "rpc_wait",
     "rpc_reply_done", "rpc_cancel", "rpc_call", "rpc_serve", "rpc_reply", "rpc_reply_buffer",
-    "rpc_reply_commit",
+    "rpc_reply_commit", "stream_writer_abort", "rpc_abort", "rpc_fail",
 };
 
 #define NST (INDEXBUS_STATUS_COUNT + 1) /* last column: not a status at all */
@@ -995,7 +995,9 @@ static int swriter_main(void)
                 rg_sleep_ns(500000);
             }
         }
-        if (w != NULL)
+        if (w != NULL && rg_chance(&rng, 1, 6)) /* now and then leave as a failed writer */
+            note(OP_WRITER_ABORT, indexbus_stream_writer_abort(w));
+        else if (w != NULL)
             note(OP_CLOSE, indexbus_stream_writer_close(w));
         note(OP_CLOSE, indexbus_region_close(r));
     }
@@ -1032,11 +1034,9 @@ static int sreader_main(void)
                                                                   : min_u64(rg_below(&rng, 5000000), left_ns())));
             if (st == INDEXBUS_OK && (n == 0 || n > cap))
                 contract("stream_read(cap %zu) = OK with %zu bytes", cap, n);
-            /* CORRUPT may come with the bytes before the bad record (repro_stream_read_corrupt) */
-            if (st != INDEXBUS_OK && st != INDEXBUS_CORRUPT && st != INDEXBUS_INVALID_ARGUMENT && n != 0)
+            /* (a bad record after some bytes: OK with them first, repro_stream_read_corrupt) */
+            if (st != INDEXBUS_OK && st != INDEXBUS_INVALID_ARGUMENT && n != 0)
                 contract("stream_read(cap %zu) = %s with %zu bytes", cap, indexbus_status_name(st), n);
-            if (st == INDEXBUS_CORRUPT && n > cap)
-                contract("stream_read(cap %zu) = CORRUPT with %zu bytes", cap, n);
             if (st == INDEXBUS_OK) {
                 msgs_in++;
                 pay_ok += n;
@@ -1121,7 +1121,14 @@ static int rclient_main(void)
                     if (b == NULL || len > handle_data)
                         contract("rpc_claim(%zu) = OK with buffer %p (max_request %u)", len, b, handle_data);
                     fill_msg(b, len, A->arg, seq); /* all of it: ASan catches a bad buffer */
-                    if ((st = note(OP_RPC_SEND, indexbus_rpc_send(c, rg_below(&rng, len + 1), &tok))) == INDEXBUS_OK) {
+                    if (rg_chance(&rng, 1, 8)) { /* given back unsent */
+                        st = note(OP_RPC_ABORT, indexbus_rpc_abort(c));
+                        if (st != INDEXBUS_OK && st != INDEXBUS_CORRUPT)
+                            contract("rpc_abort of a claim = %s", indexbus_status_name(st));
+                        st = note(OP_RPC_ABORT, indexbus_rpc_abort(c));
+                        if (st != INDEXBUS_BAD_STATE)
+                            contract("rpc_abort without a claim = %s", indexbus_status_name(st));
+                    } else if ((st = note(OP_RPC_SEND, indexbus_rpc_send(c, rg_below(&rng, len + 1), &tok))) == INDEXBUS_OK) {
                         toks[nt++] = tok;
                         seq++;
                         msgs_out++;
@@ -1204,7 +1211,9 @@ static int rserver_main(void)
             uint64_t tok = some_token(&rng, held, nh);
             size_t len = rg_chance(&rng, 1, 8) ? max_reply + 1 : rg_below(&rng, max_reply + 1);
             int st;
-            if (rg_chance(&rng, 1, 2)) {
+            if (rg_chance(&rng, 1, 10)) { /* dropped unanswered: its client gets DISCONNECTED */
+                st = note(OP_RPC_FAIL, indexbus_rpc_fail(sv, tok));
+            } else if (rg_chance(&rng, 1, 2)) {
                 void *b = NULL;
                 size_t cap = 777;
                 st = note(OP_RPC_REPLY_BUFFER, indexbus_rpc_reply_buffer(sv, tok, &b, &cap));
