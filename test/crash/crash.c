@@ -95,6 +95,17 @@
  * Deterministic twins of every point: repro_log_kill_points.c and
  * repro_log_consumer_points.c.
  *
+ * Byte streams and request/response (crash_stream.h, crash_rpc.h): the
+ * scenarios stream-bytes (one writer, two readers handing the read end
+ * over, every byte checked), stream-frames (three writers of all-or-nothing
+ * frames, one reader parsing them), rpc-1s and rpc-2s (clients and one or
+ * two servers, every request's outcome and every reply checked). Writers
+ * and clients are prec records (role R_PROD), readers and servers crec
+ * (R_CONS); their invariants are in those headers. Traced kills of these
+ * parties stop at twelve points read from the ring, STREAM_CTL and the
+ * cells (NP_*); the victim is stopped (SIGSTOP, or ptrace) while what it
+ * holds is read: seats, the read end, the requests it serves.
+ *
  * Why fork: the parties are forked, not re-executed the way the helpers of
  * the other tests are (test/harness.h), because the campaign's ptrace
  * tracing and bookkeeping are built on what a forked child inherits: the
