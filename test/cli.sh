@@ -21,7 +21,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 cleanup() {
     exec 3>&- 2>/dev/null
     for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm stc sw1 sr1 sw2 sr2 smw sab \
-        sto sto2 sgn rpc rpd dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+        sin sfl sie skl sto sto2 sgn rpc rpd dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -181,6 +181,19 @@ rpc_counters() {
     printf 'counters\n  free cells        %s of 4\n  replies abandoned %s\n' "$1" "$2"
     printf '  requests failed   %s\n  clients live      %s\n  servers live      %s\n' "$3" "$4" "$5"
     printf '  participants live %s\n' "$6"
+}
+# wait_gone PID DESC: poll until PID has exited (about 5 s); if it has not, fail
+# DESC and kill it, so that the `wait` after it cannot hang.
+wait_gone() {
+    i=0
+    while [ $i -lt 100 ]; do
+        case $(ps -o stat= -p "$1" 2>/dev/null) in '' | Z*) return 0 ;; esac
+        nap
+        i=$((i + 1))
+    done
+    fail=$((fail + 1))
+    echo "FAIL: $2: process $1 did not exit"
+    kill -KILL "$1" 2>/dev/null
 }
 # wait_stopped PID: poll until PID is stopped (SIGSTOP took effect; about 5 s).
 wait_stopped() {
@@ -717,37 +730,117 @@ t "info after two writers" 0 "" "$IB" info "$P-smw"
 stream_para "ENDED READER_GONE" 0 0 14 >"$T/want"
 paragraph_is "ended once both writers left" stream
 
-# a writer killed mid-stream: the reader gets its bytes, then ABORTED
+# a writer stopped by SIGTERM mid-stream: it aborts (exit 1); the reader gets its
+# bytes, then ABORTED
 "$IB" stream read "$P-sab" --keep --timeout-ms 20000 >"$T/sab.out" 2>"$T/sab.err" &
 reader=$!
 wait_info "$P-sab" "consumers live    1"
 mkfifo "$T/sfifo2"
-"$IB" stream write "$P-sab" <"$T/sfifo2" 2>/dev/null &
+"$IB" stream write "$P-sab" <"$T/sfifo2" 2>"$T/sab-w.err" &
 writer=$!
 exec 3>"$T/sfifo2"
 printf 'partial' >&3
 wait_info "$P-sab" "bytes read        7"
 kill -TERM $writer
-wait $writer 2>/dev/null
+wait_gone $writer "SIGTERM stops stream write"
+wait $writer
+status_is "stream write stopped by SIGTERM" $? 1
+file_has "the writer says ABORTED" "$T/sab-w.err" \
+    "indexbus: stream $P-sab: interrupted after 7 bytes; the stream ends ABORTED"
 exec 3>&-
 wait $reader
 status_is "stream read of an aborted stream" $? 1
 file_has "the reader says ABORTED" "$T/sab.err" \
-    "indexbus: stream $P-sab: ended ABORTED: 1 writer died without closing; the 7 bytes read may be incomplete"
+    "indexbus: stream $P-sab: ended ABORTED: 1 writer stopped short (gave up or died); the 7 bytes read may be incomplete"
 printf 'partial' >"$T/want"
 if cmp -s "$T/want" "$T/sab.out"; then ok; else bad "bytes before the abort" "$(cat "$T/sab.out")"; fi
 t "info of an aborted stream" 0 "" "$IB" info "$P-sab"
 stream_para "ENDED READER_GONE ABORTED" 0 1 7 >"$T/want"
+paragraph_is "a writer that aborted is counted" stream
+
+# SIGINT with no reader: the stream is ABORTED at once (nobody recovered anything:
+# no participant is left for recovery), and its bytes are still read
+mkfifo "$T/sfifo3"
+"$IB" stream write "$P-sin" --bytes 4096 <"$T/sfifo3" 2>"$T/sin-w.err" &
+writer=$!
+exec 3>"$T/sfifo3"
+printf 'cut short' >&3
+wait_info "$P-sin" "records waiting   1"
+kill -INT $writer
+wait_gone $writer "SIGINT stops stream write"
+wait $writer
+status_is "stream write stopped by SIGINT" $? 1
+file_has "SIGINT: the writer says ABORTED" "$T/sin-w.err" \
+    "indexbus: stream $P-sin: interrupted after 9 bytes; the stream ends ABORTED"
+exec 3>&-
+t "info: ABORTED at once" 0 "" "$IB" info "$P-sin"
+{ stream_para "ENDED ABORTED" 0 1 0; echo; echo participants
+  row slot role consumer pid attached alive; echo "  (none attached)"; } >"$T/want"
+section_is "an aborted writer left no participant to recover" stream
+t "stream read after SIGINT" 1 \
+    "indexbus: stream $P-sin: ended ABORTED: 1 writer stopped short (gave up or died); the 9 bytes read may be incomplete" \
+    "$IB" stream read "$P-sin" --timeout-ms 20000
+printf 'cut short' >"$T/want"
+stdout_file_is "the bytes before SIGINT" "$T/want"
+
+# SIGTERM while the writer waits for room in a full stream: it aborts too
+"$IB" stream write "$P-sfl" --bytes 4096 <"$T/s300k" 2>"$T/sfl-w.err" &
+writer=$!
+wait_info "$P-sfl" "bytes used        4096 of 4096"
+kill -TERM $writer
+wait_gone $writer "SIGTERM stops a waiting stream write"
+wait $writer
+status_is "a waiting stream write stopped by SIGTERM" $? 1
+file_has "a waiting writer says ABORTED" "$T/sfl-w.err" \
+    "indexbus: stream $P-sfl: interrupted after 4080 bytes; the stream ends ABORTED"
+t "info: ABORTED while full" 0 "" "$IB" info "$P-sfl"
+stream_para "ENDED ABORTED" 0 1 0 >"$T/want"
+paragraph_is "a waiting writer that aborted is counted at once" stream
+t "unlink after a waiting writer aborted" 0 "" "$IB" unlink "$P-sfl"
+
+# stdin fails (a directory): the writer aborts at once
+STDIN=$T
+t "stream write: stdin fails" 1 "indexbus: stdin: Is a directory; stream $P-sie ends ABORTED after 0 bytes" \
+    "$IB" stream write "$P-sie" --bytes 4096
+t "info: ABORTED after a stdin error" 0 "" "$IB" info "$P-sie"
+{ stream_para "ENDED ABORTED" 0 1 0; echo; echo participants
+  row slot role consumer pid attached alive; echo "  (none attached)"; } >"$T/want"
+section_is "a writer whose stdin failed" stream
+t "unlink after a stdin error" 0 "" "$IB" unlink "$P-sie"
+
+# a writer killed by SIGKILL cannot abort: it dies holding its seat, and the waiting
+# reader's own recovery ends the stream ABORTED
+"$IB" stream read "$P-skl" --keep --timeout-ms 20000 >"$T/skl.out" 2>"$T/skl.err" &
+reader=$!
+wait_info "$P-skl" "consumers live    1"
+mkfifo "$T/sfifo4"
+"$IB" stream write "$P-skl" <"$T/sfifo4" 2>/dev/null &
+writer=$!
+exec 3>"$T/sfifo4"
+printf 'killed' >&3
+wait_info "$P-skl" "bytes read        6"
+kill -KILL $writer
+wait $writer 2>/dev/null
+exec 3>&-
+wait $reader
+status_is "stream read after a SIGKILL" $? 1
+file_has "SIGKILL: the reader says ABORTED" "$T/skl.err" \
+    "indexbus: stream $P-skl: ended ABORTED: 1 writer stopped short (gave up or died); the 6 bytes read may be incomplete"
+t "info after a writer died" 0 "" "$IB" info "$P-skl"
+stream_para "ENDED READER_GONE ABORTED" 0 1 6 >"$T/want"
 paragraph_is "a writer that died is counted" stream
 
-# --timeout-ms: a writer that gives up leaves the stream ABORTED
+# --timeout-ms: a writer that gives up leaves the stream ABORTED, at once
 "$IB" create "$P-sto" --kind stream --bytes 4096 >/dev/null
 STDIN=$T/s300k
 t "stream write gives up on a full stream" 1 \
     "indexbus: stream $P-sto: full for 100 ms; giving up after 4080 bytes (the stream ends ABORTED)" \
     "$IB" stream write "$P-sto" --timeout-ms 100
+t "info: ABORTED after a give-up" 0 "" "$IB" info "$P-sto"
+stream_para "ENDED ABORTED" 0 1 0 >"$T/want"
+paragraph_is "a writer that gave up is counted at once" stream
 t "stream read after a writer gave up" 1 \
-    "indexbus: stream $P-sto: ended ABORTED: 1 writer died without closing; the 4080 bytes read may be incomplete" \
+    "indexbus: stream $P-sto: ended ABORTED: 1 writer stopped short (gave up or died); the 4080 bytes read may be incomplete" \
     "$IB" stream read "$P-sto" --timeout-ms 20000
 head -c 4080 "$T/s300k" >"$T/want"
 stdout_file_is "the bytes before the give-up" "$T/want"

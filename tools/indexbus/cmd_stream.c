@@ -8,13 +8,17 @@
  * in either order. A stream is written once: the reader removes its name
  * when it closes the read end (unless --keep).
  *
- * A writer that stops before the end of its input (a signal kills it,
- * stdin fails, --timeout-ms) does not close: it exits holding its seat, so
- * recovery counts it as a writer that died and the reader sees the stream
- * end ABORTED instead of a clean end after truncated data. */
+ * A writer that stops before the end of its input (SIGINT or SIGTERM,
+ * stdin fails, --timeout-ms) does not close: it leaves as a failed writer
+ * (indexbus_stream_writer_abort), so the stream is marked ABORTED at once
+ * and the reader sees it end ABORTED instead of a clean end after truncated
+ * data. A writer killed by any other signal dies holding its seat, and
+ * recovery (the reader's own, periodically) counts it the same way. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +28,8 @@
 
 #define STREAM_CHUNK (1u << 20)       /* bytes per read(2) of stdin / stream read */
 #define STREAM_PIPE_BYTES (1 << 20)   /* pipe buffer asked for on stdin / stdout */
-#define STREAM_SLICE_NS 100000000ull  /* a reader re-checks for a stop signal this often */
+#define STREAM_SLICE_NS 100000000ull  /* a waiting reader or writer checks for a stop this often */
+#define STREAM_SLICE_MS 100            /* the same, for a writer waiting for stdin */
 #define STREAM_MAX_TIMEOUT_MS 1000000000000ull /* ~31 years: keeps ms * 1e6 in range */
 
 enum { S_BYTES, S_MAX_RECORD, S_TIMEOUT, S_KEEP, S_STATS, S_NOPTS };
@@ -124,34 +129,57 @@ static int open_stream(const stream_args *a, indexbus_region **r)
 
 /* ---- write ------------------------------------------------------------------ */
 
-/* Write all n bytes, waiting while the stream is full; with --timeout-ms,
- * give up once no byte went in for that long. *total counts what went in.
- * Returns a library status. */
+/* Write all n bytes, waiting while the stream is full (in slices, to see a
+ * stop signal); with --timeout-ms, give up once no byte went in for that
+ * long. *total counts what went in. Returns a library status, or
+ * CLI_STOPPED. */
 static int write_chunk(const stream_args *a, indexbus_stream_writer *w, const uint8_t *p,
                        size_t n, uint64_t *total)
 {
     uint64_t limit = a->timeout_ms * 1000000u, last = cli_now_ns();
     while (n > 0) {
-        uint64_t wait = UINT64_MAX;
+        if (cli_stop_requested)
+            return CLI_STOPPED;
+        uint64_t wait = STREAM_SLICE_NS;
         if (a->have_timeout) {
-            uint64_t spent = cli_now_ns() - last;
-            wait = spent < limit ? limit - spent : 0;
+            uint64_t spent = cli_now_ns() - last, left = spent < limit ? limit - spent : 0;
+            if (left < wait)
+                wait = left;
         }
         size_t done = 0;
         int st = indexbus_stream_write_all(w, p, n, wait, &done);
         p += done;
         n -= done;
         *total += done;
-        if (st == INDEXBUS_OK)
-            return st;
         if (st != INDEXBUS_TIMEOUT)
-            return st;
+            return st; /* OK: all of it */
         if (done > 0)
             last = cli_now_ns(); /* progress: the timeout counts from here */
-        else if (a->have_timeout)
+        else if (a->have_timeout && cli_now_ns() - last >= limit)
             return INDEXBUS_TIMEOUT;
     }
     return INDEXBUS_OK;
+}
+
+/* Read up to STREAM_CHUNK bytes of stdin into buf: *n bytes, 0 at the end
+ * of input. Waits in slices, so that a stop signal that comes just before
+ * a read would block is seen. 0, CLI_STOPPED, or CLI_ERROR with errno. */
+static int read_in(uint8_t *buf, ssize_t *n)
+{
+    for (;;) {
+        if (cli_stop_requested)
+            return CLI_STOPPED;
+        struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+        int k = poll(&pfd, 1, STREAM_SLICE_MS);
+        if (k == 0 || (k < 0 && errno == EINTR))
+            continue;
+        /* ready, at its end, failed, or not pollable: read says which */
+        *n = read(STDIN_FILENO, buf, STREAM_CHUNK);
+        if (*n >= 0)
+            return 0;
+        if (errno != EINTR && errno != EAGAIN)
+            return CLI_ERROR;
+    }
 }
 
 static int writer_refused(const stream_args *a, const indexbus_region *r, int st)
@@ -183,17 +211,23 @@ static int stream_write(const stream_args *a, indexbus_region *r)
         return writer_refused(a, r, st);
     uint8_t *buf = malloc(STREAM_CHUNK);
     if (buf == NULL) {
-        cli_error("out of memory");
-        return CLI_ERROR; /* the writer stays: the stream ends ABORTED */
+        cli_error("out of memory; stream %s ends ABORTED", a->name);
+        indexbus_stream_writer_abort(w);
+        return CLI_ERROR;
     }
+    /* a stop signal ends the copy, not the process: the writer aborts */
+    cli_catch_stop_signals(NULL);
     grow_pipe(STDIN_FILENO);
     uint64_t t0 = cli_now_ns(), total = 0;
     int read_errno = 0;
     for (;;) {
-        ssize_t n = read(STDIN_FILENO, buf, STREAM_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
+        ssize_t n = 0;
+        int rc = read_in(buf, &n);
+        if (rc == CLI_STOPPED) {
+            st = CLI_STOPPED;
+            break;
+        }
+        if (rc == CLI_ERROR) {
             read_errno = errno;
             break;
         }
@@ -216,10 +250,14 @@ static int stream_write(const stream_args *a, indexbus_region *r)
         indexbus_stream_writer_close(w);
         return CLI_BROKEN_PIPE;
     }
-    /* stopped short of the end of input: leave without closing (see the top) */
+    /* stopped short of the end of input: leave as a failed writer (see the top) */
+    indexbus_stream_writer_abort(w);
     if (read_errno != 0)
         cli_error("stdin: %s; stream %s ends ABORTED after %" PRIu64 " bytes",
                   strerror(read_errno), a->name, total);
+    else if (st == CLI_STOPPED)
+        cli_error("stream %s: interrupted after %" PRIu64 " bytes; the stream ends ABORTED",
+                  a->name, total);
     else if (st == INDEXBUS_TIMEOUT)
         cli_error("stream %s: full for %" PRIu64 " ms; giving up after %" PRIu64
                   " bytes (the stream ends ABORTED)",
@@ -316,8 +354,8 @@ static int read_status(const stream_args *a, const indexbus_region *r, const rea
         return cli_region_error(a->name, "read", e->st);
     uint32_t aborted, flags = stream_flags(r, &aborted);
     if (flags & INDEXBUS_STREAM_ABORTED) {
-        cli_error("stream %s: ended ABORTED: %" PRIu32 " writer%s died without closing; the %" PRIu64
-                  " bytes read may be incomplete",
+        cli_error("stream %s: ended ABORTED: %" PRIu32 " writer%s stopped short (gave up or "
+                  "died); the %" PRIu64 " bytes read may be incomplete",
                   a->name, aborted, aborted == 1 ? "" : "s", e->total);
         return CLI_ERROR;
     }
@@ -384,8 +422,6 @@ int cmd_stream(int argc, char **argv)
         return rc;
     if ((rc = open_stream(&a, &r)) != CLI_OK)
         return rc;
-    /* a writer that stopped short still holds its seat (see the top): the
-     * region's mapping stays until the process exits, right after this */
     rc = strcmp(a.verb, "write") == 0 ? stream_write(&a, r) : stream_read(&a, r);
     indexbus_region_close(r);
     return rc;
