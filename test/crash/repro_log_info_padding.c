@@ -25,8 +25,8 @@ int main(void)
 {
     rawlog W;
     indexbus_region *r = rl_create(name, 4096, 0, &W, 1);
-    indexbus_consumer *c;
-    indexbus_producer *p;
+    indexbus_consumer *c = NULL;
+    indexbus_producer *p = NULL;
     int st;
     if ((st = indexbus_consumer_open(r, 0, &c)) || (st = indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p)))
         die("open", st);

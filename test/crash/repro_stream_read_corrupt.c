@@ -37,8 +37,8 @@ int main(void)
     rawlog w;
     if (rawlog_map(&w, name, 1))
         die("rawlog map", INDEXBUS_IO);
-    indexbus_stream_writer *wr;
-    indexbus_stream_reader *rd;
+    indexbus_stream_writer *wr = NULL;
+    indexbus_stream_reader *rd = NULL;
     int st;
     size_t n;
     uint8_t buf[256];
