@@ -267,7 +267,9 @@ static void test_in_place()
     CHECK_THROWS(nc.request("x"), Status::invalid_argument);
     RpcServer ns;
     CHECK_THROWS(ns.serve(1ms), Status::invalid_argument);
-    Region ev = ibx::small_events(ibx::name("rpc-ev"));
+    const std::string evn = ibx::name("rpc-ev");
+    ibx::Unlink evu(evn);
+    Region ev = ibx::small_events(evn);
     CHECK_THROWS(RpcClient::open(ev), Status::wrong_kind);
     CHECK_THROWS(RpcServer::open(ev), Status::wrong_kind);
 }

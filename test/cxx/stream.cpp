@@ -154,7 +154,9 @@ static void test_basics()
     StreamReader nr;
     CHECK_THROWS(nr.hand_over(), Status::invalid_argument);
     CHECK_THROWS(Region::create_stream(ibx::name("st-bad"), 1000), Status::invalid_argument);
-    Region ev = ibx::small_events(ibx::name("st-ev"));
+    const std::string evn = ibx::name("st-ev");
+    ibx::Unlink evu(evn);
+    Region ev = ibx::small_events(evn);
     CHECK_THROWS(StreamWriter::open(ev), Status::wrong_kind);
     CHECK_THROWS(StreamReader::open(ev), Status::wrong_kind);
     CHECK_THROWS(ev.stream_state(), Status::wrong_kind);
