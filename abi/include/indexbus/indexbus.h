@@ -181,7 +181,8 @@ typedef struct indexbus_info {
     /* 1.1 streams and request/response (0 for other kinds): */
     uint32_t stream_flags;    /* INDEXBUS_STREAM_* latched state */
     uint32_t stream_writers;  /* writers attached now */
-    uint32_t writers_aborted; /* writers that died (recovered), saturating at 4095 */
+    uint32_t writers_aborted; /* writers that died (recovered) or aborted
+                               * (indexbus_stream_writer_abort), saturating at 4095 */
     uint32_t rpc_cells;       /* reply cells */
     uint32_t rpc_cells_free;  /* snapshot */
     uint32_t max_request;     /* largest request */
@@ -189,7 +190,8 @@ typedef struct indexbus_info {
     uint32_t reserved2;
     uint64_t stream_bytes_read; /* bytes the reader has taken */
     uint64_t rpc_replies_abandoned; /* replies whose client had given up or died */
-    uint64_t rpc_requests_failed;   /* requests failed: their server closed or died */
+    uint64_t rpc_requests_failed;   /* requests failed unanswered: dropped by their server
+                                     * (indexbus_rpc_fail), or their server closed or died */
 } indexbus_info;
 /* The size of indexbus_info in 1.0 (before byte_capacity). */
 #define INDEXBUS_INFO_SIZE_1_0 120u
