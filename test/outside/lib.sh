@@ -41,18 +41,18 @@ streams_and_requests() {
         "$IB" create "$name-d" --kind rpc >/dev/null || { bad "$label: create"; return; }
     "$IB" stream read "$name-a" --timeout-ms 10000 >"$work/out-a.bin" & rd=$!
     "$@" write "$name-a" <"$work/in.bin" || bad "$label: stream write"
-    wait $rd
+    wait $rd || bad "$label: CLI stream read"
     cmp -s "$work/in.bin" "$work/out-a.bin" && ok "$label stream -> C" ||
         { bad "$label stream -> C"; ls -l "$work/in.bin" "$work/out-a.bin"; }
     "$IB" stream write "$name-b" --timeout-ms 10000 <"$work/in.bin" & wr=$!
     "$@" read "$name-b" >"$work/out-b.bin" || bad "$label: stream read"
-    wait $wr
+    wait $wr || bad "$label: CLI stream write"
     cmp -s "$work/in.bin" "$work/out-b.bin" && ok "C stream -> $label" ||
         { bad "C stream -> $label"; ls -l "$work/in.bin" "$work/out-b.bin"; }
     "$IB" serve "$name-c" --echo --count 2 >/dev/null 2>&1 & sv=$!
     expect "$label request -> C server" "$(printf 'ping\nhello world')" \
         "$("$@" call "$name-c" ping "hello world")"
-    wait $sv
+    wait $sv || bad "$label: CLI serve"
     "$@" serve "$name-d" 2 & sv=$!
     expect "C request -> $label server" "$(printf 'peer:one\npeer:two words')" \
         "$("$IB" request "$name-d" --data one --timeout-ms 10000 &&

@@ -12,40 +12,6 @@ PREFIX=$1; IB=$PREFIX/bin/indexbus
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-# streams_and_requests LABEL PEER-COMMAND...: 300 kB of random bytes through a
-# byte stream each way (peer write -> CLI stream read, CLI stream write -> peer
-# read; 64 KiB rings, so each side waits for the other), compared with cmp;
-# requests each way (peer call -> CLI serve --echo, CLI request -> peer serve,
-# which answers "peer:" + the request). Each side in its own process.
-streams_and_requests() {
-    label=$1; shift
-    name=/ibout-sr-$$-$pass-$fail
-    head -c 300000 /dev/urandom >"$work/in.bin"
-    "$IB" create "$name-a" --kind stream --bytes 65536 >/dev/null &&
-        "$IB" create "$name-b" --kind stream --bytes 65536 >/dev/null &&
-        "$IB" create "$name-c" --kind rpc >/dev/null &&
-        "$IB" create "$name-d" --kind rpc >/dev/null || { bad "$label: create"; return; }
-    "$IB" stream read "$name-a" --timeout-ms 10000 >"$work/out-a.bin" & rd=$!
-    "$@" write "$name-a" <"$work/in.bin" || bad "$label: stream write"
-    wait $rd || bad "$label: CLI stream read"
-    cmp -s "$work/in.bin" "$work/out-a.bin" && ok "$label stream -> C" ||
-        { bad "$label stream -> C"; ls -l "$work/in.bin" "$work/out-a.bin"; }
-    "$IB" stream write "$name-b" --timeout-ms 10000 <"$work/in.bin" & wr=$!
-    "$@" read "$name-b" >"$work/out-b.bin" || bad "$label: stream read"
-    wait $wr || bad "$label: CLI stream write"
-    cmp -s "$work/in.bin" "$work/out-b.bin" && ok "C stream -> $label" ||
-        { bad "C stream -> $label"; ls -l "$work/in.bin" "$work/out-b.bin"; }
-    "$IB" serve "$name-c" --echo --count 2 >/dev/null 2>&1 & sv=$!
-    expect "$label request -> C server" "$(printf 'ping\nhello world')" \
-        "$("$@" call "$name-c" ping "hello world")"
-    wait $sv || bad "$label: CLI serve"
-    "$@" serve "$name-d" 2 & sv=$!
-    expect "C request -> $label server" "$(printf 'peer:one\npeer:two words')" \
-        "$("$IB" request "$name-d" --data one --timeout-ms 10000 &&
-           "$IB" request "$name-d" --data "two words" --timeout-ms 10000)"
-    wait $sv || bad "$label: serve"
-    for s in a b c d; do "$IB" unlink "$name-$s" 2>/dev/null; done
-}
 unset INDEXBUS_PREFIX INDEXBUS_INCLUDE_DIR INDEXBUS_LIB_DIR INDEXBUS_SYSTEM
 python3 -m venv "$work/tools" && "$work/tools/bin/pip" install -q build >"$work/tools.log" 2>&1 ||
     { bad "a venv with build"; cat "$work/tools.log"; done_ outside-python; exit 1; }
