@@ -19,6 +19,11 @@
  *  - the 1.1 claims (claim_len, claim_wait, claim_batch) hand back direct
  *    ByteBuffers of exactly the bytes claimed; the blocking publish_wait takes a
  *    direct buffer's address only, so no array is pinned while it waits;
+ *  - the 1.1 stream and request/response handles are Java longs too; the calls
+ *    that wait (stream write_all and read, rpc_wait, rpc_serve) never run with an
+ *    array pinned: the stream ones take direct memory by address, and the
+ *    borrowed request and reply come back as direct ByteBuffers made after the
+ *    wait; tokens come back in long[1] holders;
  *  - status codes and the build-time version are compile-time Java constants;
  *  - the public structs keep their SWIG proxy classes, with constructors that
  *    fill in the `size` field and no finalizer: the caller calls delete().
@@ -111,6 +116,10 @@ IB_JAVA_HANDLE(indexbus_region)
 IB_JAVA_HANDLE(indexbus_producer)
 IB_JAVA_HANDLE(indexbus_router)
 IB_JAVA_HANDLE(indexbus_consumer)
+IB_JAVA_HANDLE(indexbus_stream_writer)
+IB_JAVA_HANDLE(indexbus_stream_reader)
+IB_JAVA_HANDLE(indexbus_rpc_client)
+IB_JAVA_HANDLE(indexbus_rpc_server)
 
 /* ---- size_t out-parameters: int[1] holders --------------------------------- */
 
@@ -310,6 +319,7 @@ IB_JAVA_SLOT_VIEW(const void **IB_BORROW, size_t *IB_BORROW_LEN)
   }
 %}
 %apply uint64_t *IB_U64_OUT { uint64_t *space };
+%apply uint64_t *IB_U64_OUT { uint64_t *token };   /* rpc_send, rpc_serve, the ibj_rpc_request_* */
 
 /* ---- the C declarations these apply to ---------------------------------------- */
 
@@ -335,6 +345,23 @@ IB_JAVA_SLOT_VIEW(const void **IB_BORROW, size_t *IB_BORROW_LEN)
 %ignore indexbus_claim_len;
 %ignore indexbus_claim_wait;
 %ignore indexbus_claim_batch;
+/* 1.1 streams and request/response: the calls that block (stream_write_all,
+ * stream_read, rpc_call) run on direct memory only (ibj_stream_write_all_at,
+ * ibj_stream_read_at; Java composes call from request + wait), so no array
+ * is pinned while they wait; the others take ranges (ibj_stream_write_*,
+ * ibj_rpc_request_*, ibj_rpc_reply_*) and return counts, not int[1] holders.
+ * rpc_wait and rpc_serve wait with nothing pinned: their borrowed reply and
+ * request come back as direct ByteBuffers (IB_BORROW), made after the wait. */
+%ignore indexbus_stream_write;
+%ignore indexbus_stream_write_all;
+%ignore indexbus_stream_read;
+%ignore indexbus_stream_state;
+%ignore indexbus_rpc_claim;
+%ignore indexbus_rpc_request;
+%ignore indexbus_rpc_call;
+%ignore indexbus_rpc_reply;
+%apply (const void **IB_BORROW, size_t *IB_BORROW_LEN) { (const void **request, size_t *len) }; /* rpc_serve */
+%apply (void **IB_CLAIM, size_t *IB_CLAIM_CAP) { (void **buf, size_t *cap) };                  /* rpc_reply_buffer */
 
 /* ---- ranges and direct buffers: thin checked helpers --------------------------- */
 /* Java passes a whole byte[] or direct ByteBuffer (the (pointer, length) pair)
@@ -602,6 +629,135 @@ static int64_t ibj_recv_batch_at(indexbus_consumer *c, int64_t buf, int cap, int
         free(lens);
     return r;
 }
+
+/* ---- 1.1: byte streams and request/response ----
+ * Stream writes and reads return >= 0 for the bytes written or read and
+ * < 0 for -status. write_all blocks, so it takes direct memory only and
+ * returns both: written << 32 | status (written <= len, an int). A read of
+ * a byte[] (pinned) never waits (timeout 0: EMPTY when nothing is there). */
+
+static int64_t ibj_counted(int st, size_t n)
+{
+    return st == INDEXBUS_OK ? (int64_t)n : -(int64_t)st;
+}
+
+static int64_t ibj_stream_write_bytes(indexbus_stream_writer *w, const void *data, size_t size,
+                                      int off, int len)
+{
+    if (!ibj_range_ok(size, off, len))
+        return -INDEXBUS_INVALID_ARGUMENT;
+    size_t n = 0;
+    int st = indexbus_stream_write(w, (const char *)data + off, (size_t)len, &n);
+    return ibj_counted(st, n);
+}
+
+static int64_t ibj_stream_write_at(indexbus_stream_writer *w, int64_t data, int cap, int off,
+                                   int len)
+{
+    if (!ibj_mem_ok(data, cap, off, len))
+        return -INDEXBUS_INVALID_ARGUMENT;
+    size_t n = 0;
+    const char *d = data != 0 ? (const char *)(intptr_t)data + off : "";
+    int st = indexbus_stream_write(w, d, (size_t)len, &n);
+    return ibj_counted(st, n);
+}
+
+/* write_all without waiting (timeout 0: a short spin, no park), on a pinned
+ * byte[]: all of it, or with TIMEOUT a complete prefix (none if len <=
+ * max_record). written << 32 | status. */
+static int64_t ibj_stream_write_all_bytes(indexbus_stream_writer *w, const void *data,
+                                          size_t size, int off, int len)
+{
+    if (!ibj_range_ok(size, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    size_t n = 0;
+    int st = indexbus_stream_write_all(w, (const char *)data + off, (size_t)len, 0, &n);
+    return (int64_t)n << 32 | st;
+}
+
+static int64_t ibj_stream_write_all_at(indexbus_stream_writer *w, int64_t data, int cap, int off,
+                                       int len, uint64_t timeout_ns)
+{
+    if (!ibj_mem_ok(data, cap, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    size_t n = 0;
+    const char *d = data != 0 ? (const char *)(intptr_t)data + off : "";
+    int st = indexbus_stream_write_all(w, d, (size_t)len, timeout_ns, &n);
+    return (int64_t)n << 32 | st;
+}
+
+static int64_t ibj_stream_read_bytes(indexbus_stream_reader *r, void *buf, size_t size, int off,
+                                     int len)
+{
+    if (!ibj_range_ok(size, off, len))
+        return -INDEXBUS_INVALID_ARGUMENT;
+    size_t n = 0;
+    int st = indexbus_stream_read(r, (char *)buf + off, (size_t)len, &n, 0);
+    return ibj_counted(st, n);
+}
+
+/* Blocks: nothing is pinned, the buffer being direct. */
+static int64_t ibj_stream_read_at(indexbus_stream_reader *r, int64_t buf, int cap, int off,
+                                  int len, uint64_t timeout_ns)
+{
+    if (!ibj_mem_ok(buf, cap, off, len))
+        return -INDEXBUS_INVALID_ARGUMENT;
+    size_t n = 0;
+    int st = indexbus_stream_read(r, (char *)(intptr_t)buf + off, (size_t)len, &n, timeout_ns);
+    return ibj_counted(st, n);
+}
+
+/* The stream's state: flags | writers_aborted << 32, or -status. */
+static int64_t ibj_stream_state(const indexbus_region *region)
+{
+    uint32_t flags = 0, aborted = 0;
+    int st = indexbus_stream_state(region, &flags, &aborted);
+    return st == INDEXBUS_OK ? (int64_t)aborted << 32 | flags : -(int64_t)st;
+}
+
+static int ibj_rpc_request_bytes(indexbus_rpc_client *c, const void *data, size_t size, int off,
+                                 int len, uint64_t *token)
+{
+    if (!ibj_range_ok(size, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    return indexbus_rpc_request(c, (const char *)data + off, (size_t)len, token);
+}
+
+static int ibj_rpc_request_at(indexbus_rpc_client *c, int64_t data, int cap, int off, int len,
+                              uint64_t *token)
+{
+    if (!ibj_mem_ok(data, cap, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    const char *d = data != 0 ? (const char *)(intptr_t)data + off : "";
+    return indexbus_rpc_request(c, d, (size_t)len, token);
+}
+
+/* The zero-copy request: a view of exactly len bytes of the cell. */
+static int ibj_rpc_claim(indexbus_rpc_client *c, int len, void **buf, size_t *cap)
+{
+    if (len < 0)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *cap = (size_t)len;
+    return indexbus_rpc_claim(c, (size_t)len, buf);
+}
+
+static int ibj_rpc_reply_bytes(indexbus_rpc_server *s, uint64_t token, const void *data,
+                               size_t size, int off, int len)
+{
+    if (!ibj_range_ok(size, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    return indexbus_rpc_reply(s, token, (const char *)data + off, (size_t)len);
+}
+
+static int ibj_rpc_reply_at(indexbus_rpc_server *s, uint64_t token, int64_t data, int cap,
+                            int off, int len)
+{
+    if (!ibj_mem_ok(data, cap, off, len))
+        return INDEXBUS_INVALID_ARGUMENT;
+    const char *d = data != 0 ? (const char *)(intptr_t)data + off : "";
+    return indexbus_rpc_reply(s, token, d, (size_t)len);
+}
+
 %}
 
 int ibj_publish_bytes(indexbus_producer *producer, const void *IB_BYTES, size_t IB_BYTES_LEN,
@@ -636,6 +792,28 @@ int ibj_claim_batch(JNIEnv *IB_JENV, indexbus_producer *producer, const uint32_t
                     size_t IB_LENS_COUNT, jobjectArray IB_VIEWS);
 int ibj_publish_wait_at(indexbus_producer *producer, int64_t data, int cap, int off, int len,
                         uint64_t timeout_ns);
+int64_t ibj_stream_write_bytes(indexbus_stream_writer *writer, const void *IB_BYTES,
+                               size_t IB_BYTES_LEN, int off, int len);
+int64_t ibj_stream_write_at(indexbus_stream_writer *writer, int64_t data, int cap, int off,
+                            int len);
+int64_t ibj_stream_write_all_bytes(indexbus_stream_writer *writer, const void *IB_BYTES,
+                                   size_t IB_BYTES_LEN, int off, int len);
+int64_t ibj_stream_write_all_at(indexbus_stream_writer *writer, int64_t data, int cap, int off,
+                                int len, uint64_t timeout_ns);
+int64_t ibj_stream_read_bytes(indexbus_stream_reader *reader, void *IB_BYTES_OUT,
+                              size_t IB_BYTES_OUT_LEN, int off, int len);
+int64_t ibj_stream_read_at(indexbus_stream_reader *reader, int64_t buf, int cap, int off,
+                           int len, uint64_t timeout_ns);
+int64_t ibj_stream_state(const indexbus_region *region);
+int ibj_rpc_request_bytes(indexbus_rpc_client *client, const void *IB_BYTES, size_t IB_BYTES_LEN,
+                          int off, int len, uint64_t *token);
+int ibj_rpc_request_at(indexbus_rpc_client *client, int64_t data, int cap, int off, int len,
+                       uint64_t *token);
+int ibj_rpc_claim(indexbus_rpc_client *client, int len, void **IB_CLAIM, size_t *IB_CLAIM_CAP);
+int ibj_rpc_reply_bytes(indexbus_rpc_server *server, uint64_t token, const void *IB_BYTES,
+                        size_t IB_BYTES_LEN, int off, int len);
+int ibj_rpc_reply_at(indexbus_rpc_server *server, uint64_t token, int64_t data, int cap, int off,
+                     int len);
 
 /* the status the batch results use for lengths that do not fit (the C value above) */
 %javaconst(1) IBJ_LENS_DONT_FIT;
@@ -681,3 +859,6 @@ IB_JAVA_SIZED_STRUCT(indexbus_router_loop_config)
 %ignore indexbus_slot_header;
 %ignore indexbus_log_ctl;
 %ignore indexbus_log_header;
+%ignore indexbus_stream_ctl;
+%ignore indexbus_rpc_ctl;
+%ignore indexbus_rpc_cell;

@@ -26,6 +26,19 @@ abstract class NativeHandle implements AutoCloseable {
         return p;
     }
 
+    /**
+     * Takes the live native pointer away from this object without calling {@link #release}:
+     * for the calls that end a handle some other way (a stream reader's hand-over, a writer's
+     * abort). Later calls find it closed.
+     *
+     * @throws IllegalStateException if closed
+     */
+    final long take() {
+        long p = handle();
+        pointer = 0;
+        return p;
+    }
+
     /** True once {@link #close()} has run. */
     public boolean isClosed() {
         return pointer == 0;

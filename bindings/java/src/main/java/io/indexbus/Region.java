@@ -10,7 +10,8 @@ import java.util.Objects;
 
 /**
  * A mapped IndexBus region, and the factory for its {@link Producer}s, {@link Consumer}s and
- * {@link Router}.
+ * {@link Router}; for a byte stream its {@link StreamWriter}s and {@link StreamReader}, for a
+ * request/response region its {@link RpcClient}s and {@link RpcServer}s.
  *
  * <p>Names: a name with no '/' after its first character ({@code "orders"} or
  * {@code "/orders"}) is POSIX shared memory; anything else ({@code "/dev/hugepages/x"},
@@ -139,7 +140,17 @@ public final class Region extends NativeHandle {
                     i.getBytes_used(),
                     i.getBytes_free(),
                     i.getBytes_padding(),
-                    i.getRecords_waiting());
+                    i.getRecords_waiting(),
+                    (int) i.getStream_flags(),
+                    (int) i.getStream_writers(),
+                    (int) i.getWriters_aborted(),
+                    i.getStream_bytes_read(),
+                    (int) i.getRpc_cells(),
+                    (int) i.getRpc_cells_free(),
+                    (int) i.getMax_request(),
+                    (int) i.getMax_reply(),
+                    i.getRpc_replies_abandoned(),
+                    i.getRpc_requests_failed());
         } finally {
             i.delete();
         }
@@ -208,6 +219,79 @@ public final class Region extends NativeHandle {
         long[] out = new long[1];
         Status.check(indexbus.indexbus_router_open(handle(), out), "open router on " + this);
         return new Router(out[0], name);
+    }
+
+    // ---- byte streams ------------------------------------------------------------------
+
+    /**
+     * Joins a byte stream as a writer (up to 48 at once). The stream ends once every writer
+     * has closed.
+     *
+     * @throws DisconnectedException if the stream has ended or its reader is gone
+     * @throws BusyException         if 48 writers are attached
+     * @throws IndexBusException     {@link Status#WRONG_KIND} if this is not a stream
+     */
+    public StreamWriter openStreamWriter() {
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_stream_writer_open(handle(), out),
+                "open stream writer on " + this);
+        return new StreamWriter(out[0], this);
+    }
+
+    /**
+     * Takes the read end of a byte stream. A reader that attaches before any writer waits
+     * for one.
+     *
+     * @throws BusyException         if a reader holds it
+     * @throws DisconnectedException if a reader closed it (writes fail from then on)
+     * @throws IndexBusException     {@link Status#WRONG_KIND} if this is not a stream
+     */
+    public StreamReader openStreamReader() {
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_stream_reader_open(handle(), out),
+                "open stream reader on " + this);
+        return new StreamReader(out[0], this);
+    }
+
+    /**
+     * The latched state of a byte stream: whether every writer has left, whether the reader
+     * has, and how many writers died or aborted. A reader that reached the end asks it whether
+     * the stream ended cleanly ({@link StreamState#clean()}).
+     *
+     * @throws IndexBusException {@link Status#WRONG_KIND} if this is not a stream
+     */
+    public StreamState streamState() {
+        long r = indexbus.ibj_stream_state(handle());
+        if (r < 0) {
+            throw Status.exception((int) -r, "stream state of " + this);
+        }
+        return new StreamState((int) r, (int) (r >>> 32));
+    }
+
+    // ---- request/response --------------------------------------------------------------
+
+    /**
+     * Attaches a request/response client (any number of them).
+     *
+     * @throws IndexBusException {@link Status#WRONG_KIND} if this is not a request/response
+     *                           region
+     */
+    public RpcClient openRpcClient() {
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_rpc_client_open(handle(), out), "open rpc client on " + this);
+        return new RpcClient(out[0], name);
+    }
+
+    /**
+     * Attaches a request/response server. Several servers share the requests as a work queue.
+     *
+     * @throws IndexBusException {@link Status#WRONG_KIND} if this is not a request/response
+     *                           region
+     */
+    public RpcServer openRpcServer() {
+        long[] out = new long[1];
+        Status.check(indexbus.indexbus_rpc_server_open(handle(), out), "open rpc server on " + this);
+        return new RpcServer(out[0], name);
     }
 
     private static void requireIndex(int index) {

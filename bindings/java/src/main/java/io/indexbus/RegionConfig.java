@@ -14,8 +14,10 @@ import java.util.Objects;
  * library validates the geometry: slot and queue counts are powers of two, the slot data
  * size a multiple of 8 between 64 bytes and 1 MiB, fanout has 1..64 consumers; a byte log's
  * ring is a power of two between 4 KiB and 1 GiB and its max record at most half of it
- * minus 8. A byte log has no slots (leave the slot settings 0) and only byte logs take
- * {@link Builder#byteCapacity(long)} and {@link Builder#maxRecord(int)}.
+ * minus 8. A byte log has no slots (leave the slot settings 0) and only byte logs and
+ * streams take {@link Builder#byteCapacity(long)} and {@link Builder#maxRecord(int)}. A
+ * request/response region ({@link #rpc(int, int, int)}) is sized by its cells, largest request
+ * and largest reply only.
  */
 public final class RegionConfig {
     private final RegionKind kind;
@@ -27,6 +29,9 @@ public final class RegionConfig {
     private final boolean prefault;
     private final long byteCapacity;
     private final int maxRecord;
+    private final int cells;
+    private final int maxRequest;
+    private final int maxReply;
 
     private RegionConfig(Builder b) {
         kind = b.kind;
@@ -38,6 +43,9 @@ public final class RegionConfig {
         prefault = b.prefault;
         byteCapacity = b.byteCapacity;
         maxRecord = b.maxRecord;
+        cells = b.cells;
+        maxRequest = b.maxRequest;
+        maxReply = b.maxReply;
     }
 
     /** An events region with the library defaults. */
@@ -56,6 +64,24 @@ public final class RegionConfig {
      */
     public static RegionConfig log(long byteCapacity) {
         return builder(RegionKind.LOG).byteCapacity(byteCapacity).build();
+    }
+
+    /**
+     * A byte stream of {@code byteCapacity} ring bytes (a power of two, 4 KiB..1 GiB; 0 = 1
+     * MiB) with the default max record (64 KiB, or half the ring minus 8 if that is less): the
+     * most one write keeps in one piece.
+     */
+    public static RegionConfig stream(long byteCapacity) {
+        return builder(RegionKind.STREAM).byteCapacity(byteCapacity).build();
+    }
+
+    /**
+     * A request/response region of {@code cells} reply cells (1..4096; 0 = 64), requests of up
+     * to {@code maxRequest} and replies of up to {@code maxReply} bytes (8 bytes..16 MiB each;
+     * 0 = 4096).
+     */
+    public static RegionConfig rpc(int cells, int maxRequest, int maxReply) {
+        return builder(RegionKind.RPC).cells(cells).maxRequest(maxRequest).maxReply(maxReply).build();
     }
 
     /** A builder for a region of the given kind, every other setting at its default. */
@@ -98,25 +124,53 @@ public final class RegionConfig {
         return prefault;
     }
 
-    /** Byte logs: ring bytes, 0 = default (1 MiB); 0 for other kinds. */
+    /** Byte logs and streams: ring bytes, 0 = default (1 MiB); 0 for other kinds. */
     public long byteCapacity() {
         return byteCapacity;
     }
 
-    /** Byte logs: the largest record payload, 0 = default; 0 for other kinds. */
+    /** Byte logs and streams: the largest record payload, 0 = default; 0 for other kinds. */
     public int maxRecord() {
         return maxRecord;
     }
 
+    /** Request/response: reply cells, 0 = default (64); 0 for other kinds. */
+    public int cells() {
+        return cells;
+    }
+
+    /** Request/response: the largest request, 0 = default (4096); 0 for other kinds. */
+    public int maxRequest() {
+        return maxRequest;
+    }
+
+    /** Request/response: the largest reply, 0 = default (4096); 0 for other kinds. */
+    public int maxReply() {
+        return maxReply;
+    }
+
     void applyTo(indexbus_region_config c) {
         c.setKind(kind.code());
+        if (kind == RegionKind.RPC) {
+            // the C config's slot count, slot data size and max record are the cells, the
+            // largest request and the largest reply (0: the library's defaults)
+            c.setSlot_count(cells);
+            c.setSlot_data_size(maxRequest);
+            c.setQueue_capacity(queueCapacity);
+            c.setConsumer_count(consumerCount);
+            c.setMode(mode);
+            c.setFlags(prefault ? indexbus.INDEXBUS_CREATE_PREFAULT : 0);
+            c.setMax_record(maxReply);
+            c.setByte_capacity(byteCapacity);
+            return;
+        }
         c.setSlot_count(slotCount);
         c.setSlot_data_size(slotDataSize);
         c.setQueue_capacity(queueCapacity);
         c.setConsumer_count(consumerCount);
         c.setMode(mode);
         c.setFlags(prefault ? indexbus.INDEXBUS_CREATE_PREFAULT : 0);
-        // read by the library for byte logs only (the struct has its 1.1 size)
+        // read by the library for byte logs and streams only (the struct has its 1.1 size)
         c.setMax_record(maxRecord);
         c.setByte_capacity(byteCapacity);
     }
@@ -126,8 +180,10 @@ public final class RegionConfig {
         return "RegionConfig{kind=" + kind + ", slotCount=" + slotCount + ", slotDataSize="
                 + slotDataSize + ", queueCapacity=" + queueCapacity + ", consumerCount="
                 + consumerCount + ", mode=0" + Integer.toOctalString(mode) + ", prefault="
-                + prefault + (kind == RegionKind.LOG ? ", byteCapacity=" + byteCapacity
-                        + ", maxRecord=" + maxRecord : "") + "}";
+                + prefault + (kind == RegionKind.LOG || kind == RegionKind.STREAM
+                        ? ", byteCapacity=" + byteCapacity + ", maxRecord=" + maxRecord : "")
+                + (kind == RegionKind.RPC ? ", cells=" + cells + ", maxRequest=" + maxRequest
+                        + ", maxReply=" + maxReply : "") + "}";
     }
 
     /** Builds a {@link RegionConfig}. Values are checked by the library at creation. */
@@ -141,6 +197,9 @@ public final class RegionConfig {
         private boolean prefault;
         private long byteCapacity;
         private int maxRecord;
+        private int cells;
+        private int maxRequest;
+        private int maxReply;
 
         private Builder(RegionKind kind) {
             this.kind = Objects.requireNonNull(kind, "kind");
@@ -182,7 +241,7 @@ public final class RegionConfig {
             return this;
         }
 
-        /** Byte logs: ring bytes, a power of two, 4 KiB..1 GiB; 0 = 1 MiB. */
+        /** Byte logs and streams: ring bytes, a power of two, 4 KiB..1 GiB; 0 = 1 MiB. */
         public Builder byteCapacity(long bytes) {
             if (bytes < 0) {
                 throw new IllegalArgumentException("byteCapacity must be >= 0: " + bytes);
@@ -192,11 +251,30 @@ public final class RegionConfig {
         }
 
         /**
-         * Byte logs: the largest record payload, at most {@code byteCapacity / 2 - 8}; 0 = 64
-         * KiB, or that bound if it is less.
+         * Byte logs and streams: the largest record payload, at most
+         * {@code byteCapacity / 2 - 8}; 0 = 64 KiB, or that bound if it is less. A stream keeps
+         * one write of at most this many bytes in one piece.
          */
         public Builder maxRecord(int bytes) {
             maxRecord = nonNegative(bytes, "maxRecord");
+            return this;
+        }
+
+        /** Request/response: reply cells, 1..4096; 0 = 64. */
+        public Builder cells(int n) {
+            cells = nonNegative(n, "cells");
+            return this;
+        }
+
+        /** Request/response: the largest request, 8 bytes..16 MiB; 0 = 4096. */
+        public Builder maxRequest(int bytes) {
+            maxRequest = nonNegative(bytes, "maxRequest");
+            return this;
+        }
+
+        /** Request/response: the largest reply, 8 bytes..16 MiB; 0 = 4096. */
+        public Builder maxReply(int bytes) {
+            maxReply = nonNegative(bytes, "maxReply");
             return this;
         }
 
@@ -204,12 +282,25 @@ public final class RegionConfig {
          * The configuration.
          *
          * @throws IllegalArgumentException if {@code byteCapacity} or {@code maxRecord} is set
-         *                                  for a kind other than {@link RegionKind#LOG}
+         *                                  for a kind other than {@link RegionKind#LOG} or
+         *                                  {@link RegionKind#STREAM}, {@code cells},
+         *                                  {@code maxRequest} or {@code maxReply} for a kind
+         *                                  other than {@link RegionKind#RPC}, or slot settings
+         *                                  for {@link RegionKind#RPC}
          */
         public RegionConfig build() {
-            if (kind != RegionKind.LOG && (byteCapacity != 0 || maxRecord != 0)) {
+            if (kind != RegionKind.LOG && kind != RegionKind.STREAM
+                    && (byteCapacity != 0 || maxRecord != 0)) {
                 throw new IllegalArgumentException(
-                        "byteCapacity and maxRecord apply to byte logs (RegionKind.LOG) only");
+                        "byteCapacity and maxRecord apply to byte logs and streams only");
+            }
+            if (kind != RegionKind.RPC && (cells != 0 || maxRequest != 0 || maxReply != 0)) {
+                throw new IllegalArgumentException(
+                        "cells, maxRequest and maxReply apply to request/response regions only");
+            }
+            if (kind == RegionKind.RPC && (slotCount != 0 || slotDataSize != 0)) {
+                throw new IllegalArgumentException(
+                        "a request/response region is sized by cells, maxRequest and maxReply");
             }
             return new RegionConfig(this);
         }

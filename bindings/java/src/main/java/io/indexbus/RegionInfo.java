@@ -5,7 +5,7 @@ package io.indexbus;
  * Counters are read without stopping anyone, so they are exact only when the region is
  * quiet.
  *
- * @param kind              events, fanout or log
+ * @param kind              events, fanout, log, stream or rpc
  * @param layoutMajor       region layout major version
  * @param layoutMinor       region layout minor version
  * @param capabilities      {@code INDEXBUS_CAP_*} bits
@@ -34,6 +34,18 @@ package io.indexbus;
  * @param bytesPadding      byte logs: of the unread bytes, padding (the wrap, aborts, dead
  *                          writers)
  * @param recordsWaiting    byte logs: committed records not yet received
+ * @param streamFlags       byte streams: the latched state, {@link StreamState} flags (0 for
+ *                          other kinds, as the next three)
+ * @param streamWriters     byte streams: writers attached now
+ * @param writersAborted    byte streams: writers that died or aborted (saturating at 4095)
+ * @param streamBytesRead   byte streams: bytes the reader has taken
+ * @param rpcCells          request/response: reply cells (0 for other kinds, as the next five)
+ * @param rpcCellsFree      request/response: free cells (a snapshot)
+ * @param maxRequest        request/response: the largest request
+ * @param maxReply          request/response: the largest reply
+ * @param rpcRepliesAbandoned request/response: replies whose client had given up or died
+ * @param rpcRequestsFailed request/response: requests failed because their server closed, died
+ *                          or dropped them
  */
 public record RegionInfo(
         RegionKind kind,
@@ -62,5 +74,15 @@ public record RegionInfo(
         long bytesUsed,
         long bytesFree,
         long bytesPadding,
-        long recordsWaiting) {
+        long recordsWaiting,
+        int streamFlags,
+        int streamWriters,
+        int writersAborted,
+        long streamBytesRead,
+        int rpcCells,
+        int rpcCellsFree,
+        int maxRequest,
+        int maxReply,
+        long rpcRepliesAbandoned,
+        long rpcRequestsFailed) {
 }

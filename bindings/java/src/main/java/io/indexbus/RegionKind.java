@@ -13,7 +13,19 @@ public enum RegionKind {
      * byte ring; one SPSC producer or any number of MPSC producers (not both at once) feed
      * one consumer (index 0). See {@link RegionConfig#log(long)}.
      */
-    LOG;
+    LOG,
+    /**
+     * A byte stream (layout 1.1): a pipe in shared memory on a byte ring, with any number of
+     * {@link StreamWriter}s and one {@link StreamReader}; end of stream and reader-gone are
+     * latched in the region. See {@link RegionConfig#stream(long)}.
+     */
+    STREAM,
+    /**
+     * Request/response (layout 1.1): {@link RpcClient}s send requests through reusable reply
+     * cells to {@link RpcServer}s (a work queue), which reply to each once. See
+     * {@link RegionConfig#rpc(int, int, int)}.
+     */
+    RPC;
 
     /** The C value ({@code INDEXBUS_KIND_*}). */
     long code() {
@@ -22,8 +34,12 @@ public enum RegionKind {
                 return indexbus.INDEXBUS_KIND_EVENTS;
             case FANOUT:
                 return indexbus.INDEXBUS_KIND_FANOUT;
-            default:
+            case LOG:
                 return indexbus.INDEXBUS_KIND_LOG;
+            case STREAM:
+                return indexbus.INDEXBUS_KIND_STREAM;
+            default:
+                return indexbus.INDEXBUS_KIND_RPC;
         }
     }
 

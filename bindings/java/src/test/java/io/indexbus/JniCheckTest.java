@@ -23,7 +23,8 @@ class JniCheckTest {
     @Test
     void wrapperKeepsTheJniRules() throws Exception {
         ChildJvm.Result r = ChildJvm.run(JniWorkout.class, List.of(), 120,
-                regions.name("jni-events"), regions.name("jni-fanout"), regions.name("jni-log"));
+                regions.name("jni-events"), regions.name("jni-fanout"), regions.name("jni-log"),
+                regions.name("jni-stream"), regions.name("jni-rpc"));
         String all = r.stdout() + r.stderr();
         assertEquals(0, r.exitCode(), all);
         assertEquals("workout done", r.stdout().strip(), all);

@@ -9,7 +9,8 @@ import java.time.Duration;
  * an out-parameter or a struct, including the paths where the wrapper throws, so that a JVM
  * run with {@code -Xcheck:jni} can report any misuse of JNI by the generated code.
  *
- * <p>Usage: {@code JniWorkout <events region> <fanout region> <byte-log region>}
+ * <p>Usage: {@code JniWorkout <events region> <fanout region> <byte-log region> <stream region>
+ * <rpc region>}
  */
 public final class JniWorkout {
     private JniWorkout() {
@@ -19,6 +20,8 @@ public final class JniWorkout {
         events(args[0]);
         fanout(args[1]);
         log(args[2]);
+        stream(args[3]);
+        rpc(args[4]);
         System.out.println("workout done");
     }
 
@@ -156,6 +159,105 @@ public final class JniWorkout {
             expect(() -> p.claimBatch(100, 100));                                // FULL
             expect(() -> p.claim(40000));                                        // TOO_LARGE
             expect(() -> p.claimBatch(new int[0]));                              // no lengths
+        } finally {
+            Region.unlink(name);
+        }
+    }
+
+    private static void stream(String name) {
+        try (Region r = Region.create(name, RegionConfig.stream(4096));
+             StreamWriter w = r.openStreamWriter();
+             StreamReader rd = r.openStreamReader()) {
+            ByteBuffer direct = ByteBuffer.allocateDirect(64);
+            byte[] arr = new byte[3000];
+            for (int round = 0; round < 50; round++) {
+                w.write(new byte[] {1, 2, 3});
+                w.write(arr, 1, 40, Duration.ofSeconds(1));
+                w.tryWrite(arr, 0, 10);
+                w.tryWrite(ByteBuffer.wrap(arr, 0, 5));
+                direct.clear().limit(9);
+                w.tryWrite(direct);
+                direct.clear().limit(7);
+                w.write(direct, Duration.ofSeconds(1));
+                w.write(ByteBuffer.allocate(4).asReadOnlyBuffer(), Duration.ofSeconds(1));
+                rd.tryRead(arr, 0, 20);
+                rd.read(arr, 5, 10, Duration.ofSeconds(1));
+                direct.clear().limit(16);
+                rd.read(direct, Duration.ofSeconds(1));
+                rd.read(ByteBuffer.wrap(arr, 0, 8), Duration.ofSeconds(1)); // 54 of the 74 bytes
+                while (rd.tryRead(arr) > 0) {
+                    continue;
+                }
+                r.streamState();
+                r.info();
+            }
+            // a full stream: the write copies to its direct buffer and waits (in vain); the
+            // read waits on its direct buffer (in vain)
+            while (w.tryWrite(arr, 0, 100) > 0) {
+                continue;
+            }
+            expect(() -> w.write(arr, 0, 100, Duration.ofMillis(1)));         // TIMEOUT
+            expect(() -> w.write(arr, 0, 3000, Duration.ofMillis(1)));        // TIMEOUT, chunks
+            while (rd.tryRead(arr) > 0) {
+                continue;
+            }
+            expect(() -> rd.read(arr, 0, 10, Duration.ofMillis(1)));          // TIMEOUT
+            expect(() -> w.tryWrite(arr, 0, -1));                             // range
+            expect(() -> rd.tryRead(arr, 10, arr.length));                    // range
+        } finally {
+            Region.unlink(name);
+        }
+    }
+
+    private static void rpc(String name) {
+        try (Region r = Region.create(name, RegionConfig.rpc(6, 64, 64));
+             RpcClient c = r.openRpcClient();
+             RpcServer s = r.openRpcServer()) {
+            byte[] arr = new byte[64];
+            ByteBuffer direct = ByteBuffer.allocateDirect(64);
+            for (int round = 0; round < 50; round++) {
+                long t1 = c.request(new byte[] {1, 2, 3});
+                long t2 = c.request(arr, 2, 10);
+                direct.clear().limit(5);
+                long t3 = c.request(direct);
+                ByteBuffer claim = c.claim(8);
+                claim.put(0, (byte) 1);
+                long t4 = c.send(8);
+                c.claim(3);
+                c.abort();
+                RpcRequest q1 = s.serve(Duration.ofSeconds(1));
+                RpcRequest q2 = s.serve(Duration.ofSeconds(1));
+                RpcRequest q3 = s.serve(Duration.ofSeconds(1));
+                RpcRequest q4 = s.tryServe();
+                q1.reply(q1.bytes());
+                q2.reply(ByteBuffer.wrap(arr, 0, 7));
+                direct.clear().limit(6);
+                q3.reply(direct);
+                q4.replyBuffer().put(0, (byte) 9);
+                q4.commit(1);
+                for (long t : new long[] {t1, t2, t3, t4}) {
+                    c.awaitReply(t, Duration.ofSeconds(1));
+                    c.replyDone(t);
+                }
+                long t5 = c.request(arr);
+                s.serve(Duration.ofSeconds(1)).fail();
+                expect(() -> c.awaitReply(t5, Duration.ofSeconds(1)));        // DISCONNECTED
+                java.util.concurrent.CompletableFuture<byte[]> f = c.callAsync(arr, Duration.ofSeconds(1));
+                s.serve(Duration.ofSeconds(1)).reply(arr);
+                f.join();
+                r.info();
+            }
+            long t6 = c.request(ByteBuffer.wrap(arr, 0, 4).asReadOnlyBuffer());
+            s.serve(Duration.ofSeconds(1)).reply(ByteBuffer.allocate(3).asReadOnlyBuffer());
+            c.awaitReply(t6, Duration.ofSeconds(1));
+            c.replyDone(t6);
+            expect(() -> c.request(new byte[65]));                            // TOO_LARGE
+            expect(() -> c.request(arr, 60, 10));                             // range
+            expect(() -> s.reply(12345L, arr));                               // NOT_FOUND
+            expect(() -> s.replyBuffer(12345L));                              // NOT_FOUND
+            expect(() -> c.awaitReply(12345L, Duration.ZERO));                // NOT_FOUND
+            expect(() -> c.call(arr, Duration.ofMillis(1)));                  // TIMEOUT
+            expect(() -> s.serve(Duration.ofMillis(1)));                      // TIMEOUT
         } finally {
             Region.unlink(name);
         }
