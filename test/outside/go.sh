@@ -4,7 +4,9 @@
 # archive HEAD bindings/go`: the SWIG output is committed), through a replace
 # directive; libindexbus is found by `#cgo pkg-config: indexbus` with
 # PKG_CONFIG_PATH as the only setting. `go build` and `go run` both work, and
-# the program exchanges messages with the installed CLI.
+# the program exchanges messages with the installed CLI, and a byte stream and
+# requests each way (streams_and_requests: io.Copy through the stream writer
+# and reader, a call and a server).
 set -u
 PREFIX=$1; IB=$PREFIX/bin/indexbus
 here=$(cd "$(dirname "$0")" && pwd)
@@ -29,6 +31,7 @@ unset CGO_CFLAGS CGO_LDFLAGS LD_LIBRARY_PATH
 if (cd "$work/app" && GOFLAGS=-mod=mod "$GO" build -o peer . ) >"$work/build.log" 2>&1; then
     ok "go build from the module's committed files"
     exchange "Go (go build)" "$work/app/peer"
+    streams_and_requests "Go (go build)" "$work/app/peer"
 else
     bad "go build from the module's committed files"; sed 's/^/    /' "$work/build.log" | tail -n 20
 fi
