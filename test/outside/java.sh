@@ -5,7 +5,10 @@
 # (test/outside/java) declares the dependency and is built with that local
 # repository (-Dmaven.repo.local, plugins downloaded from Central); its
 # program runs with no java.library.path and no LD_LIBRARY_PATH (the jar
-# carries libindexbus_jni.so) and exchanges messages with the installed CLI.
+# carries libindexbus_jni.so) and exchanges messages with the installed CLI, and a
+# byte stream and requests each way (streams_and_requests: the stream's
+# OutputStream and InputStream views, a call with a borrowed reply and futures,
+# a server replying in place).
 set -u
 PREFIX=$1; IB=$PREFIX/bin/indexbus
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +44,7 @@ if (cd "$work/app" && mvn -B -ntp -q -Dmaven.repo.local="$repo" -Dindexbus.versi
     ok "outside project builds against the installed jar"
     cp="$work/app/target/classes:$(cat "$work/app/cp.txt")"
     exchange "Java (Maven)" java -cp "$cp" peer.Peer
+    streams_and_requests "Java (Maven)" java -cp "$cp" peer.Peer
 else
     bad "outside project builds against the installed jar"; tail -n 30 "$work/app.log"
 fi
