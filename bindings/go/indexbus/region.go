@@ -335,7 +335,7 @@ type Info struct {
 	// Byte streams only (0 for other kinds).
 	StreamFlags     StreamFlags // the latched state (see StreamState)
 	StreamWriters   uint32      // writers attached now
-	WritersAborted  uint32      // writers that died (recovered), saturating at 4095
+	WritersAborted  uint32      // writers that died (recovered) or aborted, saturating at 4095
 	StreamBytesRead uint64      // bytes the reader has taken
 
 	// Request/response only (0 for other kinds).

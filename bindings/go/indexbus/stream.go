@@ -23,7 +23,7 @@ const (
 	// StreamReaderGone: the reader has closed or died. Every write fails
 	// with ErrDisconnected and no reader can attach.
 	StreamReaderGone = StreamFlags(swig.INDEXBUS_STREAM_READER_GONE)
-	// StreamAborted: at least one writer died instead of closing.
+	// StreamAborted: at least one writer died or aborted instead of closing.
 	StreamAborted = StreamFlags(swig.INDEXBUS_STREAM_ABORTED)
 )
 
@@ -53,7 +53,7 @@ func (f StreamFlags) String() string {
 // died (see Region.StreamState).
 type StreamState struct {
 	Flags          StreamFlags
-	WritersAborted uint32 // writers that died instead of closing (recovered), saturating at 4095
+	WritersAborted uint32 // writers that died (recovered) or aborted instead of closing, saturating at 4095
 }
 
 // Ended reports whether every writer has left.
@@ -62,11 +62,12 @@ func (s StreamState) Ended() bool { return s.Flags&StreamEnded != 0 }
 // ReaderGone reports whether the reader has closed or died.
 func (s StreamState) ReaderGone() bool { return s.Flags&StreamReaderGone != 0 }
 
-// Aborted reports whether at least one writer died instead of closing.
+// Aborted reports whether at least one writer died or aborted instead of
+// closing.
 func (s StreamState) Aborted() bool { return s.Flags&StreamAborted != 0 }
 
 // Clean reports whether the stream ended cleanly: every writer has left
-// and none of them died.
+// and none of them died or aborted.
 func (s StreamState) Clean() bool { return s.Ended() && !s.Aborted() }
 
 // StreamState returns the latched state of a byte stream (ErrWrongKind for

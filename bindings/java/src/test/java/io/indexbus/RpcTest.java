@@ -73,7 +73,9 @@ class RpcTest {
 
         EchoServer(Region r) {
             RpcServer s = r.openRpcServer();
-            served = CompletableFuture.supplyAsync(() -> {
+            // a thread of its own, not a pool's: a pool may have fewer threads than tasks
+            served = new CompletableFuture<>();
+            Thread t = new Thread(() -> {
                 int n = 0;
                 try (s) {
                     while (!stop.get()) {
@@ -86,9 +88,14 @@ class RpcTest {
                         n++;
                         q.reply(echo(q.bytes()));
                     }
+                } catch (RuntimeException e) {
+                    served.completeExceptionally(e);
+                    return;
                 }
-                return n;
-            });
+                served.complete(n);
+            }, "echo-server");
+            t.setDaemon(true);
+            t.start();
         }
 
         @Override
