@@ -42,7 +42,6 @@ ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "zero-copy", "blocking",
 # with the reason, instead of run. Empty once every agent has them.
 NEW_KINDS = ("stream", "rpc")
 NEW_KINDS_PENDING = {
-    "java": "the Java binding has no byte streams or request/response yet",
 }
 DEFAULT_AGENTS = {
     "c": "build/conformance/agent-c",

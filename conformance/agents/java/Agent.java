@@ -18,7 +18,14 @@ import io.indexbus.RouteSource;
 import io.indexbus.RegionInfo;
 import io.indexbus.Router;
 import io.indexbus.RouterLoopConfig;
+import io.indexbus.RpcClient;
+import io.indexbus.RpcRequest;
+import io.indexbus.RpcServer;
 import io.indexbus.Status;
+import io.indexbus.StreamReader;
+import io.indexbus.StreamState;
+import io.indexbus.StreamWriteTimeoutException;
+import io.indexbus.StreamWriter;
 import io.indexbus.TooLargeException;
 import java.io.BufferedOutputStream;
 import java.io.FileDescriptor;
@@ -27,6 +34,7 @@ import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -199,18 +207,38 @@ public final class Agent {
 
     static {
         spec("create", List.of("region", "kind"), "region", "kind", "slots", "slot-size", "queue",
-                "consumers", "bytes", "max-record");
+                "consumers", "bytes", "max-record", "cells", "max-request", "max-reply");
         spec("produce", List.of("region", "type", "producer", "count", "sizes"), "region", "type",
                 "producer", "count", "sizes", "!zero-copy", "batch", "!wait", "wait-consumers");
         spec("route", List.of("region", "mode"), "region", "mode", "source");
         spec("consume", List.of("region", "index"), "region", "index", "!borrow", "batch",
                 "timeout-ms", "count", "delay-ms");
+        spec("stream-write", List.of("region"), "region", "writer", "bytes", "chunk", "count",
+                "sizes", "mode", "!wait-reader", "!hold");
+        spec("stream-read", List.of("region"), "region", "read-size", "timeout-ms", "max-bytes",
+                "!release", "!hold", "!hex");
+        spec("serve", List.of("region", "count"), "region", "count", "!zero-copy", "timeout-ms",
+                "!hold");
+        spec("request", List.of("region", "count", "sizes"), "region", "client", "count", "sizes",
+                "mode", "timeout-ms", "!retry-disconnected");
         spec("error", List.of("region", "case"), "region", "case");
         spec("golden", List.of("region"), "region");
         spec("unlink", List.of("region"), "region");
         // the ops of the golden command's list, "golden OP"
         spec("golden create", List.of("kind"), "kind", "slots", "slot-size", "queue", "consumers",
-                "bytes", "max-record");
+                "bytes", "max-record", "cells", "max-request", "max-reply");
+        for (String h : List.of("writer", "reader", "release", "client", "server")) {
+            spec("golden " + h, List.of("name"), "name");
+        }
+        spec("golden write", List.of("name", "bytes"), "name", "writer", "from", "bytes", "chunk",
+                "mode");
+        spec("golden read", List.of("name", "bytes"), "name", "bytes", "read-size");
+        spec("golden request", List.of("name", "count", "sizes"), "name", "client", "from", "count",
+                "sizes", "!zero-copy");
+        spec("golden serve", List.of("name", "count"), "name", "count", "!zero-copy", "!hold");
+        spec("golden reply", List.of("name", "count"), "name", "count", "!zero-copy");
+        spec("golden wait", List.of("name", "count"), "name", "count");
+        spec("golden cancel", List.of("name", "count"), "name", "count");
         spec("golden producer", List.of("name", "type"), "name", "type");
         spec("golden router", List.of("name"), "name");
         spec("golden consumer", List.of("name", "index"), "name", "index");
@@ -371,6 +399,10 @@ public final class Agent {
                 return RegionKind.FANOUT;
             case "log":
                 return RegionKind.LOG;
+            case "stream":
+                return RegionKind.STREAM;
+            case "rpc":
+                return RegionKind.RPC;
             default:
                 throw new UsageException("bad kind \"" + s + "\"");
         }
@@ -379,15 +411,25 @@ public final class Agent {
     /** The region of create's options (and the golden create op's). */
     private static RegionConfig config(Options o) throws UsageException {
         RegionKind kind = regionKind(o.str("kind"));
-        boolean log = kind == RegionKind.LOG;
-        for (String opt : List.of("slots", "slot-size", "queue", "consumers", "bytes", "max-record")) {
-            if (o.has(opt) && log != (opt.equals("bytes") || opt.equals("max-record"))) {
+        boolean ring = kind == RegionKind.LOG || kind == RegionKind.STREAM;
+        boolean rpc = kind == RegionKind.RPC;
+        List<String> ringOpts = List.of("bytes", "max-record");
+        List<String> rpcOpts = List.of("cells", "max-request", "max-reply");
+        for (String opt : List.of("slots", "slot-size", "queue", "consumers", "bytes", "max-record",
+                "cells", "max-request", "max-reply")) {
+            boolean fits = ring ? ringOpts.contains(opt)
+                    : rpc ? rpcOpts.contains(opt) : !ringOpts.contains(opt) && !rpcOpts.contains(opt);
+            if (o.has(opt) && !fits) {
                 throw new UsageException("--" + opt + " is not for a " + o.str("kind") + " region");
             }
         }
         RegionConfig.Builder b = RegionConfig.builder(kind);
-        if (log) {
+        if (ring) {
             return b.byteCapacity(o.num("bytes", 0)).maxRecord((int) o.num("max-record", 0)).build();
+        }
+        if (rpc) {
+            return b.cells((int) o.num("cells", 0)).maxRequest((int) o.num("max-request", 0))
+                    .maxReply((int) o.num("max-reply", 0)).build();
         }
         return b.slotCount((int) o.num("slots", 0)).slotDataSize((int) o.num("slot-size", 0))
                 .queueCapacity((int) o.num("queue", 0)).consumerCount((int) o.num("consumers", 0))
@@ -744,6 +786,360 @@ public final class Agent {
         emit("ev", "end", "status", end, "count", n);
     }
 
+    // ---- byte streams and request/response ------------------------------------------------
+
+    private static final Duration RETRY_BOUND = Duration.ofSeconds(20); // stream writes, requests
+    private static final long RETRY_BOUND_NS = RETRY_BOUND.toNanos();
+    private static final long HOLD_MS = 120_000; // --hold: sleep until killed, at most this long
+    private static final long FNV_BASIS = 0xcbf29ce484222325L;
+    private static final long FNV_PRIME = 0x100000001b3L;
+
+    /** Stream rule: bytes from..from+len-1 of writer w's stream into b at off. */
+    static void streamFill(byte[] b, int off, int len, long w, long from) {
+        for (int j = 0; j < len; j++) {
+            int x = (int) (from + j) * (int) 2654435761L + (int) w * 40503;
+            b[off + j] = (byte) ((x >>> 24) ^ (x >>> 8));
+        }
+    }
+
+    static byte[] streamBytes(long w, long from, int n) {
+        byte[] b = new byte[n];
+        streamFill(b, 0, n, w, from);
+        return b;
+    }
+
+    static long fnv(long h, byte[] b, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            h = (h ^ (b[i] & 0xff)) * FNV_PRIME;
+        }
+        return h;
+    }
+
+    /** Reply rule: the request's length as a u32 LE, then the request reversed, each ^ 0x5A. */
+    static byte[] replyFor(byte[] req) {
+        int n = req.length;
+        byte[] out = new byte[n + 4];
+        for (int j = 0; j < 4; j++) {
+            out[j] = (byte) (n >>> (8 * j));
+        }
+        for (int j = 0; j < n; j++) {
+            out[4 + j] = (byte) (req[n - 1 - j] ^ 0x5a);
+        }
+        return out;
+    }
+
+    /** --hold: every handle stays open; sleep until the runner kills us (then exit 1 as is). */
+    private static void hold() {
+        OUT.flush();
+        sleepMs(HOLD_MS);
+        failStatus("hold", "INDEXBUS_TIMEOUT", "held for 120 s and nobody killed us");
+        OUT.flush();
+        Runtime.getRuntime().halt(1);
+    }
+
+    private static boolean someMode(Options o) throws UsageException {
+        String m = o.str("mode");
+        if (m == null || m.equals("all")) {
+            return false;
+        }
+        if (m.equals("some")) {
+            return true;
+        }
+        throw new UsageException("bad --mode \"" + m + "\" (all or some)");
+    }
+
+    /**
+     * One call's bytes: the waiting write-all (timeout), or with {@code some} writes that take
+     * what fits, again for the rest (yielding while nothing fits: 20 s without progress, or
+     * failing at once unless {@code retry}). {@code op[0]} names the call under way.
+     */
+    private static void streamPut(StreamWriter w, byte[] data, boolean some, long at, Duration timeout,
+            boolean retry, String[] op) throws Failed {
+        if (!some) {
+            op[0] = "write_all of " + data.length + " bytes at byte " + at;
+            w.write(data, 0, data.length, timeout);
+            return;
+        }
+        long progress = System.nanoTime();
+        for (int done = 0; done < data.length;) {
+            op[0] = "write at byte " + (at + done);
+            int n = w.tryWrite(data, done, data.length - done);
+            if (n > 0) {
+                done += n;
+                progress = System.nanoTime();
+                continue;
+            }
+            if (!retry) {
+                throw failStatus(op[0], Status.name(Status.FULL), "nothing fits");
+            }
+            if (System.nanoTime() - progress > RETRY_BOUND_NS) {
+                throw failStatus(op[0], Status.name(Status.TIMEOUT), "FULL for 20 s");
+            }
+            Thread.yield();
+        }
+    }
+
+    private static void streamWrite(Options o) throws UsageException, Failed {
+        long w = o.num("writer", 0);
+        boolean some = someMode(o);
+        boolean byBytes = o.has("bytes");
+        if (byBytes == (o.has("count") || o.has("sizes"))) {
+            throw new UsageException("stream-write: either --bytes or --count and --sizes");
+        }
+        if (!byBytes && !(o.has("count") && o.has("sizes"))) {
+            throw new UsageException("stream-write: --count and --sizes go together");
+        }
+        if (o.has("chunk") && !byBytes) {
+            throw new UsageException("stream-write: --chunk is for --bytes");
+        }
+        long total = o.num("bytes", 0), chunk = o.num("chunk", 4096), count = o.num("count", 0);
+        int[] sizes = byBytes ? new int[0] : parseSizes(o.str("sizes"));
+        if (chunk == 0) {
+            throw new UsageException("stream-write: --chunk must be at least 1");
+        }
+        String[] op = {"open"};
+        long written = 0;
+        try (Region r = Region.open(o.str("region"))) {
+            RegionInfo info = r.info();
+            for (int s : sizes) {
+                if (s > info.maxRecord()) {
+                    throw new UsageException("stream-write: size " + s + " > max_record " + info.maxRecord());
+                }
+            }
+            op[0] = "stream writer open";
+            StreamWriter wr = r.openStreamWriter();
+            if (o.flag("wait-reader")) {
+                op[0] = "wait reader";
+                long start = System.nanoTime();
+                while (r.info().consumersLive() < 1) {
+                    if (System.nanoTime() - start > WAIT_CONSUMERS_NS) {
+                        throw failStatus(op[0], "INDEXBUS_TIMEOUT", "no reader after 10 s");
+                    }
+                    sleepMs(1);
+                }
+            }
+            if (byBytes) {
+                while (written < total) {
+                    int n = (int) Math.min(chunk, total - written);
+                    streamPut(wr, streamBytes(w, written, n), some, written, RETRY_BOUND, true, op);
+                    written += n;
+                }
+            } else {
+                for (long k = 0; k < count; k++) {
+                    byte[] msg = payload(w, k, sizes[(int) (k % sizes.length)]);
+                    streamPut(wr, msg, some, written, RETRY_BOUND, true, op);
+                    written += msg.length;
+                }
+            }
+            if (o.flag("hold")) {
+                emit("ev", "holding", "written", written);
+                hold();
+            }
+            op[0] = "stream writer close";
+            wr.close();
+        } catch (StreamWriteTimeoutException e) {
+            throw fail(op[0] + " (" + e.bytesWritten() + " written)", e);
+        } catch (IndexBusException e) {
+            throw fail(op[0], e);
+        }
+        emit("ev", "done", "written", written);
+    }
+
+    private static void streamRead(Options o) throws UsageException, Failed {
+        int rsize = (int) o.num("read-size", 65536);
+        Duration timeout = Duration.ofMillis(o.num("timeout-ms", 20000));
+        boolean limited = o.has("max-bytes");
+        long most = o.num("max-bytes", 0);
+        if (rsize == 0) {
+            throw new UsageException("stream-read: --read-size must be at least 1");
+        }
+        if (o.flag("release") && o.flag("hold")) {
+            throw new UsageException("stream-read: --release and --hold exclude each other");
+        }
+        String op = "open";
+        long total = 0;
+        try (Region r = Region.open(o.str("region"))) {
+            op = "stream reader open";
+            StreamReader rd = r.openStreamReader();
+            byte[] buf = new byte[rsize];
+            long h = FNV_BASIS;
+            String end = Status.name(Status.OK);
+            op = "read";
+            while (!limited || total < most) {
+                int cap = limited ? (int) Math.min(rsize, most - total) : rsize;
+                int n = rd.read(buf, 0, cap, timeout);
+                if (n < 0) { // end of stream
+                    end = Status.name(Status.DISCONNECTED);
+                    break;
+                }
+                if (o.flag("hex")) {
+                    StringBuilder sb = new StringBuilder(2 * n);
+                    for (int i = 0; i < n; i++) {
+                        sb.append(HEX[(buf[i] >> 4) & 0xf]).append(HEX[buf[i] & 0xf]);
+                    }
+                    emit("ev", "data", "hex", sb.toString());
+                }
+                h = fnv(h, buf, 0, n);
+                total += n;
+            }
+            op = "stream state";
+            StreamState st = r.streamState();
+            emit("ev", "end", "status", end, "bytes", total, "fnv", String.format("%016x", h),
+                    "ended", st.ended(), "reader_gone", st.readerGone(), "aborted", st.aborted(),
+                    "writers_aborted", st.writersAborted());
+            if (o.flag("hold")) {
+                emit("ev", "holding");
+                hold();
+            }
+            op = "give up the read end";
+            if (o.flag("release")) {
+                rd.release();
+            } else {
+                rd.close();
+            }
+        } catch (IndexBusException e) {
+            throw fail(op, e, "bytes", total);
+        }
+    }
+
+    /** Answers a served request by the reply rule: copied in, or written in place. */
+    private static void answer(RpcRequest q, boolean zeroCopy) {
+        byte[] reply = replyFor(q.bytes());
+        if (!zeroCopy) {
+            q.reply(reply);
+            return;
+        }
+        ByteBuffer b = q.replyBuffer();
+        if (b.capacity() < reply.length) {
+            throw new TooLargeException("reply buffer of " + b.capacity() + " bytes");
+        }
+        b.put(0, reply);
+        q.commit(reply.length);
+    }
+
+    private static void serve(Options o) throws UsageException, Failed {
+        long count = o.num("count", 0);
+        Duration timeout = Duration.ofMillis(o.num("timeout-ms", 20000));
+        String op = "open";
+        List<RpcRequest> held = new ArrayList<>();
+        try (Region r = Region.open(o.str("region"))) {
+            op = "server open";
+            RpcServer sv = r.openRpcServer();
+            for (long k = 0; k < count; k++) {
+                op = "serve request " + k;
+                RpcRequest q = sv.serve(timeout);
+                if (o.flag("hold")) {
+                    held.add(q); // held unanswered
+                } else {
+                    op = "reply " + k;
+                    answer(q, o.flag("zero-copy"));
+                }
+            }
+            if (o.flag("hold")) {
+                emit("ev", "holding", "count", count);
+                hold();
+            }
+            op = "server close";
+            sv.close();
+        } catch (IndexBusException e) {
+            throw fail(op, e);
+        }
+        emit("ev", "done", "served", count);
+    }
+
+    /** One round trip in the chosen mode: a copy of the reply. op[0] names the call. */
+    private static byte[] roundTrip(RpcClient c, String mode, byte[] req, Duration timeout, String[] op) {
+        if (mode.equals("call")) {
+            op[0] = "call";
+            return c.call(req, timeout);
+        }
+        long t;
+        if (mode.equals("zero-copy")) {
+            op[0] = "claim";
+            ByteBuffer b = c.claim(req.length);
+            b.put(0, req); // the request is written in place
+            op[0] = "send";
+            t = c.send(req.length);
+        } else {
+            op[0] = "request";
+            t = c.request(req);
+        }
+        op[0] = "wait";
+        ByteBuffer reply = c.awaitReply(t, timeout);
+        byte[] got = new byte[reply.remaining()];
+        reply.get(got);
+        op[0] = "reply done";
+        c.replyDone(t);
+        return got;
+    }
+
+    private static void request(Options o) throws UsageException, Failed {
+        long p = o.num("client", 0), count = o.num("count", 0);
+        int[] sizes = parseSizes(o.str("sizes"));
+        Duration timeout = Duration.ofMillis(o.num("timeout-ms", 20000));
+        String mode = o.str("mode") == null ? "wait" : o.str("mode");
+        if (!List.of("call", "wait", "zero-copy").contains(mode)) {
+            throw new UsageException("bad --mode \"" + mode + "\" (call, wait or zero-copy)");
+        }
+        String[] op = {"open"};
+        long h = FNV_BASIS, replyBytes = 0;
+        try (Region r = Region.open(o.str("region"))) {
+            RegionInfo info = r.info();
+            for (int s : sizes) {
+                if (s > info.maxRequest()) {
+                    throw new UsageException("request: size " + s + " > max_request " + info.maxRequest());
+                }
+            }
+            op[0] = "client open";
+            try (RpcClient c = r.openRpcClient()) {
+                for (long k = 0; k < count; k++) {
+                    byte[] req = payload(p, k, sizes[(int) (k % sizes.length)]);
+                    boolean told = false;
+                    long since = 0;
+                    byte[] got;
+                    for (;;) {
+                        try {
+                            got = roundTrip(c, mode, req, timeout, op);
+                            break;
+                        } catch (DisconnectedException e) {
+                            if (!o.flag("retry-disconnected")) {
+                                throw e;
+                            }
+                            if (!told) {
+                                emit("ev", "disconnected", "k", k);
+                                OUT.flush();
+                                told = true;
+                                since = System.nanoTime();
+                            }
+                            if (System.nanoTime() - since > RETRY_BOUND_NS) {
+                                throw failStatus("request " + k, "INDEXBUS_DISCONNECTED",
+                                        "DISCONNECTED for 20 s");
+                            }
+                            sleepMs(1);
+                        }
+                    }
+                    byte[] want = replyFor(req);
+                    if (got.length != want.length) {
+                        throw failStatus("check", "INDEXBUS_CORRUPT", "reply " + k + ": " + got.length
+                                + " bytes, want " + want.length);
+                    }
+                    for (int j = 0; j < want.length; j++) {
+                        if (got[j] != want[j]) {
+                            throw failStatus("check", "INDEXBUS_CORRUPT", "reply " + k
+                                    + " differs at byte " + j);
+                        }
+                    }
+                    h = fnv(h, got, 0, got.length);
+                    replyBytes += got.length;
+                }
+                op[0] = "client close";
+            }
+        } catch (IndexBusException e) {
+            throw fail(op[0], e);
+        }
+        emit("ev", "done", "requests", count, "reply_bytes", replyBytes, "fnv", String.format("%016x", h));
+    }
+
     // ---- error cases ----------------------------------------------------------------------
 
     /** A failure before the call under test: the case could not run. */
@@ -844,6 +1240,106 @@ public final class Agent {
                         p.publishWait(msg, ERROR_TIMEOUT);
                     }
                     break;
+                case "stream_reader_busy":
+                    try (Region r = setup("open", () -> Region.open(name))) {
+                        StreamReader first = setup("reader open", r::openStreamReader);
+                        try {
+                            r.openStreamReader().release();
+                        } finally {
+                            first.release(); // hand over: leaves no READER_GONE behind
+                        }
+                    }
+                    break;
+                case "stream_reader_gone":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         StreamWriter w = setup("writer open", r::openStreamWriter)) {
+                        setup("reader close", () -> {
+                            r.openStreamReader().close();
+                            return null;
+                        });
+                        w.tryWrite(streamBytes(0, 0, 1));
+                    }
+                    break;
+                case "stream_ended":
+                    try (Region r = setup("open", () -> Region.open(name))) {
+                        setup("writer close", () -> {
+                            r.openStreamWriter().close();
+                            return null;
+                        });
+                        r.openStreamWriter().close();
+                    }
+                    break;
+                case "stream_read_timeout":
+                    try (Region r = setup("open", () -> Region.open(name))) {
+                        StreamWriter w = setup("writer open", r::openStreamWriter); // stays, silent
+                        try (StreamReader rd = setup("reader open", r::openStreamReader)) {
+                            rd.read(new byte[1024], 0, 1024, ERROR_TIMEOUT);
+                        } finally {
+                            w.close();
+                        }
+                    }
+                    break;
+                case "stream_write_timeout":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         StreamWriter w = setup("writer open", r::openStreamWriter)) {
+                        for (long at = 0;; at += 1000) {
+                            if (at >= 1_000_000) {
+                                throw failStatus("write_all", null, "the stream never filled");
+                            }
+                            try {
+                                w.write(streamBytes(0, at, 1000), 0, 1000, ERROR_TIMEOUT);
+                            } catch (StreamWriteTimeoutException e) {
+                                if (e.bytesWritten() != 0) { // at most max_record: all or none
+                                    throw failStatus("write_all", null,
+                                            "half-written: " + e.bytesWritten() + " of 1000");
+                                }
+                                throw e;
+                            }
+                        }
+                    }
+                case "rpc_wrong_kind":
+                    try (Region r = setup("open", () -> Region.open(name))) {
+                        r.openRpcClient().close();
+                    }
+                    break;
+                case "rpc_too_large":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         RpcClient cl = setup("client open", r::openRpcClient)) {
+                        cl.request(payload(0, 0, 65));
+                    }
+                    break;
+                case "rpc_second_reply":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         RpcClient cl = setup("client open", r::openRpcClient);
+                         RpcServer sv = setup("server open", r::openRpcServer)) {
+                        setup("request", () -> cl.request(payload(0, 0, 8)));
+                        RpcRequest q = setup("serve", () -> sv.serve(Duration.ofSeconds(1)));
+                        byte[] reply = replyFor(q.bytes());
+                        setup("first reply", () -> {
+                            q.reply(reply);
+                            return null;
+                        });
+                        sv.reply(q.token(), reply);
+                    }
+                    break;
+                case "rpc_wait_timeout":
+                    try (Region r = setup("open", () -> Region.open(name));
+                         RpcClient cl = setup("client open", r::openRpcClient)) {
+                        long t = setup("request", () -> cl.request(payload(0, 0, 8)));
+                        cl.awaitReply(t, ERROR_TIMEOUT);
+                    }
+                    break;
+                case "rpc_no_server":
+                    try (Region r = setup("open", () -> Region.open(name))) {
+                        setup("server close", () -> {
+                            r.openRpcServer().close();
+                            return null;
+                        });
+                        try (RpcClient cl = setup("client open", r::openRpcClient)) {
+                            cl.request(payload(0, 0, 8));
+                        }
+                    }
+                    break;
                 default:
                     throw new UsageException("unknown error case \"" + c + "\"");
             }
@@ -871,6 +1367,8 @@ public final class Agent {
         String path = o.str("region");
         Region region = null;
         Map<String, AutoCloseable> handles = new LinkedHashMap<>(); // opening order
+        Map<String, ArrayDeque<Long>> tokens = new HashMap<>(); // a client's outstanding requests
+        Map<String, ArrayDeque<Object[]>> held = new HashMap<>(); // a server's: {token, reply}
         String where = "golden";
         try {
             int slot = 0;
@@ -965,6 +1463,154 @@ public final class Agent {
                         }
                         break;
                     }
+                    case "writer":
+                    case "reader":
+                    case "client":
+                    case "server": {
+                        if (region == null || handles.containsKey(name)) {
+                            throw failStatus(where, null, "no region, or handle name in use: " + name);
+                        }
+                        AutoCloseable h;
+                        if (kind.equals("writer")) {
+                            h = region.openStreamWriter();
+                        } else if (kind.equals("reader")) {
+                            h = region.openStreamReader();
+                        } else if (kind.equals("client")) {
+                            h = region.openRpcClient();
+                        } else {
+                            h = region.openRpcServer();
+                        }
+                        handles.put(name, h);
+                        tokens.put(name, new ArrayDeque<>());
+                        held.put(name, new ArrayDeque<>());
+                        break;
+                    }
+                    case "write": {
+                        StreamWriter w = (StreamWriter) handles.get(name);
+                        if (w == null) {
+                            throw failStatus(where, null, "no such writer");
+                        }
+                        long wid = op.num("writer", 0), at = op.num("from", 0), n = op.num("bytes", 0);
+                        long chunk = op.num("chunk", Math.max(n, 1)), end = at + n;
+                        boolean some = someMode(op);
+                        if (chunk == 0) {
+                            throw new UsageException("golden: --chunk must be at least 1");
+                        }
+                        String[] what = {where};
+                        while (at < end) {
+                            int len = (int) Math.min(chunk, end - at);
+                            streamPut(w, streamBytes(wid, at, len), some, at, Duration.ZERO, false, what);
+                            at += len;
+                        }
+                        break;
+                    }
+                    case "read": {
+                        StreamReader rd = (StreamReader) handles.get(name);
+                        if (rd == null) {
+                            throw failStatus(where, null, "no such reader");
+                        }
+                        long n = op.num("bytes", 0);
+                        int rs = (int) op.num("read-size", 65536);
+                        if (rs == 0) {
+                            throw new UsageException("golden: --read-size must be at least 1");
+                        }
+                        byte[] buf = new byte[rs];
+                        for (long got = 0; got < n;) {
+                            int k = rd.tryRead(buf, 0, (int) Math.min(rs, n - got));
+                            if (k <= 0) {
+                                int st = k == 0 ? Status.EMPTY : Status.DISCONNECTED;
+                                throw failStatus(where, Status.name(st), "read after " + got + " bytes");
+                            }
+                            got += k;
+                        }
+                        break;
+                    }
+                    case "release": {
+                        AutoCloseable h = handles.get(name);
+                        if (!(h instanceof StreamReader)) {
+                            throw failStatus(where, null, "no such reader");
+                        }
+                        handles.remove(name);
+                        ((StreamReader) h).release();
+                        break;
+                    }
+                    case "request": {
+                        RpcClient cl = (RpcClient) handles.get(name);
+                        if (cl == null) {
+                            throw failStatus(where, null, "no such client");
+                        }
+                        int[] sizes = parseSizes(op.str("sizes"));
+                        long cid = op.num("client", 0), from = op.num("from", 0), count = op.num("count", 0);
+                        for (long k = from; k < from + count; k++) {
+                            int size = sizes[(int) (k % sizes.length)];
+                            long t;
+                            if (op.flag("zero-copy")) {
+                                ByteBuffer b = cl.claim(size);
+                                b.put(0, payload(cid, k, size)); // written in place
+                                t = cl.send(size);
+                            } else {
+                                t = cl.request(payload(cid, k, size));
+                            }
+                            tokens.get(name).add(t);
+                        }
+                        break;
+                    }
+                    case "serve":
+                    case "reply": {
+                        RpcServer sv = (RpcServer) handles.get(name);
+                        if (sv == null) {
+                            throw failStatus(where, null, "no such server");
+                        }
+                        long count = op.num("count", 0);
+                        for (long c = 0; c < count; c++) {
+                            if (kind.equals("reply")) {
+                                Object[] h = held.get(name).poll();
+                                if (h == null) {
+                                    throw failStatus(where, null, "no held request");
+                                }
+                                long t = (Long) h[0];
+                                byte[] reply = (byte[]) h[1];
+                                if (op.flag("zero-copy")) {
+                                    sv.replyBuffer(t).put(0, reply);
+                                    sv.replyCommit(t, reply.length);
+                                } else {
+                                    sv.reply(t, reply);
+                                }
+                                continue;
+                            }
+                            RpcRequest q = sv.tryServe();
+                            if (q == null) {
+                                throw failStatus(where, Status.name(Status.EMPTY), "serve: none waiting");
+                            }
+                            if (op.flag("hold")) {
+                                held.get(name).add(new Object[] {q.token(), replyFor(q.bytes())});
+                            } else {
+                                answer(q, op.flag("zero-copy"));
+                            }
+                        }
+                        break;
+                    }
+                    case "wait":
+                    case "cancel": {
+                        RpcClient cl = (RpcClient) handles.get(name);
+                        if (cl == null) {
+                            throw failStatus(where, null, "no such client");
+                        }
+                        long count = op.num("count", 0);
+                        for (long c = 0; c < count; c++) {
+                            Long t = tokens.get(name).poll();
+                            if (t == null) {
+                                throw failStatus(where, null, "no outstanding request");
+                            }
+                            if (kind.equals("cancel")) {
+                                cl.cancel(t);
+                            } else {
+                                cl.awaitReply(t, Duration.ZERO);
+                                cl.replyDone(t);
+                            }
+                        }
+                        break;
+                    }
                     default: { // close
                         AutoCloseable h = handles.remove(name);
                         if (h == null) {
@@ -1014,7 +1660,8 @@ public final class Agent {
 
     private static final String USAGE =
             "usage: io.indexbus.conformance.Agent <command> --region NAME [options]\n"
-            + "commands: create produce route consume error golden unlink (see conformance/PROTOCOL.md)";
+            + "commands: create produce route consume stream-write stream-read serve request error golden\n"
+            + "unlink (see conformance/PROTOCOL.md)";
 
     public static void main(String[] args) {
         int code = run(args);
@@ -1045,6 +1692,18 @@ public final class Agent {
                     break;
                 case "consume":
                     consume(o);
+                    break;
+                case "stream-write":
+                    streamWrite(o);
+                    break;
+                case "stream-read":
+                    streamRead(o);
+                    break;
+                case "serve":
+                    serve(o);
+                    break;
+                case "request":
+                    request(o);
                     break;
                 case "error":
                     error(o);
