@@ -500,7 +500,11 @@ INDEXBUS_API int indexbus_stream_state(const indexbus_region *region, uint32_t *
  * second reply, or a forged token gives NOT_FOUND, never another request's
  * reply. A server that closes or dies fails the requests it held
  * (DISCONNECTED to their clients); a client waiting while no server is
- * attached any more gets DISCONNECTED; a dead client's cells are recovered.
+ * attached any more gets DISCONNECTED, and so does a send once a server has
+ * attached and none is left (until one attaches again); a dead client's
+ * cells are recovered. Each client keeps one cell for its next request
+ * once it has had a reply, so give a region at least as many cells as
+ * clients at once (more for clients with several requests outstanding).
  */
 typedef struct indexbus_rpc_client indexbus_rpc_client;
 typedef struct indexbus_rpc_server indexbus_rpc_server;
