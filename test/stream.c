@@ -328,7 +328,18 @@ static void writers(int n, uint64_t frames, int kill)
     int st, killed = 0;
     for (;;) {
         size_t k;
-        st = indexbus_stream_read(rd, buf + have, sizeof buf - have, &k, MP_HANG_NS);
+        /* the victim may say it is done after we read its last frame: until
+         * it is killed, read in short waits and look again */
+        int pending = kill && !killed;
+        st = indexbus_stream_read(rd, buf + have, sizeof buf - have, &k,
+                                  pending ? 10000000ull : MP_HANG_NS);
+        if (st == INDEXBUS_TIMEOUT && pending) {
+            if (mp_load(&g_ctl->counter[1]) == 1) {
+                CHECK(ib_kill(victim) == SIGKILL);
+                killed = 1;
+            }
+            continue;
+        }
         if (st != INDEXBUS_OK)
             break;
         have += k;
