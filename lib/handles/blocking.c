@@ -67,7 +67,7 @@ static int wait_for_room(indexbus_producer *p, attempt_fn attempt, const void *d
         }
         uint64_t now = ib_now_monotonic_ns();
         if (deadline == 0)
-            deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+            deadline = ib_deadline(now, timeout_ns);
         if (now >= deadline)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;

@@ -423,7 +423,7 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
         }
         uint64_t now = ib_now_monotonic_ns();
         if (deadline == 0)
-            deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+            deadline = ib_deadline(now, timeout_ns);
         if (now >= deadline)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;

@@ -110,6 +110,22 @@ int ib_log_abort(indexbus_producer *p)
     return INDEXBUS_OK;
 }
 
+size_t ib_log_fill_publish(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
+                           size_t n)
+{
+    const ib_view *v = p->h.v;
+    uint64_t at = p->log.rec_pos;
+    size_t copied = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(payload(v, at), src + copied, lens[i]);
+        copied += lens[i];
+        at += ib_log_stride(lens[i]);
+    }
+    ib_log_publish(v, &p->log, p->h.entry, lens, n);
+    published(p, n);
+    return copied;
+}
+
 /* Records a batch publishes with one reservation and one header store. */
 #define IB_LOG_BATCH_MAX 64u
 
@@ -138,15 +154,8 @@ int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t 
             bytes -= ib_log_stride(lens[done + --n]);
         if (st != INDEXBUS_OK)
             break;
-        uint64_t at = p->log.rec_pos;
-        for (size_t i = 0; i < n; i++) {
-            memcpy(payload(v, at), src, lens[done + i]);
-            src += lens[done + i];
-            at += ib_log_stride(lens[done + i]);
-        }
-        ib_log_publish(v, &p->log, p->h.entry, lens + done, n);
+        src += ib_log_fill_publish(p, src, lens + done, n);
         done += n;
-        published(p, n);
     }
     if (out != NULL)
         *out = done;

@@ -41,6 +41,11 @@ int ib_log_producer_init(indexbus_producer *p);
 int ib_log_claim_len(indexbus_producer *p, size_t len, void **buf);
 int ib_log_commit(indexbus_producer *p, size_t len);
 int ib_log_abort(indexbus_producer *p);
+/* Copy n records of lens[i] bytes, packed back to back at src, into the
+ * reservation in hand, publish them with one header store, count them and
+ * wake the consumer; returns the bytes copied. */
+size_t ib_log_fill_publish(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
+                           size_t n);
 int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
                          size_t count, size_t *published);
 

@@ -39,12 +39,6 @@ static uint64_t map_unit(int fd)
     return INDEXBUS_PAGE;
 }
 
-static uint64_t deadline_after(uint64_t timeout_ns)
-{
-    uint64_t now = ib_now_monotonic_ns();
-    return timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
-}
-
 /* A name with no '/' after its first character is POSIX shm. */
 static int is_shm_name(const char *name)
 {
@@ -296,7 +290,7 @@ fail:
  * header, so later writes by others cannot change what was validated. */
 static int wait_ready(int fd, uint64_t timeout_ns, indexbus_region_header *hdr, uint64_t *fsize)
 {
-    uint64_t deadline = deadline_after(timeout_ns), unit = map_unit(fd);
+    uint64_t deadline = ib_deadline(ib_now_monotonic_ns(), timeout_ns), unit = map_unit(fd);
     for (;;) {
         struct stat sb;
         if (fstat(fd, &sb) != 0)

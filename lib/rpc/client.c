@@ -12,10 +12,6 @@
 #include "rpc.h"
 #include "rpc_cell.h"
 
-#define IB_RPC_SPIN_POLLS 1000u
-#define IB_RPC_MAX_PARK_NS 1000000ull /* re-check at least every 1 ms */
-#define IB_RPC_RECOVER_EVERY 64u      /* parks between recoveries */
-
 INDEXBUS_API int indexbus_rpc_client_open(indexbus_region *region, indexbus_rpc_client **out)
 {
     if (out == NULL)
@@ -299,7 +295,7 @@ INDEXBUS_API int indexbus_rpc_wait(indexbus_rpc_client *c, uint64_t token, const
         }
         uint64_t now = ib_now_monotonic_ns();
         if (deadline == 0)
-            deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+            deadline = ib_deadline(now, timeout_ns);
         if (now >= deadline)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;

@@ -15,6 +15,10 @@
 /* CAS attempts on one cell before giving up: a word that keeps changing
  * under us is a peer rewriting the region (LAYOUT.md 7), not progress */
 #define IB_RPC_CAS_TRIES 64u
+/* waits (clients for a reply, servers for a request): spin, then park */
+#define IB_RPC_SPIN_POLLS 1000u
+#define IB_RPC_MAX_PARK_NS 1000000ull /* re-check at least every 1 ms */
+#define IB_RPC_RECOVER_EVERY 64u      /* client parks between recoveries */
 #define IB_RPC_HDR sizeof(indexbus_rpc_cell) /* 128: the cell lines before the request bytes */
 
 static inline uint32_t ib_rpc_state(uint64_t w) { return (uint32_t)(w & 0xffu); }

@@ -12,9 +12,6 @@
 #include "rpc.h"
 #include "rpc_cell.h"
 
-#define IB_RPC_SPIN_POLLS 1000u
-#define IB_RPC_MAX_PARK_NS 1000000ull /* re-check at least every 1 ms */
-
 INDEXBUS_API int indexbus_rpc_server_open(indexbus_region *region, indexbus_rpc_server **out)
 {
     if (out == NULL)
@@ -57,21 +54,26 @@ static int let_go(ib_view *v, indexbus_rpc_cell *cell, uint64_t *w, uint32_t *fa
     return ib_cas_acq_rel(&cell->state, w, ib_rpc_word(g, 0, 0, INDEXBUS_RPC_FREE));
 }
 
+/* Let go of cell's request if server1 holds it (SERVING or ABANDONED),
+ * reading the word again after a lost CAS, a bounded number of times. */
+static void let_go_cell(ib_view *v, indexbus_rpc_cell *cell, uint32_t server1, uint32_t *failed)
+{
+    uint64_t w = ib_load_relaxed(&cell->state);
+    for (uint32_t tries = 0; tries < IB_RPC_CAS_TRIES; tries++) {
+        uint32_t st = ib_rpc_state(w);
+        if (!ib_rpc_word_ok(w) || ib_rpc_server(w) != server1 ||
+            (st != INDEXBUS_RPC_SERVING && st != INDEXBUS_RPC_ABANDONED))
+            return; /* no other state names a server */
+        if (let_go(v, cell, &w, failed))
+            return;
+    }
+}
+
 uint32_t ib_rpc_server_release(ib_view *v, uint32_t server1)
 {
     uint32_t failed = 0;
-    for (uint32_t i = 0; i < v->rpc_cell_count; i++) {
-        indexbus_rpc_cell *cell = ib_rpc_cell_at(v, i);
-        uint64_t w = ib_load_relaxed(&cell->state);
-        for (uint32_t tries = 0; tries < IB_RPC_CAS_TRIES; tries++) {
-            uint32_t st = ib_rpc_state(w);
-            if (!ib_rpc_word_ok(w) || ib_rpc_server(w) != server1 ||
-                (st != INDEXBUS_RPC_SERVING && st != INDEXBUS_RPC_ABANDONED))
-                break; /* no other state names a server */
-            if (let_go(v, cell, &w, &failed))
-                break;
-        }
-    }
+    for (uint32_t i = 0; i < v->rpc_cell_count; i++)
+        let_go_cell(v, ib_rpc_cell_at(v, i), server1, &failed);
     return failed;
 }
 
@@ -121,16 +123,8 @@ static int serve_cell(indexbus_rpc_server *s, uint32_t i, uint64_t *token, const
         return 0;
     uint32_t n = ib_load_relaxed(&cell->request_len);
     if (n > v->rpc_max_request) { /* bad contents: fail it, its client wakes */
-        uint64_t held = ib_rpc_word(g, s->me, client1, INDEXBUS_RPC_SERVING);
-        /* pairs with the client's acquire load of state in wait */
-        if (ib_cas_acq_rel(&cell->state, &held, ib_rpc_word(g, 0, client1, INDEXBUS_RPC_FAILED))) {
-            ib_fetch_add_relaxed(&v->rpc->requests_failed, 1);
-            ib_wake_notify(&cell->wake);
-        } else if (ib_rpc_word_ok(held) && ib_rpc_state(held) == INDEXBUS_RPC_ABANDONED &&
-                   ib_rpc_server(held) == s->me && ib_rpc_gen(held) == g) {
-            /* pairs with the claimers' acq_rel CAS from FREE */
-            ib_cas_acq_rel(&cell->state, &held, ib_rpc_word(g, 0, 0, INDEXBUS_RPC_FREE));
-        }
+        uint32_t failed = 0;
+        let_go_cell(v, cell, s->me, &failed);
         return 0;
     }
     s->hint = i + 1 < v->rpc_cell_count ? i + 1 : 0;
@@ -209,7 +203,7 @@ INDEXBUS_API int indexbus_rpc_serve(indexbus_rpc_server *s, uint64_t *token,
         }
         uint64_t now = ib_now_monotonic_ns();
         if (deadline == 0)
-            deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+            deadline = ib_deadline(now, timeout_ns);
         if (now >= deadline)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;

@@ -12,6 +12,9 @@
 
 #define SEATS INDEXBUS_STREAM_SEAT_MASK
 #define ABORTS_MAX 4095u
+/* CAS attempts on the state word before giving up: honest peers change it
+ * a few times per join or leave; a word that keeps changing is forged */
+#define CAS_TRIES 4096u
 
 /* CAS the state word from s to n; s gets the current value on failure. */
 static int cas_state(ib_view *v, uint64_t *s, uint64_t n)
@@ -19,6 +22,12 @@ static int cas_state(ib_view *v, uint64_t *s, uint64_t n)
     /* acq_rel: pairs with the other CASes of the word and with the
      * reader's acquire load in ib_stream_load */
     return ib_cas_acq_rel(&v->stream->state, s, n);
+}
+
+static void free_seat(ib_view *v, uint32_t i)
+{
+    /* after the bit: pairs with the acquire CAS of the next taker (join) */
+    ib_store_release(&v->stream->seat_owner[i], 0);
 }
 
 int ib_stream_join(ib_view *v, uint32_t part, uint32_t *seat)
@@ -33,18 +42,18 @@ int ib_stream_join(ib_view *v, uint32_t part, uint32_t *seat)
     if (i == INDEXBUS_STREAM_SEATS)
         return INDEXBUS_BUSY;
     uint64_t s = ib_stream_load(v), bit = 1ull << i;
-    for (;;) {
-        int st = s & (INDEXBUS_STREAM_ST_ENDED | INDEXBUS_STREAM_ST_READER_GONE)
-                     ? INDEXBUS_DISCONNECTED
-                 : s & bit ? INDEXBUS_CORRUPT /* a free seat's bit is clear (5.18) */
-                           : INDEXBUS_OK;
-        if (st != INDEXBUS_OK) {
-            /* pairs with the acquire CAS of the next taker above */
-            ib_store_release(&v->stream->seat_owner[i], 0);
-            return st;
-        }
-        if (cas_state(v, &s, s | bit))
+    int st = INDEXBUS_CORRUPT; /* a word that never stops changing */
+    for (uint32_t tries = 0; tries < CAS_TRIES; tries++) {
+        st = s & (INDEXBUS_STREAM_ST_ENDED | INDEXBUS_STREAM_ST_READER_GONE) ? INDEXBUS_DISCONNECTED
+             : s & bit ? INDEXBUS_CORRUPT /* a free seat's bit is clear (5.18) */
+                       : INDEXBUS_OK;
+        if (st != INDEXBUS_OK || cas_state(v, &s, s | bit))
             break;
+        st = INDEXBUS_CORRUPT;
+    }
+    if (st != INDEXBUS_OK) {
+        free_seat(v, i);
+        return st;
     }
     *seat = i;
     return INDEXBUS_OK;
@@ -55,7 +64,7 @@ int ib_stream_join(ib_view *v, uint32_t part, uint32_t *seat)
 static int clear_seat(ib_view *v, uint32_t i, int aborted)
 {
     uint64_t s = ib_stream_load(v), bit = 1ull << i;
-    for (;;) {
+    for (uint32_t tries = 0; tries < CAS_TRIES; tries++) {
         if (!(s & bit))
             return 0; /* left already (a recoverer dying after the CAS) */
         uint64_t n = s & ~bit;
@@ -70,12 +79,7 @@ static int clear_seat(ib_view *v, uint32_t i, int aborted)
         if (cas_state(v, &s, n))
             return 1;
     }
-}
-
-static void free_seat(ib_view *v, uint32_t i)
-{
-    /* after the bit: pairs with the acquire CAS of the next taker (join) */
-    ib_store_release(&v->stream->seat_owner[i], 0);
+    return 0; /* a word that never stops changing: a peer rewriting it */
 }
 
 void ib_stream_leave(ib_view *v, uint32_t seat, int aborted)
@@ -89,8 +93,9 @@ void ib_stream_leave(ib_view *v, uint32_t seat, int aborted)
 void ib_stream_latch(ib_view *v, uint64_t flag)
 {
     uint64_t s = ib_stream_load(v);
-    while (!(s & flag) && !cas_state(v, &s, s | flag))
-        ;
+    for (uint32_t tries = 0; tries < CAS_TRIES && !(s & flag); tries++)
+        if (cas_state(v, &s, s | flag))
+            break;
     ib_wake_all(v); /* writers parked for room see DISCONNECTED */
 }
 

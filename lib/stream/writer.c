@@ -3,7 +3,6 @@
  * IB_STREAM_WRITE_RECORDS records of at most max_record bytes each, so its
  * bytes stay contiguous whoever else writes; write_all waits for room. */
 #include <stdlib.h>
-#include <string.h>
 
 #include "../common/clock.h"
 #include "../common/wake.h"
@@ -91,22 +90,6 @@ static uint64_t strides_for(uint64_t len, uint32_t max, uint32_t *lens, size_t *
     return bytes;
 }
 
-/* Copy len bytes into the reserved records and publish them with one store. */
-static void fill_and_publish(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
-                             size_t n)
-{
-    const ib_view *v = p->h.v;
-    uint64_t at = p->log.rec_pos;
-    for (size_t i = 0; i < n; i++) {
-        memcpy(v->log_data + (at & v->log_mask) + INDEXBUS_LOG_HEADER_BYTES, src, lens[i]);
-        src += lens[i];
-        at += ib_log_stride(lens[i]);
-    }
-    ib_log_publish(v, &p->log, p->h.entry, lens, n);
-    ib_fetch_add_relaxed(&v->counters->published_mpsc, n); /* statistics */
-    ib_wake_notify(p->wake); /* the reader */
-}
-
 /* Reserve and write up to len bytes in one reservation (whole: all len or
  * nothing). OK with *done > 0, FULL, DISCONNECTED, CORRUPT. */
 static int write_some(indexbus_stream_writer *w, const uint8_t *src, size_t len, int whole,
@@ -146,7 +129,7 @@ static int write_some(indexbus_stream_writer *w, const uint8_t *src, size_t len,
             return st;
         take /= 2; /* others took room meanwhile: try a smaller run */
     }
-    fill_and_publish(p, src, lens, n);
+    ib_log_fill_publish(p, src, lens, n);
     *done = take;
     return INDEXBUS_OK;
 }
@@ -206,7 +189,7 @@ INDEXBUS_API int indexbus_stream_write_all(indexbus_stream_writer *w, const void
         }
         uint64_t now = ib_now_monotonic_ns();
         if (deadline == 0)
-            deadline = timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + timeout_ns;
+            deadline = ib_deadline(now, timeout_ns);
         if (now >= deadline)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;
