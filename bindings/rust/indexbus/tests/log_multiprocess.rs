@@ -8,9 +8,9 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 
-use common::{create, pattern, WAIT};
+use common::{check_child, create, pattern, WAIT};
 use indexbus::{Config, Error, ProducerKind, Region};
 
 const REGION_ENV: &str = "INDEXBUS_RS_TEST_LOG_REGION";
@@ -27,26 +27,7 @@ fn record(id: u32, seq: u32) -> Vec<u8> {
 }
 
 fn spawn_child(test: &str, region: &str, id: u32) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"])
-        .env(REGION_ENV, region)
-        .env(ID_ENV, id.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child test process")
-}
-
-/// The child exited cleanly after really running `test`.
-fn check_child(child: Child, test: &str) {
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(&format!("test {test} ... ok")),
-        "child {test} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::spawn_child(test, &[(REGION_ENV, region), (ID_ENV, &id.to_string())])
 }
 
 #[test]

@@ -13,12 +13,12 @@
 mod common;
 
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use common::{create, WAIT};
+use common::{check_child, create, WAIT};
 use indexbus::{Config, Error, Kind, Region, Token};
 
 const SHORT: Duration = Duration::from_millis(20);
@@ -432,31 +432,7 @@ const REGION_ENV: &str = "INDEXBUS_RS_TEST_RPC_REGION";
 const COUNT_ENV: &str = "INDEXBUS_RS_TEST_RPC_COUNT";
 
 fn spawn_child(test: &str, region: &str, count: u32) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            test,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(REGION_ENV, region)
-        .env(COUNT_ENV, count.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child test process")
-}
-
-fn check_child(child: Child, test: &str) {
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(&format!("test {test} ... ok")),
-        "child {test} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::spawn_child(test, &[(REGION_ENV, region), (COUNT_ENV, &count.to_string())])
 }
 
 fn child_env() -> Option<(String, u32)> {

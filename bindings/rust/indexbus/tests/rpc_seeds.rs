@@ -12,7 +12,6 @@ mod common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
@@ -154,32 +153,13 @@ const REGION_ENV: &str = "INDEXBUS_RS_TEST_SEED4_REGION";
 fn a_server_process_that_drops_the_request() {
     let (region, cleanup) = create("seed4-mp", &Config::rpc().cells(1));
     let mut client = region.rpc_client().unwrap();
-    let child: Child = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "child_drops_the_request",
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(REGION_ENV, &cleanup.0)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = common::spawn_child("child_drops_the_request", &[(REGION_ENV, &cleanup.0)]);
     let token = client.request(b"hello?").unwrap();
     assert_eq!(client.wait(token, WAIT).unwrap_err(), Error::Disconnected);
     assert_eq!(region.info().unwrap().rpc_requests_failed, 1);
     // with no server attached the request would be Disconnected: it is there
     assert_eq!(client.call(b"again?", WAIT).unwrap(), b"yes");
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains("test child_drops_the_request ... ok"),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::check_child(child, "child_drops_the_request");
     assert_eq!(region.info().unwrap().rpc_requests_failed, 1);
 }
 

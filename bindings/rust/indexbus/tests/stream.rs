@@ -10,11 +10,11 @@
 mod common;
 
 use std::io::{self, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::thread;
 use std::time::Duration;
 
-use common::{create, WAIT};
+use common::{check_child, create, WAIT};
 use indexbus::{Config, Error, Kind, Region};
 
 const RING: u64 = 4096;
@@ -329,31 +329,7 @@ const ID_ENV: &str = "INDEXBUS_RS_TEST_STREAM_ID";
 const PER_CHILD: usize = 2 << 20;
 
 fn spawn_child(test: &str, region: &str, id: u32) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            test,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(REGION_ENV, region)
-        .env(ID_ENV, id.to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child test process")
-}
-
-fn check_child(child: Child, test: &str) {
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(&format!("test {test} ... ok")),
-        "child {test} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::spawn_child(test, &[(REGION_ENV, region), (ID_ENV, &id.to_string())])
 }
 
 fn child_env() -> Option<(String, u32)> {

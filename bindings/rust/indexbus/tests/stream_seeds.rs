@@ -10,12 +10,12 @@ mod common;
 
 use std::collections::HashSet;
 use std::io::{self, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{create, WAIT};
+use common::{check_child, create, WAIT};
 use indexbus::{Config, Error, Region, StreamReader};
 
 const RING: u64 = 4096;
@@ -132,30 +132,7 @@ fn handles_format_for_debug() {
 const REGION_ENV: &str = "INDEXBUS_RS_TEST_SEED3_REGION";
 
 fn spawn_child(test: &str, region: &str) -> Child {
-    Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            test,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
-        .env(REGION_ENV, region)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child test process")
-}
-
-fn check_child(child: Child, test: &str) {
-    let out = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success() && stdout.contains(&format!("test {test} ... ok")),
-        "child {test} failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    common::spawn_child(test, &[(REGION_ENV, region)])
 }
 
 /// The child fills the stream, then writes one more chunk and a last byte

@@ -63,3 +63,30 @@ pub fn pattern(tag: u8, seq: u32, len: usize) -> Vec<u8> {
 pub fn stride(len: usize) -> u64 {
     (8 + len as u64 + 7) & !7
 }
+
+/// Run this test binary's `test` (an `#[ignore]`d test that reads its
+/// parameters from `env`) in a child process, with its output captured.
+pub fn spawn_child(test: &str, env: &[(&str, &str)]) -> std::process::Child {
+    use std::process::{Command, Stdio};
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", test, "--ignored", "--nocapture", "--test-threads=1"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child test process")
+}
+
+/// The child exited cleanly after really running `test`.
+pub fn check_child(child: std::process::Child, test: &str) {
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("test {test} ... ok")),
+        "child {test} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
