@@ -152,7 +152,7 @@ static const struct patch patches[] = {
     {"major 0", EV, H(layout_major), SET, 0, INDEXBUS_INCOMPATIBLE},
     {"major 0xffff", FO, H(layout_major), SET, 0xffff, INDEXBUS_INCOMPATIBLE},
     {"incompat cap bit 40", EV, H(capabilities), OR, 1ull << 40, INDEXBUS_INCOMPATIBLE},
-    {"incompat cap bit 36", FO, H(capabilities), OR, 1ull << 36, INDEXBUS_INCOMPATIBLE},
+    {"incompat cap bit 37", FO, H(capabilities), OR, 1ull << 37, INDEXBUS_INCOMPATIBLE},
     {"byte-log cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_LOG, INDEXBUS_CORRUPT},
     {"byte-stream cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_STREAM,
      INDEXBUS_CORRUPT},
@@ -555,8 +555,8 @@ static void test_new_kinds(void)
          INDEXBUS_CORRUPT},
         {"rpc stride off", INDEXBUS_KIND_RPC, H(slot_stride), ADD, 64, INDEXBUS_CORRUPT},
         {"rpc with a ring", INDEXBUS_KIND_RPC, H(log_bytes), SET, 4096, INDEXBUS_CORRUPT},
-        {"stream + unknown incompat bit 36", INDEXBUS_KIND_STREAM, H(capabilities), OR,
-         1ull << 36, INDEXBUS_INCOMPATIBLE},
+        {"stream + unknown incompat bit 37", INDEXBUS_KIND_STREAM, H(capabilities), OR,
+         1ull << 37, INDEXBUS_INCOMPATIBLE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *path = bad_path(3);

@@ -54,7 +54,7 @@ static void test_versions(void)
     snprintf(want, sizeof want, "%d.%d.%d", INDEXBUS_VERSION_MAJOR, INDEXBUS_VERSION_MINOR,
              INDEXBUS_VERSION_PATCH);
     CHECK(strcmp(indexbus_version_string(), want) == 0);
-    CHECK(indexbus_layout_version() == ((1u << 16) | 1u) /* 1.1: byte logs */);
+    CHECK(indexbus_layout_version() == ((1u << 16) | 2u) /* 1.2: durable state */);
     CHECK(indexbus_layout_version() == ((INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR));
 }
 
@@ -68,7 +68,9 @@ static void test_struct_sizes(void)
     CHECK(indexbus_struct_size(6) == sizeof(indexbus_router_loop_config));
     CHECK(indexbus_struct_size(7) == sizeof(indexbus_participant_info));
     CHECK(indexbus_struct_size(8) == sizeof(indexbus_recover_report));
-    const uint32_t others[] = {0, 9, 100, 0x80000000u, 0xffffffffu};
+    CHECK(indexbus_struct_size(9) == sizeof(indexbus_consumer_config));
+    CHECK(indexbus_struct_size(10) == sizeof(indexbus_bridge_counters));
+    const uint32_t others[] = {0, 11, 100, 0x80000000u, 0xffffffffu};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         CHECK(indexbus_struct_size(others[i]) == 0);
 }

@@ -61,6 +61,8 @@ INDEXBUS_API size_t indexbus_struct_size(uint32_t which)
     case INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG: return sizeof(indexbus_router_loop_config);
     case INDEXBUS_STRUCT_PARTICIPANT_INFO: return sizeof(indexbus_participant_info);
     case INDEXBUS_STRUCT_RECOVER_REPORT: return sizeof(indexbus_recover_report);
+    case INDEXBUS_STRUCT_CONSUMER_CONFIG: return sizeof(indexbus_consumer_config);
+    case INDEXBUS_STRUCT_BRIDGE_COUNTERS: return sizeof(indexbus_bridge_counters);
     default: return 0;
     }
 }

@@ -33,6 +33,7 @@ typedef struct ib_geometry {
     uint32_t section_count;
     uint32_t recycle; /* INDEXBUS_CAP_SPSC_RECYCLE: SPSC slots recycle through their cells */
     uint32_t log_max_record; /* byte logs (1.1): largest payload */
+    uint32_t durable;        /* 1.2: a DURABLE section (INDEXBUS_CAP_DURABLE_STATE) */
     uint64_t log_bytes;      /* byte logs (1.1): ring bytes; 0 in slot regions */
     uint64_t total_bytes;
     indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS];
@@ -79,6 +80,9 @@ typedef struct ib_view {
     uint32_t rpc_max_request;
     uint32_t rpc_max_reply;
     uint32_t rpc_cell_stride;
+    /* durable state (1.2); NULL otherwise */
+    indexbus_durable_ctl *durable;
+    indexbus_durable_counters *bridge_counters; /* [1 + consumer_count] */
 } ib_view;
 
 /* Byte logs and byte streams share the ring and its paths. */

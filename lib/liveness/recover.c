@@ -13,6 +13,7 @@
 #include "../common/mpsc.h"
 #include "../common/slots.h"
 #include "../common/wake.h"
+#include "../durable/durable.h"
 #include "../handles/step.h"
 #include "../rpc/rpc.h"
 #include "../stream/stream.h"
@@ -93,6 +94,8 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
     ib_spsc q;
     ib_spsc_attach_reader(&q, ib_consumer_queue(v, index), v->queue_capacity);
     release_held(v, e, q.pos, &rep->slots_reclaimed);
+    if (ib_durable_holds(v, index))
+        return; /* a holder's queue waits for the next holder (5.20) */
     uint32_t idx;
     for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK; n++) {
         ib_spsc_advance(&q);
@@ -181,6 +184,9 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
     uint32_t role = ib_load_acquire(&e->role); /* pairs with attach_once's release of role */
+    /* a marked publish it left half done: judged before padding below (5.20) */
+    if (v->durable != NULL && role == INDEXBUS_ROLE_SPSC_PRODUCER)
+        ib_mark_settle(v);
     if (ib_has_log(v)) {
         /* a byte-log producer's unfinished record becomes padding (5.17);
          * the journal words are read once and checked there (LAYOUT.md 7) */

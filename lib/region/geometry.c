@@ -151,6 +151,23 @@ int ib_geometry_compute(uint32_t kind, uint32_t slot_count, uint32_t slot_data_s
     return INDEXBUS_OK;
 }
 
+/* Append the DURABLE section (1.2, LAYOUT.md 3.9): after everything
+ * else, so the sections before it sit where they would without it. */
+int ib_geometry_add_durable(ib_geometry *g)
+{
+    if (g->kind != INDEXBUS_KIND_EVENTS && g->kind != INDEXBUS_KIND_FANOUT &&
+        g->kind != INDEXBUS_KIND_LOG)
+        return INDEXBUS_INVALID_ARGUMENT;
+    uint64_t off = g->total_bytes;
+    add_section(g, &off, INDEXBUS_SECTION_DURABLE,
+                sizeof(indexbus_durable_ctl) +
+                    (1u + (uint64_t)g->consumer_count) * sizeof(indexbus_durable_counters),
+                INDEXBUS_CACHE_LINE);
+    g->durable = 1;
+    g->total_bytes = IB_ALIGN_UP(off, INDEXBUS_PAGE);
+    return INDEXBUS_OK;
+}
+
 #define KIND_BITS (INDEXBUS_CAP_BYTE_LOG | INDEXBUS_CAP_BYTE_STREAM | INDEXBUS_CAP_RPC_CELLS)
 
 /* The incompat bit every region of a 1.1 kind sets; 0 for 1.0 kinds. */
@@ -185,6 +202,17 @@ static int header_geometry(const indexbus_region_header *h, ib_geometry *g)
     }
 }
 
+/* The header's geometry, with the DURABLE section its bit says it has. */
+static int header_geometry_all(const indexbus_region_header *h, ib_geometry *g)
+{
+    int st = header_geometry(h, g);
+    if (st != INDEXBUS_OK || !(h->capabilities & INDEXBUS_CAP_DURABLE_STATE))
+        return st;
+    if (h->layout_minor < 2 || !(h->capabilities & INDEXBUS_CAP_DURABLE))
+        return INDEXBUS_CORRUPT;
+    return ib_geometry_add_durable(g) == INDEXBUS_OK ? INDEXBUS_OK : INDEXBUS_CORRUPT;
+}
+
 /* Validate a header that reads as ready. Fills *g with the geometry the
  * header claims, after checking that the directory agrees with it. A newer
  * minor may append sections (unknown kinds are skipped) and grow total_bytes. */
@@ -205,7 +233,7 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
     if (ib_kind_incompat_bit(kind) != (h->capabilities & KIND_BITS) ||
         (ib_kind_incompat_bit(kind) != 0 && h->layout_minor < 1))
         return INDEXBUS_CORRUPT;
-    if (header_geometry(h, g) != INDEXBUS_OK)
+    if (header_geometry_all(h, g) != INDEXBUS_OK)
         return INDEXBUS_CORRUPT;
     if (h->slot_stride != g->slot_stride)
         return INDEXBUS_CORRUPT;
@@ -215,7 +243,8 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
         return INDEXBUS_CORRUPT;
     if (h->total_bytes < g->total_bytes || h->total_bytes > file_size)
         return INDEXBUS_CORRUPT;
-    if (h->layout_minor == ib_layout_minor_for(h->region_kind) && h->total_bytes != g->total_bytes)
+    if (h->layout_minor == ib_layout_minor_for(h->region_kind, g->durable) &&
+        h->total_bytes != g->total_bytes)
         return INDEXBUS_CORRUPT;
     if (h->section_count < g->section_count)
         return INDEXBUS_CORRUPT;
@@ -294,11 +323,16 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
         v->slot_count = v->slot_data_size = v->slot_stride = 0;
         v->log_max_record = 0;
     }
+    v->durable = (indexbus_durable_ctl *)section_at(base, g, INDEXBUS_SECTION_DURABLE);
+    v->bridge_counters = v->durable ? (indexbus_durable_counters *)(v->durable + 1) : NULL;
 }
 
 /* The minor a creator of this library writes for a kind: 1.0 kinds keep
- * minor 0, so their images stay byte-identical (LAYOUT.md 8). */
-uint16_t ib_layout_minor_for(uint32_t kind)
+ * minor 0, so their images stay byte-identical; durable state is 1.2
+ * (LAYOUT.md 8). */
+uint16_t ib_layout_minor_for(uint32_t kind, uint32_t durable)
 {
+    if (durable)
+        return 2;
     return ib_kind_incompat_bit(kind) != 0 ? 1 : 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -194,6 +195,20 @@ static uint64_t kind_caps(uint32_t kind)
     }
 }
 
+/* Random bytes for a region's identity; a clock and pid mix if the kernel
+ * has none to give (the identity must differ between regions, nothing more). */
+static void ib_random_bytes(uint8_t *out, size_t n)
+{
+    ssize_t got = getrandom(out, n, GRND_NONBLOCK);
+    if (got == (ssize_t)n)
+        return;
+    uint64_t x = ib_now_realtime_ns() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)out;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17; /* xorshift64 */
+        out[i] = (uint8_t)x;
+    }
+}
+
 /* Lay out a fresh region; *h gets the header, built here and copied in, so
  * that the caller keeps what it wrote rather than reading it back. */
 static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_header *h)
@@ -208,17 +223,20 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
     }
     for (uint32_t i = 0; i < g->queue_capacity; i++)
         v.mpsc_cells[i].seq = i;
+    if (v.durable != NULL)
+        ib_random_bytes(v.durable->region_id, sizeof(v.durable->region_id));
 
     *h = (indexbus_region_header){
         .magic = INDEXBUS_MAGIC,
         .layout_major = INDEXBUS_LAYOUT_MAJOR,
-        .layout_minor = ib_layout_minor_for(g->kind),
+        .layout_minor = ib_layout_minor_for(g->kind, g->durable),
         .header_bytes = INDEXBUS_HEADER_BYTES,
         .region_kind = g->kind,
         .capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
                         INDEXBUS_CAP_PARTICIPANTS |
                         kind_caps(g->kind) |
-                        (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0),
+                        (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0) |
+                        (g->durable ? INDEXBUS_CAP_DURABLE | INDEXBUS_CAP_DURABLE_STATE : 0),
         .total_bytes = g->total_bytes,
         .slot_count = g->slot_count,
         .slot_data_size = g->slot_data_size,
@@ -249,9 +267,11 @@ INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_
     *out = NULL;
     if (cfg == NULL || cfg->size < INDEXBUS_REGION_CONFIG_SIZE_1_0)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (cfg->flags & ~INDEXBUS_CREATE_PREFAULT || cfg->mode & ~0777u)
+    if (cfg->flags & ~(INDEXBUS_CREATE_PREFAULT | INDEXBUS_CREATE_DURABLE) || cfg->mode & ~0777u)
         return INDEXBUS_INVALID_ARGUMENT;
     st = config_geometry(cfg, &g);
+    if (st == INDEXBUS_OK && (cfg->flags & INDEXBUS_CREATE_DURABLE))
+        st = ib_geometry_add_durable(&g);
     if (st != INDEXBUS_OK)
         return st;
     mode_t mode = cfg->mode ? cfg->mode : 0600;

@@ -94,6 +94,11 @@ typedef struct indexbus_consumer indexbus_consumer;
  */
 
 #define INDEXBUS_CREATE_PREFAULT 0x1u /* touch every page at creation */
+/* 1.3: give the region durable state (layout 1.2, LAYOUT.md 4.12): marked
+ * publishes, held fanout queues that survive their consumer, bridge
+ * counters. Events, fanout and byte-log regions (INVALID_ARGUMENT for the
+ * others). Readers before 1.3 refuse such a region (INCOMPATIBLE). */
+#define INDEXBUS_CREATE_DURABLE 0x2u
 
 typedef struct indexbus_region_config {
     uint32_t size;           /* sizeof(indexbus_region_config), or INDEXBUS_REGION_CONFIG_SIZE_1_0 */
@@ -570,6 +575,94 @@ INDEXBUS_API int indexbus_rpc_reply(indexbus_rpc_server *server, uint64_t token,
  * sender is dropped unsent. NOT_FOUND as for reply_commit. */
 INDEXBUS_API int indexbus_rpc_fail(indexbus_rpc_server *server, uint64_t token);
 
+/* ---- 1.3 symbols: durable delivery (layout 1.2) ----------------------------- */
+
+/*
+ * What a bridge to another system needs to promise no loss and no
+ * duplicate across its own crashes (LAYOUT.md 5.20, docs/RELIABILITY.md).
+ *
+ * Held receive (any events, fanout or byte-log region): a consumer opened
+ * with INDEXBUS_CONSUMER_HOLD reads messages without letting go of them.
+ * They stay in the region, in their queue or ring, until indexbus_release
+ * lets go of the oldest; if the consumer dies or closes first, the next
+ * consumer at that index reads them again, at the same positions. On a
+ * fanout region this needs INDEXBUS_CREATE_DURABLE (the region remembers
+ * which queues are held, so recovery and close keep them; BAD_STATE
+ * otherwise); while no holder is attached the router skips its queue, as
+ * for any absent consumer. A non-holding consumer that opens the index
+ * later drains what was held. Held messages take room: producers see FULL
+ * (or wait) until they are released.
+ *
+ * Marked publish (regions with INDEXBUS_CREATE_DURABLE, the SPSC
+ * producer): each message carries a caller's mark, strictly increasing;
+ * the region remembers the mark of the last message committed, exactly,
+ * even if the producer dies mid-batch. A restarted producer asks for it
+ * and resumes after it: exactly-once delivery from a source that can
+ * replay by mark (a JetStream stream sequence, a file offset).
+ */
+#define INDEXBUS_CONSUMER_HOLD 0x1u /* indexbus_consumer_config.flags */
+
+typedef struct indexbus_consumer_config {
+    uint32_t size;     /* sizeof(indexbus_consumer_config) */
+    uint32_t index;    /* consumer index, as for indexbus_consumer_open */
+    uint32_t flags;    /* INDEXBUS_CONSUMER_* */
+    uint32_t max_held; /* HOLD: most messages held at once; 0 = 4096; at most 1 << 20 */
+} indexbus_consumer_config;
+
+/* indexbus_consumer_open with options. INVALID_ARGUMENT for unknown flags
+ * or a bad size; BAD_STATE for HOLD on a fanout region without durable
+ * state. */
+INDEXBUS_API int indexbus_consumer_open_config(indexbus_region *region,
+                                               const indexbus_consumer_config *cfg,
+                                               indexbus_consumer **out);
+/* HOLD consumers: copy the next message out and hold it (no wait: use
+ * indexbus_wait, which looks past held messages). *position names it for
+ * good: unique and increasing per region, consumer index and producer
+ * queue (events: bit 63 set for the MPSC queue; byte logs: its byte
+ * position), the same when it is read again after a restart. FULL when
+ * max_held messages are held; BAD_STATE on a consumer without HOLD (and
+ * the other receive calls give BAD_STATE on one with it). */
+INDEXBUS_API int indexbus_recv_held(indexbus_consumer *consumer, void *buf, size_t cap,
+                                    size_t *len, uint64_t *position);
+/* Let go of the `count` oldest held messages (their room goes back to the
+ * producers). OUT_OF_RANGE if fewer are held (nothing is released). */
+INDEXBUS_API int indexbus_release(indexbus_consumer *consumer, size_t count);
+
+/* Publish up to `count` messages as indexbus_publish_batch does, message i
+ * with marks[i] (non-zero, strictly increasing, above the region's mark:
+ * INVALID_ARGUMENT otherwise). *published gets how many were committed;
+ * the region's mark is then that of the last of them. The SPSC producer of
+ * a durable region only (BAD_STATE for an MPSC producer, WRONG_KIND
+ * without durable state). */
+INDEXBUS_API int indexbus_publish_batch_marked(indexbus_producer *producer, const void *data,
+                                               const uint32_t *lens, const uint64_t *marks,
+                                               size_t count, size_t *published);
+/* The mark of the last message committed with a mark in this region, by
+ * this producer or any before it (0: none yet). */
+INDEXBUS_API int indexbus_producer_mark(indexbus_producer *producer, uint64_t *mark);
+
+/* A bridge's counters, kept in a durable region so that `indexbus info`
+ * shows them and a restarted bridge continues them. */
+#define INDEXBUS_BRIDGE_IN 64u /* `which`: the bridge into the region; 0..63: out via that consumer */
+typedef struct indexbus_bridge_counters {
+    uint32_t size;         /* sizeof(indexbus_bridge_counters) */
+    uint32_t reserved;     /* 0 */
+    uint64_t forwarded;    /* out: published to the remote; in: committed to the region */
+    uint64_t acknowledged; /* out: acknowledged by the remote and released; in: acknowledged to it */
+    uint64_t resent;       /* out: published again after a failure or a restart */
+    uint64_t deduplicated; /* out: the remote already had it; in: applied before, skipped */
+    uint64_t refused;      /* records too large for the other side: refused, never cut */
+} indexbus_bridge_counters;
+/* Add *delta's five counts to them (add), or read them (get). WRONG_KIND without
+ * durable state; OUT_OF_RANGE for a `which` past the region's consumers. */
+INDEXBUS_API int indexbus_bridge_counters_add(indexbus_region *region, uint32_t which,
+                                              const indexbus_bridge_counters *delta);
+INDEXBUS_API int indexbus_bridge_counters_get(const indexbus_region *region, uint32_t which,
+                                              indexbus_bridge_counters *out);
+/* The region's 16-byte random identity, made at create (durable regions
+ * only, else WRONG_KIND): with a position it names a message for good. */
+INDEXBUS_API int indexbus_region_id(const indexbus_region *region, uint8_t id[16]);
+
 /* ---- sizes for FFI users ------------------------------------------------- */
 
 /* What indexbus_struct_size measures (values are frozen). */
@@ -582,6 +675,8 @@ enum indexbus_struct {
     INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG = 6, /* indexbus_router_loop_config */
     INDEXBUS_STRUCT_PARTICIPANT_INFO = 7,   /* indexbus_participant_info */
     INDEXBUS_STRUCT_RECOVER_REPORT = 8,     /* indexbus_recover_report */
+    INDEXBUS_STRUCT_CONSUMER_CONFIG = 9,    /* indexbus_consumer_config (1.3) */
+    INDEXBUS_STRUCT_BRIDGE_COUNTERS = 10,   /* indexbus_bridge_counters (1.3) */
 };
 
 /* sizeof the public struct that `which` (an enum indexbus_struct value) names,

@@ -30,9 +30,10 @@ extern "C" {
 #define INDEXBUS_MAGIC 0x53554249u /* bytes "IBUS" in memory order */
 #define INDEXBUS_LAYOUT_MAJOR 1u
 /* The highest minor this header describes. Creators write minor 0 for events
- * and fanout regions (1.0 images stay byte-identical) and minor 1 only for
- * the kinds 1.1 added (INDEXBUS_LAYOUT_MINOR_FOR in LAYOUT.md 8). */
-#define INDEXBUS_LAYOUT_MINOR 1u
+ * and fanout regions (1.0 images stay byte-identical), minor 1 only for the
+ * kinds 1.1 added, and minor 2 only for regions with a DURABLE section
+ * (INDEXBUS_LAYOUT_MINOR_FOR in LAYOUT.md 8). */
+#define INDEXBUS_LAYOUT_MINOR 2u
 #define INDEXBUS_READY_VALUE 1u /* header.ready once initialised */
 
 #define INDEXBUS_CACHE_LINE 64u
@@ -78,10 +79,18 @@ extern "C" {
  * know the kind refuse it (INCOMPATIBLE). */
 #define INDEXBUS_CAP_BYTE_STREAM (1ull << 34)
 #define INDEXBUS_CAP_RPC_CELLS (1ull << 35)
+/* 1.2, compat: the region has a DURABLE section (informational). */
+#define INDEXBUS_CAP_DURABLE (1ull << 9)
+/* 1.2, incompat: the region has a DURABLE section (LAYOUT.md 4.12, 5.20):
+ * marked publishes, held fanout queues that recovery keeps, bridge
+ * counters. A reader that does not know it would drain a held queue of a
+ * dead consumer and ignore the mark journal, so it must refuse the region.
+ * Events, fanout and byte-log regions only; layout minor 2. */
+#define INDEXBUS_CAP_DURABLE_STATE (1ull << 36)
 #define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
 #define INDEXBUS_CAP_KNOWN_INCOMPAT                                              \
     (INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG | INDEXBUS_CAP_BYTE_STREAM | \
-     INDEXBUS_CAP_RPC_CELLS)
+     INDEXBUS_CAP_RPC_CELLS | INDEXBUS_CAP_DURABLE_STATE)
 
 /* ---- geometry limits ----------------------------------------------------- */
 
@@ -129,6 +138,7 @@ extern "C" {
 #define INDEXBUS_SECTION_STREAM_CTL 10u /* 1.1, byte streams only */
 #define INDEXBUS_SECTION_RPC_CTL 11u    /* 1.1, request/response only */
 #define INDEXBUS_SECTION_RPC_CELLS 12u  /* 1.1, request/response only */
+#define INDEXBUS_SECTION_DURABLE 13u    /* 1.2, regions created with INDEXBUS_CREATE_DURABLE */
 
 typedef struct indexbus_section_entry {
     uint32_t kind;     /* INDEXBUS_SECTION_* */
@@ -415,6 +425,45 @@ typedef struct indexbus_rpc_cell {
 } indexbus_rpc_cell; /* then align64(max_request) request bytes, align64(max_reply) reply bytes */
 
 /* ---- frozen sizes and offsets ------------------------------------------ */
+
+/* ---- durable section (1.2, INDEXBUS_CAP_DURABLE_STATE; LAYOUT.md 4.12) ---- */
+
+/* The mark journal of the SPSC producer (5.20): the mark of the last
+ * message it committed with indexbus_publish_batch_marked, exactly, across
+ * its death. Written only by the SPSC producer (and by recovery of a dead
+ * one, which holds its role). */
+typedef struct indexbus_durable_mark {
+    uint64_t mark;      /* (atomic) the last committed mark; 0 = none yet */
+    uint64_t pend_mark; /* (atomic) the mark of the piece being published; 0 = none */
+    uint64_t pend_pos;  /* (atomic) events, fanout: the SPSC tail once that piece is
+                         * published; byte logs: the byte position of its first record */
+    uint8_t pad0[40];
+} indexbus_durable_mark;
+
+/* One bridge's counters (LAYOUT.md 4.12): line 0 the bridge into the region
+ * (its producer), line 1 + i the bridge out of it through consumer i. Each
+ * line has one writer, the bridge holding that role, which adds with RMWs
+ * so that a restarted bridge and a dying one never lose a count. */
+typedef struct indexbus_durable_counters {
+    uint64_t forwarded;    /* (atomic) out: published to the remote; in: committed here */
+    uint64_t acknowledged; /* (atomic) out: acknowledged and let go of here; in: acked there */
+    uint64_t resent;       /* (atomic) out: published again (after a failure or restart) */
+    uint64_t deduplicated; /* (atomic) out: the remote had it; in: applied before, skipped */
+    uint64_t refused;      /* (atomic) too large for the other side: refused, not cut */
+    uint8_t pad0[24];
+} indexbus_durable_counters;
+
+typedef struct indexbus_durable_ctl {
+    indexbus_durable_mark mark; /* +0 */
+    uint8_t region_id[16];      /* +64 random at create, then read-only: names the
+                                 * region in message ids (masked in golden images) */
+    uint8_t pad0[48];
+    uint64_t hold_mask;         /* +128 (atomic) fanout: bit i = consumer i holds
+                                 * (INDEXBUS_CONSUMER_HOLD); recovery keeps its queue */
+    uint8_t pad1[56];
+    /* +192: indexbus_durable_counters[1 + consumer_count] */
+} indexbus_durable_ctl;
+
 #if !defined(SWIG) /* SWIG's parser does not know _Static_assert */
 
 /* C11 spells it _Static_assert, C++11 static_assert (C++ has no _Static_assert). */
@@ -511,6 +560,17 @@ INDEXBUS_ASSERT_SIZE(indexbus_rpc_cell, 128);
 INDEXBUS_ASSERT_OFF(indexbus_rpc_cell, request_len, 8);
 INDEXBUS_ASSERT_OFF(indexbus_rpc_cell, reply_len, 12);
 INDEXBUS_ASSERT_OFF(indexbus_rpc_cell, wake, 64);
+INDEXBUS_ASSERT_SIZE(indexbus_durable_mark, 64);
+INDEXBUS_ASSERT_OFF(indexbus_durable_mark, pend_mark, 8);
+INDEXBUS_ASSERT_OFF(indexbus_durable_mark, pend_pos, 16);
+INDEXBUS_ASSERT_SIZE(indexbus_durable_counters, 64);
+INDEXBUS_ASSERT_OFF(indexbus_durable_counters, acknowledged, 8);
+INDEXBUS_ASSERT_OFF(indexbus_durable_counters, resent, 16);
+INDEXBUS_ASSERT_OFF(indexbus_durable_counters, deduplicated, 24);
+INDEXBUS_ASSERT_OFF(indexbus_durable_counters, refused, 32);
+INDEXBUS_ASSERT_SIZE(indexbus_durable_ctl, 192);
+INDEXBUS_ASSERT_OFF(indexbus_durable_ctl, region_id, 64);
+INDEXBUS_ASSERT_OFF(indexbus_durable_ctl, hold_mask, 128);
 #endif
 
 #ifdef __cplusplus
