@@ -73,8 +73,8 @@ add_probe() { # declare + define indexbus_gate_probe (not in the map)
         's|^INDEXBUS_API size_t indexbus_struct_size(uint32_t which);|&\n/* gate test */\nINDEXBUS_API int indexbus_gate_probe(void);|' &&
     printf '\nINDEXBUS_API int indexbus_gate_probe(void)\n{\n    return 42;\n}\n' >>"$w/lib/common/status.c"
 }
-new_node() { # put indexbus_gate_probe at a new node INDEXBUS_1.3, after the newest (1.2)
-    printf 'INDEXBUS_1.3 {\n    global:\n        indexbus_gate_probe;\n} INDEXBUS_1.2;\n' >>"$w/abi/libindexbus.map"
+new_node() { # put indexbus_gate_probe at a new node INDEXBUS_1.4, after the newest (1.3)
+    printf 'INDEXBUS_1.4 {\n    global:\n        indexbus_gate_probe;\n} INDEXBUS_1.3;\n' >>"$w/abi/libindexbus.map"
 }
 
 # (a) the tree as it is

@@ -144,7 +144,7 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MAGIC, 0x5355_4249);
     assert_eq!(&INDEXBUS_MAGIC.to_le_bytes(), b"IBUS");
     assert_eq!(INDEXBUS_LAYOUT_MAJOR, 1);
-    assert_eq!(INDEXBUS_LAYOUT_MINOR, 1);
+    assert_eq!(INDEXBUS_LAYOUT_MINOR, 2);
     assert_eq!(INDEXBUS_READY_VALUE, 1);
     assert_eq!(INDEXBUS_HEADER_BYTES, 1024);
     assert_eq!(INDEXBUS_CACHE_LINE, 64);
