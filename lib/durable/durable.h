@@ -21,5 +21,16 @@ int ib_durable_holds(const ib_view *v, uint32_t index);
  * producer (before a byte log's unfinished record is padded) and by a new
  * SPSC producer at open; its caller holds the SPSC producer role. */
 void ib_mark_settle(const ib_view *v);
+/* The region's mark as it stands (any value: a caller that compares with
+ * it only refuses more marks). */
+uint64_t ib_mark_current(const ib_view *v);
+/* The two steps around one published piece of a marked publish by the
+ * SPSC producer p (5.20): begin writes the journal (pend_pos, the SPSC
+ * tail once the piece is published or its first record's byte position,
+ * then pend_mark, the mark of its last message) before the piece's
+ * publishing store; end, after it, makes that the mark and clears the
+ * journal. */
+void ib_mark_begin(indexbus_producer *p, uint64_t pend_pos, uint64_t mark);
+void ib_mark_end(indexbus_producer *p, uint64_t mark);
 
 #endif /* IB_DURABLE_H */

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../common/wake.h"
+#include "../durable/durable.h"
 #include "producer.h"
 
 /* The ring takes one producer kind at a time: one SPSC producer (its path
@@ -130,7 +131,7 @@ size_t ib_log_fill_publish(indexbus_producer *p, const uint8_t *src, const uint3
 #define IB_LOG_BATCH_MAX 64u
 
 int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
-                         size_t count, size_t *out)
+                         const uint64_t *marks, size_t count, size_t *out)
 {
     const ib_view *v = p->h.v;
     int st = check_claim(p);
@@ -154,7 +155,13 @@ int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t 
             bytes -= ib_log_stride(lens[done + --n]);
         if (st != INDEXBUS_OK)
             break;
-        src += ib_log_fill_publish(p, src, lens + done, n);
+        if (marks == NULL) {
+            src += ib_log_fill_publish(p, src, lens + done, n);
+        } else { /* the reservation's first header store publishes it: journal first (5.20) */
+            ib_mark_begin(p, p->log.rec_pos, marks[done + n - 1]);
+            src += ib_log_fill_publish(p, src, lens + done, n);
+            ib_mark_end(p, marks[done + n - 1]);
+        }
         done += n;
     }
     if (out != NULL)

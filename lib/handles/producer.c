@@ -6,6 +6,7 @@
 #include "../common/mpsc.h"
 #include "../common/slots.h"
 #include "../common/wake.h"
+#include "../durable/durable.h"
 #include "producer.h"
 
 INDEXBUS_API int indexbus_producer_open(indexbus_region *region, uint32_t type,
@@ -41,6 +42,10 @@ int ib_producer_open(indexbus_region *region, uint32_t type, indexbus_producer *
         if (!ib_has_log(v))
             ib_spsc_attach_writer(&p->q, v->spsc, v->queue_capacity);
         p->published = ib_load_relaxed(&v->counters->published_spsc);
+        if (v->durable != NULL) { /* a journal a dead producer left (5.20) */
+            ib_mark_settle(v);
+            p->mark = ib_mark_current(v);
+        }
     }
     p->wake = &v->wake[v->kind == INDEXBUS_KIND_FANOUT ? v->consumer_count : 0];
     ib_notify_register();
@@ -191,7 +196,25 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
     if (p == NULL || lens == NULL || (data == NULL && count != 0))
         return INDEXBUS_INVALID_ARGUMENT;
     if (ib_has_log(p->h.v))
-        return ib_log_publish_batch(p, data, lens, count, published);
+        return ib_log_publish_batch(p, data, lens, NULL, count, published);
+    return ib_slot_publish_batch(p, data, lens, NULL, count, published);
+}
+
+/* Publish a piece; a marked one between the journal's two steps (5.20). */
+static void flush_piece(indexbus_producer *p, uint64_t n, const uint64_t *mark)
+{
+    if (mark == NULL) {
+        flush(p, n);
+        return;
+    }
+    ib_mark_begin(p, p->q.pos, *mark); /* q.pos: the tail this flush publishes */
+    flush(p, n);
+    ib_mark_end(p, *mark);
+}
+
+int ib_slot_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
+                          const uint64_t *marks, size_t count, size_t *published)
+{
     if (p->claimed != INDEXBUS_SLOT_NIL)
         return INDEXBUS_BAD_STATE;
     if (ib_consumers_gone(p->h.v))
@@ -215,12 +238,12 @@ INDEXBUS_API int indexbus_publish_batch(indexbus_producer *p, const void *data,
         }
         src += lens[n];
         if (++unflushed == IB_PENDING_MAX) { /* pending[] is full: publish this piece */
-            flush(p, unflushed);
+            flush_piece(p, unflushed, marks ? &marks[n] : NULL);
             unflushed = 0;
         }
     }
     if (unflushed > 0)
-        flush(p, unflushed);
+        flush_piece(p, unflushed, marks ? &marks[n - 1] : NULL);
     if (published != NULL)
         *published = n;
     return st;

@@ -22,6 +22,7 @@ struct indexbus_producer {
     uint32_t pending[IB_PENDING_MAX]; /* their slot indices: our copy, not the cells' */
     ib_spsc q;          /* SPSC producer queue, writer side */
     uint64_t published; /* SPSC: mirror of counters.published_spsc */
+    uint64_t mark;      /* SPSC on durable regions: the region's mark, our copy (5.20) */
     indexbus_wake_entry *wake; /* whom to wake: events consumer or fanout router */
     /* byte logs */
     ib_log_writer log;
@@ -33,6 +34,10 @@ struct indexbus_producer {
 
 /* producer.c */
 int ib_consumers_gone(const ib_view *v);
+/* publish_batch on slot regions; with marks (else NULL), each piece goes
+ * through the mark journal (5.20): the caller checked the marks */
+int ib_slot_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
+                          const uint64_t *marks, size_t count, size_t *published);
 /* indexbus_producer_open without the kind check (stream writers use it) */
 int ib_producer_open(indexbus_region *region, uint32_t type, indexbus_producer **out);
 
@@ -46,7 +51,8 @@ int ib_log_abort(indexbus_producer *p);
  * wake the consumer; returns the bytes copied. */
 size_t ib_log_fill_publish(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
                            size_t n);
+/* marks: as for ib_slot_publish_batch */
 int ib_log_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
-                         size_t count, size_t *published);
+                         const uint64_t *marks, size_t count, size_t *published);
 
 #endif /* IB_PRODUCER_H */
