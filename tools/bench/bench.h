@@ -17,8 +17,12 @@
  *   rpc.c         request/response round trips (call, zero-copy) and the
  *                 diagnostic cell exchange without the library
  *   langs.c       the binding benches (C, Go, Java, Rust) run as children
+ *   bridge.c      indexbus-bridge against local nats-servers (bridge.h,
+ *                 nats_srv.c; not in the quick run)
  *   main.c        the plan: which runs, how many repetitions, the ratios
- * lang_c.c is a separate program: the C twin of the binding benches.
+ * lang_c.c is a separate program: the C twin of the binding benches;
+ * nats_pub.c another (bench-nats-pub, links libnats): the plain cnats
+ * JetStream publisher the bridge is measured against.
  *
  * Every C measurement forks its participants (the harness process only
  * orchestrates); they meet in an anonymous shared control block created
@@ -54,6 +58,9 @@ typedef struct bench_opts {
     const char *python_bench; /* bindings/python/examples/bench.py */
     const char *java_jar;
     const char *java;     /* the java command */
+    const char *bridge;      /* indexbus-bridge (NULL or missing: bridge section skipped) */
+    const char *nats_pub;    /* bench-nats-pub (built only with libnats) */
+    const char *nats_server; /* NULL: nats-server from PATH, /usr/sbin, /usr/local/bin */
     int no_pin;           /* --no-pin: never pin (placement none) */
     int verbose;
 } bench_opts;
@@ -67,6 +74,8 @@ void sleep_ns(uint64_t ns);
 void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void check_ib(int st, const char *what); /* die unless INDEXBUS_OK */
+/* main.c: a "[  12.3s] ..." progress line on stderr */
+void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* CPUs this process may run on (sched_getaffinity), in order. */
 int cpu_count(void);

@@ -6,13 +6,17 @@
 #                      writes $(B)/bench/quick.json
 #   make bench-report  regenerate docs/PERFORMANCE.md's tables and docs/perf/*.png
 #                      from $(B)/bench/latest.json (matplotlib in a venv under $(B)/bench)
+#   make bench-bridge  the bridge section alone (indexbus-bridge against local
+#                      nats-servers, about 40 s): $(B)/bench/bridge.json
+# The bridge section is in the full run only (not in bench-quick): it needs
+# nats-server and libnats (make deps); without them it is skipped, saying so.
 # The harness is C (tools/bench/*.c, linked with the static library); the binding
 # benches are bindings/go/cmd/indexbus-bench, io.indexbus.bench.Bench in the Java jar
 # bindings/rust/indexbus/examples/bench.rs, tools/bench/lang_cxx.cpp and
 # bindings/python/examples/bench.py (in the $(PY_APPS) venv), each run by the harness as a child.
 
 BENCH_DIR    := $(B)/bench
-BENCH_SRC    := $(filter-out tools/bench/lang_c.c,$(wildcard tools/bench/*.c))
+BENCH_SRC    := $(filter-out tools/bench/lang_c.c tools/bench/nats_pub.c,$(wildcard tools/bench/*.c))
 BENCH_OBJ    := $(BENCH_SRC:tools/bench/%.c=$(BENCH_DIR)/obj/%.o)
 BENCH_BIN    := $(BENCH_DIR)/indexbus-bench
 BENCH_LANG_C := $(BENCH_DIR)/bench-lang-c
@@ -20,17 +24,24 @@ BENCH_GO     := $(B)/go/indexbus-bench
 BENCH_RUST   := bindings/rust/target/release/examples/bench
 BENCH_CXX    := $(BENCH_DIR)/bench-lang-cxx
 BENCH_JAR    := $(JAVA_JAR)
+# The bridge section: the plain cnats publisher (links libnats, so built
+# only where its header is) and the bridge program (tools/bridge).
+BENCH_HAVE_NATS := $(if $(wildcard /usr/include/nats/nats.h /usr/local/include/nats/nats.h),1)
+BENCH_NATS_PUB  := $(BENCH_DIR)/bench-nats-pub
+BENCH_BRIDGE    := $(B)/indexbus-bridge
+BENCH_NATS_BINS := $(if $(BENCH_HAVE_NATS),$(BENCH_NATS_PUB) $(if $(wildcard tools/bridge/*.c),$(BENCH_BRIDGE)))
 # No sanitizers here, whatever SAN says: these are timings.
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Iabi/include -O2 -g
 BENCH_ARGS    = --lang-c $(BENCH_LANG_C) --go $(BENCH_GO) --rust $(BENCH_RUST) \
                 --java-jar $(BENCH_JAR) --cxx $(BENCH_CXX) --python $(PY_APPS_PY) \
-                --python-bench bindings/python/examples/bench.py
+                --python-bench bindings/python/examples/bench.py \
+                --bridge $(BENCH_BRIDGE) --nats-pub $(BENCH_NATS_PUB)
 BENCH_VENV   := $(BENCH_DIR)/venv
 BENCH_PY     := $(BENCH_VENV)/bin/python
 
-.PHONY: bench bench-quick bench-report bench-bins bench-langs
+.PHONY: bench bench-quick bench-report bench-bins bench-langs bench-bridge
 
-$(BENCH_DIR)/obj/%.o: tools/bench/%.c tools/bench/bench.h $(wildcard abi/include/indexbus/*.h)
+$(BENCH_DIR)/obj/%.o: tools/bench/%.c $(wildcard tools/bench/*.h) $(wildcard abi/include/indexbus/*.h)
 	@mkdir -p $(@D)
 	$(call say,CC,$<)$(CC) $(BENCH_CFLAGS) -c $< -o $@
 
@@ -48,6 +59,10 @@ $(BENCH_CXX): tools/bench/lang_cxx.cpp $(wildcard abi/include/indexbus/*.h*) $(A
 
 bench-bins: $(BENCH_BIN) $(BENCH_LANG_C) $(BENCH_CXX)
 
+$(BENCH_NATS_PUB): tools/bench/nats_pub.c
+	@mkdir -p $(@D)
+	$(call say,CC,$@)$(CC) $(BENCH_CFLAGS) -o $@ $< -lnats
+
 # The Go, Java and Rust benches (each fragment checks its own tools), and the
 # venv the Python bench runs in (tools/demo/demo.mk).
 bench-langs: lib
@@ -56,9 +71,12 @@ bench-langs: lib
 	$(MAKE) rust-bench
 	$(MAKE) python-apps
 
-bench: bench-bins bench-langs
-	@echo "  BENCH full run: about 4 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+bench: bench-bins bench-langs $(BENCH_NATS_BINS)
+	@echo "  BENCH full run: about 5 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(BENCH_BIN) $(BENCH_ARGS) --out $(BENCH_DIR)/latest.json
+
+bench-bridge: $(BENCH_BIN) $(BENCH_NATS_BINS)
+	$(BENCH_BIN) --only bridge $(BENCH_ARGS) --out $(BENCH_DIR)/bridge.json
 
 bench-quick: bench-bins bench-langs
 	$(BENCH_BIN) --quick $(BENCH_ARGS) --out $(BENCH_DIR)/quick.json

@@ -3,6 +3,7 @@
  *   indexbus-bench [--quick] [--out FILE] [--reps N] [--only SECTIONS]
  *                  [--lang-c PROG] [--go PROG] [--rust PROG]
  *                  [--java-jar JAR] [--java CMD] [--no-pin] [-v]
+ *                  [--bridge PROG --nats-pub PROG [--nats-server PATH]]
  *
  * Every ratio is the median of per-repetition ratios, the two sides of
  * each measured back to back within one repetition (A, B, A, B, ...), so
@@ -13,7 +14,9 @@
  * (a timed repetition that comes out without one, on a machine too busy
  * for its short windows, is run again, up to 3 times).
  * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
- * baseline, stream, rpc, bindings (default: all). --no-pin leaves every process where
+ * baseline, stream, rpc, bindings, bridge (default: all; the quick run
+ * leaves bridge out unless --only names it: it needs real nats-servers and
+ * tens of seconds, bridge.c). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
 #include <math.h>
 #include <stdarg.h>
@@ -22,6 +25,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "bridge.h"
 
 /* Diagnostic rings: what each part of the publish path adds to a minimal
  * ring, for both the latency and the throughput rows. */
@@ -41,7 +45,7 @@ static const char *only;
 
 static double elapsed(void) { return (double)(now_ns()) / 1e9 - t_begin; }
 
-static void progress(const char *fmt, ...)
+void progress(const char *fmt, ...)
 {
     va_list ap;
     fprintf(stderr, "[%6.1fs] ", elapsed());
@@ -666,7 +670,9 @@ static void usage(void)
             "                      [--lang-c PROG] [--go PROG] [--rust PROG] [--cxx PROG]\n"
             "                      [--python PY --python-bench SCRIPT]\n"
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
-            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,rpc,bindings\n");
+            "                      [--bridge PROG --nats-pub PROG [--nats-server PATH]]\n"
+            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,rpc,\n"
+            "          bindings,bridge (--quick leaves bridge out unless named)\n");
     exit(2);
 }
 
@@ -713,6 +719,9 @@ int main(int argc, char **argv)
         OPT("--python-bench", g_opts.python_bench)
         OPT("--java-jar", g_opts.java_jar)
         OPT("--java", g_opts.java)
+        OPT("--bridge", g_opts.bridge)
+        OPT("--nats-pub", g_opts.nats_pub)
+        OPT("--nats-server", g_opts.nats_server)
         usage();
 #undef OPT
     }
@@ -760,6 +769,8 @@ int main(int argc, char **argv)
         rpc();
     if (wanted("bindings"))
         bindings();
+    if (only != NULL ? wanted("bridge") : !g_opts.quick)
+        bridge_section();
     double secs = elapsed();
     res_write(out, secs);
     res_print_table();
