@@ -7,10 +7,10 @@ from a `make bench` result (build/bench/latest.json).
 The document keeps its hand-written text; only what sits between
 `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is replaced, for NAME in
 machine, targets, latency, throughput, multiparty, log, bindings, other,
-streamrpc. A marker that is missing is an error (nothing is written then).
+streamrpc, bridge. A marker that is missing is an error (nothing is written then).
 --sections replaces only the blocks named (e.g. streamrpc from an
-`indexbus-bench --only stream,rpc` run) and draws no plots, so it needs no
-matplotlib.
+`indexbus-bench --only stream,rpc` run, or bridge from `make bench-bridge`)
+and draws no plots, so it needs no matplotlib.
 """
 import json
 import os
@@ -32,7 +32,8 @@ def load_matplotlib():
     plt = pyplot
 
 
-SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "log", "bindings", "other", "streamrpc")
+SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "log", "bindings", "other", "streamrpc",
+            "bridge")
 
 
 def fmt_ns(v):
@@ -261,6 +262,48 @@ def streamrpc_section(d):
     return "\n".join(out)
 
 
+BRIDGE_KEYS = ("bridge_over_nats", "bridge_msgs_per_s_64", "bridge_msgs_per_s_1k", "nats_js_msgs_per_s_64",
+               "bridge_e2e_p50_us", "bridge_e2e_p99_us")
+
+
+def bridge_section(d):
+    """The issue-16 keys, the bridge and plain-publisher rates, the CPU each
+    side spent per message, and the end-to-end latency row (in µs)."""
+    rows = []
+    for key in BRIDGE_KEYS:
+        t = d["targets"].get(key)
+        if t is None:
+            continue
+        v = t["value"]
+        if t["op"] == "rec":
+            met, limit = ("recorded" if v is not None else "n/a"), "-"
+        else:
+            met, limit = ("n/a" if v is None else ("**met**" if t["met"] else "**missed**")), f'{t["op"]} {t["limit"]:g}'
+        rows.append([f"`{key}`", limit, fmt_ratio(v), met, ", ".join(fmt_ratio(x) for x in t["reps"])])
+    out = [table(["key", "target", "measured", "", "per repetition"], rows, ["l", "r", "r", "l", "l"])]
+    rows = []
+    for r in d["raw"]["throughput"]:
+        if "JetStream" in r["name"]:
+            mb = None if r["msgs_per_s"] is None else r["msgs_per_s"] * r["size"] / 1e6
+            rows.append([r["name"], r["size"], r["batch"], fmt_rate(r["msgs_per_s"]),
+                         "-" if mb is None else f"{mb:.1f}"])
+    if rows:
+        out += ["", table(["one server, file storage", "bytes", "in flight", "msgs/s (median)", "MB/s"], rows)]
+    rows = [[k, fmt_ratio(v)] for k, v in d["raw"]["values"].items() if "cpu_us_per_msg" in k]
+    if rows:
+        out += ["", table(["CPU per message, µs (median)", "value"], rows, ["l", "r"])]
+    rows = []
+    for r in d["raw"]["latency_ns"]:
+        if r["name"].startswith("bridge"):
+            us = lambda k: "-" if r.get(k) is None else f"{r[k] / 1000:.0f}"
+            rows.append([r["name"], r["size"], us("p50"), us("p90"), us("p99"), us("p99_9"), us("max"),
+                         us("mean"), r["samples"]])
+    if rows:
+        out += ["", table(["region to region, µs", "bytes", "p50", "p90", "p99", "p99.9", "max", "mean",
+                           "samples"], rows)]
+    return "\n".join(out)
+
+
 def other_section(d):
     rows = [[k, f"{v:,.0f}" if v is not None and abs(v) >= 100 else fmt_ratio(v)] for k, v in d["raw"]["values"].items()]
     return table(["figure", "value"], rows, ["l", "r"])
@@ -269,7 +312,8 @@ def other_section(d):
 def plot_latency(d, path):
     pcts = ["p50", "p90", "p99", "p99_9"]
     labels = ["p50", "p90", "p99", "p99.9"]
-    rows = [r for r in d["raw"]["latency_ns"] if "diagnostic" not in r["name"] and "raw," not in r["name"]]
+    rows = [r for r in d["raw"]["latency_ns"]
+            if "diagnostic" not in r["name"] and "raw," not in r["name"] and not r["name"].startswith("bridge")]
     shm = [r for r in rows if r["name"].startswith(("floor", "spsc", "log", "rpc"))]
     kern = [r for r in rows if r not in shm]
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), dpi=100)
@@ -402,6 +446,7 @@ def main(argv):
         "bindings": bindings_section(d),
         "other": other_section(d),
         "streamrpc": streamrpc_section(d),
+        "bridge": bridge_section(d),
     }
     if only is not None:
         parts = {n: parts[n] for n in only}
