@@ -176,6 +176,7 @@ include test/fuzz/fuzz.mk
 include test/crash/crash.mk
 include test/rogue/rogue.mk
 include tools/bench/bench.mk
+include tools/bridge/bridge.mk
 include test/headers/headers.mk
 include test/cxx/cxx.mk
 include test/outside/outside.mk
