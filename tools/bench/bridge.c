@@ -3,16 +3,17 @@
  * temporary store, and stops them by pid).
  *
  * Throughput (one standalone server): a producer process publishes
- * WARM + COUNT messages into a durable events region; `indexbus-bridge out`
- * carries them to a JetStream stream (batches of BRIDGE_BATCH: publish
- * asynchronously, wait for every PubAck, release). The harness reads the
- * bridge's "acknowledged" counter in the region: the rate is COUNT over the
- * time from the warm-up's last ack to the last. In the same repetition,
- * bench-nats-pub (nats_pub.c) publishes as many messages of the same size
- * from memory the same way: BRIDGE_BATCH asynchronous publishes in flight,
- * message ids of the bridge's form, then all their PubAcks; a stream with
- * the bridge's settings. bridge_over_nats = bridge rate / that rate, the
- * median of the repetitions' ratios (the two measured back to back).
+ * WARM + COUNT messages into a durable events region; `indexbus-bridge out
+ * --batch BRIDGE_BATCH` carries them to a JetStream stream (up to
+ * BRIDGE_BATCH asynchronous publishes in flight, each message let go in the
+ * region once acknowledged). The harness reads the bridge's "acknowledged"
+ * counter in the region: the rate is COUNT over the time from the warm-up's
+ * last ack to the last. In the same repetition, bench-nats-pub (nats_pub.c)
+ * publishes as many messages of the same size from memory the same way:
+ * up to BRIDGE_BATCH asynchronous publishes in flight, message ids of the
+ * bridge's form, a stream with the bridge's settings. bridge_over_nats =
+ * bridge rate / that rate, the median of the repetitions' ratios (the two
+ * measured back to back).
  *
  * End to end (two servers clustered on loopback, as two hosts): a producer
  * writes region A at E2E_RATE msgs/s, each message carrying its sequence

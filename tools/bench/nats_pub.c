@@ -7,15 +7,17 @@
  *       connect and ask for the JetStream account info until it answers
  *       (a clustered server has JetStream only once the cluster has
  *       elected its metadata leader); exit 0, or 1 at the timeout.
- *   bench-nats-pub pub URL SUBJECT SIZE BATCH WARMUP COUNT
+ *   bench-nats-pub pub URL SUBJECT SIZE WINDOW WARMUP COUNT
  *       create the stream the bridge would (name "IB_" + SUBJECT with every
  *       char outside [A-Za-z0-9_-] made '_', subjects [SUBJECT], file
  *       storage, duplicates window 600 s), then publish WARMUP + COUNT
- *       messages of SIZE bytes the way the bridge does: BATCH asynchronous
- *       publishes in flight, each with a Nats-Msg-Id of the bridge's form
- *       ("<32 hex>-0-<16 hex position>"), then wait for all of the batch's
- *       PubAcks (an ack handler counts them, as the bridge's must to know
- *       duplicates), then the next batch. Prints one JSON line
+ *       messages of SIZE bytes the way `indexbus-bridge out` does (its
+ *       --batch is a window): up to WINDOW asynchronous publishes in
+ *       flight (cnats's MaxPending stalls the next publish until an ack
+ *       frees room), each with a Nats-Msg-Id of the bridge's form
+ *       ("<32 hex>-0-<16 hex position>"), an ack handler seeing every PubAck
+ *       (as the bridge's must, to know duplicates); all acks are waited for
+ *       after the warm-up and at the end. Prints one JSON line
  *       {"msgs_per_s": R, "cpu_us_per_msg": C, "dups": D} for the COUNT
  *       messages after the warm-up (wall clock, from the warm-up's last ack
  *       to the last ack; C: this process's CPU time over the same window).
@@ -129,38 +131,36 @@ static natsStatus make_stream(jsCtx *js, const char *subject)
     return s;
 }
 
-/* Publish messages [from, to) in batches; 0 when every one was acked. */
-static int run_batches(jsCtx *js, const char *subject, const char *id_base, char *payload,
-                       size_t size, uint64_t batch, uint64_t from, uint64_t to, acks *a)
+/* Publish messages [from, to), up to the context's MaxPending in flight,
+ * then wait for every ack; 0 when every one was acked. */
+static int run_window(jsCtx *js, const char *subject, const char *id_base, char *payload,
+                      size_t size, uint64_t from, uint64_t to, acks *a)
 {
-    for (uint64_t i = from; i < to;) {
-        uint64_t end = i + batch < to ? i + batch : to;
-        for (; i < end; i++) {
-            char id[64];
-            snprintf(id, sizeof(id), "%s%016llx", id_base, (unsigned long long)i);
-            memcpy(payload, &i, size < sizeof(i) ? size : sizeof(i));
-            jsPubOptions po;
-            jsPubOptions_Init(&po);
-            po.MsgId = id;
-            natsStatus s = js_PublishAsync(js, subject, payload, (int)size, &po);
-            if (s != NATS_OK)
-                return fail("js_PublishAsync", s);
-        }
+    for (uint64_t i = from; i < to; i++) {
+        char id[64];
+        snprintf(id, sizeof(id), "%s%016llx", id_base, (unsigned long long)i);
+        memcpy(payload, &i, size < sizeof(i) ? size : sizeof(i));
         jsPubOptions po;
         jsPubOptions_Init(&po);
-        po.MaxWait = 30000;
-        natsStatus s = js_PublishAsyncComplete(js, &po);
+        po.MsgId = id;
+        natsStatus s = js_PublishAsync(js, subject, payload, (int)size, &po);
         if (s != NATS_OK)
-            return fail("js_PublishAsyncComplete", s);
-        if (__atomic_load_n(&a->errors, __ATOMIC_RELAXED) != 0) {
-            fprintf(stderr, "bench-nats-pub: %lld publishes failed\n", (long long)a->errors);
-            return 1;
-        }
+            return fail("js_PublishAsync", s);
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = 30000;
+    natsStatus s = js_PublishAsyncComplete(js, &po);
+    if (s != NATS_OK)
+        return fail("js_PublishAsyncComplete", s);
+    if (__atomic_load_n(&a->errors, __ATOMIC_RELAXED) != 0) {
+        fprintf(stderr, "bench-nats-pub: %lld publishes failed\n", (long long)a->errors);
+        return 1;
     }
     return 0;
 }
 
-static int pub(const char *url, const char *subject, size_t size, uint64_t batch, uint64_t warm,
+static int pub(const char *url, const char *subject, size_t size, uint64_t window, uint64_t warm,
                uint64_t count)
 {
     natsConnection *nc = NULL;
@@ -168,7 +168,8 @@ static int pub(const char *url, const char *subject, size_t size, uint64_t batch
     acks a = {0, 0, 0};
     jsOptions jo;
     jsOptions_Init(&jo);
-    jo.PublishAsync.MaxPending = (int64_t)batch;
+    jo.PublishAsync.MaxPending = (int64_t)window;
+    jo.PublishAsync.StallWait = 30000; /* a full window waits for an ack, not 200 ms */
     jo.PublishAsync.AckHandler = on_ack;
     jo.PublishAsync.AckHandlerClosure = &a;
     natsStatus s = natsConnection_ConnectTo(&nc, url);
@@ -185,10 +186,10 @@ static int pub(const char *url, const char *subject, size_t size, uint64_t batch
     char *payload = calloc(1, size < 8 ? 8 : size);
     if (payload == NULL)
         return 1;
-    int rc = run_batches(js, subject, id_base, payload, size, batch, 0, warm, &a);
+    int rc = run_window(js, subject, id_base, payload, size, 0, warm, &a);
     uint64_t t0 = now_ns(), c0 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     if (rc == 0)
-        rc = run_batches(js, subject, id_base, payload, size, batch, warm, warm + count, &a);
+        rc = run_window(js, subject, id_base, payload, size, warm, warm + count, &a);
     uint64_t t1 = now_ns(), c1 = clock_ns(CLOCK_PROCESS_CPUTIME_ID);
     if (rc == 0)
         printf("{\"msgs_per_s\": %.1f, \"cpu_us_per_msg\": %.3f, \"dups\": %lld}\n",
@@ -219,7 +220,7 @@ static int rm(const char *url, const char *subject)
 static int usage(void)
 {
     fprintf(stderr, "usage: bench-nats-pub ready URL [TIMEOUT_S]\n"
-                    "       bench-nats-pub pub URL SUBJECT SIZE BATCH WARMUP COUNT\n"
+                    "       bench-nats-pub pub URL SUBJECT SIZE WINDOW WARMUP COUNT\n"
                     "       bench-nats-pub rm URL SUBJECT\n");
     return 2;
 }
