@@ -1,6 +1,7 @@
 /* consumer.c - receive: copy, borrow, batch and blocking. An events
  * consumer reads the SPSC and MPSC producer queues, alternating for
- * fairness; a fanout consumer reads its own router-fed queue. */
+ * fairness; a fanout consumer reads its own router-fed queue. A HOLD
+ * consumer receives through durable/hold.c, which shares the steps here. */
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +22,12 @@ static int peek_src(indexbus_consumer *c, uint32_t src, uint32_t *idx)
     return ib_mpsc_peek(c->h.v->mpsc, c->h.v->queue_mask, &c->mpsc_pos, idx);
 }
 
-/* Next waiting slot index and the queue it came from. */
+/* Next waiting slot index and the queue it came from (a HOLD consumer:
+ * at its cursors, past what it holds). */
 static int peek(indexbus_consumer *c, uint32_t *idx, uint32_t *src)
 {
+    if (c->hold)
+        return ib_hold_peek(c, idx, src);
     if (c->h.v->kind == INDEXBUS_KIND_FANOUT) {
         *src = IB_SRC_SPSC;
         return ib_spsc_peek(&c->q, idx);
@@ -112,6 +116,14 @@ static void give_back(indexbus_consumer *c, uint32_t idx)
         ib_wake_notify(c->room); /* blocking producers */
 }
 
+/* The steps above, for held release (durable/hold.c). */
+void ib_consumer_take(indexbus_consumer *c, uint32_t idx, uint32_t src) { take(c, idx, src); }
+void ib_consumer_give_back(indexbus_consumer *c, uint32_t idx) { give_back(c, idx); }
+int ib_consumer_parks(const indexbus_consumer *c, uint32_t src) { return parks(c, src); }
+void ib_consumer_park_spsc(indexbus_consumer *c, uint32_t idx) { park_spsc(c, idx); }
+void ib_consumer_commit_spsc(indexbus_consumer *c) { commit_spsc(c); }
+void ib_consumer_skip(indexbus_consumer *c, uint32_t src) { skip(c, src); }
+
 /* Validate what the queue handed us; a bad entry is skipped and reported. */
 static int check_slot(indexbus_consumer *c, uint32_t idx, uint32_t src, uint32_t *len)
 {
@@ -193,9 +205,48 @@ INDEXBUS_API int indexbus_consumer_open(indexbus_region *region, uint32_t index,
 
 int ib_consumer_open(indexbus_region *region, uint32_t index, indexbus_consumer **out)
 {
+    return ib_consumer_open_hold(region, index, 0, out);
+}
+
+/* The queue or ring reader, and (max_held) the cursors and FIFO of a HOLD
+ * consumer; a fanout holder keeps what its queue holds, a non-holder
+ * drains it and clears the index's hold bit. */
+static int attach_reader(indexbus_consumer *c, uint32_t max_held)
+{
+    ib_view *v = c->h.v;
+    int st = INDEXBUS_OK;
+    if (ib_has_log(v)) {
+        if ((st = ib_log_attach_reader(v, &c->log)) != INDEXBUS_OK)
+            return st;
+        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
+    } else if (v->kind == INDEXBUS_KIND_FANOUT) {
+        ib_spsc_attach_reader(&c->q, ib_consumer_queue(v, c->h.index), v->queue_capacity);
+    } else {
+        ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
+        /* pairs with the previous reader's release of head in ib_mpsc_advance */
+        c->mpsc_pos = ib_load_acquire(&v->mpsc->head);
+        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
+    }
+    if (max_held != 0 && (st = ib_hold_init(c, max_held)) != INDEXBUS_OK)
+        return st;
+    if (v->kind == INDEXBUS_KIND_FANOUT) {
+        /* nothing new arrives meanwhile: the router skips a leaving owner */
+        if (!c->hold)
+            drain(c);
+        ib_hold_mark(c, c->hold); /* a holder before it holds; a non-holder after draining */
+    }
+    return INDEXBUS_OK;
+}
+
+int ib_consumer_open_hold(indexbus_region *region, uint32_t index, uint32_t max_held,
+                          indexbus_consumer **out)
+{
     ib_view *v = &region->v;
     if (index >= v->consumer_count)
         return INDEXBUS_OUT_OF_RANGE;
+    /* a fanout queue outlives its holder only where the region remembers it (5.20) */
+    if (max_held != 0 && v->kind == INDEXBUS_KIND_FANOUT && v->durable == NULL)
+        return INDEXBUS_BAD_STATE;
     /* we wake blocking producers. Registering (a membarrier call, ~10 ms
      * in a JVM) comes before the attach, so that consumers_live does not
      * count us long before the router routes to us */
@@ -207,20 +258,10 @@ int ib_consumer_open(indexbus_region *region, uint32_t index, indexbus_consumer 
     c->borrowed = INDEXBUS_SLOT_NIL;
     c->wake = &v->wake[index];
     c->room = v->kind == INDEXBUS_KIND_FANOUT ? NULL : &v->wake[v->producer_wake];
-    if (ib_has_log(v)) {
-        if ((st = ib_log_attach_reader(v, &c->log)) != INDEXBUS_OK) {
-            ib_handle_detach(&c->h);
-            return st;
-        }
-        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
-    } else if (v->kind == INDEXBUS_KIND_FANOUT) {
-        ib_spsc_attach_reader(&c->q, ib_consumer_queue(v, index), v->queue_capacity);
-        drain(c); /* nothing new arrives: the router skips a leaving owner */
-    } else {
-        ib_spsc_attach_reader(&c->q, v->spsc, v->queue_capacity);
-        /* pairs with the previous reader's release of head in ib_mpsc_advance */
-        c->mpsc_pos = ib_load_acquire(&v->mpsc->head);
-        c->delivered = ib_load_relaxed(&v->consumer_counters[0].delivered);
+    if ((st = attach_reader(c, max_held)) != INDEXBUS_OK) {
+        ib_hold_free(c);
+        ib_handle_detach(&c->h);
+        return st;
     }
     /* routed to from the router's next step on; wait for it so that a
      * message published after open returns reaches us. Pairs with the
@@ -241,8 +282,10 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
         ib_log_give_back(c->h.v, &c->log, 0);
     if (c->h.v->kind == INDEXBUS_KIND_FANOUT) {
         ib_await_router(c->h.region, ib_consumer_leaving(c->h.v, c->h.index, c->h.part), 1);
-        drain(c);
+        if (!c->hold) /* a holder's queue waits for the next consumer (its bit stays) */
+            drain(c);
     }
+    ib_hold_free(c); /* what it held stays in the region */
     ib_handle_detach(&c->h);
     return INDEXBUS_OK;
 }
@@ -252,7 +295,7 @@ INDEXBUS_API int indexbus_consumer_close(indexbus_consumer *c)
 /* The message at the head, checked: its slot, queue and length. */
 static int next_message(indexbus_consumer *c, uint32_t *idx, uint32_t *src, uint32_t *n)
 {
-    if (c->borrowed != INDEXBUS_SLOT_NIL)
+    if (c->borrowed != INDEXBUS_SLOT_NIL || c->hold) /* a holder: indexbus_recv_held */
         return INDEXBUS_BAD_STATE;
     int st = peek(c, idx, src);
     if (st == INDEXBUS_EMPTY)
@@ -267,6 +310,8 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
     uint32_t idx, src, n;
     if (c == NULL || len == NULL || (buf == NULL && cap != 0))
         return INDEXBUS_INVALID_ARGUMENT;
+    if (c->hold) /* indexbus_recv_held */
+        return INDEXBUS_BAD_STATE;
     if (ib_has_log(c->h.v))
         return ib_log_try_recv(c, buf, cap, len);
     int st = next_message(c, &idx, &src, &n);
@@ -292,6 +337,8 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
     uint32_t idx, src, n;
     if (c == NULL || data == NULL || len == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
+    if (c->hold) /* indexbus_recv_held */
+        return INDEXBUS_BAD_STATE;
     if (ib_has_log(c->h.v))
         return ib_log_recv_begin(c, data, len);
     int st = next_message(c, &idx, &src, &n);
@@ -337,7 +384,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
         *count = 0;
     if (c == NULL || lens == NULL || count == NULL || max_msgs == 0 || (buf == NULL && cap != 0))
         return INDEXBUS_INVALID_ARGUMENT;
-    if (c->borrowed != INDEXBUS_SLOT_NIL)
+    if (c->borrowed != INDEXBUS_SLOT_NIL || c->hold) /* a holder: indexbus_recv_held */
         return INDEXBUS_BAD_STATE;
     if (ib_has_log(c->h.v))
         return ib_log_recv_batch(c, buf, cap, lens, max_msgs, count);
@@ -435,6 +482,8 @@ INDEXBUS_API int indexbus_wait(indexbus_consumer *c, uint64_t timeout_ns)
 INDEXBUS_API int indexbus_recv(indexbus_consumer *c, void *buf, size_t cap, size_t *len,
                                uint64_t timeout_ns)
 {
+    if (c != NULL && c->hold) /* indexbus_recv_held */
+        return INDEXBUS_BAD_STATE;
     int st = indexbus_wait(c, timeout_ns);
     if (st != INDEXBUS_OK)
         return st;
