@@ -102,6 +102,7 @@ static void events_reopen(uint32_t slots)
     indexbus_consumer *b = hd_holder(r, 0, 16);
     for (uint32_t i = 1; i < 6; i++)
         HD_HELD(b, i, i, 0);
+    CHECK_ST(indexbus_wait(b, 0), INDEXBUS_TIMEOUT); /* it looks past what is held */
     CHECK_ST(indexbus_release(b, 2), INDEXBUS_OK);
     indexbus_consumer_close(b);
     indexbus_consumer *c;
@@ -336,22 +337,28 @@ static void fanout_hold(void)
         hd_expect(c1, i, 0);
     }
     CHECK_ST(hd_held_st(h), INDEXBUS_EMPTY);
+    CHECK_ST(indexbus_wait(h, 0), INDEXBUS_TIMEOUT); /* it looks past what is held */
     CHECK_ST(indexbus_release(h, 1), INDEXBUS_OK);
-    indexbus_consumer_close(h); /* 1, 2 held: the bit stays, the queue is kept */
-    CHECK(hd_load64(mask) == 1 && mp_cstats(r, 0).depth == 2 && !mp_cstats(r, 0).attached);
-    CHECK_ST(hd_pub(p, 3, 0), INDEXBUS_OK);
-    route_all(rt, 1, 2); /* the router skips the absent holder's queue */
+    CHECK_ST(hd_pub(p, 3, 0), INDEXBUS_OK); /* routed, not read before the close */
+    route_all(rt, 1, 3);
     hd_expect(c1, 3, 0);
+    indexbus_consumer_close(h); /* 1, 2 held, 3 unread: the bit stays, the queue is kept */
+    CHECK(hd_load64(mask) == 1 && mp_cstats(r, 0).depth == 3 && !mp_cstats(r, 0).attached);
+    CHECK_ST(hd_pub(p, 20, 0), INDEXBUS_OK);
+    route_all(rt, 1, 2); /* the router skips the absent holder's queue */
+    hd_expect(c1, 20, 0);
     h = hd_holder(r, 0, 4);
     HD_HELD(h, 1, 1, 0);
     HD_HELD(h, 2, 2, 0);
+    HD_HELD(h, 3, 3, 0);
     CHECK_ST(hd_held_st(h), INDEXBUS_EMPTY);
+    CHECK_ST(indexbus_release(h, 1), INDEXBUS_OK);
     CHECK_ST(hd_pub(p, 4, 0), INDEXBUS_OK);
     route_all(rt, 1, 3);
-    HD_HELD(h, 4, 3, 0);
+    HD_HELD(h, 4, 4, 0);
     hd_expect(c1, 4, 0);
     CHECK_ST(indexbus_release(h, 1), INDEXBUS_OK);
-    indexbus_consumer_close(h); /* 2 and 4 held */
+    indexbus_consumer_close(h); /* 3 and 4 held */
     CHECK(mp_info(r).free_slots == 32 - 2);
     /* a plain consumer drains the index and clears its bit */
     indexbus_consumer *c0;
@@ -413,6 +420,8 @@ static void log_hold(void)
         }
         if (got - rel == 6)
             CHECK_ST(hd_held_st(c), INDEXBUS_FULL);
+        else
+            CHECK_ST(indexbus_wait(c, 0), INDEXBUS_TIMEOUT); /* past what is held */
         CHECK(hd_load64(&lc->read) == rel_pos); /* the region's reader waits for release */
         CHECK_ST(hd_pub(p, pub, 1), INDEXBUS_FULL);
         uint32_t n = 1 + round % 3 < got - rel ? 1 + round % 3 : got - rel;
@@ -451,6 +460,60 @@ static void log_hold(void)
     unlink(path);
 }
 
+/* A wrap pad the cursor passed after the last held record goes back with
+ * it; the other receive calls are refused on a byte-log holder too. */
+static void log_trailing_pad(void)
+{
+    const char *path = bad_path(10);
+    indexbus_region *r = hd_create(path, INDEXBUS_KIND_LOG, 0, 0, 1, 0);
+    bad_map m = bad_map_file(path);
+    indexbus_log_ctl *lc = hd_log(&m);
+    indexbus_producer *p;
+    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &p));
+    indexbus_consumer *c = hd_holder(r, 0, 4);
+    uint8_t b[HD_MAXREC + 8];
+    size_t n;
+    uint64_t pos, at = 0;
+    uint32_t lens[2];
+    const void *d;
+    CHECK_ST(indexbus_try_recv(c, b, sizeof b, &n), INDEXBUS_BAD_STATE);
+    CHECK_ST(indexbus_recv_batch(c, b, sizeof b, lens, 2, &n), INDEXBUS_BAD_STATE);
+    CHECK_ST(indexbus_recv_begin(c, &d, &n), INDEXBUS_BAD_STATE);
+    /* records of exact strides up to 32 bytes before the ring's end */
+    for (uint32_t i = 0; at < HD_RING - 32; i++) {
+        uint64_t s = HD_RING - 32 - at < 1008 ? HD_RING - 32 - at : 1008;
+        mp_fill(b, 17, i, s - 8);
+        CHECK_ST(indexbus_publish(p, b, s - 8), INDEXBUS_OK);
+        CHECK_ST(indexbus_recv_held(c, b, sizeof b, &n, &pos), INDEXBUS_OK);
+        CHECK(pos == at && mp_check_fill(b, n, 17, i, s - 8));
+        CHECK_ST(indexbus_release(c, 1), INDEXBUS_OK);
+        at += s;
+    }
+    mp_fill(b, 17, 100, 8);
+    CHECK_ST(indexbus_publish(p, b, 8), INDEXBUS_OK); /* 16 bytes: 16 left before the end */
+    CHECK_ST(indexbus_recv_held(c, b, sizeof b, &n, &pos), INDEXBUS_OK);
+    CHECK(pos == HD_RING - 32 && mp_check_fill(b, n, 17, 100, 8));
+    /* a claim that does not fit: its wrap pad is published, the record not yet */
+    void *buf;
+    REQUIRE_OK(indexbus_claim_len(p, 100, &buf));
+    CHECK_ST(indexbus_recv_held(c, b, sizeof b, &n, &pos), INDEXBUS_EMPTY);
+    CHECK_ST(indexbus_wait(c, 0), INDEXBUS_TIMEOUT);
+    CHECK(hd_load64(&lc->read) == HD_RING - 32);
+    CHECK_ST(indexbus_release(c, 1), INDEXBUS_OK);
+    CHECK(hd_load64(&lc->read) == HD_RING && hd_load64(&lc->head) == HD_RING);
+    mp_fill(buf, 17, 101, 100);
+    CHECK_ST(indexbus_commit(p, 100), INDEXBUS_OK);
+    CHECK_ST(indexbus_recv_held(c, b, sizeof b, &n, &pos), INDEXBUS_OK);
+    CHECK(pos == HD_RING && mp_check_fill(b, n, 17, 101, 100));
+    CHECK_ST(indexbus_release(c, 1), INDEXBUS_OK);
+    CHECK(hd_load64(&lc->read) == HD_RING + 112);
+    indexbus_consumer_close(c);
+    indexbus_producer_close(p);
+    bad_unmap(&m);
+    indexbus_region_close(r);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     ib_test_init(argc, argv, NULL);
@@ -463,5 +526,6 @@ int main(int argc, char **argv)
     config_errors();
     fanout_hold();
     log_hold();
+    log_trailing_pad();
     return ib_test_done("hold");
 }
