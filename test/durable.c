@@ -190,7 +190,8 @@ static void expect_msgs(rig *g, uint32_t n)
     }
     uint64_t mark;
     uint32_t seq;
-    CHECK_ST(du_recv(g->c, g->rt, &mark, &seq), INDEXBUS_EMPTY);
+    int st = du_recv(g->c, g->rt, &mark, &seq); /* DISCONNECTED: no producer open */
+    CHECK(st == INDEXBUS_EMPTY || st == INDEXBUS_DISCONNECTED);
 }
 
 static uint64_t mark_now(indexbus_producer *p)
@@ -328,6 +329,113 @@ static void marked_kind(uint32_t kind)
     rig_close(&g);
 }
 
+/* ---- a journal left behind, and hostile journals -------------------------------- */
+
+/* The DURABLE section and the queue / ring control of the region file,
+ * mapped writable: what a foreign or broken writer could leave there. */
+typedef struct raw {
+    uint8_t *base;
+    size_t len;
+    indexbus_durable_mark *m;
+    indexbus_spsc_ctl *spsc;
+    indexbus_log_ctl *log;
+} raw;
+
+static void raw_map(raw *w, const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/dev/shm%s", name);
+    FILE *f = fopen(path, "r+b");
+    REQUIRE(f != NULL && fseek(f, 0, SEEK_END) == 0);
+    w->len = (size_t)ftell(f);
+    w->base = mmap(NULL, w->len, PROT_READ | PROT_WRITE, MAP_SHARED, fileno(f), 0);
+    fclose(f);
+    REQUIRE(w->base != MAP_FAILED);
+    const indexbus_region_header *h = (const indexbus_region_header *)w->base;
+    w->m = NULL, w->spsc = NULL, w->log = NULL;
+    for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
+        uint8_t *at = w->base + h->sections[i].offset;
+        if (h->sections[i].kind == INDEXBUS_SECTION_DURABLE)
+            w->m = (indexbus_durable_mark *)at;
+        else if (h->sections[i].kind == INDEXBUS_SECTION_SPSC_QUEUE)
+            w->spsc = (indexbus_spsc_ctl *)at;
+        else if (h->sections[i].kind == INDEXBUS_SECTION_LOG_RING)
+            w->log = (indexbus_log_ctl *)at;
+    }
+    REQUIRE(w->m != NULL);
+}
+
+/* Leave a journal (pend_mark, pend_pos) with no producer attached; the
+ * next SPSC producer settles it at open: its mark, and the journal clear. */
+static uint64_t settle_at_open(rig *g, const raw *w, uint64_t pend, uint64_t pos)
+{
+    __atomic_store_n(&w->m->pend_pos, pos, __ATOMIC_RELAXED);
+    __atomic_store_n(&w->m->pend_mark, pend, __ATOMIC_RELEASE);
+    indexbus_producer *p;
+    REQUIRE_OK(indexbus_producer_open(g->r, INDEXBUS_PRODUCER_SPSC, &p));
+    uint64_t mark = mark_now(p);
+    CHECK(__atomic_load_n(&w->m->pend_mark, __ATOMIC_ACQUIRE) == 0);
+    CHECK(__atomic_load_n(&w->m->mark, __ATOMIC_ACQUIRE) == mark);
+    indexbus_producer_close(p);
+    return mark;
+}
+
+static void left_journal(uint32_t kind)
+{
+    rig g;
+    rig_open(&g, kind);
+    raw w;
+    raw_map(&w, g.name);
+    indexbus_producer *p;
+    uint8_t data[4 * DU_LEN];
+    uint32_t lens[4];
+    uint64_t marks[4];
+    REQUIRE_OK(indexbus_producer_open(g.r, INDEXBUS_PRODUCER_SPSC, &p));
+    du_batch(data, lens, marks, 0, 4, mark_of);
+    REQUIRE_OK(indexbus_publish_batch_marked(p, data, lens, marks, 4, NULL));
+    indexbus_producer_close(p);
+    uint64_t m = marks[3];
+    if (w.log == NULL) {
+        uint64_t tail = __atomic_load_n(&w.spsc->tail, __ATOMIC_ACQUIRE);
+        CHECK(settle_at_open(&g, &w, m + 1, tail + 1) == m);      /* not published */
+        CHECK(settle_at_open(&g, &w, m + 1, tail + 64) == m);     /* a whole piece ahead */
+        CHECK(settle_at_open(&g, &w, m + 1, tail + 100000) == m); /* nonsense */
+        CHECK(settle_at_open(&g, &w, m + 1, tail - 100000) == m); /* nonsense */
+        CHECK(settle_at_open(&g, &w, m - 1, tail) == m);          /* below the mark */
+        CHECK(settle_at_open(&g, &w, m, tail) == m);              /* died after the mark */
+        CHECK(settle_at_open(&g, &w, m + 5, tail) == m + 5);      /* published */
+        m += 5;
+        CHECK(settle_at_open(&g, &w, m + 5, tail - 4) == m + 5); /* published, more after */
+        m += 5;
+    } else {
+        uint64_t tail = __atomic_load_n(&w.log->tail, __ATOMIC_ACQUIRE);
+        uint64_t last = tail - 32; /* the last record (stride 32) */
+        CHECK(settle_at_open(&g, &w, m + 1, tail) == m);          /* not reserved */
+        CHECK(settle_at_open(&g, &w, m + 1, last + 4) == m);      /* misaligned */
+        CHECK(settle_at_open(&g, &w, m + 1, tail - DU_RING - 8) == m); /* a lap behind */
+        CHECK(settle_at_open(&g, &w, m + 1, ~7ull) == m);         /* nonsense */
+        CHECK(settle_at_open(&g, &w, m - 1, last) == m);          /* below the mark */
+        CHECK(settle_at_open(&g, &w, m + 3, last) == m + 3);      /* a RECORD: published */
+        m += 3;
+        expect_msgs(&g, 4); /* read and given back: the header is zero now */
+        CHECK(settle_at_open(&g, &w, m + 3, last) == m + 3); /* read past it: published */
+        m += 3;
+    }
+    if (w.log == NULL)
+        expect_msgs(&g, 4);
+    /* the next producer goes on above the settled mark */
+    REQUIRE_OK(indexbus_producer_open(g.r, INDEXBUS_PRODUCER_SPSC, &p));
+    CHECK(mark_now(p) == m);
+    du_batch(data, lens, marks, g.next_seq, 1, mark_of);
+    marks[0] = m + 1;
+    memcpy(data, &marks[0], 8);
+    CHECK_ST(indexbus_publish_batch_marked(p, data, lens, marks, 1, NULL), INDEXBUS_OK);
+    CHECK(mark_now(p) == m + 1);
+    indexbus_producer_close(p);
+    munmap(w.base, w.len);
+    rig_close(&g);
+}
+
 /* ---- bridge counters ----------------------------------------------------------- */
 
 #define ADDERS 3
@@ -403,6 +511,8 @@ int main(int argc, char **argv)
     not_durable();
     for (int k = 0; k < 3; k++)
         marked_kind(kinds[k]);
+    for (int k = 0; k < 3; k++)
+        left_journal(kinds[k]);
     counters();
     return ib_test_done("durable");
 }

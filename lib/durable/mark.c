@@ -50,17 +50,17 @@ uint64_t ib_mark_current(const ib_view *v)
 }
 
 /* Slot regions: was the piece published? The SPSC tail, read once, has
- * reached pend_pos. -1: the journal cannot be a real one (LAYOUT.md 7). */
+ * reached pend_pos. -1: the journal cannot be a real one (LAYOUT.md 7).
+ * Positions count from 0 at create and never wrap. */
 static int slots_published(const ib_view *v, uint64_t pend_pos)
 {
     /* pairs with the producer's release of tail in ib_spsc_publish */
     uint64_t tail = ib_load_acquire(&v->spsc->tail);
-    uint64_t ahead = pend_pos - tail, behind = tail - pend_pos;
     /* a piece is at most IB_PENDING_MAX cells ahead of the tail, and
      * nothing is published after a dead producer's last piece */
-    if (ahead > IB_PENDING_MAX && behind > v->queue_capacity)
-        return -1;
-    return (int64_t)behind >= 0;
+    if (pend_pos > tail)
+        return pend_pos - tail <= IB_PENDING_MAX ? 0 : -1;
+    return tail - pend_pos <= v->queue_capacity ? 1 : -1;
 }
 
 /* Byte logs: was the reservation at pend_pos published? Its header, read
@@ -70,7 +70,7 @@ static int log_published(const ib_view *v, uint64_t pend_pos)
 {
     /* pairs with the producer's release of tail in ib_log_reserve */
     uint64_t tail = ib_load_acquire(&v->log->tail);
-    if (pend_pos % 8u != 0 || tail - pend_pos - 1u >= v->log_bytes)
+    if (pend_pos % 8u != 0 || pend_pos >= tail || tail - pend_pos > v->log_bytes)
         return -1; /* not a reserved record's position */
     /* pairs with the producer's release of the header in ib_log_publish */
     uint64_t w = ib_load_acquire(ib_log_hdr(v, pend_pos));
@@ -80,9 +80,9 @@ static int log_published(const ib_view *v, uint64_t pend_pos)
      * moved read past it first. pairs with its release of read in
      * ib_log_take / ib_log_give_back */
     uint64_t rd = ib_load_acquire(&v->log->read);
-    if ((int64_t)(tail - rd) < 0)
+    if (rd > tail)
         return -1;
-    return (int64_t)(rd - pend_pos) > 0;
+    return rd > pend_pos;
 }
 
 void ib_mark_settle(const ib_view *v)
