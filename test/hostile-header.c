@@ -568,10 +568,88 @@ static void test_new_kinds(void)
 #undef H
 }
 
+/* A good, closed region with durable state (1.2), or without it (flags
+ * 0); its header in `good`. */
+static const char *fresh_flags(int n, uint32_t kind, uint32_t flags)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r;
+    const char *path = bad_path(n);
+    REQUIRE_OK(indexbus_region_config_init(&cfg, kind));
+    cfg.size = sizeof cfg;
+    cfg.flags = flags;
+    if (kind == INDEXBUS_KIND_LOG)
+        cfg.byte_capacity = 4096, cfg.max_record = DATA;
+    else
+        cfg.slot_count = cfg.queue_capacity = SLOTS, cfg.slot_data_size = DATA,
+        cfg.consumer_count = consumers_of(kind);
+    REQUIRE_OK(indexbus_region_create(path, &cfg, &r));
+    indexbus_region_close(r);
+    bad_read_header(path, &good);
+    return path;
+}
+
+/* Durable state (layout 1.2): the DURABLE section goes with incompat bit
+ * 36, compat bit 9 and minor 2, and is listed where the geometry puts it,
+ * with its exact length; anything else is CORRUPT. Bit 36 is what makes a
+ * reader before 1.3 refuse the region: an incompat bit it does not know
+ * (INCOMPATIBLE, as bit 37 is to this one). */
+static void test_durable(void)
+{
+#define H(f) (uint32_t) offsetof(indexbus_region_header, f), \
+             (uint32_t) sizeof(((indexbus_region_header *)0)->f)
+    const uint32_t kinds[3] = {EV, FO, INDEXBUS_KIND_LOG};
+    const uint64_t d9 = INDEXBUS_CAP_DURABLE, d36 = INDEXBUS_CAP_DURABLE_STATE;
+    for (int k = 0; k < 3; k++) {
+        const char *path = fresh_flags(7, kinds[k], INDEXBUS_CREATE_DURABLE);
+        expect_works("durable: as is", path);
+        CHECK(good.layout_minor == 2 && (good.capabilities & (d9 | d36)) == (d9 | d36));
+        uint32_t i = bad_section_index(&good, INDEXBUS_SECTION_DURABLE);
+        CHECK(i == good.section_count - 1);
+        uint32_t e = (uint32_t)offsetof(indexbus_region_header, sections) +
+                     i * (uint32_t)sizeof(indexbus_section_entry);
+        const uint32_t len = e + (uint32_t)offsetof(indexbus_section_entry, length);
+        const uint32_t off = e + (uint32_t)offsetof(indexbus_section_entry, offset);
+        const uint32_t kind = e + (uint32_t)offsetof(indexbus_section_entry, kind);
+        const uint64_t caps = good.capabilities;
+        const struct patch cases[] = {
+            {"durable: bit 36 without bit 9", 0, H(capabilities), SET, caps & ~d9, INDEXBUS_CORRUPT},
+            {"durable: minor 1", 0, H(layout_minor), SET, 1, INDEXBUS_CORRUPT},
+            {"durable: minor 0", 0, H(layout_minor), SET, 0, INDEXBUS_CORRUPT},
+            {"durable: section longer", 0, len, 8, ADD, 64, INDEXBUS_CORRUPT},
+            {"durable: section shorter", 0, len, 8, ADD, (uint64_t)-64, INDEXBUS_CORRUPT},
+            {"durable: section length 0", 0, len, 8, SET, 0, INDEXBUS_CORRUPT},
+            {"durable: section moved", 0, off, 8, ADD, INDEXBUS_CACHE_LINE, INDEXBUS_CORRUPT},
+            {"durable: section not listed", 0, kind, 4, SET, 99, INDEXBUS_CORRUPT},
+            {"durable: a page less", 0, H(total_bytes), ADD, (uint64_t)-INDEXBUS_PAGE,
+             INDEXBUS_CORRUPT},
+            {"durable: a page more", 0, H(total_bytes), ADD, INDEXBUS_PAGE, INDEXBUS_CORRUPT},
+            {"durable + unknown incompat bit 37", 0, H(capabilities), OR, 1ull << 37,
+             INDEXBUS_INCOMPATIBLE},
+        };
+        for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+            path = fresh_flags(7, kinds[k], INDEXBUS_CREATE_DURABLE);
+            apply(path, cases[c].off, cases[c].size, cases[c].op, cases[c].val);
+            expect_open(cases[c].what, path, 0, cases[c].want);
+        }
+        /* the bits on a region without the section */
+        path = fresh_flags(7, kinds[k], 0);
+        const uint64_t plain = good.capabilities;
+        apply(path, offsetof(indexbus_region_header, layout_minor), 2, SET, 2);
+        apply(path, offsetof(indexbus_region_header, capabilities), 8, SET, plain | d9 | d36);
+        expect_open("durable: bits without the section", path, 0, INDEXBUS_CORRUPT);
+        apply(path, offsetof(indexbus_region_header, capabilities), 8, SET, plain | d36);
+        expect_open("durable: bit 36 alone without the section", path, 0, INDEXBUS_CORRUPT);
+    }
+    unlink(bad_path(7));
+#undef H
+}
+
 int main(int argc, char **argv)
 {
     ib_test_init(argc, argv, NULL);
     test_new_kinds();
+    test_durable();
     test_truncated();
     test_field_patches();
     test_racing_creator();
