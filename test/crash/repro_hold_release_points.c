@@ -417,6 +417,7 @@ int main(void)
                "%u leaked one slot (swept)\n",
                vname[variant], effects, STEPPED, effects + 1, vf, vl);
     }
-    printf(REPRO_PROG ": %u of %u kill points broke an invariant\n", failures, points);
+    printf(REPRO_PROG ": %u of %u kill points broke an invariant (%u leaked one slot, swept)\n",
+           failures, points, leaks);
     return failures ? 1 : 0;
 }
