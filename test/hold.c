@@ -377,12 +377,30 @@ static void fanout_hold(void)
     CHECK(hd_load64(mask) == 1);
     indexbus_consumer_close(h);
     CHECK(hd_load64(mask) == 1);
-    indexbus_producer_close(p);
     REQUIRE_OK(indexbus_consumer_open(r, 0, &c0));
     CHECK(hd_load64(mask) == 0);
     indexbus_consumer_close(c0);
+    /* a quiet region's sweep keeps the slots a held queue names */
+    h = hd_holder(r, 0, 4);
+    for (uint32_t i = 6; i < 9; i++) {
+        CHECK_ST(hd_pub(p, i, 0), INDEXBUS_OK);
+        route_all(rt, 1, 3);
+        hd_expect(c1, i, 0);
+    }
+    HD_HELD(h, 6, 6, 0);
+    indexbus_consumer_close(h); /* 6 held, 7 and 8 unread */
     indexbus_consumer_close(c1);
+    indexbus_producer_close(p);
     indexbus_router_close(rt);
+    indexbus_recover_report rep = {.size = sizeof rep};
+    CHECK_ST(indexbus_region_recover(r, INDEXBUS_RECOVER_SWEEP, &rep), INDEXBUS_OK);
+    CHECK(mp_info(r).free_slots == 32 - 3);
+    h = hd_holder(r, 0, 4);
+    for (uint32_t i = 6; i < 9; i++)
+        HD_HELD(h, i, i, 0);
+    CHECK_ST(indexbus_release(h, 3), INDEXBUS_OK);
+    CHECK(mp_info(r).free_slots == 32);
+    indexbus_consumer_close(h);
     bad_unmap(&m);
     indexbus_region_close(r);
     unlink(path);
