@@ -21,7 +21,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 cleanup() {
     exec 3>&- 2>/dev/null
     for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm stc sw1 sr1 sw2 sr2 smw sab \
-        sin sfl sie skl sto sto2 sgn rpc rpd dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+        sin sfl sie skl sto sto2 sgn rpc rpd dev dfo dlg dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -217,7 +217,7 @@ t "help" 0 "usage:" "$IB" help
 has "help lists route" "indexbus route NAME"
 t "no arguments" 2 "usage:" "$IB"
 t "unknown command" 2 "indexbus: unknown command 'frob'" "$IB" frob
-t "version" 0 "region layout 1.1" "$IB" version
+t "version" 0 "region layout 1.2" "$IB" version
 t "create without NAME" 2 "indexbus create: missing region NAME" "$IB" create
 t "bad number" 2 "--slots wants a whole number" "$IB" create "$P-x" --slots abc
 t "bad kind" 2 "--kind is events, fanout, log, stream or rpc, not 'foo'" "$IB" create "$P-x" --kind foo
@@ -1021,6 +1021,83 @@ stdout_is "the new server's echo" 'again\n'
 wait $server
 status_is "the new server's --count" $? 0
 
+# ---- durable regions (layout 1.2): create --durable, info ----------------------------
+# put64 REGION OFFSET VALUE: write a little-endian u64 into a region's file, as a
+# writer in another process would (the mark, the hold mask, a bridge's counters).
+shm() { echo "/dev/shm/${1#/}"; }
+put64() {
+    python3 -c 'import struct, sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2])); f.write(struct.pack("<Q", int(sys.argv[3])))' "$(shm "$1")" "$2" "$3"
+}
+# durable_off REGION: the DURABLE section's offset (the directory's last entry).
+durable_off() {
+    n=$(od -An -t u4 -j 52 -N 4 "$(shm "$1")" | tr -d ' ')
+    od -An -t u8 -j $((128 + 32 * (n - 1) + 8)) -N 8 "$(shm "$1")" | tr -d ' '
+}
+# lacks DESC FRAGMENT: the last command's stdout and stderr do not contain FRAGMENT.
+lacks() {
+    if cat "$T/out" "$T/err" | grep -F -q -e "$2"; then bad "$1" "output has: $2"; else ok; fi
+}
+ZEROS="forwarded 0, acknowledged 0, resent 0, deduplicated 0, refused 0"
+t "create durable events" 0 \
+    "created $P-dev: durable events, 16 slots x 64 bytes, queue 16, 1 consumer, 28672 bytes" \
+    "$IB" create "$P-dev" --slots 16 --slot-size 64 --durable
+t "info durable events" 0 "layout version    1.2" "$IB" info "$P-dev"
+has "durable capabilities" \
+    "capabilities      events mpsc blocking counters participants durable durable-state (0x100000023d)"
+has "durable: yes" "durable           yes"
+has "mark 0" "mark              0"
+has "bridge in at zero" "bridge in         $ZEROS"
+lacks "no held queues on events" "held queues"
+lacks "no bridge out lines at zero" "bridge out"
+grep -E -q '^  region id         [0-9a-f]{32}$' "$T/out" && ok || bad "region id is 32 hex digits"
+id1=$(awk '$1 == "region" && $2 == "id" { print $3 }' "$T/out")
+t "info again" 0 "" "$IB" info "$P-dev"
+has "the region id stays" "region id         $id1"
+t "create durable fanout" 0 "created $P-dfo: durable fanout, 16 slots x 64 bytes, queue 16, 3 consumers," \
+    "$IB" create "$P-dfo" --kind fanout --slots 16 --slot-size 64 --consumers 3 --durable
+t "create durable log" 0 \
+    "created $P-dlg: durable log, 4096-byte ring, records up to 2040 bytes, 1 consumer, 32768 bytes" \
+    "$IB" create "$P-dlg" --kind log --bytes 4096 --durable
+t "info durable log" 0 \
+    "capabilities      mpsc blocking counters participants log durable byte-log durable-state (0x120000027c)" \
+    "$IB" info "$P-dlg"
+id3=$(awk '$1 == "region" && $2 == "id" { print $3 }' "$T/out")
+[ -n "$id3" ] && [ "$id3" != "$id1" ] && ok || bad "two regions have different ids ($id1, $id3)"
+t "--durable on a stream" 2 "indexbus create: --durable does not apply to --kind stream" \
+    "$IB" create "$P-x" --kind stream --durable
+t "--durable on an rpc region" 2 "indexbus create: --durable does not apply to --kind rpc" \
+    "$IB" create "$P-x" --kind rpc --durable
+t "no region after the --durable refusals" 1 "indexbus: region $P-x: no such region" \
+    "$IB" info "$P-x"
+# unmarked publishes leave the mark alone
+STDIN=$T/lines
+t "pub into a durable log" 0 "published 4 messages" "$IB" pub "$P-dlg"
+t "sub from a durable log" 0 "consumer 0: 4 messages" "$IB" sub "$P-dlg" --quiet
+t "info after unmarked publishes" 0 "mark              0" "$IB" info "$P-dlg"
+# what a bridge leaves in the region: the mark, a held queue, counters
+D=$(durable_off "$P-dfo")
+put64 "$P-dfo" "$D" 41      # mark
+put64 "$P-dfo" $((D + 128)) 4 # hold_mask: queue 2
+put64 "$P-dfo" $((D + 192)) 7 # in: forwarded
+put64 "$P-dfo" $((D + 200)) 6 # in: acknowledged
+put64 "$P-dfo" $((D + 216)) 1 # in: deduplicated
+put64 "$P-dfo" $((D + 192 + 64 * 2 + 16)) 3 # out via consumer 1: resent
+put64 "$P-dfo" $((D + 192 + 64 * 2 + 32)) 2 # out via consumer 1: refused
+t "info durable fanout" 0 "" "$IB" info "$P-dfo"
+{
+    printf 'durable\n'
+    printf '  region id         %s\n' "$(awk '$1 == "region" && $2 == "id" { print $3 }' "$T/out")"
+    printf '  mark              41\n  held queues       2\n'
+    printf '  bridge in         forwarded 7, acknowledged 6, resent 0, deduplicated 1, refused 0\n'
+    printf '  bridge out 1      forwarded 0, acknowledged 0, resent 3, deduplicated 0, refused 2\n'
+} >"$T/want"
+paragraph_is "the durable paragraph" durable
+put64 "$P-dfo" $((D + 8)) 45 # pend_mark: a marked publish in flight
+t "info with a publish in flight" 0 "mark              41 (publishing up to 45)" "$IB" info "$P-dfo"
+for r in dev dfo dlg; do t "unlink durable $r" 0 "" "$IB" unlink "$P-$r"; done
+
 # ---- liveness: dead participants, recover, gc ----------------------------------------
 "$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null
 t "info, nobody attached" 0 "" "$IB" info "$P-dead"
@@ -1161,11 +1238,11 @@ t "newer layout (sub)" 1 \
 t "unlink file-path region" 0 "" "$IB" unlink "$R2"
 R3=$T/caps.region
 "$IB" create "$R3" --slots 16 >/dev/null
-printf '\020' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 36
+printf '\040' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 37
 t "unknown incompat capability" 1 \
-    "indexbus: region $R3: uses incompatible features this library does not know (capability bits 0x0000001000000000)" \
+    "indexbus: region $R3: uses incompatible features this library does not know (capability bits 0x0000002000000000)" \
     "$IB" info "$R3"
-dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 36 off
+dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 37 off
 printf '\006' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
 t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 6" "$IB" info "$R3"
 head -c 4096 /dev/zero | tr '\0' 'x' >"$T/junk.region"

@@ -130,6 +130,9 @@ void cli_error(const char *fmt, ...) CLI_PRINTF(1, 2);
 /* "indexbus: region NAME: [WHAT: ]<indexbus_strerror(status)>"; returns CLI_ERROR. */
 int cli_region_error(const char *name, const char *what, int status);
 
+/* The file that holds region `name`'s bytes, as the library finds it. */
+void cli_raw_path(const char *name, char *buf, size_t cap);
+
 /* Open a region; on failure explain why (reading the raw header for an
  * incompatible one) and return CLI_ERROR. */
 int cli_open_region(const char *name, indexbus_region **out);
@@ -160,5 +163,12 @@ extern volatile sig_atomic_t cli_stop_requested;
 /* Route SIGINT and SIGTERM to handler (NULL: set cli_stop_requested). The
  * handler is installed without SA_RESTART so blocking reads return. */
 void cli_catch_stop_signals(void (*handler)(int));
+
+/* ---- info_durable.c: the durable paragraph of `info` --------------------- */
+
+/* Regions with durable state: region id, mark, held queues (fanout), the
+ * bridge counters. The mark and hold mask have no call of their own: they
+ * are read from the region file's DURABLE section, checked first. */
+int cli_print_durable(const char *name, const indexbus_region *r, const indexbus_info *in);
 
 #endif /* INDEXBUS_CLI_H */

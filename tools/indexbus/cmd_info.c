@@ -18,10 +18,12 @@ static void print_capabilities(uint64_t caps)
         [6] = "log",           /* INDEXBUS_CAP_LOG */
         [7] = "stream",        /* INDEXBUS_CAP_STREAM */
         [8] = "rpc",           /* INDEXBUS_CAP_RPC */
+        [9] = "durable",       /* INDEXBUS_CAP_DURABLE */
         [32] = "spsc-recycle", /* INDEXBUS_CAP_SPSC_RECYCLE */
         [33] = "byte-log",     /* INDEXBUS_CAP_BYTE_LOG */
         [34] = "byte-stream",  /* INDEXBUS_CAP_BYTE_STREAM */
         [35] = "rpc-cells",    /* INDEXBUS_CAP_RPC_CELLS */
+        [36] = "durable-state", /* INDEXBUS_CAP_DURABLE_STATE */
     };
     printf(LABEL, "capabilities");
     for (unsigned bit = 0; bit < 64; bit++) {
@@ -69,6 +71,8 @@ static void print_header(const char *name, const indexbus_info *in)
            (double)in->total_bytes / 1024.0);
     printf(LABEL "%" PRIu32 "\n", "creator pid", in->creator_pid);
     print_time("created", in->creation_time_ns);
+    if (in->capabilities & INDEXBUS_CAP_DURABLE_STATE)
+        printf(LABEL "yes\n", "durable");
 }
 
 /* A byte log or stream: one ring of bytes instead of slots and queues. */
@@ -285,9 +289,11 @@ int cmd_info(int argc, char **argv)
         print_header(name, &in);
         print_geometry(&in);
         print_counters(&in);
+        if (in.capabilities & INDEXBUS_CAP_DURABLE_STATE)
+            rc = cli_print_durable(name, r, &in);
         /* a stream's reader and an rpc region's servers are no consumers
          * of records: the stream and counters paragraphs say it */
-        if (in.kind != INDEXBUS_KIND_STREAM && in.kind != INDEXBUS_KIND_RPC)
+        if (rc == CLI_OK && in.kind != INDEXBUS_KIND_STREAM && in.kind != INDEXBUS_KIND_RPC)
             rc = print_consumers(name, r, in.consumer_count);
         if (rc == CLI_OK)
             rc = print_participants(name, r, in.kind);

@@ -11,7 +11,7 @@ enum {
     C_KIND, C_SLOTS, C_SLOT_SIZE, C_QUEUE, C_CONSUMERS, /* slot regions */
     C_BYTES, C_MAX_RECORD,                               /* byte logs and streams */
     C_CELLS, C_MAX_REQUEST, C_MAX_REPLY,                 /* request/response */
-    C_MODE, C_PREFAULT, C_NOPTS
+    C_MODE, C_PREFAULT, C_DURABLE, C_NOPTS
 };
 
 static const cli_opt create_opts[] = {
@@ -21,7 +21,7 @@ static const cli_opt create_opts[] = {
     [C_MAX_RECORD] = {"--max-record", 1}, [C_CELLS] = {"--cells", 1},
     [C_MAX_REQUEST] = {"--max-request", 1}, [C_MAX_REPLY] = {"--max-reply", 1},
     [C_MODE] = {"--mode", 1},           [C_PREFAULT] = {"--prefault", 0},
-    [C_NOPTS] = {NULL, 0},
+    [C_DURABLE] = {"--durable", 0},     [C_NOPTS] = {NULL, 0},
 };
 
 /* 0 in a geometry field means "library default" (and "not given"). */
@@ -110,6 +110,7 @@ static int create_arg(void *ctx, int opt, const char *v)
     case C_MAX_REPLY: return cli_rpc_arg("create", &a->rpc, create_opts[opt].name, v);
     case C_MODE: return cli_parse_octal("create", "--mode", v, 0777, &a->mode);
     case C_PREFAULT: a->flags |= INDEXBUS_CREATE_PREFAULT; return CLI_OK;
+    case C_DURABLE: a->flags |= INDEXBUS_CREATE_DURABLE; return CLI_OK;
     default: return CLI_USAGE;
     }
 }
@@ -132,7 +133,10 @@ static int check_create_args(const create_args *a)
                         : !rpc && a->rpc.cells       ? "--cells"
                         : !rpc && a->rpc.max_request ? "--max-request"
                         : !rpc && a->rpc.max_reply   ? "--max-reply"
-                                                     : NULL;
+                        : (a->flags & INDEXBUS_CREATE_DURABLE) &&
+                                a->kind != INDEXBUS_KIND_LOG && !slots
+                            ? "--durable"
+                            : NULL;
     if (stray == NULL)
         return CLI_OK;
     return cli_usage_error("create", "%s does not apply to --kind %s", stray,
@@ -185,10 +189,12 @@ int cli_create_error(const char *name, uint32_t kind, int st)
 
 void cli_print_created(const char *name, const indexbus_info *in)
 {
+    /* "durable events", "durable log": durable state (1.2) first */
+    const char *d = (in->capabilities & INDEXBUS_CAP_DURABLE_STATE) ? "durable " : "";
     if (in->kind == INDEXBUS_KIND_LOG) {
-        printf("created %s: log, %" PRIu64 "-byte ring, records up to %" PRIu32
+        printf("created %s: %slog, %" PRIu64 "-byte ring, records up to %" PRIu32
                " bytes, 1 consumer, %" PRIu64 " bytes\n",
-               name, in->byte_capacity, in->max_record, in->total_bytes);
+               name, d, in->byte_capacity, in->max_record, in->total_bytes);
         return;
     }
     if (in->kind == INDEXBUS_KIND_STREAM) {
@@ -203,9 +209,9 @@ void cli_print_created(const char *name, const indexbus_info *in)
                name, in->rpc_cells, in->max_request, in->max_reply, in->total_bytes);
         return;
     }
-    printf("created %s: %s, %" PRIu32 " slots x %" PRIu32 " bytes, queue %" PRIu32
+    printf("created %s: %s%s, %" PRIu32 " slots x %" PRIu32 " bytes, queue %" PRIu32
            ", %" PRIu32 " consumer%s, %" PRIu64 " bytes\n",
-           name, in->kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", in->slot_count,
+           name, d, in->kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", in->slot_count,
            in->slot_data_size, in->queue_capacity, in->consumer_count,
            in->consumer_count == 1 ? "" : "s", in->total_bytes);
 }

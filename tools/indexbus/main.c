@@ -15,7 +15,7 @@ static const command commands[] = {
     {"create", cmd_create,
      "NAME [--kind events|fanout|log|stream|rpc] [--slots N] [--slot-size BYTES] [--queue N] "
      "[--consumers N] [--bytes N] [--max-record BYTES] [--cells N] [--max-request BYTES] "
-     "[--max-reply BYTES] [--mode OCTAL] [--prefault]",
+     "[--max-reply BYTES] [--mode OCTAL] [--prefault] [--durable]",
      "create a region"},
     {"info", cmd_info, "NAME", "show a region's header, geometry, counters and participants"},
     {"pub", cmd_pub,
@@ -67,6 +67,10 @@ static const char help_details[] =
     "         in flight at once); --max-request, --max-reply BYTES: 8..16777216\n"
     "         (default 4096). --mode: file mode (0600).\n"
     "         --prefault: touch every page now.\n"
+    "         --durable: events, fanout and log regions get durable state (layout\n"
+    "         1.2; libraries before 1.3 refuse the region): marked publishes whose\n"
+    "         last mark the region keeps, fanout queues held for their consumer,\n"
+    "         bridge counters, a random region id (what indexbus bridge uses).\n"
     "info     header (kind, layout, capabilities, size, creator), geometry,\n"
     "         counters (a log: bytes used, which include records read but not yet\n"
     "         given back, as the consumer does that in batches; bytes free; bytes\n"
@@ -80,6 +84,9 @@ static const char help_details[] =
     "         read. An rpc region shows its cells, free cells, requests and replies\n"
     "         at most, replies abandoned (their client gave up or died) and\n"
     "         requests failed (their server closed or died).\n"
+    "         A durable region also shows its region id, its mark (the last\n"
+    "         marked message committed), a fanout region's held queues, and the\n"
+    "         bridge counters: in, and out through each consumer that has any.\n"
     "pub      default: each line of stdin (newline removed) is one message.\n"
     "         --file PATH...: each file's whole content is one message.\n"
     "         --count N [--size BYTES]: N synthetic messages (default 64 bytes, at\n"

@@ -36,7 +36,7 @@ int cli_region_error(const char *name, const char *what, int status)
 
 /* Where the bytes of `name` live, by the same rule the library uses: no '/'
  * after the first character means POSIX shm (Linux mounts it on /dev/shm). */
-static void raw_path(const char *name, char *buf, size_t cap)
+void cli_raw_path(const char *name, char *buf, size_t cap)
 {
     const char *rest = name[0] == '/' ? name + 1 : name;
     if (strchr(rest, '/') == NULL)
@@ -58,7 +58,7 @@ static uint64_t le_bytes(const uint8_t *b, int n)
 static ssize_t read_raw_header(const char *name, uint8_t *buf, size_t cap)
 {
     char path[4096];
-    raw_path(name, path, sizeof path);
+    cli_raw_path(name, path, sizeof path);
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -109,7 +109,7 @@ static void explain_permission(const char *name, int status)
 {
     char path[4096];
     struct stat sb;
-    raw_path(name, path, sizeof path);
+    cli_raw_path(name, path, sizeof path);
     if (lstat(path, &sb) == 0 && S_ISLNK(sb.st_mode))
         cli_error("region %s: %s (%s is a symbolic link; regions are opened without "
                   "following links)",
