@@ -41,10 +41,13 @@ TABLES = [
     ("4.10", 1, "indexbus_stream_ctl"),
     ("4.11", 1, "indexbus_rpc_ctl"),
     ("4.11", 2, "indexbus_rpc_cell"),
+    ("4.12", 1, "indexbus_durable_ctl"),
+    ("4.12", 2, "indexbus_durable_mark"),
+    ("4.12", 3, "indexbus_durable_counters"),
 ]
 # Sections of LAYOUT.md in which every table must be a mapped struct table
 # (4.7 has none; a table added there would need an entry above).
-STRICT_SECTIONS = ("2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11")
+STRICT_SECTIONS = ("2.1", "2.2", "4.1", "4.2", "4.3", "4.4", "4.5", "4.6", "4.7", "4.8", "4.9", "4.10", "4.11", "4.12")
 LAYOUT_H = "abi/include/indexbus/layout.h"
 DOC_TYPES = {"u8": "uint8_t", "u16": "uint16_t", "u32": "uint32_t", "u64": "uint64_t"}
 
