@@ -19,10 +19,13 @@ const char *br_nats_text(natsStatus s)
     return buf;
 }
 
+static volatile int closing; /* our own close: no "disconnected" note */
+
 static void on_disconnected(natsConnection *nc, void *closure)
 {
     (void)nc;
-    br_note(closure, "disconnected from NATS; reconnecting");
+    if (!closing)
+        br_note(closure, "disconnected from NATS; reconnecting");
 }
 
 static void on_reconnected(natsConnection *nc, void *closure)
@@ -132,6 +135,7 @@ void br_nats_close(br_nats *n)
 {
     if (n->js)
         jsCtx_Destroy(n->js);
+    closing = 1;
     if (n->nc) {
         natsConnection_FlushTimeout(n->nc, 1000);
         natsConnection_Close(n->nc);

@@ -45,6 +45,7 @@ typedef struct out_state {
     uint32_t cap, head, len, flight, failed;
     br_counts delta, total;
     uint64_t read, released;
+    uint64_t resend_left;   /* messages an earlier run published and did not release */
     int ended;              /* the region is DISCONNECTED */
     int refused;            /* an oversize record waits at the window's end */
 } out_state;
@@ -159,6 +160,17 @@ static void resend_failed(out_state *s)
     }
 }
 
+/* Move the counts gathered so far into the region (the ack handler adds
+ * to them too, hence the copy under the lock). */
+static void flush_counts(out_state *s)
+{
+    pthread_mutex_lock(&s->mu);
+    br_counts d = s->delta;
+    memset(&s->delta, 0, sizeof s->delta);
+    pthread_mutex_unlock(&s->mu);
+    br_counts_flush(s->r, s->o->consumer, &d, &s->total);
+}
+
 /* Let go of the acknowledged (or skipped) messages at the window's head. */
 static int release_acked(out_state *s)
 {
@@ -181,11 +193,9 @@ static int release_acked(out_state *s)
             s->delta.acknowledged++;
     s->head = (s->head + k) % s->cap;
     s->len -= k;
-    br_counts d = s->delta;
-    memset(&s->delta, 0, sizeof s->delta);
     pthread_mutex_unlock(&s->mu);
     s->released += k;
-    br_counts_flush(s->r, s->o->consumer, &d, &s->total);
+    flush_counts(s);
     return BR_OK;
 }
 
@@ -228,7 +238,12 @@ static int add_entry(out_state *s, size_t len, uint64_t pos, int *published)
         br_err(s->o, "message: %s", br_nats_text(st));
         return BR_FAIL;
     }
-    s->delta.forwarded++;
+    if (s->resend_left > 0) { /* read again after a restart: published before */
+        s->resend_left--;
+        s->delta.resent++;
+    } else {
+        s->delta.forwarded++;
+    }
     if (publish_entry(s, s->len - 1) == NATS_OK) /* else E_FAILED: the re-send round has it */
         (*published)++;
     pthread_mutex_unlock(&s->mu);
@@ -270,6 +285,8 @@ static int read_more(out_state *s, int *got)
         if (add_entry(s, len, pos, &published) != BR_OK)
             return BR_FAIL;
     }
+    if (*got > 0) /* forwarded goes in before any ack: a restart knows what it re-sends */
+        flush_counts(s);
     if (published > 0)
         br_crash_point(BR_OUT_PUBLISHED);
     return BR_OK;
@@ -368,6 +385,14 @@ static int open_consumer(out_state *s)
                indexbus_strerror(st));
         return st == INDEXBUS_NO_MEMORY ? BR_FAIL : BR_REGION;
     }
+    /* forwarded (or re-sent) and not acknowledged by earlier runs: these
+     * are still held in the region and come first */
+    br_counts before;
+    memset(&before, 0, sizeof before);
+    before.size = sizeof before;
+    if (indexbus_bridge_counters_get(s->r, s->o->consumer, &before) == INDEXBUS_OK &&
+        before.forwarded > before.acknowledged)
+        s->resend_left = before.forwarded - before.acknowledged;
     uint8_t id[16];
     indexbus_region_id(s->r, id);
     for (int i = 0; i < 16; i++)
@@ -422,11 +447,7 @@ int br_run_out(const br_opts *o)
         rc = pump(&s);
     }
     if (s.r != NULL) {
-        pthread_mutex_lock(&s.mu);
-        br_counts d = s.delta;
-        memset(&s.delta, 0, sizeof s.delta);
-        pthread_mutex_unlock(&s.mu);
-        br_counts_flush(s.r, o->consumer, &d, &s.total);
+        flush_counts(&s);
         if (o->stats)
             br_print_stats(o, s.r, o->consumer, &s.total);
     }
