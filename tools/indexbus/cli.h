@@ -42,6 +42,7 @@ int cmd_gc(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_request(int argc, char **argv);
+int cmd_bridge(int argc, char **argv); /* bridge.c: runs indexbus-bridge */
 
 /* ---- args.c: option parsing --------------------------------------------- */
 

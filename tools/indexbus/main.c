@@ -36,6 +36,10 @@ static const command commands[] = {
     {"request", cmd_request,
      "NAME [--data STR | --size BYTES] [--count N] [--timeout-ms MS] [--hex]",
      "send requests, print the reply or a round-trip summary"},
+    {"bridge", cmd_bridge,
+     "out REGION --nats URL --subject SUBJ [--consumer I] ... | in --nats URL --subject SUBJ "
+     "--durable NAME REGION ...",
+     "carry a durable region over NATS JetStream (runs indexbus-bridge)"},
     {"recover", cmd_recover, "NAME [--sweep]",
      "hand back what dead participants held"},
     {"gc", cmd_gc, "[NAME...] [--dir DIR]", "remove regions nobody alive uses"},
@@ -138,6 +142,14 @@ static const char help_details[] =
     "         for the first one; once every server has left (or died) it fails.\n"
     "         --timeout-ms MS: give up on a reply after MS ms (the request is\n"
     "         cancelled).\n"
+    "bridge   runs indexbus-bridge (beside this program, else on PATH; built when\n"
+    "         libnats is installed) with the same arguments. out: a held consumer of\n"
+    "         a durable region (create --durable) publishes each message to JetStream\n"
+    "         stream IB_<subject> and lets go of it once acknowledged; in: a durable\n"
+    "         JetStream consumer publishes into a durable region, exactly once across\n"
+    "         restarts. 'indexbus bridge --help' lists every option; exit status is\n"
+    "         the bridge's: 3 region problem, 4 NATS problem, 5 oversize record\n"
+    "         refused (docs/BRIDGE.md).\n"
     "recover  finds participants whose process died (the kernel dropped their\n"
     "         liveness lock) and hands back what they held: roles, claimed and\n"
     "         held slots, a dead fanout consumer's queue (its messages are\n"
