@@ -73,6 +73,8 @@ void br_nats_close(br_nats *n);
  * duplicates window). in: wait up to 10 s for it. BR_OK or BR_NATS. */
 int br_stream_ensure(const br_opts *o, br_nats *n);
 int br_stream_wait(const br_opts *o, br_nats *n);
+/* How many times the connection came back (changes after each reconnect). */
+unsigned br_reconnects_seen(void);
 /* "<status text>[: <last error>]" for a cnats failure. */
 const char *br_nats_text(natsStatus s);
 

@@ -13,6 +13,7 @@
 #include "bridge.h"
 
 #define FETCH_WAIT_MS 500 /* one fetch's longest wait, to see a stop */
+#define STALL_MS 3000     /* no message this long: is the consumer stuck? */
 
 typedef struct in_state {
     const br_opts *o;
@@ -189,44 +190,17 @@ static int finished(const in_state *s)
     return br_stop || s->ended || s->refused || (s->o->count && s->committed >= s->o->count);
 }
 
-static int pump(in_state *s)
-{
-    int rc = BR_OK;
-    uint64_t last_note = 0;
-    while (rc == BR_OK && !finished(s)) {
-        natsMsgList list = {0};
-        jsErrCode jerr = 0;
-        natsStatus ns = natsSubscription_Fetch(&list, s->sub, (int)s->o->batch, FETCH_WAIT_MS,
-                                               &jerr);
-        if (ns == NATS_TIMEOUT)
-            continue;
-        if (ns != NATS_OK) { /* the server restarting: try again */
-            natsMsgList_Destroy(&list);
-            if (br_now_ms() - last_note >= 10000) {
-                br_note(s->o, "fetch: %s; retrying", br_nats_text(ns));
-                last_note = br_now_ms();
-            }
-            br_sleep_ms(100);
-            continue;
-        }
-        rc = apply(s, &list);
-        natsMsgList_Destroy(&list);
-    }
-    if (s->ended)
-        br_note(s->o, "region %s: every consumer has left; stopping", s->o->region);
-    return rc;
-}
-
 /* Delete the durable consumer if it exists and create it afresh from
  * mark + 1, then bind a pull subscription to it. */
-static int make_consumer(in_state *s)
+static int make_consumer(in_state *s, int report)
 {
     const br_opts *o = s->o;
     jsErrCode jerr = 0;
     natsStatus ns = js_DeleteConsumer(s->n.js, o->stream, o->durable, NULL, &jerr);
     if (ns != NATS_OK && ns != NATS_NOT_FOUND && jerr != JSConsumerNotFoundErr) {
-        br_err(o, "delete consumer %s on stream %s: %s", o->durable, o->stream,
-               br_nats_text(ns));
+        if (report)
+            br_err(o, "delete consumer %s on stream %s: %s", o->durable, o->stream,
+                   br_nats_text(ns));
         return BR_NATS;
     }
     jsConsumerConfig cc;
@@ -248,10 +222,75 @@ static int make_consumer(in_state *s)
     if (ns == NATS_OK)
         ns = js_PullSubscribe(&s->sub, s->n.js, o->subject, o->durable, NULL, &so, &jerr);
     if (ns != NATS_OK) {
-        br_err(o, "consumer %s on stream %s: %s", o->durable, o->stream, br_nats_text(ns));
+        if (report)
+            br_err(o, "consumer %s on stream %s: %s", o->durable, o->stream, br_nats_text(ns));
         return BR_NATS;
     }
     return BR_OK;
+}
+
+/* Is the consumer stuck? Messages wait or acks are still counted pending
+ * while nothing of ours is outstanding (seen after a nats-server 2.9
+ * restart: deliveries stop once stale acks fill MaxAckPending), or it is
+ * gone. Not when the server cannot be asked. */
+static int stalled(in_state *s)
+{
+    jsConsumerInfo *ci = NULL;
+    jsErrCode jerr = 0;
+    natsStatus ns = js_GetConsumerInfo(&ci, s->n.js, s->o->stream, s->o->durable, NULL, &jerr);
+    if (ns != NATS_OK)
+        return ns == NATS_NOT_FOUND || jerr == JSConsumerNotFoundErr;
+    int stuck = ci->NumPending > 0 || ci->NumAckPending > 0;
+    jsConsumerInfo_Destroy(ci);
+    return stuck;
+}
+
+/* Fetch and apply until stopped. After a reconnect, or when the consumer
+ * has stalled, it is made afresh from mark + 1, as at start. */
+static int pump(in_state *s)
+{
+    int rc = BR_OK, remake = 0;
+    unsigned seen = br_reconnects_seen();
+    uint64_t last_note = 0, idle_since = br_now_ms();
+    while (rc == BR_OK && !finished(s)) {
+        if (br_reconnects_seen() != seen) {
+            seen = br_reconnects_seen();
+            remake = 1;
+        }
+        if (remake || (br_now_ms() - idle_since >= STALL_MS && stalled(s))) {
+            int report = br_now_ms() - last_note >= 10000;
+            remake = make_consumer(s, report) != BR_OK;
+            if (remake && report)
+                last_note = br_now_ms();
+            idle_since = br_now_ms();
+            if (remake) {
+                br_sleep_ms(200);
+                continue;
+            }
+        }
+        natsMsgList list = {0};
+        jsErrCode jerr = 0;
+        natsStatus ns = natsSubscription_Fetch(&list, s->sub, (int)s->o->batch, FETCH_WAIT_MS,
+                                               &jerr);
+        if (ns == NATS_TIMEOUT)
+            continue;
+        if (ns != NATS_OK) { /* the server restarting: try again */
+            natsMsgList_Destroy(&list);
+            if (br_now_ms() - last_note >= 10000) {
+                br_note(s->o, "fetch: %s; retrying", br_nats_text(ns));
+                last_note = br_now_ms();
+            }
+            br_sleep_ms(100);
+            continue;
+        }
+        if (list.Count > 0)
+            idle_since = br_now_ms();
+        rc = apply(s, &list);
+        natsMsgList_Destroy(&list);
+    }
+    if (s->ended)
+        br_note(s->o, "region %s: every consumer has left; stopping", s->o->region);
+    return rc;
 }
 
 static int open_producer(in_state *s)
@@ -282,7 +321,7 @@ static int setup(in_state *s)
     if (rc == BR_OK)
         rc = br_stream_wait(s->o, &s->n);
     if (rc == BR_OK)
-        rc = make_consumer(s);
+        rc = make_consumer(s, 1);
     return rc;
 }
 

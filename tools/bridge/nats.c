@@ -1,6 +1,7 @@
 /* nats.c - the NATS side shared by both directions: the connection
  * (servers, auth, TLS, unlimited reconnects), the JetStream context, and
  * finding or creating the stream. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,16 @@ static void on_disconnected(natsConnection *nc, void *closure)
         br_note(closure, "disconnected from NATS; reconnecting");
 }
 
+static atomic_uint reconnects;
+
+unsigned br_reconnects_seen(void)
+{
+    return atomic_load(&reconnects);
+}
+
 static void on_reconnected(natsConnection *nc, void *closure)
 {
+    atomic_fetch_add(&reconnects, 1);
     char url[256] = "";
     natsConnection_GetConnectedUrl(nc, url, sizeof url);
     br_note(closure, "reconnected to %s", url);
