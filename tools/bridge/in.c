@@ -29,7 +29,8 @@ typedef struct in_state {
     uint64_t *marks;
     size_t queued;     /* messages in data */
     int done_upto;     /* list index up to which everything is applied or skipped; -1 none */
-    int ended, refused;
+    int noted_gone;    /* "no consumer attached" said (again after one came) */
+    int refused;
     int halt;          /* a commit stopped short: leave the rest of the list */
     uint64_t committed;
     br_counts delta, total;
@@ -67,22 +68,26 @@ static size_t commit_queued(in_state *s, int *err)
         for (size_t i = 0; i < n; i++)
             off += s->lens[done + i];
         done += n;
-        if (n > 0)
+        if (n > 0) {
             s->mark = s->marks[done - 1];
+            s->noted_gone = 0;
+        }
         if (st == INDEXBUS_OK || done == s->queued)
             break;
-        if (st == INDEXBUS_DISCONNECTED) {
-            s->ended = 1;
-            break;
-        }
-        if (st != INDEXBUS_FULL) {
+        if (st != INDEXBUS_FULL && st != INDEXBUS_DISCONNECTED) {
             br_err(s->o, "region %s: publish: %s", s->o->region, indexbus_strerror(st));
             *err = BR_FAIL;
             break;
         }
         if (br_stop)
             break;
-        br_sleep_ms(naps++ < 50 ? 0 : 1); /* flow control: wait for the consumer */
+        /* flow control: wait for the consumer to make room, or (DISCONNECTED)
+         * for one to attach again; nothing is acknowledged meanwhile */
+        if (st == INDEXBUS_DISCONNECTED && !s->noted_gone) {
+            br_note(s->o, "region %s: no consumer attached; waiting for one", s->o->region);
+            s->noted_gone = 1;
+        }
+        br_sleep_ms(naps++ < 50 ? 0 : 1);
     }
     return done;
 }
@@ -187,7 +192,7 @@ static int apply(in_state *s, natsMsgList *list)
 
 static int finished(const in_state *s)
 {
-    return br_stop || s->ended || s->refused || (s->o->count && s->committed >= s->o->count);
+    return br_stop || s->refused || (s->o->count && s->committed >= s->o->count);
 }
 
 /* Delete the durable consumer if it exists and create it afresh from
@@ -288,8 +293,6 @@ static int pump(in_state *s)
         rc = apply(s, &list);
         natsMsgList_Destroy(&list);
     }
-    if (s->ended)
-        br_note(s->o, "region %s: every consumer has left; stopping", s->o->region);
     return rc;
 }
 

@@ -13,7 +13,10 @@ const char *br_nats_text(natsStatus s)
     static char buf[512];
     natsStatus last = NATS_OK;
     const char *detail = nats_GetLastError(&last);
-    if (detail != NULL && *detail != '\0' && strcmp(detail, natsStatus_GetText(s)) != 0)
+    const char *cut = detail && detail[0] == '(' ? strstr(detail, "): ") : NULL;
+    if (cut != NULL) /* drop cnats' "(file.c:line): " */
+        detail = cut + 3;
+    if (detail != NULL && *detail != '\0' && strstr(detail, natsStatus_GetText(s)) == NULL)
         snprintf(buf, sizeof buf, "%s (%s)", natsStatus_GetText(s), detail);
     else
         snprintf(buf, sizeof buf, "%s", natsStatus_GetText(s));
