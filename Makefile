@@ -94,7 +94,7 @@ tests: $(TEST_BIN)
 # them (apt-get, as root), every other target only checks (tools/deps.sh).
 DEPS := pkg-config readelf nm setarch python3 clang libfuzzer abidw abidiff \
         swig go javac mvn cargo libclang python3-venv python3-dev \
-        g++ clang++ cmake
+        g++ clang++ cmake nats-server libnats
 
 deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh install $(DEPS)
@@ -137,6 +137,7 @@ check: check-deps
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
 	$(MAKE) check-cli-pipe
+	$(MAKE) check-bridge
 	$(MAKE) check-install
 	$(MAKE) check-outside
 	$(MAKE) check-clang
@@ -181,6 +182,7 @@ include test/headers/headers.mk
 include test/cxx/cxx.mk
 include test/outside/outside.mk
 include tools/demo/demo.mk
+include test/bridge/bridge.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java, Rust, C++ and

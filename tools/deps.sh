@@ -3,7 +3,8 @@
 #   install  installs the missing ones with apt-get (as root, on Debian); only
 #            `make deps` runs this, so no test target ever installs anything
 #   check    fails naming what is missing, its Debian package, and `make deps`
-# "libclang" is checked as a library; "libfuzzer" (clang's libFuzzer runtime)
+# "libclang" and "libnats" (the NATS C client, for the bridge) are checked as
+# libraries; "libfuzzer" (clang's libFuzzer runtime)
 # by linking a fuzz target with clang; "python3-venv" and "python3-dev" (venv with pip,
 # Python.h for the cffi extension) by asking python3.
 have_libfuzzer() {
@@ -26,6 +27,7 @@ have() {
     case $1 in
     libclang) ls /usr/lib/llvm-*/lib/libclang*.so* /usr/lib/x86_64-linux-gnu/libclang*.so* \
                   >/dev/null 2>&1 ;;
+    libnats) pkg-config --exists libnats 2>/dev/null ;;
     libfuzzer) have_libfuzzer ;;
     python3-venv) python3 -c 'import venv, ensurepip' >/dev/null 2>&1 ;;
     python3-dev) python3 -c 'import os, sys, sysconfig
@@ -40,6 +42,7 @@ package_of() {
     abidw|abidiff) echo abigail-tools ;;
     setarch) echo util-linux ;;
     libclang) echo libclang-dev ;;
+    libnats) echo libnats-dev ;;
     libfuzzer) libfuzzer_package ;;
     javac|java) echo openjdk-17-jdk-headless ;;
     mvn) echo maven ;;
