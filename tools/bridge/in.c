@@ -180,8 +180,10 @@ static int apply(in_state *s, natsMsgList *list)
     }
     if (rc == BR_OK && !s->halt)
         rc = flush_batch(s, i - 1);
-    if (s->delta.forwarded)
+    if (s->delta.forwarded) {
+        br_counts_flush(s->r, INDEXBUS_BRIDGE_IN, &s->delta, &s->total); /* with the commit */
         br_crash_point(BR_IN_COMMITTED);
+    }
     if (s->done_upto >= 0) {
         natsMsg_Ack(list->Msgs[s->done_upto], NULL);
         s->delta.acknowledged += (uint64_t)s->done_upto + 1;
