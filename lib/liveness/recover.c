@@ -184,8 +184,11 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     ib_view *v = &r->v;
     indexbus_participant *e = &v->parts->entries[slot];
     uint32_t role = ib_load_acquire(&e->role); /* pairs with attach_once's release of role */
-    /* a marked publish it left half done: judged before padding below (5.20) */
-    if (v->durable != NULL && role == INDEXBUS_ROLE_SPSC_PRODUCER)
+    /* a marked publish it left half done: judged before padding below
+     * (5.20), and only while the SPSC role is still its own, so a forged
+     * role word cannot make us settle under a live producer; pairs with the
+     * producer's acquire CAS of spsc_owner in attach_once */
+    if (v->durable != NULL && ib_load_acquire(&v->parts->ctl.spsc_owner) == slot + 1)
         ib_mark_settle(v);
     if (ib_has_log(v)) {
         /* a byte-log producer's unfinished record becomes padding (5.17);
