@@ -144,7 +144,13 @@ enum { LS_FRESH, LS_TRAFFIC, LS_WRAP, LS_CRASHED, LS_CRASHED_WRAP, LS_CRASHED_SP
 /* byte-stream and request/response states (build_stream_variant, build_rpc_variant) */
 enum { SS_FRESH, SS_ENDED, SS_CRASHED };
 enum { RS_FRESH, RS_TRAFFIC, RS_CRASHED, RS_STALE };
-#define NVARIANTS 32u
+/* durable states (build_durable_variant): FRESH, HELD (a holder closed with
+ * messages held, clean), CRASHED (snapshot with every handle open) */
+enum { DS_FRESH, DS_HELD, DS_CRASHED };
+/* the mark journal a durable baseline is left with: none, a piece published,
+ * a piece not published, the producer died after setting the mark */
+enum { PJ_NONE, PJ_PUBLISHED, PJ_UNPUBLISHED, PJ_MARK_SET };
+#define NVARIANTS 40u
 #define DEAD_PID 0x7ffffff0u /* above any pid_max: "the owner is gone" */
 
 /* Where mutation records aim (SEL_*): 0 = the whole file, 1-9 = the
@@ -154,6 +160,7 @@ enum { RS_FRESH, RS_TRAFFIC, RS_CRASHED, RS_STALE };
 typedef struct variant {
     uint32_t kind, slots, data, queue, consumers, state;
     uint32_t log_bytes, max_record, mpsc; /* byte logs: ring, max record, MPSC producers */
+    uint32_t durable, pend;               /* 1.2: INDEXBUS_CREATE_DURABLE; the journal (PJ_*) */
     uint8_t *img;
     size_t len;
     uint64_t sec_off[NSEL], sec_len[NSEL]; /* sec_len 0: no such section */
@@ -629,6 +636,167 @@ static void build_rpc_variant(variant *vr)
     SETUP(indexbus_region_unlink(base_path));
 }
 
+/* ---- durable baselines (layout 1.2) ---- */
+
+/* Open consumer i with INDEXBUS_CONSUMER_HOLD (max_held 0: the default). */
+static int hold_open(indexbus_region *r, uint32_t i, uint32_t max_held, indexbus_consumer **c)
+{
+    indexbus_consumer_config cc = {.size = sizeof cc, .index = i, .flags = INDEXBUS_CONSUMER_HOLD,
+                                   .max_held = max_held};
+    return indexbus_consumer_open_config(r, &cc, c);
+}
+
+/* Marked publish of one message (mark *next, then *next + 1 ...); any status. */
+static void pub_marked(indexbus_producer *p, uint32_t len, uint64_t *next)
+{
+    uint64_t mark = (*next)++;
+    size_t done;
+    CK(indexbus_publish_batch_marked(p, payload, &len, &mark, 1, &done));
+}
+
+/* The holder reads one message and (release) lets go of it again. */
+static void hold_cycle(indexbus_consumer *c, int release)
+{
+    size_t len;
+    uint64_t pos;
+    if (CK(indexbus_recv_held(c, rxbuf, sizeof rxbuf, &len, &pos)) == INDEXBUS_OK && release)
+        CK(indexbus_release(c, 1));
+}
+
+/* Leave the image's mark journal as a producer killed mid-piece would
+ * (LAYOUT.md 5.20). Slot regions: the piece showed (pend_pos = the SPSC
+ * tail) or not (tail + 1). Byte logs: pend_pos is the last reservation,
+ * `last` bytes back from the tail: the 15-byte RECORD (published) or, in
+ * CRASHED, the SPSC claim still CLAIMED (unpublished). PJ_MARK_SET: the
+ * producer died after setting the mark. */
+static void journal_image(variant *vr, uint64_t last)
+{
+    indexbus_durable_ctl *d =
+        img_section(vr->img, vr->len, INDEXBUS_SECTION_DURABLE, sizeof(indexbus_durable_ctl));
+    indexbus_spsc_ctl *q = img_section(vr->img, vr->len, INDEXBUS_SECTION_SPSC_QUEUE, sizeof(*q));
+    indexbus_log_ctl *lc = img_section(vr->img, vr->len, INDEXBUS_SECTION_LOG_RING, sizeof(*lc));
+    if (d == NULL || (q == NULL && lc == NULL))
+        abort();
+    uint64_t at = lc != NULL ? lc->tail - last : q->tail + (vr->pend == PJ_UNPUBLISHED);
+    d->mark.pend_mark = d->mark.mark + (vr->pend == PJ_MARK_SET ? 0 : 5);
+    d->mark.pend_pos = at;
+}
+
+/*
+ * Durable events, fanout and byte-log regions. The holders (consumer 0;
+ * on fanout every even index) read with INDEXBUS_CONSUMER_HOLD; the SPSC
+ * producer publishes marked. FRESH: as created. HELD: twenty rounds of
+ * traffic (held and released, so positions wrap), then messages left
+ * held and waiting, every handle closed (a fanout holder's hold bit and
+ * queue stay), and the journal left as PJ_* says. CRASHED: the same, but
+ * the snapshot is taken with every handle open (owners gone) and, on a
+ * byte log, an SPSC claim in flight. Traffic accepts any status: held
+ * messages fill small pools, which is the point.
+ */
+static void build_durable_variant(variant *vr)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    indexbus_consumer *c[INDEXBUS_MAX_CONSUMERS] = {0};
+    indexbus_router *rt = NULL;
+    indexbus_producer *sp = NULL, *mp = NULL;
+    int fanout = vr->kind == INDEXBUS_KIND_FANOUT, log = vr->kind == INDEXBUS_KIND_LOG;
+    uint64_t next = 1, last = log_stride(15);
+
+    unlink(base_path);
+    SETUP(indexbus_region_config_init(&cfg, vr->kind));
+    cfg.flags |= INDEXBUS_CREATE_DURABLE;
+    if (log) {
+        cfg.byte_capacity = vr->log_bytes;
+        cfg.max_record = vr->max_record;
+    } else {
+        cfg.slot_count = vr->slots;
+        cfg.slot_data_size = vr->data;
+        cfg.queue_capacity = vr->queue;
+        cfg.consumer_count = vr->consumers;
+    }
+    SETUP(indexbus_region_create(base_path, &cfg, &r));
+    indexbus_info info = {.size = sizeof info};
+    SETUP(indexbus_region_info(r, &info));
+    uint32_t maxlen = log ? info.max_record : vr->data;
+    if (vr->state != DS_FRESH) {
+        for (uint32_t i = 0; i < vr->consumers; i++) {
+            if (i % 2 == 0)
+                SETUP(hold_open(r, i, 0, &c[i]));
+            else
+                SETUP(indexbus_consumer_open(r, i, &c[i]));
+        }
+        if (fanout)
+            SETUP(indexbus_router_open(r, &rt));
+        SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &sp));
+        if (!log)
+            SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &mp));
+        for (uint32_t k = 0; k < 20; k++) {
+            pub_marked(sp, (k * 37u) % (maxlen < 300 ? maxlen + 1 : 300u), &next);
+            if (mp != NULL)
+                CK(indexbus_publish(mp, payload, (k * 7) % (vr->data + 1)));
+            if (fanout)
+                CK(indexbus_route_once(rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST));
+            for (uint32_t i = 0; i < vr->consumers; i++) {
+                size_t len;
+                for (int j = 0; j < 2; j++) {
+                    if (i % 2 == 0)
+                        hold_cycle(c[i], 1);
+                    else
+                        CK(indexbus_try_recv(c[i], rxbuf, sizeof rxbuf, &len));
+                }
+            }
+        }
+        /* held (two) and waiting behind them */
+        for (uint32_t k = 0; k < 4; k++) {
+            pub_marked(sp, k * 5u, &next);
+            if (mp != NULL && k == 0)
+                CK(indexbus_publish(mp, payload, 3));
+            if (fanout)
+                CK(indexbus_route_once(rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST));
+        }
+        for (uint32_t i = 0; i < vr->consumers; i += 2) {
+            hold_cycle(c[i], 0);
+            hold_cycle(c[i], 0);
+        }
+    }
+    if (vr->state == DS_CRASHED) {
+        void *buf;
+        if (log && CK(indexbus_claim_len(sp, 40, &buf)) == INDEXBUS_OK) {
+            memset(buf, 0x5a, 40);
+            last = log_stride(40); /* the claim: CLAIMED, unpublished */
+        }
+        vr->img = read_file(base_path, &vr->len); /* everyone "dies" here */
+        crash_image(vr->img, vr->len);
+        if (log)
+            CK(indexbus_abort(sp));
+    }
+    if (vr->img == NULL && vr->state != DS_FRESH) {
+        SETUP(indexbus_producer_close(sp));
+        SETUP(indexbus_producer_close(mp));
+        sp = mp = NULL;
+        SETUP(indexbus_router_close(rt)); /* before the consumers: no ack wait */
+        rt = NULL;
+        for (uint32_t i = 0; i < vr->consumers; i++)
+            SETUP(indexbus_consumer_close(c[i])); /* holders: what they hold stays */
+        SETUP(indexbus_region_close(r));
+        r = NULL;
+        vr->img = read_file(base_path, &vr->len);
+    }
+    if (vr->img != NULL && vr->pend != PJ_NONE)
+        journal_image(vr, last);
+    SETUP(indexbus_producer_close(sp));
+    SETUP(indexbus_producer_close(mp));
+    SETUP(indexbus_router_close(rt));
+    for (uint32_t i = 0; i < vr->consumers; i++)
+        if (r != NULL)
+            SETUP(indexbus_consumer_close(c[i]));
+    SETUP(indexbus_region_close(r));
+    if (vr->img == NULL)
+        vr->img = read_file(base_path, &vr->len);
+    SETUP(indexbus_region_unlink(base_path));
+}
+
 /* The baseline's own directory, read once: mutation records address
  * sections through it, so they keep pointing at the same field whatever
  * patches do to the header later. The 1.1 kinds' sections past 9 are
@@ -644,7 +812,20 @@ static void note_sections(variant *vr)
         uint32_t sel = e->kind == INDEXBUS_SECTION_STREAM_CTL || e->kind == INDEXBUS_SECTION_RPC_CTL ? 4u
                        : e->kind == INDEXBUS_SECTION_RPC_CELLS ? 9u
                                                                : e->kind;
+        if (e->kind == INDEXBUS_SECTION_DURABLE)
+            continue; /* below, once the others are placed */
         if (sel >= 1 && sel < NSEL && e->offset < vr->len && e->length <= vr->len - e->offset) {
+            vr->sec_off[sel] = e->offset;
+            vr->sec_len[sel] = e->length;
+        }
+    }
+    /* 1.2: the DURABLE section through selector 9 where the region has no
+     * LOG_RING (events, fanout), else 4 (a byte log has no ROUTER) */
+    for (uint32_t i = 0; i < h->section_count && i < INDEXBUS_MAX_SECTIONS; i++) {
+        const indexbus_section_entry *e = &h->sections[i];
+        uint32_t sel = vr->sec_len[9] == 0 ? 9u : 4u;
+        if (e->kind == INDEXBUS_SECTION_DURABLE && vr->sec_len[sel] == 0 && e->offset < vr->len &&
+            e->length <= vr->len - e->offset) {
             vr->sec_off[sel] = e->offset;
             vr->sec_len[sel] = e->length;
         }
@@ -681,10 +862,45 @@ static const struct new_geom {
     {INDEXBUS_KIND_RPC, 8, 64, 128, RS_CRASHED},     {INDEXBUS_KIND_RPC, 130, 8, 8, RS_STALE},
 };
 
+/* Variants 32-39: durable regions (1.2; make_corpus.py DURABLE_GEOMS):
+ * kind, slots or ring bytes, slot data or max_record, queue, consumers,
+ * state (DS_*), the journal left behind (PJ_*). */
+static const struct durable_geom {
+    uint32_t kind, slots_or_bytes, data, queue, consumers, state, pend;
+} durable_geoms[8] = {
+    {INDEXBUS_KIND_EVENTS, 16, 64, 16, 1, DS_HELD, PJ_PUBLISHED},
+    {INDEXBUS_KIND_EVENTS, 8, 128, 4, 1, DS_CRASHED, PJ_UNPUBLISHED},
+    {INDEXBUS_KIND_FANOUT, 16, 64, 16, 2, DS_HELD, PJ_PUBLISHED},
+    {INDEXBUS_KIND_FANOUT, 8, 128, 4, 3, DS_CRASHED, PJ_UNPUBLISHED},
+    {INDEXBUS_KIND_LOG, 4096, 0, 0, 1, DS_HELD, PJ_PUBLISHED},
+    {INDEXBUS_KIND_LOG, 4096, 0, 0, 1, DS_CRASHED, PJ_UNPUBLISHED},
+    {INDEXBUS_KIND_LOG, 8192, 256, 0, 1, DS_FRESH, PJ_NONE},
+    {INDEXBUS_KIND_FANOUT, 4, 64, 2, 64, DS_HELD, PJ_MARK_SET},
+};
+
 static void build_variants(void)
 {
     for (uint32_t i = 0; i < NVARIANTS; i++) {
         variant *vr = &variants[i];
+        if (i >= 32) {
+            const struct durable_geom *dg = &durable_geoms[i - 32];
+            vr->kind = dg->kind;
+            vr->durable = 1;
+            vr->consumers = dg->consumers;
+            vr->state = dg->state;
+            vr->pend = dg->pend;
+            if (dg->kind == INDEXBUS_KIND_LOG) {
+                vr->log_bytes = dg->slots_or_bytes;
+                vr->max_record = dg->data;
+            } else {
+                vr->slots = dg->slots_or_bytes;
+                vr->data = dg->data;
+                vr->queue = dg->queue;
+            }
+            build_durable_variant(vr);
+            note_sections(vr);
+            continue;
+        }
         if (i >= 24) {
             const struct new_geom *ng = &new_geoms[i - 24];
             vr->kind = ng->kind;
@@ -760,7 +976,9 @@ static uint16_t rd_u16(reader *r)
     return (uint16_t)(lo | (uint16_t)rd_u8(r) << 8);
 }
 
-enum { F_TRUNCATE = 0x01, F_READY_WAIT = 0x02, F_EARLY_CLOSE = 0x04, F_OTHER_KIND = 0x08 };
+enum { F_TRUNCATE = 0x01, F_READY_WAIT = 0x02, F_EARLY_CLOSE = 0x04, F_OTHER_KIND = 0x08,
+       F_NO_HOLD = 0x10, /* durable variants: open no consumer with HOLD at first */
+       F_HOLD = 0x20 };  /* other variants: open consumer 0 with HOLD at first */
 #define HEADER_BYTES 4u
 #define MAX_RECORDS 256u
 #define TAG_MUTATE 0x60u /* tags 0x60-0x7f: mutation records; below: calls */
@@ -855,6 +1073,11 @@ typedef struct fz {
     uint64_t ctok[2][8], stok[2][8]; /* rings of the last tokens (kept after use: stale ones) */
     uint32_t nctok[2], nstok[2];
     uint32_t max_request, max_reply; /* as info reports them */
+    /* 1.2: held receive and marked publish */
+    int durable;                              /* the region has durable state (region_id OK) */
+    uint8_t hold[INDEXBUS_MAX_CONSUMERS];     /* consumer i is (re)opened with HOLD */
+    uint32_t max_held[INDEXBUS_MAX_CONSUMERS]; /* ... with this max_held (0: the default) */
+    uint32_t held[INDEXBUS_MAX_CONSUMERS];    /* messages consumer i holds (its FIFO, private) */
 } fz;
 
 /* ---- the concurrent rogue writer (mutator.h) ------------------------------------- */
@@ -986,7 +1209,18 @@ static void check_info(fz *f)
 
 static void open_consumer(fz *f, uint32_t i)
 {
-    int st = CK(indexbus_consumer_open(f->r, i, &f->c[i]));
+    int st;
+    f->held[i] = 0;
+    if (f->hold[i]) {
+        indexbus_consumer_config cc = {.size = sizeof cc, .index = i,
+                                       .flags = INDEXBUS_CONSUMER_HOLD, .max_held = f->max_held[i]};
+        st = CK(indexbus_consumer_open_config(f->r, &cc, &f->c[i]));
+        /* a fanout holder needs durable state; streams and rpc have no consumers */
+        if (f->kind == INDEXBUS_KIND_FANOUT && !f->durable)
+            EXPECT(st != INDEXBUS_OK);
+    } else {
+        st = CK(indexbus_consumer_open(f->r, i, &f->c[i]));
+    }
     if (st != INDEXBUS_OK)
         EXPECT(f->c[i] == NULL);
 }
@@ -1074,6 +1308,14 @@ enum {
     OP_STREAM_WRITER_ABORT,
     OP_RPC_ABORT,
     OP_RPC_FAIL,
+    /* 1.2: durable state - held receive, marked publish, bridge counters */
+    OP_HOLD_REOPEN,
+    OP_RECV_HELD,
+    OP_RELEASE,
+    OP_PUBLISH_MARKED,
+    OP_PRODUCER_MARK,
+    OP_BRIDGE_COUNTERS,
+    OP_REGION_ID,
     OP_COUNT
 };
 
@@ -1315,6 +1557,174 @@ static size_t len_of(const fz *f, uint8_t b)
     }
 }
 
+/* ---- 1.2: held receive, marked publish, bridge counters ---- */
+
+/* max_held by an argument: the default, tiny, around the limit (1 << 20). */
+static const uint32_t held_caps[8] = {0, 1, 2, 3, 7, 4096, 1u << 20, (1u << 20) + 1};
+
+/* Close consumer i and open it again: b & 1 HOLD, max_held held_caps[b >> 1],
+ * b & 0x80 a bad config (unknown flag, short size): INVALID_ARGUMENT. */
+static void hold_reopen(fz *f, uint32_t i, uint8_t b)
+{
+    int had_router = f->rt != NULL; /* as OP_REOPEN_CONSUMER: no ack wait on ourselves */
+    EXPECT(CK(indexbus_router_close(f->rt)) == INDEXBUS_OK);
+    f->rt = NULL;
+    EXPECT(CK(indexbus_consumer_close(f->c[i])) == INDEXBUS_OK);
+    f->c[i] = NULL;
+    f->held[i] = 0;
+    if (b & 0x80) {
+        indexbus_consumer_config cc = {.size = b & 0x40 ? sizeof cc - 4 : sizeof cc, .index = i,
+                                       .flags = b & 0x40 ? INDEXBUS_CONSUMER_HOLD : 0x2u};
+        indexbus_consumer *x = (indexbus_consumer *)&cc;
+        EXPECT(CK(indexbus_consumer_open_config(f->r, &cc, &x)) == INDEXBUS_INVALID_ARGUMENT);
+        EXPECT(x == NULL);
+    } else {
+        f->hold[i] = b & 1;
+        f->max_held[i] = held_caps[(b >> 1) % 8];
+        if (f->hold[i] && f->max_held[i] > (1u << 20)) {
+            indexbus_consumer_config cc = {.size = sizeof cc, .index = i,
+                                           .flags = INDEXBUS_CONSUMER_HOLD,
+                                           .max_held = f->max_held[i]};
+            EXPECT(CK(indexbus_consumer_open_config(f->r, &cc, &f->c[i])) ==
+                   INDEXBUS_INVALID_ARGUMENT);
+            EXPECT(f->c[i] == NULL);
+            f->max_held[i] = 0;
+        } else {
+            open_consumer(f, i);
+        }
+    }
+    if (had_router)
+        open_router(f);
+}
+
+/* Held receive into cap caps[b]: the FIFO count is ours to check. */
+static void recv_held(fz *f, uint32_t i, uint8_t b)
+{
+    indexbus_consumer *c = f->c[i];
+    size_t cap = caps[b % 8], len = 99999;
+    uint64_t pos = 0;
+    int st = CK(indexbus_recv_held(c, rxbuf, cap, &len, &pos));
+    if (c == NULL)
+        return;
+    if (!f->hold[i]) {
+        EXPECT(st == INDEXBUS_BAD_STATE);
+        return;
+    }
+    uint32_t most = f->max_held[i] ? f->max_held[i] : 4096u;
+    if (f->held[i] >= most)
+        EXPECT(st == INDEXBUS_FULL);
+    if (st == INDEXBUS_OK) {
+        EXPECT(len <= cap && len <= f->data_size);
+        f->held[i]++;
+    } else if (st == INDEXBUS_BUFFER_TOO_SMALL) {
+        EXPECT(len > cap && len <= f->data_size);
+    }
+}
+
+/* Release count n of a holder: OK iff it holds n, else OUT_OF_RANGE;
+ * whatever the region holds (the count is the consumer's own). */
+static void release_held(fz *f, uint32_t i, uint8_t b)
+{
+    indexbus_consumer *c = f->c[i];
+    size_t n = b & 0x80 ? (size_t)f->held[i] + (b & 0x7f) : (size_t)(b % 8);
+    if (b == 0xff)
+        n = SIZE_MAX;
+    int st = CK(indexbus_release(c, n));
+    if (c == NULL)
+        return;
+    if (!f->hold[i]) {
+        EXPECT(st == INDEXBUS_BAD_STATE);
+    } else if (n <= f->held[i]) {
+        EXPECT(st == INDEXBUS_OK);
+        f->held[i] -= (uint32_t)n;
+    } else {
+        EXPECT(st == INDEXBUS_OUT_OF_RANGE);
+    }
+}
+
+/* Marked publish of 1 + b % 6 messages. Marks above the producer's own
+ * (b & 0x80: forged - 0, repeated, decreasing: INVALID_ARGUMENT). The
+ * producer's mark is then exactly that of the last one published. */
+static void publish_marked(fz *f, indexbus_producer *p, uint8_t a, uint8_t b)
+{
+    uint32_t lens[6];
+    uint64_t marks[6], mark0 = 0;
+    size_t n = 1 + b % 6, done = 99;
+    int have = p != NULL && CK(indexbus_producer_mark(p, &mark0)) == INDEXBUS_OK;
+    for (size_t i = 0; i < n; i++) {
+        lens[i] = (uint32_t)((b * (i + 1) * 13u) % (f->data_size + 1u));
+        marks[i] = mark0 + 1 + i * (1u + a % 4);
+    }
+    int forged = (b & 0x80) && n >= 2;
+    if (forged)
+        marks[n - 1] = a & 1 ? marks[n - 2] : a & 2 ? 0 : marks[0] - 1;
+    int st = CK(indexbus_publish_batch_marked(p, payload, lens, marks, n, &done));
+    EXPECT(done <= n);
+    if (st == INDEXBUS_OK)
+        EXPECT(done == n);
+    if (forged && have)
+        EXPECT(st == INDEXBUS_INVALID_ARGUMENT && done == 0);
+    uint64_t mark = 0;
+    if (have && CK(indexbus_producer_mark(p, &mark)) == INDEXBUS_OK)
+        EXPECT(mark == (done ? marks[done - 1] : mark0));
+}
+
+/* The durable calls (do_op's 1.2 part). */
+static void do_op12(fz *f, uint32_t opc, uint8_t a, uint8_t b)
+{
+    uint32_t i = f->nc ? a % f->nc : 0;
+    indexbus_producer *p = f->p[a % NPROD];
+    switch (opc) {
+    case OP_HOLD_REOPEN:
+        if (f->r != NULL && f->nc != 0)
+            hold_reopen(f, i, b);
+        break;
+    case OP_RECV_HELD:
+        if (f->nc != 0)
+            recv_held(f, i, b);
+        break;
+    case OP_RELEASE:
+        if (f->nc != 0)
+            release_held(f, i, b);
+        break;
+    case OP_PUBLISH_MARKED:
+        publish_marked(f, p, a, b);
+        break;
+    case OP_PRODUCER_MARK: {
+        uint64_t mark = 0;
+        int st = CK(indexbus_producer_mark(p, &mark));
+        if (p != NULL && !f->durable)
+            EXPECT(st == INDEXBUS_WRONG_KIND);
+        break;
+    }
+    case OP_BRIDGE_COUNTERS: {
+        /* which: every consumer line, one past them, 63, IN (64), 65, ~0 */
+        static const uint32_t odd[4] = {63, INDEXBUS_BRIDGE_IN, 65, UINT32_MAX};
+        uint32_t which = b & 4 ? odd[(b >> 3) % 4] : a % (f->nc + 1);
+        indexbus_bridge_counters d = {.size = sizeof d, .forwarded = a, .acknowledged = b,
+                                      .resent = 1, .deduplicated = (uint64_t)a << 40,
+                                      .refused = UINT64_MAX};
+        int valid = which == INDEXBUS_BRIDGE_IN || which < f->nc;
+        int st = b & 1 ? CK(indexbus_bridge_counters_add(f->r, which, &d))
+                       : CK(indexbus_bridge_counters_get(f->r, which, &d));
+        if (f->r != NULL && !f->durable)
+            EXPECT(st == INDEXBUS_WRONG_KIND);
+        else if (f->r != NULL && !valid)
+            EXPECT(st == INDEXBUS_OUT_OF_RANGE);
+        else if (f->r != NULL && !(b & 1))
+            EXPECT(st == INDEXBUS_OK && d.size == sizeof d);
+        break;
+    }
+    case OP_REGION_ID: {
+        uint8_t id[16];
+        int st = CK(indexbus_region_id(f->r, id));
+        if (f->r != NULL)
+            EXPECT(st == (f->durable ? INDEXBUS_OK : INDEXBUS_WRONG_KIND));
+        break;
+    }
+    }
+}
+
 static void check_route_result(fz *f, int st, const indexbus_route_result *res)
 {
     uint64_t all = res->delivered_mask | res->dropped_full_mask | res->dropped_no_credit_mask;
@@ -1334,6 +1744,10 @@ static void check_route_result(fz *f, int st, const indexbus_route_result *res)
 static void do_op(fz *f, const record *rec)
 {
     uint8_t a = rec->a, b = rec->b;
+    if (rec->op % OP_COUNT >= OP_HOLD_REOPEN) {
+        do_op12(f, rec->op % OP_COUNT, a, b);
+        return;
+    }
     if (rec->op % OP_COUNT >= OP_STREAM_WRITE) {
         do_op11(f, rec->op % OP_COUNT, a, b);
         return;
@@ -1464,6 +1878,7 @@ static void do_op(fz *f, const record *rec)
         f->rt = NULL;
         EXPECT(CK(indexbus_consumer_close(f->c[i])) == INDEXBUS_OK);
         f->c[i] = NULL;
+        f->held[i] = 0;
         if (b & 1)
             open_consumer(f, i);
         if (had_router || (b & 2))
@@ -1628,6 +2043,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     f.max_reply = info.max_reply;
     check_info(&f);
 
+    /* 1.2: durable as the library sees it; holders: a durable baseline's
+     * even consumers (as it was built), or consumer 0 with F_HOLD */
+    uint8_t rid[16];
+    f.durable = CK(indexbus_region_id(f.r, rid)) == INDEXBUS_OK;
+    for (uint32_t i = 0; i < f.nc; i++)
+        f.hold[i] = vr->durable ? !(flags & F_NO_HOLD) && i % 2 == 0 : (flags & F_HOLD) && i == 0;
+
     /* consumers before the router: joining then needs no router ack */
     for (uint32_t i = 0; i < f.nc; i++)
         open_consumer(&f, i);
@@ -1686,11 +2108,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                    round & 1 ? INDEXBUS_MODE_WORK_QUEUE : INDEXBUS_MODE_BROADCAST));
         for (uint32_t i = 0; i < f.nc; i++) {
             size_t len;
-            if (f.c[i] != NULL)
+            if (f.c[i] != NULL && f.hold[i]) { /* 1.2: read one, hold two, let go */
+                recv_held(&f, i, 7);
+                if (round & 1)
+                    release_held(&f, i, (uint8_t)(f.held[i] > 2 ? f.held[i] - 2 : 0));
+            } else if (f.c[i] != NULL) {
                 CK(indexbus_try_recv(f.c[i], rxbuf, sizeof rxbuf, &len));
+            }
         }
         if (f.p[round % NPROD] != NULL)
             CK(indexbus_publish(f.p[round % NPROD], payload, round * 9));
+        if (f.durable && f.p[P_SPSC] != NULL)
+            publish_marked(&f, f.p[P_SPSC], (uint8_t)round, (uint8_t)(round * 5));
         /* byte streams and rpc: write and read; request, serve, reply, wait */
         do_op11(&f, OP_STREAM_WRITE, (uint8_t)round, (uint8_t)(round * 3 + 4));
         do_op11(&f, OP_STREAM_READ, 0, 7);

@@ -25,7 +25,10 @@ LS_FRESH, LS_TRAFFIC, LS_WRAP, LS_CRASHED, LS_CRASHED_WRAP, LS_CRASHED_SPSC = ra
 # byte-stream and request/response states (build_stream_variant, build_rpc_variant)
 SS_FRESH, SS_ENDED, SS_CRASHED = range(3)
 RS_FRESH, RS_TRAFFIC, RS_CRASHED, RS_STALE = range(4)
-NVARIANTS = 32
+# durable states and journals (build_durable_variant)
+DS_FRESH, DS_HELD, DS_CRASHED = range(3)
+PJ_NONE, PJ_PUBLISHED, PJ_UNPUBLISHED, PJ_MARK_SET = range(4)
+NVARIANTS = 40
 
 # ops, in fuzz_region.c order
 (TRY_RECV, RECV_BEGIN, RECV_END, RECV_BATCH, RECV_TIMEOUT0, WAIT0, PUBLISH, PUBLISH_BATCH,
@@ -38,9 +41,12 @@ NVARIANTS = 32
  RPC_REQUEST, RPC_CLAIM, RPC_SEND, RPC_WAIT0, RPC_DONE, RPC_CANCEL, RPC_CALL0, RPC_SERVE0,
  RPC_REPLY, RPC_REPLY_BUFFER, RPC_CLIENT, RPC_SERVER,
  # 1.2
- STREAM_WRITER_ABORT, RPC_ABORT, RPC_FAIL) = range(47)
+ STREAM_WRITER_ABORT, RPC_ABORT, RPC_FAIL,
+ # 1.2 durable state
+ HOLD_REOPEN, RECV_HELD, RELEASE, PUBLISH_MARKED, PRODUCER_MARK, BRIDGE_COUNTERS,
+ REGION_ID) = range(54)
 
-F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND = 1, 2, 4, 8
+F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND, F_NO_HOLD, F_HOLD = 1, 2, 4, 8, 0x10, 0x20
 
 # section kinds; also the selectors of mutation records (0 = the whole file)
 S_PARTS, S_COUNTERS, S_WAKE, S_ROUTER, S_SPSC, S_MPSC, S_CQ, S_POOL, S_LOG = range(1, 10)
@@ -48,6 +54,11 @@ SEL_FILE = 0
 # the 1.1 kinds' sections past 9, by the selectors their kind does not use
 # (fuzz_region.c note_sections): STREAM_CTL / RPC_CTL as 4, RPC_CELLS as 9
 S_CTL11, S_CELLS = S_ROUTER, S_LOG
+# 1.2: the DURABLE section (kind 13), reached through selector 9 on events
+# and fanout (no LOG_RING), 4 on byte logs (no ROUTER); its fields
+S_DUR = 13
+DUR = {'mark': 0, 'pend_mark': 8, 'pend_pos': 16, 'region_id': 64, 'hold_mask': 128,
+       'counters': 192}
 
 # byte-log record types (layout.h INDEXBUS_LOG_*) and journal flags
 T_EMPTY, T_RECORD, T_PAD, T_CLAIMED = 0, 1, 2, 3
@@ -79,7 +90,22 @@ NEW_GEOMS = [  # kind, ring bytes or cells, max_record (stream) or max_reply, ma
 ]
 
 
+DURABLE_GEOMS = [  # kind, slots or ring bytes, data or max_record, queue, consumers, state, journal
+    (EVENTS, 16, 64, 16, 1, DS_HELD, PJ_PUBLISHED), (EVENTS, 8, 128, 4, 1, DS_CRASHED, PJ_UNPUBLISHED),
+    (FANOUT, 16, 64, 16, 2, DS_HELD, PJ_PUBLISHED), (FANOUT, 8, 128, 4, 3, DS_CRASHED, PJ_UNPUBLISHED),
+    (LOG, 4096, 0, 0, 1, DS_HELD, PJ_PUBLISHED), (LOG, 4096, 0, 0, 1, DS_CRASHED, PJ_UNPUBLISHED),
+    (LOG, 8192, 256, 0, 1, DS_FRESH, PJ_NONE), (FANOUT, 4, 64, 2, 64, DS_HELD, PJ_MARK_SET),
+]
+
+
 def variant(i):
+    if i >= 32:
+        k, n, d, q, cc, st, pj = DURABLE_GEOMS[i - 32]
+        if k == LOG:
+            m = d or min(65536, n // 2 - 8)
+            return dict(kind=k, slots=0, data=m, queue=0, consumers=1, state=st, log_bytes=n,
+                        max_record=m, mpsc=0, durable=1, pend=pj)
+        return dict(kind=k, slots=n, data=d, queue=q, consumers=cc, state=st, durable=1, pend=pj)
     if i >= 24:
         k, n, m, req, st = NEW_GEOMS[i - 24]
         if k == STREAM:
@@ -125,7 +151,19 @@ def align(x, a):
 
 
 def layout(v):
-    """Section offsets/lengths, slot stride and total size, as geometry.c."""
+    """Section offsets/lengths, slot stride and total size, as geometry.c;
+    a durable region's DURABLE section after all of them (LAYOUT.md 3.9)."""
+    l = layout0(v)
+    if v.get('durable'):
+        off = l['total']
+        n = 192 + 64 * (1 + v['consumers'])
+        l['secs'][S_DUR] = (off, n)
+        l['section_order'].append(S_DUR)
+        l['total'] = align(off + n, 4096)
+    return l
+
+
+def layout0(v):
     if v['kind'] == LOG:
         secs = {S_PARTS: (1024, 320 + 64 * 256), S_COUNTERS: (17728, 256), S_WAKE: (17984, 128),
                 S_LOG: (20480, 256 + v['log_bytes'])}
@@ -221,6 +259,8 @@ class Region:
         """(selector, offset) of an absolute offset: its section, or the file."""
         for kind, (o, n) in self.l['secs'].items():
             if o <= addr < o + n:
+                if kind == S_DUR:
+                    return (S_ROUTER if self.v['kind'] == LOG else S_LOG), addr - o
                 return kind, addr - o
         return SEL_FILE, addr
 
@@ -297,6 +337,9 @@ class Region:
         return self.sec(S_CELLS) + i * self.l['stride'] + \
             {'state': 0, 'request_len': 8, 'reply_len': 12, 'wake_seq': 64, 'wake_waiters': 68,
              'request': 128, 'reply': 128 + align(self.v['data'], 64)}[field]
+
+    def dur(self, field, i=0):  # indexbus_durable_ctl; counters line i (+8 * word)
+        return self.sec(S_DUR) + DUR[field] + (64 * i if field == 'counters' else 0)
 
     def dir_entry(self, kind_index, field):  # directory entry j: kind, flags, offset, length
         return 128 + 32 * kind_index + {'kind': 0, 'flags': 4, 'offset': 8, 'length': 16,
@@ -376,6 +419,7 @@ def seeds():
     log_seeds(add)
     stream_seeds(add)
     rpc_seeds(add)
+    durable_seeds(add)
 
     # flags: truncation (shorter, one byte short of a page, longer), ready wait, early close
     for vi, cases in ((1, ('zero', 'header-only', 'short-header', 'one-page', 'minus-page',
@@ -961,6 +1005,125 @@ def races(add):
     add('race-tail-v07', head(7) + op(PUBLISH, 0, 2) +
         mut(r, r.spsc('cells'), q, words=64) + mut(r, r.cq(0, 'cells'), q, words=64) +
         mut(r, r.mpsc('cells'), 0, width=8, words=8, flicker=True))
+
+
+def durable_ops(r):
+    """The 1.2 calls on a region: held receive into every capacity, release
+    of what is held, of more (OUT_OF_RANGE) and of nothing; marked publish
+    (valid, forged marks, on the MPSC producer); the mark; every bridge
+    counter line and past them; the region id; a holder reopened with
+    every max_held and a bad config; the SPSC producer reopened (the
+    journal settles at open); recovery."""
+    s = op(REGION_ID) + op(PRODUCER_MARK, 0) + op(PRODUCER_MARK, 1)
+    s += op(RECV_HELD, 0, 7) + op(RECV_HELD, 0, 0) + op(RECV_HELD, 0, 3) + op(RECV_HELD, 0, 7)
+    s += op(RELEASE, 0, 1) + op(RELEASE, 0, 0x81) + op(RELEASE, 0, 0) + op(RELEASE, 0, 0xff)
+    s += op(PUBLISH_MARKED, 0, 5) + op(PUBLISH_MARKED, 1, 0x85) + op(PUBLISH_MARKED, 2, 0x83)
+    s += op(PUBLISH_MARKED, 0, 0x84) + op(PUBLISH_MARKED, 1, 2) + op(PRODUCER_MARK, 0)
+    for w in (0, 1, 2, 3, 4, 5):
+        s += op(BRIDGE_COUNTERS, w, 1) + op(BRIDGE_COUNTERS, w, 0)
+    for k in range(4):
+        s += op(BRIDGE_COUNTERS, 0, 4 | (k << 3)) + op(BRIDGE_COUNTERS, 0, 5 | (k << 3))
+    if r.v['kind'] == FANOUT:
+        s += op(ROUTE, 3, 1) + op(ROUTE, 3, 2) + op(ROUTE_STATS, 1, 1)
+    s += op(RECV_HELD, 0, 7) + op(RECV_HELD, 1, 7) + op(TRY_RECV, 1, 7)
+    s += op(HOLD_REOPEN, 0, 0x80) + op(HOLD_REOPEN, 0, 0xc0) + op(HOLD_REOPEN, 0, 1 | (7 << 1))
+    s += op(HOLD_REOPEN, 0, 1 | (1 << 1)) + op(RECV_HELD, 0, 7) + op(RECV_HELD, 0, 7) + op(RECV_HELD, 0, 7)
+    s += op(RELEASE, 0, 1) + op(HOLD_REOPEN, 0, 1 | (6 << 1)) + op(RECV_HELD, 0, 7) + op(RECV_HELD, 0, 7)
+    s += op(REOPEN_PRODUCER, 0, 1) + op(PRODUCER_MARK, 0) + op(PUBLISH_MARKED, 0, 4)
+    s += op(RECOVER) + op(HOLD_REOPEN, 0, 0) + op(TRY_RECV, 0, 7) + op(HOLD_REOPEN, 0, 1)
+    s += op(RECV_HELD, 0, 7) + op(INFO)
+    return s
+
+
+def dmut(r, field, value, width=8, i=0, **kw):
+    """A mutation of a DURABLE field of variant r (mut, addressed there)."""
+    return mut(r, r.dur(field, i), value, width=width, **kw)
+
+
+def durable_seeds(add):
+    """Durable regions (1.2, variants 32-39) and held receive elsewhere."""
+    for vi in range(NVARIANTS):
+        r = Region(vi)
+        add('durable-calls-v%02d' % vi, head(vi) + durable_ops(r) + traffic_ops(r) + durable_ops(r))
+    # held receive on regions without durable state: events and byte logs
+    # hold; a fanout holder is refused (BAD_STATE)
+    for vi in (0, 1, 2, 3, 4, 8, 16, 17, 18, 19, 21):
+        r = Region(vi)
+        add('hold-v%02d' % vi, head(vi, F_HOLD) + durable_ops(r) + traffic_ops(r) + op(RECOVER) +
+            op(RECV_HELD, 0, 7))
+    # durable variants with no holder at first: a plain consumer drains a
+    # held fanout queue and clears its bit; a holder comes later
+    for vi in range(32, 40):
+        r = Region(vi)
+        add('durable-nohold-v%02d' % vi, head(vi, F_NO_HOLD) + traffic_ops(r) + op(HOLD_REOPEN, 0, 1) +
+            durable_ops(r))
+
+    # forged mark journals, settled by the SPSC producer's open (reopen) and
+    # by recovery; values set before the call (lead, one round)
+    one = dict(rep=1, lead=True)
+    for vi in range(32, 40):
+        r = Region(vi)
+        log = r.v['kind'] == LOG
+        cases = {
+            'pend-huge': [('pend_mark', (1 << 64) - 1), ('pend_pos', 1 << 62)],
+            'pend-ahead': [('pend_mark', 1 << 40), ('pend_pos', 1 << 20)],
+            'pend-far-behind': [('pend_mark', 1 << 40), ('pend_pos', 0)],
+            'pend-below-mark': [('mark', 1 << 50), ('pend_mark', 7), ('pend_pos', 3)],
+            'pend-misaligned': [('pend_mark', 99), ('pend_pos', 4093)],
+            'mark-huge': [('mark', (1 << 64) - 2)],
+            'mark-zero-pend': [('mark', 0), ('pend_mark', 1), ('pend_pos', (1 << 64) - 8)],
+        }
+        for name, writes in cases.items():
+            pre = b''.join(dmut(r, f, v, **one) for f, v in writes)
+            s = head(vi) + pre + op(REOPEN_PRODUCER, 0, 1) + op(PRODUCER_MARK, 0)
+            s += op(PUBLISH_MARKED, 0, 3) + op(PUBLISH_MARKED, 0, 5)
+            s += b''.join(dmut(r, f, v, **one) for f, v in writes) + op(RECOVER)
+            s += op(REOPEN_PRODUCER, 0, 1) + op(PUBLISH_MARKED, 0, 2) + op(INFO)
+            add('durable-journal-%s-v%02d' % (name, vi), s)
+        # the journal rewritten while a marked publish runs and while the
+        # producer opens (hammered and flickering)
+        s = head(vi) + dmut(r, 'pend_mark', 0, words=3, flicker=True) + op(PUBLISH_MARKED, 0, 5)
+        s += dmut(r, 'pend_pos', 1 << 33, flicker=True) + dmut(r, 'pend_mark', 1 << 60) + \
+            op(REOPEN_PRODUCER, 0, 1)
+        s += dmut(r, 'mark', 1, how=MV_ADD) + op(PUBLISH_MARKED, 0, 4) + op(PRODUCER_MARK, 0)
+        s += dmut(r, 'pend_mark', 5, how=MV_XOR, flicker=True) + op(RECOVER)
+        add('race-durable-journal-v%02d' % vi, s)
+        # hold_mask: every bit, none, flipped, under route, recovery,
+        # consumer close/open (drain or keep), held receive and release
+        s = head(vi)
+        for v, how in ((2**64 - 1, MV_SET), (0, MV_SET), (0x5555555555555555, MV_XOR)):
+            s += dmut(r, 'hold_mask', v, how=how, **one) + op(REOPEN_CONSUMER, 1, 1)
+            s += op(ROUTE, 3, 1) + op(RECV_HELD, 0, 7) + op(RELEASE, 0, 1) + op(RECOVER)
+            s += op(HOLD_REOPEN, 0, 1) + op(HOLD_REOPEN, 1, 0) + op(REOPEN_ROUTER, 0, 1)
+        s += dmut(r, 'hold_mask', 0, flicker=True) + op(HOLD_REOPEN, 0, 0)
+        s += dmut(r, 'hold_mask', 1, how=MV_XOR, flicker=True) + op(RECOVER)
+        s += dmut(r, 'hold_mask', 2**64 - 1) + op(ROUTE_STATS, 1, 1)
+        add('durable-hold-mask-v%02d' % vi, s)
+        # bridge counters and region id rewritten (statistics: any value)
+        s = head(vi) + dmut(r, 'counters', 2**64 - 1, words=40) + op(BRIDGE_COUNTERS, 0, 1)
+        s += op(BRIDGE_COUNTERS, 1, 0) + dmut(r, 'region_id', 0, words=2) + op(REGION_ID)
+        s += dmut(r, 'counters', 1, how=MV_ADD, words=64) + op(BRIDGE_COUNTERS, 0, 5) + op(INFO)
+        add('durable-counters-v%02d' % vi, s)
+        # the held queues rewritten under held receive and release
+        if log:
+            s = head(vi) + mut(r, r.log_ctl('read'), 8, how=MV_ADD, width=8, rep=1, lead=True)
+            s += op(RECV_HELD, 0, 7) + op(RECV_HELD, 0, 7)
+            s += mut(r, r.log_ctl('head'), 4096, how=MV_ADD, width=8, flicker=True) + op(RELEASE, 0, 2)
+            s += mut(r, r.log_ctl('tail'), 0, width=8, flicker=True) + op(RECV_HELD, 0, 7)
+            s += mut(r, r.ring(r.log_read()), (3 << 32) | 40, width=8, rep=1, lead=True)
+            s += op(RECV_HELD, 0, 7) + op(RELEASE, 0, 1) + op(HOLD_REOPEN, 0, 1) + op(RECV_HELD, 0, 7)
+        else:
+            q = r.cq(0, 'head') if r.v['kind'] == FANOUT else r.spsc('head')
+            cells = r.cq(0, 'cells') if r.v['kind'] == FANOUT else r.spsc('cells')
+            s = head(vi) + mut(r, cells, 0xFFFFFFF0, words=64, rep=1, lead=True)
+            s += op(RECV_HELD, 0, 7) + op(RECV_HELD, 0, 7) + op(RELEASE, 0, 1)
+            s += mut(r, q, 1, how=MV_ADD, width=8, flicker=True) + op(RELEASE, 0, 1)
+            s += mut(r, q + 64, 3, how=MV_ADD, width=8, rep=1, lead=True) + op(RECV_HELD, 0, 7)
+            s += mut(r, r.slot(0, 'len'), 0x7fffffff, words=16, rep=1, lead=True) + op(RECV_HELD, 0, 7)
+            s += mut(r, r.mpsc('cells'), 0, width=8, words=8, flicker=True) + op(RECV_HELD, 0, 7)
+            s += op(RELEASE, 0, 0x83) + op(RELEASE, 0, 2) + op(HOLD_REOPEN, 0, 1) + op(RECV_HELD, 0, 7)
+            s += op(RECOVER) + op(RECV_HELD, 0, 7)
+        add('race-durable-held-v%02d' % vi, s)
 
 
 # Seeds that reproduce a library bug not fixed yet: written to ../pending,
