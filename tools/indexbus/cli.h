@@ -43,6 +43,9 @@ int cmd_stream(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_bridge(int argc, char **argv); /* bridge.c: runs indexbus-bridge */
+int cmd_list(int argc, char **argv);   /* cmd_list.c */
+int cmd_top(int argc, char **argv);    /* cmd_top.c */
+int cmd_stat(int argc, char **argv);   /* cmd_stat.c: Prometheus text, --listen */
 
 /* ---- args.c: option parsing --------------------------------------------- */
 
@@ -155,6 +158,8 @@ uint64_t cli_now_ns(void); /* CLOCK_MONOTONIC */
 
 /* n per secs as "653.6k", "1.25M", "12.0"; "n/a" if secs <= 0. */
 void cli_format_rate(char *buf, size_t cap, uint64_t n, double secs);
+/* An age as "now", "42s ago", "17m ago", "5h ago", "3d ago" (cmd_list.c). */
+void cli_format_age(char *buf, size_t cap, uint64_t age_ns);
 /* "<prefix>N messages, B bytes in S s (R msg/s)<suffix>\n" on stderr. */
 void cli_report(const char *prefix, uint64_t msgs, uint64_t bytes, uint64_t ns,
                 const char *suffix);
@@ -164,6 +169,21 @@ extern volatile sig_atomic_t cli_stop_requested;
 /* Route SIGINT and SIGTERM to handler (NULL: set cli_stop_requested). The
  * handler is installed without SA_RESTART so blocking reads return. */
 void cli_catch_stop_signals(void (*handler)(int));
+
+/* ---- scan.c: the regions in a directory (gc, list) ----------------------- */
+
+typedef struct cli_scan_tally {
+    unsigned found;   /* IndexBus regions handed to the callback */
+    unsigned skipped; /* other entries: not regular files, or no magic */
+} cli_scan_tally;
+typedef void (*cli_scan_fn)(void *ctx, const char *name);
+/* dir_arg (NULL: /dev/shm, *shm = 1) into dir without trailing slashes;
+ * CLI_OK or CLI_ERROR (reported). */
+int cli_scan_dir(const char *dir_arg, char *dir, size_t cap, int *shm);
+/* fn(ctx, NAME) for each file in dir that starts with the IndexBus magic,
+ * in name order; NAME is "/file" for /dev/shm, else "dir/file". CLI_OK, or
+ * CLI_ERROR if dir cannot be read (reported). */
+int cli_scan_regions(const char *dir, int shm, cli_scan_fn fn, void *ctx, cli_scan_tally *t);
 
 /* ---- info_durable.c: the durable paragraph of `info` --------------------- */
 

@@ -3,34 +3,23 @@
  * one aligned "label  value" listing. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
-#include "cli.h"
+#include "snapshot.h"
 
 #define LABEL "  %-18s" /* every "label value" line starts like this */
 
 /* Capability bits by name; unknown ones as "bitN" (incompat ones flagged). */
 static void print_capabilities(uint64_t caps)
 {
-    static const char *const names[64] = {
-        [0] = "events",   [1] = "fanout",       [2] = "mpsc",
-        [3] = "blocking", [4] = "counters",     [5] = "participants",
-        [6] = "log",           /* INDEXBUS_CAP_LOG */
-        [7] = "stream",        /* INDEXBUS_CAP_STREAM */
-        [8] = "rpc",           /* INDEXBUS_CAP_RPC */
-        [9] = "durable",       /* INDEXBUS_CAP_DURABLE */
-        [32] = "spsc-recycle", /* INDEXBUS_CAP_SPSC_RECYCLE */
-        [33] = "byte-log",     /* INDEXBUS_CAP_BYTE_LOG */
-        [34] = "byte-stream",  /* INDEXBUS_CAP_BYTE_STREAM */
-        [35] = "rpc-cells",    /* INDEXBUS_CAP_RPC_CELLS */
-        [36] = "durable-state", /* INDEXBUS_CAP_DURABLE_STATE */
-    };
     printf(LABEL, "capabilities");
     for (unsigned bit = 0; bit < 64; bit++) {
         if (!(caps & (1ull << bit)))
             continue;
-        if (names[bit] != NULL)
-            printf("%s ", names[bit]);
+        const char *name = cli_capability_name(bit);
+        if (name != NULL)
+            printf("%s ", name);
         else
             printf("bit%u%s ", bit, bit >= 32 ? "(incompat)" : "");
     }
@@ -212,24 +201,6 @@ static int print_consumers(const char *name, const indexbus_region *r, uint32_t 
     return CLI_OK;
 }
 
-/* A stream's writers are MPSC producers and its reader consumer 0. */
-static const char *role_name(uint32_t kind, uint32_t role, char *buf, size_t cap)
-{
-    if (kind == INDEXBUS_KIND_STREAM && role == INDEXBUS_ROLE_MPSC_PRODUCER)
-        return "stream-writer";
-    if (kind == INDEXBUS_KIND_STREAM && role == INDEXBUS_ROLE_CONSUMER)
-        return "stream-reader";
-    switch (role) {
-    case INDEXBUS_ROLE_RPC_CLIENT: return "rpc-client";
-    case INDEXBUS_ROLE_RPC_SERVER: return "rpc-server";
-    case INDEXBUS_ROLE_SPSC_PRODUCER: return "spsc-producer";
-    case INDEXBUS_ROLE_MPSC_PRODUCER: return "mpsc-producer";
-    case INDEXBUS_ROLE_ROUTER: return "router";
-    case INDEXBUS_ROLE_CONSUMER: return "consumer";
-    default: snprintf(buf, cap, "role-%" PRIu32, role); return buf;
-    }
-}
-
 /* Every entry of the participant table that is not free. A dead one (its
  * process exited without detaching) stays until someone recovers it. */
 static int print_participants(const char *name, indexbus_region *r, uint32_t kind)
@@ -246,7 +217,7 @@ static int print_participants(const char *name, indexbus_region *r, uint32_t kin
         if (st != INDEXBUS_OK)
             return cli_region_error(name, "participants", st);
         char role[32], index[16], when[64];
-        const char *rn = role_name(kind, pi.role, role, sizeof role);
+        const char *rn = cli_role_name(kind, pi.role, role, sizeof role);
         if (pi.role == INDEXBUS_ROLE_CONSUMER && kind != INDEXBUS_KIND_STREAM)
             snprintf(index, sizeof index, "%" PRIu32, pi.index);
         else
@@ -265,39 +236,79 @@ static int print_participants(const char *name, indexbus_region *r, uint32_t kin
     return CLI_OK;
 }
 
-static const cli_opt no_opts[] = {{NULL, 0}};
+enum { I_JSON, I_NOPTS };
 
-static int name_arg(void *ctx, int opt, const char *v)
+static const cli_opt info_opts[] = {[I_JSON] = {"--json", 0}, [I_NOPTS] = {NULL, 0}};
+
+typedef struct info_args {
+    const char *name;
+    int json;
+} info_args;
+
+static int info_arg(void *ctx, int opt, const char *v)
 {
-    (void)opt; /* no options: only positionals arrive */
-    return cli_take_name("info", (const char **)ctx, v);
+    info_args *a = ctx;
+    if (opt == I_JSON) {
+        a->json = 1;
+        return CLI_OK;
+    }
+    return cli_take_name("info", &a->name, v);
+}
+
+/* --json: the "region" shape of docs/CLI.md, one line. */
+static int print_json(const char *name, indexbus_region *r)
+{
+    cli_snapshot *s = malloc(sizeof *s);
+    if (s == NULL) {
+        cli_error("out of memory");
+        return CLI_ERROR;
+    }
+    int st = cli_snapshot_take(name, r, s);
+    if (st == INDEXBUS_OK) {
+        cli_json j;
+        cli_json_init(&j, stdout);
+        cli_json_object(&j, NULL);
+        cli_json_u64(&j, "version", CLI_JSON_VERSION);
+        cli_snapshot_json(&j, s);
+        cli_json_end(&j);
+        cli_json_done(&j);
+    }
+    free(s);
+    return st == INDEXBUS_OK ? CLI_OK : cli_region_error(name, "info", st);
+}
+
+static int print_text(const char *name, indexbus_region *r)
+{
+    indexbus_info in;
+    int rc = cli_region_info(name, r, &in);
+    if (rc != CLI_OK)
+        return rc;
+    print_header(name, &in);
+    print_geometry(&in);
+    print_counters(&in);
+    if (in.capabilities & INDEXBUS_CAP_DURABLE_STATE)
+        rc = cli_print_durable(name, r, &in);
+    /* a stream's reader and an rpc region's servers are no consumers
+     * of records: the stream and counters paragraphs say it */
+    if (rc == CLI_OK && in.kind != INDEXBUS_KIND_STREAM && in.kind != INDEXBUS_KIND_RPC)
+        rc = print_consumers(name, r, in.consumer_count);
+    if (rc == CLI_OK)
+        rc = print_participants(name, r, in.kind);
+    return rc;
 }
 
 int cmd_info(int argc, char **argv)
 {
-    const char *name = NULL;
+    info_args a = {0};
     indexbus_region *r;
-    indexbus_info in;
-    int rc = cli_parse_all("info", argc, argv, no_opts, name_arg, &name);
+    int rc = cli_parse_all("info", argc, argv, info_opts, info_arg, &a);
     if (rc == CLI_ARG_HELP)
         return CLI_OK;
-    if (rc != CLI_OK || (rc = cli_need_name("info", name)) != CLI_OK)
+    if (rc != CLI_OK || (rc = cli_need_name("info", a.name)) != CLI_OK)
         return rc;
-    if ((rc = cli_open_region(name, &r)) != CLI_OK)
+    if ((rc = cli_open_observer(a.name, &r)) != CLI_OK)
         return rc;
-    if ((rc = cli_region_info(name, r, &in)) == CLI_OK) {
-        print_header(name, &in);
-        print_geometry(&in);
-        print_counters(&in);
-        if (in.capabilities & INDEXBUS_CAP_DURABLE_STATE)
-            rc = cli_print_durable(name, r, &in);
-        /* a stream's reader and an rpc region's servers are no consumers
-         * of records: the stream and counters paragraphs say it */
-        if (rc == CLI_OK && in.kind != INDEXBUS_KIND_STREAM && in.kind != INDEXBUS_KIND_RPC)
-            rc = print_consumers(name, r, in.consumer_count);
-        if (rc == CLI_OK)
-            rc = print_participants(name, r, in.kind);
-    }
+    rc = a.json ? print_json(a.name, r) : print_text(a.name, r);
     indexbus_region_close(r);
     return rc;
 }

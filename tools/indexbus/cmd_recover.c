@@ -1,21 +1,16 @@
 /* cmd_recover.c - `indexbus recover` (hand a dead participant's resources
  * back, optionally rebuild the pool of a quiet region) and `indexbus gc`
  * (remove regions nobody alive uses). */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "json.h"
 
 #define LABEL "  %-18s" /* as in `info` */
 #define MICRO "\xc2\xb5"  /* U+00B5 MICRO SIGN, UTF-8 */
-#define SHM_DIR "/dev/shm"
 
 /* Participants of r whose process is alive (our own handle attaches none). */
 static uint32_t count_alive(indexbus_region *r)
@@ -31,16 +26,18 @@ static uint32_t count_alive(indexbus_region *r)
 
 /* ---- recover ------------------------------------------------------------ */
 
-enum { RC_SWEEP, RC_NOPTS };
+enum { RC_SWEEP, RC_JSON, RC_NOPTS };
 
 static const cli_opt recover_opts[] = {
     [RC_SWEEP] = {"--sweep", 0},
+    [RC_JSON] = {"--json", 0},
     [RC_NOPTS] = {NULL, 0},
 };
 
 typedef struct recover_args {
     const char *name;
     uint32_t flags;
+    int json;
 } recover_args;
 
 static int recover_arg(void *ctx, int opt, const char *v)
@@ -49,6 +46,7 @@ static int recover_arg(void *ctx, int opt, const char *v)
     switch (opt) {
     case CLI_ARG_POSITIONAL: return cli_take_name("recover", &a->name, v);
     case RC_SWEEP: a->flags |= INDEXBUS_RECOVER_SWEEP; return CLI_OK;
+    case RC_JSON: a->json = 1; return CLI_OK;
     default: return CLI_USAGE;
     }
 }
@@ -61,6 +59,34 @@ static void print_report(const char *name, const char *what, const indexbus_reco
     printf(LABEL "%" PRIu32 "\n", "cells skipped", rep->cells_skipped);
     printf(LABEL "%" PRIu64 "\n", "messages dropped", rep->dropped);
     printf(LABEL "%" PRIu64 " " MICRO "s\n", "elapsed", (rep->elapsed_ns + 500) / 1000);
+}
+
+/* --json: the "recover" shape of docs/CLI.md. swept says whether the
+ * sweep ran (false without --sweep, and when it was refused). */
+static void print_json(const char *name, int swept, const indexbus_recover_report *rep)
+{
+    cli_json j;
+    cli_json_init(&j, stdout);
+    cli_json_object(&j, NULL);
+    cli_json_u64(&j, "version", CLI_JSON_VERSION);
+    cli_json_str(&j, "name", name);
+    cli_json_bool(&j, "swept", swept);
+    cli_json_u64(&j, "dead_participants", rep->dead);
+    cli_json_u64(&j, "slots_reclaimed", rep->slots_reclaimed);
+    cli_json_u64(&j, "cells_skipped", rep->cells_skipped);
+    cli_json_u64(&j, "messages_dropped", rep->dropped);
+    cli_json_u64(&j, "elapsed_ns", rep->elapsed_ns);
+    cli_json_end(&j);
+    cli_json_done(&j);
+}
+
+static void report(const recover_args *a, const char *what, int swept,
+                   const indexbus_recover_report *rep)
+{
+    if (a->json)
+        print_json(a->name, swept, rep);
+    else
+        print_report(a->name, what, rep);
 }
 
 int cmd_recover(int argc, char **argv)
@@ -80,10 +106,10 @@ int cmd_recover(int argc, char **argv)
     int sweep = (a.flags & INDEXBUS_RECOVER_SWEEP) != 0;
     int st = indexbus_region_recover(r, a.flags, &rep);
     if (st == INDEXBUS_OK) {
-        print_report(a.name, sweep ? "recovered and swept" : "recovered", &rep);
+        report(&a, sweep ? "recovered and swept" : "recovered", sweep, &rep);
     } else if (st == INDEXBUS_BUSY && sweep) {
         /* the dead were recovered; only the sweep was refused */
-        print_report(a.name, "recovered, not swept", &rep);
+        report(&a, "recovered, not swept", 0, &rep);
         cli_error("region %s: recover --sweep: participants are still attached; --sweep "
                   "needs a quiet region (%" PRIu32 " alive)",
                   a.name, count_alive(r));
@@ -152,46 +178,16 @@ static void gc_one(const char *name, gc_tally *t)
     t->failed++;
 }
 
-/* A regular file (not followed through a link) starting with the magic. */
-static int has_magic(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    struct stat sb;
-    uint8_t b[4];
-    int yes = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && pread(fd, b, sizeof b, 0) == 4 &&
-              ((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-               (uint32_t)b[3] << 24) == INDEXBUS_MAGIC;
-    close(fd);
-    return yes;
-}
+static void gc_found(void *ctx, const char *name) { gc_one(name, ctx); }
 
-/* Every IndexBus region in dir; names in /dev/shm are POSIX shm names. */
+/* Every IndexBus region in dir. */
 static int gc_scan(const char *dir, int shm, gc_tally *t)
 {
-    struct dirent **list;
-    int n = scandir(dir, &list, NULL, alphasort);
-    if (n < 0) {
-        cli_error("%s: %s", dir, strerror(errno));
+    cli_scan_tally st = {0, 0};
+    if (cli_scan_regions(dir, shm, gc_found, t, &st) != CLI_OK)
         return CLI_ERROR;
-    }
-    unsigned found = 0;
-    for (int i = 0; i < n; i++) {
-        const char *f = list[i]->d_name;
-        char path[4096], name[sizeof path + 2];
-        if (strcmp(f, ".") != 0 && strcmp(f, "..") != 0 &&
-            (size_t)snprintf(path, sizeof path, "%s/%s", dir, f) < sizeof path &&
-            has_magic(path)) {
-            snprintf(name, sizeof name, "%s%s", shm ? "/" : "", shm ? f : path);
-            found++;
-            gc_one(name, t);
-        }
-        free(list[i]);
-    }
-    free(list);
-    printf("gc: %u IndexBus region%s in %s: %u removed, %u in use, %u failed\n", found,
-           found == 1 ? "" : "s", dir, t->removed, t->in_use, t->failed);
+    printf("gc: %u IndexBus region%s in %s: %u removed, %u in use, %u failed\n", st.found,
+           st.found == 1 ? "" : "s", dir, t->removed, t->in_use, t->failed);
     return t->failed ? CLI_ERROR : CLI_OK;
 }
 
@@ -215,16 +211,10 @@ int cmd_gc(int argc, char **argv)
         rc = t.failed ? CLI_ERROR : CLI_OK;
     } else if (rc == CLI_OK) {
         char dir[4096];
-        size_t n = strlen(a.dir != NULL ? a.dir : SHM_DIR);
-        if (n >= sizeof dir) {
-            cli_error("%s: %s", a.dir, strerror(ENAMETOOLONG));
-            rc = CLI_ERROR;
-        } else {
-            memcpy(dir, a.dir != NULL ? a.dir : SHM_DIR, n + 1);
-            while (n > 1 && dir[n - 1] == '/') /* "DIR/" lists as "DIR/NAME" */
-                dir[--n] = '\0';
-            rc = gc_scan(dir, a.dir == NULL, &t);
-        }
+        int shm;
+        rc = cli_scan_dir(a.dir, dir, sizeof dir, &shm);
+        if (rc == CLI_OK)
+            rc = gc_scan(dir, shm, &t);
     }
     free(a.names);
     return rc;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 
@@ -13,13 +14,15 @@
 #define SUB_WRITE_FAILED (-2)     /* pseudo-status: stdout write failed */
 #define SEQ_BYTES 8
 
-enum { S_CONSUMER, S_COUNT, S_TIMEOUT, S_QUIET, S_HEX, S_CHECK_SEQ, S_NOPTS };
+#define SUB_FOLLOW_POLL_NS 10000000ull /* --follow: look for a new producer this often */
+
+enum { S_CONSUMER, S_COUNT, S_TIMEOUT, S_QUIET, S_HEX, S_CHECK_SEQ, S_FOLLOW, S_NOPTS };
 
 static const cli_opt sub_opts[] = {
     [S_CONSUMER] = {"--consumer", 1}, [S_COUNT] = {"--count", 1},
     [S_TIMEOUT] = {"--timeout-ms", 1}, [S_QUIET] = {"--quiet", 0},
     [S_HEX] = {"--hex", 0},           [S_CHECK_SEQ] = {"--check-seq", 0},
-    [S_NOPTS] = {NULL, 0},
+    [S_FOLLOW] = {"--follow", 0},     [S_NOPTS] = {NULL, 0},
 };
 
 typedef struct sub_args {
@@ -30,6 +33,7 @@ typedef struct sub_args {
     uint64_t timeout_ms; /* per message, if have_timeout */
     int have_timeout;
     int quiet, hex, check_seq;
+    int follow; /* stay attached when every producer has gone */
 } sub_args;
 
 /* Sequence check: each message's 8-byte LE prefix must exceed the last;
@@ -69,6 +73,7 @@ static int sub_arg(void *ctx, int opt, const char *v)
     case S_QUIET: a->quiet = 1; return CLI_OK;
     case S_HEX: a->hex = 1; return CLI_OK;
     case S_CHECK_SEQ: a->check_seq = 1; return CLI_OK;
+    case S_FOLLOW: a->follow = 1; return CLI_OK;
     default: return CLI_USAGE;
     }
 }
@@ -76,12 +81,16 @@ static int sub_arg(void *ctx, int opt, const char *v)
 /* ---- receiving ------------------------------------------------------------ */
 
 /* Next message into s->buf. Waits in slices so a stop signal is noticed
- * (the library's wait resumes after EINTR). Returns a library status
- * (TIMEOUT once --timeout-ms passed) or CLI_STOPPED. */
+ * (the library's wait resumes after EINTR). With --follow, "every producer
+ * gone and drained" (DISCONNECTED) is waited out too: the consumer stays
+ * attached, so the next producer finds it, and is polled until one comes
+ * (the library's wait returns at once while no producer is attached).
+ * Returns a library status (TIMEOUT once --timeout-ms passed) or
+ * CLI_STOPPED. */
 static int recv_next(sub_ctx *s, size_t *len)
 {
     int st = indexbus_try_recv(s->c, s->buf, s->cap, len);
-    if (st != INDEXBUS_EMPTY)
+    if (st != INDEXBUS_EMPTY && !(st == INDEXBUS_DISCONNECTED && s->a->follow))
         return st;
     fflush(stdout); /* about to wait: let whoever reads our output see it now */
     uint64_t deadline =
@@ -94,6 +103,11 @@ static int recv_next(sub_ctx *s, size_t *len)
             return INDEXBUS_TIMEOUT;
         uint64_t left = deadline - now;
         st = indexbus_recv(s->c, s->buf, s->cap, len, left < SUB_SLICE_NS ? left : SUB_SLICE_NS);
+        if (st == INDEXBUS_DISCONNECTED && s->a->follow) {
+            struct timespec ts = {0, (long)(left < SUB_FOLLOW_POLL_NS ? left : SUB_FOLLOW_POLL_NS)};
+            nanosleep(&ts, NULL); /* EINTR on a stop signal: fine */
+            continue;
+        }
         if (st != INDEXBUS_TIMEOUT)
             return st;
     }

@@ -8,14 +8,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "snapshot.h"
 
 #define LABEL "  %-18s" /* as cmd_info.c */
 
 /* The DURABLE section's control block, read from the region file: the
  * directory entry is checked against the file before it is followed (the
  * file is anyone's to scribble on). 0 on success. */
-static int read_durable(const char *name, indexbus_durable_ctl *out)
+int cli_read_durable(const char *name, indexbus_durable_ctl *out)
 {
     char path[4096];
     indexbus_region_header h;
@@ -92,7 +92,7 @@ int cli_print_durable(const char *name, const indexbus_region *r, const indexbus
     for (int i = 0; i < 16; i++)
         printf("%02x", id[i]);
     printf("\n");
-    if (read_durable(name, &d) != 0) {
+    if (cli_read_durable(name, &d) != 0) {
         printf(LABEL "(unreadable)\n", "mark");
     } else {
         /* snapshots of live words: statistics only */

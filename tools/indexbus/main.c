@@ -17,12 +17,20 @@ static const command commands[] = {
      "[--consumers N] [--bytes N] [--max-record BYTES] [--cells N] [--max-request BYTES] "
      "[--max-reply BYTES] [--mode OCTAL] [--prefault] [--durable]",
      "create a region"},
-    {"info", cmd_info, "NAME", "show a region's header, geometry, counters and participants"},
+    {"info", cmd_info, "NAME [--json]",
+     "show a region's header, geometry, counters and participants"},
+    {"list", cmd_list, "[--dir DIR] [--json]",
+     "one line per region: kind, size, participants, messages, last activity"},
+    {"top", cmd_top, "NAME... [--interval S] [--once [--json]]",
+     "live rates, depths and participants of regions (q quits)"},
+    {"stat", cmd_stat, "--prometheus NAME... [--listen 127.0.0.1:PORT]",
+     "counters and liveness in the Prometheus text format"},
     {"pub", cmd_pub,
      "NAME [--mpsc] [--file PATH...] [--count N [--size BYTES]] [--timeout-ms MS]",
      "publish stdin lines, files, or synthetic messages"},
     {"sub", cmd_sub,
-     "NAME [--consumer N] [--count N] [--timeout-ms MS] [--quiet] [--hex] [--check-seq]",
+     "NAME [--consumer N] [--follow] [--count N] [--timeout-ms MS] [--quiet] [--hex] "
+     "[--check-seq]",
      "receive and print messages"},
     {"route", cmd_route,
      "NAME [--mode broadcast|work-queue] [--source spsc|mpsc|any] [--exit-on-disconnect]",
@@ -40,7 +48,7 @@ static const command commands[] = {
      "out REGION --nats URL --subject SUBJ [--consumer I] ... | in --nats URL --subject SUBJ "
      "--durable NAME REGION ...",
      "carry a durable region over NATS JetStream (runs indexbus-bridge)"},
-    {"recover", cmd_recover, "NAME [--sweep]",
+    {"recover", cmd_recover, "NAME [--sweep] [--json]",
      "hand back what dead participants held"},
     {"gc", cmd_gc, "[NAME...] [--dir DIR]", "remove regions nobody alive uses"},
     {"unlink", cmd_unlink, "NAME", "remove a region's name"},
@@ -91,6 +99,24 @@ static const char help_details[] =
     "         A durable region also shows its region id, its mark (the last\n"
     "         marked message committed), a fanout region's held queues, and the\n"
     "         bridge counters: in, and out through each consumer that has any.\n"
+    "         --json: the same as one JSON object (docs/CLI.md, \"JSON\").\n"
+    "         info, list, top and stat open regions read-only: read permission\n"
+    "         on the region file is enough, and they write nothing.\n"
+    "list     one line per region in /dev/shm (or --dir DIR): name, kind, layout,\n"
+    "         size, participants alive and dead, messages published, and the age\n"
+    "         of the last activity (creation or the newest attach). Files that are\n"
+    "         not IndexBus regions are skipped and counted. --json: one object.\n"
+    "top      a live view of the named regions, redrawn every --interval S\n"
+    "         (default 1): rates per second (published, routed, delivered and\n"
+    "         dropped per consumer), depths, free slots or bytes, participants\n"
+    "         alive or dead, and a highlighted line of what changed. q or Ctrl-C\n"
+    "         quits. Not on a terminal, it prints one plain frame per refresh.\n"
+    "         --once: one sample (two looks --interval apart), then exit;\n"
+    "         --once --json: as JSON.\n"
+    "stat     --prometheus: every counter, gauge and liveness of the named\n"
+    "         regions in the Prometheus text format, with region and consumer\n"
+    "         labels. --listen ADDR:PORT (e.g. 127.0.0.1:9464; port 0: any, printed\n"
+    "         on stderr) serves it at /metrics until SIGINT/SIGTERM.\n"
     "pub      default: each line of stdin (newline removed) is one message.\n"
     "         --file PATH...: each file's whole content is one message.\n"
     "         --count N [--size BYTES]: N synthetic messages (default 64 bytes, at\n"
@@ -108,6 +134,8 @@ static const char help_details[] =
     "         the 8-byte sequence numbers strictly increase and counts gaps (a\n"
     "         broadcast consumer that got everything from seq 0 has none).\n"
     "         Prints a summary on stderr (time is first to last message).\n"
+    "         --follow: stay attached when every producer has gone, for the next\n"
+    "         one; stops on SIGINT/SIGTERM, after --count or --timeout-ms.\n"
     "route    routes a fanout region until SIGINT/SIGTERM, or with\n"
     "         --exit-on-disconnect until the producers are gone and drained.\n"
     "         --mode broadcast (default) or work-queue; --source any (default).\n"
@@ -158,7 +186,8 @@ static const char help_details[] =
     "         idle routers and refused attaches also do it on their own.\n"
     "         --sweep also rebuilds the free pool from what the queues hold (finds\n"
     "         slots leaked in rare crash windows); it needs a quiet region: nobody\n"
-    "         attached, and nobody attaching while it runs.\n"
+    "         attached, and nobody attaching while it runs. --json: the report as\n"
+    "         one JSON object.\n"
     "gc       removes each named region whose participants are all dead (after\n"
     "         recovering them); one nobody is attached to counts as unused, even\n"
     "         if messages wait in it. Without NAMEs, does so for every file in\n"
