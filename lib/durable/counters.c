@@ -38,6 +38,8 @@ INDEXBUS_API int indexbus_bridge_counters_add(indexbus_region *region, uint32_t 
 {
     if (region == NULL || delta == NULL || delta->size < sizeof(*delta))
         return INDEXBUS_INVALID_ARGUMENT;
+    if (region->read_only)
+        return INDEXBUS_PERMISSION; /* an observer writes nothing (indexbus.h) */
     indexbus_durable_counters *c;
     int st = counters_line(region, which, &c);
     if (st != INDEXBUS_OK)

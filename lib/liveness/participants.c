@@ -166,6 +166,12 @@ static int attach_once(indexbus_region *r, uint32_t role, uint32_t index, uint32
 
 void *ib_handle_attach(indexbus_region *r, size_t size, uint32_t role, uint32_t index, int *st)
 {
+    /* every producer, consumer, router, stream end and rpc end starts here:
+     * a read-only handle takes no entry and writes nothing (indexbus.h) */
+    if (r->read_only) {
+        *st = INDEXBUS_PERMISSION;
+        return NULL;
+    }
     ib_handle *h = calloc(1, size);
     if (h == NULL) {
         *st = INDEXBUS_NO_MEMORY;

@@ -261,6 +261,8 @@ int ib_recover(indexbus_region *r, uint32_t flags, indexbus_recover_report *rep)
 {
     ib_view *v = &r->v;
     int probe = -1, alive = 0, st = INDEXBUS_OK;
+    if (r->read_only)
+        return INDEXBUS_PERMISSION; /* an observer writes nothing (indexbus.h) */
     pthread_mutex_lock(&ib_recover_mutex);
     /* the router first: its last step completes before any dead
      * consumer's queue is drained, so nothing lands in a drained queue */

@@ -96,7 +96,7 @@ void ib_region_unref(indexbus_region *r)
     if (ib_fetch_sub_acq_rel(&r->refs, 1) != 1)
         return;
     munmap(r->v.base, r->map_len);
-    if (r->probe_fd >= 0)
+    if (r->probe_fd >= 0 && r->probe_fd != r->fd) /* read-only: the same (open) */
         close(r->probe_fd);
     close(r->fd);
     free(r);
@@ -341,22 +341,32 @@ static int wait_ready(int fd, uint64_t timeout_ns, indexbus_region_header *hdr, 
     }
 }
 
+/* A read-only handle: it holds no liveness lock, so its own descriptor
+ * serves as the probe (another open of /proc/self/fd/N would want write
+ * access for the O_RDWR ib_open_probe asks; F_OFD_GETLK needs none). */
+static void region_set_read_only(indexbus_region *r)
+{
+    r->read_only = 1;
+    r->probe_fd = r->fd;
+}
+
 INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_config *cfg,
                                       indexbus_region **out)
 {
     uint64_t timeout = IB_DEFAULT_READY_TIMEOUT_NS, fsize = 0;
     indexbus_region_header hdr;
     ib_geometry g;
-    int fd, st;
+    int fd, st, ro = 0;
     if (out == NULL)
         return INDEXBUS_INVALID_ARGUMENT;
     *out = NULL;
     if (cfg != NULL) {
-        if (cfg->size < sizeof(*cfg) || cfg->flags != 0)
+        if (cfg->size < sizeof(*cfg) || (cfg->flags & ~INDEXBUS_OPEN_READ_ONLY) != 0)
             return INDEXBUS_INVALID_ARGUMENT;
         timeout = cfg->ready_timeout_ns;
+        ro = (cfg->flags & INDEXBUS_OPEN_READ_ONLY) != 0;
     }
-    st = open_name(name, O_RDWR | O_CLOEXEC, 0, &fd);
+    st = open_name(name, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC, 0, &fd);
     if (st != INDEXBUS_OK)
         return st;
     st = wait_ready(fd, timeout, &hdr, &fsize);
@@ -371,7 +381,9 @@ INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_conf
         close(fd);
         return INDEXBUS_CORRUPT;
     }
-    uint8_t *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    /* read-only: a stray write through this mapping faults instead of
+     * changing the region */
+    uint8_t *base = mmap(NULL, len, ro ? PROT_READ : PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (base == MAP_FAILED) {
         st = errno_status(errno);
         close(fd);
@@ -383,6 +395,16 @@ INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_conf
         close(fd);
         return INDEXBUS_NO_MEMORY;
     }
+    if (ro)
+        region_set_read_only(*out);
+    return INDEXBUS_OK;
+}
+
+INDEXBUS_API int indexbus_region_read_only(const indexbus_region *region, uint32_t *read_only)
+{
+    if (region == NULL || read_only == NULL)
+        return INDEXBUS_INVALID_ARGUMENT;
+    *read_only = region->read_only;
     return INDEXBUS_OK;
 }
 

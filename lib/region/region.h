@@ -13,6 +13,10 @@ struct indexbus_region {
     int fd;        /* holds this process's liveness locks (one OFD) */
     int probe_fd;  /* a second OFD: sees our own locks as conflicts; -1 until needed */
     uint32_t refs; /* user ref + one per open handle; atomic */
+    /* INDEXBUS_OPEN_READ_ONLY: fd is O_RDONLY, the mapping PROT_READ; every
+     * path that would write refuses with PERMISSION (ib_handle_attach,
+     * ib_recover, bridge_counters_add). Set at open, never changed. */
+    uint32_t read_only;
     uint64_t mine[INDEXBUS_MAX_PARTICIPANTS / 64]; /* atomic: entries this process locked */
     char name[256];
     /* The header as written (create) or validated (open): info reports this

@@ -134,14 +134,35 @@ INDEXBUS_API int indexbus_region_config_init(indexbus_region_config *cfg, uint32
 INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_config *cfg,
                                         indexbus_region **out);
 
+/*
+ * 1.3: open an observer's handle (indexbus_open_config.flags). The region
+ * is opened O_RDONLY and mapped PROT_READ, so read permission on its file
+ * is enough (a region of mode 0640 shared with a group, say). Such a handle
+ * takes no participant entry, runs no recovery and writes nothing, ever:
+ * no byte of the region changes because of it. What works: region_info,
+ * region_consumer_stats, region_participant (live and dead participants
+ * are told apart as usual), stream_state, bridge_counters_get, region_id,
+ * region_read_only, region_close. What would write gives
+ * INDEXBUS_PERMISSION and changes nothing: opening a producer, consumer
+ * (held or not), router, stream writer or reader, rpc client or server;
+ * region_recover (with or without INDEXBUS_RECOVER_SWEEP);
+ * bridge_counters_add. (indexbus_region_gc takes a name and opens the
+ * region for writing itself: PERMISSION without write permission.)
+ * Libraries before 1.3 refuse the flag (INVALID_ARGUMENT).
+ */
+#define INDEXBUS_OPEN_READ_ONLY 0x1u
+
 typedef struct indexbus_open_config {
     uint32_t size;             /* sizeof(indexbus_open_config) */
-    uint32_t flags;            /* 0 */
+    uint32_t flags;            /* 0, or (1.3) INDEXBUS_OPEN_READ_ONLY */
     uint64_t ready_timeout_ns; /* wait this long for a racing creator */
 } indexbus_open_config;
 
-/* Open and validate. cfg may be NULL: ready timeout 1 s. NOT_READY if the
- * creator did not finish in time, NOT_FOUND if there is no such region. */
+/* Open and validate. cfg may be NULL: ready timeout 1 s, read and write.
+ * NOT_READY if the creator did not finish in time, NOT_FOUND if there is
+ * no such region, PERMISSION if the file may not be opened for reading
+ * and writing (for reading, with INDEXBUS_OPEN_READ_ONLY), INVALID_ARGUMENT
+ * for an unknown flag. */
 INDEXBUS_API int indexbus_region_open(const char *name, const indexbus_open_config *cfg,
                                       indexbus_region **out);
 
@@ -251,7 +272,8 @@ typedef struct indexbus_recover_report {
  * counts, claimed slots, a dead fanout consumer's queue, held slots, MPSC
  * reservations. Safe while others run. With INDEXBUS_RECOVER_SWEEP and no
  * participant attached, also rebuilds the free pool from what the queues
- * still reference (BUSY if someone is attached). report may be NULL. */
+ * still reference (BUSY if someone is attached). report may be NULL.
+ * PERMISSION on a handle opened with INDEXBUS_OPEN_READ_ONLY (1.3). */
 INDEXBUS_API int indexbus_region_recover(indexbus_region *region, uint32_t flags,
                                          indexbus_recover_report *report);
 
@@ -654,7 +676,8 @@ typedef struct indexbus_bridge_counters {
     uint64_t refused;      /* records too large for the other side: refused, never cut */
 } indexbus_bridge_counters;
 /* Add *delta's five counts to them (add), or read them (get). WRONG_KIND without
- * durable state; OUT_OF_RANGE for a `which` past the region's consumers. */
+ * durable state; OUT_OF_RANGE for a `which` past the region's consumers;
+ * add on a handle opened with INDEXBUS_OPEN_READ_ONLY: PERMISSION. */
 INDEXBUS_API int indexbus_bridge_counters_add(indexbus_region *region, uint32_t which,
                                               const indexbus_bridge_counters *delta);
 INDEXBUS_API int indexbus_bridge_counters_get(const indexbus_region *region, uint32_t which,
@@ -662,6 +685,13 @@ INDEXBUS_API int indexbus_bridge_counters_get(const indexbus_region *region, uin
 /* The region's 16-byte random identity, made at create (durable regions
  * only, else WRONG_KIND): with a position it names a message for good. */
 INDEXBUS_API int indexbus_region_id(const indexbus_region *region, uint8_t id[16]);
+
+/* ---- 1.3 symbols: read-only observers ----------------------------------------- */
+
+/* *read_only = 1 if `region` was opened with INDEXBUS_OPEN_READ_ONLY (every
+ * call that would write to it gives PERMISSION), 0 otherwise (opened for
+ * writing, or created). INVALID_ARGUMENT for NULL. */
+INDEXBUS_API int indexbus_region_read_only(const indexbus_region *region, uint32_t *read_only);
 
 /* ---- sizes for FFI users ------------------------------------------------- */
 
