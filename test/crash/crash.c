@@ -192,6 +192,9 @@ typedef struct prec {
     uint32_t aim;       /* byte logs: aim records at the ring's end (a traced wrap kill) */
     uint32_t force;     /* byte logs: nonzero = use mode force - 1 (a traced commit kill) */
     uint32_t plan0;     /* byte logs: length of the first record of the call in progress */
+    uint32_t marked;    /* durable scenarios: the SPSC producer publishes marked (crash_durable.h) */
+    uint32_t mark_open_st; /* ... indexbus_producer_mark's status and mark right after the open */
+    uint64_t mark_open;
     char err[160];
 } prec;
 
@@ -207,6 +210,10 @@ typedef struct crec {
     uint32_t L[MAXP]; /* producers' `started` right after open */
     /* diagnostics (fanout): own queue at open and at the end */
     uint64_t o_tail, e_head, e_tail, e_drop, open_ns;
+    /* durable scenarios (crash_durable.h): a HOLD consumer; log entries
+     * released, a release of rel_in in flight; entries a replacement read
+     * again (set by the parent's check) */
+    uint32_t hold, rel, rel_in, reread;
     char err[160];
 } crec;
 
@@ -502,6 +509,11 @@ static int log_produce(prec *P, indexbus_producer *pr, uint32_t iter, uint32_t m
     return log_transient(st) ? 1 : 2; /* transient here: stopped */
 }
 
+/* durable scenarios (crash_durable.h) */
+static int marked_produce(prec *P, indexbus_producer *pr, uint32_t iter, uint32_t me, uint32_t *sp,
+                          uint8_t *batch, uint64_t *rs, int *stp);
+static void marked_opened(prec *P, indexbus_producer *pr);
+
 static int run_producer(int k)
 {
     prec *P = &sh->p[k];
@@ -515,6 +527,8 @@ static int run_producer(int k)
                  P->type == INDEXBUS_PRODUCER_SPSC ? "SPSC" : "MPSC", indexbus_status_name(st));
         return 1;
     }
+    if (P->marked)
+        marked_opened(P, pr);
     st32(&P->ready, 1);
     while (!ld(&sh->go) && !ld(&sh->stop))
         sched_yield();
@@ -524,7 +538,13 @@ static int run_producer(int k)
     uint64_t rs = sh->seed ^ mix64((uint64_t)k << 20 ^ iter);
     uint32_t s = 0;
     while (s < PCAP && !ld(&sh->stop)) {
-        if (sh->kind == INDEXBUS_KIND_LOG) {
+        if (P->marked) {
+            int rc = marked_produce(P, pr, iter, me, &s, batch, &rs, &st);
+            if (rc == 2)
+                goto fail;
+            if (rc == 1)
+                break;
+        } else if (sh->kind == INDEXBUS_KIND_LOG) {
             int rc = log_produce(P, pr, iter, me, &s, batch, &rs, &st);
             if (rc == 2)
                 goto fail;
@@ -627,6 +647,17 @@ static int log_msg(int k, const void *d, size_t len)
     return 0;
 }
 
+#include "crash_durable.h"
+
+/* consumer_open, or with INDEXBUS_CONSUMER_HOLD for a durable scenario's */
+static int consumer_open_as(indexbus_region *r, const crec *C, indexbus_consumer **c)
+{
+    if (!C->hold)
+        return indexbus_consumer_open(r, C->index, c);
+    indexbus_consumer_config cc = {.size = sizeof cc, .index = C->index, .flags = INDEXBUS_CONSUMER_HOLD};
+    return indexbus_consumer_open_config(r, &cc, c);
+}
+
 static int run_consumer(int k)
 {
     crec *C = &sh->c[k];
@@ -643,10 +674,10 @@ static int run_consumer(int k)
     if (sh->kind == INDEXBUS_KIND_FANOUT)
         C->h_before = raw_ld64(&raw_cq(&W, C->index)->head);
     uint64_t t_open = now_ns();
-    int st = indexbus_consumer_open(r, C->index, &c);
+    int st = consumer_open_as(r, C, &c);
     for (uint64_t t = now_ns(); avoid_busy && st == INDEXBUS_BUSY && now_ns() - t < 1000000000ull;) {
         sleep_ns(1000000);
-        st = indexbus_consumer_open(r, C->index, &c);
+        st = consumer_open_as(r, C, &c);
     }
     if (st != INDEXBUS_OK) {
         snprintf(C->err, sizeof C->err, "consumer_open(%u): %s", C->index, indexbus_status_name(st));
@@ -663,7 +694,14 @@ static int run_consumer(int k)
     static uint8_t buf[8 * MAXDATA];
     uint32_t blens[8];
     uint64_t rs = sh->seed ^ mix64((uint64_t)k << 24 ^ sh->iter ^ 0xc0);
-    for (uint32_t got = 0;;) {
+    if (C->hold) { /* a durable scenario: held receive and release (crash_durable.h) */
+        st = hold_loop(k, c, buf, sizeof buf);
+        if (st < 0)
+            return 1; /* log overflow (C->err says) */
+        if (st != INDEXBUS_OK)
+            goto fail;
+    }
+    for (uint32_t got = 0; !C->hold;) {
         st = indexbus_wait(c, 20000000ull);
         if (st == INDEXBUS_TIMEOUT)
             continue;
@@ -852,6 +890,7 @@ typedef struct scen {
     uint32_t w[3];  /* victim weights: producer, consumer, router */
     uint32_t share; /* of every 1000 iterations */
     uint32_t log_bytes; /* byte logs, byte streams: ring bytes */
+    int durable;        /* INDEXBUS_CREATE_DURABLE: HOLD consumers, a marked SPSC producer */
 } scen;
 /* Byte streams: mode SM_BYTES / SM_FRAMES, cap = max_record, ncons reader
  * processes, nprod writers. Request/response: slots = cells, cap = max
@@ -863,24 +902,31 @@ typedef struct scen {
  * router killed mid-step between routing and counting would blur it). */
 static const scen scens[] = {
     /* events: slots >= 2 * queue, so SPSC slots recycle through their cells (5.16) */
-    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 130, 0},
-    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 130, 0},
+    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 115, 0, 0},
+    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 115, 0, 0},
     {"fanout-broadcast", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 175, 0},
+     {1, 1, 1}, 155, 0, 0},
     {"fanout-broadcast-slow", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 64, 16, 3, 2, 2, 0, 1,
-     {1, 1, 0}, 70, 0},
+     {1, 1, 0}, 70, 0, 0},
     {"fanout-workqueue", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 64, 16, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 175, 0},
+     {1, 1, 1}, 155, 0, 0},
     /* byte logs: small rings, records of 16..480 bytes, so wraps are frequent */
-    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 90, 4096},
-    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 100, 8192},
+    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 80, 4096, 0},
+    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 90, 8192, 0},
+    /* durable regions (1.2, crash_durable.h): HOLD consumers, the SPSC producer
+     * marked; the victim a holder (re-read check) or the marked producer (mark
+     * check); on fanout also an MPSC producer or the router */
+    {"durable-events", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 35, 0, 1},
+    {"durable-fanout", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
+     {2, 2, 1}, 40, 0, 1},
+    {"durable-log", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {1, 1, 0}, 30, 4096, 1},
     /* byte streams (crash_stream.h): one writer and two readers handing the
      * read end over, 4 KiB ring, max_record 256; three writers of frames, 8 KiB */
-    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 35, 4096},
-    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 35, 8192},
+    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 35, 4096, 0},
+    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 35, 8192, 0},
     /* request/response (crash_rpc.h): 16 cells, 256-byte requests and replies */
-    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 30, 0},
-    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 30, 0},
+    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 30, 0, 0},
+    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 30, 0, 0},
 };
 #define NSCEN (sizeof scens / sizeof scens[0])
 
@@ -906,6 +952,11 @@ typedef struct sstats {
     uint32_t rpc_fails, rpc_aborts; /* requests servers dropped (rpc_fail); claims given back */
     uint32_t np_try[16], np_hit[16]; /* stream / rpc traced kills by point (NP_*) */
     uint32_t limit6; /* a count left one too high by a death inside an attach (limit 6) */
+    /* durable scenarios (crash_durable_check.h): HOLD consumers killed (inside a
+     * release), iterations where the replacement read held messages again and
+     * how many, marks checked */
+    uint32_t hold_kills, mid_release, reread_iters, mark_checks;
+    uint64_t reread_msgs;
 } sstats;
 
 static sstats SS[NSCEN];
@@ -1814,6 +1865,7 @@ static void restart_role(void)
         P->used = 1;
         P->type = sh->p[K->rec].type;
         P->mode = rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 5 : 3);
+        P->marked = sh->p[K->rec].marked;
         nk = I.prod_kid[I.nprec] = spawn(R_PROD, I.nprec);
         I.nprec++;
     } else if (K->role == R_CONS) {
@@ -1824,6 +1876,7 @@ static void restart_role(void)
                       ? 0 /* streams, rpc: 1 = steered by a traced kill */
                       : rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 3 : 2);
         C->slow = sh->c[K->rec].slow;
+        C->hold = sh->c[K->rec].hold;
         C->replacement = 1;
         nk = I.cons_kid[I.ncrec] = spawn(R_CONS, I.ncrec);
         I.ncrec++;
@@ -2037,6 +2090,8 @@ static void dump_missing(const pfinal *F, const uint32_t *from)
                     sh->c[i].o_tail, sh->c[i].e_head, sh->c[i].e_tail, sh->c[i].e_drop, sh->c[i].drop0);
 }
 
+#include "crash_durable_check.h"
+
 static void check_delivery(void)
 {
     const scen *S = I.S;
@@ -2128,7 +2183,10 @@ static void check_delivery(void)
                     if (C->replacement) {
                         int fi = first_of_p_from(i, p, 0);
                         from[p] = C->L[p];
-                        if (fi >= 0 && sh->log[i][fi].s < from[p])
+                        /* a holder's replacement: what it read again and the
+                         * rest of the kept queue come before a gap (the router
+                         * skips a queue nobody holds), so from its open only */
+                        if (fi >= 0 && sh->log[i][fi].s < from[p] && !S->durable)
                             from[p] = sh->log[i][fi].s;
                     }
                     m += missing(&F, p, from[p]);
@@ -2219,6 +2277,9 @@ static void region_fresh(const scen *S)
     indexbus_region_unlink(g_name);
     indexbus_region_config cfg;
     indexbus_region_config_init(&cfg, S->kind);
+    if (S->durable)
+        cfg.flags |= INDEXBUS_CREATE_DURABLE;
+    g_mark = 0;
     if (S->kind == INDEXBUS_KIND_LOG) {
         cfg.byte_capacity = S->log_bytes;
         cfg.max_record = LOGMAXREC;
@@ -2311,6 +2372,7 @@ static void start_parties(void)
                       ? 0 /* streams, rpc: 1 = steered by a traced kill */
                       : rnd_below(S->kind == INDEXBUS_KIND_LOG ? 3 : 2);
         C->slow = S->slow && i == S->ncons - 1;
+        C->hold = (uint32_t)S->durable;
         I.cons_kid[I.ncrec] = spawn(R_CONS, I.ncrec);
         I.ncrec++;
     }
@@ -2324,6 +2386,7 @@ static void start_parties(void)
         P->used = 1;
         P->type = (S->spsc_first && i == 0) ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
         P->mode = rnd_below(S->kind == INDEXBUS_KIND_LOG ? 5 : 3);
+        P->marked = S->durable && P->type == INDEXBUS_PRODUCER_SPSC;
         I.prod_kid[I.nprec] = spawn(R_PROD, I.nprec);
         I.nprec++;
     }
@@ -2530,8 +2593,11 @@ static void run_iteration(int si)
     }
     stop_and_join();
     check_region();
-    if (I.ok)
+    if (I.ok) {
+        durable_reread(); /* before the tallies: the re-read copies go (crash_durable_check.h) */
         check_delivery();
+        durable_check_marks();
+    }
     if (!I.bad[I_LEAK] && !I.bad[I_PROC]) {
         char why[200] = "";
         if (!round_trip(why))
@@ -2725,6 +2791,11 @@ static void report(uint32_t total, double wall, const char *results)
         tot.stream_bytes += T->stream_bytes;
         tot.rpc_held += T->rpc_held;
         tot.limit6 += T->limit6;
+        tot.hold_kills += T->hold_kills;
+        tot.mid_release += T->mid_release;
+        tot.reread_iters += T->reread_iters;
+        tot.reread_msgs += T->reread_msgs;
+        tot.mark_checks += T->mark_checks;
         tot.rpc_fails += T->rpc_fails;
         tot.rpc_aborts += T->rpc_aborts;
         tot.nosrv_disc += T->nosrv_disc;
@@ -2752,6 +2823,12 @@ static void report(uint32_t total, double wall, const char *results)
         out("  %u of the traced kills waited for the reader to read up to the dead reservation"
             " before recovery\n", tot.reader_first);
     }
+    if (tot.mark_checks)
+        out("\ndurable regions (crash_durable_check.h): %u HOLD consumers killed (%u inside a release);"
+            " in %u iteration(s) the replacement read %" PRIu64 " held message(s) again, exactly the"
+            " unreleased ones; the mark checked in %u iteration(s) (at each marked producer's open and"
+            " at the end)\n",
+            tot.hold_kills, tot.mid_release, tot.reread_iters, tot.reread_msgs, tot.mark_checks);
     if (tot.stream_bytes || tot.handovers)
         out("\nbyte streams (writer = prod, reader = cons): %" PRIu64 " bytes read and checked; %u read-end"
             " opens (hand-overs included), %u writer clones; %u iteration(s) ended with writers_aborted > 0,"
