@@ -126,6 +126,12 @@ check-cli: all
 check-cli-pipe: all
 	@sh test/cli-pipe.sh $(B)
 
+# The CLI's observers as another user with read access only (root: a
+# temporary user and group; skipped otherwise).
+.PHONY: check-readonly
+check-readonly: all
+	@sh test/readonly-user.sh $(B)
+
 check: check-deps
 	$(MAKE) check-ordering
 	$(MAKE) check-c
@@ -137,6 +143,7 @@ check: check-deps
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
 	$(MAKE) check-cli-pipe
+	$(MAKE) check-readonly
 	$(MAKE) check-bridge
 	$(MAKE) check-install
 	$(MAKE) check-outside

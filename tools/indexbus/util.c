@@ -114,6 +114,12 @@ static void explain_permission(const char *name, int status)
         cli_error("region %s: %s (%s is a symbolic link; regions are opened without "
                   "following links)",
                   name, indexbus_strerror(status), path);
+    else if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) == 0 &&
+             faccessat(AT_FDCWD, path, W_OK, AT_EACCESS) != 0)
+        cli_error("region %s: %s (%s is readable but not writable by this user: this "
+                  "command writes to the region; info, list, top and stat need read "
+                  "access only)",
+                  name, indexbus_strerror(status), path);
     else
         cli_error("region %s: %s (%s needs read and write access)", name,
                   indexbus_strerror(status), path);
