@@ -20,7 +20,7 @@
 
 #define MSG_ID_HDR "Nats-Msg-Id"
 #define EXPECT_HDR "Nats-Expected-Last-Msg-Id"
-#define PUB_MAX_WAIT_MS 3000 /* no PubAck by then: re-send */
+#define ACK_TIMEOUT_MS 3000 /* no PubAck at all this long: take back and re-send */
 #define STOP_GRACE_MS 10000  /* after a signal, wait this long for the acks in flight */
 
 enum { E_FLIGHT, E_ACKED, E_FAILED, E_SKIP };
@@ -43,6 +43,8 @@ typedef struct out_state {
     pthread_cond_t cv;      /* an entry left E_FLIGHT */
     out_entry *ring;
     uint32_t cap, head, len, flight, failed;
+    uint32_t wake_at;       /* the main thread waits for flight <= this */
+    uint64_t answers;       /* acks and failures seen (progress, for take_back) */
     br_counts delta, total;
     uint64_t read, released;
     uint64_t resend_left;   /* messages an earlier run published and did not release */
@@ -102,7 +104,9 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
     }
     if (e != NULL) {
         s->flight--;
-        pthread_cond_signal(&s->cv);
+        s->answers++;
+        if (s->flight <= s->wake_at || s->failed) /* wake in batches, not per ack */
+            pthread_cond_signal(&s->cv);
     }
     pthread_mutex_unlock(&s->mu);
     natsMsg_Destroy(msg);
@@ -118,8 +122,7 @@ static natsStatus publish_entry(out_state *s, uint32_t i)
     jsPubOptions po;
     jsPubOptions_Init(&po);
     msg_id(s, e->pos, id, sizeof id);
-    po.MsgId = id;
-    po.MaxWait = PUB_MAX_WAIT_MS;
+    po.MsgId = id; /* no MaxWait: one timer per message costs; see take_back */
     out_entry *p = NULL; /* the nearest published predecessor in the window */
     for (uint32_t j = i; j > 0 && p == NULL; j--)
         if (entry_at(s, j - 1)->state != E_SKIP)
@@ -142,6 +145,46 @@ static natsStatus publish_entry(out_state *s, uint32_t i)
         e->msg = NULL;
     }
     return st;
+}
+
+/* No answer at all for ACK_TIMEOUT_MS while publishes are in flight (a
+ * server restarting, a lost connection): take every pending publish back
+ * from cnats (late acks for them are then dropped) and mark it failed, so
+ * the re-send round publishes it again, in order, with the same id. */
+static void take_back(out_state *s, uint64_t *seen, uint64_t *since)
+{
+    pthread_mutex_lock(&s->mu);
+    uint64_t answers = s->answers;
+    uint32_t flight = s->flight;
+    pthread_mutex_unlock(&s->mu);
+    uint64_t now = br_now_ms();
+    if (flight == 0 || answers != *seen) {
+        *seen = answers;
+        *since = now;
+        return;
+    }
+    if (now - *since < ACK_TIMEOUT_MS)
+        return;
+    *since = now;
+    natsMsgList list = {0};
+    if (js_PublishAsyncGetPendingList(&list, s->n.js) != NATS_OK)
+        return;
+    pthread_mutex_lock(&s->mu);
+    for (int i = 0; i < list.Count; i++) {
+        const char *id = NULL;
+        uint64_t pos = 0;
+        natsMsgHeader_Get(list.Msgs[i], MSG_ID_HDR, &id);
+        out_entry *e = id_pos(id, &pos) ? find_flight(s, pos) : NULL;
+        if (e == NULL)
+            continue;
+        e->state = E_FAILED;
+        e->msg = list.Msgs[i];
+        list.Msgs[i] = NULL; /* ours now */
+        s->flight--;
+        s->failed++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    natsMsgList_Destroy(&list);
 }
 
 /* After a failure, once nothing is in flight: every unacknowledged entry
@@ -292,16 +335,28 @@ static int read_more(out_state *s, int *got)
     return BR_OK;
 }
 
-static void wait_cv(out_state *s, unsigned ms)
+static void deadline_in(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_nsec += ms * 1000000L;
+    ts->tv_sec += ts->tv_nsec / 1000000000L;
+    ts->tv_nsec %= 1000000000L;
+}
+
+/* Wait for acks: with the window full, until half of it is back (so the
+ * region is released and refilled in batches) or 100 ms (to look for a
+ * stall); else for any ack, or 1 ms to look at the region again. */
+static void wait_acks(out_state *s)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_nsec += (long)ms * 1000000L;
-    ts.tv_sec += ts.tv_nsec / 1000000000L;
-    ts.tv_nsec %= 1000000000L;
     pthread_mutex_lock(&s->mu);
-    if (s->flight > 0)
-        pthread_cond_timedwait(&s->cv, &s->mu, &ts);
+    int full = s->len == s->cap;
+    deadline_in(&ts, full ? 100 : 1);
+    s->wake_at = full ? s->cap / 2 : (s->flight ? s->flight - 1 : 0);
+    while (s->flight > s->wake_at && s->failed == 0 && !br_stop)
+        if (pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
+            break;
+    s->wake_at = 0;
     pthread_mutex_unlock(&s->mu);
 }
 
@@ -332,7 +387,7 @@ static int done(out_state *s, uint64_t stop_at)
 
 static int pump(out_state *s)
 {
-    uint64_t last_retry = 0, stop_at = UINT64_MAX;
+    uint64_t last_retry = 0, stop_at = UINT64_MAX, seen = 0, since = br_now_ms();
     for (;;) {
         if (br_stop && stop_at == UINT64_MAX)
             stop_at = br_now_ms() + STOP_GRACE_MS;
@@ -340,6 +395,7 @@ static int pump(out_state *s)
             return BR_FAIL;
         if (done(s, stop_at))
             break;
+        take_back(s, &seen, &since);
         retry_failures(s, &last_retry);
         int got = 0;
         if (read_more(s, &got) != BR_OK)
@@ -347,7 +403,7 @@ static int pump(out_state *s)
         if (got > 0)
             continue;
         if (s->len > 0) {
-            wait_cv(s, 1); /* acks, or a new message in the region */
+            wait_acks(s); /* acks, or a new message in the region */
             continue;
         }
         int st = indexbus_wait(s->c, 100000000u); /* 100 ms, to see a stop */
