@@ -10,7 +10,8 @@
 #                                stopped by the trap
 #   wait_rc PID [SECONDS]  its exit status (SIGKILL after SECONDS, default 60: 137)
 #   *.curpid files in $NATS_DIR name more pids the trap stops
-#   finish          "NAME: ok (...)" or "NAME: N FAILED", and the exit status
+#   finish          "NAME: ok (...)" or "NAME: N FAILED" (the logs kept in
+#                   $B/bridge-test/logs-NAME), and the exit status
 set -u
 : "${B:?B=build dir}"
 TEST_NAME=$1
@@ -64,12 +65,14 @@ bridge_bg() {
     "$BRIDGE" "$@" >"$out" 2>&1 &
     nats_track $!
 }
-wait_rc() {
+# (stderr off: the shell's note on a child that died of a signal comes here)
+wait_rc() { wait_rc_ "$@" 2>/dev/null; }
+wait_rc_() {
     local pid=$1 limit=${2:-60} i=0
     while kill -0 "$pid" 2>/dev/null; do
         i=$((i + 1))
         if [ "$i" -gt $((limit * 20)) ]; then
-            echo "$TEST_NAME: pid $pid still running after $limit s: SIGKILL" >&2
+            echo "$TEST_NAME: pid $pid still running after $limit s: SIGKILL"
             kill -KILL "$pid" 2>/dev/null
             break
         fi
@@ -89,11 +92,25 @@ bridge_run() { # OUTFILE LIMIT ARGS...
 now() { date +%s.%N; }
 elapsed() { python3 -c "import sys; print('%.2f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
 
+# The logs of this run (bridges, servers) into $B/bridge-test/logs-NAME.
+keep_logs() {
+    local d=$B/bridge-test/logs-$TEST_NAME f
+    rm -rf "$d"
+    mkdir -p "$d"
+    for f in "$NATS_DIR"/*.log "$NATS_DIR"/*.out "$NATS_DIR"/*.runs; do
+        [ -f "$f" ] && cp "$f" "$d/"
+    done
+    for f in "$NATS_DIR"/srv-*/log; do
+        [ -f "$f" ] && cp "$f" "$d/server-$(basename "$(dirname "$f")").log"
+    done
+    echo "$TEST_NAME: logs in $d"
+}
 finish() {
     if [ "$BT_FAILS" -eq 0 ]; then
         echo "$TEST_NAME: ok${1:+ ($1)}"
         exit 0
     fi
     echo "$TEST_NAME: $BT_FAILS FAILED"
+    keep_logs
     exit 1
 }

@@ -1,12 +1,13 @@
 """consume.py - the far consumer of the bridge tests, on the project's Python package.
 
-    python consume.py REGION [--count N] [--start S] [--until FILE] [--progress FILE]
-                             [--timeout SECONDS]
+    python consume.py REGION [--count N] [--start S] [--skip SEQ,...] [--until FILE]
+                             [--progress FILE] [--timeout SECONDS]
 
 Reads consumer 0 of REGION and checks every message ibgen made (test/bridge/ibgen.c):
 the CRC-32 of bytes 0-7 and 16 to the end in bytes 8-11, the length in bytes 12-15,
 and the sequence number in bytes 0-7, which must be exactly one more than the one
-before (S first, default 1). A gap counts the missing messages as lost; a number at
+before (S first, default 1), or past numbers that --skip names (records a bridge
+refused and skipped: they must not come). A gap counts the missing messages as lost; a number at
 or below the last counts as duplicated; the count goes on after either.
 
 It stops:
@@ -33,11 +34,13 @@ def main():
     ap.add_argument("region")
     ap.add_argument("--count", type=int, default=0)
     ap.add_argument("--start", type=int, default=1)
+    ap.add_argument("--skip", default="")
     ap.add_argument("--until")
     ap.add_argument("--progress")
     ap.add_argument("--timeout", type=float, default=600.0)
     a = ap.parse_args()
 
+    skip = {int(x) for x in a.skip.split(",") if x}
     expect = a.start
     received = lost = dup = corrupt = 0
     first = last = None
@@ -83,8 +86,8 @@ def main():
                 if seq == expect:
                     pass
                 elif seq > expect:
-                    lost += seq - expect
-                else:
+                    lost += sum(1 for k in range(expect, seq) if k not in skip)
+                if seq in skip or seq < expect:
                     dup += 1
                     continue
                 expect = seq + 1
@@ -108,8 +111,9 @@ def main():
     rx.close()
     region.close()
     progress(True)
-    if a.count and a.start + a.count > expect:
-        lost += a.start + a.count - expect  # never came: the tail
+    end = a.start + a.count + len(skip)
+    if a.count and end > expect:
+        lost += sum(1 for k in range(expect, end) if k not in skip)  # never came: the tail
     span = time.monotonic() - (t_first or t0)
     rate = received / span if span > 0 else 0.0
     print("consume: received %d first %s last %s lost %d duplicated %d corrupt %d "

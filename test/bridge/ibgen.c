@@ -9,7 +9,8 @@
  *   ibgen produce NAME --count N [--start S] [--size B] [--rate R] [--out FILE]
  *       the SPSC producer: messages S, S+1, ... (default 1), B bytes each
  *       (default 64, at least 16), R per second at most (0: as fast as it
- *       goes); waits while the region is full, nothing is dropped. --count 0:
+ *       goes); waits while the region is full or its consumer is away (a
+ *       bridge out killed and not yet back), nothing is dropped. --count 0:
  *       until SIGTERM/SIGINT. Prints "produced N last S" (also to FILE).
  *   ibgen counters NAME WHICH
  *       the bridge counters (`which`: a consumer index, or "in"), one line:
@@ -160,13 +161,21 @@ static int publish_run(indexbus_producer *p, uint8_t *buf, uint32_t *lens, size_
         *done += k;
         if (st == INDEXBUS_OK)
             continue;
-        if (st != INDEXBUS_FULL)
+        if (st == INDEXBUS_DISCONNECTED) {
+            /* the consumer (a bridge out) is gone for now: its restart comes */
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
+            st = INDEXBUS_TIMEOUT;
+        } else if (st != INDEXBUS_FULL) {
             return st;
-        st = indexbus_publish_wait(p, buf + *done * size, size, 100000000ull);
-        if (st == INDEXBUS_OK)
-            (*done)++;
-        else if (st != INDEXBUS_TIMEOUT)
-            return st;
+        } else {
+            st = indexbus_publish_wait(p, buf + *done * size, size, 100000000ull);
+            if (st == INDEXBUS_OK)
+                (*done)++;
+            else if (st == INDEXBUS_DISCONNECTED)
+                st = INDEXBUS_TIMEOUT;
+            else if (st != INDEXBUS_TIMEOUT)
+                return st;
+        }
         if (stop_now && st == INDEXBUS_TIMEOUT)
             return INDEXBUS_TIMEOUT; /* told to stop while full: what is out is out */
     }
