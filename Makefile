@@ -94,7 +94,7 @@ tests: $(TEST_BIN)
 # them (apt-get, as root), every other target only checks (tools/deps.sh).
 DEPS := pkg-config readelf nm setarch python3 clang libfuzzer abidw abidiff \
         swig go javac mvn cargo libclang python3-venv python3-dev \
-        g++ clang++ cmake nats-server libnats
+        g++ clang++ cmake nats-server libnats tmux
 
 deps:
 	@PATH="$(GO_PATH)" sh tools/deps.sh install $(DEPS)
@@ -143,6 +143,7 @@ check: check-deps
 	$(MAKE) check-abi-gate
 	$(MAKE) check-cli
 	$(MAKE) check-cli-pipe
+	$(MAKE) check-cli-operators
 	$(MAKE) check-readonly
 	$(MAKE) check-bridge
 	$(MAKE) check-install
@@ -190,6 +191,7 @@ include test/cxx/cxx.mk
 include test/outside/outside.mk
 include tools/demo/demo.mk
 include test/bridge/bridge.mk
+include tools/indexbus/cli.mk
 
 # ---- demo ------------------------------------------------------------------------
 # One fanout region: a C producer and router, and C, Go, Java, Rust, C++ and
