@@ -58,6 +58,12 @@ const rg_strategy_info rg_strategies[RG_NSTRATEGIES] = {
                       "clients and servers live, dead or past the table, generations +-1, "
                       "reserved bits), request and reply lengths past the maximum, cell wake "
                       "words, pending bits (all, none, past the table), the RPC_CTL counters"},
+    [RG_DURABLE] = {"durable",
+                    "durable region (events, fanout or byte log; HOLD consumers, a marked SPSC "
+                    "producer): the mark, pend_mark and pend_pos of the mark journal (published, "
+                    "unpublished, far, misaligned, at the mark), hold_mask (all, none, flipped, "
+                    "past the consumers), bridge counters; and the held queues (queue words, "
+                    "cells and lengths, or the ring and its headers)"},
 };
 
 int rg_strategy_by_name(const char *name)
@@ -287,6 +293,17 @@ uint8_t *rg_canary_map(const rg_geo *g)
     uint64_t w = g->off[INDEXBUS_SECTION_WAKE];
     for (uint32_t i = 0; i <= g->consumers; i++)
         mark(m, T, w + 64ull * i + 8, w + 64ull * i + 64);
+    if (g->len[INDEXBUS_SECTION_DURABLE] >= sizeof(indexbus_durable_ctl)) {
+        /* 1.2 (LAYOUT.md 4.12): the journal's line past pend_pos, the pads
+         * after region_id (random, written once at create) and hold_mask;
+         * each counter line's pad */
+        uint64_t d = g->off[INDEXBUS_SECTION_DURABLE], len = g->len[INDEXBUS_SECTION_DURABLE];
+        mark(m, T, d + 24, d + 64);
+        mark(m, T, d + 80, d + 128);
+        mark(m, T, d + 136, d + 192);
+        for (uint64_t c = d + 192; c + 64 <= d + len; c += 64)
+            mark(m, T, c + 40, c + 64);
+    }
     if (log) { /* the ring's control block: tail, head and read on their lines */
         uint64_t r = g->off[INDEXBUS_SECTION_LOG_RING];
         mark(m, T, r + 8, r + 64);
@@ -338,7 +355,7 @@ static const char *section_name(int k)
     static const char *names[RG_NSEC] = {"?",           "PARTICIPANTS", "COUNTERS",        "WAKE",
                                          "ROUTER",      "SPSC_QUEUE",   "MPSC_QUEUE",      "CONSUMER_QUEUES",
                                          "SLOT_POOL",   "LOG_RING",     "STREAM_CTL",      "RPC_CTL",
-                                         "RPC_CELLS"};
+                                         "RPC_CELLS",   "DURABLE"};
     return k > 0 && k < RG_NSEC ? names[k] : "?";
 }
 

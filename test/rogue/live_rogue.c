@@ -69,9 +69,9 @@ static volatile sig_atomic_t interrupted;
  * that one 1.2 s round on a busy 2-CPU box hits about half the time), the
  * rounds 2, 6, 10, ... are byte-log rounds (log_order, in turn), the odd
  * rounds take the slot-region strategies in turn */
-static const int check_order[11] = {
-    RG_INDEX_BOUNDS, RG_HUGE_LEN, RG_QUEUE_WORDS,   RG_REFCOUNTS,    RG_PARTICIPANTS, RG_ROUTER_JOURNAL,
-    RG_POOL,         RG_HEADER,   RG_WAKE_COUNTERS, RG_RANDOM_BYTES, RG_MIXED,
+static const int check_order[12] = {
+    RG_INDEX_BOUNDS, RG_DURABLE,  RG_HUGE_LEN,      RG_QUEUE_WORDS,  RG_REFCOUNTS,    RG_PARTICIPANTS,
+    RG_ROUTER_JOURNAL, RG_POOL,   RG_HEADER,        RG_WAKE_COUNTERS, RG_RANDOM_BYTES, RG_MIXED,
 };
 /* rounds 2, 6, 10, ...: byte logs, and every other one a byte stream or a
  * request/response region, in turn (strategy, region kind) */
@@ -150,6 +150,7 @@ typedef struct round_ctx {
                                                    * max_record; rpc: slots = cells, data =
                                                    * max_request, queue = max_reply */
     int log;        /* a byte-log region (not a stream: R->kind says which 1.1 kind) */
+    int durable;    /* INDEXBUS_CREATE_DURABLE (strategy durable, 1.2) */
     uint64_t t0, deadline, round_ns, rogue_at;
     uint64_t kill_at[MAXKILLS];
     int nkills, kills_done;
@@ -328,7 +329,7 @@ static int pick_strategy(long round)
     if (!opt.long_mode)
         return round % 4 == 0   ? RG_SPSC_CELLS
                : round % 4 == 2 ? log_order[(round / 4) % 12].strategy
-                                : check_order[((round - 1) / 2) % 11];
+                                : check_order[((round - 1) / 2) % 12];
     rg_rng r;
     rg_seed(&r, round_seed(opt.seed, round) ^ 0x5eed5eedull);
     return (int)rg_below(&r, RG_NSTRATEGIES);
@@ -361,6 +362,22 @@ static void plan(round_ctx *R)
     rg_rng *g = &R->rng;
     int s = R->strategy;
     uint32_t k11 = pick_kind11(R->round, s, g);
+    /* durable (1.2): an events, fanout or byte-log region with durable state */
+    if ((R->durable = s == RG_DURABLE)) {
+        uint64_t x = rg_below(g, 3);
+        k11 = x == 2 ? INDEXBUS_KIND_LOG : 0;
+        if (x < 2) {
+            R->kind = x ? INDEXBUS_KIND_FANOUT : INDEXBUS_KIND_EVENTS;
+            static const uint32_t datas[3] = {64, 256, 1024};
+            static const uint32_t slots[3] = {64, 256, 1024};
+            static const uint32_t queues[4] = {8, 16, 64, 256};
+            R->data = datas[rg_below(g, 3)];
+            R->slots = slots[rg_below(g, 3)];
+            R->queue = queues[rg_below(g, 4)];
+            R->consumers = x ? 1 + (uint32_t)rg_below(g, 4) : 1;
+            return;
+        }
+    }
     if (k11 == INDEXBUS_KIND_RPC) {
         /* 1 .. 130 cells (pending words 1..3); requests and replies of 8 B .. 4 KiB */
         static const uint32_t cells[5] = {1, 4, 16, 64, 130};
@@ -413,6 +430,8 @@ static int create_region(round_ctx *R, uint8_t **map, uint64_t *map_size, rg_geo
     indexbus_region_config cfg;
     indexbus_region *r = NULL;
     indexbus_region_config_init(&cfg, R->kind);
+    if (R->durable)
+        cfg.flags |= INDEXBUS_CREATE_DURABLE;
     if (R->log) {
         cfg.byte_capacity = R->slots;
         cfg.max_record = R->data;
@@ -508,7 +527,7 @@ static void start_traffic(round_ctx *R)
         /* one consumer; SPSC producer, 2-3 MPSC producers, or both kinds
          * (they exclude each other: the later ones retry their open) */
         spawn(R, P_TRAFFIC, "cons", 0, rg_next(g), until);
-        uint32_t mix = (uint32_t)rg_below(g, 3);
+        uint32_t mix = R->durable ? 0 : (uint32_t)rg_below(g, 3); /* durable: the marked SPSC one */
         if (mix != 1)
             spawn(R, P_TRAFFIC, "prod-spsc", 1, rg_next(g), until);
         for (uint32_t i = 0, n = mix == 0 ? 0 : 2 + (uint32_t)rg_below(g, 2); i < n; i++)
@@ -528,7 +547,7 @@ static void start_traffic(round_ctx *R)
             }
         spawn(R, P_TRAFFIC, "router", 0, rg_next(g), until);
     }
-    if (R->kind == INDEXBUS_KIND_EVENTS || rg_chance(g, 4, 5))
+    if (R->kind == INDEXBUS_KIND_EVENTS || R->durable || rg_chance(g, 4, 5))
         spawn(R, P_TRAFFIC, "prod-spsc", 1, rg_next(g), until);
     for (uint32_t i = 0, n = 1 + (uint32_t)rg_below(g, 2); i < n; i++)
         spawn(R, P_TRAFFIC, "prod-mpsc", 2 + i, rg_next(g), until);
@@ -766,6 +785,8 @@ static int run_round(long round, int attempt)
         snprintf(geo_s, sizeof geo_s, "%s S=%u D=%u Q=%u C=%u",
                  R.kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", R.slots, R.data, R.queue,
                  R.consumers);
+    if (R.durable)
+        strncat(geo_s, " durable", sizeof geo_s - strlen(geo_s) - 1);
     printf("round %ld [%s] %s procs=%d kills=%d%s%s%s %.2fs: %s\n", round, rg_strategies[R.strategy].name,
            geo_s, R.np, R.kills_done, R.kills_done ? " (" : "", R.killed_roles, R.kills_done ? ")" : "",
            took / 1e9, R.failed ? "FAIL" : "pass");

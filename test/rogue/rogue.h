@@ -60,7 +60,8 @@ void rg_sleep_ns(uint64_t ns);
 
 /* ---- geometry from the header ------------------------------------------- */
 
-#define RG_NSEC 13 /* section kinds 1..12 (9: LOG_RING, 10: STREAM_CTL, 11: RPC_CTL, 12: RPC_CELLS) */
+#define RG_NSEC 14 /* section kinds 1..13 (9: LOG_RING, 10: STREAM_CTL, 11: RPC_CTL, 12: RPC_CELLS,
+                   * 13: DURABLE) */
 
 typedef struct rg_geo {
     uint32_t kind, slots, data, stride, queue, consumers, section_count;
@@ -113,6 +114,9 @@ enum rg_strategy {
     /* byte streams and request/response (1.1) */
     RG_STREAM_CTL, /* the state word, seat owners, read_skip, bytes_read */
     RG_RPC_CELLS,  /* cell state words, lengths and wake words, pending bits, RPC_CTL */
+    /* durable regions (1.2): events, fanout and byte logs created with
+     * INDEXBUS_CREATE_DURABLE; HOLD consumers and a marked SPSC producer */
+    RG_DURABLE, /* the DURABLE section (mark journal, hold_mask, counters) and the held queues */
     RG_NSTRATEGIES
 };
 
@@ -129,6 +133,8 @@ static inline int rg_fits(int s, uint32_t kind)
 {
     if (rg_any_kind(s))
         return 1;
+    if (s == RG_DURABLE)
+        return kind == INDEXBUS_KIND_EVENTS || kind == INDEXBUS_KIND_FANOUT || kind == INDEXBUS_KIND_LOG;
     switch (kind) {
     case INDEXBUS_KIND_LOG: return rg_log_only(s);
     case INDEXBUS_KIND_STREAM: return rg_log_only(s) || s == RG_STREAM_CTL;

@@ -60,6 +60,9 @@ enum op {
     OP_CLIENT_OPEN, OP_SERVER_OPEN, OP_RPC_REQUEST, OP_RPC_CLAIM, OP_RPC_SEND, OP_RPC_WAIT,
     OP_RPC_DONE, OP_RPC_CANCEL, OP_RPC_CALL, OP_RPC_SERVE, OP_RPC_REPLY, OP_RPC_REPLY_BUFFER,
     OP_RPC_REPLY_COMMIT, OP_WRITER_ABORT, OP_RPC_ABORT, OP_RPC_FAIL,
+    /* 1.2 durable regions */
+    OP_CONSUMER_OPEN_HOLD, OP_RECV_HELD, OP_RELEASE, OP_PUBLISH_MARKED, OP_PRODUCER_MARK,
+    OP_BRIDGE_COUNTERS, OP_REGION_ID,
     NOPS
 };
 
@@ -75,6 +78,8 @@ static const char *op_names[NOPS] = {
     "rpc_client_open", "rpc_server_open", "rpc_request", "rpc_claim", "rpc_send", "rpc_wait",
     "rpc_reply_done", "rpc_cancel", "rpc_call", "rpc_serve", "rpc_reply", "rpc_reply_buffer",
     "rpc_reply_commit", "stream_writer_abort", "rpc_abort", "rpc_fail",
+    "consumer_open_config", "recv_held", "release", "publish_batch_marked", "producer_mark",
+    "bridge_counters", "region_id",
 };
 
 #define NST (INDEXBUS_STATUS_COUNT + 1) /* last column: not a status at all */
@@ -88,6 +93,7 @@ static uint32_t len_limit;    /* no length the API returns may exceed this */
 static int is_log(void) { return A->kind == INDEXBUS_KIND_LOG; }
 static int is_ring(void) { return A->kind == INDEXBUS_KIND_LOG || A->kind == INDEXBUS_KIND_STREAM; }
 static uint32_t max_reply; /* request/response: max_reply the current handle validated at open */
+static int durable;        /* the current handle's region has durable state (region_id OK) */
 
 static void dump_stats(void)
 {
@@ -237,6 +243,8 @@ static indexbus_region *open_region(rg_rng *rng)
                 max_reply = info.max_reply;
             }
             len_limit = handle_data > A->data ? handle_data : A->data;
+            uint8_t id[16];
+            durable = note(OP_REGION_ID, indexbus_region_id(r, id)) == INDEXBUS_OK;
             return r;
         }
         rg_sleep_ns(500000 + rg_below(rng, 3000000));
@@ -259,6 +267,8 @@ typedef struct prod_ctx {
     uint32_t id;
     uint64_t seq;
     int scenario; /* spsc-cells: only batch 32 x 1 KiB and publish 1 KiB */
+    int marked;   /* 1.2: the SPSC producer of a durable region; mark = its own (producer_mark) */
+    uint64_t mark;
     uint8_t *buf; /* 32 x up to 1 KiB, and one oversize message */
 } prod_ctx;
 
@@ -442,8 +452,55 @@ static void do_blocking(prod_ctx *P)
     }
 }
 
+/* 1.2: publish_batch_marked of 1..32 with marks above the producer's own
+ * (now and then forged: repeated, 0, below it: INVALID_ARGUMENT). Whatever
+ * the region holds, *published <= count, OK means all, and the mark is
+ * then exactly that of the last one published (the producer's own copy). */
+static void do_marked(prod_ctx *P)
+{
+    uint32_t lens[32];
+    uint64_t marks[32];
+    size_t count = 1 + rg_below(&P->rng, 32), off = 0, each = A->data < 1024 ? A->data : 1024;
+    if (is_log() && each * count > A->slots / 4)
+        count = 1 + A->slots / 4 / (each + 8); /* a batch is one reservation */
+    for (size_t i = 0; i < count; i++) {
+        lens[i] = (uint32_t)msg_len(P, each);
+        fill_msg(P->buf + off, lens[i], P->id, P->seq + i);
+        off += lens[i];
+        marks[i] = (i ? marks[i - 1] : P->mark) + 1 + rg_below(&P->rng, 3); /* increasing, gaps allowed */
+    }
+    int forged = count >= 2 && rg_chance(&P->rng, 1, 16);
+    if (forged)
+        marks[count - 1] = rg_chance(&P->rng, 1, 2) ? marks[count - 2] : rg_chance(&P->rng, 1, 2) ? 0 : P->mark;
+    if (marks[0] <= P->mark) /* the mark forged near ~0 by the rogue: nothing can go above it */
+        forged = 1;
+    size_t published = 12345;
+    int st = note(OP_PUBLISH_MARKED,
+                  indexbus_publish_batch_marked(P->p, P->buf, lens, marks, count, &published));
+    if (published > count || (st == INDEXBUS_OK && published != count))
+        contract("publish_batch_marked(%zu) = %s with *published = %zu", count, indexbus_status_name(st),
+                 published);
+    if (forged && (st != INDEXBUS_INVALID_ARGUMENT || published != 0))
+        contract("publish_batch_marked with marks not increasing = %s, %zu published",
+                 indexbus_status_name(st), published);
+    uint64_t mark = 0;
+    if (note(OP_PRODUCER_MARK, indexbus_producer_mark(P->p, &mark)) != INDEXBUS_OK ||
+        mark != (published ? marks[published - 1] : P->mark))
+        contract("producer_mark = %#llx after %zu of %zu published (marks %#llx..), was %#llx",
+                 (unsigned long long)mark, published, count, (unsigned long long)marks[0],
+                 (unsigned long long)P->mark);
+    P->mark = mark;
+    P->seq += published;
+    msgs_out += published;
+    after_publish_status(P, st);
+}
+
 static void produce_log_once(prod_ctx *P)
 {
+    if (P->marked && rg_chance(&P->rng, 2, 5)) {
+        do_marked(P);
+        return;
+    }
     size_t D = A->data, each = D < 1024 ? D : 1024;
     uint32_t r = (uint32_t)rg_below(&P->rng, 100);
     if (r < 20) {
@@ -483,6 +540,10 @@ static void produce_once(prod_ctx *P)
 {
     if (is_log()) {
         produce_log_once(P);
+        return;
+    }
+    if (P->marked && rg_chance(&P->rng, 2, 5)) {
+        do_marked(P);
         return;
     }
     size_t D = A->data, each = D < 1024 ? D : 1024;
@@ -538,6 +599,15 @@ static int producer_main(uint32_t type)
             if (note(OP_PRODUCER_OPEN, indexbus_producer_open(r, type, &P.p)) != INDEXBUS_OK)
                 rg_sleep_ns(500000 + rg_below(&P.rng, 2000000));
         }
+        /* 1.2: the mark it resumes from (the open settled a dead one's journal) */
+        P.marked = 0;
+        if (P.p != NULL && durable && type == INDEXBUS_PRODUCER_SPSC) {
+            int st = note(OP_PRODUCER_MARK, indexbus_producer_mark(P.p, &P.mark));
+            if (st != INDEXBUS_OK)
+                contract("producer_mark on the SPSC producer of a durable region = %s",
+                         indexbus_status_name(st));
+            P.marked = 1;
+        }
         while (P.p != NULL && time_left() && rg_now_ns() < end)
             produce_once(&P);
         if (P.p != NULL)
@@ -557,6 +627,8 @@ typedef struct cons_ctx {
     uint8_t *buf;
     size_t bufsize;
     uint32_t lens[64];
+    int hold;          /* 1.2: opened with INDEXBUS_CONSUMER_HOLD */
+    uint32_t held, max_held; /* messages it holds (its own count); max_held as opened (0: 4096) */
 } cons_ctx;
 
 static void after_recv_status(cons_ctx *C, int st)
@@ -597,8 +669,72 @@ static uint64_t short_timeout(cons_ctx *C)
     return min_u64(200000 + rg_below(&C->rng, 10000000), left_ns());
 }
 
+/* 1.2: a HOLD consumer's turn - recv_held, release of what it holds (OK
+ * whatever the region holds), of more (OUT_OF_RANGE), the plain receives
+ * (BAD_STATE on a holder), wait then recv_held. */
+static void hold_once(cons_ctx *C)
+{
+    uint32_t r = (uint32_t)rg_below(&C->rng, 100), most = C->max_held ? C->max_held : 4096;
+    size_t len = 0;
+    int st = INDEXBUS_OK;
+    if (r < 50) {
+        size_t cap = pick_cap(C);
+        uint64_t pos = 0;
+        st = note(OP_RECV_HELD, indexbus_recv_held(C->c, cap ? C->buf : NULL, cap, &len, &pos));
+        if (C->held >= most && st != INDEXBUS_FULL)
+            contract("recv_held with %u of max_held %u held = %s, want FULL", C->held, most,
+                     indexbus_status_name(st));
+        check_copy("recv_held", st, len, cap, C->buf);
+        C->held += st == INDEXBUS_OK;
+    } else if (r < 85) {
+        uint32_t n = C->held ? (uint32_t)rg_below(&C->rng, C->held + 1) : 0;
+        st = note(OP_RELEASE, indexbus_release(C->c, n));
+        if (st != INDEXBUS_OK)
+            contract("release(%u) holding %u = %s", n, C->held, indexbus_status_name(st));
+        C->held -= n;
+    } else if (r < 90) {
+        st = note(OP_RELEASE, indexbus_release(C->c, C->held + 1 + rg_below(&C->rng, 8)));
+        if (st != INDEXBUS_OUT_OF_RANGE)
+            contract("release of more than the %u held = %s", C->held, indexbus_status_name(st));
+        st = INDEXBUS_OK;
+    } else if (r < 93) {
+        st = note(OP_TRY_RECV, indexbus_try_recv(C->c, C->buf, A->data, &len));
+        if (st != INDEXBUS_BAD_STATE)
+            contract("try_recv on a HOLD consumer = %s, want BAD_STATE", indexbus_status_name(st));
+        st = INDEXBUS_OK;
+    } else {
+        st = note(OP_WAIT, indexbus_wait(C->c, short_timeout(C)));
+        if (st == INDEXBUS_OK && C->held < most) {
+            uint64_t pos;
+            st = note(OP_RECV_HELD, indexbus_recv_held(C->c, C->buf, A->data, &len, &pos));
+            check_copy("recv_held", st, len, A->data, C->buf);
+            C->held += st == INDEXBUS_OK;
+        }
+    }
+    after_recv_status(C, st == INDEXBUS_FULL ? INDEXBUS_EMPTY : st);
+}
+
+/* Open consumer A->arg; on a durable region with INDEXBUS_CONSUMER_HOLD in
+ * 3 sessions of 4 (max_held the default, 1, 8 or 64). */
+static int consumer_open_session(cons_ctx *C, indexbus_region *r)
+{
+    static const uint32_t caps[4] = {0, 1, 8, 64};
+    C->held = 0;
+    C->hold = !C->scenario && durable && rg_chance(&C->rng, 3, 4);
+    if (!C->hold)
+        return note(OP_CONSUMER_OPEN, indexbus_consumer_open(r, A->arg, &C->c));
+    C->max_held = caps[rg_below(&C->rng, 4)];
+    indexbus_consumer_config cc = {.size = sizeof cc, .index = A->arg, .flags = INDEXBUS_CONSUMER_HOLD,
+                                   .max_held = C->max_held};
+    return note(OP_CONSUMER_OPEN_HOLD, indexbus_consumer_open_config(r, &cc, &C->c));
+}
+
 static void consume_once(cons_ctx *C)
 {
+    if (C->hold) {
+        hold_once(C);
+        return;
+    }
     uint32_t r = (uint32_t)rg_below(&C->rng, 100);
     size_t len = 0;
     int st;
@@ -678,11 +814,15 @@ static int consumer_main(void)
         uint64_t end = C.scenario ? A->until_ns : session_end(&C.rng);
         C.c = NULL;
         while (time_left() && C.c == NULL) {
-            if (note(OP_CONSUMER_OPEN, indexbus_consumer_open(r, A->arg, &C.c)) != INDEXBUS_OK)
+            if (consumer_open_session(&C, r) != INDEXBUS_OK)
                 rg_sleep_ns(500000 + rg_below(&C.rng, 2000000));
         }
         while (C.c != NULL && time_left() && rg_now_ns() < end)
             consume_once(&C);
+        /* a holder lets go before its close, or (one in two) leaves them held */
+        if (C.c != NULL && C.hold && C.held && rg_chance(&C.rng, 1, 2) &&
+            note(OP_RELEASE, indexbus_release(C.c, C.held)) != INDEXBUS_OK)
+            contract("release of all %u held before close failed", C.held);
         if (C.c != NULL)
             note(OP_CLOSE, indexbus_consumer_close(C.c));
         note(OP_CLOSE, indexbus_region_close(r));
@@ -860,6 +1000,18 @@ static void observe(indexbus_region *r, rg_rng *rng)
         int st = note(OP_PARTICIPANT, indexbus_region_participant(r, slot, &pi));
         if (slot >= INDEXBUS_MAX_PARTICIPANTS && st != INDEXBUS_OUT_OF_RANGE)
             contract("participant(%u) = %s", slot, indexbus_status_name(st));
+    }
+    if (durable) { /* 1.2: every bridge line, one past them, IN; add and get */
+        for (uint32_t w = 0; w <= A->consumers + 1; w++) {
+            uint32_t which = w == A->consumers + 1 ? INDEXBUS_BRIDGE_IN : w;
+            indexbus_bridge_counters bc = {.size = sizeof bc, .forwarded = 1, .acknowledged = 1};
+            int st = note(OP_BRIDGE_COUNTERS, rg_chance(rng, 1, 2) ? indexbus_bridge_counters_add(r, which, &bc)
+                                                                   : indexbus_bridge_counters_get(r, which, &bc));
+            int want = which == A->consumers ? INDEXBUS_OUT_OF_RANGE : INDEXBUS_OK;
+            if (st != want && !geo_mismatch)
+                contract("bridge_counters(%u) = %s, want %s", which, indexbus_status_name(st),
+                         indexbus_status_name(want));
+        }
     }
     if (rg_chance(rng, 1, 8)) {
         indexbus_recover_report rep = {.size = sizeof rep};

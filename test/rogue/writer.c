@@ -16,7 +16,7 @@
 #include "rogue.h"
 
 #define NUNDO 64
-#define NWRITERS 16 /* writers in `writers` below */
+#define NWRITERS 17 /* writers in `writers` below */
 #define NSLOT_WRITERS 11 /* the first 11: the ones for events / fanout regions */
 
 typedef struct rogue {
@@ -860,12 +860,124 @@ static void w_rpc_cells(rogue *R)
     }
 }
 
+/* ---- durable regions (1.2) ------------------------------------------------ */
+
+#define DUR OFF(DURABLE) /* indexbus_durable_ctl: mark +0, pend_mark +8, pend_pos +16,
+                          * hold_mask +128, counter lines from +192 (64 bytes each) */
+
+/* Where a marked piece would show: the SPSC tail (slot regions), the
+ * ring's tail or read position (byte logs), and values around them. */
+static uint64_t pend_pos_value(rogue *R)
+{
+    int log = R->g.kind == INDEXBUS_KIND_LOG;
+    uint64_t t = log ? log_tail(R) : get(R, OFF(SPSC_QUEUE) + 64, 8);
+    uint64_t Q = log ? R->g.log_bytes : R->g.queue;
+    switch (rg_below(&R->rng, 10)) {
+    case 0: return t;                                         /* published (slots) */
+    case 1: return t + 1 + rg_below(&R->rng, 64);             /* not yet (slots), misaligned (log) */
+    case 2: return t + 65 + rg_below(&R->rng, 1u << 20);      /* further than a piece can be */
+    case 3: return t - 8 * (1 + rg_below(&R->rng, 8));        /* a record just behind the tail */
+    case 4: return log ? log_read(R) : get(R, OFF(SPSC_QUEUE), 8); /* where the reader is */
+    case 5: return t - Q - 1 - rg_below(&R->rng, 64);         /* more than a ring / queue behind */
+    case 6: return t + 1 + (rg_below(&R->rng, 2) ? 0 : 7);    /* misaligned */
+    case 7: return ~0ull - rg_below(&R->rng, 64);
+    case 8: return 0;
+    default: return mutate64(R, get(R, DUR + 16, 8));
+    }
+}
+
+/* The mark journal and the mark: a pending piece (plausible or not) for a
+ * settle to decide, the mark moved under a marked producer. */
+static void w_durable_journal(rogue *R)
+{
+    uint64_t mark = get(R, DUR, 8);
+    switch (rg_below(&R->rng, 6)) {
+    case 0: /* a journal as a producer killed mid-piece leaves it */
+        put(R, DUR + 16, 8, pend_pos_value(R));
+        put(R, DUR + 8, 8, mark + 1 + rg_below(&R->rng, 64));
+        break;
+    case 1: { /* pend_mark: 0, the mark itself, below it, huge, mutated */
+        uint64_t v;
+        switch (rg_below(&R->rng, 5)) {
+        case 0: v = 0; break;
+        case 1: v = mark; break;
+        case 2: v = mark - 1 - rg_below(&R->rng, 4); break;
+        case 3: v = ~0ull - rg_below(&R->rng, 4); break;
+        default: v = mutate64(R, get(R, DUR + 8, 8)); break;
+        }
+        put(R, DUR + 8, 8, v);
+        break;
+    }
+    case 2:
+        put(R, DUR + 16, 8, pend_pos_value(R));
+        break;
+    default: /* the mark: a little ahead or behind, far ahead, now and then anything
+              * (mutated: 0, ~0 - a producer that opens on ~0 can mark nothing) */
+        switch (rg_below(&R->rng, 16)) {
+        case 0: put(R, DUR, 8, mutate64(R, mark)); break;
+        case 1:
+        case 2: put(R, DUR, 8, 1ull << (20 + rg_below(&R->rng, 20))); break; /* far ahead */
+        case 3:
+        case 4: put(R, DUR, 8, rg_below(&R->rng, 1u << 20)); break; /* back, below what was committed */
+        case 5:
+        case 6:
+        case 7: put(R, DUR, 8, mark - 1 - rg_below(&R->rng, 64)); break;
+        default: put(R, DUR, 8, mark + 1 + rg_below(&R->rng, 64)); break;
+        }
+        break;
+    }
+}
+
+/* hold_mask: every bit, none, a consumer's bit flipped, bits past the
+ * consumers, random: recovery, close and open keep or drain queues by it. */
+static void w_durable_hold_mask(rogue *R)
+{
+    uint64_t v = get(R, DUR + 128, 8), C = R->g.consumers;
+    switch (rg_below(&R->rng, 6)) {
+    case 0: v = ~0ull; break;
+    case 1: v = 0; break;
+    case 2: v ^= 1ull << rg_below(&R->rng, C); break;
+    case 3: v |= C < 64 ? ~0ull << C : 0; break;
+    case 4: v = rg_next(&R->rng); break;
+    default: v ^= 1ull << rg_below(&R->rng, 64); break;
+    }
+    put(R, DUR + 128, 8, v);
+}
+
+/* A bridge counter (any line, any of the five): 0, ~0, mutated. */
+static void w_durable_counters(rogue *R)
+{
+    uint64_t lines = (R->g.len[INDEXBUS_SECTION_DURABLE] - 192) / 64;
+    uint64_t off = DUR + 192 + 64 * rg_below(&R->rng, lines) + 8 * rg_below(&R->rng, 5);
+    uint64_t v = get(R, off, 8);
+    put(R, off, 8, rg_chance(&R->rng, 1, 4) ? ~0ull - rg_below(&R->rng, 4) : mutate64(R, v));
+}
+
+/* The durable writer: the DURABLE section, or the queues the holders read
+ * at their cursors (queue words, cells, lengths; a byte log's ring and
+ * headers), where held messages stay until they are released. */
+static void w_durable(rogue *R)
+{
+    int log = R->g.kind == INDEXBUS_KIND_LOG;
+    uint32_t x = (uint32_t)rg_below(&R->rng, 20);
+    if (x < 10)
+        w_durable_journal(R);
+    else if (x < 12)
+        w_durable_hold_mask(R);
+    else if (x < 14)
+        w_durable_counters(R);
+    else if (x < 15 || (x < 16 && !log)) /* (index-bounds' pool words, and ring words */
+        log ? w_log_ring(R) : w_queue_words(R); /* often, would break them for good) */
+    else
+        log ? w_log_headers(R) : w_huge_len(R);
+}
+
 typedef void (*writer_fn)(rogue *R);
 static const writer_fn writers[NWRITERS] = {
     w_random_bytes, w_index_bounds, w_huge_len,      w_queue_words,    w_refcounts,
     w_header,       w_participants, w_wake_counters, w_router_journal, w_pool,
     w_spsc_cells_sweep, w_log_ring, w_log_headers,   w_log_journals,   w_stream_ctl,
-    w_rpc_cells,
+    w_rpc_cells,    w_durable,
 };
 
 /* what `mixed` picks from on a byte log, a byte stream, request/response:
@@ -894,6 +1006,7 @@ static int writer_of(int strategy)
     case RG_LOG_JOURNALS: return 13;
     case RG_STREAM_CTL: return 14;
     case RG_RPC_CELLS: return 15;
+    case RG_DURABLE: return 16;
     default: return -1;
     }
 }
