@@ -22,6 +22,31 @@ def load(src):
     return open(src).read()
 
 
+def raw_checks(text):
+    """What the parser forgives: each sample's name is exactly the family its
+    TYPE line declared (no suffix magic), counters' names end in _total, and
+    each family's lines are together, HELP and TYPE before its samples."""
+    errors = []
+    declared = {}
+    current = None
+    for line in text.splitlines():
+        m = re.match(r"# TYPE (\S+) (\S+)$", line)
+        if m:
+            if m.group(1) in declared:
+                errors.append(f"family {m.group(1)} declared twice")
+            declared[m.group(1)] = m.group(2)
+            current = m.group(1)
+            if m.group(2) == "counter" and not current.endswith("_total"):
+                errors.append(f"counter {current} does not end in _total")
+            continue
+        if line.startswith("#") or not line:
+            continue
+        name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+        if name != current:
+            errors.append(f"sample {name} outside its family (current: {current})")
+    return errors
+
+
 def parse_expect(e):
     m = re.fullmatch(r"([a-z_]+)\{(.*)\}([=>])(-?[0-9.]+)", e)
     if not m:
@@ -34,6 +59,9 @@ def main(argv):
     text = load(argv[1])
     samples = {}
     bad = 0
+    for err in raw_checks(text):
+        print(f"FAIL {err}")
+        bad += 1
     nfam = 0
     for fam in text_string_to_metric_families(text):
         nfam += 1
