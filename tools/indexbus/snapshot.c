@@ -10,18 +10,29 @@
 
 /* ---- opening ------------------------------------------------------------- */
 
-int cli_observe(const char *name, indexbus_region **out)
+/* How long an observer waits for a region whose creator is still making
+ * it: info as long as the other commands; list, top and stat, which look
+ * at many regions or look again soon, only briefly (NOT_READY then). */
+#define OBSERVE_READY_NS 1000000000u
+#define GLANCE_READY_NS 100000000u
+
+static int observe(const char *name, uint64_t ready_ns, indexbus_region **out)
 {
     indexbus_open_config oc;
     memset(&oc, 0, sizeof oc);
     oc.size = sizeof oc;
-    oc.ready_timeout_ns = 1000000000u; /* as a NULL config */
+    oc.ready_timeout_ns = ready_ns;
 #ifdef INDEXBUS_OPEN_READ_ONLY
     /* mapped PROT_READ, no participant entry, nothing written: read
      * permission on the region file is enough */
     oc.flags = INDEXBUS_OPEN_READ_ONLY;
 #endif
     return indexbus_region_open(name, &oc, out);
+}
+
+int cli_observe(const char *name, indexbus_region **out)
+{
+    return observe(name, OBSERVE_READY_NS, out);
 }
 
 int cli_open_observer(const char *name, indexbus_region **out)
@@ -179,7 +190,7 @@ int cli_snapshot_take(const char *name, indexbus_region *r, cli_snapshot *s)
 int cli_snapshot_name(const char *name, cli_snapshot *s)
 {
     indexbus_region *r;
-    int st = cli_observe(name, &r);
+    int st = observe(name, GLANCE_READY_NS, &r);
     if (st != INDEXBUS_OK)
         return st;
     st = cli_snapshot_take(name, r, s);

@@ -48,7 +48,8 @@ int cli_open_observer(const char *name, indexbus_region **out);
 
 /* Fill *s from r (s->name = name). Returns a library status. */
 int cli_snapshot_take(const char *name, indexbus_region *r, cli_snapshot *s);
-/* Open, snapshot, close. A library status. */
+/* Open (waiting at most 100 ms for a region still being made: NOT_READY),
+ * snapshot, close. A library status. */
 int cli_snapshot_name(const char *name, cli_snapshot *s);
 
 /* "spsc-producer", "stream-writer", ...; unknown roles as "role-N" in buf. */
