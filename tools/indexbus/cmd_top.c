@@ -295,6 +295,32 @@ static void changes_of(change_line *c, const top_region *t)
                  a->parts[i].pid);
 }
 
+/* The changed line, highlighted, wrapped after a ';' to fit 80 columns
+ * (at most TOP_CHANGE_LINES lines; the rest is cut with "..."). */
+#define TOP_CHANGE_LINES 3
+static void wrap_changes(top_frame *f, const char *text)
+{
+    for (int line = 0; *text && line < TOP_CHANGE_LINES; line++) {
+        const size_t width = line ? 71 : 79; /* continuation lines are indented 8 */
+        size_t len = strlen(text), cut = len;
+        if (len > width) {
+            cut = 0;
+            for (size_t i = 0; i < width; i++)
+                if (text[i] == ';')
+                    cut = i + 1;
+            if (cut == 0)
+                cut = width;
+        }
+        if (line == TOP_CHANGE_LINES - 1 && cut < len)
+            add(f, 1, "        %.*s...", (int)(cut < width - 3 ? cut : width - 3), text);
+        else
+            add(f, 1, "%s%.*s", line ? "        " : "", (int)cut, text);
+        text += cut;
+        while (*text == ' ')
+            text++;
+    }
+}
+
 static void frame_changes(top_frame *f, top_region *ts, int n)
 {
     change_line c = {.n = 0};
@@ -309,7 +335,7 @@ static void frame_changes(top_frame *f, top_region *ts, int n)
     }
     if (c.n == empty)
         note(&c, " nothing since the last refresh");
-    add(f, 1, "%s", c.buf);
+    wrap_changes(f, c.buf);
 }
 
 static void build_frame(top_frame *f, top_region *ts, int n, double interval, int tty)
