@@ -68,10 +68,10 @@ bridge_bg() {
 # (stderr off: the shell's note on a child that died of a signal comes here)
 wait_rc() { wait_rc_ "$@" 2>/dev/null; }
 wait_rc_() {
-    local pid=$1 limit=${2:-60} i=0
+    local pid=$1 limit=${2:-60}
+    local end=$((SECONDS + limit))
     while kill -0 "$pid" 2>/dev/null; do
-        i=$((i + 1))
-        if [ "$i" -gt $((limit * 20)) ]; then
+        if [ "$SECONDS" -ge "$end" ]; then
             echo "$TEST_NAME: pid $pid still running after $limit s: SIGKILL"
             kill -KILL "$pid" 2>/dev/null
             break
