@@ -148,14 +148,14 @@ then expect_fail "$d" "indexbus_gate_probe is declared INDEXBUS_API in abi/inclu
 else setup_failed "$d"; fi
 
 # (f) the same at a new node: fails until the baseline is regenerated, then passes
-d="(f1) abi: indexbus_gate_probe at new node INDEXBUS_1.3, baseline not updated, fails"
+d="(f1) abi: indexbus_gate_probe at new node INDEXBUS_1.4, baseline not updated, fails"
 new_case f
 if add_probe && new_node
 then expect_fail "$d" "exported symbols differ from abi/baseline/libindexbus.symbols"; else setup_failed "$d"; fi
 d="(f2) abi: ... after make abi-baseline, abi-check passes"
 : >"$log"
 ok=0
-if mk abi-baseline && grep -qx 'indexbus_gate_probe@@INDEXBUS_1.3' "$w/abi/baseline/libindexbus.symbols" &&
+if mk abi-baseline && grep -qx 'indexbus_gate_probe@@INDEXBUS_1.4' "$w/abi/baseline/libindexbus.symbols" &&
    mk abi-check; then ok=1; fi
 result $ok "$d"
 

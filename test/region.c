@@ -444,7 +444,7 @@ static void test_open_config(void)
     oc.size = 0;
     CHECK_ST(indexbus_region_open(name, &oc, &r2), INDEXBUS_INVALID_ARGUMENT);
     oc.size = sizeof oc;
-    oc.flags = 1;
+    oc.flags = 2; /* 1 is INDEXBUS_OPEN_READ_ONLY (1.3) */
     CHECK_ST(indexbus_region_open(name, &oc, &r2), INDEXBUS_INVALID_ARGUMENT);
     oc.flags = 0x80000000u;
     CHECK_ST(indexbus_region_open(name, &oc, &r2), INDEXBUS_INVALID_ARGUMENT);
