@@ -89,131 +89,148 @@ static inline ib_go_result ib_go_stream_read(uintptr_t rd, uint8_t *buf, size_t 
 }
 
 typedef long long swig_type_1;
-typedef _gostring_ swig_type_2;
-typedef _gostring_ swig_type_3;
+typedef long long swig_type_2;
+typedef long long swig_type_3;
 typedef _gostring_ swig_type_4;
 typedef _gostring_ swig_type_5;
 typedef _gostring_ swig_type_6;
 typedef _gostring_ swig_type_7;
 typedef _gostring_ swig_type_8;
-typedef _goslice_ swig_type_9;
-typedef _goslice_ swig_type_10;
+typedef _gostring_ swig_type_9;
+typedef _gostring_ swig_type_10;
 typedef _goslice_ swig_type_11;
-typedef long long swig_type_12;
-typedef long long swig_type_13;
+typedef _goslice_ swig_type_12;
+typedef _goslice_ swig_type_13;
 typedef long long swig_type_14;
 typedef long long swig_type_15;
-typedef _goslice_ swig_type_16;
-typedef _goslice_ swig_type_17;
-typedef long long swig_type_18;
-typedef long long swig_type_19;
-typedef _goslice_ swig_type_20;
-typedef _goslice_ swig_type_21;
-typedef long long swig_type_22;
-typedef long long swig_type_23;
+typedef long long swig_type_16;
+typedef long long swig_type_17;
+typedef _goslice_ swig_type_18;
+typedef _goslice_ swig_type_19;
+typedef long long swig_type_20;
+typedef long long swig_type_21;
+typedef _goslice_ swig_type_22;
+typedef _goslice_ swig_type_23;
 typedef long long swig_type_24;
-typedef _goslice_ swig_type_25;
+typedef long long swig_type_25;
 typedef long long swig_type_26;
 typedef _goslice_ swig_type_27;
-typedef _goslice_ swig_type_28;
-typedef long long swig_type_29;
+typedef long long swig_type_28;
+typedef _goslice_ swig_type_29;
 typedef _goslice_ swig_type_30;
-typedef _goslice_ swig_type_31;
-typedef long long swig_type_32;
+typedef long long swig_type_31;
+typedef _goslice_ swig_type_32;
 typedef _goslice_ swig_type_33;
 typedef long long swig_type_34;
-typedef long long swig_type_35;
+typedef _goslice_ swig_type_35;
 typedef long long swig_type_36;
-typedef _goslice_ swig_type_37;
+typedef long long swig_type_37;
 typedef long long swig_type_38;
-typedef long long swig_type_39;
+typedef _goslice_ swig_type_39;
 typedef long long swig_type_40;
 typedef long long swig_type_41;
-typedef _goslice_ swig_type_42;
-typedef _goslice_ swig_type_43;
-typedef long long swig_type_44;
-typedef long long swig_type_45;
+typedef long long swig_type_42;
+typedef long long swig_type_43;
+typedef _goslice_ swig_type_44;
+typedef _goslice_ swig_type_45;
 typedef long long swig_type_46;
 typedef long long swig_type_47;
 typedef long long swig_type_48;
 typedef long long swig_type_49;
-typedef _goslice_ swig_type_50;
+typedef long long swig_type_50;
 typedef long long swig_type_51;
-typedef long long swig_type_52;
+typedef _goslice_ swig_type_52;
+typedef long long swig_type_53;
+typedef _goslice_ swig_type_54;
+typedef long long swig_type_55;
+typedef _goslice_ swig_type_56;
+typedef long long swig_type_57;
+typedef long long swig_type_58;
 extern void _wrap_Swig_free_swig_28faed15e7c63890(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swig_28faed15e7c63890(swig_intgo arg1);
-extern swig_type_1 _wrap_INDEXBUS_MPSC_SKIP_swig_28faed15e7c63890(void);
+extern swig_type_1 _wrap_INDEXBUS_CAP_DURABLE_swig_28faed15e7c63890(void);
+extern swig_type_2 _wrap_INDEXBUS_CAP_DURABLE_STATE_swig_28faed15e7c63890(void);
+extern swig_type_3 _wrap_INDEXBUS_MPSC_SKIP_swig_28faed15e7c63890(void);
 extern int _wrap_indexbus_version_swig_28faed15e7c63890(void);
-extern swig_type_2 _wrap_indexbus_version_string_swig_28faed15e7c63890(void);
+extern swig_type_4 _wrap_indexbus_version_string_swig_28faed15e7c63890(void);
 extern int _wrap_indexbus_layout_version_swig_28faed15e7c63890(void);
-extern swig_type_3 _wrap_indexbus_strerror_swig_28faed15e7c63890(swig_intgo arg1);
-extern swig_type_4 _wrap_indexbus_status_name_swig_28faed15e7c63890(swig_intgo arg1);
+extern swig_type_5 _wrap_indexbus_strerror_swig_28faed15e7c63890(swig_intgo arg1);
+extern swig_type_6 _wrap_indexbus_status_name_swig_28faed15e7c63890(swig_intgo arg1);
 extern swig_intgo _wrap_indexbus_region_config_init_swig_28faed15e7c63890(swig_voidp arg1, int arg2);
-extern swig_intgo _wrap_indexbus_region_create_swig_28faed15e7c63890(swig_type_5 arg1, swig_voidp arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_region_open_swig_28faed15e7c63890(swig_type_6 arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_region_create_swig_28faed15e7c63890(swig_type_7 arg1, swig_voidp arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_region_open_swig_28faed15e7c63890(swig_type_8 arg1, swig_voidp arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_region_close_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_region_unlink_swig_28faed15e7c63890(swig_type_7 arg1);
+extern swig_intgo _wrap_indexbus_region_unlink_swig_28faed15e7c63890(swig_type_9 arg1);
 extern swig_intgo _wrap_indexbus_region_info_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_region_consumer_stats_swig_28faed15e7c63890(uintptr_t arg1, int arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_region_participant_swig_28faed15e7c63890(uintptr_t arg1, int arg2, uintptr_t arg3);
 extern swig_intgo _wrap_indexbus_region_recover_swig_28faed15e7c63890(uintptr_t arg1, int arg2, uintptr_t arg3);
-extern swig_intgo _wrap_indexbus_region_gc_swig_28faed15e7c63890(swig_type_8 arg1);
+extern swig_intgo _wrap_indexbus_region_gc_swig_28faed15e7c63890(swig_type_10 arg1);
 extern swig_intgo _wrap_indexbus_producer_open_swig_28faed15e7c63890(uintptr_t arg1, int arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_producer_close_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_publish_swig_28faed15e7c63890(uintptr_t arg1, swig_type_9 arg2);
-extern swig_intgo _wrap_indexbus_publish_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_10 arg2, swig_type_11 arg3, swig_voidp arg4);
+extern swig_intgo _wrap_indexbus_publish_swig_28faed15e7c63890(uintptr_t arg1, swig_type_11 arg2);
+extern swig_intgo _wrap_indexbus_publish_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_12 arg2, swig_type_13 arg3, swig_voidp arg4);
 extern swig_intgo _wrap_indexbus_claim_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
-extern swig_intgo _wrap_indexbus_commit_swig_28faed15e7c63890(uintptr_t arg1, swig_type_12 arg2);
+extern swig_intgo _wrap_indexbus_commit_swig_28faed15e7c63890(uintptr_t arg1, swig_type_14 arg2);
 extern swig_intgo _wrap_indexbus_abort_swig_28faed15e7c63890(uintptr_t arg1);
 extern swig_intgo _wrap_indexbus_router_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_router_close_swig_28faed15e7c63890(uintptr_t arg1);
 extern swig_intgo _wrap_indexbus_route_once_swig_28faed15e7c63890(uintptr_t arg1, int arg2, int arg3);
 extern swig_intgo _wrap_indexbus_route_once_stats_swig_28faed15e7c63890(uintptr_t arg1, int arg2, int arg3, swig_voidp arg4);
-extern swig_intgo _wrap_indexbus_route_once_credit_swig_28faed15e7c63890(uintptr_t arg1, int arg2, int arg3, swig_type_13 arg4, swig_type_14 arg5, swig_type_15 arg6, swig_voidp arg7);
+extern swig_intgo _wrap_indexbus_route_once_credit_swig_28faed15e7c63890(uintptr_t arg1, int arg2, int arg3, swig_type_15 arg4, swig_type_16 arg5, swig_type_17 arg6, swig_voidp arg7);
 extern swig_intgo _wrap_indexbus_router_run_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_router_stop_swig_28faed15e7c63890(uintptr_t arg1);
 extern swig_intgo _wrap_indexbus_consumer_open_swig_28faed15e7c63890(uintptr_t arg1, int arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_consumer_close_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_try_recv_swig_28faed15e7c63890(uintptr_t arg1, swig_type_16 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_recv_swig_28faed15e7c63890(uintptr_t arg1, swig_type_17 arg2, swig_voidp arg3, swig_type_18 arg4);
-extern swig_intgo _wrap_indexbus_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_19 arg2);
+extern swig_intgo _wrap_indexbus_try_recv_swig_28faed15e7c63890(uintptr_t arg1, swig_type_18 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_recv_swig_28faed15e7c63890(uintptr_t arg1, swig_type_19 arg2, swig_voidp arg3, swig_type_20 arg4);
+extern swig_intgo _wrap_indexbus_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_21 arg2);
 extern swig_intgo _wrap_indexbus_recv_begin_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_recv_end_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_recv_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_voidp arg4);
-extern swig_intgo _wrap_indexbus_claim_len_swig_28faed15e7c63890(uintptr_t arg1, swig_type_22 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_claim_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_23 arg2, swig_voidp arg3, swig_type_24 arg4);
-extern swig_intgo _wrap_indexbus_publish_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_25 arg2, swig_type_26 arg3);
-extern swig_intgo _wrap_indexbus_claim_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_27 arg2, swig_type_28 arg3);
-extern swig_intgo _wrap_indexbus_commit_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_29 arg2);
+extern swig_intgo _wrap_indexbus_recv_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_22 arg2, swig_type_23 arg3, swig_voidp arg4);
+extern swig_intgo _wrap_indexbus_claim_len_swig_28faed15e7c63890(uintptr_t arg1, swig_type_24 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_claim_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_25 arg2, swig_voidp arg3, swig_type_26 arg4);
+extern swig_intgo _wrap_indexbus_publish_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_27 arg2, swig_type_28 arg3);
+extern swig_intgo _wrap_indexbus_claim_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_29 arg2, swig_type_30 arg3);
+extern swig_intgo _wrap_indexbus_commit_batch_swig_28faed15e7c63890(uintptr_t arg1, swig_type_31 arg2);
 extern swig_intgo _wrap_indexbus_producer_space_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_stream_writer_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_stream_writer_close_swig_28faed15e7c63890(uintptr_t arg1);
 extern swig_intgo _wrap_indexbus_stream_writer_abort_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_stream_write_swig_28faed15e7c63890(uintptr_t arg1, swig_type_30 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_stream_write_all_swig_28faed15e7c63890(uintptr_t arg1, swig_type_31 arg2, swig_type_32 arg3, swig_voidp arg4);
+extern swig_intgo _wrap_indexbus_stream_write_swig_28faed15e7c63890(uintptr_t arg1, swig_type_32 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_stream_write_all_swig_28faed15e7c63890(uintptr_t arg1, swig_type_33 arg2, swig_type_34 arg3, swig_voidp arg4);
 extern swig_intgo _wrap_indexbus_stream_reader_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_stream_reader_close_swig_28faed15e7c63890(uintptr_t arg1);
 extern swig_intgo _wrap_indexbus_stream_reader_release_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_stream_read_swig_28faed15e7c63890(uintptr_t arg1, swig_type_33 arg2, swig_voidp arg3, swig_type_34 arg4);
+extern swig_intgo _wrap_indexbus_stream_read_swig_28faed15e7c63890(uintptr_t arg1, swig_type_35 arg2, swig_voidp arg3, swig_type_36 arg4);
 extern swig_intgo _wrap_indexbus_stream_state_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_rpc_client_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_rpc_client_close_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_rpc_claim_swig_28faed15e7c63890(uintptr_t arg1, swig_type_35 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_claim_swig_28faed15e7c63890(uintptr_t arg1, swig_type_37 arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_rpc_abort_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_rpc_send_swig_28faed15e7c63890(uintptr_t arg1, swig_type_36 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_rpc_request_swig_28faed15e7c63890(uintptr_t arg1, swig_type_37 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_rpc_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_38 arg2, swig_voidp arg3, swig_type_39 arg4);
-extern swig_intgo _wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(uintptr_t arg1, swig_type_40 arg2);
-extern swig_intgo _wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(uintptr_t arg1, swig_type_41 arg2);
-extern swig_intgo _wrap_indexbus_rpc_call_swig_28faed15e7c63890(uintptr_t arg1, swig_type_42 arg2, swig_type_43 arg3, swig_voidp arg4, swig_type_44 arg5);
+extern swig_intgo _wrap_indexbus_rpc_send_swig_28faed15e7c63890(uintptr_t arg1, swig_type_38 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_request_swig_28faed15e7c63890(uintptr_t arg1, swig_type_39 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_wait_swig_28faed15e7c63890(uintptr_t arg1, swig_type_40 arg2, swig_voidp arg3, swig_type_41 arg4);
+extern swig_intgo _wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(uintptr_t arg1, swig_type_42 arg2);
+extern swig_intgo _wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(uintptr_t arg1, swig_type_43 arg2);
+extern swig_intgo _wrap_indexbus_rpc_call_swig_28faed15e7c63890(uintptr_t arg1, swig_type_44 arg2, swig_type_45 arg3, swig_voidp arg4, swig_type_46 arg5);
 extern swig_intgo _wrap_indexbus_rpc_server_open_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_rpc_server_close_swig_28faed15e7c63890(uintptr_t arg1);
-extern swig_intgo _wrap_indexbus_rpc_serve_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, swig_type_45 arg4);
-extern swig_intgo _wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(uintptr_t arg1, swig_type_46 arg2, swig_voidp arg3);
-extern swig_intgo _wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(uintptr_t arg1, swig_type_47 arg2, swig_type_48 arg3);
-extern swig_intgo _wrap_indexbus_rpc_reply_swig_28faed15e7c63890(uintptr_t arg1, swig_type_49 arg2, swig_type_50 arg3);
-extern swig_intgo _wrap_indexbus_rpc_fail_swig_28faed15e7c63890(uintptr_t arg1, swig_type_51 arg2);
-extern swig_type_52 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
+extern swig_intgo _wrap_indexbus_rpc_serve_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2, swig_voidp arg3, swig_type_47 arg4);
+extern swig_intgo _wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(uintptr_t arg1, swig_type_48 arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(uintptr_t arg1, swig_type_49 arg2, swig_type_50 arg3);
+extern swig_intgo _wrap_indexbus_rpc_reply_swig_28faed15e7c63890(uintptr_t arg1, swig_type_51 arg2, swig_type_52 arg3);
+extern swig_intgo _wrap_indexbus_rpc_fail_swig_28faed15e7c63890(uintptr_t arg1, swig_type_53 arg2);
+extern swig_intgo _wrap_indexbus_consumer_open_config_swig_28faed15e7c63890(uintptr_t arg1, uintptr_t arg2, swig_voidp arg3);
+extern swig_intgo _wrap_indexbus_recv_held_swig_28faed15e7c63890(uintptr_t arg1, swig_type_54 arg2, swig_voidp arg3, swig_voidp arg4);
+extern swig_intgo _wrap_indexbus_release_swig_28faed15e7c63890(uintptr_t arg1, swig_type_55 arg2);
+extern swig_intgo _wrap_indexbus_publish_batch_marked_swig_28faed15e7c63890(uintptr_t arg1, swig_type_56 arg2, swig_voidp arg3, swig_voidp arg4, swig_type_57 arg5, swig_voidp arg6);
+extern swig_intgo _wrap_indexbus_producer_mark_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_indexbus_bridge_counters_add_swig_28faed15e7c63890(uintptr_t arg1, int arg2, uintptr_t arg3);
+extern swig_intgo _wrap_indexbus_bridge_counters_get_swig_28faed15e7c63890(uintptr_t arg1, int arg2, uintptr_t arg3);
+extern swig_intgo _wrap_indexbus_region_id_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_intgo _wrap_indexbus_region_read_only_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
+extern swig_type_58 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
 #undef intgo
 */
 import "C"
@@ -667,7 +684,7 @@ var (
 
 const INDEXBUS_MAGIC uint = 0x53554249
 const INDEXBUS_LAYOUT_MAJOR uint = 1
-const INDEXBUS_LAYOUT_MINOR uint = 1
+const INDEXBUS_LAYOUT_MINOR uint = 2
 const INDEXBUS_READY_VALUE uint = 1
 const INDEXBUS_CACHE_LINE uint = 64
 const INDEXBUS_PAGE uint = 4096
@@ -678,6 +695,23 @@ const INDEXBUS_KIND_FANOUT uint = 2
 const INDEXBUS_KIND_LOG uint = 3
 const INDEXBUS_KIND_STREAM uint = 4
 const INDEXBUS_KIND_RPC uint = 5
+
+func _swig_getINDEXBUS_CAP_DURABLE() (_swig_ret uint64) {
+	var swig_r uint64
+	swig_r = (uint64)(C._wrap_INDEXBUS_CAP_DURABLE_swig_28faed15e7c63890())
+	return swig_r
+}
+
+var INDEXBUS_CAP_DURABLE uint64 = _swig_getINDEXBUS_CAP_DURABLE()
+
+func _swig_getINDEXBUS_CAP_DURABLE_STATE() (_swig_ret uint64) {
+	var swig_r uint64
+	swig_r = (uint64)(C._wrap_INDEXBUS_CAP_DURABLE_STATE_swig_28faed15e7c63890())
+	return swig_r
+}
+
+var INDEXBUS_CAP_DURABLE_STATE uint64 = _swig_getINDEXBUS_CAP_DURABLE_STATE()
+
 const INDEXBUS_CAP_INCOMPAT_MASK uint64 = 0xffffffff00000000
 const INDEXBUS_MIN_SLOTS uint = 2
 const INDEXBUS_MIN_SLOT_DATA uint = 64
@@ -705,6 +739,7 @@ const INDEXBUS_SECTION_LOG_RING uint = 9
 const INDEXBUS_SECTION_STREAM_CTL uint = 10
 const INDEXBUS_SECTION_RPC_CTL uint = 11
 const INDEXBUS_SECTION_RPC_CELLS uint = 12
+const INDEXBUS_SECTION_DURABLE uint = 13
 const INDEXBUS_ROLE_SPSC_PRODUCER uint = 1
 const INDEXBUS_ROLE_MPSC_PRODUCER uint = 2
 const INDEXBUS_ROLE_ROUTER uint = 3
@@ -800,6 +835,7 @@ func Indexbus_status_name(arg1 int) (_swig_ret string) {
 }
 
 const INDEXBUS_CREATE_PREFAULT uint = 0x1
+const INDEXBUS_CREATE_DURABLE uint = 0x2
 const INDEXBUS_REGION_CONFIG_SIZE_1_0 uint = 32
 
 func Indexbus_region_config_init(arg1 *RegionConfig, arg2 uint32) (_swig_ret int) {
@@ -815,19 +851,21 @@ func Indexbus_region_create(arg1 string, arg2 *RegionConfig, arg3 *Region) (_swi
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_region_create_swig_28faed15e7c63890(*(*C.swig_type_5)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_region_create_swig_28faed15e7c63890(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
 	return swig_r
 }
 
+const INDEXBUS_OPEN_READ_ONLY uint = 0x1
+
 func Indexbus_region_open(arg1 string, arg2 *OpenConfig, arg3 *Region) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_region_open_swig_28faed15e7c63890(*(*C.swig_type_6)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_region_open_swig_28faed15e7c63890(*(*C.swig_type_8)(unsafe.Pointer(&_swig_i_0)), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -845,7 +883,7 @@ func Indexbus_region_close(arg1 Region) (_swig_ret int) {
 func Indexbus_region_unlink(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_indexbus_region_unlink_swig_28faed15e7c63890(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_indexbus_region_unlink_swig_28faed15e7c63890(*(*C.swig_type_9)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -898,7 +936,7 @@ func Indexbus_region_recover(arg1 Region, arg2 uint32, arg3 Struct_SS_indexbus_r
 func Indexbus_region_gc(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_indexbus_region_gc_swig_28faed15e7c63890(*(*C.swig_type_8)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_indexbus_region_gc_swig_28faed15e7c63890(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -931,7 +969,7 @@ func Indexbus_publish(arg1 Producer, arg2 []byte) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_publish_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_9)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_indexbus_publish_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -945,7 +983,7 @@ func Indexbus_publish_batch(arg1 Producer, arg2 []byte, arg3 []uint32, arg4 *int
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_publish_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_10)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_11)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_publish_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_12)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -969,7 +1007,7 @@ func Indexbus_commit(arg1 Producer, arg2 int64) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_commit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_12(_swig_i_1)))
+	swig_r = (int)(C._wrap_indexbus_commit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_14(_swig_i_1)))
 	return swig_r
 }
 
@@ -1035,7 +1073,7 @@ func Indexbus_route_once_credit(arg1 Router, arg2 uint32, arg3 uint32, arg4 uint
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
-	swig_r = (int)(C._wrap_indexbus_route_once_credit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.int(_swig_i_1), C.int(_swig_i_2), C.swig_type_13(_swig_i_3), C.swig_type_14(_swig_i_4), C.swig_type_15(_swig_i_5), C.swig_voidp(_swig_i_6)))
+	swig_r = (int)(C._wrap_indexbus_route_once_credit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.int(_swig_i_1), C.int(_swig_i_2), C.swig_type_15(_swig_i_3), C.swig_type_16(_swig_i_4), C.swig_type_17(_swig_i_5), C.swig_voidp(_swig_i_6)))
 	return swig_r
 }
 
@@ -1082,7 +1120,7 @@ func Indexbus_try_recv(arg1 Consumer, arg2 []byte, arg3 *int) (_swig_ret int) {
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_try_recv_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_16)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_try_recv_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_18)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1096,7 +1134,7 @@ func Indexbus_recv(arg1 Consumer, arg2 []byte, arg3 *int, arg4 uint64) (_swig_re
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_recv_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_18(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_recv_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_19)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_20(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1108,7 +1146,7 @@ func Indexbus_wait(arg1 Consumer, arg2 uint64) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_19(_swig_i_1)))
+	swig_r = (int)(C._wrap_indexbus_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_21(_swig_i_1)))
 	return swig_r
 }
 
@@ -1136,7 +1174,7 @@ func Indexbus_recv_batch(arg1 Consumer, arg2 []byte, arg3 []uint32, arg4 *int) (
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_recv_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_21)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_recv_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_22)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_23)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1152,7 +1190,7 @@ func Indexbus_claim_len(arg1 Producer, arg2 int64, arg3 *unsafe.Pointer) (_swig_
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_claim_len_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_22(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_claim_len_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1), C.swig_voidp(_swig_i_2)))
 	return swig_r
 }
 
@@ -1163,7 +1201,7 @@ func Indexbus_claim_wait(arg1 Producer, arg2 int64, arg3 *unsafe.Pointer, arg4 u
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_claim_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_23(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_24(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_claim_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_25(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_26(_swig_i_3)))
 	return swig_r
 }
 
@@ -1173,7 +1211,7 @@ func Indexbus_publish_wait(arg1 Producer, arg2 []byte, arg3 uint64) (_swig_ret i
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_publish_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_25)(unsafe.Pointer(&_swig_i_1)), C.swig_type_26(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_publish_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_1)), C.swig_type_28(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1186,7 +1224,7 @@ func Indexbus_claim_batch(arg1 Producer, arg2 []uint32, arg3 []unsafe.Pointer) (
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_claim_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_27)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_28)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_indexbus_claim_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_29)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1201,7 +1239,7 @@ func Indexbus_commit_batch(arg1 Producer, arg2 int64) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_commit_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1)))
+	swig_r = (int)(C._wrap_indexbus_commit_batch_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_31(_swig_i_1)))
 	return swig_r
 }
 
@@ -1249,7 +1287,7 @@ func Indexbus_stream_write(arg1 StreamWriter, arg2 []byte, arg3 *int) (_swig_ret
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_stream_write_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_30)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_stream_write_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_32)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1263,7 +1301,7 @@ func Indexbus_stream_write_all(arg1 StreamWriter, arg2 []byte, arg3 uint64, arg4
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_stream_write_all_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_31)(unsafe.Pointer(&_swig_i_1)), C.swig_type_32(_swig_i_2), C.swig_voidp(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_stream_write_all_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_33)(unsafe.Pointer(&_swig_i_1)), C.swig_type_34(_swig_i_2), C.swig_voidp(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1302,7 +1340,7 @@ func Indexbus_stream_read(arg1 StreamReader, arg2 []byte, arg3 *int, arg4 uint64
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_stream_read_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_33)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_34(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_stream_read_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_35)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_type_36(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1342,7 +1380,7 @@ func Indexbus_rpc_claim(arg1 RPCClient, arg2 int64, arg3 *unsafe.Pointer) (_swig
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_rpc_claim_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_35(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_rpc_claim_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_37(_swig_i_1), C.swig_voidp(_swig_i_2)))
 	return swig_r
 }
 
@@ -1360,7 +1398,7 @@ func Indexbus_rpc_send(arg1 RPCClient, arg2 int64, arg3 *uint64) (_swig_ret int)
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_rpc_send_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_rpc_send_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1), C.swig_voidp(_swig_i_2)))
 	return swig_r
 }
 
@@ -1370,7 +1408,7 @@ func Indexbus_rpc_request(arg1 RPCClient, arg2 []byte, arg3 *uint64) (_swig_ret 
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_rpc_request_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_37)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_rpc_request_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_39)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1384,7 +1422,7 @@ func Indexbus_rpc_wait(arg1 RPCClient, arg2 uint64, arg3 *Span, arg4 uint64) (_s
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_rpc_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_38(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_39(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_rpc_wait_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_41(_swig_i_3)))
 	return swig_r
 }
 
@@ -1393,7 +1431,7 @@ func Indexbus_rpc_reply_done(arg1 RPCClient, arg2 uint64) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_40(_swig_i_1)))
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_done_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_42(_swig_i_1)))
 	return swig_r
 }
 
@@ -1402,7 +1440,7 @@ func Indexbus_rpc_cancel(arg1 RPCClient, arg2 uint64) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1)))
+	swig_r = (int)(C._wrap_indexbus_rpc_cancel_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_43(_swig_i_1)))
 	return swig_r
 }
 
@@ -1414,7 +1452,7 @@ func Indexbus_rpc_call(arg1 RPCClient, arg2 []byte, arg3 []byte, arg4 *int, arg5
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (int)(C._wrap_indexbus_rpc_call_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_42)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_43)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3), C.swig_type_44(_swig_i_4)))
+	swig_r = (int)(C._wrap_indexbus_rpc_call_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_2)), C.swig_voidp(_swig_i_3), C.swig_type_46(_swig_i_4)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1448,7 +1486,7 @@ func Indexbus_rpc_serve(arg1 RPCServer, arg2 *uint64, arg3 *Span, arg4 uint64) (
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_indexbus_rpc_serve_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_45(_swig_i_3)))
+	swig_r = (int)(C._wrap_indexbus_rpc_serve_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1), C.swig_voidp(_swig_i_2), C.swig_type_47(_swig_i_3)))
 	return swig_r
 }
 
@@ -1458,7 +1496,7 @@ func Indexbus_rpc_reply_buffer(arg1 RPCServer, arg2 uint64, arg3 *Span) (_swig_r
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_buffer_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1), C.swig_voidp(_swig_i_2)))
 	return swig_r
 }
 
@@ -1468,7 +1506,7 @@ func Indexbus_rpc_reply_commit(arg1 RPCServer, arg2 uint64, arg3 int64) (_swig_r
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1), C.swig_type_48(_swig_i_2)))
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_commit_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_49(_swig_i_1), C.swig_type_50(_swig_i_2)))
 	return swig_r
 }
 
@@ -1478,7 +1516,7 @@ func Indexbus_rpc_reply(arg1 RPCServer, arg2 uint64, arg3 []byte) (_swig_ret int
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int)(C._wrap_indexbus_rpc_reply_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_49(_swig_i_1), *(*C.swig_type_50)(unsafe.Pointer(&_swig_i_2))))
+	swig_r = (int)(C._wrap_indexbus_rpc_reply_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1), *(*C.swig_type_52)(unsafe.Pointer(&_swig_i_2))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -1490,7 +1528,107 @@ func Indexbus_rpc_fail(arg1 RPCServer, arg2 uint64) (_swig_ret int) {
 	var _swig_i_0 uintptr
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_indexbus_rpc_fail_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
+	swig_r = (int)(C._wrap_indexbus_rpc_fail_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_53(_swig_i_1)))
+	return swig_r
+}
+
+const INDEXBUS_CONSUMER_HOLD uint = 0x1
+
+func Indexbus_consumer_open_config(arg1 Region, arg2 Struct_SS_indexbus_consumer_config, arg3 *Consumer) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := getSwigcptr(arg2)
+	_swig_i_2 := arg3
+	swig_r = (int)(C._wrap_indexbus_consumer_open_config_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1), C.swig_voidp(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_recv_held(arg1 Consumer, arg2 []byte, arg3 *int, arg4 *uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_indexbus_recv_held_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_54)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_release(arg1 Consumer, arg2 int64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_release_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_55(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_publish_batch_marked(arg1 Producer, arg2 []byte, arg3 *uint, arg4 *uint64, arg5 int64, arg6 *int) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (int)(C._wrap_indexbus_publish_batch_marked_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.swig_type_57(_swig_i_4), C.swig_voidp(_swig_i_5)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
+func Indexbus_producer_mark(arg1 Producer, arg2 *uint64) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_producer_mark_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+const INDEXBUS_BRIDGE_IN uint = 64
+
+func Indexbus_bridge_counters_add(arg1 Region, arg2 uint32, arg3 Struct_SS_indexbus_bridge_counters) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r = (int)(C._wrap_indexbus_bridge_counters_add_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.int(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_bridge_counters_get(arg1 Region, arg2 uint32, arg3 Struct_SS_indexbus_bridge_counters) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	_swig_i_2 := getSwigcptr(arg3)
+	swig_r = (int)(C._wrap_indexbus_bridge_counters_get_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.int(_swig_i_1), C.uintptr_t(_swig_i_2)))
+	return swig_r
+}
+
+func Indexbus_region_id(arg1 Region, arg2 *byte) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_region_id_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
+	return swig_r
+}
+
+func Indexbus_region_read_only(arg1 Region, arg2 *uint) (_swig_ret int) {
+	var swig_r int
+	var _swig_i_0 uintptr
+	_swig_i_0 = uintptr(arg1)
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_indexbus_region_read_only_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_voidp(_swig_i_1)))
 	return swig_r
 }
 
@@ -1501,6 +1639,15 @@ func Indexbus_struct_size(arg1 uint32) (_swig_ret int64) {
 	_swig_i_0 := arg1
 	swig_r = (int64)(C._wrap_indexbus_struct_size_swig_28faed15e7c63890(C.int(_swig_i_0)))
 	return swig_r
+}
+
+type SwigcptrStruct_SS_indexbus_consumer_config uintptr
+type Struct_SS_indexbus_consumer_config interface {
+	Swigcptr() uintptr
+}
+
+func (p SwigcptrStruct_SS_indexbus_consumer_config) Swigcptr() uintptr {
+	return uintptr(p)
 }
 
 type SwigcptrStruct_SS_indexbus_participant_info uintptr
@@ -1518,5 +1665,14 @@ type Struct_SS_indexbus_recover_report interface {
 }
 
 func (p SwigcptrStruct_SS_indexbus_recover_report) Swigcptr() uintptr {
+	return uintptr(p)
+}
+
+type SwigcptrStruct_SS_indexbus_bridge_counters uintptr
+type Struct_SS_indexbus_bridge_counters interface {
+	Swigcptr() uintptr
+}
+
+func (p SwigcptrStruct_SS_indexbus_bridge_counters) Swigcptr() uintptr {
 	return uintptr(p)
 }

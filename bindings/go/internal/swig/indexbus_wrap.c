@@ -211,6 +211,28 @@ void *_wrap_Swig_malloc_swig_28faed15e7c63890(intgo _swig_go_0) {
 }
 
 
+long long _wrap_INDEXBUS_CAP_DURABLE_swig_28faed15e7c63890() {
+  unsigned long long result;
+  long long _swig_go_result;
+  
+  
+  result = (unsigned long long)((1ull << 9));
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_INDEXBUS_CAP_DURABLE_STATE_swig_28faed15e7c63890() {
+  unsigned long long result;
+  long long _swig_go_result;
+  
+  
+  result = (unsigned long long)((1ull << 36));
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
 long long _wrap_INDEXBUS_MPSC_SKIP_swig_28faed15e7c63890() {
   unsigned long long result;
   long long _swig_go_result;
@@ -1450,6 +1472,163 @@ intgo _wrap_indexbus_rpc_fail_swig_28faed15e7c63890(indexbus_rpc_server *_swig_g
   arg2 = (uint64_t)_swig_go_1; 
   
   result = (int)indexbus_rpc_fail(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_consumer_open_config_swig_28faed15e7c63890(indexbus_region *_swig_go_0, struct indexbus_consumer_config *_swig_go_1, indexbus_consumer **_swig_go_2) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  indexbus_consumer_config *arg2 = (indexbus_consumer_config *) 0 ;
+  indexbus_consumer **arg3 = (indexbus_consumer **) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = *(indexbus_consumer_config **)&_swig_go_1; 
+  arg3 = (indexbus_consumer **)_swig_go_2; 
+  
+  result = (int)indexbus_consumer_open_config(arg1,(struct indexbus_consumer_config const *)arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_recv_held_swig_28faed15e7c63890(indexbus_consumer *_swig_go_0, _goslice_ _swig_go_1, intgo *_swig_go_2, long long *_swig_go_3) {
+  indexbus_consumer *arg1 = (indexbus_consumer *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  size_t *arg4 = (size_t *) 0 ;
+  uint64_t *arg5 = (uint64_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_consumer *)_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (size_t *)_swig_go_2; 
+  arg5 = *(uint64_t **)&_swig_go_3; 
+  
+  result = (int)indexbus_recv_held(arg1,arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_release_swig_28faed15e7c63890(indexbus_consumer *_swig_go_0, long long _swig_go_1) {
+  indexbus_consumer *arg1 = (indexbus_consumer *) 0 ;
+  size_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_consumer *)_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int)indexbus_release(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_publish_batch_marked_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, _goslice_ _swig_go_1, intgo *_swig_go_2, long long *_swig_go_3, long long _swig_go_4, intgo *_swig_go_5) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  void *arg2 = (void *) 0 ;
+  uint32_t *arg3 = (uint32_t *) 0 ;
+  uint64_t *arg4 = (uint64_t *) 0 ;
+  size_t arg5 ;
+  size_t *arg6 = (size_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  arg2 = (void *)_swig_go_1.array; 
+  arg3 = *(uint32_t **)&_swig_go_2; 
+  arg4 = *(uint64_t **)&_swig_go_3; 
+  arg5 = (size_t)_swig_go_4; 
+  arg6 = (size_t *)_swig_go_5; 
+  
+  result = (int)indexbus_publish_batch_marked(arg1,(void const *)arg2,(unsigned int const *)arg3,(unsigned long long const *)arg4,arg5,arg6);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_producer_mark_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, long long *_swig_go_1) {
+  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
+  uint64_t *arg2 = (uint64_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_producer *)_swig_go_0; 
+  arg2 = *(uint64_t **)&_swig_go_1; 
+  
+  result = (int)indexbus_producer_mark(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_bridge_counters_add_swig_28faed15e7c63890(indexbus_region *_swig_go_0, int _swig_go_1, struct indexbus_bridge_counters *_swig_go_2) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  uint32_t arg2 ;
+  indexbus_bridge_counters *arg3 = (indexbus_bridge_counters *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (uint32_t)_swig_go_1; 
+  arg3 = *(indexbus_bridge_counters **)&_swig_go_2; 
+  
+  result = (int)indexbus_bridge_counters_add(arg1,arg2,(struct indexbus_bridge_counters const *)arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_bridge_counters_get_swig_28faed15e7c63890(indexbus_region *_swig_go_0, int _swig_go_1, struct indexbus_bridge_counters *_swig_go_2) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  uint32_t arg2 ;
+  indexbus_bridge_counters *arg3 = (indexbus_bridge_counters *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = (uint32_t)_swig_go_1; 
+  arg3 = *(indexbus_bridge_counters **)&_swig_go_2; 
+  
+  result = (int)indexbus_bridge_counters_get((struct indexbus_region const *)arg1,arg2,arg3);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_region_id_swig_28faed15e7c63890(indexbus_region *_swig_go_0, char *_swig_go_1) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  uint8_t *arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = *(uint8_t **)&_swig_go_1; 
+  
+  result = (int)indexbus_region_id((struct indexbus_region const *)arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_indexbus_region_read_only_swig_28faed15e7c63890(indexbus_region *_swig_go_0, intgo *_swig_go_1) {
+  indexbus_region *arg1 = (indexbus_region *) 0 ;
+  uint32_t *arg2 = (uint32_t *) 0 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = (indexbus_region *)_swig_go_0; 
+  arg2 = *(uint32_t **)&_swig_go_1; 
+  
+  result = (int)indexbus_region_read_only((struct indexbus_region const *)arg1,arg2);
   _swig_go_result = result; 
   return _swig_go_result;
 }

@@ -2,7 +2,7 @@
 
 pub const INDEXBUS_MAGIC: u32 = 1398096457;
 pub const INDEXBUS_LAYOUT_MAJOR: u32 = 1;
-pub const INDEXBUS_LAYOUT_MINOR: u32 = 1;
+pub const INDEXBUS_LAYOUT_MINOR: u32 = 2;
 pub const INDEXBUS_READY_VALUE: u32 = 1;
 pub const INDEXBUS_CACHE_LINE: u32 = 64;
 pub const INDEXBUS_PAGE: u32 = 4096;
@@ -26,8 +26,10 @@ pub const INDEXBUS_CAP_STREAM: u64 = 128;
 pub const INDEXBUS_CAP_RPC: u64 = 256;
 pub const INDEXBUS_CAP_BYTE_STREAM: u64 = 17179869184;
 pub const INDEXBUS_CAP_RPC_CELLS: u64 = 34359738368;
+pub const INDEXBUS_CAP_DURABLE: u64 = 512;
+pub const INDEXBUS_CAP_DURABLE_STATE: u64 = 68719476736;
 pub const INDEXBUS_CAP_INCOMPAT_MASK: u64 = 18446744069414584320;
-pub const INDEXBUS_CAP_KNOWN_INCOMPAT: u64 = 64424509440;
+pub const INDEXBUS_CAP_KNOWN_INCOMPAT: u64 = 133143986176;
 pub const INDEXBUS_MIN_SLOTS: u32 = 2;
 pub const INDEXBUS_MAX_SLOTS: u32 = 1048576;
 pub const INDEXBUS_MIN_SLOT_DATA: u32 = 64;
@@ -60,6 +62,7 @@ pub const INDEXBUS_SECTION_LOG_RING: u32 = 9;
 pub const INDEXBUS_SECTION_STREAM_CTL: u32 = 10;
 pub const INDEXBUS_SECTION_RPC_CTL: u32 = 11;
 pub const INDEXBUS_SECTION_RPC_CELLS: u32 = 12;
+pub const INDEXBUS_SECTION_DURABLE: u32 = 13;
 pub const INDEXBUS_ROLE_SPSC_PRODUCER: u32 = 1;
 pub const INDEXBUS_ROLE_MPSC_PRODUCER: u32 = 2;
 pub const INDEXBUS_ROLE_ROUTER: u32 = 3;
@@ -107,7 +110,9 @@ pub const INDEXBUS_VERSION_STRING: &[u8; 6] = b"1.0.0\0";
 pub const INDEXBUS_VERSION_NUMBER: u32 = 10000;
 pub const INDEXBUS_STATUS_COUNT: u32 = 20;
 pub const INDEXBUS_CREATE_PREFAULT: u32 = 1;
+pub const INDEXBUS_CREATE_DURABLE: u32 = 2;
 pub const INDEXBUS_REGION_CONFIG_SIZE_1_0: u32 = 32;
+pub const INDEXBUS_OPEN_READ_ONLY: u32 = 1;
 pub const INDEXBUS_INFO_SIZE_1_0: u32 = 120;
 pub const INDEXBUS_RECOVER_SWEEP: u32 = 1;
 pub const INDEXBUS_PRODUCER_SPSC: u32 = 1;
@@ -121,6 +126,8 @@ pub const INDEXBUS_ROUTER_EXIT_ON_DISCONNECT: u32 = 1;
 pub const INDEXBUS_STREAM_ENDED: u32 = 1;
 pub const INDEXBUS_STREAM_READER_GONE: u32 = 2;
 pub const INDEXBUS_STREAM_ABORTED: u32 = 4;
+pub const INDEXBUS_CONSUMER_HOLD: u32 = 1;
+pub const INDEXBUS_BRIDGE_IN: u32 = 64;
 #[repr(C)]
 #[derive(Debug, Default, Copy, Clone)]
 pub struct indexbus_section_entry {
@@ -763,6 +770,99 @@ const _: () = {
         [::std::mem::offset_of!(indexbus_rpc_cell, wake) - 64usize];
 };
 impl Default for indexbus_rpc_cell {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct indexbus_durable_mark {
+    pub mark: u64,
+    pub pend_mark: u64,
+    pub pend_pos: u64,
+    pub pad0: [u8; 40usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_durable_mark"][::std::mem::size_of::<indexbus_durable_mark>() - 64usize];
+    ["Alignment of indexbus_durable_mark"]
+        [::std::mem::align_of::<indexbus_durable_mark>() - 8usize];
+    ["Offset of field: indexbus_durable_mark::mark"]
+        [::std::mem::offset_of!(indexbus_durable_mark, mark) - 0usize];
+    ["Offset of field: indexbus_durable_mark::pend_mark"]
+        [::std::mem::offset_of!(indexbus_durable_mark, pend_mark) - 8usize];
+    ["Offset of field: indexbus_durable_mark::pend_pos"]
+        [::std::mem::offset_of!(indexbus_durable_mark, pend_pos) - 16usize];
+    ["Offset of field: indexbus_durable_mark::pad0"]
+        [::std::mem::offset_of!(indexbus_durable_mark, pad0) - 24usize];
+};
+impl Default for indexbus_durable_mark {
+    fn default() -> Self {
+        let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
+        unsafe {
+            ::std::ptr::write_bytes(s.as_mut_ptr(), 0, 1);
+            s.assume_init()
+        }
+    }
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct indexbus_durable_counters {
+    pub forwarded: u64,
+    pub acknowledged: u64,
+    pub resent: u64,
+    pub deduplicated: u64,
+    pub refused: u64,
+    pub pad0: [u8; 24usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_durable_counters"]
+        [::std::mem::size_of::<indexbus_durable_counters>() - 64usize];
+    ["Alignment of indexbus_durable_counters"]
+        [::std::mem::align_of::<indexbus_durable_counters>() - 8usize];
+    ["Offset of field: indexbus_durable_counters::forwarded"]
+        [::std::mem::offset_of!(indexbus_durable_counters, forwarded) - 0usize];
+    ["Offset of field: indexbus_durable_counters::acknowledged"]
+        [::std::mem::offset_of!(indexbus_durable_counters, acknowledged) - 8usize];
+    ["Offset of field: indexbus_durable_counters::resent"]
+        [::std::mem::offset_of!(indexbus_durable_counters, resent) - 16usize];
+    ["Offset of field: indexbus_durable_counters::deduplicated"]
+        [::std::mem::offset_of!(indexbus_durable_counters, deduplicated) - 24usize];
+    ["Offset of field: indexbus_durable_counters::refused"]
+        [::std::mem::offset_of!(indexbus_durable_counters, refused) - 32usize];
+    ["Offset of field: indexbus_durable_counters::pad0"]
+        [::std::mem::offset_of!(indexbus_durable_counters, pad0) - 40usize];
+};
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct indexbus_durable_ctl {
+    pub mark: indexbus_durable_mark,
+    pub region_id: [u8; 16usize],
+    pub pad0: [u8; 48usize],
+    pub hold_mask: u64,
+    pub pad1: [u8; 56usize],
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_durable_ctl"][::std::mem::size_of::<indexbus_durable_ctl>() - 192usize];
+    ["Alignment of indexbus_durable_ctl"][::std::mem::align_of::<indexbus_durable_ctl>() - 8usize];
+    ["Offset of field: indexbus_durable_ctl::mark"]
+        [::std::mem::offset_of!(indexbus_durable_ctl, mark) - 0usize];
+    ["Offset of field: indexbus_durable_ctl::region_id"]
+        [::std::mem::offset_of!(indexbus_durable_ctl, region_id) - 64usize];
+    ["Offset of field: indexbus_durable_ctl::pad0"]
+        [::std::mem::offset_of!(indexbus_durable_ctl, pad0) - 80usize];
+    ["Offset of field: indexbus_durable_ctl::hold_mask"]
+        [::std::mem::offset_of!(indexbus_durable_ctl, hold_mask) - 128usize];
+    ["Offset of field: indexbus_durable_ctl::pad1"]
+        [::std::mem::offset_of!(indexbus_durable_ctl, pad1) - 136usize];
+};
+impl Default for indexbus_durable_ctl {
     fn default() -> Self {
         let mut s = ::std::mem::MaybeUninit::<Self>::uninit();
         unsafe {
@@ -1606,6 +1706,123 @@ extern "C" {
     pub fn indexbus_rpc_fail(server: *mut indexbus_rpc_server, token: u64)
         -> ::std::os::raw::c_int;
 }
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct indexbus_consumer_config {
+    pub size: u32,
+    pub index: u32,
+    pub flags: u32,
+    pub max_held: u32,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_consumer_config"]
+        [::std::mem::size_of::<indexbus_consumer_config>() - 16usize];
+    ["Alignment of indexbus_consumer_config"]
+        [::std::mem::align_of::<indexbus_consumer_config>() - 4usize];
+    ["Offset of field: indexbus_consumer_config::size"]
+        [::std::mem::offset_of!(indexbus_consumer_config, size) - 0usize];
+    ["Offset of field: indexbus_consumer_config::index"]
+        [::std::mem::offset_of!(indexbus_consumer_config, index) - 4usize];
+    ["Offset of field: indexbus_consumer_config::flags"]
+        [::std::mem::offset_of!(indexbus_consumer_config, flags) - 8usize];
+    ["Offset of field: indexbus_consumer_config::max_held"]
+        [::std::mem::offset_of!(indexbus_consumer_config, max_held) - 12usize];
+};
+extern "C" {
+    pub fn indexbus_consumer_open_config(
+        region: *mut indexbus_region,
+        cfg: *const indexbus_consumer_config,
+        out: *mut *mut indexbus_consumer,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_recv_held(
+        consumer: *mut indexbus_consumer,
+        buf: *mut ::std::os::raw::c_void,
+        cap: usize,
+        len: *mut usize,
+        position: *mut u64,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_release(
+        consumer: *mut indexbus_consumer,
+        count: usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_publish_batch_marked(
+        producer: *mut indexbus_producer,
+        data: *const ::std::os::raw::c_void,
+        lens: *const u32,
+        marks: *const u64,
+        count: usize,
+        published: *mut usize,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_producer_mark(
+        producer: *mut indexbus_producer,
+        mark: *mut u64,
+    ) -> ::std::os::raw::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Default, Copy, Clone)]
+pub struct indexbus_bridge_counters {
+    pub size: u32,
+    pub reserved: u32,
+    pub forwarded: u64,
+    pub acknowledged: u64,
+    pub resent: u64,
+    pub deduplicated: u64,
+    pub refused: u64,
+}
+#[allow(clippy::unnecessary_operation, clippy::identity_op)]
+const _: () = {
+    ["Size of indexbus_bridge_counters"]
+        [::std::mem::size_of::<indexbus_bridge_counters>() - 48usize];
+    ["Alignment of indexbus_bridge_counters"]
+        [::std::mem::align_of::<indexbus_bridge_counters>() - 8usize];
+    ["Offset of field: indexbus_bridge_counters::size"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, size) - 0usize];
+    ["Offset of field: indexbus_bridge_counters::reserved"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, reserved) - 4usize];
+    ["Offset of field: indexbus_bridge_counters::forwarded"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, forwarded) - 8usize];
+    ["Offset of field: indexbus_bridge_counters::acknowledged"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, acknowledged) - 16usize];
+    ["Offset of field: indexbus_bridge_counters::resent"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, resent) - 24usize];
+    ["Offset of field: indexbus_bridge_counters::deduplicated"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, deduplicated) - 32usize];
+    ["Offset of field: indexbus_bridge_counters::refused"]
+        [::std::mem::offset_of!(indexbus_bridge_counters, refused) - 40usize];
+};
+extern "C" {
+    pub fn indexbus_bridge_counters_add(
+        region: *mut indexbus_region,
+        which: u32,
+        delta: *const indexbus_bridge_counters,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_bridge_counters_get(
+        region: *const indexbus_region,
+        which: u32,
+        out: *mut indexbus_bridge_counters,
+    ) -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_region_id(region: *const indexbus_region, id: *mut u8)
+        -> ::std::os::raw::c_int;
+}
+extern "C" {
+    pub fn indexbus_region_read_only(
+        region: *const indexbus_region,
+        read_only: *mut u32,
+    ) -> ::std::os::raw::c_int;
+}
 pub const INDEXBUS_STRUCT_REGION_CONFIG: indexbus_struct = 1;
 pub const INDEXBUS_STRUCT_OPEN_CONFIG: indexbus_struct = 2;
 pub const INDEXBUS_STRUCT_INFO: indexbus_struct = 3;
@@ -1614,6 +1831,8 @@ pub const INDEXBUS_STRUCT_ROUTE_RESULT: indexbus_struct = 5;
 pub const INDEXBUS_STRUCT_ROUTER_LOOP_CONFIG: indexbus_struct = 6;
 pub const INDEXBUS_STRUCT_PARTICIPANT_INFO: indexbus_struct = 7;
 pub const INDEXBUS_STRUCT_RECOVER_REPORT: indexbus_struct = 8;
+pub const INDEXBUS_STRUCT_CONSUMER_CONFIG: indexbus_struct = 9;
+pub const INDEXBUS_STRUCT_BRIDGE_COUNTERS: indexbus_struct = 10;
 pub type indexbus_struct = ::std::os::raw::c_uint;
 extern "C" {
     pub fn indexbus_struct_size(which: u32) -> usize;
