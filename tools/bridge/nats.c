@@ -88,7 +88,7 @@ static natsStatus set_tls(const br_opts *o, natsOptions *no)
     return s;
 }
 
-static natsStatus make_options(const br_opts *o, natsOptions **out)
+static natsStatus make_options(const br_opts *o, int send_asap, natsOptions **out)
 {
     static char urls[4096];
     natsOptions *no = NULL;
@@ -103,6 +103,8 @@ static natsStatus make_options(const br_opts *o, natsOptions **out)
         s = natsOptions_SetDisconnectedCB(no, on_disconnected, (void *)o);
     if (s == NATS_OK)
         s = natsOptions_SetReconnectedCB(no, on_reconnected, (void *)o);
+    if (s == NATS_OK && send_asap)
+        s = natsOptions_SetSendAsap(no, true);
     if (s == NATS_OK)
         s = set_auth(o, no);
     if (s == NATS_OK)
@@ -118,7 +120,9 @@ int br_nats_connect(const br_opts *o, br_nats *n, jsPubAckHandler ack_cb, void *
                     int64_t max_pending)
 {
     natsOptions *no = NULL;
-    natsStatus s = make_options(o, &no);
+    /* in sends a pull request and an ack per batch: at once, not after
+     * cnats's flusher pause; out's publishes go in bursts, buffered */
+    natsStatus s = make_options(o, !o->out, &no);
     if (s != NATS_OK) {
         br_err(o, "NATS options: %s", br_nats_text(s));
         return BR_NATS;

@@ -330,6 +330,10 @@ static int read_more(out_state *s, int *got)
     }
     if (*got > 0) /* forwarded goes in before any ack: a restart knows what it re-sends */
         flush_counts(s);
+    /* From an empty window (a quiet region): send now rather than after
+     * cnats's flusher pause (a PING round trip; busy windows do not wait) */
+    if (published > 0 && (uint32_t)published == s->len)
+        natsConnection_FlushTimeout(s->n.nc, 100);
     if (published > 0)
         br_crash_point(BR_OUT_PUBLISHED);
     return BR_OK;
