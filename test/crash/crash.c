@@ -95,6 +95,18 @@
  * Deterministic twins of every point: repro_log_kill_points.c and
  * repro_log_consumer_points.c.
  *
+ * Durable regions (layout 1.2; crash_durable.h, crash_durable_check.h):
+ * durable-events, durable-fanout (broadcast) and durable-log, every
+ * consumer a HOLD consumer (recv_held, release; some kept held across
+ * waits) and the SPSC producer marked (publish_batch_marked). I2 gains two
+ * checks: a killed holder's replacement first reads exactly what it held
+ * and had not released (a release in flight allowed for), and every marked
+ * producer opens on the mark of the last message committed before it (the
+ * region's mark is checked again after the iteration). Half the holder
+ * kills wait until it holds something (SIGSTOPped there); half the marked
+ * producer kills are traced to the mark journal open, or to a piece
+ * published before its mark was set (JP_*), so that the settle decides.
+ *
  * Byte streams and request/response (crash_stream.h, crash_rpc.h): the
  * scenarios stream-bytes (one writer, two readers handing the read end
  * over, every byte checked), stream-frames (three writers of all-or-nothing
@@ -916,10 +928,10 @@ static const scen scens[] = {
     /* durable regions (1.2, crash_durable.h): HOLD consumers, the SPSC producer
      * marked; the victim a holder (re-read check) or the marked producer (mark
      * check); on fanout also an MPSC producer or the router */
-    {"durable-events", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 35, 0, 1},
+    {"durable-events", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 30, 0, 1},
     {"durable-fanout", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {2, 2, 1}, 40, 0, 1},
-    {"durable-log", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {1, 1, 0}, 30, 4096, 1},
+     {2, 2, 1}, 35, 0, 1},
+    {"durable-log", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {1, 1, 0}, 25, 4096, 1},
     /* byte streams (crash_stream.h): one writer and two readers handing the
      * read end over, 4 KiB ring, max_record 256; three writers of frames, 8 KiB */
     {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 35, 4096, 0},
@@ -955,7 +967,8 @@ typedef struct sstats {
     /* durable scenarios (crash_durable_check.h): HOLD consumers killed (inside a
      * release), iterations where the replacement read held messages again and
      * how many, marks checked */
-    uint32_t hold_kills, mid_release, reread_iters, mark_checks;
+    uint32_t hold_kills, mid_release, reread_iters, mark_checks, held_stops;
+    uint32_t jp_try[2], jp_hit[2]; /* marked producers traced: journal open, piece published */
     uint64_t reread_msgs;
 } sstats;
 
@@ -1006,6 +1019,8 @@ typedef struct kinfo {
     uint64_t vq[4]; /* fanout consumer victim: its queue head/tail at death, after recovery */
     int nve, ve0;   /* participant entries the victim held at death, the first */
     int attaching;  /* stream: the victim was inside an open (an attach: limit 6) */
+    int held_stop;  /* durable: a HOLD consumer stopped while it held messages (crash_durable_check.h) */
+    int jp;         /* durable: a marked producer traced to JP_* */
     int np;         /* byte streams, rpc: the traced point (NP_*) */
     /* byte streams: the seats a killed writer held (a range if it died
      * inside an open or a close); a killed reader held the read end / was
@@ -1121,6 +1136,8 @@ typedef struct point {
     int np;          /* byte streams, request/response: NP_* (-1: none) */
     pid_t vpid;
     uint64_t w[RPC_CELLS]; /* rpc: each cell's word, as last seen */
+    int jp;          /* durable, a marked producer: JP_* (0: none; crash_durable_check.h) */
+    const indexbus_durable_ctl *dur;
 } point;
 
 /* Byte-log producer kill points (read from the ring and the journal). */
@@ -1277,11 +1294,30 @@ static void point_read(const point *pt, uint64_t *v)
     }
 }
 
+/* Marked producer kill points (durable): the mark journal open (a piece
+ * about to be published, or just published), or a piece published and its
+ * mark not yet set (pend_pos reached by the SPSC tail; a byte log: the
+ * header at pend_pos a RECORD). The settle after its death decides. */
+enum { JP_OPEN = 1, JP_PUBLISHED = 2 };
+static int journal_point_reached(const point *pt)
+{
+    if (pt->dur == NULL || raw_ld64(&pt->dur->mark.pend_mark) == 0)
+        return 0;
+    if (pt->jp == JP_OPEN)
+        return 1;
+    uint64_t pos = raw_ld64(&pt->dur->mark.pend_pos);
+    if (sh->kind == INDEXBUS_KIND_LOG)
+        return pos % 8 == 0 && rl_hdr(&LW, pos) >> 32 == INDEXBUS_LOG_RECORD;
+    return raw_ld64(&W.spsc->tail) >= pos;
+}
+
 static int point_reached(void *arg)
 {
     point *pt = arg;
     if (pt->np >= 0)
         return np_reached(pt);
+    if (pt->jp)
+        return journal_point_reached(pt);
     if (sh->kind == INDEXBUS_KIND_LOG && pt->role == R_PROD)
         return log_point_reached(pt);
     uint64_t v[INDEXBUS_MAX_CONSUMERS + 1];
@@ -1643,6 +1679,27 @@ static int np_setup(kinfo *K, int vk, int ventry, point *pt, int *others)
 
 /* Kill one party: pick it, maybe trace it to its kill point, maybe stop
  * the others, SIGKILL, snapshot, recover (unless self-heal), measure. */
+/* Durable: wait (at most 100 ms) until HOLD consumer kid k (record rec)
+ * holds a message it logged and has not released, and leave it SIGSTOPped
+ * there: its death then leaves held messages for the replacement. 1 if so. */
+static int hold_stop(int k, int rec)
+{
+    const crec *C = &sh->c[rec];
+    pid_t pid = kids[k].pid;
+    for (uint64_t until = now_ns() + 100000000ull; now_ns() < until && kids[k].alive;) {
+        if (ld(&C->n) > ld(&C->rel)) {
+            int st;
+            if (kill(pid, SIGSTOP) != 0 || waitpid(pid, &st, WUNTRACED) != pid || !WIFSTOPPED(st))
+                return 0;
+            if (ld(&C->n) > ld(&C->rel) + ld(&C->rel_in))
+                return 1;
+            kill(pid, SIGCONT);
+        }
+        sleep_ns(20000);
+    }
+    return 0;
+}
+
 static void kill_one(void)
 {
     const scen *S = I.S;
@@ -1665,8 +1722,11 @@ static void kill_one(void)
     K->self_heal = !wq_consumer && rnd_below(4) == 0;
     int new_kind = sh->kind == INDEXBUS_KIND_STREAM || sh->kind == INDEXBUS_KIND_RPC;
     int traceable = new_kind || K->role != R_PROD || sh->p[K->rec].type == INDEXBUS_PRODUCER_MPSC ||
+                    sh->p[K->rec].marked ||
                     sh->kind == INDEXBUS_KIND_LOG;
-    int want_trace = traceable && rnd_below(new_kind ? 4 : 3) == 0 && !(avoid_midstep && K->role == R_ROUTER);
+    int marked = K->role == R_PROD && sh->p[K->rec].marked; /* durable: half are traced (JP_*) */
+    int want_trace = traceable && rnd_below(new_kind ? 4 : marked ? 2 : 3) == 0 &&
+                     !(avoid_midstep && K->role == R_ROUTER);
     int fz[MAXKIDS], nfz = 0;
     if (K->role == R_ROUTER || wq_consumer)
         for (int i = 0; i < nkids; i++)
@@ -1680,12 +1740,20 @@ static void kill_one(void)
     K->ventry = ventry;
 
     int snapped = 0, ptraced = 0;
+    /* durable: half the holder kills wait for it to hold something, stopped */
+    if (I.S->durable && K->role == R_CONS && !want_trace && rnd_below(2) == 0)
+        K->held_stop = hold_stop(vk, K->rec);
     if (want_trace) {
         point pt = {.role = K->role, .index = K->role == R_CONS ? sh->c[K->rec].index : 0, .np = -1,
                     .vpid = vpid};
         int others[MAXKIDS] = {0}, nothers = 0;
         if (new_kind) {
             nothers = np_setup(K, vk, ventry, &pt, others);
+        } else if (K->role == R_PROD && sh->p[K->rec].marked) { /* durable: JP_* */
+            pt.jp = 1 + (int)rnd_below(2);
+            pt.dur = (const indexbus_durable_ctl *)raw_section(W.h, W.base, INDEXBUS_SECTION_DURABLE);
+            K->jp = pt.jp;
+            I.T->jp_try[pt.jp - 1]++;
         } else if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0) {
             pt.lp = (int)rnd_below(NLP);
             pt.entry = (uint32_t)ventry;
@@ -1713,8 +1781,10 @@ static void kill_one(void)
             ptraced = 1;
         }
         I.T->traced += (uint32_t)K->traced;
-        if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0)
+        if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0 && !pt.jp)
             I.T->lp_hit[pt.lp] += (uint32_t)K->traced;
+        if (pt.jp)
+            I.T->jp_hit[pt.jp - 1] += (uint32_t)K->traced;
         if (pt.np >= 0) {
             I.T->np_try[pt.np]++;
             I.T->np_hit[pt.np] += (uint32_t)K->traced;
@@ -2796,6 +2866,11 @@ static void report(uint32_t total, double wall, const char *results)
         tot.reread_iters += T->reread_iters;
         tot.reread_msgs += T->reread_msgs;
         tot.mark_checks += T->mark_checks;
+        tot.held_stops += T->held_stops;
+        for (int i = 0; i < 2; i++) {
+            tot.jp_try[i] += T->jp_try[i];
+            tot.jp_hit[i] += T->jp_hit[i];
+        }
         tot.rpc_fails += T->rpc_fails;
         tot.rpc_aborts += T->rpc_aborts;
         tot.nosrv_disc += T->nosrv_disc;
@@ -2824,11 +2899,16 @@ static void report(uint32_t total, double wall, const char *results)
             " before recovery\n", tot.reader_first);
     }
     if (tot.mark_checks)
-        out("\ndurable regions (crash_durable_check.h): %u HOLD consumers killed (%u inside a release);"
-            " in %u iteration(s) the replacement read %" PRIu64 " held message(s) again, exactly the"
-            " unreleased ones; the mark checked in %u iteration(s) (at each marked producer's open and"
-            " at the end)\n",
-            tot.hold_kills, tot.mid_release, tot.reread_iters, tot.reread_msgs, tot.mark_checks);
+        out("\ndurable regions (crash_durable_check.h): %u HOLD consumers killed (%u inside a release,"
+            " %u stopped while holding); in %u iteration(s) the replacement read %" PRIu64 " held"
+            " message(s) again, exactly the unreleased ones; the mark checked in %u iteration(s) (at"
+            " each marked producer's open and at the end)\n",
+            tot.hold_kills, tot.mid_release, tot.held_stops, tot.reread_iters, tot.reread_msgs,
+            tot.mark_checks);
+    if (tot.jp_try[0] + tot.jp_try[1])
+        out("  marked SPSC producers killed at a traced point (reached / tried): the mark journal open"
+            " %u / %u, a piece published before its mark was set %u / %u\n",
+            tot.jp_hit[0], tot.jp_try[0], tot.jp_hit[1], tot.jp_try[1]);
     if (tot.stream_bytes || tot.handovers)
         out("\nbyte streams (writer = prod, reader = cons): %" PRIu64 " bytes read and checked; %u read-end"
             " opens (hand-overs included), %u writer clones; %u iteration(s) ended with writers_aborted > 0,"

@@ -5,8 +5,10 @@
 #                      and "crash: N passed, M failed" (N/M = iterations);
 #                      results also in $(CRASH_RESULTS). 1000 iterations take
 #                      about 25 s on 2 CPUs (the quick run in make check);
-#                      the events, fanout, byte-log, byte-stream and
-#                      request/response scenarios share them (870 / 130)
+#                      the events, fanout and byte-log scenarios, the
+#                      durable ones (1.2: HOLD consumers, a marked producer)
+#                      and the byte-stream and request/response ones share
+#                      them (780 / 90 / 130)
 #   make crash-long    the same, CRASH_LONG_ITERS iterations (default 20000)
 #   make crash-repro   build and run the deterministic repros of the library
 #                      bugs the campaign found (each exits 1 while its bug is

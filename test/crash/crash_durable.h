@@ -7,8 +7,8 @@
  * created with INDEXBUS_CREATE_DURABLE. Every consumer is a HOLD consumer
  * (indexbus_consumer_open_config with INDEXBUS_CONSUMER_HOLD): it reads a
  * batch of 1..8 with indexbus_recv_held, logs each message when read, and
- * lets go of them with indexbus_release, sometimes keeping a few held
- * across waits (the contract it is killed under: what a dead holder did
+ * lets go of them with indexbus_release, in half the turns keeping up to
+ * three held across waits (the contract it is killed under: what a dead holder did
  * not release is read again by its successor, at the same positions).
  * The SPSC producer publishes with indexbus_publish_batch_marked, batches
  * of 1..8 marked dmark(iter, producer, seq): strictly increasing across
@@ -94,7 +94,7 @@ static int hold_release(crec *C, indexbus_consumer *c, uint32_t *held, uint32_t 
 }
 
 /* A HOLD consumer's turn: read up to 1..8 held, log each, then release all
- * but 0..3 of them (one turn in four keeps some). Returns 0, or the
+ * but 0..3 of them (one turn in two keeps some). Returns 0, or the
  * failing status (a log overflow: -1). */
 static int hold_turn(int k, indexbus_consumer *c, uint8_t *buf, size_t cap, uint32_t *held,
                      uint64_t *last_pos, uint64_t *rs)
@@ -120,7 +120,7 @@ static int hold_turn(int k, indexbus_consumer *c, uint8_t *buf, size_t cap, uint
         if (log_msg(k, buf, len) < 0)
             return -1;
     }
-    uint32_t keep = mix64((*rs)++) % 4u == 0 ? (uint32_t)(mix64((*rs)++) % 4u) : 0;
+    uint32_t keep = mix64((*rs)++) % 2u == 0 ? (uint32_t)(mix64((*rs)++) % 4u) : 0;
     if (*held > keep && (st = hold_release(C, c, held, *held - keep)) != INDEXBUS_OK)
         return st;
     return INDEXBUS_OK;

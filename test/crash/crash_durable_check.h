@@ -62,13 +62,16 @@ static void durable_reread(void)
     }
     I.T->hold_kills++;
     I.T->mid_release += in > 0;
+    I.T->held_stops += (uint32_t)K->held_stop;
+    if (K->held_stop && n - rel <= in)
+        failf(I_DELIV, "consumer rec %d was stopped holding messages, yet holds %u", v, n - rel);
     for (j = 0; j <= in && rel + j <= n; j++)
         if (starts_with(r, v, rel + j, n))
             break;
     if (j > in || rel + j > n) {
         const ent *f = &sh->log[r][0];
         failf(I_DELIV, "consumer %u: the dead holder held %u message(s) from #%u (release of %u in"
-                       " flight); its replacement read %u first: p%u s%u, not them",
+                       " flight); its replacement's first of %u is p%u s%u, not the first of them",
               V->index, n - rel, rel, in, sh->c[r].n, sh->c[r].n ? f->p : 0, sh->c[r].n ? f->s : 0);
         return;
     }
