@@ -22,7 +22,7 @@ check "create A" "$GEN" create "$A" events --slots 8192 --slot-size 64
 check "create B" "$GEN" create "$Bn" events --slots 8192 --slot-size 64
 
 t0=$(now)
-$CONSUME "$Bn" --count "$N" --timeout 150 >"$T/consume.out" 2>&1 &
+$CONSUME "$Bn" --count "$N" --timeout 400 >"$T/consume.out" 2>&1 &
 consumer=$!
 nats_track $consumer
 bridge_bg "$T/out.log" out "$A" --nats "$S1" --subject ib.two --stats
@@ -34,10 +34,10 @@ in=$!
 producer=$!
 nats_track $producer
 
-wait_rc $producer 150; expect_eq "producer exit" 0 $?
-wait_rc $out 150; expect_eq "bridge out exit (region A ended)" 0 $?
-wait_rc $in 150; expect_eq "bridge in exit (--count $N)" 0 $?
-wait_rc $consumer 150; expect_eq "consumer exit" 0 $?
+wait_rc $producer 400; expect_eq "producer exit" 0 $?
+wait_rc $out 400; expect_eq "bridge out exit (region A ended)" 0 $?
+wait_rc $in 400; expect_eq "bridge in exit (--count $N)" 0 $?
+wait_rc $consumer 400; expect_eq "consumer exit" 0 $?
 t1=$(now)
 secs=$(elapsed "$t0" "$t1")
 
