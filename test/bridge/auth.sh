@@ -43,8 +43,14 @@ expect_eq "B's published after the refusals" 0 "$depth"
 nats_stream_msgs s IB_ib_auth >/dev/null 2>&1 && fail_note "a stream exists after the refusals"
 
 # With the token: everything, once.
-bridge_run "$T/out.log" 60 out "$A" --nats "$U" --subject ib.auth --token "$TOKEN" --quiet
-expect_eq "out with the token: exit 0 (A ended)" 0 $?
+# (through the CLI: `indexbus bridge` runs indexbus-bridge, its exit status is the bridge's)
+"$IB" bridge out "$A" --nats "$U" --subject ib.auth --token wrong-$TOKEN >"$T/cli.log" 2>&1
+expect_eq "indexbus bridge out with a wrong token: exit 4" 4 $?
+"$IB" bridge out "$A" --nats "$U" --subject ib.auth --token "$TOKEN" --quiet >"$T/out.log" 2>&1 &
+out=$!
+nats_track $out
+wait_rc $out 60
+expect_eq "indexbus bridge out with the token: exit 0 (A ended)" 0 $?
 $CONSUME "$Bn" --count $N --timeout 60 >"$T/consume.out" 2>&1 &
 consumer=$!
 nats_track $consumer
@@ -56,4 +62,4 @@ expect_eq "consumer" 0 $?
 expect_grep "every message once" "^consume: received $N first 1 last $N lost 0 duplicated 0 corrupt 0" \
     "$T/consume.out"
 expect_eq "stream IB_ib_auth" "$N" "$(nats_stream_msgs s IB_ib_auth)"
-finish "5 refusals exit 4, nothing delivered; with the token $N of $N once"
+finish "6 refusals exit 4, nothing delivered; with the token $N of $N once"
