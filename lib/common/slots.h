@@ -102,6 +102,40 @@ static inline int ib_pool_alloc(const ib_view *v, uint32_t *out)
     }
 }
 
+/* Take up to n (1..) free slots in one CAS: the first n of the list, or
+ * all of it if shorter, into out[] in list order; *got says how many. The
+ * tag makes the walk safe: a list entry changes only after a CAS that pops
+ * it, which moves the tag, so a CAS that succeeds saw the list as walked.
+ * Each next index is checked before it is followed (LAYOUT.md 7); one that
+ * names no slot ends the walk and becomes free_head, as in ib_pool_alloc.
+ * A forged list may repeat a slot: the caller checks the owners. */
+static inline int ib_pool_alloc_n(const ib_view *v, uint32_t *out, uint32_t n, uint32_t *got)
+{
+    /* pairs with the release CAS in ib_pool_free_chain: next_free is visible
+     * for every slot of the list (each CAS since continues the release sequence) */
+    uint64_t old = ib_load_acquire(&v->pool->free_head);
+    for (;;) {
+        uint32_t idx = (uint32_t)old, k = 0, next;
+        if (idx == INDEXBUS_SLOT_NIL)
+            return INDEXBUS_FULL;
+        if (idx >= v->slot_count)
+            return INDEXBUS_CORRUPT;
+        for (;;) {
+            out[k++] = idx;
+            next = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+            if (k == n || next >= v->slot_count)
+                break;
+            idx = next;
+        }
+        uint64_t neu = (((old >> 32) + 1) << 32) | next;
+        /* pairs with the release half of the CAS in ib_pool_free_chain */
+        if (ib_cas_acq_rel(&v->pool->free_head, &old, neu)) {
+            *got = k;
+            return INDEXBUS_OK;
+        }
+    }
+}
+
 /* Push a chain first..last (already linked through next_free) in one CAS. */
 static inline void ib_pool_free_chain(const ib_view *v, uint32_t first, uint32_t last)
 {

@@ -212,6 +212,78 @@ static void flush_piece(indexbus_producer *p, uint64_t n, const uint64_t *mark)
     ib_mark_end(p, *mark);
 }
 
+/* MPSC batch: the slots for up to n messages come off the pool in one CAS,
+ * each then owned as take_slot owns it (recovery frees it if we die before
+ * its push). A forged list that names a slot twice (its owner is already
+ * ours) keeps the slots before it; the rest are lost to this region. */
+static int mpsc_take_slots(indexbus_producer *p, uint32_t *idx, uint32_t n, uint32_t *got)
+{
+    const ib_view *v = p->h.v;
+    int st = ib_pool_alloc_n(v, idx, n, got);
+    if (st != INDEXBUS_OK)
+        return st;
+    for (uint32_t i = 0; i < *got; i++) {
+        uint32_t *owner = &ib_slot(v, idx[i])->owner;
+        if (ib_load_relaxed(owner) == p->h.part + 1) {
+            *got = i;
+            break;
+        }
+        ib_store_relaxed(owner, p->h.part + 1); /* read by recoverers (reclaim_owned) */
+    }
+    return *got ? INDEXBUS_OK : INDEXBUS_CORRUPT;
+}
+
+/* Slots taken for messages that were not queued go back in one CAS, as
+ * abort gives one back: owner 0 first, linked in our own order. */
+static void mpsc_give_back(indexbus_producer *p, const uint32_t *idx, uint32_t n)
+{
+    const ib_view *v = p->h.v;
+    for (uint32_t i = 0; i < n; i++) {
+        ib_store_relaxed(&ib_slot(v, idx[i])->owner, 0);
+        if (i + 1 < n)
+            ib_store_relaxed(&ib_slot(v, idx[i])->next_free, idx[i + 1]);
+    }
+    ib_pool_free_chain(v, idx[0], idx[n - 1]);
+}
+
+/* Messages from n on that fit a slot, at most IB_PENDING_MAX. */
+static uint32_t mpsc_chunk(const ib_view *v, const uint32_t *lens, size_t n, size_t count)
+{
+    uint32_t k = 0;
+    while (k < IB_PENDING_MAX && n + k < count && lens[n + k] <= v->slot_data_size)
+        k++;
+    return k;
+}
+
+static int mpsc_publish_batch(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
+                              size_t count, size_t *published)
+{
+    const ib_view *v = p->h.v;
+    uint32_t idx[IB_PENDING_MAX];
+    size_t n = 0;
+    int st = INDEXBUS_OK;
+    while (n < count && st == INDEXBUS_OK) {
+        uint32_t want = mpsc_chunk(v, lens, n, count), got, done = 0;
+        if (want == 0)
+            st = INDEXBUS_TOO_LARGE;
+        else if ((st = mpsc_take_slots(p, idx, want, &got)) == INDEXBUS_OK) {
+            for (; done < got; done++, n++) {
+                memcpy(ib_slot_data(v, idx[done]), src, lens[n]);
+                if ((st = enqueue(p, idx[done], lens[n])) != INDEXBUS_OK)
+                    break;
+                src += lens[n];
+            }
+            if (done < got) /* the queue is full (or corrupt) */
+                mpsc_give_back(p, idx + done, got - done);
+        }
+        if (done > 0)
+            flush(p, done);
+    }
+    if (published != NULL)
+        *published = n;
+    return st;
+}
+
 int ib_slot_publish_batch(indexbus_producer *p, const void *data, const uint32_t *lens,
                           const uint64_t *marks, size_t count, size_t *published)
 {
@@ -219,6 +291,8 @@ int ib_slot_publish_batch(indexbus_producer *p, const void *data, const uint32_t
         return INDEXBUS_BAD_STATE;
     if (ib_consumers_gone(p->h.v))
         return INDEXBUS_DISCONNECTED;
+    if (p->type == INDEXBUS_PRODUCER_MPSC && marks == NULL)
+        return mpsc_publish_batch(p, data, lens, count, published);
     const uint8_t *src = data;
     size_t n = 0, unflushed = 0;
     int st = INDEXBUS_OK;
