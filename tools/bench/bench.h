@@ -19,6 +19,8 @@
  *   langs.c       the binding benches (C, Go, Java, Rust) run as children
  *   bridge.c      indexbus-bridge against local nats-servers (bridge.h,
  *                 nats_srv.c; not in the quick run)
+ *   peers.c       iceoryx2 and Aeron IPC beside us (peers.h, peers_ours.c;
+ *                 not in the quick run)
  *   main.c        the plan: which runs, how many repetitions, the ratios
  * lang_c.c is a separate program: the C twin of the binding benches;
  * nats_pub.c another (bench-nats-pub, links libnats): the plain cnats
@@ -61,6 +63,8 @@ typedef struct bench_opts {
     const char *bridge;      /* indexbus-bridge (NULL or missing: bridge section skipped) */
     const char *nats_pub;    /* bench-nats-pub (built only with libnats) */
     const char *nats_server; /* NULL: nats-server from PATH, /usr/sbin, /usr/local/bin */
+    const char *peer_iox2;   /* bench-iox2 (NULL or missing: the iceoryx2 rows skipped) */
+    const char *peer_java_cp; /* a file holding the Aeron peers' classpath (peers.c) */
     int no_pin;           /* --no-pin: never pin (placement none) */
     int verbose;
 } bench_opts;

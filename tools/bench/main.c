@@ -4,6 +4,7 @@
  *                  [--lang-c PROG] [--go PROG] [--rust PROG]
  *                  [--java-jar JAR] [--java CMD] [--no-pin] [-v]
  *                  [--bridge PROG --nats-pub PROG [--nats-server PATH]]
+ *                  [--peer-iox2 PROG] [--peer-java-cp FILE]
  *
  * Every ratio is the median of per-repetition ratios, the two sides of
  * each measured back to back within one repetition (A, B, A, B, ...), so
@@ -14,9 +15,10 @@
  * (a timed repetition that comes out without one, on a machine too busy
  * for its short windows, is run again, up to 3 times).
  * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
- * baseline, stream, rpc, bindings, bridge (default: all; the quick run
- * leaves bridge out unless --only names it: it needs real nats-servers and
- * tens of seconds, bridge.c). --no-pin leaves every process where
+ * baseline, stream, rpc, bindings, bridge, peers (default: all; the quick
+ * run leaves bridge and peers out unless --only names them: bridge needs
+ * real nats-servers and tens of seconds, bridge.c; peers needs the peer
+ * programs bench.mk builds with cargo and mvn, and minutes, peers.c). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
 #include <math.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 
 #include "bench.h"
 #include "bridge.h"
+#include "peers.h"
 
 /* Diagnostic rings: what each part of the publish path adds to a minimal
  * ring, for both the latency and the throughput rows. */
@@ -671,8 +674,9 @@ static void usage(void)
             "                      [--python PY --python-bench SCRIPT]\n"
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
             "                      [--bridge PROG --nats-pub PROG [--nats-server PATH]]\n"
+            "                      [--peer-iox2 PROG] [--peer-java-cp FILE]\n"
             "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,rpc,\n"
-            "          bindings,bridge (--quick leaves bridge out unless named)\n");
+            "          bindings,bridge,peers (--quick leaves bridge and peers out unless named)\n");
     exit(2);
 }
 
@@ -722,6 +726,8 @@ int main(int argc, char **argv)
         OPT("--bridge", g_opts.bridge)
         OPT("--nats-pub", g_opts.nats_pub)
         OPT("--nats-server", g_opts.nats_server)
+        OPT("--peer-iox2", g_opts.peer_iox2)
+        OPT("--peer-java-cp", g_opts.peer_java_cp)
         usage();
 #undef OPT
     }
@@ -771,6 +777,8 @@ int main(int argc, char **argv)
         bindings();
     if (only != NULL ? wanted("bridge") : !g_opts.quick)
         bridge_section();
+    if (only != NULL ? wanted("peers") : !g_opts.quick)
+        peers_section();
     double secs = elapsed();
     res_write(out, secs);
     res_print_table();

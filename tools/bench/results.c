@@ -10,7 +10,7 @@
 
 #include "bench.h"
 
-/* ---- the targets (from the "Benchmarks and speed" issue; byte logs: issue 14; streams and request/response: issue 15; the bridge: issue 16) ------- */
+/* ---- the targets (from the "Benchmarks and speed" issue; byte logs: issue 14; streams and request/response: issue 15; the bridge: issue 16; peers: issue 18) ------- */
 
 typedef struct target {
     const char *key;
@@ -60,22 +60,30 @@ static const target targets[] = {
     {"bridge_e2e_p50_us", "rec", 0,
      "region -> bridge out -> server 1 -> server 2 -> bridge in -> region, p50 us"},
     {"bridge_e2e_p99_us", "rec", 0, "the same, p99 us"},
+    /* peers in the same run (issue 18; peers.c, a full run only), 64 B, two pinned processes */
+    {"iox2_p50_over_ours", ">=", 1.5, "iceoryx2 one-way p50 / our SPSC one-way p50, 64 B"},
+    {"ours_tput_over_iox2", ">=", 10, "our C copy msgs/s / iceoryx2 copy msgs/s, 64 B"},
+    {"ours_java_tput_over_aeron", ">=", 1.0,
+     "our Java binding copy msgs/s / Aeron IPC offer msgs/s (Java to Java), 64 B"},
+    {"ours_c_tput_over_aeron", ">=", 1.0, "our C copy msgs/s / Aeron IPC offer msgs/s, 64 B"},
 };
 #define NTARGETS (sizeof(targets) / sizeof(targets[0]))
 
 /* The bridge section's keys (bridge_*, nats_js_*) are not in the quick run
- * (it needs nats-servers and tens of seconds): no value expected there. */
+ * (it needs nats-servers and tens of seconds), nor the peers' (they need
+ * cargo, java and mvn, and minutes): no value expected there. */
 static int in_quick_run(const char *key)
 {
-    return strncmp(key, "bridge_", 7) != 0 && strncmp(key, "nats_js_", 8) != 0;
+    return strncmp(key, "bridge_", 7) != 0 && strncmp(key, "nats_js_", 8) != 0 &&
+           strstr(key, "iox2") == NULL && strstr(key, "aeron") == NULL;
 }
 
 /* ---- storage ------------------------------------------------------------------------ */
 
-#define MAX_LAT 32
-#define MAX_TPUT 96
+#define MAX_LAT 48
+#define MAX_TPUT 128
 #define MAX_LANG 16
-#define MAX_VALUES 32
+#define MAX_VALUES 64
 #define MAX_REPS 32
 
 typedef struct tput_result {
