@@ -7,9 +7,10 @@ from a `make bench` result (build/bench/latest.json).
 The document keeps its hand-written text; only what sits between
 `<!-- bench:NAME -->` and `<!-- /bench:NAME -->` is replaced, for NAME in
 machine, targets, latency, throughput, multiparty, log, bindings, other,
-streamrpc, bridge. A marker that is missing is an error (nothing is written then).
+streamrpc, bridge, peers. A marker that is missing is an error (nothing is written then).
 --sections replaces only the blocks named (e.g. streamrpc from an
-`indexbus-bench --only stream,rpc` run, or bridge from `make bench-bridge`)
+`indexbus-bench --only stream,rpc` run, bridge from `make bench-bridge`, or
+peers from `make bench-peers`)
 and draws no plots, so it needs no matplotlib.
 """
 import json
@@ -33,7 +34,12 @@ def load_matplotlib():
 
 
 SECTIONS = ("machine", "targets", "latency", "throughput", "multiparty", "log", "bindings", "other", "streamrpc",
-            "bridge")
+            "bridge", "peers")
+
+
+def is_peer_row(name):
+    """A latency row of the peers section (peers.c): reported in its own block."""
+    return name.endswith(("(peer)", "(peers run)"))
 
 
 def fmt_ns(v):
@@ -113,6 +119,8 @@ def targets_section(d):
 def latency_section(d):
     rows = []
     for r in d["raw"]["latency_ns"]:
+        if is_peer_row(r["name"]):
+            continue
         rows.append(
             [
                 r["name"],
@@ -304,8 +312,102 @@ def bridge_section(d):
     return "\n".join(out)
 
 
+PEER_KEYS = ("iox2_p50_over_ours", "ours_tput_over_iox2", "ours_java_tput_over_aeron", "ours_c_tput_over_aeron")
+PEER_TPUT = ("ours c copy", "ours c zero-copy", "ours java copy", "ours java zero-copy", "iceoryx2 copy",
+             "iceoryx2 zero-copy", "aeron offer", "aeron tryClaim")
+PEER_BCAST = ("ours fanout broadcast", "iceoryx2 broadcast", "aeron broadcast")
+
+
+def peers_section(d):
+    """The issue-18 keys, then each side's latency, throughput and broadcast
+    rows (medians over the section's repetitions), with the seqs found lost."""
+    rows = []
+    for key in PEER_KEYS:
+        t = d["targets"].get(key)
+        if t is None:
+            continue
+        v = t["value"]
+        met = "n/a" if v is None else ("**met**" if t["met"] else "**missed**")
+        rows.append([f"`{key}`", f'{t["op"]} {t["limit"]:g}', fmt_ratio(v), met,
+                     ", ".join(fmt_ratio(x) for x in t["reps"])])
+    out = [table(["key", "target", "measured", "", "per repetition"], rows, ["l", "r", "r", "l", "l"])]
+    rows = [[r["name"], r["size"], fmt_ns(r["p50"]), fmt_ns(r.get("mean")), r["samples"]]
+            for r in d["raw"]["latency_ns"] if is_peer_row(r["name"])]
+    if rows:
+        out += ["", table(["ping-pong, one way, ns", "bytes", "p50 (median)", "mean (median)", "repetitions"], rows)]
+    rows = []
+    for r in d["raw"]["throughput"]:
+        if r["name"] in PEER_TPUT or r["name"] in PEER_BCAST:
+            gb = "-" if r.get("gb_per_s") is None else f'{r["gb_per_s"]:.3f}'
+            rows.append([r["name"], r["size"], r["parties"], fmt_rate(r["msgs_per_s"]), gb, r.get("dropped_full", 0),
+                         r["placement"]])
+    if rows:
+        out += ["", table(["two processes (broadcast: 1 + 3)", "bytes", "procs", "msgs/s per consumer (median)",
+                           "GB/s", "seqs lost", "CPUs"], rows)]
+    rows = [[k, fmt_ratio(v)] for k, v in d["raw"]["values"].items() if k.startswith("peers_")]
+    if rows:
+        out += ["", table(["other ratios (zero-copy against zero-copy; 1 KiB: one repetition)", "value"], rows,
+                          ["l", "r"])]
+    return "\n".join(out)
+
+
+def plot_peers(d, path):
+    """Three panels: 64 B and 1 KiB latency p50, 64 B and 1 KiB throughput
+    (copy and zero-copy), and the 1-to-3 broadcast, each side beside the others."""
+    lat = {(r["name"], r["size"]): r for r in d["raw"]["latency_ns"] if is_peer_row(r["name"])}
+    tp = {(r["name"], r["size"]): r for r in d["raw"]["throughput"] if r["name"] in PEER_TPUT + PEER_BCAST}
+    if not lat and not tp:
+        return
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.6), dpi=100, gridspec_kw={"width_ratios": [1, 2.2, 1]})
+    sides = [("spsc (peers run)", "IndexBus C"), ("iceoryx2 (peer)", "iceoryx2"), ("aeron ipc java (peer)", "Aeron IPC (Java)")]
+    ax = axes[0]
+    for i, (name, label) in enumerate(sides):
+        for j, size in enumerate((64, 1024)):
+            r = lat.get((name, size))
+            if r and r["p50"] is not None:
+                ax.bar(j * 4 + i, r["p50"], color=f"C{(0, 2, 3)[i]}", label=label if j == 0 else None)
+    ax.set_xticks([1, 5], ["64 B", "1 KiB"])
+    ax.set_ylabel("one-way p50, ns (lower is better)")
+    ax.set_title("Ping-pong latency", fontsize=10)
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    groups = [("ours c", "IndexBus C"), ("ours java", "IndexBus Java"), ("iceoryx2", "iceoryx2"), ("aeron", "Aeron IPC (Java)")]
+    modes = {"ours c": ("copy", "zero-copy"), "ours java": ("copy", "zero-copy"), "iceoryx2": ("copy", "zero-copy"),
+             "aeron": ("offer", "tryClaim")}
+    x = 0
+    ticks = []
+    for size in (64, 1024):
+        for m in range(2):
+            ticks.append((x + 1.5, f'{size} B {("copy", "zero-copy")[m]}'))
+            for i, (g, label) in enumerate(groups):
+                r = tp.get((f"{g} {modes[g][m]}", size))
+                if r and r["msgs_per_s"] is not None:
+                    ax.bar(x + i, r["msgs_per_s"] / 1e6, color=f"C{i}",
+                           label=label if (size, m) == (64, 0) else None)
+            x += 5
+    ax.set_xticks([t[0] for t in ticks], [t[1] for t in ticks], fontsize=8)
+    ax.set_yscale("log")
+    ax.set_ylabel("M msgs/s received (log)")
+    ax.set_title("Throughput, two pinned processes (Aeron: offer / tryClaim)", fontsize=10)
+    ax.legend(fontsize=8)
+    ax = axes[2]
+    for i, (name, label) in enumerate(zip(PEER_BCAST, ("IndexBus fanout", "iceoryx2", "Aeron IPC (Java)"))):
+        r = tp.get((name, 64))
+        if r and r["msgs_per_s"] is not None:
+            ax.bar(i, r["msgs_per_s"] / 1e6, color=f"C{(0, 2, 3)[i]}")
+    ax.set_xticks(range(3), ["IndexBus\nfanout", "iceoryx2", "Aeron"], fontsize=8)
+    ax.set_ylabel("M msgs/s per subscriber")
+    ax.set_title("1-to-3 broadcast, 64 B copy\n(publisher: CPU 0; 3 subscribers: CPU 1)", fontsize=10)
+    for a in axes:
+        a.grid(True, axis="y", which="both", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
 def other_section(d):
-    rows = [[k, f"{v:,.0f}" if v is not None and abs(v) >= 100 else fmt_ratio(v)] for k, v in d["raw"]["values"].items()]
+    rows = [[k, f"{v:,.0f}" if v is not None and abs(v) >= 100 else fmt_ratio(v)] for k, v in d["raw"]["values"].items()
+            if not k.startswith("peers_")]
     return table(["figure", "value"], rows, ["l", "r"])
 
 
@@ -447,6 +549,7 @@ def main(argv):
         "other": other_section(d),
         "streamrpc": streamrpc_section(d),
         "bridge": bridge_section(d),
+        "peers": peers_section(d),
     }
     if only is not None:
         parts = {n: parts[n] for n in only}
@@ -465,10 +568,11 @@ def main(argv):
     plot_throughput(d, os.path.join(plots, "throughput.png"))
     plot_multiparty(d, os.path.join(plots, "multiparty.png"))
     plot_log(d, os.path.join(plots, "log.png"))
+    plot_peers(d, os.path.join(plots, "peers.png"))
     with open(doc + ".tmp", "w", encoding="utf-8") as f:
         f.write(text)
     os.replace(doc + ".tmp", doc)
-    print(f"  REPORT {doc}, {plots}/latency.png, throughput.png, multiparty.png, log.png")
+    print(f"  REPORT {doc}, {plots}/latency.png, throughput.png, multiparty.png, log.png, peers.png")
 
 
 if __name__ == "__main__":

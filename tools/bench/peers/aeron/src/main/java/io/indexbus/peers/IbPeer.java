@@ -3,6 +3,7 @@ package io.indexbus.peers;
 import io.indexbus.Claim;
 import io.indexbus.Consumer;
 import io.indexbus.DisconnectedException;
+import io.indexbus.FullException;
 import io.indexbus.Producer;
 import io.indexbus.ProducerType;
 import io.indexbus.Region;
@@ -14,8 +15,8 @@ import java.nio.ByteOrder;
  * comparison: {@code IbPeer MODE ROLE REGION SIZE}, MODE copy | zc, ROLE a (the SPSC producer)
  * | b (consumer 0); the events region is made by the harness (tools/bench/peers.c). copy:
  * {@link Producer#offer(ByteBuffer)} from a direct buffer and {@link Consumer#tryRecv(ByteBuffer)}
- * into one; zc: {@link Producer#claim(int)} (after {@link Producer#space()} says there is
- * room: a full region would otherwise throw), the seq written in place, commit; the consumer
+ * into one; zc: {@link Producer#claim(int)} (a full region throws FullException: caught, and
+ * tried again), the seq written in place, commit; the consumer
  * reads it in place ({@link Consumer#recvBegin()}, recvEnd). Loops busy-spin. Every message
  * carries its seq in its first 8 bytes, checked by the consumer.
  */
@@ -43,6 +44,28 @@ public final class IbPeer {
         System.out.flush();
     }
 
+    /**
+     * One zero-copy message, or false if the region is full. Not {@link Producer#space()}
+     * first: on an events region it walks the slot pool's free list (16-50 us a call here),
+     * so a FullException (a throw per full poll) is the cheaper way to learn there is no room.
+     */
+    private static boolean claimed(Producer tx, int size, long seq) {
+        Claim c;
+        try {
+            c = tx.claim(size);
+        } catch (FullException e) {
+            return false;
+        }
+        c.buffer().order(ByteOrder.LITTLE_ENDIAN).putLong(0, seq);
+        try {
+            c.commit();
+        } catch (FullException e) {
+            c.abort(); // a slot but no queue room: give the slot back, try again later
+            return false;
+        }
+        return true;
+    }
+
     private static void producer(Producer tx, int size, boolean zc) {
         ByteBuffer local = ByteBuffer.allocateDirect(size).order(ByteOrder.LITTLE_ENDIAN);
         for (int i = 0; i < size; i++) {
@@ -55,10 +78,7 @@ public final class IbPeer {
             for (int i = 0; i < 64; i++) {
                 for (int spins = 0; ; spins++) {
                     if (zc) {
-                        if (tx.space() > 0) {
-                            Claim c = tx.claim(size);
-                            c.buffer().order(ByteOrder.LITTLE_ENDIAN).putLong(0, seq);
-                            c.commit();
+                        if (claimed(tx, size, seq)) {
                             break;
                         }
                     } else {
