@@ -9,7 +9,10 @@
  * SIGKILLed while publishing batches into a small region (queue smaller
  * than the pool), a consumer draining meanwhile: each victim's messages
  * arrive as an exact prefix of what it published, bytes intact, the
- * queue passes its skipped cells, and every slot comes back. */
+ * queue passes its skipped cells, and every slot comes back. Last, the
+ * same batches from threads of one process, for TSan. */
+#include <pthread.h>
+
 #include "mp_util.h"
 
 #define PRODUCERS 4u
@@ -26,7 +29,7 @@ static size_t msg_len(uint32_t seq) { return sizeof(mp_rec) + seq % (DATA - size
 static int publish_batch_recs(indexbus_producer *p, uint32_t id, uint32_t seq, uint32_t n,
                               uint32_t *committed)
 {
-    static uint8_t buf[70 * DATA];
+    uint8_t buf[70 * DATA]; /* on the stack: the thread case calls this from several threads */
     uint32_t lens[70];
     size_t off = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -252,6 +255,54 @@ static void kill_case(void)
     CHECK_ST(indexbus_region_unlink(g_kname), INDEXBUS_OK);
 }
 
+/* ---- batches from threads (TSan sees both sides) --------------------------- */
+
+#define TPRODUCERS 3u
+#define TPER 20000u
+
+static indexbus_producer *g_tprod[TPRODUCERS];
+
+static void *thread_producer(void *arg)
+{
+    uint32_t id = (uint32_t)(uintptr_t)arg;
+    for (uint32_t seq = 0, n; seq < TPER; seq += n) {
+        n = 1 + (seq * 11u + id) % 40u;
+        n = n < TPER - seq ? n : TPER - seq;
+        REQUIRE(publish_batch_recs(g_tprod[id], id, seq, n, NULL));
+    }
+    return NULL;
+}
+
+static void thread_case(void)
+{
+    const char *name = ib_test_name("mpsc-threads");
+    indexbus_region *r = mp_create(name, INDEXBUS_KIND_EVENTS, 256, DATA, 64, 0);
+    indexbus_consumer *c;
+    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    pthread_t t[TPRODUCERS];
+    for (uint32_t i = 0; i < TPRODUCERS; i++)
+        REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &g_tprod[i]));
+    for (uint32_t i = 0; i < TPRODUCERS; i++)
+        REQUIRE(pthread_create(&t[i], NULL, thread_producer, (void *)(uintptr_t)i) == 0);
+    uint32_t next[VICTIMS + 1] = {0};
+    uint64_t total = 0, hang = mp_now_ns() + MP_HANG_NS;
+    while (total < (uint64_t)TPRODUCERS * TPER && mp_now_ns() < hang) {
+        REQUIRE(drain(c, next, &total));
+        sched_yield();
+    }
+    for (uint32_t i = 0; i < TPRODUCERS; i++) {
+        pthread_join(t[i], NULL);
+        CHECK(next[i] == TPER);
+        CHECK_ST(indexbus_producer_close(g_tprod[i]), INDEXBUS_OK);
+    }
+    CHECK(total == (uint64_t)TPRODUCERS * TPER);
+    CHECK(mp_info(r).published == total && mp_cstats(r, 0).delivered == total);
+    CHECK(mp_info(r).free_slots == 256);
+    CHECK_ST(indexbus_consumer_close(c), INDEXBUS_OK);
+    indexbus_region_close(r);
+    CHECK_ST(indexbus_region_unlink(name), INDEXBUS_OK);
+}
+
 static const ib_helper helpers[] = {
     IB_HELPER(producer),
     IB_HELPER(consumer),
@@ -280,5 +331,6 @@ int main(int argc, char **argv)
     indexbus_region_close(r);
     CHECK_ST(indexbus_region_unlink(g_name), INDEXBUS_OK);
     kill_case();
+    thread_case();
     return ib_test_done("mpsc");
 }
