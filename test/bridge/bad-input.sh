@@ -47,6 +47,8 @@ expect_exit "in, unreachable server" 4 "cannot connect to nats://127.0.0.1:$clos
 # ---- wrong subjects (the stream IB_ib_bad, subject ib.bad, is made by a good run below)
 expect_exit "out, a subject with a blank" 2 "subject" out "$A" --nats "$U" --subject "ib bad"
 expect_exit "out, an invalid subject" 4 "invalid subject" out "$A" --nats "$U" --subject "ib..bad"
+expect_exit "out, a wildcard subject" 2 "without wildcards" out "$A" --nats "$U" --subject "ib.>"
+expect_exit "in, a wildcard subject" 2 "without wildcards" in --nats "$U" --subject "ib.*" --durable bad "$A"
 expect_exit "in, a stream that never comes" 4 "stream IB_ib_none .*not found after 10 s" \
     in --nats "$U" --subject ib.none --durable bad "$A"
 expect_eq "A after the unreachable server and the wrong subjects: every message still there" \

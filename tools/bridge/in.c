@@ -325,9 +325,17 @@ static int setup(in_state *s)
         rc = br_nats_connect(s->o, &s->n, NULL, NULL, 0);
     if (rc == BR_OK)
         rc = br_stream_wait(s->o, &s->n);
-    if (rc == BR_OK)
-        rc = make_consumer(s, 1);
-    return rc;
+    /* a cluster restarting a server answers "temporarily unavailable" for
+     * a while: try for up to 10 s, as for the stream, before giving up */
+    if (rc != BR_OK)
+        return rc;
+    uint64_t deadline = br_now_ms() + 10000;
+    while (make_consumer(s, 0) != BR_OK) {
+        if (br_stop || br_now_ms() >= deadline)
+            return make_consumer(s, 1); /* once more, saying why it fails */
+        br_sleep_ms(200);
+    }
+    return BR_OK;
 }
 
 int br_run_in(const br_opts *o)

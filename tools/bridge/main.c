@@ -226,6 +226,10 @@ static int check_opts(br_opts *o)
         return usage("--nats URL is missing");
     if (o->subject == NULL || *o->subject == '\0' || strpbrk(o->subject, " \t\r\n"))
         return usage("--subject SUBJ is missing or has blanks");
+    /* JetStream would store an out bridge's messages under the literal
+     * "ib.>" and an in bridge's marks assume one subject's sequence */
+    if (strpbrk(o->subject, "*>"))
+        return usage("--subject %s: give one subject, without wildcards", o->subject);
     if (!o->out && (o->durable == NULL || *o->durable == '\0'))
         return usage("in: --durable NAME is missing");
     int given = (o->token != NULL) + (o->user != NULL || o->password != NULL) + (o->creds != NULL);
