@@ -1,5 +1,5 @@
 # tools/bench/bench.mk - the benchmark harness; -included by the top Makefile.
-#   make bench         the full run (under 5 minutes on 2 cores): a table on stdout and
+#   make bench         the full run (under 10 minutes on 2 cores): a table on stdout and
 #                      $(B)/bench/latest.json (raw figures and the ratio keys)
 #   make bench-quick   a smoke run for CI (seconds): checks that every part runs and
 #                      that every ratio key gets a value, not the targets;
@@ -112,7 +112,7 @@ bench-peer-bins:
 
 bench: bench-bins bench-langs $(BENCH_NATS_BINS)
 	@$(MAKE) --no-print-directory bench-peer-bins
-	@echo "  BENCH full run: about 8 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@echo "  BENCH full run: about 6-7 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(BENCH_BIN) $(BENCH_ARGS) --out $(BENCH_DIR)/latest.json
 
 bench-bridge: $(BENCH_BIN) $(BENCH_NATS_BINS)
