@@ -210,6 +210,22 @@ static void peer_argv(int p, char **v, char *bufs, const char *mode, const char 
     v[k] = NULL;
 }
 
+/* After an Aeron run: its media driver's directory (AeronPeer names it so),
+ * which a driver process that failed or was stopped leaves behind (hundreds
+ * of MB of term buffers in /dev/shm). */
+static void peer_cleanup(int p, const char *name)
+{
+    if (p != P_AERON)
+        return;
+    char dir[256];
+    size_t k = (size_t)snprintf(dir, sizeof(dir), "/dev/shm/aeron-ibbench-");
+    for (const char *c = name; *c && k + 1 < sizeof(dir); c++)
+        if (*c != '/')
+            dir[k++] = *c;
+    dir[k] = 0;
+    rm_tree(dir);
+}
+
 /* One-way p50 and mean of a peer's ping-pong (ns). */
 static int peer_latency(int p, uint32_t size, double *p50, double *mean)
 {
@@ -219,7 +235,9 @@ static int peer_latency(int p, uint32_t size, double *p50, double *mean)
     peer_argv(p, v[0], b[0], "lat", "a", name, size, 1);
     peer_argv(p, v[1], b[1], "lat", "b", name, size, 1);
     char *const *argv[2] = {v[0], v[1]};
-    if (peer_run(peer_names[p], 2, argv, out) != 0)
+    int st = peer_run(peer_names[p], 2, argv, out);
+    peer_cleanup(p, name);
+    if (st != 0)
         return -1;
     return sscanf(out[0], "%lf %lf", p50, mean) == 2 ? 0 : -1;
 }
@@ -241,6 +259,7 @@ static int peer_tput(int p, const char *mode, uint32_t size, int subs, double *r
         argv[i] = v[i];
     }
     int st = peer_run(peer_names[p], subs + 1, argv, out);
+    peer_cleanup(p, name);
     if (reg != NULL) {
         indexbus_region_close(reg);
         indexbus_region_unlink(name);

@@ -55,7 +55,8 @@ public final class AeronPeer {
         }
         String mode = a[0];
         boolean roleA = a[1].equals("a");
-        String dir = "/dev/shm/aeron-ibbench-" + a[2];
+        // the harness removes this directory after the run, whatever became of us (peers.c)
+        String dir = "/dev/shm/aeron-ibbench-" + a[2].replace("/", "");
         int size = Integer.parseInt(a[3]);
         MediaDriver driver = null;
         if (roleA) {
