@@ -23,7 +23,7 @@ class VersionTest {
         assertEquals(Version.BUILT_MAJOR, Version.major(n));
         assertEquals(Version.BUILT_MINOR, Version.minor(n));
         assertEquals(Version.BUILT_PATCH, Version.patch(n));
-        assertEquals((1L << 16) | 1, Version.layoutVersion()); // 1.1: byte logs
+        assertEquals((1L << 16) | 2, Version.layoutVersion()); // 1.2: durable state
         assertDoesNotThrow(Version::ensureCompatible);
     }
 
