@@ -143,9 +143,7 @@ typedef _goslice_ swig_type_52;
 typedef long long swig_type_53;
 typedef _goslice_ swig_type_54;
 typedef long long swig_type_55;
-typedef _goslice_ swig_type_56;
-typedef long long swig_type_57;
-typedef long long swig_type_58;
+typedef long long swig_type_56;
 extern void _wrap_Swig_free_swig_28faed15e7c63890(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_swig_28faed15e7c63890(swig_intgo arg1);
 extern swig_type_1 _wrap_INDEXBUS_CAP_DURABLE_swig_28faed15e7c63890(void);
@@ -224,13 +222,12 @@ extern swig_intgo _wrap_indexbus_rpc_fail_swig_28faed15e7c63890(uintptr_t arg1, 
 extern swig_intgo _wrap_indexbus_consumer_open_config_swig_28faed15e7c63890(uintptr_t arg1, uintptr_t arg2, swig_voidp arg3);
 extern swig_intgo _wrap_indexbus_recv_held_swig_28faed15e7c63890(uintptr_t arg1, swig_type_54 arg2, swig_voidp arg3, swig_voidp arg4);
 extern swig_intgo _wrap_indexbus_release_swig_28faed15e7c63890(uintptr_t arg1, swig_type_55 arg2);
-extern swig_intgo _wrap_indexbus_publish_batch_marked_swig_28faed15e7c63890(uintptr_t arg1, swig_type_56 arg2, swig_voidp arg3, swig_voidp arg4, swig_type_57 arg5, swig_voidp arg6);
 extern swig_intgo _wrap_indexbus_producer_mark_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_bridge_counters_add_swig_28faed15e7c63890(uintptr_t arg1, int arg2, uintptr_t arg3);
 extern swig_intgo _wrap_indexbus_bridge_counters_get_swig_28faed15e7c63890(uintptr_t arg1, int arg2, uintptr_t arg3);
 extern swig_intgo _wrap_indexbus_region_id_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
 extern swig_intgo _wrap_indexbus_region_read_only_swig_28faed15e7c63890(uintptr_t arg1, swig_voidp arg2);
-extern swig_type_58 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
+extern swig_type_56 _wrap_indexbus_struct_size_swig_28faed15e7c63890(int arg1);
 #undef intgo
 */
 import "C"
@@ -1564,22 +1561,6 @@ func Indexbus_release(arg1 Consumer, arg2 int64) (_swig_ret int) {
 	_swig_i_0 = uintptr(arg1)
 	_swig_i_1 := arg2
 	swig_r = (int)(C._wrap_indexbus_release_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), C.swig_type_55(_swig_i_1)))
-	return swig_r
-}
-
-func Indexbus_publish_batch_marked(arg1 Producer, arg2 []byte, arg3 *uint, arg4 *uint64, arg5 int64, arg6 *int) (_swig_ret int) {
-	var swig_r int
-	var _swig_i_0 uintptr
-	_swig_i_0 = uintptr(arg1)
-	_swig_i_1 := arg2
-	_swig_i_2 := arg3
-	_swig_i_3 := arg4
-	_swig_i_4 := arg5
-	_swig_i_5 := arg6
-	swig_r = (int)(C._wrap_indexbus_publish_batch_marked_swig_28faed15e7c63890(C.uintptr_t(_swig_i_0), *(*C.swig_type_56)(unsafe.Pointer(&_swig_i_1)), C.swig_voidp(_swig_i_2), C.swig_voidp(_swig_i_3), C.swig_type_57(_swig_i_4), C.swig_voidp(_swig_i_5)))
-	if Swig_escape_always_false {
-		Swig_escape_val = arg2
-	}
 	return swig_r
 }
 

@@ -1532,29 +1532,6 @@ intgo _wrap_indexbus_release_swig_28faed15e7c63890(indexbus_consumer *_swig_go_0
 }
 
 
-intgo _wrap_indexbus_publish_batch_marked_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, _goslice_ _swig_go_1, intgo *_swig_go_2, long long *_swig_go_3, long long _swig_go_4, intgo *_swig_go_5) {
-  indexbus_producer *arg1 = (indexbus_producer *) 0 ;
-  void *arg2 = (void *) 0 ;
-  uint32_t *arg3 = (uint32_t *) 0 ;
-  uint64_t *arg4 = (uint64_t *) 0 ;
-  size_t arg5 ;
-  size_t *arg6 = (size_t *) 0 ;
-  int result;
-  intgo _swig_go_result;
-  
-  arg1 = (indexbus_producer *)_swig_go_0; 
-  arg2 = (void *)_swig_go_1.array; 
-  arg3 = *(uint32_t **)&_swig_go_2; 
-  arg4 = *(uint64_t **)&_swig_go_3; 
-  arg5 = (size_t)_swig_go_4; 
-  arg6 = (size_t *)_swig_go_5; 
-  
-  result = (int)indexbus_publish_batch_marked(arg1,(void const *)arg2,(unsigned int const *)arg3,(unsigned long long const *)arg4,arg5,arg6);
-  _swig_go_result = result; 
-  return _swig_go_result;
-}
-
-
 intgo _wrap_indexbus_producer_mark_swig_28faed15e7c63890(indexbus_producer *_swig_go_0, long long *_swig_go_1) {
   indexbus_producer *arg1 = (indexbus_producer *) 0 ;
   uint64_t *arg2 = (uint64_t *) 0 ;
