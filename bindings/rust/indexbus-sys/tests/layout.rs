@@ -11,7 +11,7 @@ use std::mem::{offset_of, size_of};
 
 #[test]
 fn struct_sizes_match_the_library() {
-    let cases: [(indexbus_struct, &str, usize); 8] = [
+    let cases: [(indexbus_struct, &str, usize); 10] = [
         (
             INDEXBUS_STRUCT_REGION_CONFIG,
             "indexbus_region_config",
@@ -52,6 +52,16 @@ fn struct_sizes_match_the_library() {
             "indexbus_recover_report",
             size_of::<indexbus_recover_report>(),
         ),
+        (
+            INDEXBUS_STRUCT_CONSUMER_CONFIG,
+            "indexbus_consumer_config",
+            size_of::<indexbus_consumer_config>(),
+        ),
+        (
+            INDEXBUS_STRUCT_BRIDGE_COUNTERS,
+            "indexbus_bridge_counters",
+            size_of::<indexbus_bridge_counters>(),
+        ),
     ];
     for (which, name, rust_size) in cases {
         let c_size = unsafe { indexbus_struct_size(which) };
@@ -61,7 +71,7 @@ fn struct_sizes_match_the_library() {
         );
     }
     assert_eq!(unsafe { indexbus_struct_size(0) }, 0);
-    assert_eq!(unsafe { indexbus_struct_size(9) }, 0);
+    assert_eq!(unsafe { indexbus_struct_size(11) }, 0);
 }
 
 #[test]
@@ -165,12 +175,14 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_CAP_BYTE_LOG, 1_u64 << 33);
     assert_eq!(INDEXBUS_CAP_BYTE_STREAM, 1_u64 << 34);
     assert_eq!(INDEXBUS_CAP_RPC_CELLS, 1_u64 << 35);
+    assert_eq!(INDEXBUS_CAP_DURABLE_STATE, 1_u64 << 36);
     assert_eq!(
         INDEXBUS_CAP_KNOWN_INCOMPAT,
         INDEXBUS_CAP_SPSC_RECYCLE
             | INDEXBUS_CAP_BYTE_LOG
             | INDEXBUS_CAP_BYTE_STREAM
             | INDEXBUS_CAP_RPC_CELLS
+            | INDEXBUS_CAP_DURABLE_STATE
     );
     assert_eq!(INDEXBUS_CAP_STREAM, 1_u64 << 7);
     assert_eq!(INDEXBUS_CAP_RPC, 1_u64 << 8);
@@ -230,7 +242,7 @@ fn layout_constants_are_frozen() {
         layout,
         (INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR
     );
-    assert_eq!(layout, 0x0001_0001);
+    assert_eq!(layout, 0x0001_0002);
 }
 
 #[test]
