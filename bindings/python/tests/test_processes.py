@@ -186,8 +186,12 @@ def _interrupt(code, name, env):
     """Start code, SIGINT it once it blocks; the lines it printed after "ready".
     The child stamps its "interrupted" line with time.monotonic() (one clock for
     every process), which gives the latency."""
+    # SIGINT at its default in the child: a test run started in the
+    # background of a non-interactive shell inherits it ignored, and then
+    # Python installs no KeyboardInterrupt handler
     child = subprocess.Popen([sys.executable, "-c", code, name],
-                             stdout=subprocess.PIPE, text=True, env=env)
+                             stdout=subprocess.PIPE, text=True, env=env,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         assert child.stdout.readline().strip() == "ready"
         time.sleep(0.3)  # well inside the blocking call
