@@ -9,6 +9,8 @@
  *   latency.c     IndexBus SPSC ping-pong latency
  *   throughput.c  IndexBus SPSC throughput, single and batched
  *   multiparty.c  MPSC producers, fanout broadcast and work-queue consumers
+ *   multiparty_threads.c  the multi-party ratio rows with threads of one
+ *                 process for parties (keys *_threads; not in the quick run)
  *   log.c         byte-log regions: packing (no timing); their latency and
  *                 throughput reuse latency.c and throughput.c
  *   blocking.c    futex wake latency and the idle CPU of a parked consumer
@@ -288,6 +290,8 @@ int region_tput(uint32_t kind, uint32_t size, uint32_t batch, int claim, double 
 int mpsc_tput(uint32_t kind, int producers, double *msgs_per_s);
 int fanout_tput(int consumers, uint32_t mode, double *per_consumer, double *total,
                 uint64_t *drops);
+/* multiparty_threads.c: the "threads" section */
+void threads_section(void);
 /* blocking.c */
 enum { WAKE_INDEXBUS = 0, WAKE_RAW = 1, WAKE_RAW_SPIN = 2, WAKE_RAW_SCAN = 3 };
 int wake_latency(int mode, uint64_t spin_ns, lat_result *out, hist *h);

@@ -15,8 +15,8 @@
  * (a timed repetition that comes out without one, on a machine too busy
  * for its short windows, is run again, up to 3 times).
  * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
- * baseline, stream, rpc, bindings, bridge, peers (default: all; the quick
- * run leaves bridge and peers out unless --only names them: bridge needs
+ * baseline, stream, rpc, bindings, threads, bridge, peers (default: all;
+ * the quick run leaves threads, bridge and peers out unless --only names them: bridge needs
  * real nats-servers and tens of seconds, bridge.c; peers needs the peer
  * programs bench.mk builds with cargo and mvn, and minutes, peers.c). --no-pin leaves every process where
  * the scheduler puts it (placement "none"), for comparison. */
@@ -676,7 +676,8 @@ static void usage(void)
             "                      [--bridge PROG --nats-pub PROG [--nats-server PATH]]\n"
             "                      [--peer-iox2 PROG] [--peer-java-cp FILE]\n"
             "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,rpc,\n"
-            "          bindings,bridge,peers (--quick leaves bridge and peers out unless named)\n");
+            "          bindings,threads,bridge,peers (--quick leaves threads, bridge and peers out\n"
+            "          unless named)\n");
     exit(2);
 }
 
@@ -775,6 +776,8 @@ int main(int argc, char **argv)
         rpc();
     if (wanted("bindings"))
         bindings();
+    if (only != NULL ? wanted("threads") : !g_opts.quick)
+        threads_section();
     if (only != NULL ? wanted("bridge") : !g_opts.quick)
         bridge_section();
     if (only != NULL ? wanted("peers") : !g_opts.quick)

@@ -50,6 +50,13 @@ static const target targets[] = {
      "rpc_call 64 B round trip p50 / twice the two-line ping-pong p50 (its round trip)"},
     {"uds_rpc_rtt_over_rpc", ">=", 50,
      "Unix socketpair 64 B request + reply round trip p50 / rpc_call round trip p50"},
+    /* thread twins of the multi-party rows (issue 18; multiparty_threads.c, a full run only) */
+    {"fanout1_over_spsc_threads", "rec", 0,
+     "fanout broadcast, 1 consumer, msgs/s / SPSC msgs/s, every party a thread of one process"},
+    {"mpsc2_over_spsc_threads", "rec", 0,
+     "MPSC, 2 producers, msgs/s / SPSC msgs/s, every party a thread of one process"},
+    {"broadcast3_per_consumer_over_1_threads", "rec", 0,
+     "fanout broadcast, 3 consumers, msgs/s per consumer / 1 consumer msgs/s, threads"},
     /* the NATS JetStream bridge (issue 16; bridge.c, a full run only) */
     {"bridge_over_nats", ">=", 0.8,
      "bridge out 64 B msgs/s / plain cnats JetStream publisher msgs/s, 256 in flight each"},
@@ -71,11 +78,14 @@ static const target targets[] = {
 
 /* The bridge section's keys (bridge_*, nats_js_*) are not in the quick run
  * (it needs nats-servers and tens of seconds), nor the peers' (they need
- * cargo, java and mvn, and minutes): no value expected there. */
+ * cargo, java and mvn, and minutes), nor the thread twins' (*_threads, a
+ * full-run diagnostic): no value expected there. */
 static int in_quick_run(const char *key)
 {
+    size_t n = strlen(key);
     return strncmp(key, "bridge_", 7) != 0 && strncmp(key, "nats_js_", 8) != 0 &&
-           strstr(key, "iox2") == NULL && strstr(key, "aeron") == NULL;
+           strstr(key, "iox2") == NULL && strstr(key, "aeron") == NULL &&
+           (n < 8 || strcmp(key + n - 8, "_threads") != 0);
 }
 
 /* ---- storage ------------------------------------------------------------------------ */
