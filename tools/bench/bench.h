@@ -68,6 +68,8 @@ typedef struct bench_opts {
     const char *peer_iox2;   /* bench-iox2 (NULL or missing: the iceoryx2 rows skipped) */
     const char *peer_java_cp; /* a file holding the Aeron peers' classpath (peers.c) */
     int no_pin;           /* --no-pin: never pin (placement none) */
+    int threads;          /* run_parties runs the roles as pinned threads of this
+                           * process, not forked children (the threads section) */
     int verbose;
 } bench_opts;
 
@@ -179,6 +181,10 @@ typedef struct run_spec {
 /* Fork every role, wait until all are ready, run warmup then the measured
  * window, stop, and reap them. 0 if every child exited 0. */
 int run_parties(shared_ctl *ctl, const run_spec *spec, uint32_t warmup_ms, uint32_t measure_ms);
+/* run_parties with every role a pinned thread of this process
+ * (multiparty_threads.c); run_parties calls it when g_opts.threads is set. */
+int run_threads(shared_ctl *ctl, const run_spec *spec, uint32_t warmup_ms, uint32_t measure_ms);
+void set_phase(shared_ctl *ctl, uint32_t ph);
 
 /* Called by a role once it is set up; then waits for the warmup phase. */
 void role_ready(shared_ctl *ctl);

@@ -1,6 +1,6 @@
 /* multiparty_threads.c - the thread twins of the multi-party ratio rows
- * (issue 18, "measure where the machine allows"): the same roles and the
- * same library calls as throughput.c and multiparty.c (SPSC 1:1, MPSC with
+ * (issue 18, "measure where the machine allows"): the very row functions
+ * of throughput.c and multiparty.c (SPSC 1:1, MPSC with
  * 2 producers, fanout broadcast with 1 and 3 consumers behind the router),
  * but every party a thread of this one process, pinned with
  * pthread_setaffinity_np as the processes are (own CPU while parties <=
@@ -53,16 +53,11 @@ static int cpu_for(const run_spec *spec, int slot)
     return -1;
 }
 
-static void set_phase(shared_ctl *ctl, uint32_t ph)
-{
-    __atomic_store_n(&ctl->phase, ph, __ATOMIC_RELEASE); /* pairs with phase_of's acquire */
-}
-
 /* run_parties with threads: start every role, wait until all are ready,
  * warmup, measured window, stop, join. 0 if every role returned 0. A role
  * that fails its setup dies (die) and takes the run with it, as in a
  * child; one stuck past the join deadline ends the program. */
-static int run_threads(shared_ctl *ctl, const run_spec *spec)
+int run_threads(shared_ctl *ctl, const run_spec *spec, uint32_t warmup_ms, uint32_t measure_ms)
 {
     thread_party tp[MAX_PARTIES];
     int n = spec->parties;
@@ -83,9 +78,11 @@ static int run_threads(shared_ctl *ctl, const run_spec *spec)
         sleep_ns(100000);
     }
     set_phase(ctl, PHASE_WARMUP);
-    sleep_ns((uint64_t)g_opts.warmup_ms * 1000000u);
+    if (spec->after_fork != NULL)
+        spec->after_fork(spec->ctx);
+    sleep_ns((uint64_t)warmup_ms * 1000000u);
     set_phase(ctl, PHASE_MEASURE);
-    sleep_ns((uint64_t)g_opts.measure_ms * 1000000u);
+    sleep_ns((uint64_t)measure_ms * 1000000u);
     set_phase(ctl, PHASE_STOP);
     int bad = 0;
     for (int i = 0; i < n; i++) {
@@ -100,105 +97,6 @@ static int run_threads(shared_ctl *ctl, const run_spec *spec)
     return bad;
 }
 
-/* One SPSC producer and one consumer on an events region, 64 B. */
-static int spsc_threads(double *msgs_per_s)
-{
-    tput_args ta = {.size = 64, .batch = 1, .producer_type = INDEXBUS_PRODUCER_SPSC};
-    region_name(ta.name, sizeof(ta.name), "tput-thr");
-    indexbus_region *reg = make_region(ta.name, INDEXBUS_KIND_EVENTS, ta.size, 1);
-    shared_ctl *ctl = ctl_map(0);
-    run_spec spec = {.parties = 2, .fn = {role_ib_producer, role_ib_consumer},
-                     .arg = {&ta, &ta}, .pin = 1};
-    int st = run_threads(ctl, &spec);
-    if (st == 0)
-        *msgs_per_s = party_rate(&ctl->party[1]);
-    ctl_unmap(ctl);
-    indexbus_region_close(reg);
-    indexbus_region_unlink(ta.name);
-    return st;
-}
-
-/* MPSC: `producers` producer threads and one consumer, 64 B. */
-static int mpsc_threads(int producers, double *msgs_per_s)
-{
-    tput_args ta = {.size = 64, .batch = 1, .producer_type = INDEXBUS_PRODUCER_MPSC};
-    region_name(ta.name, sizeof(ta.name), "mpsc-thr");
-    indexbus_region *reg = make_region(ta.name, INDEXBUS_KIND_EVENTS, ta.size, 1);
-    shared_ctl *ctl = ctl_map(0);
-    run_spec spec = {.parties = producers + 1, .pin = 1};
-    for (int i = 0; i < producers; i++) {
-        spec.fn[i] = role_ib_producer;
-        spec.arg[i] = &ta;
-    }
-    spec.fn[producers] = role_ib_consumer;
-    spec.arg[producers] = &ta;
-    spec.downstream[producers] = 1;
-    int st = run_threads(ctl, &spec);
-    if (st == 0)
-        *msgs_per_s = party_rate(&ctl->party[producers]);
-    ctl_unmap(ctl);
-    indexbus_region_close(reg);
-    indexbus_region_unlink(ta.name);
-    return st;
-}
-
-/* The router thread: indexbus_router_run until the producer is gone. */
-static int role_router_thr(shared_ctl *ctl, int slot, void *arg)
-{
-    const char *name = arg;
-    party_result *r = &ctl->party[slot];
-    indexbus_region *reg = open_region(name);
-    indexbus_router *rt;
-    check_ib(indexbus_router_open(reg, &rt), "router_open");
-    role_ready(ctl);
-    indexbus_router_loop_config cfg;
-    memset(&cfg, 0, sizeof(cfg));
-    cfg.size = sizeof(cfg);
-    cfg.mode = INDEXBUS_MODE_BROADCAST;
-    cfg.flags = INDEXBUS_ROUTER_EXIT_ON_DISCONNECT;
-    int st = indexbus_router_run(rt, &cfg);
-    r->total = cfg.routed;
-    r->error = st == INDEXBUS_DISCONNECTED || st == INDEXBUS_OK ? 0 : st;
-    indexbus_router_close(rt);
-    indexbus_region_close(reg);
-    return r->error ? 2 : 0;
-}
-
-/* Fanout broadcast: producer, router and `consumers` consumer threads;
- * the mean rate a consumer received. */
-static int fanout_threads(int consumers, double *per_consumer)
-{
-    tput_args prod = {.size = 64, .batch = 1, .producer_type = INDEXBUS_PRODUCER_SPSC};
-    region_name(prod.name, sizeof(prod.name), "fanout-thr");
-    indexbus_region *reg =
-        make_region(prod.name, INDEXBUS_KIND_FANOUT, prod.size, (uint32_t)consumers);
-    tput_args cons[MAX_PARTIES];
-    run_spec spec = {.parties = consumers + 2, .pin = 1};
-    spec.fn[0] = role_ib_producer;
-    spec.arg[0] = &prod;
-    spec.fn[1] = role_router_thr;
-    spec.arg[1] = prod.name;
-    for (int i = 0; i < consumers; i++) {
-        cons[i] = prod;
-        cons[i].consumer_index = i;
-        spec.fn[2 + i] = role_ib_consumer;
-        spec.arg[2 + i] = &cons[i];
-        spec.downstream[2 + i] = 1;
-    }
-    shared_ctl *ctl = ctl_map(0);
-    int st = run_threads(ctl, &spec);
-    if (st == 0) {
-        double sum = 0;
-        for (int i = 0; i < consumers; i++)
-            sum += party_rate(&ctl->party[2 + i]);
-        *per_consumer = sum / consumers;
-    }
-    ctl_unmap(ctl);
-    indexbus_region_close(reg);
-    indexbus_region_unlink(prod.name);
-    return st;
-}
-
 #define TR_MAX 32
 
 /* The section: per repetition SPSC, MPSC x2, broadcast x1 and x3 back to
@@ -211,15 +109,19 @@ void threads_section(void)
     for (int r = 0; r < reps; r++) {
         progress("threads: repetition %d/%d (spsc, mpsc x2, broadcast x1, broadcast x3)", r + 1,
                  reps);
+        double total;
+        uint64_t drops;
         spsc[r] = mpsc2[r] = fan1[r] = fan3[r] = NAN;
-        if (spsc_threads(&spsc[r]) != 0)
+        g_opts.threads = 1; /* the process rows' own functions, as threads */
+        if (spsc_tput(64, 1, &spsc[r]) != 0)
             spsc[r] = NAN;
-        if (mpsc_threads(2, &mpsc2[r]) != 0)
+        if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, &mpsc2[r]) != 0)
             mpsc2[r] = NAN;
-        if (fanout_threads(1, &fan1[r]) != 0)
+        if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &fan1[r], &total, &drops) != 0)
             fan1[r] = NAN;
-        if (fanout_threads(3, &fan3[r]) != 0)
+        if (fanout_tput(3, INDEXBUS_MODE_BROADCAST, &fan3[r], &total, &drops) != 0)
             fan3[r] = NAN;
+        g_opts.threads = 0;
         q_fan[r] = fan1[r] / spsc[r];
         q_mpsc[r] = mpsc2[r] / spsc[r];
         q_b3[r] = fan3[r] / fan1[r];

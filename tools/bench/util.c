@@ -141,9 +141,9 @@ double party_rate(const party_result *r)
 #define READY_TIMEOUT_NS 15000000000ull
 #define REAP_TIMEOUT_NS 30000000000ull
 
-static void set_phase(shared_ctl *ctl, uint32_t ph)
+void set_phase(shared_ctl *ctl, uint32_t ph)
 {
-    __atomic_store_n(&ctl->phase, ph, __ATOMIC_RELEASE);
+    __atomic_store_n(&ctl->phase, ph, __ATOMIC_RELEASE); /* pairs with phase_of's acquire */
 }
 
 /* Reap every child in pids[0..n), waiting at most until deadline, then
@@ -192,6 +192,8 @@ int run_parties(shared_ctl *ctl, const run_spec *spec, uint32_t warmup_ms, uint3
     int n = spec->parties;
     if (n < 1 || n > MAX_PARTIES)
         die("run_parties: %d parties", n);
+    if (g_opts.threads)
+        return run_threads(ctl, spec, warmup_ms, measure_ms);
     set_phase(ctl, PHASE_SETUP);
     __atomic_store_n(&ctl->ready, 0, __ATOMIC_RELEASE);
     memset(ctl->party, 0, sizeof(ctl->party));
