@@ -202,10 +202,28 @@ static int header_geometry(const indexbus_region_header *h, ib_geometry *g)
     }
 }
 
+/* The 1.3 features a header's bits claim, checked against its kind and
+ * minor (LAYOUT.md 8). */
+static int header_features(const indexbus_region_header *h, ib_geometry *g)
+{
+    g->fanout_recycle = (h->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) != 0;
+    g->mpsc_batch = (h->capabilities & INDEXBUS_CAP_MPSC_BATCH) != 0;
+    if ((g->fanout_recycle || g->mpsc_batch) && h->layout_minor < 3)
+        return INDEXBUS_CORRUPT;
+    if (g->fanout_recycle && h->region_kind != INDEXBUS_KIND_FANOUT)
+        return INDEXBUS_CORRUPT;
+    if (g->mpsc_batch && h->region_kind != INDEXBUS_KIND_EVENTS &&
+        h->region_kind != INDEXBUS_KIND_FANOUT)
+        return INDEXBUS_CORRUPT;
+    return INDEXBUS_OK;
+}
+
 /* The header's geometry, with the DURABLE section its bit says it has. */
 static int header_geometry_all(const indexbus_region_header *h, ib_geometry *g)
 {
     int st = header_geometry(h, g);
+    if (st == INDEXBUS_OK)
+        st = header_features(h, g);
     if (st != INDEXBUS_OK || !(h->capabilities & INDEXBUS_CAP_DURABLE_STATE))
         return st;
     if (h->layout_minor < 2 || !(h->capabilities & INDEXBUS_CAP_DURABLE))
@@ -243,7 +261,7 @@ int ib_header_validate(const indexbus_region_header *h, uint64_t file_size, ib_g
         return INDEXBUS_CORRUPT;
     if (h->total_bytes < g->total_bytes || h->total_bytes > file_size)
         return INDEXBUS_CORRUPT;
-    if (h->layout_minor == ib_layout_minor_for(h->region_kind, g->durable) &&
+    if (h->layout_minor == ib_layout_minor_for(g) &&
         h->total_bytes != g->total_bytes)
         return INDEXBUS_CORRUPT;
     if (h->section_count < g->section_count)
@@ -306,6 +324,8 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->queue_mask = g->queue_capacity - 1;
     v->consumer_count = g->consumer_count;
     v->recycle = g->recycle;
+    v->fanout_recycle = g->fanout_recycle;
+    v->mpsc_batch = g->mpsc_batch;
     v->producer_wake = g->consumer_count;
     v->log = (indexbus_log_ctl *)section_at(base, g, INDEXBUS_SECTION_LOG_RING);
     v->log_data = v->log ? (uint8_t *)(v->log + 1) : NULL;
@@ -327,12 +347,14 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->bridge_counters = v->durable ? (indexbus_durable_counters *)(v->durable + 1) : NULL;
 }
 
-/* The minor a creator of this library writes for a kind: 1.0 kinds keep
- * minor 0, so their images stay byte-identical; durable state is 1.2
- * (LAYOUT.md 8). */
-uint16_t ib_layout_minor_for(uint32_t kind, uint32_t durable)
+/* The minor a creator of this library writes for a geometry: 1.0 kinds
+ * keep minor 0, so their images stay byte-identical; durable state is 1.2,
+ * fanout recycling and MPSC batch reservation 1.3 (LAYOUT.md 8). */
+uint16_t ib_layout_minor_for(const ib_geometry *g)
 {
-    if (durable)
+    if (g->fanout_recycle || g->mpsc_batch)
+        return 3;
+    if (g->durable)
         return 2;
-    return ib_kind_incompat_bit(kind) != 0 ? 1 : 0;
+    return ib_kind_incompat_bit(g->kind) != 0 ? 1 : 0;
 }

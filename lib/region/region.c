@@ -229,14 +229,16 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
     *h = (indexbus_region_header){
         .magic = INDEXBUS_MAGIC,
         .layout_major = INDEXBUS_LAYOUT_MAJOR,
-        .layout_minor = ib_layout_minor_for(g->kind, g->durable),
+        .layout_minor = ib_layout_minor_for(g),
         .header_bytes = INDEXBUS_HEADER_BYTES,
         .region_kind = g->kind,
         .capabilities = INDEXBUS_CAP_MPSC | INDEXBUS_CAP_BLOCKING | INDEXBUS_CAP_COUNTERS |
                         INDEXBUS_CAP_PARTICIPANTS |
                         kind_caps(g->kind) |
                         (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0) |
-                        (g->durable ? INDEXBUS_CAP_DURABLE | INDEXBUS_CAP_DURABLE_STATE : 0),
+                        (g->durable ? INDEXBUS_CAP_DURABLE | INDEXBUS_CAP_DURABLE_STATE : 0) |
+                        (g->fanout_recycle ? INDEXBUS_CAP_FANOUT_RECYCLE : 0) |
+                        (g->mpsc_batch ? INDEXBUS_CAP_MPSC_BATCH : 0),
         .total_bytes = g->total_bytes,
         .slot_count = g->slot_count,
         .slot_data_size = g->slot_data_size,
@@ -257,6 +259,22 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
     h->ready = INDEXBUS_READY_VALUE;
 }
 
+#define IB_CREATE_FLAGS                                                                    \
+    (INDEXBUS_CREATE_PREFAULT | INDEXBUS_CREATE_DURABLE | INDEXBUS_CREATE_RECYCLE |            \
+     INDEXBUS_CREATE_MPSC_BATCH)
+
+/* The 1.3 features a creator asked for (indexbus.h says which kinds take
+ * them); events regions recycle by geometry, so RECYCLE changes nothing there. */
+static int config_features(uint32_t flags, ib_geometry *g)
+{
+    int slots = g->kind == INDEXBUS_KIND_EVENTS || g->kind == INDEXBUS_KIND_FANOUT;
+    if (!slots && (flags & (INDEXBUS_CREATE_RECYCLE | INDEXBUS_CREATE_MPSC_BATCH)))
+        return INDEXBUS_INVALID_ARGUMENT;
+    g->fanout_recycle = g->kind == INDEXBUS_KIND_FANOUT && (flags & INDEXBUS_CREATE_RECYCLE);
+    g->mpsc_batch = (flags & INDEXBUS_CREATE_MPSC_BATCH) != 0;
+    return INDEXBUS_OK;
+}
+
 INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_config *cfg,
                                         indexbus_region **out)
 {
@@ -267,9 +285,11 @@ INDEXBUS_API int indexbus_region_create(const char *name, const indexbus_region_
     *out = NULL;
     if (cfg == NULL || cfg->size < INDEXBUS_REGION_CONFIG_SIZE_1_0)
         return INDEXBUS_INVALID_ARGUMENT;
-    if (cfg->flags & ~(INDEXBUS_CREATE_PREFAULT | INDEXBUS_CREATE_DURABLE) || cfg->mode & ~0777u)
+    if (cfg->flags & ~IB_CREATE_FLAGS || cfg->mode & ~0777u)
         return INDEXBUS_INVALID_ARGUMENT;
     st = config_geometry(cfg, &g);
+    if (st == INDEXBUS_OK)
+        st = config_features(cfg->flags, &g);
     if (st == INDEXBUS_OK && (cfg->flags & INDEXBUS_CREATE_DURABLE))
         st = ib_geometry_add_durable(&g);
     if (st != INDEXBUS_OK)

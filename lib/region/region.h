@@ -32,7 +32,7 @@ int ib_geometry_compute_log(uint32_t kind, uint64_t log_bytes, uint32_t max_reco
 int ib_geometry_compute_rpc(uint32_t cells, uint32_t max_request, uint32_t max_reply,
                             ib_geometry *g);
 uint64_t ib_kind_incompat_bit(uint32_t kind);
-uint16_t ib_layout_minor_for(uint32_t kind, uint32_t durable);
+uint16_t ib_layout_minor_for(const ib_geometry *g);
 /* Append the DURABLE section (1.2) to a computed geometry. */
 int ib_geometry_add_durable(ib_geometry *g);
 /* region.c */

@@ -31,9 +31,10 @@ extern "C" {
 #define INDEXBUS_LAYOUT_MAJOR 1u
 /* The highest minor this header describes. Creators write minor 0 for events
  * and fanout regions (1.0 images stay byte-identical), minor 1 only for the
- * kinds 1.1 added, and minor 2 only for regions with a DURABLE section
+ * kinds 1.1 added, minor 2 for regions with a DURABLE section, and minor 3
+ * for regions created with fanout recycling or MPSC batch reservation
  * (INDEXBUS_LAYOUT_MINOR_FOR in LAYOUT.md 8). */
-#define INDEXBUS_LAYOUT_MINOR 2u
+#define INDEXBUS_LAYOUT_MINOR 3u
 #define INDEXBUS_READY_VALUE 1u /* header.ready once initialised */
 
 #define INDEXBUS_CACHE_LINE 64u
@@ -87,10 +88,26 @@ extern "C" {
  * dead consumer and ignore the mark journal, so it must refuse the region.
  * Events, fanout and byte-log regions only; layout minor 2. */
 #define INDEXBUS_CAP_DURABLE_STATE (1ull << 36)
+/* 1.3, incompat: fanout slots recycle through queue cells (LAYOUT.md 5.21):
+ * the consumer that releases a slot last parks it in its own queue cell
+ * (INDEXBUS_SLOT_PARKED_CONSUMER), and the router, about to write that cell
+ * again, hands it to the SPSC producer through the source cell it consumes
+ * (INDEXBUS_SLOT_PARKED). A reader that does not know it would free parked
+ * slots twice or never, so it must refuse the region. Fanout only; layout
+ * minor 3; set by INDEXBUS_CREATE_RECYCLE. */
+#define INDEXBUS_CAP_FANOUT_RECYCLE (1ull << 37)
+/* 1.3, incompat: an MPSC producer reserves the cells of a whole batch with
+ * one CAS on tail (LAYOUT.md 5.4.1); its entry's `reserved` word (+60) says
+ * how many cells from mpsc_reserve - 1 the reservation covers, and recovery
+ * skips each one left unfilled. A reader that does not know it would skip
+ * only the first and stall the queue. Events and fanout; layout minor 3;
+ * set by INDEXBUS_CREATE_MPSC_BATCH. */
+#define INDEXBUS_CAP_MPSC_BATCH (1ull << 38)
 #define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
 #define INDEXBUS_CAP_KNOWN_INCOMPAT                                              \
     (INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG | INDEXBUS_CAP_BYTE_STREAM | \
-     INDEXBUS_CAP_RPC_CELLS | INDEXBUS_CAP_DURABLE_STATE)
+     INDEXBUS_CAP_RPC_CELLS | INDEXBUS_CAP_DURABLE_STATE | INDEXBUS_CAP_FANOUT_RECYCLE |    \
+     INDEXBUS_CAP_MPSC_BATCH)
 
 /* ---- geometry limits ----------------------------------------------------- */
 
@@ -230,7 +247,8 @@ typedef struct indexbus_participant {
     /* 1.1 byte logs, producer journal (LAYOUT.md 5.17): */
     uint64_t log_reserve;    /* byte position | INDEXBUS_LOG_RESERVING or _RESERVED; 0 = none */
     uint32_t log_size;       /* bytes of that reservation */
-    uint32_t reserved;
+    uint32_t reserved;       /* 1.3, INDEXBUS_CAP_MPSC_BATCH: cells the MPSC reservation
+                              * at mpsc_reserve - 1 covers (0 or 1: one) */
 } indexbus_participant;
 
 typedef struct indexbus_participants_section {
@@ -344,6 +362,11 @@ typedef struct indexbus_slot_header {
  * free, for the SPSC producer only; next_free holds the low 32 bits of the
  * queue position the consumer took it from, whose cell still names it. */
 #define INDEXBUS_SLOT_PARKED 0xffffffffu
+/* 1.3, INDEXBUS_CAP_FANOUT_RECYCLE: slot.owner of a slot parked in fanout
+ * consumer queue i's cell (i < 64): free, for the router only; next_free
+ * holds the low 32 bits of that queue's position (LAYOUT.md 5.21). */
+#define INDEXBUS_SLOT_PARKED_CONSUMER(i) (0xffffff00u | (uint32_t)(i))
+#define INDEXBUS_SLOT_PARKED_CONSUMER_BASE 0xffffff00u
 
 
 /* ---- byte log (1.1): LOG_RING section = ctl, then log_bytes of records ----- */
