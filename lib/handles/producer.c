@@ -69,7 +69,7 @@ static int take_slot(indexbus_producer *p, uint32_t *idx)
         int64_t space = ib_spsc_space(&p->q);
         if (space <= 0)
             return space < 0 ? (int)-space : INDEXBUS_FULL;
-        if (p->h.v->recycle && (*idx = ib_spsc_unpark(p->h.v, &p->q)) != INDEXBUS_SLOT_NIL)
+        if ((p->h.v->recycle || p->h.v->fanout_recycle) && (*idx = ib_spsc_unpark(p->h.v, &p->q)) != INDEXBUS_SLOT_NIL)
             st = INDEXBUS_OK;
     }
     if (st != INDEXBUS_OK)
