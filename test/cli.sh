@@ -21,7 +21,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 cleanup() {
     exec 3>&- 2>/dev/null
     for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm stc sw1 sr1 sw2 sr2 smw sab \
-        sin sfl sie skl sto sto2 sgn rpc rpd dev dfo dlg dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+        sin sfl sie skl sto sto2 sgn rpc rpd dev dfo dlg frf fmb fev dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -217,7 +217,7 @@ t "help" 0 "usage:" "$IB" help
 has "help lists route" "indexbus route NAME"
 t "no arguments" 2 "usage:" "$IB"
 t "unknown command" 2 "indexbus: unknown command 'frob'" "$IB" frob
-t "version" 0 "region layout 1.2" "$IB" version
+t "version" 0 "region layout 1.3" "$IB" version
 t "create without NAME" 2 "indexbus create: missing region NAME" "$IB" create
 t "bad number" 2 "--slots wants a whole number" "$IB" create "$P-x" --slots abc
 t "bad kind" 2 "--kind is events, fanout, log, stream or rpc, not 'foo'" "$IB" create "$P-x" --kind foo
@@ -255,6 +255,9 @@ has "info queue" "queue capacity    16"
 has "info free slots" "free slots        16 of 16"
 has "info consumer table" "consumer  attached     delivered"
 has "info creator" "creator pid       "
+# the header of a region without 1.3 features ends at "created" (lines end at \n)
+awk 'NR > 1 && $0 == "" { exit } 1' "$T/out" | tail -n 1 | grep -q '^  created  ' && ok ||
+    bad "a 1.0 header ends with its creation time"
 t "info missing" 1 "indexbus: region $P-none: no such region" "$IB" info "$P-none"
 t "create default events" 0 "created $P-dflt: events, 2048 slots x 256 bytes, queue 1024," \
     "$IB" create "$P-dflt"
@@ -1098,6 +1101,53 @@ put64 "$P-dfo" $((D + 8)) 45 # pend_mark: a marked publish in flight
 t "info with a publish in flight" 0 "mark              41 (publishing up to 45)" "$IB" info "$P-dfo"
 for r in dev dfo dlg; do t "unlink durable $r" 0 "" "$IB" unlink "$P-$r"; done
 
+# ---- layout 1.3 features: create --recycle / --mpsc-batch, info, list ----------------
+# header_is DESC: the last command's header paragraph, without its pid and time
+# lines, is exactly $T/want.
+header_is() {
+    awk 'NR > 1 && $0 == "" { exit } $1 == "creator" || $1 == "created" { next } 1' "$T/out" >"$T/got"
+    if cmp -s "$T/want" "$T/got"; then ok; else
+        fail=$((fail + 1)); echo "FAIL: $1: the header is not exactly:"
+        sed 's/^/      /' "$T/want"; echo "      --- got:"; sed 's/^/      /' "$T/got"
+    fi
+}
+t "create fanout --recycle --mpsc-batch" 0 "" \
+    "$IB" create "$P-frf" --kind fanout --slots 16 --slot-size 64 --consumers 3 --recycle --mpsc-batch
+stdout_is "the created line names both features" \
+    "created $P-frf: fanout, 16 slots x 64 bytes, queue 16, 3 consumers, 24576 bytes; fanout recycle, mpsc batch\n"
+t "info fanout recycle + mpsc batch" 0 "" "$IB" info "$P-frf"
+{
+    printf 'region %s\n  kind              fanout\n  layout version    1.3\n' "$P-frf"
+    printf '  capabilities      fanout mpsc blocking counters participants fanout-recycle mpsc-batch (0x600000003e)\n'
+    printf '  total bytes       24576 (24.0 KiB)\n'
+    printf '  fanout recycle    yes\n  mpsc batch        yes\n'
+} >"$T/want"
+header_is "the 1.3 header"
+t "create fanout --recycle" 0 "" "$IB" create "$P-fmb" --kind fanout --slots 16 --consumers 2 --recycle
+stdout_is "the created line: recycle alone" \
+    "created $P-fmb: fanout, 16 slots x 256 bytes, queue 16, 2 consumers, 28672 bytes; fanout recycle\n"
+t "info fanout --recycle" 0 "capabilities      fanout mpsc blocking counters participants fanout-recycle (0x200000003e)" \
+    "$IB" info "$P-fmb"
+has "recycle: yes" "fanout recycle    yes"
+lacks "no mpsc batch line" "mpsc batch"
+# events regions recycle by geometry: --recycle is accepted and changes nothing
+t "create events --recycle --mpsc-batch" 0 "" "$IB" create "$P-fev" --slots 16 --recycle --mpsc-batch
+stdout_is "the created line: events, mpsc batch" \
+    "created $P-fev: events, 16 slots x 256 bytes, queue 16, 1 consumer, 28672 bytes; mpsc batch\n"
+t "info events --mpsc-batch" 0 "capabilities      events mpsc blocking counters participants mpsc-batch (0x400000003d)" \
+    "$IB" info "$P-fev"
+has "events 1.3" "layout version    1.3"
+has "events: mpsc batch yes" "mpsc batch        yes"
+lacks "events: no fanout recycle" "fanout recycle"
+for k in log stream rpc; do
+    t "--recycle on --kind $k" 2 "indexbus create: --recycle does not apply to --kind $k" \
+        "$IB" create "$P-x" --kind $k --recycle
+    t "--mpsc-batch on --kind $k" 2 "indexbus create: --mpsc-batch does not apply to --kind $k" \
+        "$IB" create "$P-x" --kind $k --mpsc-batch
+done
+t "no region after the 1.3 refusals" 1 "indexbus: region $P-x: no such region" "$IB" info "$P-x"
+for r in frf fmb fev; do t "unlink 1.3 $r" 0 "" "$IB" unlink "$P-$r"; done
+
 # ---- liveness: dead participants, recover, gc ----------------------------------------
 "$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null
 t "info, nobody attached" 0 "" "$IB" info "$P-dead"
@@ -1238,11 +1288,11 @@ t "newer layout (sub)" 1 \
 t "unlink file-path region" 0 "" "$IB" unlink "$R2"
 R3=$T/caps.region
 "$IB" create "$R3" --slots 16 >/dev/null
-printf '\040' | dd of="$R3" bs=1 seek=20 conv=notrunc 2>/dev/null # capability bit 37
+printf '\200' | dd of="$R3" bs=1 seek=23 conv=notrunc 2>/dev/null # capability bit 63
 t "unknown incompat capability" 1 \
-    "indexbus: region $R3: uses incompatible features this library does not know (capability bits 0x0000002000000000)" \
+    "indexbus: region $R3: uses incompatible features this library does not know (capability bits 0x8000000000000000)" \
     "$IB" info "$R3"
-dd if=/dev/zero of="$R3" bs=1 seek=20 count=1 conv=notrunc 2>/dev/null # bit 37 off
+dd if=/dev/zero of="$R3" bs=1 seek=23 count=1 conv=notrunc 2>/dev/null # bit 63 off
 printf '\006' | dd of="$R3" bs=1 seek=12 conv=notrunc 2>/dev/null
 t "unknown region kind" 1 "indexbus: region $R3: unknown region kind 6" "$IB" info "$R3"
 head -c 4096 /dev/zero | tr '\0' 'x' >"$T/junk.region"

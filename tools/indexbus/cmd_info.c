@@ -62,6 +62,10 @@ static void print_header(const char *name, const indexbus_info *in)
     print_time("created", in->creation_time_ns);
     if (in->capabilities & INDEXBUS_CAP_DURABLE_STATE)
         printf(LABEL "yes\n", "durable");
+    if (in->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE)
+        printf(LABEL "yes\n", "fanout recycle");
+    if (in->capabilities & INDEXBUS_CAP_MPSC_BATCH)
+        printf(LABEL "yes\n", "mpsc batch");
 }
 
 /* A byte log or stream: one ring of bytes instead of slots and queues. */

@@ -11,7 +11,7 @@ enum {
     C_KIND, C_SLOTS, C_SLOT_SIZE, C_QUEUE, C_CONSUMERS, /* slot regions */
     C_BYTES, C_MAX_RECORD,                               /* byte logs and streams */
     C_CELLS, C_MAX_REQUEST, C_MAX_REPLY,                 /* request/response */
-    C_MODE, C_PREFAULT, C_DURABLE, C_NOPTS
+    C_MODE, C_PREFAULT, C_DURABLE, C_RECYCLE, C_MPSC_BATCH, C_NOPTS
 };
 
 static const cli_opt create_opts[] = {
@@ -21,7 +21,8 @@ static const cli_opt create_opts[] = {
     [C_MAX_RECORD] = {"--max-record", 1}, [C_CELLS] = {"--cells", 1},
     [C_MAX_REQUEST] = {"--max-request", 1}, [C_MAX_REPLY] = {"--max-reply", 1},
     [C_MODE] = {"--mode", 1},           [C_PREFAULT] = {"--prefault", 0},
-    [C_DURABLE] = {"--durable", 0},     [C_NOPTS] = {NULL, 0},
+    [C_DURABLE] = {"--durable", 0},     [C_RECYCLE] = {"--recycle", 0},
+    [C_MPSC_BATCH] = {"--mpsc-batch", 0}, [C_NOPTS] = {NULL, 0},
 };
 
 /* 0 in a geometry field means "library default" (and "not given"). */
@@ -111,6 +112,8 @@ static int create_arg(void *ctx, int opt, const char *v)
     case C_MODE: return cli_parse_octal("create", "--mode", v, 0777, &a->mode);
     case C_PREFAULT: a->flags |= INDEXBUS_CREATE_PREFAULT; return CLI_OK;
     case C_DURABLE: a->flags |= INDEXBUS_CREATE_DURABLE; return CLI_OK;
+    case C_RECYCLE: a->flags |= INDEXBUS_CREATE_RECYCLE; return CLI_OK;
+    case C_MPSC_BATCH: a->flags |= INDEXBUS_CREATE_MPSC_BATCH; return CLI_OK;
     default: return CLI_USAGE;
     }
 }
@@ -136,6 +139,10 @@ static int check_create_args(const create_args *a)
                         : (a->flags & INDEXBUS_CREATE_DURABLE) &&
                                 a->kind != INDEXBUS_KIND_LOG && !slots
                             ? "--durable"
+                        /* 1.3 features: slot regions only (events take --recycle
+                         * and already recycle, as the library does) */
+                        : (a->flags & INDEXBUS_CREATE_RECYCLE) && !slots ? "--recycle"
+                        : (a->flags & INDEXBUS_CREATE_MPSC_BATCH) && !slots ? "--mpsc-batch"
                             : NULL;
     if (stray == NULL)
         return CLI_OK;
@@ -187,6 +194,19 @@ int cli_create_error(const char *name, uint32_t kind, int st)
     return CLI_ERROR;
 }
 
+/* "; fanout recycle, mpsc batch": the 1.3 features after the sizes, so the
+ * line's start reads as it did before 1.3. */
+static void print_features(const indexbus_info *in)
+{
+    const char *sep = "; ";
+    if (in->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) {
+        printf("%sfanout recycle", sep);
+        sep = ", ";
+    }
+    if (in->capabilities & INDEXBUS_CAP_MPSC_BATCH)
+        printf("%smpsc batch", sep);
+}
+
 void cli_print_created(const char *name, const indexbus_info *in)
 {
     /* "durable events", "durable log": durable state (1.2) first */
@@ -210,10 +230,12 @@ void cli_print_created(const char *name, const indexbus_info *in)
         return;
     }
     printf("created %s: %s%s, %" PRIu32 " slots x %" PRIu32 " bytes, queue %" PRIu32
-           ", %" PRIu32 " consumer%s, %" PRIu64 " bytes\n",
+           ", %" PRIu32 " consumer%s, %" PRIu64 " bytes",
            name, d, in->kind == INDEXBUS_KIND_FANOUT ? "fanout" : "events", in->slot_count,
            in->slot_data_size, in->queue_capacity, in->consumer_count,
            in->consumer_count == 1 ? "" : "s", in->total_bytes);
+    print_features(in);
+    printf("\n");
 }
 
 int cmd_create(int argc, char **argv)

@@ -15,7 +15,7 @@ static const command commands[] = {
     {"create", cmd_create,
      "NAME [--kind events|fanout|log|stream|rpc] [--slots N] [--slot-size BYTES] [--queue N] "
      "[--consumers N] [--bytes N] [--max-record BYTES] [--cells N] [--max-request BYTES] "
-     "[--max-reply BYTES] [--mode OCTAL] [--prefault] [--durable]",
+     "[--max-reply BYTES] [--mode OCTAL] [--prefault] [--durable] [--recycle] [--mpsc-batch]",
      "create a region"},
     {"info", cmd_info, "NAME [--json]",
      "show a region's header, geometry, counters and participants"},
@@ -83,6 +83,10 @@ static const char help_details[] =
     "         1.2; libraries before 1.3 refuse the region): marked publishes whose\n"
     "         last mark the region keeps, fanout queues held for their consumer,\n"
     "         bridge counters, a random region id (what indexbus bridge uses).\n"
+    "         --recycle: a fanout region recycles slots through its queue cells\n"
+    "         (events regions already do). --mpsc-batch: MPSC producers reserve a\n"
+    "         whole batch's queue cells at once (events and fanout). Both: layout\n"
+    "         1.3; readers of layout 1.2 and older refuse the region.\n"
     "info     header (kind, layout, capabilities, size, creator), geometry,\n"
     "         counters (a log: bytes used, which include records read but not yet\n"
     "         given back, as the consumer does that in batches; bytes free; bytes\n"
@@ -99,6 +103,8 @@ static const char help_details[] =
     "         A durable region also shows its region id, its mark (the last\n"
     "         marked message committed), a fanout region's held queues, and the\n"
     "         bridge counters: in, and out through each consumer that has any.\n"
+    "         A region created with --recycle or --mpsc-batch says so under its\n"
+    "         header (fanout recycle, mpsc batch: yes).\n"
     "         --json: the same as one JSON object (docs/CLI.md, \"JSON\").\n"
     "         info, list, top and stat open regions read-only: read permission\n"
     "         on the region file is enough, and they write nothing.\n"

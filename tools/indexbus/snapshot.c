@@ -57,6 +57,8 @@ const char *cli_capability_name(unsigned bit)
         [34] = "byte-stream",  /* INDEXBUS_CAP_BYTE_STREAM */
         [35] = "rpc-cells",    /* INDEXBUS_CAP_RPC_CELLS */
         [36] = "durable-state", /* INDEXBUS_CAP_DURABLE_STATE */
+        [37] = "fanout-recycle", /* INDEXBUS_CAP_FANOUT_RECYCLE */
+        [38] = "mpsc-batch",    /* INDEXBUS_CAP_MPSC_BATCH */
     };
     return bit < 64 ? names[bit] : NULL;
 }
@@ -366,6 +368,8 @@ void cli_snapshot_json(cli_json *j, const cli_snapshot *s)
     cli_json_u64(j, "last_activity_ns", s->last_activity_ns);
     cli_json_bool(j, "read_only", s->read_only);
     cli_json_bool(j, "durable", s->durable);
+    cli_json_bool(j, "fanout_recycle", (in->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) != 0);
+    cli_json_bool(j, "mpsc_batch", (in->capabilities & INDEXBUS_CAP_MPSC_BATCH) != 0);
     json_geometry(j, in);
     json_counters(j, in);
     json_consumers(j, s);
