@@ -1,7 +1,7 @@
 /*
  * slots.h - message slots: addressing, the slot pool (a tagged Treiber
- * stack, LAYOUT.md 5.5), references (5.6), and SPSC slot recycling through
- * the queue's cells (5.16). Values read from the region are checked before
+ * stack, LAYOUT.md 5.5), references (5.6), and slot recycling through
+ * queue cells (SPSC 5.16, fanout 5.21). Values read from the region are checked before
  * use (LAYOUT.md 7).
  */
 #ifndef IB_SLOTS_H
@@ -30,21 +30,33 @@ static inline uint8_t *ib_slot_data(const ib_view *v, uint32_t idx)
  * side does an atomic RMW or touches the pool's line, and the consumer
  * writes only the slot's own line, which the producer rewrites a lap later. */
 
-static inline void ib_slot_park(const ib_view *v, uint32_t idx, uint64_t pos)
+/* Park slot idx for queue position pos: `as` is INDEXBUS_SLOT_PARKED (the
+ * SPSC producer queue) or INDEXBUS_SLOT_PARKED_CONSUMER(i) (5.21). */
+static inline void ib_slot_park_as(const ib_view *v, uint32_t idx, uint64_t pos, uint32_t as)
 {
     indexbus_slot_header *s = ib_slot(v, idx);
     ib_store_relaxed(&s->next_free, (uint32_t)pos);
-    /* pairs with the acquire load of owner in ib_slot_parked_at */
-    ib_store_release(&s->owner, INDEXBUS_SLOT_PARKED);
+    /* pairs with the acquire load of owner in ib_slot_parked_as (the
+     * producer's unpark, the router's take-back) */
+    ib_store_release(&s->owner, as);
 }
 
-/* Is slot idx parked for queue position pos (low 32 bits)? */
-static inline int ib_slot_parked_at(const ib_view *v, uint32_t idx, uint32_t pos)
+static inline void ib_slot_park(const ib_view *v, uint32_t idx, uint64_t pos)
+{
+    ib_slot_park_as(v, idx, pos, INDEXBUS_SLOT_PARKED);
+}
+
+/* Is slot idx parked as `as` for queue position pos (low 32 bits)? */
+static inline int ib_slot_parked_as(const ib_view *v, uint32_t idx, uint32_t pos, uint32_t as)
 {
     indexbus_slot_header *s = ib_slot(v, idx);
-    /* pairs with the release store of owner in ib_slot_park */
-    return ib_load_acquire(&s->owner) == INDEXBUS_SLOT_PARKED &&
-           ib_load_relaxed(&s->next_free) == pos;
+    /* pairs with the release store of owner in ib_slot_park_as */
+    return ib_load_acquire(&s->owner) == as && ib_load_relaxed(&s->next_free) == pos;
+}
+
+static inline int ib_slot_parked_at(const ib_view *v, uint32_t idx, uint32_t pos)
+{
+    return ib_slot_parked_as(v, idx, pos, INDEXBUS_SLOT_PARKED);
 }
 
 /* Writer, with space checked: the slot parked in the cell it writes next,
@@ -62,18 +74,34 @@ static inline uint32_t ib_spsc_unpark(const ib_view *v, const ib_spsc *q)
     return idx;
 }
 
+/* Is slot i parked for a position its queue's head has passed, and still
+ * named by that cell? `ctl` is the queue `owner` says it is parked in. */
+static inline int ib_parked_live(const ib_view *v, uint32_t i, uint32_t owner,
+                                 const indexbus_spsc_ctl *ctl)
+{
+    uint32_t pos = ib_load_relaxed(&ib_slot(v, i)->next_free);
+    /* pairs with the release store of head in ib_spsc_commit */
+    uint32_t head = (uint32_t)ib_load_acquire(&ctl->head);
+    const uint32_t *cells = (const uint32_t *)(ctl + 1);
+    return ib_slot_parked_as(v, i, pos, owner) && head - pos - 1u < v->queue_capacity &&
+           ib_load_relaxed(&cells[pos & v->queue_mask]) == i;
+}
+
 /* Slots parked for a position head has passed, still named by their cell:
- * the ones the SPSC producer will reuse (for info; exact only when quiet). */
+ * the ones the SPSC producer (and, 5.21, the router) will reuse (for info;
+ * exact only when quiet). */
 static inline uint32_t ib_count_parked(const ib_view *v)
 {
-    if (!v->recycle)
+    if (!v->recycle && !v->fanout_recycle)
         return 0;
-    /* pairs with the release store of head in ib_spsc_commit */
-    uint32_t n = 0, head = (uint32_t)ib_load_acquire(&v->spsc->head);
+    uint32_t n = 0;
     for (uint32_t i = 0; i < v->slot_count; i++) {
-        uint32_t pos = ib_load_relaxed(&ib_slot(v, i)->next_free);
-        n += ib_slot_parked_at(v, i, pos) && head - pos - 1u < v->queue_capacity &&
-             ib_load_relaxed(&v->spsc_cells[pos & v->queue_mask]) == i;
+        uint32_t owner = ib_load_relaxed(&ib_slot(v, i)->owner); /* once (LAYOUT.md 7) */
+        uint32_t q = owner - INDEXBUS_SLOT_PARKED_CONSUMER_BASE;
+        if (owner == INDEXBUS_SLOT_PARKED)
+            n += ib_parked_live(v, i, owner, v->spsc);
+        else if (v->fanout_recycle && q < v->consumer_count)
+            n += ib_parked_live(v, i, owner, ib_consumer_queue(v, q));
     }
     return n;
 }
@@ -177,6 +205,15 @@ static inline int ib_slot_unref(const ib_view *v, uint32_t idx)
         return -1;
     /* pairs with the other holders' acq_rel fetch_sub and the acquire above */
     return ib_fetch_sub_acq_rel(rc, 1) == 1;
+}
+
+/* 5.21: a slot found queued at position pos of fanout queue i that its
+ * consumer has already let go of: parked there before head moved (the
+ * consumer died, or closed, before moving head). */
+static inline int ib_slot_parked_in(const ib_view *v, uint32_t idx, uint32_t i, uint64_t pos)
+{
+    return v->fanout_recycle && idx < v->slot_count &&
+           ib_slot_parked_as(v, idx, (uint32_t)pos, INDEXBUS_SLOT_PARKED_CONSUMER(i));
 }
 
 /* Drop one reference and free the slot if it was the last: 1 if freed. */

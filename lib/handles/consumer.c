@@ -77,23 +77,11 @@ static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
     advance(c, src);
 }
 
-/* Does a slot taken off queue src go back through its SPSC cell (5.16)? */
+/* Does a slot taken off queue src go back through its cell: the SPSC
+ * queue of an events region (5.16), a recycling fanout queue (5.21)? */
 static int parks(const indexbus_consumer *c, uint32_t src)
 {
-    return src == IB_SRC_SPSC && c->h.v->recycle; /* recycle: events regions only */
-}
-
-/* Consume the SPSC message at head by parking its slot in its cell. Head is
- * published by commit_spsc, once per call or batch. Nothing is journaled: a
- * death before head moves leaves the message queued for the next consumer,
- * and the producer does not reuse the slot until head has passed it. */
-static void park_spsc(indexbus_consumer *c, uint32_t idx)
-{
-    ib_slot_park(c->h.v, idx, c->q.pos);
-    ib_spsc_advance_local(&c->q);
-    c->turn = IB_SRC_MPSC;
-    c->delivered++;
-    c->spsc_pending = 1;
+    return src == IB_SRC_SPSC && (c->h.v->recycle || c->h.v->fanout_recycle);
 }
 
 static void commit_spsc(indexbus_consumer *c)
@@ -102,8 +90,10 @@ static void commit_spsc(indexbus_consumer *c)
         return;
     c->spsc_pending = 0;
     ib_spsc_commit(&c->q);
+    if (c->h.v->kind != INDEXBUS_KIND_EVENTS)
+        return; /* fanout: the router counts deliveries and frees producers' room */
     ib_store_relaxed(&c->h.v->consumer_counters[0].delivered, c->delivered); /* single writer */
-    ib_wake_notify(c->room); /* a cell and a slot came free (events only) */
+    ib_wake_notify(c->room); /* a cell and a slot came free */
 }
 
 /* Release a taken slot; the journal is cleared first, so a death in
@@ -114,6 +104,46 @@ static void give_back(indexbus_consumer *c, uint32_t idx)
     ib_slot_release(c->h.v, idx);
     if (c->room != NULL)
         ib_wake_notify(c->room); /* blocking producers */
+}
+
+/* A recycling fanout queue's message at head (5.21). The last holder parks
+ * the slot in its cell before head moves, so the router finds it there a
+ * lap later; parking is idempotent, so a death before head moves leaves a
+ * message that whoever reads the queue next finds parked already. A slot
+ * others still hold goes the ordinary way (journal, head, then our
+ * reference), since a decrement cannot be repeated safely. */
+static void park_fanout(indexbus_consumer *c, uint32_t idx)
+{
+    const ib_view *v = c->h.v;
+    /* pairs with the other holders' acq_rel decrement in ib_slot_unref */
+    if (ib_load_acquire(&ib_slot(v, idx)->refcount) != 1) {
+        commit_spsc(c); /* keep head moves in order */
+        take(c, idx, IB_SRC_SPSC);
+        give_back(c, idx);
+        return;
+    }
+    ib_slot_park_as(v, idx, c->q.pos, INDEXBUS_SLOT_PARKED_CONSUMER(c->h.index));
+    /* a borrow's journal goes before head: recovery must not release it */
+    ib_store_relaxed(&c->h.entry->held_slot, 0);
+    ib_spsc_advance_local(&c->q);
+    c->spsc_pending = 1;
+}
+
+/* Consume the SPSC message at head by parking its slot in its cell. Head is
+ * published by commit_spsc, once per call or batch. Nothing is journaled: a
+ * death before head moves leaves the message queued for the next consumer,
+ * and the producer does not reuse the slot until head has passed it. */
+static void park_spsc(indexbus_consumer *c, uint32_t idx)
+{
+    if (c->h.v->fanout_recycle) {
+        park_fanout(c, idx);
+        return;
+    }
+    ib_slot_park(c->h.v, idx, c->q.pos);
+    ib_spsc_advance_local(&c->q);
+    c->turn = IB_SRC_MPSC;
+    c->delivered++;
+    c->spsc_pending = 1;
 }
 
 /* The steps above, for held release (durable/hold.c). */
@@ -183,6 +213,10 @@ static void drain(indexbus_consumer *c)
     for (uint32_t n = 0; n < c->h.v->queue_capacity && peek(c, &idx, &src) == INDEXBUS_OK; n++) {
         if (check_slot(c, idx, src, &len) != INDEXBUS_OK)
             continue; /* already skipped */
+        if (ib_slot_parked_in(c->h.v, idx, c->h.index, c->q.pos)) {
+            skip(c, src); /* released already by whoever parked it (5.21) */
+            continue;
+        }
         journal(c, idx, src); /* src: a fanout consumer's own queue */
         skip(c, src);
         give_back(c, idx);
@@ -369,7 +403,8 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
     if (c->borrowed_parks) {
         park_spsc(c, c->borrowed);
         commit_spsc(c);
-        ib_store_relaxed(&c->h.entry->held_slot, 0); /* after head: see recovery */
+        /* events: after head (see recover_events_consumer); fanout cleared it */
+        ib_store_relaxed(&c->h.entry->held_slot, 0);
     } else {
         give_back(c, c->borrowed);
     }

@@ -9,6 +9,7 @@
 #include "../common/slots.h"
 #include "../common/wake.h"
 #include "../liveness/liveness.h"
+#include "recycle.h"
 #include "step.h"
 
 struct indexbus_router {
@@ -127,6 +128,12 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
         return INDEXBUS_INVALID_ARGUMENT;
     refresh_present(r);
     int st = pick_source(r, source, &src, &idx);
+    if (st == INDEXBUS_EMPTY && v->fanout_recycle && ib_recycle_reclaim(v, r->out)) {
+        /* producers waiting for a slot: pairs with the seq_cst add of
+         * waiters in ib_park */
+        ib_notify_fence();
+        ib_wake_if_waiting(&v->wake[v->producer_wake]);
+    }
     if (st != INDEXBUS_OK)
         return st;
     if (source == INDEXBUS_SOURCE_ANY)
@@ -176,6 +183,8 @@ static int route(indexbus_router *r, uint32_t source, uint32_t mode, uint64_t el
     ib_step step = {.slot = idx, .src = src, .pos = src == IB_SRC_SPSC ? r->in.pos : r->mpsc_pos,
                     .targets = targets, .full = fm, .no_credit = nc};
     ib_step_begin(v, &step);
+    if (v->fanout_recycle)
+        ib_recycle_take_back(v, &step, r->out);
     ib_step_effects(v, &step, r->out, 0);
     advance_src(r, src);
     ib_step_end(v);

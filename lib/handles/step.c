@@ -10,6 +10,7 @@
  * by one, and nobody else moves it). A recoverer makes the missing ones. */
 #include "../common/mpsc.h"
 #include "../common/slots.h"
+#include "recycle.h"
 #include "step.h"
 
 static uint64_t *counter(ib_view *v, uint32_t phase, uint32_t i)
@@ -87,6 +88,10 @@ void ib_step_effects(ib_view *v, const ib_step *s, ib_spsc *out, uint64_t resume
              * and the tail may still be the one at the cursor */
             if (ib_spsc_space(&tmp) <= 0 && !made(resume, INDEXBUS_STEP_PUSH, i, tmp.pos))
                 continue;
+            /* a slot the dead router did not take back from the cell the
+             * push overwrites (5.21) */
+            if (v->fanout_recycle && !made(resume, INDEXBUS_STEP_PUSH, i, tmp.pos))
+                ib_recycle_orphan(v, &tmp, i);
         }
         push(v, q, i, s->slot, resume);
     }
@@ -142,6 +147,8 @@ int ib_step_finish(ib_view *v)
         /* pairs with the head releases in ib_spsc_commit / ib_mpsc_advance */
         uint64_t head = ib_load_acquire(s.src == IB_SRC_SPSC ? &v->spsc->head : &v->mpsc->head);
         if (head == s.pos) {
+            if (v->fanout_recycle)
+                ib_recycle_finish(v, &s); /* before the pushes: see ib_recycle_orphan */
             ib_step_effects(v, &s, NULL, ib_load_relaxed(&rs->step_cursor));
             advance_source(v, &s);
             st = INDEXBUS_OK;

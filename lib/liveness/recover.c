@@ -98,8 +98,11 @@ static void recover_fanout_consumer(indexbus_region *r, uint32_t slot, uint32_t 
         return; /* a holder's queue waits for the next holder (5.20) */
     uint32_t idx;
     for (uint32_t n = 0; n < v->queue_capacity && ib_spsc_peek(&q, &idx) == INDEXBUS_OK; n++) {
+        /* parked before it died: released already (5.21) */
+        int parked = ib_slot_parked_in(v, idx, index, q.pos);
         ib_spsc_advance(&q);
-        release_ref(v, idx, &rep->slots_reclaimed);
+        if (!parked)
+            release_ref(v, idx, &rep->slots_reclaimed);
         rep->dropped++;
     }
 }
