@@ -339,6 +339,31 @@ static const ib_helper helpers[] = {
     {NULL, NULL},
 };
 
+/* Recycling needs a lap of slots for the producer's cells and one for the
+ * consumers' (5.21); the creator refuses less, and kinds without slots. */
+static void test_create_rules(void)
+{
+    indexbus_region_config cfg;
+    indexbus_region *r = NULL;
+    const char *path = bad_path(9); /* bad_path unlinks: call it once */
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_FANOUT));
+    cfg.slot_count = cfg.queue_capacity = 64;
+    cfg.flags = INDEXBUS_CREATE_RECYCLE;
+    CHECK_ST(indexbus_region_create(path, &cfg, &r), INDEXBUS_INVALID_ARGUMENT);
+    CHECK(r == NULL);
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
+    cfg.flags = INDEXBUS_CREATE_RECYCLE;
+    CHECK_ST(indexbus_region_create(path, &cfg, &r), INDEXBUS_INVALID_ARGUMENT);
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS)); /* recycles anyway */
+    cfg.flags = INDEXBUS_CREATE_RECYCLE;
+    REQUIRE_OK(indexbus_region_create(path, &cfg, &r));
+    bad_map m = bad_map_file(path);
+    CHECK(m.h->capabilities == (0x3Dull | INDEXBUS_CAP_SPSC_RECYCLE) && m.h->layout_minor == 0);
+    bad_unmap(&m);
+    indexbus_region_close(r);
+    unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     ib_test_init(argc, argv, helpers);
@@ -351,5 +376,6 @@ int main(int argc, char **argv)
     test_forged_parks();
     test_starved_pool();
     test_dead_after_park();
+    test_create_rules();
     return ib_test_done("fanout-recycle");
 }

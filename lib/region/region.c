@@ -271,6 +271,10 @@ static int config_features(uint32_t flags, ib_geometry *g)
     if (!slots && (flags & (INDEXBUS_CREATE_RECYCLE | INDEXBUS_CREATE_MPSC_BATCH)))
         return INDEXBUS_INVALID_ARGUMENT;
     g->fanout_recycle = g->kind == INDEXBUS_KIND_FANOUT && (flags & INDEXBUS_CREATE_RECYCLE);
+    /* the SPSC producer's cells and the consumers' cells each keep a lap of
+     * slots; with fewer the pool starves every lap (LAYOUT.md 5.21) */
+    if (g->fanout_recycle && g->slot_count < 2ull * g->queue_capacity)
+        return INDEXBUS_INVALID_ARGUMENT;
     g->mpsc_batch = (flags & INDEXBUS_CREATE_MPSC_BATCH) != 0;
     return INDEXBUS_OK;
 }
