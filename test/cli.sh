@@ -1112,20 +1112,21 @@ header_is() {
     fi
 }
 t "create fanout --recycle --mpsc-batch" 0 "" \
-    "$IB" create "$P-frf" --kind fanout --slots 16 --slot-size 64 --consumers 3 --recycle --mpsc-batch
+    "$IB" create "$P-frf" --kind fanout --slots 32 --slot-size 64 --consumers 3 --recycle --mpsc-batch
+# with --recycle the queue follows half the slots
 stdout_is "the created line names both features" \
-    "created $P-frf: fanout, 16 slots x 64 bytes, queue 16, 3 consumers, 24576 bytes; fanout recycle, mpsc batch\n"
+    "created $P-frf: fanout, 32 slots x 64 bytes, queue 16, 3 consumers, 28672 bytes; fanout recycle, mpsc batch\n"
 t "info fanout recycle + mpsc batch" 0 "" "$IB" info "$P-frf"
 {
     printf 'region %s\n  kind              fanout\n  layout version    1.3\n' "$P-frf"
     printf '  capabilities      fanout mpsc blocking counters participants fanout-recycle mpsc-batch (0x600000003e)\n'
-    printf '  total bytes       24576 (24.0 KiB)\n'
+    printf '  total bytes       28672 (28.0 KiB)\n'
     printf '  fanout recycle    yes\n  mpsc batch        yes\n'
 } >"$T/want"
 header_is "the 1.3 header"
 t "create fanout --recycle" 0 "" "$IB" create "$P-fmb" --kind fanout --slots 16 --consumers 2 --recycle
 stdout_is "the created line: recycle alone" \
-    "created $P-fmb: fanout, 16 slots x 256 bytes, queue 16, 2 consumers, 28672 bytes; fanout recycle\n"
+    "created $P-fmb: fanout, 16 slots x 256 bytes, queue 8, 2 consumers, 28672 bytes; fanout recycle\n"
 t "info fanout --recycle" 0 "capabilities      fanout mpsc blocking counters participants fanout-recycle (0x200000003e)" \
     "$IB" info "$P-fmb"
 has "recycle: yes" "fanout recycle    yes"
@@ -1145,6 +1146,9 @@ for k in log stream rpc; do
     t "--mpsc-batch on --kind $k" 2 "indexbus create: --mpsc-batch does not apply to --kind $k" \
         "$IB" create "$P-x" --kind $k --mpsc-batch
 done
+t "--recycle with the queue as large as the slots" 1 \
+    "indexbus: region $P-x: invalid argument (slots and queue: powers of two in 2..1048576; slot size: a multiple of 8 in 64..1048576; consumers: 1 for events, 1..64 for fanout; --recycle on fanout: slots at least twice the queue; name: 1..254 bytes)" \
+    "$IB" create "$P-x" --kind fanout --slots 16 --queue 16 --recycle
 t "no region after the 1.3 refusals" 1 "indexbus: region $P-x: no such region" "$IB" info "$P-x"
 for r in frf fmb fev; do t "unlink 1.3 $r" 0 "" "$IB" unlink "$P-$r"; done
 

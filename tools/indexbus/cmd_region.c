@@ -159,6 +159,10 @@ static void apply_args(const create_args *a, indexbus_region_config *cfg)
     }
     if (a->slot_size)
         cfg->slot_data_size = a->slot_size;
+    /* a recycling fanout region needs slots for the queue's cells and as many
+     * again in flight (LAYOUT.md 5.21): half the slots unless --queue says */
+    if ((a->flags & INDEXBUS_CREATE_RECYCLE) && a->kind == INDEXBUS_KIND_FANOUT)
+        cfg->queue_capacity = cfg->slot_count / 2;
     if (a->queue)
         cfg->queue_capacity = a->queue;
     if (a->consumers)
@@ -188,7 +192,7 @@ int cli_create_error(const char *name, uint32_t kind, int st)
     }
     cli_error("region %s: %s (slots and queue: powers of two in %u..%u; slot size: a "
               "multiple of 8 in %u..%u; consumers: 1 for events, 1..%u for fanout; "
-              "name: 1..254 bytes)",
+              "--recycle on fanout: slots at least twice the queue; name: 1..254 bytes)",
               name, indexbus_strerror(st), INDEXBUS_MIN_SLOTS, INDEXBUS_MAX_SLOTS,
               INDEXBUS_MIN_SLOT_DATA, INDEXBUS_MAX_SLOT_DATA, INDEXBUS_MAX_CONSUMERS);
     return CLI_ERROR;
