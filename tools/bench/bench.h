@@ -9,6 +9,8 @@
  *   latency.c     IndexBus SPSC ping-pong latency
  *   throughput.c  IndexBus SPSC throughput, single and batched
  *   multiparty.c  MPSC producers, fanout broadcast and work-queue consumers
+ *   work.c        the library's work per message on each multi-party path, one
+ *                 thread making every party's calls in bursts (keys st_*)
  *   multiparty_threads.c  the multi-party ratio rows with threads of one
  *                 process for parties (keys *_threads; not in the quick run)
  *   log.c         byte-log regions: packing (no timing); their latency and
@@ -217,6 +219,17 @@ void region_name(char *buf, size_t cap, const char *tag);
  * log (INDEXBUS_KIND_LOG) of log_capacity(size) bytes, the default
  * max_record. */
 indexbus_region *make_region(const char *name, uint32_t kind, uint32_t size, uint32_t consumers);
+/* The same with `slots` slots (events, fanout; 0: the default) and
+ * INDEXBUS_CREATE_* flags besides PREFAULT (layout 1.3: INDEXBUS_CREATE_RECYCLE
+ * for fanout, INDEXBUS_CREATE_MPSC_BATCH). */
+indexbus_region *make_region_flags(const char *name, uint32_t kind, uint32_t size,
+                                   uint32_t consumers, uint32_t slots, uint32_t flags);
+/* A fanout region's slot count in the bench: LAYOUT.md 5.21's size for
+ * recycling without starvation, queue capacity x (1 + queues that receive
+ * in turn: 1 in broadcast, every consumer in work-queue mode), rounded up
+ * to a power of two; the same in plain regions, so that the plain
+ * diagnostics differ from the keys' regions by the flag only. */
+uint32_t fanout_slots(int consumers, uint32_t mode);
 /* A byte log's ring for records of `size`: the power of two that holds at
  * least LOG_RECORDS of them, as many as the reference ring and an events
  * region's default slot count (1024). */
@@ -292,10 +305,20 @@ int role_ib_consumer(shared_ctl *ctl, int slot, void *arg);
 int spsc_tput(uint32_t size, uint32_t batch, double *msgs_per_s); /* events */
 /* one SPSC producer into an events region or a byte log; claim as in tput_args */
 int region_tput(uint32_t kind, uint32_t size, uint32_t batch, int claim, double *msgs_per_s);
-/* multiparty.c (kind: INDEXBUS_KIND_EVENTS or _LOG) */
-int mpsc_tput(uint32_t kind, int producers, double *msgs_per_s);
-int fanout_tput(int consumers, uint32_t mode, double *per_consumer, double *total,
-                uint64_t *drops);
+/* multiparty.c (kind: INDEXBUS_KIND_EVENTS or _LOG). `batch`: publish_batch
+ * and recv_batch of that many (1: publish, try_recv); `flags`: the
+ * region's INDEXBUS_CREATE_* besides PREFAULT (MPSC: INDEXBUS_CREATE_MPSC_BATCH
+ * or 0; fanout: INDEXBUS_CREATE_RECYCLE or 0, "plain"). */
+int mpsc_tput(uint32_t kind, int producers, uint32_t batch, uint32_t flags, double *msgs_per_s);
+int fanout_tput(int consumers, uint32_t mode, uint32_t flags, double *per_consumer,
+                double *total, uint64_t *drops);
+/* The regions the bench's multi-party keys and rows measure (layout 1.3). */
+#define BENCH_FANOUT_FLAGS INDEXBUS_CREATE_RECYCLE
+#define BENCH_MPSC_FLAGS INDEXBUS_CREATE_MPSC_BATCH
+/* work.c: the "work" section, one thread doing every party's calls in
+ * bursts (publish B, route, receive B): the library's cost per message
+ * without the scheduler (keys st_*) */
+void work_section(void);
 /* multiparty_threads.c: the "threads" section */
 void threads_section(void);
 /* blocking.c */

@@ -14,7 +14,7 @@
  * rows; it checks that everything runs and that every ratio has a value
  * (a timed repetition that comes out without one, on a machine too busy
  * for its short windows, is run again, up to 3 times).
- * SECTIONS is a comma list of latency, throughput, multi, log, blocking,
+ * SECTIONS is a comma list of latency, throughput, multi, work, log, blocking,
  * baseline, stream, rpc, bindings, threads, bridge, peers (default: all;
  * the quick run leaves threads, bridge and peers out unless --only names them: bridge needs
  * real nats-servers and tens of seconds, bridge.c; peers needs the peer
@@ -166,41 +166,80 @@ static void latency(void)
 
 /* ---- throughput --------------------------------------------------------------------- */
 
+/* One repetition's multi-party rows next to SPSC: the keys' regions
+ * (BENCH_MPSC_FLAGS, BENCH_FANOUT_FLAGS) and the plain ones kept as
+ * diagnostics; NAN where a run failed. */
+typedef struct mp_rep {
+    double mpsc2, mpsc2_b32, fan1, fan1_plain, fan3, fan3_plain; /* msgs/s (fan3: per consumer) */
+} mp_rep;
+
+static double fanout_rate(int consumers, uint32_t flags)
+{
+    double pc, total;
+    uint64_t drops;
+    return fanout_tput(consumers, INDEXBUS_MODE_BROADCAST, flags, &pc, &total, &drops) == 0
+               ? pc
+               : NAN;
+}
+
+static void mp_measure(mp_rep *m)
+{
+    if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, 1, BENCH_MPSC_FLAGS, &m->mpsc2) != 0)
+        m->mpsc2 = NAN;
+    if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, 32, BENCH_MPSC_FLAGS, &m->mpsc2_b32) != 0)
+        m->mpsc2_b32 = NAN;
+    m->fan1 = fanout_rate(1, BENCH_FANOUT_FLAGS);
+    m->fan1_plain = fanout_rate(1, 0);
+    m->fan3 = fanout_rate(3, BENCH_FANOUT_FLAGS);
+    m->fan3_plain = fanout_rate(3, 0);
+}
+
 static void throughput(void)
 {
     int reps = g_opts.reps;
     double ring[R_MAX], single[R_MAX], batched[R_MAX], mpsc2[R_MAX], fan1[R_MAX];
     double q_single[R_MAX], q_batch[R_MAX], q_fan[R_MAX], q_mpsc[R_MAX];
+    double q_fan_plain[R_MAX], q_mpsc_b32[R_MAX], q_b3[R_MAX], q_b3_plain[R_MAX];
     for (int r = 0; r < reps; r++) {
         q_single[r] = q_batch[r] = q_fan[r] = q_mpsc[r] = NAN;
+        q_fan_plain[r] = q_mpsc_b32[r] = q_b3[r] = q_b3_plain[r] = NAN;
         for (int t = 0; t < attempts() && (unusable(q_single[r]) || unusable(q_batch[r]) ||
-                                           unusable(q_fan[r]) || unusable(q_mpsc[r]));
+                                           unusable(q_fan[r]) || unusable(q_mpsc[r]) ||
+                                           unusable(q_fan_plain[r]) || unusable(q_mpsc_b32[r]) ||
+                                           unusable(q_b3[r]) || unusable(q_b3_plain[r]));
              t++) {
             progress("throughput: repetition %d/%d (ring, spsc, spsc batch 32, mpsc x2, "
-                     "fanout x1)%s", r + 1, reps, t ? ", again" : "");
-            double pc;
-            uint64_t drops;
-            ring[r] = single[r] = batched[r] = mpsc2[r] = fan1[r] = NAN;
+                     "mpsc x2 batch 32, fanout x1, x1 plain, x3, x3 plain)%s", r + 1, reps,
+                     t ? ", again" : "");
+            ring[r] = single[r] = batched[r] = NAN;
             if (ref_ring(64, 0, &ring[r]) != 0)
                 ring[r] = NAN;
             if (spsc_tput(64, 1, &single[r]) != 0)
                 single[r] = NAN;
             if (spsc_tput(64, 32, &batched[r]) != 0)
                 batched[r] = NAN;
-            if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, &mpsc2[r]) != 0)
-                mpsc2[r] = NAN;
-            if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &pc, &fan1[r], &drops) != 0)
-                fan1[r] = NAN;
+            mp_rep m;
+            mp_measure(&m);
+            mpsc2[r] = m.mpsc2;
+            fan1[r] = m.fan1;
             q_single[r] = single[r] / ring[r];
             q_batch[r] = batched[r] / ring[r];
-            q_fan[r] = fan1[r] / single[r];
-            q_mpsc[r] = mpsc2[r] / single[r];
+            q_fan[r] = m.fan1 / single[r];
+            q_mpsc[r] = m.mpsc2 / single[r];
+            q_fan_plain[r] = m.fan1_plain / single[r];
+            q_mpsc_b32[r] = m.mpsc2_b32 / batched[r];
+            q_b3[r] = m.fan3 / m.fan1;
+            q_b3_plain[r] = m.fan3_plain / m.fan1_plain;
         }
     }
     res_ratio("spsc_64_tput_over_ring", q_single, reps);
     res_ratio("spsc_64_tput_batch_over_ring", q_batch, reps);
     res_ratio("fanout1_over_spsc", q_fan, reps);
     res_ratio("mpsc2_over_spsc", q_mpsc, reps);
+    res_ratio("broadcast3_per_consumer_over_1", q_b3, reps);
+    res_ratio("fanout1_plain_over_spsc", q_fan_plain, reps);
+    res_ratio("broadcast3_plain_per_consumer_over_1", q_b3_plain, reps);
+    res_ratio("mpsc2_batch32_over_spsc_batch32", q_mpsc_b32, reps);
 
     double m_ring = median(ring, reps), m_single = median(single, reps);
     double m_batched = median(batched, reps);
@@ -255,6 +294,9 @@ static void throughput(void)
 
 /* ---- multi-party -------------------------------------------------------------------- */
 
+/* The rows by party count, on the regions the keys measure: MPSC in an
+ * INDEXBUS_CREATE_MPSC_BATCH region, fanout in an INDEXBUS_CREATE_RECYCLE
+ * one (bench.h: BENCH_MPSC_FLAGS, BENCH_FANOUT_FLAGS). */
 static void multiparty(void)
 {
     int max_p = g_opts.quick ? 2 : 4, max_c = g_opts.quick ? 2 : 8, n = g_opts.row_runs;
@@ -262,7 +304,7 @@ static void multiparty(void)
         double v[R_MAX];
         for (int i = 0; i < n; i++) {
             progress("multi-party: mpsc, %d producer%s (%d/%d)", k, k > 1 ? "s" : "", i + 1, n);
-            if (mpsc_tput(INDEXBUS_KIND_EVENTS, k, &v[i]) != 0)
+            if (mpsc_tput(INDEXBUS_KIND_EVENTS, k, 1, BENCH_MPSC_FLAGS, &v[i]) != 0)
                 v[i] = NAN;
         }
         res_tput("mpsc", 64, 1, k + 1, median(v, n), 0, 0, placement_of(k + 1));
@@ -279,7 +321,7 @@ static void multiparty(void)
             for (int i = 0; i < n; i++) {
                 progress("multi-party: %s, %d consumer%s (%d/%d)", modes[m].name, k,
                          k > 1 ? "s" : "", i + 1, n);
-                if (fanout_tput(k, modes[m].mode, &pc[i], &total[i], &d) != 0)
+                if (fanout_tput(k, modes[m].mode, BENCH_FANOUT_FLAGS, &pc[i], &total[i], &d) != 0)
                     pc[i] = total[i] = NAN;
                 else
                     drops += d;
@@ -354,7 +396,7 @@ static void bytelog(void)
                 batched[r] = NAN;
             if (region_tput(INDEXBUS_KIND_LOG, 64, 32, 1, &claimed[r]) != 0)
                 claimed[r] = NAN;
-            if (mpsc_tput(INDEXBUS_KIND_LOG, 2, &mpsc2[r]) != 0)
+            if (mpsc_tput(INDEXBUS_KIND_LOG, 2, 1, 0, &mpsc2[r]) != 0)
                 mpsc2[r] = NAN;
             q_single[r] = single[r] / ring[r];
             q_batch[r] = batched[r] / ring[r];
@@ -675,9 +717,9 @@ static void usage(void)
             "                      [--java-jar JAR] [--java CMD] [--no-pin] [-v]\n"
             "                      [--bridge PROG --nats-pub PROG [--nats-server PATH]]\n"
             "                      [--peer-iox2 PROG] [--peer-java-cp FILE]\n"
-            "SECTIONS: comma list of latency,throughput,multi,log,blocking,baseline,stream,rpc,\n"
-            "          bindings,threads,bridge,peers (--quick leaves threads, bridge and peers out\n"
-            "          unless named)\n");
+            "SECTIONS: comma list of latency,throughput,multi,work,log,blocking,baseline,stream,\n"
+            "          rpc,bindings,threads,bridge,peers (--quick leaves threads, bridge and\n"
+            "          peers out unless named)\n");
     exit(2);
 }
 
@@ -764,6 +806,8 @@ int main(int argc, char **argv)
         throughput();
     if (wanted("multi"))
         multiparty();
+    if (wanted("work"))
+        work_section();
     if (wanted("log"))
         bytelog();
     if (wanted("blocking"))

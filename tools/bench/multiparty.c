@@ -6,6 +6,8 @@
  *    (every consumer gets every message, unless its queue is full) or
  *    work-queue mode (each message to one consumer). Every message crosses
  *    the router hop.
+ * The caller picks the region's 1.3 features (BENCH_FANOUT_FLAGS,
+ * BENCH_MPSC_FLAGS, or 0 for the plain regions the diagnostics keep).
  * With more processes than CPUs the placement is SPLIT (bench.h): the
  * producers and the router on one CPU, the consumers on the other. */
 #include <stdio.h>
@@ -13,13 +15,13 @@
 
 #include "bench.h"
 
-int mpsc_tput(uint32_t kind, int producers, double *msgs_per_s)
+int mpsc_tput(uint32_t kind, int producers, uint32_t batch, uint32_t flags, double *msgs_per_s)
 {
     if (producers < 1 || producers + 1 > MAX_PARTIES)
         die("mpsc_tput: %d producers", producers);
-    tput_args ta = {.size = 64, .batch = 1, .producer_type = INDEXBUS_PRODUCER_MPSC};
+    tput_args ta = {.size = 64, .batch = batch, .producer_type = INDEXBUS_PRODUCER_MPSC};
     region_name(ta.name, sizeof(ta.name), kind == INDEXBUS_KIND_LOG ? "log-mpsc" : "mpsc");
-    indexbus_region *reg = make_region(ta.name, kind, ta.size, 1);
+    indexbus_region *reg = make_region_flags(ta.name, kind, ta.size, 1, 0, flags);
     shared_ctl *ctl = ctl_map(0);
     run_spec spec = {.parties = producers + 1, .pin = 1};
     for (int i = 0; i < producers; i++) {
@@ -36,6 +38,16 @@ int mpsc_tput(uint32_t kind, int producers, double *msgs_per_s)
     indexbus_region_close(reg);
     indexbus_region_unlink(ta.name);
     return st;
+}
+
+uint32_t fanout_slots(int consumers, uint32_t mode)
+{
+    uint64_t want = (uint64_t)INDEXBUS_DEFAULT_SLOTS *
+                    (1u + (mode == INDEXBUS_MODE_WORK_QUEUE ? (uint32_t)consumers : 1u));
+    uint32_t n = INDEXBUS_DEFAULT_SLOTS;
+    while (n < want)
+        n <<= 1;
+    return n;
 }
 
 typedef struct router_args {
@@ -64,15 +76,16 @@ static int role_router(shared_ctl *ctl, int slot, void *arg)
     return r->error ? 2 : 0;
 }
 
-int fanout_tput(int consumers, uint32_t mode, double *per_consumer, double *total,
-                uint64_t *drops)
+int fanout_tput(int consumers, uint32_t mode, uint32_t flags, double *per_consumer,
+                double *total, uint64_t *drops)
 {
     if (consumers < 1 || consumers + 2 > MAX_PARTIES)
         die("fanout_tput: %d consumers", consumers);
     tput_args prod = {.size = 64, .batch = 1, .producer_type = INDEXBUS_PRODUCER_SPSC};
     region_name(prod.name, sizeof(prod.name), "fanout");
     indexbus_region *reg =
-        make_region(prod.name, INDEXBUS_KIND_FANOUT, prod.size, (uint32_t)consumers);
+        make_region_flags(prod.name, INDEXBUS_KIND_FANOUT, prod.size, (uint32_t)consumers,
+                          fanout_slots(consumers, mode), flags);
     tput_args cons[MAX_PARTIES];
     router_args ra = {prod.name, mode};
     run_spec spec = {.parties = consumers + 2, .pin = 1};

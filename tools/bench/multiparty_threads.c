@@ -1,7 +1,8 @@
 /* multiparty_threads.c - the thread twins of the multi-party ratio rows
  * (issue 18, "measure where the machine allows"): the very row functions
  * of throughput.c and multiparty.c (SPSC 1:1, MPSC with
- * 2 producers, fanout broadcast with 1 and 3 consumers behind the router),
+ * 2 producers, fanout broadcast with 1 and 3 consumers behind the router,
+ * in the regions the process keys use, and fanout also in plain regions),
  * but every party a thread of this one process, pinned with
  * pthread_setaffinity_np as the processes are (own CPU while parties <=
  * CPUs, else SPLIT: producers and router on the first CPU, consumers on the
@@ -99,36 +100,49 @@ int run_threads(shared_ctl *ctl, const run_spec *spec, uint32_t warmup_ms, uint3
 
 #define TR_MAX 32
 
-/* The section: per repetition SPSC, MPSC x2, broadcast x1 and x3 back to
- * back, each ratio the median of the per-repetition ratios. */
+static double fanout_rate(int consumers, uint32_t flags)
+{
+    double pc, total;
+    uint64_t drops;
+    return fanout_tput(consumers, INDEXBUS_MODE_BROADCAST, flags, &pc, &total, &drops) == 0
+               ? pc
+               : NAN;
+}
+
+/* The section: per repetition SPSC, MPSC x2 (an MPSC_BATCH region),
+ * broadcast x1 and x3 (RECYCLE regions), then x1 and x3 in plain fanout
+ * regions (diagnostic), back to back; each ratio the median of the
+ * per-repetition ratios. */
 void threads_section(void)
 {
     int reps = g_opts.reps < TR_MAX ? g_opts.reps : TR_MAX;
-    double spsc[TR_MAX], mpsc2[TR_MAX], fan1[TR_MAX], fan3[TR_MAX];
-    double q_fan[TR_MAX], q_mpsc[TR_MAX], q_b3[TR_MAX];
+    double spsc[TR_MAX], mpsc2[TR_MAX], fan1[TR_MAX], fan3[TR_MAX], fan1p[TR_MAX], fan3p[TR_MAX];
+    double q_fan[TR_MAX], q_mpsc[TR_MAX], q_b3[TR_MAX], q_fanp[TR_MAX], q_b3p[TR_MAX];
     for (int r = 0; r < reps; r++) {
-        progress("threads: repetition %d/%d (spsc, mpsc x2, broadcast x1, broadcast x3)", r + 1,
-                 reps);
-        double total;
-        uint64_t drops;
-        spsc[r] = mpsc2[r] = fan1[r] = fan3[r] = NAN;
+        progress("threads: repetition %d/%d (spsc, mpsc x2, broadcast x1, x3, x1 plain, "
+                 "x3 plain)", r + 1, reps);
+        spsc[r] = mpsc2[r] = NAN;
         g_opts.threads = 1; /* the process rows' own functions, as threads */
         if (spsc_tput(64, 1, &spsc[r]) != 0)
             spsc[r] = NAN;
-        if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, &mpsc2[r]) != 0)
+        if (mpsc_tput(INDEXBUS_KIND_EVENTS, 2, 1, BENCH_MPSC_FLAGS, &mpsc2[r]) != 0)
             mpsc2[r] = NAN;
-        if (fanout_tput(1, INDEXBUS_MODE_BROADCAST, &fan1[r], &total, &drops) != 0)
-            fan1[r] = NAN;
-        if (fanout_tput(3, INDEXBUS_MODE_BROADCAST, &fan3[r], &total, &drops) != 0)
-            fan3[r] = NAN;
+        fan1[r] = fanout_rate(1, BENCH_FANOUT_FLAGS);
+        fan3[r] = fanout_rate(3, BENCH_FANOUT_FLAGS);
+        fan1p[r] = fanout_rate(1, 0);
+        fan3p[r] = fanout_rate(3, 0);
         g_opts.threads = 0;
         q_fan[r] = fan1[r] / spsc[r];
         q_mpsc[r] = mpsc2[r] / spsc[r];
         q_b3[r] = fan3[r] / fan1[r];
+        q_fanp[r] = fan1p[r] / spsc[r];
+        q_b3p[r] = fan3p[r] / fan1p[r];
     }
     res_ratio("fanout1_over_spsc_threads", q_fan, reps);
     res_ratio("mpsc2_over_spsc_threads", q_mpsc, reps);
     res_ratio("broadcast3_per_consumer_over_1_threads", q_b3, reps);
+    res_ratio("fanout1_plain_over_spsc_threads", q_fanp, reps);
+    res_ratio("broadcast3_plain_per_consumer_over_1_threads", q_b3p, reps);
     res_value("spsc_threads_msgs_per_s_median", median(spsc, reps));
     res_value("mpsc2_threads_msgs_per_s_median", median(mpsc2, reps));
     res_value("fanout1_threads_msgs_per_s_median", median(fan1, reps));

@@ -415,7 +415,8 @@ static void tput_size(uint32_t size, int reps)
     }
 }
 
-/* 1-to-3 broadcast, 64 B copy: our fanout (broadcast mode) and the peers. */
+/* 1-to-3 broadcast, 64 B copy: our fanout (broadcast mode, a recycling
+ * region: BENCH_FANOUT_FLAGS) and the peers. */
 static void broadcast(int reps)
 {
     double v[3][PR_MAX];
@@ -425,7 +426,8 @@ static void broadcast(int reps)
         double total;
         uint64_t drops;
         v[0][r] = NAN;
-        if (fanout_tput(3, INDEXBUS_MODE_BROADCAST, &v[0][r], &total, &drops) != 0)
+        if (fanout_tput(3, INDEXBUS_MODE_BROADCAST, BENCH_FANOUT_FLAGS, &v[0][r], &total,
+                        &drops) != 0)
             v[0][r] = NAN;
         for (int k = P_IOX2; k <= P_AERON; k++) {
             uint64_t l = 0;

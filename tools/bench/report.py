@@ -395,7 +395,7 @@ def plot_peers(d, path):
         r = tp.get((name, 64))
         if r and r["msgs_per_s"] is not None:
             ax.bar(i, r["msgs_per_s"] / 1e6, color=f"C{(0, 2, 3)[i]}")
-    ax.set_xticks(range(3), ["IndexBus\nfanout", "iceoryx2", "Aeron"], fontsize=8)
+    ax.set_xticks(range(3), ["IndexBus fanout\n(recycle, router)", "iceoryx2", "Aeron"], fontsize=8)
     ax.set_ylabel("M msgs/s per subscriber")
     ax.set_title("1-to-3 broadcast, 64 B copy\n(publisher: CPU 0; 3 subscribers: CPU 1)", fontsize=10)
     for a in axes:

@@ -25,8 +25,21 @@ static const target targets[] = {
     {"spsc_64_tput_batch_over_ring", ">=", 1.0,
      "SPSC 64 B msgs/s (batch 32) / minimal ring msgs/s"},
     {"pipe_rtt_over_spsc", ">=", 100, "pipe 64 B one-way p50 / SPSC 64 B one-way p50"},
-    {"fanout1_over_spsc", ">=", 0.5, "fanout broadcast, 1 consumer, msgs/s / SPSC msgs/s"},
-    {"mpsc2_over_spsc", ">=", 0.5, "MPSC, 2 producers, msgs/s / SPSC msgs/s"},
+    /* the multi-party keys (issue 18) measure layout-1.3 regions: fanout
+     * created with INDEXBUS_CREATE_RECYCLE, MPSC with INDEXBUS_CREATE_MPSC_BATCH
+     * (bench.h: BENCH_FANOUT_FLAGS, BENCH_MPSC_FLAGS); the *_plain_* keys are
+     * the same rows in regions without them, recorded as diagnostics */
+    {"fanout1_over_spsc", ">=", 0.5,
+     "fanout broadcast (RECYCLE region), 1 consumer, msgs/s / SPSC msgs/s"},
+    {"mpsc2_over_spsc", ">=", 0.5, "MPSC (MPSC_BATCH region), 2 producers, msgs/s / SPSC msgs/s"},
+    {"broadcast3_per_consumer_over_1", ">=", 0.5,
+     "fanout broadcast (RECYCLE region), 3 consumers, msgs/s per consumer / 1 consumer msgs/s"},
+    {"fanout1_plain_over_spsc", "rec", 0,
+     "fanout broadcast (plain region), 1 consumer, msgs/s / SPSC msgs/s"},
+    {"broadcast3_plain_per_consumer_over_1", "rec", 0,
+     "fanout broadcast (plain regions), 3 consumers per consumer / 1 consumer msgs/s"},
+    {"mpsc2_batch32_over_spsc_batch32", "rec", 0,
+     "MPSC (MPSC_BATCH region), 2 producers, publish_batch 32 / SPSC batch 32, msgs/s"},
     {"futex_wake_over_raw", "<=", 1.2, "parked-consumer wake p50 / raw futex wake p50"},
     {"rust_b32_over_c", ">=", 0.95, "Rust / C publish+recv msgs/s at batch 32"},
     {"java_b32_over_c", ">=", 0.8, "Java / C publish+recv msgs/s at batch 32"},
@@ -57,6 +70,24 @@ static const target targets[] = {
      "MPSC, 2 producers, msgs/s / SPSC msgs/s, every party a thread of one process"},
     {"broadcast3_per_consumer_over_1_threads", "rec", 0,
      "fanout broadcast, 3 consumers, msgs/s per consumer / 1 consumer msgs/s, threads"},
+    {"fanout1_plain_over_spsc_threads", "rec", 0,
+     "fanout1_plain_over_spsc, every party a thread of one process"},
+    {"broadcast3_plain_per_consumer_over_1_threads", "rec", 0,
+     "broadcast3_plain_per_consumer_over_1, every party a thread of one process"},
+    /* work per message in one thread (issue 18; work.c): every party's calls
+     * made by one thread in bursts of 32 (publish 32, route them, receive
+     * 32), no second CPU and no scheduler; each key is SPSC ns/msg over the
+     * path's ns/msg, a rate ratio as the process keys are */
+    {"st_fanout1_over_spsc", "rec", 0,
+     "one thread: SPSC ns/msg / fanout (RECYCLE) publish+route+recv ns/msg, 1 consumer"},
+    {"st_fanout1_plain_over_spsc", "rec", 0,
+     "one thread: SPSC ns/msg / fanout (plain) publish+route+recv ns/msg, 1 consumer"},
+    {"st_mpsc_over_spsc", "rec", 0,
+     "one thread: SPSC ns/msg / MPSC producer (MPSC_BATCH region) ns/msg, publish 1"},
+    {"st_mpsc_plain_over_spsc", "rec", 0,
+     "one thread: SPSC ns/msg / MPSC producer (plain region) ns/msg, publish 1"},
+    {"st_mpsc_batch32_over_spsc_batch32", "rec", 0,
+     "one thread: SPSC / MPSC (MPSC_BATCH region) ns/msg, publish_batch + recv_batch 32"},
     /* the NATS JetStream bridge (issue 16; bridge.c, a full run only) */
     {"bridge_over_nats", ">=", 0.8,
      "bridge out 64 B msgs/s / plain cnats JetStream publisher msgs/s, 256 in flight each"},
@@ -93,7 +124,7 @@ static int in_quick_run(const char *key)
 #define MAX_LAT 48
 #define MAX_TPUT 128
 #define MAX_LANG 16
-#define MAX_VALUES 64
+#define MAX_VALUES 96
 #define MAX_REPS 32
 
 typedef struct tput_result {
@@ -522,7 +553,7 @@ void res_print_table(void)
         for (int i = 0; i < nvalues; i++)
             printf("  %-40s %12.3f\n", values[i].key, values[i].v);
     }
-    printf("\nRatios (median of per-repetition ratios)    value   target   met   reps\n");
+    printf("\nRatios (median of per-repetition ratios)          value   target   met   reps\n");
     for (size_t i = 0; i < NTARGETS; i++) {
         const target *t = &targets[i];
         double v = ratios[i].set ? ratios[i].value : NAN;
@@ -531,7 +562,7 @@ void res_print_table(void)
             snprintf(lim, sizeof(lim), "recorded");
         else
             snprintf(lim, sizeof(lim), "%s %g", t->op, t->limit);
-        printf("  %-40s %9.3f %8s %5s %6d\n", t->key, v, lim,
+        printf("  %-46s %9.3f %8s %5s %6d\n", t->key, v, lim,
                !isfinite(v) ? "n/a" : target_met(t, v) ? "yes" : "NO", ratios[i].n);
     }
 }

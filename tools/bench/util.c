@@ -267,6 +267,12 @@ uint64_t log_capacity(uint32_t size)
 
 indexbus_region *make_region(const char *name, uint32_t kind, uint32_t size, uint32_t consumers)
 {
+    return make_region_flags(name, kind, size, consumers, 0, 0);
+}
+
+indexbus_region *make_region_flags(const char *name, uint32_t kind, uint32_t size,
+                                   uint32_t consumers, uint32_t slots, uint32_t flags)
+{
     indexbus_region_config cfg;
     check_ib(indexbus_region_config_init(&cfg, kind), "region_config_init");
     if (kind == INDEXBUS_KIND_LOG) {
@@ -276,8 +282,10 @@ indexbus_region *make_region(const char *name, uint32_t kind, uint32_t size, uin
         cfg.slot_data_size = data < INDEXBUS_MIN_SLOT_DATA ? INDEXBUS_MIN_SLOT_DATA : data;
         if (kind == INDEXBUS_KIND_FANOUT)
             cfg.consumer_count = consumers;
+        if (slots != 0) /* the queues keep their default capacity */
+            cfg.slot_count = slots;
     }
-    cfg.flags = INDEXBUS_CREATE_PREFAULT;
+    cfg.flags = INDEXBUS_CREATE_PREFAULT | flags;
     indexbus_region *r = NULL;
     int st = indexbus_region_create(name, &cfg, &r);
     if (st == INDEXBUS_EXISTS) {
