@@ -178,7 +178,8 @@ def multiparty_section(d):
                 r["placement"],
             ]
         )
-    return table(["64 B", "parties", "processes", "msgs/s (all)", "per consumer", "dropped (full)", "CPUs"], rows)
+    return table(["64 B (fanout: RECYCLE, MPSC: MPSC_BATCH regions)", "parties", "processes", "msgs/s (all)",
+                  "per consumer", "dropped (full)", "CPUs"], rows)
 
 
 # Byte logs next to events regions, by message size: (row name, batch, column title).
