@@ -551,7 +551,7 @@ void res_print_table(void)
     if (nvalues) {
         printf("\nOther figures\n");
         for (int i = 0; i < nvalues; i++)
-            printf("  %-40s %12.3f\n", values[i].key, values[i].v);
+            printf("  %-48s %12.3f\n", values[i].key, values[i].v);
     }
     printf("\nRatios (median of per-repetition ratios)          value   target   met   reps\n");
     for (size_t i = 0; i < NTARGETS; i++) {

@@ -20,6 +20,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -54,12 +55,14 @@ typedef struct work {
     uint32_t source, batch;
     uint8_t msgs[BURST * W_SIZE], buf[BURST * W_SIZE];
     uint32_t lens[BURST];
+    uint64_t phase_ns[3]; /* wall time in publish, route, receive (CLOCK_MONOTONIC) */
 } work;
 
 /* One burst through the path: OK, or the first status that was not. */
 static int burst(work *w)
 {
     int st;
+    uint64_t t0 = now_ns();
     if (w->batch > 1) {
         size_t n = 0;
         st = indexbus_publish_batch(w->p, w->msgs, w->lens, BURST, &n);
@@ -70,10 +73,14 @@ static int burst(work *w)
         for (uint32_t i = 0; i < BURST && st == INDEXBUS_OK; i++)
             st = indexbus_publish(w->p, w->msgs + (size_t)i * W_SIZE, W_SIZE);
     }
+    uint64_t t1 = now_ns();
     for (uint32_t i = 0; w->rt != NULL && i < BURST && st == INDEXBUS_OK; i++)
         st = indexbus_route_once(w->rt, w->source, INDEXBUS_MODE_BROADCAST);
     if (st != INDEXBUS_OK)
         return st;
+    uint64_t t2 = now_ns();
+    w->phase_ns[0] += t1 - t0;
+    w->phase_ns[1] += t2 - t1;
     if (w->batch > 1) {
         size_t k = 0;
         st = indexbus_recv_batch(w->c, w->buf, sizeof(w->buf), w->lens, BURST, &k);
@@ -81,12 +88,13 @@ static int burst(work *w)
             st = INDEXBUS_EMPTY;
         for (uint32_t i = 0; i < BURST; i++) /* recv_batch wrote the lengths */
             w->lens[i] = W_SIZE;
-        return st;
+    } else {
+        for (uint32_t i = 0; i < BURST && st == INDEXBUS_OK; i++) {
+            size_t len;
+            st = indexbus_try_recv(w->c, w->buf, sizeof(w->buf), &len);
+        }
     }
-    for (uint32_t i = 0; i < BURST && st == INDEXBUS_OK; i++) {
-        size_t len;
-        st = indexbus_try_recv(w->c, w->buf, sizeof(w->buf), &len);
-    }
+    w->phase_ns[2] += now_ns() - t2;
     return st;
 }
 
@@ -119,8 +127,10 @@ static uint64_t run_for(work *w, uint64_t ns, uint64_t *took)
     return msgs;
 }
 
-/* ns per message of path i, or NAN. */
-static double path_ns(int i, uint64_t warm_ns, uint64_t window_ns)
+/* ns per message of path i, or NAN; phase[] the wall ns per message in
+ * publish, route and receive (a split of the same work: the upstream CPU
+ * of a split-placement run does publish + route). */
+static double path_ns(int i, uint64_t warm_ns, uint64_t window_ns, double phase[3])
 {
     char name[128];
     region_name(name, sizeof(name), "work");
@@ -142,8 +152,13 @@ static double path_ns(int i, uint64_t warm_ns, uint64_t window_ns)
     check_ib(indexbus_consumer_open(reg, 0, &w->c), "consumer_open");
     uint64_t took = 0, n = run_for(w, warm_ns, &took);
     double ns = NAN;
-    if (n > 0 && (n = run_for(w, window_ns, &took)) > 0)
+    memset(w->phase_ns, 0, sizeof(w->phase_ns));
+    phase[0] = phase[1] = phase[2] = NAN;
+    if (n > 0 && (n = run_for(w, window_ns, &took)) > 0) {
         ns = (double)took / (double)n;
+        for (int k = 0; k < 3; k++)
+            phase[k] = (double)w->phase_ns[k] / (double)n;
+    }
     indexbus_consumer_close(w->c);
     if (w->rt != NULL)
         indexbus_router_close(w->rt);
@@ -177,7 +192,7 @@ void work_section(void)
     int reps = g_opts.reps < WK_MAX ? g_opts.reps : WK_MAX;
     uint64_t warm = g_opts.quick ? 5000000u : 10000000u;
     uint64_t window = g_opts.quick ? 15000000u : 50000000u;
-    double ns[W_N][WK_MAX];
+    double ns[W_N][WK_MAX], ph[W_N][3][WK_MAX];
     double q_fan[WK_MAX], q_fanp[WK_MAX], q_mpsc[WK_MAX], q_mpscp[WK_MAX], q_b32[WK_MAX];
     cpu_set_t saved;
     CPU_ZERO(&saved);
@@ -185,8 +200,12 @@ void work_section(void)
     for (int r = 0; r < reps; r++) {
         progress("work: repetition %d/%d (one thread, bursts of %u: spsc, fanout x1 recycle, "
                  "plain, mpsc, mpsc plain, spsc batch, mpsc batch)", r + 1, reps, BURST);
-        for (int i = 0; i < W_N; i++)
-            ns[i][r] = path_ns(i, warm, window);
+        for (int i = 0; i < W_N; i++) {
+            double p3[3];
+            ns[i][r] = path_ns(i, warm, window, p3);
+            for (int k = 0; k < 3; k++)
+                ph[i][k][r] = p3[k];
+        }
         q_fan[r] = ns[W_SPSC][r] / ns[W_FAN][r];
         q_fanp[r] = ns[W_SPSC][r] / ns[W_FAN_PLAIN][r];
         q_mpsc[r] = ns[W_SPSC][r] / ns[W_MPSC][r];
@@ -200,6 +219,17 @@ void work_section(void)
     res_ratio("st_mpsc_over_spsc", q_mpsc, reps);
     res_ratio("st_mpsc_plain_over_spsc", q_mpscp, reps);
     res_ratio("st_mpsc_batch32_over_spsc_batch32", q_b32, reps);
-    for (int i = 0; i < W_N; i++)
+    static const char *const phase_name[3] = {"publish", "route", "receive"};
+    for (int i = 0; i < W_N; i++) {
         res_value(paths[i].name, median(ns[i], reps));
+        if (paths[i].batch > 1)
+            continue;
+        for (int k = 0; k < 3; k++) { /* route: fanout only */
+            char key[64];
+            if (k == 1 && paths[i].kind != INDEXBUS_KIND_FANOUT)
+                continue;
+            snprintf(key, sizeof(key), "%s, %s (wall)", paths[i].name, phase_name[k]);
+            res_value(key, median(ph[i][k], reps));
+        }
+    }
 }
