@@ -5,6 +5,7 @@
 
 #include "../common/mpsc.h"
 #include "../common/slots.h"
+#include "../common/space.h"
 #include "../common/wake.h"
 #include "../durable/durable.h"
 #include "producer.h"
@@ -255,6 +256,75 @@ static uint32_t mpsc_chunk(const ib_view *v, const uint32_t *lens, size_t n, siz
     return k;
 }
 
+/* Publish our slot idx in our reserved cell pos (5.4.1): owner 0 just
+ * before, as enqueue does before its push; 0 if a recoverer that took us
+ * for dead skipped the cell, and the slot is ours again. */
+static int mpsc_fill_one(indexbus_producer *p, uint64_t pos, uint32_t idx)
+{
+    const ib_view *v = p->h.v;
+    uint32_t *owner = &ib_slot(v, idx)->owner;
+    ib_store_relaxed(owner, 0); /* the queue holds it from the fill on */
+    if (ib_mpsc_fill(v->mpsc, v->queue_mask, pos, idx))
+        return 1;
+    ib_store_relaxed(owner, p->h.part + 1); /* not queued: still ours */
+    return 0;
+}
+
+/* 1.3 batch reservation (5.4.1): push the filled slots idx[0..got) with one
+ * reservation CAS per run of free cells. A cell a recoverer skipped under
+ * us ends the run: we skip the rest of it ourselves and push its messages
+ * again in a later reservation, so they keep their order. *done: how many
+ * were queued, a prefix of idx[]. */
+static int mpsc_push_reserved(indexbus_producer *p, const uint32_t *idx, uint32_t got,
+                              uint32_t *done)
+{
+    const ib_view *v = p->h.v;
+    ib_mpsc_journal j = {&p->h.entry->mpsc_reserve, &p->h.entry->reserved};
+    *done = 0;
+    while (*done < got) {
+        uint64_t pos;
+        int n = ib_mpsc_reserve_n(v->mpsc, v->queue_mask, got - *done, j, &pos);
+        if (n < 0)
+            return -n;
+        uint32_t k = 0;
+        while (k < (uint32_t)n && mpsc_fill_one(p, pos + k, idx[*done + k]))
+            k++;
+        for (uint32_t s = k + 1; s < (uint32_t)n; s++)
+            ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos + s);
+        ib_mpsc_journal_clear(j);
+        *done += k;
+    }
+    return INDEXBUS_OK;
+}
+
+/* A chunk of got messages in slots we own: copied, then queued; the slots
+ * of messages not queued (queue full or corrupt) go back. *done: queued. */
+static int mpsc_push_chunk(indexbus_producer *p, const uint32_t *idx, uint32_t got,
+                           const uint8_t *src, const uint32_t *lens, uint32_t *done)
+{
+    const ib_view *v = p->h.v;
+    int st = INDEXBUS_OK;
+    *done = 0;
+    if (v->mpsc_batch && got > 1) { /* one message: the same path as today */
+        for (uint32_t i = 0; i < got; src += lens[i], i++) {
+            indexbus_slot_header *s = ib_slot(v, idx[i]);
+            memcpy(ib_slot_data(v, idx[i]), src, lens[i]);
+            s->len = lens[i];
+            ib_store_relaxed(&s->refcount, 1); /* published by ib_mpsc_fill's release */
+        }
+        st = mpsc_push_reserved(p, idx, got, done);
+    } else {
+        for (; *done < got; src += lens[*done], (*done)++) {
+            memcpy(ib_slot_data(v, idx[*done]), src, lens[*done]);
+            if ((st = enqueue(p, idx[*done], lens[*done])) != INDEXBUS_OK)
+                break;
+        }
+    }
+    if (*done < got) /* the queue is full (or corrupt) */
+        mpsc_give_back(p, idx + *done, got - *done);
+    return st;
+}
+
 static int mpsc_publish_batch(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
                               size_t count, size_t *published)
 {
@@ -266,16 +336,10 @@ static int mpsc_publish_batch(indexbus_producer *p, const uint8_t *src, const ui
         uint32_t want = mpsc_chunk(v, lens, n, count), got, done = 0;
         if (want == 0)
             st = INDEXBUS_TOO_LARGE;
-        else if ((st = mpsc_take_slots(p, idx, want, &got)) == INDEXBUS_OK) {
-            for (; done < got; done++, n++) {
-                memcpy(ib_slot_data(v, idx[done]), src, lens[n]);
-                if ((st = enqueue(p, idx[done], lens[n])) != INDEXBUS_OK)
-                    break;
-                src += lens[n];
-            }
-            if (done < got) /* the queue is full (or corrupt) */
-                mpsc_give_back(p, idx + done, got - done);
-        }
+        else if ((st = mpsc_take_slots(p, idx, want, &got)) == INDEXBUS_OK)
+            st = mpsc_push_chunk(p, idx, got, src, lens + n, &done);
+        for (uint32_t i = 0; i < done; i++)
+            src += lens[n++];
         if (done > 0)
             flush(p, done);
     }
@@ -359,13 +423,14 @@ INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
         n = (int64_t)(v->queue_capacity - ib_mpsc_depth(v->mpsc, v->queue_capacity));
     if (n < 0)
         return (int)-n;
-    if (!ib_has_log(v)) {
+    if (!ib_has_log(v) && n > 0) {
         /* each message also needs a slot: the pool's, and for the SPSC
-         * producer the ones parked in its cells (5.16) too */
-        uint32_t parked = ib_count_parked(v), free_slots = ib_count_free_slots(v);
-        uint64_t slots = p->type == INDEXBUS_PRODUCER_SPSC ? free_slots : free_slots - parked;
-        if ((uint64_t)n > slots)
-            n = (int64_t)slots;
+         * producer the ones parked in the cells it writes next (5.16,
+         * 5.21) too; counted only up to n, so the call costs O(n) */
+        uint32_t want = n > (int64_t)v->slot_count ? v->slot_count : (uint32_t)n, have = 0;
+        if (p->type == INDEXBUS_PRODUCER_SPSC && (v->recycle || v->fanout_recycle))
+            have = ib_spsc_parked_ahead(v, &p->q, want);
+        n = have + ib_pool_count_upto(v, want - have);
     }
     *space = (uint64_t)n;
     return INDEXBUS_OK;

@@ -7,12 +7,15 @@
 #define IB_PRODUCER_H
 
 #include "../common/logring.h"
+#include "../common/mpsc.h"
 #include "../common/spsc.h"
 #include "../liveness/liveness.h"
 
 /* SPSC slots put into cells but not yet published, at most this many at a
  * time: a longer batch is published in pieces of this size. */
 #define IB_PENDING_MAX 64u
+/* an MPSC batch chunk is at most one reservation (LAYOUT.md 5.4.1) */
+_Static_assert(IB_PENDING_MAX <= IB_MPSC_BATCH_MAX, "MPSC chunk larger than a reservation");
 
 struct indexbus_producer {
     ib_handle h; /* first: region, view, entry */

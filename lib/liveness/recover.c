@@ -46,21 +46,32 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
     return n;
 }
 
-/* The cell a dead MPSC producer reserved but never filled would stall the
- * queue for ever: mark it skipped. A live producer that turns out to own it
- * fails its publishing CAS and reserves again, so nothing is lost. */
-static uint32_t skip_reservation(const ib_view *v, uint64_t reserve)
+/* The cells a dead MPSC producer reserved but never filled would stall the
+ * queue for ever: mark them skipped. A live producer that turns out to own
+ * one fails its publishing CAS and reserves again, so nothing is lost. One
+ * cell, or in a batch-reservation region (5.4.1) the journal's count of
+ * them: read once, clamped to 1..min(64, Q) (LAYOUT.md 7: a forged count
+ * can only skip cells below tail still unfilled, whose live owners, if
+ * any, reserve again). */
+static uint32_t skip_reservation(const ib_view *v, uint64_t reserve, uint32_t reserved)
 {
     if (reserve == 0)
         return 0;
     uint64_t pos = reserve - 1;
+    uint32_t count = 1, n = 0;
+    if (v->mpsc_batch && reserved > 1)
+        count = reserved > IB_MPSC_BATCH_MAX ? IB_MPSC_BATCH_MAX : reserved;
+    if (count > v->queue_capacity)
+        count = v->queue_capacity;
     /* no data to pair with (LAYOUT.md 5.2: tail is a reservation only) */
-    if ((int64_t)(ib_load_acquire(&v->mpsc->tail) - pos) <= 0)
-        return 0; /* never reserved */
-    uint64_t expect = pos;
-    /* pairs with the reader's acquire load of seq in ib_mpsc_peek (5.2) */
-    return ib_cas_acq_rel(&v->mpsc_cells[pos & v->queue_mask].seq, &expect,
-                          (pos + 1) | INDEXBUS_MPSC_SKIP);
+    uint64_t tail = ib_load_acquire(&v->mpsc->tail);
+    for (uint32_t j = 0; j < count && (int64_t)(tail - (pos + j)) > 0; j++) {
+        uint64_t expect = pos + j; /* never reserved from the first at or past tail on */
+        /* pairs with the reader's acquire load of seq in ib_mpsc_peek (5.2) */
+        n += ib_cas_acq_rel(&v->mpsc_cells[(pos + j) & v->queue_mask].seq, &expect,
+                            (pos + j + 1) | INDEXBUS_MPSC_SKIP);
+    }
+    return n;
 }
 
 static void release_ref(const ib_view *v, uint32_t idx, uint32_t *reclaimed)
@@ -204,7 +215,8 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
     } else if (v->pool != NULL) {
         /* producers: what they claimed, and a reservation they never filled */
         rep->slots_reclaimed += reclaim_owned(v, slot + 1);
-        rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve));
+        rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve),
+                                               ib_load_relaxed(&e->reserved));
     }
     /* a dead router's half-made step, while the role is still its own;
      * pairs with the router's acquire CAS of router_owner in attach_once */

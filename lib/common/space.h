@@ -1,0 +1,45 @@
+/*
+ * space.h - bounded slot counts for indexbus_producer_space: how many of
+ * the next `max` messages a producer could find a slot for, walking at most
+ * `max` entries (O(answer), not O(slot_count) as ib_count_free_slots).
+ * Snapshots, exact only when quiet, like the counts they bound. Values read
+ * from the region are checked before use (LAYOUT.md 7).
+ */
+#ifndef IB_SPACE_H
+#define IB_SPACE_H
+
+#include "slots.h"
+
+/* Free slots on the pool's list, counting at most max. */
+static inline uint32_t ib_pool_count_upto(const ib_view *v, uint32_t max)
+{
+    /* pairs with the release CAS in ib_pool_free_chain */
+    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
+    while (n < max && idx < v->slot_count) {
+        n++;
+        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+    }
+    return n;
+}
+
+/* SPSC writer, recycling region (5.16, 5.21): of the next max cells it
+ * writes, from q->pos on, those whose cell names a slot parked for the
+ * position a lap earlier: the slots ib_spsc_unpark would hand it there.
+ * Slots parked in fanout consumer cells (INDEXBUS_SLOT_PARKED_CONSUMER) are
+ * the router's, never counted. A slot is parked for one position only, so
+ * a forged cell naming it twice counts it once. */
+static inline uint32_t ib_spsc_parked_ahead(const ib_view *v, const ib_spsc *q, uint32_t max)
+{
+    uint64_t cap = (uint64_t)q->mask + 1;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < max && i < cap; i++) {
+        uint64_t pos = q->pos + i;
+        if (pos < cap)
+            continue; /* first lap: the cell was never written */
+        uint32_t idx = ib_load_relaxed(&q->cells[pos & q->mask]); /* once (LAYOUT.md 7) */
+        n += idx < v->slot_count && ib_slot_parked_at(v, idx, (uint32_t)(pos - cap));
+    }
+    return n;
+}
+
+#endif /* IB_SPACE_H */
