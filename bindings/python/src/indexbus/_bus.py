@@ -221,7 +221,8 @@ class Region(_Handle):
                slot_data_size: int = 0, queue_capacity: int = 0, consumer_count: int = 0,
                mode: int = 0, prefault: bool = False, byte_capacity: int = 0,
                max_record: int = 0, cells: int = 0, max_request: int = 0,
-               max_reply: int = 0) -> "Region":
+               max_reply: int = 0, recycle: bool = False,
+               mpsc_batch: bool = False) -> "Region":
         """Create region `name` exclusively (Exists if taken); 0 means the default.
 
         kind "events" and "fanout" take the slot geometry (slot_count, slot_data_size,
@@ -232,7 +233,16 @@ class Region(_Handle):
         written contiguously; default 64 KiB, or byte_capacity / 2 - 8 if less); kind
         "rpc" (request/response) takes cells (reply cells, 1..4096; default 64),
         max_request and max_reply (bytes, 8 .. 16 MiB; default 4096 each). Geometry of
-        another kind raises InvalidArgument."""
+        another kind raises InvalidArgument.
+
+        Layout 1.3 features (the region then has layout 1.3, and readers of older
+        layouts refuse it): recycle (INDEXBUS_CREATE_RECYCLE) makes a fanout region
+        recycle slots through its queue cells (slot_count at least twice
+        queue_capacity); events regions take it and already recycle. mpsc_batch
+        (INDEXBUS_CREATE_MPSC_BATCH) lets MPSC producers of an events or fanout region
+        reserve a whole batch's queue cells at once. Other kinds raise InvalidArgument
+        for either. info().capabilities has bit 37 (INDEXBUS_CAP_FANOUT_RECYCLE) and
+        bit 38 (INDEXBUS_CAP_MPSC_BATCH) for them."""
         k = _pick(_KINDS, kind, "kind")
         if k not in (_KIND_LOG, _KIND_STREAM) and (byte_capacity or max_record):
             raise error(lib.INDEXBUS_INVALID_ARGUMENT,
@@ -264,6 +274,10 @@ class Region(_Handle):
             cfg.mode = mode
         if prefault:
             cfg.flags |= lib.INDEXBUS_CREATE_PREFAULT
+        if recycle:
+            cfg.flags |= lib.INDEXBUS_CREATE_RECYCLE
+        if mpsc_batch:
+            cfg.flags |= lib.INDEXBUS_CREATE_MPSC_BATCH
         out = ffi.new("indexbus_region **")
         check(lib.indexbus_region_create(name.encode(), cfg, out), name)
         return cls(out[0], name)
