@@ -34,7 +34,8 @@ GOLDEN_DIR = os.path.join(HERE, "golden")
 
 # Display order of the languages we know; others follow in command-line order.
 LANG_ORDER = ["c", "cxx", "python", "go", "java", "rust"]
-ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "zero-copy", "blocking", "batch",
+ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "work-queue-recycle",
+             "work-queue-batch", "zero-copy", "blocking", "batch",
              "log", "log-mpsc", "log-blocking", "stream", "stream-writers", "stream-handover",
              "stream-kill", "rpc", "rpc-clients", "rpc-kill", "errors", "golden"]
 # Region kinds of layout 1.1 that an agent may not speak yet: their cells (rows, error
@@ -124,6 +125,18 @@ def shm_path(name):
     if "/" in name[1:]:
         return name
     return "/dev/shm/" + name.lstrip("/")
+
+
+def check_features(name, want_caps):
+    """The region has layout 1.3 and the capability bits its scenario asked for (so a
+    cell on it exercises those algorithms, whoever created it)."""
+    with open(shm_path(name), "rb") as f:
+        hdr = f.read(24)
+    minor = struct.unpack_from("<H", hdr, 6)[0]
+    caps = struct.unpack_from("<Q", hdr, 16)[0]
+    if minor != 3 or caps & want_caps != want_caps:
+        raise CellFail(f"region {name}: layout 1.{minor}, capabilities {caps:#x}; want 1.3 "
+                       f"with {want_caps:#x}")
 
 
 def region_state(name):
@@ -560,8 +573,19 @@ class Run:
         self.finish([p], time.monotonic() + (timeout or self.cell_timeout))
         return p
 
+    # Layout 1.3 create features (scenario region key -> create flag). Agents need not
+    # take these flags (PROTOCOL.md), so a region that asks for any is created by the
+    # reference agent; every agent then opens it as usual.
+    FEATURES = (("recycle", "--recycle", 1 << 37), ("mpsc_batch", "--mpsc-batch", 1 << 38))
+
     def create(self, lang, name, region, consumers=None):
         args = ["create", "--region", name, "--kind", region["kind"]]
+        want_caps = 0
+        for key, flag, cap in self.FEATURES:
+            if region.get(key):
+                args.append(flag)
+                want_caps |= cap
+                lang = self.ref
         for key, opt in (("slots", "--slots"), ("slot_size", "--slot-size"), ("queue", "--queue"),
                          ("consumers", "--consumers"), ("bytes", "--bytes"),
                          ("max_record", "--max-record"), ("cells", "--cells"),
@@ -573,6 +597,8 @@ class Run:
                 args += [opt, str(v)]
         p = self.run_one("create", lang, args)
         p.event("created")
+        if want_caps:
+            check_features(name, want_caps)
 
     def cleanup(self, name, lang):
         """Unlink with the agent, then make sure the name is gone whatever happened."""
@@ -1308,7 +1334,7 @@ class Run:
     def fanout_cell(self, sc, row, prod_lang, router_lang):
         prod, cons, rt = sc["producer"], sc.get("consumer", {}), sc["router"]
         n = len(self.langs)
-        if sc["region"].get("queue", 0) < sc["region"].get("slots", 0):
+        if rt["mode"] == "broadcast" and sc["region"].get("queue", 0) < sc["region"].get("slots", 0):
             raise CellFail("scenario: queue must be >= slots, or broadcast may drop")
         name = self.region_name(f"{row}-{prod_lang}")
         deadline = time.monotonic() + self.cell_timeout
@@ -1683,7 +1709,7 @@ def main(argv):
                 run.row_mpsc(sc, row)
             elif row == "log-blocking":
                 run.row_log_blocking(sc)
-            elif row in ("broadcast", "work-queue"):
+            elif row in ("broadcast", "work-queue", "work-queue-recycle", "work-queue-batch"):
                 run.row_fanout(row, sc)
             elif row == "stream":
                 run.row_stream(sc)

@@ -116,7 +116,7 @@ enum {
     O_TIMEOUT_MS, O_CASE, O_NAME, O_FROM, O_BYTES, O_MAX_RECORD, O_WAIT, O_DELAY_MS,
     O_CELLS, O_MAX_REQUEST, O_MAX_REPLY, O_WRITER, O_CHUNK, O_WAIT_READER, O_HOLD,
     O_READ_SIZE, O_MAX_BYTES, O_RELEASE, O_HEX, O_CLIENT, O_RETRY_DISCONNECTED,
-    O_COUNT_OPTS
+    O_RECYCLE, O_MPSC_BATCH, O_COUNT_OPTS
 };
 #define OPT(o) (1ull << (o)) /* option sets are bit masks */
 
@@ -145,6 +145,7 @@ static const struct {
     [O_MAX_BYTES] = {"--max-bytes", 1}, [O_RELEASE] = {"--release", 0},
     [O_HEX] = {"--hex", 0},             [O_CLIENT] = {"--client", 1},
     [O_RETRY_DISCONNECTED] = {"--retry-disconnected", 0},
+    [O_RECYCLE] = {"--recycle", 0},     [O_MPSC_BATCH] = {"--mpsc-batch", 0},
 };
 
 static const char *opt_val[O_COUNT_OPTS];
@@ -296,7 +297,9 @@ static size_t max_message(const indexbus_info *in)
 /* Create the region the options of `create` describe (the command or the golden op):
  * --slots/--slot-size/--queue/--consumers for events and fanout regions, --bytes and
  * --max-record for byte logs and streams, --cells/--max-request/--max-reply for
- * request/response (0 or absent = library default). */
+ * request/response (0 or absent = library default); --recycle and --mpsc-batch
+ * (layout 1.3) set INDEXBUS_CREATE_RECYCLE and INDEXBUS_CREATE_MPSC_BATCH, and
+ * the library says which kinds take them. */
 static void create_region(const char *name, indexbus_region **out)
 {
     uint32_t kind = kind_of(opt_val[O_KIND]);
@@ -345,6 +348,8 @@ static void create_region(const char *name, indexbus_region **out)
         if (consumers)
             cfg.consumer_count = consumers;
     }
+    cfg.flags |= (opt_set[O_RECYCLE] ? INDEXBUS_CREATE_RECYCLE : 0u) |
+                 (opt_set[O_MPSC_BATCH] ? INDEXBUS_CREATE_MPSC_BATCH : 0u);
     st = indexbus_region_create(name, &cfg, out);
     if (st != INDEXBUS_OK)
         fail(st, "create region %s", name);
@@ -1662,7 +1667,8 @@ int main(int argc, char **argv)
     } cmds[] = {
         {"create", OPT(O_REGION) | OPT(O_KIND) | OPT(O_SLOTS) | OPT(O_SLOT_SIZE) | OPT(O_QUEUE) |
          OPT(O_CONSUMERS) | OPT(O_BYTES) | OPT(O_MAX_RECORD) | OPT(O_CELLS) | OPT(O_MAX_REQUEST) |
-         OPT(O_MAX_REPLY), OPT(O_REGION) | OPT(O_KIND), cmd_create},
+         OPT(O_MAX_REPLY) | OPT(O_RECYCLE) | OPT(O_MPSC_BATCH), OPT(O_REGION) | OPT(O_KIND),
+         cmd_create},
         {"produce", OPT(O_REGION) | OPT(O_TYPE) | OPT(O_PRODUCER) | OPT(O_COUNT) | OPT(O_SIZES) |
          OPT(O_ZERO_COPY) | OPT(O_BATCH) | OPT(O_WAIT_CONSUMERS) | OPT(O_WAIT), OPT(O_REGION),
          cmd_produce},
