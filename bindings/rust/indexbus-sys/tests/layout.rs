@@ -154,7 +154,7 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MAGIC, 0x5355_4249);
     assert_eq!(&INDEXBUS_MAGIC.to_le_bytes(), b"IBUS");
     assert_eq!(INDEXBUS_LAYOUT_MAJOR, 1);
-    assert_eq!(INDEXBUS_LAYOUT_MINOR, 2);
+    assert_eq!(INDEXBUS_LAYOUT_MINOR, 3);
     assert_eq!(INDEXBUS_READY_VALUE, 1);
     assert_eq!(INDEXBUS_HEADER_BYTES, 1024);
     assert_eq!(INDEXBUS_CACHE_LINE, 64);
@@ -170,12 +170,15 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_SLOT_HEADER_BYTES, 16);
     assert_eq!(INDEXBUS_SLOT_NIL, u32::MAX);
     assert_eq!(INDEXBUS_SLOT_PARKED, u32::MAX);
+    assert_eq!(INDEXBUS_SLOT_PARKED_CONSUMER_BASE, 0xffff_ff00);
     assert_eq!(INDEXBUS_CAP_INCOMPAT_MASK, 0xffff_ffff_0000_0000_u64);
     assert_eq!(INDEXBUS_CAP_SPSC_RECYCLE, 1_u64 << 32);
     assert_eq!(INDEXBUS_CAP_BYTE_LOG, 1_u64 << 33);
     assert_eq!(INDEXBUS_CAP_BYTE_STREAM, 1_u64 << 34);
     assert_eq!(INDEXBUS_CAP_RPC_CELLS, 1_u64 << 35);
     assert_eq!(INDEXBUS_CAP_DURABLE_STATE, 1_u64 << 36);
+    assert_eq!(INDEXBUS_CAP_FANOUT_RECYCLE, 1_u64 << 37);
+    assert_eq!(INDEXBUS_CAP_MPSC_BATCH, 1_u64 << 38);
     assert_eq!(
         INDEXBUS_CAP_KNOWN_INCOMPAT,
         INDEXBUS_CAP_SPSC_RECYCLE
@@ -183,6 +186,8 @@ fn layout_constants_are_frozen() {
             | INDEXBUS_CAP_BYTE_STREAM
             | INDEXBUS_CAP_RPC_CELLS
             | INDEXBUS_CAP_DURABLE_STATE
+            | INDEXBUS_CAP_FANOUT_RECYCLE
+            | INDEXBUS_CAP_MPSC_BATCH
     );
     assert_eq!(INDEXBUS_CAP_STREAM, 1_u64 << 7);
     assert_eq!(INDEXBUS_CAP_RPC, 1_u64 << 8);
@@ -227,6 +232,9 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_MODE_WORK_QUEUE, 2);
     assert_eq!(INDEXBUS_ROUTER_EXIT_ON_DISCONNECT, 1);
     assert_eq!(INDEXBUS_CREATE_PREFAULT, 1);
+    assert_eq!(INDEXBUS_CREATE_DURABLE, 2);
+    assert_eq!(INDEXBUS_CREATE_RECYCLE, 4);
+    assert_eq!(INDEXBUS_CREATE_MPSC_BATCH, 8);
     assert_eq!(INDEXBUS_LOG_MIN_BYTES, 4096);
     assert_eq!(INDEXBUS_LOG_MAX_BYTES, 1 << 30);
     assert_eq!(INDEXBUS_LOG_DEFAULT_BYTES, 1 << 20);
@@ -242,7 +250,7 @@ fn layout_constants_are_frozen() {
         layout,
         (INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR
     );
-    assert_eq!(layout, 0x0001_0002);
+    assert_eq!(layout, 0x0001_0003);
 }
 
 #[test]

@@ -124,6 +124,18 @@ pub struct Config {
     pub mode: u32,
     /// Touch every page at creation (`INDEXBUS_CREATE_PREFAULT`).
     pub prefault: bool,
+    /// Fanout: recycle slots through the queue cells, so neither a consumer
+    /// nor the SPSC producer touches the slot pool per message
+    /// (`INDEXBUS_CREATE_RECYCLE`, layout 1.3). Needs `slot_count` at least
+    /// twice `queue_capacity`. Accepted and without effect on events
+    /// regions (they recycle whenever the geometry allows); the other kinds
+    /// refuse it with [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    pub recycle: bool,
+    /// Events and fanout: MPSC producers reserve the queue cells of a whole
+    /// batch in one step (`INDEXBUS_CREATE_MPSC_BATCH`, layout 1.3); the
+    /// other kinds refuse it with
+    /// [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    pub mpsc_batch: bool,
     /// Byte logs and streams: ring bytes, a power of two, 4 KiB..=1 GiB;
     /// 0 = 1 MiB. Request/response: 0. Ignored by the other kinds.
     pub byte_capacity: u64,
@@ -146,6 +158,8 @@ impl Config {
             consumer_count: 0,
             mode: 0,
             prefault: false,
+            recycle: false,
+            mpsc_batch: false,
             byte_capacity: 0,
             max_record: 0,
         }
@@ -233,6 +247,37 @@ impl Config {
         self
     }
 
+    /// Set [`recycle`](Config::recycle).
+    ///
+    /// ```
+    /// use indexbus::Config;
+    /// let cfg = Config::fanout(2).slot_count(32).queue_capacity(16).recycle(true);
+    /// assert!(cfg.recycle && !cfg.mpsc_batch);
+    /// ```
+    pub fn recycle(mut self, on: bool) -> Config {
+        self.recycle = on;
+        self
+    }
+    /// Set [`mpsc_batch`](Config::mpsc_batch).
+    pub fn mpsc_batch(mut self, on: bool) -> Config {
+        self.mpsc_batch = on;
+        self
+    }
+
+    fn flags(&self) -> u32 {
+        let mut flags = 0;
+        if self.prefault {
+            flags |= sys::INDEXBUS_CREATE_PREFAULT;
+        }
+        if self.recycle {
+            flags |= sys::INDEXBUS_CREATE_RECYCLE;
+        }
+        if self.mpsc_batch {
+            flags |= sys::INDEXBUS_CREATE_MPSC_BATCH;
+        }
+        flags
+    }
+
     fn to_raw(&self) -> sys::indexbus_region_config {
         sys::indexbus_region_config {
             size: size_of::<sys::indexbus_region_config>() as u32,
@@ -242,15 +287,26 @@ impl Config {
             queue_capacity: self.queue_capacity,
             consumer_count: self.consumer_count,
             mode: self.mode,
-            flags: if self.prefault {
-                sys::INDEXBUS_CREATE_PREFAULT
-            } else {
-                0
-            },
+            flags: self.flags(),
             max_record: self.max_record,
             reserved: 0,
             byte_capacity: self.byte_capacity,
         }
+    }
+}
+
+impl Info {
+    /// The region recycles fanout slots through its queue cells (capability
+    /// bit 37, `INDEXBUS_CAP_FANOUT_RECYCLE`; created with
+    /// [`Config::recycle`]; layout 1.3).
+    pub fn fanout_recycle(&self) -> bool {
+        self.capabilities & sys::INDEXBUS_CAP_FANOUT_RECYCLE != 0
+    }
+    /// MPSC producers reserve a whole batch's queue cells at once
+    /// (capability bit 38, `INDEXBUS_CAP_MPSC_BATCH`; created with
+    /// [`Config::mpsc_batch`]; layout 1.3).
+    pub fn mpsc_batch(&self) -> bool {
+        self.capabilities & sys::INDEXBUS_CAP_MPSC_BATCH != 0
     }
 }
 
