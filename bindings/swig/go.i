@@ -138,6 +138,8 @@ static inline ib_go_result ib_go_stream_read(uintptr_t rd, uint8_t *buf, size_t 
 %ignore INDEXBUS_CAP_RPC;
 %ignore INDEXBUS_CAP_BYTE_STREAM;
 %ignore INDEXBUS_CAP_RPC_CELLS;
+%ignore INDEXBUS_CAP_FANOUT_RECYCLE;
+%ignore INDEXBUS_CAP_MPSC_BATCH;
 %ignore INDEXBUS_RPC_MAX_MESSAGE;
 /* the stream's shared state word (LAYOUT.md 5.18): the region format, which
  * Go code never touches (indexbus_stream_state reports it) */
@@ -467,6 +469,8 @@ const (
 	INDEXBUS_CAP_RPC          = uint64(C.INDEXBUS_CAP_RPC)
 	INDEXBUS_CAP_BYTE_STREAM  = uint64(C.INDEXBUS_CAP_BYTE_STREAM)
 	INDEXBUS_CAP_RPC_CELLS    = uint64(C.INDEXBUS_CAP_RPC_CELLS)
+	INDEXBUS_CAP_FANOUT_RECYCLE = uint64(C.INDEXBUS_CAP_FANOUT_RECYCLE)
+	INDEXBUS_CAP_MPSC_BATCH   = uint64(C.INDEXBUS_CAP_MPSC_BATCH)
 	INDEXBUS_RPC_MAX_MESSAGE  = uint(C.INDEXBUS_RPC_MAX_MESSAGE)
 	INDEXBUS_LOG_MAX_BYTES    = uint(C.INDEXBUS_LOG_MAX_BYTES)
 	INDEXBUS_LOG_DEFAULT_BYTES = uint(C.INDEXBUS_LOG_DEFAULT_BYTES)

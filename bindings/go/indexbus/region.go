@@ -68,6 +68,9 @@ const (
 	CapByteStream   = swig.INDEXBUS_CAP_BYTE_STREAM  // a byte stream (incompat bit)
 	CapRPC          = swig.INDEXBUS_CAP_RPC          // request/response (compat bit, informational)
 	CapRPCCells     = swig.INDEXBUS_CAP_RPC_CELLS    // request/response (incompat bit)
+	// Layout 1.3 (incompat bits): set by Config.Recycle and Config.MPSCBatch.
+	CapFanoutRecycle = swig.INDEXBUS_CAP_FANOUT_RECYCLE // fanout slots recycle through queue cells
+	CapMPSCBatch     = swig.INDEXBUS_CAP_MPSC_BATCH     // MPSC batches reserve their cells at once
 )
 
 // Request/response limits: Config.MaxRequest and Config.MaxReply are in
@@ -106,6 +109,16 @@ type Config struct {
 	ConsumerCount uint32      // events: 1; fanout: 1..64; 0 = 1 (events) or 4 (fanout)
 	Mode          fs.FileMode // permission bits of the shm object or file; 0 = 0600
 	Prefault      bool        // touch every page at creation
+	// Fanout: recycle slots through the queue cells, so neither a consumer
+	// nor the SPSC producer touches the slot pool per message (layout 1.3,
+	// CapFanoutRecycle). Needs SlotCount at least twice QueueCapacity.
+	// Events regions take it and already recycle; other kinds refuse it
+	// (ErrInvalidArgument).
+	Recycle bool
+	// Events and fanout: MPSC producers reserve the queue cells of a whole
+	// batch at once (layout 1.3, CapMPSCBatch); other kinds refuse it
+	// (ErrInvalidArgument).
+	MPSCBatch bool
 	// Byte logs and streams: ring bytes, a power of two, 4 KiB..1 GiB;
 	// 0 = 1 MiB.
 	ByteCapacity uint64
@@ -203,6 +216,12 @@ func Create(name string, cfg Config) (*Region, error) {
 	}
 	if cfg.Prefault {
 		c.Flags |= uint32(swig.INDEXBUS_CREATE_PREFAULT)
+	}
+	if cfg.Recycle {
+		c.Flags |= uint32(swig.INDEXBUS_CREATE_RECYCLE)
+	}
+	if cfg.MPSCBatch {
+		c.Flags |= uint32(swig.INDEXBUS_CREATE_MPSC_BATCH)
 	}
 	if cfg.ByteCapacity != 0 {
 		c.ByteCapacity = cfg.ByteCapacity
