@@ -51,6 +51,28 @@ static raw raw_of(const char *name)
     return w;
 }
 
+/* The one live MPSC producer's entry (its journal words). */
+static indexbus_participant *producer_entry(const raw *w)
+{
+    indexbus_participant *found = NULL;
+    for (uint32_t i = 0; i < INDEXBUS_MAX_PARTICIPANTS; i++) {
+        indexbus_participant *e = &w->parts->entries[i];
+        if (e->state == INDEXBUS_PARTICIPANT_ACTIVE && e->role == INDEXBUS_ROLE_MPSC_PRODUCER) {
+            REQUIRE(found == NULL);
+            found = e;
+        }
+    }
+    REQUIRE(found != NULL);
+    return found;
+}
+
+/* The journal is clear: no reservation named, no count left. */
+static int journal_clear(const raw *w)
+{
+    const indexbus_participant *e = producer_entry(w);
+    return e->mpsc_reserve == 0 && e->reserved == 0;
+}
+
 static uint64_t ld(const uint64_t *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
 
 static indexbus_region *create(const char *name, uint32_t kind, uint32_t queue, uint32_t consumers,
@@ -293,7 +315,7 @@ static void skipped_under_live_case(void)
      * producer itself; 2..5 again at 6..9 */
     CHECK(ld(&g_w.mpsc->tail) == 10);
     CHECK(g_w.cells[4].seq == (5 | INDEXBUS_MPSC_SKIP));
-    CHECK(g_w.parts->entries[0].mpsc_reserve == 0 && g_w.parts->entries[0].reserved == 0);
+    CHECK(journal_clear(&g_w));
     uint32_t next[8] = {0};
     uint64_t total = 0;
     CHECK(drain(c, next, &total) && total == 6 && next[4] == 6);
@@ -417,6 +439,7 @@ static void positions_case(void)
     uint32_t lens[64];
     publish_all(p, 6, 0, 5);
     CHECK(ld(&w.mpsc->tail) == 5 && ld(&w.mpsc->head) == 0);
+    CHECK(journal_clear(&w));
     for (uint32_t i = 0; i < 5; i++)
         CHECK(w.cells[i].seq == i + 1);
     CHECK(w.cells[5].seq == 5);
@@ -426,7 +449,7 @@ static void positions_case(void)
     CHECK_ST(indexbus_publish_batch(p, buf, lens, 30, &k), INDEXBUS_FULL);
     CHECK(k == 11 && ld(&w.mpsc->tail) == 16);
     CHECK(mp_info(r).free_slots == SLOTS - 16);
-    CHECK(w.parts->entries[0].mpsc_reserve == 0 && w.parts->entries[0].reserved == 0);
+    CHECK(journal_clear(&w));
     /* the reader frees 3 cells: the next batch takes exactly those */
     uint8_t one[DATA];
     size_t len;
@@ -436,6 +459,53 @@ static void positions_case(void)
     CHECK_ST(indexbus_publish_batch(p, buf, lens, 8, &k), INDEXBUS_FULL);
     CHECK(k == 3 && ld(&w.mpsc->tail) == 19);
     CHECK(drain(c, next, &total) && total == 19 && next[6] == 19);
+    CHECK_ST(indexbus_producer_close(p), INDEXBUS_OK);
+    CHECK_ST(indexbus_consumer_close(c), INDEXBUS_OK);
+    CHECK(mp_info(r).free_slots == SLOTS);
+    indexbus_region_close(r);
+    CHECK_ST(indexbus_region_unlink(name), INDEXBUS_OK);
+}
+
+/* A reservation stops at the first cell that is not free for its position:
+ * a skipped cell of the previous lap the reader has not passed, and a
+ * forged seq ahead of tail (CORRUPT once it is the first). */
+static void cells_case(void)
+{
+    const char *name = ib_test_name("mpscb-cells");
+    indexbus_region *r = create(name, INDEXBUS_KIND_EVENTS, 16, 0, INDEXBUS_CREATE_MPSC_BATCH);
+    indexbus_consumer *c;
+    indexbus_producer *p;
+    REQUIRE_OK(indexbus_consumer_open(r, 0, &c));
+    REQUIRE_OK(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &p));
+    raw w = raw_of(name);
+    uint32_t next[8] = {0};
+    uint64_t total = 0;
+    static uint8_t buf[64 * DATA];
+    uint32_t lens[64];
+    size_t k = 99, len;
+    publish_all(p, 7, 0, 10); /* 0..9 */
+    forge_reserve(&w, 6);      /* 10..15: a dead producer's, skipped */
+    forge_dead(&w, 100, 10, 6);
+    CHECK(recover_skipped(r) == 6);
+    uint8_t one[DATA];
+    for (uint32_t i = 0; i < 10; i++, next[7]++, total++)
+        CHECK_ST(indexbus_try_recv(c, one, sizeof one, &len), INDEXBUS_OK);
+    /* cells 0..9 free for 16..25; 10..15 skipped in lap 0, not passed yet */
+    make_batch(buf, lens, 7, 10, 12);
+    CHECK_ST(indexbus_publish_batch(p, buf, lens, 12, &k), INDEXBUS_FULL);
+    CHECK(k == 10 && ld(&w.mpsc->tail) == 26);
+    CHECK(drain(c, next, &total) && total == 20 && ld(&w.mpsc->head) == 26);
+    /* a forged seq ahead at position 29: 26..28 reserved, then CORRUPT */
+    w.cells[29 & 15].seq = 1000;
+    make_batch(buf, lens, 7, 20, 8);
+    CHECK_ST(indexbus_publish_batch(p, buf, lens, 8, &k), INDEXBUS_CORRUPT);
+    CHECK(k == 3 && ld(&w.mpsc->tail) == 29);
+    CHECK(journal_clear(&w));
+    w.cells[29 & 15].seq = 29; /* put right: the queue goes on */
+    publish_all(p, 7, 23, 8);
+    CHECK(journal_clear(&w));
+    CHECK(drain(c, next, &total) && total == 31 && next[7] == 31);
+    CHECK(ld(&w.mpsc->head) == 37 && ld(&w.mpsc->tail) == 37);
     CHECK_ST(indexbus_producer_close(p), INDEXBUS_OK);
     CHECK_ST(indexbus_consumer_close(c), INDEXBUS_OK);
     CHECK(mp_info(r).free_slots == SLOTS);
@@ -623,8 +693,10 @@ int main(int argc, char **argv)
     ib_test_init(argc, argv, helpers);
     mp_guard();
     g_res = ib_shared(sizeof *g_res);
-    if (run("positions"))
+    if (run("positions")) {
         positions_case();
+        cells_case();
+    }
     if (run("forged")) {
         forged_case(INDEXBUS_CREATE_MPSC_BATCH);
         forged_case(0);
