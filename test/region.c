@@ -94,7 +94,11 @@ static const struct bad_cfg bad_cfgs[] = {
     {"fanout consumers 65", INDEXBUS_KIND_FANOUT, F(consumer_count), 65},
     {"fanout consumers huge", INDEXBUS_KIND_FANOUT, F(consumer_count), 0xffffffffu},
     {"events consumers 2", INDEXBUS_KIND_EVENTS, F(consumer_count), 2},
-    {"flags bit 2", INDEXBUS_KIND_EVENTS, F(flags), 0x4},
+    {"flags bit 4", INDEXBUS_KIND_EVENTS, F(flags), 0x10}, /* 0x4, 0x8: 1.3 features */
+    {"recycle fanout slots == queue", INDEXBUS_KIND_FANOUT, F(flags), INDEXBUS_CREATE_RECYCLE},
+    {"recycle log", INDEXBUS_KIND_LOG, F(flags), INDEXBUS_CREATE_RECYCLE},
+    {"mpsc batch stream", INDEXBUS_KIND_STREAM, F(flags), INDEXBUS_CREATE_MPSC_BATCH},
+    {"mpsc batch rpc", INDEXBUS_KIND_RPC, F(flags), INDEXBUS_CREATE_MPSC_BATCH},
     {"durable stream", INDEXBUS_KIND_STREAM, F(flags), INDEXBUS_CREATE_DURABLE},
     {"durable rpc", INDEXBUS_KIND_RPC, F(flags), INDEXBUS_CREATE_DURABLE},
     {"flags high", INDEXBUS_KIND_EVENTS, F(flags), 0x80000000u},
