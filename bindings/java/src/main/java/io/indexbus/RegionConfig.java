@@ -27,6 +27,8 @@ public final class RegionConfig {
     private final int consumerCount;
     private final int mode;
     private final boolean prefault;
+    private final boolean recycle;
+    private final boolean mpscBatch;
     private final long byteCapacity;
     private final int maxRecord;
     private final int cells;
@@ -41,6 +43,8 @@ public final class RegionConfig {
         consumerCount = b.consumerCount;
         mode = b.mode;
         prefault = b.prefault;
+        recycle = b.recycle;
+        mpscBatch = b.mpscBatch;
         byteCapacity = b.byteCapacity;
         maxRecord = b.maxRecord;
         cells = b.cells;
@@ -124,6 +128,16 @@ public final class RegionConfig {
         return prefault;
     }
 
+    /** Whether a fanout region recycles slots through its queue cells (layout 1.3). */
+    public boolean recycle() {
+        return recycle;
+    }
+
+    /** Whether MPSC producers reserve a whole batch's queue cells at once (layout 1.3). */
+    public boolean mpscBatch() {
+        return mpscBatch;
+    }
+
     /** Byte logs and streams: ring bytes, 0 = default (1 MiB); 0 for other kinds. */
     public long byteCapacity() {
         return byteCapacity;
@@ -149,6 +163,13 @@ public final class RegionConfig {
         return maxReply;
     }
 
+    /** The {@code INDEXBUS_CREATE_*} flags this configuration asks for. */
+    private long flags() {
+        return (prefault ? indexbus.INDEXBUS_CREATE_PREFAULT : 0)
+                | (recycle ? indexbus.INDEXBUS_CREATE_RECYCLE : 0)
+                | (mpscBatch ? indexbus.INDEXBUS_CREATE_MPSC_BATCH : 0);
+    }
+
     void applyTo(indexbus_region_config c) {
         c.setKind(kind.code());
         if (kind == RegionKind.RPC) {
@@ -159,7 +180,7 @@ public final class RegionConfig {
             c.setQueue_capacity(queueCapacity);
             c.setConsumer_count(consumerCount);
             c.setMode(mode);
-            c.setFlags(prefault ? indexbus.INDEXBUS_CREATE_PREFAULT : 0);
+            c.setFlags(flags());
             c.setMax_record(maxReply);
             c.setByte_capacity(byteCapacity);
             return;
@@ -169,7 +190,7 @@ public final class RegionConfig {
         c.setQueue_capacity(queueCapacity);
         c.setConsumer_count(consumerCount);
         c.setMode(mode);
-        c.setFlags(prefault ? indexbus.INDEXBUS_CREATE_PREFAULT : 0);
+        c.setFlags(flags());
         // read by the library for byte logs and streams only (the struct has its 1.1 size)
         c.setMax_record(maxRecord);
         c.setByte_capacity(byteCapacity);
@@ -180,7 +201,8 @@ public final class RegionConfig {
         return "RegionConfig{kind=" + kind + ", slotCount=" + slotCount + ", slotDataSize="
                 + slotDataSize + ", queueCapacity=" + queueCapacity + ", consumerCount="
                 + consumerCount + ", mode=0" + Integer.toOctalString(mode) + ", prefault="
-                + prefault + (kind == RegionKind.LOG || kind == RegionKind.STREAM
+                + prefault + (recycle ? ", recycle=true" : "")
+                + (mpscBatch ? ", mpscBatch=true" : "") + (kind == RegionKind.LOG || kind == RegionKind.STREAM
                         ? ", byteCapacity=" + byteCapacity + ", maxRecord=" + maxRecord : "")
                 + (kind == RegionKind.RPC ? ", cells=" + cells + ", maxRequest=" + maxRequest
                         + ", maxReply=" + maxReply : "") + "}";
@@ -195,6 +217,8 @@ public final class RegionConfig {
         private int consumerCount;
         private int mode;
         private boolean prefault;
+        private boolean recycle;
+        private boolean mpscBatch;
         private long byteCapacity;
         private int maxRecord;
         private int cells;
@@ -238,6 +262,29 @@ public final class RegionConfig {
         /** Touch every page at creation. */
         public Builder prefault(boolean on) {
             prefault = on;
+            return this;
+        }
+
+        /**
+         * Fanout: recycle slots through the queue cells, so neither a consumer nor the SPSC
+         * producer touches the slot pool per message ({@code INDEXBUS_CREATE_RECYCLE}, layout
+         * 1.3; {@link RegionInfo#fanoutRecycle()}). Needs a slot count at least twice the queue
+         * capacity. Events regions take it and already recycle; other kinds refuse it
+         * ({@link IndexBusException} with {@link Status#INVALID_ARGUMENT}).
+         */
+        public Builder recycle(boolean on) {
+            recycle = on;
+            return this;
+        }
+
+        /**
+         * Events and fanout: MPSC producers reserve the queue cells of a whole batch at once
+         * ({@code INDEXBUS_CREATE_MPSC_BATCH}, layout 1.3; {@link RegionInfo#mpscBatch()});
+         * other kinds refuse it ({@link IndexBusException} with
+         * {@link Status#INVALID_ARGUMENT}).
+         */
+        public Builder mpscBatch(boolean on) {
+            mpscBatch = on;
             return this;
         }
 

@@ -85,4 +85,25 @@ public record RegionInfo(
         int maxReply,
         long rpcRepliesAbandoned,
         long rpcRequestsFailed) {
+
+    /** Capability bit 37 ({@code INDEXBUS_CAP_FANOUT_RECYCLE}, layout 1.3). */
+    public static final long CAP_FANOUT_RECYCLE = 1L << 37;
+    /** Capability bit 38 ({@code INDEXBUS_CAP_MPSC_BATCH}, layout 1.3). */
+    public static final long CAP_MPSC_BATCH = 1L << 38;
+
+    /**
+     * Whether the region recycles fanout slots through its queue cells (created with
+     * {@link RegionConfig.Builder#recycle(boolean)}).
+     */
+    public boolean fanoutRecycle() {
+        return (capabilities & CAP_FANOUT_RECYCLE) != 0;
+    }
+
+    /**
+     * Whether MPSC producers reserve a whole batch's queue cells at once (created with
+     * {@link RegionConfig.Builder#mpscBatch(boolean)}).
+     */
+    public boolean mpscBatch() {
+        return (capabilities & CAP_MPSC_BATCH) != 0;
+    }
 }

@@ -23,7 +23,7 @@ class VersionTest {
         assertEquals(Version.BUILT_MAJOR, Version.major(n));
         assertEquals(Version.BUILT_MINOR, Version.minor(n));
         assertEquals(Version.BUILT_PATCH, Version.patch(n));
-        assertEquals((1L << 16) | 2, Version.layoutVersion()); // 1.2: durable state
+        assertEquals((1L << 16) | 3, Version.layoutVersion()); // 1.3: fanout recycling, MPSC batches
         assertDoesNotThrow(Version::ensureCompatible);
     }
 
