@@ -107,6 +107,21 @@
  * producer kills are traced to the mark journal open, or to a piece
  * published before its mark was set (JP_*), so that the settle decides.
  *
+ * Layout 1.3 (crash_recycle_check.h): fanout-recycle-bcast and
+ * fanout-recycle-wq (INDEXBUS_CREATE_RECYCLE: the SPSC producer's slots
+ * come back through the consumers' queue cells and the router's hand-back;
+ * an MPSC producer beside it; every role killed), mpsc-batch-events and
+ * mpsc-batch-fanout (INDEXBUS_CREATE_MPSC_BATCH, the fanout one recycling
+ * too: MPSC producers publish batches of 1..64, one reservation each; a
+ * traced kill stops them after the reservation and 0..4000 instructions
+ * on, inside the filling). Checks added: I1 accounts for every slot through
+ * the layout in every events and fanout scenario (free, parked in a queue
+ * cell, queued: none in two places before the final sweep, every one in
+ * exactly one after it); S: after the restart every live producer commits
+ * again and the consumers log more (a stalled queue, within the hang
+ * guard); I2: what arrived of a producer killed inside a batch is a prefix
+ * of it.
+ *
  * Byte streams and request/response (crash_stream.h, crash_rpc.h): the
  * scenarios stream-bytes (one writer, two readers handing the read end
  * over, every byte checked), stream-frames (three writers of all-or-nothing
@@ -170,6 +185,7 @@
 #define LOGDATA 480u           /* byte logs: the longest message */
 #define LOGMAXREC 512u         /* byte logs: max_record (claims up to LOGDATA + 32) */
 #define MAXDATA LOGDATA        /* buffers */
+#define BMAX 64u               /* the longest publish_batch (mpsc-batch scenarios) */
 #define BOUND_NS 10000000ull   /* I4: 10 ms, reported (how many took longer), not asserted */
 #define ACK_WAIT_NS 50000000ull /* the library's bound on waiting for a router's ack (50 ms) */
 /* hang guard per wait (S): 20 s. A loaded 2-CPU box stretches an iteration
@@ -205,6 +221,7 @@ typedef struct prec {
     uint32_t force;     /* byte logs: nonzero = use mode force - 1 (a traced commit kill) */
     uint32_t plan0;     /* byte logs: length of the first record of the call in progress */
     uint32_t marked;    /* durable scenarios: the SPSC producer publishes marked (crash_durable.h) */
+    uint32_t bmax;      /* publish_batch of 1..bmax (0: 8); the mpsc-batch scenarios: 64 */
     uint32_t mark_open_st; /* ... indexbus_producer_mark's status and mark right after the open */
     uint64_t mark_open;
     char err[160];
@@ -545,8 +562,8 @@ static int run_producer(int k)
     while (!ld(&sh->go) && !ld(&sh->stop))
         sched_yield();
     const uint32_t iter = sh->iter, me = (uint32_t)k;
-    static uint8_t batch[8 * MAXDATA];
-    uint32_t lens[8];
+    static uint8_t batch[BMAX * MAXDATA];
+    uint32_t lens[BMAX];
     uint64_t rs = sh->seed ^ mix64((uint64_t)k << 20 ^ iter);
     uint32_t s = 0;
     while (s < PCAP && !ld(&sh->stop)) {
@@ -595,8 +612,8 @@ static int run_producer(int k)
                 goto fail;
             s++;
             st32(&P->committed, s);
-        } else { /* publish_batch of 1..8 */
-            uint32_t n = 1 + (uint32_t)(mix64(rs++) % 8u), off = 0;
+        } else { /* publish_batch of 1..8 (mpsc-batch: 1..64, one reservation each) */
+            uint32_t n = 1 + (uint32_t)(mix64(rs++) % (P->bmax ? P->bmax : 8u)), off = 0;
             if (n > PCAP - s)
                 n = PCAP - s;
             for (uint32_t i = 0; i < n; i++) {
@@ -903,6 +920,8 @@ typedef struct scen {
     uint32_t share; /* of every 1000 iterations */
     uint32_t log_bytes; /* byte logs, byte streams: ring bytes */
     int durable;        /* INDEXBUS_CREATE_DURABLE: HOLD consumers, a marked SPSC producer */
+    uint32_t flags;     /* 1.3 create flags: INDEXBUS_CREATE_RECYCLE, INDEXBUS_CREATE_MPSC_BATCH */
+    uint32_t bmax;      /* MPSC producers: publish_batch of 1..bmax (0: 8), mostly batches */
 } scen;
 /* Byte streams: mode SM_BYTES / SM_FRAMES, cap = max_record, ncons reader
  * processes, nprod writers. Request/response: slots = cells, cap = max
@@ -914,33 +933,59 @@ typedef struct scen {
  * router killed mid-step between routing and counting would blur it). */
 static const scen scens[] = {
     /* events: slots >= 2 * queue, so SPSC slots recycle through their cells (5.16) */
-    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 115, 0, 0},
-    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 115, 0, 0},
+    {"events-spsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 99, 0, 0, 0, 0},
+    {"events-mpsc", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 2, 3, 0, 0, {3, 2, 0}, 99, 0, 0, 0, 0},
     {"fanout-broadcast", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 155, 0, 0},
+     {1, 1, 1}, 133, 0, 0, 0, 0},
     {"fanout-broadcast-slow", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 64, 16, 3, 2, 2, 0, 1,
-     {1, 1, 0}, 70, 0, 0},
+     {1, 1, 0}, 60, 0, 0, 0, 0},
     {"fanout-workqueue", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 64, 16, 3, 2, 3, 1, 0,
-     {1, 1, 1}, 155, 0, 0},
+     {1, 1, 1}, 133, 0, 0, 0, 0},
     /* byte logs: small rings, records of 16..480 bytes, so wraps are frequent */
-    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 80, 4096, 0},
-    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 90, 8192, 0},
+    {"log-spsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {3, 2, 0}, 69, 4096, 0, 0, 0},
+    {"log-mpsc", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 3, 3, 0, 0, {3, 2, 0}, 77, 8192, 0, 0, 0},
     /* durable regions (1.2, crash_durable.h): HOLD consumers, the SPSC producer
      * marked; the victim a holder (re-read check) or the marked producer (mark
      * check); on fanout also an MPSC producer or the router */
-    {"durable-events", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 30, 0, 1},
+    {"durable-events", INDEXBUS_KIND_EVENTS, 0, 64, 32, 1, 1, 1, 1, 0, {1, 1, 0}, 26, 0, 1, 0, 0},
     {"durable-fanout", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 32, 64, 3, 2, 3, 1, 0,
-     {2, 2, 1}, 35, 0, 1},
-    {"durable-log", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {1, 1, 0}, 25, 4096, 1},
+     {2, 2, 1}, 30, 0, 1, 0, 0},
+    {"durable-log", INDEXBUS_KIND_LOG, 0, 0, 0, 1, 1, 1, 1, 0, {1, 1, 0}, 22, 4096, 1, 0, 0},
     /* byte streams (crash_stream.h): one writer and two readers handing the
      * read end over, 4 KiB ring, max_record 256; three writers of frames, 8 KiB */
-    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 35, 4096, 0},
-    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 35, 8192, 0},
+    {"stream-bytes", INDEXBUS_KIND_STREAM, SM_BYTES, 0, 256, 2, 1, 1, 0, 0, {3, 2, 0}, 30, 4096, 0, 0, 0},
+    {"stream-frames", INDEXBUS_KIND_STREAM, SM_FRAMES, 0, 512, 1, 3, 3, 0, 0, {3, 1, 0}, 30, 8192, 0, 0, 0},
     /* request/response (crash_rpc.h): 16 cells, 256-byte requests and replies */
-    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 30, 0, 0},
-    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 30, 0, 0},
+    {"rpc-1s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 1, 2, 3, 0, 0, {1, 2, 0}, 26, 0, 0, 0, 0},
+    {"rpc-2s", INDEXBUS_KIND_RPC, 0, RPC_CELLS, RPC_MSG, 2, 3, 3, 0, 0, {1, 2, 0}, 26, 0, 0, 0, 0},
+    /* layout 1.3 fanout recycling (5.21): the SPSC producer's slots come back
+     * through the consumers' queue cells and the router's hand-back; an MPSC
+     * producer beside it (its slots go back to the pool); every role killed.
+     * The creator wants slot_count >= 2 * queue_capacity: broadcast queues
+     * can fill then, and drops must be counted; a work queue with small
+     * queues (laps, hence hand-backs, every 16 messages), slots = 4 queues. */
+    {"fanout-recycle-bcast", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_BROADCAST, 64, 32, 3, 2, 3, 1, 0,
+     {1, 1, 1}, 40, 0, 0, INDEXBUS_CREATE_RECYCLE, 0},
+    {"fanout-recycle-wq", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 64, 16, 3, 2, 3, 1, 0,
+     {1, 1, 1}, 40, 0, 0, INDEXBUS_CREATE_RECYCLE, 0},
+    /* layout 1.3 MPSC batch reservation (5.4.1): MPSC producers publish
+     * batches of 1..64 (one CAS reserves the cells), killed mid-batch; on
+     * fanout together with recycling and an SPSC producer */
+    {"mpsc-batch-events", INDEXBUS_KIND_EVENTS, 0, 128, 64, 1, 2, 3, 0, 0, {3, 1, 0}, 30, 0, 0,
+     INDEXBUS_CREATE_MPSC_BATCH, 64},
+    {"mpsc-batch-fanout", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 128, 64, 2, 2, 3, 1, 0,
+     {2, 1, 1}, 30, 0, 0, INDEXBUS_CREATE_MPSC_BATCH | INDEXBUS_CREATE_RECYCLE, 64},
 };
 #define NSCEN (sizeof scens / sizeof scens[0])
+
+/* mpsc-batch scenarios: an MPSC producer publishes batches of 1..bmax
+ * three times in four (else a publish or a claim + commit, as elsewhere) */
+static void batch_mode(const scen *S, prec *P)
+{
+    P->bmax = S->bmax;
+    if (S->bmax && P->type == INDEXBUS_PRODUCER_MPSC && rnd_below(4) != 0)
+        P->mode = 2;
+}
 
 typedef struct sstats {
     uint32_t iters, passed, failed;
@@ -1366,6 +1411,18 @@ static int trace_to_point(int k, point *pt)
     return 0;
 }
 
+/* Single-step the stopped, traced kid k n more instructions (it stays stopped). */
+static void trace_more(int k, long n)
+{
+    int st = 0;
+    for (long i = 0; i < n && kids[k].alive; i++)
+        if (ptrace(PTRACE_SINGLESTEP, kids[k].pid, NULL, NULL) != 0 ||
+            waitpid(kids[k].pid, &st, 0) != kids[k].pid || !WIFSTOPPED(st)) {
+            kids[k].alive = 0;
+            kids[k].status = st;
+        }
+}
+
 /* Snapshot at a router's death: the message at the head of each source
  * (the one a router killed mid-step may have put into some consumer queues
  * without taking it off the source) and each consumer queue's tail. */
@@ -1779,6 +1836,9 @@ static void kill_one(void)
         if (!new_kind || pt.np >= 0) {
             K->traced = trace_to_point(vk, &pt);
             ptraced = 1;
+            /* MPSC_BATCH: the batch's cells reserved; on into filling them */
+            if (K->traced && K->role == R_PROD && (S->flags & INDEXBUS_CREATE_MPSC_BATCH))
+                trace_more(vk, (long)rnd_below(4000));
         }
         I.T->traced += (uint32_t)K->traced;
         if (sh->kind == INDEXBUS_KIND_LOG && K->role == R_PROD && ventry >= 0 && !pt.jp)
@@ -1936,6 +1996,7 @@ static void restart_role(void)
         P->type = sh->p[K->rec].type;
         P->mode = rnd_below(sh->kind == INDEXBUS_KIND_LOG ? 5 : 3);
         P->marked = sh->p[K->rec].marked;
+        batch_mode(I.S, P);
         nk = I.prod_kid[I.nprec] = spawn(R_PROD, I.nprec);
         I.nprec++;
     } else if (K->role == R_CONS) {
@@ -2161,6 +2222,7 @@ static void dump_missing(const pfinal *F, const uint32_t *from)
 }
 
 #include "crash_durable_check.h"
+#include "crash_recycle_check.h"
 
 static void check_delivery(void)
 {
@@ -2226,6 +2288,7 @@ static void check_delivery(void)
     if (S->kind == INDEXBUS_KIND_EVENTS || S->kind == INDEXBUS_KIND_LOG) {
         /* one logical consumer: the original, then its replacement */
         tally(recs, nr, &F, &known);
+        prefix_check(&F);
         uint64_t m = 0;
         for (uint32_t p = 0; p < F.nprod; p++)
             m += missing(&F, p, 0);
@@ -2284,6 +2347,7 @@ static void check_delivery(void)
         }
     } else { /* work queue: all consumers together */
         tally(recs, nr, &F, &known);
+        prefix_check(&F);
         uint64_t m = 0;
         for (uint32_t p = 0; p < F.nprod; p++)
             m += missing(&F, p, 0);
@@ -2349,6 +2413,7 @@ static void region_fresh(const scen *S)
     indexbus_region_config_init(&cfg, S->kind);
     if (S->durable)
         cfg.flags |= INDEXBUS_CREATE_DURABLE;
+    cfg.flags |= S->flags; /* 1.3: recycling fanout, MPSC batch reservation */
     g_mark = 0;
     if (S->kind == INDEXBUS_KIND_LOG) {
         cfg.byte_capacity = S->log_bytes;
@@ -2457,6 +2522,7 @@ static void start_parties(void)
         P->type = (S->spsc_first && i == 0) ? INDEXBUS_PRODUCER_SPSC : INDEXBUS_PRODUCER_MPSC;
         P->mode = rnd_below(S->kind == INDEXBUS_KIND_LOG ? 5 : 3);
         P->marked = S->durable && P->type == INDEXBUS_PRODUCER_SPSC;
+        batch_mode(S, P);
         I.prod_kid[I.nprec] = spawn(R_PROD, I.nprec);
         I.nprec++;
     }
@@ -2585,6 +2651,7 @@ static void check_region(void)
     }
     if (depth)
         failf(I_LEAK, "queues not drained: %" PRIu64 " messages left", depth);
+    acct_check(I_LEAK, "before the final sweep", 0);
     uint8_t seen[INDEXBUS_MAX_SLOTS / 8];
     memset(seen, 0, (W.slot_count + 7) / 8);
     uint32_t idx = (uint32_t)raw_ld64(&W.pool->free_head), n = 0;
@@ -2612,6 +2679,7 @@ static void check_region(void)
     if (info.free_slots != info.slot_count)
         failf(I_LEAK, "after the sweep free_slots %u != slot_count %u", info.free_slots,
               info.slot_count);
+    acct_check(I_LEAK, "after the final sweep", 1);
 }
 
 static void run_iteration(int si)
@@ -2660,6 +2728,7 @@ static void run_iteration(int si)
             heal_capped += x >= HEAL_CAP_NS;
         }
         sleep_ns(2000000ull + rnd_below(6000000)); /* the survivors and the new one carry on */
+        stall_check(); /* 1.3 scenarios: the traffic moves on (crash_recycle_check.h) */
     }
     stop_and_join();
     check_region();
