@@ -64,6 +64,17 @@ const rg_strategy_info rg_strategies[RG_NSTRATEGIES] = {
                     "unpublished, far, misaligned, at the mark), hold_mask (all, none, flipped, "
                     "past the consumers), bridge counters; and the held queues (queue words, "
                     "cells and lengths, or the ring and its headers)"},
+    [RG_RECYCLE] = {"recycle",
+                    "recycling fanout region (1.3): forged parks under the cells the router "
+                    "rewrites next (owner PARKED_CONSUMER of the queue, of another or of none, "
+                    "PARKED; next_free the position checked, one or a lap off, an index), "
+                    "consumer and SPSC source cells naming used or bad slots, a whole queue "
+                    "naming one slot, the pool's head at a parked slot"},
+    [RG_MPSC_BATCH] = {"mpsc-batch",
+                       "MPSC batch reservation (1.3): MPSC producers' reserved counts (0, 1, a "
+                       "batch, the queue, past it, huge) and reservation starts (head, behind, "
+                       "tail, random), the tail moved past a batch nobody fills, cells inside "
+                       "a reservation filled, skipped, stale or a lap ahead"},
 };
 
 int rg_strategy_by_name(const char *name)
@@ -197,6 +208,7 @@ int rg_geo_read(const uint8_t *base, uint64_t map_size, rg_geo *g, char *err, si
     g->consumers = h.consumer_count;
     g->section_count = h.section_count;
     g->total = h.total_bytes;
+    g->caps = h.capabilities;
     if (!is_pow2(g->slots) || !is_pow2(g->queue) || g->data < 64 || g->data % 8 ||
         g->stride < g->data + 16 || g->consumers < 1 || g->consumers > 64 ||
         g->section_count > INDEXBUS_MAX_SECTIONS || g->total > map_size) {
@@ -281,9 +293,11 @@ uint8_t *rg_canary_map(const rg_geo *g)
     for (uint32_t i = g->consumers; i < 64; i++)
         mark(m, T, p + 64 + 4ull * i, p + 68 + 4ull * i);
     /* an entry's last 16 bytes: the byte-log journal (log_reserve, log_size),
-     * then reserved; in other regions nobody writes them */
+     * then reserved; in other regions nobody writes them, but for `reserved`
+     * (+60) in 1.3 regions with MPSC batch reservation (bit 38) */
+    int batch = (g->caps & INDEXBUS_CAP_MPSC_BATCH) != 0;
     for (uint32_t e = 0; e < INDEXBUS_MAX_PARTICIPANTS; e++)
-        mark(m, T, p + 320 + 64ull * e + (log ? 60 : 48), p + 320 + 64ull * e + 64);
+        mark(m, T, p + 320 + 64ull * e + (log ? 60 : 48), p + 320 + 64ull * e + (batch ? 60 : 64));
     uint64_t k = g->off[INDEXBUS_SECTION_COUNTERS];
     mark(m, T, k + 8, k + 64);
     mark(m, T, k + 72, k + 128);

@@ -69,9 +69,11 @@ static volatile sig_atomic_t interrupted;
  * that one 1.2 s round on a busy 2-CPU box hits about half the time), the
  * rounds 2, 6, 10, ... are byte-log rounds (log_order, in turn), the odd
  * rounds take the slot-region strategies in turn */
-static const int check_order[12] = {
-    RG_INDEX_BOUNDS, RG_DURABLE,  RG_HUGE_LEN,      RG_QUEUE_WORDS,  RG_REFCOUNTS,    RG_PARTICIPANTS,
-    RG_ROUTER_JOURNAL, RG_POOL,   RG_HEADER,        RG_WAKE_COUNTERS, RG_RANDOM_BYTES, RG_MIXED,
+#define NCHECK 14
+static const int check_order[NCHECK] = {
+    RG_INDEX_BOUNDS, RG_DURABLE,  RG_RECYCLE,   RG_HUGE_LEN,      RG_QUEUE_WORDS,  RG_MPSC_BATCH,
+    RG_REFCOUNTS,    RG_PARTICIPANTS, RG_ROUTER_JOURNAL, RG_POOL, RG_HEADER,       RG_WAKE_COUNTERS,
+    RG_RANDOM_BYTES, RG_MIXED,
 };
 /* rounds 2, 6, 10, ...: byte logs, and every other one a byte stream or a
  * request/response region, in turn (strategy, region kind) */
@@ -151,6 +153,7 @@ typedef struct round_ctx {
                                                    * max_request, queue = max_reply */
     int log;        /* a byte-log region (not a stream: R->kind says which 1.1 kind) */
     int durable;    /* INDEXBUS_CREATE_DURABLE (strategy durable, 1.2) */
+    uint32_t flags13; /* 1.3: INDEXBUS_CREATE_RECYCLE, INDEXBUS_CREATE_MPSC_BATCH */
     uint64_t t0, deadline, round_ns, rogue_at;
     uint64_t kill_at[MAXKILLS];
     int nkills, kills_done;
@@ -329,7 +332,7 @@ static int pick_strategy(long round)
     if (!opt.long_mode)
         return round % 4 == 0   ? RG_SPSC_CELLS
                : round % 4 == 2 ? log_order[(round / 4) % 12].strategy
-                                : check_order[((round - 1) / 2) % 12];
+                                : check_order[((round - 1) / 2) % NCHECK];
     rg_rng r;
     rg_seed(&r, round_seed(opt.seed, round) ^ 0x5eed5eedull);
     return (int)rg_below(&r, RG_NSTRATEGIES);
@@ -355,6 +358,24 @@ static uint32_t pick_kind11(long round, int strategy, rg_rng *g)
         return 0;
     uint64_t x = rg_below(g, 8);
     return x < 2 ? INDEXBUS_KIND_LOG : x == 2 ? INDEXBUS_KIND_STREAM : x == 3 ? INDEXBUS_KIND_RPC : 0;
+}
+
+/* 1.3 (strategies recycle and mpsc-batch): a recycling fanout region
+ * (slots >= 2 * queue, as the creator wants), now and then with MPSC batch
+ * reservation too; or an events or fanout region with MPSC batches */
+static void plan13(round_ctx *R)
+{
+    rg_rng *g = &R->rng;
+    static const uint32_t datas[3] = {64, 256, 1024};
+    static const uint32_t queues[4] = {8, 16, 64, 256};
+    int recycle = R->strategy == RG_RECYCLE || rg_chance(g, 1, 3);
+    R->kind = recycle || rg_chance(g, 1, 2) ? INDEXBUS_KIND_FANOUT : INDEXBUS_KIND_EVENTS;
+    R->data = datas[rg_below(g, 3)];
+    R->queue = queues[rg_below(g, 4)];
+    R->slots = R->queue * (2u << rg_below(g, 3)); /* 2, 4 or 8 queues: with and without starving */
+    R->consumers = R->kind == INDEXBUS_KIND_FANOUT ? 1 + (uint32_t)rg_below(g, 4) : 1;
+    R->flags13 = (recycle ? INDEXBUS_CREATE_RECYCLE : 0) |
+                 (R->strategy == RG_MPSC_BATCH || rg_chance(g, 1, 3) ? INDEXBUS_CREATE_MPSC_BATCH : 0);
 }
 
 static void plan(round_ctx *R)
@@ -402,6 +423,10 @@ static void plan(round_ctx *R)
         R->consumers = 1;
         return;
     }
+    if (s == RG_RECYCLE || s == RG_MPSC_BATCH) {
+        plan13(R);
+        return;
+    }
     if (s == RG_SPSC_CELLS) {
         R->kind = INDEXBUS_KIND_EVENTS;
         R->data = 1024;
@@ -432,6 +457,7 @@ static int create_region(round_ctx *R, uint8_t **map, uint64_t *map_size, rg_geo
     indexbus_region_config_init(&cfg, R->kind);
     if (R->durable)
         cfg.flags |= INDEXBUS_CREATE_DURABLE;
+    cfg.flags |= R->flags13;
     if (R->log) {
         cfg.byte_capacity = R->slots;
         cfg.max_record = R->data;
@@ -547,7 +573,8 @@ static void start_traffic(round_ctx *R)
             }
         spawn(R, P_TRAFFIC, "router", 0, rg_next(g), until);
     }
-    if (R->kind == INDEXBUS_KIND_EVENTS || R->durable || rg_chance(g, 4, 5))
+    if (R->kind == INDEXBUS_KIND_EVENTS || R->durable || (R->flags13 & INDEXBUS_CREATE_RECYCLE) ||
+        rg_chance(g, 4, 5)) /* recycling: the SPSC producer the slots come back to */
         spawn(R, P_TRAFFIC, "prod-spsc", 1, rg_next(g), until);
     for (uint32_t i = 0, n = 1 + (uint32_t)rg_below(g, 2); i < n; i++)
         spawn(R, P_TRAFFIC, "prod-mpsc", 2 + i, rg_next(g), until);
@@ -787,6 +814,10 @@ static int run_round(long round, int attempt)
                  R.consumers);
     if (R.durable)
         strncat(geo_s, " durable", sizeof geo_s - strlen(geo_s) - 1);
+    if (R.flags13 & INDEXBUS_CREATE_RECYCLE)
+        strncat(geo_s, " recycle", sizeof geo_s - strlen(geo_s) - 1);
+    if (R.flags13 & INDEXBUS_CREATE_MPSC_BATCH)
+        strncat(geo_s, " batch", sizeof geo_s - strlen(geo_s) - 1);
     printf("round %ld [%s] %s procs=%d kills=%d%s%s%s %.2fs: %s\n", round, rg_strategies[R.strategy].name,
            geo_s, R.np, R.kills_done, R.kills_done ? " (" : "", R.killed_roles, R.kills_done ? ")" : "",
            took / 1e9, R.failed ? "FAIL" : "pass");

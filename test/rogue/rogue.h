@@ -71,6 +71,7 @@ typedef struct rg_geo {
     uint32_t cells, max_request, max_reply, cell_stride; /* request/response */
     uint64_t off[RG_NSEC], len[RG_NSEC]; /* by section kind; len 0 = absent */
     uint64_t spsc_bytes;                 /* one SPSC index queue */
+    uint64_t caps;                       /* header capabilities (slot regions) */
 } rg_geo;
 
 /* Read the geometry and section directory from a header (once, at start).
@@ -117,6 +118,9 @@ enum rg_strategy {
     /* durable regions (1.2): events, fanout and byte logs created with
      * INDEXBUS_CREATE_DURABLE; HOLD consumers and a marked SPSC producer */
     RG_DURABLE, /* the DURABLE section (mark journal, hold_mask, counters) and the held queues */
+    /* layout 1.3 (writer_13.h) */
+    RG_RECYCLE,    /* fanout recycling: parked owners and positions, consumer and SPSC cells */
+    RG_MPSC_BATCH, /* MPSC batch reservation: entries' reserved counts and starts, tail, cells */
     RG_NSTRATEGIES
 };
 
@@ -135,6 +139,10 @@ static inline int rg_fits(int s, uint32_t kind)
         return 1;
     if (s == RG_DURABLE)
         return kind == INDEXBUS_KIND_EVENTS || kind == INDEXBUS_KIND_FANOUT || kind == INDEXBUS_KIND_LOG;
+    if (s == RG_RECYCLE)
+        return kind == INDEXBUS_KIND_FANOUT;
+    if (s == RG_MPSC_BATCH)
+        return kind == INDEXBUS_KIND_EVENTS || kind == INDEXBUS_KIND_FANOUT;
     switch (kind) {
     case INDEXBUS_KIND_LOG: return rg_log_only(s);
     case INDEXBUS_KIND_STREAM: return rg_log_only(s) || s == RG_STREAM_CTL;

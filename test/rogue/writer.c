@@ -16,7 +16,7 @@
 #include "rogue.h"
 
 #define NUNDO 64
-#define NWRITERS 17 /* writers in `writers` below */
+#define NWRITERS 19 /* writers in `writers` below */
 #define NSLOT_WRITERS 11 /* the first 11: the ones for events / fanout regions */
 
 typedef struct rogue {
@@ -972,12 +972,14 @@ static void w_durable(rogue *R)
         log ? w_log_headers(R) : w_huge_len(R);
 }
 
+#include "writer_13.h"
+
 typedef void (*writer_fn)(rogue *R);
 static const writer_fn writers[NWRITERS] = {
     w_random_bytes, w_index_bounds, w_huge_len,      w_queue_words,    w_refcounts,
     w_header,       w_participants, w_wake_counters, w_router_journal, w_pool,
     w_spsc_cells_sweep, w_log_ring, w_log_headers,   w_log_journals,   w_stream_ctl,
-    w_rpc_cells,    w_durable,
+    w_rpc_cells,    w_durable,      w_recycle,       w_mpsc_batch,
 };
 
 /* what `mixed` picks from on a byte log, a byte stream, request/response:
@@ -1007,6 +1009,8 @@ static int writer_of(int strategy)
     case RG_STREAM_CTL: return 14;
     case RG_RPC_CELLS: return 15;
     case RG_DURABLE: return 16;
+    case RG_RECYCLE: return 17;
+    case RG_MPSC_BATCH: return 18;
     default: return -1;
     }
 }
