@@ -340,7 +340,8 @@ static const ib_helper helpers[] = {
 };
 
 /* Recycling needs a lap of slots for the producer's cells and one for the
- * consumers' (5.21); the creator refuses less, and kinds without slots. */
+ * consumers' (5.21); the creator refuses less, and kinds without slots; an
+ * events region gets MPSC recycling (5.22). */
 static void test_create_rules(void)
 {
     indexbus_region_config cfg;
@@ -354,11 +355,12 @@ static void test_create_rules(void)
     REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_LOG));
     cfg.flags = INDEXBUS_CREATE_RECYCLE;
     CHECK_ST(indexbus_region_create(path, &cfg, &r), INDEXBUS_INVALID_ARGUMENT);
-    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS)); /* recycles anyway */
+    REQUIRE_OK(indexbus_region_config_init(&cfg, INDEXBUS_KIND_EVENTS)); /* MPSC cells (5.22) */
     cfg.flags = INDEXBUS_CREATE_RECYCLE;
     REQUIRE_OK(indexbus_region_create(path, &cfg, &r));
     bad_map m = bad_map_file(path);
-    CHECK(m.h->capabilities == (0x3Dull | INDEXBUS_CAP_SPSC_RECYCLE) && m.h->layout_minor == 0);
+    CHECK(m.h->capabilities == (0x3Dull | INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_MPSC_RECYCLE));
+    CHECK(m.h->layout_minor == 3);
     bad_unmap(&m);
     indexbus_region_close(r);
     unlink(path);

@@ -36,6 +36,7 @@ typedef struct ib_geometry {
     uint32_t durable;        /* 1.2: a DURABLE section (INDEXBUS_CAP_DURABLE_STATE) */
     uint32_t fanout_recycle; /* 1.3: INDEXBUS_CAP_FANOUT_RECYCLE (LAYOUT.md 5.21) */
     uint32_t mpsc_batch;     /* 1.3: INDEXBUS_CAP_MPSC_BATCH (LAYOUT.md 5.4.1) */
+    uint32_t mpsc_recycle;   /* 1.3: INDEXBUS_CAP_MPSC_RECYCLE (LAYOUT.md 5.22) */
     uint64_t log_bytes;      /* byte logs (1.1): ring bytes; 0 in slot regions */
     uint64_t total_bytes;
     indexbus_section_entry sections[INDEXBUS_MAX_SECTIONS];
@@ -67,6 +68,7 @@ typedef struct ib_view {
     uint32_t recycle; /* INDEXBUS_CAP_SPSC_RECYCLE (events only) */
     uint32_t fanout_recycle; /* 1.3: INDEXBUS_CAP_FANOUT_RECYCLE (fanout only) */
     uint32_t mpsc_batch;     /* 1.3: INDEXBUS_CAP_MPSC_BATCH */
+    uint32_t mpsc_recycle;   /* 1.3: INDEXBUS_CAP_MPSC_RECYCLE (events only) */
     /* byte logs (1.1) only; NULL / 0 in slot regions, whose sections above
      * are NULL / 0 in a byte log: code that reaches one checks kind first */
     indexbus_log_ctl *log;

@@ -208,9 +208,12 @@ static int header_features(const indexbus_region_header *h, ib_geometry *g)
 {
     g->fanout_recycle = (h->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) != 0;
     g->mpsc_batch = (h->capabilities & INDEXBUS_CAP_MPSC_BATCH) != 0;
-    if ((g->fanout_recycle || g->mpsc_batch) && h->layout_minor < 3)
+    g->mpsc_recycle = (h->capabilities & INDEXBUS_CAP_MPSC_RECYCLE) != 0;
+    if ((g->fanout_recycle || g->mpsc_batch || g->mpsc_recycle) && h->layout_minor < 3)
         return INDEXBUS_CORRUPT;
     if (g->fanout_recycle && h->region_kind != INDEXBUS_KIND_FANOUT)
+        return INDEXBUS_CORRUPT;
+    if (g->mpsc_recycle && h->region_kind != INDEXBUS_KIND_EVENTS)
         return INDEXBUS_CORRUPT;
     if (g->mpsc_batch && h->region_kind != INDEXBUS_KIND_EVENTS &&
         h->region_kind != INDEXBUS_KIND_FANOUT)
@@ -326,6 +329,7 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
     v->recycle = g->recycle;
     v->fanout_recycle = g->fanout_recycle;
     v->mpsc_batch = g->mpsc_batch;
+    v->mpsc_recycle = g->mpsc_recycle;
     v->producer_wake = g->consumer_count;
     v->log = (indexbus_log_ctl *)section_at(base, g, INDEXBUS_SECTION_LOG_RING);
     v->log_data = v->log ? (uint8_t *)(v->log + 1) : NULL;
@@ -352,7 +356,7 @@ void ib_view_init(ib_view *v, uint8_t *base, const ib_geometry *g)
  * fanout recycling and MPSC batch reservation 1.3 (LAYOUT.md 8). */
 uint16_t ib_layout_minor_for(const ib_geometry *g)
 {
-    if (g->fanout_recycle || g->mpsc_batch)
+    if (g->fanout_recycle || g->mpsc_batch || g->mpsc_recycle)
         return 3;
     if (g->durable)
         return 2;

@@ -238,7 +238,8 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
                         (g->recycle ? INDEXBUS_CAP_SPSC_RECYCLE : 0) |
                         (g->durable ? INDEXBUS_CAP_DURABLE | INDEXBUS_CAP_DURABLE_STATE : 0) |
                         (g->fanout_recycle ? INDEXBUS_CAP_FANOUT_RECYCLE : 0) |
-                        (g->mpsc_batch ? INDEXBUS_CAP_MPSC_BATCH : 0),
+                        (g->mpsc_batch ? INDEXBUS_CAP_MPSC_BATCH : 0) |
+                        (g->mpsc_recycle ? INDEXBUS_CAP_MPSC_RECYCLE : 0),
         .total_bytes = g->total_bytes,
         .slot_count = g->slot_count,
         .slot_data_size = g->slot_data_size,
@@ -264,16 +265,18 @@ static void region_init(uint8_t *base, const ib_geometry *g, indexbus_region_hea
      INDEXBUS_CREATE_MPSC_BATCH)
 
 /* The 1.3 features a creator asked for (indexbus.h says which kinds take
- * them); events regions recycle by geometry, so RECYCLE changes nothing there. */
+ * them). */
 static int config_features(uint32_t flags, ib_geometry *g)
 {
     int slots = g->kind == INDEXBUS_KIND_EVENTS || g->kind == INDEXBUS_KIND_FANOUT;
     if (!slots && (flags & (INDEXBUS_CREATE_RECYCLE | INDEXBUS_CREATE_MPSC_BATCH)))
         return INDEXBUS_INVALID_ARGUMENT;
     g->fanout_recycle = g->kind == INDEXBUS_KIND_FANOUT && (flags & INDEXBUS_CREATE_RECYCLE);
-    /* the SPSC producer's cells and the consumers' cells each keep a lap of
-     * slots; with fewer the pool starves every lap (LAYOUT.md 5.21) */
-    if (g->fanout_recycle && g->slot_count < 2ull * g->queue_capacity)
+    g->mpsc_recycle = g->kind == INDEXBUS_KIND_EVENTS && (flags & INDEXBUS_CREATE_RECYCLE);
+    /* fanout: the SPSC producer's cells and the consumers' cells each keep a
+     * lap of slots; events: the SPSC and the MPSC cells do. With fewer the
+     * pool starves every lap (LAYOUT.md 5.21, 5.22) */
+    if ((flags & INDEXBUS_CREATE_RECYCLE) && g->slot_count < 2ull * g->queue_capacity)
         return INDEXBUS_INVALID_ARGUMENT;
     g->mpsc_batch = (flags & INDEXBUS_CREATE_MPSC_BATCH) != 0;
     return INDEXBUS_OK;

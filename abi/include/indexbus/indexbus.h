@@ -99,13 +99,14 @@ typedef struct indexbus_consumer indexbus_consumer;
  * counters. Events, fanout and byte-log regions (INVALID_ARGUMENT for the
  * others). Readers before 1.3 refuse such a region (INCOMPATIBLE). */
 #define INDEXBUS_CREATE_DURABLE 0x2u
-/* 1.3: fanout regions recycle slots through their queue cells, so neither a
- * consumer nor the SPSC producer touches the slot pool per message
- * (layout 1.3, LAYOUT.md 5.21). Needs slot_count >= 2 * queue_capacity
- * (more for work queues: LAYOUT.md 5.21), else INVALID_ARGUMENT. Fanout
- * only; accepted and without effect on events regions, which recycle
- * whenever the geometry allows; INVALID_ARGUMENT for the other kinds.
- * Readers before 1.3 refuse such a region (INCOMPATIBLE). */
+/* 1.3: slots recycle through queue cells, so producers and consumers do
+ * not touch the slot pool per message (layout 1.3). Fanout: the consumers'
+ * slots travel back to the SPSC producer through the router (LAYOUT.md
+ * 5.21). Events: MPSC slots recycle through the MPSC cells (5.22), as SPSC
+ * slots always do when the geometry allows (5.16). Needs slot_count >=
+ * 2 * queue_capacity (more for fanout work queues: 5.21), else
+ * INVALID_ARGUMENT; INVALID_ARGUMENT for the other kinds. Readers before
+ * 1.3 refuse such a region (INCOMPATIBLE). */
 #define INDEXBUS_CREATE_RECYCLE 0x4u
 /* 1.3: MPSC producers reserve queue cells for a whole publish_batch with
  * one atomic step (layout 1.3, LAYOUT.md 5.4.1). Events and fanout only

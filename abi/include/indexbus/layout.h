@@ -103,11 +103,18 @@ extern "C" {
  * only the first and stall the queue. Events and fanout; layout minor 3;
  * set by INDEXBUS_CREATE_MPSC_BATCH. */
 #define INDEXBUS_CAP_MPSC_BATCH (1ull << 38)
+/* 1.3, incompat: MPSC slots recycle through MPSC cells (LAYOUT.md 5.22): the
+ * events consumer parks each slot it took off the MPSC queue in that cell
+ * (INDEXBUS_SLOT_PARKED_MPSC), and the producer that reserves the cell one
+ * lap later reuses it. A reader that does not know it would leave parked
+ * slots unused, so it must refuse the region. Events only; layout minor 3;
+ * set by INDEXBUS_CREATE_RECYCLE on an events region. */
+#define INDEXBUS_CAP_MPSC_RECYCLE (1ull << 39)
 #define INDEXBUS_CAP_INCOMPAT_MASK 0xffffffff00000000ull
 #define INDEXBUS_CAP_KNOWN_INCOMPAT                                              \
     (INDEXBUS_CAP_SPSC_RECYCLE | INDEXBUS_CAP_BYTE_LOG | INDEXBUS_CAP_BYTE_STREAM | \
      INDEXBUS_CAP_RPC_CELLS | INDEXBUS_CAP_DURABLE_STATE | INDEXBUS_CAP_FANOUT_RECYCLE |    \
-     INDEXBUS_CAP_MPSC_BATCH)
+     INDEXBUS_CAP_MPSC_BATCH | INDEXBUS_CAP_MPSC_RECYCLE)
 
 /* ---- geometry limits ----------------------------------------------------- */
 
@@ -367,6 +374,10 @@ typedef struct indexbus_slot_header {
  * holds the low 32 bits of that queue's position (LAYOUT.md 5.21). */
 #define INDEXBUS_SLOT_PARKED_CONSUMER(i) (0xffffff00u | (uint32_t)(i))
 #define INDEXBUS_SLOT_PARKED_CONSUMER_BASE 0xffffff00u
+/* 1.3, INDEXBUS_CAP_MPSC_RECYCLE: slot.owner of a slot parked in an MPSC
+ * cell: free, for the producer that reserves that cell next; next_free
+ * holds the low 32 bits of the position it was read from (LAYOUT.md 5.22). */
+#define INDEXBUS_SLOT_PARKED_MPSC 0xfffffffeu
 
 
 /* ---- byte log (1.1): LOG_RING section = ctl, then log_bytes of records ----- */
