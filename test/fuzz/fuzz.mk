@@ -37,7 +37,8 @@ $(FUZZ_DIR)/obj/lib/%.o: lib/%.c $(LIB_HDR) $(wildcard abi/include/indexbus/*.h)
 	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link \
 	    -include test/fuzz/shim.h -c $< -o $@
 
-$(FUZZ_DIR)/obj/fuzz_region.o: test/fuzz/fuzz_region.c test/fuzz/mutator.h \
+$(FUZZ_DIR)/obj/fuzz_region.o: test/fuzz/fuzz_region.c test/fuzz/fuzz13.h test/fuzz/fuzz13_ops.h \
+                                test/fuzz/mutator.h \
                                 $(wildcard abi/include/indexbus/*.h) | fuzz-deps
 	@mkdir -p $(@D)
 	$(call say,FUZZCC,$<)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

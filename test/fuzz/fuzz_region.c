@@ -10,11 +10,12 @@
  * (mutations, written by a second thread: mutator.h).
  *
  * Input format (all little-endian; missing bytes read as 0):
- *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (32:
+ *   byte 0     variant: baseline image = variants[byte0 % NVARIANTS] (48:
  *              0-15 events/fanout, kind x geometry x state, see geoms[] and
  *              build_variant; 16-23 byte logs, see log_geoms[] and
  *              build_log_variant; 24-27 byte streams, build_stream_variant;
- *              28-31 request/response, build_rpc_variant)
+ *              28-31 request/response, build_rpc_variant; 32-39 durable,
+ *              build_durable_variant; 40-47 layout 1.3, fuzz13.h)
  *   byte 1     flags: F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND
  *              (byte logs: open the other producer kind first)
  *   bytes 2-3  u16 T: with F_TRUNCATE the file is resized to
@@ -60,7 +61,10 @@
  *   claim_wait with timeout 0, producer_space) came after op 19, so older
  *   seeds keep their meaning; they run on every kind. The byte-stream and
  *   request/response ops (OP_STREAM_*, OP_RPC_*) came after op 25, and
- *   variants 24-31 after 23, the same way.
+ *   variants 24-31 after 23, the same way; the 1.3 ops (54-56: a recycling
+ *   cycle, an MPSC batch of up to 64, a starved SPSC producer) after op 53
+ *   and variants 40-47 after 39 (fuzz13.h); the seeds' call tags are below
+ *   OP_COUNT and their variants below NVARIANTS, so they keep their meaning.
  *
  * Reproducibility: the batch (addresses, values, orig snapshots, order of
  * writes, the call it races) is fixed by the input; nothing else writes the
@@ -150,7 +154,7 @@ enum { DS_FRESH, DS_HELD, DS_CRASHED };
 /* the mark journal a durable baseline is left with: none, a piece published,
  * a piece not published, the producer died after setting the mark */
 enum { PJ_NONE, PJ_PUBLISHED, PJ_UNPUBLISHED, PJ_MARK_SET };
-#define NVARIANTS 40u
+#define NVARIANTS 48u
 #define DEAD_PID 0x7ffffff0u /* above any pid_max: "the owner is gone" */
 
 /* Where mutation records aim (SEL_*): 0 = the whole file, 1-9 = the
@@ -161,6 +165,7 @@ typedef struct variant {
     uint32_t kind, slots, data, queue, consumers, state;
     uint32_t log_bytes, max_record, mpsc; /* byte logs: ring, max record, MPSC producers */
     uint32_t durable, pend;               /* 1.2: INDEXBUS_CREATE_DURABLE; the journal (PJ_*) */
+    uint32_t flags13;                     /* 1.3 create flags (fuzz13.h) */
     uint8_t *img;
     size_t len;
     uint64_t sec_off[NSEL], sec_len[NSEL]; /* sec_len 0: no such section */
@@ -193,9 +198,18 @@ static uint8_t *read_file(const char *path, size_t *len)
     return buf;
 }
 
+/* 1.3 baselines: the router whose idle poll gives a starved pool parked
+ * slots back (LAYOUT.md 5.21), so that a build never stops on FULL */
+static indexbus_router *refill_rt;
+
 static void pub(indexbus_producer *p, size_t len)
 {
-    SETUP(indexbus_publish(p, payload, len));
+    int st = indexbus_publish(p, payload, len);
+    for (int k = 0; st == INDEXBUS_FULL && refill_rt != NULL && k < 4; k++) {
+        (void)indexbus_route_once(refill_rt, INDEXBUS_SOURCE_ANY, INDEXBUS_MODE_BROADCAST);
+        st = indexbus_publish(p, payload, len);
+    }
+    SETUP(st);
 }
 
 static void recv_one(indexbus_consumer *c)
@@ -268,12 +282,14 @@ static void build_variant(variant *vr)
     cfg.slot_data_size = vr->data;
     cfg.queue_capacity = vr->queue;
     cfg.consumer_count = vr->consumers;
+    cfg.flags = vr->flags13;
     SETUP(indexbus_region_create(base_path, &cfg, &r));
     if (vr->state != ST_FRESH) {
         for (uint32_t i = 0; i < vr->consumers; i++)
             SETUP(indexbus_consumer_open(r, i, &c[i]));
         if (fanout)
             SETUP(indexbus_router_open(r, &rt)); /* after the consumers: no ack wait */
+        refill_rt = vr->flags13 ? rt : NULL;
         SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_SPSC, &sp));
         SETUP(indexbus_producer_open(r, INDEXBUS_PRODUCER_MPSC, &mp));
         /* wrap every position: 20 rounds > any queue capacity used here */
@@ -320,6 +336,7 @@ static void build_variant(variant *vr)
         SETUP(indexbus_recv_end(c[0]));
         SETUP(indexbus_abort(mp));
     }
+    refill_rt = NULL;
     SETUP(indexbus_producer_close(sp));
     SETUP(indexbus_producer_close(mp));
     SETUP(indexbus_router_close(rt)); /* before the consumers: no ack wait */
@@ -878,10 +895,26 @@ static const struct durable_geom {
     {INDEXBUS_KIND_FANOUT, 4, 64, 2, 64, DS_HELD, PJ_MARK_SET},
 };
 
+#include "fuzz13.h"
+
 static void build_variants(void)
 {
     for (uint32_t i = 0; i < NVARIANTS; i++) {
         variant *vr = &variants[i];
+        if (i >= 40) { /* layout 1.3 (fuzz13.h) */
+            const struct geom13 *g = &geoms13[i - 40];
+            vr->kind = g->kind;
+            vr->slots = g->slots;
+            vr->data = g->data;
+            vr->queue = g->queue;
+            vr->consumers = g->consumers;
+            vr->state = g->state;
+            vr->flags13 = g->flags;
+            build_variant(vr);
+            hostile13(vr, g);
+            note_sections(vr);
+            continue;
+        }
         if (i >= 32) {
             const struct durable_geom *dg = &durable_geoms[i - 32];
             vr->kind = dg->kind;
@@ -1316,6 +1349,10 @@ enum {
     OP_PRODUCER_MARK,
     OP_BRIDGE_COUNTERS,
     OP_REGION_ID,
+    /* 1.3: fanout recycling and MPSC batch reservation (fuzz13.h) */
+    OP_RECYCLE_CYCLE,
+    OP_MPSC_BATCH64,
+    OP_RECYCLE_STARVE,
     OP_COUNT
 };
 
@@ -1741,9 +1778,15 @@ static void check_route_result(fz *f, int st, const indexbus_route_result *res)
         EXPECT(res->routed == 0 && all == 0);
 }
 
+#include "fuzz13_ops.h"
+
 static void do_op(fz *f, const record *rec)
 {
     uint8_t a = rec->a, b = rec->b;
+    if (rec->op % OP_COUNT >= OP_RECYCLE_CYCLE) {
+        do_op13(f, rec->op % OP_COUNT, a, b);
+        return;
+    }
     if (rec->op % OP_COUNT >= OP_HOLD_REOPEN) {
         do_op12(f, rec->op % OP_COUNT, a, b);
         return;

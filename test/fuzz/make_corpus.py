@@ -28,7 +28,10 @@ RS_FRESH, RS_TRAFFIC, RS_CRASHED, RS_STALE = range(4)
 # durable states and journals (build_durable_variant)
 DS_FRESH, DS_HELD, DS_CRASHED = range(3)
 PJ_NONE, PJ_PUBLISHED, PJ_UNPUBLISHED, PJ_MARK_SET = range(4)
-NVARIANTS = 40
+NVARIANTS = 48
+# 1.3 create flags and the hostile touches of variants 40-47 (fuzz13.h)
+RCY, BAT = 0x4, 0x8
+H13_NONE, H13_PARK_POS, H13_FORGED_OWNER, H13_BATCH, H13_BAD_RESERVED = range(5)
 
 # ops, in fuzz_region.c order
 (TRY_RECV, RECV_BEGIN, RECV_END, RECV_BATCH, RECV_TIMEOUT0, WAIT0, PUBLISH, PUBLISH_BATCH,
@@ -44,7 +47,9 @@ NVARIANTS = 40
  STREAM_WRITER_ABORT, RPC_ABORT, RPC_FAIL,
  # 1.2 durable state
  HOLD_REOPEN, RECV_HELD, RELEASE, PUBLISH_MARKED, PRODUCER_MARK, BRIDGE_COUNTERS,
- REGION_ID) = range(54)
+ REGION_ID,
+ # 1.3 (fuzz13_ops.h)
+ RECYCLE_CYCLE, MPSC_BATCH64, RECYCLE_STARVE) = range(57)
 
 F_TRUNCATE, F_READY_WAIT, F_EARLY_CLOSE, F_OTHER_KIND, F_NO_HOLD, F_HOLD = 1, 2, 4, 8, 0x10, 0x20
 
@@ -98,7 +103,20 @@ DURABLE_GEOMS = [  # kind, slots or ring bytes, data or max_record, queue, consu
 ]
 
 
+L13_GEOMS = [  # kind, slots, data, queue, consumers, flags, state, hostile (fuzz13.h geoms13[])
+    (FANOUT, 16, 64, 4, 2, RCY, TRAFFIC, H13_NONE), (FANOUT, 16, 128, 4, 3, RCY, CRASHED, H13_NONE),
+    (FANOUT, 16, 64, 4, 2, RCY | BAT, TRAFFIC, H13_PARK_POS),
+    (FANOUT, 16, 64, 4, 2, RCY, TRAFFIC, H13_FORGED_OWNER),
+    (EVENTS, 16, 64, 16, 1, BAT, TRAFFIC, H13_NONE), (EVENTS, 16, 64, 8, 1, BAT, CRASHED, H13_BATCH),
+    (EVENTS, 16, 64, 8, 1, BAT, CRASHED, H13_BAD_RESERVED),
+    (FANOUT, 16, 64, 4, 3, RCY | BAT, CRASHED, H13_BATCH),
+]
+
+
 def variant(i):
+    if i >= 40:
+        k, n, d, q, cc, fl, st, h = L13_GEOMS[i - 40]
+        return dict(kind=k, slots=n, data=d, queue=q, consumers=cc, state=st, flags13=fl, hostile=h)
     if i >= 32:
         k, n, d, q, cc, st, pj = DURABLE_GEOMS[i - 32]
         if k == LOG:
@@ -273,7 +291,7 @@ class Region:
     def entry_field(self, i, field):  # indexbus_participant
         return self.entry(i, {'state': 0, 'role': 4, 'index': 8, 'pid': 12, 'held_slot': 24,
                               'held_src': 28, 'held_pos': 32, 'mpsc_reserve': 40,
-                              'log_reserve': 48, 'log_size': 56}[field])
+                              'log_reserve': 48, 'log_size': 56, 'reserved': 60}[field])
 
     def log_ctl(self, field):  # indexbus_log_ctl: tail +0, head +64, read +128
         return self.sec(S_LOG) + {'tail': 0, 'head': 64, 'read': 128}[field]
@@ -420,6 +438,7 @@ def seeds():
     stream_seeds(add)
     rpc_seeds(add)
     durable_seeds(add)
+    l13_seeds(add)
 
     # flags: truncation (shorter, one byte short of a page, longer), ready wait, early close
     for vi, cases in ((1, ('zero', 'header-only', 'short-header', 'one-page', 'minus-page',
@@ -1124,6 +1143,72 @@ def durable_seeds(add):
             s += op(RELEASE, 0, 0x83) + op(RELEASE, 0, 2) + op(HOLD_REOPEN, 0, 1) + op(RECV_HELD, 0, 7)
             s += op(RECOVER) + op(RECV_HELD, 0, 7)
         add('race-durable-held-v%02d' % vi, s)
+
+
+def l13_ops(r):
+    """The 1.3 calls: recycling cycles in both modes (park, take-back,
+    hand-back), MPSC batches of 1, 7, 64 (one reservation each), a starved
+    SPSC producer and the idle refill, consumers and the router reopened
+    (a parked slot in a left queue), recovery, the info counts."""
+    s = op(RECYCLE_CYCLE, 7, 5) + op(RECYCLE_CYCLE, 8 | 3, 40) + op(MPSC_BATCH64, 0, 0)
+    s += op(MPSC_BATCH64, 1, 6) + op(MPSC_BATCH64, 0, 63) + op(ROUTE, 3, 1) + op(ROUTE, 3, 2)
+    s += op(RECYCLE_STARVE, 1, 9) + op(RECYCLE_STARVE, 8 | 2, 63) + op(INFO)
+    if r.v['kind'] == FANOUT:
+        s += op(REOPEN_CONSUMER, 1, 1) + op(RECYCLE_CYCLE, 5, 1) + op(REOPEN_CONSUMER, 0, 3)
+        s += op(REOPEN_ROUTER, 0, 1) + op(RECYCLE_CYCLE, 8 | 7, 2)
+    s += op(RECOVER) + op(RECYCLE_CYCLE, 2, 17) + op(MPSC_BATCH64, 1, 33) + op(INFO)
+    return s
+
+
+def l13_seeds(add):
+    """Layout 1.3 (variants 40-47), and the 1.3 ops on every other variant."""
+    for vi in range(NVARIANTS):
+        r = Region(vi)
+        add('l13-calls-v%02d' % vi, head(vi) + l13_ops(r) + traffic_ops(r) + l13_ops(r))
+    one = dict(rep=1, lead=True)
+    for vi in range(40, 48):
+        r = Region(vi)
+        v, Q, S = r.v, r.v['queue'], r.v['slots']
+        fan = v['kind'] == FANOUT
+        # forged parks written before the call that would take them: every
+        # slot PARKED_CONSUMER(0) / of a queue past the count / PARKED, with
+        # next_free the checked position, a lap off, an index
+        for name, owner, nf in (('c0', 0xffffff00, 0), ('c63', 0xffffff3f, 4), ('spsc', 0xffffffff, 0),
+                                ('base-1', 0xfffffeff, 0), ('lap', 0xffffff01, Q)):
+            s = head(vi) + mut(r, r.slot(0, 'owner'), owner, words=1, **one)
+            s += mut(r, r.slot(1, 'owner'), owner, **one) + mut(r, r.slot(1, 'next_free'), nf, **one)
+            s += op(RECYCLE_CYCLE, 3, 7) + op(PUBLISH, 0, 3) + op(RECYCLE_CYCLE, 8 | 3, 7)
+            s += mut(r, r.slot(0, 'owner'), owner, words=min(S, 64), **one)
+            s += op(RECOVER) + op(RECYCLE_STARVE, 0, 1) + op(INFO)
+            add('l13-forged-park-%s-v%02d' % (name, vi), s)
+        # the cells the router rewrites next and the SPSC source cells,
+        # rewritten while a cycle runs (hammered, flickering)
+        cells = r.cq(0, 'cells') if fan else r.spsc('cells')
+        s = head(vi) + mut(r, cells, 0, words=Q, flicker=True) + op(RECYCLE_CYCLE, 4, 9)
+        s += mut(r, r.spsc('cells'), S - 1, words=Q) + op(RECYCLE_CYCLE, 8 | 4, 9)
+        s += mut(r, r.slot(0, 'owner'), 0xffffff00, words=min(S, 64), flicker=True) + op(RECYCLE_CYCLE, 2, 3)
+        s += mut(r, r.slot(0, 'next_free'), 1, how=MV_ADD, words=min(S, 64), flicker=True)
+        s += op(RECYCLE_STARVE, 3, 5) + mut(r, r.pool_head(), 0xffffffff, width=8, flicker=True)
+        s += op(RECYCLE_CYCLE, 1, 1) + op(RECOVER) + op(INFO)
+        add('race-l13-cells-v%02d' % vi, s)
+        # the MPSC reservation journal: reserved counts and starts forged in
+        # every entry a producer may hold, under recovery and a batch
+        for name, cnt, start in (('zero', 0, 1), ('one', 1, 1), ('queue', Q, 1), ('past', Q + 1, 1),
+                                 ('huge', 0xffffffff, 1), ('behind', 3, 0), ('far', 7, 1 << 40)):
+            s = head(vi)
+            for e in range(4):
+                s += mut(r, r.entry_field(e, 'reserved'), cnt, **one)
+                s += mut(r, r.entry_field(e, 'mpsc_reserve'), start, width=8, **one)
+            s += mut(r, r.mpsc('tail'), 3, how=MV_ADD, width=8, **one) + op(RECOVER)
+            s += op(MPSC_BATCH64, 0, 40) + op(TRY_RECV, 0, 7) + op(RECV_BATCH, 0, 0x3f)
+            s += op(REOPEN_PRODUCER, 1, 1) + op(MPSC_BATCH64, 1, 63) + op(RECOVER) + op(INFO)
+            add('l13-reserved-%s-v%02d' % (name, vi), s)
+        # the tail and cells inside a reservation rewritten while batches run
+        s = head(vi) + mut(r, r.mpsc('tail'), 1, how=MV_ADD, width=8, flicker=True)
+        s += op(MPSC_BATCH64, 0, 63) + mut(r, r.mpsc('cells'), 0, width=8, words=2 * Q, flicker=True)
+        s += op(MPSC_BATCH64, 1, 30) + mut(r, r.entry_field(1, 'reserved'), 64, flicker=True)
+        s += op(RECOVER) + op(ROUTE, 3, 1) + op(TRY_RECV, 0, 7) + op(INFO)
+        add('race-l13-batch-v%02d' % vi, s)
 
 
 # Seeds that reproduce a library bug not fixed yet: written to ../pending,
