@@ -85,7 +85,7 @@ shape "list --json" list
 j "list --json rows" "[r['name'] for r in d['regions']] == ['$D/ev', '$D/fan'] and d['skipped'] == 2 and d['failed'] == 0 and d['dir'] == '$D'"
 j "list --json ev" "d['regions'][0]['published'] == 5 and d['regions'][0]['kind'] == 'events' and d['regions'][0]['layout'] == '1.0' and not d['regions'][0]['durable'] and d['regions'][0]['last_activity_age_s'] < 60"
 j "list --json fan" "d['regions'][1]['durable'] and d['regions'][1]['layout'] == '1.2'"
-j "list --json: no 1.3 features" "[(r['fanout_recycle'], r['mpsc_batch']) for r in d['regions']] == [(False, False), (False, False)]"
+j "list --json: no 1.3 features" "[(r['fanout_recycle'], r['mpsc_batch'], r['mpsc_recycle']) for r in d['regions']] == [(False, False, False), (False, False, False)]"
 # the IndexBus magic and a header that is nonsense: a row with its error, exit 1
 head -c 8 "$D/ev" >"$D/broken"
 head -c 8192 /dev/zero >>"$D/broken"
@@ -102,15 +102,15 @@ t "list stray argument" 2 "$IB" list extra
 D13=$T/dir13
 mkdir -p "$D13"
 t "create fanout --recycle --mpsc-batch" 0 "$IB" create "$D13/frm" --kind fanout --consumers 2 --recycle --mpsc-batch
-t "create events --mpsc-batch" 0 "$IB" create "$D13/mb" --mpsc-batch
+t "create events --mpsc-batch --recycle" 0 "$IB" create "$D13/mb" --mpsc-batch --recycle
 t "list --json (1.3)" 0 "$IB" list --dir "$D13" --json
 shape "list --json (1.3)" list
-j "list --json 1.3 rows" "[(r['name'], r['layout'], r['fanout_recycle'], r['mpsc_batch']) for r in d['regions']] == [('$D13/frm', '1.3', True, True), ('$D13/mb', '1.3', False, True)]"
+j "list --json 1.3 rows" "[(r['name'], r['layout'], r['fanout_recycle'], r['mpsc_batch'], r['mpsc_recycle']) for r in d['regions']] == [('$D13/frm', '1.3', True, True, False), ('$D13/mb', '1.3', False, True, True)]"
 t "info --json (1.3 fanout)" 0 "$IB" info "$D13/frm" --json
 shape "info --json (1.3)" info
-j "info --json 1.3 features" "d['layout'] == '1.3' and d['fanout_recycle'] is True and d['mpsc_batch'] is True and d['capabilities']['mask'] == 0x600000003e and d['capabilities']['names'][-2:] == ['fanout-recycle', 'mpsc-batch']"
+j "info --json 1.3 features" "d['layout'] == '1.3' and d['fanout_recycle'] is True and d['mpsc_batch'] is True and d['mpsc_recycle'] is False and d['capabilities']['mask'] == 0x600000003e and d['capabilities']['names'][-2:] == ['fanout-recycle', 'mpsc-batch']"
 t "info --json (1.3 events)" 0 "$IB" info "$D13/mb" --json
-j "info --json events mpsc batch" "d['fanout_recycle'] is False and d['mpsc_batch'] is True and d['capabilities']['names'][-1] == 'mpsc-batch'"
+j "info --json events mpsc batch, mpsc recycle" "d['fanout_recycle'] is False and d['mpsc_batch'] is True and d['mpsc_recycle'] is True and d['capabilities']['names'][-2:] == ['mpsc-batch', 'mpsc-recycle']"
 
 # ---- a dead participant: info --json, list, stat, recover --json -------------------------
 t "create ev" 0 "$IB" create "$P-ev"
@@ -121,7 +121,7 @@ wait "$LAST" 2>/dev/null
 t "pub 3 into ev" 0 "$IB" pub "$P-ev" --count 3
 t "info --json" 0 "$IB" info "$P-ev" --json
 shape "info --json" info
-j "info --json header" "d['version'] == 1 and d['name'] == '$P-ev' and d['kind'] == 'events' and d['layout'] == '1.0' and 'events' in d['capabilities']['names'] and d['durable_state'] is None and not d['durable'] and d['fanout_recycle'] is False and d['mpsc_batch'] is False"
+j "info --json header" "d['version'] == 1 and d['name'] == '$P-ev' and d['kind'] == 'events' and d['layout'] == '1.0' and 'events' in d['capabilities']['names'] and d['durable_state'] is None and not d['durable'] and d['fanout_recycle'] is False and d['mpsc_batch'] is False and d['mpsc_recycle'] is False"
 j "info --json counters" "d['counters']['published'] == 3 and d['geometry']['slots'] == 2048 and d['geometry']['consumers'] == 1"
 j "info --json dead consumer" "d['participants_dead'] == 1 and d['participants_alive'] == 0 and d['participants'][0]['role'] == 'consumer' and d['participants'][0]['consumer'] == 0 and d['participants'][0]['alive'] is False"
 t "list --json (shm)" 0 sh -c "'$IB' list --json >'$T/out' 2>/dev/null; true"

@@ -21,7 +21,7 @@ STDIN=/dev/null # stdin for the next `t` (reset after each run)
 cleanup() {
     exec 3>&- 2>/dev/null
     for r in x ev tmo data seq fan wq spsc log logd lgt lgw lgp lgx lgm stc sw1 sr1 sw2 sr2 smw sab \
-        sin sfl sie skl sto sto2 sgn rpc rpd dev dfo dlg frf fmb fev dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
+        sin sfl sie skl sto sto2 sgn rpc rpd dev dfo dlg frf fmb fev fmb2 dead swp gc perm; do "$IB" unlink "$P-$r" 2>/dev/null; done
     rm -rf "$T"
 }
 trap cleanup EXIT
@@ -1131,15 +1131,25 @@ t "info fanout --recycle" 0 "capabilities      fanout mpsc blocking counters par
     "$IB" info "$P-fmb"
 has "recycle: yes" "fanout recycle    yes"
 lacks "no mpsc batch line" "mpsc batch"
-# events regions recycle by geometry: --recycle is accepted and changes nothing
+# events: --recycle recycles MPSC slots (bit 39; SPSC slots recycle by geometry, bit 32)
 t "create events --recycle --mpsc-batch" 0 "" "$IB" create "$P-fev" --slots 16 --recycle --mpsc-batch
-stdout_is "the created line: events, mpsc batch" \
-    "created $P-fev: events, 16 slots x 256 bytes, queue 16, 1 consumer, 28672 bytes; mpsc batch\n"
-t "info events --mpsc-batch" 0 "capabilities      events mpsc blocking counters participants mpsc-batch (0x400000003d)" \
-    "$IB" info "$P-fev"
-has "events 1.3" "layout version    1.3"
-has "events: mpsc batch yes" "mpsc batch        yes"
+stdout_is "the created line: events, mpsc batch, mpsc recycle" \
+    "created $P-fev: events, 16 slots x 256 bytes, queue 8, 1 consumer, 28672 bytes; mpsc batch, mpsc recycle\n"
+t "info events --recycle --mpsc-batch" 0 "" "$IB" info "$P-fev"
+{
+    printf 'region %s\n  kind              events\n  layout version    1.3\n' "$P-fev"
+    printf '  capabilities      events mpsc blocking counters participants spsc-recycle mpsc-batch mpsc-recycle (0xc10000003d)\n'
+    printf '  total bytes       28672 (28.0 KiB)\n'
+    printf '  mpsc batch        yes\n  mpsc recycle      yes\n'
+} >"$T/want"
+header_is "the 1.3 events header"
 lacks "events: no fanout recycle" "fanout recycle"
+t "create events --mpsc-batch" 0 "" "$IB" create "$P-fmb2" --slots 16 --mpsc-batch
+stdout_is "the created line: mpsc batch alone" \
+    "created $P-fmb2: events, 16 slots x 256 bytes, queue 16, 1 consumer, 28672 bytes; mpsc batch\n"
+t "info events --mpsc-batch" 0 "capabilities      events mpsc blocking counters participants mpsc-batch (0x400000003d)" \
+    "$IB" info "$P-fmb2"
+lacks "--mpsc-batch alone: no mpsc recycle" "mpsc recycle"
 for k in log stream rpc; do
     t "--recycle on --kind $k" 2 "indexbus create: --recycle does not apply to --kind $k" \
         "$IB" create "$P-x" --kind $k --recycle
@@ -1147,10 +1157,12 @@ for k in log stream rpc; do
         "$IB" create "$P-x" --kind $k --mpsc-batch
 done
 t "--recycle with the queue as large as the slots" 1 \
-    "indexbus: region $P-x: invalid argument (slots and queue: powers of two in 2..1048576; slot size: a multiple of 8 in 64..1048576; consumers: 1 for events, 1..64 for fanout; --recycle on fanout: slots at least twice the queue; name: 1..254 bytes)" \
+    "indexbus: region $P-x: invalid argument (slots and queue: powers of two in 2..1048576; slot size: a multiple of 8 in 64..1048576; consumers: 1 for events, 1..64 for fanout; --recycle: slots at least twice the queue; name: 1..254 bytes)" \
     "$IB" create "$P-x" --kind fanout --slots 16 --queue 16 --recycle
+t "events --recycle with the queue as large as the slots" 1 "--recycle: slots at least twice the queue" \
+    "$IB" create "$P-x" --slots 16 --queue 16 --recycle
 t "no region after the 1.3 refusals" 1 "indexbus: region $P-x: no such region" "$IB" info "$P-x"
-for r in frf fmb fev; do t "unlink 1.3 $r" 0 "" "$IB" unlink "$P-$r"; done
+for r in frf fmb fev fmb2; do t "unlink 1.3 $r" 0 "" "$IB" unlink "$P-$r"; done
 
 # ---- liveness: dead participants, recover, gc ----------------------------------------
 "$IB" create "$P-dead" --slots 16 --slot-size 64 >/dev/null

@@ -39,6 +39,7 @@ REGION = {
     "durable": bool,
     "fanout_recycle": bool,
     "mpsc_batch": bool,
+    "mpsc_recycle": bool,
     "geometry": {k: int for k in (
         "slots slot_data_size queue_capacity consumers byte_capacity max_record cells "
         "max_request max_reply").split()},
@@ -59,7 +60,7 @@ RATES = {"seconds": float, "published": float, "routed": float, "route_no_space"
 
 LIST_ROW_OK = {"name": str, "error": None, "kind": str, "layout": str, "total_bytes": int,
                "durable": bool, "fanout_recycle": bool, "mpsc_batch": bool,
-               "participants_alive": int, "participants_dead": int,
+               "mpsc_recycle": bool, "participants_alive": int, "participants_dead": int,
                "published": int, "created_ns": int, "last_activity_ns": int,
                "last_activity_age_s": float}
 LIST_ROW_ERR = {"name": str, "error": str}

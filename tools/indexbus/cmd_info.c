@@ -66,6 +66,8 @@ static void print_header(const char *name, const indexbus_info *in)
         printf(LABEL "yes\n", "fanout recycle");
     if (in->capabilities & INDEXBUS_CAP_MPSC_BATCH)
         printf(LABEL "yes\n", "mpsc batch");
+    if (in->capabilities & INDEXBUS_CAP_MPSC_RECYCLE)
+        printf(LABEL "yes\n", "mpsc recycle");
 }
 
 /* A byte log or stream: one ring of bytes instead of slots and queues. */

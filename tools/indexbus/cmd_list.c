@@ -116,6 +116,7 @@ static void json_row(list_ctx *l, const char *name, int st)
     cli_json_bool(j, "durable", s->durable);
     cli_json_bool(j, "fanout_recycle", (s->info.capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) != 0);
     cli_json_bool(j, "mpsc_batch", (s->info.capabilities & INDEXBUS_CAP_MPSC_BATCH) != 0);
+    cli_json_bool(j, "mpsc_recycle", (s->info.capabilities & INDEXBUS_CAP_MPSC_RECYCLE) != 0);
     cli_json_u64(j, "participants_alive", s->alive);
     cli_json_u64(j, "participants_dead", s->dead);
     cli_json_u64(j, "published", s->info.published);

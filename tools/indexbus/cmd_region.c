@@ -139,8 +139,7 @@ static int check_create_args(const create_args *a)
                         : (a->flags & INDEXBUS_CREATE_DURABLE) &&
                                 a->kind != INDEXBUS_KIND_LOG && !slots
                             ? "--durable"
-                        /* 1.3 features: slot regions only (events take --recycle
-                         * and already recycle, as the library does) */
+                        /* 1.3 features: slot regions only */
                         : (a->flags & INDEXBUS_CREATE_RECYCLE) && !slots ? "--recycle"
                         : (a->flags & INDEXBUS_CREATE_MPSC_BATCH) && !slots ? "--mpsc-batch"
                             : NULL;
@@ -159,9 +158,9 @@ static void apply_args(const create_args *a, indexbus_region_config *cfg)
     }
     if (a->slot_size)
         cfg->slot_data_size = a->slot_size;
-    /* a recycling fanout region needs slots for the queue's cells and as many
-     * again in flight (LAYOUT.md 5.21): half the slots unless --queue says */
-    if ((a->flags & INDEXBUS_CREATE_RECYCLE) && a->kind == INDEXBUS_KIND_FANOUT)
+    /* a recycling region needs slots for the queue's cells and as many again
+     * in flight (LAYOUT.md 5.21, 5.22): half the slots unless --queue says */
+    if (a->flags & INDEXBUS_CREATE_RECYCLE)
         cfg->queue_capacity = cfg->slot_count / 2;
     if (a->queue)
         cfg->queue_capacity = a->queue;
@@ -192,7 +191,7 @@ int cli_create_error(const char *name, uint32_t kind, int st)
     }
     cli_error("region %s: %s (slots and queue: powers of two in %u..%u; slot size: a "
               "multiple of 8 in %u..%u; consumers: 1 for events, 1..%u for fanout; "
-              "--recycle on fanout: slots at least twice the queue; name: 1..254 bytes)",
+              "--recycle: slots at least twice the queue; name: 1..254 bytes)",
               name, indexbus_strerror(st), INDEXBUS_MIN_SLOTS, INDEXBUS_MAX_SLOTS,
               INDEXBUS_MIN_SLOT_DATA, INDEXBUS_MAX_SLOT_DATA, INDEXBUS_MAX_CONSUMERS);
     return CLI_ERROR;
@@ -202,13 +201,18 @@ int cli_create_error(const char *name, uint32_t kind, int st)
  * line's start reads as it did before 1.3. */
 static void print_features(const indexbus_info *in)
 {
+    static const struct {
+        uint64_t cap;
+        const char *name;
+    } features[] = {{INDEXBUS_CAP_FANOUT_RECYCLE, "fanout recycle"},
+                    {INDEXBUS_CAP_MPSC_BATCH, "mpsc batch"},
+                    {INDEXBUS_CAP_MPSC_RECYCLE, "mpsc recycle"}};
     const char *sep = "; ";
-    if (in->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) {
-        printf("%sfanout recycle", sep);
-        sep = ", ";
-    }
-    if (in->capabilities & INDEXBUS_CAP_MPSC_BATCH)
-        printf("%smpsc batch", sep);
+    for (size_t i = 0; i < sizeof features / sizeof features[0]; i++)
+        if (in->capabilities & features[i].cap) {
+            printf("%s%s", sep, features[i].name);
+            sep = ", ";
+        }
 }
 
 void cli_print_created(const char *name, const indexbus_info *in)

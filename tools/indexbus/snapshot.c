@@ -59,6 +59,7 @@ const char *cli_capability_name(unsigned bit)
         [36] = "durable-state", /* INDEXBUS_CAP_DURABLE_STATE */
         [37] = "fanout-recycle", /* INDEXBUS_CAP_FANOUT_RECYCLE */
         [38] = "mpsc-batch",    /* INDEXBUS_CAP_MPSC_BATCH */
+        [39] = "mpsc-recycle",  /* INDEXBUS_CAP_MPSC_RECYCLE */
     };
     return bit < 64 ? names[bit] : NULL;
 }
@@ -370,6 +371,7 @@ void cli_snapshot_json(cli_json *j, const cli_snapshot *s)
     cli_json_bool(j, "durable", s->durable);
     cli_json_bool(j, "fanout_recycle", (in->capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) != 0);
     cli_json_bool(j, "mpsc_batch", (in->capabilities & INDEXBUS_CAP_MPSC_BATCH) != 0);
+    cli_json_bool(j, "mpsc_recycle", (in->capabilities & INDEXBUS_CAP_MPSC_RECYCLE) != 0);
     json_geometry(j, in);
     json_counters(j, in);
     json_consumers(j, s);
