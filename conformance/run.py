@@ -34,7 +34,7 @@ GOLDEN_DIR = os.path.join(HERE, "golden")
 
 # Display order of the languages we know; others follow in command-line order.
 LANG_ORDER = ["c", "cxx", "python", "go", "java", "rust"]
-ROW_ORDER = ["spsc", "mpsc", "broadcast", "work-queue", "work-queue-recycle",
+ROW_ORDER = ["spsc", "mpsc", "mpsc-recycle", "broadcast", "work-queue", "work-queue-recycle",
              "work-queue-batch", "zero-copy", "blocking", "batch",
              "log", "log-mpsc", "log-blocking", "stream", "stream-writers", "stream-handover",
              "stream-kill", "rpc", "rpc-clients", "rpc-kill", "errors", "golden"]
@@ -576,7 +576,9 @@ class Run:
     # Layout 1.3 create features (scenario region key -> create flag). Agents need not
     # take these flags (PROTOCOL.md), so a region that asks for any is created by the
     # reference agent; every agent then opens it as usual.
-    FEATURES = (("recycle", "--recycle", 1 << 37), ("mpsc_batch", "--mpsc-batch", 1 << 38))
+    # The capability bit each sets: recycling is bit 37 in fanout, 39 in events regions.
+    FEATURES = (("recycle", "--recycle", {"fanout": 1 << 37, "events": 1 << 39}),
+                ("mpsc_batch", "--mpsc-batch", {"fanout": 1 << 38, "events": 1 << 38}))
 
     def create(self, lang, name, region, consumers=None):
         args = ["create", "--region", name, "--kind", region["kind"]]
@@ -584,7 +586,7 @@ class Run:
         for key, flag, cap in self.FEATURES:
             if region.get(key):
                 args.append(flag)
-                want_caps |= cap
+                want_caps |= cap.get(region["kind"], 0)
                 lang = self.ref
         for key, opt in (("slots", "--slots"), ("slot_size", "--slot-size"), ("queue", "--queue"),
                          ("consumers", "--consumers"), ("bytes", "--bytes"),
@@ -1703,6 +1705,8 @@ def main(argv):
                 run.row_blocking(sc)
             elif row == "mpsc":
                 run.row_mpsc(sc)
+            elif row == "mpsc-recycle":
+                run.row_mpsc(sc, row)
             elif row == "log":
                 run.row_log(sc)
             elif row == "log-mpsc":
