@@ -24,39 +24,59 @@ static inline int64_t ib_mpsc_cell_dif(uint64_t seq, uint64_t pos, uint32_t mask
     return dif;
 }
 
-/* Push idx. *journal (the producer's participant entry) holds position + 1
- * while a cell may be ours, so a recoverer can skip it if we die. */
+/* Reserve one cell: its position in *pos. *journal (the producer's
+ * participant entry) holds position + 1 while a cell may be ours, so a
+ * recoverer can skip it if we die; cleared here on FULL / CORRUPT, else by
+ * the caller once the cell is filled or skipped. */
+static inline int ib_mpsc_reserve1(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *journal,
+                                   uint64_t *pos_out)
+{
+    indexbus_mpsc_cell *cells = (indexbus_mpsc_cell *)(ctl + 1);
+    uint64_t pos = ib_load_relaxed(&ctl->tail);
+    for (;;) {
+        /* pairs with the release store of seq in ib_mpsc_advance (cell freed) */
+        int64_t dif = ib_mpsc_cell_dif(ib_load_acquire(&cells[pos & mask].seq), pos, mask);
+        if (dif == 0) {
+            ib_store_relaxed(journal, pos + 1); /* before the reservation */
+            if (ib_cas_relaxed(&ctl->tail, &pos, pos + 1)) {
+                *pos_out = pos;
+                return INDEXBUS_OK;
+            }
+        } else if (dif < 0) {
+            ib_store_relaxed(journal, 0);
+            return INDEXBUS_FULL;
+        } else {
+            uint64_t t = ib_load_relaxed(&ctl->tail);
+            if (t == pos) {
+                ib_store_relaxed(journal, 0);
+                return INDEXBUS_CORRUPT; /* seq ahead of every reservation */
+            }
+            pos = t;
+        }
+    }
+}
+
+/* Publish idx in our reserved cell pos: 0 if a recoverer that took us for
+ * dead has skipped it meanwhile (the message is still ours to push). */
+static inline int ib_mpsc_fill(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t pos, uint32_t idx)
+{
+    indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[pos & mask];
+    ib_store_relaxed(&cell->value, idx);
+    uint64_t expect = pos;
+    /* release pairs with the acquire load of seq in ib_mpsc_peek */
+    return ib_cas_release(&cell->seq, &expect, pos + 1);
+}
+
+/* Push idx: reserve, fill; a cell skipped under us is reserved again. */
 static inline int ib_mpsc_push(indexbus_mpsc_ctl *ctl, uint32_t mask, uint32_t idx,
                                uint64_t *journal)
 {
-    indexbus_mpsc_cell *cells = (indexbus_mpsc_cell *)(ctl + 1);
     for (;;) {
-        uint64_t pos = ib_load_relaxed(&ctl->tail);
-        indexbus_mpsc_cell *cell;
-        for (;;) {
-            cell = &cells[pos & mask];
-            /* pairs with the release store of seq in ib_mpsc_advance (cell freed) */
-            int64_t dif = ib_mpsc_cell_dif(ib_load_acquire(&cell->seq), pos, mask);
-            if (dif == 0) {
-                ib_store_relaxed(journal, pos + 1); /* before the reservation */
-                if (ib_cas_relaxed(&ctl->tail, &pos, pos + 1))
-                    break;
-            } else if (dif < 0) {
-                ib_store_relaxed(journal, 0);
-                return INDEXBUS_FULL;
-            } else {
-                uint64_t t = ib_load_relaxed(&ctl->tail);
-                if (t == pos) {
-                    ib_store_relaxed(journal, 0);
-                    return INDEXBUS_CORRUPT; /* seq ahead of every reservation */
-                }
-                pos = t;
-            }
-        }
-        ib_store_relaxed(&cell->value, idx);
-        uint64_t expect = pos;
-        /* release pairs with the acquire load of seq in ib_mpsc_peek */
-        int ok = ib_cas_release(&cell->seq, &expect, pos + 1);
+        uint64_t pos;
+        int st = ib_mpsc_reserve1(ctl, mask, journal, &pos);
+        if (st != INDEXBUS_OK)
+            return st;
+        int ok = ib_mpsc_fill(ctl, mask, pos, idx);
         ib_store_relaxed(journal, 0);
         if (ok)
             return INDEXBUS_OK;
@@ -139,17 +159,6 @@ static inline int ib_mpsc_reserve_n(indexbus_mpsc_ctl *ctl, uint32_t mask, uint3
     }
 }
 
-/* Publish idx in our reserved cell pos: 0 if a recoverer that took us for
- * dead has skipped it meanwhile (the message is still ours to push). */
-static inline int ib_mpsc_fill(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t pos, uint32_t idx)
-{
-    indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[pos & mask];
-    ib_store_relaxed(&cell->value, idx);
-    uint64_t expect = pos;
-    /* release pairs with the acquire load of seq in ib_mpsc_peek */
-    return ib_cas_release(&cell->seq, &expect, pos + 1);
-}
-
 /* Give up our reserved cell pos unfilled, as a recoverer would: the reader
  * passes over it. Fails harmlessly if a recoverer skipped it first. */
 static inline void ib_mpsc_skip_own(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t pos)
@@ -164,7 +173,7 @@ static inline void ib_mpsc_skip_own(indexbus_mpsc_ctl *ctl, uint32_t mask, uint6
 static inline void ib_mpsc_advance(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *pos)
 {
     indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[*pos & mask];
-    /* pairs with the acquire load of seq in ib_mpsc_push: free for pos + cap */
+    /* pairs with the acquire load of seq in ib_mpsc_reserve1 (and _reserve_n): free for pos + cap */
     ib_store_release(&cell->seq, *pos + mask + 1);
     (*pos)++;
     /* pairs with acquire loads of head by observers (depth, disconnect) */
@@ -176,7 +185,7 @@ static inline int ib_mpsc_peek(indexbus_mpsc_ctl *ctl, uint32_t mask, uint64_t *
 {
     for (uint32_t n = 0; n <= mask; n++) {
         indexbus_mpsc_cell *cell = &((indexbus_mpsc_cell *)(ctl + 1))[*pos & mask];
-        /* pairs with the release CAS of seq in ib_mpsc_push */
+        /* pairs with the release CAS of seq in ib_mpsc_fill */
         uint64_t seq = ib_load_acquire(&cell->seq);
         if (seq == *pos + 1) {
             *idx = ib_load_relaxed(&cell->value);

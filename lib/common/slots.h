@@ -1,7 +1,7 @@
 /*
  * slots.h - message slots: addressing, the slot pool (a tagged Treiber
  * stack, LAYOUT.md 5.5), references (5.6), and slot recycling through
- * queue cells (SPSC 5.16, fanout 5.21). Values read from the region are checked before
+ * queue cells (SPSC 5.16, fanout 5.21, MPSC 5.22). Values read from the region are checked before
  * use (LAYOUT.md 7).
  */
 #ifndef IB_SLOTS_H
@@ -87,12 +87,98 @@ static inline int ib_parked_live(const ib_view *v, uint32_t i, uint32_t owner,
            ib_load_relaxed(&cells[pos & v->queue_mask]) == i;
 }
 
+/* ---- MPSC slot recycling (1.3, INDEXBUS_CAP_MPSC_RECYCLE, LAYOUT.md 5.22) ----
+ * The events consumer parks a slot it read from MPSC position pos in that
+ * cell (owner PARKED_MPSC, next_free = (u32)pos) before it frees the cell.
+ * Parked slots are taken with a CAS on owner, never a plain store: a
+ * journal may name a position its producer never got (5.12 limit 5), so a
+ * recoverer and the live producer of that position can both try, and the
+ * pool, when empty, borrows parked slots too. */
+
+static inline void ib_slot_park_mpsc(const ib_view *v, uint32_t idx, uint64_t pos)
+{
+    ib_slot_park_as(v, idx, pos, INDEXBUS_SLOT_PARKED_MPSC);
+}
+
+/* Take slot idx, parked for position pos (low 32 bits), as owner `as`.
+ * The caller knows the reader is past pos (it saw the cell freed for pos +
+ * Q, or head past pos), so nobody parks idx for pos again. The CAS decides
+ * between takers; the check after it catches a slot taken, reused and
+ * parked for a later position between our check and our CAS: that one is
+ * put back (by CAS: someone may have re-parked it meanwhile) and refused. */
+static inline int ib_mpsc_take_parked(const ib_view *v, uint32_t idx, uint32_t pos, uint32_t as)
+{
+    uint32_t *owner = &ib_slot(v, idx)->owner, expect = INDEXBUS_SLOT_PARKED_MPSC;
+    if (!ib_slot_parked_as(v, idx, pos, INDEXBUS_SLOT_PARKED_MPSC))
+        return 0;
+    /* acquire pairs with the release store of owner in ib_slot_park_as
+     * (next_free below is the parker's); release: nothing to publish, the
+     * taker writes the slot only after */
+    if (!ib_cas_acq_rel(owner, &expect, as))
+        return 0; /* another taker won */
+    if (ib_load_relaxed(&ib_slot(v, idx)->next_free) == pos)
+        return 1;
+    expect = as;
+    /* put back as we found it; pairs with the acquire in the next taker's
+     * CAS or ib_slot_parked_as */
+    (void)ib_cas_acq_rel(owner, &expect, INDEXBUS_SLOT_PARKED_MPSC);
+    return 0;
+}
+
+/* Writer of MPSC position pos (reserved, so the reader freed the cell for
+ * it): the slot parked in that cell for pos - Q, taken as `as`, or NIL. */
+static inline uint32_t ib_mpsc_unpark(const ib_view *v, uint64_t pos, uint32_t as)
+{
+    uint64_t cap = v->queue_capacity;
+    if (pos < cap)
+        return INDEXBUS_SLOT_NIL; /* first lap: the cell was never written */
+    uint32_t idx = ib_load_relaxed(&v->mpsc_cells[pos & v->queue_mask].value); /* once (LAYOUT.md 7) */
+    if (idx >= v->slot_count || !ib_mpsc_take_parked(v, idx, (uint32_t)(pos - cap), as))
+        return INDEXBUS_SLOT_NIL;
+    return idx;
+}
+
+/* A pool that ran dry borrows a parked slot: of the cells the next Q
+ * reservations write (positions tail..tail+Q-1), the first whose slot is
+ * parked for a position head has passed (read before the take, so the
+ * parker is done and nobody parks it there again). Taken as `as`, or NIL.
+ * The producer that reserves that cell later finds it gone and takes a
+ * pool slot: nothing is lost, and with slot_count >= 2 * Q a producer
+ * never sees FULL while slots sit parked. */
+static inline uint32_t ib_mpsc_borrow_parked(const ib_view *v, uint32_t as)
+{
+    uint64_t cap = v->queue_capacity;
+    /* pairs with ib_mpsc_advance's release of head: the park came before */
+    uint64_t head = ib_load_acquire(&v->mpsc->head);
+    uint64_t tail = ib_load_relaxed(&v->mpsc->tail); /* a hint: each cell is checked */
+    for (uint64_t q = tail; q < tail + cap; q++) {
+        if (q < cap || q - cap >= head)
+            continue; /* never written, or not read yet */
+        uint32_t idx = ib_load_relaxed(&v->mpsc_cells[q & v->queue_mask].value); /* once */
+        if (idx < v->slot_count && ib_mpsc_take_parked(v, idx, (uint32_t)(q - cap), as))
+            return idx;
+    }
+    return INDEXBUS_SLOT_NIL;
+}
+
+/* Is slot i parked in an MPSC cell for a position head has passed, and
+ * still named by that cell (for info and space; exact only when quiet)? */
+static inline int ib_mpsc_parked_live(const ib_view *v, uint32_t i)
+{
+    uint32_t pos = ib_load_relaxed(&ib_slot(v, i)->next_free);
+    /* pairs with the release store of head in ib_mpsc_advance */
+    uint32_t head = (uint32_t)ib_load_acquire(&v->mpsc->head);
+    return ib_slot_parked_as(v, i, pos, INDEXBUS_SLOT_PARKED_MPSC) &&
+           head - pos - 1u < v->queue_capacity &&
+           ib_load_relaxed(&v->mpsc_cells[pos & v->queue_mask].value) == i;
+}
+
 /* Slots parked for a position head has passed, still named by their cell:
  * the ones the SPSC producer (and, 5.21, the router) will reuse (for info;
  * exact only when quiet). */
 static inline uint32_t ib_count_parked(const ib_view *v)
 {
-    if (!v->recycle && !v->fanout_recycle)
+    if (!v->recycle && !v->fanout_recycle && !v->mpsc_recycle)
         return 0;
     uint32_t n = 0;
     for (uint32_t i = 0; i < v->slot_count; i++) {
@@ -100,6 +186,8 @@ static inline uint32_t ib_count_parked(const ib_view *v)
         uint32_t q = owner - INDEXBUS_SLOT_PARKED_CONSUMER_BASE;
         if (owner == INDEXBUS_SLOT_PARKED)
             n += ib_parked_live(v, i, owner, v->spsc);
+        else if (owner == INDEXBUS_SLOT_PARKED_MPSC && v->mpsc_recycle)
+            n += ib_mpsc_parked_live(v, i);
         else if (v->fanout_recycle && q < v->consumer_count)
             n += ib_parked_live(v, i, owner, ib_consumer_queue(v, q));
     }
@@ -177,6 +265,22 @@ static inline void ib_pool_free_chain(const ib_view *v, uint32_t first, uint32_t
 }
 
 static inline void ib_pool_free(const ib_view *v, uint32_t idx) { ib_pool_free_chain(v, idx, idx); }
+
+/* 5.22: MPSC position pos is about to hold a slot other than the one
+ * parked in its cell for pos - Q (a claimed slot, a message pushed again
+ * after a skip), or a recoverer skips the cell: that parked slot would be
+ * named by no cell, so it goes to the pool. Taken as `as` (the caller's
+ * entry + 1, or the dead producer's for a recoverer: a value only we
+ * write), then owner 0, then the pool. 1 if one went. */
+static inline int ib_mpsc_displace(const ib_view *v, uint64_t pos, uint32_t as)
+{
+    uint32_t idx = ib_mpsc_unpark(v, pos, as);
+    if (idx == INDEXBUS_SLOT_NIL)
+        return 0;
+    ib_store_relaxed(&ib_slot(v, idx)->owner, 0); /* free slots have no owner */
+    ib_pool_free(v, idx);
+    return 1;
+}
 
 /* Free slots: the pool's list plus parked cells (snapshot; exact when quiet). */
 static inline uint32_t ib_count_free_slots(const ib_view *v)

@@ -42,4 +42,27 @@ static inline uint32_t ib_spsc_parked_ahead(const ib_view *v, const ib_spsc *q, 
     return n;
 }
 
+/* MPSC writer, MPSC-recycling region (5.22): of the next max cells
+ * reservations write, from tail on, those whose cell names a slot parked
+ * for the position a lap earlier, which head has passed: the slots
+ * ib_mpsc_unpark would hand out there. Shared by all MPSC producers, so a
+ * snapshot like the rest. */
+static inline uint32_t ib_mpsc_parked_ahead(const ib_view *v, uint32_t max)
+{
+    uint64_t cap = v->queue_capacity;
+    /* pairs with ib_mpsc_advance's release of head: the park came before */
+    uint64_t head = ib_load_acquire(&v->mpsc->head);
+    uint64_t tail = ib_load_relaxed(&v->mpsc->tail); /* a hint: each cell is checked */
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < max && i < cap; i++) {
+        uint64_t pos = tail + i;
+        if (pos < cap || pos - cap >= head)
+            continue; /* never written, or not read yet */
+        uint32_t idx = ib_load_relaxed(&v->mpsc_cells[pos & v->queue_mask].value); /* once */
+        n += idx < v->slot_count &&
+             ib_slot_parked_as(v, idx, (uint32_t)(pos - cap), INDEXBUS_SLOT_PARKED_MPSC);
+    }
+    return n;
+}
+
 #endif /* IB_SPACE_H */

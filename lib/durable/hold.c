@@ -101,7 +101,7 @@ static int mpsc_cursor_peek(indexbus_consumer *c, uint32_t *idx)
         if (pos - c->mpsc_pos > v->queue_mask)
             return INDEXBUS_EMPTY; /* a queue ahead of head: that cell is head's */
         indexbus_mpsc_cell *cell = &v->mpsc_cells[pos & v->queue_mask];
-        /* pairs with the release CAS of seq in ib_mpsc_push; read once */
+        /* pairs with the release CAS of seq in ib_mpsc_fill; read once */
         uint64_t seq = ib_load_acquire(&cell->seq);
         if (seq == pos + 1) {
             *idx = ib_load_relaxed(&cell->value); /* the caller checks it */
@@ -235,7 +235,7 @@ static void release_one(indexbus_consumer *c, const ib_held *e)
         if (e->flags & IB_HELD_UNREF)
             ib_slot_release(v, e->idx);
     } else if (ib_consumer_parks(c, e->src)) {
-        ib_consumer_park_spsc(c, e->idx); /* head moves once, below */
+        ib_consumer_park(c, e->idx, e->src); /* SPSC head moves once, below */
     } else {
         ib_consumer_commit_spsc(c); /* keep the delivered counter in queue order */
         ib_consumer_take(c, e->idx, e->src);

@@ -78,10 +78,13 @@ static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
 }
 
 /* Does a slot taken off queue src go back through its cell: the SPSC
- * queue of an events region (5.16), a recycling fanout queue (5.21)? */
+ * queue of an events region (5.16), a recycling fanout queue (5.21), the
+ * MPSC queue of an MPSC-recycling events region (5.22)? */
 static int parks(const indexbus_consumer *c, uint32_t src)
 {
-    return src == IB_SRC_SPSC && (c->h.v->recycle || c->h.v->fanout_recycle);
+    if (src == IB_SRC_MPSC)
+        return c->h.v->mpsc_recycle && c->h.v->kind == INDEXBUS_KIND_EVENTS;
+    return c->h.v->recycle || c->h.v->fanout_recycle;
 }
 
 static void commit_spsc(indexbus_consumer *c)
@@ -146,11 +149,36 @@ static void park_spsc(indexbus_consumer *c, uint32_t idx)
     c->spsc_pending = 1;
 }
 
+/* Consume the MPSC message at head by parking its slot in its cell for the
+ * producer that reserves the cell next (5.22): park, then free the cell
+ * (its release store of seq publishes the park to that producer), then
+ * head. Nothing is journaled: parking is idempotent (an events slot has
+ * one reference), so a death before the cell is freed leaves the message
+ * queued and whoever reads it next parks it again. */
+static void park_mpsc(indexbus_consumer *c, uint32_t idx)
+{
+    commit_spsc(c); /* keep the delivered counter in queue order */
+    ib_slot_park_mpsc(c->h.v, idx, c->mpsc_pos);
+    advance(c, IB_SRC_MPSC);
+    if (c->room != NULL)
+        ib_wake_notify(c->room); /* blocking producers: a cell and a slot came free */
+}
+
+/* Consume a message that parks (parks(c, src)); SPSC head waits for
+ * commit_spsc. */
+static void park(indexbus_consumer *c, uint32_t idx, uint32_t src)
+{
+    if (src == IB_SRC_MPSC)
+        park_mpsc(c, idx);
+    else
+        park_spsc(c, idx);
+}
+
 /* The steps above, for held release (durable/hold.c). */
 void ib_consumer_take(indexbus_consumer *c, uint32_t idx, uint32_t src) { take(c, idx, src); }
 void ib_consumer_give_back(indexbus_consumer *c, uint32_t idx) { give_back(c, idx); }
 int ib_consumer_parks(const indexbus_consumer *c, uint32_t src) { return parks(c, src); }
-void ib_consumer_park_spsc(indexbus_consumer *c, uint32_t idx) { park_spsc(c, idx); }
+void ib_consumer_park(indexbus_consumer *c, uint32_t idx, uint32_t src) { park(c, idx, src); }
 void ib_consumer_commit_spsc(indexbus_consumer *c) { commit_spsc(c); }
 void ib_consumer_skip(indexbus_consumer *c, uint32_t src) { skip(c, src); }
 
@@ -357,7 +385,7 @@ INDEXBUS_API int indexbus_try_recv(indexbus_consumer *c, void *buf, size_t cap, 
     if (n)
         memcpy(buf, ib_slot_data(c->h.v, idx), n);
     if (parks(c, src)) {
-        park_spsc(c, idx);
+        park(c, idx, src);
         commit_spsc(c);
     } else {
         take(c, idx, src);
@@ -382,6 +410,7 @@ INDEXBUS_API int indexbus_recv_begin(indexbus_consumer *c, const void **data, si
      * parks stays queued until recv_end; the journal says it is taken, and
      * a recoverer finishes the take if we die (recover_events_consumer). */
     c->borrowed_parks = (uint32_t)parks(c, src);
+    c->borrowed_src = src;
     if (c->borrowed_parks)
         journal(c, idx, src);
     else
@@ -401,7 +430,7 @@ INDEXBUS_API int indexbus_recv_end(indexbus_consumer *c)
     if (ib_has_log(c->h.v))
         return ib_log_recv_end(c);
     if (c->borrowed_parks) {
-        park_spsc(c, c->borrowed);
+        park(c, c->borrowed, c->borrowed_src);
         commit_spsc(c);
         /* events: after head (see recover_events_consumer); fanout cleared it */
         ib_store_relaxed(&c->h.entry->held_slot, 0);
@@ -442,7 +471,7 @@ INDEXBUS_API int indexbus_recv_batch(indexbus_consumer *c, void *buf, size_t cap
         used += n;
         lens[k++] = n;
         if (parks(c, src)) {
-            park_spsc(c, idx); /* head moves once, below */
+            park(c, idx, src); /* SPSC head moves once, below */
         } else {
             commit_spsc(c); /* keep the delivered counter in queue order */
             take(c, idx, src);

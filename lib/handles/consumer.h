@@ -29,7 +29,8 @@ struct indexbus_consumer {
     uint64_t mpsc_pos; /* events: MPSC head */
     uint32_t turn;     /* events: queue to try first */
     uint32_t borrowed; /* slot index, or NIL; byte logs: 0 while borrowing, else NIL */
-    uint32_t borrowed_parks; /* the borrowed slot goes back through its SPSC cell */
+    uint32_t borrowed_parks; /* the borrowed slot goes back through its cell (5.16, 5.22) */
+    uint32_t borrowed_src;   /* the queue it came from (IB_SRC_*) */
     uint32_t spsc_pending;   /* SPSC head moved locally, not yet published */
     uint64_t delivered; /* events, byte logs: mirror of the consumer's delivered counter */
     indexbus_wake_entry *wake;
@@ -61,12 +62,12 @@ int ib_consumer_open_hold(indexbus_region *region, uint32_t index, uint32_t max_
                           indexbus_consumer **out);
 int ib_consumer_empty_status(indexbus_consumer *c);
 /* The steps a receive takes, shared with held release (durable/hold.c):
- * journal + consume the region cell (take), give the slot back, park an
- * SPSC slot and publish head once, pass a bad entry. */
+ * journal + consume the region cell (take), give the slot back, park a
+ * slot in its cell (SPSC head published once, by commit), pass a bad entry. */
 void ib_consumer_take(indexbus_consumer *c, uint32_t idx, uint32_t src);
 void ib_consumer_give_back(indexbus_consumer *c, uint32_t idx);
 int ib_consumer_parks(const indexbus_consumer *c, uint32_t src);
-void ib_consumer_park_spsc(indexbus_consumer *c, uint32_t idx);
+void ib_consumer_park(indexbus_consumer *c, uint32_t idx, uint32_t src);
 void ib_consumer_commit_spsc(indexbus_consumer *c);
 void ib_consumer_skip(indexbus_consumer *c, uint32_t src);
 

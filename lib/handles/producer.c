@@ -75,9 +75,48 @@ static int take_slot(indexbus_producer *p, uint32_t *idx)
     }
     if (st != INDEXBUS_OK)
         st = ib_pool_alloc(p->h.v, idx);
+    /* 5.22: a dry pool borrows a slot parked in an MPSC cell (taken as ours) */
+    if (st == INDEXBUS_FULL && p->h.v->mpsc_recycle &&
+        (*idx = ib_mpsc_borrow_parked(p->h.v, p->h.part + 1)) != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_OK;
     if (st == INDEXBUS_OK) /* read by recoverers (reclaim_owned) */
         ib_store_relaxed(&ib_slot(p->h.v, *idx)->owner, p->h.part + 1);
     return st;
+}
+
+/* Publish our slot idx in our reserved cell pos (5.4.1): owner 0 just
+ * before, as 5.7 says; 0 if a recoverer that took us for dead skipped the
+ * cell, and the slot is ours again. */
+static int mpsc_fill_one(indexbus_producer *p, uint64_t pos, uint32_t idx)
+{
+    const ib_view *v = p->h.v;
+    uint32_t *owner = &ib_slot(v, idx)->owner;
+    ib_store_relaxed(owner, 0); /* the queue holds it from the fill on */
+    if (ib_mpsc_fill(v->mpsc, v->queue_mask, pos, idx))
+        return 1;
+    ib_store_relaxed(owner, p->h.part + 1); /* not queued: still ours */
+    return 0;
+}
+
+/* Push our filled slot idx: reserve a cell, fill it; a cell skipped under
+ * us is reserved again. In a recycling region (5.22) the slot parked in
+ * the cell goes to the pool: ours takes its place. */
+static int mpsc_push_own(indexbus_producer *p, uint32_t idx)
+{
+    const ib_view *v = p->h.v;
+    uint64_t *journal = &p->h.entry->mpsc_reserve;
+    for (;;) {
+        uint64_t pos;
+        int st = ib_mpsc_reserve1(v->mpsc, v->queue_mask, journal, &pos);
+        if (st != INDEXBUS_OK)
+            return st;
+        if (v->mpsc_recycle)
+            ib_mpsc_displace(v, pos, p->h.part + 1);
+        int ok = mpsc_fill_one(p, pos, idx);
+        ib_store_relaxed(journal, 0);
+        if (ok)
+            return INDEXBUS_OK;
+    }
 }
 
 /* Queue a filled slot; for SPSC it stays invisible until flush. */
@@ -91,11 +130,7 @@ static int enqueue(indexbus_producer *p, uint32_t idx, uint32_t len)
         p->pending[p->npending++] = idx;
         return INDEXBUS_OK;
     }
-    ib_store_relaxed(&s->owner, 0); /* the queue holds it from the push on; never touch it after */
-    int st = ib_mpsc_push(p->h.v->mpsc, p->h.v->queue_mask, idx, &p->h.entry->mpsc_reserve);
-    if (st != INDEXBUS_OK)
-        ib_store_relaxed(&s->owner, p->h.part + 1); /* not queued: still ours */
-    return st;
+    return mpsc_push_own(p, idx); /* owner stays ours unless queued */
 }
 
 /* Make n enqueued messages visible, count them and wake the reader. */
@@ -173,11 +208,15 @@ INDEXBUS_API int indexbus_abort(indexbus_producer *p)
     return INDEXBUS_OK;
 }
 
+static int mpsc_publish_one(indexbus_producer *p, const void *data, size_t len);
+
 INDEXBUS_API int indexbus_publish(indexbus_producer *p, const void *data, size_t len)
 {
     void *buf;
     if (p == NULL || (data == NULL && len != 0))
         return INDEXBUS_INVALID_ARGUMENT;
+    if (p->type == INDEXBUS_PRODUCER_MPSC && p->h.v->mpsc_recycle)
+        return mpsc_publish_one(p, data, len);
     int st = indexbus_claim_len(p, len, &buf);
     if (st != INDEXBUS_OK)
         return st;
@@ -256,20 +295,6 @@ static uint32_t mpsc_chunk(const ib_view *v, const uint32_t *lens, size_t n, siz
     return k;
 }
 
-/* Publish our slot idx in our reserved cell pos (5.4.1): owner 0 just
- * before, as enqueue does before its push; 0 if a recoverer that took us
- * for dead skipped the cell, and the slot is ours again. */
-static int mpsc_fill_one(indexbus_producer *p, uint64_t pos, uint32_t idx)
-{
-    const ib_view *v = p->h.v;
-    uint32_t *owner = &ib_slot(v, idx)->owner;
-    ib_store_relaxed(owner, 0); /* the queue holds it from the fill on */
-    if (ib_mpsc_fill(v->mpsc, v->queue_mask, pos, idx))
-        return 1;
-    ib_store_relaxed(owner, p->h.part + 1); /* not queued: still ours */
-    return 0;
-}
-
 /* 1.3 batch reservation (5.4.1): push the filled slots idx[0..got) with one
  * reservation CAS per run of free cells. A cell a recoverer skipped under
  * us ends the run: we skip the rest of it ourselves and push its messages
@@ -325,6 +350,151 @@ static int mpsc_push_chunk(indexbus_producer *p, const uint32_t *idx, uint32_t g
     return st;
 }
 
+/* ---- MPSC slot recycling (1.3, INDEXBUS_CAP_MPSC_RECYCLE, LAYOUT.md 5.22) ----
+ * A copy publish reserves its cell first and then takes the slot the
+ * consumer parked there a lap earlier: no pool CAS on either side. Only a
+ * cell without one (first lap, a skipped cell, a claim's slot there) costs
+ * a pool slot, and a dry pool borrows another cell's parked slot. */
+
+/* A slot for a reserved cell that had none parked: the pool's, or a
+ * borrowed one; owned by us either way. */
+static int mpsc_spare_slot(indexbus_producer *p, uint32_t *idx)
+{
+    const ib_view *v = p->h.v;
+    int st = ib_pool_alloc(v, idx);
+    if (st == INDEXBUS_OK) {
+        ib_store_relaxed(&ib_slot(v, *idx)->owner, p->h.part + 1); /* read by reclaim_owned */
+        return st;
+    }
+    if (st == INDEXBUS_FULL && (*idx = ib_mpsc_borrow_parked(v, p->h.part + 1)) != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_OK;
+    return st;
+}
+
+static void mpsc_copy_in(const ib_view *v, uint32_t idx, const void *src, uint32_t len)
+{
+    indexbus_slot_header *s = ib_slot(v, idx);
+    if (len)
+        memcpy(ib_slot_data(v, idx), src, len);
+    s->len = len;
+    ib_store_relaxed(&s->refcount, 1); /* published by ib_mpsc_fill's release */
+}
+
+/* One message: reserve, take the cell's parked slot (else a spare), copy,
+ * fill. A cell skipped under us is reserved again with the slot we have
+ * (the new cell's parked slot goes to the pool). No slot at all: the cell
+ * is skipped, FULL. */
+static int mpsc_put(indexbus_producer *p, const void *src, uint32_t len)
+{
+    const ib_view *v = p->h.v;
+    uint64_t *journal = &p->h.entry->mpsc_reserve;
+    uint32_t me = p->h.part + 1, idx = INDEXBUS_SLOT_NIL;
+    for (;;) {
+        uint64_t pos;
+        int st = ib_mpsc_reserve1(v->mpsc, v->queue_mask, journal, &pos);
+        if (st != INDEXBUS_OK) {
+            if (idx != INDEXBUS_SLOT_NIL)
+                mpsc_give_back(p, &idx, 1);
+            return st;
+        }
+        if (idx != INDEXBUS_SLOT_NIL) {
+            ib_mpsc_displace(v, pos, me); /* pushing again: the data is in idx */
+        } else if ((idx = ib_mpsc_unpark(v, pos, me)) == INDEXBUS_SLOT_NIL &&
+                   (st = mpsc_spare_slot(p, &idx)) != INDEXBUS_OK) {
+            ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos); /* the reader passes over it */
+            ib_store_relaxed(journal, 0);
+            return st;
+        } else {
+            mpsc_copy_in(v, idx, src, len);
+        }
+        int ok = mpsc_fill_one(p, pos, idx);
+        ib_store_relaxed(journal, 0);
+        if (ok)
+            return INDEXBUS_OK;
+    }
+}
+
+/* Slots for the n cells reserved from pos: each cell's parked one, then
+ * spares for the rest (one pool CAS, then borrows). *got: how many. */
+static int mpsc_slots_for(indexbus_producer *p, uint64_t pos, uint32_t n, uint32_t *idx,
+                          uint32_t *got)
+{
+    const ib_view *v = p->h.v;
+    uint32_t k = 0, g = 0;
+    int st = INDEXBUS_OK;
+    for (uint32_t i = 0; i < n; i++)
+        if ((idx[k] = ib_mpsc_unpark(v, pos + i, p->h.part + 1)) != INDEXBUS_SLOT_NIL)
+            k++;
+    if (k < n && (st = mpsc_take_slots(p, idx + k, n - k, &g)) == INDEXBUS_OK)
+        k += g;
+    while (k < n && mpsc_spare_slot(p, &idx[k]) == INDEXBUS_OK)
+        k++;
+    *got = k;
+    return k == n ? INDEXBUS_OK : st != INDEXBUS_OK ? st : INDEXBUS_FULL;
+}
+
+/* Bit 38 and 5.22: one reservation for up to want messages, their cells'
+ * parked slots, copy, fill in order. *done: how many were queued (a
+ * prefix). A cell skipped under us ends it: OK with *done short, the
+ * caller pushes the rest in a later reservation; cells without a slot are
+ * skipped and give FULL. */
+static int mpsc_put_reserved(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
+                             uint32_t want, uint32_t *done)
+{
+    const ib_view *v = p->h.v;
+    ib_mpsc_journal j = {&p->h.entry->mpsc_reserve, &p->h.entry->reserved};
+    uint32_t idx[IB_PENDING_MAX], got, k = 0;
+    uint64_t pos;
+    *done = 0;
+    int n = ib_mpsc_reserve_n(v->mpsc, v->queue_mask, want, j, &pos);
+    if (n < 0)
+        return -n;
+    int st = mpsc_slots_for(p, pos, (uint32_t)n, idx, &got);
+    for (uint32_t i = 0; i < got; src += lens[i], i++)
+        mpsc_copy_in(v, idx[i], src, lens[i]);
+    while (k < got && mpsc_fill_one(p, pos + k, idx[k]))
+        k++;
+    for (uint32_t s = k < got ? k + 1 : k; s < (uint32_t)n; s++)
+        ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos + s);
+    ib_mpsc_journal_clear(j);
+    if (k < got) { /* skipped under us: the rest is pushed again */
+        mpsc_give_back(p, idx + k, got - k);
+        st = INDEXBUS_OK;
+    }
+    *done = k;
+    return st;
+}
+
+/* A chunk of want messages in a recycling region: one reservation (bit
+ * 38) or one per message; *done: queued. */
+static int mpsc_put_chunk(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
+                          uint32_t want, uint32_t *done)
+{
+    if (p->h.v->mpsc_batch && want > 1)
+        return mpsc_put_reserved(p, src, lens, want, done);
+    int st = INDEXBUS_OK;
+    for (*done = 0; *done < want; src += lens[*done], (*done)++)
+        if ((st = mpsc_put(p, src, lens[*done])) != INDEXBUS_OK)
+            break;
+    return st;
+}
+
+/* indexbus_publish, MPSC in a recycling region: the checks of claim_len
+ * and claim, in their order, then mpsc_put. */
+static int mpsc_publish_one(indexbus_producer *p, const void *data, size_t len)
+{
+    if (len > p->h.v->slot_data_size)
+        return INDEXBUS_TOO_LARGE;
+    if (p->claimed != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_BAD_STATE;
+    if (ib_consumers_gone(p->h.v))
+        return INDEXBUS_DISCONNECTED;
+    int st = mpsc_put(p, data, (uint32_t)len);
+    if (st == INDEXBUS_OK)
+        flush(p, 1);
+    return st;
+}
+
 static int mpsc_publish_batch(indexbus_producer *p, const uint8_t *src, const uint32_t *lens,
                               size_t count, size_t *published)
 {
@@ -336,6 +506,8 @@ static int mpsc_publish_batch(indexbus_producer *p, const uint8_t *src, const ui
         uint32_t want = mpsc_chunk(v, lens, n, count), got, done = 0;
         if (want == 0)
             st = INDEXBUS_TOO_LARGE;
+        else if (v->mpsc_recycle)
+            st = mpsc_put_chunk(p, src, lens + n, want, &done);
         else if ((st = mpsc_take_slots(p, idx, want, &got)) == INDEXBUS_OK)
             st = mpsc_push_chunk(p, idx, got, src, lens + n, &done);
         for (uint32_t i = 0; i < done; i++)
@@ -424,12 +596,13 @@ INDEXBUS_API int indexbus_producer_space(indexbus_producer *p, uint64_t *space)
     if (n < 0)
         return (int)-n;
     if (!ib_has_log(v) && n > 0) {
-        /* each message also needs a slot: the pool's, and for the SPSC
-         * producer the ones parked in the cells it writes next (5.16,
-         * 5.21) too; counted only up to n, so the call costs O(n) */
+        /* each message also needs a slot: the pool's, and the ones parked
+         * in the cells it writes next (SPSC 5.16, 5.21; MPSC 5.22) too; counted only up to n, so the call costs O(n) */
         uint32_t want = n > (int64_t)v->slot_count ? v->slot_count : (uint32_t)n, have = 0;
         if (p->type == INDEXBUS_PRODUCER_SPSC && (v->recycle || v->fanout_recycle))
             have = ib_spsc_parked_ahead(v, &p->q, want);
+        else if (p->type == INDEXBUS_PRODUCER_MPSC && v->mpsc_recycle)
+            have = ib_mpsc_parked_ahead(v, want); /* 5.22: the next cells' parked slots */
         n = have + ib_pool_count_upto(v, want - have);
     }
     *space = (uint64_t)n;

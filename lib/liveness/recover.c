@@ -52,8 +52,11 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
  * cell, or in a batch-reservation region (5.4.1) the journal's count of
  * them: read once, clamped to 1..min(64, Q) (LAYOUT.md 7: a forged count
  * can only skip cells below tail still unfilled, whose live owners, if
- * any, reserve again). */
-static uint32_t skip_reservation(const ib_view *v, uint64_t reserve, uint32_t reserved)
+ * any, reserve again). In an MPSC-recycling region (5.22) the slot parked
+ * in a skipped cell goes to the pool (taken by CAS, as `as`: the dead
+ * entry's owner value): nobody would take it there any more. */
+static uint32_t skip_reservation(const ib_view *v, uint64_t reserve, uint32_t reserved,
+                                 uint32_t as, uint32_t *reclaimed)
 {
     if (reserve == 0)
         return 0;
@@ -68,8 +71,12 @@ static uint32_t skip_reservation(const ib_view *v, uint64_t reserve, uint32_t re
     for (uint32_t j = 0; j < count && (int64_t)(tail - (pos + j)) > 0; j++) {
         uint64_t expect = pos + j; /* never reserved from the first at or past tail on */
         /* pairs with the reader's acquire load of seq in ib_mpsc_peek (5.2) */
-        n += ib_cas_acq_rel(&v->mpsc_cells[(pos + j) & v->queue_mask].seq, &expect,
-                            (pos + j + 1) | INDEXBUS_MPSC_SKIP);
+        if (!ib_cas_acq_rel(&v->mpsc_cells[(pos + j) & v->queue_mask].seq, &expect,
+                            (pos + j + 1) | INDEXBUS_MPSC_SKIP))
+            continue;
+        n++;
+        if (v->mpsc_recycle)
+            *reclaimed += (uint32_t)ib_mpsc_displace(v, pos + j, as);
     }
     return n;
 }
@@ -140,6 +147,27 @@ static void finish_parking_borrow(const ib_view *v, const indexbus_participant *
     ib_store_relaxed(delivered, ib_load_relaxed(delivered) + 1); /* its writer is dead */
 }
 
+/* The same for a borrow off the MPSC queue of an MPSC-recycling region
+ * (5.22): if head is still at it, park it and free its cell, as recv_end
+ * would have; if head has moved, it is parked already: leave it. */
+static void finish_parking_borrow_mpsc(const ib_view *v, const indexbus_participant *e)
+{
+    /* each journal word, head and the cell read once, checked, then only
+     * the copies are used (LAYOUT.md 7) */
+    uint32_t held = ib_load_relaxed(&e->held_slot);
+    uint64_t head = ib_load_acquire(&v->mpsc->head); /* pairs with ib_mpsc_advance's release */
+    if (held == 0 || held - 1 >= v->slot_count || head != ib_load_relaxed(&e->held_pos))
+        return;
+    indexbus_mpsc_cell *cell = &v->mpsc_cells[head & v->queue_mask];
+    /* pairs with the release CAS of seq in ib_mpsc_fill */
+    if (ib_load_acquire(&cell->seq) != head + 1 || ib_load_relaxed(&cell->value) != held - 1)
+        return;
+    ib_slot_park_mpsc(v, held - 1, head);
+    ib_mpsc_advance(v->mpsc, v->queue_mask, &head);
+    uint64_t *delivered = &v->consumer_counters[0].delivered;
+    ib_store_relaxed(delivered, ib_load_relaxed(delivered) + 1); /* its writer is dead */
+}
+
 static void recover_events_consumer(const ib_view *v, const indexbus_participant *e,
                                     indexbus_recover_report *rep)
 {
@@ -147,6 +175,10 @@ static void recover_events_consumer(const ib_view *v, const indexbus_participant
     uint32_t src = ib_load_relaxed(&e->held_src); /* read once (LAYOUT.md 7) */
     if (src == IB_SRC_SPSC && v->recycle) {
         finish_parking_borrow(v, e);
+        return;
+    }
+    if (src == IB_SRC_MPSC && v->mpsc_recycle) { /* only borrows journal there */
+        finish_parking_borrow_mpsc(v, e);
         return;
     }
     /* pairs with the head releases in ib_spsc_commit / ib_mpsc_advance */
@@ -216,7 +248,8 @@ static int recover_entry(indexbus_region *r, uint32_t slot, uint32_t flags,
         /* producers: what they claimed, and a reservation they never filled */
         rep->slots_reclaimed += reclaim_owned(v, slot + 1);
         rep->cells_skipped += skip_reservation(v, ib_load_relaxed(&e->mpsc_reserve),
-                                               ib_load_relaxed(&e->reserved));
+                                               ib_load_relaxed(&e->reserved), slot + 1,
+                                               &rep->slots_reclaimed);
     }
     /* a dead router's half-made step, while the role is still its own;
      * pairs with the router's acquire CAS of router_owner in attach_once */

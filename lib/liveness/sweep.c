@@ -9,7 +9,10 @@
 #include "liveness.h"
 
 /* Rebuild the pool when nobody is attached: every slot no queue references
- * is free, and a queued slot's refcount is the number of references. */
+ * is free, and a queued slot's refcount is the number of references.
+ * Parked slots (5.16, 5.21, 5.22) are referenced by no queue, so they go
+ * to the pool too, their owner reset: a cell that still names one no
+ * longer offers it (owner is not PARKED*). */
 static int sweep(ib_view *v, indexbus_recover_report *rep)
 {
     if (v->pool == NULL) /* 1.1 kinds have no pool: recovery already gave back what the */
@@ -26,7 +29,7 @@ static int sweep(ib_view *v, indexbus_recover_report *rep)
     ib_mpsc_settle_head(v->mpsc, v->queue_mask);
     uint64_t pos = ib_load_acquire(&v->mpsc->head); /* pairs with ib_mpsc_advance's release */
     for (uint32_t n = 0; n < v->queue_capacity; n++, pos++) {
-        /* pairs with the producer's release CAS of seq in ib_mpsc_push */
+        /* pairs with the producer's release CAS of seq in ib_mpsc_fill */
         uint64_t seq = ib_load_acquire(&v->mpsc_cells[pos & v->queue_mask].seq);
         if (seq != pos + 1 && seq != ((pos + 1) | INDEXBUS_MPSC_SKIP))
             break;
