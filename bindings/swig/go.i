@@ -140,6 +140,7 @@ static inline ib_go_result ib_go_stream_read(uintptr_t rd, uint8_t *buf, size_t 
 %ignore INDEXBUS_CAP_RPC_CELLS;
 %ignore INDEXBUS_CAP_FANOUT_RECYCLE;
 %ignore INDEXBUS_CAP_MPSC_BATCH;
+%ignore INDEXBUS_CAP_MPSC_RECYCLE;
 %ignore INDEXBUS_RPC_MAX_MESSAGE;
 /* the stream's shared state word (LAYOUT.md 5.18): the region format, which
  * Go code never touches (indexbus_stream_state reports it) */
@@ -471,6 +472,7 @@ const (
 	INDEXBUS_CAP_RPC_CELLS    = uint64(C.INDEXBUS_CAP_RPC_CELLS)
 	INDEXBUS_CAP_FANOUT_RECYCLE = uint64(C.INDEXBUS_CAP_FANOUT_RECYCLE)
 	INDEXBUS_CAP_MPSC_BATCH   = uint64(C.INDEXBUS_CAP_MPSC_BATCH)
+	INDEXBUS_CAP_MPSC_RECYCLE = uint64(C.INDEXBUS_CAP_MPSC_RECYCLE)
 	INDEXBUS_RPC_MAX_MESSAGE  = uint(C.INDEXBUS_RPC_MAX_MESSAGE)
 	INDEXBUS_LOG_MAX_BYTES    = uint(C.INDEXBUS_LOG_MAX_BYTES)
 	INDEXBUS_LOG_DEFAULT_BYTES = uint(C.INDEXBUS_LOG_DEFAULT_BYTES)

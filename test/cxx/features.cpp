@@ -1,8 +1,8 @@
 // features.cpp - the layout 1.3 create flags through the C++ API: a config's
 // flags take INDEXBUS_CREATE_RECYCLE and INDEXBUS_CREATE_MPSC_BATCH as they
 // take INDEXBUS_CREATE_DURABLE; the region's info() reports capability bits
-// 37 and 38 and layout 1.3; a byte log refuses them with Error
-// (Status::invalid_argument) and leaves no region behind.
+// 37 and 38 (fanout) or 38 and 39 (events) and layout 1.3; a byte log refuses
+// them with Error (Status::invalid_argument) and leaves no region behind.
 #include "check.hpp"
 
 using indexbus::Kind;
@@ -27,8 +27,8 @@ static void test_fanout_with_both()
     CHECK(in.layout_major == 1 && in.layout_minor == 3);
     CHECK((in.capabilities & INDEXBUS_CAP_FANOUT_RECYCLE) != 0);
     CHECK((in.capabilities & INDEXBUS_CAP_MPSC_BATCH) != 0);
-    CHECK((in.capabilities & (INDEXBUS_CAP_FANOUT_RECYCLE | INDEXBUS_CAP_MPSC_BATCH)) ==
-          (1ull << 37 | 1ull << 38));
+    CHECK((in.capabilities & (INDEXBUS_CAP_FANOUT_RECYCLE | INDEXBUS_CAP_MPSC_BATCH |
+                              INDEXBUS_CAP_MPSC_RECYCLE)) == (1ull << 37 | 1ull << 38));
     // another handle opened by name sees the same header
     Region o = Region::open(n);
     CHECK(o.info().capabilities == in.capabilities);
@@ -43,6 +43,23 @@ static void test_plain_fanout_has_neither()
     indexbus_info in = r.info();
     CHECK(in.layout_minor == 0);
     CHECK((in.capabilities & (INDEXBUS_CAP_FANOUT_RECYCLE | INDEXBUS_CAP_MPSC_BATCH)) == 0);
+}
+
+// Events: RECYCLE recycles MPSC slots (bit 39), MPSC_BATCH is bit 38.
+static void test_events_with_both()
+{
+    std::string n = ibx::name("feat-ev");
+    ibx::Unlink u(n);
+    indexbus_region_config cfg = Region::config(Kind::events);
+    cfg.slot_count = 16;
+    cfg.queue_capacity = 8;
+    cfg.flags |= both;
+    Region r = Region::create(n, cfg);
+    indexbus_info in = r.info();
+    CHECK(in.layout_minor == 3);
+    CHECK((in.capabilities & (INDEXBUS_CAP_FANOUT_RECYCLE | INDEXBUS_CAP_MPSC_BATCH |
+                              INDEXBUS_CAP_MPSC_RECYCLE)) ==
+          (INDEXBUS_CAP_MPSC_BATCH | INDEXBUS_CAP_MPSC_RECYCLE));
 }
 
 // Recycling with as many slots as queue cells would starve the pool every lap.
@@ -73,6 +90,7 @@ int main()
 {
     test_fanout_with_both();
     test_plain_fanout_has_neither();
+    test_events_with_both();
     test_recycle_needs_slots();
     test_log_refuses();
     return ibx::summary();

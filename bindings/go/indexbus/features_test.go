@@ -12,8 +12,9 @@ import (
 const bothFeatures = CapFanoutRecycle | CapMPSCBatch
 
 func TestFeatureBits(t *testing.T) {
-	if CapFanoutRecycle != 1<<37 || CapMPSCBatch != 1<<38 {
-		t.Fatalf("CapFanoutRecycle %#x, CapMPSCBatch %#x", CapFanoutRecycle, CapMPSCBatch)
+	if CapFanoutRecycle != 1<<37 || CapMPSCBatch != 1<<38 || CapMPSCRecycle != 1<<39 {
+		t.Fatalf("CapFanoutRecycle %#x, CapMPSCBatch %#x, CapMPSCRecycle %#x", CapFanoutRecycle,
+			CapMPSCBatch, CapMPSCRecycle)
 	}
 }
 
@@ -26,7 +27,7 @@ func TestFanoutRecycleMPSCBatch(t *testing.T) {
 	if info.Kind != KindFanout || info.LayoutMajor != 1 || info.LayoutMinor != 3 {
 		t.Fatalf("kind %v, layout %d.%d", info.Kind, info.LayoutMajor, info.LayoutMinor)
 	}
-	if info.Capabilities&bothFeatures != bothFeatures {
+	if info.Capabilities&(bothFeatures|CapMPSCRecycle) != bothFeatures {
 		t.Fatalf("capabilities %#x lack %#x", info.Capabilities, bothFeatures)
 	}
 	r2, err := Open(r.Name())
@@ -48,21 +49,24 @@ func TestPlainFanoutHasNeither(t *testing.T) {
 	}
 }
 
-func TestEventsTakeMPSCBatchIgnoreRecycle(t *testing.T) {
-	r := newRegion(t, Config{SlotCount: 16, Recycle: true, MPSCBatch: true})
+func TestEventsRecycleMPSCSlots(t *testing.T) {
+	r := newRegion(t, Config{SlotCount: 16, QueueCapacity: 8, Recycle: true, MPSCBatch: true})
 	info, err := r.Info()
 	must(t, "Info", err)
-	if info.LayoutMinor != 3 || info.Capabilities&bothFeatures != CapMPSCBatch {
+	all := bothFeatures | CapMPSCRecycle
+	if info.LayoutMinor != 3 || info.Capabilities&all != CapMPSCBatch|CapMPSCRecycle {
 		t.Fatalf("layout 1.%d, capabilities %#x", info.LayoutMinor, info.Capabilities)
 	}
 }
 
 func TestRecycleNeedsTwiceTheQueue(t *testing.T) {
-	name := testName(t)
-	_, err := Create(name, Config{Kind: KindFanout, SlotCount: 16, QueueCapacity: 16, Recycle: true})
-	wantErr(t, "Create with 16 slots, queue 16", err, ErrInvalidArgument)
-	_, err = Open(name)
-	wantErr(t, "Open after the refusal", err, ErrNotFound)
+	for _, kind := range []Kind{KindFanout, KindEvents} {
+		name := testName(t)
+		_, err := Create(name, Config{Kind: kind, SlotCount: 16, QueueCapacity: 16, Recycle: true})
+		wantErr(t, fmt.Sprintf("Create %v with 16 slots, queue 16", kind), err, ErrInvalidArgument)
+		_, err = Open(name)
+		wantErr(t, "Open after the refusal", err, ErrNotFound)
+	}
 }
 
 func TestByteLogRefusesFeatures(t *testing.T) {

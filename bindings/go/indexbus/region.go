@@ -71,6 +71,7 @@ const (
 	// Layout 1.3 (incompat bits): set by Config.Recycle and Config.MPSCBatch.
 	CapFanoutRecycle = swig.INDEXBUS_CAP_FANOUT_RECYCLE // fanout slots recycle through queue cells
 	CapMPSCBatch     = swig.INDEXBUS_CAP_MPSC_BATCH     // MPSC batches reserve their cells at once
+	CapMPSCRecycle   = swig.INDEXBUS_CAP_MPSC_RECYCLE   // events: MPSC slots recycle through MPSC cells
 )
 
 // Request/response limits: Config.MaxRequest and Config.MaxReply are in
@@ -109,11 +110,11 @@ type Config struct {
 	ConsumerCount uint32      // events: 1; fanout: 1..64; 0 = 1 (events) or 4 (fanout)
 	Mode          fs.FileMode // permission bits of the shm object or file; 0 = 0600
 	Prefault      bool        // touch every page at creation
-	// Fanout: recycle slots through the queue cells, so neither a consumer
-	// nor the SPSC producer touches the slot pool per message (layout 1.3,
-	// CapFanoutRecycle). Needs SlotCount at least twice QueueCapacity.
-	// Events regions take it and already recycle; other kinds refuse it
-	// (ErrInvalidArgument).
+	// Events and fanout: recycle slots through the queue cells instead of
+	// the slot pool (layout 1.3): fanout consumers' slots go back to the
+	// SPSC producer through the router (CapFanoutRecycle), events MPSC slots
+	// through the MPSC cells (CapMPSCRecycle). Needs SlotCount at least
+	// twice QueueCapacity; other kinds refuse it (ErrInvalidArgument).
 	Recycle bool
 	// Events and fanout: MPSC producers reserve the queue cells of a whole
 	// batch at once (layout 1.3, CapMPSCBatch); other kinds refuse it

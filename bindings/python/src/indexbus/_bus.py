@@ -235,14 +235,14 @@ class Region(_Handle):
         max_request and max_reply (bytes, 8 .. 16 MiB; default 4096 each). Geometry of
         another kind raises InvalidArgument.
 
-        Layout 1.3 features (the region then has layout 1.3, and readers of older
-        layouts refuse it): recycle (INDEXBUS_CREATE_RECYCLE) makes a fanout region
-        recycle slots through its queue cells (slot_count at least twice
-        queue_capacity); events regions take it and already recycle. mpsc_batch
-        (INDEXBUS_CREATE_MPSC_BATCH) lets MPSC producers of an events or fanout region
-        reserve a whole batch's queue cells at once. Other kinds raise InvalidArgument
-        for either. info().capabilities has bit 37 (INDEXBUS_CAP_FANOUT_RECYCLE) and
-        bit 38 (INDEXBUS_CAP_MPSC_BATCH) for them."""
+        Layout 1.3 features of events and fanout regions (the region then has layout
+        1.3, and readers of older layouts refuse it; other kinds raise InvalidArgument):
+        recycle (INDEXBUS_CREATE_RECYCLE) makes slots recycle through the queue cells
+        (slot_count at least twice queue_capacity): info().capabilities then has bit 37
+        (INDEXBUS_CAP_FANOUT_RECYCLE) in a fanout region, bit 39
+        (INDEXBUS_CAP_MPSC_RECYCLE) in an events region. mpsc_batch
+        (INDEXBUS_CREATE_MPSC_BATCH, bit 38, INDEXBUS_CAP_MPSC_BATCH) lets MPSC
+        producers reserve a whole batch's queue cells at once."""
         k = _pick(_KINDS, kind, "kind")
         if k not in (_KIND_LOG, _KIND_STREAM) and (byte_capacity or max_record):
             raise error(lib.INDEXBUS_INVALID_ARGUMENT,

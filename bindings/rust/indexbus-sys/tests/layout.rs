@@ -171,6 +171,7 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_SLOT_NIL, u32::MAX);
     assert_eq!(INDEXBUS_SLOT_PARKED, u32::MAX);
     assert_eq!(INDEXBUS_SLOT_PARKED_CONSUMER_BASE, 0xffff_ff00);
+    assert_eq!(INDEXBUS_SLOT_PARKED_MPSC, 0xffff_fffe);
     assert_eq!(INDEXBUS_CAP_INCOMPAT_MASK, 0xffff_ffff_0000_0000_u64);
     assert_eq!(INDEXBUS_CAP_SPSC_RECYCLE, 1_u64 << 32);
     assert_eq!(INDEXBUS_CAP_BYTE_LOG, 1_u64 << 33);
@@ -179,6 +180,7 @@ fn layout_constants_are_frozen() {
     assert_eq!(INDEXBUS_CAP_DURABLE_STATE, 1_u64 << 36);
     assert_eq!(INDEXBUS_CAP_FANOUT_RECYCLE, 1_u64 << 37);
     assert_eq!(INDEXBUS_CAP_MPSC_BATCH, 1_u64 << 38);
+    assert_eq!(INDEXBUS_CAP_MPSC_RECYCLE, 1_u64 << 39);
     assert_eq!(
         INDEXBUS_CAP_KNOWN_INCOMPAT,
         INDEXBUS_CAP_SPSC_RECYCLE
@@ -188,6 +190,7 @@ fn layout_constants_are_frozen() {
             | INDEXBUS_CAP_DURABLE_STATE
             | INDEXBUS_CAP_FANOUT_RECYCLE
             | INDEXBUS_CAP_MPSC_BATCH
+            | INDEXBUS_CAP_MPSC_RECYCLE
     );
     assert_eq!(INDEXBUS_CAP_STREAM, 1_u64 << 7);
     assert_eq!(INDEXBUS_CAP_RPC, 1_u64 << 8);

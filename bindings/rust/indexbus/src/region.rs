@@ -124,12 +124,13 @@ pub struct Config {
     pub mode: u32,
     /// Touch every page at creation (`INDEXBUS_CREATE_PREFAULT`).
     pub prefault: bool,
-    /// Fanout: recycle slots through the queue cells, so neither a consumer
-    /// nor the SPSC producer touches the slot pool per message
-    /// (`INDEXBUS_CREATE_RECYCLE`, layout 1.3). Needs `slot_count` at least
-    /// twice `queue_capacity`. Accepted and without effect on events
-    /// regions (they recycle whenever the geometry allows); the other kinds
-    /// refuse it with [`Error::InvalidArgument`](crate::Error::InvalidArgument).
+    /// Events and fanout: recycle slots through the queue cells instead of
+    /// the slot pool (`INDEXBUS_CREATE_RECYCLE`, layout 1.3): in a fanout
+    /// region the consumers' slots go back to the SPSC producer through the
+    /// router ([`Info::fanout_recycle`]), in an events region MPSC slots
+    /// recycle through the MPSC cells ([`Info::mpsc_recycle`]). Needs
+    /// `slot_count` at least twice `queue_capacity`; the other kinds refuse
+    /// it with [`Error::InvalidArgument`](crate::Error::InvalidArgument).
     pub recycle: bool,
     /// Events and fanout: MPSC producers reserve the queue cells of a whole
     /// batch in one step (`INDEXBUS_CREATE_MPSC_BATCH`, layout 1.3); the
@@ -307,6 +308,12 @@ impl Info {
     /// [`Config::mpsc_batch`]; layout 1.3).
     pub fn mpsc_batch(&self) -> bool {
         self.capabilities & sys::INDEXBUS_CAP_MPSC_BATCH != 0
+    }
+    /// The events region recycles MPSC slots through its MPSC cells
+    /// (capability bit 39, `INDEXBUS_CAP_MPSC_RECYCLE`; created with
+    /// [`Config::recycle`]; layout 1.3).
+    pub fn mpsc_recycle(&self) -> bool {
+        self.capabilities & sys::INDEXBUS_CAP_MPSC_RECYCLE != 0
     }
 }
 

@@ -24,6 +24,7 @@ fn fanout_with_recycle_and_mpsc_batch() {
     assert_eq!(info.capabilities & BOTH, BOTH);
     assert!(info.fanout_recycle());
     assert!(info.mpsc_batch());
+    assert!(!info.mpsc_recycle()); // events only
     // a second handle reads the same header
     let other = Region::open(&u.0).unwrap().info().unwrap();
     assert_eq!(other.capabilities, info.capabilities);
@@ -41,22 +42,29 @@ fn plain_fanout_has_neither() {
 }
 
 #[test]
-fn events_take_mpsc_batch_and_ignore_recycle() {
-    let cfg = Config::events().slot_count(16).recycle(true).mpsc_batch(true);
+fn events_recycle_mpsc_slots() {
+    let cfg = Config::events()
+        .slot_count(16)
+        .queue_capacity(8)
+        .recycle(true)
+        .mpsc_batch(true);
     let (region, _u) = create("feat-ev", &cfg);
     let info = region.info().unwrap();
     assert_eq!(info.layout_minor, 3);
-    assert_eq!(info.capabilities & BOTH, 1 << 38);
+    assert_eq!(info.capabilities & (BOTH | 1 << 39), (1 << 38) | (1 << 39));
     assert!(!info.fanout_recycle());
     assert!(info.mpsc_batch());
+    assert!(info.mpsc_recycle());
 }
 
 #[test]
 fn recycle_needs_twice_the_queue_in_slots() {
-    let name = shm_name("feat-few");
-    let cfg = Config::fanout(2).slot_count(16).queue_capacity(16).recycle(true);
-    assert_eq!(Region::create(&name, &cfg).err(), Some(Error::InvalidArgument));
-    assert_eq!(Region::open(&name).err(), Some(Error::NotFound));
+    for cfg in [Config::fanout(2), Config::events()] {
+        let name = shm_name("feat-few");
+        let cfg = cfg.slot_count(16).queue_capacity(16).recycle(true);
+        assert_eq!(Region::create(&name, &cfg).err(), Some(Error::InvalidArgument));
+        assert_eq!(Region::open(&name).err(), Some(Error::NotFound));
+    }
 }
 
 #[test]

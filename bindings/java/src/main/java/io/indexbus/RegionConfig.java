@@ -128,7 +128,7 @@ public final class RegionConfig {
         return prefault;
     }
 
-    /** Whether a fanout region recycles slots through its queue cells (layout 1.3). */
+    /** Whether the region recycles slots through its queue cells (layout 1.3). */
     public boolean recycle() {
         return recycle;
     }
@@ -266,11 +266,13 @@ public final class RegionConfig {
         }
 
         /**
-         * Fanout: recycle slots through the queue cells, so neither a consumer nor the SPSC
-         * producer touches the slot pool per message ({@code INDEXBUS_CREATE_RECYCLE}, layout
-         * 1.3; {@link RegionInfo#fanoutRecycle()}). Needs a slot count at least twice the queue
-         * capacity. Events regions take it and already recycle; other kinds refuse it
-         * ({@link IndexBusException} with {@link Status#INVALID_ARGUMENT}).
+         * Events and fanout: recycle slots through the queue cells instead of the slot pool
+         * ({@code INDEXBUS_CREATE_RECYCLE}, layout 1.3): a fanout region's consumers hand
+         * slots back to the SPSC producer through the router ({@link RegionInfo#fanoutRecycle()}),
+         * an events region's MPSC slots recycle through the MPSC cells
+         * ({@link RegionInfo#mpscRecycle()}). Needs a slot count at least twice the queue
+         * capacity; other kinds refuse it ({@link IndexBusException} with
+         * {@link Status#INVALID_ARGUMENT}).
          */
         public Builder recycle(boolean on) {
             recycle = on;

@@ -90,6 +90,8 @@ public record RegionInfo(
     public static final long CAP_FANOUT_RECYCLE = 1L << 37;
     /** Capability bit 38 ({@code INDEXBUS_CAP_MPSC_BATCH}, layout 1.3). */
     public static final long CAP_MPSC_BATCH = 1L << 38;
+    /** Capability bit 39 ({@code INDEXBUS_CAP_MPSC_RECYCLE}, layout 1.3, events only). */
+    public static final long CAP_MPSC_RECYCLE = 1L << 39;
 
     /**
      * Whether the region recycles fanout slots through its queue cells (created with
@@ -105,5 +107,13 @@ public record RegionInfo(
      */
     public boolean mpscBatch() {
         return (capabilities & CAP_MPSC_BATCH) != 0;
+    }
+
+    /**
+     * Whether the events region recycles MPSC slots through its MPSC cells (created with
+     * {@link RegionConfig.Builder#recycle(boolean)}).
+     */
+    public boolean mpscRecycle() {
+        return (capabilities & CAP_MPSC_RECYCLE) != 0;
     }
 }

@@ -28,6 +28,7 @@ class FeaturesTest {
     void constantsMatchTheHeader() {
         assertEquals(indexbus.INDEXBUS_CAP_FANOUT_RECYCLE, RegionInfo.CAP_FANOUT_RECYCLE);
         assertEquals(indexbus.INDEXBUS_CAP_MPSC_BATCH, RegionInfo.CAP_MPSC_BATCH);
+        assertEquals(indexbus.INDEXBUS_CAP_MPSC_RECYCLE, RegionInfo.CAP_MPSC_RECYCLE);
         assertEquals(0x4, indexbus.INDEXBUS_CREATE_RECYCLE);
         assertEquals(0x8, indexbus.INDEXBUS_CREATE_MPSC_BATCH);
     }
@@ -47,6 +48,7 @@ class FeaturesTest {
             assertEquals(BOTH, info.capabilities() & BOTH);
             assertTrue(info.fanoutRecycle());
             assertTrue(info.mpscBatch());
+            assertFalse(info.mpscRecycle()); // events only
             assertEquals(info.capabilities(), other.info().capabilities());
             assertEquals(3, other.info().layoutMinor());
         }
@@ -64,24 +66,31 @@ class FeaturesTest {
     }
 
     @Test
-    void eventsTakeMpscBatchAndIgnoreRecycle() {
-        RegionConfig cfg = RegionConfig.builder(RegionKind.EVENTS).slotCount(16).recycle(true)
-                .mpscBatch(true).build();
+    void eventsRecycleMpscSlots() {
+        RegionConfig cfg = RegionConfig.builder(RegionKind.EVENTS).slotCount(16).queueCapacity(8)
+                .recycle(true).mpscBatch(true).build();
         try (Region r = regions.create("feat-ev", cfg)) {
             RegionInfo info = r.info();
             assertEquals(3, info.layoutMinor());
-            assertEquals(RegionInfo.CAP_MPSC_BATCH, info.capabilities() & BOTH);
+            assertEquals(RegionInfo.CAP_MPSC_BATCH | RegionInfo.CAP_MPSC_RECYCLE,
+                    info.capabilities() & (BOTH | RegionInfo.CAP_MPSC_RECYCLE));
+            assertFalse(info.fanoutRecycle());
+            assertTrue(info.mpscBatch());
+            assertTrue(info.mpscRecycle());
         }
     }
 
     @Test
     void recycleNeedsTwiceTheQueueInSlots() {
-        String name = regions.name("feat-few");
-        RegionConfig cfg = RegionConfig.builder(RegionKind.FANOUT).slotCount(16).queueCapacity(16)
-                .recycle(true).build();
-        IndexBusException e = assertThrows(IndexBusException.class, () -> Region.create(name, cfg));
-        assertEquals(Status.INVALID_ARGUMENT, e.status());
-        assertThrows(NotFoundException.class, () -> Region.open(name));
+        for (RegionKind kind : new RegionKind[] {RegionKind.FANOUT, RegionKind.EVENTS}) {
+            String name = regions.name("feat-few");
+            RegionConfig cfg = RegionConfig.builder(kind).slotCount(16).queueCapacity(16)
+                    .recycle(true).build();
+            IndexBusException e = assertThrows(IndexBusException.class,
+                    () -> Region.create(name, cfg));
+            assertEquals(Status.INVALID_ARGUMENT, e.status(), kind.toString());
+            assertThrows(NotFoundException.class, () -> Region.open(name));
+        }
     }
 
     @Test
