@@ -307,14 +307,16 @@ int spsc_tput(uint32_t size, uint32_t batch, double *msgs_per_s); /* events */
 int region_tput(uint32_t kind, uint32_t size, uint32_t batch, int claim, double *msgs_per_s);
 /* multiparty.c (kind: INDEXBUS_KIND_EVENTS or _LOG). `batch`: publish_batch
  * and recv_batch of that many (1: publish, try_recv); `flags`: the
- * region's INDEXBUS_CREATE_* besides PREFAULT (MPSC: INDEXBUS_CREATE_MPSC_BATCH
- * or 0; fanout: INDEXBUS_CREATE_RECYCLE or 0, "plain"). */
+ * region's INDEXBUS_CREATE_* besides PREFAULT (MPSC: BENCH_MPSC_FLAGS or 0;
+ * fanout: BENCH_FANOUT_FLAGS or 0, "plain"). */
 int mpsc_tput(uint32_t kind, int producers, uint32_t batch, uint32_t flags, double *msgs_per_s);
 int fanout_tput(int consumers, uint32_t mode, uint32_t flags, double *per_consumer,
                 double *total, uint64_t *drops);
-/* The regions the bench's multi-party keys and rows measure (layout 1.3). */
+/* The regions the bench's multi-party keys and rows measure (layout 1.3):
+ * fanout recycling (LAYOUT.md 5.21); MPSC batch reservations (5.4.1) with
+ * MPSC slot recycling (5.22). */
 #define BENCH_FANOUT_FLAGS INDEXBUS_CREATE_RECYCLE
-#define BENCH_MPSC_FLAGS INDEXBUS_CREATE_MPSC_BATCH
+#define BENCH_MPSC_FLAGS (INDEXBUS_CREATE_MPSC_BATCH | INDEXBUS_CREATE_RECYCLE)
 /* work.c: the "work" section, one thread doing every party's calls in
  * bursts (publish B, route, receive B): the library's cost per message
  * without the scheduler (keys st_*) */

@@ -295,7 +295,7 @@ static void throughput(void)
 /* ---- multi-party -------------------------------------------------------------------- */
 
 /* The rows by party count, on the regions the keys measure: MPSC in an
- * INDEXBUS_CREATE_MPSC_BATCH region, fanout in an INDEXBUS_CREATE_RECYCLE
+ * INDEXBUS_CREATE_MPSC_BATCH + _RECYCLE region, fanout in an INDEXBUS_CREATE_RECYCLE
  * one (bench.h: BENCH_MPSC_FLAGS, BENCH_FANOUT_FLAGS). */
 static void multiparty(void)
 {

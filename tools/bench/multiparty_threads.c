@@ -109,7 +109,7 @@ static double fanout_rate(int consumers, uint32_t flags)
                : NAN;
 }
 
-/* The section: per repetition SPSC, MPSC x2 (an MPSC_BATCH region),
+/* The section: per repetition SPSC, MPSC x2 (BENCH_MPSC_FLAGS),
  * broadcast x1 and x3 (RECYCLE regions), then x1 and x3 in plain fanout
  * regions (diagnostic), back to back; each ratio the median of the
  * per-repetition ratios. */

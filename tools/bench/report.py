@@ -178,7 +178,7 @@ def multiparty_section(d):
                 r["placement"],
             ]
         )
-    return table(["64 B (fanout: RECYCLE, MPSC: MPSC_BATCH regions)", "parties", "processes", "msgs/s (all)",
+    return table(["64 B (fanout: RECYCLE, MPSC: MPSC_BATCH + RECYCLE)", "parties", "processes", "msgs/s (all)",
                   "per consumer", "dropped (full)", "CPUs"], rows)
 
 

@@ -27,11 +27,12 @@ static const target targets[] = {
     {"pipe_rtt_over_spsc", ">=", 100, "pipe 64 B one-way p50 / SPSC 64 B one-way p50"},
     /* the multi-party keys (issue 18) measure layout-1.3 regions: fanout
      * created with INDEXBUS_CREATE_RECYCLE, MPSC with INDEXBUS_CREATE_MPSC_BATCH
-     * (bench.h: BENCH_FANOUT_FLAGS, BENCH_MPSC_FLAGS); the *_plain_* keys are
+     * and INDEXBUS_CREATE_RECYCLE (bench.h: BENCH_FANOUT_FLAGS,
+     * BENCH_MPSC_FLAGS); the *_plain_* keys are
      * the same rows in regions without them, recorded as diagnostics */
     {"fanout1_over_spsc", ">=", 0.5,
      "fanout broadcast (RECYCLE region), 1 consumer, msgs/s / SPSC msgs/s"},
-    {"mpsc2_over_spsc", ">=", 0.5, "MPSC (MPSC_BATCH region), 2 producers, msgs/s / SPSC msgs/s"},
+    {"mpsc2_over_spsc", ">=", 0.5, "MPSC (MPSC_BATCH+RECYCLE region), 2 producers, msgs/s / SPSC msgs/s"},
     {"broadcast3_per_consumer_over_1", ">=", 0.5,
      "fanout broadcast (RECYCLE region), 3 consumers, msgs/s per consumer / 1 consumer msgs/s"},
     {"fanout1_plain_over_spsc", "rec", 0,
@@ -39,7 +40,7 @@ static const target targets[] = {
     {"broadcast3_plain_per_consumer_over_1", "rec", 0,
      "fanout broadcast (plain regions), 3 consumers per consumer / 1 consumer msgs/s"},
     {"mpsc2_batch32_over_spsc_batch32", "rec", 0,
-     "MPSC (MPSC_BATCH region), 2 producers, publish_batch 32 / SPSC batch 32, msgs/s"},
+     "MPSC (MPSC_BATCH+RECYCLE), 2 producers, publish_batch 32 / SPSC batch 32, msgs/s"},
     {"futex_wake_over_raw", "<=", 1.2, "parked-consumer wake p50 / raw futex wake p50"},
     {"rust_b32_over_c", ">=", 0.95, "Rust / C publish+recv msgs/s at batch 32"},
     {"java_b32_over_c", ">=", 0.8, "Java / C publish+recv msgs/s at batch 32"},
@@ -83,11 +84,11 @@ static const target targets[] = {
     {"st_fanout1_plain_over_spsc", "rec", 0,
      "one thread: SPSC ns/msg / fanout (plain) publish+route+recv ns/msg, 1 consumer"},
     {"st_mpsc_over_spsc", "rec", 0,
-     "one thread: SPSC ns/msg / MPSC producer (MPSC_BATCH region) ns/msg, publish 1"},
+     "one thread: SPSC ns/msg / MPSC producer (MPSC_BATCH+RECYCLE) ns/msg, publish 1"},
     {"st_mpsc_plain_over_spsc", "rec", 0,
      "one thread: SPSC ns/msg / MPSC producer (plain region) ns/msg, publish 1"},
     {"st_mpsc_batch32_over_spsc_batch32", "rec", 0,
-     "one thread: SPSC / MPSC (MPSC_BATCH region) ns/msg, publish_batch + recv_batch 32"},
+     "one thread: SPSC / MPSC (MPSC_BATCH+RECYCLE) ns/msg, publish_batch + recv_batch 32"},
     /* the NATS JetStream bridge (issue 16; bridge.c, a full run only) */
     {"bridge_over_nats", ">=", 0.8,
      "bridge out 64 B msgs/s / plain cnats JetStream publisher msgs/s, 256 in flight each"},

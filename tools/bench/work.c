@@ -12,8 +12,9 @@
  * slice 3 parties on 2 CPUs; this says what part of their shortfall is the
  * library's own work. Paths (64 B messages, the geometry of the process
  * rows: make_region, fanout_slots): SPSC into an events region; fanout with one consumer in a
- * RECYCLE region and in a plain one; one MPSC producer in an MPSC_BATCH
- * region and in a plain one; SPSC and MPSC (MPSC_BATCH) at batch BURST.
+ * RECYCLE region and in a plain one; one MPSC producer in an MPSC_BATCH +
+ * RECYCLE region (BENCH_MPSC_FLAGS) and in a plain one; SPSC and MPSC
+ * (BENCH_MPSC_FLAGS) at batch BURST.
  * Each repetition runs every path once, in turn; the keys are medians of
  * per-repetition ratios (SPSC ns/msg over the path's: a rate ratio, as the
  * process keys are), the ns/msg rows medians of the repetitions. */
@@ -40,11 +41,11 @@ static const struct {
     {"st_ns_per_msg fanout1 recycle", INDEXBUS_KIND_FANOUT, BENCH_FANOUT_FLAGS,
      INDEXBUS_PRODUCER_SPSC, 1},
     {"st_ns_per_msg fanout1 plain", INDEXBUS_KIND_FANOUT, 0, INDEXBUS_PRODUCER_SPSC, 1},
-    {"st_ns_per_msg mpsc mpsc_batch", INDEXBUS_KIND_EVENTS, BENCH_MPSC_FLAGS,
+    {"st_ns_per_msg mpsc batch+recycle", INDEXBUS_KIND_EVENTS, BENCH_MPSC_FLAGS,
      INDEXBUS_PRODUCER_MPSC, 1},
     {"st_ns_per_msg mpsc plain", INDEXBUS_KIND_EVENTS, 0, INDEXBUS_PRODUCER_MPSC, 1},
     {"st_ns_per_msg spsc batch32", INDEXBUS_KIND_EVENTS, 0, INDEXBUS_PRODUCER_SPSC, BURST},
-    {"st_ns_per_msg mpsc mpsc_batch batch32", INDEXBUS_KIND_EVENTS, BENCH_MPSC_FLAGS,
+    {"st_ns_per_msg mpsc batch+recycle batch32", INDEXBUS_KIND_EVENTS, BENCH_MPSC_FLAGS,
      INDEXBUS_PRODUCER_MPSC, BURST},
 };
 
