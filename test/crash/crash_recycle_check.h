@@ -9,10 +9,10 @@
  *          places before the final sweep, and after it every slot in
  *          exactly one (free + parked + queued == slot_count). Every
  *          events and fanout scenario, not only the 1.3 ones.
- *   stall  after the kill and the restart, the traffic moves on: every
- *          live producer commits again and the consumers log more (bounded
- *          by HANG_NS, the campaign's hang guard: a stalled queue is an S
- *          failure, not a timed assertion).
+ *   stall  after the kill and the restart, the traffic moves on: the
+ *          consumers log more, among them a live MPSC producer's message
+ *          (bounded by HANG_NS, the campaign's hang guard: a stalled queue
+ *          is an S failure, not a timed assertion).
  *   prefix a producer killed inside publish_batch on an MPSC_BATCH region
  *          (one reservation for the batch): of its in-doubt messages, those
  *          delivered are a prefix; a filled cell after an unfilled one that
@@ -65,40 +65,61 @@ static int acct_check(int inv, const char *when, int exact)
     return -1;
 }
 
-/* The traffic after the restart: every live producer commits again and the
- * consumers log more, within the hang guard. */
+/* Messages of a live MPSC producer logged by consumer rec i in [*from, n). */
+static int mpsc_logged(int i, uint32_t *from)
+{
+    uint32_t n = ld(&sh->c[i].n);
+    int seen = 0;
+    for (; *from < n; (*from)++) {
+        uint32_t p = sh->log[i][*from].p;
+        seen |= p < MAXP && sh->p[p].type == INDEXBUS_PRODUCER_MPSC;
+    }
+    return seen;
+}
+
+/* The traffic after the restart moves on, within the hang guard: the
+ * consumers log more, and if an MPSC producer is live (not near its PCAP),
+ * a message of an MPSC producer among them (the MPSC queue is not stuck
+ * behind a dead reservation). Not every producer: in a work queue an SPSC
+ * producer can wait for slots while MPSC producers drain the pool, with or
+ * without recycling (seen up to 2 s); that is fairness, not a stall. */
 static void stall_check(void)
 {
     if (!I.S->flags || I.bad[I_PROC])
         return;
-    uint32_t c0[MAXP], n0 = 0;
-    for (int p = 0; p < I.nprec; p++)
-        c0[p] = ld(&sh->p[p].committed);
+    uint32_t from[MAXC], n0 = 0;
+    int want_mpsc = 0, live = 0;
+    for (int p = 0; p < I.nprec; p++) {
+        int on = sh->p[p].used && !sh->p[p].killed && ld(&sh->p[p].started) + BMAX < PCAP;
+        live |= on;
+        want_mpsc |= on && sh->p[p].type == INDEXBUS_PRODUCER_MPSC;
+    }
+    if (!live)
+        return; /* every producer (nearly) through its PCAP: nothing more comes */
     for (int i = 0; i < I.ncrec; i++)
-        n0 += ld(&sh->c[i].n);
+        n0 += from[i] = ld(&sh->c[i].n);
     uint64_t until = now_ns() + HANG_NS;
-    for (;;) {
-        int moved = 0, want = 0;
-        for (int p = 0; p < I.nprec; p++) {
-            if (!sh->p[p].used || sh->p[p].killed || c0[p] + BMAX >= PCAP)
-                continue;
-            want++;
-            moved += ld(&sh->p[p].committed) != c0[p];
-        }
+    for (int seen = 0;;) {
         uint32_t n = 0;
-        for (int i = 0; i < I.ncrec; i++)
-            n += ld(&sh->c[i].n);
-        if (want == 0 || (moved == want && n != n0))
-            return; /* (every producer near its PCAP: nothing to wait for) */
+        for (int i = 0; i < I.ncrec; i++) {
+            seen |= mpsc_logged(i, &from[i]);
+            n += from[i];
+        }
+        if (n != n0 && (seen || !want_mpsc)) {
+            uint64_t waited = now_ns() + HANG_NS - until;
+            if (verbose && waited >= 100000000ull)
+                fprintf(stderr, "crash: %s iter %u: the traffic took %.0f ms to move on after the"
+                                " restart\n", I.S->name, g_iter, (double)waited / 1e6);
+            return;
+        }
         if (now_ns() > until) {
-            failf(I_PROC, "stalled: %d of %d live producers committed nothing more and the consumers"
-                          " logged %u more in %.0f s after the restart",
-                  want - moved, want, n - n0, (double)HANG_NS / 1e9);
+            failf(I_PROC, "stalled: the consumers logged %u more%s in %.0f s after the restart", n - n0,
+                  want_mpsc && !seen ? ", none from an MPSC producer," : "", (double)HANG_NS / 1e9);
             if (verbose)
                 dump_parts("stalled");
             return;
         }
-        sleep_ns(1000000);
+        sleep_ns(200000);
     }
 }
 
