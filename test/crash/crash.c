@@ -114,7 +114,9 @@
  * mpsc-batch-fanout (INDEXBUS_CREATE_MPSC_BATCH, the fanout one recycling
  * too: MPSC producers publish batches of 1..64, one reservation each; a
  * traced kill stops them after the reservation and 0..4000 instructions
- * on, inside the filling). Checks added: I1 accounts for every slot through
+ * on, inside the filling), mpsc-recycle-events (events with
+ * INDEXBUS_CREATE_RECYCLE | INDEXBUS_CREATE_MPSC_BATCH: MPSC slots parked
+ * in MPSC cells, bit 39, 5.22; an SPSC producer too). Checks added: I1 accounts for every slot through
  * the layout in every events and fanout scenario (free, parked in a queue
  * cell, queued: none in two places before the final sweep, every one in
  * exactly one after it); S: after the restart every live producer commits
@@ -971,8 +973,12 @@ static const scen scens[] = {
     /* layout 1.3 MPSC batch reservation (5.4.1): MPSC producers publish
      * batches of 1..64 (one CAS reserves the cells), killed mid-batch; on
      * fanout together with recycling and an SPSC producer */
-    {"mpsc-batch-events", INDEXBUS_KIND_EVENTS, 0, 128, 64, 1, 2, 3, 0, 0, {3, 1, 0}, 30, 0, 0,
+    {"mpsc-batch-events", INDEXBUS_KIND_EVENTS, 0, 128, 64, 1, 2, 3, 0, 0, {3, 1, 0}, 15, 0, 0,
      INDEXBUS_CREATE_MPSC_BATCH, 64},
+    /* and MPSC recycling (bit 39, 5.22: INDEXBUS_CREATE_RECYCLE on events),
+     * with an SPSC producer beside the MPSC ones */
+    {"mpsc-recycle-events", INDEXBUS_KIND_EVENTS, 0, 128, 64, 1, 2, 3, 1, 0, {3, 1, 0}, 15, 0, 0,
+     INDEXBUS_CREATE_MPSC_BATCH | INDEXBUS_CREATE_RECYCLE, 64},
     {"mpsc-batch-fanout", INDEXBUS_KIND_FANOUT, INDEXBUS_MODE_WORK_QUEUE, 128, 64, 2, 2, 3, 1, 0,
      {2, 1, 1}, 30, 0, 0, INDEXBUS_CREATE_MPSC_BATCH | INDEXBUS_CREATE_RECYCLE, 64},
 };

@@ -9,7 +9,8 @@
 #                      durable ones (1.2: HOLD consumers, a marked producer),
 #                      the byte-stream and request/response ones and the 1.3
 #                      ones (fanout-recycle-bcast/-wq, mpsc-batch-events/
-#                      -fanout) share them (670 / 78 / 112 / 140)
+#                      -fanout, mpsc-recycle-events) share them
+#                      (670 / 78 / 112 / 140)
 #   make crash-long    the same, CRASH_LONG_ITERS iterations (default 20000)
 #   make crash-repro   build and run the deterministic repros of the library
 #                      bugs the campaign found (each exits 1 while its bug is

@@ -6,9 +6,10 @@
  *   free    on the pool's list
  *   parked  parked in a queue cell for a position that queue's head has
  *           passed, the cell still naming it: the SPSC queue (owner
- *           INDEXBUS_SLOT_PARKED) or fanout consumer queue i (owner
- *           INDEXBUS_SLOT_PARKED_CONSUMER(i)); next_free = the position's
- *           low 32 bits
+ *           INDEXBUS_SLOT_PARKED), fanout consumer queue i (owner
+ *           INDEXBUS_SLOT_PARKED_CONSUMER(i)) or an events region's MPSC
+ *           queue (owner INDEXBUS_SLOT_PARKED_MPSC, 5.22: the cell's value);
+ *           next_free = the position's low 32 bits
  *   queued  between a queue's head and tail (SPSC, MPSC with the cell's seq
  *           published, each consumer queue); a broadcast slot may be queued
  *           in several consumer queues at once and counts once
@@ -60,6 +61,14 @@ static inline int ra_parked_in(const raw_view *w, const indexbus_spsc_ctl *q, ui
     return head - pos - 1u < w->cap && raw_ld32(&ra_cells(q)[pos & (w->cap - 1)]) == idx;
 }
 
+/* 5.22: is slot idx parked in the MPSC cell of a position head has passed? */
+static inline int ra_parked_mpsc(const raw_view *w, uint32_t idx)
+{
+    uint32_t pos = raw_ld32(&raw_slot(w, idx)->next_free);
+    uint32_t head = (uint32_t)raw_ld64(&w->mpsc->head);
+    return head - pos - 1u < w->cap && raw_ld32(&w->mpsc_cells[pos & (w->cap - 1)].value) == idx;
+}
+
 static inline void raw_account(const raw_view *w, int fanout, raw_acct *a)
 {
     memset(a, 0, sizeof *a);
@@ -82,6 +91,8 @@ static inline void raw_account(const raw_view *w, int fanout, raw_acct *a)
         int parked = 0;
         if (owner == INDEXBUS_SLOT_PARKED)
             parked = ra_parked_in(w, w->spsc, s);
+        else if (owner == INDEXBUS_SLOT_PARKED_MPSC)
+            parked = ra_parked_mpsc(w, s);
         else if (fanout && owner >= INDEXBUS_SLOT_PARKED_CONSUMER_BASE && c < w->ncons)
             parked = ra_parked_in(w, raw_cq(w, c), s);
         if (parked)
