@@ -362,7 +362,8 @@ static uint32_t pick_kind11(long round, int strategy, rg_rng *g)
 
 /* 1.3 (strategies recycle and mpsc-batch): a recycling fanout region
  * (slots >= 2 * queue, as the creator wants), now and then with MPSC batch
- * reservation too; or an events or fanout region with MPSC batches */
+ * reservation too; or an events or fanout region with MPSC batches, an
+ * events one half the time with MPSC recycling (bit 39) */
 static void plan13(round_ctx *R)
 {
     rg_rng *g = &R->rng;
@@ -370,6 +371,8 @@ static void plan13(round_ctx *R)
     static const uint32_t queues[4] = {8, 16, 64, 256};
     int recycle = R->strategy == RG_RECYCLE || rg_chance(g, 1, 3);
     R->kind = recycle || rg_chance(g, 1, 2) ? INDEXBUS_KIND_FANOUT : INDEXBUS_KIND_EVENTS;
+    if (R->kind == INDEXBUS_KIND_EVENTS && rg_chance(g, 1, 2))
+        recycle = 1; /* events: MPSC slot recycling, bit 39 (5.22) */
     R->data = datas[rg_below(g, 3)];
     R->queue = queues[rg_below(g, 4)];
     R->slots = R->queue * (2u << rg_below(g, 3)); /* 2, 4 or 8 queues: with and without starving */

@@ -1,7 +1,8 @@
 /*
  * writer_13.h - the rogue's writers for layout 1.3 (included by writer.c,
  * after its primitives): strategy `recycle` (fanout recycling, LAYOUT.md
- * 5.21) and strategy `mpsc-batch` (MPSC batch reservation, 5.4.1).
+ * 5.21) and strategy `mpsc-batch` (MPSC batch reservation, 5.4.1; and
+ * forged parks in MPSC cells for events MPSC recycling, bit 39, 5.22).
  */
 #ifndef IB_ROGUE_WRITER_13_H
 #define IB_ROGUE_WRITER_13_H
@@ -156,7 +157,7 @@ static void w_mpsc_batch(rogue *R)
 {
     uint64_t e = entry(R, mpsc_entry(R));
     uint64_t M = OFF(MPSC_QUEUE), t = get(R, M, 8), h = get(R, M + 64, 8);
-    switch (rg_below(&R->rng, 8)) {
+    switch (rg_below(&R->rng, 9)) {
     case 0:
     case 1:
     case 2: /* the reservation count */
@@ -179,6 +180,18 @@ static void w_mpsc_batch(rogue *R)
     case 5: /* a batch reserved and never filled: the tail moved k on */
         put(R, M, 8, t + 1 + rg_below(&R->rng, R->g.queue + 2));
         break;
+    case 6: { /* bit 39 (5.22): a forged MPSC park in the cell reserved next, or one near head */
+        uint64_t pos = rg_chance(&R->rng, 1, 2) ? t + rg_below(&R->rng, 3) : near_head(R, h, t);
+        uint64_t c = mpsc_cell(R, pos);
+        uint32_t idx = (uint32_t)get(R, c + 8, 4);
+        if (idx >= R->g.slots || rg_chance(&R->rng, 1, 4)) {
+            idx = hot_slot(R);
+            put(R, c + 8, 4, idx);
+        }
+        put(R, slot_hdr(R, idx) + 12, 4, park_pos(R, pos));
+        put(R, slot_hdr(R, idx) + 8, 4, rg_chance(&R->rng, 3, 4) ? INDEXBUS_SLOT_PARKED_MPSC : park_owner(R, 1));
+        break;
+    }
     default: { /* cells inside a reservation: filled, skipped, stale, a lap ahead */
         uint64_t p = h + rg_below(&R->rng, R->g.queue), c = mpsc_cell(R, p), v;
         switch (rg_below(&R->rng, 5)) {
