@@ -5,7 +5,9 @@
  * create flags and then, for some, made hostile in the image (hostile13):
  *
  *   H13_PARK_POS     every parked slot's next_free one off or a lap off the
- *                    position of the cell it is parked in
+ *                    position of the cell it is parked in (variant 44: an
+ *                    events region with MPSC recycling, bit 39, LAYOUT.md
+ *                    5.22, so MPSC and SPSC parks too)
  *   H13_FORGED_OWNER forged PARKED_CONSUMER owners: a perfect forgery under
  *                    the cell each queue's router writes next (a free or
  *                    queued slot made to look parked there), one naming a
@@ -36,7 +38,7 @@ static const struct geom13 {
     {INDEXBUS_KIND_FANOUT, 16, 128, 4, 3, RCY, ST_CRASHED, H13_NONE},
     {INDEXBUS_KIND_FANOUT, 16, 64, 4, 2, RCY | BAT, ST_TRAFFIC, H13_PARK_POS},
     {INDEXBUS_KIND_FANOUT, 16, 64, 4, 2, RCY, ST_TRAFFIC, H13_FORGED_OWNER},
-    {INDEXBUS_KIND_EVENTS, 16, 64, 16, 1, BAT, ST_TRAFFIC, H13_NONE},
+    {INDEXBUS_KIND_EVENTS, 16, 64, 8, 1, RCY | BAT, ST_TRAFFIC, H13_PARK_POS}, /* bit 39 */
     {INDEXBUS_KIND_EVENTS, 16, 64, 8, 1, BAT, ST_CRASHED, H13_BATCH},
     {INDEXBUS_KIND_EVENTS, 16, 64, 8, 1, BAT, ST_CRASHED, H13_BAD_RESERVED},
     {INDEXBUS_KIND_FANOUT, 16, 64, 4, 3, RCY | BAT, ST_CRASHED, H13_BATCH},

@@ -107,7 +107,8 @@ L13_GEOMS = [  # kind, slots, data, queue, consumers, flags, state, hostile (fuz
     (FANOUT, 16, 64, 4, 2, RCY, TRAFFIC, H13_NONE), (FANOUT, 16, 128, 4, 3, RCY, CRASHED, H13_NONE),
     (FANOUT, 16, 64, 4, 2, RCY | BAT, TRAFFIC, H13_PARK_POS),
     (FANOUT, 16, 64, 4, 2, RCY, TRAFFIC, H13_FORGED_OWNER),
-    (EVENTS, 16, 64, 16, 1, BAT, TRAFFIC, H13_NONE), (EVENTS, 16, 64, 8, 1, BAT, CRASHED, H13_BATCH),
+    (EVENTS, 16, 64, 8, 1, RCY | BAT, TRAFFIC, H13_PARK_POS),  # bit 39: MPSC recycling
+    (EVENTS, 16, 64, 8, 1, BAT, CRASHED, H13_BATCH),
     (EVENTS, 16, 64, 8, 1, BAT, CRASHED, H13_BAD_RESERVED),
     (FANOUT, 16, 64, 4, 3, RCY | BAT, CRASHED, H13_BATCH),
 ]
