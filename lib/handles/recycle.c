@@ -6,7 +6,7 @@
  * slot back, with plain stores: the first one a step finds goes to the SPSC
  * producer through the source cell the step consumes (owner = PARKED,
  * next_free = the source position: what the producer's unpark looks for),
- * any others to the pool in one CAS. */
+ * any others to the pool. */
 #include "../common/slots.h"
 #include "recycle.h"
 
@@ -33,32 +33,19 @@ static void hand_back(const ib_view *v, uint32_t s, uint64_t pos)
     ib_slot_park(v, s, pos); /* published to the producer by our release of head */
 }
 
-/* Slots taken back beyond the first go to the pool: owner 0, then one
- * CAS. A router killed between the two leaks them until a sweep (5.12). */
-typedef struct chain {
-    uint32_t first, last;
-} chain;
-
-static void chain_add(const ib_view *v, chain *c, uint32_t s)
+/* A slot taken back that goes to the pool: owner 0, then its own CAS, so
+ * a router killed in between leaks that one slot until a sweep (5.12,
+ * limit 2) and never more; these are the rare paths (surplus slots of a
+ * step, an idle refill), so one CAS each costs nothing that matters. */
+static void to_pool(const ib_view *v, uint32_t s)
 {
     ib_store_relaxed(&ib_slot(v, s)->owner, 0);
-    if (c->first == INDEXBUS_SLOT_NIL)
-        c->first = s;
-    else
-        ib_store_relaxed(&ib_slot(v, c->last)->next_free, s);
-    c->last = s;
-}
-
-static void chain_free(const ib_view *v, const chain *c)
-{
-    if (c->first != INDEXBUS_SLOT_NIL)
-        ib_pool_free_chain(v, c->first, c->last);
+    ib_pool_free(v, s);
 }
 
 void ib_recycle_take_back(const ib_view *v, const ib_step *s, ib_spsc *out)
 {
     int handed = s->src != IB_SRC_SPSC; /* an MPSC source has no cell to take one */
-    chain c = {INDEXBUS_SLOT_NIL, INDEXBUS_SLOT_NIL};
     for (uint64_t m = s->targets; m; m &= m - 1) {
         uint32_t i = (uint32_t)__builtin_ctzll(m);
         uint32_t slot = parked_under(v, &out[i], i);
@@ -68,10 +55,9 @@ void ib_recycle_take_back(const ib_view *v, const ib_step *s, ib_spsc *out)
             hand_back(v, slot, s->pos);
             handed = 1;
         } else {
-            chain_add(v, &c, slot);
+            to_pool(v, slot);
         }
     }
-    chain_free(v, &c);
 }
 
 void ib_recycle_finish(const ib_view *v, const ib_step *s)
@@ -90,12 +76,11 @@ void ib_recycle_orphan(const ib_view *v, ib_spsc *q, uint32_t i)
     uint32_t slot = parked_under(v, q, i);
     if (slot == INDEXBUS_SLOT_NIL)
         return;
-    ib_store_relaxed(&ib_slot(v, slot)->owner, 0);
-    ib_pool_free(v, slot);
+    to_pool(v, slot);
 }
 
 /* Queue i's parked slots at positions its head has passed. */
-static void reclaim_queue(const ib_view *v, ib_spsc *q, uint32_t i, chain *c, uint32_t *n)
+static void reclaim_queue(const ib_view *v, ib_spsc *q, uint32_t i, uint32_t *n)
 {
     uint64_t cap = (uint64_t)q->mask + 1;
     /* pairs with the consumer's release of head in ib_spsc_commit: its
@@ -108,7 +93,7 @@ static void reclaim_queue(const ib_view *v, ib_spsc *q, uint32_t i, chain *c, ui
         uint32_t s = ib_load_relaxed(&q->cells[p & q->mask]); /* once */
         if (s < v->slot_count &&
             ib_slot_parked_as(v, s, (uint32_t)p, INDEXBUS_SLOT_PARKED_CONSUMER(i))) {
-            chain_add(v, c, s);
+            to_pool(v, s);
             ++*n;
         }
     }
@@ -119,10 +104,8 @@ uint32_t ib_recycle_reclaim(const ib_view *v, ib_spsc *out)
     /* pairs with the release CAS in ib_pool_free_chain */
     if ((uint32_t)ib_load_acquire(&v->pool->free_head) != INDEXBUS_SLOT_NIL)
         return 0; /* not starved: parked slots wait for their lap */
-    chain c = {INDEXBUS_SLOT_NIL, INDEXBUS_SLOT_NIL};
     uint32_t n = 0;
     for (uint32_t i = 0; i < v->consumer_count; i++)
-        reclaim_queue(v, &out[i], i, &c, &n);
-    chain_free(v, &c);
+        reclaim_queue(v, &out[i], i, &n);
     return n;
 }

@@ -22,12 +22,8 @@
 #                      point breaks an invariant; repro_rpc_* and
 #                      repro_stream_* are the byte-stream and request/response
 #                      bugs; repro_fanout_recycle_points: a router killed
-#                      after every store of a recycling step (1.3)
-#   make crash-pending the repros of library bugs reported and not fixed yet
-#                      (not in make check; each exits 1 while its bug is
-#                      there): repro_fanout_recycle_points --reclaim, a router
-#                      killed inside its idle reclaim of a starved pool leaves
-#                      the reclaimed slots out of the pool until a sweep
+#                      after every store of a recycling step or of an idle
+#                      refill (1.3), at most one slot left for the sweep
 # Programs are linked with -z now: lazy PLT binding would add a few hundred
 # single-steps to every traced call. Programs go to $(B)/crash; the results
 # to $(B)/crash/results.txt, or to $(B)/results.txt when B already ends in
@@ -46,7 +42,7 @@ CRASH_SEED    ?=
 CRASH_HDR := $(wildcard test/crash/*.h) $(wildcard abi/include/indexbus/*.h)
 CRASH_REPROS  := $(patsubst test/crash/%.c,$(CRASH_DIR)/%,$(wildcard test/crash/repro_*.c))
 
-.PHONY: check-crash crash-long crash-build crash-repro crash-pending
+.PHONY: check-crash crash-long crash-build crash-repro
 
 # The campaign (crash.c) and every repro: one program per source file.
 $(CRASH_DIR)/%: test/crash/%.c $(CRASH_HDR) $(B)/libindexbus.so
@@ -66,5 +62,3 @@ crash-repro: lib $(CRASH_REPROS)
 	@fail=0; for t in $(CRASH_REPROS); do echo "== $$(basename $$t)"; $$t || fail=$$((fail + 1)); done; \
 	    echo "crash-repro: $$fail of $(words $(CRASH_REPROS)) repros still reproduce"; [ $$fail -eq 0 ]
 
-crash-pending: lib $(CRASH_DIR)/repro_fanout_recycle_points
-	@$(CRASH_DIR)/repro_fanout_recycle_points --reclaim
