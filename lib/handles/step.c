@@ -121,7 +121,7 @@ static void advance_source(ib_view *v, const ib_step *s)
         return;
     }
     uint64_t expect = s->pos + 1; /* still holding the message: free the cell */
-    /* release pairs with the acquire load of seq in ib_mpsc_push */
+    /* release pairs with the acquire load of seq in ib_mpsc_reserve1 (and _reserve_n) */
     ib_cas_acq_rel(&v->mpsc_cells[s->pos & v->queue_mask].seq, &expect,
                    s->pos + v->queue_capacity);
     /* as ib_mpsc_advance: pairs with observers' acquire loads of head */
