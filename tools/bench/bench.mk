@@ -10,6 +10,9 @@
 #                      nats-servers, about 40 s): $(B)/bench/bridge.json
 #   make bench-peers   the peers section alone (iceoryx2 and Aeron IPC beside us,
 #                      about 3 minutes): $(B)/bench/peers.json
+# Any part alone: $(B)/bench/indexbus-bench --only SECTION[,SECTION...] with
+# the arguments of BENCH_ARGS below; sections latency, throughput, multi, work,
+# log, blocking, baseline, stream, rpc, bindings, threads, bridge, peers.
 # The bridge section is in the full run only (not in bench-quick): it needs
 # nats-server and libnats (make deps); without them it is skipped, saying so.
 # So is the peers section: its programs are built here from their registry
@@ -112,7 +115,7 @@ bench-peer-bins:
 
 bench: bench-bins bench-langs $(BENCH_NATS_BINS)
 	@$(MAKE) --no-print-directory bench-peer-bins
-	@echo "  BENCH full run: about 6-7 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
+	@echo "  BENCH full run: about 7 minutes; load before: $$(cut -d' ' -f1-3 /proc/loadavg)"
 	$(BENCH_BIN) $(BENCH_ARGS) --out $(BENCH_DIR)/latest.json
 
 bench-bridge: $(BENCH_BIN) $(BENCH_NATS_BINS)
