@@ -67,9 +67,9 @@ void ib_step_begin(ib_view *v, const ib_step *s)
      * release store of each queue's tail. For one target the producer's 1
      * is there already (5.6), and not writing it spares the slot's line a
      * trip to the router on its way from the producer to the consumer. */
-    uint32_t n = (uint32_t)__builtin_popcountll(s->targets);
-    if (n != 1)
-        ib_store_relaxed(&ib_slot(v, s->slot)->refcount, n);
+    if (s->targets & (s->targets - 1)) /* two or more (no popcount call for one) */
+        ib_store_relaxed(&ib_slot(v, s->slot)->refcount,
+                         (uint32_t)__builtin_popcountll(s->targets));
     ib_store_relaxed(&rs->step_source, s->src);
     ib_store_relaxed(&rs->step_pos, s->pos);
     ib_store_relaxed(&rs->step_targets, s->targets);
