@@ -152,7 +152,13 @@ static const struct patch patches[] = {
     {"major 0", EV, H(layout_major), SET, 0, INDEXBUS_INCOMPATIBLE},
     {"major 0xffff", FO, H(layout_major), SET, 0xffff, INDEXBUS_INCOMPATIBLE},
     {"incompat cap bit 40", EV, H(capabilities), OR, 1ull << 40, INDEXBUS_INCOMPATIBLE},
-    {"incompat cap bit 37", FO, H(capabilities), OR, 1ull << 37, INDEXBUS_INCOMPATIBLE},
+    {"incompat cap bit 41", FO, H(capabilities), OR, 1ull << 41, INDEXBUS_INCOMPATIBLE},
+    /* 1.3 bits (37, 38, 39) on a minor-0 region, or on a kind that has no such path */
+    {"fanout-recycle bit, minor 0", FO, H(capabilities), OR, INDEXBUS_CAP_FANOUT_RECYCLE,
+     INDEXBUS_CORRUPT},
+    {"mpsc-batch bit, minor 0", EV, H(capabilities), OR, INDEXBUS_CAP_MPSC_BATCH, INDEXBUS_CORRUPT},
+    {"mpsc-recycle bit, minor 0", EV, H(capabilities), OR, INDEXBUS_CAP_MPSC_RECYCLE,
+     INDEXBUS_CORRUPT},
     {"byte-log cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_LOG, INDEXBUS_CORRUPT},
     {"byte-stream cap bit on fanout", FO, H(capabilities), OR, INDEXBUS_CAP_BYTE_STREAM,
      INDEXBUS_CORRUPT},
@@ -555,8 +561,8 @@ static void test_new_kinds(void)
          INDEXBUS_CORRUPT},
         {"rpc stride off", INDEXBUS_KIND_RPC, H(slot_stride), ADD, 64, INDEXBUS_CORRUPT},
         {"rpc with a ring", INDEXBUS_KIND_RPC, H(log_bytes), SET, 4096, INDEXBUS_CORRUPT},
-        {"stream + unknown incompat bit 37", INDEXBUS_KIND_STREAM, H(capabilities), OR,
-         1ull << 37, INDEXBUS_INCOMPATIBLE},
+        {"stream + unknown incompat bit 41", INDEXBUS_KIND_STREAM, H(capabilities), OR,
+         1ull << 41, INDEXBUS_INCOMPATIBLE},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const char *path = bad_path(3);
@@ -593,7 +599,7 @@ static const char *fresh_flags(int n, uint32_t kind, uint32_t flags)
  * 36, compat bit 9 and minor 2, and is listed where the geometry puts it,
  * with its exact length; anything else is CORRUPT. Bit 36 is what makes a
  * reader before 1.3 refuse the region: an incompat bit it does not know
- * (INCOMPATIBLE, as bit 37 is to this one). */
+ * (INCOMPATIBLE, as bit 41 is to this one). */
 static void test_durable(void)
 {
 #define H(f) (uint32_t) offsetof(indexbus_region_header, f), \
@@ -624,7 +630,7 @@ static void test_durable(void)
             {"durable: a page less", 0, H(total_bytes), ADD, (uint64_t)-INDEXBUS_PAGE,
              INDEXBUS_CORRUPT},
             {"durable: a page more", 0, H(total_bytes), ADD, INDEXBUS_PAGE, INDEXBUS_CORRUPT},
-            {"durable + unknown incompat bit 37", 0, H(capabilities), OR, 1ull << 37,
+            {"durable + unknown incompat bit 41", 0, H(capabilities), OR, 1ull << 41,
              INDEXBUS_INCOMPATIBLE},
         };
         for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {

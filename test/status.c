@@ -54,7 +54,7 @@ static void test_versions(void)
     snprintf(want, sizeof want, "%d.%d.%d", INDEXBUS_VERSION_MAJOR, INDEXBUS_VERSION_MINOR,
              INDEXBUS_VERSION_PATCH);
     CHECK(strcmp(indexbus_version_string(), want) == 0);
-    CHECK(indexbus_layout_version() == ((1u << 16) | 2u) /* 1.2: durable state */);
+    CHECK(indexbus_layout_version() == ((1u << 16) | 3u) /* 1.3: recycling, MPSC batches */);
     CHECK(indexbus_layout_version() == ((INDEXBUS_LAYOUT_MAJOR << 16) | INDEXBUS_LAYOUT_MINOR));
 }
 
