@@ -1,6 +1,7 @@
 package io.indexbus.peers;
 
 import io.indexbus.Claim;
+import io.indexbus.Batches;
 import io.indexbus.Consumer;
 import io.indexbus.DisconnectedException;
 import io.indexbus.FullException;
@@ -9,13 +10,15 @@ import io.indexbus.ProducerType;
 import io.indexbus.Region;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.IntBuffer;
 
 /**
  * Our Java binding in the same two-process shape as {@link AeronPeer}, for the Java-to-Java
  * comparison: {@code IbPeer MODE ROLE REGION SIZE}, MODE copy | zc, ROLE a (the SPSC producer)
  * | b (consumer 0); the events region is made by the harness (tools/bench/peers.c). copy:
- * {@link Producer#offer(ByteBuffer)} from a direct buffer and {@link Consumer#tryRecv(ByteBuffer)}
- * into one; zc: {@link Producer#claim(int)} (a full region throws FullException: caught, and
+ * {@link Producer#offer(ByteBuffer)} from a direct buffer, one message per call as Aeron's
+ * offer, and {@link Consumer#recvBatch(ByteBuffer, java.nio.IntBuffer)} of up to 256 into one,
+ * as the Aeron subscriber polls up to 256 fragments per call; zc: {@link Producer#claim(int)} (a full region throws FullException: caught, and
  * tried again), the seq written in place, commit; the consumer
  * reads it in place ({@link Consumer#recvBegin()}, recvEnd). Loops busy-spin. Every message
  * carries its seq in its first 8 bytes, checked by the consumer.
@@ -132,7 +135,64 @@ public final class IbPeer {
         return s;
     }
 
+    /** Up to this many messages per receive call in copy mode, as Aeron's poll takes 256. */
+    private static final int POLL = 256;
+
+    /**
+     * copy mode: one recvBatch call takes up to POLL waiting messages, as the Aeron
+     * subscriber's {@code poll(handler, 256)} does; the seq of each is checked.
+     */
+    private static void batchConsumer(Consumer rx, int size) {
+        ByteBuffer dst = ByteBuffer.allocateDirect(POLL * size).order(ByteOrder.LITTLE_ENDIAN);
+        IntBuffer lens = Batches.lengths(POLL);
+        Peer t = Peer.readyThenTimes();
+        long expect = -1, got = 0, lost = 0, c0 = -1, c1 = -1;
+        for (;;) {
+            long now = System.nanoTime();
+            if (c0 < 0 && now >= t.ms) {
+                c0 = got;
+            }
+            if (c1 < 0 && now >= t.me) {
+                c1 = got;
+            }
+            if (now > t.end + 300_000_000L) {
+                break;
+            }
+            dst.clear();
+            lens.clear();
+            int n;
+            try {
+                n = rx.recvBatch(dst, lens);
+            } catch (DisconnectedException e) {
+                break; // the producer has closed (at END) and everything is in
+            }
+            if (n == 0) {
+                Thread.onSpinWait();
+                continue;
+            }
+            for (int i = 0; i < n; i++) {
+                long s = dst.getLong(i * size);
+                if (lens.get(i) != size || s < 0) {
+                    throw Peer.fail("received " + lens.get(i) + " bytes (seq " + s + "), expected " + size);
+                }
+                if (expect >= 0 && s != expect) {
+                    if (s < expect) {
+                        throw Peer.fail("seq " + s + ", expected " + expect);
+                    }
+                    lost += s - expect;
+                }
+                expect = s + 1;
+            }
+            got += n;
+        }
+        t.printRate((c1 < 0 ? got : c1) - Math.max(c0, 0), got, lost);
+    }
+
     private static void consumer(Consumer rx, int size, boolean zc) {
+        if (!zc) {
+            batchConsumer(rx, size);
+            return;
+        }
         ByteBuffer dst = ByteBuffer.allocateDirect(Math.max(size, 64)).order(ByteOrder.LITTLE_ENDIAN);
         Peer t = Peer.readyThenTimes();
         long expect = -1, got = 0, lost = 0, c0 = -1, c1 = -1;
