@@ -10,33 +10,10 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 
-#include "bad_util.h"
+#include "recycle_util.h"
 
 #define Q 8u
 #define SLOTS 32u
-
-static uint64_t pool_word(const bad_map *m)
-{
-    return __atomic_load_n(&bad_pool(m)->free_head, __ATOMIC_ACQUIRE);
-}
-
-static void msg(char *b, uint32_t i) { snprintf(b, 16, "m%05u", i); }
-
-static void send(indexbus_producer *p, uint32_t i)
-{
-    char b[16];
-    msg(b, i);
-    CHECK_ST(indexbus_publish(p, b, 6), INDEXBUS_OK);
-}
-
-static void expect(indexbus_consumer *c, uint32_t i)
-{
-    char b[16], got[64] = {0};
-    size_t len = 0;
-    msg(b, i);
-    CHECK_ST(indexbus_try_recv(c, got, sizeof got, &len), INDEXBUS_OK);
-    CHECK(len == 6 && memcmp(got, b, 6) == 0);
-}
 
 static void route(indexbus_router *rt, uint32_t mode, uint32_t n)
 {

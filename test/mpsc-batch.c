@@ -16,40 +16,10 @@
 #include <sys/wait.h>
 
 #include "mp_util.h"
-#include "write_trap.h"
+#include "wt_raw.h"
 
 #define DATA 64u
 #define SLOTS 256u
-
-/* The library's own mapping of region `name`, seen through layout.h. */
-typedef struct raw {
-    uint8_t *base;
-    indexbus_region_header *h;
-    indexbus_participants_section *parts;
-    indexbus_mpsc_ctl *mpsc;
-    indexbus_mpsc_cell *cells;
-} raw;
-
-static uint8_t *section(indexbus_region_header *h, uint32_t kind)
-{
-    for (uint32_t i = 0; i < h->section_count; i++)
-        if (h->sections[i].kind == kind)
-            return (uint8_t *)h + h->sections[i].offset;
-    return NULL;
-}
-
-static raw raw_of(const char *name)
-{
-    raw w = {0};
-    w.base = wt_find_mapping(name);
-    REQUIRE(w.base != NULL);
-    w.h = (indexbus_region_header *)w.base;
-    w.parts = (indexbus_participants_section *)section(w.h, INDEXBUS_SECTION_PARTICIPANTS);
-    w.mpsc = (indexbus_mpsc_ctl *)section(w.h, INDEXBUS_SECTION_MPSC_QUEUE);
-    w.cells = (indexbus_mpsc_cell *)(w.mpsc + 1);
-    REQUIRE(w.parts != NULL && w.mpsc != NULL);
-    return w;
-}
 
 /* The one live MPSC producer's entry (its journal words). */
 static indexbus_participant *producer_entry(const raw *w)

@@ -266,6 +266,27 @@ static inline void ib_pool_free_chain(const ib_view *v, uint32_t first, uint32_t
 
 static inline void ib_pool_free(const ib_view *v, uint32_t idx) { ib_pool_free_chain(v, idx, idx); }
 
+/* Give a slot we own (or took back) to the pool: owner 0 first, since free
+ * slots have no owner; a kill between the two leaks it until a sweep
+ * (5.12 limit 2), never frees it twice. */
+static inline void ib_slot_to_pool(const ib_view *v, uint32_t idx)
+{
+    ib_store_relaxed(&ib_slot(v, idx)->owner, 0);
+    ib_pool_free(v, idx);
+}
+
+/* Free slots on the pool's list, counting at most max. */
+static inline uint32_t ib_pool_count_upto(const ib_view *v, uint32_t max)
+{
+    /* pairs with the release CAS in ib_pool_free_chain */
+    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
+    while (n < max && idx < v->slot_count) {
+        n++;
+        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
+    }
+    return n;
+}
+
 /* 5.22: MPSC position pos is about to hold a slot other than the one
  * parked in its cell for pos - Q (a claimed slot, a message pushed again
  * after a skip), or a recoverer skips the cell: that parked slot would be
@@ -277,21 +298,14 @@ static inline int ib_mpsc_displace(const ib_view *v, uint64_t pos, uint32_t as)
     uint32_t idx = ib_mpsc_unpark(v, pos, as);
     if (idx == INDEXBUS_SLOT_NIL)
         return 0;
-    ib_store_relaxed(&ib_slot(v, idx)->owner, 0); /* free slots have no owner */
-    ib_pool_free(v, idx);
+    ib_slot_to_pool(v, idx);
     return 1;
 }
 
 /* Free slots: the pool's list plus parked cells (snapshot; exact when quiet). */
 static inline uint32_t ib_count_free_slots(const ib_view *v)
 {
-    /* pairs with the release CAS in ib_pool_free_chain */
-    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
-    while (idx < v->slot_count && n < v->slot_count) {
-        n++;
-        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
-    }
-    n += ib_count_parked(v);
+    uint32_t n = ib_pool_count_upto(v, v->slot_count) + ib_count_parked(v);
     return n < v->slot_count ? n : v->slot_count; /* hostile lists may overlap */
 }
 

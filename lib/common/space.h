@@ -1,7 +1,8 @@
 /*
  * space.h - bounded slot counts for indexbus_producer_space: how many of
  * the next `max` messages a producer could find a slot for, walking at most
- * `max` entries (O(answer), not O(slot_count) as ib_count_free_slots).
+ * `max` entries (O(answer), not O(slot_count) as ib_count_free_slots;
+ * the pool's list is counted by ib_pool_count_upto in slots.h).
  * Snapshots, exact only when quiet, like the counts they bound. Values read
  * from the region are checked before use (LAYOUT.md 7).
  */
@@ -9,18 +10,6 @@
 #define IB_SPACE_H
 
 #include "slots.h"
-
-/* Free slots on the pool's list, counting at most max. */
-static inline uint32_t ib_pool_count_upto(const ib_view *v, uint32_t max)
-{
-    /* pairs with the release CAS in ib_pool_free_chain */
-    uint32_t n = 0, idx = (uint32_t)ib_load_acquire(&v->pool->free_head);
-    while (n < max && idx < v->slot_count) {
-        n++;
-        idx = ib_load_relaxed(&ib_slot(v, idx)->next_free);
-    }
-    return n;
-}
 
 /* SPSC writer, recycling region (5.16, 5.21): of the next max cells it
  * writes, from q->pos on, those whose cell names a slot parked for the

@@ -83,7 +83,7 @@ static void take(indexbus_consumer *c, uint32_t idx, uint32_t src)
 static int parks(const indexbus_consumer *c, uint32_t src)
 {
     if (src == IB_SRC_MPSC)
-        return c->h.v->mpsc_recycle && c->h.v->kind == INDEXBUS_KIND_EVENTS;
+        return c->h.v->mpsc_recycle; /* events only: the header check says so */
     return c->h.v->recycle || c->h.v->fanout_recycle;
 }
 

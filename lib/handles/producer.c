@@ -61,27 +61,48 @@ int ib_consumers_gone(const ib_view *v)
     return ib_load_relaxed(&c->consumers_ever) && ib_load_relaxed(&c->consumers_live) == 0;
 }
 
+/* A slot from the pool, owned by us; in an MPSC-recycling region (5.22) a
+ * dry pool borrows a slot parked in an MPSC cell instead (taken as ours). */
+static int pool_slot(indexbus_producer *p, uint32_t *idx)
+{
+    const ib_view *v = p->h.v;
+    int st = ib_pool_alloc(v, idx);
+    if (st == INDEXBUS_OK) {
+        ib_store_relaxed(&ib_slot(v, *idx)->owner, p->h.part + 1); /* read by reclaim_owned */
+        return st;
+    }
+    if (st == INDEXBUS_FULL && v->mpsc_recycle &&
+        (*idx = ib_mpsc_borrow_parked(v, p->h.part + 1)) != INDEXBUS_SLOT_NIL)
+        return INDEXBUS_OK;
+    return st;
+}
+
 /* Take a free slot and, for SPSC, make sure the queue can take it. An SPSC
  * producer first reuses the slot parked in the cell it writes next. */
 static int take_slot(indexbus_producer *p, uint32_t *idx)
 {
-    int st = INDEXBUS_FULL;
+    const ib_view *v = p->h.v;
     if (p->type == INDEXBUS_PRODUCER_SPSC) {
         int64_t space = ib_spsc_space(&p->q);
         if (space <= 0)
             return space < 0 ? (int)-space : INDEXBUS_FULL;
-        if ((p->h.v->recycle || p->h.v->fanout_recycle) && (*idx = ib_spsc_unpark(p->h.v, &p->q)) != INDEXBUS_SLOT_NIL)
-            st = INDEXBUS_OK;
+        if ((v->recycle || v->fanout_recycle) && (*idx = ib_spsc_unpark(v, &p->q)) != INDEXBUS_SLOT_NIL) {
+            ib_store_relaxed(&ib_slot(v, *idx)->owner, p->h.part + 1); /* read by reclaim_owned */
+            return INDEXBUS_OK;
+        }
     }
-    if (st != INDEXBUS_OK)
-        st = ib_pool_alloc(p->h.v, idx);
-    /* 5.22: a dry pool borrows a slot parked in an MPSC cell (taken as ours) */
-    if (st == INDEXBUS_FULL && p->h.v->mpsc_recycle &&
-        (*idx = ib_mpsc_borrow_parked(p->h.v, p->h.part + 1)) != INDEXBUS_SLOT_NIL)
-        return INDEXBUS_OK;
-    if (st == INDEXBUS_OK) /* read by recoverers (reclaim_owned) */
-        ib_store_relaxed(&ib_slot(p->h.v, *idx)->owner, p->h.part + 1);
-    return st;
+    return pool_slot(p, idx);
+}
+
+/* Copy a message into a slot we own, ready for its push: len, then the
+ * refcount, both published by the release of the queue write. */
+static void copy_in(const ib_view *v, uint32_t idx, const void *src, uint32_t len)
+{
+    indexbus_slot_header *s = ib_slot(v, idx);
+    if (len)
+        memcpy(ib_slot_data(v, idx), src, len);
+    s->len = len;
+    ib_store_relaxed(&s->refcount, 1);
 }
 
 /* Publish our slot idx in our reserved cell pos (5.4.1): owner 0 just
@@ -202,8 +223,7 @@ INDEXBUS_API int indexbus_abort(indexbus_producer *p)
         return ib_log_abort(p);
     if (p == NULL || p->claimed == INDEXBUS_SLOT_NIL) /* nothing to hand back */
         return p == NULL ? INDEXBUS_INVALID_ARGUMENT : INDEXBUS_BAD_STATE;
-    ib_store_relaxed(&ib_slot(p->h.v, p->claimed)->owner, 0);
-    ib_pool_free(p->h.v, p->claimed);
+    ib_slot_to_pool(p->h.v, p->claimed);
     p->claimed = INDEXBUS_SLOT_NIL;
     return INDEXBUS_OK;
 }
@@ -295,6 +315,24 @@ static uint32_t mpsc_chunk(const ib_view *v, const uint32_t *lens, size_t n, siz
     return k;
 }
 
+/* Fill the n cells reserved from pos with idx[0..got) (got <= n) in
+ * order, give up the cells left (the reader passes over them), clear the
+ * journal: how many were queued. A fill that fails means a recoverer
+ * skipped that cell under us; it ends the fills, and that cell is skipped
+ * already. */
+static uint32_t mpsc_fill_run(indexbus_producer *p, ib_mpsc_journal j, uint64_t pos, uint32_t n,
+                              const uint32_t *idx, uint32_t got)
+{
+    const ib_view *v = p->h.v;
+    uint32_t k = 0;
+    while (k < got && mpsc_fill_one(p, pos + k, idx[k]))
+        k++;
+    for (uint32_t s = k < got ? k + 1 : k; s < n; s++)
+        ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos + s);
+    ib_mpsc_journal_clear(j);
+    return k;
+}
+
 /* 1.3 batch reservation (5.4.1): push the filled slots idx[0..got) with one
  * reservation CAS per run of free cells. A cell a recoverer skipped under
  * us ends the run: we skip the rest of it ourselves and push its messages
@@ -311,13 +349,7 @@ static int mpsc_push_reserved(indexbus_producer *p, const uint32_t *idx, uint32_
         int n = ib_mpsc_reserve_n(v->mpsc, v->queue_mask, got - *done, j, &pos);
         if (n < 0)
             return -n;
-        uint32_t k = 0;
-        while (k < (uint32_t)n && mpsc_fill_one(p, pos + k, idx[*done + k]))
-            k++;
-        for (uint32_t s = k + 1; s < (uint32_t)n; s++)
-            ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos + s);
-        ib_mpsc_journal_clear(j);
-        *done += k;
+        *done += mpsc_fill_run(p, j, pos, (uint32_t)n, idx + *done, (uint32_t)n);
     }
     return INDEXBUS_OK;
 }
@@ -331,12 +363,8 @@ static int mpsc_push_chunk(indexbus_producer *p, const uint32_t *idx, uint32_t g
     int st = INDEXBUS_OK;
     *done = 0;
     if (v->mpsc_batch && got > 1) { /* one message: the same path as today */
-        for (uint32_t i = 0; i < got; src += lens[i], i++) {
-            indexbus_slot_header *s = ib_slot(v, idx[i]);
-            memcpy(ib_slot_data(v, idx[i]), src, lens[i]);
-            s->len = lens[i];
-            ib_store_relaxed(&s->refcount, 1); /* published by ib_mpsc_fill's release */
-        }
+        for (uint32_t i = 0; i < got; src += lens[i], i++)
+            copy_in(v, idx[i], src, lens[i]);
         st = mpsc_push_reserved(p, idx, got, done);
     } else {
         for (; *done < got; src += lens[*done], (*done)++) {
@@ -355,30 +383,6 @@ static int mpsc_push_chunk(indexbus_producer *p, const uint32_t *idx, uint32_t g
  * consumer parked there a lap earlier: no pool CAS on either side. Only a
  * cell without one (first lap, a skipped cell, a claim's slot there) costs
  * a pool slot, and a dry pool borrows another cell's parked slot. */
-
-/* A slot for a reserved cell that had none parked: the pool's, or a
- * borrowed one; owned by us either way. */
-static int mpsc_spare_slot(indexbus_producer *p, uint32_t *idx)
-{
-    const ib_view *v = p->h.v;
-    int st = ib_pool_alloc(v, idx);
-    if (st == INDEXBUS_OK) {
-        ib_store_relaxed(&ib_slot(v, *idx)->owner, p->h.part + 1); /* read by reclaim_owned */
-        return st;
-    }
-    if (st == INDEXBUS_FULL && (*idx = ib_mpsc_borrow_parked(v, p->h.part + 1)) != INDEXBUS_SLOT_NIL)
-        return INDEXBUS_OK;
-    return st;
-}
-
-static void mpsc_copy_in(const ib_view *v, uint32_t idx, const void *src, uint32_t len)
-{
-    indexbus_slot_header *s = ib_slot(v, idx);
-    if (len)
-        memcpy(ib_slot_data(v, idx), src, len);
-    s->len = len;
-    ib_store_relaxed(&s->refcount, 1); /* published by ib_mpsc_fill's release */
-}
 
 /* One message: reserve, take the cell's parked slot (else a spare), copy,
  * fill. A cell skipped under us is reserved again with the slot we have
@@ -400,12 +404,12 @@ static int mpsc_put(indexbus_producer *p, const void *src, uint32_t len)
         if (idx != INDEXBUS_SLOT_NIL) {
             ib_mpsc_displace(v, pos, me); /* pushing again: the data is in idx */
         } else if ((idx = ib_mpsc_unpark(v, pos, me)) == INDEXBUS_SLOT_NIL &&
-                   (st = mpsc_spare_slot(p, &idx)) != INDEXBUS_OK) {
+                   (st = pool_slot(p, &idx)) != INDEXBUS_OK) {
             ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos); /* the reader passes over it */
             ib_store_relaxed(journal, 0);
             return st;
         } else {
-            mpsc_copy_in(v, idx, src, len);
+            copy_in(v, idx, src, len);
         }
         int ok = mpsc_fill_one(p, pos, idx);
         ib_store_relaxed(journal, 0);
@@ -427,7 +431,7 @@ static int mpsc_slots_for(indexbus_producer *p, uint64_t pos, uint32_t n, uint32
             k++;
     if (k < n && (st = mpsc_take_slots(p, idx + k, n - k, &g)) == INDEXBUS_OK)
         k += g;
-    while (k < n && mpsc_spare_slot(p, &idx[k]) == INDEXBUS_OK)
+    while (k < n && pool_slot(p, &idx[k]) == INDEXBUS_OK)
         k++;
     *got = k;
     return k == n ? INDEXBUS_OK : st != INDEXBUS_OK ? st : INDEXBUS_FULL;
@@ -443,7 +447,7 @@ static int mpsc_put_reserved(indexbus_producer *p, const uint8_t *src, const uin
 {
     const ib_view *v = p->h.v;
     ib_mpsc_journal j = {&p->h.entry->mpsc_reserve, &p->h.entry->reserved};
-    uint32_t idx[IB_PENDING_MAX], got, k = 0;
+    uint32_t idx[IB_PENDING_MAX], got;
     uint64_t pos;
     *done = 0;
     int n = ib_mpsc_reserve_n(v->mpsc, v->queue_mask, want, j, &pos);
@@ -451,12 +455,8 @@ static int mpsc_put_reserved(indexbus_producer *p, const uint8_t *src, const uin
         return -n;
     int st = mpsc_slots_for(p, pos, (uint32_t)n, idx, &got);
     for (uint32_t i = 0; i < got; src += lens[i], i++)
-        mpsc_copy_in(v, idx[i], src, lens[i]);
-    while (k < got && mpsc_fill_one(p, pos + k, idx[k]))
-        k++;
-    for (uint32_t s = k < got ? k + 1 : k; s < (uint32_t)n; s++)
-        ib_mpsc_skip_own(v->mpsc, v->queue_mask, pos + s);
-    ib_mpsc_journal_clear(j);
+        copy_in(v, idx[i], src, lens[i]);
+    uint32_t k = mpsc_fill_run(p, j, pos, (uint32_t)n, idx, got);
     if (k < got) { /* skipped under us: the rest is pushed again */
         mpsc_give_back(p, idx + k, got - k);
         st = INDEXBUS_OK;
@@ -542,8 +542,7 @@ int ib_slot_publish_batch(indexbus_producer *p, const void *data, const uint32_t
             break;
         memcpy(ib_slot_data(p->h.v, idx), src, lens[n]);
         if ((st = enqueue(p, idx, lens[n])) != INDEXBUS_OK) {
-            ib_store_relaxed(&ib_slot(p->h.v, idx)->owner, 0); /* free slots have no owner */
-            ib_pool_free(p->h.v, idx);
+            ib_slot_to_pool(p->h.v, idx);
             break;
         }
         src += lens[n];

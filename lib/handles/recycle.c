@@ -6,7 +6,9 @@
  * slot back, with plain stores: the first one a step finds goes to the SPSC
  * producer through the source cell the step consumes (owner = PARKED,
  * next_free = the source position: what the producer's unpark looks for),
- * any others to the pool. */
+ * any others to the pool, each with its own CAS (ib_slot_to_pool), so a
+ * router killed there leaves at most one slot for the sweep (5.12). These
+ * are the rare paths (a step's surplus, an idle refill). */
 #include "../common/slots.h"
 #include "recycle.h"
 
@@ -33,16 +35,6 @@ static void hand_back(const ib_view *v, uint32_t s, uint64_t pos)
     ib_slot_park(v, s, pos); /* published to the producer by our release of head */
 }
 
-/* A slot taken back that goes to the pool: owner 0, then its own CAS, so
- * a router killed in between leaks that one slot until a sweep (5.12,
- * limit 2) and never more; these are the rare paths (surplus slots of a
- * step, an idle refill), so one CAS each costs nothing that matters. */
-static void to_pool(const ib_view *v, uint32_t s)
-{
-    ib_store_relaxed(&ib_slot(v, s)->owner, 0);
-    ib_pool_free(v, s);
-}
-
 void ib_recycle_take_back(const ib_view *v, const ib_step *s, ib_spsc *out)
 {
     int handed = s->src != IB_SRC_SPSC; /* an MPSC source has no cell to take one */
@@ -55,7 +47,7 @@ void ib_recycle_take_back(const ib_view *v, const ib_step *s, ib_spsc *out)
             hand_back(v, slot, s->pos);
             handed = 1;
         } else {
-            to_pool(v, slot);
+            ib_slot_to_pool(v, slot);
         }
     }
 }
@@ -76,7 +68,7 @@ void ib_recycle_orphan(const ib_view *v, ib_spsc *q, uint32_t i)
     uint32_t slot = parked_under(v, q, i);
     if (slot == INDEXBUS_SLOT_NIL)
         return;
-    to_pool(v, slot);
+    ib_slot_to_pool(v, slot);
 }
 
 /* Queue i's parked slots at positions its head has passed. */
@@ -93,7 +85,7 @@ static void reclaim_queue(const ib_view *v, ib_spsc *q, uint32_t i, uint32_t *n)
         uint32_t s = ib_load_relaxed(&q->cells[p & q->mask]); /* once */
         if (s < v->slot_count &&
             ib_slot_parked_as(v, s, (uint32_t)p, INDEXBUS_SLOT_PARKED_CONSUMER(i))) {
-            to_pool(v, s);
+            ib_slot_to_pool(v, s);
             ++*n;
         }
     }

@@ -36,11 +36,9 @@ static uint32_t reclaim_owned(const ib_view *v, uint32_t owner)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < v->slot_count; i++) {
-        indexbus_slot_header *s = ib_slot(v, i);
-        if (ib_load_relaxed(&s->owner) != owner)
+        if (ib_load_relaxed(&ib_slot(v, i)->owner) != owner)
             continue;
-        ib_store_relaxed(&s->owner, 0);
-        ib_pool_free(v, i);
+        ib_slot_to_pool(v, i);
         n++;
     }
     return n;
